@@ -1,0 +1,117 @@
+#include "base/ip_address.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+
+namespace tandem {
+
+IpAddress IpAddress::v4(std::array<std::uint8_t, 4> b) {
+  IpAddress a;
+  a.family_ = Family::kV4;
+  std::copy(b.begin(), b.end(), a.bytes_.begin());
+  return a;
+}
+
+IpAddress IpAddress::v6(std::array<std::uint8_t, 16> b) {
+  IpAddress a;
+  a.family_ = Family::kV6;
+  a.bytes_ = b;
+  return a;
+}
+
+IpAddress IpAddress::v4_from_u32(std::uint32_t v) {
+  return v4({static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+             static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
+}
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+  if (text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  std::string s(text);
+  std::array<std::uint8_t, 16> buf{};
+  if (inet_pton(AF_INET, s.c_str(), buf.data()) == 1) return v4({buf[0], buf[1], buf[2], buf[3]});
+  if (inet_pton(AF_INET6, s.c_str(), buf.data()) == 1) return v6(buf);
+  return std::nullopt;
+}
+
+bool IpAddress::is_unspecified() const {
+  for (std::size_t i = 0; i < size(); ++i)
+    if (bytes_[i] != 0) return false;
+  return true;
+}
+
+std::string IpAddress::to_string() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
+  return buf;
+}
+
+IpPrefix::IpPrefix(IpAddress address, unsigned length) : address_(address) {
+  const unsigned max = address.is_v4() ? 32 : 128;
+  length_ = length > max ? max : length;
+  std::array<std::uint8_t, 16> b{};
+  std::copy(address.data(), address.data() + address.size(), b.begin());
+  for (unsigned bit = length_; bit < max; ++bit)
+    b[bit / 8] = static_cast<std::uint8_t>(b[bit / 8] & ~(0x80u >> (bit % 8)));
+  address_ = address.is_v4() ? IpAddress::v4({b[0], b[1], b[2], b[3]}) : IpAddress::v6(b);
+}
+
+std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
+  const auto slash = text.find('/');
+  auto addr = IpAddress::parse(text.substr(0, slash));
+  if (!addr) return std::nullopt;
+  const unsigned max = addr->is_v4() ? 32 : 128;
+  unsigned len = max;
+  if (slash != std::string_view::npos) {
+    auto digits = text.substr(slash + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), len);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty() || len > max)
+      return std::nullopt;
+  }
+  return IpPrefix(*addr, len);
+}
+
+bool IpPrefix::contains(const IpAddress& a) const {
+  if (a.family() != address_.family()) return false;
+  const unsigned full = length_ / 8, rest = length_ % 8;
+  for (unsigned i = 0; i < full; ++i)
+    if (a.data()[i] != address_.data()[i]) return false;
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xff00u >> rest);
+  return (a.data()[full] & mask) == (address_.data()[full] & mask);
+}
+
+std::string IpPrefix::to_string() const {
+  return address_.to_string() + "/" + std::to_string(length_);
+}
+
+std::optional<Endpoint> Endpoint::parse(std::string_view text) {
+  std::string_view host, port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return std::nullopt;  // bare IPv6 needs []
+  }
+  auto addr = IpAddress::parse(host);
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (!addr || ec != std::errc{} || end != port.data() + port.size() || port.empty() || p > 65535)
+    return std::nullopt;
+  return Endpoint{*addr, static_cast<std::uint16_t>(p)};
+}
+
+std::string Endpoint::to_string() const {
+  const auto port_text = ":" + std::to_string(port);
+  return address.is_v4() ? address.to_string() + port_text
+                         : "[" + address.to_string() + "]" + port_text;
+}
+
+}  // namespace tandem

@@ -1,0 +1,71 @@
+// IP addresses, prefixes and UDP endpoints as plain values (no sockets): what engines and
+// config speak. io/ converts them to sockaddr.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tandem {
+
+class IpAddress {
+ public:
+  enum class Family : std::uint8_t { kV4 = 4, kV6 = 6 };
+
+  IpAddress() = default;  // 0.0.0.0
+  static IpAddress v4(std::array<std::uint8_t, 4> b);
+  static IpAddress v6(std::array<std::uint8_t, 16> b);
+  static IpAddress v4_from_u32(std::uint32_t host_order);
+  static std::optional<IpAddress> parse(std::string_view text);
+
+  Family family() const { return family_; }
+  bool is_v4() const { return family_ == Family::kV4; }
+  bool is_v6() const { return family_ == Family::kV6; }
+  // Address bytes in network order: 4 for IPv4, 16 for IPv6.
+  const std::uint8_t* data() const { return bytes_.data(); }
+  std::size_t size() const { return is_v4() ? 4 : 16; }
+  bool is_unspecified() const;
+  std::string to_string() const;
+
+  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+
+ private:
+  Family family_ = Family::kV4;
+  std::array<std::uint8_t, 16> bytes_{};
+};
+
+class IpPrefix {
+ public:
+  IpPrefix() = default;
+  // Host bits past `length` are cleared, as `wg` does.
+  IpPrefix(IpAddress address, unsigned length);
+  // "10.0.0.0/8", "fd00::/64", or a bare address meaning a host route.
+  static std::optional<IpPrefix> parse(std::string_view text);
+
+  const IpAddress& address() const { return address_; }
+  unsigned length() const { return length_; }
+  bool contains(const IpAddress& a) const;
+  std::string to_string() const;
+
+  friend auto operator<=>(const IpPrefix&, const IpPrefix&) = default;
+
+ private:
+  IpAddress address_;
+  unsigned length_ = 0;
+};
+
+struct Endpoint {
+  IpAddress address;
+  std::uint16_t port = 0;
+
+  // "1.2.3.4:51820" or "[fd00::1]:51820".
+  static std::optional<Endpoint> parse(std::string_view text);
+  std::string to_string() const;
+
+  friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
+};
+
+}  // namespace tandem

@@ -1,0 +1,49 @@
+#include "base/ip_address.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tandem {
+namespace {
+
+TEST(IpAddress, ParsesAndFormatsBothFamilies) {
+  EXPECT_EQ(IpAddress::parse("10.1.2.3")->to_string(), "10.1.2.3");
+  EXPECT_EQ(IpAddress::parse("fd00::1")->to_string(), "fd00::1");
+  EXPECT_TRUE(IpAddress::parse("fd00::1")->is_v6());
+  EXPECT_FALSE(IpAddress::parse("10.1.2"));
+  EXPECT_FALSE(IpAddress::parse("hello"));
+}
+
+TEST(IpPrefix, ClearsHostBitsLikeWg) {
+  EXPECT_EQ(IpPrefix::parse("10.1.2.3/8")->to_string(), "10.0.0.0/8");
+  EXPECT_EQ(IpPrefix::parse("fd00::1:2/100")->to_string(), "fd00::/100");
+  EXPECT_EQ(IpPrefix::parse("10.1.2.3")->to_string(), "10.1.2.3/32");
+}
+
+TEST(IpPrefix, RejectsBadLengths) {
+  EXPECT_FALSE(IpPrefix::parse("10.0.0.0/33"));
+  EXPECT_FALSE(IpPrefix::parse("10.0.0.0/"));
+  EXPECT_FALSE(IpPrefix::parse("10.0.0.0/8x"));
+  EXPECT_FALSE(IpPrefix::parse("fd00::/129"));
+}
+
+TEST(IpPrefix, ContainsRespectsPartialBytes) {
+  auto p = *IpPrefix::parse("10.0.0.128/25");
+  EXPECT_TRUE(p.contains(*IpAddress::parse("10.0.0.200")));
+  EXPECT_FALSE(p.contains(*IpAddress::parse("10.0.0.127")));
+  EXPECT_FALSE(p.contains(*IpAddress::parse("::1")));
+  EXPECT_TRUE(IpPrefix::parse("0.0.0.0/0")->contains(*IpAddress::parse("1.2.3.4")));
+}
+
+TEST(Endpoint, ParsesBracketedIpv6AndRejectsBareIpv6) {
+  auto e = Endpoint::parse("[fd00::2]:51820");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->port, 51820);
+  EXPECT_EQ(e->to_string(), "[fd00::2]:51820");
+  EXPECT_EQ(Endpoint::parse("192.0.2.1:1")->to_string(), "192.0.2.1:1");
+  EXPECT_FALSE(Endpoint::parse("fd00::2:51820"));
+  EXPECT_FALSE(Endpoint::parse("1.2.3.4:65536"));
+  EXPECT_FALSE(Endpoint::parse("1.2.3.4"));
+}
+
+}  // namespace
+}  // namespace tandem

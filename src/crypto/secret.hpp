@@ -1,0 +1,37 @@
+// Secret key material: fixed-size bytes that are wiped when they go out of scope.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+
+namespace tandem::crypto {
+
+// Wipes memory in a way the optimiser may not remove (OPENSSL_cleanse).
+void secure_wipe(std::span<std::byte> bytes);
+
+template <std::size_t N>
+class Secret {
+ public:
+  Secret() = default;
+  explicit Secret(std::span<const std::byte, N> from) {
+    std::copy(from.begin(), from.end(), b_.begin());
+  }
+  Secret(const Secret&) = default;
+  Secret& operator=(const Secret&) = default;
+  ~Secret() { wipe(); }
+
+  std::span<std::byte, N> bytes() { return b_; }
+  std::span<const std::byte, N> bytes() const { return b_; }
+  std::byte* data() { return b_.data(); }
+  const std::byte* data() const { return b_.data(); }
+  static constexpr std::size_t size() { return N; }
+  void wipe() { secure_wipe(b_); }
+
+ private:
+  std::array<std::byte, N> b_{};
+};
+
+using Key32 = Secret<32>;
+
+}  // namespace tandem::crypto
