@@ -1,0 +1,85 @@
+// A fixed-capacity batch of packet slots with headroom: the unit every io/ read and write moves.
+// All storage is allocated once in the constructor, so steady-state I/O allocates nothing. Each
+// slot keeps `headroom` bytes in front of the packet so an engine can prepend outer headers (the
+// WireGuard data header, ESP, L2TP) in place, and the rest of the slot as tailroom for tags.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+
+namespace tandem::io {
+
+struct MmsgScratch;  // recvmmsg/sendmmsg header arrays; defined in mmsg_scratch.hpp
+
+struct Packet {
+  std::byte* slot = nullptr;  // start of this slot's storage, owned by the batch
+  std::size_t slot_size = 0;
+  std::size_t offset = 0;  // first byte of the packet; [slot, slot + offset) is headroom
+  std::size_t length = 0;
+  Endpoint endpoint;  // UDP: source after a receive, destination for a send; unused for TUN
+
+  MutableByteView bytes() const { return {slot + offset, length}; }
+  // Everything from the packet's start to the end of the slot: where a read may write.
+  MutableByteView room() const { return {slot + offset, slot_size - offset}; }
+  // Moves the start of the packet (e.g. after prepending or stripping a header).
+  void set_range(std::size_t new_offset, std::size_t new_length) {
+    offset = new_offset;
+    length = new_length;
+  }
+};
+
+class PacketBatch {
+ public:
+  static constexpr std::size_t kDefaultCapacity = 64;
+  static constexpr std::size_t kDefaultSlotSize = 2048;
+  static constexpr std::size_t kDefaultHeadroom = 64;
+
+  explicit PacketBatch(std::size_t capacity = kDefaultCapacity,
+                       std::size_t slot_size = kDefaultSlotSize,
+                       std::size_t headroom = kDefaultHeadroom);
+  ~PacketBatch();
+  PacketBatch(PacketBatch&&) noexcept;
+  PacketBatch& operator=(PacketBatch&&) noexcept;
+  PacketBatch(const PacketBatch&) = delete;
+  PacketBatch& operator=(const PacketBatch&) = delete;
+
+  std::size_t capacity() const { return packets_.size(); }
+  std::size_t slot_size() const { return slot_size_; }
+  std::size_t headroom() const { return headroom_; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  bool full() const { return size_ == packets_.size(); }
+
+  // Empties the batch; every slot's offset returns to the headroom.
+  void clear() { resize(0); }
+  // Sets the count of packets in use (<= capacity); slots newly in use start empty at headroom.
+  void resize(std::size_t count);
+  // Appends an empty packet at the headroom. Precondition: !full().
+  Packet& push_back();
+  // Appends a copy of `bytes` (truncated to the slot) addressed to `endpoint`.
+  Packet& push_back(ByteView bytes, const Endpoint& endpoint = {});
+
+  Packet& operator[](std::size_t i) { return packets_[i]; }
+  const Packet& operator[](std::size_t i) const { return packets_[i]; }
+  Packet* begin() { return packets_.data(); }
+  Packet* end() { return packets_.data() + size_; }
+  const Packet* begin() const { return packets_.data(); }
+  const Packet* end() const { return packets_.data() + size_; }
+
+  // For io/ internals: the preallocated syscall headers matching this batch's slots.
+  MmsgScratch& scratch() { return *scratch_; }
+
+ private:
+  std::size_t slot_size_;
+  std::size_t headroom_;
+  std::size_t size_ = 0;
+  std::unique_ptr<std::byte[]> storage_;
+  std::vector<Packet> packets_;
+  std::unique_ptr<MmsgScratch> scratch_;
+};
+
+}  // namespace tandem::io

@@ -1,0 +1,72 @@
+// A bound UDP socket for one address family, moving datagrams in batches with recvmmsg and
+// sendmmsg. WireGuard-style: one IPv4 and one separate IPv6 socket (IPV6_V6ONLY) on the same port;
+// UdpTransport (udp_transport.hpp) owns the pair.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+#include "io/packet_batch.hpp"
+#include "io/unique_fd.hpp"
+
+namespace tandem::io {
+
+// What happened to one send_batch: datagrams the kernel took, and those it refused (unreachable
+// network, wrong family, too big). UDP gives no delivery promise, so a refused datagram is
+// counted and dropped rather than retried.
+struct SendResult {
+  std::size_t sent = 0;
+  std::size_t failed = 0;
+  int first_error = 0;  // errno of the first refused datagram, 0 if none
+};
+
+// wireguard-go asks for 7 MiB buffers; bursts of a batch per peer need the room.
+inline constexpr int kUdpSocketBufferSize = 7 << 20;
+
+class UdpSocket {
+ public:
+  // Binds the wildcard address of `family` on `port` (0: the kernel picks; see port()).
+  // `fwmark` 0 means no SO_MARK. The socket is close-on-exec; receives never block.
+  static Result<UdpSocket, std::string> bind(IpAddress::Family family, std::uint16_t port,
+                                             std::uint32_t fwmark = 0);
+
+  IpAddress::Family family() const { return family_; }
+  std::uint16_t port() const { return port_; }
+  int fd() const { return fd_.get(); }
+
+  // SO_MARK for routing policy (so the tunnel's own datagrams avoid the tunnel); 0 clears it.
+  Result<Ok, std::string> set_fwmark(std::uint32_t mark);
+
+  // Clears `batch`, then fills it with every waiting datagram up to its capacity, each at its
+  // slot's headroom with the sender in `endpoint`. Returns the count (0: nothing waiting).
+  // Datagrams larger than a slot are dropped.
+  Result<std::size_t, SysError> recv_batch(PacketBatch& batch);
+
+  // Sends batch[begin, end) (default: all of it), each to its `endpoint`. Blocks while the socket
+  // buffer is full, which is the back-pressure a sender wants instead of silent drops.
+  SendResult send_batch(PacketBatch& batch);
+  SendResult send_batch(PacketBatch& batch, std::size_t begin, std::size_t end);
+
+  // One datagram, for control messages off the data path.
+  Result<Ok, SysError> send(ByteView bytes, const Endpoint& to);
+
+  // Like bind() but keeps the errno so callers can tell "port taken" from "no IPv6 here".
+  struct BindError {
+    int code;
+    std::string text;
+  };
+  static Result<UdpSocket, BindError> try_bind(IpAddress::Family family, std::uint16_t port,
+                                               std::uint32_t fwmark);
+
+ private:
+  UdpSocket(UniqueFd fd, IpAddress::Family family, std::uint16_t port)
+      : fd_(std::move(fd)), family_(family), port_(port) {}
+
+  UniqueFd fd_;
+  IpAddress::Family family_;
+  std::uint16_t port_;
+};
+
+}  // namespace tandem::io

@@ -1,0 +1,165 @@
+#include "io/udp_socket.hpp"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <string>
+
+#include "io/udp_transport.hpp"
+
+namespace tandem::io {
+namespace {
+
+std::string payload(std::size_t i) {
+  return "datagram-" + std::to_string(i);
+}
+
+// Collects `want` datagrams, waiting up to a second in total for them to arrive.
+std::vector<std::pair<Endpoint, std::string>> receive(UdpSocket& s, std::size_t want) {
+  std::vector<std::pair<Endpoint, std::string>> got;
+  PacketBatch batch;
+  for (int rounds = 0; got.size() < want && rounds < 100; ++rounds) {
+    pollfd p{s.fd(), POLLIN, 0};
+    ::poll(&p, 1, 10);
+    auto n = s.recv_batch(batch);
+    EXPECT_TRUE(n.ok());
+    if (!n) break;
+    for (const Packet& pk : batch)
+      got.emplace_back(pk.endpoint,
+                       std::string(reinterpret_cast<const char*>(pk.bytes().data()), pk.length));
+  }
+  return got;
+}
+
+void roundtrip_32(IpAddress loopback) {
+  auto receiver = UdpSocket::bind(loopback.family(), 0);
+  auto sender = UdpSocket::bind(loopback.family(), 0);
+  ASSERT_TRUE(receiver.ok()) << receiver.error();
+  ASSERT_TRUE(sender.ok()) << sender.error();
+  ASSERT_NE(receiver->port(), 0);
+
+  PacketBatch out;
+  for (std::size_t i = 0; i < 32; ++i)
+    out.push_back(as_bytes(payload(i)), Endpoint{loopback, receiver->port()});
+  const SendResult sent = sender->send_batch(out);
+  EXPECT_EQ(sent.sent, 32u);
+  EXPECT_EQ(sent.failed, 0u);
+
+  const auto got = receive(*receiver, 32);
+  ASSERT_EQ(got.size(), 32u);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].first, (Endpoint{loopback, sender->port()}));
+    EXPECT_EQ(got[i].second, payload(i));
+  }
+}
+
+TEST(UdpSocket, RoundTripsBatchOf32OnIpv4Loopback) {
+  roundtrip_32(*IpAddress::parse("127.0.0.1"));
+}
+
+TEST(UdpSocket, RoundTripsBatchOf32OnIpv6Loopback) {
+  roundtrip_32(*IpAddress::parse("::1"));
+}
+
+TEST(UdpSocket, RecvBatchReturnsZeroWhenNothingIsWaiting) {
+  auto s = UdpSocket::bind(IpAddress::Family::kV4, 0);
+  ASSERT_TRUE(s.ok());
+  PacketBatch batch;
+  auto n = s->recv_batch(batch);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0u);
+  EXPECT_TRUE(batch.empty());
+}
+
+TEST(UdpSocket, ReceivedPacketsStartAtHeadroom) {
+  auto a = UdpSocket::bind(IpAddress::Family::kV4, 0);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a->send(as_bytes("x"), Endpoint{*IpAddress::parse("127.0.0.1"), a->port()}).ok());
+  const auto got = receive(*a, 1);
+  ASSERT_EQ(got.size(), 1u);
+  PacketBatch b(4, 256, 32);
+  b.push_back(as_bytes("abc"));
+  EXPECT_EQ(b[0].offset, 32u);
+  EXPECT_EQ(b[0].room().size(), 224u);
+}
+
+TEST(UdpSocket, DropsDatagramsLargerThanSlot) {
+  auto s = UdpSocket::bind(IpAddress::Family::kV4, 0);
+  ASSERT_TRUE(s.ok());
+  const Endpoint self{*IpAddress::parse("127.0.0.1"), s->port()};
+  ASSERT_TRUE(s->send(as_bytes(std::string(500, 'a')), self).ok());
+  ASSERT_TRUE(s->send(as_bytes("small"), self).ok());
+  PacketBatch batch(8, 128, 16);
+  pollfd p{s->fd(), POLLIN, 0};
+  ::poll(&p, 1, 1000);
+  auto n = s->recv_batch(batch);
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(*n, 1u);
+  EXPECT_EQ(batch[0].length, 5u);
+}
+
+TEST(UdpSocket, BindingATakenPortFails) {
+  auto a = UdpSocket::bind(IpAddress::Family::kV4, 0);
+  ASSERT_TRUE(a.ok());
+  auto b = UdpSocket::bind(IpAddress::Family::kV4, a->port());
+  EXPECT_FALSE(b.ok());
+}
+
+TEST(UdpTransport, SecondFamilyBindsThePortTheKernelPickedForTheFirst) {
+  auto t = UdpTransport::open(0);
+  ASSERT_TRUE(t.ok()) << t.error();
+  ASSERT_NE(t->v4(), nullptr);
+  ASSERT_NE(t->v6(), nullptr);
+  EXPECT_NE(t->port(), 0);
+  EXPECT_EQ(t->v4()->port(), t->port());
+  EXPECT_EQ(t->v6()->port(), t->port());
+}
+
+TEST(UdpTransport, RoutesMixedFamilyBatchToTheMatchingSockets) {
+  auto rx = UdpTransport::open(0);
+  auto tx = UdpTransport::open(0);
+  ASSERT_TRUE(rx.ok() && tx.ok());
+  const Endpoint to4{*IpAddress::parse("127.0.0.1"), rx->port()};
+  const Endpoint to6{*IpAddress::parse("::1"), rx->port()};
+  PacketBatch out;
+  out.push_back(as_bytes("a4"), to4);
+  out.push_back(as_bytes("b6"), to6);
+  out.push_back(as_bytes("c6"), to6);
+  out.push_back(as_bytes("d4"), to4);
+  const SendResult r = tx->send_batch(out);
+  EXPECT_EQ(r.sent, 4u);
+  const auto got4 = receive(*rx->v4(), 2);
+  const auto got6 = receive(*rx->v6(), 2);
+  ASSERT_EQ(got4.size(), 2u);
+  ASSERT_EQ(got6.size(), 2u);
+  EXPECT_EQ(got4[0].second, "a4");
+  EXPECT_EQ(got4[1].second, "d4");
+  EXPECT_EQ(got6[0].second, "b6");
+  EXPECT_EQ(got6[1].second, "c6");
+  EXPECT_EQ(got6[0].first.port, tx->port());
+}
+
+TEST(UdpTransport, RebindMovesBothSocketsToTheNewPort) {
+  auto t = UdpTransport::open(0);
+  ASSERT_TRUE(t.ok());
+  auto probe = UdpTransport::open(0);  // find a free port, then release it
+  ASSERT_TRUE(probe.ok());
+  const std::uint16_t target = probe->port();
+  probe = UdpTransport::open(0);
+  // `probe` now holds a different port (or, rarely, the same; then skip).
+  if (probe->port() == target) GTEST_SKIP();
+  ASSERT_TRUE(t->rebind(target).ok());
+  EXPECT_EQ(t->port(), target);
+  EXPECT_EQ(t->v6()->port(), target);
+}
+
+TEST(UdpTransport, FwmarkIsAppliedAndCleared) {
+  auto t = UdpTransport::open(0, 0x51820);
+  ASSERT_TRUE(t.ok()) << t.error();
+  EXPECT_EQ(t->fwmark(), 0x51820u);
+  EXPECT_TRUE(t->set_fwmark(0).ok());
+  EXPECT_EQ(t->fwmark(), 0u);
+}
+
+}  // namespace
+}  // namespace tandem::io
