@@ -18,7 +18,8 @@ struct EventLoop::Entry {
   Kind kind = Kind::kFd;
   int fd = -1;
   Callback callback;
-  UniqueFd owned;  // timers own their timerfd
+  Callback on_writable;  // set while the owner waits for room to write
+  UniqueFd owned;        // timers own their timerfd
   bool dead = false;
 };
 
@@ -78,6 +79,33 @@ Result<Ok, std::string> EventLoop::watch_readable(int fd, Callback on_readable) 
 
 void EventLoop::unwatch(int fd) {
   retire(fd);
+}
+
+Result<Ok, std::string> EventLoop::watch_writable(int fd, Callback on_writable) {
+  auto it = entries_.find(fd);
+  if (it == entries_.end() || it->second->kind != Entry::Kind::kFd)
+    return Err{"fd " + std::to_string(fd) + " is not watched for reading"};
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT;
+  ev.data.ptr = it->second.get();
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0)
+    return Err{errno_text("epoll_ctl mod fd " + std::to_string(fd), errno)};
+  // The callback being replaced may be the one running right now.
+  if (it->second->on_writable) retired_callbacks_.push_back(std::move(it->second->on_writable));
+  it->second->on_writable = std::move(on_writable);
+  return Ok{};
+}
+
+void EventLoop::unwatch_writable(int fd) {
+  auto it = entries_.find(fd);
+  if (it == entries_.end() || !it->second->on_writable) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = it->second.get();
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
+  // Not destroyed here: this may be running inside that very callback.
+  retired_callbacks_.push_back(std::move(it->second->on_writable));
+  it->second->on_writable = nullptr;
 }
 
 Result<EventLoop::TimerId, std::string> EventLoop::add_timer(Callback on_expired) {
@@ -161,11 +189,14 @@ Result<Ok, std::string> EventLoop::run_once(int timeout_ms) {
     return Err{errno_text("epoll_wait", errno)};
   }
   for (int i = 0; i < n; ++i) {
-    auto* entry = static_cast<Entry*>(events[static_cast<std::size_t>(i)].data.ptr);
+    const epoll_event& ev = events[static_cast<std::size_t>(i)];
+    auto* entry = static_cast<Entry*>(ev.data.ptr);
     if (entry->dead) continue;
     switch (entry->kind) {
       case Entry::Kind::kFd:
-        entry->callback();
+        // Hang-ups and errors go to the readable callback, whose read() will report them.
+        if ((ev.events & EPOLLOUT) != 0 && entry->on_writable) entry->on_writable();
+        if ((ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !entry->dead) entry->callback();
         break;
       case Entry::Kind::kTimer: {
         // A timer re-armed for later after epoll reported it has a zero count: not due yet.
@@ -187,6 +218,7 @@ Result<Ok, std::string> EventLoop::run_once(int timeout_ms) {
     }
   }
   retired_.clear();
+  retired_callbacks_.clear();
   return Ok{};
 }
 

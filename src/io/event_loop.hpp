@@ -35,6 +35,10 @@ class EventLoop {
   Result<Ok, std::string> watch_readable(int fd, Callback on_readable);
   // Safe to call from inside any callback, including the fd's own.
   void unwatch(int fd);
+  // For an fd already watched for reading: also run `on_writable` while it can take more bytes
+  // (a connection with a reply still queued). unwatch_writable() goes back to reading only.
+  Result<Ok, std::string> watch_writable(int fd, Callback on_writable);
+  void unwatch_writable(int fd);
 
   // A timer starts disarmed. arm_timer() sets (or moves) its single absolute deadline; a
   // deadline already past fires on the next turn. Firing disarms it until re-armed.
@@ -77,6 +81,7 @@ class EventLoop {
   // Entries removed during a dispatch round stay alive until it ends: epoll may already have
   // returned an event pointing at them.
   std::vector<std::unique_ptr<Entry>> retired_;
+  std::vector<Callback> retired_callbacks_;
 };
 
 }  // namespace tandem::io

@@ -1,0 +1,70 @@
+// A listening AF_UNIX stream socket serving a request/response text protocol whose requests end
+// with a blank line ("\n\n") — the shape of the WireGuard cross-platform UAPI ("get=1\n\n",
+// "set=1\n...\n\n"). Protocol-agnostic: the caller's handler turns one request into one reply.
+// A connection may carry several requests; partial reads and writes are handled.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "base/result.hpp"
+#include "io/event_loop.hpp"
+#include "io/unique_fd.hpp"
+
+namespace tandem::io {
+
+// Creates `path` and its missing parents with `mode` (wireguard-go uses 0755 for
+// /var/run/wireguard). An existing directory is left as it is.
+Result<Ok, std::string> ensure_directory(const std::string& path, mode_t mode = 0755);
+
+class UnixSocketServer {
+ public:
+  // Receives a request including its terminating "\n\n"; returns the full reply to send.
+  using Handler = std::function<std::string(std::string_view request)>;
+
+  // Requests beyond this many bytes without a blank line close the connection.
+  static constexpr std::size_t kMaxRequestBytes = 1 << 20;
+
+  // Binds `path` (socket file mode 0700 via umask 077, as wireguard-go) and serves it on `loop`.
+  // A stale socket file is removed only when nothing answers a connect on it; if another
+  // process is listening the call fails and the file is left alone.
+  static Result<std::unique_ptr<UnixSocketServer>, std::string> listen(EventLoop& loop,
+                                                                       std::string path,
+                                                                       Handler handler);
+  // Closes every connection and removes the socket file.
+  ~UnixSocketServer();
+  UnixSocketServer(const UnixSocketServer&) = delete;
+  UnixSocketServer& operator=(const UnixSocketServer&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::size_t connection_count() const { return connections_.size(); }
+
+ private:
+  struct Connection {
+    UniqueFd fd;
+    std::string in;
+    std::string out;
+    std::size_t out_sent = 0;
+    bool peer_closed = false;
+  };
+
+  UnixSocketServer(EventLoop& loop, std::string path, Handler handler)
+      : loop_(loop), path_(std::move(path)), handler_(std::move(handler)) {}
+  void accept_all();
+  void on_readable(int fd);
+  void flush(int fd);
+  void close_connection(int fd);
+
+  EventLoop& loop_;
+  std::string path_;
+  Handler handler_;
+  UniqueFd listen_fd_;
+  std::unordered_map<int, std::unique_ptr<Connection>> connections_;
+};
+
+}  // namespace tandem::io
