@@ -13,7 +13,16 @@
 
 namespace tandem::io {
 
-struct MmsgScratch;  // recvmmsg/sendmmsg header arrays; defined in mmsg_scratch.hpp
+struct MmsgScratch;
+
+// What happened to one batch write (UDP send or TUN write): packets the kernel took, and those it
+// refused (unreachable network, wrong family, malformed, too big). A refused packet is counted
+// and dropped rather than retried, as the kernel would drop it anyway.
+struct SendResult {
+  std::size_t sent = 0;
+  std::size_t failed = 0;
+  int first_error = 0;  // errno of the first refused packet, 0 if none
+};                      // recvmmsg/sendmmsg header arrays; defined in mmsg_scratch.hpp
 
 struct Packet {
   std::byte* slot = nullptr;  // start of this slot's storage, owned by the batch

@@ -13,15 +13,6 @@
 
 namespace tandem::io {
 
-// What happened to one send_batch: datagrams the kernel took, and those it refused (unreachable
-// network, wrong family, too big). UDP gives no delivery promise, so a refused datagram is
-// counted and dropped rather than retried.
-struct SendResult {
-  std::size_t sent = 0;
-  std::size_t failed = 0;
-  int first_error = 0;  // errno of the first refused datagram, 0 if none
-};
-
 // wireguard-go asks for 7 MiB buffers; bursts of a batch per peer need the room.
 inline constexpr int kUdpSocketBufferSize = 7 << 20;
 
