@@ -10,6 +10,7 @@
 
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
+#include "base/packet.hpp"
 
 namespace tandem::io {
 
@@ -22,24 +23,9 @@ struct SendResult {
   std::size_t sent = 0;
   std::size_t failed = 0;
   int first_error = 0;  // errno of the first refused packet, 0 if none
-};                      // recvmmsg/sendmmsg header arrays; defined in mmsg_scratch.hpp
-
-struct Packet {
-  std::byte* slot = nullptr;  // start of this slot's storage, owned by the batch
-  std::size_t slot_size = 0;
-  std::size_t offset = 0;  // first byte of the packet; [slot, slot + offset) is headroom
-  std::size_t length = 0;
-  Endpoint endpoint;  // UDP: source after a receive, destination for a send; unused for TUN
-
-  MutableByteView bytes() const { return {slot + offset, length}; }
-  // Everything from the packet's start to the end of the slot: where a read may write.
-  MutableByteView room() const { return {slot + offset, slot_size - offset}; }
-  // Moves the start of the packet (e.g. after prepending or stripping a header).
-  void set_range(std::size_t new_offset, std::size_t new_length) {
-    offset = new_offset;
-    length = new_length;
-  }
 };
+
+using Packet = tandem::Packet;
 
 class PacketBatch {
  public:

@@ -1,0 +1,59 @@
+// The few IPv4/IPv6 header facts a tunnel needs before it can route a packet: version, the
+// length the header claims, and where the source and destination addresses sit (RFC 791 section
+// 3.1, RFC 8200 section 3). Everything is bounds-checked against the bytes actually present.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+
+namespace tandem::packet {
+
+inline constexpr std::size_t kIpv4HeaderMinSize = 20;
+inline constexpr std::size_t kIpv6HeaderSize = 40;
+
+struct IpHeaderView {
+  IpAddress::Family family = IpAddress::Family::kV4;
+  // Bytes the header says the whole packet has; never more than the buffer holds.
+  std::size_t total_length = 0;
+  const std::byte* source = nullptr;       // 4 or 16 bytes
+  const std::byte* destination = nullptr;  // 4 or 16 bytes
+
+  std::size_t address_size() const { return family == IpAddress::Family::kV4 ? 4 : 16; }
+};
+
+// nullopt for anything that is not a whole IPv4/IPv6 packet: wrong version, a header longer than
+// the buffer, or a claimed length beyond the buffer (trailing padding after it is allowed).
+inline std::optional<IpHeaderView> parse_ip_header(ByteView bytes) {
+  if (bytes.empty()) return std::nullopt;
+  const unsigned version = std::to_integer<unsigned>(bytes[0]) >> 4;
+  IpHeaderView view;
+  if (version == 4) {
+    if (bytes.size() < kIpv4HeaderMinSize) return std::nullopt;
+    const std::size_t header_length = (std::to_integer<std::size_t>(bytes[0]) & 0x0f) * 4;
+    const std::size_t total = load_be16(bytes.data() + 2);
+    if (header_length < kIpv4HeaderMinSize || total < header_length || total > bytes.size())
+      return std::nullopt;
+    view.family = IpAddress::Family::kV4;
+    view.total_length = total;
+    view.source = bytes.data() + 12;
+    view.destination = bytes.data() + 16;
+    return view;
+  }
+  if (version == 6) {
+    if (bytes.size() < kIpv6HeaderSize) return std::nullopt;
+    const std::size_t total = kIpv6HeaderSize + load_be16(bytes.data() + 4);
+    if (total > bytes.size()) return std::nullopt;
+    view.family = IpAddress::Family::kV6;
+    view.total_length = total;
+    view.source = bytes.data() + 8;
+    view.destination = bytes.data() + 24;
+    return view;
+  }
+  return std::nullopt;
+}
+
+}  // namespace tandem::packet
