@@ -1,0 +1,209 @@
+// A WireGuard device: this node's static identity, its peers, the cryptokey routing table and
+// the index table, and the whole protocol behaviour between them (whitepaper sections 2-6).
+// Sans-I/O: bytes, endpoints and `now` go in; datagrams to send, inner packets to deliver and
+// events come out through DeviceActions, all of one input at once. Single-threaded: the daemon
+// serialises calls with one lock and runs only seal()/open() concurrently (they are static and
+// touch nothing but the packet and the job).
+//
+// Two ways to drive it:
+//  - send_inner_packet / receive_datagram / on_timer: one call does everything (tests, tools).
+//  - prepare_send, seal, and prepare_receive, open, complete_receive: the same split in three so
+//    the daemon can do the AEAD of a whole batch on all cores outside the lock.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+#include "base/packet.hpp"
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "wireguard/allowed_ips.hpp"
+#include "wireguard/cookie.hpp"
+#include "wireguard/messages.hpp"
+#include "wireguard/noise.hpp"
+#include "wireguard/peer.hpp"
+#include "wireguard/ratelimiter.hpp"
+
+namespace tandem::wireguard {
+
+struct DeviceEvent {
+  enum class Kind : std::uint8_t {
+    kHandshakeInitiationSent,
+    kHandshakeCompleted,  // a new session is usable (we_initiated says which role we had)
+    kHandshakeGaveUp,     // no response within REKEY_ATTEMPT_TIME
+    kKeysZeroed,          // no session for 3 * REJECT_AFTER_TIME: key material wiped
+    kEndpointChanged,     // the peer roamed
+    kCookieReplySent,
+    kCookieReplyReceived,
+  };
+  Kind kind;
+  PeerId peer = 0;
+  bool we_initiated = false;
+  Endpoint endpoint;
+};
+
+class DeviceActions {
+ public:
+  virtual ~DeviceActions() = default;
+  // `datagram` is valid only during the call.
+  virtual void send_datagram(const Endpoint& to, ByteView datagram) = 0;
+  virtual void deliver_inner_packet(ByteView packet) = 0;
+  virtual void on_event(const DeviceEvent& event) = 0;
+};
+
+// What the locked part of the send path decided for one inner packet, for seal() to carry out.
+struct SealJob {
+  Key key;
+  std::uint64_t counter = 0;
+  std::uint32_t receiver = 0;
+  std::size_t padded_length = 0;
+  Endpoint to;
+};
+
+// What the locked part of the receive path decided for one transport datagram.
+struct OpenJob {
+  Key key;
+  std::uint64_t counter = 0;
+  PeerId peer = 0;
+  std::uint32_t local_index = 0;
+  std::size_t datagram_size = 0;
+};
+
+enum class SendVerdict : std::uint8_t { kSeal, kStaged, kDropped };
+enum class ReceiveVerdict : std::uint8_t { kOpen, kHandled, kDropped };
+
+class Device {
+ public:
+  // Room seal() needs around an inner packet: the header in front, padding and tag behind.
+  static constexpr std::size_t kHeadroom = TransportLayout::kHeaderSize;
+  static constexpr std::size_t kTailroom = kMessagePaddingMultiple - 1 + kTagSize;
+
+  Device(Rng& rng, WallClock& wall);
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  // --- Configuration (what the UAPI and config files set) ---
+  // Changing the key ends every session; a peer with our own public key is removed (as
+  // wireguard-go does).
+  void set_private_key(const std::optional<PrivateKey>& key);
+  const std::optional<StaticIdentity>& identity() const { return identity_; }
+  void set_mtu(std::size_t mtu) { mtu_ = mtu; }
+  std::size_t mtu() const { return mtu_; }
+
+  // Adds the peer if new; returns its id either way.
+  PeerId add_peer(const PublicKey& public_key);
+  std::optional<PeerId> find_peer(const PublicKey& public_key) const;
+  void remove_peer(PeerId id);
+  void remove_all_peers();
+  void set_preshared_key(PeerId id, const std::optional<Key>& psk);
+  void set_endpoint(PeerId id, const Endpoint& endpoint);
+  // Turning persistent keepalive on sends one at once, as wireguard-go does.
+  void set_persistent_keepalive(PeerId id, std::uint16_t seconds, TimePoint now,
+                                DeviceActions& actions);
+  void add_allowed_ip(PeerId id, const IpPrefix& prefix);
+  void clear_allowed_ips(PeerId id);
+  std::vector<IpPrefix> allowed_ips(PeerId id) const;
+
+  const Peer* peer(PeerId id) const;
+  std::vector<PeerId> peer_ids() const;  // in the order peers were added
+  std::size_t peer_count() const { return peers_.size(); }
+
+  // Under load, handshakes need a valid mac2 (else they get a cookie reply) and are rate
+  // limited per source. Load is detected from the handshake rate; tests may force it.
+  void force_under_load(bool on) { forced_under_load_ = on; }
+  void set_under_load_threshold(std::uint32_t handshakes_per_second) {
+    under_load_threshold_ = handshakes_per_second;
+  }
+
+  std::uint64_t drops(DropReason reason) const { return drops_[static_cast<std::size_t>(reason)]; }
+  std::uint64_t total_drops() const;
+
+  // --- Whole-path calls ---
+  // `packet` holds an inner IP packet with kHeadroom before and kTailroom after it; it is
+  // encrypted in place and handed to send_datagram.
+  void send_inner_packet(Packet& packet, TimePoint now, DeviceActions& actions);
+  // `packet` holds a received datagram and its source endpoint; it is decrypted in place.
+  void receive_datagram(Packet& packet, TimePoint now, DeviceActions& actions);
+  void on_timer(TimePoint now, DeviceActions& actions);
+  std::optional<TimePoint> next_deadline() const;
+
+  // --- Split send path ---
+  SendVerdict prepare_send(Packet& packet, TimePoint now, SealJob& job, DeviceActions& actions);
+  // Pads, encrypts in place, writes the header; the packet becomes the datagram, addressed to
+  // job.to. Thread-safe.
+  static void seal(Packet& packet, const SealJob& job);
+
+  // --- Split receive path ---
+  // Handshake and cookie messages are handled here completely (kHandled).
+  ReceiveVerdict prepare_receive(Packet& packet, TimePoint now, OpenJob& job,
+                                 DeviceActions& actions);
+  // Decrypts in place; the packet becomes the padded plaintext. Thread-safe.
+  static bool open(Packet& packet, const OpenJob& job);
+  // Replay, session and cryptokey-routing checks; true when packet (trimmed to the inner
+  // packet) should be delivered.
+  bool complete_receive(Packet& packet, bool opened, const OpenJob& job, TimePoint now,
+                        DeviceActions& actions);
+
+ private:
+  Peer* find(PeerId id);
+  void drop(DropReason reason) { ++drops_[static_cast<std::size_t>(reason)]; }
+  Duration jitter();
+  std::uint32_t allocate_index(PeerId peer);
+  void release_index(std::uint32_t index);
+  void destroy_keypair(std::unique_ptr<Keypair>& keypair);
+  void clear_sessions(Peer& peer);
+  bool under_load(TimePoint now);
+
+  // Handshakes (device_handshake.cpp).
+  void send_initiation(Peer& peer, bool is_retry, TimePoint now, DeviceActions& actions);
+  void handle_initiation(Packet& packet, TimePoint now, DeviceActions& actions);
+  void handle_response(Packet& packet, TimePoint now, DeviceActions& actions);
+  void handle_cookie_reply(Packet& packet, TimePoint now, DeviceActions& actions);
+  bool mac_checks_pass(Packet& packet, TimePoint now, DeviceActions& actions);
+  void begin_session(Peer& peer, SessionKeys& keys, TimePoint now);
+  void update_endpoint(Peer& peer, const Endpoint& source, DeviceActions& actions);
+
+  // Sending from inside the engine (device_send.cpp).
+  void send_keepalive(Peer& peer, TimePoint now, DeviceActions& actions);
+  void send_staged(Peer& peer, TimePoint now, DeviceActions& actions);
+  void seal_and_send(Peer& peer, Keypair& keypair, ByteView inner, TimePoint now,
+                     DeviceActions& actions);
+  void after_data_sent(Peer& peer, Keypair& keypair, bool keepalive, TimePoint now,
+                       DeviceActions& actions);
+  std::size_t padded_length(std::size_t length) const;
+
+  // Timers (device_timers.cpp).
+  void run_peer_timers(Peer& peer, TimePoint now, DeviceActions& actions);
+
+  Rng& rng_;
+  WallClock& wall_;
+  std::optional<StaticIdentity> identity_;
+  CookieChecker cookie_checker_;
+  HandshakeRateLimiter rate_limiter_;
+  std::size_t mtu_ = 1420;
+
+  PeerId next_peer_id_ = 1;
+  std::unordered_map<PeerId, std::unique_ptr<Peer>> peers_;
+  std::vector<PeerId> peer_order_;
+  std::unordered_map<std::uint32_t, PeerId> indices_;  // local index -> peer
+  AllowedIps<PeerId> allowed_ips_;
+
+  bool forced_under_load_ = false;
+  std::uint32_t under_load_threshold_ = 128;
+  TimePoint load_window_start_{};
+  std::uint32_t handshakes_in_window_ = 0;
+  std::optional<TimePoint> under_load_until_;
+
+  std::array<std::uint64_t, kDropReasonCount> drops_{};
+  // Room to build handshake messages, keepalives and staged packets without allocating.
+  std::array<std::byte, kHeadroom + StagedQueue::kSlotSize + kTailroom> scratch_{};
+};
+
+}  // namespace tandem::wireguard

@@ -1,0 +1,377 @@
+// Two devices back to back in memory with a fake clock: handshakes, data, loss, reordering,
+// replays, rekeying, expiry, roaming and cookies.
+#include "wireguard/device.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "wireguard/test_network.hpp"
+
+namespace tandem::wireguard {
+namespace {
+
+using testing::Datagram;
+using testing::ipv4_packet;
+using testing::Node;
+using testing::TestNetwork;
+using Kind = DeviceEvent::Kind;
+
+class DevicePair : public ::testing::Test {
+ protected:
+  DevicePair() : a(net.add_node("a", "127.0.1.1:51820")), b(net.add_node("b", "127.0.1.2:51821")) {}
+
+  void connect(bool both_endpoints = false, const std::optional<Key>& psk = std::nullopt) {
+    net.connect(a, "10.0.0.1/32", b, "10.0.0.2/32", both_endpoints, psk);
+  }
+  std::vector<std::byte> a_to_b(std::size_t n = 100, std::uint8_t marker = 1) {
+    return ipv4_packet("10.0.0.1", "10.0.0.2", n, marker);
+  }
+  std::vector<std::byte> b_to_a(std::size_t n = 100, std::uint8_t marker = 2) {
+    return ipv4_packet("10.0.0.2", "10.0.0.1", n, marker);
+  }
+  const Peer& peer_of(Node& at, Node& other) {
+    return *at.device.peer(*at.device.find_peer(other.public_key));
+  }
+
+  TestNetwork net;
+  Node& a;
+  Node& b;
+};
+
+TEST_F(DevicePair, FirstPacketWaitsForHandshakeThenArrives) {
+  connect();
+  const auto packet = a_to_b();
+  a.send_inner(packet);
+  EXPECT_EQ(a.sent_initiations, 1);
+  net.pump();
+  ASSERT_EQ(b.delivered.size(), 1u);
+  EXPECT_EQ(b.delivered[0], packet);
+  EXPECT_EQ(a.count_events(Kind::kHandshakeCompleted), 1);
+  EXPECT_EQ(b.count_events(Kind::kHandshakeCompleted), 1);
+  EXPECT_TRUE(peer_of(a, b).last_handshake.has_value());
+  EXPECT_TRUE(peer_of(b, a).last_handshake.has_value());
+}
+
+TEST_F(DevicePair, ResponderLearnsEndpointAndRepliesWithoutHandshake) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  b.send_inner(b_to_a());
+  net.pump();
+  ASSERT_EQ(a.delivered.size(), 1u);
+  EXPECT_EQ(a.delivered[0], b_to_a());
+  EXPECT_EQ(b.sent_initiations, 0);
+  EXPECT_EQ(peer_of(b, a).endpoint, a.address);
+}
+
+TEST_F(DevicePair, ByteCountersAgreeAcrossTheLink) {
+  connect();
+  for (int i = 0; i < 5; ++i) a.send_inner(a_to_b(200 + static_cast<std::size_t>(i)));
+  net.pump();
+  b.send_inner(b_to_a(300));
+  net.pump();
+  EXPECT_GT(peer_of(a, b).tx_bytes, 5u * 200);
+  EXPECT_EQ(peer_of(a, b).tx_bytes, peer_of(b, a).rx_bytes);
+  EXPECT_EQ(peer_of(b, a).tx_bytes, peer_of(a, b).rx_bytes);
+}
+
+TEST_F(DevicePair, PresharedKeyOnBothSidesWorks) {
+  Key psk;
+  for (std::size_t i = 0; i < psk.size(); ++i) psk.bytes()[i] = std::byte(i);
+  connect(false, psk);
+  a.send_inner(a_to_b());
+  net.pump();
+  EXPECT_EQ(b.delivered.size(), 1u);
+}
+
+TEST_F(DevicePair, MismatchedPresharedKeyNeverCompletes) {
+  connect();
+  Key psk;
+  psk.bytes()[0] = std::byte{1};
+  b.device.set_preshared_key(*b.device.find_peer(a.public_key), psk);
+  a.send_inner(a_to_b());
+  net.pump();
+  EXPECT_TRUE(b.delivered.empty());
+  EXPECT_EQ(a.device.drops(DropReason::kHandshakeDecryptFailed), 1u);
+}
+
+TEST_F(DevicePair, UnknownInitiatorIsDropped) {
+  Node& stranger = net.add_node("s", "127.0.1.3:1000");
+  const PeerId id = stranger.device.add_peer(b.public_key);
+  stranger.device.set_endpoint(id, b.address);
+  stranger.device.add_allowed_ip(id, *IpPrefix::parse("0.0.0.0/0"));
+  stranger.send_inner(a_to_b());
+  net.pump();
+  EXPECT_EQ(b.device.drops(DropReason::kUnknownPeer), 1u);
+  EXPECT_TRUE(b.delivered.empty());
+}
+
+TEST_F(DevicePair, ReplayedTransportDatagramIsRejected) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  a.send_inner(a_to_b(50, 9));
+  ASSERT_EQ(net.in_flight.size(), 1u);
+  const Datagram copy = net.in_flight.front();
+  net.pump();
+  b.receive(copy);
+  EXPECT_EQ(b.delivered.size(), 2u);
+  EXPECT_EQ(b.device.drops(DropReason::kReplayedCounter), 1u);
+}
+
+TEST_F(DevicePair, ReplayedInitiationIsRejected) {
+  connect();
+  a.send_inner(a_to_b());
+  const Datagram initiation = net.in_flight.front();
+  net.pump();
+  b.receive(initiation);
+  EXPECT_EQ(b.device.drops(DropReason::kReplayedTimestamp), 1u);
+}
+
+TEST_F(DevicePair, ReorderedDatagramsAreAllDelivered) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  for (std::uint8_t i = 0; i < 20; ++i) a.send_inner(a_to_b(64, i));
+  std::reverse(net.in_flight.begin(), net.in_flight.end());
+  net.pump();
+  EXPECT_EQ(b.delivered.size(), 21u);
+  EXPECT_EQ(b.device.total_drops(), 0u);
+}
+
+TEST_F(DevicePair, TamperedDatagramFailsAuthentication) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  a.send_inner(a_to_b());
+  net.in_flight.front().bytes[40] ^= std::byte{1};
+  net.pump();
+  EXPECT_EQ(b.delivered.size(), 1u);
+  EXPECT_EQ(b.device.drops(DropReason::kDecryptFailed), 1u);
+}
+
+TEST_F(DevicePair, HandshakeSurvivesHeavyLoss) {
+  connect();
+  std::mt19937 loss(5);
+  net.link_filter = [&](const Datagram&) { return loss() % 2 == 0; };  // half of all lost
+  a.send_inner(a_to_b());
+  net.advance(std::chrono::seconds(60));
+  net.link_filter = nullptr;
+  a.send_inner(a_to_b(10, 7));
+  net.pump();
+  EXPECT_GE(a.count_events(Kind::kHandshakeCompleted), 1);
+  EXPECT_FALSE(b.delivered.empty());
+  EXPECT_EQ(b.delivered.back(), a_to_b(10, 7));
+}
+
+TEST_F(DevicePair, RetransmitsEveryRekeyTimeoutThenGivesUp) {
+  connect();
+  net.link_filter = [](const Datagram&) { return false; };
+  a.send_inner(a_to_b());
+  net.advance(std::chrono::seconds(80));
+  const int after_80s = a.sent_initiations;
+  // One every REKEY_TIMEOUT plus up to a third of a second of jitter.
+  EXPECT_GE(after_80s, 14);
+  EXPECT_LE(after_80s, 17);
+  net.advance(std::chrono::seconds(60));
+  EXPECT_EQ(a.sent_initiations, 2 + kMaxTimerHandshakes);
+  EXPECT_EQ(a.count_events(Kind::kHandshakeGaveUp), 1);
+  EXPECT_TRUE(peer_of(a, b).staged.empty());
+}
+
+TEST_F(DevicePair, InitiatorRekeysAfterRekeyAfterTime) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  for (int s = 0; s < 130; ++s) {
+    net.advance(std::chrono::seconds(1));
+    a.send_inner(a_to_b(20, static_cast<std::uint8_t>(s)));
+    b.send_inner(b_to_a(20, static_cast<std::uint8_t>(s)));
+    net.pump();
+  }
+  EXPECT_EQ(a.count_events(Kind::kHandshakeCompleted), 2);
+  EXPECT_EQ(b.delivered.size(), 131u);
+  EXPECT_EQ(a.delivered.size(), 130u);
+  EXPECT_NE(peer_of(a, b).previous, nullptr);
+}
+
+TEST_F(DevicePair, ExpiredSessionIsNotUsedAndANewHandshakeStarts) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  net.link_filter = [](const Datagram&) { return false; };
+  net.advance(kRejectAfterTime + std::chrono::seconds(1));
+  net.link_filter = nullptr;
+  const int before = a.sent_initiations;
+  a.send_inner(a_to_b(30, 3));
+  EXPECT_EQ(a.sent_initiations, before + 1);
+  net.pump();
+  EXPECT_EQ(b.delivered.back(), a_to_b(30, 3));
+}
+
+TEST_F(DevicePair, KeyMaterialIsZeroedAfterThreeRejectAfterTimes) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  net.advance(3 * kRejectAfterTime + std::chrono::seconds(1));
+  EXPECT_EQ(a.count_events(Kind::kKeysZeroed), 1);
+  EXPECT_EQ(peer_of(a, b).current, nullptr);
+  EXPECT_EQ(peer_of(b, a).current, nullptr);
+}
+
+TEST_F(DevicePair, ReceiverSendsKeepaliveWhenItHasNothingToSay) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  const auto sent_before = net.all_sent.size();
+  net.advance(kKeepaliveTimeout + std::chrono::milliseconds(1));
+  ASSERT_EQ(net.all_sent.size(), sent_before + 1);
+  EXPECT_EQ(net.all_sent.back().from, b.address);
+  EXPECT_EQ(net.all_sent.back().bytes.size(), TransportLayout::kMinSize);
+}
+
+TEST_F(DevicePair, SilentPeerAfterDataTriggersNewHandshake) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  net.link_filter = [](const Datagram&) { return false; };
+  a.send_inner(a_to_b());
+  const int before = a.sent_initiations;
+  net.advance(kKeepaliveTimeout + kRekeyTimeout + std::chrono::seconds(1));
+  EXPECT_EQ(a.sent_initiations, before + 1);
+}
+
+TEST_F(DevicePair, PersistentKeepaliveKeepsSending) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  const PeerId id = *a.device.find_peer(b.public_key);
+  a.device.set_persistent_keepalive(id, 25, net.now, a);
+  net.pump();
+  const auto from_a = [&] {
+    return std::count_if(net.all_sent.begin(), net.all_sent.end(), [&](const Datagram& d) {
+      return d.from == a.address && d.bytes.size() == TransportLayout::kMinSize;
+    });
+  };
+  const auto before = from_a();
+  // b's own keepalive (10 s after a's data) also counts as traffic, so a's interval restarts
+  // then: keepalives at 35, 60, 85 and 110 s.
+  net.advance(std::chrono::seconds(111));
+  EXPECT_EQ(from_a() - before, 4);
+}
+
+TEST_F(DevicePair, PeerRoamingMovesTheEndpoint) {
+  connect(true);
+  a.send_inner(a_to_b());
+  net.pump();
+  b.address = *Endpoint::parse("127.0.9.9:4000");
+  b.send_inner(b_to_a());
+  net.pump();
+  EXPECT_EQ(peer_of(a, b).endpoint, b.address);
+  EXPECT_EQ(a.count_events(Kind::kEndpointChanged), 1);
+  a.send_inner(a_to_b(10, 5));
+  ASSERT_FALSE(net.in_flight.empty());
+  EXPECT_EQ(net.in_flight.back().to, b.address);
+  net.pump();
+  EXPECT_EQ(b.delivered.back(), a_to_b(10, 5));
+}
+
+TEST_F(DevicePair, SourceOutsideAllowedIpsIsDropped) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  b.send_inner(ipv4_packet("10.0.0.2", "10.0.0.1", 10));
+  net.pump();
+  ASSERT_EQ(a.delivered.size(), 1u);
+  // b allows a's /32 only, so it routes; but a only accepts 10.0.0.2 from b.
+  const PeerId a_at_b = *b.device.find_peer(a.public_key);
+  b.device.add_allowed_ip(a_at_b, *IpPrefix::parse("10.9.0.0/16"));
+  b.send_inner(ipv4_packet("10.0.0.77", "10.9.0.1", 10));
+  net.pump();
+  EXPECT_EQ(a.delivered.size(), 1u);
+  EXPECT_EQ(a.device.drops(DropReason::kSourceNotAllowed), 1u);
+}
+
+TEST_F(DevicePair, PacketWithoutRouteIsDropped) {
+  connect();
+  a.send_inner(ipv4_packet("10.0.0.1", "10.0.0.99", 10));
+  EXPECT_EQ(a.device.drops(DropReason::kNoRouteToPeer), 1u);
+  EXPECT_TRUE(net.in_flight.empty());
+}
+
+TEST_F(DevicePair, UnderLoadResponderDemandsCookieThenAccepts) {
+  connect();
+  b.device.force_under_load(true);
+  a.send_inner(a_to_b());
+  net.pump();
+  EXPECT_EQ(b.device.drops(DropReason::kCookieRequired), 1u);
+  EXPECT_EQ(a.count_events(Kind::kCookieReplyReceived), 1);
+  EXPECT_TRUE(b.delivered.empty());
+  net.advance(kRekeyTimeout + std::chrono::seconds(1));
+  EXPECT_EQ(b.delivered.size(), 1u);
+  EXPECT_EQ(b.device.drops(DropReason::kCookieRequired), 1u);
+}
+
+TEST_F(DevicePair, SimultaneousInitiationsEndInAWorkingSession) {
+  connect(true);
+  a.send_inner(a_to_b());
+  b.send_inner(b_to_a());
+  net.pump();
+  net.advance(std::chrono::seconds(20));
+  a.send_inner(a_to_b(10, 0x11));
+  b.send_inner(b_to_a(10, 0x22));
+  net.pump();
+  ASSERT_FALSE(a.delivered.empty());
+  ASSERT_FALSE(b.delivered.empty());
+  EXPECT_EQ(a.delivered.back(), b_to_a(10, 0x22));
+  EXPECT_EQ(b.delivered.back(), a_to_b(10, 0x11));
+}
+
+TEST_F(DevicePair, GarbageDatagramsAreCountedAndDropped) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  const std::vector<std::vector<std::byte>> garbage = {
+      {},
+      {std::byte{1}},
+      std::vector<std::byte>(147, std::byte{0}),
+      [] {
+        std::vector<std::byte> v(148, std::byte{0});
+        v[0] = std::byte{1};
+        return v;
+      }(),
+      [] {
+        std::vector<std::byte> v(31, std::byte{0});
+        v[0] = std::byte{4};
+        return v;
+      }(),
+      [] {
+        std::vector<std::byte> v(1500, std::byte{0x5a});
+        v[0] = std::byte{4};
+        v[1] = v[2] = v[3] = std::byte{0};
+        return v;
+      }(),
+      std::vector<std::byte>(64, std::byte{0xff}),
+  };
+  for (const auto& g : garbage) b.receive({a.address, b.address, g});
+  EXPECT_EQ(b.device.total_drops(), garbage.size());
+  EXPECT_EQ(b.device.drops(DropReason::kBadMac1), 1u);
+  a.send_inner(a_to_b(10, 0x33));
+  net.pump();
+  EXPECT_EQ(b.delivered.back(), a_to_b(10, 0x33));
+}
+
+TEST_F(DevicePair, ChangingPrivateKeyEndsSessions) {
+  connect();
+  a.send_inner(a_to_b());
+  net.pump();
+  b.device.set_private_key(crypto::x25519_generate_private(b.rng));
+  EXPECT_EQ(peer_of(b, a).current, nullptr);
+  a.send_inner(a_to_b());
+  net.pump();
+  EXPECT_EQ(b.delivered.size(), 1u);
+}
+
+}  // namespace
+}  // namespace tandem::wireguard

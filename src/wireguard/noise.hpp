@@ -1,0 +1,121 @@
+// The Noise_IKpsk2 handshake as WireGuard uses it (whitepaper section 5.4.2-5.4.5): creating and
+// consuming initiation and response messages, and deriving the transport keys. Pure functions
+// over caller-held state; MACs and cookies are the cookie layer's job. Single-threaded.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "base/bytes.hpp"
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "crypto/secret.hpp"
+#include "crypto/tai64n.hpp"
+#include "crypto/x25519.hpp"
+#include "wireguard/messages.hpp"
+
+namespace tandem::wireguard {
+
+using Key = crypto::Key32;
+using crypto::PrivateKey;
+using crypto::PublicKey;
+
+// This device's static key pair with the values derived from it once.
+struct StaticIdentity {
+  PrivateKey private_key;
+  PublicKey public_key{};
+  std::array<std::byte, kKeySize> mac1_key{};    // HASH(LABEL_MAC1 || public_key)
+  std::array<std::byte, kKeySize> cookie_key{};  // HASH(LABEL_COOKIE || public_key)
+};
+StaticIdentity make_static_identity(const PrivateKey& private_key);
+
+// What we know of a peer's static key, with the static-static DH precomputed.
+struct RemoteStatic {
+  PublicKey public_key{};
+  Key static_static;  // DH(our private, their public); meaningless when !static_static_ok
+  bool static_static_ok = false;
+  Key preshared_key;  // all zeros when none is configured (Noise's psk of zeros)
+  std::array<std::byte, kKeySize> mac1_key{};
+  std::array<std::byte, kKeySize> cookie_key{};
+};
+RemoteStatic make_remote_static(const StaticIdentity& local, const PublicKey& peer_public,
+                                const Key& preshared_key);
+// Recomputes the static-static DH after our private key changed.
+void refresh_remote_static(const StaticIdentity& local, RemoteStatic& remote);
+
+// mac1/cookie keys for a public key: HASH(label || public_key).
+std::array<std::byte, kKeySize> mac1_key_for(const PublicKey& public_key);
+std::array<std::byte, kKeySize> cookie_key_for(const PublicKey& public_key);
+
+enum class HandshakeStage : std::uint8_t {
+  kZeroed,
+  kCreatedInitiation,
+  kConsumedInitiation,
+  kCreatedResponse,
+  kConsumedResponse,
+};
+
+// One peer's handshake in progress, plus the anti-replay facts that outlive each handshake.
+struct Handshake {
+  HandshakeStage stage = HandshakeStage::kZeroed;
+  Key chaining_key;
+  Key hash;
+  PrivateKey ephemeral_private;
+  PublicKey remote_ephemeral{};
+  std::uint32_t local_index = 0;
+  std::uint32_t remote_index = 0;
+  // The greatest TAI64N seen from this peer: older initiations are replays.
+  crypto::Tai64n latest_timestamp{};
+  std::optional<TimePoint> last_initiation_consumption;
+
+  // Forgets the handshake in progress (keeps the replay and flood state).
+  void clear();
+};
+
+// Writes a whole initiation into `out` (mac1 and mac2 left zero). The handshake moves to
+// kCreatedInitiation with `local_index`.
+bool create_initiation(const StaticIdentity& local, const RemoteStatic& remote, Handshake& hs,
+                       std::uint32_t local_index, Rng& rng, WallTime wall_now,
+                       std::span<std::byte, InitiationLayout::kSize> out);
+
+// The first half of consuming an initiation: decrypts the initiator's static key, which tells
+// the caller which peer is calling.
+struct InitiationOpening {
+  Key chaining_key;
+  Key hash;
+  PublicKey remote_ephemeral{};
+  PublicKey remote_static{};
+  std::uint32_t sender_index = 0;
+};
+std::optional<InitiationOpening> open_initiation(const StaticIdentity& local, ByteView msg);
+
+enum class ConsumeStatus : std::uint8_t { kOk, kDecryptFailed, kReplayedTimestamp, kFlood };
+// The second half: with the peer found, authenticates the timestamp and, if it is fresh and
+// the peer is not flooding us, stores the handshake state (stage kConsumedInitiation).
+ConsumeStatus consume_initiation(const InitiationOpening& opening, const RemoteStatic& remote,
+                                 Handshake& hs, ByteView msg, TimePoint now);
+
+// Responder: writes a whole response (macs zero); stage kConsumedInitiation -> kCreatedResponse.
+bool create_response(const StaticIdentity& local, const RemoteStatic& remote, Handshake& hs,
+                     std::uint32_t local_index, Rng& rng,
+                     std::span<std::byte, ResponseLayout::kSize> out);
+
+// Initiator: consumes a response to our pending initiation; kCreatedInitiation ->
+// kConsumedResponse. False (state unchanged) if it does not authenticate.
+bool consume_response(const StaticIdentity& local, const RemoteStatic& remote, Handshake& hs,
+                      ByteView msg);
+
+// Transport keys of a finished handshake (kCreatedResponse or kConsumedResponse); the
+// handshake is cleared.
+struct SessionKeys {
+  Key send;
+  Key receive;
+  std::uint32_t local_index = 0;
+  std::uint32_t remote_index = 0;
+  bool we_initiated = false;
+};
+std::optional<SessionKeys> derive_session(Handshake& hs);
+
+}  // namespace tandem::wireguard
