@@ -1,0 +1,69 @@
+// Tandem's own TOML configuration for a WireGuard node (`tandem up -c FILE.toml`): one
+// interface, its keys, addresses, listen port and peers. A bad file is refused as a whole with
+// file:line:column and a message that says what is wrong.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+#include "crypto/secret.hpp"
+#include "crypto/x25519.hpp"
+
+namespace tandem::control {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+  std::string to_string() const;  // "file:line:column: message"
+};
+
+// An address on the interface: host bits are kept ("10.0.0.1/24").
+struct InterfaceAddress {
+  IpAddress address;
+  unsigned prefix_length = 0;
+  std::string to_string() const;
+};
+
+struct PeerConfig {
+  std::string name;
+  crypto::PublicKey public_key{};
+  std::optional<crypto::Key32> preshared_key;
+  std::optional<std::string> endpoint_host;  // an IP literal or a DNS name
+  std::uint16_t endpoint_port = 0;
+  std::vector<IpPrefix> allowed_ips;
+  std::uint16_t persistent_keepalive = 0;
+};
+
+struct InterfaceConfig {
+  std::string name;
+  crypto::PrivateKey private_key;
+  std::uint16_t listen_port = 0;
+  std::vector<InterfaceAddress> addresses;
+  unsigned mtu = 1420;
+  std::uint32_t fwmark = 0;
+};
+
+struct NodeConfig {
+  InterfaceConfig interface;
+  std::vector<PeerConfig> peers;
+};
+
+Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,
+                                                  std::string_view source_name,
+                                                  const std::string& base_dir = ".");
+// Reads the file; key files named in it are read relative to the config's directory.
+Result<NodeConfig, ConfigError> load_node_config(const std::string& path);
+std::string render_node_config_toml(const NodeConfig& config);
+
+// "host:port" / "[v6]:port" into its parts; nullopt if malformed.
+std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text);
+bool valid_interface_name(std::string_view name);
+
+}  // namespace tandem::control

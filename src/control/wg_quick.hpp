@@ -1,0 +1,24 @@
+// Reading wg-quick(8) .conf files for `tandem import-wg`: the INI dialect wg-quick and
+// wg setconf share, turned into a NodeConfig. Keys Tandem cannot honour yet become warnings,
+// never silent drops.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "control/config.hpp"
+
+namespace tandem::control {
+
+struct ImportResult {
+  NodeConfig config;
+  std::vector<std::string> warnings;  // "file:line: ..." each
+};
+
+Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
+                                                 std::string_view source_name,
+                                                 std::string interface_name);
+
+}  // namespace tandem::control
