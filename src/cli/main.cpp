@@ -1,0 +1,80 @@
+// The `tandem` command line. Invoked through a link named `tandem-userspace` it behaves as
+// `tandem userspace`, so wg-quick's WG_QUICK_USERSPACE_IMPLEMENTATION can point at it.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/import_command.hpp"
+#include "cli/key_commands.hpp"
+#include "cli/status_command.hpp"
+#include "daemon/run.hpp"
+
+namespace {
+
+bool env_says_foreground() {
+  const char* v = std::getenv("WG_PROCESS_FOREGROUND");
+  return v != nullptr && std::string(v) == "1";
+}
+
+int run_as_userspace_alias(int argc, char** argv) {
+  tandem::daemon::UserspaceOptions opts;
+  CLI::App app{"Tandem userspace WireGuard (wireguard-go compatible)", "tandem-userspace"};
+  app.add_flag("-f,--foreground", opts.foreground, "stay in the foreground");
+  app.add_option("interface", opts.interface_name, "interface name")->required();
+  CLI11_PARSE(app, argc, argv);
+  opts.foreground = opts.foreground || env_says_foreground();
+  return tandem::daemon::run_userspace(opts);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 0 && std::filesystem::path(argv[0]).filename() == "tandem-userspace")
+    return run_as_userspace_alias(argc, argv);
+
+  CLI::App app{"Tandem: a hybrid WireGuard and L2TP/IPsec VPN gateway and client", "tandem"};
+  app.require_subcommand(1);
+
+  app.add_subcommand("genkey", "print a new private key (base64)")->callback([] {
+    std::exit(tandem::cli::run_genkey(std::cout, std::cerr));
+  });
+  app.add_subcommand("genpsk", "print a new pre-shared key (base64)")->callback([] {
+    std::exit(tandem::cli::run_genpsk(std::cout, std::cerr));
+  });
+  app.add_subcommand("pubkey", "read a private key on stdin, print its public key")->callback([] {
+    std::exit(tandem::cli::run_pubkey(std::cin, std::cout, std::cerr));
+  });
+
+  tandem::daemon::UserspaceOptions userspace;
+  auto* us = app.add_subcommand("userspace",
+                                "run a WireGuard interface driven over the UAPI "
+                                "(drop-in for wireguard-go)");
+  us->add_flag("-f,--foreground", userspace.foreground, "stay in the foreground");
+  us->add_option("interface", userspace.interface_name, "interface name")->required();
+  us->callback([&] {
+    userspace.foreground = userspace.foreground || env_says_foreground();
+    std::exit(tandem::daemon::run_userspace(userspace));
+  });
+
+  tandem::daemon::UpOptions up;
+  auto* upc = app.add_subcommand("up", "run a node from a Tandem TOML config");
+  upc->add_option("-c,--config", up.config_path, "config file")->required();
+  upc->add_flag("-d,--daemon", up.daemonize, "detach once the interface is up");
+  upc->callback([&] { std::exit(tandem::daemon::run_up(up)); });
+
+  tandem::cli::StatusOptions status;
+  auto* st = app.add_subcommand("status", "show interfaces, peers, handshakes and transfer");
+  st->add_option("interface", status.interface_name, "only this interface");
+  st->add_flag("--json", status.json, "machine-readable output");
+  st->callback([&] { std::exit(tandem::cli::run_status(status, std::cout, std::cerr)); });
+
+  tandem::cli::ImportOptions import;
+  auto* im = app.add_subcommand("import-wg", "convert a wg-quick .conf file to Tandem TOML");
+  im->add_option("file", import.input_path, "wg-quick config")->required();
+  im->add_option("-o,--output", import.output_path, "write here instead of stdout");
+  im->callback([&] { std::exit(tandem::cli::run_import_wg(import, std::cout, std::cerr)); });
+
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

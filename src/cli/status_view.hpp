@@ -1,0 +1,46 @@
+// `tandem status`: reads interfaces over the UAPI (get=1) and renders them for people (a
+// wg-show-like view with relative handshake times) or machines (JSON).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace tandem::cli {
+
+struct PeerStatus {
+  std::string public_key;  // base64
+  bool has_preshared_key = false;
+  std::string endpoint;
+  std::vector<std::string> allowed_ips;
+  std::int64_t last_handshake_sec = 0;
+  std::int64_t last_handshake_nsec = 0;
+  std::uint64_t tx_bytes = 0;
+  std::uint64_t rx_bytes = 0;
+  unsigned persistent_keepalive = 0;
+};
+
+struct InterfaceStatus {
+  std::string name;
+  std::string public_key;  // base64, derived from the private key; empty if none is set
+  unsigned listen_port = 0;
+  std::uint32_t fwmark = 0;
+  std::vector<PeerStatus> peers;
+};
+
+// Parses a UAPI get=1 reply (key=value lines ending in errno=N).
+Result<InterfaceStatus, std::string> parse_uapi_get(std::string name, std::string_view reply);
+
+std::string render_text(const std::vector<InterfaceStatus>& interfaces, std::int64_t now_unix);
+std::string render_json(const std::vector<InterfaceStatus>& interfaces, std::int64_t now_unix);
+
+// "1 minute, 5 seconds ago", as `wg show` phrases it.
+std::string describe_age(std::int64_t seconds);
+// "1.50 MiB", as `wg show` phrases transfer.
+std::string describe_bytes(std::uint64_t bytes);
+
+}  // namespace tandem::cli

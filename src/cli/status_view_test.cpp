@@ -1,0 +1,67 @@
+#include "cli/status_view.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tandem::cli {
+namespace {
+
+// Private key a8..., public key as `wg pubkey` derives it (RFC 7748 6.1 Alice).
+constexpr const char* kReply =
+    "private_key=77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a\n"
+    "listen_port=51820\n"
+    "public_key=de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f\n"
+    "preshared_key=0000000000000000000000000000000000000000000000000000000000000000\n"
+    "protocol_version=1\n"
+    "endpoint=192.0.2.7:51820\n"
+    "last_handshake_time_sec=1000\n"
+    "last_handshake_time_nsec=5\n"
+    "tx_bytes=2048\n"
+    "rx_bytes=1572864\n"
+    "persistent_keepalive_interval=25\n"
+    "allowed_ip=10.0.0.2/32\n"
+    "allowed_ip=fd00::2/128\n"
+    "errno=0\n\n";
+
+TEST(StatusView, ParsesUapiGetReply) {
+  auto st = parse_uapi_get("tdm0", kReply);
+  ASSERT_TRUE(st.ok()) << st.error();
+  EXPECT_EQ(st->public_key, "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=");
+  EXPECT_EQ(st->listen_port, 51820u);
+  ASSERT_EQ(st->peers.size(), 1u);
+  const auto& p = st->peers[0];
+  EXPECT_EQ(p.public_key, "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08=");
+  EXPECT_FALSE(p.has_preshared_key);
+  EXPECT_EQ(p.endpoint, "192.0.2.7:51820");
+  EXPECT_EQ(p.allowed_ips.size(), 2u);
+  EXPECT_EQ(p.last_handshake_sec, 1000);
+  EXPECT_EQ(p.rx_bytes, 1572864u);
+  EXPECT_EQ(p.persistent_keepalive, 25u);
+}
+
+TEST(StatusView, RejectsErrorRepliesAndGarbage) {
+  EXPECT_FALSE(parse_uapi_get("x", "errno=22\n\n").ok());
+  EXPECT_FALSE(parse_uapi_get("x", "listen_port=1\n\n").ok());
+  EXPECT_FALSE(parse_uapi_get("x", "listen_port=abc\nerrno=0\n\n").ok());
+  EXPECT_FALSE(parse_uapi_get("x", "nonsense\nerrno=0\n\n").ok());
+}
+
+TEST(StatusView, RendersHandshakeAgeAndTransfer) {
+  auto st = parse_uapi_get("tdm0", kReply);
+  ASSERT_TRUE(st.ok());
+  const auto text = render_text({*st}, 1065);
+  EXPECT_NE(text.find("latest handshake: 1 minute, 5 seconds ago"), std::string::npos) << text;
+  EXPECT_NE(text.find("transfer: 1.50 MiB received, 2.00 KiB sent"), std::string::npos) << text;
+  EXPECT_NE(text.find("persistent keepalive: every 25 seconds"), std::string::npos) << text;
+  const auto json = render_json({*st}, 1065);
+  EXPECT_NE(json.find("\"latest_handshake_age_seconds\": 65"), std::string::npos) << json;
+}
+
+TEST(StatusView, DescribesAgesLikeWgShow) {
+  EXPECT_EQ(describe_age(1), "1 second ago");
+  EXPECT_EQ(describe_age(3661), "1 hour, 1 minute, 1 second ago");
+  EXPECT_EQ(describe_age(86400 * 2), "2 days ago");
+  EXPECT_EQ(describe_bytes(100), "100 B");
+}
+
+}  // namespace
+}  // namespace tandem::cli

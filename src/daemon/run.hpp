@@ -1,0 +1,23 @@
+// Entry points of the two ways to run a WireGuard node: `tandem userspace` (a drop-in for
+// wireguard-go, configured over the UAPI) and `tandem up` (from Tandem's TOML config).
+#pragma once
+
+#include <string>
+
+namespace tandem::daemon {
+
+struct UserspaceOptions {
+  std::string interface_name;
+  bool foreground = false;
+};
+
+struct UpOptions {
+  std::string config_path;
+  bool daemonize = false;
+};
+
+// Both return a process exit code.
+int run_userspace(const UserspaceOptions& options);
+int run_up(const UpOptions& options);
+
+}  // namespace tandem::daemon

@@ -1,0 +1,345 @@
+#include "daemon/wireguard_interface.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "crypto/constant_time.hpp"
+#include "crypto/key_encoding.hpp"
+
+namespace tandem::daemon {
+namespace {
+
+// Collects what the engine asks for into batches the calling thread sends or writes after it
+// has released the lock.
+class BatchActions final : public wireguard::DeviceActions {
+ public:
+  BatchActions(io::PacketBatch& datagrams, io::PacketBatch* deliveries)
+      : datagrams_(datagrams), deliveries_(deliveries) {}
+  void send_datagram(const Endpoint& to, ByteView datagram) override {
+    if (!datagrams_.full()) datagrams_.push_back(datagram, to);
+  }
+  void deliver_inner_packet(ByteView packet) override {
+    if (deliveries_ && !deliveries_->full()) deliveries_->push_back(packet);
+  }
+  void on_event(const wireguard::DeviceEvent& e) override {
+    using Kind = wireguard::DeviceEvent::Kind;
+    const char* what = "";
+    switch (e.kind) {
+      case Kind::kHandshakeInitiationSent:
+        what = "handshake initiation sent";
+        break;
+      case Kind::kHandshakeCompleted:
+        what = "handshake completed";
+        break;
+      case Kind::kHandshakeGaveUp:
+        what = "handshake gave up after 90 s";
+        break;
+      case Kind::kKeysZeroed:
+        what = "session keys zeroed";
+        break;
+      case Kind::kEndpointChanged:
+        what = "peer endpoint changed";
+        break;
+      case Kind::kCookieReplySent:
+        what = "under load: cookie reply sent";
+        break;
+      case Kind::kCookieReplyReceived:
+        what = "cookie reply received";
+        break;
+    }
+    spdlog::info("peer {} {}: {}{}", e.peer, what, e.endpoint.to_string(),
+                 e.kind == Kind::kHandshakeCompleted
+                     ? (e.we_initiated ? " (initiator)" : " (responder)")
+                     : "");
+  }
+
+ private:
+  io::PacketBatch& datagrams_;
+  io::PacketBatch* deliveries_;
+};
+
+constexpr std::size_t kBatch = 64;
+
+}  // namespace
+
+Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::create(
+    const std::string& name, unsigned mtu, std::uint16_t listen_port) {
+  auto tun = io::TunDevice::create(name, mtu);
+  if (!tun) return Err(tun.error());
+  auto udp = io::UdpTransport::open(listen_port);
+  if (!udp) return Err(udp.error());
+  auto loop = io::EventLoop::create();
+  if (!loop) return Err(loop.error());
+  // Signals are blocked before any thread exists (worker pools start with the interface), so
+  // only the control loop's signalfd ever sees them.
+  io::EventLoop* raw_loop = loop->get();
+  if (auto ok = raw_loop->handle_signals(io::EventLoop::daemon_signals(),
+                                         [raw_loop](int sig) {
+                                           spdlog::info("signal {}: shutting down", sig);
+                                           raw_loop->stop();
+                                         });
+      !ok)
+    return Err(ok.error());
+  auto iface = std::unique_ptr<WireguardInterface>(
+      new WireguardInterface(std::move(*tun), std::move(*udp), std::move(*loop)));
+  iface->device_.set_mtu(mtu);
+  auto timer = iface->control_loop_->add_timer([raw = iface.get()] { raw->on_timer(); });
+  if (!timer) return Err(timer.error());
+  iface->timer_ = *timer;
+  return iface;
+}
+
+WireguardInterface::WireguardInterface(io::TunDevice tun, io::UdpTransport udp,
+                                       std::unique_ptr<io::EventLoop> control_loop)
+    : tun_(std::move(tun)),
+      udp_(std::move(udp)),
+      device_(rng_, wall_),
+      control_loop_(std::move(control_loop)),
+      sender_pool_(io::WorkerPool::default_worker_count()),
+      receiver_pool_(io::WorkerPool::default_worker_count()),
+      tx_batch_(kBatch),
+      rx_batch_(kBatch),
+      tx_control_(kBatch),
+      rx_control_(kBatch * 2),
+      timer_control_(kBatch * 4),
+      tun_out_(kBatch),
+      seal_jobs_(kBatch),
+      send_verdicts_(kBatch),
+      open_jobs_(kBatch),
+      receive_verdicts_(kBatch),
+      opened_(kBatch) {}
+
+WireguardInterface::~WireguardInterface() {
+  stop_data_threads();
+}
+
+void WireguardInterface::send_control(io::PacketBatch& batch) {
+  if (!batch.empty()) udp_.send_batch(batch);
+  batch.clear();
+}
+
+void WireguardInterface::on_tun_readable() {
+  auto n = tun_.read_batch(tx_batch_);
+  if (!n || *n == 0) return;
+  const TimePoint now = io::SystemClock::now();
+  {
+    std::lock_guard lock(mutex_);
+    BatchActions actions(tx_control_, nullptr);
+    for (std::size_t i = 0; i < *n; ++i)
+      send_verdicts_[i] = device_.prepare_send(tx_batch_[i], now, seal_jobs_[i], actions);
+  }
+  sender_pool_.run(
+      *n,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i)
+          if (send_verdicts_[i] == wireguard::SendVerdict::kSeal)
+            wireguard::Device::seal(tx_batch_[i], seal_jobs_[i]);
+      },
+      8);
+  // Keep the sealed packets, in order, at the front of the batch.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < *n; ++i)
+    if (send_verdicts_[i] == wireguard::SendVerdict::kSeal)
+      std::swap(tx_batch_[kept++], tx_batch_[i]);
+  tx_batch_.resize(kept);
+  send_control(tx_control_);  // handshakes first: they may be what the data waits for
+  if (kept) udp_.send_batch(tx_batch_);
+}
+
+void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
+  auto n = socket.recv_batch(rx_batch_);
+  if (!n || *n == 0) return;
+  const TimePoint now = io::SystemClock::now();
+  BatchActions actions(rx_control_, nullptr);
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < *n; ++i)
+      receive_verdicts_[i] = device_.prepare_receive(rx_batch_[i], now, open_jobs_[i], actions);
+  }
+  receiver_pool_.run(
+      *n,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i)
+          opened_[i] = receive_verdicts_[i] == wireguard::ReceiveVerdict::kOpen &&
+                       wireguard::Device::open(rx_batch_[i], open_jobs_[i]);
+      },
+      8);
+  std::size_t kept = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < *n; ++i) {
+      if (receive_verdicts_[i] != wireguard::ReceiveVerdict::kOpen) continue;
+      if (device_.complete_receive(rx_batch_[i], opened_[i] != 0, open_jobs_[i], now, actions))
+        std::swap(rx_batch_[kept++], rx_batch_[i]);
+    }
+  }
+  rx_batch_.resize(kept);
+  send_control(rx_control_);
+  if (kept) tun_.write_batch(rx_batch_);
+}
+
+void WireguardInterface::on_timer() {
+  const TimePoint now = io::SystemClock::now();
+  std::optional<TimePoint> next;
+  {
+    std::lock_guard lock(mutex_);
+    BatchActions actions(timer_control_, nullptr);
+    device_.on_timer(now, actions);
+    next = device_.next_deadline();
+  }
+  send_control(timer_control_);
+  // Timers set by the data threads are picked up at the next tick; WireGuard's timers are
+  // seconds long, so a 100 ms tick is precise enough and needs no cross-thread signalling.
+  const TimePoint tick = now + std::chrono::milliseconds(100);
+  control_loop_->arm_timer(timer_, next ? std::min(*next, tick) : tick);
+}
+
+void WireguardInterface::sender_main() {
+  if (auto ok = sender_loop_->run(); !ok) spdlog::error("sender: {}", ok.error());
+}
+void WireguardInterface::receiver_main() {
+  if (auto ok = receiver_loop_->run(); !ok) spdlog::error("receiver: {}", ok.error());
+}
+
+void WireguardInterface::start_data_threads() {
+  stopping_ = false;
+  sender_loop_ = io::EventLoop::create().value();
+  receiver_loop_ = io::EventLoop::create().value();
+  for (auto* loop : {sender_loop_.get(), receiver_loop_.get()})
+    loop->set_wake_handler([this, loop] {
+      if (stopping_) loop->stop();
+    });
+  (void)sender_loop_->watch_readable(tun_.fd(), [this] { on_tun_readable(); });
+  for (auto family : {IpAddress::Family::kV4, IpAddress::Family::kV6})
+    if (io::UdpSocket* s = udp_.socket_for(family))
+      (void)receiver_loop_->watch_readable(s->fd(), [this, s] { on_udp_readable(*s); });
+  sender_ = std::thread([this] { sender_main(); });
+  receiver_ = std::thread([this] { receiver_main(); });
+}
+
+void WireguardInterface::stop_data_threads() {
+  stopping_ = true;
+  if (sender_.joinable()) {
+    sender_loop_->wake();
+    sender_.join();
+  }
+  if (receiver_.joinable()) {
+    receiver_loop_->wake();
+    receiver_.join();
+  }
+}
+
+int WireguardInterface::apply(const control::UapiSet& set) {
+  if (set.listen_port && *set.listen_port != udp_.port()) {
+    const bool running = sender_.joinable();
+    if (running) stop_data_threads();
+    auto rebound = udp_.rebind(*set.listen_port);
+    if (running) start_data_threads();
+    if (!rebound) {
+      spdlog::error("cannot listen on port {}: {}", *set.listen_port, rebound.error());
+      return EADDRINUSE;
+    }
+  }
+  if (set.fwmark && *set.fwmark != udp_.fwmark()) {
+    if (auto ok = udp_.set_fwmark(*set.fwmark); !ok) {
+      spdlog::error("cannot set fwmark: {}", ok.error());
+      return EPERM;
+    }
+  }
+  io::PacketBatch out(kBatch);
+  {
+    std::lock_guard lock(mutex_);
+    BatchActions actions(out, nullptr);
+    const TimePoint now = io::SystemClock::now();
+    if (set.private_key) {
+      if (crypto::constant_time_is_zero(set.private_key->bytes()))
+        device_.set_private_key(std::nullopt);
+      else
+        device_.set_private_key(*set.private_key);
+    }
+    if (set.replace_peers) device_.remove_all_peers();
+    for (const auto& p : set.peers) {
+      auto existing = device_.find_peer(p.public_key);
+      if (p.remove) {
+        if (existing) device_.remove_peer(*existing);
+        continue;
+      }
+      if (p.update_only && !existing) continue;
+      // wireguard-go ignores a peer whose key is our own public key.
+      if (device_.identity() && device_.identity()->public_key == p.public_key) continue;
+      const auto id = existing ? *existing : device_.add_peer(p.public_key);
+      if (p.preshared_key)
+        device_.set_preshared_key(id, crypto::constant_time_is_zero(p.preshared_key->bytes())
+                                          ? std::nullopt
+                                          : std::optional(*p.preshared_key));
+      if (p.endpoint) device_.set_endpoint(id, *p.endpoint);
+      if (p.replace_allowed_ips) device_.clear_allowed_ips(id);
+      for (const auto& prefix : p.allowed_ips) device_.add_allowed_ip(id, prefix);
+      if (p.persistent_keepalive_interval)
+        device_.set_persistent_keepalive(id, *p.persistent_keepalive_interval, now, actions);
+    }
+  }
+  send_control(out);
+  return 0;
+}
+
+control::UapiDeviceState WireguardInterface::snapshot() {
+  control::UapiDeviceState s;
+  s.listen_port = udp_.port();
+  s.fwmark = udp_.fwmark();
+  std::lock_guard lock(mutex_);
+  if (device_.identity()) s.private_key = device_.identity()->private_key;
+  for (auto id : device_.peer_ids()) {
+    const wireguard::Peer* p = device_.peer(id);
+    control::UapiPeerState ps;
+    ps.public_key = p->remote.public_key;
+    if (p->has_preshared_key) ps.preshared_key = p->remote.preshared_key;
+    ps.endpoint = p->endpoint;
+    ps.persistent_keepalive_interval = p->persistent_keepalive_interval;
+    if (p->last_handshake) {
+      const auto ns = p->last_handshake->time_since_epoch().count();
+      ps.last_handshake_time_sec = ns / 1'000'000'000;
+      ps.last_handshake_time_nsec = ns % 1'000'000'000;
+    }
+    ps.rx_bytes = p->rx_bytes;
+    ps.tx_bytes = p->tx_bytes;
+    ps.allowed_ips = device_.allowed_ips(id);
+    s.peers.push_back(std::move(ps));
+  }
+  return s;
+}
+
+std::string WireguardInterface::handle_uapi(std::string_view request) {
+  auto parsed = control::parse_uapi_request(request);
+  if (!parsed) {
+    spdlog::warn("UAPI request refused: {}", parsed.error().message);
+    return control::format_uapi_errno(parsed.error().errno_value);
+  }
+  if (std::holds_alternative<control::UapiGet>(*parsed))
+    return control::format_uapi_get(snapshot());
+  return control::format_uapi_errno(apply(std::get<control::UapiSet>(*parsed)));
+}
+
+Result<Ok, std::string> WireguardInterface::serve_uapi(const std::string& socket_path) {
+  const auto slash = socket_path.rfind('/');
+  if (slash != std::string::npos)
+    if (auto ok = io::ensure_directory(socket_path.substr(0, slash)); !ok) return Err(ok.error());
+  auto server = io::UnixSocketServer::listen(
+      *control_loop_, socket_path, [this](std::string_view req) { return handle_uapi(req); });
+  if (!server) return Err(server.error());
+  uapi_ = std::move(*server);
+  return Ok{};
+}
+
+Result<Ok, std::string> WireguardInterface::run() {
+  start_data_threads();
+  control_loop_->arm_timer(timer_, io::SystemClock::now());
+  auto result = control_loop_->run();
+  stop_data_threads();
+  uapi_.reset();
+  return result;
+}
+
+}  // namespace tandem::daemon

@@ -1,0 +1,93 @@
+// A running WireGuard interface: a TUN device, the UDP sockets, the sans-I/O wireguard::Device
+// and the threads that move packets between them.
+//
+// Threads: a sender (TUN -> encrypt -> UDP) and a receiver (UDP -> decrypt -> TUN), each with
+// its own event loop and a worker pool so the AEAD of a batch runs on every core; and the
+// control thread (the caller of run()) with the UAPI socket, signals and the protocol timers.
+// The Device is guarded by one mutex held only for the bookkeeping parts of each batch
+// (prepare/complete), never while encrypting or decrypting.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/result.hpp"
+#include "control/uapi.hpp"
+#include "crypto/random.hpp"
+#include "io/event_loop.hpp"
+#include "io/packet_batch.hpp"
+#include "io/system_clock.hpp"
+#include "io/tun_device.hpp"
+#include "io/udp_transport.hpp"
+#include "io/unix_socket_server.hpp"
+#include "io/worker_pool.hpp"
+#include "wireguard/device.hpp"
+
+namespace tandem::daemon {
+
+class WireguardInterface {
+ public:
+  static Result<std::unique_ptr<WireguardInterface>, std::string> create(const std::string& name,
+                                                                         unsigned mtu,
+                                                                         std::uint16_t listen_port);
+  ~WireguardInterface();
+
+  const std::string& name() const { return tun_.name(); }
+  int ifindex() const { return tun_.index(); }
+
+  // Applies a UAPI set (also how `tandem up` loads its config). Returns an errno (0 = ok).
+  int apply(const control::UapiSet& set);
+  control::UapiDeviceState snapshot();
+  std::string handle_uapi(std::string_view request);
+
+  Result<Ok, std::string> serve_uapi(const std::string& socket_path);
+  // Starts the data threads and runs the control loop until SIGTERM or SIGINT.
+  Result<Ok, std::string> run();
+  io::EventLoop& control_loop() { return *control_loop_; }
+
+ private:
+  WireguardInterface(io::TunDevice tun, io::UdpTransport udp,
+                     std::unique_ptr<io::EventLoop> control_loop);
+  void start_data_threads();
+  void stop_data_threads();
+  void sender_main();
+  void receiver_main();
+  void on_tun_readable();
+  void on_udp_readable(io::UdpSocket& socket);
+  void on_timer();
+  void send_control(io::PacketBatch& batch);
+
+  io::TunDevice tun_;
+  io::UdpTransport udp_;
+  crypto::SystemRng rng_;
+  io::SystemWallClock wall_;
+  std::mutex mutex_;
+  wireguard::Device device_;
+
+  std::unique_ptr<io::EventLoop> control_loop_;
+  io::EventLoop::TimerId timer_ = 0;
+  std::unique_ptr<io::UnixSocketServer> uapi_;
+
+  std::unique_ptr<io::EventLoop> sender_loop_;
+  std::unique_ptr<io::EventLoop> receiver_loop_;
+  std::thread sender_;
+  std::thread receiver_;
+  std::atomic<bool> stopping_{false};
+  io::WorkerPool sender_pool_;
+  io::WorkerPool receiver_pool_;
+
+  // Per-thread scratch, allocated once.
+  io::PacketBatch tx_batch_, rx_batch_, tx_control_, rx_control_, timer_control_, tun_out_;
+  std::vector<wireguard::SealJob> seal_jobs_;
+  std::vector<wireguard::SendVerdict> send_verdicts_;
+  std::vector<wireguard::OpenJob> open_jobs_;
+  std::vector<wireguard::ReceiveVerdict> receive_verdicts_;
+  std::vector<char> opened_;
+};
+
+}  // namespace tandem::daemon
