@@ -84,6 +84,9 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::cre
     return Err(ok.error());
   auto iface = std::unique_ptr<WireguardInterface>(
       new WireguardInterface(std::move(*tun), std::move(*udp), std::move(*loop)));
+  raw_loop->set_wake_handler([raw = iface.get()] {
+    if (raw->shutdown_requested_) raw->control_loop_->stop();
+  });
   iface->device_.set_mtu(mtu);
   auto timer = iface->control_loop_->add_timer([raw = iface.get()] { raw->on_timer(); });
   if (!timer) return Err(timer.error());
@@ -122,7 +125,17 @@ void WireguardInterface::send_control(io::PacketBatch& batch) {
 
 void WireguardInterface::on_tun_readable() {
   auto n = tun_.read_batch(tx_batch_);
-  if (!n || *n == 0) return;
+  if (!n) {
+    if (n.error().code == EAGAIN || n.error().code == EINTR) return;
+    // The interface was deleted under us (`ip link del`, wg-quick down): shut down, as
+    // wireguard-go does, instead of spinning on a dead descriptor.
+    spdlog::info("TUN device gone ({}): shutting down", n.error().text());
+    sender_loop_->unwatch(tun_.fd());
+    shutdown_requested_ = true;
+    control_loop_->wake();
+    return;
+  }
+  if (*n == 0) return;
   const TimePoint now = io::SystemClock::now();
   {
     std::lock_guard lock(mutex_);

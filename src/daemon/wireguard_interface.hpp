@@ -78,6 +78,7 @@ class WireguardInterface {
   std::thread sender_;
   std::thread receiver_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> shutdown_requested_{false};
   io::WorkerPool sender_pool_;
   io::WorkerPool receiver_pool_;
 
