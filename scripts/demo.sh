@@ -1,0 +1,129 @@
+#!/bin/bash
+# Tandem's main job, first version: builds Tandem, then brings up a WireGuard gateway and two
+# clients in network namespaces on one shared segment — client 1 runs Tandem from a TOML config,
+# client 2 runs wireguard-go driven by the stock `wg` tool — and shows traffic through the
+# tunnels, client-to-client forwarding via the gateway, Tandem's status view, and a client
+# roaming to a new address without losing its session. (The WireGuard -> L2TP/IPsec failover
+# joins this demo with the L2TP/IPsec work.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "demo.sh needs root (namespaces, TUN devices)"; exit 1; }
+./scripts/build.sh release
+TANDEM=$PWD/build/release/bin/tandem
+
+T="d$$"
+NS_GW="gw-$T"; NS_C1="c1-$T"; NS_C2="c2-$T"; NS_LAN="lan-$T"
+WORK=$(mktemp -d "/tmp/tandem-demo.XXXX")
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 0.5
+  for ns in "$NS_GW" "$NS_C1" "$NS_C2" "$NS_LAN"; do ip netns del "$ns" 2>/dev/null || true; done
+  rm -f "/var/run/wireguard/gw$T.sock" "/var/run/wireguard/c1$T.sock" "/var/run/wireguard/c2$T.sock"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+section() { printf '\n\033[1m=== %s\033[0m\n' "$*"; }
+run() { echo "\$ $*"; "$@"; }
+
+section "Network: gateway, client 1 and client 2 on one segment (a bridge in its own namespace)"
+for ns in "$NS_GW" "$NS_C1" "$NS_C2" "$NS_LAN"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+ip -n "$NS_LAN" link add br0 type bridge
+ip -n "$NS_LAN" link set br0 up
+i=1
+for ns in "$NS_GW" "$NS_C1" "$NS_C2"; do
+  ip link add "e$i$T" netns "$ns" type veth peer name "p$i" netns "$NS_LAN"
+  ip -n "$NS_LAN" link set "p$i" master br0 up
+  ip -n "$ns" addr add "198.18.0.$i/24" dev "e$i$T"
+  ip -n "$ns" link set "e$i$T" up
+  i=$((i + 1))
+done
+echo "gateway 198.18.0.1, client 1 198.18.0.2, client 2 198.18.0.3 (outer addresses)"
+
+section "Keys"
+for n in gw c1 c2; do
+  "$TANDEM" genkey >"$WORK/$n.key"
+  "$TANDEM" pubkey <"$WORK/$n.key" >"$WORK/$n.pub"
+  echo "$n public key: $(cat "$WORK/$n.pub")"
+done
+"$TANDEM" genpsk >"$WORK/c1.psk"
+
+section "Gateway: tandem up -c gw.toml (forwards between its peers)"
+cat >"$WORK/gw.toml" <<TOML
+[interface]
+name = "gw$T"
+private_key_file = "gw.key"
+listen_port = 51820
+addresses = ["10.99.0.1/24"]
+
+[[peer]]
+name = "client1"
+public_key = "$(cat "$WORK/c1.pub")"
+preshared_key_file = "c1.psk"
+allowed_ips = ["10.99.0.2/32"]
+
+[[peer]]
+name = "client2"
+public_key = "$(cat "$WORK/c2.pub")"
+allowed_ips = ["10.99.0.3/32"]
+TOML
+cat "$WORK/gw.toml"
+ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$NS_GW" "$TANDEM" up -c "$WORK/gw.toml" >"$WORK/gw.log" 2>&1 &
+PIDS+=($!)
+
+section "Client 1: Tandem from a TOML config"
+cat >"$WORK/c1.toml" <<TOML
+[interface]
+name = "c1$T"
+private_key_file = "c1.key"
+addresses = ["10.99.0.2/24"]
+
+[[peer]]
+name = "gateway"
+public_key = "$(cat "$WORK/gw.pub")"
+preshared_key_file = "c1.psk"
+endpoint = "198.18.0.1:51820"
+allowed_ips = ["10.99.0.0/24"]
+persistent_keepalive = 25
+TOML
+ip netns exec "$NS_C1" "$TANDEM" up -c "$WORK/c1.toml" >"$WORK/c1.log" 2>&1 &
+PIDS+=($!)
+
+section "Client 2: wireguard-go, configured with the stock wg tool"
+ip netns exec "$NS_C2" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "c2$T" >"$WORK/c2.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do [ -S "/var/run/wireguard/c2$T.sock" ] && break; sleep 0.1; done
+run ip netns exec "$NS_C2" wg set "c2$T" private-key "$WORK/c2.key" \
+  peer "$(cat "$WORK/gw.pub")" endpoint 198.18.0.1:51820 allowed-ips 10.99.0.0/24 persistent-keepalive 25
+ip -n "$NS_C2" addr add 10.99.0.3/24 dev "c2$T"
+ip -n "$NS_C2" link set "c2$T" up
+for _ in $(seq 50); do
+  [ -S "/var/run/wireguard/gw$T.sock" ] && [ -S "/var/run/wireguard/c1$T.sock" ] && break
+  sleep 0.1
+done
+
+section "Traffic through the tunnels"
+run ip netns exec "$NS_C1" ping -c 3 -i 0.3 10.99.0.1
+run ip netns exec "$NS_C2" ping -c 3 -i 0.3 10.99.0.1
+section "Client 1 -> client 2, forwarded by the gateway"
+run ip netns exec "$NS_C1" ping -c 3 -i 0.3 10.99.0.3
+section "iperf3: client 1 -> gateway through the tunnel"
+ip netns exec "$NS_GW" iperf3 -s -1 -B 10.99.0.1 >/dev/null 2>&1 &
+PIDS+=($!)
+sleep 0.5
+run ip netns exec "$NS_C1" iperf3 -c 10.99.0.1 -t 3 | tail -4
+
+section "Gateway status (tandem status)"
+run ip netns exec "$NS_GW" "$TANDEM" status "gw$T"
+
+section "Roaming: client 1 moves to a new outer address"
+ip -n "$NS_C1" addr del 198.18.0.2/24 dev "e2$T"
+ip -n "$NS_C1" addr add 198.18.0.22/24 dev "e2$T"
+echo "client 1 is now 198.18.0.22; its session continues without a new handshake"
+run ip netns exec "$NS_C1" ping -c 3 -i 0.3 10.99.0.1
+run ip netns exec "$NS_GW" wg show "gw$T" endpoints
+
+section "Gateway log (events)"
+cat "$WORK/gw.log"
+section "Done: cleaning up namespaces and processes"
