@@ -69,8 +69,12 @@ allowed_ips = ["10.99.0.3/32"]
 TOML
 cat "$WORK/gw.toml"
 ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+# Peers reach each other through the gateway's tunnel on purpose: no ICMP redirects.
+ip netns exec "$NS_GW" sysctl -qw net.ipv4.conf.all.send_redirects=0
+ip netns exec "$NS_GW" sysctl -qw "net.ipv4.conf.default.send_redirects=0"
 ip netns exec "$NS_GW" "$TANDEM" up -c "$WORK/gw.toml" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
+for _ in $(seq 50); do [ -S "/var/run/wireguard/gw$T.sock" ] && break; sleep 0.1; done
 
 section "Client 1: Tandem from a TOML config"
 cat >"$WORK/c1.toml" <<TOML
