@@ -10,6 +10,8 @@ namespace tandem {
 
 template <typename E>
 struct Err {
+  // A constructor, not an aggregate: clang 14 has no parenthesised aggregate initialisation.
+  explicit Err(E e) : error(std::move(e)) {}
   E error;
 };
 template <typename E>
