@@ -35,14 +35,15 @@ measure() {
   ip -n "$nr" addr add 10.190.0.2/24 dev "$ifr"; ip -n "$nr" link set "$ifr" up
   ip netns exec "$nl" ping -c 2 -W 2 10.190.0.2 >/dev/null || die "$impl: no tunnel"
 
-  ip netns exec "$nr" iperf3 -s -D -B 10.190.0.2 -I "$TMPDIR_TEST/iperf.pid" >/dev/null
+  ip netns exec "$nr" iperf3 -s -D -B 10.190.0.2 -I "$TMPDIR_TEST/iperf-$impl.pid" >/dev/null
   sleep 0.5
-  PIDS+=("$(cat "$TMPDIR_TEST/iperf.pid")")
+  PIDS+=("$(cat "$TMPDIR_TEST/iperf-$impl.pid")")
   local results=()
   for streams in 1 4; do
     local c0 c1 bytes bps
     c0=$(( $(cpu_ticks "$pl") + $(cpu_ticks "$pr") ))
-    ip netns exec "$nl" iperf3 -c 10.190.0.2 -t "$SECONDS_PER_RUN" -P "$streams" -J >"$TMPDIR_TEST/i.json"
+    ip netns exec "$nl" iperf3 -c 10.190.0.2 -t "$SECONDS_PER_RUN" -P "$streams" -J >"$TMPDIR_TEST/i.json" ||
+      { cat "$TMPDIR_TEST/i.json" >&2; die "$impl: iperf3 failed"; }
     c1=$(( $(cpu_ticks "$pl") + $(cpu_ticks "$pr") ))
     read -r bps bytes < <(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]["sum_received"]; print(int(e["bits_per_second"]), int(e["bytes"]))' "$TMPDIR_TEST/i.json")
     local cpu_s_per_gb
