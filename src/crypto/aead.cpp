@@ -1,3 +1,5 @@
+// ChaCha20-Poly1305 (RFC 8439 section 2.8) over OpenSSL EVP with reusable contexts, and
+// XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha-03) over libsodium.
 #include "crypto/aead.hpp"
 
 #include <openssl/evp.h>

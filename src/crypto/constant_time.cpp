@@ -1,3 +1,4 @@
+// Constant-time comparisons over CRYPTO_memcmp and an OR-accumulator.
 #include "crypto/constant_time.hpp"
 
 #include <openssl/crypto.h>

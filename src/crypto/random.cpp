@@ -1,3 +1,4 @@
+// SystemRng over OpenSSL RAND_bytes.
 #include "crypto/random.hpp"
 
 #include <openssl/rand.h>

@@ -1,3 +1,4 @@
+// Secure wiping over OPENSSL_cleanse.
 #include "crypto/secret.hpp"
 
 #include <openssl/crypto.h>

@@ -1,3 +1,4 @@
+// TAI64N encoding of a wall-clock time, as WireGuard implementations send it.
 #include "crypto/tai64n.hpp"
 
 #include "base/bytes.hpp"

@@ -1,3 +1,4 @@
+// X25519 (RFC 7748 sections 5 and 6.1) over OpenSSL raw EVP_PKEY keys.
 #include "crypto/x25519.hpp"
 
 #include <openssl/evp.h>
