@@ -52,4 +52,15 @@ ping_ok "l$TAG" fd77::2
 iperf_ok "r$TAG" "l$TAG" 10.77.0.2 3
 assert_wg_counters "l$TAG" "$IFL"
 assert_wg_counters "r$TAG" "$IFR"
+
+# Like wireguard-go, a Tandem daemon exits on SIGTERM and removes its UAPI socket.
+for side in left right; do
+  if [ "$side" = left ]; then impl=$LEFT; pid=${PIDS[0]}; ifname=$IFL; else impl=$RIGHT; pid=${PIDS[1]}; ifname=$IFR; fi
+  [ "$impl" = tandem ] || continue
+  kill -TERM "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && die "tandem ($side) did not exit on SIGTERM"
+  [ ! -e "/var/run/wireguard/$ifname.sock" ] || die "tandem ($side) left its UAPI socket behind"
+  note "tandem ($side) exited on SIGTERM and removed its socket"
+done
 echo "PASS: $LEFT <-> $RIGHT ($INITIATOR initiates, $PSK, outer $OUTER)"
