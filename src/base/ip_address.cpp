@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <utility>
 
 namespace tandem {
 
@@ -56,19 +57,30 @@ IpPrefix::IpPrefix(IpAddress address, unsigned length) : address_(address) {
   address_ = address.is_v4() ? IpAddress::v4({b[0], b[1], b[2], b[3]}) : IpAddress::v6(b);
 }
 
-std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
+namespace {
+
+// "ADDR" or "ADDR/LEN"; a missing length means the full host length.
+std::optional<std::pair<IpAddress, unsigned>> parse_address_with_length(std::string_view text) {
   const auto slash = text.find('/');
-  auto addr = IpAddress::parse(text.substr(0, slash));
-  if (!addr) return std::nullopt;
-  const unsigned max = addr->is_v4() ? 32 : 128;
-  unsigned len = max;
+  auto address = IpAddress::parse(text.substr(0, slash));
+  if (!address) return std::nullopt;
+  const unsigned max = address->is_v4() ? 32 : 128;
+  unsigned length = max;
   if (slash != std::string_view::npos) {
-    auto digits = text.substr(slash + 1);
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), len);
-    if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty() || len > max)
+    const auto digits = text.substr(slash + 1);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty() || length > max)
       return std::nullopt;
   }
-  return IpPrefix(*addr, len);
+  return std::pair{*address, length};
+}
+
+}  // namespace
+
+std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
+  auto parsed = parse_address_with_length(text);
+  if (!parsed) return std::nullopt;
+  return IpPrefix(parsed->first, parsed->second);
 }
 
 bool IpPrefix::contains(const IpAddress& a) const {
@@ -112,6 +124,16 @@ std::string Endpoint::to_string() const {
   const auto port_text = ":" + std::to_string(port);
   return address.is_v4() ? address.to_string() + port_text
                          : "[" + address.to_string() + "]" + port_text;
+}
+
+std::optional<InterfaceAddress> InterfaceAddress::parse(std::string_view text) {
+  auto parsed = parse_address_with_length(text);
+  if (!parsed) return std::nullopt;
+  return InterfaceAddress{parsed->first, parsed->second};
+}
+
+std::string InterfaceAddress::to_string() const {
+  return address.to_string() + "/" + std::to_string(prefix_length);
 }
 
 }  // namespace tandem

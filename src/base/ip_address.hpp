@@ -57,6 +57,18 @@ class IpPrefix {
   unsigned length_ = 0;
 };
 
+// An address as assigned to an interface: unlike IpPrefix, the host bits are kept
+// ("10.0.0.1/24" is the host 10.0.0.1 on the 10.0.0.0/24 network).
+struct InterfaceAddress {
+  IpAddress address;
+  unsigned prefix_length = 0;
+
+  // "10.0.0.1/24", "fd00::1/64"; a bare address means /32 or /128.
+  static std::optional<InterfaceAddress> parse(std::string_view text);
+  std::string to_string() const;
+  friend auto operator<=>(const InterfaceAddress&, const InterfaceAddress&) = default;
+};
+
 struct Endpoint {
   IpAddress address;
   std::uint16_t port = 0;

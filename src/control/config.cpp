@@ -153,16 +153,9 @@ Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml:
   auto addresses = r.strings(*t, "addresses");
   if (!addresses) return Err(addresses.error());
   for (const auto& [text, item] : *addresses) {
-    const auto slash = text.find('/');
-    auto ip = IpAddress::parse(text.substr(0, slash));
-    unsigned len = ip && ip->is_v4() ? 32 : 128;
-    bool ok = ip.has_value();
-    if (ok && slash != std::string::npos) {
-      auto [p, ec] = std::from_chars(text.data() + slash + 1, text.data() + text.size(), len);
-      ok = ec == std::errc() && p == text.data() + text.size() && len <= (ip->is_v4() ? 32u : 128u);
-    }
-    if (!ok) return r.error(item, "not an address with prefix length: '" + text + "'");
-    cfg.addresses.push_back({*ip, len});
+    auto address = InterfaceAddress::parse(text);
+    if (!address) return r.error(item, "not an address with prefix length: '" + text + "'");
+    cfg.addresses.push_back(*address);
   }
   return cfg;
 }
@@ -213,10 +206,6 @@ Result<PeerConfig, ConfigError> read_peer(const Reader& r, const toml::node& nod
 
 std::string ConfigError::to_string() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
-}
-
-std::string InterfaceAddress::to_string() const {
-  return address.to_string() + "/" + std::to_string(prefix_length);
 }
 
 bool valid_interface_name(std::string_view name) {

@@ -24,13 +24,6 @@ struct ConfigError {
   std::string to_string() const;  // "file:line:column: message"
 };
 
-// An address on the interface: host bits are kept ("10.0.0.1/24").
-struct InterfaceAddress {
-  IpAddress address;
-  unsigned prefix_length = 0;
-  std::string to_string() const;
-};
-
 struct PeerConfig {
   std::string name;
   crypto::PublicKey public_key{};

@@ -29,6 +29,13 @@ std::optional<crypto::Key32> parse_key(std::string_view hex) {
   return crypto::Key32(std::span<const std::byte, 32>(*bytes));
 }
 
+// Flags are only ever set, with the literal value "true".
+Result<Ok, UapiError> set_flag(bool& flag, std::string_view key, std::string_view value) {
+  if (value != "true") return invalid(std::string(key) + " must be true");
+  flag = true;
+  return Ok{};
+}
+
 Result<Ok, UapiError> apply_device_key(UapiSet& set, std::string_view key, std::string_view value) {
   if (key == "private_key") {
     auto k = parse_key(value);
@@ -43,8 +50,7 @@ Result<Ok, UapiError> apply_device_key(UapiSet& set, std::string_view key, std::
     if (!mark) return invalid("bad fwmark");
     set.fwmark = *mark;
   } else if (key == "replace_peers") {
-    if (value != "true") return invalid("replace_peers must be true");
-    set.replace_peers = true;
+    return set_flag(set.replace_peers, key, value);
   } else {
     return invalid("unknown device key " + std::string(key));
   }
@@ -54,11 +60,9 @@ Result<Ok, UapiError> apply_device_key(UapiSet& set, std::string_view key, std::
 Result<Ok, UapiError> apply_peer_key(UapiPeerSet& peer, std::string_view key,
                                      std::string_view value) {
   if (key == "remove") {
-    if (value != "true") return invalid("remove must be true");
-    peer.remove = true;
+    return set_flag(peer.remove, key, value);
   } else if (key == "update_only") {
-    if (value != "true") return invalid("update_only must be true");
-    peer.update_only = true;
+    return set_flag(peer.update_only, key, value);
   } else if (key == "preshared_key") {
     auto k = parse_key(value);
     if (!k) return invalid("preshared_key is not 64 hex digits");
@@ -72,8 +76,7 @@ Result<Ok, UapiError> apply_peer_key(UapiPeerSet& peer, std::string_view key,
     if (!s) return invalid("bad persistent_keepalive_interval");
     peer.persistent_keepalive_interval = *s;
   } else if (key == "replace_allowed_ips") {
-    if (value != "true") return invalid("replace_allowed_ips must be true");
-    peer.replace_allowed_ips = true;
+    return set_flag(peer.replace_allowed_ips, key, value);
   } else if (key == "allowed_ip") {
     auto prefix = IpPrefix::parse(value);
     if (!prefix || value.find('/') == std::string_view::npos)

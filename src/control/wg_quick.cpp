@@ -112,14 +112,9 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
           return fail(value_col, "FwMark must be a number or off");
       } else if (key == "address") {
         for (auto item : split_list(value)) {
-          const auto slash = item.find('/');
-          auto ip = IpAddress::parse(item.substr(0, slash));
-          if (!ip) return fail(value_col, "bad Address " + std::string(item));
-          unsigned len = ip->is_v4() ? 32 : 128;
-          if (slash != std::string_view::npos &&
-              !parse_uint<unsigned>(item.substr(slash + 1), ip->is_v4() ? 32u : 128u, len))
-            return fail(value_col, "bad prefix length in " + std::string(item));
-          i.addresses.push_back({*ip, len});
+          auto address = InterfaceAddress::parse(item);
+          if (!address) return fail(value_col, "bad Address " + std::string(item));
+          i.addresses.push_back(*address);
         }
       } else if (key == "mtu") {
         if (!parse_uint<unsigned>(value, 9000u, i.mtu) || i.mtu < 1280)

@@ -126,7 +126,7 @@ int run_up(const UpOptions& options) {
   if (!nl) return fail(b, nl.error());
   const int ifindex = (*iface)->ifindex();
   for (const auto& a : ic.addresses)
-    if (auto ok = nl->add_address(ifindex, io::InterfaceAddress{a.address, a.prefix_length}); !ok)
+    if (auto ok = nl->add_address(ifindex, a); !ok)
       return fail(b, "cannot add address " + a.to_string() + ": " + ok.error());
   if (auto ok = nl->set_link_up(ifindex); !ok) return fail(b, ok.error());
   for (const auto& p : cfg->peers)

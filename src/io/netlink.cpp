@@ -67,25 +67,6 @@ int address_dump_cb(const nlmsghdr* nlh, void* data) {
 
 }  // namespace
 
-std::optional<InterfaceAddress> InterfaceAddress::parse(std::string_view text) {
-  const auto slash = text.find('/');
-  auto address = IpAddress::parse(text.substr(0, slash));
-  if (!address) return std::nullopt;
-  const unsigned max = address->is_v4() ? 32 : 128;
-  unsigned length = max;
-  if (slash != std::string_view::npos) {
-    const auto digits = text.substr(slash + 1);
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
-    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() || length > max)
-      return std::nullopt;
-  }
-  return InterfaceAddress{*address, length};
-}
-
-std::string InterfaceAddress::to_string() const {
-  return address.to_string() + "/" + std::to_string(prefix_length);
-}
-
 void Netlink::SocketCloser::operator()(mnl_socket* s) const {
   mnl_socket_close(s);
 }

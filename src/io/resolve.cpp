@@ -3,7 +3,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
-#include <algorithm>
+#include <cstring>
 
 #include "io/socket_address.hpp"
 
@@ -18,19 +18,13 @@ Result<Endpoint, std::string> resolve_endpoint(const std::string& host, std::uin
   if (rc != 0) return Err("cannot resolve " + host + ": " + gai_strerror(rc));
   std::optional<Endpoint> best;
   for (addrinfo* ai = list; ai; ai = ai->ai_next) {
-    std::optional<IpAddress> address;
-    if (ai->ai_family == AF_INET) {
-      const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
-      const auto* b = reinterpret_cast<const std::uint8_t*>(&sin->sin_addr);
-      address = IpAddress::v4({b[0], b[1], b[2], b[3]});
-    } else if (ai->ai_family == AF_INET6) {
-      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
-      std::array<std::uint8_t, 16> b{};
-      std::copy_n(reinterpret_cast<const std::uint8_t*>(&sin6->sin6_addr), 16, b.begin());
-      address = IpAddress::v6(b);
-    }
-    if (!address) continue;
-    if (!best || (address->is_v4() && !best->address.is_v4())) best = Endpoint{*address, port};
+    if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    sockaddr_storage storage{};
+    std::memcpy(&storage, ai->ai_addr, ai->ai_addrlen);
+    auto found = from_sockaddr(storage, ai->ai_addrlen);
+    if (!found) continue;
+    if (!best || (found->address.is_v4() && !best->address.is_v4()))
+      best = Endpoint{found->address, port};
   }
   freeaddrinfo(list);
   if (!best) return Err("no address for " + host);

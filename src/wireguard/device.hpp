@@ -178,6 +178,9 @@ class Device {
   void after_data_sent(Peer& peer, Keypair& keypair, bool keepalive, TimePoint now,
                        DeviceActions& actions);
   std::size_t padded_length(std::size_t length) const;
+  // Takes the next counter of `keypair` for a packet of `inner_length` bytes to `peer`, and
+  // counts the datagram it will become.
+  void assign_seal_job(Peer& peer, Keypair& keypair, std::size_t inner_length, SealJob& job);
 
   // Timers (device_timers.cpp).
   void run_peer_timers(Peer& peer, TimePoint now, DeviceActions& actions);

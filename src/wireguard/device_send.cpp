@@ -30,6 +30,15 @@ void Device::after_data_sent(Peer& peer, Keypair& keypair, bool keepalive, TimeP
     send_initiation(peer, false, now, actions);
 }
 
+void Device::assign_seal_job(Peer& peer, Keypair& keypair, std::size_t inner_length, SealJob& job) {
+  job.key = keypair.send_key;
+  job.counter = keypair.next_send_counter++;
+  job.receiver = keypair.remote_index;
+  job.padded_length = padded_length(inner_length);
+  job.to = *peer.endpoint;
+  peer.tx_bytes += TransportLayout::kHeaderSize + job.padded_length + kTagSize;
+}
+
 SendVerdict Device::prepare_send(Packet& packet, TimePoint now, SealJob& job,
                                  DeviceActions& actions) {
   const auto header = packet::parse_ip_header(packet.bytes());
@@ -70,12 +79,7 @@ SendVerdict Device::prepare_send(Packet& packet, TimePoint now, SealJob& job,
     drop(DropReason::kNoBufferRoom);
     return SendVerdict::kDropped;
   }
-  job.key = keypair->send_key;
-  job.counter = keypair->next_send_counter++;
-  job.receiver = keypair->remote_index;
-  job.padded_length = padded;
-  job.to = *peer->endpoint;
-  peer->tx_bytes += TransportLayout::kHeaderSize + padded + kTagSize;
+  assign_seal_job(*peer, *keypair, packet.length, job);
   after_data_sent(*peer, *keypair, false, now, actions);
   return SendVerdict::kSeal;
 }
@@ -104,13 +108,8 @@ void Device::seal_and_send(Peer& peer, Keypair& keypair, ByteView inner, TimePoi
   p.length = inner.size();
   std::copy(inner.begin(), inner.end(), scratch_.begin() + kHeadroom);
   SealJob job;
-  job.key = keypair.send_key;
-  job.counter = keypair.next_send_counter++;
-  job.receiver = keypair.remote_index;
-  job.padded_length = inner.empty() ? 0 : padded_length(inner.size());
-  job.to = *peer.endpoint;
+  assign_seal_job(peer, keypair, inner.size(), job);
   seal(p, job);
-  peer.tx_bytes += p.length;
   actions.send_datagram(p.endpoint, p.bytes());
   after_data_sent(peer, keypair, inner.empty(), now, actions);
 }
