@@ -9,17 +9,11 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "crypto/openssl_bytes.hpp"
 #include "crypto/secret.hpp"
 
 namespace tandem::crypto {
 namespace {
-
-const unsigned char* u8(const std::byte* p) {
-  return reinterpret_cast<const unsigned char*>(p);
-}
-unsigned char* u8(std::byte* p) {
-  return reinterpret_cast<unsigned char*>(p);
-}
 
 // One seal or open on a context whose cipher (and maybe key) is already set. `key` may be null
 // when the context already holds it.

@@ -11,21 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "base/seeded_rng.hpp"
 #include "crypto/x25519.hpp"
 #include "wireguard/device.hpp"
 
 namespace tandem::wireguard::testing {
 
-class SeededRng final : public Rng {
- public:
-  explicit SeededRng(std::uint64_t seed) : gen_(seed) {}
-  void fill(std::span<std::byte> out) override {
-    for (auto& b : out) b = static_cast<std::byte>(gen_() & 0xff);
-  }
-
- private:
-  std::mt19937_64 gen_;
-};
+using tandem::SeededRng;
 
 class FakeWallClock final : public WallClock {
  public:
