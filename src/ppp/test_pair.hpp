@@ -77,6 +77,7 @@ class Pair {
     for (auto p : out.ipv4_packets) from.ipv4.emplace_back(p.begin(), p.end());
     for (auto& f : out.frames) {
       ++sent;
+      if (tap) tap(from, f);
       if (!filter || filter(f)) queue.push_back({&to, std::move(f)});
     }
     out.clear();
@@ -140,6 +141,8 @@ class Pair {
   std::vector<AuthRequest> pending_auth;
   std::vector<std::pair<End*, std::vector<std::byte>>> queue;
   std::function<bool(const std::vector<std::byte>&)> filter;
+  // Sees every frame either end sends, before the filter.
+  std::function<void(const End& from, const std::vector<std::byte>&)> tap;
   int sent = 0;
 };
 
