@@ -1,93 +1,75 @@
-// MD5 and SHA-1 from OpenSSL's default provider; MD4 and DES from its legacy provider, loaded
-// once into a private OSSL_LIB_CTX.
+// MD5 and SHA-1 from OpenSSL's default provider; MD4 from the legacy provider's private context.
 #include "crypto/legacy_digest.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/provider.h>
 
 #include <cstdlib>
-#include <memory>
 
 #include "crypto/openssl_bytes.hpp"
 
 namespace tandem::crypto {
 namespace {
 
-template <std::size_t N>
-std::array<std::byte, N> digest(const EVP_MD* md, ByteView data) {
-  std::array<std::byte, N> out{};
-  unsigned int len = 0;
-  if (md == nullptr ||
-      EVP_Digest(data.data(), data.size(), u8(out.data()), &len, md, nullptr) != 1 || len != N)
-    std::abort();  // the default provider always has these: a failure is a broken install
-  return out;
+// MD5 and SHA-1 are always in the default provider: if they fail the installation is broken, and
+// carrying on would only produce wrong authenticators, so these abort.
+[[noreturn]] void broken_openssl() {
+  std::abort();
 }
 
-// The legacy algorithms, fetched once. Fetched objects are thread-safe to share.
-struct Legacy {
-  OSSL_LIB_CTX* ctx = nullptr;
-  OSSL_PROVIDER* legacy_provider = nullptr;
-  OSSL_PROVIDER* default_provider = nullptr;
-  EVP_MD* md4 = nullptr;
-  EVP_CIPHER* des_ecb = nullptr;
-
-  Legacy() {
-    ctx = OSSL_LIB_CTX_new();
-    if (ctx == nullptr) return;
-    // Both providers: the legacy one supplies MD4/DES, the default one what they build on.
-    legacy_provider = OSSL_PROVIDER_load(ctx, "legacy");
-    default_provider = OSSL_PROVIDER_load(ctx, "default");
-    if (legacy_provider == nullptr || default_provider == nullptr) return;
-    md4 = EVP_MD_fetch(ctx, "MD4", nullptr);
-    des_ecb = EVP_CIPHER_fetch(ctx, "DES-ECB", nullptr);
-  }
-  ~Legacy() {
-    EVP_MD_free(md4);
-    EVP_CIPHER_free(des_ecb);
-    if (legacy_provider != nullptr) OSSL_PROVIDER_unload(legacy_provider);
-    if (default_provider != nullptr) OSSL_PROVIDER_unload(default_provider);
-    OSSL_LIB_CTX_free(ctx);
-  }
-  bool ok() const { return md4 != nullptr && des_ecb != nullptr; }
-};
-
-const Legacy& legacy() {
-  static const Legacy instance;
-  return instance;
+template <std::size_t N>
+bool digest_into(const EVP_MD* md, ByteView data, std::array<std::byte, N>& out) {
+  unsigned int len = 0;
+  return EVP_Digest(data.data(), data.size(), u8(out.data()), &len, md, nullptr) == 1 && len == N;
 }
 
 }  // namespace
 
-Md5Digest md5(ByteView data) {
-  return digest<16>(EVP_md5(), data);
-}
-Sha1Digest sha1(ByteView data) {
-  return digest<20>(EVP_sha1(), data);
-}
-
-bool legacy_algorithms_available() {
-  return legacy().ok();
-}
-
-std::optional<Md4Digest> md4(ByteView data) {
-  if (!legacy().ok()) return std::nullopt;
-  return digest<16>(legacy().md4, data);
-}
-
-std::optional<DesBlock> des_encrypt_block(const DesBlock& key, const DesBlock& block) {
-  if (!legacy().ok()) return std::nullopt;
-  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
-                                                                      &EVP_CIPHER_CTX_free);
-  DesBlock out{};
-  int len = 0;
-  if (!ctx ||
-      EVP_EncryptInit_ex2(ctx.get(), legacy().des_ecb, u8(key.data()), nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), u8(out.data()), &len, u8(block.data()),
-                        static_cast<int>(block.size())) != 1 ||
-      len != 8)
-    return std::nullopt;
+Result<Md4Digest, LegacyError> md4(ByteView data) {
+  const EVP_MD* md = legacy_md4();
+  if (md == nullptr) return Err(LegacyError::kProviderUnavailable);
+  Md4Digest out{};
+  if (!digest_into(md, data, out)) return Err(LegacyError::kOpenSslFailure);
   return out;
+}
+
+Md5Digest md5(ByteView data) {
+  Md5Digest out{};
+  if (!digest_into(EVP_md5(), data, out)) broken_openssl();
+  return out;
+}
+
+Sha1Digest sha1(ByteView data) {
+  Sha1Digest out{};
+  if (!digest_into(EVP_sha1(), data, out)) broken_openssl();
+  return out;
+}
+
+struct DigestContext::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+  ~Impl() { EVP_MD_CTX_free(ctx); }  // frees and cleanses the digest state
+};
+
+DigestContext::DigestContext(DigestAlgorithm algorithm) : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  const EVP_MD* md = algorithm == DigestAlgorithm::kMd5 ? EVP_md5() : EVP_sha1();
+  if (impl_->ctx == nullptr || EVP_DigestInit_ex2(impl_->ctx, md, nullptr) != 1) broken_openssl();
+}
+
+DigestContext::~DigestContext() = default;
+DigestContext::DigestContext(DigestContext&&) noexcept = default;
+DigestContext& DigestContext::operator=(DigestContext&&) noexcept = default;
+
+void DigestContext::feed(ByteView data) {
+  if (EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) broken_openssl();
+}
+
+void DigestContext::finish_into(std::span<std::byte> out) {
+  // Checked before writing: OpenSSL trusts the buffer to hold the whole digest.
+  if (out.size() != static_cast<std::size_t>(EVP_MD_CTX_get_size(impl_->ctx))) broken_openssl();
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(impl_->ctx, u8(out.data()), &len) != 1 ||
+      EVP_DigestInit_ex2(impl_->ctx, nullptr, nullptr) != 1)  // same digest, empty input
+    broken_openssl();
 }
 
 }  // namespace tandem::crypto

@@ -1,9 +1,11 @@
 // RFC 1994 section 4.1 and RFC 2759 section 8.
 #include "crypto/mschap.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "crypto/constant_time.hpp"
+#include "crypto/des.hpp"
 
 namespace tandem::crypto {
 namespace {
@@ -12,13 +14,11 @@ namespace {
 constexpr std::string_view kMagic1 = "Magic server to client signing constant";
 constexpr std::string_view kMagic2 = "Pad to make it do more than one iteration";
 
-void append(std::vector<std::byte>& v, ByteView b) {
-  v.insert(v.end(), b.begin(), b.end());
-}
-
-// UTF-8 to UTF-16LE; nullopt on malformed input.
+// UTF-8 to UTF-16LE, which is what Windows hashes; nullopt on malformed input (overlong forms,
+// encoded surrogates, truncated sequences), which must not silently hash as something else.
 std::optional<std::vector<std::byte>> utf16le(std::string_view utf8) {
   std::vector<std::byte> out;
+  out.reserve(2 * utf8.size());
   const auto push = [&](std::uint32_t unit) {
     out.push_back(static_cast<std::byte>(unit & 0xff));
     out.push_back(static_cast<std::byte>(unit >> 8));
@@ -62,49 +62,11 @@ std::optional<std::vector<std::byte>> utf16le(std::string_view utf8) {
   return out;
 }
 
-// 8.2 ChallengeHash. Only the user name counts, without a "DOMAIN\" prefix (RFC 2759 section 4).
-std::array<std::byte, 8> challenge_hash(const MsChapChallenge& peer_challenge,
-                                        const MsChapChallenge& authenticator_challenge,
-                                        std::string_view username) {
-  if (const auto slash = username.rfind('\\'); slash != std::string_view::npos)
-    username = username.substr(slash + 1);
-  std::vector<std::byte> input;
-  append(input, peer_challenge);
-  append(input, authenticator_challenge);
-  append(input, as_bytes(username));
-  const auto digest = sha1(input);
-  std::array<std::byte, 8> out{};
-  std::copy(digest.begin(), digest.begin() + 8, out.begin());
-  return out;
-}
-
-// 8.6 DesEncrypt: a 7-byte key spread over 8 bytes, seven key bits each (parity bits unused).
-std::optional<DesBlock> des_encrypt_7(const std::byte* key7,
-                                      const std::array<std::byte, 8>& clear) {
-  const auto k = [&](int i) { return std::to_integer<unsigned>(key7[i]); };
-  DesBlock key{};
-  key[0] = static_cast<std::byte>(k(0) & 0xfe);
-  for (int i = 1; i < 7; ++i)
-    key[static_cast<std::size_t>(i)] =
-        static_cast<std::byte>(((k(i - 1) << (8 - i)) | (k(i) >> i)) & 0xfe);
-  key[7] = static_cast<std::byte>((k(6) << 1) & 0xfe);
-  return des_encrypt_block(key, clear);
-}
-
-std::optional<Md4Digest> hash_nt_password_hash(const NtPasswordHash& hash) {
-  return md4(hash.bytes());
-}
-
 }  // namespace
 
 Md5Digest chap_md5_response(std::uint8_t identifier, std::string_view secret, ByteView challenge) {
-  std::vector<std::byte> input;
-  input.push_back(static_cast<std::byte>(identifier));
-  append(input, as_bytes(secret));
-  append(input, challenge);
-  auto digest = md5(input);
-  secure_wipe(input);
-  return digest;
+  const std::byte id[] = {static_cast<std::byte>(identifier)};
+  return Md5().update(id).update(as_bytes(secret)).update(challenge).finish();
 }
 
 std::optional<NtPasswordHash> nt_password_hash(std::string_view password) {
@@ -118,44 +80,79 @@ std::optional<NtPasswordHash> nt_password_hash(std::string_view password) {
   return hash;
 }
 
+std::optional<NtPasswordHashHash> hash_nt_password_hash(const NtPasswordHash& password_hash) {
+  auto digest = md4(password_hash.bytes());
+  if (!digest) return std::nullopt;
+  NtPasswordHashHash hash{std::span<const std::byte, 16>(*digest)};
+  secure_wipe(*digest);
+  return hash;
+}
+
+ChallengeHash challenge_hash(const MsChapChallenge& peer_challenge,
+                             const MsChapChallenge& authenticator_challenge,
+                             std::string_view username) {
+  // Windows sends "DOMAIN\user" as the Name but hashes only "user" (8.2).
+  if (const auto slash = username.rfind('\\'); slash != std::string_view::npos)
+    username = username.substr(slash + 1);
+  const auto digest = Sha1()
+                          .update(peer_challenge)
+                          .update(authenticator_challenge)
+                          .update(as_bytes(username))
+                          .finish();
+  ChallengeHash out{};
+  std::copy_n(digest.begin(), out.size(), out.begin());
+  return out;
+}
+
+std::optional<NtResponse> challenge_response(const ChallengeHash& challenge,
+                                             const NtPasswordHash& password_hash) {
+  Secret<3 * kDesKeyBitsSize> padded;  // zero-filled past the 16 hash bytes
+  std::copy(password_hash.bytes().begin(), password_hash.bytes().end(), padded.bytes().begin());
+  NtResponse response{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const DesKey key = des_key_from_56_bits(std::span<const std::byte, kDesKeyBitsSize>(
+        padded.data() + kDesKeyBitsSize * i, kDesKeyBitsSize));
+    const auto block = des_ecb_encrypt_block(key.bytes(), challenge);
+    if (!block) return std::nullopt;
+    std::copy(block->begin(), block->end(), response.begin() + kDesBlockSize * i);
+  }
+  return response;
+}
+
 std::optional<NtResponse> generate_nt_response(const MsChapChallenge& authenticator_challenge,
                                                const MsChapChallenge& peer_challenge,
                                                std::string_view username,
                                                const NtPasswordHash& password_hash) {
-  const auto challenge = challenge_hash(peer_challenge, authenticator_challenge, username);
-  // 8.5 ChallengeResponse: the hash zero-padded to 21 bytes, as three 7-byte DES keys.
-  Secret<21> padded;
-  std::copy(password_hash.bytes().begin(), password_hash.bytes().end(), padded.bytes().begin());
-  NtResponse response{};
-  for (std::size_t i = 0; i < 3; ++i) {
-    auto block = des_encrypt_7(padded.data() + 7 * i, challenge);
-    if (!block) return std::nullopt;
-    std::copy(block->begin(), block->end(), response.begin() + static_cast<std::ptrdiff_t>(8 * i));
-  }
-  return response;
+  return challenge_response(challenge_hash(peer_challenge, authenticator_challenge, username),
+                            password_hash);
+}
+
+std::optional<NtResponse> generate_nt_response(const MsChapChallenge& authenticator_challenge,
+                                               const MsChapChallenge& peer_challenge,
+                                               std::string_view username,
+                                               std::string_view password) {
+  const auto hash = nt_password_hash(password);
+  if (!hash) return std::nullopt;
+  return generate_nt_response(authenticator_challenge, peer_challenge, username, *hash);
 }
 
 std::optional<std::string> generate_authenticator_response(
     const NtPasswordHash& password_hash, const NtResponse& nt_response,
     const MsChapChallenge& peer_challenge, const MsChapChallenge& authenticator_challenge,
     std::string_view username) {
-  auto hash_hash = hash_nt_password_hash(password_hash);
+  const auto hash_hash = hash_nt_password_hash(password_hash);
   if (!hash_hash) return std::nullopt;
-  std::vector<std::byte> input;
-  append(input, *hash_hash);
-  append(input, nt_response);
-  append(input, as_bytes(kMagic1));
-  const auto first = sha1(input);
-  secure_wipe(*hash_hash);
-  const auto challenge = challenge_hash(peer_challenge, authenticator_challenge, username);
-  input.clear();
-  append(input, first);
-  append(input, challenge);
-  append(input, as_bytes(kMagic2));
-  const auto digest = sha1(input);
+  auto inner =
+      Sha1().update(hash_hash->bytes()).update(nt_response).update(as_bytes(kMagic1)).finish();
+  const auto digest = Sha1()
+                          .update(inner)
+                          .update(challenge_hash(peer_challenge, authenticator_challenge, username))
+                          .update(as_bytes(kMagic2))
+                          .finish();
+  secure_wipe(inner);
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out = "S=";
-  for (auto b : digest) {
+  for (const auto b : digest) {
     out.push_back(kHex[std::to_integer<unsigned>(b) >> 4]);
     out.push_back(kHex[std::to_integer<unsigned>(b) & 0xf]);
   }
