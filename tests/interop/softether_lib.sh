@@ -1,0 +1,200 @@
+#!/bin/bash
+# A SoftEther VPN Server (Debian's softether-vpnserver) as a raw-L2TP LNS inside a test's network
+# namespace, configured headlessly with vpncmd: one Virtual Hub, one password user, SecureNAT
+# (virtual NAT + DHCP, which is what IPCP hands addresses out of) and L2TP without IPsec on UDP 1701.
+#
+# Source it after tests/netns/lib.sh, which provides PIDS, TMPDIR_TEST, die and note, and whose
+# EXIT trap stops every PID in PIDS. softether_stop does the same earlier, for this server only.
+#
+#   softether_start NS LISTEN_ADDR HUB USER PASSWORD
+#   softether_vpncmd [/HUB:NAME] /CMD ...   further vpncmd commands against the running server
+#   softether_l2tp_wedged                   true when the server has stopped reading UDP 1701
+#   softether_stop
+#
+# Known defect of this SoftEther build (5.01.9674, upstream issue SoftEtherVPN#1854): while one
+# L2TP tunnel is established, a second SCCRQ (from any address or port) can leave its UDP thread
+# spinning; from then on UDP 1701 is never read again and SIGTERM is ignored for 60 s. A tunnel
+# left open by a crashed LAC therefore breaks the next dial. Use one tunnel at a time, close it
+# with StopCCN, and start a fresh server (softether_stop; softether_start) after a LAC crash.
+#
+# After softether_start: SOFTETHER_PID, SOFTETHER_STATE (its private state directory),
+# SOFTETHER_LOG (its console log) and SecureNAT's addresses as read back with vpncmd, which IPCP
+# hands out: SOFTETHER_GATEWAY (the virtual host, default 192.168.30.1/24; answers ping) and the
+# DHCP pool SOFTETHER_POOL_FIRST .. SOFTETHER_POOL_LAST (default 192.168.30.10 .. .200).
+#
+# Isolation: the Debian build has its directories compiled in (/var/lib/softether for the
+# configuration, /var/log/softether, /run/softether for PID and lock files) and writes a Unicode
+# cache into /tmp. The server runs in a mount namespace of its own (unshare -m) in which
+# directories under SOFTETHER_STATE are bind-mounted over all four, so nothing of an installed
+# server, and nothing of another test, is read or written. Only the empty mount points are created
+# on the host if the package has not created them; they stay (removing a directory that is a mount
+# point in another namespace would detach that namespace's mount). vpncmd runs in the server's
+# mount and network namespaces through nsenter.
+#
+# LISTEN_ADDR must be an IPv4 address of NS, or 0.0.0.0 for all of them. SoftEther binds every
+# IPv4 listener to its ListenIP setting (its TCP listeners also listen on [::]), which has no vpncmd
+# command: the server is configured on its first start (listening on 0.0.0.0, where vpncmd from
+# 127.0.0.1 may use blank passwords), stopped, ListenIP and "dynamic DNS off" are written into its
+# configuration file and it is started again. This takes about 6 s.
+
+SOFTETHER_SERVER_BIN=${SOFTETHER_SERVER_BIN:-/usr/libexec/softether/vpnserver/vpnserver}
+SOFTETHER_VPNCMD_BIN=${SOFTETHER_VPNCMD_BIN:-/usr/libexec/softether/vpncmd/vpncmd}
+SOFTETHER_ADMIN_PORT=5555
+SOFTETHER_PID=
+SOFTETHER_NS=
+SOFTETHER_ADDR=
+SOFTETHER_STATE=
+SOFTETHER_LOG=
+SOFTETHER_ADMIN_PASSWORD=
+SOFTETHER_GATEWAY=
+SOFTETHER_POOL_FIRST=
+SOFTETHER_POOL_LAST=
+
+# _softether_launch: runs the server in the foreground (one process, no watchdog parent) in
+# SOFTETHER_NS behind the private bind mounts, records its PID and waits for its admin port.
+_softether_launch() {
+  local bind_addr=$1
+  ip netns exec "$SOFTETHER_NS" unshare --mount --propagation private sh -c '
+    mount --bind "$1/db" /var/lib/softether && mount --bind "$1/log" /var/log/softether &&
+    mount --bind "$1/run" /run/softether && mount --bind "$1/tmp" /tmp &&
+    exec "$2" start --foreground' sh "$SOFTETHER_STATE" "$SOFTETHER_SERVER_BIN" \
+    >>"$SOFTETHER_LOG" 2>&1 &
+  # ip netns exec, unshare and sh all exec, so $! is the server itself.
+  SOFTETHER_PID=$!
+  PIDS+=("$SOFTETHER_PID")
+  local i
+  for i in $(seq 100); do
+    kill -0 "$SOFTETHER_PID" 2>/dev/null ||
+      { tail -20 "$SOFTETHER_LOG" >&2; die "SoftEther exited while starting"; }
+    [[ $(ip netns exec "$SOFTETHER_NS" ss -Htln "sport = :$SOFTETHER_ADMIN_PORT") == \
+      *"$bind_addr:$SOFTETHER_ADMIN_PORT "* ]] && break
+    sleep 0.1
+  done
+  [ "$i" -lt 100 ] || { tail -20 "$SOFTETHER_LOG" >&2; die "SoftEther did not open its admin port"; }
+  [ "$(readlink "/proc/$SOFTETHER_PID/exe")" = "$(readlink -f "$SOFTETHER_SERVER_BIN")" ] ||
+    die "PID $SOFTETHER_PID is not the SoftEther server"
+}
+
+# _softether_kill: SIGTERM, then SIGKILL after 5 s (a server whose L2TP thread is stuck waits
+# 60 s before giving up on a clean stop); forgets the PID so the EXIT trap does not signal it again.
+_softether_kill() {
+  local pid=$SOFTETHER_PID i
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "--- SoftEther $pid ignored SIGTERM for 5 s (its L2TP thread is stuck?); SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  local kept=() p
+  for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
+  PIDS=("${kept[@]}")
+  SOFTETHER_PID=
+}
+
+# softether_vpncmd ARGS...: one vpncmd call in the server's namespaces with the admin password;
+# fails the test unless vpncmd reports success. Prints vpncmd's output.
+softether_vpncmd() {
+  local host=${SOFTETHER_VPNCMD_HOST:-$SOFTETHER_ADDR} out="$SOFTETHER_STATE/vpncmd.out"
+  local pw=()
+  [ -z "$SOFTETHER_ADMIN_PASSWORD" ] || pw=("/PASSWORD:$SOFTETHER_ADMIN_PASSWORD")
+  # vpncmd asks for a password on the terminal when one is wrong or missing and spins on a
+  # closed stdin, hence </dev/null and the timeout.
+  if ! timeout 30 nsenter --target "$SOFTETHER_PID" --mount --net "$SOFTETHER_VPNCMD_BIN" \
+      "$host:$SOFTETHER_ADMIN_PORT" /SERVER "${pw[@]}" "$@" </dev/null >"$out" 2>&1 ||
+      ! grep -q "The command completed successfully" "$out"; then
+    tail -8 "$out" >&2
+    die "vpncmd ${*%%/PASSWORD:*} failed"
+  fi
+  cat "$out" >>"$SOFTETHER_STATE/vpncmd.log"
+  cat "$out"
+}
+
+# softether_start NS LISTEN_ADDR HUB USER PASSWORD: see the top of this file. The PPP user name
+# may be USER (the hub is the L2TP default hub), USER@HUB or HUB\USER.
+softether_start() {
+  local ns=$1 addr=$2 hub=$3 user=$4 password=$5
+  [ -x "$SOFTETHER_SERVER_BIN" ] && [ -x "$SOFTETHER_VPNCMD_BIN" ] ||
+    die "SoftEther is not installed (apt-get install softether-vpnserver softether-vpncmd)"
+  [ -z "$SOFTETHER_PID" ] || die "softether_start: a server is already running ($SOFTETHER_PID)"
+  local t0
+  t0=$(date +%s%N)
+  SOFTETHER_NS=$ns
+  SOFTETHER_ADDR=$addr
+  SOFTETHER_STATE=$(mktemp -d "$TMPDIR_TEST/softether.XXXX")
+  SOFTETHER_LOG="$SOFTETHER_STATE/console.log"
+  mkdir -p "$SOFTETHER_STATE"/{db,log,run,tmp}
+  mkdir -p /var/lib/softether /var/log/softether /run/softether
+
+  # First start: default configuration, wildcard listeners, blank admin password from 127.0.0.1.
+  _softether_launch 0.0.0.0
+  SOFTETHER_VPNCMD_HOST=127.0.0.1
+  SOFTETHER_ADMIN_PASSWORD=
+  local admin_pw
+  admin_pw=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  softether_vpncmd /CMD ServerPasswordSet "$admin_pw" >/dev/null
+  SOFTETHER_ADMIN_PASSWORD=$admin_pw
+  if [ "$hub" != DEFAULT ]; then
+    softether_vpncmd /CMD HubCreate "$hub" "/PASSWORD:$admin_pw" >/dev/null
+  fi
+  softether_vpncmd "/HUB:$hub" /CMD UserCreate "$user" /GROUP:none /REALNAME:none /NOTE:none >/dev/null
+  softether_vpncmd "/HUB:$hub" /CMD UserPasswordSet "$user" "/PASSWORD:$password" >/dev/null
+  softether_vpncmd "/HUB:$hub" /CMD SecureNatEnable >/dev/null
+  softether_vpncmd /CMD IPsecEnable /L2TP:no /L2TPRAW:yes /ETHERIP:no \
+    "/PSK:$admin_pw" "/DEFAULTHUB:$hub" >/dev/null
+  # Nothing here may phone home: keep-alive, VPN Azure and dynamic DNS off.
+  softether_vpncmd /CMD KeepDisable >/dev/null
+  softether_vpncmd /CMD VpnAzureSetEnable no >/dev/null
+  _softether_kill
+
+  # Second start, bound to LISTEN_ADDR only, with the configuration the first one saved.
+  local cfg="$SOFTETHER_STATE/db/vpn_server.config"
+  # The file has CRLF line ends. (No "| grep -q" here or below: with pipefail, the writer's
+  # SIGPIPE after an early match would count as a failure.)
+  grep -Eq "string L2TP_DefaultHub $hub"$'\r?$' "$cfg" || die "SoftEther did not save its configuration"
+  sed -i -e "s/^\(\t*string ListenIP \)[^\r]*/\1$addr/" \
+    -e '/declare DDnsClient/,/}/s/^\(\t*bool Disabled \)false/\1true/' "$cfg"
+  grep -Eq "string ListenIP ${addr//./\\.}"$'\r?$' "$cfg" || die "could not set ListenIP in $cfg"
+  _softether_launch "$addr"
+  SOFTETHER_VPNCMD_HOST=$addr
+  [ "$addr" != 0.0.0.0 ] || SOFTETHER_VPNCMD_HOST=127.0.0.1
+  local i
+  for i in $(seq 100); do
+    [[ $(ip netns exec "$ns" ss -Huln "sport = :1701") == *"$addr:1701 "* ]] && break
+    kill -0 "$SOFTETHER_PID" 2>/dev/null || die "SoftEther exited"
+    sleep 0.1
+  done
+  [ "$i" -lt 100 ] || { tail -20 "$SOFTETHER_LOG" >&2; die "SoftEther is not listening on $addr:1701/udp"; }
+  local ipsec
+  ipsec=$(softether_vpncmd /CMD IPsecGet)
+  grep -Eq 'Raw L2TP Server Function Enabled +\|Yes' <<<"$ipsec" || die "raw L2TP is not enabled"
+  # SecureNAT's virtual host (gateway, DNS proxy, answers ping) and its DHCP pool, as configured.
+  local host
+  host=$(softether_vpncmd "/HUB:$hub" /CMD SecureNatHostGet)
+  SOFTETHER_GATEWAY=$(sed -n 's/^IP Address *|\(.*\)$/\1/p' <<<"$host")
+  local dhcp
+  dhcp=$(softether_vpncmd "/HUB:$hub" /CMD DhcpGet)
+  SOFTETHER_POOL_FIRST=$(sed -n 's/^Start Distribution Address Band *|\(.*\)$/\1/p' <<<"$dhcp")
+  SOFTETHER_POOL_LAST=$(sed -n 's/^End Distribution Address Band *|\(.*\)$/\1/p' <<<"$dhcp")
+  [ -n "$SOFTETHER_GATEWAY" ] && [ -n "$SOFTETHER_POOL_FIRST" ] && [ -n "$SOFTETHER_POOL_LAST" ] ||
+    die "could not read SecureNAT's addresses"
+  note "SoftEther $SOFTETHER_PID in $ns: raw L2TP on $addr:1701, hub $hub, user $user," \
+    "SecureNAT $SOFTETHER_GATEWAY pool $SOFTETHER_POOL_FIRST-$SOFTETHER_POOL_LAST," \
+    "ready in $((($(date +%s%N) - t0) / 1000000)) ms"
+}
+
+# softether_l2tp_wedged: succeeds when datagrams wait unread on the server's UDP 1701 socket in
+# two samples half a second apart (see the known defect above); a live server drains it at once.
+softether_l2tp_wedged() {
+  local q1 q2
+  q1=$(ip netns exec "$SOFTETHER_NS" ss -Huln "sport = :1701" | awk '{print $2; exit}')
+  sleep 0.5
+  q2=$(ip netns exec "$SOFTETHER_NS" ss -Huln "sport = :1701" | awk '{print $2; exit}')
+  [ "${q1:-0}" -gt 0 ] && [ "${q2:-0}" -gt 0 ]
+}
+
+# softether_stop: stops the server started by softether_start (only that PID).
+softether_stop() {
+  _softether_kill
+}
