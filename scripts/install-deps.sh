@@ -9,7 +9,6 @@ PACKAGES=(
   libssl-dev libsodium-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libmnl-dev libgtest-dev libgmock-dev libbenchmark-dev
   wireguard-tools wireguard-go iperf3 iproute2 nftables tshark procps iputils-ping python3
-  softether-vpnserver softether-vpncmd
 )
 
 missing=()
