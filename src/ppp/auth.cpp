@@ -228,11 +228,10 @@ void AuthPeer::on_timer(TimePoint now, AuthOutput& out) {
 }
 
 void AuthPeer::receive(Protocol protocol, const ControlPacket& p, TimePoint now, AuthOutput& out) {
-  (void)now;
   if (done_) {
     // A retransmitted challenge after success (our response crossed the Success): answer again.
     if (protocol == Protocol::kChap && p.code == static_cast<std::uint8_t>(ChapCode::kChallenge))
-      on_challenge(p, out);
+      on_challenge(p, now, out);
     return;
   }
   if (protocol == Protocol::kPap && method_ == AuthMethod::kPap && p.identifier == pap_id_) {
@@ -248,7 +247,7 @@ void AuthPeer::receive(Protocol protocol, const ControlPacket& p, TimePoint now,
   if (protocol != Protocol::kChap || method_ == AuthMethod::kPap) return;
   switch (static_cast<ChapCode>(p.code)) {
     case ChapCode::kChallenge:
-      on_challenge(p, out);
+      on_challenge(p, now, out);
       return;
     case ChapCode::kSuccess:
       if (chap_id_ == p.identifier) on_success(p, out);
@@ -265,7 +264,7 @@ void AuthPeer::receive(Protocol protocol, const ControlPacket& p, TimePoint now,
   }
 }
 
-void AuthPeer::on_challenge(const ControlPacket& p, AuthOutput& out) {
+void AuthPeer::on_challenge(const ControlPacket& p, TimePoint now, AuthOutput& out) {
   const auto v = parse_chap_value(p.data);
   if (!v) return;
   chap_id_ = p.identifier;
@@ -299,7 +298,7 @@ void AuthPeer::on_challenge(const ControlPacket& p, AuthOutput& out) {
   out.frames.push_back(last_response_);
   if (done_) last_response_.clear();
   retries_ = 1;
-  deadline_ = response_time_ + kRestartTimer;
+  deadline_ = now + kRestartTimer;
 }
 
 void AuthPeer::on_success(const ControlPacket& p, AuthOutput& out) {

@@ -86,7 +86,7 @@ class AuthPeer {
 
  private:
   void send_pap(TimePoint now, AuthOutput& out);
-  void on_challenge(const ControlPacket& p, AuthOutput& out);
+  void on_challenge(const ControlPacket& p, TimePoint now, AuthOutput& out);
   void on_success(const ControlPacket& p, AuthOutput& out);
 
   Rng* rng_;
@@ -106,7 +106,6 @@ class AuthPeer {
   // Our CHAP response, repeated until a verdict arrives: a lost Success would otherwise leave us
   // waiting forever while the authenticator has moved on.
   std::vector<std::byte> last_response_;
-  TimePoint response_time_{};
 };
 
 }  // namespace tandem::ppp

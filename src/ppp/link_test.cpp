@@ -152,6 +152,37 @@ TEST(PppLink, ServerThatDoesNotKnowThePasswordFailsMutualMsChapV2) {
   EXPECT_FALSE(q.client.link->ipcp_open());
 }
 
+TEST(PppLink, LostChapSuccessIsRecoveredByResendingTheResponseAfterTheRestartTimer) {
+  for (auto method : {AuthMethod::kChapMd5, AuthMethod::kMsChapV2}) {
+    auto p = make_pair(method, "wonderland");
+    std::vector<TimePoint> responses;
+    const auto is_chap = [](const std::vector<std::byte>& f, ChapCode code) {
+      const auto frame = parse_frame(f);
+      const auto packet = frame ? parse_control_packet(frame->information) : std::nullopt;
+      return frame && frame->protocol == static_cast<std::uint16_t>(Protocol::kChap) && packet &&
+             packet->code == static_cast<std::uint8_t>(code);
+    };
+    p.tap = [&](const testing::End&, const std::vector<std::byte>& f) {
+      if (is_chap(f, ChapCode::kResponse)) responses.push_back(p.now);
+    };
+    bool dropped = false;
+    p.filter = [&](const std::vector<std::byte>& f) {
+      if (dropped || !is_chap(f, ChapCode::kSuccess)) return true;
+      dropped = true;
+      return false;
+    };
+    const TimePoint start = p.now;
+    p.start();
+    EXPECT_FALSE(p.client.link->ipcp_open());
+    p.advance(10s);
+    EXPECT_TRUE(p.client.link->ipcp_open()) << auth_method_name(method);
+    // One response at once, one more after the 3 s restart timer: not a burst.
+    ASSERT_EQ(responses.size(), 2u) << auth_method_name(method);
+    EXPECT_EQ(responses[0], start);
+    EXPECT_GE(responses[1] - responses[0], kRestartTimer);
+  }
+}
+
 TEST(PppLink, NegotiatesThroughRandomLoss) {
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {
     // Echo liveness is tested on its own: at 25% loss it would rightly call some links dead.
