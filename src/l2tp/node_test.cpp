@@ -202,10 +202,7 @@ TEST(L2tpNode, LacClosingSessionSendsCdnAndBothSidesForgetIt) {
   Link link(lac_config(), lns_config());
   const auto tunnel = link.dial();
   const auto ref = link.call(tunnel);
-  Actions actions;
-  link.lac.node->close_session(ref, CdnResult::kAdministrative, "user hung up", link.now, actions);
-  link.absorb(link.lac, actions);
-  link.pump();
+  link.close_session(link.lac, ref, CdnResult::kAdministrative, "user hung up");
   EXPECT_EQ(link.lac.count(EventType::kSessionDown), 1);
   ASSERT_EQ(link.lns.count(EventType::kSessionDown), 1);
   EXPECT_EQ(link.lns.last(EventType::kSessionDown)->result_code,
@@ -220,11 +217,7 @@ TEST(L2tpNode, LacClosingSessionSendsCdnAndBothSidesForgetIt) {
 TEST(L2tpNode, LnsClosingSessionSendsCdn) {
   Link link(lac_config(), lns_config());
   link.call(link.dial());
-  Actions actions;
-  link.lns.node->close_session(lns_session(link), CdnResult::kAdministrative, "kicked", link.now,
-                               actions);
-  link.absorb(link.lns, actions);
-  link.pump();
+  link.close_session(link.lns, lns_session(link), CdnResult::kAdministrative, "kicked");
   ASSERT_EQ(link.lac.count(EventType::kSessionDown), 1);
   EXPECT_NE(link.lac.last(EventType::kSessionDown)->reason.find("kicked"), std::string::npos);
 }
@@ -234,11 +227,7 @@ TEST(L2tpNode, StopCcnFromLacTearsDownTunnelAndItsSessionsOnBothSides) {
   const auto tunnel = link.dial();
   link.call(tunnel);
   link.call(tunnel);
-  Actions actions;
-  link.lac.node->close_tunnel(tunnel, StopCcnResult::kGeneralRequest, "shutdown", link.now,
-                              actions);
-  link.absorb(link.lac, actions);
-  link.pump();
+  link.close_tunnel(link.lac, tunnel, StopCcnResult::kGeneralRequest, "shutdown");
   EXPECT_EQ(link.lac.count(EventType::kSessionDown), 2);
   EXPECT_EQ(link.lac.count(EventType::kTunnelDown), 1);
   EXPECT_EQ(link.lns.count(EventType::kSessionDown), 2);
@@ -259,11 +248,7 @@ TEST(L2tpNode, StopCcnFromLnsIsRetransmittedUntilAcknowledged) {
     return !(type_of(w) == MessageType::kStopCcn && dropped++ < 2);
   };
   const auto lns_tunnel = link.lns.last(EventType::kTunnelUp)->ref.tunnel_id;
-  Actions actions;
-  link.lns.node->close_tunnel(lns_tunnel, StopCcnResult::kShuttingDown, "restart", link.now,
-                              actions);
-  link.absorb(link.lns, actions);
-  link.pump();
+  link.close_tunnel(link.lns, lns_tunnel, StopCcnResult::kShuttingDown, "restart");
   EXPECT_EQ(link.lac.count(EventType::kTunnelDown), 0);
   link.advance(5s);
   ASSERT_EQ(link.lac.count(EventType::kTunnelDown), 1);
@@ -327,10 +312,7 @@ TEST(L2tpNode, RedialAfterTeardownWorks) {
     const auto tunnel = link.dial();
     const auto ref = link.call(tunnel);
     ASSERT_TRUE(link.send_frame(link.lac, ref, frame_of(50, 7))) << round;
-    Actions actions;
-    link.lac.node->close_tunnel(tunnel, StopCcnResult::kGeneralRequest, "bye", link.now, actions);
-    link.absorb(link.lac, actions);
-    link.pump();
+    link.close_tunnel(link.lac, tunnel, StopCcnResult::kGeneralRequest, "bye");
   }
   EXPECT_EQ(link.lns.count(EventType::kSessionUp), 3);
   EXPECT_EQ(link.lns.count(EventType::kTunnelDown), 3);

@@ -118,6 +118,21 @@ class Link {
     pump();
     return ref.ok() ? *ref : SessionRef{};
   }
+  // Closes a session or a tunnel from `side` and delivers what that sends.
+  void close_session(Side& side, SessionRef ref, CdnResult result, std::string_view reason) {
+    Actions actions;
+    side.node->close_session(ref, result, reason, now, actions);
+    absorb(side, actions);
+    pump();
+  }
+  void close_tunnel(Side& side, std::uint16_t tunnel, StopCcnResult result,
+                    std::string_view reason) {
+    Actions actions;
+    side.node->close_tunnel(tunnel, result, reason, now, actions);
+    absorb(side, actions);
+    pump();
+  }
+
   // Sends a PPP frame from `side` on `ref` through the data plane.
   bool send_frame(Side& side, SessionRef ref, const std::vector<std::byte>& frame) {
     std::vector<std::byte> slot(64 + frame.size());

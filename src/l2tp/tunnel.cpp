@@ -187,7 +187,7 @@ void Tunnel::dispatch(std::uint16_t header_session, const ControlMessage& m, Tim
     case MessageType::kIcrp:
       return on_icrp(header_session, m, now, actions);
     case MessageType::kIccn:
-      return on_iccn(header_session, now, actions);
+      return on_iccn(header_session, actions);
     case MessageType::kCdn:
       return on_cdn(header_session, m, actions);
     // Set-Link-Info and WAN-Error-Notify only inform (Windows sends SLI with its ACCM).
@@ -316,8 +316,7 @@ void Tunnel::on_icrp(std::uint16_t header_session, const ControlMessage& m, Time
   emit(EventType::kSessionUp, s.local_id, 0, "session established", actions);
 }
 
-void Tunnel::on_iccn(std::uint16_t header_session, TimePoint now, Actions& actions) {
-  (void)now;
+void Tunnel::on_iccn(std::uint16_t header_session, Actions& actions) {
   auto it = sessions_.find(header_session);
   if (it == sessions_.end() || it->second.state != SessionState::kWaitConnect) {
     ++unexpected_messages_;
@@ -365,7 +364,6 @@ void Tunnel::on_decode_failure(std::uint16_t header_session, const DecodeFailure
 std::uint16_t Tunnel::open_session(std::uint32_t call_serial, TimePoint now, Actions& actions) {
   Session s;
   s.local_id = allocate_session_id();
-  s.we_called = true;
   s.call_serial = call_serial;
   s.state = SessionState::kWaitTunnel;
   auto& stored = sessions_[s.local_id] = s;

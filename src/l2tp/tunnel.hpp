@@ -38,7 +38,6 @@ struct Session {
   std::uint16_t local_id = 0;
   std::uint16_t peer_id = 0;
   SessionState state = SessionState::kWaitTunnel;
-  bool we_called = false;
   std::uint32_t call_serial = 0;
 };
 
@@ -94,7 +93,7 @@ class Tunnel {
   void on_icrq(const ControlMessage& m, TimePoint now, Actions& actions);
   void on_icrp(std::uint16_t header_session, const ControlMessage& m, TimePoint now,
                Actions& actions);
-  void on_iccn(std::uint16_t header_session, TimePoint now, Actions& actions);
+  void on_iccn(std::uint16_t header_session, Actions& actions);
   void on_cdn(std::uint16_t header_session, const ControlMessage& m, Actions& actions);
   void on_decode_failure(std::uint16_t header_session, const DecodeFailure& f, TimePoint now,
                          Actions& actions);

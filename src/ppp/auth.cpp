@@ -96,9 +96,7 @@ void Authenticator::on_timer(TimePoint now, AuthOutput& out) {
   send_challenge(now, out);
 }
 
-void Authenticator::receive(Protocol protocol, const ControlPacket& p, TimePoint now,
-                            AuthOutput& out) {
-  (void)now;
+void Authenticator::receive(Protocol protocol, const ControlPacket& p, AuthOutput& out) {
   const bool repeated =
       (protocol == Protocol::kPap && p.code == static_cast<std::uint8_t>(PapCode::kRequest)) ||
       (protocol == Protocol::kChap && p.code == static_cast<std::uint8_t>(ChapCode::kResponse) &&

@@ -46,7 +46,7 @@ class Authenticator {
  public:
   Authenticator(Rng& rng, std::string name) : rng_(&rng), name_(std::move(name)) {}
   void start(AuthMethod method, TimePoint now, AuthOutput& out);
-  void receive(Protocol protocol, const ControlPacket& p, TimePoint now, AuthOutput& out);
+  void receive(Protocol protocol, const ControlPacket& p, AuthOutput& out);
   void verdict(const AuthVerdict& v, AuthOutput& out);
   void on_timer(TimePoint now, AuthOutput& out);
   TimePoint deadline() const { return waiting_ ? deadline_ : TimePoint::max(); }

@@ -216,7 +216,7 @@ void Link::on_frame(ByteView bytes, TimePoint now, LinkOutput& out) {
     AuthOutput a;
     if (for_authenticator) {
       if (lcp_n_.we_authenticate_with() != AuthMethod::kNone)
-        authenticator_.receive(protocol, *packet, now, a);
+        authenticator_.receive(protocol, *packet, a);
     } else if (lcp_n_.peer_authenticates_with() != AuthMethod::kNone) {
       auth_peer_.receive(protocol, *packet, now, a);
     }

@@ -125,11 +125,7 @@ TEST(PppLink, ServerThatDoesNotKnowThePasswordFailsMutualMsChapV2) {
   // An impostor gateway accepts anyone and invents an authenticator response.
   Pair q(gateway_config({AuthMethod::kMsChapV2}), client_config(kAll, "alice", "wonderland"));
   q.users.clear();
-  LinkOutput out;
-  q.gateway.link->start(q.now, out);
-  q.absorb(q.gateway, q.client, out);
-  q.client.link->start(q.now, out);
-  q.absorb(q.client, q.gateway, out);
+  q.start_without_delivery();
   // Deliver frames by hand, answering the auth request with a bogus "S=" value.
   for (int i = 0; i < 200 && !q.queue.empty(); ++i) {
     auto [to, frame] = std::move(q.queue.front());
@@ -265,11 +261,7 @@ TEST(PppLink, NcpPacketsBeforeTheNetworkPhaseAreDiscarded) {
   Pair p(gateway_config({AuthMethod::kPap}), client_config(kAll, "alice", "wonderland"));
   // No users answer: the gateway waits in the authentication phase.
   p.users.clear();
-  LinkOutput out;
-  p.gateway.link->start(p.now, out);
-  p.absorb(p.gateway, p.client, out);
-  p.client.link->start(p.now, out);
-  p.absorb(p.client, p.gateway, out);
+  p.start_without_delivery();
   p.pending_auth.clear();
   const auto early = build_control_frame(Protocol::kIpcp, 1, 1, {});
   LinkOutput o;

@@ -180,20 +180,16 @@ void OptionFsm::on_timer(TimePoint now, FsmOutput& out) {
     return;
   }
   // TO-: the peer stopped answering.
-  switch (state_) {
-    case S::kClosing:
-      tlf(finish_reason_, out);
-      state_ = S::kClosed;
-      break;
-    case S::kStopping:
-      tlf(finish_reason_, out);
-      state_ = S::kStopped;
-      break;
-    default:
-      tlf("peer did not answer Configure-Request", out);
-      state_ = S::kStopped;
-      break;
-  }
+  if (finish_termination(out)) return;
+  tlf("peer did not answer Configure-Request", out);
+  state_ = S::kStopped;
+}
+
+bool OptionFsm::finish_termination(FsmOutput& out) {
+  if (state_ != S::kClosing && state_ != S::kStopping) return false;
+  tlf(finish_reason_, out);
+  state_ = state_ == S::kClosing ? S::kClosed : S::kStopped;
+  return true;
 }
 
 void OptionFsm::receive(const ControlPacket& p, TimePoint now, FsmOutput& out) {
@@ -212,8 +208,8 @@ void OptionFsm::receive(const ControlPacket& p, TimePoint now, FsmOutput& out) {
     case Code::kTerminateAck:
       return on_terminate_ack(now, out);
     case Code::kCodeReject:
-      // RXJ+: a rejected code we can live without (all we send are essential, so treat any
-      // Code-Reject as catastrophic only once opened negotiation cannot proceed).
+      // Treated as RXJ+ (a code we can do without): we only send codes 1-11, and a peer that
+      // rejects one of those fails negotiation through the restart timer anyway.
       if (state_ == S::kAckRcvd) state_ = S::kReqSent;
       return;
     default: {
@@ -343,7 +339,6 @@ void OptionFsm::on_configure_nak_or_reject(const ControlPacket& p, bool reject, 
 }
 
 void OptionFsm::on_terminate_request(const ControlPacket& p, TimePoint now, FsmOutput& out) {
-  (void)now;
   send(Code::kTerminateAck, p.identifier, {}, out);
   switch (state_) {
     case S::kAckRcvd:
@@ -363,15 +358,8 @@ void OptionFsm::on_terminate_request(const ControlPacket& p, TimePoint now, FsmO
 }
 
 void OptionFsm::on_terminate_ack(TimePoint now, FsmOutput& out) {
+  if (finish_termination(out)) return;
   switch (state_) {
-    case S::kClosing:
-      tlf(finish_reason_, out);
-      state_ = S::kClosed;
-      break;
-    case S::kStopping:
-      tlf(finish_reason_, out);
-      state_ = S::kStopped;
-      break;
     case S::kAckRcvd:
       state_ = S::kReqSent;
       break;

@@ -87,6 +87,8 @@ class OptionFsm {
   void send(Code code, std::uint8_t id, ByteView data, FsmOutput& out);
   void signal(LayerSignal s, FsmOutput& out) { out.signals.push_back({protocol_, s}); }
   void tlf(std::string_view reason, FsmOutput& out);
+  // Closing -> Closed, Stopping -> Stopped with This-Layer-Finished; false in any other state.
+  bool finish_termination(FsmOutput& out);
 
   void on_configure_request(const ControlPacket& p, TimePoint now, FsmOutput& out);
   void on_configure_ack(const ControlPacket& p, TimePoint now, FsmOutput& out);

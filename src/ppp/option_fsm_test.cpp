@@ -27,6 +27,13 @@ ControlPacket packet_of(const std::vector<std::byte>& frame) {
   return *parse_control_packet(parse_frame(frame)->information);
 }
 
+// Builds a control packet and hands it to `f`, as if it had arrived.
+void deliver(OptionFsm& f, Protocol protocol, std::uint8_t code, std::uint8_t id,
+             const std::vector<std::byte>& data, FsmOutput& out) {
+  const auto frame = build_control_frame(protocol, code, id, data);
+  f.receive(packet_of(frame), t0, out);
+}
+
 bool has_signal(const FsmOutput& out, LayerSignal s) {
   for (const auto& [p, sig] : out.signals)
     if (sig == s) return true;
@@ -82,21 +89,12 @@ TEST(OptionFsm, AckWithWrongIdentifierOrOptionsIsIgnored) {
   f.up(t0, out);
   const auto req = packet_of(out.frames[0]);
   FsmOutput o;
-  f.receive(
-      *parse_control_packet(
-          parse_frame(build_control_frame(Protocol::kLcp, 2, req.identifier + 1, {}))->information),
-      t0, o);
+  deliver(f, Protocol::kLcp, 2, static_cast<std::uint8_t>(req.identifier + 1), {}, o);
   EXPECT_EQ(f.state(), FsmState::kReqSent);
   const std::vector<std::byte> extra = {std::byte{1}, std::byte{2}};
-  f.receive(
-      *parse_control_packet(
-          parse_frame(build_control_frame(Protocol::kLcp, 2, req.identifier, extra))->information),
-      t0, o);
+  deliver(f, Protocol::kLcp, 2, req.identifier, extra, o);
   EXPECT_EQ(f.state(), FsmState::kReqSent);
-  f.receive(
-      *parse_control_packet(
-          parse_frame(build_control_frame(Protocol::kLcp, 2, req.identifier, {}))->information),
-      t0, o);
+  deliver(f, Protocol::kLcp, 2, req.identifier, {}, o);
   EXPECT_EQ(f.state(), FsmState::kAckRcvd);
 }
 
@@ -107,33 +105,24 @@ TEST(OptionFsm, UnknownCodeGetsCodeReject) {
   f.open(t0, out);
   f.up(t0, out);
   FsmOutput o;
-  f.receive(*parse_control_packet(
-                parse_frame(build_control_frame(Protocol::kIpcp, 42, 3, {}))->information),
-            t0, o);
+  deliver(f, Protocol::kIpcp, 42, 3, {}, o);
   ASSERT_EQ(o.frames.size(), 1u);
   EXPECT_EQ(packet_of(o.frames[0]).code, static_cast<std::uint8_t>(Code::kCodeReject));
 }
 
 TEST(OptionFsm, TerminateRequestWhileOpenedAcksAndFinishesAfterOneRestartPeriod) {
-  AcceptAll na, nb;
+  AcceptAll na;
   OptionFsm a(Protocol::kIpcp, na);
   FsmOutput o;
   a.open(t0, o);
   a.up(t0, o);
   const auto req = packet_of(o.frames[0]);
   FsmOutput o2;
-  a.receive(
-      *parse_control_packet(
-          parse_frame(build_control_frame(Protocol::kIpcp, 2, req.identifier, {}))->information),
-      t0, o2);
-  a.receive(*parse_control_packet(
-                parse_frame(build_control_frame(Protocol::kIpcp, 1, 77, {}))->information),
-            t0, o2);
+  deliver(a, Protocol::kIpcp, 2, req.identifier, {}, o2);
+  deliver(a, Protocol::kIpcp, 1, 77, {}, o2);
   ASSERT_TRUE(a.opened());
   FsmOutput o3;
-  a.receive(*parse_control_packet(
-                parse_frame(build_control_frame(Protocol::kIpcp, 5, 78, {}))->information),
-            t0, o3);
+  deliver(a, Protocol::kIpcp, 5, 78, {}, o3);
   EXPECT_EQ(a.state(), FsmState::kStopping);
   EXPECT_TRUE(has_signal(o3, LayerSignal::kDown));
   EXPECT_EQ(packet_of(o3.frames.back()).code, static_cast<std::uint8_t>(Code::kTerminateAck));

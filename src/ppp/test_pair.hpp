@@ -60,12 +60,16 @@ class Pair {
   Pair(LinkConfig gateway_cfg, LinkConfig client_cfg, std::uint64_t seed = 1)
       : gateway(std::move(gateway_cfg), seed), client(std::move(client_cfg), seed + 100) {}
 
-  void start() {
+  // Starts both ends; their first frames wait in `queue` until pump().
+  void start_without_delivery() {
     LinkOutput a, b;
     gateway.link->start(now, a);
     client.link->start(now, b);
     absorb(gateway, client, a);
     absorb(client, gateway, b);
+  }
+  void start() {
+    start_without_delivery();
     pump();
   }
 

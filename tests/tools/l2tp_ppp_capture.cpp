@@ -150,15 +150,8 @@ int main(int argc, char** argv) {
   link.client.link->stop("user disconnect", link.now, out);
   link.absorb(link.client, link.gateway, out);
   link.pump();
-  l2tp::Actions actions;
-  l2.lac.node->close_session(lac_session, l2tp::CdnResult::kAdministrative, "user disconnect",
-                             l2.now, actions);
-  l2.absorb(l2.lac, actions);
-  l2.pump();
-  l2.lac.node->close_tunnel(tunnel, l2tp::StopCcnResult::kGeneralRequest, "shutdown", l2.now,
-                            actions);
-  l2.absorb(l2.lac, actions);
-  l2.pump();
+  l2.close_session(l2.lac, lac_session, l2tp::CdnResult::kAdministrative, "user disconnect");
+  l2.close_tunnel(l2.lac, tunnel, l2tp::StopCcnResult::kGeneralRequest, "shutdown");
   write_new(l2, written);
   std::printf("wrote %s: %zu L2TP control datagrams, PPP with %s\n", argv[1], written,
               ppp::auth_method_name(method));
