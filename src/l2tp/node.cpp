@@ -153,6 +153,13 @@ const Tunnel* Node::tunnel(std::uint16_t id) const {
   return it == tunnels_.end() ? nullptr : it->second.get();
 }
 
+std::vector<std::uint16_t> Node::tunnel_ids() const {
+  std::vector<std::uint16_t> ids;
+  ids.reserve(tunnels_.size());
+  for (const auto& entry : tunnels_) ids.push_back(entry.first);
+  return ids;
+}
+
 void Node::reap() {
   std::erase_if(tunnels_, [](const auto& e) { return e.second->finished(); });
 }

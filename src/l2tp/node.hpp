@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/packet.hpp"
 #include "base/result.hpp"
@@ -70,6 +71,7 @@ class Node {
 
   const Tunnel* tunnel(std::uint16_t id) const;
   std::size_t tunnel_count() const { return tunnels_.size(); }
+  std::vector<std::uint16_t> tunnel_ids() const;
   const NodeStats& stats() const { return stats_; }
   const NodeConfig& config() const { return config_; }
 

@@ -33,6 +33,10 @@ class IpcpNegotiator final : public Negotiator {
   void naked(const std::vector<Option>& options) override;
   void rejected(const std::vector<Option>& options) override;
 
+  // Gateway: the address this peer gets, when it is only known after authentication (a pool
+  // keyed by the user). Takes effect from the next Configure-Request the peer sends.
+  void assign_peer_address(const IpAddress& address) { settings_.peer_address = address; }
+
   // Settled once IPCP is opened.
   std::uint32_t our_address() const { return ours_; }
   std::uint32_t peer_address() const { return peers_; }

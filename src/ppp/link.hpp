@@ -88,6 +88,9 @@ class Link {
   void on_timer(TimePoint now, LinkOutput& out);
   TimePoint next_deadline() const;
   void auth_verdict(const AuthVerdict& verdict, TimePoint now, LinkOutput& out);
+  // Gateway: the address IPCP hands the peer. Call before the network phase (typically just
+  // before an accepting auth_verdict), as it is chosen per user.
+  void assign_peer_address(const IpAddress& address) { ipcp_n_.assign_peer_address(address); }
 
   // Prepends FF 03 and the protocol (needs kFrameHeaderSize of headroom). False when that
   // protocol's NCP is not open.

@@ -1,0 +1,393 @@
+#include "hybrid/l2tp_stack.hpp"
+
+#include <algorithm>
+
+#include "ppp/ipcp.hpp"
+
+namespace tandem::hybrid {
+namespace {
+
+// IPv4 header fields the router needs, read without a full parse: the version nibble, then the
+// source and destination addresses at their fixed offsets.
+constexpr std::size_t kIpv4MinHeader = 20;
+
+std::uint32_t load_be32(const std::byte* p) {
+  return (std::to_integer<std::uint32_t>(p[0]) << 24) |
+         (std::to_integer<std::uint32_t>(p[1]) << 16) |
+         (std::to_integer<std::uint32_t>(p[2]) << 8) | std::to_integer<std::uint32_t>(p[3]);
+}
+
+bool is_ipv4(ByteView p) {
+  return p.size() >= kIpv4MinHeader && (std::to_integer<unsigned>(p[0]) >> 4) == 4;
+}
+std::uint32_t ipv4_source(ByteView p) {
+  return load_be32(p.data() + 12);
+}
+std::uint32_t ipv4_destination(ByteView p) {
+  return load_be32(p.data() + 16);
+}
+
+}  // namespace
+
+L2tpStack::L2tpStack(L2tpStackConfig config, Rng& rng)
+    : config_(std::move(config)),
+      rng_(&rng),
+      node_(
+          [this] {
+            l2tp::NodeConfig n = config_.node;
+            n.accept_tunnels = config_.role == L2tpRole::kLns;
+            return n;
+          }(),
+          rng) {
+  if (config_.role == L2tpRole::kLns && config_.pool_first && config_.pool_last)
+    pool_.emplace(*config_.pool_first, *config_.pool_last);
+  calls_.resize(config_.role == L2tpRole::kLac ? config_.calls.size() : 0);
+}
+
+void L2tpStack::start(TimePoint now, L2tpStackOutput& out) {
+  for (std::size_t i = 0; i < calls_.size(); ++i) dial(i, now);
+  drain(now, out);
+}
+
+void L2tpStack::stop(TimePoint now, L2tpStackOutput& out) {
+  stopping_ = true;
+  for (auto& c : calls_) c.redial_at = TimePoint::max();
+  for (auto& [ref, s] : sessions_)
+    if (s.link) {
+      s.link->stop("shutting down", now, link_out_);
+      for (const auto& f : link_out_.frames) send_ppp(s, f, out);
+      link_out_.clear();
+    }
+  for (const auto id : node_.tunnel_ids())
+    node_.close_tunnel(id, l2tp::StopCcnResult::kShuttingDown, "shutting down", now, actions_);
+  drain(now, out);
+}
+
+// Client: puts call `i` on the tunnel, dialling the tunnel first when there is none.
+void L2tpStack::dial(std::size_t i, TimePoint now) {
+  Call& c = calls_[i];
+  c.redial_at = TimePoint::max();
+  if (stopping_ || c.session) return;
+  if (tunnel_ && node_.tunnel(*tunnel_) == nullptr) tunnel_.reset();
+  if (!tunnel_) {
+    auto id = node_.open_tunnel(config_.server, now, actions_);
+    if (!id) {
+      schedule_redial(i, now);
+      return;
+    }
+    tunnel_ = *id;
+  }
+  auto ref = node_.open_session(*tunnel_, now, actions_);
+  if (!ref) {
+    schedule_redial(i, now);
+    return;
+  }
+  c.session = *ref;
+  Session& s = sessions_[*ref];
+  s.ref = *ref;
+  s.peer = config_.server;
+  s.user = config_.calls[i].user;
+  s.call = i;
+}
+
+void L2tpStack::schedule_redial(std::size_t i, TimePoint now) {
+  Call& c = calls_[i];
+  c.session.reset();
+  if (stopping_ || !config_.redial) return;
+  Duration delay = config_.redial_min;
+  for (unsigned k = 0; k < c.failures && delay < config_.redial_max; ++k) delay *= 2;
+  c.redial_at = now + std::min(delay, config_.redial_max);
+  ++c.failures;
+}
+
+void L2tpStack::on_datagram(ByteView datagram, const Endpoint& from, TimePoint now,
+                            L2tpStackOutput& out) {
+  node_.on_datagram(datagram, from, now, actions_);
+  drain(now, out);
+}
+
+void L2tpStack::on_timer(TimePoint now, L2tpStackOutput& out) {
+  if (node_.next_deadline() <= now) node_.on_timer(now, actions_);
+  drain(now, out);
+  for (auto& [ref, s] : sessions_)
+    if (s.link && s.link->next_deadline() <= now) {
+      s.link->on_timer(now, link_out_);
+      handle_link_output(s, now, out);
+    }
+  for (std::size_t i = 0; i < calls_.size(); ++i)
+    if (calls_[i].redial_at <= now) dial(i, now);
+  drain(now, out);
+}
+
+TimePoint L2tpStack::next_deadline() const {
+  TimePoint t = node_.next_deadline();
+  for (const auto& [ref, s] : sessions_)
+    if (s.link) t = std::min(t, s.link->next_deadline());
+  for (const auto& c : calls_) t = std::min(t, c.redial_at);
+  return t;
+}
+
+// Handles everything the node produced, including what handling it makes the node produce
+// (a PPP link going down closes its L2TP session, which reports the session down).
+void L2tpStack::drain(TimePoint now, L2tpStackOutput& out) {
+  while (!actions_.datagrams.empty() || !actions_.events.empty() || !actions_.frames.empty()) {
+    for (auto& d : actions_.datagrams) out.datagrams.push_back(std::move(d));
+    actions_.datagrams.clear();
+    events_.swap(actions_.events);
+    frames_.swap(actions_.frames);
+    actions_.events.clear();
+    actions_.frames.clear();
+    for (const auto& e : events_) on_l2tp_event(e, now, out);
+    for (const auto& f : frames_) on_ppp_frame(f, now, out);
+    events_.clear();
+    frames_.clear();
+  }
+}
+
+void L2tpStack::on_l2tp_event(const l2tp::Event& e, TimePoint now, L2tpStackOutput& out) {
+  switch (e.type) {
+    case l2tp::EventType::kTunnelUp:
+      out.events.push_back({L2tpEventType::kTunnelUp, e.ref, e.peer, {}, {}, {}, {}, e.reason});
+      break;
+    case l2tp::EventType::kTunnelDown:
+      if (tunnel_ == e.ref.tunnel_id) tunnel_.reset();
+      out.events.push_back({L2tpEventType::kTunnelDown, e.ref, e.peer, {}, {}, {}, {}, e.reason});
+      // A tunnel that never came up has no sessions to report; its calls are retried here.
+      for (std::size_t i = 0; i < calls_.size(); ++i)
+        if (calls_[i].session && calls_[i].session->tunnel_id == e.ref.tunnel_id) {
+          sessions_.erase(*calls_[i].session);
+          schedule_redial(i, now);
+        }
+      break;
+    case l2tp::EventType::kSessionUp:
+      on_session_up(e, now, out);
+      break;
+    case l2tp::EventType::kSessionDown:
+      on_session_down(e, now, out);
+      break;
+  }
+}
+
+ppp::LinkConfig L2tpStack::link_config(const Session& s) const {
+  ppp::LinkConfig lc;
+  lc.name = config_.node.host_name;
+  lc.mru = config_.mru;
+  lc.echo_interval = config_.echo_interval;
+  // IPv6 is not routed through sessions yet; negotiating IPV6CP would promise what we drop.
+  lc.ipv6 = false;
+  if (config_.role == L2tpRole::kLns) {
+    lc.demand_auth = config_.auth;
+    lc.ipcp.local_address = config_.gateway_address;
+    if (!config_.dns.empty()) lc.ipcp.primary_dns = config_.dns[0];
+    if (config_.dns.size() > 1) lc.ipcp.secondary_dns = config_.dns[1];
+  } else {
+    lc.allow_auth = config_.auth;
+    lc.username = s.user;
+    lc.password = config_.calls[*s.call].password;
+    lc.ipcp.request_dns = true;
+  }
+  return lc;
+}
+
+void L2tpStack::on_session_up(const l2tp::Event& e, TimePoint now, L2tpStackOutput& out) {
+  Session& s = sessions_[e.ref];
+  s.ref = e.ref;
+  s.peer = e.peer;
+  if (config_.role == L2tpRole::kLac && !s.call) {
+    // Not one of our calls (cannot happen on a client); refuse it rather than guess.
+    node_.close_session(e.ref, l2tp::CdnResult::kAdministrative, "unexpected session", now,
+                        actions_);
+    return;
+  }
+  s.link = std::make_unique<ppp::Link>(link_config(s), *rng_);
+  s.link->start(now, link_out_);
+  handle_link_output(s, now, out);
+}
+
+void L2tpStack::on_session_down(const l2tp::Event& e, TimePoint now, L2tpStackOutput& out) {
+  auto it = sessions_.find(e.ref);
+  if (it == sessions_.end()) return;
+  Session& s = it->second;
+  if (s.link) {
+    s.link->lower_down(link_out_);
+    link_out_.clear();  // the link's own "down" is reported below, with the L2TP reason
+  }
+  L2tpEvent ev{L2tpEventType::kLinkDown, e.ref, s.peer, s.user, {}, {}, {}, e.reason};
+  if (s.address) {
+    if (s.up) {
+      by_address_.erase(ppp::ipv4_to_u32(*s.address));
+      if (config_.role == L2tpRole::kLns) {
+        ev.local = config_.gateway_address;
+        ev.remote = s.address;
+      } else {
+        ev.local = s.address;
+        ev.remote = config_.gateway_address;
+      }
+    }
+    if (pool_) pool_->release(*s.address);
+  }
+  const std::optional<std::size_t> call = s.call;
+  sessions_.erase(it);
+  out.events.push_back(std::move(ev));
+  if (call) schedule_redial(*call, now);
+}
+
+void L2tpStack::on_ppp_frame(const l2tp::PppFrame& f, TimePoint now, L2tpStackOutput& out) {
+  auto it = sessions_.find(f.session);
+  if (it == sessions_.end() || !it->second.link) return;
+  it->second.link->on_frame(f.frame, now, link_out_);
+  handle_link_output(it->second, now, out);
+}
+
+void L2tpStack::send_ppp(const Session& s, ByteView frame, L2tpStackOutput& out) {
+  frame_scratch_.resize(l2tp::Node::kDataHeadroom + frame.size());
+  std::copy(frame.begin(), frame.end(), frame_scratch_.begin() + l2tp::Node::kDataHeadroom);
+  Packet p{
+      frame_scratch_.data(), frame_scratch_.size(), l2tp::Node::kDataHeadroom, frame.size(), {}};
+  if (!node_.encapsulate(s.ref, p)) return;
+  const auto bytes = p.bytes();
+  out.datagrams.push_back({p.endpoint, std::vector<std::byte>(bytes.begin(), bytes.end())});
+}
+
+void L2tpStack::handle_link_output(Session& s, TimePoint now, L2tpStackOutput& out) {
+  for (const auto& f : link_out_.frames) send_ppp(s, f, out);
+  for (const ByteView packet : link_out_.ipv4_packets) {
+    // A gateway only forwards what a client sends from the address it was given.
+    if (config_.role == L2tpRole::kLns && (!s.up || !s.address || !is_ipv4(packet) ||
+                                           ipv4_source(packet) != ppp::ipv4_to_u32(*s.address))) {
+      ++stats_.spoofed;
+      continue;
+    }
+    out.to_tun.push_back(packet);
+    ++stats_.to_tun;
+  }
+  stats_.not_ipv4 += link_out_.ipv6_packets.size();
+  bool down = false;
+  std::string down_reason;
+  for (auto& ev : link_out_.events) {
+    switch (ev.type) {
+      case ppp::LinkEventType::kAuthRequest:
+        s.user = ev.detail;
+        out.auth_requests.push_back({s.ref, std::move(*ev.auth)});
+        break;
+      case ppp::LinkEventType::kAuthenticated:
+        out.events.push_back({L2tpEventType::kAuthenticated,
+                              s.ref,
+                              s.peer,
+                              ev.detail,
+                              {},
+                              {},
+                              {},
+                              ppp::auth_method_name(s.link->lcp().we_authenticate_with())});
+        break;
+      case ppp::LinkEventType::kIpcpUp:
+        on_link_up(s, out);
+        break;
+      case ppp::LinkEventType::kIpv6cpUp:
+        break;
+      case ppp::LinkEventType::kDown:
+        down = true;
+        down_reason = ev.detail;
+        break;
+    }
+  }
+  link_out_.clear();
+  if (down && !s.closing) {
+    // PPP is finished with this session: hang up the call; the node reports it down.
+    s.closing = true;
+    node_.close_session(s.ref, l2tp::CdnResult::kAdministrative, "PPP: " + down_reason, now,
+                        actions_);
+  }
+}
+
+void L2tpStack::on_link_up(Session& s, L2tpStackOutput& out) {
+  L2tpEvent ev{L2tpEventType::kLinkUp, s.ref, s.peer, s.user, {}, {}, {}, {}};
+  const auto& ipcp = s.link->ipcp();
+  if (config_.role == L2tpRole::kLns) {
+    // The address was chosen at the verdict; IPCP has just confirmed it.
+    if (!s.address) return;
+    ev.local = config_.gateway_address;
+    ev.remote = s.address;
+  } else {
+    s.address = ppp::ipv4_from_u32(ipcp.our_address());
+    // The gateway's address is what it told us in its own Configure-Request.
+    config_.gateway_address = ppp::ipv4_from_u32(ipcp.peer_address());
+    ev.local = s.address;
+    ev.remote = config_.gateway_address;
+    for (const std::uint32_t d : {ipcp.primary_dns(), ipcp.secondary_dns()})
+      if (d != 0) ev.dns.push_back(ppp::ipv4_from_u32(d));
+    if (s.call) calls_[*s.call].failures = 0;
+  }
+  const std::uint32_t key = ppp::ipv4_to_u32(*s.address);
+  if (auto clash = by_address_.find(key); clash != by_address_.end() && clash->second != s.ref) {
+    ev.detail = "address " + s.address->to_string() + " moved from another session";
+    if (auto old = sessions_.find(clash->second); old != sessions_.end()) old->second.up = false;
+  }
+  by_address_[key] = s.ref;
+  s.up = true;
+  out.events.push_back(std::move(ev));
+}
+
+void L2tpStack::auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdict, TimePoint now,
+                             L2tpStackOutput& out) {
+  auto it = sessions_.find(ref);
+  if (it == sessions_.end() || !it->second.link) return;
+  Session& s = it->second;
+  ppp::AuthVerdict v = verdict;
+  if (v.accepted && pool_ && !s.address) {
+    s.address = pool_->allocate(s.user);
+    if (!s.address) {
+      ++stats_.pool_exhausted;
+      v = ppp::AuthVerdict{false, "", "no address available"};
+    }
+  }
+  if (v.accepted && s.address) s.link->assign_peer_address(*s.address);
+  s.link->auth_verdict(v, now, link_out_);
+  handle_link_output(s, now, out);
+  drain(now, out);
+}
+
+bool L2tpStack::on_inner_packet(Packet& packet) {
+  const ByteView bytes = packet.bytes();
+  if (!is_ipv4(bytes)) {
+    ++stats_.not_ipv4;
+    return false;
+  }
+  const std::uint32_t key =
+      config_.role == L2tpRole::kLns ? ipv4_destination(bytes) : ipv4_source(bytes);
+  auto route = by_address_.find(key);
+  if (route == by_address_.end()) {
+    ++stats_.no_route;
+    return false;
+  }
+  auto it = sessions_.find(route->second);
+  if (it == sessions_.end() || !it->second.up || !it->second.link ||
+      !it->second.link->encapsulate(ppp::Protocol::kIpv4, packet)) {
+    ++stats_.no_route;
+    return false;
+  }
+  if (!node_.encapsulate(it->second.ref, packet)) {
+    ++stats_.no_route;
+    return false;
+  }
+  ++stats_.from_tun;
+  return true;
+}
+
+std::vector<L2tpSessionInfo> L2tpStack::sessions() const {
+  std::vector<L2tpSessionInfo> v;
+  v.reserve(sessions_.size());
+  for (const auto& [ref, s] : sessions_) {
+    L2tpSessionInfo info{ref, s.peer, s.user, {}, {}, ppp::Phase::kDead, s.up};
+    if (s.link) info.phase = s.link->phase();
+    if (s.up) {
+      const bool gateway = config_.role == L2tpRole::kLns;
+      info.local = gateway ? std::optional(config_.gateway_address) : s.address;
+      info.remote = gateway ? s.address : std::optional(config_.gateway_address);
+    }
+    v.push_back(std::move(info));
+  }
+  return v;
+}
+
+}  // namespace tandem::hybrid

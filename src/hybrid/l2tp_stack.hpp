@@ -1,0 +1,187 @@
+// L2TP tunnels carrying PPP sessions, joined to one TUN device: the whole of an L2TP gateway
+// (LNS) or client (LAC) apart from its sockets. It owns an l2tp::Node and one ppp::Link per
+// session, hands each authenticated gateway session an address from the pool, routes inner IPv4
+// packets to the session that owns the address (the destination on a gateway, the source on a
+// client), and on a client dials again with backoff when a session or the tunnel is lost.
+// Sans-I/O and single-threaded like the engines it joins.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/packet.hpp"
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "hybrid/address_pool.hpp"
+#include "l2tp/node.hpp"
+#include "ppp/link.hpp"
+
+namespace tandem::hybrid {
+
+enum class L2tpRole : std::uint8_t { kLns, kLac };
+
+struct L2tpCallCredentials {
+  std::string user;
+  std::string password;
+};
+
+struct L2tpStackConfig {
+  L2tpRole role = L2tpRole::kLac;
+  l2tp::NodeConfig node;
+  // Gateway: demanded of clients; client: answered with. Most preferred first.
+  std::vector<ppp::AuthMethod> auth;
+  std::uint16_t mru = 1400;
+  Duration echo_interval = std::chrono::seconds(10);
+  // Gateway
+  IpAddress gateway_address;  // our end of every PPP link
+  std::optional<IpAddress> pool_first;
+  std::optional<IpAddress> pool_last;
+  std::vector<IpAddress> dns;  // at most two
+  // Client
+  Endpoint server;
+  std::vector<L2tpCallCredentials> calls;
+  bool redial = true;
+  Duration redial_min = std::chrono::seconds(1);
+  Duration redial_max = std::chrono::seconds(60);
+};
+
+enum class L2tpEventType : std::uint8_t {
+  kTunnelUp,
+  kTunnelDown,
+  kAuthenticated,  // gateway: a user logged in
+  kLinkUp,         // IPCP is open: `local` and `remote` are the two ends
+  kLinkDown,       // the session is gone; `local`/`remote` set when it had been up
+};
+
+struct L2tpEvent {
+  L2tpEventType type = L2tpEventType::kTunnelUp;
+  l2tp::SessionRef ref;
+  Endpoint peer;
+  std::string user;
+  std::optional<IpAddress> local;
+  std::optional<IpAddress> remote;
+  std::vector<IpAddress> dns;
+  std::string detail;
+};
+
+struct L2tpAuthTicket {
+  l2tp::SessionRef ref;
+  ppp::AuthRequest request;
+};
+
+struct L2tpStackOutput {
+  std::vector<l2tp::OutDatagram> datagrams;
+  std::vector<ByteView> to_tun;  // inner packets; they view the datagram given to on_datagram
+  std::vector<L2tpEvent> events;
+  std::vector<L2tpAuthTicket> auth_requests;  // answer each with auth_verdict()
+  void clear() {
+    datagrams.clear();
+    to_tun.clear();
+    events.clear();
+    auth_requests.clear();
+  }
+};
+
+struct L2tpStackStats {
+  std::uint64_t to_tun = 0;
+  std::uint64_t from_tun = 0;
+  std::uint64_t no_route = 0;        // inner packet for an address no session owns
+  std::uint64_t spoofed = 0;         // a client sent from an address it was not given
+  std::uint64_t not_ipv4 = 0;        // only IPv4 is routed through sessions
+  std::uint64_t pool_exhausted = 0;  // logins refused for lack of an address
+};
+
+// A session as the status view shows it.
+struct L2tpSessionInfo {
+  l2tp::SessionRef ref;
+  Endpoint peer;
+  std::string user;
+  std::optional<IpAddress> local;
+  std::optional<IpAddress> remote;
+  ppp::Phase phase = ppp::Phase::kDead;
+  bool up = false;
+};
+
+class L2tpStack {
+ public:
+  // Bytes an inner packet needs in front of it for on_inner_packet(): PPP, then L2TP.
+  static constexpr std::size_t kHeadroom = ppp::kFrameHeaderSize + l2tp::Node::kDataHeadroom;
+
+  L2tpStack(L2tpStackConfig config, Rng& rng);
+  L2tpStack(const L2tpStack&) = delete;
+  L2tpStack& operator=(const L2tpStack&) = delete;
+
+  // Client: dials the server and places every configured call. Gateway: nothing to do.
+  void start(TimePoint now, L2tpStackOutput& out);
+  // Closes every tunnel (StopCCN) and stops dialling; done() once the peers acknowledged.
+  void stop(TimePoint now, L2tpStackOutput& out);
+  bool done() const { return stopping_ && node_.tunnel_count() == 0; }
+
+  void on_datagram(ByteView datagram, const Endpoint& from, TimePoint now, L2tpStackOutput& out);
+  void on_timer(TimePoint now, L2tpStackOutput& out);
+  TimePoint next_deadline() const;
+  // The decision on an AuthRequest (gateway). Ignored if that session is gone.
+  void auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdict, TimePoint now,
+                    L2tpStackOutput& out);
+
+  // An inner packet from the TUN device, with kHeadroom in front of it: wrapped in PPP and L2TP
+  // in place, its endpoint set to the peer. False when no open session takes it (counted).
+  bool on_inner_packet(Packet& packet);
+
+  std::vector<L2tpSessionInfo> sessions() const;
+  const L2tpStackStats& stats() const { return stats_; }
+  const l2tp::Node& node() const { return node_; }
+
+ private:
+  struct Session {
+    l2tp::SessionRef ref;
+    Endpoint peer;
+    std::unique_ptr<ppp::Link> link;  // from the moment the L2TP session is established
+    std::string user;
+    std::optional<IpAddress> address;  // gateway: the client's; client: ours
+    std::optional<std::size_t> call;   // client: which configured call this is
+    bool up = false;
+    bool closing = false;
+  };
+  struct Call {
+    std::optional<l2tp::SessionRef> session;
+    TimePoint redial_at = TimePoint::max();
+    unsigned failures = 0;
+  };
+
+  void drain(TimePoint now, L2tpStackOutput& out);
+  void on_l2tp_event(const l2tp::Event& e, TimePoint now, L2tpStackOutput& out);
+  void on_session_up(const l2tp::Event& e, TimePoint now, L2tpStackOutput& out);
+  void on_session_down(const l2tp::Event& e, TimePoint now, L2tpStackOutput& out);
+  void on_ppp_frame(const l2tp::PppFrame& f, TimePoint now, L2tpStackOutput& out);
+  void handle_link_output(Session& s, TimePoint now, L2tpStackOutput& out);
+  void on_link_up(Session& s, L2tpStackOutput& out);
+  void send_ppp(const Session& s, ByteView frame, L2tpStackOutput& out);
+  void dial(std::size_t call, TimePoint now);
+  void schedule_redial(std::size_t call, TimePoint now);
+  ppp::LinkConfig link_config(const Session& s) const;
+
+  L2tpStackConfig config_;
+  Rng* rng_;
+  l2tp::Node node_;
+  std::optional<AddressPool> pool_;
+  std::map<l2tp::SessionRef, Session> sessions_;
+  std::unordered_map<std::uint32_t, l2tp::SessionRef> by_address_;
+  std::vector<Call> calls_;
+  std::optional<std::uint16_t> tunnel_;  // client: the tunnel the calls ride
+  bool stopping_ = false;
+  L2tpStackStats stats_;
+  // Scratch reused across inputs, so steady-state data allocates nothing.
+  l2tp::Actions actions_;
+  std::vector<l2tp::Event> events_;
+  std::vector<l2tp::PppFrame> frames_;
+  ppp::LinkOutput link_out_;
+  std::vector<std::byte> frame_scratch_;
+};
+
+}  // namespace tandem::hybrid
