@@ -247,7 +247,26 @@ void OptionFsm::on_configure_request(const ControlPacket& p, TimePoint now, FsmO
   } else {
     reply.assign(p.data.begin(), p.data.end());  // malformed: reject the lot
   }
+  if (verdict == Negotiator::Verdict::kNak && options) {
+    if (naks_sent_ >= kMaxFailure) {
+      // Not converging: reject, verbatim, the options we kept Nak-ing.
+      const auto naked = parse_options(reply);
+      std::vector<std::byte> reject;
+      for (const auto& o : *options)
+        if (naked && std::any_of(naked->begin(), naked->end(),
+                                 [&](const Option& n) { return n.type == o.type; }))
+          append_option(reject, o.type, o.value);
+      // A Nak that only suggested options the peer never sent has nothing to reject.
+      if (!reject.empty()) {
+        reply = std::move(reject);
+        verdict = Negotiator::Verdict::kReject;
+      }
+    } else {
+      ++naks_sent_;
+    }
+  }
   const bool good = verdict == Negotiator::Verdict::kAck;
+  if (good) naks_sent_ = 0;
   if (good) {
     send(Code::kConfigureAck, p.identifier, p.data, out);
   } else {

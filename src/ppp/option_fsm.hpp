@@ -81,7 +81,10 @@ class OptionFsm {
 
  private:
   bool timer_running() const;
-  void irc(bool for_configure) { restart_counter_ = for_configure ? kMaxConfigure : kMaxTerminate; }
+  void irc(bool for_configure) {
+    restart_counter_ = for_configure ? kMaxConfigure : kMaxTerminate;
+    if (for_configure) naks_sent_ = 0;
+  }
   void scr(TimePoint now, FsmOutput& out);
   void str(std::string_view reason, TimePoint now, FsmOutput& out);
   void send(Code code, std::uint8_t id, ByteView data, FsmOutput& out);
@@ -101,6 +104,9 @@ class OptionFsm {
   Negotiator* n_;
   FsmState state_ = FsmState::kInitial;
   int restart_counter_ = 0;
+  // Configure-Naks sent since our last Configure-Ack: past kMaxFailure they become Rejects (1661
+  // 4.6), so a peer that insists on a value we refuse cannot keep the link negotiating forever.
+  int naks_sent_ = 0;
   TimePoint deadline_{};
   std::uint8_t next_id_ = 1;
   std::uint8_t request_id_ = 0;             // identifier of our outstanding Configure-Request

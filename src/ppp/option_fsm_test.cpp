@@ -21,6 +21,21 @@ class AcceptAll final : public Negotiator {
   int resets = 0;
 };
 
+// Naks option 3 with a value of its own, whatever the peer asks for.
+class AlwaysNak final : public Negotiator {
+ public:
+  void reset() override {}
+  std::vector<std::byte> request() override { return {}; }
+  Verdict check(const std::vector<Option>& options, std::vector<std::byte>& reply) override {
+    for (const auto& o : options)
+      if (o.type == 3) append_option_u32(reply, 3, 0x0a000001);
+    return reply.empty() ? Verdict::kAck : Verdict::kNak;
+  }
+  void acked(const std::vector<Option>&) override {}
+  void naked(const std::vector<Option>&) override {}
+  void rejected(const std::vector<Option>&) override {}
+};
+
 const TimePoint t0{std::chrono::seconds(10)};
 
 ControlPacket packet_of(const std::vector<std::byte>& frame) {
@@ -60,6 +75,30 @@ TEST(OptionFsm, OpensAfterBothConfigureAcks) {
   }
   EXPECT_TRUE(a.opened());
   EXPECT_TRUE(b.opened());
+}
+
+TEST(OptionFsm, NaksBecomeRejectsAfterMaxFailure) {
+  AlwaysNak n;
+  OptionFsm f(Protocol::kIpcp, n);
+  FsmOutput out;
+  f.open(t0, out);
+  f.up(t0, out);
+  std::vector<std::byte> request;
+  append_option_u32(request, 3, 0x0a000063);
+  for (int i = 0; i < kMaxFailure + 1; ++i) {
+    FsmOutput o;
+    deliver(f, Protocol::kIpcp, static_cast<std::uint8_t>(Code::kConfigureRequest),
+            static_cast<std::uint8_t>(40 + i), request, o);
+    ASSERT_EQ(o.frames.size(), 1u);
+    const auto reply = packet_of(o.frames[0]);
+    if (i < kMaxFailure) {
+      EXPECT_EQ(reply.code, static_cast<std::uint8_t>(Code::kConfigureNak)) << i;
+    } else {
+      EXPECT_EQ(reply.code, static_cast<std::uint8_t>(Code::kConfigureReject));
+      // The Reject carries the peer's own value, not the one we kept suggesting.
+      EXPECT_EQ(std::vector<std::byte>(reply.data.begin(), reply.data.end()), request);
+    }
+  }
 }
 
 TEST(OptionFsm, RetransmitsConfigureRequestThenGivesUpAfterMaxConfigure) {
