@@ -3,28 +3,49 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "cli/l2tp_status_view.hpp"
 #include "cli/status_view.hpp"
+#include "daemon/l2tp_interface.hpp"
 #include "daemon/uapi_client.hpp"
+#include "io/unix_socket_client.hpp"
 
 namespace tandem::cli {
+namespace {
+
+// Interface names with a socket of `extension` in `dir`, sorted.
+std::vector<std::string> sockets_in(const std::string& dir, const std::string& extension) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().extension() == extension) names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
 
 int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> names;
+  std::vector<std::string> wg_names, l2tp_names;
   if (!options.interface_name.empty()) {
-    names.push_back(options.interface_name);
-  } else {
+    // An interface is L2TP when it has an L2TP status socket; otherwise it is WireGuard.
+    const auto l2tp_path =
+        daemon::l2tp_status_socket_path(options.l2tp_socket_dir, options.interface_name);
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(options.socket_dir, ec))
-      if (entry.path().extension() == ".sock") names.push_back(entry.path().stem().string());
-    std::sort(names.begin(), names.end());
+    if (std::filesystem::exists(l2tp_path, ec))
+      l2tp_names.push_back(options.interface_name);
+    else
+      wg_names.push_back(options.interface_name);
+  } else {
+    wg_names = sockets_in(options.socket_dir, ".sock");
+    l2tp_names = sockets_in(options.l2tp_socket_dir, ".l2tp");
   }
 
   std::vector<InterfaceStatus> interfaces;
   int rc = 0;
-  for (const auto& name : names) {
+  for (const auto& name : wg_names) {
     const auto path = daemon::uapi_socket_path(options.socket_dir, name);
     auto reply = daemon::uapi_request(path, "get=1\n\n");
     if (!reply.ok()) {
@@ -40,15 +61,39 @@ int run_status(const StatusOptions& options, std::ostream& out, std::ostream& er
     }
     interfaces.push_back(std::move(parsed).value());
   }
+  std::vector<nlohmann::json> l2tp;
+  for (const auto& name : l2tp_names) {
+    const auto path = daemon::l2tp_status_socket_path(options.l2tp_socket_dir, name);
+    auto reply = io::unix_socket_request(path, "status\n\n");
+    if (!reply.ok()) {
+      err << "status: " << reply.error() << '\n';
+      rc = 1;
+      continue;
+    }
+    auto doc = nlohmann::json::parse(*reply, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      err << "status: " << name << ": the daemon's reply is not a JSON object\n";
+      rc = 1;
+      continue;
+    }
+    l2tp.push_back(std::move(doc));
+  }
+
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   if (options.json) {
-    out << render_json(interfaces, now);
-  } else if (interfaces.empty() && rc == 0) {
+    // One array: WireGuard interfaces as `wg`-style documents, then L2TP interfaces.
+    auto all = nlohmann::json::parse(render_json(interfaces, now), nullptr, false);
+    if (!all.is_array()) all = nlohmann::json::array();
+    for (auto& doc : l2tp) all.push_back(std::move(doc));
+    out << all.dump(2) << '\n';
+  } else if (interfaces.empty() && l2tp.empty() && rc == 0) {
     out << "no interfaces\n";
   } else {
-    out << render_text(interfaces, now);
+    if (!interfaces.empty()) out << render_text(interfaces, now);
+    for (std::size_t i = 0; i < l2tp.size(); ++i)
+      out << (i > 0 || !interfaces.empty() ? "\n" : "") << render_l2tp_text(l2tp[i]);
   }
   return rc;
 }

@@ -1,5 +1,6 @@
-// Tandem's own TOML configuration for a WireGuard node (`tandem up -c FILE.toml`): one
-// interface, its keys, addresses, listen port and peers. A bad file is refused as a whole with
+// Tandem's own TOML configuration for a node (`tandem up -c FILE.toml`): a WireGuard interface
+// with its keys, addresses, listen port and peers, an L2TP gateway or client (l2tp_config.hpp),
+// or both. A bad file is refused as a whole with
 // file:line:column and a message that says what is wrong.
 #pragma once
 
@@ -11,6 +12,7 @@
 
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "control/l2tp_config.hpp"
 #include "crypto/secret.hpp"
 #include "crypto/x25519.hpp"
 
@@ -44,8 +46,9 @@ struct InterfaceConfig {
 };
 
 struct NodeConfig {
-  InterfaceConfig interface;
+  std::optional<InterfaceConfig> interface;  // WireGuard; absent in an L2TP-only node
   std::vector<PeerConfig> peers;
+  std::optional<L2tpConfig> l2tp;
 };
 
 Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,

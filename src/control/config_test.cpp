@@ -23,11 +23,11 @@ std::string good() {
 TEST(NodeConfig, ParsesAGoodFile) {
   auto r = parse_node_config(good(), "node.toml");
   ASSERT_TRUE(r) << r.error().to_string();
-  EXPECT_EQ(r->interface.name, "tdm0");
-  EXPECT_EQ(r->interface.listen_port, 51820);
-  EXPECT_EQ(r->interface.mtu, 1400u);
-  ASSERT_EQ(r->interface.addresses.size(), 2u);
-  EXPECT_EQ(r->interface.addresses[0].to_string(), "10.0.0.1/24");
+  EXPECT_EQ(r->interface->name, "tdm0");
+  EXPECT_EQ(r->interface->listen_port, 51820);
+  EXPECT_EQ(r->interface->mtu, 1400u);
+  ASSERT_EQ(r->interface->addresses.size(), 2u);
+  EXPECT_EQ(r->interface->addresses[0].to_string(), "10.0.0.1/24");
   ASSERT_EQ(r->peers.size(), 2u);
   EXPECT_EQ(r->peers[0].name, "laptop");
   EXPECT_EQ(*r->peers[0].endpoint_host, "fd00::2");

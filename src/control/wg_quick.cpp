@@ -49,7 +49,8 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
                                                  std::string interface_name) {
   ImportResult result;
   NodeConfig& cfg = result.config;
-  cfg.interface.name = std::move(interface_name);
+  cfg.interface.emplace();
+  cfg.interface->name = std::move(interface_name);
   enum class Section { kNone, kInterface, kPeer } section = Section::kNone;
   bool have_private_key = false;
   int line_no = 0;
@@ -96,7 +97,7 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
     if (section == Section::kNone) return fail(indent, "key outside [Interface] or [Peer]");
 
     if (section == Section::kInterface) {
-      auto& i = cfg.interface;
+      auto& i = *cfg.interface;
       if (key == "privatekey") {
         auto k = crypto::decode_key_base64(value);
         if (!k) return fail(value_col, "PrivateKey is not a base64 WireGuard key");

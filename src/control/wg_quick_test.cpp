@@ -19,11 +19,11 @@ TEST(WgQuick, ImportsAllSupportedKeys) {
   auto r = parse_wg_quick(kFile, "wg0.conf", "wg0");
   ASSERT_TRUE(r) << r.error().to_string();
   const auto& c = r->config;
-  EXPECT_EQ(c.interface.name, "wg0");
-  EXPECT_EQ(c.interface.listen_port, 51820);
-  ASSERT_EQ(c.interface.addresses.size(), 2u);
-  EXPECT_EQ(c.interface.addresses[1].to_string(), "fd42:42:42::8/64");
-  EXPECT_EQ(c.interface.mtu, 1400u);
+  EXPECT_EQ(c.interface->name, "wg0");
+  EXPECT_EQ(c.interface->listen_port, 51820);
+  ASSERT_EQ(c.interface->addresses.size(), 2u);
+  EXPECT_EQ(c.interface->addresses[1].to_string(), "fd42:42:42::8/64");
+  EXPECT_EQ(c.interface->mtu, 1400u);
   ASSERT_EQ(c.peers.size(), 1u);
   EXPECT_TRUE(c.peers[0].preshared_key);
   EXPECT_EQ(c.peers[0].allowed_ips.size(), 2u);

@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <csignal>
 #include <iostream>
 
 #include "control/config.hpp"
+#include "daemon/l2tp_interface.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_interface.hpp"
 #include "io/daemonize.hpp"
@@ -66,8 +68,8 @@ int serve(Background& b, WireguardInterface& iface) {
 
 control::UapiSet config_to_set(const control::NodeConfig& cfg) {
   control::UapiSet set;
-  set.private_key = cfg.interface.private_key;
-  set.fwmark = cfg.interface.fwmark;
+  set.private_key = cfg.interface->private_key;
+  set.fwmark = cfg.interface->fwmark;
   set.replace_peers = true;
   return set;
 }
@@ -90,25 +92,20 @@ int run_userspace(const UserspaceOptions& options) {
   return serve(b, **iface);
 }
 
-int run_up(const UpOptions& options) {
-  auto cfg = control::load_node_config(options.config_path);
-  if (!cfg) {
-    std::cerr << "tandem: " << cfg.error().to_string() << "\n";
-    return 1;
-  }
-  Background b = go_background(options.daemonize);
-  if (b.parent_exit) return *b.parent_exit;
-  const auto& ic = cfg->interface;
-  setup_logging(ic.name);
+namespace {
 
-  control::UapiSet set = config_to_set(*cfg);
-  for (const auto& p : cfg->peers) {
+// The WireGuard half of `tandem up`: the interface, its peers, addresses and routes.
+Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
+    const control::NodeConfig& cfg) {
+  const auto& ic = *cfg.interface;
+  control::UapiSet set = config_to_set(cfg);
+  for (const auto& p : cfg.peers) {
     control::UapiPeerSet ps;
     ps.public_key = p.public_key;
     ps.preshared_key = p.preshared_key;
     if (p.endpoint_host) {
       auto ep = io::resolve_endpoint(*p.endpoint_host, p.endpoint_port);
-      if (!ep) return fail(b, "peer " + (p.name.empty() ? "?" : p.name) + ": " + ep.error());
+      if (!ep) return Err("peer " + (p.name.empty() ? "?" : p.name) + ": " + ep.error());
       ps.endpoint = *ep;
     }
     ps.persistent_keepalive_interval = p.persistent_keepalive;
@@ -118,18 +115,18 @@ int run_up(const UpOptions& options) {
   }
 
   auto iface = WireguardInterface::create(ic.name, ic.mtu, ic.listen_port);
-  if (!iface) return fail(b, "cannot create interface: " + iface.error());
+  if (!iface) return Err("cannot create interface: " + iface.error());
   if (int err = (*iface)->apply(set); err != 0)
-    return fail(b, "cannot apply configuration (errno " + std::to_string(err) + ")");
+    return Err("cannot apply configuration (errno " + std::to_string(err) + ")");
 
   auto nl = io::Netlink::open();
-  if (!nl) return fail(b, nl.error());
+  if (!nl) return Err(nl.error());
   const int ifindex = (*iface)->ifindex();
   for (const auto& a : ic.addresses)
     if (auto ok = nl->add_address(ifindex, a); !ok)
-      return fail(b, "cannot add address " + a.to_string() + ": " + ok.error());
-  if (auto ok = nl->set_link_up(ifindex); !ok) return fail(b, ok.error());
-  for (const auto& p : cfg->peers)
+      return Err("cannot add address " + a.to_string() + ": " + ok.error());
+  if (auto ok = nl->set_link_up(ifindex); !ok) return Err(ok.error());
+  for (const auto& p : cfg.peers)
     for (const auto& prefix : p.allowed_ips) {
       if (prefix.length() == 0) {
         spdlog::warn(
@@ -145,8 +142,88 @@ int run_up(const UpOptions& options) {
     }
   const std::string socket = uapi_socket_path(kUapiSocketDir, ic.name);
   if (auto ok = (*iface)->serve_uapi(socket); !ok)
-    return fail(b, "cannot serve UAPI at " + socket + ": " + ok.error());
-  return serve(b, **iface);
+    return Err("cannot serve UAPI at " + socket + ": " + ok.error());
+  return std::move(*iface);
+}
+
+// The L2TP half: resolves the server (client role), creates the device and joins `loop`.
+Result<std::unique_ptr<L2tpInterface>, std::string> start_l2tp(const control::L2tpConfig& cfg,
+                                                               io::EventLoop& loop) {
+  Endpoint server;
+  if (cfg.role == control::L2tpRole::kLac) {
+    auto ep = io::resolve_endpoint(cfg.server_host, cfg.server_port);
+    if (!ep) return Err("L2TP server " + cfg.server_host + ": " + ep.error());
+    server = *ep;
+  }
+  auto l2tp = L2tpInterface::create(cfg, server);
+  if (!l2tp) return Err(l2tp.error());
+  if (auto ok = (*l2tp)->attach(loop); !ok) return Err(ok.error());
+  const std::string socket = l2tp_status_socket_path(kL2tpStatusSocketDir, cfg.interface);
+  if (auto ok = (*l2tp)->serve_status(socket); !ok)
+    return Err("cannot serve status at " + socket + ": " + ok.error());
+  return std::move(*l2tp);
+}
+
+}  // namespace
+
+int run_up(const UpOptions& options) {
+  auto cfg = control::load_node_config(options.config_path);
+  if (!cfg) {
+    std::cerr << "tandem: " << cfg.error().to_string() << "\n";
+    return 1;
+  }
+  Background b = go_background(options.daemonize);
+  if (b.parent_exit) return *b.parent_exit;
+  setup_logging(cfg->interface ? cfg->interface->name : cfg->l2tp->interface);
+
+  std::unique_ptr<WireguardInterface> wg;
+  if (cfg->interface) {
+    auto started = start_wireguard(*cfg);
+    if (!started) return fail(b, started.error());
+    wg = std::move(*started);
+  }
+  // L2TP shares WireGuard's control loop when both run; otherwise it has its own, which also
+  // takes the signals so a stop hangs up every session cleanly (CDN/StopCCN) before exiting.
+  std::unique_ptr<io::EventLoop> own_loop;
+  io::EventLoop* loop = wg ? &wg->control_loop() : nullptr;
+  if (!loop) {
+    auto created = io::EventLoop::create();
+    if (!created) return fail(b, created.error());
+    own_loop = std::move(*created);
+    loop = own_loop.get();
+  }
+  std::unique_ptr<L2tpInterface> l2tp;
+  if (cfg->l2tp) {
+    auto started = start_l2tp(*cfg->l2tp, *loop);
+    if (!started) return fail(b, started.error());
+    l2tp = std::move(*started);
+  }
+  if (wg) return serve(b, *wg);
+
+  bool stopping = false;
+  if (auto ok = loop->handle_signals(
+          io::EventLoop::daemon_signals(),
+          [&](int sig) {
+            if (sig == SIGHUP) {
+              spdlog::warn("reloading an L2TP configuration is not supported; restart instead");
+              return;
+            }
+            if (stopping) return;
+            stopping = true;
+            spdlog::info("signal {}: hanging up every session", sig);
+            l2tp->shut_down([&] { loop->stop(); });
+          });
+      !ok)
+    return fail(b, ok.error());
+  if (b.daemon) b.daemon->report_ready();
+  auto ran = loop->run();
+  l2tp.reset();
+  if (!ran) {
+    spdlog::error("{}", ran.error());
+    return 1;
+  }
+  spdlog::info("stopped");
+  return 0;
 }
 
 }  // namespace tandem::daemon

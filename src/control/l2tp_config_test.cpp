@@ -1,0 +1,193 @@
+// The [l2tp] section: good gateway and client files, and every refusal with its position.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "control/config.hpp"
+
+namespace tandem::control {
+namespace {
+
+const std::string kGateway = R"([l2tp]
+mode = "lns"
+allow_unencrypted = true
+interface = "l2tp7"
+address = "10.77.0.1/24"
+pool = "10.77.0.10-10.77.0.200"
+dns = ["10.77.0.1", "10.77.0.2"]
+auth = ["mschapv2", "pap"]
+tunnel_secret = "s3cret"
+hide_avps = true
+
+[[l2tp.user]]
+name = "alice"
+password = "correct horse"
+
+[[l2tp.user]]
+name = "bob"
+nt_hash = "8846F7EAEE8FB117AD06BDD830B7586C"
+)";
+
+const std::string kClient = R"([l2tp]
+mode = "lac"
+allow_unencrypted = true
+server = "vpn.example.org"
+routes = ["10.77.0.0/24"]
+redial = false
+
+[[l2tp.session]]
+user = "alice"
+password = "correct horse"
+
+[[l2tp.session]]
+user = "bob"
+password = "battery staple"
+)";
+
+// Replaces the first occurrence of `from` in `text`.
+std::string with(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+std::string refusal(const std::string& text) {
+  auto r = parse_node_config(text, "n.toml");
+  EXPECT_FALSE(r) << "accepted:\n" << text;
+  return r ? "" : r.error().to_string();
+}
+
+TEST(L2tpConfig, ParsesAGateway) {
+  auto r = parse_node_config(kGateway, "gw.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->interface) << "an L2TP-only node has no WireGuard interface";
+  ASSERT_TRUE(r->l2tp);
+  const L2tpConfig& c = *r->l2tp;
+  EXPECT_EQ(c.role, L2tpRole::kLns);
+  EXPECT_EQ(c.interface, "l2tp7");
+  EXPECT_EQ(c.listen_port, 1701);
+  EXPECT_EQ(c.address->to_string(), "10.77.0.1/24");
+  EXPECT_EQ(c.pool_first->to_string(), "10.77.0.10");
+  EXPECT_EQ(c.pool_last->to_string(), "10.77.0.200");
+  ASSERT_EQ(c.dns.size(), 2u);
+  EXPECT_EQ(c.auth, (std::vector{ppp::AuthMethod::kMsChapV2, ppp::AuthMethod::kPap}));
+  EXPECT_EQ(c.tunnel_secret, "s3cret");
+  EXPECT_TRUE(c.hide_avps);
+  ASSERT_EQ(c.users.size(), 2u);
+  EXPECT_EQ(*c.users[0].password, "correct horse");
+  ASSERT_TRUE(c.users[1].nt_hash);
+  EXPECT_EQ(std::to_integer<int>(c.users[1].nt_hash->bytes()[0]), 0x88);
+  EXPECT_EQ(std::to_integer<int>(c.users[1].nt_hash->bytes()[15]), 0x6c);
+}
+
+TEST(L2tpConfig, ParsesAClientWithDefaults) {
+  auto r = parse_node_config(kClient, "cl.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const L2tpConfig& c = *r->l2tp;
+  EXPECT_EQ(c.role, L2tpRole::kLac);
+  EXPECT_EQ(c.interface, "l2tp0");
+  EXPECT_EQ(c.mtu, 1400u);
+  EXPECT_EQ(c.server_host, "vpn.example.org");
+  EXPECT_EQ(c.server_port, 1701);
+  EXPECT_FALSE(c.redial);
+  EXPECT_EQ(c.hello_interval, 60u);
+  EXPECT_EQ(c.auth, (std::vector{ppp::AuthMethod::kMsChapV2, ppp::AuthMethod::kChapMd5,
+                                 ppp::AuthMethod::kPap}));
+  ASSERT_EQ(c.calls.size(), 2u);
+  EXPECT_EQ(c.calls[1].user, "bob");
+  EXPECT_EQ(c.calls[1].password, "battery staple");
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0].to_string(), "10.77.0.0/24");
+}
+
+TEST(L2tpConfig, ReadsTheServerPortAndAPasswordFile) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/alice.pw") << "from a file  \n";
+  auto text = with(kClient, "\"vpn.example.org\"", "\"192.0.2.1:1702\"");
+  text = with(text, "password = \"correct horse\"", "password_file = \"alice.pw\"");
+  auto r = parse_node_config(text, "cl.toml", dir);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->l2tp->server_host, "192.0.2.1");
+  EXPECT_EQ(r->l2tp->server_port, 1702);
+  EXPECT_EQ(r->l2tp->calls[0].password, "from a file");
+}
+
+TEST(L2tpConfig, WireguardAndL2tpInOneFile) {
+  const std::string wg =
+      "[interface]\nname = \"wg7\"\nprivate_key = "
+      "\"yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\"\n"
+      "addresses = [\"10.0.0.1/24\"]\n\n";
+  auto r = parse_node_config(wg + kGateway, "both.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->interface->name, "wg7");
+  EXPECT_EQ(r->l2tp->interface, "l2tp7");
+  EXPECT_NE(refusal(wg + with(kGateway, "\"l2tp7\"", "\"wg7\"")).find("name of its own"),
+            std::string::npos);
+}
+
+TEST(L2tpConfig, PlainL2tpMustBeAllowedExplicitly) {
+  EXPECT_EQ(refusal(with(kClient, "allow_unencrypted = true\n", "")),
+            "n.toml:1:1: plain L2TP sends everything, passwords included, unencrypted; set "
+            "allow_unencrypted = true to run it without IPsec");
+  EXPECT_EQ(
+      refusal(with(kClient, "allow_unencrypted = true", "allow_unencrypted = false")).substr(0, 12),
+      "n.toml:3:21:");
+}
+
+TEST(L2tpConfig, RefusesUnknownAndMisplacedKeys) {
+  EXPECT_EQ(refusal(with(kClient, "redial", "redail")),
+            "n.toml:6:1: unknown key 'redail' in [l2tp]");
+  EXPECT_EQ(refusal(with(kClient, "redial = false", "pool = \"10.0.0.2-10.0.0.3\"")),
+            "n.toml:6:1: 'pool' is for mode = \"lns\", not this one");
+  EXPECT_EQ(refusal(with(kGateway, "hide_avps = true", "server = \"x\"")),
+            "n.toml:10:1: 'server' is for mode = \"lac\", not this one");
+  EXPECT_EQ(refusal(with(kClient, "password = \"battery staple\"", "pasword = \"x\"")),
+            "n.toml:14:1: unknown key 'pasword' in [[l2tp.session]]");
+  EXPECT_EQ(refusal(with(kClient, "mode = \"lac\"", "mode = \"client\"")),
+            "n.toml:2:8: mode must be \"lns\" (gateway) or \"lac\" (client)");
+}
+
+TEST(L2tpConfig, RefusesABadPool) {
+  EXPECT_NE(refusal(with(kGateway, "10.77.0.10-10.77.0.200", "10.78.0.10-10.78.0.20"))
+                .find("n.toml:6:8: pool must lie inside the gateway's subnet 10.77.0.0/24"),
+            std::string::npos);
+  EXPECT_EQ(refusal(with(kGateway, "10.77.0.10-10.77.0.200", "10.77.0.20-10.77.0.10")),
+            "n.toml:6:8: pool starts after it ends");
+  EXPECT_EQ(refusal(with(kGateway, "10.77.0.10-10.77.0.200", "10.77.0.1-10.77.0.10")),
+            "n.toml:6:8: pool must not contain the gateway's own address");
+  EXPECT_NE(refusal(with(kGateway, "10.77.0.10-10.77.0.200", "10.77.0.10")).find("two IPv4"),
+            std::string::npos);
+  EXPECT_NE(refusal(with(kGateway, "pool = \"10.77.0.10-10.77.0.200\"\n", "")).find("needs pool"),
+            std::string::npos);
+}
+
+TEST(L2tpConfig, RefusesBadUsers) {
+  EXPECT_EQ(refusal(with(kGateway, "8846F7EAEE8FB117AD06BDD830B7586C", "8846F7EAEE8FB117")),
+            "n.toml:18:11: nt_hash must be 32 hex digits (MD4 of the UTF-16LE password)");
+  EXPECT_EQ(refusal(with(kGateway, "name = \"bob\"", "name = \"alice\"")),
+            "n.toml:17:8: duplicate user alice");
+  EXPECT_EQ(refusal(with(kGateway, "auth = [\"mschapv2\", \"pap\"]", "auth = [\"chap-md5\"]")),
+            "n.toml:12:1: CHAP-MD5 needs a clear password; user bob has only nt_hash");
+  EXPECT_NE(refusal(with(kGateway, "password = \"correct horse\"", "")).find("needs password"),
+            std::string::npos);
+  EXPECT_EQ(refusal(with(kGateway, "[\"mschapv2\", \"pap\"]", "[\"pap\", \"pap\"]")),
+            "n.toml:8:16: auth lists pap twice");
+}
+
+TEST(L2tpConfig, RefusesHiddenAvpsWithoutASecret) {
+  EXPECT_EQ(refusal(with(kGateway, "tunnel_secret = \"s3cret\"\n", "")),
+            "n.toml:9:13: hide_avps needs a tunnel_secret to hide them with");
+}
+
+TEST(L2tpConfig, AFileNeedsSomethingToRun) {
+  EXPECT_EQ(refusal("# nothing\n"),
+            "n.toml:1:1: needs an [interface] (WireGuard) or an [l2tp] section");
+  EXPECT_EQ(refusal(kClient +
+                    "\n[[peer]]\npublic_key = \"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\"\n")
+                .substr(0, 40),
+            "n.toml:16:1: [[peer]] needs an [interfac");
+}
+
+}  // namespace
+}  // namespace tandem::control

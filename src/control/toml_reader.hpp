@@ -1,0 +1,130 @@
+// Reading Tandem's TOML with positions: every refusal names file:line:column of the node at
+// fault. Shared by the sections of the config (internal to control/).
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.hpp"
+#include "control/config.hpp"
+#include "crypto/key_encoding.hpp"
+#include "crypto/secret.hpp"
+
+namespace tandem::control {
+
+class Reader {
+ public:
+  Reader(std::string_view source, std::string base_dir)
+      : source_(source), base_dir_(std::move(base_dir)) {}
+
+  Err<ConfigError> error(const toml::node* node, std::string message) const {
+    ConfigError e{std::string(source_), 1, 1, std::move(message)};
+    if (node) {
+      e.line = static_cast<int>(node->source().begin.line);
+      e.column = static_cast<int>(node->source().begin.column);
+    }
+    return Err(std::move(e));
+  }
+
+  Err<ConfigError> error_at(const toml::source_region& where, std::string message) const {
+    return Err(ConfigError{std::string(source_), static_cast<int>(where.begin.line),
+                           static_cast<int>(where.begin.column), std::move(message)});
+  }
+
+  Result<Ok, ConfigError> only_keys(const toml::table& table, std::string_view where,
+                                    std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [key, node] : table) {
+      bool ok = false;
+      for (auto a : allowed) ok = ok || key.str() == a;
+      if (!ok)
+        return error_at(key.source(),
+                        "unknown key '" + std::string(key.str()) + "' in " + std::string(where));
+    }
+    return Ok{};
+  }
+
+  Result<std::string, ConfigError> read_key_file(const toml::node& node,
+                                                 const std::string& path) const {
+    const std::string full = !path.empty() && path[0] == '/' ? path : base_dir_ + "/" + path;
+    std::ifstream in(full);
+    if (!in) return error(&node, "cannot read key file " + full);
+    std::string text;
+    std::getline(in, text);
+    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+    return text;
+  }
+
+  // A base64 key given inline (`inline_key`) or in a file (`file_key`), exactly one of them.
+  Result<std::optional<crypto::Key32>, ConfigError> key(const toml::table& t,
+                                                        std::string_view inline_key,
+                                                        std::string_view file_key,
+                                                        bool required) const {
+    const toml::node* in = t.get(inline_key);
+    const toml::node* file = t.get(file_key);
+    if (in && file)
+      return error(file, "give either " + std::string(inline_key) + " or " + std::string(file_key) +
+                             ", not both");
+    if (!in && !file) {
+      if (required)
+        return error(nullptr,
+                     "missing " + std::string(inline_key) + " (or " + std::string(file_key) + ")");
+      return std::optional<crypto::Key32>{};
+    }
+    const toml::node* node = in ? in : file;
+    if (!node->is_string())
+      return error(node, std::string(in ? inline_key : file_key) + " must be a string");
+    std::string text = node->as_string()->get();
+    if (file) {
+      auto read = read_key_file(*node, text);
+      if (!read) return Err(read.error());
+      text = *read;
+    }
+    auto bytes = crypto::decode_key_base64(text);
+    if (!bytes) return error(node, "not a base64 WireGuard key (44 characters ending in '=')");
+    return std::optional<crypto::Key32>(crypto::Key32(std::span<const std::byte, 32>(*bytes)));
+  }
+
+  template <typename T>
+  Result<std::optional<T>, ConfigError> integer(const toml::table& t, std::string_view k,
+                                                std::int64_t min, std::int64_t max) const {
+    const toml::node* node = t.get(k);
+    if (!node) return std::optional<T>{};
+    if (!node->is_integer()) return error(node, std::string(k) + " must be an integer");
+    const std::int64_t v = node->as_integer()->get();
+    if (v < min || v > max)
+      return error(node, std::string(k) + " must be between " + std::to_string(min) + " and " +
+                             std::to_string(max));
+    return std::optional<T>(static_cast<T>(v));
+  }
+
+  Result<std::vector<std::pair<std::string, const toml::node*>>, ConfigError> strings(
+      const toml::table& t, std::string_view k) const {
+    std::vector<std::pair<std::string, const toml::node*>> out;
+    const toml::node* node = t.get(k);
+    if (!node) return out;
+    const toml::array* arr = node->as_array();
+    if (!arr) return error(node, std::string(k) + " must be an array of strings");
+    for (const auto& item : *arr) {
+      if (!item.is_string()) return error(&item, std::string(k) + " must contain strings");
+      out.emplace_back(item.as_string()->get(), &item);
+    }
+    return out;
+  }
+
+ private:
+  std::string_view source_;
+  std::string base_dir_;
+};
+
+// The [l2tp] table (l2tp_config.cpp).
+Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node);
+
+}  // namespace tandem::control
