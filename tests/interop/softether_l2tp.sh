@@ -1,0 +1,101 @@
+#!/bin/bash
+# Tandem's L2TP client (LAC) dials SoftEther VPN Server's raw L2TP (no IPsec) in another network
+# namespace, authenticates with MS-CHAPv2 (SoftEther first asks for EAP, Tandem Naks towards
+# MS-CHAPv2, and SoftEther's success message carries the S= response Tandem checks), takes the
+# address SecureNAT hands out through IPCP, and pings SecureNAT's virtual host through the session.
+# SoftEther's own session list must show the login. Then Tandem hangs up with CDN and StopCCN,
+# and SoftEther must still be serving UDP 1701 afterwards.
+source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/softether_lib.sh"
+require_root
+: "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
+command -v tshark >/dev/null || die "tshark is not installed (scripts/install-deps.sh installs it)"
+
+SV="s$TAG"
+CL="c$TAG"
+make_ns "$SV"
+make_ns "$CL"
+link_ns "$SV" "$CL" 72
+HUB=TESTHUB
+USER_NAME=alice
+PASSWORD="S3cret-$RANDOM-pw"
+softether_start "$SV" 192.168.72.1 "$HUB" "$USER_NAME" "$PASSWORD"
+NET=$(echo "$SOFTETHER_GATEWAY" | cut -d. -f1-3).0/24
+
+CL_IF="ls$TAG"
+SOCKETS+=("/var/run/tandem/$CL_IF.l2tp")
+cat >"$TMPDIR_TEST/cl.toml" <<TOML
+[l2tp]
+mode = "lac"
+allow_unencrypted = true
+interface = "$CL_IF"
+server = "192.168.72.1:1701"
+auth = ["mschapv2"]
+routes = ["$NET"]
+redial = false
+
+[[l2tp.session]]
+user = "$USER_NAME@$HUB"
+password = "$PASSWORD"
+TOML
+
+# tshark on the client's veth: an independent view of both sides of the conversation.
+ip netns exec "$CL" tshark -i "vb${TAG}72" -w "$TMPDIR_TEST/softether.pcapng" -f "udp port 1701" \
+  >"$TMPDIR_TEST/tshark.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do grep -q "Capturing on" "$TMPDIR_TEST/tshark.log" && break; sleep 0.1; done
+
+ip netns exec "$CL" "$TANDEM_BIN" up -c "$TMPDIR_TEST/cl.toml" >"$TMPDIR_TEST/cl.log" 2>&1 &
+CL_PID=$!
+PIDS+=($CL_PID)
+
+ADDR=
+for _ in $(seq 100); do
+  ADDR=$(ip -n "$CL" -4 -o addr show dev "$CL_IF" 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1 || true)
+  [ -n "$ADDR" ] && break
+  kill -0 "$CL_PID" 2>/dev/null || break
+  sleep 0.2
+done
+if [ -z "$ADDR" ]; then
+  cat "$TMPDIR_TEST/cl.log" >&2
+  softether_l2tp_wedged && echo "--- SoftEther's UDP 1701 socket is not being read" >&2
+  die "no address from SoftEther within 20 s"
+fi
+note "SoftEther (via IPCP) gave $ADDR; its pool is $SOFTETHER_POOL_FIRST-$SOFTETHER_POOL_LAST"
+python3 - "$ADDR" "$SOFTETHER_POOL_FIRST" "$SOFTETHER_POOL_LAST" <<'PY' || die "$ADDR is outside SoftEther's pool"
+import ipaddress, sys
+a, lo, hi = (ipaddress.ip_address(x) for x in sys.argv[1:])
+assert lo <= a <= hi
+PY
+grep -q "session .* up: user '$USER_NAME@$HUB'" "$TMPDIR_TEST/cl.log" ||
+  { cat "$TMPDIR_TEST/cl.log" >&2; die "client did not log the session"; }
+grep "session .* up" "$TMPDIR_TEST/cl.log" | sed 's/^/--- tandem: /'
+
+ping_ok "$CL" "$SOFTETHER_GATEWAY"
+
+sessions=$(softether_vpncmd "/HUB:$HUB" /CMD SessionList)
+grep -q "L2TP" <<<"$sessions" || { echo "$sessions" >&2; die "SoftEther does not list an L2TP session"; }
+note "SoftEther lists the session: $(grep -m1 -i "l2tp" <<<"$sessions" | tr -s ' ')"
+
+kill -TERM "$CL_PID"
+for _ in $(seq 50); do kill -0 "$CL_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$CL_PID" 2>/dev/null && die "tandem did not exit within 5 s of SIGTERM"
+grep -q "tunnel .* down" "$TMPDIR_TEST/cl.log" || die "client did not close its tunnel"
+sleep 1
+if softether_l2tp_wedged; then die "SoftEther stopped reading UDP 1701 after the hang-up"; fi
+
+# What tshark saw: SoftEther's replies decoded, MS-CHAPv2 and IPCP completed, our StopCCN sent.
+sleep 0.5
+tshark -r "$TMPDIR_TEST/softether.pcapng" -Y "l2tp.avp.message_type == 4" -T fields -e ip.src \
+  >"$TMPDIR_TEST/stopccn.txt" 2>/dev/null || true
+grep -q "192.168.72.2" "$TMPDIR_TEST/stopccn.txt" || die "tshark saw no StopCCN from Tandem"
+tshark -r "$TMPDIR_TEST/softether.pcapng" -Y "chap.code == 3" -T fields -e ip.src \
+  >"$TMPDIR_TEST/chap-success.txt" 2>/dev/null || true
+grep -q "192.168.72.1" "$TMPDIR_TEST/chap-success.txt" || die "tshark saw no CHAP Success from SoftEther"
+# An MS-CHAPv2 Response value is 49 bytes (peer challenge, reserved, NT-Response, flags).
+tshark -r "$TMPDIR_TEST/softether.pcapng" -Y "chap.code == 2 && chap.value_size == 49" -T fields \
+  -e ip.src >"$TMPDIR_TEST/chap-response.txt" 2>/dev/null || true
+grep -q "192.168.72.2" "$TMPDIR_TEST/chap-response.txt" || die "tshark saw no MS-CHAPv2 Response from Tandem"
+note "tshark: Tandem's MS-CHAPv2 Response, SoftEther's Success and Tandem's StopCCN are on the wire"
+softether_stop
+echo "PASS: Tandem LAC <-> SoftEther raw L2TP, MS-CHAPv2, IPCP $ADDR, ping $SOFTETHER_GATEWAY"
