@@ -1,10 +1,12 @@
 #!/bin/bash
-# Tandem's main job, first version: builds Tandem, then brings up a WireGuard gateway and two
-# clients in network namespaces on one shared segment — client 1 runs Tandem from a TOML config,
-# client 2 runs wireguard-go driven by the stock `wg` tool — and shows traffic through the
-# tunnels, client-to-client forwarding via the gateway, Tandem's status view, and a client
+# Tandem's main job: builds Tandem, then brings up a gateway and three clients in network
+# namespaces on one shared segment. The gateway is one `tandem up` process serving WireGuard and
+# plain L2TP at once; client 1 runs Tandem (WireGuard) from a TOML config, client 2 runs
+# wireguard-go driven by the stock `wg` tool, client 3 is Tandem's L2TP client (LAC) logging in
+# with MS-CHAPv2. It shows traffic through the tunnels, client-to-client forwarding via the
+# gateway (also from the L2TP client to a WireGuard client), the status views, and a client
 # roaming to a new address without losing its session. (The WireGuard -> L2TP/IPsec failover
-# joins this demo with the L2TP/IPsec work.)
+# joins this demo with the IPsec work.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "demo.sh needs root (namespaces, TUN devices)"; exit 1; }
@@ -12,33 +14,34 @@ cd "$(dirname "$0")/.."
 TANDEM=$PWD/build/release/bin/tandem
 
 T="d$$"
-NS_GW="gw-$T"; NS_C1="c1-$T"; NS_C2="c2-$T"; NS_LAN="lan-$T"
+NS_GW="gw-$T"; NS_C1="c1-$T"; NS_C2="c2-$T"; NS_C3="c3-$T"; NS_LAN="lan-$T"
 WORK=$(mktemp -d "/tmp/tandem-demo.XXXX")
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   sleep 0.5
-  for ns in "$NS_GW" "$NS_C1" "$NS_C2" "$NS_LAN"; do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in "$NS_GW" "$NS_C1" "$NS_C2" "$NS_C3" "$NS_LAN"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -f "/var/run/wireguard/gw$T.sock" "/var/run/wireguard/c1$T.sock" "/var/run/wireguard/c2$T.sock"
+  rm -f "/var/run/tandem/gl$T.l2tp" "/var/run/tandem/c3$T.l2tp"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 section() { printf '\n\033[1m=== %s\033[0m\n' "$*"; }
 run() { echo "\$ $*"; "$@"; }
 
-section "Network: gateway, client 1 and client 2 on one segment (a bridge in its own namespace)"
-for ns in "$NS_GW" "$NS_C1" "$NS_C2" "$NS_LAN"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+section "Network: a gateway and three clients on one segment (a bridge in its own namespace)"
+for ns in "$NS_GW" "$NS_C1" "$NS_C2" "$NS_C3" "$NS_LAN"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip -n "$NS_LAN" link add br0 type bridge
 ip -n "$NS_LAN" link set br0 up
 i=1
-for ns in "$NS_GW" "$NS_C1" "$NS_C2"; do
+for ns in "$NS_GW" "$NS_C1" "$NS_C2" "$NS_C3"; do
   ip link add "e$i$T" netns "$ns" type veth peer name "p$i" netns "$NS_LAN"
   ip -n "$NS_LAN" link set "p$i" master br0 up
   ip -n "$ns" addr add "198.18.0.$i/24" dev "e$i$T"
   ip -n "$ns" link set "e$i$T" up
   i=$((i + 1))
 done
-echo "gateway 198.18.0.1, client 1 198.18.0.2, client 2 198.18.0.3 (outer addresses)"
+echo "gateway 198.18.0.1, clients 198.18.0.2, .3 and .4 (outer addresses)"
 
 section "Keys"
 for n in gw c1 c2; do
@@ -48,7 +51,7 @@ for n in gw c1 c2; do
 done
 "$TANDEM" genpsk >"$WORK/c1.psk"
 
-section "Gateway: tandem up -c gw.toml (forwards between its peers)"
+section "Gateway: tandem up -c gw.toml (WireGuard and L2TP in one process; forwards between clients)"
 cat >"$WORK/gw.toml" <<TOML
 [interface]
 name = "gw$T"
@@ -66,6 +69,19 @@ allowed_ips = ["10.99.0.2/32"]
 name = "client2"
 public_key = "$(cat "$WORK/c2.pub")"
 allowed_ips = ["10.99.0.3/32"]
+
+# Plain L2TP (no IPsec yet) for PPP clients: MS-CHAPv2 logins, addresses from a pool.
+[l2tp]
+mode = "lns"
+allow_unencrypted = true
+interface = "gl$T"
+address = "10.98.0.1/24"
+pool = "10.98.0.10-10.98.0.50"
+dns = ["10.98.0.1"]
+
+[[l2tp.user]]
+name = "carol"
+nt_hash = "$(printf 'carol-demo-pw' | iconv -t UTF-16LE | openssl dgst -md4 -provider default -provider legacy | awk '{print $NF}')"
 TOML
 cat "$WORK/gw.toml"
 ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
@@ -88,7 +104,7 @@ name = "gateway"
 public_key = "$(cat "$WORK/gw.pub")"
 preshared_key_file = "c1.psk"
 endpoint = "198.18.0.1:51820"
-allowed_ips = ["10.99.0.0/24"]
+allowed_ips = ["10.99.0.0/24", "10.98.0.0/24"]
 persistent_keepalive = 25
 TOML
 ip netns exec "$NS_C1" "$TANDEM" up -c "$WORK/c1.toml" >"$WORK/c1.log" 2>&1 &
@@ -107,19 +123,52 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
+section "Client 3: Tandem as an L2TP client (LAC), PPP with MS-CHAPv2"
+cat >"$WORK/c3.toml" <<TOML
+[l2tp]
+mode = "lac"
+allow_unencrypted = true
+interface = "c3$T"
+server = "198.18.0.1"
+auth = ["mschapv2"]
+routes = ["10.98.0.0/24", "10.99.0.0/24"]
+
+[[l2tp.session]]
+user = "carol"
+password = "carol-demo-pw"
+TOML
+cat "$WORK/c3.toml"
+ip netns exec "$NS_C3" "$TANDEM" up -c "$WORK/c3.toml" >"$WORK/c3.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do
+  ip -n "$NS_C3" -4 -o addr show dev "c3$T" 2>/dev/null | grep -q inet && break
+  sleep 0.1
+done
+run ip -n "$NS_C3" -4 addr show dev "c3$T"
+
 section "Traffic through the tunnels"
 run ip netns exec "$NS_C1" ping -c 3 -i 0.3 10.99.0.1
 run ip netns exec "$NS_C2" ping -c 3 -i 0.3 10.99.0.1
+run ip netns exec "$NS_C3" ping -c 3 -i 0.3 10.98.0.1
 section "Client 1 -> client 2, forwarded by the gateway"
 run ip netns exec "$NS_C1" ping -c 3 -i 0.3 10.99.0.3
+section "Client 3 (L2TP) -> client 1 (WireGuard), forwarded by the gateway across protocols"
+run ip netns exec "$NS_C3" ping -c 3 -i 0.3 10.99.0.2
 section "iperf3: client 1 -> gateway through the tunnel"
 ip netns exec "$NS_GW" iperf3 -s -1 -B 10.99.0.1 >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.5
 run ip netns exec "$NS_C1" iperf3 -c 10.99.0.1 -t 3 | tail -4
 
+section "iperf3: client 3 -> gateway through the L2TP session"
+ip netns exec "$NS_GW" iperf3 -s -1 -B 10.98.0.1 >/dev/null 2>&1 &
+PIDS+=($!)
+sleep 0.5
+run ip netns exec "$NS_C3" iperf3 -c 10.98.0.1 -t 3 | tail -4
+
 section "Gateway status (tandem status)"
 run ip netns exec "$NS_GW" "$TANDEM" status "gw$T"
+run ip netns exec "$NS_GW" "$TANDEM" status "gl$T"
 
 section "Roaming: client 1 moves to a new outer address"
 ip -n "$NS_C1" addr del 198.18.0.2/24 dev "e2$T"
@@ -130,4 +179,6 @@ run ip netns exec "$NS_GW" wg show "gw$T" endpoints
 
 section "Gateway log (events)"
 cat "$WORK/gw.log"
+section "Client 3 log (events)"
+cat "$WORK/c3.log"
 section "Done: cleaning up namespaces and processes"
