@@ -182,8 +182,7 @@ int run_up(const UpOptions& options) {
     if (!started) return fail(b, started.error());
     wg = std::move(*started);
   }
-  // L2TP shares WireGuard's control loop when both run; otherwise it has its own, which also
-  // takes the signals so a stop hangs up every session cleanly (CDN/StopCCN) before exiting.
+  // L2TP shares WireGuard's control loop when both run; otherwise it has its own.
   std::unique_ptr<io::EventLoop> own_loop;
   io::EventLoop* loop = wg ? &wg->control_loop() : nullptr;
   if (!loop) {
@@ -198,22 +197,30 @@ int run_up(const UpOptions& options) {
     if (!started) return fail(b, started.error());
     l2tp = std::move(*started);
   }
-  if (wg) return serve(b, *wg);
-
+  // A stop hangs up every L2TP session cleanly (CDN, StopCCN) before the loop ends.
   bool stopping = false;
-  if (auto ok = loop->handle_signals(
-          io::EventLoop::daemon_signals(),
-          [&](int sig) {
-            if (sig == SIGHUP) {
-              spdlog::warn("reloading an L2TP configuration is not supported; restart instead");
-              return;
-            }
-            if (stopping) return;
-            stopping = true;
-            spdlog::info("signal {}: hanging up every session", sig);
-            l2tp->shut_down([&] { loop->stop(); });
-          });
-      !ok)
+  auto on_signal = [&](int sig) {
+    if (sig == SIGHUP) {
+      spdlog::warn("reloading the configuration is not supported yet; restart instead");
+      return;
+    }
+    if (stopping) return;
+    stopping = true;
+    if (!l2tp) {
+      spdlog::info("signal {}: shutting down", sig);
+      loop->stop();
+      return;
+    }
+    spdlog::info("signal {}: hanging up every L2TP session", sig);
+    l2tp->shut_down([&] { loop->stop(); });
+  };
+  if (wg) {
+    if (l2tp) loop->set_signal_handler(on_signal);
+    const int rc = serve(b, *wg);
+    l2tp.reset();
+    return rc;
+  }
+  if (auto ok = loop->handle_signals(io::EventLoop::daemon_signals(), on_signal); !ok)
     return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
   auto ran = loop->run();

@@ -54,6 +54,9 @@ class EventLoop {
   // Blocks `signals` in the calling thread and receives them through a signalfd instead. Call
   // before starting other threads so they inherit the blocked mask. One handler per loop.
   Result<Ok, std::string> handle_signals(const std::vector<int>& signals, SignalCallback on_signal);
+  // Replaces the handler given to handle_signals() (which must have been called), for a part of
+  // the daemon that needs to act before the loop stops.
+  void set_signal_handler(SignalCallback on_signal) { on_signal_ = std::move(on_signal); }
   // SIGTERM, SIGINT and SIGHUP: what a daemon reacts to (stop, stop, reload).
   static std::vector<int> daemon_signals();
 

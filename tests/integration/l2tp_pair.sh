@@ -26,7 +26,15 @@ CL_IF="lc$TAG"
 STATUS_DIR=/var/run/tandem
 
 write_gateway_config() {
-  cat >"$TMPDIR_TEST/gw.toml" <<TOML
+  # With MS-CHAPv2 the gateway is also a WireGuard node: one process serving both protocols.
+  if [ "$SCENARIO" = auth ] && [ "$METHOD" = mschapv2 ]; then
+    printf '[interface]\nname = "w%s"\nprivate_key = "%s"\naddresses = ["10.72.0.1/24"]\n\n' \
+      "$TAG" "$("$TANDEM_BIN" genkey)" >"$TMPDIR_TEST/gw.toml"
+    SOCKETS+=("/var/run/wireguard/w$TAG.sock")
+  else
+    : >"$TMPDIR_TEST/gw.toml"
+  fi
+  cat >>"$TMPDIR_TEST/gw.toml" <<TOML
 [l2tp]
 mode = "lns"
 allow_unencrypted = true
@@ -101,7 +109,7 @@ except Exception: print(0)' || true)
   die "$2: $n of $3 sessions up after $4 s"
 }
 
-client_address() { ip -n "$CL" -4 -o addr show dev "$CL_IF" | awk '{print $4}' | head -1 | cut -d/ -f1; }
+client_address() { ip -n "$CL" -4 -o addr show dev "$CL_IF" | awk '{print $4}' | head -1 | cut -d/ -f1 || true; }
 
 SOCKETS+=("$STATUS_DIR/$GW_IF.l2tp" "$STATUS_DIR/$CL_IF.l2tp")
 write_gateway_config
@@ -165,6 +173,14 @@ PY
     [ "$(client_address)" = "$ADDR" ] || die "re-dial got $(client_address), not $ADDR"
     ping_ok "$CL" 10.71.0.1
     note "re-dial kept $ADDR"
+    # The gateway stopping hangs up the client at once (StopCCN), not after a timeout.
+    stop_node "$GW_PID"
+    for _ in $(seq 30); do grep -q "peer sent StopCCN" "$TMPDIR_TEST/cl.log" && break; sleep 0.1; done
+    grep -q "tunnel .* down .*peer sent StopCCN" "$TMPDIR_TEST/cl.log" ||
+      { tail -5 "$TMPDIR_TEST/cl.log" >&2; die "the client was not told the gateway stopped"; }
+    note "gateway stop seen by the client: $(grep -o "peer sent StopCCN.*" "$TMPDIR_TEST/cl.log" | tail -1)"
+    echo "PASS: l2tp $SCENARIO $METHOD"
+    exit 0
     ;;
   many)
     write_client_config "correct horse" 200
