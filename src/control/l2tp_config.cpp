@@ -107,6 +107,8 @@ Result<std::optional<std::string>, ConfigError> secret_key(const Reader& r, cons
 Result<Ok, ConfigError> read_users(const Reader& r, const toml::node& node, L2tpConfig& cfg) {
   const toml::array* arr = node.as_array();
   if (!arr) return r.error(&node, "user must be written as [[l2tp.user]] tables");
+  const bool chap_md5 =
+      std::find(cfg.auth.begin(), cfg.auth.end(), ppp::AuthMethod::kChapMd5) != cfg.auth.end();
   std::set<std::string> seen;
   for (const auto& item : *arr) {
     const toml::table* t = item.as_table();
@@ -130,6 +132,10 @@ Result<Ok, ConfigError> read_users(const Reader& r, const toml::node& node, L2tp
     }
     if (!user.password && !user.nt_hash)
       return r.error(&item, "user " + user.name + " needs password or nt_hash");
+    // CHAP-MD5 hashes the clear password with the challenge; an NT hash cannot answer it.
+    if (!user.password && chap_md5)
+      return r.error(&item,
+                     "CHAP-MD5 needs a clear password; user " + user.name + " has only nt_hash");
     cfg.users.push_back(std::move(user));
   }
   return Ok{};
@@ -197,15 +203,7 @@ Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const to
   }
   const toml::node* users = t.get("user");
   if (!users) return r.error(&node, "an L2TP gateway needs at least one [[l2tp.user]]");
-  if (auto ok = read_users(r, *users, cfg); !ok) return Err(ok.error());
-  const bool chap =
-      std::find(cfg.auth.begin(), cfg.auth.end(), ppp::AuthMethod::kChapMd5) != cfg.auth.end();
-  if (chap)
-    for (const auto& u : cfg.users)
-      if (!u.password)
-        return r.error(users,
-                       "CHAP-MD5 needs a clear password; user " + u.name + " has only nt_hash");
-  return Ok{};
+  return read_users(r, *users, cfg);
 }
 
 Result<Ok, ConfigError> read_lac(const Reader& r, const toml::table& t, const toml::node& node,
@@ -284,7 +282,8 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
   auto host = string_key(r, *t, "host_name");
   if (!host) return Err(host.error());
   if (*host) cfg.host_name = **host;
-  if (cfg.host_name.size() > 64) return r.error(t->get("host_name"), "host_name is too long");
+  if (cfg.host_name.size() > 64)
+    return r.error(t->get("host_name"), "host_name must be at most 64 characters");
   auto secret = secret_key(r, *t, "tunnel_secret", "tunnel_secret_file");
   if (!secret) return Err(secret.error());
   cfg.tunnel_secret = secret->value_or("");

@@ -103,7 +103,7 @@ TEST(L2tpConfig, ParsesAClientWithDefaults) {
 
 TEST(L2tpConfig, ReadsTheServerPortAndAPasswordFile) {
   const std::string dir = ::testing::TempDir();
-  std::ofstream(dir + "/alice.pw") << "from a file  \n";
+  std::ofstream(dir + "/alice.pw") << "from a file \t \r\nsecond line\n";
   auto text = with(kClient, "\"vpn.example.org\"", "\"192.0.2.1:1702\"");
   text = with(text, "password = \"correct horse\"", "password_file = \"alice.pw\"");
   auto r = parse_node_config(text, "cl.toml", dir);
@@ -168,11 +168,19 @@ TEST(L2tpConfig, RefusesBadUsers) {
   EXPECT_EQ(refusal(with(kGateway, "name = \"bob\"", "name = \"alice\"")),
             "n.toml:17:8: duplicate user alice");
   EXPECT_EQ(refusal(with(kGateway, "auth = [\"mschapv2\", \"pap\"]", "auth = [\"chap-md5\"]")),
-            "n.toml:12:1: CHAP-MD5 needs a clear password; user bob has only nt_hash");
+            "n.toml:16:1: CHAP-MD5 needs a clear password; user bob has only nt_hash");
   EXPECT_NE(refusal(with(kGateway, "password = \"correct horse\"", "")).find("needs password"),
             std::string::npos);
   EXPECT_EQ(refusal(with(kGateway, "[\"mschapv2\", \"pap\"]", "[\"pap\", \"pap\"]")),
             "n.toml:8:16: auth lists pap twice");
+}
+
+TEST(L2tpConfig, RefusesAnOverlongHostName) {
+  EXPECT_EQ(
+      refusal(with(kClient, "redial = false", "host_name = \"" + std::string(65, 'h') + "\"")),
+      "n.toml:6:13: host_name must be at most 64 characters");
+  EXPECT_TRUE(parse_node_config(
+      with(kClient, "redial = false", "host_name = \"" + std::string(64, 'h') + "\""), "n.toml"));
 }
 
 TEST(L2tpConfig, RefusesHiddenAvpsWithoutASecret) {

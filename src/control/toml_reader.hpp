@@ -58,7 +58,8 @@ class Reader {
     if (!in) return error(&node, "cannot read key file " + full);
     std::string text;
     std::getline(in, text);
-    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+    while (!text.empty() && (text.back() == '\r' || text.back() == ' ' || text.back() == '\t'))
+      text.pop_back();
     return text;
   }
 
