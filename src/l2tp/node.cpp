@@ -104,7 +104,8 @@ void Node::on_sccrq(const Header& header, const Endpoint& from, TimePoint now, A
   }
   // A retransmitted SCCRQ (our SCCRP was lost) belongs to the tunnel it already created; its
   // channel sees the duplicate and acknowledges it. A new SCCRQ from a peer that already has
-  // tunnels may mean the peer restarted, so those tunnels are probed now rather than in a minute.
+  // tunnels (from its address, on any port) may mean the peer restarted, so those tunnels are
+  // probed now rather than in a minute.
   const auto peer_tunnel = decoded->assigned_tunnel_id.value_or(0);
   for (auto& [id, t] : tunnels_) {
     if (t->peer() != from) continue;
@@ -117,8 +118,9 @@ void Node::on_sccrq(const Header& header, const Endpoint& from, TimePoint now, A
     drop(DropReason::kTunnelLimit);
     return;
   }
+  // By address, not port: a restarted LAC usually comes back from a new ephemeral port.
   for (auto& [id, t] : tunnels_)
-    if (t->peer() == from) t->probe(now, actions);
+    if (t->peer().address == from.address) t->probe(now, actions);
   const auto id = allocate_tunnel_id();
   tunnels_[id] = std::make_unique<Tunnel>(
       Tunnel::respond(id, from, header, *decoded, config_, *rng_, now, actions));

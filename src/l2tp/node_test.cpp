@@ -293,6 +293,18 @@ TEST(L2tpNode, RestartedLacIsDetectedAndItsStaleTunnelReaped) {
   EXPECT_EQ(link.lac.count(EventType::kSessionUp), 1);
 }
 
+TEST(L2tpNode, RestartedLacOnANewPortIsDetectedToo) {
+  Link link(lac_config(), lns_config());
+  link.call(link.dial());
+  link.lac.restart(99, 40000);
+  link.call(link.dial());
+  EXPECT_EQ(link.lns.node->tunnel_count(), 2u);
+  link.advance(35s);
+  EXPECT_EQ(link.lns.count(EventType::kTunnelDown), 1);
+  EXPECT_EQ(link.lns.node->tunnel_count(), 1u);
+  EXPECT_EQ(link.lac.count(EventType::kSessionUp), 1);
+}
+
 TEST(L2tpNode, LostSccrpDoesNotCreateASecondTunnel) {
   Link link(lac_config(), lns_config());
   int dropped = 0;

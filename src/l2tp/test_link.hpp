@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,10 @@ struct Wire {
 struct Side {
   Side(NodeConfig config, Endpoint at, std::uint64_t seed)
       : address(at), rng(seed), node(std::make_unique<Node>(std::move(config), rng)) {}
-  // A fresh node at the same address that remembers nothing: a restarted peer.
-  void restart(std::uint64_t seed) {
+  // A fresh node at the same address that remembers nothing: a restarted peer, on the same port
+  // or (`port`) on a new one, as a client with an ephemeral port comes back.
+  void restart(std::uint64_t seed, std::optional<std::uint16_t> port = std::nullopt) {
+    if (port) address.port = *port;
     rng = SeededRng(seed);
     events.clear();
     frames.clear();
@@ -69,7 +72,9 @@ class Link {
     actions.clear();
   }
 
-  Side& side_at(const Endpoint& e) { return e == lac.address ? lac : lns; }
+  // By address: a restarted LAC on a new port still receives what is sent to its old one (and
+  // ignores it, as a fresh node knows no tunnel).
+  Side& side_at(const Endpoint& e) { return e.address == lac.address.address ? lac : lns; }
 
   // Delivers datagrams in flight until none are left (bounded); `reverse` delivers each batch
   // newest first, which reorders every burst.

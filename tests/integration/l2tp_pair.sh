@@ -9,6 +9,8 @@
 #   l2tp_pair.sh loss                         10 % random loss and the sessions still carry TCP
 #   l2tp_pair.sh restart                      the gateway is killed and restarted; the client
 #                                             notices and dials again
+#   l2tp_pair.sh lac-crash                    the client is killed and started again; the
+#                                             gateway finds and removes the dead tunnel
 #   l2tp_pair.sh refused                      a wrong password: no address, a logged refusal
 source "$(dirname "$0")/../netns/lib.sh"
 require_root
@@ -245,6 +247,26 @@ NFT
       { tail -20 "$TMPDIR_TEST/cl.log" >&2; die "the client did not come back after the gateway restart"; }
     note "client re-dialled: $(grep "session .* up" "$TMPDIR_TEST/cl.log" | tail -1)"
     wait_sessions "$CL" "$CL_IF" 1 10
+    ping_ok "$CL" 10.71.0.1
+    ;;
+  lac-crash)
+    write_client_config "correct horse" 1
+    start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
+    CL_PID=$LAST_PID
+    wait_sessions "$CL" "$CL_IF" 1 20
+    kill -9 "$CL_PID"
+    for _ in $(seq 50); do kill -0 "$CL_PID" 2>/dev/null || break; sleep 0.1; done
+    note "client killed without a hang-up; a new one dials"
+    start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
+    wait_sessions "$CL" "$CL_IF" 1 20
+    ping_ok "$CL" 10.71.0.1
+    # The gateway probes the dead client's tunnel when the same peer dials again and drops it
+    # once the probe goes unanswered (about 30 s of retransmissions).
+    count() { status "$GW" "$GW_IF" | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["tunnels"], len(d["sessions"]))'; }
+    for _ in $(seq 60); do [ "$(count)" = "1 1" ] && break; sleep 1; done
+    [ "$(count)" = "1 1" ] || { cat "$TMPDIR_TEST/gw.log" >&2; die "the gateway still holds the dead client's tunnel: $(count)"; }
+    grep -q "session .* down: user 'alice'" "$TMPDIR_TEST/gw.log" || die "the stale session was not logged down"
+    note "stale tunnel cleaned up: $(grep "tunnel .* down" "$TMPDIR_TEST/gw.log" | tail -1)"
     ping_ok "$CL" 10.71.0.1
     ;;
   refused)
