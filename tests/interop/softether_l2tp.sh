@@ -97,5 +97,15 @@ tshark -r "$TMPDIR_TEST/softether.pcapng" -Y "chap.code == 2 && chap.value_size 
   -e ip.src >"$TMPDIR_TEST/chap-response.txt" 2>/dev/null || true
 grep -q "192.168.72.2" "$TMPDIR_TEST/chap-response.txt" || die "tshark saw no MS-CHAPv2 Response from Tandem"
 note "tshark: Tandem's MS-CHAPv2 Response, SoftEther's Success and Tandem's StopCCN are on the wire"
+# Everything Tandem put on the wire decodes cleanly (SoftEther's own replies are not judged).
+tshark -r "$TMPDIR_TEST/softether.pcapng" -Y "ip.src == 192.168.72.2" -V \
+  >"$TMPDIR_TEST/ours.txt" 2>/dev/null || true
+ours=$(grep -c "^Frame " "$TMPDIR_TEST/ours.txt" || true)
+[ "${ours:-0}" -gt 5 ] || die "tshark decoded only ${ours:-0} of Tandem's packets"
+if grep -Eiq "malformed|\[Expert Info \(Error" "$TMPDIR_TEST/ours.txt"; then
+  grep -Ei -B8 "malformed|Expert Info \(Error" "$TMPDIR_TEST/ours.txt" | head -40 >&2
+  die "tshark reports malformed packets or expert errors in Tandem's traffic"
+fi
+note "tshark: $ours packets from Tandem, none malformed"
 softether_stop
 echo "PASS: Tandem LAC <-> SoftEther raw L2TP, MS-CHAPv2, IPCP $ADDR, ping $SOFTETHER_GATEWAY"
