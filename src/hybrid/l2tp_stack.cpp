@@ -11,12 +11,6 @@ namespace {
 // source and destination addresses at their fixed offsets.
 constexpr std::size_t kIpv4MinHeader = 20;
 
-std::uint32_t load_be32(const std::byte* p) {
-  return (std::to_integer<std::uint32_t>(p[0]) << 24) |
-         (std::to_integer<std::uint32_t>(p[1]) << 16) |
-         (std::to_integer<std::uint32_t>(p[2]) << 8) | std::to_integer<std::uint32_t>(p[3]);
-}
-
 bool is_ipv4(ByteView p) {
   return p.size() >= kIpv4MinHeader && (std::to_integer<unsigned>(p[0]) >> 4) == 4;
 }

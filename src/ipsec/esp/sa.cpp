@@ -7,19 +7,6 @@
 namespace tandem::ipsec::esp {
 namespace {
 
-void store_be32(std::byte* p, std::uint32_t v) {
-  p[0] = std::byte(v >> 24);
-  p[1] = std::byte(v >> 16);
-  p[2] = std::byte(v >> 8);
-  p[3] = std::byte(v);
-}
-
-std::uint32_t load_be32(const std::byte* p) {
-  return (std::to_integer<std::uint32_t>(p[0]) << 24) |
-         (std::to_integer<std::uint32_t>(p[1]) << 16) |
-         (std::to_integer<std::uint32_t>(p[2]) << 8) | std::to_integer<std::uint32_t>(p[3]);
-}
-
 // The GCM nonce (RFC 4106 section 4): the SA's salt, then the packet's 8-byte IV.
 std::array<std::byte, crypto::kGcmNonceSize> gcm_nonce(const std::array<std::byte, 4>& salt,
                                                        const std::byte* iv) {
