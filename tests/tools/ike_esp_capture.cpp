@@ -2,7 +2,8 @@
 // IKE_SA_INIT both ways on UDP 500; an IKE_AUTH whose inner payloads (IDi, AUTH, CP, SA, TSi, TSr)
 // are also sent once in the clear so tshark decodes their encoding, and once inside an SK payload
 // on UDP 4500 behind the non-ESP marker; an INFORMATIONAL with Delete and Notify; ESP in
-// transport mode as IP protocol 50 and UDP-encapsulated on 4500; and a NAT keepalive.
+// transport mode as IP protocol 50 and UDP-encapsulated on 4500; IKEv1 Main Mode messages and an
+// encrypted Quick Mode; and a NAT keepalive.
 //
 // Usage: ike_esp_capture OUT.pcap
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "base/seeded_rng.hpp"
 #include "ipsec/esp/sa.hpp"
 #include "ipsec/esp/udp_encap.hpp"
+#include "ipsec/ike/ikev1_message.hpp"
 #include "ipsec/ike/ikev2_message.hpp"
 #include "tools/pcap_writer.hpp"
 
@@ -141,6 +143,56 @@ int main(int argc, char** argv) {
     else
       pcap.ip(50, i500.address, r500.address, p.bytes(), clock += 1000);
   }
+  // IKEv1: a Windows-like Main Mode offer with NAT-T vendor IDs, the responder's Main Mode
+  // KE/Nonce/NAT-D message, and an encrypted Quick Mode message on 4500.
+  namespace v1 = tandem::ipsec::ike::v1;
+  auto attr = [](std::uint16_t type, std::uint16_t value) {
+    return v1::Attribute{type, true, value, {}};
+  };
+  v1::Message mm;
+  mm.header = {0x0123456789abcdefULL, 0, v1::ExchangeType::kIdentityProtection, false, false, 0};
+  v1::SaPayload offer;
+  offer.proposals.push_back({1,
+                             1,
+                             {},
+                             {{1,
+                               1,
+                               {attr(1, 7), attr(14, 256), attr(2, 4), attr(3, 1), attr(4, 20),
+                                attr(11, 1), attr(12, 28800)}},
+                              {2,
+                               1,
+                               {attr(1, 7), attr(14, 128), attr(2, 2), attr(3, 1), attr(4, 14),
+                                attr(11, 1), attr(12, 28800)}}}});
+  mm.payloads = {offer, v1::VendorPayload{
+                            {std::byte{0x4a}, std::byte{0x13}, std::byte{0x1c}, std::byte{0x81},
+                             std::byte{0x07}, std::byte{0x03}, std::byte{0x58}, std::byte{0x45},
+                             std::byte{0x5c}, std::byte{0x57}, std::byte{0x28}, std::byte{0xf2},
+                             std::byte{0x0e}, std::byte{0x95}, std::byte{0x45}, std::byte{0x2f}}}};
+  pcap.udp(i500, r500, v1::encode_message(mm), clock += 1000);
+  v1::Message mm3;
+  mm3.header = {0x0123456789abcdefULL,
+                0xfedcba9876543210ULL,
+                v1::ExchangeType::kIdentityProtection,
+                false,
+                false,
+                0};
+  mm3.payloads = {v1::KePayload{random_bytes(rng, 96)}, v1::NoncePayload{random_bytes(rng, 32)},
+                  v1::NatDPayload{random_bytes(rng, 20)}, v1::NatDPayload{random_bytes(rng, 20)}};
+  pcap.udp(i500, r500, v1::encode_message(mm3), clock += 1000);
+  v1::Message qm;
+  qm.header = {0x0123456789abcdefULL,
+               0xfedcba9876543210ULL,
+               v1::ExchangeType::kQuickMode,
+               true,
+               false,
+               0x11223344};
+  qm.first = v1::PayloadType::kHash;
+  qm.encrypted = random_bytes(rng, 160);
+  std::vector<std::byte> qm_natt(esp::kNonEspMarker.begin(), esp::kNonEspMarker.end());
+  const auto qm_bytes = v1::encode_message(qm);
+  qm_natt.insert(qm_natt.end(), qm_bytes.begin(), qm_bytes.end());
+  pcap.udp(i4500, r4500, qm_natt, clock += 1000);
+
   const std::vector<std::byte> keepalive{esp::kKeepaliveByte};
   pcap.udp(i4500, r4500, keepalive, clock += 1000);
   return 0;

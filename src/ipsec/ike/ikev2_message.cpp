@@ -1,5 +1,7 @@
 #include "ipsec/ike/ikev2_message.hpp"
 
+#include "ipsec/ike/wire.hpp"
+
 namespace tandem::ipsec::ike::v2 {
 namespace {
 
@@ -15,35 +17,14 @@ Err<DecodeError> bad(std::string what) {
   return Err(DecodeError{std::move(what), std::nullopt});
 }
 
-void put8(std::vector<std::byte>& o, std::uint8_t v) {
-  o.push_back(std::byte(v));
-}
-void put16(std::vector<std::byte>& o, std::uint16_t v) {
-  o.push_back(std::byte(v >> 8));
-  o.push_back(std::byte(v));
-}
-void put32(std::vector<std::byte>& o, std::uint32_t v) {
-  put16(o, static_cast<std::uint16_t>(v >> 16));
-  put16(o, static_cast<std::uint16_t>(v));
-}
-void put64(std::vector<std::byte>& o, std::uint64_t v) {
-  put32(o, static_cast<std::uint32_t>(v >> 32));
-  put32(o, static_cast<std::uint32_t>(v));
-}
-void put(std::vector<std::byte>& o, ByteView b) {
-  o.insert(o.end(), b.begin(), b.end());
-}
-void set16(std::vector<std::byte>& o, std::size_t at, std::size_t v) {
-  o[at] = std::byte(v >> 8);
-  o[at + 1] = std::byte(v);
-}
-
-std::uint8_t u8(ByteView b, std::size_t at) {
-  return std::to_integer<std::uint8_t>(b[at]);
-}
-std::vector<std::byte> copy(ByteView b) {
-  return {b.begin(), b.end()};
-}
+using wire::copy;
+using wire::put;
+using wire::put16;
+using wire::put32;
+using wire::put64;
+using wire::put8;
+using wire::set16;
+using wire::u8;
 
 Result<std::vector<Transform>, DecodeError> decode_transforms(ByteView b, std::size_t count) {
   std::vector<Transform> out;

@@ -5,8 +5,6 @@
 namespace tandem::ipsec::ike::v2 {
 namespace {
 
-constexpr std::size_t kGenericHeader = 4;
-
 Err<DecodeError> bad(std::string what) {
   return Err(DecodeError{std::move(what), std::nullopt});
 }
