@@ -26,31 +26,22 @@ class PcapWriter {
   bool ok() const { return f_ != nullptr; }
 
   void udp(const Endpoint& from, const Endpoint& to, ByteView payload, std::uint32_t usec) {
-    std::vector<std::byte> u(8 + payload.size());
-    store_be16(u.data(), from.port);
-    store_be16(u.data() + 2, to.port);
-    store_be16(u.data() + 4, static_cast<std::uint16_t>(u.size()));
-    std::copy(payload.begin(), payload.end(), u.begin() + 8);  // UDP checksum 0: none (IPv4)
-    ip(17, from.address, to.address, u, usec);
+    std::vector<std::byte> p(28 + payload.size());
+    write_ip_header(p, 17, from.address, to.address);
+    store_be16(p.data() + 20, from.port);
+    store_be16(p.data() + 22, to.port);
+    store_be16(p.data() + 24, static_cast<std::uint16_t>(8 + payload.size()));
+    std::copy(payload.begin(), payload.end(), p.begin() + 28);  // UDP checksum 0: none (IPv4)
+    record(p, usec);
   }
 
-  // An IPv4 packet of protocol `protocol` (17 UDP, 50 ESP) around `payload`.
+  // An IPv4 packet of protocol `protocol` (50: ESP) around `payload`.
   void ip(std::uint8_t protocol, const IpAddress& from, const IpAddress& to, ByteView payload,
           std::uint32_t usec) {
     std::vector<std::byte> p(20 + payload.size());
-    p[0] = std::byte{0x45};
-    store_be16(p.data() + 2, static_cast<std::uint16_t>(p.size()));
-    p[8] = std::byte{64};
-    p[9] = std::byte{protocol};
-    std::memcpy(p.data() + 12, from.data(), 4);
-    std::memcpy(p.data() + 16, to.data(), 4);
-    store_be16(p.data() + 10, checksum(ByteView(p).subspan(0, 20)));
+    write_ip_header(p, protocol, from, to);
     std::copy(payload.begin(), payload.end(), p.begin() + 20);
-    const std::uint32_t record[] = {1'700'000'000u + usec / 1'000'000u, usec % 1'000'000u,
-                                    static_cast<std::uint32_t>(p.size()),
-                                    static_cast<std::uint32_t>(p.size())};
-    std::fwrite(record, 1, sizeof record, f_);
-    std::fwrite(p.data(), 1, p.size(), f_);
+    record(p, usec);
   }
 
   static std::uint16_t checksum(ByteView b) {
@@ -62,6 +53,24 @@ class PcapWriter {
   }
 
  private:
+  static void write_ip_header(std::vector<std::byte>& p, std::uint8_t protocol,
+                              const IpAddress& from, const IpAddress& to) {
+    p[0] = std::byte{0x45};
+    store_be16(p.data() + 2, static_cast<std::uint16_t>(p.size()));
+    p[8] = std::byte{64};
+    p[9] = std::byte{protocol};
+    std::memcpy(p.data() + 12, from.data(), 4);
+    std::memcpy(p.data() + 16, to.data(), 4);
+    store_be16(p.data() + 10, checksum(ByteView(p).subspan(0, 20)));
+  }
+  void record(const std::vector<std::byte>& p, std::uint32_t usec) {
+    const std::uint32_t header[] = {1'700'000'000u + usec / 1'000'000u, usec % 1'000'000u,
+                                    static_cast<std::uint32_t>(p.size()),
+                                    static_cast<std::uint32_t>(p.size())};
+    std::fwrite(header, 1, sizeof header, f_);
+    std::fwrite(p.data(), 1, p.size(), f_);
+  }
+
   std::FILE* f_;
 };
 
