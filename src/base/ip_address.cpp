@@ -26,6 +26,12 @@ IpAddress IpAddress::v4_from_u32(std::uint32_t v) {
              static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
 }
 
+std::uint32_t IpAddress::v4_u32() const {
+  if (!is_v4()) return 0;
+  return (std::uint32_t{bytes_[0]} << 24) | (std::uint32_t{bytes_[1]} << 16) |
+         (std::uint32_t{bytes_[2]} << 8) | bytes_[3];
+}
+
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   if (text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
   std::string s(text);

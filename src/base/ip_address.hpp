@@ -19,6 +19,8 @@ class IpAddress {
   static IpAddress v4(std::array<std::uint8_t, 4> b);
   static IpAddress v6(std::array<std::uint8_t, 16> b);
   static IpAddress v4_from_u32(std::uint32_t host_order);
+  // An IPv4 address as a host-order integer (for ranges and lookups); 0 for IPv6.
+  std::uint32_t v4_u32() const;
   static std::optional<IpAddress> parse(std::string_view text);
 
   Family family() const { return family_; }

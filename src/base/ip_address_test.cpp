@@ -45,5 +45,13 @@ TEST(Endpoint, ParsesBracketedIpv6AndRejectsBareIpv6) {
   EXPECT_FALSE(Endpoint::parse("1.2.3.4"));
 }
 
+TEST(IpAddress, ConvertsIpv4ToAndFromHostOrderIntegers) {
+  const auto a = *IpAddress::parse("10.1.2.3");
+  EXPECT_EQ(a.v4_u32(), 0x0a010203u);
+  EXPECT_EQ(IpAddress::v4_from_u32(0x0a010203u), a);
+  EXPECT_EQ(IpAddress::parse("255.255.255.255")->v4_u32(), 0xffffffffu);
+  EXPECT_EQ(IpAddress::parse("fd00::1")->v4_u32(), 0u);
+}
+
 }  // namespace
 }  // namespace tandem

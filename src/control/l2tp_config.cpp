@@ -61,12 +61,6 @@ std::optional<crypto::NtPasswordHash> parse_nt_hash(std::string_view hex) {
   return crypto::NtPasswordHash(bytes);
 }
 
-std::uint32_t v4_value(const IpAddress& a) {
-  const std::uint8_t* b = a.data();
-  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
-         b[3];
-}
-
 // A string key that must be present (or absent: nullopt) and non-empty.
 Result<std::optional<std::string>, ConfigError> string_key(const Reader& r, const toml::table& t,
                                                            std::string_view k) {
@@ -185,12 +179,12 @@ Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const to
   }
   if (!cfg.pool_first || !cfg.pool_last || !cfg.pool_first->is_v4() || !cfg.pool_last->is_v4())
     return r.error(pool, "pool must be two IPv4 addresses: \"10.77.0.10-10.77.0.200\"");
-  if (v4_value(*cfg.pool_first) > v4_value(*cfg.pool_last))
+  if (cfg.pool_first->v4_u32() > cfg.pool_last->v4_u32())
     return r.error(pool, "pool starts after it ends");
   if (!subnet.contains(*cfg.pool_first) || !subnet.contains(*cfg.pool_last))
     return r.error(pool, "pool must lie inside the gateway's subnet " + subnet.to_string());
-  const std::uint32_t own = v4_value(cfg.address->address);
-  if (own >= v4_value(*cfg.pool_first) && own <= v4_value(*cfg.pool_last))
+  const std::uint32_t own = cfg.address->address.v4_u32();
+  if (own >= cfg.pool_first->v4_u32() && own <= cfg.pool_last->v4_u32())
     return r.error(pool, "pool must not contain the gateway's own address");
 
   auto dns = r.strings(t, "dns");

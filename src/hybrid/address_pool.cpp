@@ -3,25 +3,16 @@
 #include <algorithm>
 
 namespace tandem::hybrid {
-namespace {
 
-std::uint32_t to_u32(const IpAddress& a) {
-  const std::uint8_t* b = a.data();
-  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
-         b[3];
-}
-
-}  // namespace
-
-AddressPool::AddressPool(const IpAddress& first, const IpAddress& last) : first_(to_u32(first)) {
-  const std::uint32_t end = to_u32(last);
+AddressPool::AddressPool(const IpAddress& first, const IpAddress& last) : first_(first.v4_u32()) {
+  const std::uint32_t end = last.v4_u32();
   const std::size_t count = end >= first_ ? std::min<std::size_t>(end - first_ + 1, 65536) : 0;
   in_use_.assign(count, false);
 }
 
 std::optional<std::size_t> AddressPool::index_of(const IpAddress& address) const {
   if (!address.is_v4()) return std::nullopt;
-  const std::uint32_t v = to_u32(address);
+  const std::uint32_t v = address.v4_u32();
   if (v < first_ || v - first_ >= in_use_.size()) return std::nullopt;
   return v - first_;
 }

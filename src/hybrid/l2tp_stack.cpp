@@ -209,7 +209,7 @@ void L2tpStack::on_session_down(const l2tp::Event& e, TimePoint now, L2tpStackOu
   L2tpEvent ev{L2tpEventType::kLinkDown, e.ref, s.peer, s.user, {}, {}, {}, e.reason};
   if (s.address) {
     if (s.up) {
-      by_address_.erase(ppp::ipv4_to_u32(*s.address));
+      by_address_.erase(s.address->v4_u32());
       if (config_.role == L2tpRole::kLns) {
         ev.local = config_.gateway_address;
         ev.remote = s.address;
@@ -247,8 +247,8 @@ void L2tpStack::handle_link_output(Session& s, TimePoint now, L2tpStackOutput& o
   for (const auto& f : link_out_.frames) send_ppp(s, f, out);
   for (const ByteView packet : link_out_.ipv4_packets) {
     // A gateway only forwards what a client sends from the address it was given.
-    if (config_.role == L2tpRole::kLns && (!s.up || !s.address || !is_ipv4(packet) ||
-                                           ipv4_source(packet) != ppp::ipv4_to_u32(*s.address))) {
+    if (config_.role == L2tpRole::kLns &&
+        (!s.up || !s.address || !is_ipv4(packet) || ipv4_source(packet) != s.address->v4_u32())) {
       ++stats_.spoofed;
       continue;
     }
@@ -303,16 +303,16 @@ void L2tpStack::on_link_up(Session& s, L2tpStackOutput& out) {
     ev.local = config_.gateway_address;
     ev.remote = s.address;
   } else {
-    s.address = ppp::ipv4_from_u32(ipcp.our_address());
+    s.address = IpAddress::v4_from_u32(ipcp.our_address());
     // The gateway's address is what it told us in its own Configure-Request.
-    config_.gateway_address = ppp::ipv4_from_u32(ipcp.peer_address());
+    config_.gateway_address = IpAddress::v4_from_u32(ipcp.peer_address());
     ev.local = s.address;
     ev.remote = config_.gateway_address;
     for (const std::uint32_t d : {ipcp.primary_dns(), ipcp.secondary_dns()})
-      if (d != 0) ev.dns.push_back(ppp::ipv4_from_u32(d));
+      if (d != 0) ev.dns.push_back(IpAddress::v4_from_u32(d));
     if (s.call) calls_[*s.call].failures = 0;
   }
-  const std::uint32_t key = ppp::ipv4_to_u32(*s.address);
+  const std::uint32_t key = s.address->v4_u32();
   if (auto clash = by_address_.find(key); clash != by_address_.end() && clash->second != s.ref) {
     ev.detail = "address " + s.address->to_string() + " moved from another session";
     if (auto old = sessions_.find(clash->second); old != sessions_.end()) old->second.up = false;

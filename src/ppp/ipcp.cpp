@@ -9,22 +9,10 @@ constexpr std::uint8_t kDns[2] = {static_cast<std::uint8_t>(IpcpOption::kPrimary
                                   static_cast<std::uint8_t>(IpcpOption::kSecondaryDns)};
 
 std::uint32_t value_of(const std::optional<IpAddress>& a) {
-  return a ? ipv4_to_u32(*a) : 0;
+  return a ? a->v4_u32() : 0;
 }
 
 }  // namespace
-
-std::uint32_t ipv4_to_u32(const IpAddress& a) {
-  if (!a.is_v4()) return 0;
-  const std::uint8_t* b = a.data();
-  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
-         b[3];
-}
-
-IpAddress ipv4_from_u32(std::uint32_t v) {
-  return IpAddress::v4({static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
-                        static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
-}
 
 void IpcpNegotiator::reset() {
   ours_ = value_of(settings_.local_address);
@@ -65,8 +53,8 @@ Negotiator::Verdict IpcpNegotiator::check(const std::vector<Option>& options,
       const int i = o.type == kDns[0] ? 0 : 1;
       if (!offered_dns[i]) {
         append_option(reject, o.type, o.value);
-      } else if (v != ipv4_to_u32(*offered_dns[i])) {
-        append_option_u32(nak, o.type, ipv4_to_u32(*offered_dns[i]));
+      } else if (v != offered_dns[i]->v4_u32()) {
+        append_option_u32(nak, o.type, offered_dns[i]->v4_u32());
       }
     } else {
       // IP-Compression-Protocol, NBNS and the deprecated IP-Addresses: not supported.

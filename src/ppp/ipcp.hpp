@@ -51,7 +51,4 @@ class IpcpNegotiator final : public Negotiator {
   std::array<bool, 2> ask_dns_{};
 };
 
-std::uint32_t ipv4_to_u32(const IpAddress& a);
-IpAddress ipv4_from_u32(std::uint32_t v);
-
 }  // namespace tandem::ppp

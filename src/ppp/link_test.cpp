@@ -34,11 +34,11 @@ std::vector<std::byte> ipv4_packet(std::uint8_t marker) {
 void expect_up(const Pair& p) {
   EXPECT_TRUE(p.gateway.link->ipcp_open());
   EXPECT_TRUE(p.client.link->ipcp_open());
-  EXPECT_EQ(p.client.link->ipcp().our_address(), ipv4_to_u32(*IpAddress::parse("10.9.0.77")));
-  EXPECT_EQ(p.client.link->ipcp().peer_address(), ipv4_to_u32(*IpAddress::parse("10.9.0.1")));
-  EXPECT_EQ(p.client.link->ipcp().primary_dns(), ipv4_to_u32(*IpAddress::parse("10.9.0.53")));
-  EXPECT_EQ(p.client.link->ipcp().secondary_dns(), ipv4_to_u32(*IpAddress::parse("10.9.0.54")));
-  EXPECT_EQ(p.gateway.link->ipcp().peer_address(), ipv4_to_u32(*IpAddress::parse("10.9.0.77")));
+  EXPECT_EQ(p.client.link->ipcp().our_address(), IpAddress::parse("10.9.0.77")->v4_u32());
+  EXPECT_EQ(p.client.link->ipcp().peer_address(), IpAddress::parse("10.9.0.1")->v4_u32());
+  EXPECT_EQ(p.client.link->ipcp().primary_dns(), IpAddress::parse("10.9.0.53")->v4_u32());
+  EXPECT_EQ(p.client.link->ipcp().secondary_dns(), IpAddress::parse("10.9.0.54")->v4_u32());
+  EXPECT_EQ(p.gateway.link->ipcp().peer_address(), IpAddress::parse("10.9.0.77")->v4_u32());
 }
 
 class EachMethod : public ::testing::TestWithParam<AuthMethod> {};
