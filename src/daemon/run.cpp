@@ -140,6 +140,7 @@ Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
           !ok && ok.error().find("exists") == std::string::npos)
         spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
     }
+  (*iface)->start();
   const std::string socket = uapi_socket_path(kUapiSocketDir, ic.name);
   if (auto ok = (*iface)->serve_uapi(socket); !ok)
     return Err("cannot serve UAPI at " + socket + ": " + ok.error());

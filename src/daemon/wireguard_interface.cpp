@@ -346,8 +346,12 @@ Result<Ok, std::string> WireguardInterface::serve_uapi(const std::string& socket
   return Ok{};
 }
 
+void WireguardInterface::start() {
+  if (!sender_.joinable()) start_data_threads();
+}
+
 Result<Ok, std::string> WireguardInterface::run() {
-  start_data_threads();
+  start();
   control_loop_->arm_timer(timer_, io::SystemClock::now());
   auto result = control_loop_->run();
   stop_data_threads();

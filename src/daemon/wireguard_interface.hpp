@@ -45,6 +45,9 @@ class WireguardInterface {
   control::UapiDeviceState snapshot();
   std::string handle_uapi(std::string_view request);
 
+  // Starts moving packets (the data threads) before run(): a configured interface should be
+  // forwarding by the time its UAPI socket appears, since tools take the socket as "up".
+  void start();
   Result<Ok, std::string> serve_uapi(const std::string& socket_path);
   // Starts the data threads and runs the control loop until SIGTERM or SIGINT.
   Result<Ok, std::string> run();
