@@ -12,8 +12,8 @@
 #include "base/seeded_rng.hpp"
 #include "ipsec/esp/sa.hpp"
 #include "ipsec/esp/udp_encap.hpp"
-#include "ipsec/ike/ikev1_message.hpp"
-#include "ipsec/ike/ikev2_message.hpp"
+#include "ipsec/ike/v1/message.hpp"
+#include "ipsec/ike/v2/message.hpp"
 #include "tools/pcap_writer.hpp"
 
 using namespace tandem;

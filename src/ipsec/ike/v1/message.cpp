@@ -1,4 +1,4 @@
-#include "ipsec/ike/ikev1_message.hpp"
+#include "ipsec/ike/v1/message.hpp"
 
 #include "ipsec/ike/wire.hpp"
 

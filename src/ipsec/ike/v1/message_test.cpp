@@ -1,7 +1,7 @@
 // IKEv1/ISAKMP codec: a Windows-like Main Mode offer and a Quick Mode offer for L2TP/IPsec survive
 // encode and decode unchanged; a header and transform are checked byte by byte against RFC 2408's
 // layout; encrypted bodies are carried, decrypted bodies may end in padding; truncations refused.
-#include "ipsec/ike/ikev1_message.hpp"
+#include "ipsec/ike/v1/message.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "ipsec/ike/ikev1_message.hpp"
+#include "ipsec/ike/v1/message.hpp"
 
 using namespace tandem;
 using namespace tandem::ipsec::ike::v1;

@@ -1,4 +1,4 @@
-#include "ipsec/ike/ikev2_message.hpp"
+#include "ipsec/ike/v2/message.hpp"
 
 #include "ipsec/ike/wire.hpp"
 

@@ -14,7 +14,7 @@
 #include "base/rng.hpp"
 #include "crypto/aes.hpp"
 #include "crypto/hmac.hpp"
-#include "ipsec/ike/ikev2_message.hpp"
+#include "ipsec/ike/v2/message.hpp"
 
 namespace tandem::ipsec::ike::v2 {
 

@@ -1,7 +1,7 @@
 // IKEv2 message codec: a full IKE_SA_INIT and the inner payloads of IKE_AUTH survive encode and
 // decode unchanged; the wire layout of a header and a proposal is checked byte by byte; and
 // truncation, bad lengths and unknown critical payloads are refused.
-#include "ipsec/ike/ikev2_message.hpp"
+#include "ipsec/ike/v2/message.hpp"
 
 #include <gtest/gtest.h>
 

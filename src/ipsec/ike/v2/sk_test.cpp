@@ -1,7 +1,7 @@
 // The SK payload: IKE_AUTH-like payloads sealed and opened back with each transform; the header
 // and clear payloads are authenticated; any flipped byte is refused; and a peer with other keys
 // cannot open it.
-#include "ipsec/ike/ikev2_sk.hpp"
+#include "ipsec/ike/v2/sk.hpp"
 
 #include <gtest/gtest.h>
 

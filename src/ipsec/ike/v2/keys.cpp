@@ -1,4 +1,4 @@
-#include "ipsec/ike/ikev2_keys.hpp"
+#include "ipsec/ike/v2/keys.hpp"
 
 #include <cstdlib>
 #include <string_view>

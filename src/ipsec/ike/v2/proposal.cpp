@@ -1,4 +1,4 @@
-#include "ipsec/ike/ikev2_proposal.hpp"
+#include "ipsec/ike/v2/proposal.hpp"
 
 #include <algorithm>
 

@@ -2,7 +2,7 @@
 // RFC 7296 2.13-2.15 and 2.17 step by step) for fixed nonces, SPIs and DH secrets: a new IKE SA
 // with HMAC-SHA-256 and AES-GCM-256 keys, one with HMAC-SHA1 and AES-CBC/HMAC-SHA1 keys, a rekey,
 // Child SA keys with and without PFS, and a pre-shared-key AUTH value.
-#include "ipsec/ike/ikev2_keys.hpp"
+#include "ipsec/ike/v2/keys.hpp"
 
 #include <gtest/gtest.h>
 

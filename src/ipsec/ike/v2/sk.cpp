@@ -1,4 +1,4 @@
-#include "ipsec/ike/ikev2_sk.hpp"
+#include "ipsec/ike/v2/sk.hpp"
 
 #include "crypto/constant_time.hpp"
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/result.hpp"
-#include "ipsec/ike/ikev2_message.hpp"
+#include "ipsec/ike/v2/message.hpp"
 
 namespace tandem::ipsec::ike::v2 {
 

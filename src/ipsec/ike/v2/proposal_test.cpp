@@ -1,7 +1,7 @@
 // Proposal choice: our preference order wins, each transform type the peer offers is answered,
 // key lengths must match, ESP without PFS accepts a NONE DH offer, an answer must be one of our
 // proposals unchanged, and refusals are described readably.
-#include "ipsec/ike/ikev2_proposal.hpp"
+#include "ipsec/ike/v2/proposal.hpp"
 
 #include <gtest/gtest.h>
 
