@@ -5,6 +5,7 @@
 #include <openssl/params.h>
 
 #include <array>
+#include <cstdlib>
 
 #include "crypto/openssl_bytes.hpp"
 #include "crypto/secret.hpp"
@@ -47,6 +48,20 @@ std::size_t digest_size(HashAlgorithm h) {
       return 64;
   }
   return 0;
+}
+
+std::vector<std::byte> digest(HashAlgorithm h, std::initializer_list<ByteView> parts) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(EVP_MD_fetch(nullptr, digest_name(h), nullptr),
+                                                     EVP_MD_free);
+  std::vector<std::byte> out(digest_size(h));
+  unsigned int len = 0;
+  bool ok = ctx && md && EVP_DigestInit_ex2(ctx.get(), md.get(), nullptr) == 1;
+  for (const ByteView p : parts)
+    ok = ok && (p.empty() || EVP_DigestUpdate(ctx.get(), p.data(), p.size()) == 1);
+  ok = ok && EVP_DigestFinal_ex(ctx.get(), u8(out.data()), &len) == 1 && len == out.size();
+  if (!ok) std::abort();  // only a broken OpenSSL fails a digest of memory
+  return out;
 }
 
 struct Hmac::Impl {

@@ -1,12 +1,14 @@
 // HMAC (RFC 2104) over SHA-1 and SHA-2, through OpenSSL's EVP_MAC: ESP's integrity transforms
 // (HMAC-SHA1-96, RFC 2404; HMAC-SHA-256-128, RFC 4868) and IKE's PRFs. The key is set once; each
 // computation re-initialises the context with it. Not thread-safe: one instance per thread.
+// digest() is the plain hash of the same algorithms, which IKEv1 needs for its phase 1 IV.
 #pragma once
 
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "base/bytes.hpp"
 
@@ -14,6 +16,9 @@ namespace tandem::crypto {
 
 enum class HashAlgorithm : std::uint8_t { kSha1, kSha256, kSha384, kSha512 };
 std::size_t digest_size(HashAlgorithm h);
+
+// The hash of the concatenated parts.
+std::vector<std::byte> digest(HashAlgorithm h, std::initializer_list<ByteView> parts);
 
 class Hmac {
  public:

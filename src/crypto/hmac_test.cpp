@@ -58,5 +58,19 @@ TEST(Hmac, TruncatesToTheLeftmostBytes) {
   EXPECT_FALSE(sha256->compute({text("x")}, too_long));
 }
 
+// FIPS 180-2 appendix examples: "abc", split across parts to check they are concatenated.
+TEST(Digest, MatchesTheFipsExamplesForEveryHash) {
+  EXPECT_EQ(digest(HashAlgorithm::kSha1, {text("a"), text("bc")}),
+            unhex("a9993e364706816aba3e25717850c26c9cd0d89d"));
+  EXPECT_EQ(digest(HashAlgorithm::kSha256, {text("ab"), text("c")}),
+            unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  EXPECT_EQ(digest(HashAlgorithm::kSha384, {text("abc")}),
+            unhex("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
+                  "8086072ba1e7cc2358baeca134c825a7"));
+  EXPECT_EQ(digest(HashAlgorithm::kSha512, {text(""), text("abc")}),
+            unhex("ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                  "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"));
+}
+
 }  // namespace
 }  // namespace tandem::crypto
