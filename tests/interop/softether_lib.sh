@@ -141,8 +141,10 @@ softether_start() {
   softether_vpncmd "/HUB:$hub" /CMD UserCreate "$user" /GROUP:none /REALNAME:none /NOTE:none >/dev/null
   softether_vpncmd "/HUB:$hub" /CMD UserPasswordSet "$user" "/PASSWORD:$password" >/dev/null
   softether_vpncmd "/HUB:$hub" /CMD SecureNatEnable >/dev/null
-  softether_vpncmd /CMD IPsecEnable /L2TP:no /L2TPRAW:yes /ETHERIP:no \
-    "/PSK:$admin_pw" "/DEFAULTHUB:$hub" >/dev/null
+  # L2TP over IPsec too when SOFTETHER_L2TP_IPSEC=yes, with the pre-shared key SOFTETHER_PSK.
+  SOFTETHER_PSK=${SOFTETHER_PSK:-$admin_pw}
+  softether_vpncmd /CMD IPsecEnable "/L2TP:${SOFTETHER_L2TP_IPSEC:-no}" /L2TPRAW:yes /ETHERIP:no \
+    "/PSK:$SOFTETHER_PSK" "/DEFAULTHUB:$hub" >/dev/null
   # Nothing here may phone home: keep-alive, VPN Azure and dynamic DNS off.
   softether_vpncmd /CMD KeepDisable >/dev/null
   softether_vpncmd /CMD VpnAzureSetEnable no >/dev/null
