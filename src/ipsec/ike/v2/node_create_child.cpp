@@ -205,11 +205,13 @@ void Node::on_rekey_ike_response(IkeSa& sa, PendingRequest& done, const std::vec
   auto chosen = proposal ? check_answer(*proposal, ProtocolId::kIke, done.offered)
                          : Result<Selection, std::string>(Err(std::string("no SA payload")));
   std::optional<std::vector<std::byte>> shared;
-  if (chosen && nonce != nullptr && ke != nullptr && chosen->peer_spi.size() == 8 &&
-      ke->group == static_cast<std::uint16_t>(done.dh->group()))
+  Prf prf = Prf::kHmacSha256;
+  if (chosen && nonce != nullptr && ke != nullptr && spi64_of(chosen->peer_spi) != 0 &&
+      ke->group == static_cast<std::uint16_t>(done.dh->group()) && prf_from_id(chosen->suite.prf)) {
+    prf = *prf_from_id(chosen->suite.prf);
     shared = done.dh->shared_secret(ke->data);
-  const auto prf = chosen ? prf_from_id(chosen->suite.prf) : std::nullopt;
-  if (first_error(in) || !shared || !prf || spi64_of(chosen->peer_spi) == 0) {
+  }
+  if (first_error(in) || !shared) {
     // Try again a little later; the IKE SA lives on until its hard lifetime.
     sa.rekey_at = now + std::chrono::seconds(2 + rng_->next_u32() % 9);
     const auto err = first_error(in);
@@ -225,10 +227,10 @@ void Node::on_rekey_ike_response(IkeSa& sa, PendingRequest& done, const std::vec
   fresh->spi_i = fresh->id;
   fresh->spi_r = spi64_of(chosen->peer_spi);
   fresh->suite = chosen->suite;
-  fresh->prf = *prf;
+  fresh->prf = prf;
   fresh->ni = done.nonce;
   fresh->nr = nonce->data;
-  fresh->keys = derive_rekeyed_ike_sa_keys(*prf, sa.keys.sk_d, *shared, fresh->ni, fresh->nr,
+  fresh->keys = derive_rekeyed_ike_sa_keys(prf, sa.keys.sk_d, *shared, fresh->ni, fresh->nr,
                                            fresh->spi_i, fresh->spi_r, ike_key_sizes(fresh->suite));
   adopt_rekeyed_ike_sa(sa, std::move(fresh), now, out);
   sa.state = IkeSaState::kDeleting;
