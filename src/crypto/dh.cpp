@@ -36,6 +36,8 @@ bool is_ecp(DhGroup g) {
 }
 const char* group_name(DhGroup g) {
   switch (g) {
+    case DhGroup::kModp1024:
+      return "";  // not a named group in OpenSSL: built from its prime (modp1024_params)
     case DhGroup::kModp2048:
       return "modp_2048";
     case DhGroup::kEcp256:
@@ -49,14 +51,32 @@ std::size_t coordinate_size(DhGroup g) {
   return g == DhGroup::kEcp384 ? 48 : 32;
 }
 
+// The Second Oakley Group (RFC 2409 section 6.2): a 1024-bit safe prime, generator 2.
+constexpr const char* kModp1024Prime =
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22"
+    "514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6"
+    "F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381"
+    "FFFFFFFFFFFFFFFF";
+
+// Pushes the group: by name, or for group 2 its prime and generator.
+bool push_group(OSSL_PARAM_BLD* bld, DhGroup g, Bn& p, Bn& gen) {
+  if (g != DhGroup::kModp1024)
+    return OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group_name(g), 0) == 1;
+  BIGNUM* raw = nullptr;
+  if (BN_hex2bn(&raw, kModp1024Prime) == 0) return false;
+  p.reset(raw);
+  gen.reset(BN_new());
+  return gen && BN_set_word(gen.get(), 2) == 1 &&
+         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_P, p.get()) == 1 &&
+         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_G, gen.get()) == 1;
+}
+
 // A key (private and public, or public only) from parameters built by `add`.
 template <typename Add>
 Pkey from_data(DhGroup g, bool with_private, Add add) {
   std::unique_ptr<OSSL_PARAM_BLD, BldDeleter> bld(OSSL_PARAM_BLD_new());
-  if (!bld ||
-      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group_name(g), 0) ||
-      !add(bld.get()))
-    return nullptr;
+  Bn p, gen;
+  if (!bld || !push_group(bld.get(), g, p, gen) || !add(bld.get())) return nullptr;
   std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld.get()));
   Ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, is_ecp(g) ? "EC" : "DH", nullptr));
   EVP_PKEY* raw = nullptr;
@@ -94,10 +114,15 @@ struct DhKeyPair::Impl {
 };
 
 bool dh_group_supported(std::uint16_t group) {
-  return group == 14 || group == 19 || group == 20;
+  return group == 2 || group == 14 || group == 19 || group == 20;
+}
+
+bool dh_group_weak(std::uint16_t group) {
+  return group == 2;
 }
 
 std::size_t dh_public_size(DhGroup g) {
+  if (g == DhGroup::kModp1024) return 128;
   return g == DhGroup::kModp2048 ? 256 : 2 * coordinate_size(g);
 }
 
@@ -108,6 +133,19 @@ DhKeyPair::DhKeyPair(DhKeyPair&&) noexcept = default;
 DhKeyPair& DhKeyPair::operator=(DhKeyPair&&) noexcept = default;
 
 std::optional<DhKeyPair> DhKeyPair::generate(DhGroup g) {
+  if (g == DhGroup::kModp1024) {
+    // Key generation from the group's parameters, which OpenSSL does not know by name.
+    Pkey params = from_data(g, false, [](OSSL_PARAM_BLD*) { return true; });
+    Ctx gen(params ? EVP_PKEY_CTX_new_from_pkey(nullptr, params.get(), nullptr) : nullptr);
+    EVP_PKEY* raw = nullptr;
+    if (!gen || EVP_PKEY_keygen_init(gen.get()) != 1 || EVP_PKEY_generate(gen.get(), &raw) != 1)
+      return std::nullopt;
+    auto impl = std::make_unique<Impl>();
+    impl->key.reset(raw);
+    auto pub = encode_public(g, raw);
+    if (!pub) return std::nullopt;
+    return DhKeyPair(g, std::move(impl), std::move(*pub));
+  }
   Ctx ctx(EVP_PKEY_CTX_new_from_name(nullptr, is_ecp(g) ? "EC" : "DH", nullptr));
   char* name = const_cast<char*>(group_name(g));  // OpenSSL only reads it
   const OSSL_PARAM params[] = {

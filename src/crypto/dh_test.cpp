@@ -30,7 +30,7 @@ TEST(Dh, Ecp256MatchesRfc5903) {
 }
 
 TEST(Dh, FreshKeyPairsAgreeInEveryGroup) {
-  for (DhGroup g : {DhGroup::kModp2048, DhGroup::kEcp256, DhGroup::kEcp384}) {
+  for (DhGroup g : {DhGroup::kModp1024, DhGroup::kModp2048, DhGroup::kEcp256, DhGroup::kEcp384}) {
     auto a = DhKeyPair::generate(g);
     auto b = DhKeyPair::generate(g);
     ASSERT_TRUE(a && b) << static_cast<int>(g);
@@ -39,7 +39,10 @@ TEST(Dh, FreshKeyPairsAgreeInEveryGroup) {
     auto s2 = b->shared_secret(a->public_value());
     ASSERT_TRUE(s1 && s2) << static_cast<int>(g);
     EXPECT_EQ(*s1, *s2);
-    EXPECT_EQ(s1->size(), g == DhGroup::kModp2048 ? 256u : g == DhGroup::kEcp256 ? 32u : 48u);
+    EXPECT_EQ(s1->size(), g == DhGroup::kModp1024   ? 128u
+                          : g == DhGroup::kModp2048 ? 256u
+                          : g == DhGroup::kEcp256   ? 32u
+                                                    : 48u);
   }
 }
 
@@ -56,6 +59,23 @@ TEST(Dh, RefusesInvalidPeerValues) {
   one.back() = std::byte{1};
   EXPECT_FALSE(modp->shared_secret(one)) << "y = 1 would make the secret predictable";
   EXPECT_FALSE(modp->shared_secret(std::vector<std::byte>(256)));
+  auto weak = DhKeyPair::generate(DhGroup::kModp1024);
+  ASSERT_TRUE(weak);
+  std::vector<std::byte> one_1024(128);
+  one_1024.back() = std::byte{1};
+  EXPECT_FALSE(weak->shared_secret(one_1024));
+  // p - 1 (all ones but the low bits of the RFC 2409 prime) is outside the valid range too.
+  std::vector<std::byte> p_minus_1(128, std::byte{0xff});
+  p_minus_1[127] = std::byte{0xfe};
+  EXPECT_FALSE(weak->shared_secret(p_minus_1));
+}
+
+TEST(Dh, Group2IsSupportedButMarkedWeak) {
+  EXPECT_TRUE(dh_group_supported(2));
+  EXPECT_TRUE(dh_group_weak(2));
+  EXPECT_FALSE(dh_group_weak(14));
+  EXPECT_FALSE(dh_group_supported(1));
+  EXPECT_FALSE(dh_group_supported(5));
 }
 
 }  // namespace

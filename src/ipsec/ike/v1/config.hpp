@@ -73,6 +73,10 @@ struct Config {
   // Phase 1 SAs still negotiating, across all peers, beyond which new ones are refused.
   std::size_t max_half_open = 1024;
   Duration nat_keepalive = 20s;
+  // MODP 1024 (group 2), which Android up to 11 offers for L2TP/IPsec, is refused unless this is
+  // set, even when a suite lists it: 1024-bit Diffie-Hellman is within reach of well-funded
+  // attackers.
+  bool allow_modp1024 = false;
 };
 
 }  // namespace tandem::ipsec::ike::v1

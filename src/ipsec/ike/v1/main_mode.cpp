@@ -146,7 +146,9 @@ void Node::respond_mm1(const Message& m, ByteView raw, const Endpoint& local, co
     return;
   }
   auto choice = select_phase1(*offer, peer->phase1, peer->phase1_lifetime);
-  if (choice && !crypto::dh_group_supported(choice->suite.group)) choice.reset();
+  if (choice && (!crypto::dh_group_supported(choice->suite.group) ||
+                 (crypto::dh_group_weak(choice->suite.group) && !config_.allow_modp1024)))
+    choice.reset();
   if (!choice) {
     refuse(
         fmt::format("IKEv1 Main Mode from {} (peer {}) refused: no acceptable proposal; it "

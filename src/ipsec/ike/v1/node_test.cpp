@@ -136,6 +136,27 @@ TEST(Ikev1Node, NoCommonProposalIsRefusedNamingTheOffer) {
   EXPECT_TRUE(pair.client().node->status().empty());
 }
 
+TEST(Ikev1Node, Modp1024IsRefusedUnlessAllowed) {
+  // What Android up to 11 offers: AES-CBC, SHA-1, MODP 1024.
+  PeerConfig android = with_psk();
+  android.phase1 = {{7, 256, Hash::kSha1, 2}};
+  PeerConfig gateway = with_psk();
+  gateway.phase1.push_back({7, 256, Hash::kSha1, 2});
+  {
+    Pair pair(android, gateway);
+    pair.start();
+    EXPECT_TRUE(pair.gateway().live().empty());
+    EXPECT_NE(pair.gateway().events_text().find("MODP_1024"), std::string::npos)
+        << pair.gateway().events_text();
+  }
+  Config allow;
+  allow.allow_modp1024 = true;
+  Pair pair(android, gateway, allow);
+  pair.start();
+  expect_connected(pair);
+  EXPECT_EQ(pair.gateway().node->status()[0].suite, "AES_CBC_256/PRF_HMAC_SHA1/MODP_1024");
+}
+
 TEST(Ikev1Node, Phase2MismatchIsRefusedWithTheOffer) {
   PeerConfig client = with_psk();
   client.phase2 = {{kEspAesCbc, 128, kAuthHmacSha1, 0}};

@@ -276,6 +276,8 @@ void Node::respond_qm1(IkeSa& sa, const Message& m, ByteView raw, TimePoint now,
     }
   }
   if (qm.choice.suite.pfs_group != 0) {
+    if (crypto::dh_group_weak(qm.choice.suite.pfs_group) && !config_.allow_modp1024)
+      return refuse("PFS with MODP 1024 is not allowed (allow_modp1024)");
     qm.dh = crypto::DhKeyPair::generate(static_cast<crypto::DhGroup>(qm.choice.suite.pfs_group));
     const auto g_xy = qm.dh && kes.size() == 1 ? qm.dh->shared_secret(kes[0]->data) : std::nullopt;
     if (!g_xy) return refuse("PFS was chosen but its key exchange is missing or invalid");
