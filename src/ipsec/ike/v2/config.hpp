@@ -84,6 +84,10 @@ struct Config {
                                                std::chrono::seconds(4), std::chrono::seconds(8),
                                                std::chrono::seconds(16)};
   Duration half_open_timeout = std::chrono::seconds(30);
+  // Put ESP in UDP (port 4500) even without a NAT, by sending a NAT_DETECTION_SOURCE_IP that
+  // cannot match (as strongSwan's encap=yes does, RFC 7296 2.23 allows it): a userspace data
+  // path receives UDP, not raw ESP.
+  bool force_udp_encapsulation = false;
   std::size_t cookie_threshold = 64;  // half-open IKE SAs before IKE_SA_INIT needs a cookie
   Duration cookie_secret_lifetime = std::chrono::minutes(2);
 };

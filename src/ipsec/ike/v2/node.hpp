@@ -130,6 +130,8 @@ class Node {
                      std::optional<std::uint32_t> replaces, TimePoint now, Actions& out);
   void event(Actions& out, EventType type, const IkeSa& sa, std::string detail) const;
   void reap();
+  // A NAT_DETECTION_SOURCE_IP value no address hashes to (Config::force_udp_encapsulation).
+  std::vector<std::byte> forced_nat_hash();
   std::uint64_t new_ike_spi();
   std::uint32_t new_child_spi();
   std::vector<std::byte> new_nonce();

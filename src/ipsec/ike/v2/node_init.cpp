@@ -30,7 +30,10 @@ void Node::send_init(IkeSa& sa, TimePoint now, Actions& out) {
   m.payloads.push_back(
       KePayload{static_cast<std::uint16_t>(sa.dh->group()), sa.dh->public_value()});
   m.payloads.push_back(NoncePayload{sa.ni});
-  m.payloads.push_back(notify(kNatDetectionSourceIp, nat_detection_hash(sa.spi_i, 0, sa.local)));
+  m.payloads.push_back(
+      notify(kNatDetectionSourceIp, config_.force_udp_encapsulation
+                                        ? forced_nat_hash()
+                                        : nat_detection_hash(sa.spi_i, 0, sa.local)));
   m.payloads.push_back(
       notify(kNatDetectionDestinationIp, nat_detection_hash(sa.spi_i, 0, sa.remote)));
   sa.first_request = encode_message(m);
@@ -133,6 +136,7 @@ void Node::on_init_response(IkeSa& sa, ByteView message, const Endpoint& local,
     sa.nat_remote = nat_source->data != nat_detection_hash(sa.spi_i, sa.spi_r, from);
     sa.nat_local = nat_destination->data != nat_detection_hash(sa.spi_i, sa.spi_r, sa.local);
   }
+  if (config_.force_udp_encapsulation) sa.nat_local = true;
   // Behind a NAT everything from IKE_AUTH on goes between the 4500 ports (2.23).
   if (sa.nat_local || sa.nat_remote) {
     sa.local.port = kNatTraversalPort;
@@ -266,15 +270,24 @@ void Node::on_init_request(const Header& h, ByteView message, const Endpoint& lo
   const auto* nat_destination = find_notify(in, kNatDetectionDestinationIp);
   if (nat_source != nullptr && nat_destination != nullptr) {
     sa.nat_remote = nat_source->data != nat_detection_hash(sa.spi_i, 0, from);
-    sa.nat_local = nat_destination->data != nat_detection_hash(sa.spi_i, 0, local);
+    sa.nat_local = config_.force_udp_encapsulation ||
+                   nat_destination->data != nat_detection_hash(sa.spi_i, 0, local);
     r.payloads.push_back(
-        notify(kNatDetectionSourceIp, nat_detection_hash(sa.spi_i, sa.spi_r, local)));
+        notify(kNatDetectionSourceIp, config_.force_udp_encapsulation
+                                          ? forced_nat_hash()
+                                          : nat_detection_hash(sa.spi_i, sa.spi_r, local)));
     r.payloads.push_back(
         notify(kNatDetectionDestinationIp, nat_detection_hash(sa.spi_i, sa.spi_r, from)));
   }
   sa.first_response = encode_message(r);
   send(sa, sa.first_response, now, out);
   sas_[sa.id] = std::move(owned);
+}
+
+std::vector<std::byte> Node::forced_nat_hash() {
+  std::vector<std::byte> h(20);  // SHA-1 sized, like a real one
+  rng_->fill(h);
+  return h;
 }
 
 }  // namespace tandem::ipsec::ike::v2

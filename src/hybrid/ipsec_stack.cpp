@@ -1,0 +1,162 @@
+#include "hybrid/ipsec_stack.hpp"
+
+#include "ipsec/esp/udp_encap.hpp"
+
+namespace tandem::hybrid {
+
+using ipsec::ike::EspMode;
+using ipsec::ike::kIkePort;
+using ipsec::ike::kNatTraversalPort;
+
+IpsecStack::IpsecStack(std::unique_ptr<ipsec::ike::Engine> engine, Rng& rng)
+    : engine_(std::move(engine)), rng_(&rng) {}
+
+Result<std::uint64_t, std::string> IpsecStack::initiate(std::string_view peer_name,
+                                                        const Endpoint& local, TimePoint now,
+                                                        IpsecOutput& out) {
+  auto handle = engine_->initiate(peer_name, local, now, actions_);
+  apply(out);
+  return handle;
+}
+
+void IpsecStack::on_datagram(Packet& datagram, const Endpoint& local, TimePoint now,
+                             IpsecOutput& out) {
+  const ByteView bytes = datagram.bytes();
+  if (local.port != kNatTraversalPort) {
+    engine_->on_datagram(bytes, local, datagram.endpoint, now, actions_);
+    apply(out);
+    return;
+  }
+  switch (ipsec::esp::classify_udp_payload(bytes)) {
+    case ipsec::esp::UdpPayload::kKeepalive:
+      ++stats_.keepalives;
+      return;
+    case ipsec::esp::UdpPayload::kIke:
+      engine_->on_datagram(ipsec::esp::ike_message(bytes), local, datagram.endpoint, now, actions_);
+      apply(out);
+      return;
+    case ipsec::esp::UdpPayload::kEsp:
+      on_esp(datagram, now, out);
+      return;
+    case ipsec::esp::UdpPayload::kInvalid:
+      ++stats_.invalid;
+      return;
+  }
+}
+
+void IpsecStack::on_esp(Packet& datagram, TimePoint now, IpsecOutput& out) {
+  const auto opened = sad_.open(datagram);
+  if (!opened) {
+    ++stats_.esp_dropped;
+    return;
+  }
+  ipsec::SaEntry& sa = *opened->sa;
+  engine_->note_inbound_esp(sa.inbound.spi(), now);
+  if (opened->next_header == ipsec::esp::kNextDummy) return;
+  const ByteView payload = datagram.bytes();
+  if (sa.mode == EspMode::kTunnel) {
+    ++stats_.esp_delivered;
+    out.tunnel.push_back(payload);
+    return;
+  }
+  // Transport mode: the policy let through only the negotiated protocol, UDP for L2TP/IPsec.
+  if (opened->next_header != 17 || payload.size() < kUdpHeaderSize) {
+    ++stats_.transport_malformed;
+    return;
+  }
+  const std::size_t udp_length = load_be16(payload.data() + 4);
+  if (udp_length < kUdpHeaderSize || udp_length > payload.size()) {
+    ++stats_.transport_malformed;
+    return;
+  }
+  ++stats_.esp_delivered;
+  out.transport.push_back({payload.subspan(kUdpHeaderSize, udp_length - kUdpHeaderSize), sa.peer,
+                           load_be16(payload.data()), load_be16(payload.data() + 2)});
+}
+
+void IpsecStack::on_timer(TimePoint now, IpsecOutput& out) {
+  engine_->on_timer(now, actions_);
+  apply(out);
+}
+
+void IpsecStack::close_all(TimePoint now, IpsecOutput& out) {
+  for (const auto& s : engine_->summaries()) engine_->close(s.handle, now, actions_);
+  apply(out);
+}
+
+bool IpsecStack::seal_transport(Packet& packet, const Endpoint& to, std::uint16_t source_port,
+                                std::uint16_t destination_port, TimePoint now, IpsecOutput& out) {
+  ipsec::SaEntry* sa = sad_.transport_for(to);
+  if (sa == nullptr || packet.headroom() < kHeadroom) {
+    ++stats_.no_sa;
+    return false;
+  }
+  const std::size_t udp_length = packet.length + kUdpHeaderSize;
+  if (udp_length > 0xffff) return false;
+  packet.set_range(packet.offset - kUdpHeaderSize, udp_length);
+  std::byte* udp = packet.bytes().data();
+  store_be16(udp, source_port);
+  store_be16(udp + 2, destination_port);
+  store_be16(udp + 4, static_cast<std::uint16_t>(udp_length));
+  store_be16(udp + 6, 0);
+  return seal(*sa, packet, 17, now, out);
+}
+
+bool IpsecStack::seal_tunnel(Packet& packet, TimePoint now, IpsecOutput& out) {
+  const auto flow = ipsec::flow_of_ip_packet(packet.bytes());
+  ipsec::SaEntry* sa = flow ? sad_.tunnel_for(*flow) : nullptr;
+  if (sa == nullptr) {
+    ++stats_.no_sa;
+    return false;
+  }
+  const std::uint8_t next = flow->source.is_v4() ? ipsec::esp::kNextIpv4 : ipsec::esp::kNextIpv6;
+  return seal(*sa, packet, next, now, out);
+}
+
+bool IpsecStack::seal(ipsec::SaEntry& sa, Packet& packet, std::uint8_t next_header, TimePoint now,
+                      IpsecOutput& out) {
+  const auto sealed = sad_.seal(sa, packet, next_header, *rng_);
+  if (!sealed) return false;
+  ++stats_.esp_sent;
+  if (*sealed) {
+    // The sequence numbers are nearly spent: replace the SA while it still works.
+    engine_->rekey_child(sa.inbound.spi(), now, actions_);
+    apply(out);
+  }
+  return true;
+}
+
+void IpsecStack::apply(IpsecOutput& out) {
+  for (auto& d : actions_.datagrams) {
+    IpsecDatagram o{d.local_port, d.to, {}};
+    if (d.local_port == kNatTraversalPort && !d.keepalive) {
+      o.bytes.reserve(ipsec::esp::kNonEspMarker.size() + d.bytes.size());
+      o.bytes.assign(ipsec::esp::kNonEspMarker.begin(), ipsec::esp::kNonEspMarker.end());
+      o.bytes.insert(o.bytes.end(), d.bytes.begin(), d.bytes.end());
+    } else {
+      o.bytes = std::move(d.bytes);
+    }
+    out.datagrams.push_back(std::move(o));
+  }
+  // Removals first: a rekey's new SA and the old one's removal can come in one batch, and an SPI
+  // of a removed SA may in principle be reused.
+  for (const auto& r : actions_.removals) {
+    if (const auto* e = sad_.find(r.inbound_spi))
+      out.children.push_back(
+          {false, r.inbound_spi, r.outbound_spi, e->mode, e->local, e->remote, e->peer, e->suite});
+    sad_.remove(r.inbound_spi);
+  }
+  for (const auto& c : actions_.installs) {
+    if (auto ok = sad_.install(c); !ok) {
+      out.errors.push_back("Child SA " + std::to_string(c.inbound_spi) + " with " +
+                           c.peer.to_string() + " not installed: " + ok.error());
+      continue;
+    }
+    out.children.push_back(
+        {true, c.inbound_spi, c.outbound_spi, c.mode, c.local, c.remote, c.peer, c.suite});
+  }
+  for (auto& e : actions_.events) out.events.push_back(std::move(e));
+  actions_.clear();
+}
+
+}  // namespace tandem::hybrid

@@ -1,0 +1,127 @@
+// IPsec as one node runs it, apart from its sockets: an IKE engine (IKEv1 or IKEv2) and the SA
+// database it fills. Datagrams that arrived on UDP 500 or 4500 go in; IKE messages reach the
+// engine, NAT keepalives are dropped, ESP is opened and held to its SA's policy, and what it
+// carried comes out: a UDP payload with the peer it came from (transport mode, L2TP/IPsec) or an
+// inner IP packet (tunnel mode). Outbound, a UDP payload or an inner packet is sealed in place
+// with the SA that carries that traffic. Sans-I/O and single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/packet.hpp"
+#include "base/result.hpp"
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "ipsec/esp/sa.hpp"
+#include "ipsec/ike/engine.hpp"
+#include "ipsec/sa_database.hpp"
+
+namespace tandem::hybrid {
+
+inline constexpr std::size_t kUdpHeaderSize = 8;
+
+// A datagram for a socket: from UDP `local_port` (500 or 4500) to `to`, ready to send (an IKE
+// message on 4500 already carries its non-ESP marker).
+struct IpsecDatagram {
+  std::uint16_t local_port = ipsec::ike::kIkePort;
+  Endpoint to;
+  std::vector<std::byte> bytes;
+};
+
+// The UDP payload of a transport-mode ESP packet: `peer` is the SA's peer (the endpoint its ESP
+// comes from), which names the remote end to the protocol above (L2TP).
+struct TransportDelivery {
+  ByteView payload;  // views the datagram given to on_datagram()
+  Endpoint peer;
+  std::uint16_t source_port = 0;
+  std::uint16_t destination_port = 0;
+};
+
+// A Child SA coming or going, for logs and routes (tunnel mode: the peer's subnets).
+struct ChildSaChange {
+  bool up = true;
+  std::uint32_t inbound_spi = 0;
+  std::uint32_t outbound_spi = 0;
+  ipsec::ike::EspMode mode = ipsec::ike::EspMode::kTransport;
+  std::vector<ipsec::ike::Selector> local;
+  std::vector<ipsec::ike::Selector> remote;
+  Endpoint peer;
+  std::string suite;
+};
+
+struct IpsecOutput {
+  std::vector<IpsecDatagram> datagrams;
+  std::vector<TransportDelivery> transport;
+  std::vector<ByteView> tunnel;  // inner packets; they view the datagram given to on_datagram()
+  std::vector<ipsec::ike::Event> events;
+  std::vector<ChildSaChange> children;
+  std::vector<std::string> errors;  // SAs that could not be keyed, for the log
+  void clear() {
+    datagrams.clear();
+    transport.clear();
+    tunnel.clear();
+    events.clear();
+    children.clear();
+    errors.clear();
+  }
+};
+
+struct IpsecStackStats {
+  std::uint64_t keepalives = 0;
+  std::uint64_t invalid = 0;  // on port 4500 neither IKE, ESP nor a keepalive
+  std::uint64_t esp_delivered = 0;
+  std::uint64_t esp_dropped = 0;  // see the SA database's counters for why
+  std::uint64_t esp_sent = 0;
+  std::uint64_t no_sa = 0;                // outbound traffic no SA carries
+  std::uint64_t transport_malformed = 0;  // authentic transport payload with a broken UDP header
+};
+
+class IpsecStack {
+ public:
+  // What a payload needs in front of and behind it for seal_transport() / seal_tunnel().
+  static constexpr std::size_t kHeadroom = kUdpHeaderSize + ipsec::esp::kMaxHeadroom;
+  static constexpr std::size_t kTailroom = ipsec::esp::kMaxTailroom;
+
+  IpsecStack(std::unique_ptr<ipsec::ike::Engine> engine, Rng& rng);
+
+  Result<std::uint64_t, std::string> initiate(std::string_view peer_name, const Endpoint& local,
+                                              TimePoint now, IpsecOutput& out);
+  // A datagram that arrived on `local` (port 500 or 4500) from `datagram.endpoint`; ESP is
+  // opened in place.
+  void on_datagram(Packet& datagram, const Endpoint& local, TimePoint now, IpsecOutput& out);
+  void on_timer(TimePoint now, IpsecOutput& out);
+  TimePoint next_deadline() const { return engine_->next_deadline(); }
+  // Closes every IKE SA (telling each peer) and so every Child SA.
+  void close_all(TimePoint now, IpsecOutput& out);
+
+  // `packet` holds a UDP payload for `to` (the peer as the protocol above knows it) with
+  // kHeadroom before it: the UDP header and ESP go on in place and its endpoint becomes the SA's
+  // peer. False when no SA carries traffic to `to` (counted). UDP checksums are left zero
+  // (IPv4; RFC 3948 3.1.2 lets transport-mode NAT-T do so).
+  bool seal_transport(Packet& packet, const Endpoint& to, std::uint16_t source_port,
+                      std::uint16_t destination_port, TimePoint now, IpsecOutput& out);
+  // `packet` holds an inner IP packet: sealed in tunnel mode with the SA its addresses select.
+  bool seal_tunnel(Packet& packet, TimePoint now, IpsecOutput& out);
+
+  const ipsec::ike::Engine& engine() const { return *engine_; }
+  const ipsec::SaDatabase& sad() const { return sad_; }
+  const IpsecStackStats& stats() const { return stats_; }
+
+ private:
+  void on_esp(Packet& datagram, TimePoint now, IpsecOutput& out);
+  bool seal(ipsec::SaEntry& sa, Packet& packet, std::uint8_t next_header, TimePoint now,
+            IpsecOutput& out);
+  // Applies what the engine asked for: datagrams framed for their port, SAs installed/removed.
+  void apply(IpsecOutput& out);
+
+  std::unique_ptr<ipsec::ike::Engine> engine_;
+  Rng* rng_;
+  ipsec::SaDatabase sad_;
+  ipsec::ike::Actions actions_;
+  IpsecStackStats stats_;
+};
+
+}  // namespace tandem::hybrid

@@ -1,0 +1,60 @@
+// One face for both IKE versions, so that the daemon's IPsec stack drives an IKEv1 or an IKEv2
+// node the same way: datagrams and time in, ike::Actions out, and a version-neutral summary of
+// the IKE SAs for status views. Sans-I/O.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "ipsec/ike/actions.hpp"
+
+namespace tandem::ipsec::ike {
+
+namespace v1 {
+struct Config;
+}
+namespace v2 {
+struct Config;
+}
+
+struct IkeSaSummary {
+  std::uint64_t handle = 0;
+  std::string peer;  // the configured peer's name ("" until the peer is known)
+  Endpoint remote;
+  bool initiator = false;
+  bool established = false;
+  std::string suite;
+  std::vector<std::uint32_t> inbound_spis;
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual int version() const = 0;
+  // Starts an IKE SA (and its first Child SA) with a configured peer, sending from `local`.
+  virtual Result<std::uint64_t, std::string> initiate(std::string_view peer_name,
+                                                      const Endpoint& local, TimePoint now,
+                                                      Actions& out) = 0;
+  // An IKE message (on port 4500 without the non-ESP marker) that arrived on `local`.
+  virtual void on_datagram(ByteView message, const Endpoint& local, const Endpoint& from,
+                           TimePoint now, Actions& out) = 0;
+  virtual void on_timer(TimePoint now, Actions& out) = 0;
+  virtual TimePoint next_deadline() const = 0;
+  virtual void note_inbound_esp(std::uint32_t inbound_spi, TimePoint now) = 0;
+  virtual void rekey_child(std::uint32_t inbound_spi, TimePoint now, Actions& out) = 0;
+  virtual void close(std::uint64_t ike_sa, TimePoint now, Actions& out) = 0;
+  virtual std::vector<IkeSaSummary> summaries() const = 0;
+  // Counters for status views, by name.
+  virtual std::vector<std::pair<std::string, std::uint64_t>> counters() const = 0;
+};
+
+std::unique_ptr<Engine> make_ikev1_engine(const v1::Config& config, Rng& rng);
+std::unique_ptr<Engine> make_ikev2_engine(const v2::Config& config, Rng& rng);
+
+}  // namespace tandem::ipsec::ike
