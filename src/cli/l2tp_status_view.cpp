@@ -4,17 +4,59 @@
 
 namespace tandem::cli {
 
+std::string render_ipsec_text(const nlohmann::json& ipsec) {
+  std::string out;
+  for (const auto& ike : ipsec.value("ike_sas", nlohmann::json::array()))
+    out += fmt::format(
+        "\nIKE SA with {} ({}): {}, {}\n", ike.value("remote", ""), ike.value("peer", ""),
+        ike.value("established", false) ? "established" : "negotiating", ike.value("suite", ""));
+  for (const auto& c : ipsec.value("child_sas", nlohmann::json::array())) {
+    out += fmt::format("\nESP SA {}/{} with {}: {}, {} mode{}{}\n", c.value("spi_in", ""),
+                       c.value("spi_out", ""), c.value("peer", ""), c.value("suite", ""),
+                       c.value("mode", ""), c.value("udp_encapsulated", false) ? ", in UDP" : "",
+                       c.value("carries_outbound", true) ? "" : " (replaced, draining)");
+    out += fmt::format("  traffic: {} <-> {}\n", c.value("local", ""), c.value("remote", ""));
+    out += fmt::format("  packets: {} in, {} out; dropped: {} replayed, {} forged, {} off-policy\n",
+                       c.value("packets_in", 0), c.value("packets_out", 0), c.value("replayed", 0),
+                       c.value("authentication_failed", 0), c.value("policy_dropped", 0));
+  }
+  return out;
+}
+
+std::string render_ipsec_interface_text(const nlohmann::json& s) {
+  const auto& ipsec = s.value("ipsec", nlohmann::json::object());
+  std::string out = fmt::format("interface: {}\n  IPsec tunnels (IKEv{}, ESP tunnel mode)\n",
+                                s.value("interface", "?"), ipsec.value("ike_version", 2));
+  for (const auto& c : s.value("connections", nlohmann::json::array())) {
+    std::string local, remote;
+    for (const auto& p : c.value("local_subnets", nlohmann::json::array()))
+      local += (local.empty() ? "" : ",") + p.get<std::string>();
+    for (const auto& p : c.value("remote_subnets", nlohmann::json::array()))
+      remote += (remote.empty() ? "" : ",") + p.get<std::string>();
+    out += fmt::format(
+        "  connection {}: {} <-> {} via {}\n", c.value("name", ""), local, remote,
+        c.value("remote_address", "").empty() ? "(any address)" : c.value("remote_address", ""));
+  }
+  return out + render_ipsec_text(ipsec);
+}
+
 std::string render_l2tp_text(const nlohmann::json& s) {
-  std::string out = fmt::format(
-      "interface: {}\n  L2TP {} on UDP port {} (plain L2TP: not encrypted)\n  tunnels: {}\n",
-      s.value("interface", "?"), s.value("role", "") == "lns" ? "gateway (LNS)" : "client (LAC)",
-      s.value("udp_port", 0), s.value("tunnels", 0));
+  const char* role = s.value("role", "") == "lns" ? "gateway (LNS)" : "client (LAC)";
+  std::string out = fmt::format("interface: {}\n", s.value("interface", "?"));
+  if (s.contains("ipsec"))
+    out += fmt::format("  L2TP/IPsec {} (IKEv{}, ESP transport mode on UDP 1701)\n", role,
+                       s["ipsec"].value("ike_version", 1));
+  if (s.contains("udp_port"))
+    out += fmt::format("  L2TP {} on UDP port {} (plain L2TP: not encrypted)\n", role,
+                       s.value("udp_port", 0));
+  out += fmt::format("  tunnels: {}\n", s.value("tunnels", 0));
   const auto& stats = s.value("stats", nlohmann::json::object());
-  out += fmt::format("  packets: {} in from sessions, {} out to sessions, {} without a session",
-                     stats.value("to_tun", 0), stats.value("from_tun", 0),
-                     stats.value("no_route", 0));
+  out +=
+      fmt::format("  packets: {} in from sessions, {} out to sessions, {} without a session",
+                  stats.value("to_tun", 0), stats.value("from_tun", 0), stats.value("no_route", 0));
   if (stats.value("spoofed", 0) > 0) out += fmt::format(", {} spoofed", stats.value("spoofed", 0));
   out += "\n";
+  if (s.contains("ipsec")) out += render_ipsec_text(s["ipsec"]);
   for (const auto& session : s.value("sessions", nlohmann::json::array())) {
     out += fmt::format("\nsession: {}/{}\n  user: {}\n  peer: {}\n  state: {}\n",
                        session.value("tunnel", 0), session.value("session", 0),

@@ -8,6 +8,7 @@
 
 #include "cli/l2tp_status_view.hpp"
 #include "cli/status_view.hpp"
+#include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/uapi_client.hpp"
 #include "io/unix_socket_client.hpp"
@@ -28,19 +29,26 @@ std::vector<std::string> sockets_in(const std::string& dir, const std::string& e
 }  // namespace
 
 int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err) {
-  std::vector<std::string> wg_names, l2tp_names;
+  // WireGuard interfaces answer the UAPI; L2TP and IPsec interfaces a JSON status document.
+  std::vector<std::string> wg_names, document_paths;
   if (!options.interface_name.empty()) {
-    // An interface is L2TP when it has an L2TP status socket; otherwise it is WireGuard.
     const auto l2tp_path =
         daemon::l2tp_status_socket_path(options.l2tp_socket_dir, options.interface_name);
+    const auto ipsec_path =
+        daemon::ipsec_status_socket_path(options.l2tp_socket_dir, options.interface_name);
     std::error_code ec;
     if (std::filesystem::exists(l2tp_path, ec))
-      l2tp_names.push_back(options.interface_name);
+      document_paths.push_back(l2tp_path);
+    else if (std::filesystem::exists(ipsec_path, ec))
+      document_paths.push_back(ipsec_path);
     else
       wg_names.push_back(options.interface_name);
   } else {
     wg_names = sockets_in(options.socket_dir, ".sock");
-    l2tp_names = sockets_in(options.l2tp_socket_dir, ".l2tp");
+    for (const auto& name : sockets_in(options.l2tp_socket_dir, ".l2tp"))
+      document_paths.push_back(daemon::l2tp_status_socket_path(options.l2tp_socket_dir, name));
+    for (const auto& name : sockets_in(options.l2tp_socket_dir, ".ipsec"))
+      document_paths.push_back(daemon::ipsec_status_socket_path(options.l2tp_socket_dir, name));
   }
 
   std::vector<InterfaceStatus> interfaces;
@@ -62,8 +70,8 @@ int run_status(const StatusOptions& options, std::ostream& out, std::ostream& er
     interfaces.push_back(std::move(parsed).value());
   }
   std::vector<nlohmann::json> l2tp;
-  for (const auto& name : l2tp_names) {
-    const auto path = daemon::l2tp_status_socket_path(options.l2tp_socket_dir, name);
+  for (const auto& path : document_paths) {
+    const std::string name = std::filesystem::path(path).stem().string();
     auto reply = io::unix_socket_request(path, "status\n\n");
     if (!reply.ok()) {
       err << "status: " << reply.error() << '\n';
@@ -93,7 +101,9 @@ int run_status(const StatusOptions& options, std::ostream& out, std::ostream& er
   } else {
     if (!interfaces.empty()) out << render_text(interfaces, now);
     for (std::size_t i = 0; i < l2tp.size(); ++i)
-      out << (i > 0 || !interfaces.empty() ? "\n" : "") << render_l2tp_text(l2tp[i]);
+      out << (i > 0 || !interfaces.empty() ? "\n" : "")
+          << (l2tp[i].value("kind", "") == "ipsec" ? render_ipsec_interface_text(l2tp[i])
+                                                   : render_l2tp_text(l2tp[i]));
   }
   return rc;
 }

@@ -9,7 +9,7 @@ namespace tandem::cli {
 struct StatusOptions {
   std::string interface_name;  // empty: every interface with a socket in the UAPI directory
   bool json = false;
-  std::string socket_dir = "/var/run/wireguard";  // daemon::kUapiSocketDir
+  std::string socket_dir = "/var/run/wireguard";    // daemon::kUapiSocketDir
   std::string l2tp_socket_dir = "/var/run/tandem";  // daemon::kL2tpStatusSocketDir
 };
 

@@ -151,11 +151,11 @@ Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,
                            std::string(e.description())});
   }
   Reader r(source_name, base_dir);
-  if (auto ok = r.only_keys(root, "the top level", {"interface", "peer", "l2tp"}); !ok)
+  if (auto ok = r.only_keys(root, "the top level", {"interface", "peer", "l2tp", "ipsec"}); !ok)
     return Err(ok.error());
   NodeConfig cfg;
-  if (!root.get("interface") && !root.get("l2tp"))
-    return r.error(nullptr, "needs an [interface] (WireGuard) or an [l2tp] section");
+  if (!root.get("interface") && !root.get("l2tp") && !root.get("ipsec"))
+    return r.error(nullptr, "needs an [interface] (WireGuard), an [l2tp] or an [ipsec] section");
   if (root.get("interface")) {
     auto iface = read_interface(r, root.get("interface"));
     if (!iface) return Err(iface.error());
@@ -168,6 +168,17 @@ Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,
     if (cfg.interface && cfg.interface->name == cfg.l2tp->interface)
       return r.error(l2tp, "[l2tp] needs an interface name of its own (\"" + cfg.l2tp->interface +
                                "\" is the WireGuard one)");
+  }
+  if (const toml::node* ipsec = root.get("ipsec")) {
+    auto section = read_ipsec_config(r, *ipsec);
+    if (!section) return Err(section.error());
+    cfg.ipsec = std::move(*section);
+    if ((cfg.interface && cfg.interface->name == cfg.ipsec->interface) ||
+        (cfg.l2tp && cfg.l2tp->interface == cfg.ipsec->interface))
+      return r.error(ipsec, "[ipsec] needs an interface name of its own");
+    // L2TP/IPsec and site-to-site IPsec would both need UDP 500 and 4500.
+    if (cfg.l2tp && cfg.l2tp->ipsec)
+      return r.error(ipsec, "[ipsec] and [l2tp.ipsec] cannot share UDP 500/4500 in one process");
   }
   if (const toml::node* peers = root.get("peer")) {
     if (!cfg.interface) return r.error(peers, "[[peer]] needs an [interface] section");

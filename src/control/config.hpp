@@ -12,6 +12,7 @@
 
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "control/ipsec_config.hpp"
 #include "control/l2tp_config.hpp"
 #include "crypto/secret.hpp"
 #include "crypto/x25519.hpp"
@@ -49,6 +50,7 @@ struct NodeConfig {
   std::optional<InterfaceConfig> interface;  // WireGuard; absent in an L2TP-only node
   std::vector<PeerConfig> peers;
   std::optional<L2tpConfig> l2tp;
+  std::optional<IpsecConfig> ipsec;  // site-to-site tunnels
 };
 
 Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,

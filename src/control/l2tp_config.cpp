@@ -20,7 +20,8 @@ constexpr std::string_view kCommonKeys[] = {"mode",
                                             "tunnel_secret_file",
                                             "hide_avps",
                                             "hello_interval",
-                                            "auth"};
+                                            "auth",
+                                            "ipsec"};
 constexpr std::string_view kLnsKeys[] = {"listen_port", "address", "pool", "dns", "user"};
 constexpr std::string_view kLacKeys[] = {"server", "local_port", "redial", "routes", "session"};
 
@@ -61,43 +62,6 @@ std::optional<crypto::NtPasswordHash> parse_nt_hash(std::string_view hex) {
   return crypto::NtPasswordHash(bytes);
 }
 
-// A string key that must be present (or absent: nullopt) and non-empty.
-Result<std::optional<std::string>, ConfigError> string_key(const Reader& r, const toml::table& t,
-                                                           std::string_view k) {
-  const toml::node* node = t.get(k);
-  if (!node) return std::optional<std::string>{};
-  if (!node->is_string()) return r.error(node, std::string(k) + " must be a string");
-  std::string v = node->as_string()->get();
-  if (v.empty()) return r.error(node, std::string(k) + " must not be empty");
-  return std::optional<std::string>(std::move(v));
-}
-
-Result<bool, ConfigError> bool_key(const Reader& r, const toml::table& t, std::string_view k,
-                                   bool fallback) {
-  const toml::node* node = t.get(k);
-  if (!node) return fallback;
-  if (!node->is_boolean()) return r.error(node, std::string(k) + " must be true or false");
-  return node->as_boolean()->get();
-}
-
-// Exactly one of `inline_key` (a string) and `file_key` (a file whose first line is the value).
-Result<std::optional<std::string>, ConfigError> secret_key(const Reader& r, const toml::table& t,
-                                                           std::string_view inline_key,
-                                                           std::string_view file_key) {
-  const toml::node* in = t.get(inline_key);
-  const toml::node* file = t.get(file_key);
-  if (in && file)
-    return r.error(file, "give either " + std::string(inline_key) + " or " + std::string(file_key) +
-                             ", not both");
-  if (in) return string_key(r, t, inline_key);
-  if (!file) return std::optional<std::string>{};
-  auto path = string_key(r, t, file_key);
-  if (!path) return Err(path.error());
-  auto text = r.read_key_file(*file, **path);
-  if (!text) return Err(text.error());
-  return std::optional<std::string>(std::move(*text));
-}
-
 Result<Ok, ConfigError> read_users(const Reader& r, const toml::node& node, L2tpConfig& cfg) {
   const toml::array* arr = node.as_array();
   if (!arr) return r.error(&node, "user must be written as [[l2tp.user]] tables");
@@ -109,12 +73,12 @@ Result<Ok, ConfigError> read_users(const Reader& r, const toml::node& node, L2tp
     if (!t) return r.error(&item, "[[l2tp.user]] must be a table");
     if (auto ok = r.only_keys(*t, "[[l2tp.user]]", {"name", "password", "nt_hash"}); !ok)
       return Err(ok.error());
-    auto name = string_key(r, *t, "name");
+    auto name = r.string_key(*t, "name");
     if (!name) return Err(name.error());
     if (!*name) return r.error(&item, "[[l2tp.user]] needs name");
     if (!seen.insert(**name).second) return r.error(t->get("name"), "duplicate user " + **name);
     L2tpUser user{**name, std::nullopt, std::nullopt};
-    auto password = string_key(r, *t, "password");
+    auto password = r.string_key(*t, "password");
     if (!password) return Err(password.error());
     user.password = *password;
     if (const toml::node* h = t->get("nt_hash")) {
@@ -143,14 +107,59 @@ Result<Ok, ConfigError> read_sessions(const Reader& r, const toml::node& node, L
     if (!t) return r.error(&item, "[[l2tp.session]] must be a table");
     if (auto ok = r.only_keys(*t, "[[l2tp.session]]", {"user", "password", "password_file"}); !ok)
       return Err(ok.error());
-    auto user = string_key(r, *t, "user");
+    auto user = r.string_key(*t, "user");
     if (!user) return Err(user.error());
     if (!*user) return r.error(&item, "[[l2tp.session]] needs user");
-    auto password = secret_key(r, *t, "password", "password_file");
+    auto password = r.secret_key(*t, "password", "password_file");
     if (!password) return Err(password.error());
     if (!*password) return r.error(&item, "[[l2tp.session]] needs password or password_file");
     cfg.calls.push_back({**user, **password});
   }
+  return Ok{};
+}
+
+Result<Ok, ConfigError> read_ipsec(const Reader& r, const toml::node& node, L2tpConfig& cfg) {
+  const toml::table* t = node.as_table();
+  if (!t) return r.error(&node, "ipsec must be a table: [l2tp.ipsec]");
+  if (auto ok = r.only_keys(
+          *t, "[l2tp.ipsec]",
+          {"psk", "psk_file", "ike_proposals", "esp_proposals", "allow_modp1024", "local_address",
+           "dpd_interval", "dpd_timeout", "ike_lifetime", "esp_lifetime"});
+      !ok)
+    return Err(ok.error());
+  L2tpIpsecConfig ipsec;
+  auto psk = r.secret_key(*t, "psk", "psk_file");
+  if (!psk) return Err(psk.error());
+  if (!*psk) return r.error(&node, "[l2tp.ipsec] needs psk or psk_file (the pre-shared key)");
+  ipsec.psk = **psk;
+  // Short keys fall to offline guessing from one captured Main Mode exchange.
+  if (ipsec.psk.size() < 16)
+    return r.error(t->get("psk") ? t->get("psk") : t->get("psk_file"),
+                   "the pre-shared key must be at least 16 characters");
+  if (auto ok = read_ikev1_proposals(r, *t, ipsec.ike_proposals, ipsec.esp_proposals); !ok)
+    return Err(ok.error());
+  auto weak = r.bool_key(*t, "allow_modp1024", false);
+  if (!weak) return Err(weak.error());
+  ipsec.allow_modp1024 = *weak;
+  if (const toml::node* a = t->get("local_address")) {
+    ipsec.local_address = a->is_string() ? IpAddress::parse(a->as_string()->get()) : std::nullopt;
+    if (!ipsec.local_address || !ipsec.local_address->is_v4())
+      return r.error(a, "local_address must be an IPv4 address");
+  }
+  const auto seconds = [&](std::string_view key, unsigned low, unsigned high,
+                           unsigned& into) -> Result<Ok, ConfigError> {
+    auto v = r.integer<unsigned>(*t, key, low, high);
+    if (!v) return Err(v.error());
+    if (*v) into = **v;
+    return Ok{};
+  };
+  if (auto ok = seconds("dpd_interval", 5, 3600, ipsec.dpd_interval); !ok) return ok;
+  if (auto ok = seconds("dpd_timeout", 10, 7200, ipsec.dpd_timeout); !ok) return ok;
+  if (auto ok = seconds("ike_lifetime", 60, 86400, ipsec.ike_lifetime); !ok) return ok;
+  if (auto ok = seconds("esp_lifetime", 30, 86400, ipsec.esp_lifetime); !ok) return ok;
+  if (ipsec.esp_lifetime > ipsec.ike_lifetime)
+    return r.error(t->get("esp_lifetime"), "esp_lifetime must not exceed ike_lifetime");
+  cfg.ipsec = std::move(ipsec);
   return Ok{};
 }
 
@@ -219,7 +228,7 @@ Result<Ok, ConfigError> read_lac(const Reader& r, const toml::table& t, const to
   auto port = r.integer<std::uint16_t>(t, "local_port", 0, 65535);
   if (!port) return Err(port.error());
   cfg.local_port = port->value_or(0);
-  auto redial = bool_key(r, t, "redial", true);
+  auto redial = r.bool_key(t, "redial", true);
   if (!redial) return Err(redial.error());
   cfg.redial = *redial;
   auto routes = r.strings(t, "routes");
@@ -258,30 +267,33 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
     return r.error_at(key.source(), "unknown key '" + std::string(k) + "' in [l2tp]");
   }
 
-  const toml::node* plain = t->get("allow_unencrypted");
-  if (!plain || !plain->is_boolean() || !plain->as_boolean()->get())
-    return r.error(plain ? plain : &node,
-                   "plain L2TP sends everything, passwords included, unencrypted; set "
-                   "allow_unencrypted = true to run it without IPsec");
+  if (const toml::node* ipsec = t->get("ipsec"))
+    if (auto ok = read_ipsec(r, *ipsec, cfg); !ok) return Err(ok.error());
+  auto plain = r.bool_key(*t, "allow_unencrypted", false);
+  if (!plain) return Err(plain.error());
+  cfg.allow_unencrypted = *plain;
+  if (!cfg.ipsec && !cfg.allow_unencrypted)
+    return r.error(t->get("allow_unencrypted") ? t->get("allow_unencrypted") : &node,
+                   "plain L2TP sends everything, passwords included, unencrypted; add "
+                   "[l2tp.ipsec] with a pre-shared key, or set allow_unencrypted = true to run it "
+                   "without IPsec");
+  if (cfg.ipsec && cfg.allow_unencrypted && cfg.role == L2tpRole::kLac)
+    return r.error(t->get("allow_unencrypted"),
+                   "a client dials either through IPsec or without it; remove allow_unencrypted");
 
-  auto iface = string_key(r, *t, "interface");
-  if (!iface) return Err(iface.error());
-  if (*iface) cfg.interface = **iface;
-  if (!valid_interface_name(cfg.interface))
-    return r.error(t->get("interface"),
-                   "interface name must be 1-15 characters of A-Z a-z 0-9 _ . - = +");
+  if (auto ok = r.interface_key(*t, cfg.interface); !ok) return Err(ok.error());
   auto mtu = r.integer<unsigned>(*t, "mtu", 1280, 9000);
   if (!mtu) return Err(mtu.error());
   cfg.mtu = mtu->value_or(1400);
-  auto host = string_key(r, *t, "host_name");
+  auto host = r.string_key(*t, "host_name");
   if (!host) return Err(host.error());
   if (*host) cfg.host_name = **host;
   if (cfg.host_name.size() > 64)
     return r.error(t->get("host_name"), "host_name must be at most 64 characters");
-  auto secret = secret_key(r, *t, "tunnel_secret", "tunnel_secret_file");
+  auto secret = r.secret_key(*t, "tunnel_secret", "tunnel_secret_file");
   if (!secret) return Err(secret.error());
   cfg.tunnel_secret = secret->value_or("");
-  auto hide = bool_key(r, *t, "hide_avps", false);
+  auto hide = r.bool_key(*t, "hide_avps", false);
   if (!hide) return Err(hide.error());
   cfg.hide_avps = *hide;
   if (cfg.hide_avps && cfg.tunnel_secret.empty())

@@ -1,6 +1,8 @@
 // The `[l2tp]` section of tandem.toml: an L2TPv2/PPP gateway (LNS) or client (LAC) on its own TUN
-// device. Plain L2TP is unencrypted, so the section is refused unless it says
-// `allow_unencrypted = true` (L2TP inside IPsec needs no such switch).
+// device, normally inside IPsec (`[l2tp.ipsec]`: IKEv1 with a pre-shared key, ESP in transport
+// mode protecting UDP 1701, as the built-in clients of Windows, macOS, iOS and Android speak it).
+// Plain L2TP is unencrypted, so without `[l2tp.ipsec]` the section is refused unless it says
+// `allow_unencrypted = true`; a gateway with both serves IPsec clients and plain ones.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 
 #include "base/ip_address.hpp"
 #include "crypto/mschap.hpp"
+#include "ipsec/ike/v1/proposal.hpp"
 #include "ppp/lcp.hpp"
 
 namespace tandem::control {
@@ -30,8 +33,25 @@ struct L2tpCall {
   std::string password;
 };
 
+// `[l2tp.ipsec]`. Empty proposal lists mean the defaults of ipsec/ike/v1/config.hpp (what
+// current Windows, macOS/iOS and Android clients offer, nothing weak).
+struct L2tpIpsecConfig {
+  std::string psk;
+  std::vector<ipsec::ike::v1::Phase1Suite> ike_proposals;
+  std::vector<ipsec::ike::v1::Phase2Suite> esp_proposals;
+  bool allow_modp1024 = false;  // Android up to 11 offers only MODP 1024
+  // The address IKE speaks from; by default the one the route to each peer leaves from.
+  std::optional<IpAddress> local_address;
+  unsigned dpd_interval = 30;  // seconds without traffic before asking whether the peer lives
+  unsigned dpd_timeout = 120;  // seconds of unanswered questions before it is declared dead
+  unsigned ike_lifetime = 28800;
+  unsigned esp_lifetime = 3600;
+};
+
 struct L2tpConfig {
   L2tpRole role = L2tpRole::kLac;
+  std::optional<L2tpIpsecConfig> ipsec;
+  bool allow_unencrypted = false;   // plain L2TP on UDP 1701 (a gateway may serve both)
   std::string interface = "l2tp0";  // the TUN device
   unsigned mtu = 1400;
   std::string host_name = "tandem";

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "control/config.hpp"
+#include "control/config_test_support.hpp"
 
 namespace tandem::control {
 namespace {
@@ -44,19 +45,8 @@ user = "bob"
 password = "battery staple"
 )";
 
-// Replaces the first occurrence of `from` in `text`.
-std::string with(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
-
-std::string refusal(const std::string& text) {
-  auto r = parse_node_config(text, "n.toml");
-  EXPECT_FALSE(r) << "accepted:\n" << text;
-  return r ? "" : r.error().to_string();
-}
+using testing::refusal;
+using testing::with;
 
 TEST(L2tpConfig, ParsesAGateway) {
   auto r = parse_node_config(kGateway, "gw.toml");
@@ -128,8 +118,9 @@ TEST(L2tpConfig, WireguardAndL2tpInOneFile) {
 
 TEST(L2tpConfig, PlainL2tpMustBeAllowedExplicitly) {
   EXPECT_EQ(refusal(with(kClient, "allow_unencrypted = true\n", "")),
-            "n.toml:1:1: plain L2TP sends everything, passwords included, unencrypted; set "
-            "allow_unencrypted = true to run it without IPsec");
+            "n.toml:1:1: plain L2TP sends everything, passwords included, unencrypted; add "
+            "[l2tp.ipsec] with a pre-shared key, or set allow_unencrypted = true to run it "
+            "without IPsec");
   EXPECT_EQ(
       refusal(with(kClient, "allow_unencrypted = true", "allow_unencrypted = false")).substr(0, 12),
       "n.toml:3:21:");
@@ -190,11 +181,66 @@ TEST(L2tpConfig, RefusesHiddenAvpsWithoutASecret) {
 
 TEST(L2tpConfig, AFileNeedsSomethingToRun) {
   EXPECT_EQ(refusal("# nothing\n"),
-            "n.toml:1:1: needs an [interface] (WireGuard) or an [l2tp] section");
+            "n.toml:1:1: needs an [interface] (WireGuard), an [l2tp] or an [ipsec] section");
   EXPECT_EQ(refusal(kClient +
                     "\n[[peer]]\npublic_key = \"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\"\n")
                 .substr(0, 40),
             "n.toml:16:1: [[peer]] needs an [interfac");
+}
+
+const std::string kIpsecGateway = with(kGateway, "allow_unencrypted = true\n", "") + R"(
+[l2tp.ipsec]
+psk = "a long pre-shared key"
+ike_proposals = ["aes256-sha256-modp2048", "aes128-sha1-ecp256", "aes256-sha1-modp1024"]
+esp_proposals = ["aes256gcm16", "aes128-sha1", "aes256-sha256-modp2048"]
+allow_modp1024 = true
+dpd_interval = 10
+)";
+
+TEST(L2tpConfig, ParsesAnIpsecGatewayWithoutPlainL2tp) {
+  auto r = parse_node_config(kIpsecGateway, "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const L2tpConfig& c = *r->l2tp;
+  EXPECT_FALSE(c.allow_unencrypted);
+  ASSERT_TRUE(c.ipsec);
+  EXPECT_EQ(c.ipsec->psk, "a long pre-shared key");
+  using namespace ipsec::ike::v1;
+  ASSERT_EQ(c.ipsec->ike_proposals.size(), 3U);
+  EXPECT_EQ(c.ipsec->ike_proposals[0], (Phase1Suite{kEncryptionAesCbc, 256, Hash::kSha256, 14}));
+  EXPECT_EQ(c.ipsec->ike_proposals[1], (Phase1Suite{kEncryptionAesCbc, 128, Hash::kSha1, 19}));
+  EXPECT_EQ(c.ipsec->ike_proposals[2].group, 2);
+  ASSERT_EQ(c.ipsec->esp_proposals.size(), 3U);
+  EXPECT_EQ(c.ipsec->esp_proposals[0], (Phase2Suite{kEspAesGcm16, 256, 0, 0}));
+  EXPECT_EQ(c.ipsec->esp_proposals[1], (Phase2Suite{kEspAesCbc, 128, kAuthHmacSha1, 0}));
+  EXPECT_EQ(c.ipsec->esp_proposals[2], (Phase2Suite{kEspAesCbc, 256, kAuthHmacSha256, 14}));
+  EXPECT_TRUE(c.ipsec->allow_modp1024);
+  EXPECT_EQ(c.ipsec->dpd_interval, 10U);
+  EXPECT_EQ(c.ipsec->dpd_timeout, 120U);
+  EXPECT_EQ(c.ipsec->esp_lifetime, 3600U);
+}
+
+TEST(L2tpConfig, RefusesBadIpsecSettingsWithTheirPosition) {
+  EXPECT_EQ(refusal(with(kIpsecGateway, "aes128-sha1-ecp256", "aes128-md5-ecp256")),
+            "n.toml:21:44: IKE hash 'md5': use sha1, sha256, sha384 or sha512");
+  EXPECT_EQ(refusal(with(kIpsecGateway, "\"aes256gcm16\"", "\"3des-sha1\"")),
+            "n.toml:22:18: ESP proposal '3des-sha1' must be aes128gcm16, aes256gcm16 or "
+            "aesNNN-sha1/-sha256, optionally followed by a PFS group");
+  EXPECT_EQ(refusal(with(kIpsecGateway, "\"a long pre-shared key\"", "\"short\"")),
+            "n.toml:20:7: the pre-shared key must be at least 16 characters");
+  EXPECT_EQ(refusal(with(kIpsecGateway, "psk = \"a long pre-shared key\"\n", "")),
+            "n.toml:19:1: [l2tp.ipsec] needs psk or psk_file (the pre-shared key)");
+  EXPECT_EQ(refusal(with(kIpsecGateway, "dpd_interval", "dpd_intervall")),
+            "n.toml:24:1: unknown key 'dpd_intervall' in [l2tp.ipsec]");
+  EXPECT_EQ(refusal(with(kIpsecGateway, "dpd_interval = 10", "esp_lifetime = 90000")),
+            "n.toml:24:16: esp_lifetime must be between 30 and 86400");
+}
+
+TEST(L2tpConfig, AClientDialsThroughIpsecOrWithoutIt) {
+  const std::string both = kClient + "\n[l2tp.ipsec]\npsk = \"a long pre-shared key\"\n";
+  EXPECT_EQ(refusal(both).substr(0, 50), "n.toml:3:21: a client dials either through IPsec o");
+  auto r = parse_node_config(with(both, "allow_unencrypted = true\n", ""), "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->l2tp->ipsec);
 }
 
 }  // namespace

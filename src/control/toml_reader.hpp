@@ -93,6 +93,54 @@ class Reader {
     return std::optional<crypto::Key32>(crypto::Key32(std::span<const std::byte, 32>(*bytes)));
   }
 
+  // A string key that must be non-empty if present (nullopt when absent).
+  Result<std::optional<std::string>, ConfigError> string_key(const toml::table& t,
+                                                             std::string_view k) const {
+    const toml::node* node = t.get(k);
+    if (!node) return std::optional<std::string>{};
+    if (!node->is_string()) return error(node, std::string(k) + " must be a string");
+    std::string v = node->as_string()->get();
+    if (v.empty()) return error(node, std::string(k) + " must not be empty");
+    return std::optional<std::string>(std::move(v));
+  }
+
+  // The `interface` key: a TUN device name, kept in `into` when the key is absent.
+  Result<Ok, ConfigError> interface_key(const toml::table& t, std::string& into) const {
+    auto name = string_key(t, "interface");
+    if (!name) return Err(name.error());
+    if (*name) into = **name;
+    if (!valid_interface_name(into))
+      return error(t.get("interface"),
+                   "interface name must be 1-15 characters of A-Z a-z 0-9 _ . - = +");
+    return Ok{};
+  }
+
+  Result<bool, ConfigError> bool_key(const toml::table& t, std::string_view k,
+                                     bool fallback) const {
+    const toml::node* node = t.get(k);
+    if (!node) return fallback;
+    if (!node->is_boolean()) return error(node, std::string(k) + " must be true or false");
+    return node->as_boolean()->get();
+  }
+
+  // At most one of `inline_key` (a string) and `file_key` (a file whose first line is the value).
+  Result<std::optional<std::string>, ConfigError> secret_key(const toml::table& t,
+                                                             std::string_view inline_key,
+                                                             std::string_view file_key) const {
+    const toml::node* in = t.get(inline_key);
+    const toml::node* file = t.get(file_key);
+    if (in && file)
+      return error(file, "give either " + std::string(inline_key) + " or " + std::string(file_key) +
+                             ", not both");
+    if (in) return string_key(t, inline_key);
+    if (!file) return std::optional<std::string>{};
+    auto path = string_key(t, file_key);
+    if (!path) return Err(path.error());
+    auto text = read_key_file(*file, **path);
+    if (!text) return Err(text.error());
+    return std::optional<std::string>(std::move(*text));
+  }
+
   template <typename T>
   Result<std::optional<T>, ConfigError> integer(const toml::table& t, std::string_view k,
                                                 std::int64_t min, std::int64_t max) const {
@@ -127,5 +175,11 @@ class Reader {
 
 // The [l2tp] table (l2tp_config.cpp).
 Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node);
+// `ike_proposals` and `esp_proposals` in strongSwan notation, IKEv1 (ipsec_config.cpp).
+Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
+                                             std::vector<ipsec::ike::v1::Phase1Suite>& ike,
+                                             std::vector<ipsec::ike::v1::Phase2Suite>& esp);
+// The [ipsec] table (ipsec_config.cpp).
+Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::node& node);
 
 }  // namespace tandem::control

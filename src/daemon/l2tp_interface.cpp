@@ -16,6 +16,11 @@ constexpr std::size_t kBatch = 64;
 // Datagrams carry a full inner packet plus L2TP and PPP headers; slots leave room for both.
 constexpr std::size_t kSlot = 2048;
 constexpr auto kShutdownGrace = std::chrono::seconds(3);
+// TUN reads leave room for PPP and L2TP, and with IPsec for UDP and ESP as well.
+constexpr std::size_t kTunHeadroom = 128;
+static_assert(hybrid::L2tpStack::kHeadroom + hybrid::IpsecStack::kHeadroom <= kTunHeadroom);
+constexpr std::uint16_t kL2tpPort = 1701;
+constexpr auto kIkeRedialMax = std::chrono::seconds(60);
 
 const char* role_name(control::L2tpRole r) {
   return r == control::L2tpRole::kLns ? "LNS" : "LAC";
@@ -48,38 +53,79 @@ hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& c, const En
   return s;
 }
 
+ipsec::ike::v1::Config l2tp_ikev1_config(const control::L2tpConfig& c, const Endpoint& server) {
+  ipsec::ike::v1::Config config;
+  const control::L2tpIpsecConfig& s = *c.ipsec;
+  ipsec::ike::v1::PeerConfig peer;
+  if (c.role == control::L2tpRole::kLns) {
+    peer.name = "clients";
+  } else {
+    peer.name = "server";
+    peer.address = server.address;
+  }
+  peer.psk.assign(reinterpret_cast<const std::byte*>(s.psk.data()),
+                  reinterpret_cast<const std::byte*>(s.psk.data() + s.psk.size()));
+  if (!s.ike_proposals.empty()) peer.phase1 = s.ike_proposals;
+  if (!s.esp_proposals.empty()) peer.phase2 = s.esp_proposals;
+  peer.mode = ipsec::ike::EspMode::kTransport;
+  peer.transport_protocol = 17;
+  peer.transport_port = kL2tpPort;
+  peer.phase1_lifetime = std::chrono::seconds(s.ike_lifetime);
+  peer.phase2_lifetime = std::chrono::seconds(s.esp_lifetime);
+  peer.dpd_interval = std::chrono::seconds(s.dpd_interval);
+  peer.dpd_timeout = std::chrono::seconds(s.dpd_timeout);
+  config.peers = {peer};
+  config.allow_modp1024 = s.allow_modp1024;
+  return config;
+}
+
 Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create(
     const control::L2tpConfig& config, const Endpoint& server) {
   auto tun = io::TunDevice::create(config.interface, config.mtu);
   if (!tun) return Err("TUN device " + config.interface + ": " + tun.error());
   const bool gateway = config.role == control::L2tpRole::kLns;
-  const auto family = gateway ? IpAddress::Family::kV4 : server.address.family();
-  auto udp = io::UdpSocket::bind(family, gateway ? config.listen_port : config.local_port);
-  if (!udp) return Err("UDP socket: " + udp.error());
+  std::optional<io::UdpSocket> udp;
+  if (!config.ipsec || config.allow_unencrypted) {
+    const auto family = gateway ? IpAddress::Family::kV4 : server.address.family();
+    auto plain = io::UdpSocket::bind(family, gateway ? config.listen_port : config.local_port);
+    if (!plain) return Err("UDP socket: " + plain.error());
+    udp = std::move(*plain);
+  }
+  std::unique_ptr<IpsecEndpoint> ipsec;
+  if (config.ipsec) {
+    if (!gateway && !server.address.is_v4()) return Err("L2TP/IPsec needs an IPv4 server");
+    auto endpoint = IpsecEndpoint::create(config.ipsec->local_address, [&](Rng& rng) {
+      return ipsec::ike::make_ikev1_engine(l2tp_ikev1_config(config, server), rng);
+    });
+    if (!endpoint) return Err(endpoint.error());
+    ipsec = std::move(*endpoint);
+  }
   auto nl = io::Netlink::open();
   if (!nl) return Err(nl.error());
-  return std::unique_ptr<L2tpInterface>(
-      new L2tpInterface(config, server, std::move(*tun), std::move(*udp), std::move(*nl)));
+  return std::unique_ptr<L2tpInterface>(new L2tpInterface(
+      config, server, std::move(*tun), std::move(udp), std::move(ipsec), std::move(*nl)));
 }
 
 L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& server,
-                             io::TunDevice tun, io::UdpSocket udp, io::Netlink netlink)
+                             io::TunDevice tun, std::optional<io::UdpSocket> udp,
+                             std::unique_ptr<IpsecEndpoint> ipsec, io::Netlink netlink)
     : config_(config),
       tun_(std::move(tun)),
       udp_(std::move(udp)),
+      ipsec_(std::move(ipsec)),
       netlink_(std::move(netlink)),
       stack_(l2tp_stack_config(config, server), rng_),
-      tun_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
-      udp_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {
-  static_assert(hybrid::L2tpStack::kHeadroom <= io::PacketBatch::kDefaultHeadroom);
-}
+      server_(server),
+      tun_batch_(kBatch, kSlot, kTunHeadroom),
+      udp_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {}
 
 L2tpInterface::~L2tpInterface() {
   if (!loop_) return;
   loop_->unwatch(tun_.fd());
-  loop_->unwatch(udp_.fd());
+  if (udp_) loop_->unwatch(udp_->fd());
   loop_->remove_timer(timer_);
   if (shutdown_timer_) loop_->remove_timer(shutdown_timer_);
+  if (ike_redial_timer_) loop_->remove_timer(ike_redial_timer_);
 }
 
 Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
@@ -94,13 +140,87 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
   timer_ = *timer;
   if (auto ok = loop.watch_readable(tun_.fd(), [this] { on_tun_readable(); }); !ok)
     return Err(ok.error());
-  if (auto ok = loop.watch_readable(udp_.fd(), [this] { on_udp_readable(); }); !ok)
-    return Err(ok.error());
-  spdlog::info("L2TP {} on {} (UDP port {}), without IPsec: traffic is not encrypted",
-               role_name(config_.role), tun_.name(), udp_.port());
+  if (udp_)
+    if (auto ok = loop.watch_readable(udp_->fd(), [this] { on_udp_readable(); }); !ok)
+      return Err(ok.error());
+  if (ipsec_) {
+    IpsecEndpoint::Handlers h;
+    h.on_transport = [this](const hybrid::TransportDelivery& d) { on_transport(d); };
+    h.on_child = [this](const hybrid::ChildSaChange& c) { on_child(c); };
+    h.on_event = [this](const ipsec::ike::Event& e) { on_ike_event(e); };
+    if (auto ok = ipsec_->attach(loop, std::move(h)); !ok) return Err(ok.error());
+    auto redial = loop.add_timer([this] { dial_ipsec(); });
+    if (!redial) return Err(redial.error());
+    ike_redial_timer_ = *redial;
+  }
+  if (ipsec_ && udp_)
+    spdlog::warn(
+        "L2TP {} on {}: L2TP/IPsec, and plain L2TP on UDP port {} (allow_unencrypted): "
+        "plain sessions are not encrypted",
+        role_name(config_.role), tun_.name(), udp_->port());
+  else if (ipsec_)
+    spdlog::info("L2TP {} on {}: L2TP/IPsec only (ESP transport mode protecting UDP {})",
+                 role_name(config_.role), tun_.name(), kL2tpPort);
+  else
+    spdlog::info("L2TP {} on {} (UDP port {}), without IPsec: traffic is not encrypted",
+                 role_name(config_.role), tun_.name(), udp_->port());
+  if (ipsec_ && config_.role == control::L2tpRole::kLac) {
+    // The client dials L2TP once IPsec protects it (on_child).
+    dial_ipsec();
+  } else {
+    started_ = true;
+    stack_.start(io::SystemClock::now(), out_);
+    process(out_);
+  }
+  return Ok{};
+}
+
+void L2tpInterface::dial_ipsec() {
+  for (const auto& sa : ipsec_->stack().engine().summaries())
+    if (sa.initiator || sa.established) return;  // up, or on its way
+  spdlog::info("IPsec: negotiating with {}", server_.address.to_string());
+  if (auto h = ipsec_->initiate("server", server_.address); !h)
+    spdlog::error("IPsec: cannot start IKE: {}", h.error());
+}
+
+void L2tpInterface::on_ike_event(const ipsec::ike::Event& e) {
+  using ipsec::ike::EventType;
+  if (config_.role != control::L2tpRole::kLac || on_shutdown_done_) return;
+  if (e.type == EventType::kIkeSaUp) ike_redial_wait_ = std::chrono::seconds(1);
+  if (e.type != EventType::kIkeSaDown && e.type != EventType::kDeadPeer &&
+      e.type != EventType::kRetransmitGaveUp && e.type != EventType::kRefused)
+    return;
+  // Nothing to do while another IKE SA stands or is being negotiated (a renewal).
+  for (const auto& sa : ipsec_->stack().engine().summaries())
+    if (sa.established || sa.initiator) return;
+  // Try again later, waiting longer each time.
+  loop_->arm_timer(ike_redial_timer_, io::SystemClock::now() + ike_redial_wait_);
+  spdlog::info("IPsec: next attempt in {} s",
+               std::chrono::duration_cast<std::chrono::seconds>(ike_redial_wait_).count());
+  ike_redial_wait_ = std::min<Duration>(ike_redial_wait_ * 2, kIkeRedialMax);
+}
+
+void L2tpInterface::on_child(const hybrid::ChildSaChange& c) {
+  if (!c.up || started_ || on_shutdown_done_) return;
+  started_ = true;
   stack_.start(io::SystemClock::now(), out_);
   process(out_);
-  return Ok{};
+}
+
+void L2tpInterface::on_transport(const hybrid::TransportDelivery& d) {
+  if (d.destination_port != kL2tpPort) return;
+  stack_.on_datagram(d.payload, d.peer, io::SystemClock::now(), out_);
+  process(out_);
+}
+
+void L2tpInterface::send_l2tp(ByteView bytes, const Endpoint& to) {
+  if (ipsec_ && ipsec_->send_transport(bytes, to, kL2tpPort, kL2tpPort)) return;
+  if (udp_) {
+    if (auto ok = udp_->send(bytes, to); !ok)
+      spdlog::warn("send to {}: {}", to.to_string(), ok.error().text());
+    return;
+  }
+  spdlog::debug("L2TP message for {} dropped: no IPsec SA carries it", to.to_string());
 }
 
 void L2tpInterface::on_tun_readable() {
@@ -120,15 +240,17 @@ void L2tpInterface::on_tun_readable() {
       ++kept;
     }
   tun_batch_.resize(kept);
-  if (kept > 0) {
-    const auto sent = udp_.send_batch(tun_batch_);
+  // Sessions inside IPsec go out sealed; what is left belongs to plain sessions, if allowed.
+  if (ipsec_) ipsec_->send_transport_batch(tun_batch_, kL2tpPort, kL2tpPort);
+  if (!tun_batch_.empty() && udp_) {
+    const auto sent = udp_->send_batch(tun_batch_);
     if (sent.failed > 0)
       spdlog::debug("{} datagrams refused: {}", sent.failed, std::strerror(sent.first_error));
   }
 }
 
 void L2tpInterface::on_udp_readable() {
-  auto n = udp_.recv_batch(udp_batch_);
+  auto n = udp_->recv_batch(udp_batch_);
   if (!n || *n == 0) return;
   const TimePoint now = io::SystemClock::now();
   for (std::size_t i = 0; i < *n; ++i) {
@@ -148,9 +270,7 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
   while (true) {
     for (const ByteView p : out.to_tun)
       if (auto ok = tun_.write(p); !ok) spdlog::debug("TUN write: {}", ok.error().text());
-    for (const auto& d : out.datagrams)
-      if (auto ok = udp_.send(d.bytes, d.to); !ok)
-        spdlog::warn("send to {}: {}", d.to.to_string(), ok.error().text());
+    for (const auto& d : out.datagrams) send_l2tp(d.bytes, d.to);
     for (const auto& e : out.events) on_event(e);
     auto tickets = std::move(out.auth_requests);
     out.clear();
@@ -165,6 +285,8 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     }
   }
   if (on_shutdown_done_ && stack_.done()) {
+    // L2TP said goodbye inside IPsec; now IKE deletes its SAs and tells the peers.
+    if (ipsec_) ipsec_->close_all();
     auto done = std::move(on_shutdown_done_);
     on_shutdown_done_ = nullptr;
     done();
@@ -242,6 +364,7 @@ void L2tpInterface::shut_down(std::function<void()> on_done) {
         if (!on_shutdown_done_) return;
         spdlog::warn("peers did not acknowledge the hang-up within {} s",
                      std::chrono::seconds(kShutdownGrace).count());
+        if (ipsec_) ipsec_->close_all();
         auto done = std::move(on_shutdown_done_);
         on_shutdown_done_ = nullptr;
         done();
@@ -254,9 +377,6 @@ void L2tpInterface::shut_down(std::function<void()> on_done) {
 }
 
 Result<Ok, std::string> L2tpInterface::serve_status(const std::string& socket_path) {
-  const auto slash = socket_path.rfind('/');
-  if (slash != std::string::npos)
-    if (auto ok = io::ensure_directory(socket_path.substr(0, slash)); !ok) return Err(ok.error());
   auto server = io::UnixSocketServer::listen(*loop_, socket_path,
                                              [this](std::string_view) { return status_json(); });
   if (!server) return Err(server.error());
@@ -268,7 +388,8 @@ std::string L2tpInterface::status_json() const {
   nlohmann::json j;
   j["interface"] = tun_.name();
   j["role"] = config_.role == control::L2tpRole::kLns ? "lns" : "lac";
-  j["udp_port"] = udp_.port();
+  if (udp_) j["udp_port"] = udp_->port();
+  if (ipsec_) j["ipsec"] = ipsec_->status_json();
   j["tunnels"] = stack_.node().tunnel_count();
   const auto& st = stack_.stats();
   j["stats"] = {{"to_tun", st.to_tun},

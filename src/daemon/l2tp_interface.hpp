@@ -1,12 +1,15 @@
-// A running L2TP gateway or client: a TUN device, one UDP socket and the sans-I/O L2tpStack,
-// all on one event loop thread. Inner packets from the TUN device are wrapped in PPP and L2TP
-// in place and sent in batches; datagrams are handed to the stack and what it delivers is
-// written to the TUN device. The gateway checks logins against the configured users; the
-// client installs the address IPCP gave it, and the configured routes, on its TUN device.
+// A running L2TP gateway or client: a TUN device, the sans-I/O L2tpStack and, with
+// `[l2tp.ipsec]`, IPsec (IKEv1, ESP transport mode protecting UDP 1701) on UDP 500/4500, all on
+// one event loop thread; a plain UDP socket only where plain L2TP is allowed. Inner packets from
+// the TUN device are wrapped in PPP, L2TP (and UDP and ESP) in place and sent in batches;
+// datagrams are handed to the stack and what it delivers is written to the TUN device. The
+// gateway checks logins against the configured users; the client negotiates IPsec first, then
+// dials, and installs the address IPCP gave it, and the configured routes, on its TUN device.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +17,7 @@
 #include "base/result.hpp"
 #include "control/l2tp_config.hpp"
 #include "crypto/random.hpp"
+#include "daemon/ipsec_endpoint.hpp"
 #include "hybrid/l2tp_stack.hpp"
 #include "io/event_loop.hpp"
 #include "io/netlink.hpp"
@@ -21,6 +25,7 @@
 #include "io/tun_device.hpp"
 #include "io/udp_socket.hpp"
 #include "io/unix_socket_server.hpp"
+#include "ipsec/ike/v1/config.hpp"
 
 namespace tandem::daemon {
 
@@ -47,7 +52,8 @@ class L2tpInterface {
 
  private:
   L2tpInterface(const control::L2tpConfig& config, const Endpoint& server, io::TunDevice tun,
-                io::UdpSocket udp, io::Netlink netlink);
+                std::optional<io::UdpSocket> udp, std::unique_ptr<IpsecEndpoint> ipsec,
+                io::Netlink netlink);
 
   void on_tun_readable();
   void on_udp_readable();
@@ -57,10 +63,19 @@ class L2tpInterface {
   void on_event(const hybrid::L2tpEvent& e);
   ppp::AuthVerdict decide(const ppp::AuthRequest& request) const;
   void rearm();
+  // Sends one L2TP datagram: inside ESP when an SA carries traffic to its peer, else plain where
+  // that is allowed.
+  void send_l2tp(ByteView bytes, const Endpoint& to);
+  void on_transport(const hybrid::TransportDelivery& d);
+  void on_child(const hybrid::ChildSaChange& c);
+  void on_ike_event(const ipsec::ike::Event& e);
+  // Client: (re)starts IKE with the server, unless an IKE SA is already there or on its way.
+  void dial_ipsec();
 
   control::L2tpConfig config_;
   io::TunDevice tun_;
-  io::UdpSocket udp_;
+  std::optional<io::UdpSocket> udp_;  // plain L2TP: without IPsec, or where allow_unencrypted
+  std::unique_ptr<IpsecEndpoint> ipsec_;
   io::Netlink netlink_;
   crypto::SystemRng rng_;
   hybrid::L2tpStack stack_;
@@ -69,6 +84,10 @@ class L2tpInterface {
   io::EventLoop::TimerId shutdown_timer_ = 0;
   std::function<void()> on_shutdown_done_;
   std::unique_ptr<io::UnixSocketServer> status_server_;
+  Endpoint server_;
+  bool started_ = false;  // client with IPsec: the stack dials once the first ESP SA is up
+  io::EventLoop::TimerId ike_redial_timer_ = 0;
+  Duration ike_redial_wait_ = std::chrono::seconds(1);
 
   // Scratch, allocated once.
   io::PacketBatch tun_batch_;
@@ -83,5 +102,8 @@ std::string l2tp_status_socket_path(std::string_view socket_dir, std::string_vie
 // The stack settings a config section describes.
 hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& config,
                                           const Endpoint& server);
+// The IKEv1 settings `[l2tp.ipsec]` describes: one peer, "clients" (any address) on a gateway,
+// "server" on a client.
+ipsec::ike::v1::Config l2tp_ikev1_config(const control::L2tpConfig& config, const Endpoint& server);
 
 }  // namespace tandem::daemon

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "control/config.hpp"
+#include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_interface.hpp"
@@ -165,6 +166,18 @@ Result<std::unique_ptr<L2tpInterface>, std::string> start_l2tp(const control::L2
   return std::move(*l2tp);
 }
 
+// The site-to-site IPsec half: the tunnel device, IKE and ESP, on `loop`.
+Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
+    const control::IpsecConfig& cfg, io::EventLoop& loop) {
+  auto ipsec = IpsecTunnelInterface::create(cfg);
+  if (!ipsec) return Err(ipsec.error());
+  if (auto ok = (*ipsec)->attach(loop); !ok) return Err(ok.error());
+  const std::string socket = ipsec_status_socket_path(kL2tpStatusSocketDir, cfg.interface);
+  if (auto ok = (*ipsec)->serve_status(socket); !ok)
+    return Err("cannot serve status at " + socket + ": " + ok.error());
+  return std::move(*ipsec);
+}
+
 }  // namespace
 
 int run_up(const UpOptions& options) {
@@ -175,7 +188,9 @@ int run_up(const UpOptions& options) {
   }
   Background b = go_background(options.daemonize);
   if (b.parent_exit) return *b.parent_exit;
-  setup_logging(cfg->interface ? cfg->interface->name : cfg->l2tp->interface);
+  setup_logging(cfg->interface ? cfg->interface->name
+                : cfg->l2tp   ? cfg->l2tp->interface
+                              : cfg->ipsec->interface);
 
   std::unique_ptr<WireguardInterface> wg;
   if (cfg->interface) {
@@ -198,7 +213,14 @@ int run_up(const UpOptions& options) {
     if (!started) return fail(b, started.error());
     l2tp = std::move(*started);
   }
-  // A stop hangs up every L2TP session cleanly (CDN, StopCCN) before the loop ends.
+  std::unique_ptr<IpsecTunnelInterface> ipsec;
+  if (cfg->ipsec) {
+    auto started = start_ipsec(*cfg->ipsec, *loop);
+    if (!started) return fail(b, started.error());
+    ipsec = std::move(*started);
+  }
+  // A stop hangs up every L2TP session cleanly (CDN, StopCCN) and deletes the IPsec SAs (telling
+  // the peers) before the loop ends.
   bool stopping = false;
   auto on_signal = [&](int sig) {
     if (sig == SIGHUP) {
@@ -207,6 +229,7 @@ int run_up(const UpOptions& options) {
     }
     if (stopping) return;
     stopping = true;
+    if (ipsec) ipsec->shut_down();
     if (!l2tp) {
       spdlog::info("signal {}: shutting down", sig);
       loop->stop();
@@ -216,9 +239,10 @@ int run_up(const UpOptions& options) {
     l2tp->shut_down([&] { loop->stop(); });
   };
   if (wg) {
-    if (l2tp) loop->set_signal_handler(on_signal);
+    if (l2tp || ipsec) loop->set_signal_handler(on_signal);
     const int rc = serve(b, *wg);
     l2tp.reset();
+    ipsec.reset();
     return rc;
   }
   if (auto ok = loop->handle_signals(io::EventLoop::daemon_signals(), on_signal); !ok)
@@ -226,6 +250,7 @@ int run_up(const UpOptions& options) {
   if (b.daemon) b.daemon->report_ready();
   auto ran = loop->run();
   l2tp.reset();
+  ipsec.reset();
   if (!ran) {
     spdlog::error("{}", ran.error());
     return 1;

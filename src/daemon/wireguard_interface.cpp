@@ -336,9 +336,6 @@ std::string WireguardInterface::handle_uapi(std::string_view request) {
 }
 
 Result<Ok, std::string> WireguardInterface::serve_uapi(const std::string& socket_path) {
-  const auto slash = socket_path.rfind('/');
-  if (slash != std::string::npos)
-    if (auto ok = io::ensure_directory(socket_path.substr(0, slash)); !ok) return Err(ok.error());
   auto server = io::UnixSocketServer::listen(
       *control_loop_, socket_path, [this](std::string_view req) { return handle_uapi(req); });
   if (!server) return Err(server.error());

@@ -103,6 +103,8 @@ class IpsecStack {
   // (IPv4; RFC 3948 3.1.2 lets transport-mode NAT-T do so).
   bool seal_transport(Packet& packet, const Endpoint& to, std::uint16_t source_port,
                       std::uint16_t destination_port, TimePoint now, IpsecOutput& out);
+  // Whether an SA carries transport-mode traffic to `to` (else the caller may send it plain).
+  bool carries_transport(const Endpoint& to) { return sad_.transport_for(to) != nullptr; }
   // `packet` holds an inner IP packet: sealed in tunnel mode with the SA its addresses select.
   bool seal_tunnel(Packet& packet, TimePoint now, IpsecOutput& out);
 

@@ -2,7 +2,9 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "io/socket_address.hpp"
@@ -29,6 +31,23 @@ Result<Endpoint, std::string> resolve_endpoint(const std::string& host, std::uin
   freeaddrinfo(list);
   if (!best) return Err("no address for " + host);
   return *best;
+}
+
+Result<IpAddress, std::string> source_address_towards(const IpAddress& destination) {
+  const int fd = ::socket(to_af(destination.family()), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Err(std::string("socket: ") + std::strerror(errno));
+  sockaddr_storage to{};
+  const socklen_t to_length = to_sockaddr(Endpoint{destination, 9}, to);
+  sockaddr_storage local{};
+  socklen_t local_length = sizeof local;
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&to), to_length) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!ok) return Err("no route to " + destination.to_string() + ": " + std::strerror(error));
+  auto endpoint = from_sockaddr(local, local_length);
+  if (!endpoint) return Err("no local address towards " + destination.to_string());
+  return endpoint->address;
 }
 
 }  // namespace tandem::io

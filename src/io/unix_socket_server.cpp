@@ -55,6 +55,8 @@ Result<Ok, std::string> ensure_directory(const std::string& path, mode_t mode) {
 Result<std::unique_ptr<UnixSocketServer>, std::string> UnixSocketServer::listen(EventLoop& loop,
                                                                                 std::string path,
                                                                                 Handler handler) {
+  if (const auto slash = path.rfind('/'); slash != std::string::npos && slash > 0)
+    if (auto ok = ensure_directory(path.substr(0, slash)); !ok) return Err(ok.error());
   auto addr = unix_address(path);
   if (!addr) return Err{addr.error()};
   std::unique_ptr<UnixSocketServer> server(

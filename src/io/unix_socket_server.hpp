@@ -30,7 +30,8 @@ class UnixSocketServer {
   // Requests beyond this many bytes without a blank line close the connection.
   static constexpr std::size_t kMaxRequestBytes = 1 << 20;
 
-  // Binds `path` (socket file mode 0700 via umask 077, as wireguard-go) and serves it on `loop`.
+  // Binds `path` (socket file mode 0700 via umask 077, as wireguard-go) and serves it on `loop`;
+  // its directory is created if it is missing.
   // A stale socket file is removed only when nothing answers a connect on it; if another
   // process is listening the call fails and the file is left alone.
   static Result<std::unique_ptr<UnixSocketServer>, std::string> listen(EventLoop& loop,

@@ -412,8 +412,9 @@ void Node::established(IkeSa& sa, TimePoint now, Actions& out) {
         remove(*old, "replaced by a new phase 1 SA", now, out);
       }
     }
-    if (sa.replaces) return;
   }
+  // A first SA negotiates its Child SA; so does a renewal whose predecessor died (or had none)
+  // before it completed, with nothing to take over.
   if (sa.initiator && sa.children.empty()) start_quick_mode(sa, std::nullopt, now, out);
 }
 

@@ -290,6 +290,31 @@ TEST(Ikev1Node, Phase1IsRenewedAndKeepsItsChildSas) {
   expect_connected(pair);
 }
 
+TEST(Ikev1Node, ARenewalThatOutlivesItsPredecessorStillNegotiatesEsp) {
+  // The old phase 1 SA dies (here: closed, as DPD would) while its renewal is in flight; when
+  // the renewal completes there are no Child SAs to take over, so it must run Quick Mode.
+  PeerConfig client = with_psk();
+  client.phase1_lifetime = 20min;
+  client.rekey_margin = 2min;
+  Pair pair(client, with_psk());
+  pair.start();
+  const auto old = pair.client().node->status()[0].handle;
+  pair.advance(17min, 10s);
+  pair.drop = [](const testing::InFlight& f) { return !f.from_client; };
+  for (int i = 0; i < 120 && pair.client().node->status().size() < 2; ++i) pair.advance(1s);
+  ASSERT_EQ(pair.client().node->status().size(), 2U) << "the renewal did not start";
+  Actions a;
+  pair.client().node->close(old, pair.now(), a);
+  pair.take(true, a);
+  EXPECT_TRUE(pair.client().live().empty());
+  pair.drop = nullptr;
+  pair.advance(40s);
+  const auto status = pair.client().node->status();
+  ASSERT_EQ(status.size(), 1U) << pair.client().events_text();
+  EXPECT_TRUE(status[0].established);
+  EXPECT_EQ(pair.client().live().size(), 1U) << pair.client().events_text();
+}
+
 TEST(Ikev1Node, DeadPeerIsDetectedWhenItVanishes) {
   PeerConfig client = with_psk();
   client.dpd_interval = 10s;

@@ -1,0 +1,195 @@
+// The [ipsec] section: the tunnel device, the IKE version, and each connection, with every
+// refusal at its position.
+#include "control/ipsec_config.hpp"
+
+#include <set>
+
+#include "control/ipsec_proposals.hpp"
+#include "control/toml_reader.hpp"
+
+namespace tandem::control {
+namespace {
+
+// "ipv4:192.0.2.1", "fqdn:gw.example.org", or a bare address or name.
+std::optional<std::string> normalise_id(const std::string& text) {
+  if (text.rfind("fqdn:", 0) == 0) return text.size() > 5 ? std::optional(text) : std::nullopt;
+  if (text.rfind("ipv4:", 0) == 0) {
+    auto a = IpAddress::parse(text.substr(5));
+    return a && a->is_v4() ? std::optional(text) : std::nullopt;
+  }
+  if (auto a = IpAddress::parse(text)) {
+    if (!a->is_v4()) return std::nullopt;
+    return "ipv4:" + text;
+  }
+  if (text.find(':') != std::string::npos || text.empty()) return std::nullopt;
+  return "fqdn:" + text;
+}
+
+Result<std::vector<IpPrefix>, ConfigError> subnets(const Reader& r, const toml::table& t,
+                                                   const toml::node& where, std::string_view k) {
+  auto list = r.strings(t, k);
+  if (!list) return Err(list.error());
+  std::vector<IpPrefix> out;
+  for (const auto& [value, item] : *list) {
+    auto p = IpPrefix::parse(value);
+    if (!p || !p->address().is_v4())
+      return r.error(item, std::string(k) + " must list IPv4 prefixes");
+    out.push_back(*p);
+  }
+  if (out.empty()) return r.error(&where, "a connection needs " + std::string(k));
+  return out;
+}
+
+Result<IpsecConnection, ConfigError> read_connection(const Reader& r, const toml::node& node,
+                                                     int version) {
+  const toml::table* t = node.as_table();
+  if (!t) return r.error(&node, "[[ipsec.connection]] must be a table");
+  if (auto ok =
+          r.only_keys(*t, "[[ipsec.connection]]",
+                      {"name", "remote_address", "remote_id", "psk", "psk_file", "local_subnets",
+                       "remote_subnets", "start", "ike_proposals", "esp_proposals"});
+      !ok)
+    return Err(ok.error());
+  IpsecConnection c;
+  auto name = r.string_key(*t, "name");
+  if (!name) return Err(name.error());
+  if (!*name) return r.error(&node, "[[ipsec.connection]] needs name");
+  c.name = **name;
+  if (const toml::node* a = t->get("remote_address")) {
+    c.remote_address = a->is_string() ? IpAddress::parse(a->as_string()->get()) : std::nullopt;
+    if (!c.remote_address || !c.remote_address->is_v4())
+      return r.error(a, "remote_address must be an IPv4 address");
+  }
+  auto id = r.string_key(*t, "remote_id");
+  if (!id) return Err(id.error());
+  if (*id) {
+    auto normal = normalise_id(**id);
+    if (!normal)
+      return r.error(t->get("remote_id"),
+                     "remote_id must be an IPv4 address or a name (\"ipv4:...\", \"fqdn:...\")");
+    c.remote_id = *normal;
+  } else if (c.remote_address) {
+    c.remote_id = "ipv4:" + c.remote_address->to_string();
+  } else if (version == 2) {
+    return r.error(&node, "a connection without remote_address needs remote_id");
+  }
+  auto psk = r.secret_key(*t, "psk", "psk_file");
+  if (!psk) return Err(psk.error());
+  if (!*psk) return r.error(&node, "[[ipsec.connection]] needs psk or psk_file");
+  c.psk = **psk;
+  if (c.psk.size() < 16)
+    return r.error(t->get("psk") ? t->get("psk") : t->get("psk_file"),
+                   "the pre-shared key must be at least 16 characters");
+  auto local = subnets(r, *t, node, "local_subnets");
+  if (!local) return Err(local.error());
+  c.local_subnets = std::move(*local);
+  auto remote = subnets(r, *t, node, "remote_subnets");
+  if (!remote) return Err(remote.error());
+  c.remote_subnets = std::move(*remote);
+  if (version == 1 && (c.local_subnets.size() > 1 || c.remote_subnets.size() > 1))
+    return r.error(&node, "IKEv1 negotiates one subnet on each side per connection");
+  auto start = r.bool_key(*t, "start", c.remote_address.has_value());
+  if (!start) return Err(start.error());
+  c.start = *start;
+  if (c.start && !c.remote_address)
+    return r.error(t->get("start"), "start = true needs remote_address to dial");
+  for (const char* k : {"ike_proposals", "esp_proposals"})
+    if (version == 2 && t->get(k))
+      return r.error(t->get(k), std::string(k) +
+                                    " is for ike_version = 1; IKEv2 offers AES-GCM-256 and "
+                                    "AES-CBC-256/SHA-256 with ECP-256 or MODP-2048");
+  if (auto ok = read_ikev1_proposals(r, *t, c.ike_proposals, c.esp_proposals); !ok)
+    return Err(ok.error());
+  return c;
+}
+
+}  // namespace
+
+Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
+                                             std::vector<ipsec::ike::v1::Phase1Suite>& ike,
+                                             std::vector<ipsec::ike::v1::Phase2Suite>& esp) {
+  auto ike_names = r.strings(t, "ike_proposals");
+  if (!ike_names) return Err(ike_names.error());
+  for (const auto& [value, item] : *ike_names) {
+    auto suite = parse_ikev1_proposal(value);
+    if (!suite) return r.error(item, suite.error());
+    ike.push_back(*suite);
+  }
+  auto esp_names = r.strings(t, "esp_proposals");
+  if (!esp_names) return Err(esp_names.error());
+  for (const auto& [value, item] : *esp_names) {
+    auto suite = parse_esp_proposal(value);
+    if (!suite) return r.error(item, suite.error());
+    esp.push_back(*suite);
+  }
+  return Ok{};
+}
+
+Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::node& node) {
+  const toml::table* t = node.as_table();
+  if (!t) return r.error(&node, "ipsec must be a table: [ipsec]");
+  if (auto ok = r.only_keys(
+          *t, "[ipsec]",
+          {"interface", "mtu", "ike_version", "local_address", "local_id", "addresses",
+           "ike_lifetime", "esp_lifetime", "dpd_interval", "dpd_timeout", "connection"});
+      !ok)
+    return Err(ok.error());
+  IpsecConfig c;
+  if (auto ok = r.interface_key(*t, c.interface); !ok) return Err(ok.error());
+  auto mtu = r.integer<unsigned>(*t, "mtu", 1280, 1440);
+  if (!mtu) return Err(mtu.error());
+  c.mtu = mtu->value_or(1400);
+  auto version = r.integer<int>(*t, "ike_version", 1, 2);
+  if (!version) return Err(version.error());
+  c.ike_version = version->value_or(2);
+  const toml::node* local = t->get("local_address");
+  if (!local) return r.error(&node, "[ipsec] needs local_address (where IKE and ESP leave from)");
+  auto address = local->is_string() ? IpAddress::parse(local->as_string()->get()) : std::nullopt;
+  if (!address || !address->is_v4()) return r.error(local, "local_address must be an IPv4 address");
+  c.local_address = *address;
+  auto id = r.string_key(*t, "local_id");
+  if (!id) return Err(id.error());
+  if (*id) {
+    auto normal = normalise_id(**id);
+    if (!normal) return r.error(t->get("local_id"), "local_id must be an IPv4 address or a name");
+    c.local_id = *normal;
+  } else {
+    c.local_id = "ipv4:" + c.local_address.to_string();
+  }
+  auto addresses = r.strings(*t, "addresses");
+  if (!addresses) return Err(addresses.error());
+  for (const auto& [value, item] : *addresses) {
+    auto a = InterfaceAddress::parse(value);
+    if (!a || !a->address.is_v4()) return r.error(item, "addresses must list IPv4 addresses");
+    c.addresses.push_back(*a);
+  }
+  const auto seconds = [&](std::string_view key, unsigned low, unsigned high,
+                           unsigned& into) -> Result<Ok, ConfigError> {
+    auto v = r.integer<unsigned>(*t, key, low, high);
+    if (!v) return Err(v.error());
+    if (*v) into = **v;
+    return Ok{};
+  };
+  if (auto ok = seconds("ike_lifetime", 60, 86400, c.ike_lifetime); !ok) return Err(ok.error());
+  if (auto ok = seconds("esp_lifetime", 30, 86400, c.esp_lifetime); !ok) return Err(ok.error());
+  if (auto ok = seconds("dpd_interval", 5, 3600, c.dpd_interval); !ok) return Err(ok.error());
+  if (auto ok = seconds("dpd_timeout", 10, 7200, c.dpd_timeout); !ok) return Err(ok.error());
+  if (c.esp_lifetime > c.ike_lifetime)
+    return r.error(t->get("esp_lifetime"), "esp_lifetime must not exceed ike_lifetime");
+
+  const toml::node* conns = t->get("connection");
+  if (!conns) return r.error(&node, "[ipsec] needs at least one [[ipsec.connection]]");
+  const toml::array* arr = conns->as_array();
+  if (!arr) return r.error(conns, "connection must be written as [[ipsec.connection]] tables");
+  std::set<std::string> names;
+  for (const auto& item : *arr) {
+    auto conn = read_connection(r, item, c.ike_version);
+    if (!conn) return Err(conn.error());
+    if (!names.insert(conn->name).second)
+      return r.error(item.as_table()->get("name"), "duplicate connection " + conn->name);
+    c.connections.push_back(std::move(*conn));
+  }
+  return c;
+}
+
+}  // namespace tandem::control

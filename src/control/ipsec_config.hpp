@@ -1,0 +1,44 @@
+// The `[ipsec]` section of tandem.toml: site-to-site IPsec tunnels on their own TUN device, for
+// gateways that cannot run WireGuard. One IKE version per section (IKEv2 by default, IKEv1 Main
+// Mode for older gateways), ESP in tunnel mode between the subnets each `[[ipsec.connection]]`
+// names, always in UDP 4500 (Tandem's data path is userspace UDP). A connection with a remote
+// address is dialled at start-up and again whenever its SA is lost; one without waits.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "ipsec/ike/v1/proposal.hpp"
+
+namespace tandem::control {
+
+struct IpsecConnection {
+  std::string name;
+  std::optional<IpAddress> remote_address;
+  std::string remote_id;  // IKEv2: "ipv4:..." or "fqdn:..."; default: the remote address
+  std::string psk;
+  std::vector<IpPrefix> local_subnets;
+  std::vector<IpPrefix> remote_subnets;
+  bool start = false;  // dial it (default: when remote_address is given)
+  // IKEv1 only; empty: the defaults of ipsec/ike/v1/config.hpp.
+  std::vector<ipsec::ike::v1::Phase1Suite> ike_proposals;
+  std::vector<ipsec::ike::v1::Phase2Suite> esp_proposals;
+};
+
+struct IpsecConfig {
+  std::string interface = "ipsec0";
+  unsigned mtu = 1400;
+  int ike_version = 2;
+  IpAddress local_address;                  // where IKE and ESP leave from
+  std::string local_id;                     // IKEv2: default "ipv4:<local_address>"
+  std::vector<InterfaceAddress> addresses;  // on the TUN device (the source of local traffic)
+  unsigned ike_lifetime = 14400;
+  unsigned esp_lifetime = 3600;
+  unsigned dpd_interval = 30;
+  unsigned dpd_timeout = 120;  // IKEv1; IKEv2 gives up after its retransmissions
+  std::vector<IpsecConnection> connections;
+};
+
+}  // namespace tandem::control

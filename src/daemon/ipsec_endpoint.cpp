@@ -1,0 +1,302 @@
+#include "daemon/ipsec_endpoint.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "io/resolve.hpp"
+#include "io/system_clock.hpp"
+
+namespace tandem::daemon {
+namespace {
+
+using ipsec::ike::kIkePort;
+using ipsec::ike::kNatTraversalPort;
+
+constexpr std::size_t kBatch = 64;
+constexpr std::size_t kSlot = 2048;
+// Received ESP is opened in place, so receive slots need no headroom beyond the default.
+constexpr std::size_t kControlHeadroom = 128;
+
+const char* mode_name(ipsec::ike::EspMode m) {
+  return m == ipsec::ike::EspMode::kTransport ? "transport" : "tunnel";
+}
+
+std::string selectors_text(const std::vector<ipsec::ike::Selector>& selectors) {
+  std::string s;
+  for (const auto& sel : selectors) {
+    if (!s.empty()) s += ",";
+    s += sel.start.to_string();
+    if (sel.end != sel.start) s += "-" + sel.end.to_string();
+    if (sel.ip_protocol != 0) s += "[" + std::to_string(sel.ip_protocol);
+    if (sel.ip_protocol != 0 && !(sel.start_port == 0 && sel.end_port == 65535))
+      s += "/" + std::to_string(sel.start_port) +
+           (sel.end_port != sel.start_port ? "-" + std::to_string(sel.end_port) : "");
+    if (sel.ip_protocol != 0) s += "]";
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IpsecEndpoint>, std::string> IpsecEndpoint::create(
+    std::optional<IpAddress> local_address, const EngineFactory& make_engine) {
+  auto ike = io::UdpSocket::bind(IpAddress::Family::kV4, kIkePort);
+  if (!ike) return Err("IKE socket (UDP 500): " + ike.error());
+  auto nat_t = io::UdpSocket::bind(IpAddress::Family::kV4, kNatTraversalPort);
+  if (!nat_t) return Err("NAT-T socket (UDP 4500): " + nat_t.error());
+  return std::unique_ptr<IpsecEndpoint>(
+      new IpsecEndpoint(make_engine, local_address, std::move(*ike), std::move(*nat_t)));
+}
+
+IpsecEndpoint::IpsecEndpoint(const EngineFactory& make_engine, std::optional<IpAddress> local,
+                             io::UdpSocket ike, io::UdpSocket nat_t)
+    : local_address_(local),
+      stack_(make_engine(rng_), rng_),
+      ike_(std::move(ike)),
+      nat_t_(std::move(nat_t)),
+      rx_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
+      control_batch_(1, kSlot, kControlHeadroom) {}
+
+IpsecEndpoint::~IpsecEndpoint() {
+  if (!loop_) return;
+  loop_->unwatch(ike_.fd());
+  loop_->unwatch(nat_t_.fd());
+  loop_->remove_timer(timer_);
+}
+
+Result<Ok, std::string> IpsecEndpoint::attach(io::EventLoop& loop, Handlers handlers) {
+  handlers_ = std::move(handlers);
+  loop_ = &loop;
+  auto timer = loop.add_timer([this] { on_timer(); });
+  if (!timer) return Err(timer.error());
+  timer_ = *timer;
+  if (auto ok = loop.watch_readable(ike_.fd(), [this] { on_readable(ike_); }); !ok)
+    return Err(ok.error());
+  if (auto ok = loop.watch_readable(nat_t_.fd(), [this] { on_readable(nat_t_); }); !ok)
+    return Err(ok.error());
+  spdlog::info("IPsec: IKEv{} on UDP {} and {}{}", stack_.engine().version(), kIkePort,
+               kNatTraversalPort,
+               local_address_ ? " from " + local_address_->to_string() : std::string());
+  return Ok{};
+}
+
+IpAddress IpsecEndpoint::local_towards(const IpAddress& peer) {
+  if (local_address_) return *local_address_;
+  if (auto it = local_by_peer_.find(peer); it != local_by_peer_.end()) return it->second;
+  auto source = io::source_address_towards(peer);
+  if (!source) {
+    spdlog::warn("IPsec: {}", source.error());
+    return IpAddress{};
+  }
+  local_by_peer_[peer] = *source;
+  return *source;
+}
+
+Result<std::uint64_t, std::string> IpsecEndpoint::initiate(std::string_view peer_name,
+                                                           const IpAddress& peer_address) {
+  const Endpoint local{local_towards(peer_address), kIkePort};
+  auto handle = stack_.initiate(peer_name, local, io::SystemClock::now(), out_);
+  process();
+  return handle;
+}
+
+void IpsecEndpoint::close_all() {
+  stack_.close_all(io::SystemClock::now(), out_);
+  process();
+}
+
+void IpsecEndpoint::on_readable(io::UdpSocket& socket) {
+  auto n = socket.recv_batch(rx_batch_);
+  if (!n || *n == 0) return;
+  const TimePoint now = io::SystemClock::now();
+  for (std::size_t i = 0; i < *n; ++i) {
+    Packet& p = rx_batch_[i];
+    const Endpoint local{local_towards(p.endpoint.address), socket.port()};
+    stack_.on_datagram(p, local, now, out_);
+    // Deliveries view this datagram's slot: hand them over before the next one is opened.
+    process();
+  }
+}
+
+void IpsecEndpoint::on_timer() {
+  stack_.on_timer(io::SystemClock::now(), out_);
+  process();
+}
+
+void IpsecEndpoint::process() {
+  for (const auto& d : out_.datagrams) {
+    auto& socket = d.local_port == kIkePort ? ike_ : nat_t_;
+    if (auto ok = socket.send(d.bytes, d.to); !ok)
+      spdlog::warn("IPsec: send to {}: {}", d.to.to_string(), ok.error().text());
+  }
+  for (const auto& e : out_.events) log_event(e);
+  for (const auto& e : out_.errors) spdlog::error("IPsec: {}", e);
+  for (const auto& c : out_.children) {
+    if (c.up)
+      spdlog::info("IPsec: ESP SA in {:08x} out {:08x} with {} up ({}, {} mode, {} <-> {})",
+                   c.inbound_spi, c.outbound_spi, c.peer.to_string(), c.suite, mode_name(c.mode),
+                   selectors_text(c.local), selectors_text(c.remote));
+    else
+      spdlog::info("IPsec: ESP SA in {:08x} out {:08x} with {} removed", c.inbound_spi,
+                   c.outbound_spi, c.peer.to_string());
+    if (handlers_.on_child) handlers_.on_child(c);
+  }
+  // Handlers may send (and so add to out_): take the deliveries first.
+  auto transport = std::move(out_.transport);
+  auto tunnel = std::move(out_.tunnel);
+  out_.clear();
+  for (const auto& t : transport)
+    if (handlers_.on_transport) handlers_.on_transport(t);
+  for (const ByteView p : tunnel)
+    if (handlers_.on_tunnel) handlers_.on_tunnel(p);
+  if (!out_.datagrams.empty() || !out_.events.empty() || !out_.children.empty()) {
+    process();
+    return;
+  }
+  if (!loop_) return;
+  const TimePoint t = stack_.next_deadline();
+  if (t == TimePoint::max())
+    loop_->disarm_timer(timer_);
+  else
+    loop_->arm_timer(timer_, t);
+}
+
+void IpsecEndpoint::log_event(const ipsec::ike::Event& e) const {
+  using ipsec::ike::EventType;
+  switch (e.type) {
+    case EventType::kRefused:
+    case EventType::kDeadPeer:
+    case EventType::kRetransmitGaveUp:
+      spdlog::warn("IKE: {}", e.detail);
+      break;
+    case EventType::kChildSaUp:
+    case EventType::kChildSaDown:
+      // The "IPsec: ESP SA" lines say the same with the traffic selectors.
+      spdlog::debug("IKE: {}", e.detail);
+      break;
+    default:
+      spdlog::info("IKE: {}", e.detail);
+      break;
+  }
+  if (handlers_.on_event) handlers_.on_event(e);
+}
+
+void IpsecEndpoint::send_sealed(io::PacketBatch& batch, std::size_t count) {
+  if (count == 0) return;
+  const auto sent = nat_t_.send_batch(batch, 0, count);
+  if (sent.failed > 0)
+    spdlog::debug("IPsec: {} ESP datagrams refused: {}", sent.failed,
+                  std::strerror(sent.first_error));
+}
+
+void IpsecEndpoint::send_transport_batch(io::PacketBatch& batch, std::uint16_t source_port,
+                                         std::uint16_t destination_port) {
+  const TimePoint now = io::SystemClock::now();
+  // Sealed packets gather at the front, the ones no SA carries behind them.
+  std::size_t sealed = 0;
+  std::size_t dropped = 0;
+  const std::size_t n = batch.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Endpoint to = batch[i].endpoint;
+    if (!stack_.carries_transport(to)) continue;
+    if (stack_.seal_transport(batch[i], to, source_port, destination_port, now, out_)) {
+      std::swap(batch[sealed], batch[i]);
+      ++sealed;
+    } else {
+      batch[i].length = 0;  // could not be sealed (sequence numbers spent): dropped
+      ++dropped;
+    }
+  }
+  send_sealed(batch, sealed);
+  // Hand back the rest, in order, for the caller to send plain or drop.
+  std::size_t rest = 0;
+  for (std::size_t i = sealed; i < n; ++i)
+    if (batch[i].length != 0) std::swap(batch[rest++], batch[i]);
+  batch.resize(rest);
+  if (dropped > 0) spdlog::debug("IPsec: {} packets could not be sealed", dropped);
+  if (!out_.datagrams.empty() || !out_.events.empty()) process();
+}
+
+bool IpsecEndpoint::send_transport(ByteView payload, const Endpoint& to, std::uint16_t source_port,
+                                   std::uint16_t destination_port) {
+  control_batch_.clear();
+  Packet& p = control_batch_.push_back(payload, to);
+  if (p.length != payload.size()) return false;
+  if (!stack_.seal_transport(p, to, source_port, destination_port, io::SystemClock::now(), out_))
+    return false;
+  send_sealed(control_batch_, 1);
+  if (!out_.datagrams.empty() || !out_.events.empty()) process();
+  return true;
+}
+
+void IpsecEndpoint::send_tunnel_batch(io::PacketBatch& batch) {
+  const TimePoint now = io::SystemClock::now();
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (stack_.seal_tunnel(batch[i], now, out_)) {
+      if (kept != i) std::swap(batch[kept], batch[i]);
+      ++kept;
+    }
+  batch.resize(kept);
+  send_sealed(batch, kept);
+  if (!out_.datagrams.empty() || !out_.events.empty()) process();
+}
+
+nlohmann::json IpsecEndpoint::status_json() const {
+  nlohmann::json j;
+  j["ike_version"] = stack_.engine().version();
+  nlohmann::json ike = nlohmann::json::array();
+  for (const auto& s : stack_.engine().summaries())
+    ike.push_back({{"handle", s.handle},
+                   {"peer", s.peer},
+                   {"remote", s.remote.to_string()},
+                   {"initiator", s.initiator},
+                   {"established", s.established},
+                   {"suite", s.suite},
+                   {"child_sas", s.inbound_spis.size()}});
+  j["ike_sas"] = std::move(ike);
+  nlohmann::json children = nlohmann::json::array();
+  for (const auto* e : stack_.sad().entries()) {
+    const auto& in = e->inbound.stats();
+    char spi_in[9], spi_out[9];
+    std::snprintf(spi_in, sizeof spi_in, "%08x", e->inbound.spi());
+    std::snprintf(spi_out, sizeof spi_out, "%08x", e->outbound.spi());
+    children.push_back({{"spi_in", spi_in},
+                        {"spi_out", spi_out},
+                        {"peer", e->peer.to_string()},
+                        {"mode", mode_name(e->mode)},
+                        {"suite", e->suite},
+                        {"udp_encapsulated", e->udp_encapsulated},
+                        {"local", selectors_text(e->local)},
+                        {"remote", selectors_text(e->remote)},
+                        {"carries_outbound", e->carries_outbound},
+                        {"packets_in", in.packets},
+                        {"bytes_in", in.bytes},
+                        {"packets_out", e->packets_out},
+                        {"bytes_out", e->bytes_out},
+                        {"replayed", in.replayed},
+                        {"authentication_failed", in.authentication_failed},
+                        {"policy_dropped", e->policy_dropped}});
+  }
+  j["child_sas"] = std::move(children);
+  const auto& st = stack_.stats();
+  const auto& sad = stack_.sad().stats();
+  nlohmann::json counters{{"esp_delivered", st.esp_delivered},
+                          {"esp_dropped", st.esp_dropped},
+                          {"esp_sent", st.esp_sent},
+                          {"no_sa", st.no_sa},
+                          {"keepalives", st.keepalives},
+                          {"invalid", st.invalid},
+                          {"unknown_spi", sad.unknown_spi},
+                          {"replayed", sad.replayed},
+                          {"authentication_failed", sad.authentication_failed},
+                          {"policy_dropped", sad.policy_dropped}};
+  for (const auto& [name, value] : stack_.engine().counters()) counters["ike_" + name] = value;
+  j["counters"] = std::move(counters);
+  return j;
+}
+
+}  // namespace tandem::daemon

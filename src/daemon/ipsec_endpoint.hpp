@@ -1,0 +1,91 @@
+// IPsec on a node's sockets: UDP 500 and 4500 (IPv4) and the sans-I/O IpsecStack, on one event
+// loop thread. What ESP carried goes to the owner through handlers (the L2TP interface for
+// transport mode, a TUN device for tunnel mode); what the owner sends is sealed in place in its
+// own batches and leaves from port 4500. IKE events become log lines here: a refused client's
+// proposal, an SA coming up with its suite, a dead peer.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "base/result.hpp"
+#include "crypto/random.hpp"
+#include "hybrid/ipsec_stack.hpp"
+#include "io/event_loop.hpp"
+#include "io/packet_batch.hpp"
+#include "io/udp_socket.hpp"
+
+namespace tandem::daemon {
+
+class IpsecEndpoint {
+ public:
+  struct Handlers {
+    // A transport-mode UDP payload; it views the received datagram, valid during the call.
+    std::function<void(const hybrid::TransportDelivery&)> on_transport;
+    // A tunnel-mode inner packet, likewise.
+    std::function<void(ByteView)> on_tunnel;
+    std::function<void(const hybrid::ChildSaChange&)> on_child;
+    std::function<void(const ipsec::ike::Event&)> on_event;
+  };
+
+  // Makes the IKE engine with the endpoint's own random source.
+  using EngineFactory = std::function<std::unique_ptr<ipsec::ike::Engine>(Rng&)>;
+
+  // Binds UDP 500 and 4500 on every IPv4 address. `local_address`, when given, is what IKE
+  // speaks from; otherwise the route towards each peer decides.
+  static Result<std::unique_ptr<IpsecEndpoint>, std::string> create(
+      std::optional<IpAddress> local_address, const EngineFactory& make_engine);
+  ~IpsecEndpoint();
+  IpsecEndpoint(const IpsecEndpoint&) = delete;
+  IpsecEndpoint& operator=(const IpsecEndpoint&) = delete;
+
+  Result<Ok, std::string> attach(io::EventLoop& loop, Handlers handlers);
+  Result<std::uint64_t, std::string> initiate(std::string_view peer_name,
+                                              const IpAddress& peer_address);
+  void close_all();
+
+  // Seals every packet of `batch` (UDP payloads, each for its `endpoint`, with
+  // hybrid::IpsecStack::kHeadroom in front) that an SA carries in transport mode and sends them;
+  // afterwards `batch` holds only the packets no SA carries, untouched.
+  void send_transport_batch(io::PacketBatch& batch, std::uint16_t source_port,
+                            std::uint16_t destination_port);
+  // One UDP payload (a control message): copied into a slot, sealed and sent.
+  bool send_transport(ByteView payload, const Endpoint& to, std::uint16_t source_port,
+                      std::uint16_t destination_port);
+  // Seals every inner packet of `batch` in tunnel mode and sends those an SA carries.
+  void send_tunnel_batch(io::PacketBatch& batch);
+
+  const hybrid::IpsecStack& stack() const { return stack_; }
+  // {"ike_version", "ike_sas": [...], "child_sas": [...], "counters": {...}} for status views.
+  nlohmann::json status_json() const;
+
+ private:
+  IpsecEndpoint(const EngineFactory& make_engine, std::optional<IpAddress> local, io::UdpSocket ike,
+                io::UdpSocket nat_t);
+  void on_readable(io::UdpSocket& socket);
+  void on_timer();
+  // Sends, delivers and logs what the stack produced, then re-arms the timer.
+  void process();
+  void send_sealed(io::PacketBatch& batch, std::size_t count);
+  IpAddress local_towards(const IpAddress& peer);
+  void log_event(const ipsec::ike::Event& e) const;
+
+  std::optional<IpAddress> local_address_;
+  std::map<IpAddress, IpAddress> local_by_peer_;
+  crypto::SystemRng rng_;
+  hybrid::IpsecStack stack_;
+  io::UdpSocket ike_;
+  io::UdpSocket nat_t_;
+  io::EventLoop* loop_ = nullptr;
+  io::EventLoop::TimerId timer_ = 0;
+  Handlers handlers_;
+  hybrid::IpsecOutput out_;
+  io::PacketBatch rx_batch_;
+  io::PacketBatch control_batch_;  // one slot, for send_transport()
+};
+
+}  // namespace tandem::daemon

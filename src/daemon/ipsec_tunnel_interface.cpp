@@ -1,0 +1,215 @@
+#include "daemon/ipsec_tunnel_interface.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "io/system_clock.hpp"
+
+namespace tandem::daemon {
+namespace {
+
+constexpr std::size_t kBatch = 64;
+constexpr std::size_t kSlot = 2048;
+constexpr auto kRedialMax = std::chrono::seconds(60);
+
+ipsec::ike::Selector selector_of(const IpPrefix& p) {
+  const std::uint32_t start = p.address().v4_u32();
+  const std::uint32_t host_bits = p.length() >= 32 ? 0 : (0xffffffffU >> p.length());
+  return {p.address(), IpAddress::v4_from_u32(start | host_bits), 0, 0, 65535};
+}
+
+std::vector<std::byte> bytes_of(const std::string& s) {
+  const auto* p = reinterpret_cast<const std::byte*>(s.data());
+  return {p, p + s.size()};
+}
+
+ipsec::ike::v2::Identity identity_of(const std::string& id) {
+  if (id.rfind("ipv4:", 0) == 0)
+    if (auto a = IpAddress::parse(id.substr(5))) return ipsec::ike::v2::Identity::ipv4(*a);
+  return ipsec::ike::v2::Identity::fqdn(id.rfind("fqdn:", 0) == 0 ? id.substr(5) : id);
+}
+
+}  // namespace
+
+std::string ipsec_status_socket_path(std::string_view socket_dir, std::string_view interface_name) {
+  return std::string(socket_dir) + "/" + std::string(interface_name) + ".ipsec";
+}
+
+ipsec::ike::v1::Config ipsec_ikev1_config(const control::IpsecConfig& c) {
+  ipsec::ike::v1::Config config;
+  for (const auto& conn : c.connections) {
+    ipsec::ike::v1::PeerConfig p;
+    p.name = conn.name;
+    p.address = conn.remote_address;
+    p.psk = bytes_of(conn.psk);
+    if (!conn.ike_proposals.empty()) p.phase1 = conn.ike_proposals;
+    if (!conn.esp_proposals.empty()) p.phase2 = conn.esp_proposals;
+    p.mode = ipsec::ike::EspMode::kTunnel;
+    p.local_subnet = selector_of(conn.local_subnets.front());
+    p.remote_subnet = selector_of(conn.remote_subnets.front());
+    p.phase1_lifetime = std::chrono::seconds(c.ike_lifetime);
+    p.phase2_lifetime = std::chrono::seconds(c.esp_lifetime);
+    p.dpd_interval = std::chrono::seconds(c.dpd_interval);
+    p.dpd_timeout = std::chrono::seconds(c.dpd_timeout);
+    config.peers.push_back(std::move(p));
+  }
+  return config;
+}
+
+ipsec::ike::v2::Config ipsec_ikev2_config(const control::IpsecConfig& c) {
+  ipsec::ike::v2::Config config;
+  config.identity = identity_of(c.local_id);
+  config.local_address = c.local_address;
+  config.ike_lifetime = std::chrono::seconds(c.ike_lifetime);
+  config.child_lifetime = std::chrono::seconds(c.esp_lifetime);
+  config.liveness_interval = std::chrono::seconds(c.dpd_interval);
+  config.force_udp_encapsulation = true;  // the data path is UDP
+  for (const auto& conn : c.connections) {
+    ipsec::ike::v2::PeerConfig p;
+    p.name = conn.name;
+    p.remote_address = conn.remote_address;
+    p.remote_id = identity_of(conn.remote_id);
+    p.psk = bytes_of(conn.psk);
+    p.mode = ipsec::ike::EspMode::kTunnel;
+    for (const auto& s : conn.local_subnets) p.local_selectors.push_back(selector_of(s));
+    for (const auto& s : conn.remote_subnets) p.remote_selectors.push_back(selector_of(s));
+    config.peers.push_back(std::move(p));
+  }
+  return config;
+}
+
+Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface::create(
+    const control::IpsecConfig& config) {
+  auto tun = io::TunDevice::create(config.interface, config.mtu);
+  if (!tun) return Err("TUN device " + config.interface + ": " + tun.error());
+  auto endpoint = IpsecEndpoint::create(config.local_address, [&](Rng& rng) {
+    return config.ike_version == 1 ? ipsec::ike::make_ikev1_engine(ipsec_ikev1_config(config), rng)
+                                   : ipsec::ike::make_ikev2_engine(ipsec_ikev2_config(config), rng);
+  });
+  if (!endpoint) return Err(endpoint.error());
+  auto nl = io::Netlink::open();
+  if (!nl) return Err(nl.error());
+  return std::unique_ptr<IpsecTunnelInterface>(
+      new IpsecTunnelInterface(config, std::move(*tun), std::move(*endpoint), std::move(*nl)));
+}
+
+IpsecTunnelInterface::IpsecTunnelInterface(const control::IpsecConfig& config, io::TunDevice tun,
+                                           std::unique_ptr<IpsecEndpoint> ipsec,
+                                           io::Netlink netlink)
+    : config_(config),
+      tun_(std::move(tun)),
+      ipsec_(std::move(ipsec)),
+      netlink_(std::move(netlink)),
+      tun_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {
+  static_assert(hybrid::IpsecStack::kHeadroom <= io::PacketBatch::kDefaultHeadroom);
+}
+
+IpsecTunnelInterface::~IpsecTunnelInterface() {
+  if (!loop_) return;
+  loop_->unwatch(tun_.fd());
+  loop_->remove_timer(redial_timer_);
+}
+
+Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
+  const int ifindex = tun_.index();
+  for (const auto& a : config_.addresses)
+    if (auto ok = netlink_.add_address(ifindex, a); !ok)
+      return Err("address " + a.to_string() + ": " + ok.error());
+  if (auto ok = netlink_.set_link_up(ifindex); !ok) return Err(ok.error());
+  for (const auto& conn : config_.connections)
+    for (const auto& prefix : conn.remote_subnets)
+      if (auto ok = netlink_.add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
+          !ok && ok.error().find("exists") == std::string::npos)
+        return Err("route " + prefix.to_string() + ": " + ok.error());
+  loop_ = &loop;
+  auto timer = loop.add_timer([this] { dial(); });
+  if (!timer) return Err(timer.error());
+  redial_timer_ = *timer;
+  if (auto ok = loop.watch_readable(tun_.fd(), [this] { on_tun_readable(); }); !ok)
+    return Err(ok.error());
+  IpsecEndpoint::Handlers h;
+  h.on_tunnel = [this](ByteView packet) {
+    if (auto ok = tun_.write(packet); !ok) spdlog::debug("TUN write: {}", ok.error().text());
+  };
+  h.on_event = [this](const ipsec::ike::Event& e) { on_ike_event(e); };
+  if (auto ok = ipsec_->attach(loop, std::move(h)); !ok) return Err(ok.error());
+  spdlog::info("IPsec tunnels on {} (IKEv{}, ESP tunnel mode in UDP 4500), {} connection(s)",
+               tun_.name(), config_.ike_version, config_.connections.size());
+  dial();
+  return Ok{};
+}
+
+void IpsecTunnelInterface::dial() {
+  if (stopping_) return;
+  const auto sas = ipsec_->stack().engine().summaries();
+  for (const auto& conn : config_.connections) {
+    if (!conn.start) continue;
+    bool covered = false;
+    for (const auto& sa : sas) covered = covered || sa.peer == conn.name;
+    if (covered) continue;
+    spdlog::info("IPsec: dialling {} at {}", conn.name, conn.remote_address->to_string());
+    if (auto h = ipsec_->initiate(conn.name, *conn.remote_address); !h)
+      spdlog::error("IPsec: cannot start IKE with {}: {}", conn.name, h.error());
+  }
+}
+
+void IpsecTunnelInterface::on_ike_event(const ipsec::ike::Event& e) {
+  using ipsec::ike::EventType;
+  if (stopping_) return;
+  if (e.type == EventType::kIkeSaUp) redial_wait_ = std::chrono::seconds(1);
+  if (e.type != EventType::kIkeSaDown && e.type != EventType::kDeadPeer &&
+      e.type != EventType::kRetransmitGaveUp && e.type != EventType::kRefused)
+    return;
+  // dial() skips connections whose IKE SA stands or is being negotiated.
+  loop_->arm_timer(redial_timer_, io::SystemClock::now() + redial_wait_);
+  redial_wait_ = std::min<Duration>(redial_wait_ * 2, kRedialMax);
+}
+
+void IpsecTunnelInterface::on_tun_readable() {
+  auto n = tun_.read_batch(tun_batch_);
+  if (!n) {
+    if (n.error().code == EAGAIN || n.error().code == EINTR) return;
+    spdlog::error("TUN device gone ({}): shutting down", n.error().text());
+    loop_->unwatch(tun_.fd());
+    loop_->stop();
+    return;
+  }
+  if (*n > 0) ipsec_->send_tunnel_batch(tun_batch_);
+}
+
+void IpsecTunnelInterface::shut_down() {
+  stopping_ = true;
+  ipsec_->close_all();
+}
+
+Result<Ok, std::string> IpsecTunnelInterface::serve_status(const std::string& socket_path) {
+  auto server = io::UnixSocketServer::listen(*loop_, socket_path,
+                                             [this](std::string_view) { return status_json(); });
+  if (!server) return Err(server.error());
+  status_server_ = std::move(*server);
+  return Ok{};
+}
+
+std::string IpsecTunnelInterface::status_json() const {
+  nlohmann::json j;
+  j["interface"] = tun_.name();
+  j["kind"] = "ipsec";
+  j["ipsec"] = ipsec_->status_json();
+  nlohmann::json conns = nlohmann::json::array();
+  for (const auto& c : config_.connections) {
+    nlohmann::json local = nlohmann::json::array(), remote = nlohmann::json::array();
+    for (const auto& p : c.local_subnets) local.push_back(p.to_string());
+    for (const auto& p : c.remote_subnets) remote.push_back(p.to_string());
+    conns.push_back({{"name", c.name},
+                     {"remote_address", c.remote_address ? c.remote_address->to_string() : ""},
+                     {"local_subnets", local},
+                     {"remote_subnets", remote},
+                     {"start", c.start}});
+  }
+  j["connections"] = std::move(conns);
+  return j.dump() + "\n\n";
+}
+
+}  // namespace tandem::daemon

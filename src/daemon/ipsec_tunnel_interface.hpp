@@ -1,0 +1,69 @@
+// Site-to-site IPsec on a TUN device: the `[ipsec]` section running. Inner packets read from the
+// device are sealed in ESP tunnel mode with the SA whose traffic selectors take them; ESP that
+// arrives is opened, checked against its SA's selectors and written to the device. Routes to
+// every connection's remote subnets point at the device from the start, so that traffic for a
+// peer whose SA is down is dropped rather than sent in the clear. Connections with a remote
+// address are dialled at start-up and again, with backoff, whenever their IKE SA is lost.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "control/ipsec_config.hpp"
+#include "daemon/ipsec_endpoint.hpp"
+#include "io/event_loop.hpp"
+#include "io/netlink.hpp"
+#include "io/packet_batch.hpp"
+#include "io/tun_device.hpp"
+#include "io/unix_socket_server.hpp"
+#include "ipsec/ike/v1/config.hpp"
+#include "ipsec/ike/v2/config.hpp"
+
+namespace tandem::daemon {
+
+class IpsecTunnelInterface {
+ public:
+  static Result<std::unique_ptr<IpsecTunnelInterface>, std::string> create(
+      const control::IpsecConfig& config);
+  ~IpsecTunnelInterface();
+  IpsecTunnelInterface(const IpsecTunnelInterface&) = delete;
+  IpsecTunnelInterface& operator=(const IpsecTunnelInterface&) = delete;
+
+  const std::string& name() const { return tun_.name(); }
+  // Addresses, routes, the device and sockets on `loop`; dials the connections that start.
+  Result<Ok, std::string> attach(io::EventLoop& loop);
+  Result<Ok, std::string> serve_status(const std::string& socket_path);
+  // Deletes every SA, telling the peers.
+  void shut_down();
+  std::string status_json() const;
+
+ private:
+  IpsecTunnelInterface(const control::IpsecConfig& config, io::TunDevice tun,
+                       std::unique_ptr<IpsecEndpoint> ipsec, io::Netlink netlink);
+  void on_tun_readable();
+  void on_ike_event(const ipsec::ike::Event& e);
+  void dial();
+
+  control::IpsecConfig config_;
+  io::TunDevice tun_;
+  std::unique_ptr<IpsecEndpoint> ipsec_;
+  io::Netlink netlink_;
+  io::EventLoop* loop_ = nullptr;
+  io::EventLoop::TimerId redial_timer_ = 0;
+  Duration redial_wait_ = std::chrono::seconds(1);
+  bool stopping_ = false;
+  std::unique_ptr<io::UnixSocketServer> status_server_;
+  io::PacketBatch tun_batch_;
+};
+
+// Where `tandem status` finds each IPsec interface's status socket (beside the L2TP ones).
+std::string ipsec_status_socket_path(std::string_view socket_dir, std::string_view interface_name);
+
+// The engine configurations an `[ipsec]` section describes.
+ipsec::ike::v1::Config ipsec_ikev1_config(const control::IpsecConfig& config);
+ipsec::ike::v2::Config ipsec_ikev2_config(const control::IpsecConfig& config);
+
+}  // namespace tandem::daemon
