@@ -10,6 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libmnl-dev libgtest-dev libgmock-dev libbenchmark-dev
   wireguard-tools wireguard-go iperf3 iproute2 nftables tshark procps iputils-ping python3
   softether-vpnserver softether-vpncmd openssl
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
 )
 
 missing=()
@@ -29,15 +30,20 @@ export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer it here.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 # softether-vpnserver enables and starts a system-wide VPN server (empty admin password, listening
-# on 443, 992, 1194, 5555 and the IPsec/L2TP ports). The tests run their own, in namespaces, so the
-# packaged one must not start now (policy-rc.d, which invoke-rc.d and deb-systemd-invoke consult)
-# nor at boot (systemctl disable).
+# on 443, 992, 1194, 5555 and the IPsec/L2TP ports), and strongswan-charon pulls in
+# strongswan-starter, whose ipsec service (also named strongswan-starter) runs charon with the
+# system's ipsec.conf. The tests run their own, in namespaces, so the packaged ones must not start
+# now (policy-rc.d, which invoke-rc.d and deb-systemd-invoke consult) nor at boot (disabled below).
 installing_softether=false
-for p in "${missing[@]}"; do [ "$p" = softether-vpnserver ] && installing_softether=true; done
+installing_strongswan=false
+for p in "${missing[@]}"; do
+  [ "$p" = softether-vpnserver ] && installing_softether=true
+  [ "$p" = strongswan-charon ] && installing_strongswan=true
+done
 own_policy=false
-if $installing_softether && [ ! -e /usr/sbin/policy-rc.d ]; then
-  printf '#!/bin/sh\ncase "$1" in softether-vpnserver*) exit 101 ;; esac\nexit 0\n' \
-    >/usr/sbin/policy-rc.d
+if { $installing_softether || $installing_strongswan; } && [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\ncase "$1" in %s) exit 101 ;; esac\nexit 0\n' \
+    'softether-vpnserver*|ipsec*|strongswan*' >/usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
   own_policy=true
 fi
@@ -47,5 +53,11 @@ apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
 if $own_policy; then rm -f /usr/sbin/policy-rc.d; fi
 if $installing_softether && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   systemctl disable --now softether-vpnserver.service >/dev/null 2>&1 || true
+fi
+if $installing_strongswan; then
+  # systemctl disable edits the unit links even where systemd is not running; update-rc.d covers
+  # the SysV script for other init systems.
+  systemctl disable --now strongswan-starter.service >/dev/null 2>&1 || true
+  update-rc.d ipsec disable >/dev/null 2>&1 || true
 fi
 exit $status

@@ -127,35 +127,37 @@ void IpsecEndpoint::on_timer() {
 }
 
 void IpsecEndpoint::process() {
-  for (const auto& d : out_.datagrams) {
-    auto& socket = d.local_port == kIkePort ? ike_ : nat_t_;
-    if (auto ok = socket.send(d.bytes, d.to); !ok)
-      spdlog::warn("IPsec: send to {}: {}", d.to.to_string(), ok.error().text());
+  // Handlers send (L2TP answering what ESP carried), which lands here again: the running call
+  // takes over whatever they added, so nothing is sent twice or read after it was cleared.
+  if (processing_) return;
+  processing_ = true;
+  while (!out_.datagrams.empty() || !out_.events.empty() || !out_.children.empty() ||
+         !out_.transport.empty() || !out_.tunnel.empty() || !out_.errors.empty()) {
+    hybrid::IpsecOutput work = std::move(out_);
+    out_.clear();
+    for (const auto& d : work.datagrams) {
+      auto& socket = d.local_port == kIkePort ? ike_ : nat_t_;
+      if (auto ok = socket.send(d.bytes, d.to); !ok)
+        spdlog::warn("IPsec: send to {}: {}", d.to.to_string(), ok.error().text());
+    }
+    for (const auto& e : work.events) log_event(e);
+    for (const auto& e : work.errors) spdlog::error("IPsec: {}", e);
+    for (const auto& c : work.children) {
+      if (c.up)
+        spdlog::info("IPsec: ESP SA in {:08x} out {:08x} with {} up ({}, {} mode, {} <-> {})",
+                     c.inbound_spi, c.outbound_spi, c.peer.to_string(), c.suite, mode_name(c.mode),
+                     selectors_text(c.local), selectors_text(c.remote));
+      else
+        spdlog::info("IPsec: ESP SA in {:08x} out {:08x} with {} removed", c.inbound_spi,
+                     c.outbound_spi, c.peer.to_string());
+      if (handlers_.on_child) handlers_.on_child(c);
+    }
+    for (const auto& t : work.transport)
+      if (handlers_.on_transport) handlers_.on_transport(t);
+    for (const ByteView p : work.tunnel)
+      if (handlers_.on_tunnel) handlers_.on_tunnel(p);
   }
-  for (const auto& e : out_.events) log_event(e);
-  for (const auto& e : out_.errors) spdlog::error("IPsec: {}", e);
-  for (const auto& c : out_.children) {
-    if (c.up)
-      spdlog::info("IPsec: ESP SA in {:08x} out {:08x} with {} up ({}, {} mode, {} <-> {})",
-                   c.inbound_spi, c.outbound_spi, c.peer.to_string(), c.suite, mode_name(c.mode),
-                   selectors_text(c.local), selectors_text(c.remote));
-    else
-      spdlog::info("IPsec: ESP SA in {:08x} out {:08x} with {} removed", c.inbound_spi,
-                   c.outbound_spi, c.peer.to_string());
-    if (handlers_.on_child) handlers_.on_child(c);
-  }
-  // Handlers may send (and so add to out_): take the deliveries first.
-  auto transport = std::move(out_.transport);
-  auto tunnel = std::move(out_.tunnel);
-  out_.clear();
-  for (const auto& t : transport)
-    if (handlers_.on_transport) handlers_.on_transport(t);
-  for (const ByteView p : tunnel)
-    if (handlers_.on_tunnel) handlers_.on_tunnel(p);
-  if (!out_.datagrams.empty() || !out_.events.empty() || !out_.children.empty()) {
-    process();
-    return;
-  }
+  processing_ = false;
   if (!loop_) return;
   const TimePoint t = stack_.next_deadline();
   if (t == TimePoint::max())
@@ -217,7 +219,7 @@ void IpsecEndpoint::send_transport_batch(io::PacketBatch& batch, std::uint16_t s
     if (batch[i].length != 0) std::swap(batch[rest++], batch[i]);
   batch.resize(rest);
   if (dropped > 0) spdlog::debug("IPsec: {} packets could not be sealed", dropped);
-  if (!out_.datagrams.empty() || !out_.events.empty()) process();
+  process();
 }
 
 bool IpsecEndpoint::send_transport(ByteView payload, const Endpoint& to, std::uint16_t source_port,
@@ -228,7 +230,7 @@ bool IpsecEndpoint::send_transport(ByteView payload, const Endpoint& to, std::ui
   if (!stack_.seal_transport(p, to, source_port, destination_port, io::SystemClock::now(), out_))
     return false;
   send_sealed(control_batch_, 1);
-  if (!out_.datagrams.empty() || !out_.events.empty()) process();
+  process();
   return true;
 }
 
@@ -242,7 +244,7 @@ void IpsecEndpoint::send_tunnel_batch(io::PacketBatch& batch) {
     }
   batch.resize(kept);
   send_sealed(batch, kept);
-  if (!out_.datagrams.empty() || !out_.events.empty()) process();
+  process();
 }
 
 nlohmann::json IpsecEndpoint::status_json() const {

@@ -83,6 +83,7 @@ class IpsecEndpoint {
   io::EventLoop* loop_ = nullptr;
   io::EventLoop::TimerId timer_ = 0;
   Handlers handlers_;
+  bool processing_ = false;  // process() is running (handlers may call back into it)
   hybrid::IpsecOutput out_;
   io::PacketBatch rx_batch_;
   io::PacketBatch control_batch_;  // one slot, for send_transport()

@@ -82,6 +82,9 @@ Result<Ok, std::string> UdpSocket::set_fwmark(std::uint32_t mark) {
 }
 
 Result<std::size_t, SysError> UdpSocket::recv_batch(PacketBatch& batch) {
+  // Every slot starts over at the headroom: the previous batch's packets may have been opened in
+  // place (ESP, WireGuard), which moved their offsets and would shrink the room offered here.
+  batch.clear();
   batch.resize(batch.capacity());
   MmsgScratch& s = batch.scratch();
   for (std::size_t i = 0; i < batch.size(); ++i) {

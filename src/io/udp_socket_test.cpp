@@ -86,6 +86,27 @@ TEST(UdpSocket, ReceivedPacketsStartAtHeadroomWithTailroomLeft) {
   EXPECT_EQ(batch[0].room().size(), 224u);
 }
 
+TEST(UdpSocket, ASlotOpenedInPlaceOffersItsWholeRoomToTheNextReceive) {
+  // The previous batch's packet was decrypted in place (its offset moved past a header); the next
+  // read must still take a datagram as large as the slot allows.
+  auto s = UdpSocket::bind(IpAddress::Family::kV4, 0);
+  ASSERT_TRUE(s.ok());
+  const Endpoint self{*IpAddress::parse("127.0.0.1"), s->port()};
+  PacketBatch batch(1, 256, 32);
+  pollfd p{s->fd(), POLLIN, 0};
+  ASSERT_TRUE(s->send(as_bytes("first"), self).ok());
+  ::poll(&p, 1, 1000);
+  ASSERT_EQ(*s->recv_batch(batch), 1u);
+  batch[0].set_range(batch[0].offset + 200, 0);
+  ASSERT_TRUE(s->send(as_bytes(std::string(220, 'b')), self).ok());
+  ::poll(&p, 1, 1000);
+  auto n = s->recv_batch(batch);
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(*n, 1u);
+  EXPECT_EQ(batch[0].offset, 32u);
+  EXPECT_EQ(batch[0].length, 220u);
+}
+
 TEST(UdpSocket, DropsDatagramsLargerThanSlot) {
   auto s = UdpSocket::bind(IpAddress::Family::kV4, 0);
   ASSERT_TRUE(s.ok());

@@ -12,6 +12,8 @@ const char* event_type_name(EventType type) {
       return "child-sa-up";
     case EventType::kChildSaDown:
       return "child-sa-down";
+    case EventType::kChildSaAgreed:
+      return "child-sa-agreed";
     case EventType::kRefused:
       return "refused";
     case EventType::kDeadPeer:

@@ -56,6 +56,7 @@ enum class EventType : std::uint8_t {
   kIkeSaDown,    // deleted, expired, or its peer is dead
   kChildSaUp,    // also in Actions::installs
   kChildSaDown,  // also in Actions::removals
+  kChildSaAgreed,  // a responder answered with its choice; the SA is installed on confirmation
   kRefused,      // a peer's proposal, identity or authentication was refused; detail says why
   kDeadPeer,     // liveness checks went unanswered
   kRetransmitGaveUp,

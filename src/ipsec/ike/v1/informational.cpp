@@ -35,6 +35,30 @@ std::uint32_t be32(const std::vector<std::byte>& b) {
   return v;
 }
 
+const char* notify_error_name(std::uint16_t type) {
+  // RFC 2408 3.14.1, the ones peers send in practice.
+  switch (type) {
+    case 1:
+      return "INVALID-PAYLOAD-TYPE";
+    case 9:
+      return "INVALID-SPI";
+    case 11:
+      return "INVALID-PROTOCOL-ID";
+    case 14:
+      return "NO-PROPOSAL-CHOSEN";
+    case 18:
+      return "INVALID-ID-INFORMATION";
+    case 23:
+      return "INVALID-HASH-INFORMATION";
+    case 24:
+      return "AUTHENTICATION-FAILED";
+    case 30:
+      return "PAYLOAD-MALFORMED";
+    default:
+      return "error";
+  }
+}
+
 }  // namespace
 
 void Node::send_informational(IkeSa& sa, const std::vector<Payload>& payloads, Actions& out) {
@@ -96,9 +120,23 @@ void Node::on_informational(IkeSa& sa, const Message& m, TimePoint now, Actions&
       } else if (n->type == kNotifyRuThereAck) {
         if (be32(n->data) == sa.dpd_sequence) sa.dpd_since.reset();
       } else if (n->type < 16384) {
+        // An error answers a Quick Mode of ours that the peer could not accept (or, as a
+        // strongSwan initiator that cannot install transport mode does, accepted and then could
+        // not use): stop repeating the messages it refused.
+        std::size_t abandoned = 0;
+        for (auto it = sa.quick_modes.begin(); it != sa.quick_modes.end();) {
+          if (it->second.out.armed) {
+            it = sa.quick_modes.erase(it);
+            ++abandoned;
+          } else {
+            ++it;
+          }
+        }
         event(out, EventType::kRefused, sa,
-              fmt::format("IKEv1 peer {} ({}) reports error {}", sa.peer->name,
-                          sa.remote.to_string(), n->type));
+              fmt::format("IKEv1 peer {} ({}) reports error {} ({}){}", sa.peer->name,
+                          sa.remote.to_string(), n->type, notify_error_name(n->type),
+                          abandoned > 0 ? fmt::format("; {} Quick Mode(s) abandoned", abandoned)
+                                        : std::string()));
       }
     } else if (const auto* d = std::get_if<DeletePayload>(&p)) {
       if (d->protocol == kProtocolIsakmp) {

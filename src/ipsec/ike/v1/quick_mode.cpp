@@ -309,6 +309,12 @@ void Node::respond_qm1(IkeSa& sa, const Message& m, ByteView raw, TimePoint now,
   qm.waiting_for_hash3 = true;
   qm.last_received.assign(raw.begin(), raw.end());
   send_unreliable(sa, qm.out.bytes, out);
+  event(out, EventType::kChildSaAgreed, sa,
+        fmt::format("IKEv1 Quick Mode with {} ({}): answered with {}, {} mode{}, inbound SPI "
+                    "{:08x}; installed when the initiator confirms",
+                    sa.peer->name, sa.remote.to_string(), describe(qm.choice.suite),
+                    qm.choice.mode == EspMode::kTransport ? "transport" : "tunnel",
+                    qm.choice.udp_encapsulated ? " in UDP" : "", qm.our_spi));
   sa.quick_modes.emplace(qm.message_id, std::move(qm));
 }
 

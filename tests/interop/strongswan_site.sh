@@ -1,0 +1,164 @@
+#!/bin/bash
+# Tandem's site-to-site IPsec (`[ipsec]`) against strongSwan's charon, each in its own network
+# namespace: pre-shared keys, ESP in tunnel mode between 10.87.1.0/24 (behind Tandem) and
+# 10.87.2.0/24 (behind charon), in UDP 4500. charon runs in userspace (kernel-libipsec, see
+# strongswan_lib.sh), which is why ESP always travels in UDP here.
+#
+#   strongswan_site.sh 2|1 tandem|strongswan   IKE version, and who initiates. Pings both ways and
+#                                              an iperf3 transfer through the tunnel; Tandem's
+#                                              status and charon's --list-sas show the same SPIs
+#                                              and suite; tshark decodes every IKE message
+#                                              (and the first ESP packets) with nothing
+#                                              malformed; stopping Tandem deletes the SAs at charon
+source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/strongswan_lib.sh"
+require_root
+: "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
+VERSION=${1:?IKE version}
+INITIATOR=${2:?tandem or strongswan}
+PSK="tandem and strongswan share this key"
+
+T="t$TAG"
+S="s$TAG"
+make_ns "$T"
+make_ns "$S"
+link_ns "$T" "$S" 87
+T_IF="it$TAG"
+STATUS_DIR=/var/run/tandem
+SOCKETS+=("$STATUS_DIR/$T_IF.ipsec")
+# charon's inner address, on lo: its local traffic selector covers it.
+ip -n "$S" addr add 10.87.2.1/32 dev lo
+
+[ "$INITIATOR" = tandem ] && START=true || START=false
+cat >"$TMPDIR_TEST/tandem.toml" <<TOML
+[ipsec]
+interface = "$T_IF"
+ike_version = $VERSION
+local_address = "192.168.87.1"
+addresses = ["10.87.1.1/24"]
+
+[[ipsec.connection]]
+name = "strongswan"
+remote_address = "192.168.87.2"
+psk = "$PSK"
+local_subnets = ["10.87.1.0/24"]
+remote_subnets = ["10.87.2.0/24"]
+start = $START
+TOML
+
+# IKEv2: Tandem's default suites (AES-GCM-256 with ECP-256). IKEv1: a CBC suite of its defaults,
+# and AES-CBC with HMAC-SHA1-96 for ESP, so that both ESP transforms meet a foreign peer.
+if [ "$VERSION" = 2 ]; then
+  IKE_PROPOSALS=aes256gcm16-prfsha256-ecp256
+  ESP_PROPOSALS=aes256gcm16
+else
+  IKE_PROPOSALS=aes256-sha256-modp2048
+  ESP_PROPOSALS=aes256-sha1
+fi
+cat >"$TMPDIR_TEST/swanctl.conf" <<CONF
+connections {
+  tandem {
+    version = $VERSION
+    aggressive = no
+    local_addrs = 192.168.87.2
+    remote_addrs = 192.168.87.1
+    encap = yes
+    proposals = $IKE_PROPOSALS
+    dpd_delay = 10s
+    local {
+      auth = psk
+      id = 192.168.87.2
+    }
+    remote {
+      auth = psk
+      id = 192.168.87.1
+    }
+    children {
+      net {
+        mode = tunnel
+        local_ts = 10.87.2.0/24
+        remote_ts = 10.87.1.0/24
+        esp_proposals = $ESP_PROPOSALS
+      }
+    }
+  }
+}
+secrets {
+  ike-tandem {
+    id-a = 192.168.87.2
+    id-b = 192.168.87.1
+    secret = "$PSK"
+  }
+}
+CONF
+
+command -v tshark >/dev/null || die "tshark is not installed (scripts/install-deps.sh installs it)"
+# tshark on Tandem's veth: all of IKE (500, and 4500 behind the non-ESP marker) and the first ESP.
+ip netns exec "$T" tshark -i "va${TAG}87" -w "$TMPDIR_TEST/wire.pcapng" -c 400 \
+  -f "udp port 500 or udp port 4500" >"$TMPDIR_TEST/tshark.log" 2>&1 &
+TSHARK_PID=$!
+PIDS+=("$TSHARK_PID")
+for _ in $(seq 50); do grep -q "Capturing on" "$TMPDIR_TEST/tshark.log" && break; sleep 0.1; done
+
+strongswan_start "$S" peer
+strongswan_load peer "$TMPDIR_TEST/swanctl.conf"
+
+ip netns exec "$T" "$TANDEM_BIN" up -c "$TMPDIR_TEST/tandem.toml" >"$TMPDIR_TEST/tandem.log" 2>&1 &
+TANDEM_PID=$!
+PIDS+=("$TANDEM_PID")
+for _ in $(seq 50); do [ -S "$STATUS_DIR/$T_IF.ipsec" ] && break; sleep 0.1; done
+[ -S "$STATUS_DIR/$T_IF.ipsec" ] || { cat "$TMPDIR_TEST/tandem.log" >&2; die "tandem did not start"; }
+
+[ "$INITIATOR" = strongswan ] && strongswan_initiate peer net
+strongswan_wait_sas peer "INSTALLED, TUNNEL-in-UDP" 15 ||
+  { tail -20 "$TMPDIR_TEST/tandem.log" >&2; tail -30 "${STRONGSWAN_LOG[peer]}" >&2; die "no CHILD_SA at charon"; }
+for _ in $(seq 50); do grep -q "ESP SA .* up" "$TMPDIR_TEST/tandem.log" && break; sleep 0.1; done
+note "tandem: $(grep -m1 "ESP SA .* up" "$TMPDIR_TEST/tandem.log" | sed 's/.*IPsec: //')"
+
+ping_ok "$T" 10.87.2.1
+ping_ok "$S" 10.87.1.1
+iperf_ok "$S" "$T" 10.87.2.1 3
+
+# Both sides name the same SA: Tandem's inbound SPI is charon's outbound one and vice versa.
+ip netns exec "$T" "$TANDEM_BIN" status "$T_IF" --json >"$TMPDIR_TEST/status.json"
+strongswan_list_sas peer >"$TMPDIR_TEST/sas.txt"
+python3 - "$TMPDIR_TEST/status.json" "$TMPDIR_TEST/sas.txt" "$VERSION" <<'PY' || die "the two sides disagree about the SA"
+import json, re, sys
+doc = json.load(open(sys.argv[1]))[0]["ipsec"]
+sas = open(sys.argv[2]).read()
+child = [c for c in doc["child_sas"] if c["carries_outbound"]]
+assert len(child) == 1, doc["child_sas"]
+c = child[0]
+assert c["mode"] == "tunnel" and c["udp_encapsulated"], c
+assert c["packets_in"] > 50 and c["packets_out"] > 50 and c["authentication_failed"] == 0, c
+assert "INSTALLED, TUNNEL-in-UDP" in sas, sas
+theirs_in = re.search(r"^\s+in\s+([0-9a-f]{8}),", sas, re.M)
+theirs_out = re.search(r"^\s+out\s+([0-9a-f]{8}),", sas, re.M)
+assert theirs_in and theirs_out, sas
+assert (c["spi_in"], c["spi_out"]) == (theirs_out.group(1), theirs_in.group(1)), (c, sas)
+assert doc["ike_version"] == int(sys.argv[3])
+print("--- same SA at both ends: Tandem in", c["spi_in"], "out", c["spi_out"], c["suite"],
+      "| charon in", theirs_in.group(1), "out", theirs_out.group(1))
+PY
+
+# tshark's view of the wire: IKE both ways, ESP in UDP, nothing malformed.
+kill -INT "$TSHARK_PID" 2>/dev/null || true
+for _ in $(seq 50); do kill -0 "$TSHARK_PID" 2>/dev/null || break; sleep 0.1; done
+ike=$(tshark -r "$TMPDIR_TEST/wire.pcapng" -Y isakmp 2>/dev/null | wc -l || true)
+esp=$(tshark -r "$TMPDIR_TEST/wire.pcapng" -Y esp 2>/dev/null | wc -l || true)
+malformed=$(tshark -r "$TMPDIR_TEST/wire.pcapng" -Y _ws.malformed 2>/dev/null | wc -l || true)
+note "tshark: $ike IKE messages, $esp ESP packets, $malformed malformed"
+[ "$ike" -ge 4 ] && [ "$esp" -ge 10 ] || die "tshark did not decode the IKE exchange and ESP"
+[ "$malformed" = 0 ] || die "tshark found malformed packets"
+
+# Tandem stops: it deletes the SAs, and charon learns so at once.
+kill -TERM "$TANDEM_PID"
+for _ in $(seq 50); do kill -0 "$TANDEM_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$TANDEM_PID" 2>/dev/null && die "tandem did not stop within 5 s"
+for _ in $(seq 30); do
+  strongswan_list_sas peer | grep -q "INSTALLED" || break
+  sleep 0.1
+done
+strongswan_list_sas peer | grep -q "INSTALLED" && die "charon still has the SA after Tandem deleted it"
+note "charon removed the SA when Tandem stopped"
+echo "PASS: strongswan site-to-site IKEv$VERSION, $INITIATOR initiates"
