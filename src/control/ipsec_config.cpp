@@ -98,7 +98,7 @@ Result<IpsecConnection, ConfigError> read_connection(const Reader& r, const toml
       return r.error(t->get(k), std::string(k) +
                                     " is for ike_version = 1; IKEv2 offers AES-GCM-256 and "
                                     "AES-CBC-256/SHA-256 with ECP-256 or MODP-2048");
-  if (auto ok = read_ikev1_proposals(r, *t, c.ike_proposals, c.esp_proposals); !ok)
+  if (auto ok = read_ikev1_proposals(r, *t, c.ike_proposals, c.esp_proposals, false); !ok)
     return Err(ok.error());
   return c;
 }
@@ -107,7 +107,8 @@ Result<IpsecConnection, ConfigError> read_connection(const Reader& r, const toml
 
 Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
                                              std::vector<ipsec::ike::v1::Phase1Suite>& ike,
-                                             std::vector<ipsec::ike::v1::Phase2Suite>& esp) {
+                                             std::vector<ipsec::ike::v1::Phase2Suite>& esp,
+                                             bool allow_3des) {
   auto ike_names = r.strings(t, "ike_proposals");
   if (!ike_names) return Err(ike_names.error());
   for (const auto& [value, item] : *ike_names) {
@@ -120,6 +121,11 @@ Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table&
   for (const auto& [value, item] : *esp_names) {
     auto suite = parse_esp_proposal(value);
     if (!suite) return r.error(item, suite.error());
+    // 64-bit blocks: a long-lived SA leaks plaintext to birthday attacks (Sweet32).
+    if (suite->transform == ipsec::ike::v1::kEsp3des && !allow_3des)
+      return r.error(item,
+                     "3DES is weak; only [l2tp.ipsec] with allow_3des = true offers it, "
+                     "for old clients that have nothing better");
     esp.push_back(*suite);
   }
   return Ok{};

@@ -77,12 +77,12 @@ Result<ipsec::ike::v1::Phase2Suite, std::string> parse_esp_proposal(std::string_
     suite.key_length = *bits;
     suite.authentication = 0;
   } else {
-    const auto bits = aes_bits(parts[0]);
+    const auto bits = parts[0] == "3des" ? std::optional<std::uint16_t>(0) : aes_bits(parts[0]);
     if (!bits || parts.size() < 2)
       return Err("ESP proposal '" + std::string(text) +
-                 "' must be aes128gcm16, aes256gcm16 or aesNNN-sha1/-sha256, "
+                 "' must be aes128gcm16, aes256gcm16, aesNNN-sha1/-sha256 or 3des-sha1, "
                  "optionally followed by a PFS group");
-    suite.transform = ipsec::ike::v1::kEspAesCbc;
+    suite.transform = *bits == 0 ? ipsec::ike::v1::kEsp3des : ipsec::ike::v1::kEspAesCbc;
     suite.key_length = *bits;
     if (parts[1] == "sha1") {
       suite.authentication = ipsec::ike::v1::kAuthHmacSha1;

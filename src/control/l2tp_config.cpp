@@ -123,8 +123,8 @@ Result<Ok, ConfigError> read_ipsec(const Reader& r, const toml::node& node, L2tp
   if (!t) return r.error(&node, "ipsec must be a table: [l2tp.ipsec]");
   if (auto ok = r.only_keys(
           *t, "[l2tp.ipsec]",
-          {"psk", "psk_file", "ike_proposals", "esp_proposals", "allow_modp1024", "local_address",
-           "dpd_interval", "dpd_timeout", "ike_lifetime", "esp_lifetime"});
+          {"psk", "psk_file", "ike_proposals", "esp_proposals", "allow_modp1024", "allow_3des",
+           "local_address", "dpd_interval", "dpd_timeout", "ike_lifetime", "esp_lifetime"});
       !ok)
     return Err(ok.error());
   L2tpIpsecConfig ipsec;
@@ -136,7 +136,10 @@ Result<Ok, ConfigError> read_ipsec(const Reader& r, const toml::node& node, L2tp
   if (ipsec.psk.size() < 16)
     return r.error(t->get("psk") ? t->get("psk") : t->get("psk_file"),
                    "the pre-shared key must be at least 16 characters");
-  if (auto ok = read_ikev1_proposals(r, *t, ipsec.ike_proposals, ipsec.esp_proposals); !ok)
+  auto allow_3des = r.bool_key(*t, "allow_3des", false);
+  if (!allow_3des) return Err(allow_3des.error());
+  if (auto ok = read_ikev1_proposals(r, *t, ipsec.ike_proposals, ipsec.esp_proposals, *allow_3des);
+      !ok)
     return Err(ok.error());
   auto weak = r.bool_key(*t, "allow_modp1024", false);
   if (!weak) return Err(weak.error());

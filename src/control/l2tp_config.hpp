@@ -34,7 +34,8 @@ struct L2tpCall {
 };
 
 // `[l2tp.ipsec]`. Empty proposal lists mean the defaults of ipsec/ike/v1/config.hpp (what
-// current Windows, macOS/iOS and Android clients offer, nothing weak).
+// current Windows, macOS/iOS and Android clients offer, nothing weak). 3DES may be listed in
+// esp_proposals only when the section says allow_3des = true.
 struct L2tpIpsecConfig {
   std::string psk;
   std::vector<ipsec::ike::v1::Phase1Suite> ike_proposals;

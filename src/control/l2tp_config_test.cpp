@@ -222,9 +222,9 @@ TEST(L2tpConfig, ParsesAnIpsecGatewayWithoutPlainL2tp) {
 TEST(L2tpConfig, RefusesBadIpsecSettingsWithTheirPosition) {
   EXPECT_EQ(refusal(with(kIpsecGateway, "aes128-sha1-ecp256", "aes128-md5-ecp256")),
             "n.toml:21:44: IKE hash 'md5': use sha1, sha256, sha384 or sha512");
-  EXPECT_EQ(refusal(with(kIpsecGateway, "\"aes256gcm16\"", "\"3des-sha1\"")),
-            "n.toml:22:18: ESP proposal '3des-sha1' must be aes128gcm16, aes256gcm16 or "
-            "aesNNN-sha1/-sha256, optionally followed by a PFS group");
+  EXPECT_EQ(refusal(with(kIpsecGateway, "\"aes256gcm16\"", "\"des-md5\"")),
+            "n.toml:22:18: ESP proposal 'des-md5' must be aes128gcm16, aes256gcm16, "
+            "aesNNN-sha1/-sha256 or 3des-sha1, optionally followed by a PFS group");
   EXPECT_EQ(refusal(with(kIpsecGateway, "\"a long pre-shared key\"", "\"short\"")),
             "n.toml:20:7: the pre-shared key must be at least 16 characters");
   EXPECT_EQ(refusal(with(kIpsecGateway, "psk = \"a long pre-shared key\"\n", "")),
@@ -233,6 +233,18 @@ TEST(L2tpConfig, RefusesBadIpsecSettingsWithTheirPosition) {
             "n.toml:24:1: unknown key 'dpd_intervall' in [l2tp.ipsec]");
   EXPECT_EQ(refusal(with(kIpsecGateway, "dpd_interval = 10", "esp_lifetime = 90000")),
             "n.toml:24:16: esp_lifetime must be between 30 and 86400");
+}
+
+TEST(L2tpConfig, TripleDesOnlyWhenAllowed) {
+  EXPECT_EQ(refusal(with(kIpsecGateway, "\"aes256gcm16\"", "\"3des-sha1\"")),
+            "n.toml:22:18: 3DES is weak; only [l2tp.ipsec] with allow_3des = true offers it, for "
+            "old clients that have nothing better");
+  auto r = parse_node_config(
+      with(kIpsecGateway, "\"aes256gcm16\"", "\"3des-sha1\"") + "allow_3des = true\n", "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(
+      r->l2tp->ipsec->esp_proposals[0],
+      (ipsec::ike::v1::Phase2Suite{ipsec::ike::v1::kEsp3des, 0, ipsec::ike::v1::kAuthHmacSha1, 0}));
 }
 
 TEST(L2tpConfig, AClientDialsThroughIpsecOrWithoutIt) {

@@ -178,7 +178,8 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
 // `ike_proposals` and `esp_proposals` in strongSwan notation, IKEv1 (ipsec_config.cpp).
 Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
                                              std::vector<ipsec::ike::v1::Phase1Suite>& ike,
-                                             std::vector<ipsec::ike::v1::Phase2Suite>& esp);
+                                             std::vector<ipsec::ike::v1::Phase2Suite>& esp,
+                                             bool allow_3des);
 // The [ipsec] table (ipsec_config.cpp).
 Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::node& node);
 

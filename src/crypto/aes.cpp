@@ -107,18 +107,20 @@ bool AesGcm::open(std::span<const std::byte, kGcmNonceSize> nonce, ByteView aad,
   return ok;
 }
 
-struct AesCbc::Impl {
+struct CbcCipher::Impl {
   CtxPtr encrypt;
   CtxPtr decrypt;
 };
 
-AesCbc::AesCbc(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-AesCbc::~AesCbc() = default;
-AesCbc::AesCbc(AesCbc&&) noexcept = default;
-AesCbc& AesCbc::operator=(AesCbc&&) noexcept = default;
+CbcCipher::CbcCipher(std::unique_ptr<Impl> impl, std::size_t block)
+    : impl_(std::move(impl)), block_(block) {}
+CbcCipher::~CbcCipher() = default;
+CbcCipher::CbcCipher(CbcCipher&&) noexcept = default;
+CbcCipher& CbcCipher::operator=(CbcCipher&&) noexcept = default;
 
-std::optional<AesCbc> AesCbc::create(ByteView key) {
-  const EVP_CIPHER* cipher = cbc_for(key.size());
+std::optional<CbcCipher> CbcCipher::keyed_cbc(const void* cipher_ptr, ByteView key,
+                                              std::size_t block) {
+  const auto* cipher = static_cast<const EVP_CIPHER*>(cipher_ptr);
   if (!cipher) return std::nullopt;
   auto impl = std::make_unique<Impl>();
   impl->encrypt = keyed(cipher, key, true);
@@ -127,14 +129,25 @@ std::optional<AesCbc> AesCbc::create(ByteView key) {
   // ESP brings its own padding (RFC 4303 2.4); OpenSSL must not add or strip any.
   EVP_CIPHER_CTX_set_padding(impl->encrypt.get(), 0);
   EVP_CIPHER_CTX_set_padding(impl->decrypt.get(), 0);
-  return AesCbc(std::move(impl));
+  return CbcCipher(std::move(impl), block);
+}
+
+std::optional<CbcCipher> CbcCipher::create(ByteView key) {
+  return keyed_cbc(cbc_for(key.size()), key, kAesBlockSize);
+}
+
+std::optional<CbcCipher> CbcCipher::create_triple_des(ByteView key) {
+  if (key.size() != kTripleDesKeySize) return std::nullopt;
+  return keyed_cbc(EVP_des_ede3_cbc(), key, kTripleDesBlockSize);
 }
 
 namespace {
-bool cbc_run(EVP_CIPHER_CTX* c, bool encrypt, const std::byte* iv, MutableByteView data) {
-  if (data.size() % kAesBlockSize != 0) return false;
+bool cbc_run(EVP_CIPHER_CTX* c, bool encrypt, ByteView iv, std::size_t block,
+             MutableByteView data) {
+  if (iv.size() != block || data.size() % block != 0) return false;
   int len = 0;
-  if (EVP_CipherInit_ex(c, nullptr, nullptr, nullptr, u8(iv), encrypt ? 1 : 0) != 1) return false;
+  if (EVP_CipherInit_ex(c, nullptr, nullptr, nullptr, u8(iv.data()), encrypt ? 1 : 0) != 1)
+    return false;
   if (!data.empty() && EVP_CipherUpdate(c, u8(data.data()), &len, u8(data.data()),
                                         static_cast<int>(data.size())) != 1)
     return false;
@@ -142,12 +155,12 @@ bool cbc_run(EVP_CIPHER_CTX* c, bool encrypt, const std::byte* iv, MutableByteVi
 }
 }  // namespace
 
-bool AesCbc::encrypt(std::span<const std::byte, kAesBlockSize> iv, MutableByteView data) {
-  return cbc_run(impl_->encrypt.get(), true, iv.data(), data);
+bool CbcCipher::encrypt(ByteView iv, MutableByteView data) {
+  return cbc_run(impl_->encrypt.get(), true, iv, block_, data);
 }
 
-bool AesCbc::decrypt(std::span<const std::byte, kAesBlockSize> iv, MutableByteView data) {
-  return cbc_run(impl_->decrypt.get(), false, iv.data(), data);
+bool CbcCipher::decrypt(ByteView iv, MutableByteView data) {
+  return cbc_run(impl_->decrypt.get(), false, iv, block_, data);
 }
 
 }  // namespace tandem::crypto

@@ -1,5 +1,6 @@
-// AES for ESP (and later IKE): AES-GCM with a 16-byte ICV (RFC 4106's use of it) and AES-CBC
-// without padding (RFC 3602; ESP pads itself). Keys are 128, 192 or 256 bits. Each object keeps
+// Block ciphers for ESP and IKE: AES-GCM with a 16-byte ICV (RFC 4106's use of it), and CBC
+// without padding (RFC 3602; ESP pads itself) with AES (128, 192 or 256-bit keys) or, for old
+// peers where it is allowed, 3DES (RFC 2451). Each object keeps
 // its OpenSSL context with the key schedule done once; a packet only sets the nonce or IV.
 // Not thread-safe: one instance per thread and direction.
 #pragma once
@@ -39,21 +40,32 @@ class AesGcm {
   std::unique_ptr<Impl> impl_;
 };
 
-class AesCbc {
- public:
-  static std::optional<AesCbc> create(ByteView key);
-  ~AesCbc();
-  AesCbc(AesCbc&&) noexcept;
-  AesCbc& operator=(AesCbc&&) noexcept;
+inline constexpr std::size_t kTripleDesBlockSize = 8;
+inline constexpr std::size_t kTripleDesKeySize = 24;
 
-  // In place; data.size() must be a multiple of 16 (false otherwise).
-  bool encrypt(std::span<const std::byte, kAesBlockSize> iv, MutableByteView data);
-  bool decrypt(std::span<const std::byte, kAesBlockSize> iv, MutableByteView data);
+// A block cipher in CBC mode without padding (ESP and IKEv1 bring their own): AES, or 3DES
+// (DES-EDE3) for the old ESP peers that still offer nothing better, where an operator allows it.
+class CbcCipher {
+ public:
+  // AES-128, -192 or -256 by the key's length.
+  static std::optional<CbcCipher> create(ByteView key);
+  // 3DES with a 192-bit key (three DES keys, parity bits ignored).
+  static std::optional<CbcCipher> create_triple_des(ByteView key);
+  ~CbcCipher();
+  CbcCipher(CbcCipher&&) noexcept;
+  CbcCipher& operator=(CbcCipher&&) noexcept;
+
+  std::size_t block_size() const { return block_; }
+  // In place; `iv` must be one block and data.size() a multiple of it (false otherwise).
+  bool encrypt(ByteView iv, MutableByteView data);
+  bool decrypt(ByteView iv, MutableByteView data);
 
  private:
   struct Impl;
-  explicit AesCbc(std::unique_ptr<Impl> impl);
+  CbcCipher(std::unique_ptr<Impl> impl, std::size_t block);
+  static std::optional<CbcCipher> keyed_cbc(const void* cipher, ByteView key, std::size_t block);
   std::unique_ptr<Impl> impl_;
+  std::size_t block_ = kAesBlockSize;
 };
 
 }  // namespace tandem::crypto

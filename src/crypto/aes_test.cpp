@@ -74,7 +74,7 @@ TEST(AesGcm, RefusesKeysOfOtherSizes) {
   EXPECT_TRUE(AesGcm::create(std::vector<std::byte>(24)));
 }
 
-TEST(AesCbc, EncryptsAndDecryptsRfc3602Vectors) {
+TEST(CbcCipher, EncryptsAndDecryptsRfc3602Vectors) {
   struct Case {
     std::string key, iv, plain, cipher;
   };
@@ -87,7 +87,7 @@ TEST(AesCbc, EncryptsAndDecryptsRfc3602Vectors) {
        "d296cd94c2cccf8a3a863028b5e1dc0a7586602d253cfff91b8266bea6d61ab1"},
   };
   for (const auto& c : cases) {
-    auto cbc = AesCbc::create(unhex(c.key));
+    auto cbc = CbcCipher::create(unhex(c.key));
     ASSERT_TRUE(cbc);
     const auto iv = unhex_array<16>(c.iv);
     auto data = unhex(c.plain);
@@ -98,13 +98,40 @@ TEST(AesCbc, EncryptsAndDecryptsRfc3602Vectors) {
   }
 }
 
-TEST(AesCbc, RefusesDataThatIsNotWholeBlocks) {
-  auto cbc = AesCbc::create(std::vector<std::byte>(32));
+TEST(CbcCipher, RefusesDataThatIsNotWholeBlocks) {
+  auto cbc = CbcCipher::create(std::vector<std::byte>(32));
   ASSERT_TRUE(cbc);
   std::vector<std::byte> data(17);
   const std::array<std::byte, 16> iv{};
   EXPECT_FALSE(cbc->encrypt(iv, data));
   EXPECT_FALSE(cbc->decrypt(iv, data));
+}
+
+TEST(CbcCipher, TripleDesMatchesTheSp80067Example) {
+  // NIST SP 800-67 Rev. 2, appendix B: three keys, "The qufck brown fox jump" in ECB. With a zero
+  // IV one CBC block is one ECB block.
+  auto des =
+      CbcCipher::create_triple_des(unhex("0123456789abcdef23456789abcdef01456789abcdef0123"));
+  ASSERT_TRUE(des);
+  EXPECT_EQ(des->block_size(), 8U);
+  const auto plain = unhex("54686520717566636b2062726f776e20666f78206a756d70");
+  const std::string expected[] = {"a826fd8ce53b855f", "cce21c8112256fe6", "68d5c05dd9b6b900"};
+  const std::array<std::byte, 8> zero{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::vector<std::byte> block(plain.begin() + 8 * i, plain.begin() + 8 * (i + 1));
+    ASSERT_TRUE(des->encrypt(zero, block));
+    EXPECT_EQ(block, unhex(expected[i])) << i;
+  }
+  // Chained with an IV, and back.
+  std::vector<std::byte> data = plain;
+  const auto iv = unhex("0001020304050607");
+  ASSERT_TRUE(des->encrypt(iv, data));
+  EXPECT_EQ(data, unhex("f368d06f3bbd614e60f2d0245cad3f818d5c69f2cb3fd5c7"));
+  ASSERT_TRUE(des->decrypt(iv, data));
+  EXPECT_EQ(data, plain);
+  // Wrong IV or key sizes are refused.
+  EXPECT_FALSE(des->encrypt(std::array<std::byte, 16>{}, data));
+  EXPECT_FALSE(CbcCipher::create_triple_des(std::vector<std::byte>(16)));
 }
 
 }  // namespace

@@ -17,6 +17,9 @@
 # ISAKMP exchange (six Main Mode and three Quick Mode messages) without malformed packets, and
 # Tandem hangs up cleanly, leaving SoftEther serving. One tunnel at a time (see softether_lib.sh).
 #
+#   softether_ikev1_esp.sh [default|3des]   3des: Tandem offers only 3DES-CBC/HMAC-SHA1 in phase
+#                                           2 (allow_3des), as an old client would
+#
 # The bridged veth end gets gso_max_segs 1: SoftEther's Local Bridge reads the veth with a packet
 # socket, which would hand it whole 64 KB TSO frames that it cannot forward (iperf3 -R stalls).
 source "$(dirname "$0")/../netns/lib.sh"
@@ -25,6 +28,17 @@ require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 command -v tshark >/dev/null || die "tshark is not installed (scripts/install-deps.sh installs it)"
 command -v iperf3 >/dev/null || die "iperf3 is not installed (scripts/install-deps.sh installs it)"
+
+# ESP: SoftEther picks from Tandem's default offer (AES-CBC-256 with HMAC-SHA1 here), or with
+# "3des" Tandem offers only 3DES-CBC with HMAC-SHA1, as an old client would (allow_3des).
+ESP_MODE=${1:-default}
+if [ "$ESP_MODE" = 3des ]; then
+  ESP_SETTINGS=$'esp_proposals = ["3des-sha1"]\nallow_3des = true'
+  EXPECT_ESP=3DES_CBC/HMAC_SHA1_96
+else
+  ESP_SETTINGS=""
+  EXPECT_ESP=
+fi
 
 SV="s$TAG"
 CL="c$TAG"
@@ -81,6 +95,7 @@ password = "$PASSWORD"
 
 [l2tp.ipsec]
 psk = "$SOFTETHER_PSK"
+$ESP_SETTINGS
 TOML
 
 # tshark on the client's veth: IKE on 500 and 4500 (non-ESP marker), not the ESP traffic.
@@ -153,7 +168,7 @@ note "iperf3 TCP from $HOST (-R): $((bps / 1000000)) Mbit/s"
 
 # Tandem's view of the SAs.
 status >"$TMPDIR_TEST/status.json" || failed "tandem status failed"
-python3 - "$TMPDIR_TEST/status.json" <<'PY' || failed "the status view does not show the ESP SA"
+python3 - "$TMPDIR_TEST/status.json" "$EXPECT_ESP" <<'PY' || failed "the status view does not show the ESP SA"
 import json, sys
 doc = json.load(open(sys.argv[1]))[0]
 ipsec = doc["ipsec"]
@@ -170,6 +185,7 @@ assert c["peer"] == "192.168.73.1:4500", c
 assert c["local"] == "192.168.73.2[17/1701]" and c["remote"] == "192.168.73.1[17/1701]", c
 assert c["packets_in"] > 1000 and c["packets_out"] > 1000, c
 assert c["authentication_failed"] == 0 and c["replayed"] == 0, c
+assert not sys.argv[2] or c["suite"] == sys.argv[2], c
 sessions = [s for s in doc["sessions"] if s["up"]]
 assert len(sessions) == 1, doc["sessions"]
 print("--- status: IKE", ike[0]["suite"], "| ESP", c["suite"], c["mode"], "in UDP", c["spi_in"],

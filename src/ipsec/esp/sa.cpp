@@ -55,13 +55,18 @@ Result<Transform, std::string> Transform::create(const SaKeys& keys) {
     t.icv_size = crypto::kGcmTagSize;
     return t;
   }
-  t.cbc = crypto::AesCbc::create(keys.encryption);
-  if (!t.cbc) return Err(std::string("AES-CBC key must be 128, 192 or 256 bits"));
-  t.iv_size = crypto::kAesBlockSize;
-  t.block = crypto::kAesBlockSize;
+  if (keys.cipher == Cipher::kTripleDesCbc) {
+    t.cbc = crypto::CbcCipher::create_triple_des(keys.encryption);
+    if (!t.cbc) return Err(std::string("3DES-CBC key must be 192 bits"));
+  } else {
+    t.cbc = crypto::CbcCipher::create(keys.encryption);
+    if (!t.cbc) return Err(std::string("AES-CBC key must be 128, 192 or 256 bits"));
+  }
+  t.iv_size = t.cbc->block_size();
+  t.block = t.cbc->block_size();
   switch (keys.integrity) {
     case Integrity::kNone:
-      return Err(std::string("AES-CBC without integrity is not allowed"));
+      return Err(std::string("CBC without integrity is not allowed"));
     case Integrity::kHmacSha1_96:
       t.hmac = crypto::Hmac::create(crypto::HashAlgorithm::kSha1, keys.authentication);
       t.icv_size = 12;
@@ -123,8 +128,7 @@ Result<Ok, SealError> OutboundSa::seal(Packet& packet, std::uint8_t next_header,
   } else {
     rng.fill(std::span(iv, t_.iv_size));
     const MutableByteView text(body, padded);
-    if (!t_.cbc->encrypt(std::span<const std::byte, crypto::kAesBlockSize>(iv, 16), text))
-      return Err(SealError::kCrypto);
+    if (!t_.cbc->encrypt(ByteView(iv, t_.iv_size), text)) return Err(SealError::kCrypto);
     const ByteView authenticated(head, headroom() + padded);
     if (!t_.hmac->compute({authenticated}, MutableByteView(icv, t_.icv_size)))
       return Err(SealError::kCrypto);
@@ -179,8 +183,7 @@ Result<std::uint8_t, OpenError> InboundSa::open(Packet& packet) {
     if (!t_.hmac->compute({ByteView(p, head + text_size)}, mac) ||
         !crypto::constant_time_equal(mac, ByteView(icv, t_.icv_size)))
       return fail(OpenError::kAuthentication);
-    if (!t_.cbc->decrypt(std::span<const std::byte, crypto::kAesBlockSize>(iv, 16), text))
-      return fail(OpenError::kMalformed);
+    if (!t_.cbc->decrypt(ByteView(iv, t_.iv_size), text)) return fail(OpenError::kMalformed);
   }
   // Authentic from here: the window may move even if the trailer turns out to be nonsense.
   window_.accept(seq);

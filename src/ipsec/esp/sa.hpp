@@ -22,7 +22,8 @@
 
 namespace tandem::ipsec::esp {
 
-enum class Cipher : std::uint8_t { kAesGcm16, kAesCbc };
+// 3DES-CBC (RFC 2451) only for old clients, where the operator allows it.
+enum class Cipher : std::uint8_t { kAesGcm16, kAesCbc, kTripleDesCbc };
 enum class Integrity : std::uint8_t { kNone, kHmacSha1_96, kHmacSha256_128 };
 
 // Keying material as IKE derives it: for AES-GCM the key followed by the 4-byte salt
@@ -54,7 +55,7 @@ struct Transform {
   std::size_t icv_size = 16;
   std::array<std::byte, 4> salt{};
   std::optional<crypto::AesGcm> gcm;
-  std::optional<crypto::AesCbc> cbc;
+  std::optional<crypto::CbcCipher> cbc;
   std::optional<crypto::Hmac> hmac;
 };
 

@@ -92,6 +92,7 @@ std::vector<TransformCase> transforms() {
       {"gcm256", {Cipher::kAesGcm16, random(36), Integrity::kNone, {}}},
       {"cbc128_sha1", {Cipher::kAesCbc, random(16), Integrity::kHmacSha1_96, random(20)}},
       {"cbc256_sha256", {Cipher::kAesCbc, random(32), Integrity::kHmacSha256_128, random(32)}},
+      {"3des_sha1", {Cipher::kTripleDesCbc, random(24), Integrity::kHmacSha1_96, random(20)}},
   };
 }
 
@@ -151,7 +152,7 @@ TEST_P(EachTransform, RefusesReplaysAndTamperingAnywhere) {
   EXPECT_EQ(in->open(other.packet).error(), OpenError::kWrongSpi);
 }
 
-INSTANTIATE_TEST_SUITE_P(Esp, EachTransform, ::testing::Values(0u, 1u, 2u, 3u),
+INSTANTIATE_TEST_SUITE_P(Esp, EachTransform, ::testing::Values(0u, 1u, 2u, 3u, 4u),
                          [](const auto& param_info) {
                            return transforms()[param_info.param].name;
                          });

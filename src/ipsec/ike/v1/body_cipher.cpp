@@ -5,7 +5,7 @@
 namespace tandem::ipsec::ike::v1 {
 
 std::optional<BodyCipher> BodyCipher::create(ByteView key) {
-  auto cbc = crypto::AesCbc::create(key);
+  auto cbc = crypto::CbcCipher::create(key);
   if (!cbc) return std::nullopt;
   return BodyCipher(std::move(*cbc));
 }

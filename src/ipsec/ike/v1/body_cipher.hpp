@@ -31,8 +31,8 @@ class BodyCipher {
   std::optional<std::vector<std::byte>> decrypt(ByteView ciphertext, std::vector<std::byte>& iv);
 
  private:
-  explicit BodyCipher(crypto::AesCbc cbc) : cbc_(std::move(cbc)) {}
-  crypto::AesCbc cbc_;
+  explicit BodyCipher(crypto::CbcCipher cbc) : cbc_(std::move(cbc)) {}
+  crypto::CbcCipher cbc_;
 };
 
 }  // namespace tandem::ipsec::ike::v1

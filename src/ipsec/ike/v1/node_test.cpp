@@ -157,6 +157,35 @@ TEST(Ikev1Node, Modp1024IsRefusedUnlessAllowed) {
   EXPECT_EQ(pair.gateway().node->status()[0].suite, "AES_CBC_256/PRF_HMAC_SHA1/MODP_1024");
 }
 
+TEST(Ikev1Node, TripleDesIsNegotiatedForAnOldClientWhenListed) {
+  // An old client offers only 3DES in phase 2; a gateway whose operator listed it agrees.
+  PeerConfig client = with_psk();
+  client.phase2 = {{kEsp3des, 0, kAuthHmacSha1, 0}};
+  PeerConfig gateway = with_psk();
+  gateway.phase2.push_back({kEsp3des, 0, kAuthHmacSha1, 0});
+  Pair pair(client, gateway);
+  pair.start();
+  expect_connected(pair);
+  const auto c = pair.client().live()[0];
+  EXPECT_EQ(c.suite, "3DES_CBC/HMAC_SHA1_96");
+  EXPECT_EQ(c.outbound_keys.cipher, esp::Cipher::kTripleDesCbc);
+  EXPECT_EQ(c.outbound_keys.encryption.size(), 24U);
+  // The offer carries no Key Length attribute (type 6) for 3DES: RFC 2451 fixes the key size.
+  const auto offer = make_phase2_offer(client.phase2, 1, EspMode::kTransport, true, 1h);
+  for (const auto& a : offer.proposals.at(0).transforms.at(0).attributes) EXPECT_NE(a.type, 6);
+  EXPECT_EQ(offer.proposals.at(0).transforms.at(0).id, kEsp3des);
+}
+
+TEST(Ikev1Node, TripleDesIsRefusedUnlessListed) {
+  PeerConfig client = with_psk();
+  client.phase2 = {{kEsp3des, 0, kAuthHmacSha1, 0}};
+  Pair pair(client, with_psk());
+  pair.start();
+  EXPECT_TRUE(pair.gateway().live().empty());
+  EXPECT_NE(pair.gateway().events_text().find("3DES_CBC/HMAC_SHA1_96"), std::string::npos)
+      << pair.gateway().events_text();
+}
+
 TEST(Ikev1Node, Phase2MismatchIsRefusedWithTheOffer) {
   PeerConfig client = with_psk();
   client.phase2 = {{kEspAesCbc, 128, kAuthHmacSha1, 0}};

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "crypto/aes.hpp"
+
 namespace tandem::ipsec::ike::v1 {
 namespace {
 
@@ -215,7 +217,7 @@ SaPayload make_phase2_offer(const std::vector<Phase2Suite>& suites, std::uint32_
                     basic(kP2Encapsulation,
                           static_cast<std::uint16_t>(encapsulation_for(mode, udp_encapsulated)))};
     if (s.authentication != 0) t.attributes.push_back(basic(kP2Authentication, s.authentication));
-    t.attributes.push_back(basic(kP2KeyLength, s.key_length));
+    if (s.key_length != 0) t.attributes.push_back(basic(kP2KeyLength, s.key_length));
     if (s.pfs_group != 0) t.attributes.push_back(basic(kP2Group, s.pfs_group));
     p.transforms.push_back(std::move(t));
     sa.proposals.push_back(std::move(p));
@@ -276,21 +278,27 @@ Result<Phase2Choice, std::string> check_phase2_answer(const SaPayload& answer,
                       p.number};
 }
 
+namespace {
+std::size_t cipher_key_bytes(const Phase2Suite& s) {
+  return s.transform == kEsp3des ? crypto::kTripleDesKeySize : s.key_length / 8;
+}
+}  // namespace
+
 std::size_t keymat_size(const Phase2Suite& s) {
-  const std::size_t key = s.key_length / 8;
+  const std::size_t key = cipher_key_bytes(s);
   if (s.transform == kEspAesGcm16) return key + 4;
   return key + (s.authentication == kAuthHmacSha256 ? 32 : 20);
 }
 
 esp::SaKeys esp_keys(const Phase2Suite& s, ByteView keymat) {
   esp::SaKeys k;
-  const std::size_t key = s.key_length / 8;
+  const std::size_t key = cipher_key_bytes(s);
   if (s.transform == kEspAesGcm16) {
     k.cipher = esp::Cipher::kAesGcm16;
     k.encryption.assign(keymat.begin(), keymat.begin() + static_cast<std::ptrdiff_t>(key + 4));
     return k;
   }
-  k.cipher = esp::Cipher::kAesCbc;
+  k.cipher = s.transform == kEsp3des ? esp::Cipher::kTripleDesCbc : esp::Cipher::kAesCbc;
   k.encryption.assign(keymat.begin(), keymat.begin() + static_cast<std::ptrdiff_t>(key));
   k.integrity = s.authentication == kAuthHmacSha256 ? esp::Integrity::kHmacSha256_128
                                                     : esp::Integrity::kHmacSha1_96;
@@ -304,8 +312,9 @@ std::string describe(const Phase1Suite& s) {
 }
 
 std::string describe(const Phase2Suite& s) {
-  std::string out = s.transform == kEspAesGcm16
-                        ? fmt::format("AES_GCM_16_{}", s.key_length)
+  std::string out = s.transform == kEspAesGcm16 ? fmt::format("AES_GCM_16_{}", s.key_length)
+                    : s.transform == kEsp3des
+                        ? std::string("3DES_CBC")
                         : encryption_name(s.transform == kEspAesCbc ? kEncryptionAesCbc
                                                                     : std::uint16_t{s.transform},
                                           s.key_length);

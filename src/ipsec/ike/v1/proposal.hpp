@@ -32,7 +32,8 @@ struct Phase1Suite {
   friend bool operator==(const Phase1Suite&, const Phase1Suite&) = default;
 };
 
-// ESP transform IDs (RFC 2407 4.4.4, RFC 4106): 12 ESP_AES (CBC), 20 ESP_AES_GCM_16.
+// ESP transform IDs (RFC 2407 4.4.4, RFC 4106): 3 ESP_3DES, 12 ESP_AES (CBC), 20 ESP_AES_GCM_16.
+// key_length is 0 for 3DES, whose key size is fixed and which carries no Key Length attribute.
 // Authentication Algorithm (RFC 2407 4.5, RFC 4868): 2 HMAC-SHA1, 5 HMAC-SHA2-256; 0 for GCM.
 struct Phase2Suite {
   std::uint8_t transform = 12;
@@ -42,6 +43,7 @@ struct Phase2Suite {
   friend bool operator==(const Phase2Suite&, const Phase2Suite&) = default;
 };
 
+inline constexpr std::uint8_t kEsp3des = 3;  // no Key Length attribute; only where allowed
 inline constexpr std::uint8_t kEspAesCbc = 12;
 inline constexpr std::uint8_t kEspAesGcm16 = 20;
 inline constexpr std::uint16_t kAuthHmacSha1 = 2;

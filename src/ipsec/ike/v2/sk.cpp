@@ -26,7 +26,7 @@ Result<SkProtector, std::string> SkProtector::create(SkCipher cipher, ByteView e
     p.icv_size_ = crypto::kGcmTagSize;
     return p;
   }
-  p.cbc_ = crypto::AesCbc::create(encryption);
+  p.cbc_ = crypto::CbcCipher::create(encryption);
   if (!p.cbc_) return Err(std::string("bad AES-CBC key size"));
   p.iv_size_ = crypto::kAesBlockSize;
   if (integrity == SkIntegrity::kNone) return Err(std::string("AES-CBC needs an integrity key"));

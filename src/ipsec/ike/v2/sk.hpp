@@ -42,7 +42,7 @@ class SkProtector {
   std::array<std::byte, 4> salt_{};
   std::uint64_t counter_ = 0;  // GCM IVs
   std::optional<crypto::AesGcm> gcm_;
-  std::optional<crypto::AesCbc> cbc_;
+  std::optional<crypto::CbcCipher> cbc_;
   std::optional<crypto::Hmac> hmac_;
 };
 
