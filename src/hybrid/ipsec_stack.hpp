@@ -110,6 +110,8 @@ class IpsecStack {
 
   const ipsec::ike::Engine& engine() const { return *engine_; }
   const ipsec::SaDatabase& sad() const { return sad_; }
+  // Tests move an SA's sequence numbers near their end to exercise the rekey that follows.
+  ipsec::SaDatabase& sad_for_test() { return sad_; }
   const IpsecStackStats& stats() const { return stats_; }
 
  private:

@@ -216,6 +216,35 @@ TEST(IpsecStack, ClosingTakesEveryChildSaDownOnBothSides) {
   EXPECT_TRUE(pair.client.stack->engine().summaries().empty());
 }
 
+TEST(IpsecStack, SequenceNumbersRunningOutTriggerARekeyThatTakesOverTheTraffic) {
+  L2tpIpsecPair pair;
+  pair.connect();
+  const auto first = pair.client.stack->sad().entries().at(0)->inbound.spi();
+  pair.client.stack->sad_for_test().find(first)->outbound.skip_to_sequence_for_test(
+      ipsec::esp::OutboundSa::kRekeyAt);
+  // This packet still goes out on the old SA, and asks the engine for a new one.
+  Slot last(kL2tp);
+  ASSERT_TRUE(pair.client.stack->seal_transport(last.packet, {pair.gateway.address, 1701}, 1701,
+                                                1701, pair.link.now, pair.client.out));
+  EXPECT_EQ(ipsec::esp::spi_of(last.packet.bytes()),
+            pair.client.stack->sad().entries().at(0)->outbound.spi());
+  EXPECT_FALSE(pair.client.out.datagrams.empty());  // Quick Mode started
+  pair.link.run();
+  EXPECT_EQ(pair.client.children_up, 2);
+  EXPECT_EQ(pair.gateway.children_up, 2);
+  // The new SA carries what follows, and it arrives.
+  Slot next(kL2tp);
+  ASSERT_TRUE(pair.client.stack->seal_transport(next.packet, {pair.gateway.address, 1701}, 1701,
+                                                1701, pair.link.now, pair.client.out));
+  const auto* carrier =
+      pair.client.stack->sad_for_test().transport_for({pair.gateway.address, kNatTraversalPort});
+  ASSERT_NE(carrier, nullptr);
+  EXPECT_NE(carrier->inbound.spi(), first);
+  pair.link.send_packet(pair.client, pair.gateway, next.packet);
+  ASSERT_EQ(pair.gateway.transport.size(), 1U);
+  EXPECT_EQ(pair.gateway.transport[0], kL2tp);
+}
+
 TEST(IpsecStack, Ikev2TunnelModeCarriesInnerPacketsBetweenSubnets) {
   namespace v2t = ipsec::ike::v2::testing;
   SeededRng a_rng(3), b_rng(4);
