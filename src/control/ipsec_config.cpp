@@ -44,10 +44,10 @@ Result<IpsecConnection, ConfigError> read_connection(const Reader& r, const toml
                                                      int version) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "[[ipsec.connection]] must be a table");
-  if (auto ok =
-          r.only_keys(*t, "[[ipsec.connection]]",
-                      {"name", "remote_address", "remote_id", "psk", "psk_file", "local_subnets",
-                       "remote_subnets", "start", "ike_proposals", "esp_proposals"});
+  if (auto ok = r.only_keys(
+          *t, "[[ipsec.connection]]",
+          {"name", "remote_address", "remote_id", "psk", "psk_file", "local_subnets",
+           "remote_subnets", "start", "ike_proposals", "esp_proposals", "request_address"});
       !ok)
     return Err(ok.error());
   IpsecConnection c;
@@ -80,9 +80,19 @@ Result<IpsecConnection, ConfigError> read_connection(const Reader& r, const toml
   if (c.psk.size() < 16)
     return r.error(t->get("psk") ? t->get("psk") : t->get("psk_file"),
                    "the pre-shared key must be at least 16 characters");
-  auto local = subnets(r, *t, node, "local_subnets");
-  if (!local) return Err(local.error());
-  c.local_subnets = std::move(*local);
+  auto request = r.bool_key(*t, "request_address", false);
+  if (!request) return Err(request.error());
+  c.request_address = *request;
+  if (c.request_address && version != 2)
+    return r.error(t->get("request_address"), "request_address needs ike_version = 2");
+  if (c.request_address && !c.remote_address)
+    return r.error(t->get("request_address"), "request_address needs remote_address to dial");
+  // With an address from the peer, this side's traffic is that address.
+  if (!c.request_address || t->get("local_subnets")) {
+    auto local = subnets(r, *t, node, "local_subnets");
+    if (!local) return Err(local.error());
+    c.local_subnets = std::move(*local);
+  }
   auto remote = subnets(r, *t, node, "remote_subnets");
   if (!remote) return Err(remote.error());
   c.remote_subnets = std::move(*remote);
@@ -134,10 +144,10 @@ Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table&
 Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::node& node) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "ipsec must be a table: [ipsec]");
-  if (auto ok = r.only_keys(
-          *t, "[ipsec]",
-          {"interface", "mtu", "ike_version", "local_address", "local_id", "addresses",
-           "ike_lifetime", "esp_lifetime", "dpd_interval", "dpd_timeout", "connection"});
+  if (auto ok = r.only_keys(*t, "[ipsec]",
+                            {"interface", "mtu", "ike_version", "local_address", "local_id",
+                             "addresses", "ike_lifetime", "esp_lifetime", "dpd_interval",
+                             "dpd_timeout", "connection", "pool", "pool_dns"});
       !ok)
     return Err(ok.error());
   IpsecConfig c;
@@ -169,6 +179,28 @@ Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::
     if (!a || !a->address.is_v4()) return r.error(item, "addresses must list IPv4 addresses");
     c.addresses.push_back(*a);
   }
+  if (const toml::node* pool = t->get("pool")) {
+    if (c.ike_version != 2) return r.error(pool, "pool needs ike_version = 2");
+    const std::string text = pool->is_string() ? pool->as_string()->get() : "";
+    const auto dash = text.find('-');
+    if (dash != std::string::npos) {
+      c.pool_first = IpAddress::parse(text.substr(0, dash));
+      c.pool_last = IpAddress::parse(text.substr(dash + 1));
+    }
+    if (!c.pool_first || !c.pool_last || !c.pool_first->is_v4() || !c.pool_last->is_v4() ||
+        c.pool_first->v4_u32() > c.pool_last->v4_u32())
+      return r.error(pool,
+                     "pool must be two IPv4 addresses, first to last: \"10.9.0.10-10.9.0.99\"");
+  }
+  auto dns = r.strings(*t, "pool_dns");
+  if (!dns) return Err(dns.error());
+  for (const auto& [value, item] : *dns) {
+    auto a = IpAddress::parse(value);
+    if (!a || !a->is_v4()) return r.error(item, "pool_dns must list IPv4 addresses");
+    c.pool_dns.push_back(*a);
+  }
+  if (!c.pool_dns.empty() && !c.pool_first)
+    return r.error(t->get("pool_dns"), "pool_dns needs a pool");
   const auto seconds = [&](std::string_view key, unsigned low, unsigned high,
                            unsigned& into) -> Result<Ok, ConfigError> {
     auto v = r.integer<unsigned>(*t, key, low, high);

@@ -2,7 +2,9 @@
 // gateways that cannot run WireGuard. One IKE version per section (IKEv2 by default, IKEv1 Main
 // Mode for older gateways), ESP in tunnel mode between the subnets each `[[ipsec.connection]]`
 // names, always in UDP 4500 (Tandem's data path is userspace UDP). A connection with a remote
-// address is dialled at start-up and again whenever its SA is lost; one without waits.
+// address is dialled at start-up and again whenever its SA is lost; one without waits. With
+// IKEv2 a gateway can hand road-warrior peers an inner address from a pool, and a connection can
+// ask its peer for one.
 #pragma once
 
 #include <optional>
@@ -22,6 +24,9 @@ struct IpsecConnection {
   std::vector<IpPrefix> local_subnets;
   std::vector<IpPrefix> remote_subnets;
   bool start = false;  // dial it (default: when remote_address is given)
+  // IKEv2 initiator: ask the peer for an inner address (configuration payload) and use it as
+  // this side of the traffic; local_subnets may then be left out.
+  bool request_address = false;
   // IKEv1 only; empty: the defaults of ipsec/ike/v1/config.hpp.
   std::vector<ipsec::ike::v1::Phase1Suite> ike_proposals;
   std::vector<ipsec::ike::v1::Phase2Suite> esp_proposals;
@@ -34,6 +39,10 @@ struct IpsecConfig {
   IpAddress local_address;                  // where IKE and ESP leave from
   std::string local_id;                     // IKEv2: default "ipv4:<local_address>"
   std::vector<InterfaceAddress> addresses;  // on the TUN device (the source of local traffic)
+  // IKEv2 responder: inner addresses handed to peers that ask (configuration payload).
+  std::optional<IpAddress> pool_first;
+  std::optional<IpAddress> pool_last;
+  std::vector<IpAddress> pool_dns;  // offered with each address
   unsigned ike_lifetime = 14400;
   unsigned esp_lifetime = 3600;
   unsigned dpd_interval = 30;

@@ -71,6 +71,29 @@ TEST(IpsecConfig, RefusesWhatCannotWork) {
             0U);
 }
 
+TEST(IpsecConfig, PoolsAndRequestedAddressesAreForIkev2) {
+  const std::string gateway = with(
+      kSite, "addresses = [\"10.1.0.1/24\"]",
+      "addresses = [\"10.1.0.1/24\"]\npool = \"10.9.0.10-10.9.0.20\"\npool_dns = [\"10.1.0.1\"]");
+  auto r = parse_node_config(gateway, "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->ipsec->pool_first, IpAddress::parse("10.9.0.10"));
+  EXPECT_EQ(r->ipsec->pool_last, IpAddress::parse("10.9.0.20"));
+  ASSERT_EQ(r->ipsec->pool_dns.size(), 1U);
+  // A connection that asks for an address needs no local_subnets.
+  auto client = parse_node_config(
+      with(kSite, "local_subnets = [\"10.1.0.0/24\"]\nremote_subnets = [\"10.2.0.0/24\", ",
+           "request_address = true\nremote_subnets = [\"10.2.0.0/24\", "),
+      "n.toml");
+  ASSERT_TRUE(client) << client.error().to_string();
+  EXPECT_TRUE(client->ipsec->connections[0].request_address);
+  EXPECT_TRUE(client->ipsec->connections[0].local_subnets.empty());
+  EXPECT_EQ(refusal(with(gateway, "local_address", "ike_version = 1\nlocal_address")),
+            "n.toml:6:8: pool needs ike_version = 2");
+  EXPECT_EQ(refusal(with(gateway, "10.9.0.10-10.9.0.20", "10.9.0.20-10.9.0.10")),
+            "n.toml:5:8: pool must be two IPv4 addresses, first to last: \"10.9.0.10-10.9.0.99\"");
+}
+
 TEST(IpsecConfig, CannotShareIkePortsWithL2tpIpsec) {
   const std::string l2tp = R"(
 [l2tp]

@@ -66,6 +66,9 @@ ipsec::ike::v2::Config ipsec_ikev2_config(const control::IpsecConfig& c) {
   config.child_lifetime = std::chrono::seconds(c.esp_lifetime);
   config.liveness_interval = std::chrono::seconds(c.dpd_interval);
   config.force_udp_encapsulation = true;  // the data path is UDP
+  if (c.pool_first)
+    config.pool = ipsec::ike::v2::AddressPoolConfig{
+        *c.pool_first, c.pool_last->v4_u32() - c.pool_first->v4_u32() + 1, c.pool_dns};
   for (const auto& conn : c.connections) {
     ipsec::ike::v2::PeerConfig p;
     p.name = conn.name;
@@ -73,6 +76,7 @@ ipsec::ike::v2::Config ipsec_ikev2_config(const control::IpsecConfig& c) {
     p.remote_id = identity_of(conn.remote_id);
     p.psk = bytes_of(conn.psk);
     p.mode = ipsec::ike::EspMode::kTunnel;
+    p.request_virtual_ip = conn.request_address;
     for (const auto& s : conn.local_subnets) p.local_selectors.push_back(selector_of(s));
     for (const auto& s : conn.remote_subnets) p.remote_selectors.push_back(selector_of(s));
     config.peers.push_back(std::move(p));
@@ -134,6 +138,7 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
     if (auto ok = tun_.write(packet); !ok) spdlog::debug("TUN write: {}", ok.error().text());
   };
   h.on_event = [this](const ipsec::ike::Event& e) { on_ike_event(e); };
+  h.on_child = [this](const hybrid::ChildSaChange& c) { on_child(c); };
   if (auto ok = ipsec_->attach(loop, std::move(h)); !ok) return Err(ok.error());
   spdlog::info("IPsec tunnels on {} (IKEv{}, ESP tunnel mode in UDP 4500), {} connection(s)",
                tun_.name(), config_.ike_version, config_.connections.size());
@@ -165,6 +170,31 @@ void IpsecTunnelInterface::on_ike_event(const ipsec::ike::Event& e) {
   // dial() skips connections whose IKE SA stands or is being negotiated.
   loop_->arm_timer(redial_timer_, io::SystemClock::now() + redial_wait_);
   redial_wait_ = std::min<Duration>(redial_wait_ * 2, kRedialMax);
+}
+
+void IpsecTunnelInterface::on_child(const hybrid::ChildSaChange& c) {
+  // An address the peer gave us (IKEv2 configuration payload) is our side of the SA: a single
+  // host selector when a connection asked for one. It goes on the device while an SA uses it, so
+  // that this host's traffic to the remote subnets leaves from it.
+  bool asked = false;
+  for (const auto& conn : config_.connections) asked = asked || conn.request_address;
+  if (!asked || c.local.size() != 1 || c.local[0].start != c.local[0].end) return;
+  const InterfaceAddress address{c.local[0].start, 32};
+  const int ifindex = tun_.index();
+  if (c.up) {
+    if (virtual_addresses_[address.address]++ > 0) return;
+    if (auto ok = netlink_.add_address(ifindex, address);
+        !ok && ok.error().find("exists") == std::string::npos)
+      spdlog::error("cannot add the address {} the peer gave: {}", address.to_string(), ok.error());
+    else
+      spdlog::info("IPsec: using the address {} the peer gave us", address.address.to_string());
+    return;
+  }
+  auto it = virtual_addresses_.find(address.address);
+  if (it == virtual_addresses_.end() || --it->second > 0) return;
+  virtual_addresses_.erase(it);
+  if (auto ok = netlink_.delete_address(ifindex, address); !ok)
+    spdlog::debug("remove address {}: {}", address.to_string(), ok.error());
 }
 
 void IpsecTunnelInterface::on_tun_readable() {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,6 +46,7 @@ class IpsecTunnelInterface {
                        std::unique_ptr<IpsecEndpoint> ipsec, io::Netlink netlink);
   void on_tun_readable();
   void on_ike_event(const ipsec::ike::Event& e);
+  void on_child(const hybrid::ChildSaChange& c);
   void dial();
 
   control::IpsecConfig config_;
@@ -56,6 +58,7 @@ class IpsecTunnelInterface {
   Duration redial_wait_ = std::chrono::seconds(1);
   bool stopping_ = false;
   std::unique_ptr<io::UnixSocketServer> status_server_;
+  std::map<IpAddress, int> virtual_addresses_;  // given by peers, with the SAs that use each
   io::PacketBatch tun_batch_;
 };
 

@@ -103,11 +103,7 @@ for _ in $(seq 50); do grep -q "Capturing on" "$TMPDIR_TEST/tshark.log" && break
 strongswan_start "$S" peer
 strongswan_load peer "$TMPDIR_TEST/swanctl.conf"
 
-ip netns exec "$T" "$TANDEM_BIN" up -c "$TMPDIR_TEST/tandem.toml" >"$TMPDIR_TEST/tandem.log" 2>&1 &
-TANDEM_PID=$!
-PIDS+=("$TANDEM_PID")
-for _ in $(seq 50); do [ -S "$STATUS_DIR/$T_IF.ipsec" ] && break; sleep 0.1; done
-[ -S "$STATUS_DIR/$T_IF.ipsec" ] || { cat "$TMPDIR_TEST/tandem.log" >&2; die "tandem did not start"; }
+start_tandem_up "$T" "$TMPDIR_TEST/tandem.toml" "$TMPDIR_TEST/tandem.log" "$STATUS_DIR/$T_IF.ipsec"
 
 [ "$INITIATOR" = strongswan ] && strongswan_initiate peer net
 strongswan_wait_sas peer "INSTALLED, TUNNEL-in-UDP" 15 ||

@@ -93,6 +93,21 @@ assert_wg_counters() {
   [ "${tx:-0}" -gt 0 ] || die "$2: wg show reports no bytes sent"
 }
 
+# start_tandem_up NS CONFIG LOG SOCKET: `tandem up -c CONFIG` in NS, logging to LOG, until it
+# serves SOCKET (its status or UAPI socket; at most 5 s). Sets TANDEM_PID.
+start_tandem_up() {
+  ip netns exec "$1" "$TANDEM_BIN" up -c "$2" >"$3" 2>&1 &
+  TANDEM_PID=$!
+  PIDS+=("$TANDEM_PID")
+  for _ in $(seq 50); do
+    [ -S "$4" ] && return 0
+    kill -0 "$TANDEM_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$3" >&2
+  die "tandem up did not serve $4"
+}
+
 # ping_ok NS ADDRESS: a few pings must all come back.
 ping_ok() {
   ip netns exec "$1" ping -c 3 -i 0.2 -W 2 "$2" >"$TMPDIR_TEST/ping.log" 2>&1 ||
