@@ -121,10 +121,10 @@ Result<Ok, ConfigError> read_sessions(const Reader& r, const toml::node& node, L
 Result<Ok, ConfigError> read_ipsec(const Reader& r, const toml::node& node, L2tpConfig& cfg) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "ipsec must be a table: [l2tp.ipsec]");
-  if (auto ok = r.only_keys(
-          *t, "[l2tp.ipsec]",
-          {"psk", "psk_file", "ike_proposals", "esp_proposals", "allow_modp1024", "allow_3des",
-           "local_address", "dpd_interval", "dpd_timeout", "ike_lifetime", "esp_lifetime"});
+  if (auto ok = r.only_keys(*t, "[l2tp.ipsec]",
+                            {"psk", "psk_file", "ike_proposals", "esp_proposals", "allow_modp1024",
+                             "allow_3des", "force_udp_encapsulation", "local_address",
+                             "dpd_interval", "dpd_timeout", "ike_lifetime", "esp_lifetime"});
       !ok)
     return Err(ok.error());
   L2tpIpsecConfig ipsec;
@@ -141,6 +141,11 @@ Result<Ok, ConfigError> read_ipsec(const Reader& r, const toml::node& node, L2tp
   if (auto ok = read_ikev1_proposals(r, *t, ipsec.ike_proposals, ipsec.esp_proposals, *allow_3des);
       !ok)
     return Err(ok.error());
+  if (t->get("force_udp_encapsulation")) {
+    auto force = r.bool_key(*t, "force_udp_encapsulation", false);
+    if (!force) return Err(force.error());
+    ipsec.force_udp_encapsulation = *force;
+  }
   auto weak = r.bool_key(*t, "allow_modp1024", false);
   if (!weak) return Err(weak.error());
   ipsec.allow_modp1024 = *weak;

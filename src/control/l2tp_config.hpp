@@ -41,6 +41,10 @@ struct L2tpIpsecConfig {
   std::vector<ipsec::ike::v1::Phase1Suite> ike_proposals;
   std::vector<ipsec::ike::v1::Phase2Suite> esp_proposals;
   bool allow_modp1024 = false;  // Android up to 11 offers only MODP 1024
+  // Announce a NAT that is not there so that ESP always travels in UDP 4500. A client does by
+  // default (every server accepts clients behind NAT); a gateway does not, as Windows refuses
+  // servers that seem to be behind one: without a NAT its clients send ESP as IP protocol 50.
+  std::optional<bool> force_udp_encapsulation;
   // The address IKE speaks from; by default the one the route to each peer leaves from.
   std::optional<IpAddress> local_address;
   unsigned dpd_interval = 30;  // seconds without traffic before asking whether the peer lives

@@ -253,6 +253,11 @@ TEST(L2tpConfig, AClientDialsThroughIpsecOrWithoutIt) {
   auto r = parse_node_config(with(both, "allow_unencrypted = true\n", ""), "n.toml");
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_TRUE(r->l2tp->ipsec);
+  EXPECT_FALSE(r->l2tp->ipsec->force_udp_encapsulation);  // the role decides
+  auto plain_esp = parse_node_config(
+      with(both, "allow_unencrypted = true\n", "") + "force_udp_encapsulation = false\n", "n.toml");
+  ASSERT_TRUE(plain_esp) << plain_esp.error().to_string();
+  EXPECT_EQ(plain_esp->l2tp->ipsec->force_udp_encapsulation, false);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ namespace {
 using ipsec::ike::kIkePort;
 using ipsec::ike::kNatTraversalPort;
 
+constexpr int kIpProtocolEsp = 50;
 constexpr std::size_t kBatch = 64;
 constexpr std::size_t kSlot = 2048;
 // Received ESP is opened in place, so receive slots need no headroom beyond the default.
@@ -42,21 +43,29 @@ std::string selectors_text(const std::vector<ipsec::ike::Selector>& selectors) {
 }  // namespace
 
 Result<std::unique_ptr<IpsecEndpoint>, std::string> IpsecEndpoint::create(
-    std::optional<IpAddress> local_address, const EngineFactory& make_engine) {
+    std::optional<IpAddress> local_address, const EngineFactory& make_engine, bool raw_esp) {
   auto ike = io::UdpSocket::bind(IpAddress::Family::kV4, kIkePort);
   if (!ike) return Err("IKE socket (UDP 500): " + ike.error());
   auto nat_t = io::UdpSocket::bind(IpAddress::Family::kV4, kNatTraversalPort);
   if (!nat_t) return Err("NAT-T socket (UDP 4500): " + nat_t.error());
-  return std::unique_ptr<IpsecEndpoint>(
-      new IpsecEndpoint(make_engine, local_address, std::move(*ike), std::move(*nat_t)));
+  std::optional<io::UdpSocket> raw;
+  if (raw_esp) {
+    auto opened = io::UdpSocket::raw_ipv4(kIpProtocolEsp);
+    if (!opened) return Err("ESP socket (IP protocol 50): " + opened.error());
+    raw = std::move(*opened);
+  }
+  return std::unique_ptr<IpsecEndpoint>(new IpsecEndpoint(
+      make_engine, local_address, std::move(*ike), std::move(*nat_t), std::move(raw)));
 }
 
 IpsecEndpoint::IpsecEndpoint(const EngineFactory& make_engine, std::optional<IpAddress> local,
-                             io::UdpSocket ike, io::UdpSocket nat_t)
+                             io::UdpSocket ike, io::UdpSocket nat_t,
+                             std::optional<io::UdpSocket> raw_esp)
     : local_address_(local),
       stack_(make_engine(rng_), rng_),
       ike_(std::move(ike)),
       nat_t_(std::move(nat_t)),
+      raw_esp_(std::move(raw_esp)),
       rx_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
       control_batch_(1, kSlot, kControlHeadroom) {}
 
@@ -64,6 +73,7 @@ IpsecEndpoint::~IpsecEndpoint() {
   if (!loop_) return;
   loop_->unwatch(ike_.fd());
   loop_->unwatch(nat_t_.fd());
+  if (raw_esp_) loop_->unwatch(raw_esp_->fd());
   loop_->remove_timer(timer_);
 }
 
@@ -77,8 +87,11 @@ Result<Ok, std::string> IpsecEndpoint::attach(io::EventLoop& loop, Handlers hand
     return Err(ok.error());
   if (auto ok = loop.watch_readable(nat_t_.fd(), [this] { on_readable(nat_t_); }); !ok)
     return Err(ok.error());
-  spdlog::info("IPsec: IKEv{} on UDP {} and {}{}", stack_.engine().version(), kIkePort,
-               kNatTraversalPort,
+  if (raw_esp_)
+    if (auto ok = loop.watch_readable(raw_esp_->fd(), [this] { on_readable(*raw_esp_); }); !ok)
+      return Err(ok.error());
+  spdlog::info("IPsec: IKEv{} on UDP {} and {}{}{}", stack_.engine().version(), kIkePort,
+               kNatTraversalPort, raw_esp_ ? ", ESP also as IP protocol 50" : "",
                local_address_ ? " from " + local_address_->to_string() : std::string());
   return Ok{};
 }
@@ -114,6 +127,11 @@ void IpsecEndpoint::on_readable(io::UdpSocket& socket) {
   const TimePoint now = io::SystemClock::now();
   for (std::size_t i = 0; i < *n; ++i) {
     Packet& p = rx_batch_[i];
+    if (socket.raw()) {
+      stack_.on_raw_esp(p, now, out_);
+      process();
+      continue;
+    }
     const Endpoint local{local_towards(p.endpoint.address), socket.port()};
     stack_.on_datagram(p, local, now, out_);
     // Deliveries view this datagram's slot: hand them over before the next one is opened.
@@ -188,10 +206,22 @@ void IpsecEndpoint::log_event(const ipsec::ike::Event& e) const {
 
 void IpsecEndpoint::send_sealed(io::PacketBatch& batch, std::size_t count) {
   if (count == 0) return;
-  const auto sent = nat_t_.send_batch(batch, 0, count);
-  if (sent.failed > 0)
-    spdlog::debug("IPsec: {} ESP datagrams refused: {}", sent.failed,
-                  std::strerror(sent.first_error));
+  // ESP in UDP first, then (port 0) ESP as IP protocol 50, each as one batch.
+  std::size_t udp = 0;
+  for (std::size_t i = 0; i < count; ++i)
+    if (batch[i].endpoint.port != 0) std::swap(batch[udp++], batch[i]);
+  const auto report = [](const io::SendResult& sent) {
+    if (sent.failed > 0)
+      spdlog::debug("IPsec: {} ESP packets refused: {}", sent.failed,
+                    std::strerror(sent.first_error));
+  };
+  if (udp > 0) report(nat_t_.send_batch(batch, 0, udp));
+  if (udp < count) {
+    if (raw_esp_)
+      report(raw_esp_->send_batch(batch, udp, count));
+    else
+      spdlog::debug("IPsec: {} packets need plain ESP, which is not enabled", count - udp);
+  }
 }
 
 void IpsecEndpoint::send_transport_batch(io::PacketBatch& batch, std::uint16_t source_port,

@@ -35,10 +35,12 @@ class IpsecEndpoint {
   // Makes the IKE engine with the endpoint's own random source.
   using EngineFactory = std::function<std::unique_ptr<ipsec::ike::Engine>(Rng&)>;
 
-  // Binds UDP 500 and 4500 on every IPv4 address. `local_address`, when given, is what IKE
-  // speaks from; otherwise the route towards each peer decides.
+  // Binds UDP 500 and 4500 on every IPv4 address, and with `raw_esp` a raw socket for ESP that
+  // peers send unencapsulated (IP protocol 50, when no NAT is between them and nobody forces UDP).
+  // `local_address`, when given, is what IKE speaks from; otherwise the route towards each peer
+  // decides.
   static Result<std::unique_ptr<IpsecEndpoint>, std::string> create(
-      std::optional<IpAddress> local_address, const EngineFactory& make_engine);
+      std::optional<IpAddress> local_address, const EngineFactory& make_engine, bool raw_esp);
   ~IpsecEndpoint();
   IpsecEndpoint(const IpsecEndpoint&) = delete;
   IpsecEndpoint& operator=(const IpsecEndpoint&) = delete;
@@ -65,7 +67,7 @@ class IpsecEndpoint {
 
  private:
   IpsecEndpoint(const EngineFactory& make_engine, std::optional<IpAddress> local, io::UdpSocket ike,
-                io::UdpSocket nat_t);
+                io::UdpSocket nat_t, std::optional<io::UdpSocket> raw_esp);
   void on_readable(io::UdpSocket& socket);
   void on_timer();
   // Sends, delivers and logs what the stack produced, then re-arms the timer.
@@ -80,6 +82,7 @@ class IpsecEndpoint {
   hybrid::IpsecStack stack_;
   io::UdpSocket ike_;
   io::UdpSocket nat_t_;
+  std::optional<io::UdpSocket> raw_esp_;
   io::EventLoop* loop_ = nullptr;
   io::EventLoop::TimerId timer_ = 0;
   Handlers handlers_;

@@ -88,10 +88,14 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface:
     const control::IpsecConfig& config) {
   auto tun = io::TunDevice::create(config.interface, config.mtu);
   if (!tun) return Err("TUN device " + config.interface + ": " + tun.error());
-  auto endpoint = IpsecEndpoint::create(config.local_address, [&](Rng& rng) {
-    return config.ike_version == 1 ? ipsec::ike::make_ikev1_engine(ipsec_ikev1_config(config), rng)
-                                   : ipsec::ike::make_ikev2_engine(ipsec_ikev2_config(config), rng);
-  });
+  auto endpoint = IpsecEndpoint::create(
+      config.local_address,
+      [&](Rng& rng) {
+        return config.ike_version == 1
+                   ? ipsec::ike::make_ikev1_engine(ipsec_ikev1_config(config), rng)
+                   : ipsec::ike::make_ikev2_engine(ipsec_ikev2_config(config), rng);
+      },
+      false);
   if (!endpoint) return Err(endpoint.error());
   auto nl = io::Netlink::open();
   if (!nl) return Err(nl.error());

@@ -53,6 +53,10 @@ hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& c, const En
   return s;
 }
 
+bool force_udp_encapsulation(const control::L2tpConfig& c) {
+  return c.ipsec->force_udp_encapsulation.value_or(c.role == control::L2tpRole::kLac);
+}
+
 ipsec::ike::v1::Config l2tp_ikev1_config(const control::L2tpConfig& c, const Endpoint& server) {
   ipsec::ike::v1::Config config;
   const control::L2tpIpsecConfig& s = *c.ipsec;
@@ -74,6 +78,7 @@ ipsec::ike::v1::Config l2tp_ikev1_config(const control::L2tpConfig& c, const End
   peer.phase2_lifetime = std::chrono::seconds(s.esp_lifetime);
   peer.dpd_interval = std::chrono::seconds(s.dpd_interval);
   peer.dpd_timeout = std::chrono::seconds(s.dpd_timeout);
+  peer.force_udp_encapsulation = force_udp_encapsulation(c);
   config.peers = {peer};
   config.allow_modp1024 = s.allow_modp1024;
   return config;
@@ -94,9 +99,12 @@ Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create(
   std::unique_ptr<IpsecEndpoint> ipsec;
   if (config.ipsec) {
     if (!gateway && !server.address.is_v4()) return Err("L2TP/IPsec needs an IPv4 server");
-    auto endpoint = IpsecEndpoint::create(config.ipsec->local_address, [&](Rng& rng) {
-      return ipsec::ike::make_ikev1_engine(l2tp_ikev1_config(config, server), rng);
-    });
+    auto endpoint = IpsecEndpoint::create(
+        config.ipsec->local_address,
+        [&](Rng& rng) {
+          return ipsec::ike::make_ikev1_engine(l2tp_ikev1_config(config, server), rng);
+        },
+        !force_udp_encapsulation(config));
     if (!endpoint) return Err(endpoint.error());
     ipsec = std::move(*endpoint);
   }

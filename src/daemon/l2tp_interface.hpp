@@ -102,6 +102,8 @@ std::string l2tp_status_socket_path(std::string_view socket_dir, std::string_vie
 // The stack settings a config section describes.
 hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& config,
                                           const Endpoint& server);
+// Whether ESP always goes in UDP (`force_udp_encapsulation`, by default on a client only).
+bool force_udp_encapsulation(const control::L2tpConfig& config);
 // The IKEv1 settings `[l2tp.ipsec]` describes: one peer, "clients" (any address) on a gateway,
 // "server" on a client.
 ipsec::ike::v1::Config l2tp_ikev1_config(const control::L2tpConfig& config, const Endpoint& server);

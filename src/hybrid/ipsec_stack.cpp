@@ -44,6 +44,10 @@ void IpsecStack::on_datagram(Packet& datagram, const Endpoint& local, TimePoint 
   }
 }
 
+void IpsecStack::on_raw_esp(Packet& packet, TimePoint now, IpsecOutput& out) {
+  on_esp(packet, now, out);
+}
+
 void IpsecStack::on_esp(Packet& datagram, TimePoint now, IpsecOutput& out) {
   const auto opened = sad_.open(datagram);
   if (!opened) {

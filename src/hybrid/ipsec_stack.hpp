@@ -92,6 +92,8 @@ class IpsecStack {
   // A datagram that arrived on `local` (port 500 or 4500) from `datagram.endpoint`; ESP is
   // opened in place.
   void on_datagram(Packet& datagram, const Endpoint& local, TimePoint now, IpsecOutput& out);
+  // An ESP packet that arrived unencapsulated (IP protocol 50) from `packet.endpoint.address`.
+  void on_raw_esp(Packet& packet, TimePoint now, IpsecOutput& out);
   void on_timer(TimePoint now, IpsecOutput& out);
   TimePoint next_deadline() const { return engine_->next_deadline(); }
   // Closes every IKE SA (telling each peer) and so every Child SA.
@@ -99,8 +101,8 @@ class IpsecStack {
 
   // `packet` holds a UDP payload for `to` (the peer as the protocol above knows it) with
   // kHeadroom before it: the UDP header and ESP go on in place and its endpoint becomes the SA's
-  // peer. False when no SA carries traffic to `to` (counted). UDP checksums are left zero
-  // (IPv4; RFC 3948 3.1.2 lets transport-mode NAT-T do so).
+  // peer (port 0: send it as IP protocol 50, not in UDP). False when no SA carries traffic to `to`
+  // (counted). UDP checksums are left zero (IPv4; RFC 3948 3.1.2 lets transport-mode NAT-T do so).
   bool seal_transport(Packet& packet, const Endpoint& to, std::uint16_t source_port,
                       std::uint16_t destination_port, TimePoint now, IpsecOutput& out);
   // Whether an SA carries transport-mode traffic to `to` (else the caller may send it plain).

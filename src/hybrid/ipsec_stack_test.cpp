@@ -108,8 +108,9 @@ struct L2tpIpsecPair {
   Node gateway{ip("192.0.2.1"), {}, {}, {}, {}, {}, 0, 0};
   Link link{client, gateway};
 
-  L2tpIpsecPair() {
+  explicit L2tpIpsecPair(bool force_udp = true) {
     ipsec::ike::v1::PeerConfig to_gateway;
+    to_gateway.force_udp_encapsulation = force_udp;
     to_gateway.name = "gateway";
     to_gateway.address = gateway.address;
     to_gateway.psk = kPsk;
@@ -168,6 +169,30 @@ TEST(IpsecStack, L2tpOverIkev1TransportModeBothWays) {
   EXPECT_FALSE(pair.gateway.stack->seal_transport(lost.packet, {ip("10.9.9.9"), 1701}, 1701, 1701,
                                                   pair.link.now, pair.gateway.out));
   EXPECT_EQ(pair.gateway.stack->stats().no_sa, 1U);
+}
+
+TEST(IpsecStack, WithoutANatEspTravelsAsIpProtocol50) {
+  // Neither side forces UDP encapsulation and no NAT is found: ESP is sent unencapsulated (port
+  // 0 tells the caller to use its raw socket) and arrives through on_raw_esp().
+  L2tpIpsecPair pair(false);
+  pair.connect();
+  ASSERT_EQ(pair.client.children_up, 1);
+  EXPECT_FALSE(pair.client.stack->sad().entries().at(0)->udp_encapsulated);
+  Slot up(kL2tp);
+  ASSERT_TRUE(pair.client.stack->seal_transport(up.packet, {pair.gateway.address, 1701}, 1701, 1701,
+                                                pair.link.now, pair.client.out));
+  EXPECT_EQ(up.packet.endpoint, (Endpoint{pair.gateway.address, 0}));
+  up.packet.endpoint = {pair.client.address, 0};  // as the raw socket reports the sender
+  pair.gateway.stack->on_raw_esp(up.packet, pair.link.now, pair.gateway.out);
+  ASSERT_EQ(pair.gateway.out.transport.size(), 1U);
+  EXPECT_EQ(std::vector<std::byte>(pair.gateway.out.transport[0].payload.begin(),
+                                   pair.gateway.out.transport[0].payload.end()),
+            kL2tp);
+  // The gateway knows its peer by the endpoint IKE used, and answers it the same way.
+  Slot down(kL2tp);
+  ASSERT_TRUE(pair.gateway.stack->seal_transport(down.packet, pair.gateway.out.transport[0].peer,
+                                                 1701, 1701, pair.link.now, pair.gateway.out));
+  EXPECT_EQ(down.packet.endpoint, (Endpoint{pair.client.address, 0}));
 }
 
 TEST(IpsecStack, IkeOnPort4500CarriesTheNonEspMarkerAndKeepalivesAreDropped) {

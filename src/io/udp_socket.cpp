@@ -69,6 +69,14 @@ Result<UdpSocket, UdpSocket::BindError> UdpSocket::try_bind(IpAddress::Family fa
   return UdpSocket(std::move(fd), family, local ? local->port : port);
 }
 
+Result<UdpSocket, std::string> UdpSocket::raw_ipv4(int protocol) {
+  UniqueFd fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, protocol));
+  if (!fd.valid())
+    return Err{errno_text("raw IPv4 socket for protocol " + std::to_string(protocol), errno)};
+  grow_buffers(fd.get());
+  return UdpSocket(std::move(fd), IpAddress::Family::kV4, 0, true);
+}
+
 Result<UdpSocket, std::string> UdpSocket::bind(IpAddress::Family family, std::uint16_t port,
                                                std::uint32_t fwmark) {
   auto r = try_bind(family, port, fwmark);
@@ -118,6 +126,13 @@ Result<std::size_t, SysError> UdpSocket::recv_batch(PacketBatch& batch) {
     if ((m.msg_flags & MSG_TRUNC) != 0 || !from) continue;
     batch[i].length = s.headers[i].msg_len;
     batch[i].endpoint = *from;
+    if (raw_) {
+      // A raw socket hands over the IPv4 header too; the packet starts after it.
+      const std::size_t header =
+          batch[i].length > 0 ? (std::to_integer<std::size_t>(batch[i].bytes()[0]) & 0x0f) * 4 : 0;
+      if (header < 20 || header > batch[i].length) continue;
+      batch[i].set_range(batch[i].offset + header, batch[i].length - header);
+    }
     if (kept != i) std::swap(batch[kept], batch[i]);
     ++kept;
   }

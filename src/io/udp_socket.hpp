@@ -23,7 +23,13 @@ class UdpSocket {
   static Result<UdpSocket, std::string> bind(IpAddress::Family family, std::uint16_t port,
                                              std::uint32_t fwmark = 0);
 
+  // A raw IPv4 socket for one IP protocol (ESP, 50, for peers that send it unencapsulated),
+  // moved in batches the same way: received packets start after their IPv4 header, with the
+  // sender's address (port 0) in `endpoint`; sends ignore the port. Needs CAP_NET_RAW.
+  static Result<UdpSocket, std::string> raw_ipv4(int protocol);
+
   IpAddress::Family family() const { return family_; }
+  bool raw() const { return raw_; }
   std::uint16_t port() const { return port_; }
   int fd() const { return fd_.get(); }
 
@@ -52,12 +58,13 @@ class UdpSocket {
                                                std::uint32_t fwmark);
 
  private:
-  UdpSocket(UniqueFd fd, IpAddress::Family family, std::uint16_t port)
-      : fd_(std::move(fd)), family_(family), port_(port) {}
+  UdpSocket(UniqueFd fd, IpAddress::Family family, std::uint16_t port, bool raw = false)
+      : fd_(std::move(fd)), family_(family), port_(port), raw_(raw) {}
 
   UniqueFd fd_;
   IpAddress::Family family_;
   std::uint16_t port_;
+  bool raw_ = false;
 };
 
 }  // namespace tandem::io

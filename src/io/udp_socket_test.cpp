@@ -107,6 +107,26 @@ TEST(UdpSocket, ASlotOpenedInPlaceOffersItsWholeRoomToTheNextReceive) {
   EXPECT_EQ(batch[0].length, 220u);
 }
 
+TEST(UdpSocket, RawIpv4SocketsStripTheIpHeader) {
+  // Protocol 253 is set aside for experiments (RFC 3692): nothing else on loopback uses it.
+  auto rx = UdpSocket::raw_ipv4(253);
+  ASSERT_TRUE(rx.ok()) << rx.error();
+  auto tx = UdpSocket::raw_ipv4(253);
+  ASSERT_TRUE(tx.ok()) << tx.error();
+  EXPECT_TRUE(rx->raw());
+  ASSERT_TRUE(
+      tx->send(as_bytes("an ESP-like payload"), Endpoint{*IpAddress::parse("127.0.0.1"), 0}).ok());
+  PacketBatch batch(4, 256, 32);
+  pollfd p{rx->fd(), POLLIN, 0};
+  ::poll(&p, 1, 1000);
+  auto n = rx->recv_batch(batch);
+  ASSERT_TRUE(n.ok());
+  ASSERT_GE(*n, 1u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(batch[0].bytes().data()), batch[0].length),
+            "an ESP-like payload");
+  EXPECT_EQ(batch[0].endpoint.address, *IpAddress::parse("127.0.0.1"));
+}
+
 TEST(UdpSocket, DropsDatagramsLargerThanSlot) {
   auto s = UdpSocket::bind(IpAddress::Family::kV4, 0);
   ASSERT_TRUE(s.ok());

@@ -143,7 +143,8 @@ Result<bool, esp::SealError> SaDatabase::seal(SaEntry& sa, Packet& packet, std::
     ++stats_.seal_failed;
     return Err(ok.error());
   }
-  packet.endpoint = sa.peer;
+  // Port 0 marks ESP that goes out unencapsulated, as IP protocol 50.
+  packet.endpoint = sa.udp_encapsulated ? sa.peer : Endpoint{sa.peer.address, 0};
   ++sa.packets_out;
   sa.bytes_out += packet.length;
   if (sa.outbound.needs_rekey() && !sa.rekey_requested) {

@@ -90,8 +90,10 @@ class SaDatabase {
   // The SA carrying this inner packet in tunnel mode.
   SaEntry* tunnel_for(const FlowKey& flow);
   // Seals `packet` (the payload, with esp::kMaxHeadroom before it and esp::kMaxTailroom after)
-  // with `sa` in place and points its endpoint at the SA's peer. True when the SA's sequence
-  // numbers are nearly spent and its engine has not yet been asked to rekey it: the caller asks.
+  // with `sa` in place and points its endpoint at the SA's peer: its UDP port 4500 (or the
+  // port its NAT mapped) for UDP-encapsulated ESP, port 0 for ESP as IP protocol 50. True when the
+  // SA's sequence numbers are nearly spent and its engine has not yet been asked to rekey it: the
+  // caller asks.
   Result<bool, esp::SealError> seal(SaEntry& sa, Packet& packet, std::uint8_t next_header,
                                     Rng& rng);
 

@@ -3,12 +3,14 @@
 # network namespace: IKEv1 Main Mode with a pre-shared key, Quick Mode for an ESP transport SA
 # protecting UDP 1701 (in UDP 4500), L2TP and PPP (MS-CHAPv2, IPCP) inside it.
 #
-#   l2tp_ipsec_pair.sh direct   over one veth pair: ping both ways, iperf3, both status views show
-#                               the ESP SA; the gateway has no plain L2TP socket, refuses a
+#   l2tp_ipsec_pair.sh direct   over one veth pair, no NAT: ESP as IP protocol 50 (raw sockets),
+#                               ping both ways, iperf3, both status views show the ESP SA
+#                               unencapsulated; the gateway has no plain L2TP socket, refuses a
 #                               client with the wrong pre-shared key (logged), and a client that
 #                               offers only weak proposals (the log names what it offered)
 #   l2tp_ipsec_pair.sh nat      the client behind a NAT (nftables masquerade in a middle
-#                               namespace): NAT-T, ESP and IKE rekeyed under a TCP transfer
+#                               namespace), found by NAT detection (nobody fakes one): NAT-T,
+#                               ESP and IKE rekeyed under a TCP transfer
 #                               (30 s ESP and 60 s IKE lifetimes), then the gateway disappears
 #                               and the client's DPD declares it dead, and the client comes back
 #                               once the gateway is reachable again
@@ -85,6 +87,8 @@ password = "correct horse"
 
 [l2tp.ipsec]
 psk = "$2"
+# No faked NAT: ESP goes in UDP only when NAT detection finds a real NAT.
+force_udp_encapsulation = false
 $LIFETIMES
 TOML
   [ -z "${3:-}" ] || printf 'ike_proposals = %s\nallow_modp1024 = true\n' "$3" >>"$1"
@@ -155,7 +159,8 @@ assert ike, ipsec["ike_sas"]
 child = [c for c in ipsec["child_sas"] if c["carries_outbound"]]
 assert len(child) == 1, ipsec["child_sas"]
 c = child[0]
-assert c["mode"] == "transport" and c["udp_encapsulated"], c
+# Directly connected, nobody is behind a NAT: ESP travels as IP protocol 50.
+assert c["mode"] == "transport" and not c["udp_encapsulated"], c
 assert "[17/1701]" in c["local"] and "[17/1701]" in c["remote"], c
 assert c["packets_in"] > 10 and c["packets_out"] > 10, c
 assert c["authentication_failed"] == 0 and c["replayed"] == 0, c
