@@ -1,12 +1,13 @@
 #!/bin/bash
 # Tandem's main job: builds Tandem, then brings up a gateway and three clients in network
 # namespaces on one shared segment. The gateway is one `tandem up` process serving WireGuard and
-# plain L2TP at once; client 1 runs Tandem (WireGuard) from a TOML config, client 2 runs
-# wireguard-go driven by the stock `wg` tool, client 3 is Tandem's L2TP client (LAC) logging in
-# with MS-CHAPv2. It shows traffic through the tunnels, client-to-client forwarding via the
-# gateway (also from the L2TP client to a WireGuard client), the status views, and a client
-# roaming to a new address without losing its session. (The WireGuard -> L2TP/IPsec failover
-# joins this demo with the IPsec work.)
+# L2TP/IPsec at once; client 1 runs Tandem (WireGuard) from a TOML config, client 2 runs
+# wireguard-go driven by the stock `wg` tool, client 3 is Tandem's L2TP/IPsec client (IKEv1 with a
+# pre-shared key, ESP transport mode, then L2TP and PPP inside it) logging in with MS-CHAPv2.
+# It shows traffic through the tunnels, client-to-client forwarding via the gateway (also from
+# the L2TP/IPsec client to a WireGuard client), the status views with the IKE and ESP SAs, and a
+# client roaming to a new address without losing its session. (The WireGuard -> L2TP/IPsec
+# failover joins this demo with the hybrid fallback work.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "demo.sh needs root (namespaces, TUN devices)"; exit 1; }
@@ -50,6 +51,8 @@ for n in gw c1 c2; do
   echo "$n public key: $(cat "$WORK/$n.pub")"
 done
 "$TANDEM" genpsk >"$WORK/c1.psk"
+# The L2TP/IPsec pre-shared key the gateway and client 3 share.
+openssl rand -base64 24 >"$WORK/l2tp.psk"
 
 section "Gateway: tandem up -c gw.toml (WireGuard and L2TP in one process; forwards between clients)"
 cat >"$WORK/gw.toml" <<TOML
@@ -70,14 +73,17 @@ name = "client2"
 public_key = "$(cat "$WORK/c2.pub")"
 allowed_ips = ["10.99.0.3/32"]
 
-# Plain L2TP (no IPsec yet) for PPP clients: MS-CHAPv2 logins, addresses from a pool.
+# L2TP/IPsec for the built-in clients of Windows, macOS and Android: IKEv1 with a pre-shared
+# key, ESP protecting UDP 1701, then PPP with MS-CHAPv2 logins and addresses from a pool.
 [l2tp]
 mode = "lns"
-allow_unencrypted = true
 interface = "gl$T"
 address = "10.98.0.1/24"
 pool = "10.98.0.10-10.98.0.50"
 dns = ["10.98.0.1"]
+
+[l2tp.ipsec]
+psk_file = "l2tp.psk"
 
 [[l2tp.user]]
 name = "carol"
@@ -123,11 +129,10 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-section "Client 3: Tandem as an L2TP client (LAC), PPP with MS-CHAPv2"
+section "Client 3: Tandem as an L2TP/IPsec client (LAC), PPP with MS-CHAPv2"
 cat >"$WORK/c3.toml" <<TOML
 [l2tp]
 mode = "lac"
-allow_unencrypted = true
 interface = "c3$T"
 server = "198.18.0.1"
 auth = ["mschapv2"]
@@ -136,6 +141,9 @@ routes = ["10.98.0.0/24", "10.99.0.0/24"]
 [[l2tp.session]]
 user = "carol"
 password = "carol-demo-pw"
+
+[l2tp.ipsec]
+psk_file = "l2tp.psk"
 TOML
 cat "$WORK/c3.toml"
 ip netns exec "$NS_C3" "$TANDEM" up -c "$WORK/c3.toml" >"$WORK/c3.log" 2>&1 &
@@ -152,7 +160,7 @@ run ip netns exec "$NS_C2" ping -c 3 -i 0.3 10.99.0.1
 run ip netns exec "$NS_C3" ping -c 3 -i 0.3 10.98.0.1
 section "Client 1 -> client 2, forwarded by the gateway"
 run ip netns exec "$NS_C1" ping -c 3 -i 0.3 10.99.0.3
-section "Client 3 (L2TP) -> client 1 (WireGuard), forwarded by the gateway across protocols"
+section "Client 3 (L2TP/IPsec) -> client 1 (WireGuard), forwarded by the gateway across protocols"
 run ip netns exec "$NS_C3" ping -c 3 -i 0.3 10.99.0.2
 section "iperf3: client 1 -> gateway through the tunnel"
 ip netns exec "$NS_GW" iperf3 -s -1 -B 10.99.0.1 >/dev/null 2>&1 &
@@ -160,7 +168,7 @@ PIDS+=($!)
 sleep 0.5
 run ip netns exec "$NS_C1" iperf3 -c 10.99.0.1 -t 3 | tail -4
 
-section "iperf3: client 3 -> gateway through the L2TP session"
+section "iperf3: client 3 -> gateway through the L2TP/IPsec session"
 ip netns exec "$NS_GW" iperf3 -s -1 -B 10.98.0.1 >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.5
