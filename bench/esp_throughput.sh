@@ -121,9 +121,12 @@ ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 for suite in gcm cbc; do
   name=$([ "$suite" = gcm ] && echo "AES-GCM-16-256, IKEv2" || echo "AES-CBC-256/HMAC-SHA1-96, IKEv1")
   echo "measuring $name: tandem..."
-  read -r t1 tc1 t4 tc4 trtt <<<"$(measure tandem "$suite")"
+  # Not in $( ): a subshell's PIDS and NAMESPACES would escape the cleanup on exit.
+  measure tandem "$suite" >"$TMPDIR_TEST/row"
+  read -r t1 tc1 t4 tc4 trtt <"$TMPDIR_TEST/row"
   echo "measuring $name: charon (kernel-libipsec)..."
-  read -r s1 sc1 s4 sc4 srtt <<<"$(measure strongswan "$suite")"
+  measure strongswan "$suite" >"$TMPDIR_TEST/row"
+  read -r s1 sc1 s4 sc4 srtt <"$TMPDIR_TEST/row"
   printf '\n%s\n%-28s %14s %14s %8s\n' "$name" "" "tandem" "charon" "ratio"
   printf '%-28s %14s %14s %8s\n' "TCP 1 stream (Mbit/s)" "$t1" "$s1" "$(ratio "$t1" "$s1")"
   printf '%-28s %14s %14s %8s\n' "TCP 4 streams (Mbit/s)" "$t4" "$s4" "$(ratio "$t4" "$s4")"

@@ -57,9 +57,12 @@ measure() {
 
 echo "machine: $(nproc) cores, $(uname -r); $(wireguard-go --version 2>/dev/null | head -1)"
 echo "measuring tandem..."
-T_ROW=$(measure tandem)
+# Not in $( ): a subshell's PIDS and NAMESPACES would escape the cleanup on exit.
+measure tandem >"$TMPDIR_TEST/row"
+T_ROW=$(cat "$TMPDIR_TEST/row")
 echo "measuring wireguard-go..."
-G_ROW=$(measure wireguard-go)
+measure wireguard-go >"$TMPDIR_TEST/row"
+G_ROW=$(cat "$TMPDIR_TEST/row")
 read -r _ t1 tc1 t4 tc4 trtt <<<"$T_ROW"
 read -r _ g1 gc1 g4 gc4 grtt <<<"$G_ROW"
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
