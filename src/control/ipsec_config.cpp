@@ -73,13 +73,9 @@ Result<IpsecConnection, ConfigError> read_connection(const Reader& r, const toml
   } else if (version == 2) {
     return r.error(&node, "a connection without remote_address needs remote_id");
   }
-  auto psk = r.secret_key(*t, "psk", "psk_file");
+  auto psk = r.pre_shared_key(*t, node, "[[ipsec.connection]]");
   if (!psk) return Err(psk.error());
-  if (!*psk) return r.error(&node, "[[ipsec.connection]] needs psk or psk_file");
-  c.psk = **psk;
-  if (c.psk.size() < 16)
-    return r.error(t->get("psk") ? t->get("psk") : t->get("psk_file"),
-                   "the pre-shared key must be at least 16 characters");
+  c.psk = std::move(*psk);
   auto request = r.bool_key(*t, "request_address", false);
   if (!request) return Err(request.error());
   c.request_address = *request;

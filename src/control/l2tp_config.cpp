@@ -128,14 +128,9 @@ Result<Ok, ConfigError> read_ipsec(const Reader& r, const toml::node& node, L2tp
       !ok)
     return Err(ok.error());
   L2tpIpsecConfig ipsec;
-  auto psk = r.secret_key(*t, "psk", "psk_file");
+  auto psk = r.pre_shared_key(*t, node, "[l2tp.ipsec]", " (the pre-shared key)");
   if (!psk) return Err(psk.error());
-  if (!*psk) return r.error(&node, "[l2tp.ipsec] needs psk or psk_file (the pre-shared key)");
-  ipsec.psk = **psk;
-  // Short keys fall to offline guessing from one captured Main Mode exchange.
-  if (ipsec.psk.size() < 16)
-    return r.error(t->get("psk") ? t->get("psk") : t->get("psk_file"),
-                   "the pre-shared key must be at least 16 characters");
+  ipsec.psk = std::move(*psk);
   auto allow_3des = r.bool_key(*t, "allow_3des", false);
   if (!allow_3des) return Err(allow_3des.error());
   if (auto ok = read_ikev1_proposals(r, *t, ipsec.ike_proposals, ipsec.esp_proposals, *allow_3des);

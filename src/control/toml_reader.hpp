@@ -141,6 +141,22 @@ class Reader {
     return std::optional<std::string>(std::move(*text));
   }
 
+  // An IPsec pre-shared key from `psk` or `psk_file`, required in `section` (at `node`). Short
+  // keys fall to offline guessing from one captured handshake, so fewer than 16 characters are
+  // refused.
+  Result<std::string, ConfigError> pre_shared_key(const toml::table& t, const toml::node& node,
+                                                  std::string_view section,
+                                                  std::string_view what = "") const {
+    auto psk = secret_key(t, "psk", "psk_file");
+    if (!psk) return Err(psk.error());
+    if (!*psk)
+      return error(&node, std::string(section) + " needs psk or psk_file" + std::string(what));
+    if ((*psk)->size() < 16)
+      return error(t.get("psk") ? t.get("psk") : t.get("psk_file"),
+                   "the pre-shared key must be at least 16 characters");
+    return std::move(**psk);
+  }
+
   template <typename T>
   Result<std::optional<T>, ConfigError> integer(const toml::table& t, std::string_view k,
                                                 std::int64_t min, std::int64_t max) const {

@@ -6,14 +6,12 @@
 namespace tandem::ipsec::ike {
 namespace {
 
-class Ikev1Engine final : public Engine {
+// What both adapters pass straight through to their node.
+template <typename NodeType>
+class NodeEngine : public Engine {
  public:
-  Ikev1Engine(const v1::Config& config, Rng& rng) : node_(config, rng) {}
-  int version() const override { return 1; }
-  Result<std::uint64_t, std::string> initiate(std::string_view peer_name, const Endpoint& local,
-                                              TimePoint now, Actions& out) override {
-    return node_.initiate(peer_name, local, now, out);
-  }
+  template <typename ConfigType>
+  NodeEngine(const ConfigType& config, Rng& rng) : node_(config, rng) {}
   void on_datagram(ByteView message, const Endpoint& local, const Endpoint& from, TimePoint now,
                    Actions& out) override {
     node_.on_datagram(message, local, from, now, out);
@@ -28,6 +26,19 @@ class Ikev1Engine final : public Engine {
   }
   void close(std::uint64_t ike_sa, TimePoint now, Actions& out) override {
     node_.close(ike_sa, now, out);
+  }
+
+ protected:
+  NodeType node_;
+};
+
+class Ikev1Engine final : public NodeEngine<v1::Node> {
+ public:
+  using NodeEngine::NodeEngine;
+  int version() const override { return 1; }
+  Result<std::uint64_t, std::string> initiate(std::string_view peer_name, const Endpoint& local,
+                                              TimePoint now, Actions& out) override {
+    return node_.initiate(peer_name, local, now, out);
   }
   std::vector<IkeSaSummary> summaries() const override {
     std::vector<IkeSaSummary> out;
@@ -46,34 +57,16 @@ class Ikev1Engine final : public Engine {
             {"retransmitted", s.retransmitted},
             {"duplicates", s.duplicates}};
   }
-
- private:
-  v1::Node node_;
 };
 
-class Ikev2Engine final : public Engine {
+class Ikev2Engine final : public NodeEngine<v2::Node> {
  public:
-  Ikev2Engine(const v2::Config& config, Rng& rng) : node_(config, rng) {}
+  using NodeEngine::NodeEngine;
   int version() const override { return 2; }
   // IKEv2 sends from the address in its configuration (Config::local_address).
   Result<std::uint64_t, std::string> initiate(std::string_view peer_name, const Endpoint&,
                                               TimePoint now, Actions& out) override {
     return node_.initiate(peer_name, now, out);
-  }
-  void on_datagram(ByteView message, const Endpoint& local, const Endpoint& from, TimePoint now,
-                   Actions& out) override {
-    node_.on_datagram(message, local, from, now, out);
-  }
-  void on_timer(TimePoint now, Actions& out) override { node_.on_timer(now, out); }
-  TimePoint next_deadline() const override { return node_.next_deadline(); }
-  void note_inbound_esp(std::uint32_t spi, TimePoint now) override {
-    node_.note_inbound_esp(spi, now);
-  }
-  void rekey_child(std::uint32_t spi, TimePoint now, Actions& out) override {
-    node_.rekey_child(spi, now, out);
-  }
-  void close(std::uint64_t ike_sa, TimePoint now, Actions& out) override {
-    node_.close(ike_sa, now, out);
   }
   std::vector<IkeSaSummary> summaries() const override {
     std::vector<IkeSaSummary> out;
@@ -101,9 +94,6 @@ class Ikev2Engine final : public Engine {
             s.drops[r]);
     return out;
   }
-
- private:
-  v2::Node node_;
 };
 
 }  // namespace
