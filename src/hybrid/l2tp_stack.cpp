@@ -45,6 +45,8 @@ void L2tpStack::start(TimePoint now, L2tpStackOutput& out) {
 
 void L2tpStack::stop(TimePoint now, L2tpStackOutput& out) {
   stopping_ = true;
+  // A client hung up now would dial again at once; a stopping gateway must not take it back.
+  node_.stop_accepting_tunnels();
   for (auto& c : calls_) c.redial_at = TimePoint::max();
   for (auto& [ref, s] : sessions_)
     if (s.link) {

@@ -368,6 +368,23 @@ TEST(L2tpStack, SessionsComeUpThroughLossAndStayUp) {
   }
 }
 
+TEST(L2tpStack, AStoppingGatewayDoesNotTakeBackAClientThatRedials) {
+  Pair pair(gateway_config({ppp::AuthMethod::kMsChapV2}),
+            client_config({{"alice", "correct horse"}}));
+  pair.start();
+  pair.advance(seconds(3));
+  ASSERT_EQ(pair.client.count(L2tpEventType::kLinkUp), 1);
+  L2tpStackOutput out;
+  pair.gateway.stack->stop(pair.now, out);
+  pair.absorb(pair.gateway, out);
+  pair.pump();
+  // The client dials again after a second; the gateway, still draining, must not answer.
+  pair.advance(seconds(10));
+  EXPECT_EQ(pair.client.count(L2tpEventType::kLinkUp), 1);
+  EXPECT_EQ(pair.gateway.stack->node().tunnel_count(), 0u);
+  EXPECT_GE(pair.gateway.stack->node().stats().drops_of(l2tp::DropReason::kUnsolicitedSccrq), 1u);
+}
+
 TEST(L2tpStack, StoppingTheGatewayHangsUpEveryClient) {
   Pair pair(gateway_config({ppp::AuthMethod::kMsChapV2}),
             client_config({{"alice", "correct horse"}}));

@@ -61,6 +61,10 @@ class Node {
   void close_tunnel(std::uint16_t tunnel_id, StopCcnResult result, std::string_view reason,
                     TimePoint now, Actions& actions);
 
+  // LNS: SCCRQs that would open new tunnels are dropped from now on (shutting down); existing
+  // tunnels carry on until they are closed.
+  void stop_accepting_tunnels() { config_.accept_tunnels = false; }
+
   void on_datagram(ByteView datagram, const Endpoint& from, TimePoint now, Actions& actions);
   void on_timer(TimePoint now, Actions& actions);
   TimePoint next_deadline() const;

@@ -32,6 +32,63 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Readiness. Every wait is bounded, polls the real condition and dies naming what never became
+# ready: a test never carries on after a timeout as if the thing were there. Bounds are generous
+# because the suite must pass on a busy 2-core machine; TEST_WAIT_SCALE multiplies them all.
+TEST_WAIT_SCALE=${TEST_WAIT_SCALE:-1}
+
+# wait_until WHAT SECONDS COMMAND...: polls COMMAND until it succeeds; dies "WHAT" otherwise.
+# WAIT_WATCH_PID, when set, is a process that must stay alive meanwhile (its death ends the wait
+# at once, with WAIT_WATCH_LOG shown when set).
+wait_until() {
+  local what=$1 seconds=$2
+  shift 2
+  local deadline=$(($(date +%s%N) + seconds * TEST_WAIT_SCALE * 1000000000))
+  while :; do
+    "$@" >/dev/null 2>&1 && return 0
+    if [ -n "${WAIT_WATCH_PID:-}" ] && ! kill -0 "$WAIT_WATCH_PID" 2>/dev/null; then
+      [ -z "${WAIT_WATCH_LOG:-}" ] || tail -40 "$WAIT_WATCH_LOG" >&2
+      die "not ready: $what (process $WAIT_WATCH_PID exited while waiting)"
+    fi
+    if [ "$(date +%s%N)" -ge "$deadline" ]; then
+      [ -z "${WAIT_WATCH_LOG:-}" ] || tail -40 "$WAIT_WATCH_LOG" >&2
+      die "not ready after $((seconds * TEST_WAIT_SCALE)) s: $what"
+    fi
+    sleep 0.1
+  done
+}
+
+# wait_log FILE EXTENDED_REGEX SECONDS: until a line of FILE matches.
+wait_log() {
+  wait_until "a line matching '$2' in $(basename "$1")" "$3" grep -Eq -- "$2" "$1"
+}
+
+# wait_exit PID SECONDS WHAT: the process must end by itself within SECONDS.
+wait_exit() {
+  local deadline=$(($(date +%s%N) + $2 * TEST_WAIT_SCALE * 1000000000))
+  while kill -0 "$1" 2>/dev/null; do
+    [ "$(date +%s%N)" -lt "$deadline" ] || die "$3 (pid $1) did not exit within $2 s"
+    sleep 0.1
+  done
+}
+
+# stop_pid PID SECONDS WHAT: SIGTERM, then it must exit by itself within SECONDS.
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait_exit "$1" "$2" "$3 after SIGTERM"
+}
+
+# Listening sockets in a namespace, for servers that take a moment to bind.
+_listening() {  # NS tcp|udp PORT
+  local flag=-Htln
+  [ "$2" = udp ] && flag=-Huln
+  ip netns exec "$1" ss "$flag" "sport = :$3" | grep -q .
+}
+# wait_listen NS tcp|udp PORT SECONDS WHAT
+wait_listen() {
+  wait_until "$5 listening on $2 port $3 in $1" "$4" _listening "$1" "$2" "$3"
+}
+
 # make_ns NAME: a namespace with loopback up.
 make_ns() {
   ip netns add "$1"
@@ -64,13 +121,8 @@ start_wg() {
   esac
   PIDS+=($!)
   SOCKETS+=("/var/run/wireguard/$ifname.sock")
-  for _ in $(seq 100); do
-    [ -S "/var/run/wireguard/$ifname.sock" ] && return 0
-    kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$log" >&2; die "$impl exited while starting $ifname"; }
-    sleep 0.1
-  done
-  cat "$log" >&2
-  die "$impl did not create /var/run/wireguard/$ifname.sock"
+  WAIT_WATCH_PID=${PIDS[-1]} WAIT_WATCH_LOG=$log \
+    wait_until "$impl serving /var/run/wireguard/$ifname.sock" 30 test -S "/var/run/wireguard/$ifname.sock"
 }
 
 # wg_dump_field NS IFNAME FIELD: from `wg show IF dump`, the first peer's latest-handshake
@@ -94,22 +146,22 @@ assert_wg_counters() {
 }
 
 # start_tandem_up NS CONFIG LOG SOCKET: `tandem up -c CONFIG` in NS, logging to LOG, until it
-# serves SOCKET (its status or UAPI socket; at most 5 s). Sets TANDEM_PID.
+# serves SOCKET (its status or UAPI socket). Sets TANDEM_PID.
 start_tandem_up() {
   ip netns exec "$1" "$TANDEM_BIN" up -c "$2" >"$3" 2>&1 &
   TANDEM_PID=$!
   PIDS+=("$TANDEM_PID")
-  for _ in $(seq 50); do
-    [ -S "$4" ] && return 0
-    kill -0 "$TANDEM_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$3" >&2
-  die "tandem up did not serve $4"
+  WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG=$3 wait_until "tandem up serving $4" 30 test -S "$4"
 }
 
-# ping_ok NS ADDRESS: a few pings must all come back.
+# wait_ping NS ADDRESS SECONDS: until one ping is answered (a handshake, a session coming up).
+wait_ping() {
+  wait_until "a ping reply from $2 in $1" "$3" ip netns exec "$1" ping -c 1 -W 1 "$2"
+}
+
+# ping_ok NS ADDRESS: once the address answers at all, a few pings come back.
 ping_ok() {
+  wait_ping "$1" "$2" 30
   ip netns exec "$1" ping -c 3 -i 0.2 -W 2 "$2" >"$TMPDIR_TEST/ping.log" 2>&1 ||
     { cat "$TMPDIR_TEST/ping.log" >&2; die "ping $2 from $1 failed"; }
   note "ping $2 from $1: $(grep -o '[0-9]* received' "$TMPDIR_TEST/ping.log")"
@@ -120,7 +172,8 @@ iperf_ok() {
   ip netns exec "$1" iperf3 -s -1 -B "$3" >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
   local spid=$!
   PIDS+=($spid)
-  sleep 0.5
+  WAIT_WATCH_PID=$spid WAIT_WATCH_LOG="$TMPDIR_TEST/iperf-server.log" \
+    wait_listen "$1" tcp 5201 30 "the iperf3 server"
   ip netns exec "$2" iperf3 -c "$3" -t "${4:-3}" -J >"$TMPDIR_TEST/iperf.json" 2>&1 ||
     { cat "$TMPDIR_TEST/iperf.json" >&2; die "iperf3 to $3 failed"; }
   local bps
@@ -128,3 +181,5 @@ iperf_ok() {
   note "iperf3 TCP to $3: $((bps / 1000000)) Mbit/s"
   [ "$bps" -gt 0 ] || die "iperf3 moved no data"
 }
+
+source "$(dirname "${BASH_SOURCE[0]}")/capture.sh"
