@@ -1,0 +1,152 @@
+// The gateway's router: attachments of paths to accounts, the return path each account's traffic
+// leaves on, and the per-packet checks of both directions (header, source ownership, probes).
+#include "hybrid/gateway_router.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "hybrid/probe.hpp"
+#include "packet/ip_packet.hpp"
+
+namespace tandem::hybrid {
+namespace {
+
+std::optional<AccountId> owner_of(const AccountTable& accounts, const std::byte* address,
+                                  IpAddress::Family family) {
+  return family == IpAddress::Family::kV4 ? accounts.owner_of_v4(address)
+                                          : accounts.owner_of_v6(address);
+}
+
+}  // namespace
+
+GatewayRouter::GatewayRouter(const AccountTable& accounts, std::vector<IpAddress> own_addresses)
+    : accounts_(&accounts), own_addresses_(std::move(own_addresses)) {}
+
+bool GatewayRouter::attach(PathId path, AccountId account, TimePoint now) {
+  const Account* found = accounts_->find(account);
+  if (found == nullptr || found->disabled || path == kNoPath) return false;
+  if (const auto it = attachments_.find(path); it != attachments_.end()) {
+    if (it->second.account == account) return true;
+    detach(path);  // the path authenticated as someone else (a reused session id)
+  }
+  // Authenticating is itself a packet that arrived on the path, so it counts as its latest use
+  // until data follows: a path that just came up is a better standby than one long silent.
+  attachments_.emplace(path, Attachment{account, now});
+  AccountPaths& paths = by_account_[account];
+  paths.paths.push_back(path);
+  if (paths.current == kNoPath) paths.current = path;
+  return true;
+}
+
+void GatewayRouter::detach(PathId path) {
+  const auto it = attachments_.find(path);
+  if (it == attachments_.end()) return;
+  const AccountId account = it->second.account;
+  attachments_.erase(it);
+  const auto entry = by_account_.find(account);
+  AccountPaths& paths = entry->second;
+  std::erase(paths.paths, path);
+  if (paths.paths.empty()) {
+    by_account_.erase(entry);
+    return;
+  }
+  if (paths.current != path) return;
+  // Paths are kept in attach order, so on equal last use the later one (attached more recently)
+  // wins by scanning with >=.
+  PathId best = kNoPath;
+  TimePoint best_use{};
+  for (const PathId candidate : paths.paths) {
+    const TimePoint use = attachments_.at(candidate).last_inbound;
+    if (best == kNoPath || use >= best_use) {
+      best = candidate;
+      best_use = use;
+    }
+  }
+  paths.current = best;
+  ++stats_.path_moves;
+}
+
+InboundVerdict GatewayRouter::on_inbound(PathId path, ByteView packet, TimePoint now) {
+  const auto it = attachments_.find(path);
+  if (it == attachments_.end()) {
+    ++stats_.unknown_path;
+    return InboundVerdict::kUnknownPath;
+  }
+  Attachment& attachment = it->second;
+  const auto header = packet::parse_ip_header(packet);
+  if (!header) {
+    ++stats_.malformed;
+    return InboundVerdict::kMalformed;
+  }
+  if (owner_of(*accounts_, header->source, header->family) != attachment.account) {
+    ++stats_.spoofed;
+    return InboundVerdict::kSpoofed;
+  }
+  // A probe counts as use too: it proves the path carries packets, which is what choosing a
+  // successor on detach needs to know.
+  attachment.last_inbound = now;
+  // Checking the destination first keeps probe parsing off the path of ordinary traffic.
+  if (is_own_address(header->destination, header->address_size())) {
+    const auto probe = parse_probe(packet.first(header->total_length));
+    if (probe && probe->message.type == ProbeType::kRequest) {
+      ++stats_.probes;
+      return InboundVerdict::kProbe;
+    }
+  }
+  ++stats_.delivered;
+  AccountPaths& paths = by_account_.find(attachment.account)->second;
+  if (paths.current != path) {
+    paths.current = path;
+    ++stats_.path_moves;
+  }
+  return InboundVerdict::kDeliver;
+}
+
+RouteDecision GatewayRouter::route(ByteView packet) const {
+  const auto drop = [](RouteDrop reason, std::uint64_t& counter) {
+    ++counter;
+    return RouteDecision{std::nullopt, reason};
+  };
+  const auto header = packet::parse_ip_header(packet);
+  if (!header) return drop(RouteDrop::kMalformed, stats_.malformed);
+  const auto account = owner_of(*accounts_, header->destination, header->family);
+  if (!account) return drop(RouteDrop::kNoAccount, stats_.no_account);
+  if (accounts_->find(*account)->disabled) return drop(RouteDrop::kDisabled, stats_.disabled);
+  const auto it = by_account_.find(*account);
+  if (it == by_account_.end() || it->second.current == kNoPath)
+    return drop(RouteDrop::kNoLivePath, stats_.no_live_path);
+  ++stats_.routed;
+  return RouteDecision{it->second.current, RouteDrop::kNoAccount};
+}
+
+std::optional<AccountId> GatewayRouter::account_of(PathId path) const {
+  const auto it = attachments_.find(path);
+  if (it == attachments_.end()) return std::nullopt;
+  return it->second.account;
+}
+
+std::optional<PathId> GatewayRouter::return_path(AccountId account) const {
+  const auto it = by_account_.find(account);
+  if (it == by_account_.end() || it->second.current == kNoPath) return std::nullopt;
+  return it->second.current;
+}
+
+std::vector<PathId> GatewayRouter::paths_of(AccountId account) const {
+  const auto it = by_account_.find(account);
+  if (it == by_account_.end()) return {};
+  std::vector<PathId> out;
+  out.reserve(it->second.paths.size());
+  if (it->second.current != kNoPath) out.push_back(it->second.current);
+  for (const PathId path : it->second.paths)
+    if (path != it->second.current) out.push_back(path);
+  return out;
+}
+
+bool GatewayRouter::is_own_address(const std::byte* address, std::size_t size) const {
+  return std::any_of(own_addresses_.begin(), own_addresses_.end(), [&](const IpAddress& own) {
+    return own.size() == size && std::memcmp(own.data(), address, size) == 0;
+  });
+}
+
+}  // namespace tandem::hybrid

@@ -1,0 +1,107 @@
+// The gateway's router: which path an inner packet leaves on, and whether one that arrived may
+// enter. Paths are attached to the account that authenticated on them (a WireGuard peer's key, a
+// PPP login, an IKE identity); an account may have several live at once. Outbound, a packet goes
+// to the account that owns its destination address and, of that account's live paths, to the one
+// on which its most recent authenticated packet arrived, as WireGuard follows a roaming endpoint.
+// Inbound, a packet is accepted only from a source its path's account owns (cryptokey routing for
+// every protocol), so no account can send from another's address.
+//
+// In-tunnel health probes addressed to the gateway's own inner address are recognised here: they
+// are answered on the path they came by and do not move the account's return path (a client
+// probes its standby path too). Sans-I/O and single-threaded; route() and on_inbound() never
+// allocate.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+#include "base/time.hpp"
+#include "hybrid/accounts.hpp"
+#include "hybrid/path.hpp"
+
+namespace tandem::hybrid {
+
+enum class InboundVerdict : std::uint8_t {
+  kDeliver,      // write it to the TUN device
+  kProbe,        // a health probe for this gateway: answer it on the same path (probe.hpp)
+  kSpoofed,      // its source is not an address of the path's account
+  kUnknownPath,  // the path is not attached (or was detached)
+  kMalformed,    // not a whole IPv4/IPv6 packet
+};
+
+enum class RouteDrop : std::uint8_t {
+  kMalformed,
+  kNoAccount,   // no account owns the destination
+  kNoLivePath,  // the account has no path attached
+  kDisabled,    // the account is disabled
+};
+
+struct RouteDecision {
+  std::optional<PathId> path;  // where it goes, or nullopt with `drop` saying why
+  RouteDrop drop = RouteDrop::kNoAccount;
+};
+
+struct GatewayRouterStats {
+  std::uint64_t delivered = 0;
+  std::uint64_t routed = 0;
+  std::uint64_t probes = 0;
+  std::uint64_t spoofed = 0;
+  std::uint64_t unknown_path = 0;
+  std::uint64_t malformed = 0;
+  std::uint64_t no_account = 0;
+  std::uint64_t no_live_path = 0;
+  std::uint64_t disabled = 0;
+  std::uint64_t path_moves = 0;  // an account's return path changed
+};
+
+class GatewayRouter {
+ public:
+  // `accounts` must outlive the router. `own_addresses` are the gateway's inner addresses, which
+  // probes are sent to.
+  GatewayRouter(const AccountTable& accounts, std::vector<IpAddress> own_addresses);
+
+  // `path` now carries `account` (it authenticated). The first path of an account becomes its
+  // return path; later ones wait until a packet arrives on them. A disabled account is refused
+  // (false).
+  bool attach(PathId path, AccountId account, TimePoint now);
+  // The path is gone; when it was its account's return path, the most recently used of the
+  // account's remaining paths takes over.
+  void detach(PathId path);
+
+  // An authenticated inner packet that arrived on `path`. kDeliver also makes `path` the return
+  // path of its account.
+  InboundVerdict on_inbound(PathId path, ByteView packet, TimePoint now);
+  // Where a packet read from the TUN device goes.
+  RouteDecision route(ByteView packet) const;
+
+  std::optional<AccountId> account_of(PathId path) const;
+  std::optional<PathId> return_path(AccountId account) const;
+  // Every path of `account`, the return path first.
+  std::vector<PathId> paths_of(AccountId account) const;
+  const GatewayRouterStats& stats() const { return stats_; }
+
+ private:
+  struct Attachment {
+    AccountId account = 0;
+    TimePoint last_inbound{};
+  };
+  struct AccountPaths {
+    std::vector<PathId> paths;
+    PathId current = kNoPath;
+  };
+
+  bool is_own_address(const std::byte* address, std::size_t size) const;
+
+  const AccountTable* accounts_;
+  std::vector<IpAddress> own_addresses_;
+  std::unordered_map<PathId, Attachment> attachments_;
+  std::unordered_map<AccountId, AccountPaths> by_account_;
+  mutable GatewayRouterStats stats_;
+};
+
+}  // namespace tandem::hybrid

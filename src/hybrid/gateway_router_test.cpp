@@ -1,0 +1,343 @@
+// The gateway's router: routing by destination account, the return path following the latest
+// inbound packet, probes answered without moving it, spoofed sources, detaching, and every drop.
+#include "hybrid/gateway_router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <vector>
+
+#include "hybrid/probe.hpp"
+
+namespace tandem::hybrid {
+namespace {
+
+IpAddress ip(const char* text) {
+  return *IpAddress::parse(text);
+}
+IpPrefix net(const char* text) {
+  return *IpPrefix::parse(text);
+}
+TimePoint at(int seconds) {
+  return TimePoint{} + std::chrono::seconds(seconds);
+}
+
+// A minimal UDP-carrying IPv4 or IPv6 packet: the router reads only the IP header, so the
+// payload is zeros and no checksum is needed.
+std::vector<std::byte> packet(const char* from, const char* to, std::size_t payload = 16) {
+  const IpAddress source = ip(from);
+  const IpAddress destination = ip(to);
+  const bool v4 = source.is_v4();
+  const std::size_t header = v4 ? 20 : 40;
+  std::vector<std::byte> out(header + payload);
+  if (v4) {
+    out[0] = std::byte{0x45};
+    store_be16(out.data() + 2, static_cast<std::uint16_t>(out.size()));
+    out[8] = std::byte{64};
+    out[9] = std::byte{17};
+  } else {
+    out[0] = std::byte{0x60};
+    store_be16(out.data() + 4, static_cast<std::uint16_t>(payload));
+    out[6] = std::byte{17};
+    out[7] = std::byte{64};
+  }
+  const std::size_t source_at = v4 ? 12 : 8;
+  const std::size_t destination_at = v4 ? 16 : 24;
+  for (std::size_t i = 0; i < source.size(); ++i) {
+    out[source_at + i] = std::byte{source.data()[i]};
+    out[destination_at + i] = std::byte{destination.data()[i]};
+  }
+  return out;
+}
+
+std::vector<std::byte> probe(const char* from, const char* to) {
+  std::vector<std::byte> out(probe_min_size(ip(from).family()));
+  ProbeMessage message;
+  message.sequence = 7;
+  EXPECT_EQ(build_probe_request(out, ip(from), 40000, ip(to), message, out.size()), out.size());
+  return out;
+}
+
+AccountSpec account(const char* name, const char* ipv4, const char* ipv6) {
+  AccountSpec spec;
+  spec.name = name;
+  spec.ipv4 = ip(ipv4);
+  spec.ipv6 = ip(ipv6);
+  return spec;
+}
+
+AccountTable accounts() {
+  AccountSpec site = account("site", "10.77.0.30", "fd77::30");
+  site.subnets = {net("192.168.5.0/24")};
+  AccountSpec carol = account("carol", "10.77.0.40", "fd77::40");
+  carol.disabled = true;
+  AddressPlan plan;
+  plan.reserved = {ip("10.77.0.1"), ip("fd77::1")};
+  auto table = AccountTable::create({account("alice", "10.77.0.10", "fd77::10"),
+                                     account("bob", "10.77.0.20", "fd77::20"), site, carol},
+                                    plan);
+  EXPECT_TRUE(table.ok()) << table.error();
+  return std::move(table).value();
+}
+
+constexpr AccountId kAlice = 1;
+constexpr AccountId kBob = 2;
+constexpr AccountId kSite = 3;
+constexpr AccountId kCarol = 4;
+
+class GatewayRouterTest : public ::testing::Test {
+ protected:
+  const AccountTable table_ = accounts();
+  GatewayRouter router_{table_, {ip("10.77.0.1"), ip("fd77::1")}};
+};
+
+TEST_F(GatewayRouterTest, TwoAccountsOnDifferentPathsReachEachOther) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  ASSERT_TRUE(router_.attach(2, kBob, at(0)));
+  for (const auto& [from, to] : {std::pair{"10.77.0.10", "10.77.0.20"}, {"fd77::10", "fd77::20"}}) {
+    const auto to_bob = packet(from, to);
+    EXPECT_EQ(router_.on_inbound(1, to_bob, at(1)), InboundVerdict::kDeliver);
+    EXPECT_EQ(router_.route(to_bob).path, 2u);
+    const auto to_alice = packet(to, from);
+    EXPECT_EQ(router_.on_inbound(2, to_alice, at(1)), InboundVerdict::kDeliver);
+    EXPECT_EQ(router_.route(to_alice).path, 1u);
+  }
+  EXPECT_EQ(router_.stats().delivered, 4u);
+  EXPECT_EQ(router_.stats().routed, 4u);
+  EXPECT_EQ(router_.stats().path_moves, 0u);
+}
+
+TEST_F(GatewayRouterTest, ASiteReceivesAndSendsForItsSubnet) {
+  ASSERT_TRUE(router_.attach(5, kSite, at(0)));
+  EXPECT_EQ(router_.route(packet("10.77.0.10", "192.168.5.77")).path, 5u);
+  EXPECT_EQ(router_.on_inbound(5, packet("192.168.5.77", "10.77.0.10"), at(1)),
+            InboundVerdict::kDeliver);
+}
+
+TEST_F(GatewayRouterTest, TheFirstPathIsTheReturnPathUntilAnotherCarriesData) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  ASSERT_TRUE(router_.attach(2, kAlice, at(1)));
+  const auto to_alice = packet("10.77.0.20", "10.77.0.10");
+  EXPECT_EQ(router_.route(to_alice).path, 1u) << "a new path waits for a packet";
+
+  EXPECT_EQ(router_.on_inbound(2, packet("10.77.0.10", "10.77.0.20"), at(2)),
+            InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.route(to_alice).path, 2u);
+  EXPECT_EQ(router_.return_path(kAlice), 2u);
+
+  EXPECT_EQ(router_.on_inbound(1, packet("fd77::10", "fd77::20"), at(3)), InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.route(to_alice).path, 1u) << "either family moves it";
+  EXPECT_EQ(router_.stats().path_moves, 2u);
+}
+
+TEST_F(GatewayRouterTest, AProbeOnTheStandbyPathIsAnsweredWithoutMovingTheReturnPath) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  ASSERT_TRUE(router_.attach(2, kAlice, at(0)));
+  EXPECT_EQ(router_.on_inbound(2, probe("10.77.0.10", "10.77.0.1"), at(1)), InboundVerdict::kProbe);
+  EXPECT_EQ(router_.on_inbound(2, probe("fd77::10", "fd77::1"), at(1)), InboundVerdict::kProbe);
+  EXPECT_EQ(router_.return_path(kAlice), 1u);
+  EXPECT_EQ(router_.stats().probes, 2u);
+  EXPECT_EQ(router_.stats().delivered, 0u);
+  EXPECT_EQ(router_.stats().path_moves, 0u);
+}
+
+TEST_F(GatewayRouterTest, OnlyProbeRequestsToTheGatewayAreProbes) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  // To another account: ordinary traffic that happens to look like a probe.
+  EXPECT_EQ(router_.on_inbound(1, probe("10.77.0.10", "10.77.0.20"), at(1)),
+            InboundVerdict::kDeliver);
+  // An ordinary packet to the gateway itself (a ping, DNS) goes to the TUN device.
+  EXPECT_EQ(router_.on_inbound(1, packet("10.77.0.10", "10.77.0.1"), at(1)),
+            InboundVerdict::kDeliver);
+  // A reply from alice answers a probe the gateway sent; it is not a request to answer.
+  ProbePacket request;
+  request.source = ip("10.77.0.1");
+  request.destination = ip("10.77.0.10");
+  request.source_port = 40000;
+  request.destination_port = kProbePort;
+  std::vector<std::byte> reply(probe_min_size(IpAddress::Family::kV4));
+  ASSERT_EQ(build_probe_reply(reply, request, reply.size()), reply.size());
+  EXPECT_EQ(router_.on_inbound(1, reply, at(1)), InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.stats().probes, 0u);
+}
+
+TEST_F(GatewayRouterTest, SpoofedSourcesAreDroppedOnEveryPathKind) {
+  // One path of each kind; the router sees only ids, so every kind is checked alike.
+  const PathKind kinds[] = {PathKind::kWireguard, PathKind::kL2tpIpsec, PathKind::kIpsecTunnel,
+                            PathKind::kNested};
+  for (const PathKind kind : kinds) {
+    const PathId path = 10 + static_cast<PathId>(kind);
+    ASSERT_TRUE(router_.attach(path, kAlice, at(0))) << path_kind_name(kind);
+  }
+  std::uint64_t expected = 0;
+  for (const PathKind kind : kinds) {
+    const PathId path = 10 + static_cast<PathId>(kind);
+    for (const char* source :
+         {"10.77.0.20", "fd77::20", "192.168.5.1", "203.0.113.9", "2001:db8::9", "10.77.0.1"}) {
+      const char* destination = ip(source).is_v4() ? "10.77.0.30" : "fd77::30";
+      EXPECT_EQ(router_.on_inbound(path, packet(source, destination), at(1)),
+                InboundVerdict::kSpoofed)
+          << path_kind_name(kind) << " from " << source;
+      ++expected;
+    }
+    // A probe from someone else's address is no probe of alice's.
+    EXPECT_EQ(router_.on_inbound(path, probe("10.77.0.20", "10.77.0.1"), at(1)),
+              InboundVerdict::kSpoofed);
+    ++expected;
+  }
+  EXPECT_EQ(router_.stats().spoofed, expected);
+  EXPECT_EQ(router_.stats().delivered, 0u);
+  EXPECT_EQ(router_.return_path(kAlice), 10u + static_cast<PathId>(PathKind::kWireguard));
+}
+
+TEST_F(GatewayRouterTest, DetachingTheReturnPathFallsBackToTheOtherPath) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  ASSERT_TRUE(router_.attach(2, kAlice, at(0)));
+  router_.detach(1);
+  EXPECT_EQ(router_.return_path(kAlice), 2u);
+  EXPECT_EQ(router_.route(packet("10.77.0.20", "10.77.0.10")).path, 2u);
+  EXPECT_EQ(router_.stats().path_moves, 1u);
+}
+
+TEST_F(GatewayRouterTest, DetachHandsOverToTheMostRecentlyUsedPath) {
+  for (const PathId path : {1u, 2u, 3u}) ASSERT_TRUE(router_.attach(path, kAlice, at(0)));
+  const auto from_alice = packet("10.77.0.10", "10.77.0.20");
+  EXPECT_EQ(router_.on_inbound(3, from_alice, at(1)), InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.on_inbound(2, from_alice, at(2)), InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.on_inbound(1, from_alice, at(3)), InboundVerdict::kDeliver);
+  router_.detach(1);
+  EXPECT_EQ(router_.return_path(kAlice), 2u);
+}
+
+TEST_F(GatewayRouterTest, DetachPrefersTheMostRecentlyAttachedOnATie) {
+  for (const PathId path : {1u, 2u, 3u}) ASSERT_TRUE(router_.attach(path, kAlice, at(0)));
+  router_.detach(1);
+  EXPECT_EQ(router_.return_path(kAlice), 3u);
+}
+
+TEST_F(GatewayRouterTest, AProbedStandbyCountsAsUsedWhenTheReturnPathGoes) {
+  for (const PathId path : {1u, 2u, 3u}) ASSERT_TRUE(router_.attach(path, kAlice, at(0)));
+  EXPECT_EQ(router_.on_inbound(2, probe("10.77.0.10", "10.77.0.1"), at(5)), InboundVerdict::kProbe);
+  router_.detach(1);
+  EXPECT_EQ(router_.return_path(kAlice), 2u);
+}
+
+TEST_F(GatewayRouterTest, DetachingAStandbyLeavesTheReturnPath) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  ASSERT_TRUE(router_.attach(2, kAlice, at(0)));
+  router_.detach(2);
+  router_.detach(2);  // twice is harmless
+  EXPECT_EQ(router_.return_path(kAlice), 1u);
+  EXPECT_EQ(router_.paths_of(kAlice), std::vector<PathId>{1});
+  EXPECT_EQ(router_.stats().path_moves, 0u);
+}
+
+TEST_F(GatewayRouterTest, WithItsLastPathGoneAnAccountHasNoRouteUntilOneAttaches) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  router_.detach(1);
+  const auto to_alice = packet("10.77.0.20", "10.77.0.10");
+  const auto decision = router_.route(to_alice);
+  EXPECT_FALSE(decision.path);
+  EXPECT_EQ(decision.drop, RouteDrop::kNoLivePath);
+  EXPECT_EQ(router_.return_path(kAlice), std::nullopt);
+  EXPECT_TRUE(router_.paths_of(kAlice).empty());
+  ASSERT_TRUE(router_.attach(7, kAlice, at(1)));
+  EXPECT_EQ(router_.route(to_alice).path, 7u);
+  EXPECT_EQ(router_.stats().no_live_path, 1u);
+}
+
+TEST_F(GatewayRouterTest, PathsOfListsTheReturnPathFirst) {
+  for (const PathId path : {1u, 2u, 3u}) ASSERT_TRUE(router_.attach(path, kAlice, at(0)));
+  EXPECT_EQ(router_.on_inbound(2, packet("10.77.0.10", "10.77.0.20"), at(1)),
+            InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.paths_of(kAlice), (std::vector<PathId>{2, 1, 3}));
+  EXPECT_EQ(router_.account_of(3), kAlice);
+  EXPECT_TRUE(router_.paths_of(kBob).empty());
+}
+
+TEST_F(GatewayRouterTest, APathThatAuthenticatesAsAnotherAccountMovesToIt) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  ASSERT_TRUE(router_.attach(1, kAlice, at(1)));  // again: nothing changes
+  EXPECT_EQ(router_.paths_of(kAlice), std::vector<PathId>{1});
+  ASSERT_TRUE(router_.attach(1, kBob, at(2)));
+  EXPECT_EQ(router_.account_of(1), kBob);
+  EXPECT_EQ(router_.return_path(kAlice), std::nullopt);
+  EXPECT_EQ(router_.return_path(kBob), 1u);
+  EXPECT_EQ(router_.on_inbound(1, packet("10.77.0.10", "10.77.0.20"), at(3)),
+            InboundVerdict::kSpoofed);
+}
+
+TEST_F(GatewayRouterTest, PacketsOnAnUnknownOrDetachedPathAreRefused) {
+  const auto from_alice = packet("10.77.0.10", "10.77.0.20");
+  EXPECT_EQ(router_.on_inbound(9, from_alice, at(0)), InboundVerdict::kUnknownPath);
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  router_.detach(1);
+  EXPECT_EQ(router_.on_inbound(1, from_alice, at(1)), InboundVerdict::kUnknownPath);
+  EXPECT_EQ(router_.account_of(1), std::nullopt);
+  EXPECT_EQ(router_.stats().unknown_path, 2u);
+}
+
+TEST_F(GatewayRouterTest, MalformedPacketsAreRefusedBothWays) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  std::vector<std::vector<std::byte>> bad;
+  bad.emplace_back();                                          // empty
+  bad.push_back(std::vector<std::byte>(10, std::byte{0x45}));  // a header cut short
+  auto version5 = packet("10.77.0.10", "10.77.0.20");
+  version5[0] = std::byte{0x55};
+  bad.push_back(version5);
+  auto too_long = packet("10.77.0.10", "10.77.0.20");
+  store_be16(too_long.data() + 2, static_cast<std::uint16_t>(too_long.size() + 1));
+  bad.push_back(too_long);
+  auto short_ihl = packet("10.77.0.10", "10.77.0.20");
+  short_ihl[0] = std::byte{0x44};
+  bad.push_back(short_ihl);
+  auto v6_too_long = packet("fd77::10", "fd77::20");
+  store_be16(v6_too_long.data() + 4, static_cast<std::uint16_t>(v6_too_long.size()));
+  bad.push_back(v6_too_long);
+  auto v6_cut = packet("fd77::10", "fd77::20");
+  v6_cut.resize(39);
+  bad.push_back(v6_cut);
+
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    EXPECT_EQ(router_.on_inbound(1, bad[i], at(1)), InboundVerdict::kMalformed) << i;
+    const auto decision = router_.route(bad[i]);
+    EXPECT_FALSE(decision.path) << i;
+    EXPECT_EQ(decision.drop, RouteDrop::kMalformed) << i;
+  }
+  EXPECT_EQ(router_.stats().malformed, 2 * bad.size());
+  // Bytes past the length the header claims are link padding, not a fault.
+  auto padded = packet("10.77.0.10", "10.77.0.20");
+  padded.resize(padded.size() + 6);
+  EXPECT_EQ(router_.on_inbound(1, padded, at(1)), InboundVerdict::kDeliver);
+}
+
+TEST_F(GatewayRouterTest, ADisabledAccountCannotAttachAndIsNotRoutedTo) {
+  EXPECT_FALSE(router_.attach(1, kCarol, at(0)));
+  EXPECT_EQ(router_.account_of(1), std::nullopt);
+  EXPECT_EQ(router_.on_inbound(1, packet("10.77.0.40", "10.77.0.10"), at(1)),
+            InboundVerdict::kUnknownPath);
+  const auto decision = router_.route(packet("10.77.0.10", "10.77.0.40"));
+  EXPECT_FALSE(decision.path);
+  EXPECT_EQ(decision.drop, RouteDrop::kDisabled);
+  EXPECT_EQ(router_.stats().disabled, 1u);
+}
+
+TEST_F(GatewayRouterTest, UnknownAccountsCannotAttach) {
+  EXPECT_FALSE(router_.attach(1, 0, at(0)));
+  EXPECT_FALSE(router_.attach(1, 99, at(0)));
+  EXPECT_FALSE(router_.attach(kNoPath, kAlice, at(0)));
+}
+
+TEST_F(GatewayRouterTest, APacketForNoAccountIsDropped) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  for (const char* to : {"198.51.100.1", "2001:db8::1", "10.77.0.1"}) {
+    const char* from = ip(to).is_v4() ? "10.77.0.1" : "fd77::1";
+    const auto decision = router_.route(packet(from, to));
+    EXPECT_FALSE(decision.path) << to;
+    EXPECT_EQ(decision.drop, RouteDrop::kNoAccount) << to;
+  }
+  EXPECT_EQ(router_.stats().no_account, 3u);
+}
+
+}  // namespace
+}  // namespace tandem::hybrid

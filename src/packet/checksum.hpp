@@ -1,0 +1,21 @@
+// The Internet checksum (RFC 1071) for IPv4 headers and, with the pseudo-header of RFC 768 /
+// RFC 8200 section 8.1, for UDP over IPv4 and IPv6. Used where Tandem builds IP packets itself
+// (in-tunnel probes, ICMP errors).
+#pragma once
+
+#include <cstdint>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+
+namespace tandem::packet {
+
+// The one's-complement sum of `bytes` folded to 16 bits and complemented, in host order; store
+// it big-endian. An odd trailing byte is padded with zero.
+std::uint16_t internet_checksum(ByteView bytes);
+
+// The UDP checksum of `udp` (header with its checksum field zero, and payload) between `source`
+// and `destination` (same family). A result of 0 is returned as 0xffff (RFC 768).
+std::uint16_t udp_checksum(const IpAddress& source, const IpAddress& destination, ByteView udp);
+
+}  // namespace tandem::packet
