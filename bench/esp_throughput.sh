@@ -4,7 +4,7 @@
 # other in the same run, for AES-GCM-16-256 (IKEv2) and AES-CBC-256 with HMAC-SHA1-96 (IKEv1).
 # For each: iperf3 TCP throughput (1 and 4 streams), ping RTT through the tunnel, and CPU seconds
 # both daemons used per GB moved. Prints a table with the Tandem / charon ratio.
-#   sudo bench/esp_throughput.sh [SECONDS]     (default 10 s per iperf3 run)
+#   bench/esp_throughput.sh [SECONDS]     (default 10 s per iperf3 run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}

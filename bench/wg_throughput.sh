@@ -3,7 +3,7 @@
 # other in the same run. For each: iperf3 TCP throughput with 1 and 4 streams, ping RTT through
 # the tunnel, and CPU seconds the two VPN daemons used per GB moved. Prints a table and the
 # Tandem / wireguard-go ratio.
-#   sudo bench/wg_throughput.sh [SECONDS]     (default 10 s per iperf3 run)
+#   bench/wg_throughput.sh [SECONDS]     (default 10 s per iperf3 run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}

@@ -28,6 +28,17 @@ cleanup() {
 }
 trap cleanup EXIT
 section() { printf '\n\033[1m=== %s\033[0m\n' "$*"; }
+# wait_for WHAT SECONDS COMMAND...: until COMMAND succeeds; the demo stops, showing the logs,
+# when it never does.
+wait_for() {
+  local what=$1 tries=$(($2 * 10))
+  shift 2
+  for _ in $(seq "$tries"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  tail -n 20 "$WORK"/*.log >&2 || true
+  echo "demo: $what did not happen within $((tries / 10)) s" >&2
+  exit 1
+}
+listening() { ip netns exec "$1" ss -Htln "sport = :$2" | grep -q .; }
 run() { echo "\$ $*"; "$@"; }
 
 section "Network: a gateway and three clients on one segment (a bridge in its own namespace)"
@@ -96,7 +107,7 @@ ip netns exec "$NS_GW" sysctl -qw net.ipv4.conf.all.send_redirects=0
 ip netns exec "$NS_GW" sysctl -qw "net.ipv4.conf.default.send_redirects=0"
 ip netns exec "$NS_GW" "$TANDEM" up -c "$WORK/gw.toml" >"$WORK/gw.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 50); do [ -S "/var/run/wireguard/gw$T.sock" ] && break; sleep 0.1; done
+wait_for "the gateway's start" 30 test -S "/var/run/wireguard/gw$T.sock"
 
 section "Client 1: Tandem from a TOML config"
 cat >"$WORK/c1.toml" <<TOML
@@ -119,15 +130,12 @@ PIDS+=($!)
 section "Client 2: wireguard-go, configured with the stock wg tool"
 ip netns exec "$NS_C2" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "c2$T" >"$WORK/c2.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 50); do [ -S "/var/run/wireguard/c2$T.sock" ] && break; sleep 0.1; done
+wait_for "wireguard-go's start" 30 test -S "/var/run/wireguard/c2$T.sock"
 run ip netns exec "$NS_C2" wg set "c2$T" private-key "$WORK/c2.key" \
   peer "$(cat "$WORK/gw.pub")" endpoint 198.18.0.1:51820 allowed-ips 10.99.0.0/24 persistent-keepalive 25
 ip -n "$NS_C2" addr add 10.99.0.3/24 dev "c2$T"
 ip -n "$NS_C2" link set "c2$T" up
-for _ in $(seq 50); do
-  [ -S "/var/run/wireguard/gw$T.sock" ] && [ -S "/var/run/wireguard/c1$T.sock" ] && break
-  sleep 0.1
-done
+wait_for "client 1's start" 30 test -S "/var/run/wireguard/c1$T.sock"
 
 section "Client 3: Tandem as an L2TP/IPsec client (LAC), PPP with MS-CHAPv2"
 cat >"$WORK/c3.toml" <<TOML
@@ -148,10 +156,8 @@ TOML
 cat "$WORK/c3.toml"
 ip netns exec "$NS_C3" "$TANDEM" up -c "$WORK/c3.toml" >"$WORK/c3.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 100); do
-  ip -n "$NS_C3" -4 -o addr show dev "c3$T" 2>/dev/null | grep -q inet && break
-  sleep 0.1
-done
+c3_has_address() { ip -n "$NS_C3" -4 -o addr show dev "c3$T" 2>/dev/null | grep -q inet; }
+wait_for "client 3's L2TP/IPsec session (an address from IPCP)" 60 c3_has_address
 run ip -n "$NS_C3" -4 addr show dev "c3$T"
 
 section "Traffic through the tunnels"
@@ -165,13 +171,13 @@ run ip netns exec "$NS_C3" ping -c 3 -i 0.3 10.99.0.2
 section "iperf3: client 1 -> gateway through the tunnel"
 ip netns exec "$NS_GW" iperf3 -s -1 -B 10.99.0.1 >/dev/null 2>&1 &
 PIDS+=($!)
-sleep 0.5
+wait_for "the iperf3 server" 30 listening "$NS_GW" 5201
 run ip netns exec "$NS_C1" iperf3 -c 10.99.0.1 -t 3 | tail -4
 
 section "iperf3: client 3 -> gateway through the L2TP/IPsec session"
 ip netns exec "$NS_GW" iperf3 -s -1 -B 10.98.0.1 >/dev/null 2>&1 &
 PIDS+=($!)
-sleep 0.5
+wait_for "the iperf3 server" 30 listening "$NS_GW" 5201
 run ip netns exec "$NS_C3" iperf3 -c 10.98.0.1 -t 3 | tail -4
 
 section "Gateway status (tandem status)"

@@ -42,8 +42,15 @@ for _ in range(3000):
     s.sendto(bytes(body), dst); n += 1
 print("sent", n, "garbage datagrams")
 PY
-sleep 1
+# The daemon has read every datagram once its socket's receive queue is empty (what did not fit
+# in the queue was dropped by the kernel); it must still be running after handling them.
+recv_queue_empty() {  # NS PORT: the UDP socket(s) on PORT hold no unread datagrams
+  ip netns exec "$1" ss -Huln "sport = :$2" | awk '{ n++; if ($2 != 0) bad = 1 } END { exit !(n && !bad) }'
+}
+WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG="$TMPDIR_TEST/$IFX.log" \
+  wait_until "tandem reading the garbage queued on UDP 51860" 30 recv_queue_empty "x$TAG" 51860
 kill -0 "$TANDEM_PID" || die "tandem died on garbage input"
-ping_ok "y$TAG" 10.81.0.1
-ping_ok "x$TAG" 10.81.0.2
+WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG="$TMPDIR_TEST/$IFX.log" ping_ok "y$TAG" 10.81.0.1
+WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG="$TMPDIR_TEST/$IFX.log" ping_ok "x$TAG" 10.81.0.2
+kill -0 "$TANDEM_PID" || die "tandem died on garbage input"
 echo "PASS: garbage datagrams dropped, tunnel intact"

@@ -100,46 +100,29 @@ start_node() {  # NS NAME CONFIG -> sets LAST_PID
   PIDS+=($LAST_PID)
 }
 
-stop_node() {  # PID: SIGTERM, and it must exit by itself within 5 s
-  kill -TERM "$1"
-  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  die "tandem (pid $1) did not exit within 5 s of SIGTERM"
-}
-
 status() { ip netns exec "$1" "$TANDEM_BIN" status "$2" --json; }
 
 logs() { tail -30 "$TMPDIR_TEST/gw.log" >&2; tail -30 "$TMPDIR_TEST/cl.log" >&2; }
+ON_FAILURE=logs
 
-wait_session() {  # SECONDS: until the client's session is up
-  local n=0
-  for _ in $(seq $(($1 * 5))); do
-    n=$(status "$CL" "$CL_IF" 2>/dev/null | python3 -c 'import json,sys
-try: print(sum(1 for s in json.load(sys.stdin)[0]["sessions"] if s["up"]))
-except Exception: print(0)' || true)
-    [ "$n" -ge 1 ] && { note "client session up"; return 0; }
-    sleep 0.2
-  done
-  logs
-  die "no L2TP/IPsec session after $1 s"
+client_session_up() {  # the client's status shows a session up
+  status "$CL" "$CL_IF" 2>/dev/null | python3 -c 'import json,sys
+sys.exit(0 if any(s["up"] for s in json.load(sys.stdin)[0]["sessions"]) else 1)'
 }
 
-# wait_log FILE REGEX SECONDS
-wait_log() {
-  for _ in $(seq $(($3 * 5))); do grep -Eq "$2" "$1" && return 0; sleep 0.2; done
-  logs
-  die "no line matching '$2' in $(basename "$1") after $3 s"
+wait_session() {  # SECONDS: until the client's session is up (the client, CL_PID, must stay up)
+  WAIT_WATCH_PID=$CL_PID wait_until "an L2TP/IPsec session on the client" "$1" client_session_up
+  note "client session up"
 }
 
 client_address() { ip -n "$CL" -4 -o addr show dev "$CL_IF" | awk '{print $4}' | head -1 | cut -d/ -f1 || true; }
 
 start_node "$GW" gw "$TMPDIR_TEST/gw.toml"
 GW_PID=$LAST_PID
-for _ in $(seq 50); do
-  [ -S "$STATUS_DIR/$GW_IF.l2tp" ] && status "$GW" "$GW_IF" >/dev/null 2>&1 && break
-  kill -0 "$GW_PID" 2>/dev/null || { cat "$TMPDIR_TEST/gw.log" >&2; die "the gateway exited"; }
-  sleep 0.1
-done
-grep -q "L2TP/IPsec only" "$TMPDIR_TEST/gw.log" || { logs; die "the gateway does not say it requires IPsec"; }
+# The status socket is served after IKE's UDP sockets are bound and the startup line is logged.
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "the gateway serving $STATUS_DIR/$GW_IF.l2tp" 30 status "$GW" "$GW_IF"
+grep -q "L2TP/IPsec only" "$TMPDIR_TEST/gw.log" || die "the gateway does not say it requires IPsec"
 # Nothing listens for plain L2TP; IKE and NAT-T do.
 ports=$(ip netns exec "$GW" ss -Hulnp | grep "pid=$GW_PID," | awk '{print $4}' | sed 's/.*://' | sort -n | tr '\n' ' ' || true)
 note "gateway UDP ports: $ports"
@@ -175,21 +158,21 @@ case "$SCENARIO" in
     write_client_config "$TMPDIR_TEST/wrong.toml" "not the right key, though long"
     start_node "$CL" wrong "$TMPDIR_TEST/wrong.toml"
     WRONG_PID=$LAST_PID
-    wait_log "$TMPDIR_TEST/gw.log" "IKE: .*(pre-shared key|authenticat|decrypt)" 20
+    wait_log "$TMPDIR_TEST/gw.log" "IKE: .*(pre-shared key|authenticat|decrypt)" 30
     note "wrong key: $(grep -E 'IKE: .*(pre-shared key|authenticat|decrypt)' "$TMPDIR_TEST/gw.log" | tail -1 | cut -c1-200)"
-    stop_node "$WRONG_PID"
+    stop_pid "$WRONG_PID" 30 "the client with the wrong key"
     # A client offering only MODP 1024 (allowed on its side, not on the gateway's).
     write_client_config "$TMPDIR_TEST/weak.toml" "$PSK" '["aes128-sha1-modp1024"]'
     start_node "$CL" weak "$TMPDIR_TEST/weak.toml"
     WEAK_PID=$LAST_PID
-    wait_log "$TMPDIR_TEST/gw.log" "IKE: .*MODP_1024" 20
+    wait_log "$TMPDIR_TEST/gw.log" "IKE: .*MODP_1024" 30
     note "weak offer: $(grep -E 'IKE: .*MODP_1024' "$TMPDIR_TEST/gw.log" | tail -1 | cut -c1-240)"
-    stop_node "$WEAK_PID"
+    stop_pid "$WEAK_PID" 30 "the client with weak proposals"
 
     write_client_config "$TMPDIR_TEST/cl.toml" "$PSK"
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
     CL_PID=$LAST_PID
-    wait_session 30
+    wait_session 60
     ADDR=$(client_address)
     [ -n "$ADDR" ] || die "no address installed on $CL_IF"
     note "client address $ADDR"
@@ -200,17 +183,21 @@ case "$SCENARIO" in
     check_status "$CL" "$CL_IF" lac
     ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" || true
     # The client stops: L2TP hangs up inside ESP, then IKE deletes its SAs at the gateway.
-    stop_node "$CL_PID"
-    wait_log "$TMPDIR_TEST/gw.log" "session .* down: user 'alice'" 5
-    wait_log "$TMPDIR_TEST/gw.log" "ESP SA .* removed" 5
+    stop_pid "$CL_PID" 30 "the client"
+    # The client has exited, so both messages have been sent. Without them the gateway would only
+    # notice through timeouts (DPD after 30 s idle, L2TP retransmissions), so the bound stays
+    # below those.
+    wait_log "$TMPDIR_TEST/gw.log" "session .* down: user 'alice'" 20
+    wait_log "$TMPDIR_TEST/gw.log" "ESP SA .* removed" 20
     note "hang-up and SA deletion seen by the gateway"
     ;;
   nat)
     write_client_config "$TMPDIR_TEST/cl.toml" "$PSK"
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
     CL_PID=$LAST_PID
-    wait_session 30
+    wait_session 60
     ADDR=$(client_address)
+    [ -n "$ADDR" ] || die "no address installed on $CL_IF"
     ping_ok "$CL" 10.85.0.1
     ping_ok "$GW" "$ADDR"
     # The gateway sees the client at the router's address, ESP in UDP.
@@ -223,34 +210,32 @@ print("--- gateway sees the client behind NAT at", c["peer"])' || die "the gatew
     ups=$(grep -c "ESP SA .* up" "$TMPDIR_TEST/cl.log" || true)
     removed=$(grep -c "ESP SA .* removed" "$TMPDIR_TEST/cl.log" || true)
     note "client: $ups ESP SAs came up, $removed were removed during the transfer"
-    [ "$ups" -ge 2 ] && [ "$removed" -ge 1 ] || { logs; die "ESP was not rekeyed under traffic"; }
+    [ "$ups" -ge 2 ] && [ "$removed" -ge 1 ] || die "ESP was not rekeyed under traffic"
     [ "$(grep -c "IKE: .*established" "$TMPDIR_TEST/cl.log" || true)" -ge 2 ] ||
-      { logs; die "IKE (phase 1) was not rekeyed"; }
+      die "IKE (phase 1) was not rekeyed"
     [ "$(client_address)" = "$ADDR" ] || die "the session changed address during the rekeys"
     [ "$(grep -c "session .* down" "$TMPDIR_TEST/cl.log" || true)" = 0 ] ||
-      { logs; die "the L2TP session dropped during the rekeys"; }
+      die "the L2TP session dropped during the rekeys"
     ping_ok "$CL" 10.85.0.1
     note "session kept $ADDR through the rekeys"
     # The gateway vanishes (the router forwards nothing): DPD finds it dead.
     ip netns exec "$RT" nft add rule ip "cut$TAG" block drop
     T0=$(date +%s)
-    wait_log "$TMPDIR_TEST/cl.log" "IKE: .*(dead|did not answer)" 40
+    # Measured: DPD (5 s interval, 10 s timeout) must declare the gateway dead within 40 s.
+    WAIT_WATCH_PID=$CL_PID wait_log "$TMPDIR_TEST/cl.log" "IKE: .*(dead|did not answer)" 40
     note "dead peer declared after $(($(date +%s) - T0)) s: $(grep -E 'IKE: .*(dead|did not answer)' "$TMPDIR_TEST/cl.log" | tail -1 | cut -c1-200)"
     # Reachable again: the client negotiates anew and its session comes back.
     before=$(grep -c "IKE: .*established" "$TMPDIR_TEST/cl.log" || true)
     ip netns exec "$RT" nft flush chain ip "cut$TAG" block
-    for _ in $(seq 120); do
-      [ "$(grep -c "IKE: .*established" "$TMPDIR_TEST/cl.log" || true)" -gt "$before" ] && break
-      sleep 0.5
-    done
-    [ "$(grep -c "IKE: .*established" "$TMPDIR_TEST/cl.log" || true)" -gt "$before" ] ||
-      { logs; die "the client did not negotiate again"; }
+    established_more_than() { [ "$(grep -c "IKE: .*established" "$TMPDIR_TEST/cl.log" || true)" -gt "$1" ]; }
+    WAIT_WATCH_PID=$CL_PID wait_until "the client negotiating IKE again after the outage" 60 \
+      established_more_than "$before"
     wait_session 60
     ping_ok "$CL" 10.85.0.1
     note "client back after the outage"
-    stop_node "$CL_PID"
+    stop_pid "$CL_PID" 30 "the client"
     ;;
   *) die "unknown scenario $SCENARIO" ;;
 esac
-stop_node "$GW_PID"
+stop_pid "$GW_PID" 30 "the gateway"
 echo "PASS: l2tp/ipsec $SCENARIO"

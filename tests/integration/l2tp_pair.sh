@@ -87,28 +87,26 @@ start_node() {  # NS NAME CONFIG -> sets LAST_PID
   PIDS+=($LAST_PID)
 }
 
-stop_node() {  # PID: SIGTERM, and it must exit by itself within 5 s
-  kill -TERM "$1"
-  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  die "tandem (pid $1) did not exit within 5 s of SIGTERM"
-}
-
 status() {  # NS IF: the interface's status document
   ip netns exec "$1" "$TANDEM_BIN" status "$2" --json
 }
 
-# wait_sessions NS IF COUNT SECONDS: until COUNT sessions are up
-wait_sessions() {
-  local n=0
-  for _ in $(seq $(($4 * 5))); do
-    n=$(status "$1" "$2" 2>/dev/null | python3 -c 'import json,sys
+logs() { cat "$TMPDIR_TEST/gw.log" "$TMPDIR_TEST/cl.log" | tail -40 >&2; }
+ON_FAILURE=logs
+
+sessions_up() {  # NS IF: how many sessions the status shows up (0 while it cannot be read)
+  status "$1" "$2" 2>/dev/null | python3 -c 'import json,sys
 try: print(sum(1 for s in json.load(sys.stdin)[0]["sessions"] if s["up"]))
-except Exception: print(0)' || true)
-    [ "$n" -ge "$3" ] && { note "$2: $n sessions up"; return 0; }
-    sleep 0.2
-  done
-  cat "$TMPDIR_TEST/gw.log" "$TMPDIR_TEST/cl.log" | tail -40 >&2
-  die "$2: $n of $3 sessions up after $4 s"
+except Exception: print(0)' || true
+}
+sessions_at_least() { [ "$(sessions_up "$1" "$2")" -ge "$3" ]; }
+
+# wait_sessions NS IF COUNT SECONDS: until COUNT sessions are up (WAIT_WATCH_PID, when set, must
+# stay up meanwhile)
+wait_sessions() {
+  (ON_FAILURE= wait_until "$3 sessions up on $2" "$4" sessions_at_least "$1" "$2" "$3") ||
+    die "$2: $(sessions_up "$1" "$2") of $3 sessions up after $4 s"
+  note "$2: $(sessions_up "$1" "$2") sessions up"
 }
 
 client_address() { ip -n "$CL" -4 -o addr show dev "$CL_IF" | awk '{print $4}' | head -1 | cut -d/ -f1 || true; }
@@ -123,14 +121,11 @@ if out=$(ip netns exec "$GW" "$TANDEM_BIN" up -c "$TMPDIR_TEST/bad.toml" 2>&1); 
 fi
 note "refused without allow_unencrypted: $out"
 
-# wait_gateway: until the gateway serves its status socket (it must not have exited).
+# wait_gateway: until the gateway (GW_PID) serves its status socket, which it opens after its
+# UDP socket; it must not exit meanwhile.
 wait_gateway() {
-  for _ in $(seq 50); do
-    [ -S "$STATUS_DIR/$GW_IF.l2tp" ] && status "$GW" "$GW_IF" >/dev/null 2>&1 && return 0
-    kill -0 "$GW_PID" 2>/dev/null || { cat "$TMPDIR_TEST/gw.log" >&2; die "the gateway exited"; }
-    sleep 0.1
-  done
-  die "the gateway did not open its status socket"
+  WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+    wait_until "the gateway serving $STATUS_DIR/$GW_IF.l2tp" 30 status "$GW" "$GW_IF"
 }
 
 start_node "$GW" gw "$TMPDIR_TEST/gw.toml"
@@ -142,7 +137,7 @@ case "$SCENARIO" in
     write_client_config "correct horse" 1
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
     CL_PID=$LAST_PID
-    wait_sessions "$CL" "$CL_IF" 1 20
+    WAIT_WATCH_PID=$CL_PID wait_sessions "$CL" "$CL_IF" 1 30
     ADDR=$(client_address)
     [ -n "$ADDR" ] || die "no address installed on $CL_IF"
     note "client address $ADDR"
@@ -163,23 +158,25 @@ print("gateway status ok:", s[0]["user"], s[0]["remote"], doc["stats"])
 PY
     ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF"
     # Teardown: the client hangs up (CDN, StopCCN) and the gateway forgets the session.
-    stop_node "$CL_PID"
-    grep -q "session .* down: user 'alice' local 10.71.0.1" "$TMPDIR_TEST/gw.log" ||
-      { cat "$TMPDIR_TEST/gw.log" >&2; die "gateway did not see the hang-up"; }
+    stop_pid "$CL_PID" 30 "the client"
+    # The client hung up before it exited, but the gateway may log it a moment later (it sends
+    # its acknowledgement first). Without the hang-up it would notice only by timeouts (60 s
+    # HELLO interval, then retransmissions), so the bound stays below those.
+    wait_log "$TMPDIR_TEST/gw.log" "session .* down: user 'alice' local 10.71.0.1" 20
     [ "$(status "$GW" "$GW_IF" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[0]["sessions"]))')" = 0 ] ||
       die "gateway still lists a session after the hang-up"
     note "hang-up seen by the gateway"
     # Re-dial: a new client process gets the same address back.
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
-    wait_sessions "$CL" "$CL_IF" 1 20
+    CL_PID=$LAST_PID
+    WAIT_WATCH_PID=$CL_PID wait_sessions "$CL" "$CL_IF" 1 30
     [ "$(client_address)" = "$ADDR" ] || die "re-dial got $(client_address), not $ADDR"
     ping_ok "$CL" 10.71.0.1
     note "re-dial kept $ADDR"
     # The gateway stopping hangs up the client at once (StopCCN), not after a timeout.
-    stop_node "$GW_PID"
-    for _ in $(seq 30); do grep -q "peer sent StopCCN" "$TMPDIR_TEST/cl.log" && break; sleep 0.1; done
-    grep -q "tunnel .* down .*peer sent StopCCN" "$TMPDIR_TEST/cl.log" ||
-      { tail -5 "$TMPDIR_TEST/cl.log" >&2; die "the client was not told the gateway stopped"; }
+    stop_pid "$GW_PID" 30 "the gateway"
+    # Only a StopCCN from the gateway produces this line; a timeout would log another reason.
+    wait_log "$TMPDIR_TEST/cl.log" "tunnel .* down .*peer sent StopCCN" 30
     note "gateway stop seen by the client: $(grep -o "peer sent StopCCN.*" "$TMPDIR_TEST/cl.log" | tail -1)"
     echo "PASS: l2tp $SCENARIO $METHOD"
     exit 0
@@ -187,7 +184,7 @@ PY
   many)
     write_client_config "correct horse" 200
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
-    wait_sessions "$CL" "$CL_IF" 200 60
+    WAIT_WATCH_PID=$LAST_PID wait_sessions "$CL" "$CL_IF" 200 90
     status "$GW" "$GW_IF" >"$TMPDIR_TEST/gw-status.json"
     python3 - "$TMPDIR_TEST/gw-status.json" <<'PY' || die "gateway does not show 200 sessions on one tunnel"
 import json, sys
@@ -217,7 +214,7 @@ table inet loss$TAG {
 }
 NFT
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
-    wait_sessions "$CL" "$CL_IF" 2 60
+    WAIT_WATCH_PID=$LAST_PID wait_sessions "$CL" "$CL_IF" 2 60
     ip netns exec "$CL" ping -c 20 -i 0.1 -W 2 10.71.0.1 >"$TMPDIR_TEST/ping.log" 2>&1 || true
     received=$(grep -o '[0-9]* received' "$TMPDIR_TEST/ping.log" | cut -d' ' -f1)
     note "ping under loss: ${received:-0} of 20 answered"
@@ -229,42 +226,42 @@ NFT
   restart)
     write_client_config "correct horse" 1
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
-    wait_sessions "$CL" "$CL_IF" 1 20
+    CL_PID=$LAST_PID
+    WAIT_WATCH_PID=$CL_PID wait_sessions "$CL" "$CL_IF" 1 30
     ping_ok "$CL" 10.71.0.1
     kill -9 "$GW_PID"
-    for _ in $(seq 50); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
+    wait_exit "$GW_PID" 30 "the gateway killed with SIGKILL"
     note "gateway killed; starting a fresh one"
     start_node "$GW" gw "$TMPDIR_TEST/gw.toml"
     GW_PID=$LAST_PID
     wait_gateway
     # HELLO every 5 s: the client declares the old tunnel lost after its retransmissions (about
     # 30 s), then dials the new gateway.
-    for _ in $(seq 90); do
-      [ "$(grep -c "session .* up" "$TMPDIR_TEST/cl.log")" -ge 2 ] && break
-      sleep 1
-    done
-    [ "$(grep -c "session .* up" "$TMPDIR_TEST/cl.log")" -ge 2 ] ||
-      { tail -20 "$TMPDIR_TEST/cl.log" >&2; die "the client did not come back after the gateway restart"; }
+    second_session_up() { [ "$(grep -c "session .* up" "$TMPDIR_TEST/cl.log" || true)" -ge 2 ]; }
+    WAIT_WATCH_PID=$CL_PID wait_until "the client re-dialling after the gateway restart" 90 \
+      second_session_up
     note "client re-dialled: $(grep "session .* up" "$TMPDIR_TEST/cl.log" | tail -1)"
-    wait_sessions "$CL" "$CL_IF" 1 10
+    WAIT_WATCH_PID=$CL_PID wait_sessions "$CL" "$CL_IF" 1 30
     ping_ok "$CL" 10.71.0.1
     ;;
   lac-crash)
     write_client_config "correct horse" 1
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
     CL_PID=$LAST_PID
-    wait_sessions "$CL" "$CL_IF" 1 20
+    WAIT_WATCH_PID=$CL_PID wait_sessions "$CL" "$CL_IF" 1 30
     kill -9 "$CL_PID"
-    for _ in $(seq 50); do kill -0 "$CL_PID" 2>/dev/null || break; sleep 0.1; done
+    wait_exit "$CL_PID" 30 "the client killed with SIGKILL"
     note "client killed without a hang-up; a new one dials"
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
-    wait_sessions "$CL" "$CL_IF" 1 20
+    CL_PID=$LAST_PID
+    WAIT_WATCH_PID=$CL_PID wait_sessions "$CL" "$CL_IF" 1 30
     ping_ok "$CL" 10.71.0.1
     # The gateway probes the dead client's tunnel when the same peer dials again and drops it
     # once the probe goes unanswered (about 30 s of retransmissions).
     count() { status "$GW" "$GW_IF" | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(d["tunnels"], len(d["sessions"]))'; }
-    for _ in $(seq 60); do [ "$(count)" = "1 1" ] && break; sleep 1; done
-    [ "$(count)" = "1 1" ] || { cat "$TMPDIR_TEST/gw.log" >&2; die "the gateway still holds the dead client's tunnel: $(count)"; }
+    one_tunnel_one_session() { [ "$(count)" = "1 1" ]; }
+    (WAIT_WATCH_PID=$GW_PID wait_until "the gateway dropping the dead client's tunnel" 60 one_tunnel_one_session) ||
+      { cat "$TMPDIR_TEST/gw.log" >&2; die "the gateway still holds the dead client's tunnel: $(count)"; }
     grep -q "session .* down: user 'alice'" "$TMPDIR_TEST/gw.log" || die "the stale session was not logged down"
     note "stale tunnel cleaned up: $(grep "tunnel .* down" "$TMPDIR_TEST/gw.log" | tail -1)"
     ping_ok "$CL" 10.71.0.1
@@ -272,15 +269,13 @@ NFT
   refused)
     write_client_config "not the password" 1
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
-    for _ in $(seq 50); do grep -q "login refused" "$TMPDIR_TEST/gw.log" && break; sleep 0.2; done
-    grep -q "login refused: user 'alice'" "$TMPDIR_TEST/gw.log" ||
-      { cat "$TMPDIR_TEST/gw.log" >&2; die "gateway did not log the refused login"; }
-    grep -q "authentication failed" "$TMPDIR_TEST/cl.log" ||
-      { cat "$TMPDIR_TEST/cl.log" >&2; die "client did not log the failure"; }
+    wait_log "$TMPDIR_TEST/gw.log" "login refused: user 'alice'" 30
+    # The client logs the failure once the refusal the gateway logged has reached it.
+    wait_log "$TMPDIR_TEST/cl.log" "authentication failed" 30
     [ -z "$(client_address)" ] || die "a refused client has an address"
     note "refused: $(grep "login refused" "$TMPDIR_TEST/gw.log" | head -1)"
     ;;
   *) die "unknown scenario $SCENARIO" ;;
 esac
-stop_node "$GW_PID"
+stop_pid "$GW_PID" 30 "the gateway"
 echo "PASS: l2tp $SCENARIO $METHOD"

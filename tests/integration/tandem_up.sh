@@ -50,15 +50,11 @@ echo "$out" | grep -q "bad.toml:4:1: unknown key 'listn_port'" || die "unexpecte
 note "bad config refused: $out"
 
 # b first: a sends its first handshake initiation at once (persistent keepalive), and one that
-# reaches b before b listens is only retried after REKEY_TIMEOUT (5 s), longer than ping waits.
+# reaches b before b listens is only retried after REKEY_TIMEOUT (5 s). `tandem up` serves its
+# UAPI socket only once its UDP port is bound and its addresses and routes are in place.
 for n in b a; do
-  ip netns exec "$n$TAG" "$TANDEM_BIN" up -c "$TMPDIR_TEST/$n.toml" >"$TMPDIR_TEST/$n.log" 2>&1 &
-  PIDS+=($!)
   SOCKETS+=("/var/run/wireguard/u$n$TAG.sock")
-  for _ in $(seq 50); do
-    [ -S "/var/run/wireguard/u$n$TAG.sock" ] && break
-    sleep 0.1
-  done
+  start_tandem_up "$n$TAG" "$TMPDIR_TEST/$n.toml" "$TMPDIR_TEST/$n.log" "/var/run/wireguard/u$n$TAG.sock"
 done
 ip -n "a$TAG" route show dev "ua$TAG" | grep -q "10.178.0.0/16" || die "route for an allowed IP missing"
 ping_ok "a$TAG" 10.78.0.2

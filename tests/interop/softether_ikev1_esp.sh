@@ -70,11 +70,8 @@ ip -n "$LAN" addr add "$HOST/24" dev "lh$TAG"
 ip -n "$LAN" link set "lh$TAG" gso_max_segs 1
 ip -n "$LAN" link set "lh$TAG" up
 softether_vpncmd /CMD BridgeCreate "$HUB" "/DEVICE:lb$TAG" /TAP:no >/dev/null
-for i in $(seq 50); do
-  ip netns exec "$LAN" ping -c 1 -W 1 "$SOFTETHER_GATEWAY" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-[ "$i" -lt 50 ] || die "the bridged host cannot reach SecureNAT at $SOFTETHER_GATEWAY"
+# The bridged host reaches SecureNAT once the Local Bridge forwards.
+WAIT_WATCH_PID=$SOFTETHER_PID WAIT_WATCH_LOG=$SOFTETHER_LOG wait_ping "$LAN" "$SOFTETHER_GATEWAY" 30
 note "host $HOST in $LAN is on hub $HUB: $(softether_vpncmd /CMD BridgeList |
   grep -E "^[0-9]+ +\|$HUB" | tr -s ' ' || true)"
 
@@ -99,11 +96,8 @@ $ESP_SETTINGS
 TOML
 
 # tshark on the client's veth: IKE on 500 and 4500 (non-ESP marker), not the ESP traffic.
-ip netns exec "$CL" tshark -i "vb${TAG}73" -w "$TMPDIR_TEST/ike.pcapng" \
-  -f "udp port 500 or (udp port 4500 and udp[8:4] = 0)" >"$TMPDIR_TEST/tshark.log" 2>&1 &
-TSHARK_PID=$!
-PIDS+=($TSHARK_PID)
-for _ in $(seq 50); do grep -q "Capturing on" "$TMPDIR_TEST/tshark.log" && break; sleep 0.1; done
+capture_start "$CL" "vb${TAG}73" "udp port 500 or (udp port 4500 and udp[8:4] = 0)" \
+  "$TMPDIR_TEST/ike.pcapng"
 
 T0=$(date +%s%N)
 ip netns exec "$CL" "$TANDEM_BIN" up -c "$TMPDIR_TEST/cl.toml" >"$TMPDIR_TEST/cl.log" 2>&1 &
@@ -126,14 +120,17 @@ failed() {
   die "$@"
 }
 
-ADDR=
-for _ in $(seq 150); do
+# The address IPCP gave, once the session is up (Tandem logs the IKE SA, the ESP SA and the
+# session, then adds the address).
+client_address() {
   ADDR=$(ip -n "$CL" -4 -o addr show dev "$CL_IF" 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1 || true)
-  [ -n "$ADDR" ] && break
-  kill -0 "$CL_PID" 2>/dev/null || break
-  sleep 0.2
-done
-[ -n "$ADDR" ] || failed "no address from SoftEther within 30 s"
+  [ -n "$ADDR" ]
+}
+# In a subshell, so that both logs can be shown before the test dies.
+(WAIT_WATCH_PID=$CL_PID WAIT_WATCH_LOG="$TMPDIR_TEST/cl.log" \
+  wait_until "an address on $CL_IF from SoftEther (IKE, ESP, session up, IPCP done)" 60 \
+  client_address) || failed "no address from SoftEther"
+client_address || failed "the address on $CL_IF went away"
 note "session up in $((($(date +%s%N) - T0) / 1000000)) ms; SoftEther (via IPCP) gave $ADDR," \
   "its pool is $SOFTETHER_POOL_FIRST-$SOFTETHER_POOL_LAST"
 python3 - "$ADDR" "$SOFTETHER_POOL_FIRST" "$SOFTETHER_POOL_LAST" <<'PY' || die "$ADDR is outside SoftEther's pool"
@@ -157,10 +154,13 @@ ping_all "$CL" "$HOST" 1300
 ping_all "$LAN" "$ADDR" 1300
 
 iperf_ok "$LAN" "$CL" "$HOST" 3
-ip netns exec "$LAN" iperf3 -s -1 -B "$HOST" >"$TMPDIR_TEST/iperf-server-r.log" 2>&1 &
+# The reverse run has a server of its own on port 5202: iperf_ok's one-shot server on 5201 may
+# not have closed its listener yet.
+ip netns exec "$LAN" iperf3 -s -1 -p 5202 -B "$HOST" >"$TMPDIR_TEST/iperf-server-r.log" 2>&1 &
 PIDS+=($!)
-sleep 0.5
-ip netns exec "$CL" iperf3 -c "$HOST" -t 3 -R -J >"$TMPDIR_TEST/iperf-r.json" 2>&1 ||
+WAIT_WATCH_PID=${PIDS[-1]} WAIT_WATCH_LOG="$TMPDIR_TEST/iperf-server-r.log" \
+  wait_listen "$LAN" tcp 5202 30 "the iperf3 -R server"
+ip netns exec "$CL" iperf3 -c "$HOST" -p 5202 -t 3 -R -J >"$TMPDIR_TEST/iperf-r.json" 2>&1 ||
   { cat "$TMPDIR_TEST/iperf-r.json" >&2; failed "iperf3 -R from $HOST failed"; }
 bps=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' "$TMPDIR_TEST/iperf-r.json")
 note "iperf3 TCP from $HOST (-R): $((bps / 1000000)) Mbit/s"
@@ -201,17 +201,17 @@ line=$(grep -A4 -E "^Session Name +\|SID-${USER_NAME^^}-\[L2TP\]" <<<"$sessions"
 note "SoftEther lists: $line"
 
 # Hang-up: CDN and StopCCN inside ESP, then IKE deletes the SAs; SoftEther keeps serving.
-kill -TERM "$CL_PID"
-for _ in $(seq 50); do kill -0 "$CL_PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$CL_PID" 2>/dev/null && die "tandem did not exit within 5 s of SIGTERM"
+# Tandem hangs up within its 3 s grace and exits; 10 s leave room for a busy host.
+stop_pid "$CL_PID" 10 "tandem"
 grep -q "tunnel .* down" "$TMPDIR_TEST/cl.log" || die "Tandem did not close its tunnel"
-sleep 1
+# SoftEther has processed the hang-up once the session is gone; then it must still be serving.
+wait_until "SoftEther ending the L2TP/IPsec session of $USER_NAME after the hang-up" 30 \
+  softether_l2tp_session_ended "$HUB" "$USER_NAME"
 kill -0 "$SOFTETHER_PID" || die "SoftEther exited"
 if softether_l2tp_wedged; then die "SoftEther stopped reading UDP 1701 after the hang-up"; fi
 
 # tshark's view: six Main Mode and three Quick Mode messages, nothing malformed.
-kill -TERM "$TSHARK_PID"
-wait "$TSHARK_PID" 2>/dev/null || true
+capture_stop
 decoded=$(tshark -r "$TMPDIR_TEST/ike.pcapng" -Y isakmp -T fields -e isakmp.exchangetype 2>/dev/null || true)
 mm=$(grep -c '^2$' <<<"$decoded" || true)
 qm=$(grep -c '^32$' <<<"$decoded" || true)

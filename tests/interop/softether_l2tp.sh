@@ -40,27 +40,24 @@ password = "$PASSWORD"
 TOML
 
 # tshark on the client's veth: an independent view of both sides of the conversation.
-ip netns exec "$CL" tshark -i "vb${TAG}72" -w "$TMPDIR_TEST/softether.pcapng" -f "udp port 1701" \
-  >"$TMPDIR_TEST/tshark.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q "Capturing on" "$TMPDIR_TEST/tshark.log" && break; sleep 0.1; done
+capture_start "$CL" "vb${TAG}72" "udp port 1701" "$TMPDIR_TEST/softether.pcapng"
 
 ip netns exec "$CL" "$TANDEM_BIN" up -c "$TMPDIR_TEST/cl.toml" >"$TMPDIR_TEST/cl.log" 2>&1 &
 CL_PID=$!
 PIDS+=($CL_PID)
 
-ADDR=
-for _ in $(seq 100); do
+# The address IPCP gave, once the session is up (Tandem logs the session, then adds the address).
+client_address() {
   ADDR=$(ip -n "$CL" -4 -o addr show dev "$CL_IF" 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1 || true)
-  [ -n "$ADDR" ] && break
-  kill -0 "$CL_PID" 2>/dev/null || break
-  sleep 0.2
-done
-if [ -z "$ADDR" ]; then
-  cat "$TMPDIR_TEST/cl.log" >&2
+  [ -n "$ADDR" ]
+}
+# In a subshell, so that SoftEther's state can be added to the report before the test dies.
+if ! (WAIT_WATCH_PID=$CL_PID WAIT_WATCH_LOG="$TMPDIR_TEST/cl.log" \
+    wait_until "an address on $CL_IF from SoftEther (session up, IPCP done)" 45 client_address); then
   softether_l2tp_wedged && echo "--- SoftEther's UDP 1701 socket is not being read" >&2
-  die "no address from SoftEther within 20 s"
+  die "no address from SoftEther"
 fi
+client_address || die "the address on $CL_IF went away"
 note "SoftEther (via IPCP) gave $ADDR; its pool is $SOFTETHER_POOL_FIRST-$SOFTETHER_POOL_LAST"
 python3 - "$ADDR" "$SOFTETHER_POOL_FIRST" "$SOFTETHER_POOL_LAST" <<'PY' || die "$ADDR is outside SoftEther's pool"
 import ipaddress, sys
@@ -77,15 +74,17 @@ sessions=$(softether_vpncmd "/HUB:$HUB" /CMD SessionList)
 grep -q "L2TP" <<<"$sessions" || { echo "$sessions" >&2; die "SoftEther does not list an L2TP session"; }
 note "SoftEther lists the session: $(grep -m1 -i "l2tp" <<<"$sessions" | tr -s ' ')"
 
-kill -TERM "$CL_PID"
-for _ in $(seq 50); do kill -0 "$CL_PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$CL_PID" 2>/dev/null && die "tandem did not exit within 5 s of SIGTERM"
+# Tandem hangs up (CDN, StopCCN) within its 3 s grace and exits; 10 s leave room for a busy host.
+stop_pid "$CL_PID" 10 "tandem"
 grep -q "tunnel .* down" "$TMPDIR_TEST/cl.log" || die "client did not close its tunnel"
-sleep 1
+# SoftEther has processed the hang-up once the session is gone; then it must still read UDP 1701.
+wait_until "SoftEther ending the L2TP session of $USER_NAME after the hang-up" 30 \
+  softether_l2tp_session_ended "$HUB" "$USER_NAME"
 if softether_l2tp_wedged; then die "SoftEther stopped reading UDP 1701 after the hang-up"; fi
 
 # What tshark saw: SoftEther's replies decoded, MS-CHAPv2 and IPCP completed, our StopCCN sent.
-sleep 0.5
+# (Tandem has exited, so its StopCCN was sent; capture_stop syncs the file before ending tshark.)
+capture_stop
 tshark -r "$TMPDIR_TEST/softether.pcapng" -Y "l2tp.avp.message_type == 4" -T fields -e ip.src \
   >"$TMPDIR_TEST/stopccn.txt" 2>/dev/null || true
 grep -q "192.168.72.2" "$TMPDIR_TEST/stopccn.txt" || die "tshark saw no StopCCN from Tandem"
@@ -98,7 +97,7 @@ tshark -r "$TMPDIR_TEST/softether.pcapng" -Y "chap.code == 2 && chap.value_size 
 grep -q "192.168.72.2" "$TMPDIR_TEST/chap-response.txt" || die "tshark saw no MS-CHAPv2 Response from Tandem"
 note "tshark: Tandem's MS-CHAPv2 Response, SoftEther's Success and Tandem's StopCCN are on the wire"
 # Everything Tandem put on the wire decodes cleanly (SoftEther's own replies are not judged).
-tshark -r "$TMPDIR_TEST/softether.pcapng" -Y "ip.src == 192.168.72.2" -V \
+tshark -r "$TMPDIR_TEST/softether.pcapng" -Y "ip.src == 192.168.72.2 && $CAPTURE_NOT_MARKER" -V \
   >"$TMPDIR_TEST/ours.txt" 2>/dev/null || true
 ours=$(grep -c "^Frame " "$TMPDIR_TEST/ours.txt" || true)
 [ "${ours:-0}" -gt 5 ] || die "tshark decoded only ${ours:-0} of Tandem's packets"

@@ -9,6 +9,7 @@
 #   softether_start NS LISTEN_ADDR HUB USER PASSWORD
 #   softether_vpncmd [/HUB:NAME] /CMD ...   further vpncmd commands against the running server
 #   softether_l2tp_wedged                   true when the server has stopped reading UDP 1701
+#   softether_l2tp_session_ended HUB USER   true once SessionList shows no L2TP session of USER
 #   softether_stop
 #
 # Known defect of this SoftEther build (5.01.9674, upstream issue SoftEtherVPN#1854): while one
@@ -50,6 +51,14 @@ SOFTETHER_GATEWAY=
 SOFTETHER_POOL_FIRST=
 SOFTETHER_POOL_LAST=
 
+# _softether_listening tcp|udp PORT ADDR: SoftEther's namespace has a listener bound to ADDR:PORT
+# (lib.sh's wait_listen matches the port only; SoftEther binds every IPv4 listener to ListenIP).
+_softether_listening() {
+  local flag=-Htln
+  [ "$1" = udp ] && flag=-Huln
+  [[ $(ip netns exec "$SOFTETHER_NS" ss "$flag" "sport = :$2") == *"$3:$2 "* ]]
+}
+
 # _softether_launch: runs the server in the foreground (one process, no watchdog parent) in
 # SOFTETHER_NS behind the private bind mounts, records its PID and waits for its admin port.
 _softether_launch() {
@@ -62,30 +71,32 @@ _softether_launch() {
   # ip netns exec, unshare and sh all exec, so $! is the server itself.
   SOFTETHER_PID=$!
   PIDS+=("$SOFTETHER_PID")
-  local i
-  for i in $(seq 100); do
-    kill -0 "$SOFTETHER_PID" 2>/dev/null ||
-      { tail -20 "$SOFTETHER_LOG" >&2; die "SoftEther exited while starting"; }
-    [[ $(ip netns exec "$SOFTETHER_NS" ss -Htln "sport = :$SOFTETHER_ADMIN_PORT") == \
-      *"$bind_addr:$SOFTETHER_ADMIN_PORT "* ]] && break
-    sleep 0.1
-  done
-  [ "$i" -lt 100 ] || { tail -20 "$SOFTETHER_LOG" >&2; die "SoftEther did not open its admin port"; }
+  WAIT_WATCH_PID=$SOFTETHER_PID WAIT_WATCH_LOG=$SOFTETHER_LOG wait_until \
+    "SoftEther's admin port $bind_addr:$SOFTETHER_ADMIN_PORT/tcp" 30 \
+    _softether_listening tcp "$SOFTETHER_ADMIN_PORT" "$bind_addr"
   [ "$(readlink "/proc/$SOFTETHER_PID/exe")" = "$(readlink -f "$SOFTETHER_SERVER_BIN")" ] ||
     die "PID $SOFTETHER_PID is not the SoftEther server"
 }
 
-# _softether_kill: SIGTERM, then SIGKILL after 5 s (a server whose L2TP thread is stuck waits
-# 60 s before giving up on a clean stop); forgets the PID so the EXIT trap does not signal it again.
+# _softether_kill [clean]: stops the server and forgets its PID so the EXIT trap does not signal
+# it again. With "clean" it must exit by itself on SIGTERM (within 30 s), as it writes its
+# configuration file then; otherwise it gets SIGKILL after 10 s of SIGTERM (a clean stop takes
+# about 2.5 s; a server whose L2TP thread is stuck waits 60 s before giving up on one), and must
+# be gone 30 s later.
 _softether_kill() {
-  local pid=$SOFTETHER_PID i
+  local pid=$SOFTETHER_PID
   [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "--- SoftEther $pid ignored SIGTERM for 5 s (its L2TP thread is stuck?); SIGKILL" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if [ "${1:-}" = clean ]; then
+    stop_pid "$pid" 30 "SoftEther (saving its configuration)"
+  else
+    kill -TERM "$pid" 2>/dev/null || true
+    # The 10 s are a policy (how long a stuck server may keep the test), not a readiness wait: the
+    # subshell's wait_exit failing means "still running", which SIGKILL then settles.
+    if ! (wait_exit "$pid" 10 "SoftEther") 2>/dev/null; then
+      echo "--- SoftEther $pid ignored SIGTERM for 10 s (its L2TP thread is stuck?); SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_exit "$pid" 30 "SoftEther after SIGKILL"
+    fi
   fi
   local kept=() p
   for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
@@ -148,7 +159,7 @@ softether_start() {
   # Nothing here may phone home: keep-alive, VPN Azure and dynamic DNS off.
   softether_vpncmd /CMD KeepDisable >/dev/null
   softether_vpncmd /CMD VpnAzureSetEnable no >/dev/null
-  _softether_kill
+  _softether_kill clean
 
   # Second start, bound to LISTEN_ADDR only, with the configuration the first one saved.
   local cfg="$SOFTETHER_STATE/db/vpn_server.config"
@@ -161,13 +172,13 @@ softether_start() {
   _softether_launch "$addr"
   SOFTETHER_VPNCMD_HOST=$addr
   [ "$addr" != 0.0.0.0 ] || SOFTETHER_VPNCMD_HOST=127.0.0.1
-  local i
-  for i in $(seq 100); do
-    [[ $(ip netns exec "$ns" ss -Huln "sport = :1701") == *"$addr:1701 "* ]] && break
-    kill -0 "$SOFTETHER_PID" 2>/dev/null || die "SoftEther exited"
-    sleep 0.1
+  local port ports=(1701)
+  # With L2TP over IPsec, IKE (500) and NAT-T (4500) too: a client's first message must not be lost.
+  [ "${SOFTETHER_L2TP_IPSEC:-no}" != yes ] || ports+=(500 4500)
+  for port in "${ports[@]}"; do
+    WAIT_WATCH_PID=$SOFTETHER_PID WAIT_WATCH_LOG=$SOFTETHER_LOG \
+      wait_until "SoftEther listening on $addr:$port/udp" 30 _softether_listening udp "$port" "$addr"
   done
-  [ "$i" -lt 100 ] || { tail -20 "$SOFTETHER_LOG" >&2; die "SoftEther is not listening on $addr:1701/udp"; }
   local ipsec
   ipsec=$(softether_vpncmd /CMD IPsecGet)
   grep -Eq 'Raw L2TP Server Function Enabled +\|Yes' <<<"$ipsec" || die "raw L2TP is not enabled"
@@ -194,6 +205,14 @@ softether_l2tp_wedged() {
   sleep 0.5
   q2=$(ip netns exec "$SOFTETHER_NS" ss -Huln "sport = :1701" | awk '{print $2; exit}')
   [ "${q1:-0}" -gt 0 ] && [ "${q2:-0}" -gt 0 ]
+}
+
+# softether_l2tp_session_ended HUB USER: succeeds once vpncmd SessionList answers and lists no L2TP
+# session of USER (SoftEther has processed a hang-up). A predicate for wait_until: never dies.
+softether_l2tp_session_ended() {
+  local sessions
+  sessions=$(softether_vpncmd "/HUB:$1" /CMD SessionList 2>/dev/null) || return 1
+  ! grep -Eq "^Session Name +\|SID-${2^^}-\[L2TP\]" <<<"$sessions"
 }
 
 # softether_stop: stops the server started by softether_start (only that PID).

@@ -89,26 +89,17 @@ secrets {
 }
 CONF
 
-ip netns exec "$GW" "$TANDEM_BIN" up -c "$TMPDIR_TEST/gw.toml" >"$TMPDIR_TEST/gw.log" 2>&1 &
-GW_PID=$!
-PIDS+=($GW_PID)
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "/var/run/tandem/$GW_IF.l2tp"
+GW_PID=$TANDEM_PID
 status() { ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" --json; }
-for _ in $(seq 50); do
-  status >/dev/null 2>&1 && break
-  kill -0 "$GW_PID" 2>/dev/null || { cat "$TMPDIR_TEST/gw.log" >&2; die "the gateway exited"; }
-  sleep 0.1
-done
 grep -q "L2TP/IPsec only" "$TMPDIR_TEST/gw.log" || { cat "$TMPDIR_TEST/gw.log" >&2; die "the gateway is not L2TP/IPsec"; }
 
 strongswan_start "$WIN" win
 strongswan_load win "$TMPDIR_TEST/swanctl.conf"
 CHARON_LOG=${STRONGSWAN_LOG[win]}
 
-ip netns exec "$GW" tshark -i "va${TAG}87" -w "$TMPDIR_TEST/ike.pcapng" \
-  -f "udp port 500 or (udp port 4500 and udp[8:4] = 0)" >"$TMPDIR_TEST/tshark.log" 2>&1 &
-TSHARK_PID=$!
-PIDS+=($TSHARK_PID)
-for _ in $(seq 50); do grep -q "Capturing on" "$TMPDIR_TEST/tshark.log" && break; sleep 0.1; done
+capture_start "$GW" "va${TAG}87" "udp port 500 or (udp port 4500 and udp[8:4] = 0)" \
+  "$TMPDIR_TEST/ike.pcapng"
 
 failed() {
   tail -30 "$TMPDIR_TEST/gw.log" >&2
@@ -117,12 +108,17 @@ failed() {
 }
 
 # The initiation itself fails (charon cannot install the transport SA); what it got to matters.
+# A failure, not the end of swanctl's wait: a timeout would say "not established after ...".
 T0=$(date +%s%N)
-if strongswan_swanctl win --initiate --child l2tp --timeout 20 >"$TMPDIR_TEST/initiate.log" 2>&1; then
+if strongswan_swanctl win --initiate --child l2tp --timeout 60 >"$TMPDIR_TEST/initiate.log" 2>&1; then
   failed "charon reports the transport SA up: its userspace ESP was not expected to install it"
 fi
 note "swanctl --initiate: $(tail -1 "$TMPDIR_TEST/initiate.log") ($((($(date +%s%N) - T0) / 1000000)) ms)"
-for _ in $(seq 50); do grep -q "reports error 14" "$TMPDIR_TEST/gw.log" && break; sleep 0.1; done
+grep -q "establishing CHILD_SA 'l2tp' failed" "$TMPDIR_TEST/initiate.log" ||
+  { cat "$TMPDIR_TEST/initiate.log" >&2; failed "swanctl --initiate did not end with charon's failure"; }
+# The exchange is over for Tandem once it has heard charon's refusal (its last message).
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_log "$TMPDIR_TEST/gw.log" "reports error 14" 30
 
 # Main Mode: both ends have the ISAKMP SA, floated to UDP 4500.
 # Tandem chooses by its own preference among what was offered (AES-256, SHA-256, MODP 2048).
@@ -174,15 +170,17 @@ print("--- status: IKE SA", ike[0]["suite"], "with", ike[0]["remote"], "establis
       "malformed", c["ike_malformed"], "refused", c["ike_refused"])
 assert c["ike_malformed"] == 0, c
 PY
-strongswan_list_sas win | grep -q "windows: #1, ESTABLISHED, IKEv1" ||
+grep -q "windows: #1, ESTABLISHED, IKEv1" <<<"$(strongswan_list_sas win)" ||
   failed "charon no longer has the IKE SA"
 
-# tshark's view: the whole Main Mode, Quick Mode's first two messages, the Informational. The
-# capture runs 3 s more, past the first time Tandem would retransmit its answer (2 s) had the
-# NO_PROPOSAL_CHOSEN not ended its side of the Quick Mode.
+# tshark's view: the whole Main Mode, Quick Mode's first two messages, the Informational (all sent
+# by now: Tandem logged the refusal, the last of them), and no second copy of Tandem's answer.
+# That absence is why the capture runs 3 s more: past the first time Tandem would retransmit its
+# answer (2 s after sending it, which was before the refusal was logged) had the NO_PROPOSAL_CHOSEN
+# not ended its side of the Quick Mode. This sleep is that observation window, not a readiness
+# wait; capture_stop then syncs the file (a marker sent after the window reaches it) and ends it.
 sleep 3
-kill -TERM "$TSHARK_PID"
-wait "$TSHARK_PID" 2>/dev/null || true
+capture_stop
 tshark -r "$TMPDIR_TEST/ike.pcapng" -Y isakmp -T fields -E separator=, -e ip.src -e udp.srcport \
   -e isakmp.exchangetype -e isakmp.messageid >"$TMPDIR_TEST/decoded.txt" 2>/dev/null || true
 mm=$(grep -c ',2,' "$TMPDIR_TEST/decoded.txt" || true)
@@ -197,8 +195,7 @@ malformed=$(tshark -r "$TMPDIR_TEST/ike.pcapng" -Y "_ws.malformed" 2>/dev/null |
 [ "$malformed" = 0 ] || die "tshark found $malformed malformed packets"
 
 strongswan_stop win
-kill -TERM "$GW_PID"
-for _ in $(seq 50); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$GW_PID" 2>/dev/null && die "tandem did not exit within 5 s of SIGTERM"
+# Tandem has no L2TP session to hang up (its grace is 3 s at most); 10 s leave room for a busy host.
+stop_pid "$GW_PID" 10 "tandem"
 echo "PASS: Windows-like charon <-> Tandem L2TP/IPsec gateway: IKEv1 PSK SA up, ESP transport" \
   "AES_CBC_256/HMAC_SHA1_96 for UDP 1701 agreed (charon cannot install it)"

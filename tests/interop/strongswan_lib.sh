@@ -10,7 +10,8 @@
 #   strongswan_start NS NAME            charon in NS, ready for swanctl (about 0.3 s)
 #   strongswan_load NAME SWANCTL_CONF   connections and secrets of that file (swanctl --load-all)
 #   strongswan_initiate NAME CHILD      initiates CHILD (and its IKE SA); fails the test on failure
-#   strongswan_wait_sas NAME REGEX [S]  waits up to S seconds (10) for --list-sas to match REGEX
+#   strongswan_wait_sas NAME REGEX [S]  waits up to S seconds (30) for --list-sas to match REGEX;
+#                                       fails the test otherwise
 #   strongswan_list_sas NAME            swanctl --list-sas
 #   strongswan_swanctl NAME ARGS...     any other swanctl command against that charon
 #   strongswan_stop NAME
@@ -130,15 +131,15 @@ strongswan_start() {
   local pid=$!
   STRONGSWAN_PID[$name]=$pid
   PIDS+=("$pid")
-  local i
-  for i in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null ||
-      { tail -20 "$dir"/*.log >&2; die "charon $name exited while starting"; }
-    [ -S "$dir/charon.vici" ] && strongswan_swanctl "$name" --stats >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  [ "$i" -lt 100 ] ||
-    { tail -20 "$dir/charon.log" >&2; die "charon $name did not open its vici socket"; }
+  # Ready when swanctl gets an answer on the vici socket. In a subshell, so that charon's
+  # console output (errors from before its log file is open) can be shown before the test dies.
+  : >>"$dir/charon.log"
+  if ! (WAIT_WATCH_PID=$pid WAIT_WATCH_LOG=$dir/charon.log \
+      wait_until "charon $name answering swanctl on its vici socket" 30 \
+      strongswan_swanctl "$name" --stats); then
+    tail -20 "$dir/console.log" >&2
+    die "charon $name did not start"
+  fi
   [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$STRONGSWAN_CHARON_BIN")" ] ||
     die "PID $pid is not charon"
   note "charon $name ($pid) in $ns ready in $((($(date +%s%N) - t0) / 1000000)) ms," \
@@ -174,17 +175,23 @@ strongswan_initiate() {
 }
 
 # strongswan_wait_sas NAME REGEX [SECONDS]: waits until charon's --list-sas output matches REGEX
-# (grep -E), e.g. "INSTALLED, TUNNEL-in-UDP" once a peer has brought a CHILD_SA up.
+# (grep -E), e.g. "INSTALLED, TUNNEL-in-UDP" once a peer has brought a CHILD_SA up; fails the test
+# with charon's SAs and log otherwise. The caller's WAIT_WATCH_PID and WAIT_WATCH_LOG, when set
+# (e.g. the Tandem peer and its log), apply to the wait.
 strongswan_wait_sas() {
-  local name=$1 regex=$2 seconds=${3:-10} i sas
-  for i in $(seq $((seconds * 10))); do
-    sas=$(strongswan_list_sas "$name" 2>&1 || true)
-    grep -Eq "$regex" <<<"$sas" && return 0
-    sleep 0.1
-  done
-  echo "$sas" >&2
-  tail -30 "${STRONGSWAN_LOG[$name]}" >&2
-  die "charon $name: no SA matching '$regex' within $seconds s"
+  local name=$1 regex=$2 seconds=${3:-30}
+  if ! (wait_until "charon $name: an SA matching '$regex'" "$seconds" \
+      _strongswan_sas_match "$name" "$regex"); then
+    strongswan_list_sas "$name" >&2 || true
+    # Less the wait's own swanctl calls, which charon logs too.
+    grep -v "vici client" "${STRONGSWAN_LOG[$name]}" | tail -30 >&2 || true
+    die "charon $name: no SA matching '$regex' within $seconds s"
+  fi
+}
+_strongswan_sas_match() {
+  local sas
+  sas=$(strongswan_list_sas "$1") || return 1
+  grep -Eq "$2" <<<"$sas"
 }
 
 # strongswan_list_sas NAME: prints charon's IKE and CHILD SAs.
@@ -192,13 +199,12 @@ strongswan_list_sas() {
   strongswan_swanctl "$1" --list-sas
 }
 
-# strongswan_stop NAME: stops that charon (only its PID) and forgets it.
+# strongswan_stop NAME: stops that charon (only its PID; it must exit on SIGTERM within 30 s) and
+# forgets it.
 strongswan_stop() {
-  local name=$1 pid=${STRONGSWAN_PID[$1]:-} i
+  local name=$1 pid=${STRONGSWAN_PID[$1]:-}
   [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
+  stop_pid "$pid" 30 "charon $name"
   local kept=() p
   for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
   PIDS=("${kept[@]}")

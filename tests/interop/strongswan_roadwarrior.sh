@@ -113,28 +113,32 @@ logs() { tail -20 "$TMPDIR_TEST/tandem.log" >&2; tail -30 "${STRONGSWAN_LOG[peer
 
 if [ "$MODE" = tandem-gives ]; then
   strongswan_initiate peer net
-  strongswan_wait_sas peer "INSTALLED, TUNNEL-in-UDP" 15 || { logs; die "no CHILD_SA at charon"; }
+  WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG="$TMPDIR_TEST/tandem.log" \
+    strongswan_wait_sas peer "INSTALLED, TUNNEL-in-UDP" 60
   VIP=$(grep -o "installing new virtual IP [0-9.]*" "${STRONGSWAN_LOG[peer]}" | awk '{print $NF}' | head -1 || true)
   note "charon was given $VIP"
   [ "$VIP" = 10.88.9.10 ] || { logs; die "charon did not get the first pool address: '$VIP'"; }
   ip -n "$S" -4 addr show | grep -q "inet $VIP/" || die "charon did not install $VIP"
-  grep -q "ESP SA .* up (.*10.88.1.0-10.88.1.255 <-> $VIP)" "$TMPDIR_TEST/tandem.log" ||
+  # Tandem sends its IKE_AUTH answer before it logs the SA, so charon may have it first.
+  (wait_log "$TMPDIR_TEST/tandem.log" "ESP SA .* up \(.*10.88.1.0-10.88.1.255 <-> $VIP\)" 30) ||
     { logs; die "Tandem's SA is not narrowed to the address it gave"; }
   ping_ok "$S" 10.88.1.1
   ping_ok "$T" "$VIP"
   iperf_ok "$T" "$S" 10.88.1.1 3
 else
-  for _ in $(seq 100); do grep -q "using the address" "$TMPDIR_TEST/tandem.log" && break; sleep 0.1; done
+  # Tandem logs this once the address is on its device.
+  (WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG="$TMPDIR_TEST/tandem.log" \
+    wait_log "$TMPDIR_TEST/tandem.log" "using the address" 60) ||
+    { tail -30 "${STRONGSWAN_LOG[peer]}" >&2; die "Tandem did not get an address from charon's pool"; }
   VIP=$(grep -o "using the address [0-9.]*" "$TMPDIR_TEST/tandem.log" | awk '{print $NF}' | head -1 || true)
   note "Tandem was given $VIP"
   [ -n "$VIP" ] && [[ "$VIP" == 10.88.8.* ]] || { logs; die "Tandem did not get an address from charon's pool"; }
   ip -n "$T" -4 addr show dev "$T_IF" | grep -q "inet $VIP/32" || die "$VIP is not on $T_IF"
-  strongswan_list_sas peer | grep -q "remote $VIP/32" || { strongswan_list_sas peer >&2; die "charon's SA is not for $VIP"; }
+  grep -q "remote $VIP/32" <<<"$(strongswan_list_sas peer)" ||
+    { strongswan_list_sas peer >&2; die "charon's SA is not for $VIP"; }
   ping_ok "$T" 10.88.2.1
   ping_ok "$S" "$VIP"
   iperf_ok "$S" "$T" 10.88.2.1 3
 fi
-kill -TERM "$TANDEM_PID"
-for _ in $(seq 50); do kill -0 "$TANDEM_PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$TANDEM_PID" 2>/dev/null && die "tandem did not stop within 5 s"
+stop_pid "$TANDEM_PID" 10 "tandem"
 echo "PASS: strongswan road warrior, $MODE ($VIP)"

@@ -8,7 +8,7 @@
 #                                              an iperf3 transfer through the tunnel; Tandem's
 #                                              status and charon's --list-sas show the same SPIs
 #                                              and suite; tshark decodes every IKE message
-#                                              (and the first ESP packets) with nothing
+#                                              (and the ESP packets of the pings) with nothing
 #                                              malformed; stopping Tandem deletes the SAs at charon
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/strongswan_lib.sh"
@@ -93,12 +93,10 @@ secrets {
 CONF
 
 command -v tshark >/dev/null || die "tshark is not installed (scripts/install-deps.sh installs it)"
-# tshark on Tandem's veth: all of IKE (500, and 4500 behind the non-ESP marker) and the first ESP.
-ip netns exec "$T" tshark -i "va${TAG}87" -w "$TMPDIR_TEST/wire.pcapng" -c 400 \
-  -f "udp port 500 or udp port 4500" >"$TMPDIR_TEST/tshark.log" 2>&1 &
-TSHARK_PID=$!
-PIDS+=("$TSHARK_PID")
-for _ in $(seq 50); do grep -q "Capturing on" "$TMPDIR_TEST/tshark.log" && break; sleep 0.1; done
+# tshark on Tandem's veth: all of IKE (500, and 4500 behind the non-ESP marker) and the ESP of the
+# pings. It is stopped before iperf3, which would fill it with ESP (it used to be cut off by a
+# packet count instead).
+capture_start "$T" "va${TAG}87" "udp port 500 or udp port 4500" "$TMPDIR_TEST/wire.pcapng"
 
 strongswan_start "$S" peer
 strongswan_load peer "$TMPDIR_TEST/swanctl.conf"
@@ -106,13 +104,15 @@ strongswan_load peer "$TMPDIR_TEST/swanctl.conf"
 start_tandem_up "$T" "$TMPDIR_TEST/tandem.toml" "$TMPDIR_TEST/tandem.log" "$STATUS_DIR/$T_IF.ipsec"
 
 [ "$INITIATOR" = strongswan ] && strongswan_initiate peer net
-strongswan_wait_sas peer "INSTALLED, TUNNEL-in-UDP" 15 ||
-  { tail -20 "$TMPDIR_TEST/tandem.log" >&2; tail -30 "${STRONGSWAN_LOG[peer]}" >&2; die "no CHILD_SA at charon"; }
-for _ in $(seq 50); do grep -q "ESP SA .* up" "$TMPDIR_TEST/tandem.log" && break; sleep 0.1; done
+WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG="$TMPDIR_TEST/tandem.log" \
+  strongswan_wait_sas peer "INSTALLED, TUNNEL-in-UDP" 60
+WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG="$TMPDIR_TEST/tandem.log" \
+  wait_log "$TMPDIR_TEST/tandem.log" "ESP SA .* up" 30
 note "tandem: $(grep -m1 "ESP SA .* up" "$TMPDIR_TEST/tandem.log" | sed 's/.*IPsec: //')"
 
 ping_ok "$T" 10.87.2.1
 ping_ok "$S" 10.87.1.1
+capture_stop
 iperf_ok "$S" "$T" 10.87.2.1 3
 
 # Both sides name the same SA: Tandem's inbound SPI is charon's outbound one and vice versa.
@@ -137,9 +137,7 @@ print("--- same SA at both ends: Tandem in", c["spi_in"], "out", c["spi_out"], c
       "| charon in", theirs_in.group(1), "out", theirs_out.group(1))
 PY
 
-# tshark's view of the wire: IKE both ways, ESP in UDP, nothing malformed.
-kill -INT "$TSHARK_PID" 2>/dev/null || true
-for _ in $(seq 50); do kill -0 "$TSHARK_PID" 2>/dev/null || break; sleep 0.1; done
+# tshark's view of the wire (until iperf3): IKE both ways, ESP in UDP, nothing malformed.
 ike=$(tshark -r "$TMPDIR_TEST/wire.pcapng" -Y isakmp 2>/dev/null | wc -l || true)
 esp=$(tshark -r "$TMPDIR_TEST/wire.pcapng" -Y esp 2>/dev/null | wc -l || true)
 malformed=$(tshark -r "$TMPDIR_TEST/wire.pcapng" -Y _ws.malformed 2>/dev/null | wc -l || true)
@@ -147,14 +145,16 @@ note "tshark: $ike IKE messages, $esp ESP packets, $malformed malformed"
 [ "$ike" -ge 4 ] && [ "$esp" -ge 10 ] || die "tshark did not decode the IKE exchange and ESP"
 [ "$malformed" = 0 ] || die "tshark found malformed packets"
 
-# Tandem stops: it deletes the SAs, and charon learns so at once.
-kill -TERM "$TANDEM_PID"
-for _ in $(seq 50); do kill -0 "$TANDEM_PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$TANDEM_PID" 2>/dev/null && die "tandem did not stop within 5 s"
-for _ in $(seq 30); do
-  strongswan_list_sas peer | grep -q "INSTALLED" || break
-  sleep 0.1
-done
-strongswan_list_sas peer | grep -q "INSTALLED" && die "charon still has the SA after Tandem deleted it"
+# Tandem stops: it deletes the SAs, and charon learns so from its Delete. (Without one, charon's
+# dead peer detection would take dpd_delay, 10 s, plus well over a minute of retransmissions.)
+stop_pid "$TANDEM_PID" 10 "tandem"
+no_installed_sa() {
+  local sas
+  sas=$(strongswan_list_sas peer) || return 1
+  ! grep -q "INSTALLED" <<<"$sas"
+}
+wait_until "charon removing the SA after Tandem deleted it" 30 no_installed_sa
+grep -q "received DELETE for" "${STRONGSWAN_LOG[peer]}" ||
+  die "charon removed the SA without having received a Delete from Tandem"
 note "charon removed the SA when Tandem stopped"
 echo "PASS: strongswan site-to-site IKEv$VERSION, $INITIATOR initiates"

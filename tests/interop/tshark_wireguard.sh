@@ -20,15 +20,21 @@ ip -n "s$TAG" addr add 10.80.0.1/24 dev "$IFS_"; ip -n "s$TAG" link set "$IFS_" 
 ip -n "p$TAG" addr add 10.80.0.2/24 dev "$IFP"; ip -n "p$TAG" link set "$IFP" up
 
 CAP="$TMPDIR_TEST/wg.pcap"
-ip netns exec "s$TAG" tshark -q -i "va${TAG}80" -w "$CAP" -f "udp port 51850" >/dev/null 2>&1 &
-PIDS+=($!)
-sleep 2
+capture_start "s$TAG" "va${TAG}80" "udp port 51850" "$CAP"
 ping_ok "s$TAG" 10.80.0.2
-sleep 1
-kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+# Stop the capture only once it holds what is checked below: the handshake and the ping's replies
+# may still be on their way into the file when ping returns.
+captured_all_types() {
+  local types
+  types=$(tshark -r "$CAP" -Y "wg && $CAPTURE_NOT_MARKER" -T fields -e wg.type 2>/dev/null || true)
+  for t in 1 2 4; do grep -qx "$t" <<<"$types" || return 1; done
+}
+wait_until "handshake initiation, response and transport data in the capture" 30 captured_all_types
+capture_stop
 
 DECODED="$TMPDIR_TEST/decoded.txt"
-tshark -r "$CAP" -o wg.dissect_packet:FALSE -V >"$DECODED" 2>&1 || die "tshark could not read the capture"
+tshark -r "$CAP" -Y "$CAPTURE_NOT_MARKER" -o wg.dissect_packet:FALSE -V >"$DECODED" 2>&1 ||
+  die "tshark could not read the capture"
 for type in "Handshake Initiation" "Handshake Response" "Transport Data"; do
   grep -q "Type: $type" "$DECODED" || { head -80 "$DECODED" >&2; die "tshark saw no $type"; }
   note "tshark decoded: $type ($(grep -c "Type: $type" "$DECODED"))"

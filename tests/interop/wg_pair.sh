@@ -57,9 +57,7 @@ assert_wg_counters "r$TAG" "$IFR"
 for side in left right; do
   if [ "$side" = left ]; then impl=$LEFT; pid=${PIDS[0]}; ifname=$IFL; else impl=$RIGHT; pid=${PIDS[1]}; ifname=$IFR; fi
   [ "$impl" = tandem ] || continue
-  kill -TERM "$pid"
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && die "tandem ($side) did not exit on SIGTERM"
+  stop_pid "$pid" 30 "tandem ($side)"
   [ ! -e "/var/run/wireguard/$ifname.sock" ] || die "tandem ($side) left its UAPI socket behind"
   note "tandem ($side) exited on SIGTERM and removed its socket"
 done

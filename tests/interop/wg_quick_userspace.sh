@@ -33,13 +33,15 @@ SOCKETS+=("/var/run/wireguard/$IFQ.sock")
 ip netns exec "q$TAG" env WG_QUICK_USERSPACE_IMPLEMENTATION="$USERSPACE" \
   wg-quick up "$TMPDIR_TEST/conf/$IFQ.conf" 2>&1 | sed 's/^/wg-quick: /'
 # wg-quick daemonized tandem-userspace; find its PID through the socket it serves, so the
-# trap can stop exactly it if something below fails.
-pid=$(ss -xlpn 2>/dev/null | grep "/var/run/wireguard/$IFQ.sock" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
-[ -n "$pid" ] && PIDS+=("$pid")
+# trap can stop exactly it if something below fails. Unix sockets belong to a network namespace:
+# look in the daemon's.
+pid=$(ip netns exec "q$TAG" ss -xlpn 2>/dev/null | grep "/var/run/wireguard/$IFQ.sock" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
+[ -n "$pid" ] || die "no process serves /var/run/wireguard/$IFQ.sock after wg-quick up"
+PIDS+=("$pid")
 ping_ok "q$TAG" 10.79.0.2
 assert_wg_counters "q$TAG" "$IFQ"
 ip netns exec "q$TAG" env WG_QUICK_USERSPACE_IMPLEMENTATION="$USERSPACE" \
   wg-quick down "$TMPDIR_TEST/conf/$IFQ.conf" 2>&1 | sed 's/^/wg-quick: /'
-for _ in $(seq 50); do [ -S "/var/run/wireguard/$IFQ.sock" ] || break; sleep 0.1; done
-[ ! -S "/var/run/wireguard/$IFQ.sock" ] || die "socket still present after wg-quick down"
+# wg-quick down deletes the interface; the daemon then closes and removes its socket.
+wait_until "the UAPI socket of $IFQ removed after wg-quick down" 30 test ! -S "/var/run/wireguard/$IFQ.sock"
 echo "PASS: wg-quick with tandem-userspace against wireguard-go"

@@ -11,7 +11,16 @@ SOCKETS=()
 umask 077
 TMPDIR_TEST=$(mktemp -d "/tmp/tandem-test-$TAG.XXXX")
 
-die() { echo "FAIL: $*" >&2; exit 1; }
+# ON_FAILURE, when a test sets it, names a function that shows context (daemon logs) when the
+# test dies; it runs once, before the message.
+die() {
+  if [ -n "${ON_FAILURE:-}" ] && [ -z "${_IN_ON_FAILURE:-}" ]; then
+    _IN_ON_FAILURE=1
+    "$ON_FAILURE" >&2 || true
+  fi
+  echo "FAIL: $*" >&2
+  exit 1
+}
 note() { echo "--- $*"; }
 
 require_root() {
@@ -47,11 +56,11 @@ wait_until() {
   while :; do
     "$@" >/dev/null 2>&1 && return 0
     if [ -n "${WAIT_WATCH_PID:-}" ] && ! kill -0 "$WAIT_WATCH_PID" 2>/dev/null; then
-      [ -z "${WAIT_WATCH_LOG:-}" ] || tail -40 "$WAIT_WATCH_LOG" >&2
+      [ -z "${WAIT_WATCH_LOG:-}" ] || tail -40 "$WAIT_WATCH_LOG" >&2 || true
       die "not ready: $what (process $WAIT_WATCH_PID exited while waiting)"
     fi
     if [ "$(date +%s%N)" -ge "$deadline" ]; then
-      [ -z "${WAIT_WATCH_LOG:-}" ] || tail -40 "$WAIT_WATCH_LOG" >&2
+      [ -z "${WAIT_WATCH_LOG:-}" ] || tail -40 "$WAIT_WATCH_LOG" >&2 || true
       die "not ready after $((seconds * TEST_WAIT_SCALE)) s: $what"
     fi
     sleep 0.1
