@@ -8,46 +8,17 @@
 #include <vector>
 
 #include "hybrid/probe.hpp"
+#include "hybrid/test_packets.hpp"
 
 namespace tandem::hybrid {
 namespace {
 
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
-IpPrefix net(const char* text) {
-  return *IpPrefix::parse(text);
-}
+using testing::ip;
+using testing::net;
+using testing::packet;
+
 TimePoint at(int seconds) {
   return TimePoint{} + std::chrono::seconds(seconds);
-}
-
-// A minimal UDP-carrying IPv4 or IPv6 packet: the router reads only the IP header, so the
-// payload is zeros and no checksum is needed.
-std::vector<std::byte> packet(const char* from, const char* to, std::size_t payload = 16) {
-  const IpAddress source = ip(from);
-  const IpAddress destination = ip(to);
-  const bool v4 = source.is_v4();
-  const std::size_t header = v4 ? 20 : 40;
-  std::vector<std::byte> out(header + payload);
-  if (v4) {
-    out[0] = std::byte{0x45};
-    store_be16(out.data() + 2, static_cast<std::uint16_t>(out.size()));
-    out[8] = std::byte{64};
-    out[9] = std::byte{17};
-  } else {
-    out[0] = std::byte{0x60};
-    store_be16(out.data() + 4, static_cast<std::uint16_t>(payload));
-    out[6] = std::byte{17};
-    out[7] = std::byte{64};
-  }
-  const std::size_t source_at = v4 ? 12 : 8;
-  const std::size_t destination_at = v4 ? 16 : 24;
-  for (std::size_t i = 0; i < source.size(); ++i) {
-    out[source_at + i] = std::byte{source.data()[i]};
-    out[destination_at + i] = std::byte{destination.data()[i]};
-  }
-  return out;
 }
 
 std::vector<std::byte> probe(const char* from, const char* to) {

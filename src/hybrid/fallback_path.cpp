@@ -1,0 +1,75 @@
+// FallbackPath (fallback_path.hpp): probes as packets, replies back to the controller.
+#include "hybrid/fallback_path.hpp"
+
+#include <algorithm>
+
+#include "hybrid/probe.hpp"
+
+namespace tandem::hybrid {
+
+std::uint32_t probe_tag(PathRole role) {
+  // Non-zero, so a reply with a zeroed tag is never taken for one of ours.
+  return role == PathRole::kPrimary ? 1 : 2;
+}
+
+FallbackPath::FallbackPath(FallbackPathConfig config, TimePoint now)
+    : config_(config), controller_(config.fallback, now), epoch_(now) {}
+
+InboundKind FallbackPath::on_inbound(PathRole role, ByteView packet, TimePoint now,
+                                     FallbackPathOutput& out) {
+  const auto probe = parse_probe(packet);
+  if (!probe || probe->message.type != ProbeType::kReply ||
+      probe->destination != config_.local_address ||
+      probe->destination_port != config_.probe_source_port)
+    return InboundKind::kDeliver;
+  if (probe->message.path_tag != probe_tag(role)) {
+    // The gateway answers on the path a request came by, so a reply for the other path here
+    // says nothing about this one.
+    ++foreign_replies_;
+    return InboundKind::kProbeReply;
+  }
+  ++probe_replies_;
+  controller_.on_probe_reply(role, probe->message.sequence, now, controller_out_);
+  translate(now, out);
+  return InboundKind::kProbeReply;
+}
+
+void FallbackPath::on_protocol_state(PathRole role, bool up, const std::string& detail,
+                                     TimePoint now, FallbackPathOutput& out) {
+  controller_.on_protocol_state(role, up, detail, now, controller_out_);
+  translate(now, out);
+}
+
+void FallbackPath::on_timer(TimePoint now, FallbackPathOutput& out) {
+  controller_.on_timer(now, controller_out_);
+  translate(now, out);
+}
+
+void FallbackPath::force_down(PathRole role, TimePoint until, TimePoint now,
+                              FallbackPathOutput& out) {
+  controller_.force_down(role, until, now, controller_out_);
+  translate(now, out);
+}
+
+void FallbackPath::translate(TimePoint now, FallbackPathOutput& out) {
+  const auto family = config_.local_address.family();
+  const std::size_t size = std::max(config_.probe_size, probe_min_size(family));
+  for (const ProbeRequest& request : controller_out_.probes) {
+    ProbeMessage message;
+    message.type = ProbeType::kRequest;
+    message.path_tag = probe_tag(request.role);
+    message.sequence = request.sequence;
+    message.sent_ns = static_cast<std::uint64_t>((now - epoch_).count());
+    OutboundProbe probe{request.role, std::vector<std::byte>(size)};
+    const std::size_t written =
+        build_probe_request(probe.packet, config_.local_address, config_.probe_source_port,
+                            config_.probe_target, message, size);
+    if (written == 0) continue;  // impossible sizes were refused by the config
+    probe.packet.resize(written);
+    out.probes.push_back(std::move(probe));
+  }
+  for (auto& event : controller_out_.events) out.events.push_back(std::move(event));
+  controller_out_.clear();
+}
+
+}  // namespace tandem::hybrid

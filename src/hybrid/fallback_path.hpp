@@ -1,0 +1,83 @@
+// A client's (or a site's) two paths to one gateway as one: the FallbackController's decisions
+// turned into packets. Outbound inner packets go to the active path; the controller's probe
+// requests become probe packets (probe.hpp) from this node's inner address to the gateway's, one
+// per path, tagged with the path they were sent on; probe replies arriving on a path are taken
+// out of the inner traffic and fed back to the controller, everything else is delivered.
+//
+// Both paths use the same inner address, which is what keeps connections alive across a switch:
+// the gateway routes return traffic to whichever path the client's data last arrived on.
+// Sans-I/O and single-threaded; probes are a few per second, so building them may allocate.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+#include "base/time.hpp"
+#include "hybrid/fallback.hpp"
+
+namespace tandem::hybrid {
+
+struct FallbackPathConfig {
+  FallbackConfig fallback;
+  IpAddress local_address;                   // this node's inner address: the probes' source
+  IpAddress probe_target;                    // the gateway's inner address, which answers probes
+  std::uint16_t probe_source_port = 0xa7d1;  // replies come back to it
+  std::size_t probe_size = 0;                // IP size of each probe; 0: the smallest
+};
+
+struct OutboundProbe {
+  PathRole role = PathRole::kPrimary;
+  std::vector<std::byte> packet;  // a whole inner IP packet, to send on `role`
+};
+
+struct FallbackPathOutput {
+  std::vector<OutboundProbe> probes;
+  std::vector<FallbackEvent> events;
+  void clear() {
+    probes.clear();
+    events.clear();
+  }
+};
+
+enum class InboundKind : std::uint8_t {
+  kDeliver,     // ordinary traffic: to the TUN device
+  kProbeReply,  // consumed: it answered one of our probes
+};
+
+class FallbackPath {
+ public:
+  FallbackPath(FallbackPathConfig config, TimePoint now);
+
+  // The path an outbound inner packet takes now.
+  PathRole route() const { return controller_.active(); }
+
+  // An authenticated inner packet that arrived on `role`.
+  InboundKind on_inbound(PathRole role, ByteView packet, TimePoint now, FallbackPathOutput& out);
+  void on_protocol_state(PathRole role, bool up, const std::string& detail, TimePoint now,
+                         FallbackPathOutput& out);
+  void on_timer(TimePoint now, FallbackPathOutput& out);
+  TimePoint next_deadline() const { return controller_.next_deadline(); }
+  void force_down(PathRole role, TimePoint until, TimePoint now, FallbackPathOutput& out);
+
+  const FallbackController& controller() const { return controller_; }
+  std::uint64_t probe_replies() const { return probe_replies_; }
+  std::uint64_t foreign_replies() const { return foreign_replies_; }
+
+ private:
+  // Turns the controller's probe requests into packets and passes its events on.
+  void translate(TimePoint now, FallbackPathOutput& out);
+
+  FallbackPathConfig config_;
+  FallbackController controller_;
+  FallbackOutput controller_out_;
+  TimePoint epoch_;  // probes carry their send time relative to this, for the round trip
+  std::uint64_t probe_replies_ = 0;
+  std::uint64_t foreign_replies_ = 0;  // replies with the wrong tag for the path they came on
+};
+
+// The tag a probe carries for the path it was sent on.
+std::uint32_t probe_tag(PathRole role);
+
+}  // namespace tandem::hybrid
