@@ -215,6 +215,9 @@ table inet loss$TAG {
 NFT
     start_node "$CL" cl "$TMPDIR_TEST/cl.toml"
     WAIT_WATCH_PID=$LAST_PID wait_sessions "$CL" "$CL_IF" 2 60
+    # PPP can be open at one end and not yet at the other: under loss the last Configure-Ack may
+    # be lost, and the gateway retransmits its request 3 s later. Traffic flows once both are up.
+    WAIT_WATCH_PID=$GW_PID wait_sessions "$GW" "$GW_IF" 2 60
     ip netns exec "$CL" ping -c 20 -i 0.1 -W 2 10.71.0.1 >"$TMPDIR_TEST/ping.log" 2>&1 || true
     received=$(grep -o '[0-9]* received' "$TMPDIR_TEST/ping.log" | cut -d' ' -f1)
     note "ping under loss: ${received:-0} of 20 answered"
