@@ -5,6 +5,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "cli/secret_files.hpp"
 #include "control/config.hpp"
 #include "control/wg_quick.hpp"
 
@@ -35,10 +36,10 @@ int run_import_wg(const ImportOptions& options, std::ostream& out, std::ostream&
     out << toml;
     return 0;
   }
-  std::ofstream file(options.output_path);
-  file << toml;
-  if (!file) {
-    err << "tandem: cannot write " << options.output_path << "\n";
+  // The TOML carries PrivateKey and any PresharedKey inline: owner-only, whatever the umask.
+  std::string error;
+  if (!write_secret_file(options.output_path, toml, error)) {
+    err << "tandem: cannot write " << options.output_path << ": " << error << "\n";
     return 1;
   }
   return 0;

@@ -5,6 +5,7 @@
 #include <ostream>
 #include <string>
 
+#include "cli/secret_files.hpp"
 #include "crypto/key_encoding.hpp"
 #include "crypto/random.hpp"
 #include "crypto/x25519.hpp"
@@ -21,14 +22,16 @@ std::string trim(std::string s) {
 
 }  // namespace
 
-int run_genkey(std::ostream& out, std::ostream&) {
+int run_genkey(std::ostream& out, int out_fd, std::ostream& err) {
+  if (out_fd >= 0) warn_if_others_can_read(out_fd, err);
   crypto::SystemRng rng;
   const auto key = crypto::x25519_generate_private(rng);
   out << crypto::base64_encode(key.bytes()) << '\n';
   return 0;
 }
 
-int run_genpsk(std::ostream& out, std::ostream&) {
+int run_genpsk(std::ostream& out, int out_fd, std::ostream& err) {
+  if (out_fd >= 0) warn_if_others_can_read(out_fd, err);
   crypto::SystemRng rng;
   crypto::Secret<32> psk;
   rng.fill(psk.bytes());

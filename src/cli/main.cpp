@@ -1,5 +1,7 @@
 // The `tandem` command line. Invoked through a link named `tandem-userspace` it behaves as
 // `tandem userspace`, so wg-quick's WG_QUICK_USERSPACE_IMPLEMENTATION can point at it.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include "cli/import_command.hpp"
 #include "cli/key_commands.hpp"
 #include "cli/status_command.hpp"
+#include "cli/up_arguments.hpp"
 #include "daemon/run.hpp"
 
 namespace {
@@ -27,6 +30,18 @@ int run_as_userspace_alias(int argc, char** argv) {
   return tandem::daemon::run_userspace(opts);
 }
 
+// CLI11 alone answers `tandem foo` with "A subcommand is required", which hides the typo.
+bool names_a_command(CLI::App& app, const std::string& word) {
+  return !app.get_subcommands([&](CLI::App* s) { return s->check_name(word); }).empty();
+}
+
+int report_unknown_command(CLI::App& app, const std::string& word) {
+  std::cerr << "tandem: unknown command '" << word << "'\ncommands:\n";
+  for (CLI::App* s : app.get_subcommands([](CLI::App*) { return true; }))
+    std::cerr << "  " << s->get_name() << "\t" << s->get_description() << "\n";
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -35,12 +50,13 @@ int main(int argc, char** argv) {
 
   CLI::App app{"Tandem: a hybrid WireGuard and L2TP/IPsec VPN gateway and client", "tandem"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "tandem " TANDEM_VERSION);
 
   app.add_subcommand("genkey", "print a new private key (base64)")->callback([] {
-    std::exit(tandem::cli::run_genkey(std::cout, std::cerr));
+    std::exit(tandem::cli::run_genkey(std::cout, STDOUT_FILENO, std::cerr));
   });
   app.add_subcommand("genpsk", "print a new pre-shared key (base64)")->callback([] {
-    std::exit(tandem::cli::run_genpsk(std::cout, std::cerr));
+    std::exit(tandem::cli::run_genpsk(std::cout, STDOUT_FILENO, std::cerr));
   });
   app.add_subcommand("pubkey", "read a private key on stdin, print its public key")->callback([] {
     std::exit(tandem::cli::run_pubkey(std::cin, std::cout, std::cerr));
@@ -51,6 +67,8 @@ int main(int argc, char** argv) {
                                 "run a WireGuard interface driven over the UAPI "
                                 "(drop-in for wireguard-go)");
   us->add_flag("-f,--foreground", userspace.foreground, "stay in the foreground");
+  us->add_option("--log-level", userspace.log_level,
+                 "trace, debug, info, warn or error (default info)");
   us->add_option("interface", userspace.interface_name, "interface name")->required();
   us->callback([&] {
     userspace.foreground = userspace.foreground || env_says_foreground();
@@ -59,9 +77,20 @@ int main(int argc, char** argv) {
 
   tandem::daemon::UpOptions up;
   auto* upc = app.add_subcommand("up", "run a node from a Tandem TOML config");
-  upc->add_option("-c,--config", up.config_path, "config file")->required();
+  std::string up_positional;
+  auto* up_config = upc->add_option("-c,--config", up.config_path, "config file");
+  upc->add_option("config", up_positional,
+                  "config file, or a bare NAME for /etc/tandem/NAME.toml (as wg-quick up NAME)")
+      ->excludes(up_config);
   upc->add_flag("-d,--daemon", up.daemonize, "detach once the interface is up");
-  upc->callback([&] { std::exit(tandem::daemon::run_up(up)); });
+  upc->add_option("--log-level", up.log_level, "trace, debug, info, warn or error (default info)");
+  upc->callback([&] {
+    if (!up_positional.empty())
+      up.config_path = tandem::cli::resolve_up_config_argument(up_positional);
+    if (up.config_path.empty())
+      throw CLI::RequiredError("a config: tandem up FILE, tandem up NAME or tandem up -c FILE");
+    std::exit(tandem::daemon::run_up(up));
+  });
 
   tandem::cli::StatusOptions status;
   auto* st = app.add_subcommand("status", "show interfaces, peers, handshakes and transfer");
@@ -75,6 +104,8 @@ int main(int argc, char** argv) {
   im->add_option("-o,--output", import.output_path, "write here instead of stdout");
   im->callback([&] { std::exit(tandem::cli::run_import_wg(import, std::cout, std::cerr)); });
 
+  if (argc > 1 && argv[1][0] != '-' && !names_a_command(app, argv[1]))
+    return report_unknown_command(app, argv[1]);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -3,10 +3,11 @@
 #include <toml++/toml.h>
 
 #include <charconv>
-#include <fstream>
+#include <cstring>
+#include <map>
 #include <set>
-#include <sstream>
 
+#include "control/config_files.hpp"
 #include "control/l2tp_config.hpp"
 #include "control/toml_reader.hpp"
 #include "crypto/key_encoding.hpp"
@@ -18,9 +19,9 @@ Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml:
   InterfaceConfig cfg;
   const toml::table* t = node ? node->as_table() : nullptr;
   if (!t) return r.error(node, "missing [interface] table");
-  if (auto ok = r.only_keys(
-          *t, "[interface]",
-          {"name", "private_key", "private_key_file", "listen_port", "addresses", "mtu", "fwmark"});
+  if (auto ok = r.only_keys(*t, "[interface]",
+                            {"name", "private_key", "private_key_file", "listen_port", "addresses",
+                             "mtu", "fwmark", "table"});
       !ok)
     return Err(ok.error());
   const toml::node* name = t->get("name");
@@ -54,6 +55,14 @@ Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml:
     auto address = InterfaceAddress::parse(text);
     if (!address) return r.error(item, "not an address with prefix length: '" + text + "'");
     cfg.addresses.push_back(*address);
+  }
+  // wg-quick's Table also takes a table number; Tandem routes in the main table or not at all.
+  if (const toml::node* table = t->get("table")) {
+    const std::string value = table->is_string() ? table->as_string()->get() : "";
+    if (value != "auto" && value != "off")
+      return r.error(
+          table, "table must be \"auto\" (routes for the peers' allowed IPs) or \"off\" (none)");
+    cfg.add_routes = value == "auto";
   }
   return cfg;
 }
@@ -100,9 +109,49 @@ Result<PeerConfig, ConfigError> read_peer(const Reader& r, const toml::node& nod
   return peer;
 }
 
+// How a refusal names a peer: by its name, or by its place in the file when it has none.
+std::string peer_label(const PeerConfig& peer, std::size_t index) {
+  return peer.name.empty() ? "peer #" + std::to_string(index + 1) : "peer '" + peer.name + "'";
+}
+
+// Where each allowed IP went so far: a second peer claiming the same prefix would silently take
+// it from the first (wg moves it), which is a mistake in the file, not a wish. Overlapping
+// prefixes of different lengths stay allowed: the longest match wins, as in wg.
+struct PrefixOwner {
+  std::string peer;
+  std::size_t peer_index = 0;
+  int line = 0;
+};
+
+Result<Ok, ConfigError> check_peer(const Reader& r, const toml::table& t, const PeerConfig& peer,
+                                   std::size_t index, const crypto::PublicKey& own_key,
+                                   std::map<IpPrefix, PrefixOwner>& owners) {
+  const std::string label = peer_label(peer, index);
+  if (peer.public_key == own_key)
+    return r.error(t.get("public_key"),
+                   label +
+                       " has this interface's own public key (derived from its private_key); "
+                       "a node is not its own peer");
+  const toml::array* items = t.get("allowed_ips") ? t.get("allowed_ips")->as_array() : nullptr;
+  for (std::size_t k = 0; k < peer.allowed_ips.size(); ++k) {
+    const toml::node* item = items ? items->get(k) : nullptr;
+    const int line = item ? static_cast<int>(item->source().begin.line) : 0;
+    const auto [at, added] =
+        owners.try_emplace(peer.allowed_ips[k], PrefixOwner{label, index, line});
+    if (!added && at->second.peer_index != index)
+      return r.error(item, "allowed IP " + peer.allowed_ips[k].to_string() + " of " + label +
+                               " is already allowed for " + at->second.peer + " (line " +
+                               std::to_string(at->second.line) +
+                               "); each prefix routes to one peer");
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 std::string ConfigError::to_string() const {
+  // Line 0: the file as a whole (it could not be read), so there is no position to give.
+  if (line == 0) return file + ": " + message;
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
@@ -139,9 +188,10 @@ std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string
   return std::pair{std::string(host), static_cast<std::uint16_t>(value)};
 }
 
-Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,
-                                                  std::string_view source_name,
-                                                  const std::string& base_dir) {
+namespace {
+
+Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view source_name,
+                                      const std::string& base_dir, SecretsSeen& secrets) {
   toml::table root;
   try {
     root = toml::parse(text, source_name);
@@ -150,7 +200,7 @@ Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,
                            static_cast<int>(e.source().begin.column),
                            std::string(e.description())});
   }
-  Reader r(source_name, base_dir);
+  Reader r(source_name, base_dir, secrets);
   if (auto ok = r.only_keys(root, "the top level", {"interface", "peer", "l2tp", "ipsec"}); !ok)
     return Err(ok.error());
   NodeConfig cfg;
@@ -185,25 +235,44 @@ Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,
     const toml::array* arr = peers->as_array();
     if (!arr) return r.error(peers, "peer must be written as [[peer]] tables");
     std::set<crypto::PublicKey> seen;
+    std::map<IpPrefix, PrefixOwner> owners;
+    const crypto::PublicKey own_key = crypto::x25519_public_key(cfg.interface->private_key);
     for (const auto& item : *arr) {
       auto peer = read_peer(r, item);
       if (!peer) return Err(peer.error());
       if (!seen.insert(peer->public_key).second)
         return r.error(item.as_table()->get("public_key"), "duplicate peer public_key");
+      if (auto ok = check_peer(r, *item.as_table(), *peer, cfg.peers.size(), own_key, owners); !ok)
+        return Err(ok.error());
       cfg.peers.push_back(std::move(*peer));
     }
   }
   return cfg;
 }
 
+}  // namespace
+
+Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,
+                                                  std::string_view source_name,
+                                                  const std::string& base_dir) {
+  SecretsSeen secrets;
+  auto cfg = parse(text, source_name, base_dir, secrets);
+  if (cfg) cfg->warnings = std::move(secrets.warnings);
+  return cfg;
+}
+
 Result<NodeConfig, ConfigError> load_node_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Err(ConfigError{path, 0, 0, "cannot open file"});
-  std::stringstream ss;
-  ss << in.rdbuf();
+  auto text = read_config_file(path);
+  if (!text)
+    return Err(ConfigError{path, 0, 0, std::string("cannot open: ") + std::strerror(text.error())});
   const auto slash = path.rfind('/');
-  return parse_node_config(ss.str(), path,
-                           slash == std::string::npos ? "." : path.substr(0, slash));
+  SecretsSeen secrets;
+  auto cfg = parse(*text, path, slash == std::string::npos ? "." : path.substr(0, slash), secrets);
+  if (!cfg) return cfg;
+  if (secrets.inline_secret)
+    if (auto warning = access_warning(path)) cfg->warnings.push_back(*warning);
+  cfg->warnings.insert(cfg->warnings.end(), secrets.warnings.begin(), secrets.warnings.end());
+  return cfg;
 }
 
 // Renders the WireGuard part only (what import-wg produces); an [l2tp] section is not written.
@@ -221,6 +290,7 @@ std::string render_node_config_toml(const NodeConfig& config) {
     out += (k ? ", " : "") + quote(i.addresses[k].to_string());
   out += "]\nmtu = " + std::to_string(i.mtu) + "\n";
   if (i.fwmark) out += "fwmark = " + std::to_string(i.fwmark) + "\n";
+  if (!i.add_routes) out += "table = \"off\"\n";
   for (const auto& p : config.peers) {
     out += "\n[[peer]]\n";
     if (!p.name.empty()) out += "name = " + quote(p.name) + "\n";

@@ -24,7 +24,7 @@ struct ConfigError {
   int line = 0;
   int column = 0;
   std::string message;
-  std::string to_string() const;  // "file:line:column: message"
+  std::string to_string() const;  // "file:line:column: message"; "file: message" for line 0
 };
 
 struct PeerConfig {
@@ -44,6 +44,9 @@ struct InterfaceConfig {
   std::vector<InterfaceAddress> addresses;
   unsigned mtu = 1420;
   std::uint32_t fwmark = 0;
+  // `table = "auto"` (the default): a route for each peer's allowed IPs; `table = "off"`: none,
+  // as wg-quick's Table = off, for nodes whose routes are managed elsewhere.
+  bool add_routes = true;
 };
 
 struct NodeConfig {
@@ -51,6 +54,10 @@ struct NodeConfig {
   std::vector<PeerConfig> peers;
   std::optional<L2tpConfig> l2tp;
   std::optional<IpsecConfig> ipsec;  // site-to-site tunnels
+  // Secrets others can read: a key, pre-shared key or password file, or the config itself when it
+  // holds a secret inline, with access for group or others ("Warning: 'PATH' is world
+  // accessible", as wg-quick says). Not refusals: the daemon prints them at start-up.
+  std::vector<std::string> warnings;
 };
 
 Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,

@@ -2,9 +2,20 @@
 #include "control/config.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "control/config_test_support.hpp"
 
 namespace tandem::control {
 namespace {
+
+using testing::refusal;
+using testing::with;
 
 const std::string kPriv = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=";
 const std::string kPub = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
@@ -76,6 +87,107 @@ TEST(NodeConfig, RefusesBadFilesWithPositions) {
   }
 }
 
+TEST(NodeConfig, RefusesAPrefixAlreadyGivenToAnotherPeer) {
+  const std::string text = with(good(), "\"10.0.0.3/32\"", "\"10.0.0.9/32\", \"10.0.0.2/32\"");
+  EXPECT_EQ(refusal(text),
+            "n.toml:18:31: allowed IP 10.0.0.2/32 of peer #2 is already allowed for peer 'laptop' "
+            "(line 12); "
+            "each prefix routes to one peer");
+}
+
+TEST(NodeConfig, RefusesTheSamePrefixWrittenWithHostBits) {
+  const std::string text = with(good(), "\"10.0.0.3/32\"", "\"10.0.0.0/24\"");
+  const std::string first = with(text, "\"10.0.0.2/32\"", "\"10.0.0.7/24\"");
+  EXPECT_NE(refusal(first).find("n.toml:18:16: allowed IP 10.0.0.0/24 of peer #2"),
+            std::string::npos)
+      << refusal(first);
+}
+
+TEST(NodeConfig, NamesBothPeersByNameWhenTheyHaveOne) {
+  const std::string text =
+      with(with(good(), "\"10.0.0.3/32\"", "\"fd00::/64\""), "\"10.0.0.2/32\"", "\"fd00::/64\"");
+  const std::string named =
+      with(text, "[[peer]]\npublic_key", "[[peer]]\nname = \"phone\"\npublic_key");
+  EXPECT_EQ(refusal(named),
+            "n.toml:19:16: allowed IP fd00::/64 of peer 'phone' is already allowed for peer "
+            "'laptop' (line "
+            "12); each prefix routes to one peer");
+}
+
+TEST(NodeConfig, AcceptsOverlappingPrefixesOfDifferentLengths) {
+  const std::string text = with(with(good(), "\"10.0.0.3/32\"", "\"10.0.0.0/24\""),
+                                "\"10.0.0.2/32\"", "\"10.0.0.5/32\"");
+  auto r = parse_node_config(text, "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->peers[1].allowed_ips[0].to_string(), "10.0.0.0/24");
+}
+
+TEST(NodeConfig, AcceptsTheSamePrefixTwiceInOnePeer) {
+  EXPECT_TRUE(parse_node_config(with(good(), "\"10.0.0.3/32\"", "\"10.0.0.3/32\", \"10.0.0.3\""),
+                                "n.toml"));
+}
+
+TEST(NodeConfig, RefusesAPeerWithTheInterfacesOwnPublicKey) {
+  const std::string own = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";  // of kPriv
+  EXPECT_EQ(refusal(with(good(), kPub2, own)),
+            "n.toml:16:14: peer #2 has this interface's own public key (derived from its "
+            "private_key); a node is not its own peer");
+  EXPECT_EQ(refusal(with(good(), kPub, own)),
+            "n.toml:10:14: peer 'laptop' has this interface's own public key (derived from its "
+            "private_key); a node is not its own peer");
+}
+
+TEST(NodeConfig, SuggestsTheKnownKeyNearestToAnUnknownOne) {
+  EXPECT_EQ(refusal(with(good(), "listen_port", "listn_port")),
+            "n.toml:4:1: unknown key 'listn_port' in [interface]; did you mean 'listen_port'?");
+  EXPECT_EQ(refusal(with(good(), "listen_port", "ListenPort")),
+            "n.toml:4:1: unknown key 'ListenPort' in [interface]; did you mean 'listen_port'?");
+  EXPECT_EQ(refusal(with(good(), "mtu", "MTU")),
+            "n.toml:6:1: unknown key 'MTU' in [interface]; did you mean 'mtu'?");
+  EXPECT_EQ(refusal(with(good(), "allowed_ips = [\"10.0.0.2/32\"]", "allowed_ip = []")),
+            "n.toml:12:1: unknown key 'allowed_ip' in [[peer]]; did you mean 'allowed_ips'?");
+  EXPECT_EQ(refusal(with(good(), "[[peer]]", "[[peers]]")),
+            "n.toml:8:3: unknown key 'peers' in the top level; did you mean 'peer'?");
+}
+
+TEST(NodeConfig, SuggestsNothingWhenNoKnownKeyIsNear) {
+  EXPECT_EQ(refusal(with(good(), "mtu = 1400", "colour = 1400")),
+            "n.toml:6:1: unknown key 'colour' in [interface]");
+}
+
+TEST(NodeConfig, AddsRoutesUnlessTableIsOff) {
+  auto by_default = parse_node_config(good(), "n.toml");
+  ASSERT_TRUE(by_default) << by_default.error().to_string();
+  EXPECT_TRUE(by_default->interface->add_routes);
+  auto on = parse_node_config(with(good(), "mtu = 1400", "mtu = 1400\ntable = \"auto\""), "n.toml");
+  ASSERT_TRUE(on) << on.error().to_string();
+  EXPECT_TRUE(on->interface->add_routes);
+  auto off = parse_node_config(with(good(), "mtu = 1400", "mtu = 1400\ntable = \"off\""), "n.toml");
+  ASSERT_TRUE(off) << off.error().to_string();
+  EXPECT_FALSE(off->interface->add_routes);
+}
+
+TEST(NodeConfig, RefusesARoutingTableOtherThanAutoOrOff) {
+  EXPECT_EQ(refusal(with(good(), "mtu = 1400", "mtu = 1400\ntable = \"main\"")),
+            "n.toml:7:9: table must be \"auto\" (routes for the peers' allowed IPs) or \"off\" "
+            "(none)");
+  EXPECT_EQ(refusal(with(good(), "mtu = 1400", "mtu = 1400\ntable = 1234")),
+            "n.toml:7:9: table must be \"auto\" (routes for the peers' allowed IPs) or \"off\" "
+            "(none)");
+}
+
+TEST(NodeConfig, RendersTableOffAndReadsItBack) {
+  auto off = parse_node_config(with(good(), "mtu = 1400", "mtu = 1400\ntable = \"off\""), "n.toml");
+  ASSERT_TRUE(off) << off.error().to_string();
+  const std::string rendered = render_node_config_toml(*off);
+  EXPECT_NE(rendered.find("table = \"off\"\n"), std::string::npos) << rendered;
+  auto again = parse_node_config(rendered, "rendered.toml");
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_FALSE(again->interface->add_routes);
+  EXPECT_EQ(render_node_config_toml(*parse_node_config(good(), "n.toml")).find("table"),
+            std::string::npos);
+}
+
 TEST(NodeConfig, RefusesMissingInterfaceAndBothKeyForms) {
   EXPECT_FALSE(parse_node_config("[[peer]]\npublic_key = \"" + kPub + "\"\n", "x.toml"));
   std::string text = good();
@@ -83,6 +195,106 @@ TEST(NodeConfig, RefusesMissingInterfaceAndBothKeyForms) {
   auto r = parse_node_config(text, "x.toml");
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("not both"), std::string::npos);
+}
+
+// A scratch directory for configs and key files, removed afterwards.
+class ConfigFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "tandem-config-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Writes `text` to `name` in the scratch directory with `mode`; returns its path.
+  std::string write(const std::string& name, const std::string& text, mode_t mode = 0600) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    chmod(path.c_str(), mode);
+    return path;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ConfigFiles, AMissingFileSaysWhyWithoutAPosition) {
+  auto r = load_node_config(dir_ + "/nope.toml");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(), dir_ + "/nope.toml: cannot open: No such file or directory");
+}
+
+TEST_F(ConfigFiles, AConfigPathThatIsADirectorySaysSo) {
+  auto r = load_node_config(dir_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(), dir_ + ": cannot open: Is a directory");
+}
+
+TEST_F(ConfigFiles, AKeyFileThatIsADirectorySaysSo) {
+  std::filesystem::create_directory(dir_ + "/keys");
+  const std::string path = write(
+      "node.toml", with(good(), "private_key = \"" + kPriv + "\"", "private_key_file = \"keys\""));
+  auto r = load_node_config(path);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(), path + ":3:20: " + dir_ + "/keys is a directory");
+}
+
+TEST_F(ConfigFiles, AMissingKeyFileSaysWhy) {
+  const std::string path = write(
+      "node.toml", with(good(), "private_key = \"" + kPriv + "\"", "private_key_file = \"gone\""));
+  auto r = load_node_config(path);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(),
+            path + ":3:20: cannot read key file " + dir_ + "/gone: No such file or directory");
+}
+
+TEST_F(ConfigFiles, ReadsAKeyFileBesideTheConfig) {
+  write("private.key", kPriv + "\n");
+  const std::string path = write("node.toml", with(good(), "private_key = \"" + kPriv + "\"",
+                                                   "private_key_file = \"private.key\""));
+  auto r = load_node_config(path);
+  ASSERT_TRUE(r) << r.error().to_string();
+}
+
+TEST_F(ConfigFiles, WarnsOfAKeyFileOthersCanRead) {
+  write("private.key", kPriv + "\n", 0644);
+  const std::string path = write("node.toml", with(good(), "private_key = \"" + kPriv + "\"",
+                                                   "private_key_file = \"private.key\""));
+  auto r = load_node_config(path);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->warnings,
+            std::vector<std::string>{"Warning: '" + dir_ + "/private.key' is world accessible"});
+}
+
+TEST_F(ConfigFiles, WarnsOfAPresharedKeyFileItsGroupCanRead) {
+  write("peer.psk", kPub + "\n", 0640);
+  const std::string path =
+      write("node.toml", with(good(), "public_key = \"" + kPub + "\"",
+                              "public_key = \"" + kPub + "\"\npreshared_key_file = \"peer.psk\""));
+  auto r = load_node_config(path);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->warnings,
+            std::vector<std::string>{"Warning: '" + dir_ + "/peer.psk' is group accessible"});
+}
+
+TEST_F(ConfigFiles, WarnsOfAConfigOthersCanReadWithAnInlineKey) {
+  const std::string path = write("node.toml", good(), 0644);
+  auto r = load_node_config(path);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->warnings, std::vector<std::string>{"Warning: '" + path + "' is world accessible"});
+}
+
+TEST_F(ConfigFiles, KeepsQuietAboutPrivateFiles) {
+  write("private.key", kPriv + "\n", 0600);
+  auto inline_key = load_node_config(write("inline.toml", good(), 0600));
+  ASSERT_TRUE(inline_key) << inline_key.error().to_string();
+  EXPECT_TRUE(inline_key->warnings.empty());
+  // A config without a secret in it may be readable by all.
+  auto key_file = load_node_config(write(
+      "file.toml",
+      with(good(), "private_key = \"" + kPriv + "\"", "private_key_file = \"private.key\""), 0644));
+  ASSERT_TRUE(key_file) << key_file.error().to_string();
+  EXPECT_TRUE(key_file->warnings.empty()) << key_file->warnings[0];
 }
 
 TEST(NodeConfig, SplitsHostAndPort) {

@@ -1,5 +1,10 @@
 // The [ipsec] section: a site-to-site gateway file, defaults, and refusals with their position.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "control/config.hpp"
 #include "control/config_test_support.hpp"
@@ -69,6 +74,47 @@ TEST(IpsecConfig, RefusesWhatCannotWork) {
                          "remote_address = \"198.51.100.2\"\nesp_proposals = [\"aes128-sha1\"]"))
                 .rfind("n.toml:10:17: esp_proposals is for ike_version = 1", 0),
             0U);
+}
+
+TEST(IpsecConfig, APskFileThatIsADirectorySaysSo) {
+  const std::string dir = ::testing::TempDir() + "ipsec-psk-dir";
+  std::filesystem::create_directories(dir);
+  auto r = parse_node_config(
+      with(kSite, "psk = \"sixteen chars or more\"", "psk_file = \"ipsec-psk-dir\""), "n.toml",
+      ::testing::TempDir());
+  std::filesystem::remove(dir);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().to_string(), "n.toml:10:12: " + dir + " is a directory");
+}
+
+TEST(IpsecConfig, SuggestsTheKnownKeyNearestToAnUnknownOne) {
+  EXPECT_EQ(refusal(with(kSite, "esp_lifetime", "esp_lifetim")),
+            "n.toml:5:1: unknown key 'esp_lifetim' in [ipsec]; did you mean 'esp_lifetime'?");
+  EXPECT_EQ(refusal(with(kSite, "remote_subnets = [\"10.4.0.0/24\"]", "remote_subnet = []")),
+            "n.toml:19:1: unknown key 'remote_subnet' in [[ipsec.connection]]; did you mean "
+            "'remote_subnets'?");
+}
+
+TEST(IpsecConfig, WarnsOfAPskFileOthersCanRead) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/branch.psk") << "sixteen chars or more\n";
+  chmod((dir + "/branch.psk").c_str(), 0644);
+  auto r = parse_node_config(
+      with(kSite, "psk = \"sixteen chars or more\"", "psk_file = \"branch.psk\""), "n.toml", dir);
+  std::remove((dir + "/branch.psk").c_str());
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->warnings,
+            std::vector<std::string>{"Warning: '" + dir + "branch.psk' is world accessible"});
+}
+
+TEST(IpsecConfig, WarnsOfAConfigOthersCanReadWithAnInlinePsk) {
+  const std::string path = ::testing::TempDir() + "site-psk.toml";
+  std::ofstream(path) << kSite;
+  chmod(path.c_str(), 0644);
+  auto r = load_node_config(path);
+  std::remove(path.c_str());
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->warnings, std::vector<std::string>{"Warning: '" + path + "' is world accessible"});
 }
 
 TEST(IpsecConfig, PoolsAndRequestedAddressesAreForIkev2) {

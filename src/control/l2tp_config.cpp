@@ -81,6 +81,8 @@ Result<Ok, ConfigError> read_users(const Reader& r, const toml::node& node, L2tp
     auto password = r.string_key(*t, "password");
     if (!password) return Err(password.error());
     user.password = *password;
+    // An NT hash is as good as the password to MS-CHAPv2, so it is a secret too.
+    if (user.password || t->get("nt_hash")) r.holds_inline_secret();
     if (const toml::node* h = t->get("nt_hash")) {
       if (user.password) return r.error(h, "give either password or nt_hash, not both");
       if (!h->is_string()) return r.error(h, "nt_hash must be a string");
@@ -267,7 +269,11 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
       return r.error_at(key.source(), "'" + std::string(k) + "' is for mode = \"" +
                                           (cfg.role == L2tpRole::kLns ? "lac" : "lns") +
                                           "\", not this one");
-    return r.error_at(key.source(), "unknown key '" + std::string(k) + "' in [l2tp]");
+    std::vector<std::string_view> known(std::begin(kCommonKeys), std::end(kCommonKeys));
+    for (auto own : cfg.role == L2tpRole::kLns ? std::span<const std::string_view>(kLnsKeys)
+                                               : std::span<const std::string_view>(kLacKeys))
+      known.push_back(own);
+    return r.unknown_key(key, "[l2tp]", known);
   }
 
   if (const toml::node* ipsec = t->get("ipsec"))

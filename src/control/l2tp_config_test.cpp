@@ -1,6 +1,8 @@
 // The [l2tp] section: good gateway and client files, and every refusal with its position.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "control/config.hpp"
@@ -103,6 +105,28 @@ TEST(L2tpConfig, ReadsTheServerPortAndAPasswordFile) {
   EXPECT_EQ(r->l2tp->calls[0].password, "from a file");
 }
 
+TEST(L2tpConfig, WarnsOfAPasswordFileOthersCanRead) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/bob.pw") << "battery staple\n";
+  chmod((dir + "/bob.pw").c_str(), 0604);
+  auto text = with(kClient, "password = \"battery staple\"", "password_file = \"bob.pw\"");
+  auto r = parse_node_config(text, "cl.toml", dir);
+  std::remove((dir + "/bob.pw").c_str());
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->warnings,
+            std::vector<std::string>{"Warning: '" + dir + "bob.pw' is world accessible"});
+}
+
+TEST(L2tpConfig, WarnsOfAGatewayConfigOthersCanReadWithPasswords) {
+  const std::string path = ::testing::TempDir() + "gateway-passwords.toml";
+  std::ofstream(path) << kGateway;
+  chmod(path.c_str(), 0640);
+  auto r = load_node_config(path);
+  std::remove(path.c_str());
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->warnings, std::vector<std::string>{"Warning: '" + path + "' is group accessible"});
+}
+
 TEST(L2tpConfig, WireguardAndL2tpInOneFile) {
   const std::string wg =
       "[interface]\nname = \"wg7\"\nprivate_key = "
@@ -128,13 +152,13 @@ TEST(L2tpConfig, PlainL2tpMustBeAllowedExplicitly) {
 
 TEST(L2tpConfig, RefusesUnknownAndMisplacedKeys) {
   EXPECT_EQ(refusal(with(kClient, "redial", "redail")),
-            "n.toml:6:1: unknown key 'redail' in [l2tp]");
+            "n.toml:6:1: unknown key 'redail' in [l2tp]; did you mean 'redial'?");
   EXPECT_EQ(refusal(with(kClient, "redial = false", "pool = \"10.0.0.2-10.0.0.3\"")),
             "n.toml:6:1: 'pool' is for mode = \"lns\", not this one");
   EXPECT_EQ(refusal(with(kGateway, "hide_avps = true", "server = \"x\"")),
             "n.toml:10:1: 'server' is for mode = \"lac\", not this one");
   EXPECT_EQ(refusal(with(kClient, "password = \"battery staple\"", "pasword = \"x\"")),
-            "n.toml:14:1: unknown key 'pasword' in [[l2tp.session]]");
+            "n.toml:14:1: unknown key 'pasword' in [[l2tp.session]]; did you mean 'password'?");
   EXPECT_EQ(refusal(with(kClient, "mode = \"lac\"", "mode = \"client\"")),
             "n.toml:2:8: mode must be \"lns\" (gateway) or \"lac\" (client)");
 }
@@ -229,8 +253,9 @@ TEST(L2tpConfig, RefusesBadIpsecSettingsWithTheirPosition) {
             "n.toml:20:7: the pre-shared key must be at least 16 characters");
   EXPECT_EQ(refusal(with(kIpsecGateway, "psk = \"a long pre-shared key\"\n", "")),
             "n.toml:19:1: [l2tp.ipsec] needs psk or psk_file (the pre-shared key)");
-  EXPECT_EQ(refusal(with(kIpsecGateway, "dpd_interval", "dpd_intervall")),
-            "n.toml:24:1: unknown key 'dpd_intervall' in [l2tp.ipsec]");
+  EXPECT_EQ(
+      refusal(with(kIpsecGateway, "dpd_interval", "dpd_intervall")),
+      "n.toml:24:1: unknown key 'dpd_intervall' in [l2tp.ipsec]; did you mean 'dpd_interval'?");
   EXPECT_EQ(refusal(with(kIpsecGateway, "dpd_interval = 10", "esp_lifetime = 90000")),
             "n.toml:24:16: esp_lifetime must be between 30 and 86400");
 }

@@ -4,10 +4,13 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdint>
-#include <fstream>
+#include <cstring>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,15 +18,24 @@
 
 #include "base/result.hpp"
 #include "control/config.hpp"
+#include "control/config_files.hpp"
+#include "control/did_you_mean.hpp"
 #include "crypto/key_encoding.hpp"
 #include "crypto/secret.hpp"
 
 namespace tandem::control {
 
+// What reading met of secrets: files others may read, and whether the config file itself holds
+// one (only the loader knows that file's path, to check it).
+struct SecretsSeen {
+  std::vector<std::string> warnings;
+  bool inline_secret = false;
+};
+
 class Reader {
  public:
-  Reader(std::string_view source, std::string base_dir)
-      : source_(source), base_dir_(std::move(base_dir)) {}
+  Reader(std::string_view source, std::string base_dir, SecretsSeen& secrets)
+      : source_(source), base_dir_(std::move(base_dir)), secrets_(&secrets) {}
 
   Err<ConfigError> error(const toml::node* node, std::string message) const {
     ConfigError e{std::string(source_), 1, 1, std::move(message)};
@@ -41,23 +53,31 @@ class Reader {
 
   Result<Ok, ConfigError> only_keys(const toml::table& table, std::string_view where,
                                     std::initializer_list<std::string_view> allowed) const {
+    const std::span<const std::string_view> known(allowed.begin(), allowed.size());
     for (const auto& [key, node] : table) {
       bool ok = false;
       for (auto a : allowed) ok = ok || key.str() == a;
-      if (!ok)
-        return error_at(key.source(),
-                        "unknown key '" + std::string(key.str()) + "' in " + std::string(where));
+      if (!ok) return unknown_key(key, where, known);
     }
     return Ok{};
   }
 
+  // "unknown key 'x' in [where]", with the known key it was probably meant to be.
+  Err<ConfigError> unknown_key(const toml::key& key, std::string_view where,
+                               std::span<const std::string_view> known) const {
+    return error_at(key.source(), "unknown key '" + std::string(key.str()) + "' in " +
+                                      std::string(where) + did_you_mean(key.str(), known));
+  }
+
   Result<std::string, ConfigError> read_key_file(const toml::node& node,
                                                  const std::string& path) const {
-    const std::string full = !path.empty() && path[0] == '/' ? path : base_dir_ + "/" + path;
-    std::ifstream in(full);
-    if (!in) return error(&node, "cannot read key file " + full);
-    std::string text;
-    std::getline(in, text);
+    const std::string full = path_beside(base_dir_, path);
+    auto read = read_config_file(full);
+    if (!read && read.error() == EISDIR) return error(&node, full + " is a directory");
+    if (!read)
+      return error(&node, "cannot read key file " + full + ": " + std::strerror(read.error()));
+    if (auto warning = access_warning(full)) warn(*warning);
+    std::string text = read->substr(0, read->find('\n'));
     while (!text.empty() && (text.back() == '\r' || text.back() == ' ' || text.back() == '\t'))
       text.pop_back();
     return text;
@@ -80,6 +100,7 @@ class Reader {
       return std::optional<crypto::Key32>{};
     }
     const toml::node* node = in ? in : file;
+    if (in) holds_inline_secret();
     if (!node->is_string())
       return error(node, std::string(in ? inline_key : file_key) + " must be a string");
     std::string text = node->as_string()->get();
@@ -132,7 +153,10 @@ class Reader {
     if (in && file)
       return error(file, "give either " + std::string(inline_key) + " or " + std::string(file_key) +
                              ", not both");
-    if (in) return string_key(t, inline_key);
+    if (in) {
+      holds_inline_secret();
+      return string_key(t, inline_key);
+    }
     if (!file) return std::optional<std::string>{};
     auto path = string_key(t, file_key);
     if (!path) return Err(path.error());
@@ -184,9 +208,19 @@ class Reader {
     return out;
   }
 
+  // The config file holds a secret in clear (an inline password or key).
+  void holds_inline_secret() const { secrets_->inline_secret = true; }
+
+  // Once per text: a file shared by several sections is one warning.
+  void warn(const std::string& warning) const {
+    auto& w = secrets_->warnings;
+    if (std::find(w.begin(), w.end(), warning) == w.end()) w.push_back(warning);
+  }
+
  private:
   std::string_view source_;
   std::string base_dir_;
+  SecretsSeen* secrets_;  // written by const readers: notes, not parse state
 };
 
 // The [l2tp] table (l2tp_config.cpp).

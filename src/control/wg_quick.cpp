@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 #include "crypto/key_encoding.hpp"
 
@@ -42,6 +43,40 @@ bool parse_uint(std::string_view s, T max, T& out) {
   return true;
 }
 
+// As wg(8): decimal, or hexadecimal after "0x"; "off" is 0.
+bool parse_fwmark(std::string_view s, std::uint32_t& out) {
+  if (lower(s) == "off") {
+    out = 0;
+    return true;
+  }
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    s.remove_prefix(2);
+    unsigned long long v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+    if (ec != std::errc() || p != s.data() + s.size() || v > 0xffffffffu) return false;
+    out = static_cast<std::uint32_t>(v);
+    return true;
+  }
+  return parse_uint<std::uint32_t>(s, 0xffffffffu, out);
+}
+
+// "laptop" or "Name = laptop" name a peer; another "Key = value" is a commented-out setting.
+std::optional<std::string_view> peer_name_in_comment(std::string_view comment) {
+  if (const auto eq = comment.find('='); eq != std::string_view::npos) {
+    if (lower(trim(comment.substr(0, eq))) != "name") return std::nullopt;
+    comment = trim(comment.substr(eq + 1));
+  }
+  if (comment.empty()) return std::nullopt;
+  return comment;
+}
+
+// The renderer writes names between quotes without escaping.
+bool printable_as_toml_string(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    return c == '"' || c == '\\' || std::iscntrl(static_cast<unsigned char>(c));
+  });
+}
+
 }  // namespace
 
 Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
@@ -63,17 +98,41 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
                               std::move(message));
   };
 
+  // A peer name comment counts only on the line right above or right below [Peer].
+  std::string_view comment_above;
+  int comment_above_line = 0;
+  int peer_header_line = 0;
+  auto name_peer = [&](std::string_view comment) {
+    auto name = peer_name_in_comment(comment);
+    if (!name) return;
+    if (!printable_as_toml_string(*name))
+      warn("comment not used as the peer's name (it has a quote, backslash or control character)");
+    else
+      cfg.peers.back().name = std::string(*name);
+  };
+
   std::size_t pos = 0;
   while (pos <= text.size()) {
     const auto end = std::min(text.find('\n', pos), text.size());
     std::string_view raw = text.substr(pos, end - pos);
     pos = end + 1;
     ++line_no;
-    if (const auto hash = raw.find('#'); hash != std::string_view::npos) raw = raw.substr(0, hash);
+    std::string_view comment;
+    if (const auto hash = raw.find('#'); hash != std::string_view::npos) {
+      comment = trim(raw.substr(hash + 1));
+      raw = raw.substr(0, hash);
+    }
     const std::string_view line = trim(raw);
     const std::size_t indent =
         line.empty() ? 0 : static_cast<std::size_t>(line.data() - raw.data());
     if (line.empty()) {
+      if (!comment.empty()) {
+        if (section == Section::kPeer && peer_header_line == line_no - 1 &&
+            cfg.peers.back().name.empty())
+          name_peer(comment);
+        comment_above = comment;
+        comment_above_line = line_no;
+      }
       if (end == text.size()) break;
       continue;
     }
@@ -84,6 +143,8 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
       } else if (name == "[peer]") {
         section = Section::kPeer;
         cfg.peers.emplace_back();
+        peer_header_line = line_no;
+        if (comment_above_line == line_no - 1) name_peer(comment_above);
       } else {
         return fail(indent, "unknown section " + std::string(line));
       }
@@ -107,10 +168,8 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
         if (!parse_uint<std::uint16_t>(value, 65535, i.listen_port))
           return fail(value_col, "ListenPort must be 0-65535");
       } else if (key == "fwmark") {
-        if (lower(value) == "off")
-          i.fwmark = 0;
-        else if (!parse_uint<std::uint32_t>(value, 0xffffffffu, i.fwmark))
-          return fail(value_col, "FwMark must be a number or off");
+        if (!parse_fwmark(value, i.fwmark))
+          return fail(value_col, "FwMark must be a number, 0x and hex digits, or off");
       } else if (key == "address") {
         for (auto item : split_list(value)) {
           auto address = InterfaceAddress::parse(item);
@@ -120,8 +179,14 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
       } else if (key == "mtu") {
         if (!parse_uint<unsigned>(value, 9000u, i.mtu) || i.mtu < 1280)
           return fail(value_col, "MTU must be 1280-9000");
-      } else if (key == "dns" || key == "table" || key == "preup" || key == "postup" ||
-                 key == "predown" || key == "postdown" || key == "saveconfig") {
+      } else if (key == "table" && (lower(value) == "off" || lower(value) == "auto")) {
+        // Table = off: wg-quick adds no routes for AllowedIPs.
+        i.add_routes = lower(value) != "off";
+      } else if (key == "table") {
+        warn("Table = " + std::string(value) +
+             " is not converted (Tandem supports only Table = auto and Table = off)");
+      } else if (key == "dns" || key == "preup" || key == "postup" || key == "predown" ||
+                 key == "postdown" || key == "saveconfig") {
         warn(std::string(trim(line.substr(0, eq))) +
              " is not converted (Tandem does not apply it yet)");
       } else {

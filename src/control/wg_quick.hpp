@@ -1,6 +1,11 @@
 // Reading wg-quick(8) .conf files for `tandem import-wg`: the INI dialect wg-quick and
 // wg setconf share, turned into a NodeConfig. Keys Tandem cannot honour yet become warnings,
 // never silent drops.
+//
+// Peer names: wg-quick has none, but people keep one in a comment. A comment line directly above
+// [Peer] or directly below it (above wins) names that peer: "# laptop" gives name = "laptop", as
+// "# Name = laptop" (any case). Other "# Key = value" comments are taken for commented-out
+// settings and ignored; a name with '"', '\\' or control characters is ignored with a warning.
 #pragma once
 
 #include <string>

@@ -63,5 +63,73 @@ TEST(WgQuick, ErrorsCarryLineAndColumn) {
       "x.conf", "x"));
 }
 
+const std::string kInterface =
+    "[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n";
+const std::string kPeerKeys =
+    "PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\nAllowedIPs = 10.0.0.2/32\n";
+
+TEST(WgQuick, ReadsFwMarkInHexAsWgDoes) {
+  auto r = parse_wg_quick(kInterface + "FwMark = 0x1234\n", "x.conf", "x");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->config.interface->fwmark, 0x1234u);
+  auto off = parse_wg_quick(kInterface + "FwMark = off\n", "x.conf", "x");
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->config.interface->fwmark, 0u);
+  EXPECT_FALSE(parse_wg_quick(kInterface + "FwMark = 0x1FFFFFFFF\n", "x.conf", "x"));
+  EXPECT_FALSE(parse_wg_quick(kInterface + "FwMark = 0xg\n", "x.conf", "x"));
+}
+
+TEST(WgQuick, CommentLineAboveOrBelowPeerHeaderNamesThePeer) {
+  auto r = parse_wg_quick(kInterface + "\n# laptop\n[Peer]\n" + kPeerKeys +
+                              "\n[Peer]\n# Name = phone\n" + kPeerKeys +
+                              "\n[Peer]\n#  name=office router \n" + kPeerKeys,
+                          "x.conf", "x");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->config.peers.size(), 3u);
+  EXPECT_EQ(r->config.peers[0].name, "laptop");
+  EXPECT_EQ(r->config.peers[1].name, "phone");
+  EXPECT_EQ(r->config.peers[2].name, "office router");
+  EXPECT_NE(render_node_config_toml(r->config).find("name = \"laptop\"\n"), std::string::npos);
+}
+
+TEST(WgQuick, CommentsAwayFromPeerHeaderOrCommentedOutKeysNameNothing) {
+  auto r = parse_wg_quick(kInterface + "# laptop\n\n[Peer]\n\n# phone\n" + kPeerKeys +
+                              "# PersistentKeepalive = 25\n[Peer]\n" + kPeerKeys,
+                          "x.conf", "x");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->config.peers[0].name, "");
+  EXPECT_EQ(r->config.peers[1].name, "");
+}
+
+TEST(WgQuick, NameThatWouldBreakTheTomlIsIgnoredWithAWarning) {
+  auto r = parse_wg_quick(kInterface + "# say \"hi\"\n[Peer]\n" + kPeerKeys, "x.conf", "x");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->config.peers[0].name, "");
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0].rfind("x.conf:4: comment not used", 0), 0u);
+}
+
+TEST(WgQuick, TableOffBecomesTomlTableOffWithoutAWarning) {
+  auto r = parse_wg_quick(kInterface + "Table = off\n[Peer]\n" + kPeerKeys, "x.conf", "x");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->warnings.empty());
+  const std::string toml = render_node_config_toml(r->config);
+  const auto table = toml.find("\ntable = \"off\"\n");
+  ASSERT_NE(table, std::string::npos) << toml;
+  EXPECT_LT(table, toml.find("[[peer]]")) << "table must sit in [interface]";
+}
+
+TEST(WgQuick, TableAutoIsTheDefaultAndNumericTablesStillWarn) {
+  auto automatic = parse_wg_quick(kInterface + "Table = auto\n", "x.conf", "x");
+  ASSERT_TRUE(automatic);
+  EXPECT_TRUE(automatic->warnings.empty());
+  EXPECT_EQ(render_node_config_toml(automatic->config).find("table"), std::string::npos);
+  auto numeric = parse_wg_quick(kInterface + "Table = 1234\n", "x.conf", "x");
+  ASSERT_TRUE(numeric);
+  ASSERT_EQ(numeric->warnings.size(), 1u);
+  EXPECT_EQ(numeric->warnings[0].rfind("x.conf:3: Table = 1234 is not converted", 0), 0u);
+  EXPECT_EQ(render_node_config_toml(numeric->config).find("table"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tandem::control

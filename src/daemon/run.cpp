@@ -10,6 +10,9 @@
 #include "control/config.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
+#include "daemon/log_level.hpp"
+#include "daemon/node_startup.hpp"
+#include "daemon/peer_event_log.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_interface.hpp"
 #include "io/daemonize.hpp"
@@ -19,9 +22,10 @@
 namespace tandem::daemon {
 namespace {
 
-void setup_logging(const std::string& interface_name) {
+void setup_logging(const std::string& interface_name, spdlog::level::level_enum level) {
   auto logger = spdlog::stderr_color_mt("tandem");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + interface_name + "] %v");
+  logger->set_level(level);
   spdlog::set_default_logger(logger);
 }
 
@@ -82,9 +86,14 @@ int run_userspace(const UserspaceOptions& options) {
     std::cerr << "tandem: invalid interface name '" << options.interface_name << "'\n";
     return 1;
   }
+  auto level = parse_log_level(options.log_level);
+  if (!level) {
+    std::cerr << "tandem: " << level.error() << "\n";
+    return 1;
+  }
   Background b = go_background(!options.foreground);
   if (b.parent_exit) return *b.parent_exit;
-  setup_logging(options.interface_name);
+  setup_logging(options.interface_name, *level);
   auto iface = WireguardInterface::create(options.interface_name, 1420, 0);
   if (!iface) return fail(b, "cannot create interface: " + iface.error());
   const std::string socket = uapi_socket_path(kUapiSocketDir, options.interface_name);
@@ -100,14 +109,21 @@ Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
     const control::NodeConfig& cfg) {
   const auto& ic = *cfg.interface;
   control::UapiSet set = config_to_set(cfg);
+  // Peers whose endpoint name does not resolve yet (at boot DNS may not be up): they start
+  // without an endpoint and the name is resolved again in the background.
+  std::vector<const control::PeerConfig*> unresolved;
   for (const auto& p : cfg.peers) {
     control::UapiPeerSet ps;
     ps.public_key = p.public_key;
     ps.preshared_key = p.preshared_key;
     if (p.endpoint_host) {
-      auto ep = io::resolve_endpoint(*p.endpoint_host, p.endpoint_port);
-      if (!ep) return Err("peer " + (p.name.empty() ? "?" : p.name) + ": " + ep.error());
-      ps.endpoint = *ep;
+      if (auto ep = io::resolve_endpoint(*p.endpoint_host, p.endpoint_port)) {
+        ps.endpoint = *ep;
+      } else {
+        spdlog::warn("peer {}: {}; starting without its endpoint, retrying in the background",
+                     p.name.empty() ? PeerEventLog::abbreviate(p.public_key) : p.name, ep.error());
+        unresolved.push_back(&p);
+      }
     }
     ps.persistent_keepalive_interval = p.persistent_keepalive;
     ps.replace_allowed_ips = true;
@@ -117,8 +133,12 @@ Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
 
   auto iface = WireguardInterface::create(ic.name, ic.mtu, ic.listen_port);
   if (!iface) return Err("cannot create interface: " + iface.error());
+  for (const auto& p : cfg.peers)
+    if (!p.name.empty()) (*iface)->set_peer_name(p.public_key, p.name);
   if (int err = (*iface)->apply(set); err != 0)
     return Err("cannot apply configuration (errno " + std::to_string(err) + ")");
+  for (const auto* p : unresolved)
+    (*iface)->resolve_endpoint_in_background(p->public_key, *p->endpoint_host, p->endpoint_port);
 
   auto nl = io::Netlink::open();
   if (!nl) return Err(nl.error());
@@ -127,20 +147,19 @@ Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
     if (auto ok = nl->add_address(ifindex, a); !ok)
       return Err("cannot add address " + a.to_string() + ": " + ok.error());
   if (auto ok = nl->set_link_up(ifindex); !ok) return Err(ok.error());
-  for (const auto& p : cfg.peers)
-    for (const auto& prefix : p.allowed_ips) {
-      if (prefix.length() == 0) {
-        spdlog::warn(
-            "allowed IP {} is not routed automatically (default routes need policy "
-            "routing, which this version does not set up)",
-            prefix.to_string());
-        continue;
-      }
-      // A prefix inside one of our own connected subnets is reached through that route.
-      if (auto ok = nl->add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
-          !ok && ok.error().find("exists") == std::string::npos)
-        spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
-    }
+  const PeerRoutePlan routes = plan_peer_routes(cfg);
+  if (!ic.add_routes) spdlog::info("table = \"off\": no routes added for the peers' allowed IPs");
+  for (const auto& prefix : routes.not_routed)
+    spdlog::warn(
+        "allowed IP {} is not routed automatically (default routes need policy "
+        "routing, which this version does not set up)",
+        prefix.to_string());
+  for (const auto& prefix : routes.routes) {
+    // A prefix inside one of our own connected subnets is reached through that route.
+    if (auto ok = nl->add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
+        !ok && ok.error().find("exists") == std::string::npos)
+      spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
+  }
   (*iface)->start();
   const std::string socket = uapi_socket_path(kUapiSocketDir, ic.name);
   if (auto ok = (*iface)->serve_uapi(socket); !ok)
@@ -181,6 +200,11 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
 }  // namespace
 
 int run_up(const UpOptions& options) {
+  auto level = parse_log_level(options.log_level);
+  if (!level) {
+    std::cerr << "tandem: " << level.error() << "\n";
+    return 1;
+  }
   auto cfg = control::load_node_config(options.config_path);
   if (!cfg) {
     std::cerr << "tandem: " << cfg.error().to_string() << "\n";
@@ -190,7 +214,9 @@ int run_up(const UpOptions& options) {
   if (b.parent_exit) return *b.parent_exit;
   setup_logging(cfg->interface ? cfg->interface->name
                 : cfg->l2tp   ? cfg->l2tp->interface
-                              : cfg->ipsec->interface);
+                              : cfg->ipsec->interface,
+                *level);
+  log_config_warnings(*cfg);
 
   std::unique_ptr<WireguardInterface> wg;
   if (cfg->interface) {

@@ -9,11 +9,13 @@ namespace tandem::daemon {
 struct UserspaceOptions {
   std::string interface_name;
   bool foreground = false;
+  std::string log_level;  // trace, debug, info, warn or error; empty: info
 };
 
 struct UpOptions {
   std::string config_path;
   bool daemonize = false;
+  std::string log_level;  // trace, debug, info, warn or error; empty: info
 };
 
 // Both return a process exit code.

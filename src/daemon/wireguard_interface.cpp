@@ -7,16 +7,18 @@
 
 #include "crypto/constant_time.hpp"
 #include "crypto/key_encoding.hpp"
+#include "io/resolve.hpp"
 
 namespace tandem::daemon {
 namespace {
 
 // Collects what the engine asks for into batches the calling thread sends or writes after it
-// has released the lock.
+// has released the lock, and logs its events (the device lock is held whenever it is called).
 class BatchActions final : public wireguard::DeviceActions {
  public:
-  BatchActions(io::PacketBatch& datagrams, io::PacketBatch* deliveries)
-      : datagrams_(datagrams), deliveries_(deliveries) {}
+  BatchActions(io::PacketBatch& datagrams, io::PacketBatch* deliveries,
+               const wireguard::Device& device, PeerEventLog& log, TimePoint now)
+      : datagrams_(datagrams), deliveries_(deliveries), device_(device), log_(log), now_(now) {}
   void send_datagram(const Endpoint& to, ByteView datagram) override {
     if (!datagrams_.full()) datagrams_.push_back(datagram, to);
   }
@@ -24,40 +26,23 @@ class BatchActions final : public wireguard::DeviceActions {
     if (deliveries_ && !deliveries_->full()) deliveries_->push_back(packet);
   }
   void on_event(const wireguard::DeviceEvent& e) override {
-    using Kind = wireguard::DeviceEvent::Kind;
-    const char* what = "";
-    switch (e.kind) {
-      case Kind::kHandshakeInitiationSent:
-        what = "handshake initiation sent";
-        break;
-      case Kind::kHandshakeCompleted:
-        what = "handshake completed";
-        break;
-      case Kind::kHandshakeGaveUp:
-        what = "handshake gave up after 90 s";
-        break;
-      case Kind::kKeysZeroed:
-        what = "session keys zeroed";
-        break;
-      case Kind::kEndpointChanged:
-        what = "peer endpoint changed";
-        break;
-      case Kind::kCookieReplySent:
-        what = "under load: cookie reply sent";
-        break;
-      case Kind::kCookieReplyReceived:
-        what = "cookie reply received";
-        break;
-    }
-    spdlog::info("peer {} {}: {}{}", e.peer, what, e.endpoint.to_string(),
-                 e.kind == Kind::kHandshakeCompleted
-                     ? (e.we_initiated ? " (initiator)" : " (responder)")
-                     : "");
+    std::optional<wireguard::PublicKey> key;
+    if (const wireguard::Peer* p = e.peer ? device_.peer(e.peer) : nullptr)
+      key = p->remote.public_key;
+    auto line = log_.describe(e, key, now_);
+    if (!line) return;
+    if (line->warning)
+      spdlog::warn("{}", line->text);
+    else
+      spdlog::info("{}", line->text);
   }
 
  private:
   io::PacketBatch& datagrams_;
   io::PacketBatch* deliveries_;
+  const wireguard::Device& device_;
+  PeerEventLog& log_;
+  TimePoint now_;
 };
 
 constexpr std::size_t kBatch = 64;
@@ -84,9 +69,7 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::cre
     return Err(ok.error());
   auto iface = std::unique_ptr<WireguardInterface>(
       new WireguardInterface(std::move(*tun), std::move(*udp), std::move(*loop)));
-  raw_loop->set_wake_handler([raw = iface.get()] {
-    if (raw->shutdown_requested_) raw->control_loop_->stop();
-  });
+  raw_loop->set_wake_handler([raw = iface.get()] { raw->on_wake(); });
   iface->device_.set_mtu(mtu);
   auto timer = iface->control_loop_->add_timer([raw = iface.get()] { raw->on_timer(); });
   if (!timer) return Err(timer.error());
@@ -123,6 +106,63 @@ void WireguardInterface::send_control(io::PacketBatch& batch) {
   batch.clear();
 }
 
+void WireguardInterface::on_wake() {
+  if (shutdown_requested_) control_loop_->stop();
+  apply_resolved_endpoints();
+}
+
+void WireguardInterface::set_peer_name(const wireguard::PublicKey& peer, std::string name) {
+  std::lock_guard lock(mutex_);
+  events_.set_name(peer, std::move(name));
+}
+
+std::string WireguardInterface::peer_name(const wireguard::PublicKey& peer) {
+  std::lock_guard lock(mutex_);
+  return events_.name_of(peer);
+}
+
+void WireguardInterface::resolve_endpoint_in_background(const wireguard::PublicKey& peer,
+                                                        const std::string& host,
+                                                        std::uint16_t port) {
+  if (!resolver_)
+    resolver_ = std::make_unique<BackgroundResolver>(
+        io::resolve_endpoint, [loop = control_loop_.get()] { loop->wake(); });
+  resolver_->add({peer, peer_name(peer), host, port});
+}
+
+// On the control thread: endpoints the helper thread resolved become the peers' endpoints.
+void WireguardInterface::apply_resolved_endpoints() {
+  if (!resolver_) return;
+  io::PacketBatch out(kBatch);
+  for (const auto& r : resolver_->take_resolved()) {
+    std::lock_guard lock(mutex_);
+    const TimePoint now = io::SystemClock::now();
+    BatchActions actions(out, nullptr, device_, events_, now);
+    const auto id = device_.find_peer(r.request.peer);
+    const wireguard::Peer* p = id ? device_.peer(*id) : nullptr;
+    if (!p) {
+      spdlog::info("peer {}: {} resolved to {}, but the peer is gone", r.request.peer_name,
+                   r.request.host, r.endpoint.to_string());
+    } else if (p->endpoint) {
+      // It reached us meanwhile (or was set over the UAPI): that endpoint is known to work.
+      spdlog::info("peer {}: {} resolved to {}; keeping endpoint {} it has meanwhile",
+                   r.request.peer_name, r.request.host, r.endpoint.to_string(),
+                   p->endpoint->to_string());
+    } else {
+      device_.set_endpoint(*id, r.endpoint);
+      spdlog::info("peer {}: {} resolved: endpoint set to {}", r.request.peer_name, r.request.host,
+                   r.endpoint.to_string());
+      // As when the config is applied with an endpoint: a persistent keepalive goes out at once,
+      // for a peer that can reach us only after we have spoken (we are behind NAT).
+      if (const std::uint16_t keepalive = p->persistent_keepalive_interval; keepalive != 0) {
+        device_.set_persistent_keepalive(*id, 0, now, actions);
+        device_.set_persistent_keepalive(*id, keepalive, now, actions);
+      }
+    }
+  }
+  send_control(out);
+}
+
 void WireguardInterface::on_tun_readable() {
   auto n = tun_.read_batch(tx_batch_);
   if (!n) {
@@ -139,7 +179,7 @@ void WireguardInterface::on_tun_readable() {
   const TimePoint now = io::SystemClock::now();
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(tx_control_, nullptr);
+    BatchActions actions(tx_control_, nullptr, device_, events_, now);
     for (std::size_t i = 0; i < *n; ++i)
       send_verdicts_[i] = device_.prepare_send(tx_batch_[i], now, seal_jobs_[i], actions);
   }
@@ -165,7 +205,7 @@ void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
   auto n = socket.recv_batch(rx_batch_);
   if (!n || *n == 0) return;
   const TimePoint now = io::SystemClock::now();
-  BatchActions actions(rx_control_, nullptr);
+  BatchActions actions(rx_control_, nullptr, device_, events_, now);
   {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < *n; ++i)
@@ -198,7 +238,7 @@ void WireguardInterface::on_timer() {
   std::optional<TimePoint> next;
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(timer_control_, nullptr);
+    BatchActions actions(timer_control_, nullptr, device_, events_, now);
     device_.on_timer(now, actions);
     next = device_.next_deadline();
   }
@@ -264,8 +304,8 @@ int WireguardInterface::apply(const control::UapiSet& set) {
   io::PacketBatch out(kBatch);
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(out, nullptr);
     const TimePoint now = io::SystemClock::now();
+    BatchActions actions(out, nullptr, device_, events_, now);
     if (set.private_key) {
       if (crypto::constant_time_is_zero(set.private_key->bytes()))
         device_.set_private_key(std::nullopt);

@@ -19,6 +19,8 @@
 #include "base/result.hpp"
 #include "control/uapi.hpp"
 #include "crypto/random.hpp"
+#include "daemon/background_resolver.hpp"
+#include "daemon/peer_event_log.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
 #include "io/system_clock.hpp"
@@ -45,6 +47,15 @@ class WireguardInterface {
   control::UapiDeviceState snapshot();
   std::string handle_uapi(std::string_view request);
 
+  // The name log lines give the peer with this key (a peer without one is shown by the first 8
+  // characters of its base64 key).
+  void set_peer_name(const wireguard::PublicKey& peer, std::string name);
+  std::string peer_name(const wireguard::PublicKey& peer);
+  // Keeps resolving `host` for the peer in the background (backing off from 1 s to 60 s) and
+  // sets the peer's endpoint when it resolves: for a name that did not resolve at start-up.
+  void resolve_endpoint_in_background(const wireguard::PublicKey& peer, const std::string& host,
+                                      std::uint16_t port);
+
   // Starts moving packets (the data threads) before run(): a configured interface should be
   // forwarding by the time its UAPI socket appears, since tools take the socket as "up".
   void start();
@@ -64,6 +75,8 @@ class WireguardInterface {
   void on_udp_readable(io::UdpSocket& socket);
   void on_timer();
   void send_control(io::PacketBatch& batch);
+  void on_wake();
+  void apply_resolved_endpoints();
 
   io::TunDevice tun_;
   io::UdpTransport udp_;
@@ -71,10 +84,13 @@ class WireguardInterface {
   io::SystemWallClock wall_;
   std::mutex mutex_;
   wireguard::Device device_;
+  PeerEventLog events_;  // guarded by mutex_, like device_
 
   std::unique_ptr<io::EventLoop> control_loop_;
   io::EventLoop::TimerId timer_ = 0;
   std::unique_ptr<io::UnixSocketServer> uapi_;
+  // After control_loop_: it wakes that loop, so it must go first.
+  std::unique_ptr<BackgroundResolver> resolver_;
 
   std::unique_ptr<io::EventLoop> sender_loop_;
   std::unique_ptr<io::EventLoop> receiver_loop_;

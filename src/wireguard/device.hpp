@@ -41,11 +41,25 @@ struct DeviceEvent {
     kEndpointChanged,     // the peer roamed
     kCookieReplySent,
     kCookieReplyReceived,
+    // Handshakes refused, each with the most likely cause; `endpoint` is where it came from.
+    // Initiator: a response to our initiation failed to authenticate. In Noise IKpsk2 the
+    // pre-shared key enters only here, so this is what a PSK mismatch looks like.
+    kResponseNotAuthenticated,
+    // Responder: an initiation for us from a static key that is no configured peer (`peer` is
+    // 0, `public_key` holds the key).
+    kInitiationFromUnknownKey,
+    // Responder: a peer's initiation whose timestamp is not newer than the last one accepted
+    // (a replay, or the peer's clock went backwards).
+    kInitiationReplayed,
+    // Responder: an initiation that failed mac1 or decryption: it was made for another public
+    // key (`peer` is 0).
+    kInitiationNotForUs,
   };
   Kind kind;
   PeerId peer = 0;
   bool we_initiated = false;
   Endpoint endpoint;
+  PublicKey public_key{};  // kInitiationFromUnknownKey only
 };
 
 class DeviceActions {

@@ -42,6 +42,10 @@ bool Device::mac_checks_pass(Packet& packet, TimePoint now, DeviceActions& actio
   const auto status = cookie_checker_.check(packet.bytes(), packet.endpoint, loaded, rng_, now);
   if (status == CookieChecker::MacStatus::kInvalidMac1) {
     drop(DropReason::kBadMac1);
+    // mac1 is keyed with the receiver's public key: an initiation that fails it was made for
+    // another key.
+    if (classify_message(packet.bytes()).type == MessageType::kHandshakeInitiation)
+      actions.on_event({DeviceEvent::Kind::kInitiationNotForUs, 0, false, packet.endpoint});
     return false;
   }
   if (loaded && status != CookieChecker::MacStatus::kValidMac1AndCookie) {
@@ -100,12 +104,15 @@ void Device::handle_initiation(Packet& packet, TimePoint now, DeviceActions& act
   auto opening = open_initiation(*identity_, msg);
   if (!opening) {
     drop(DropReason::kHandshakeDecryptFailed);
+    actions.on_event({DeviceEvent::Kind::kInitiationNotForUs, 0, false, packet.endpoint});
     return;
   }
   auto peer_id = find_peer(opening->remote_static);
   Peer* peer = peer_id ? find(*peer_id) : nullptr;
   if (!peer) {
     drop(DropReason::kUnknownPeer);
+    actions.on_event({DeviceEvent::Kind::kInitiationFromUnknownKey, 0, false, packet.endpoint,
+                      opening->remote_static});
     return;
   }
   const HandshakeStage old_stage = peer->handshake.stage;
@@ -115,9 +122,11 @@ void Device::handle_initiation(Packet& packet, TimePoint now, DeviceActions& act
       break;
     case ConsumeStatus::kDecryptFailed:
       drop(DropReason::kHandshakeDecryptFailed);
+      actions.on_event({DeviceEvent::Kind::kInitiationNotForUs, 0, false, packet.endpoint});
       return;
     case ConsumeStatus::kReplayedTimestamp:
       drop(DropReason::kReplayedTimestamp);
+      actions.on_event({DeviceEvent::Kind::kInitiationReplayed, peer->id, false, packet.endpoint});
       return;
     case ConsumeStatus::kFlood:
       drop(DropReason::kInitiationFlood);
@@ -163,6 +172,8 @@ void Device::handle_response(Packet& packet, TimePoint now, DeviceActions& actio
   }
   if (!consume_response(*identity_, peer->remote, peer->handshake, msg)) {
     drop(DropReason::kHandshakeDecryptFailed);
+    actions.on_event(
+        {DeviceEvent::Kind::kResponseNotAuthenticated, peer->id, true, packet.endpoint});
     return;
   }
   update_endpoint(*peer, packet.endpoint, actions);

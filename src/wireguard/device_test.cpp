@@ -33,6 +33,16 @@ class DevicePair : public ::testing::Test {
   const Peer& peer_of(Node& at, Node& other) {
     return *at.device.peer(*at.device.find_peer(other.public_key));
   }
+  static int count_refusals(const Node& n) {
+    return n.count_events(Kind::kResponseNotAuthenticated) +
+           n.count_events(Kind::kInitiationFromUnknownKey) +
+           n.count_events(Kind::kInitiationReplayed) + n.count_events(Kind::kInitiationNotForUs);
+  }
+  static const DeviceEvent* find_event(const Node& n, Kind kind) {
+    for (const auto& e : n.events)
+      if (e.kind == kind) return &e;
+    return nullptr;
+  }
 
   TestNetwork net;
   Node& a;
@@ -96,6 +106,71 @@ TEST_F(DevicePair, MismatchedPresharedKeyNeverCompletes) {
   EXPECT_EQ(a.device.drops(DropReason::kHandshakeDecryptFailed), 1u);
 }
 
+TEST_F(DevicePair, MismatchedPresharedKeyIsReportedByTheInitiatorOnEveryAttempt) {
+  connect();
+  Key psk;
+  psk.bytes()[0] = std::byte{1};
+  b.device.set_preshared_key(*b.device.find_peer(a.public_key), psk);
+  a.send_inner(a_to_b());
+  net.pump();
+  ASSERT_EQ(a.count_events(Kind::kResponseNotAuthenticated), 1);
+  const DeviceEvent* e = find_event(a, Kind::kResponseNotAuthenticated);
+  EXPECT_EQ(e->peer, *a.device.find_peer(b.public_key));
+  EXPECT_EQ(e->endpoint, b.address);
+  EXPECT_EQ(count_refusals(a), 1);
+  // The responder cannot tell: the PSK enters Noise IKpsk2 only at the response.
+  EXPECT_EQ(count_refusals(b), 0);
+  net.advance(kRekeyTimeout + std::chrono::seconds(1));
+  EXPECT_EQ(a.count_events(Kind::kResponseNotAuthenticated), 2);
+}
+
+TEST_F(DevicePair, SuccessfulHandshakesReportNoRefusal) {
+  connect(true);
+  a.send_inner(a_to_b());
+  net.pump();
+  b.send_inner(b_to_a());
+  net.pump();
+  net.advance(kRekeyAfterTime + std::chrono::seconds(1));
+  a.send_inner(a_to_b());
+  net.pump();
+  EXPECT_GE(a.count_events(Kind::kHandshakeCompleted), 2);
+  EXPECT_EQ(count_refusals(a), 0);
+  EXPECT_EQ(count_refusals(b), 0);
+}
+
+TEST_F(DevicePair, InitiationFromUnknownKeyIsReportedWithThatKey) {
+  connect();
+  Node& stranger = net.add_node("s", "127.0.1.3:1000");
+  const PeerId id = stranger.device.add_peer(b.public_key);
+  stranger.device.set_endpoint(id, b.address);
+  stranger.device.add_allowed_ip(id, *IpPrefix::parse("0.0.0.0/0"));
+  stranger.send_inner(a_to_b());
+  net.pump();
+  ASSERT_EQ(b.count_events(Kind::kInitiationFromUnknownKey), 1);
+  const DeviceEvent* e = find_event(b, Kind::kInitiationFromUnknownKey);
+  EXPECT_EQ(e->peer, 0u);
+  EXPECT_EQ(e->public_key, stranger.public_key);
+  EXPECT_EQ(e->endpoint, stranger.address);
+  EXPECT_EQ(count_refusals(b), 1);
+}
+
+TEST_F(DevicePair, InitiationMadeForAnotherKeyIsReportedAsNotForUs) {
+  connect();
+  Node& stranger = net.add_node("s", "127.0.1.3:1000");
+  // The stranger believes b has a's public key: its mac1 and DH are for a, not b.
+  const PeerId id = stranger.device.add_peer(a.public_key);
+  stranger.device.set_endpoint(id, b.address);
+  stranger.device.add_allowed_ip(id, *IpPrefix::parse("0.0.0.0/0"));
+  stranger.send_inner(a_to_b());
+  net.pump();
+  ASSERT_EQ(b.count_events(Kind::kInitiationNotForUs), 1);
+  const DeviceEvent* e = find_event(b, Kind::kInitiationNotForUs);
+  EXPECT_EQ(e->peer, 0u);
+  EXPECT_EQ(e->endpoint, stranger.address);
+  EXPECT_EQ(count_refusals(b), 1);
+  EXPECT_EQ(count_refusals(stranger), 0);
+}
+
 TEST_F(DevicePair, UnknownInitiatorIsDropped) {
   Node& stranger = net.add_node("s", "127.0.1.3:1000");
   const PeerId id = stranger.device.add_peer(b.public_key);
@@ -125,8 +200,12 @@ TEST_F(DevicePair, ReplayedInitiationIsRejected) {
   a.send_inner(a_to_b());
   const Datagram initiation = net.in_flight.front();
   net.pump();
+  EXPECT_EQ(count_refusals(b), 0);
   b.receive(initiation);
   EXPECT_EQ(b.device.drops(DropReason::kReplayedTimestamp), 1u);
+  ASSERT_EQ(b.count_events(Kind::kInitiationReplayed), 1);
+  EXPECT_EQ(find_event(b, Kind::kInitiationReplayed)->peer, *b.device.find_peer(a.public_key));
+  EXPECT_EQ(count_refusals(b), 1);
 }
 
 TEST_F(DevicePair, ReorderedDatagramsAreAllDelivered) {

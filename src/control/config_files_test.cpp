@@ -1,0 +1,50 @@
+// Reading the files a config names: errno on failure, and who else may read a secret.
+#include "control/config_files.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+
+namespace tandem::control {
+namespace {
+
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override { std::ofstream(path_) << "line one\nline two\n"; }
+  void TearDown() override { std::remove(path_.c_str()); }
+  const std::string path_ = ::testing::TempDir() + "config-files-test.txt";
+};
+
+TEST_F(ConfigFile, ReadsTheWholeFile) {
+  auto text = read_config_file(path_);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text, "line one\nline two\n");
+}
+
+TEST_F(ConfigFile, ReportsTheErrnoOfAFailure) {
+  EXPECT_EQ(read_config_file(path_ + ".missing").error(), ENOENT);
+  EXPECT_EQ(read_config_file(::testing::TempDir()).error(), EISDIR);
+}
+
+TEST_F(ConfigFile, WarnsOfAccessByOthersBeforeAccessByTheGroup) {
+  chmod(path_.c_str(), 0600);
+  EXPECT_FALSE(access_warning(path_));
+  chmod(path_.c_str(), 0660);
+  EXPECT_EQ(access_warning(path_), "Warning: '" + path_ + "' is group accessible");
+  chmod(path_.c_str(), 0664);
+  EXPECT_EQ(access_warning(path_), "Warning: '" + path_ + "' is world accessible");
+  chmod(path_.c_str(), 0602);  // writable is as bad: the key can be replaced
+  EXPECT_EQ(access_warning(path_), "Warning: '" + path_ + "' is world accessible");
+}
+
+TEST(PathBeside, TakesRelativePathsFromTheConfigsDirectory) {
+  EXPECT_EQ(path_beside("/etc/tandem", "wg.key"), "/etc/tandem/wg.key");
+  EXPECT_EQ(path_beside("/tmp/", "wg.key"), "/tmp/wg.key");
+  EXPECT_EQ(path_beside("/etc/tandem", "/root/wg.key"), "/root/wg.key");
+}
+
+}  // namespace
+}  // namespace tandem::control
