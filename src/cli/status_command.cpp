@@ -6,8 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "cli/hybrid_status_view.hpp"
 #include "cli/l2tp_status_view.hpp"
 #include "cli/status_view.hpp"
+#include "daemon/hybrid_interface.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/uapi_client.hpp"
@@ -36,8 +38,15 @@ int run_status(const StatusOptions& options, std::ostream& out, std::ostream& er
         daemon::l2tp_status_socket_path(options.l2tp_socket_dir, options.interface_name);
     const auto ipsec_path =
         daemon::ipsec_status_socket_path(options.l2tp_socket_dir, options.interface_name);
+    const auto hybrid_path =
+        daemon::hybrid_socket_path(options.l2tp_socket_dir, options.interface_name);
     std::error_code ec;
-    if (std::filesystem::exists(l2tp_path, ec))
+    if (std::filesystem::exists(hybrid_path, ec)) {
+      // A hybrid interface: its router's view, its WireGuard path, its L2TP path.
+      document_paths.push_back(hybrid_path);
+      wg_names.push_back(options.interface_name);
+      if (std::filesystem::exists(l2tp_path, ec)) document_paths.push_back(l2tp_path);
+    } else if (std::filesystem::exists(l2tp_path, ec))
       document_paths.push_back(l2tp_path);
     else if (std::filesystem::exists(ipsec_path, ec))
       document_paths.push_back(ipsec_path);
@@ -45,6 +54,8 @@ int run_status(const StatusOptions& options, std::ostream& out, std::ostream& er
       wg_names.push_back(options.interface_name);
   } else {
     wg_names = sockets_in(options.socket_dir, ".sock");
+    for (const auto& name : sockets_in(options.l2tp_socket_dir, ".hybrid"))
+      document_paths.push_back(daemon::hybrid_socket_path(options.l2tp_socket_dir, name));
     for (const auto& name : sockets_in(options.l2tp_socket_dir, ".l2tp"))
       document_paths.push_back(daemon::l2tp_status_socket_path(options.l2tp_socket_dir, name));
     for (const auto& name : sockets_in(options.l2tp_socket_dir, ".ipsec"))
@@ -102,8 +113,9 @@ int run_status(const StatusOptions& options, std::ostream& out, std::ostream& er
     if (!interfaces.empty()) out << render_text(interfaces, now);
     for (std::size_t i = 0; i < l2tp.size(); ++i)
       out << (i > 0 || !interfaces.empty() ? "\n" : "")
-          << (l2tp[i].value("kind", "") == "ipsec" ? render_ipsec_interface_text(l2tp[i])
-                                                   : render_l2tp_text(l2tp[i]));
+          << (l2tp[i].contains("role") && l2tp[i].contains("counters") ? render_hybrid_text(l2tp[i])
+              : l2tp[i].value("kind", "") == "ipsec" ? render_ipsec_interface_text(l2tp[i])
+                                                     : render_l2tp_text(l2tp[i]));
   }
   return rc;
 }

@@ -96,13 +96,9 @@ Result<PeerConfig, ConfigError> read_peer(const Reader& r, const toml::node& nod
     peer.endpoint_host = hp->first;
     peer.endpoint_port = hp->second;
   }
-  auto ips = r.strings(*t, "allowed_ips");
+  auto ips = r.prefixes(*t, "allowed_ips");
   if (!ips) return Err(ips.error());
-  for (const auto& [text, item] : *ips) {
-    auto prefix = IpPrefix::parse(text);
-    if (!prefix) return r.error(item, "not an IP prefix: '" + text + "'");
-    peer.allowed_ips.push_back(*prefix);
-  }
+  peer.allowed_ips = std::move(*ips);
   auto keepalive = r.integer<std::uint16_t>(*t, "persistent_keepalive", 0, 65535);
   if (!keepalive) return Err(keepalive.error());
   peer.persistent_keepalive = keepalive->value_or(0);
@@ -201,8 +197,13 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
                            std::string(e.description())});
   }
   Reader r(source_name, base_dir, secrets);
-  if (auto ok = r.only_keys(root, "the top level", {"interface", "peer", "l2tp", "ipsec"}); !ok)
+  if (auto ok =
+          r.only_keys(root, "the top level",
+                      {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback"});
+      !ok)
     return Err(ok.error());
+  auto hybrid = read_hybrid_role(r, root);
+  if (!hybrid) return Err(hybrid.error());
   NodeConfig cfg;
   if (!root.get("interface") && !root.get("l2tp") && !root.get("ipsec"))
     return r.error(nullptr, "needs an [interface] (WireGuard), an [l2tp] or an [ipsec] section");
@@ -212,10 +213,13 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     cfg.interface = std::move(*iface);
   }
   if (const toml::node* l2tp = root.get("l2tp")) {
-    auto section = read_l2tp_config(r, *l2tp);
+    auto section = read_l2tp_config(r, *l2tp, *hybrid);
     if (!section) return Err(section.error());
     cfg.l2tp = std::move(*section);
-    if (cfg.interface && cfg.interface->name == cfg.l2tp->interface)
+    // A hybrid [l2tp] is one path of the [interface] device (read_hybrid_role saw one).
+    if (*hybrid != HybridRole::kNone)
+      cfg.l2tp->interface = cfg.interface->name;
+    else if (cfg.interface && cfg.interface->name == cfg.l2tp->interface)
       return r.error(l2tp, "[l2tp] needs an interface name of its own (\"" + cfg.l2tp->interface +
                                "\" is the WireGuard one)");
   }
@@ -247,6 +251,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
       cfg.peers.push_back(std::move(*peer));
     }
   }
+  if (auto ok = read_hybrid_config(r, root, *hybrid, cfg); !ok) return Err(ok.error());
   return cfg;
 }
 

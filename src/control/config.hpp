@@ -12,6 +12,7 @@
 
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "control/hybrid_config.hpp"
 #include "control/ipsec_config.hpp"
 #include "control/l2tp_config.hpp"
 #include "crypto/secret.hpp"
@@ -54,6 +55,12 @@ struct NodeConfig {
   std::vector<PeerConfig> peers;
   std::optional<L2tpConfig> l2tp;
   std::optional<IpsecConfig> ipsec;  // site-to-site tunnels
+  // Hybrid (hybrid_config.hpp): a gateway's accounts, or a client's fallback.
+  std::vector<AccountConfig> accounts;
+  AccountPoolConfig account_pool;
+  std::optional<FallbackSettings> fallback;
+  // One interface with several paths behind it, rather than one device per protocol.
+  bool hybrid() const { return !accounts.empty() || fallback.has_value(); }
   // Secrets others can read: a key, pre-shared key or password file, or the config itself when it
   // holds a secret inline, with access for group or others ("Warning: 'PATH' is world
   // accessible", as wg-quick says). Not refusals: the daemon prints them at start-up.

@@ -2,11 +2,8 @@
 #include "control/config.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <vector>
 
 #include "control/config_test_support.hpp"
@@ -197,26 +194,7 @@ TEST(NodeConfig, RefusesMissingInterfaceAndBothKeyForms) {
   EXPECT_NE(r.error().message.find("not both"), std::string::npos);
 }
 
-// A scratch directory for configs and key files, removed afterwards.
-class ConfigFiles : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "tandem-config-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  // Writes `text` to `name` in the scratch directory with `mode`; returns its path.
-  std::string write(const std::string& name, const std::string& text, mode_t mode = 0600) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path) << text;
-    chmod(path.c_str(), mode);
-    return path;
-  }
-
-  std::string dir_;
-};
+class ConfigFiles : public testing::ScratchDir {};
 
 TEST_F(ConfigFiles, AMissingFileSaysWhyWithoutAPosition) {
   auto r = load_node_config(dir_ + "/nope.toml");

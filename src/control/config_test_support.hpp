@@ -1,8 +1,13 @@
-// Helpers for the config tests: edit a good file in one place, and read a refusal's text.
+// Helpers for the config tests: edit a good file in one place, read a refusal's text, and write
+// configs and key files into a scratch directory.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "control/config.hpp"
@@ -23,5 +28,26 @@ inline std::string refusal(const std::string& text) {
   EXPECT_FALSE(r) << "accepted:\n" << text;
   return r ? "" : r.error().to_string();
 }
+
+// A scratch directory for configs and key files, removed afterwards.
+class ScratchDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "tandem-config-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Writes `text` to `name` in the scratch directory with `mode`; returns its path.
+  std::string write(const std::string& name, const std::string& text, mode_t mode = 0600) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    chmod(path.c_str(), mode);
+    return path;
+  }
+
+  std::string dir_;
+};
 
 }  // namespace tandem::control::testing

@@ -31,6 +31,44 @@ bool in(std::string_view key, std::span<const std::string_view> keys) {
   return false;
 }
 
+// What a hybrid [l2tp] must not name, because a hybrid section gives it (hybrid_config.hpp).
+struct HybridKey {
+  HybridRole role;
+  std::string_view key;
+  std::string_view refusal;
+};
+constexpr HybridKey kHybridKeys[] = {
+    {HybridRole::kGateway, "interface",
+     "with [[account]], the device comes from [interface]: remove interface from [l2tp]"},
+    {HybridRole::kGateway, "address",
+     "with [[account]], the gateway's address comes from [interface] (its first IPv4 address): "
+     "remove address from [l2tp]"},
+    {HybridRole::kGateway, "pool",
+     "with [[account]], the pool comes from [accounts] pool: move it there"},
+    {HybridRole::kGateway, "user",
+     "with [[account]], the logins come from the accounts: move each [[l2tp.user]] into an "
+     "[[account]] (name with password, password_file or nt_hash)"},
+    {HybridRole::kFallback, "interface",
+     "with [fallback], the device comes from [interface]: remove interface from [l2tp]"},
+    {HybridRole::kFallback, "routes",
+     "with [fallback], the routes are the [[peer]]'s allowed_ips: remove routes from [l2tp]"},
+};
+
+// The role a hybrid [l2tp] must have, and the keys it must not name.
+Result<Ok, ConfigError> check_hybrid(const Reader& r, const toml::table& t, const toml::node& mode,
+                                     L2tpRole role, HybridRole hybrid) {
+  if (hybrid == HybridRole::kGateway && role != L2tpRole::kLns)
+    return r.error(&mode, "with [[account]], [l2tp] is the gateway's L2TP side: mode = \"lns\"");
+  if (hybrid == HybridRole::kFallback && role != L2tpRole::kLac)
+    return r.error(&mode,
+                   "with [fallback], [l2tp] is the secondary path to the gateway: mode = \"lac\"");
+  for (const auto& [key, value] : t)
+    for (const auto& refused : kHybridKeys)
+      if (refused.role == hybrid && key.str() == refused.key)
+        return r.error_at(key.source(), std::string(refused.refusal));
+  return Ok{};
+}
+
 std::optional<ppp::AuthMethod> auth_method(std::string_view name) {
   if (name == "pap") return ppp::AuthMethod::kPap;
   if (name == "chap-md5") return ppp::AuthMethod::kChapMd5;
@@ -81,14 +119,12 @@ Result<Ok, ConfigError> read_users(const Reader& r, const toml::node& node, L2tp
     auto password = r.string_key(*t, "password");
     if (!password) return Err(password.error());
     user.password = *password;
-    // An NT hash is as good as the password to MS-CHAPv2, so it is a secret too.
-    if (user.password || t->get("nt_hash")) r.holds_inline_secret();
+    if (user.password) r.holds_inline_secret();
     if (const toml::node* h = t->get("nt_hash")) {
       if (user.password) return r.error(h, "give either password or nt_hash, not both");
-      if (!h->is_string()) return r.error(h, "nt_hash must be a string");
-      user.nt_hash = parse_nt_hash(h->as_string()->get());
-      if (!user.nt_hash)
-        return r.error(h, "nt_hash must be 32 hex digits (MD4 of the UTF-16LE password)");
+      auto hash = read_nt_hash(r, *h);
+      if (!hash) return Err(hash.error());
+      user.nt_hash = *hash;
     }
     if (!user.password && !user.nt_hash)
       return r.error(&item, "user " + user.name + " needs password or nt_hash");
@@ -168,11 +204,9 @@ Result<Ok, ConfigError> read_ipsec(const Reader& r, const toml::node& node, L2tp
   return Ok{};
 }
 
-Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const toml::node& node,
-                                 L2tpConfig& cfg) {
-  auto port = r.integer<std::uint16_t>(t, "listen_port", 1, 65535);
-  if (!port) return Err(port.error());
-  cfg.listen_port = port->value_or(1701);
+// The gateway's own inner address and the pool its clients' addresses come from.
+Result<Ok, ConfigError> read_lns_addresses(const Reader& r, const toml::table& t,
+                                           const toml::node& node, L2tpConfig& cfg) {
   const toml::node* address = t.get("address");
   if (!address) return r.error(&node, "an L2TP gateway needs address = \"10.77.0.1/24\"");
   if (!address->is_string()) return r.error(address, "address must be a string");
@@ -180,27 +214,23 @@ Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const to
   if (!cfg.address || !cfg.address->address.is_v4() || cfg.address->prefix_length < 8 ||
       cfg.address->prefix_length > 30)
     return r.error(address, "address must be an IPv4 address with a prefix of /8 to /30");
-  const IpPrefix subnet(cfg.address->address, cfg.address->prefix_length);
-
   const toml::node* pool = t.get("pool");
   if (!pool) return r.error(&node, "an L2TP gateway needs pool = \"FIRST-LAST\"");
-  if (!pool->is_string()) return r.error(pool, "pool must be a string");
-  const std::string text = pool->as_string()->get();
-  const auto dash = text.find('-');
-  if (dash != std::string::npos) {
-    cfg.pool_first = IpAddress::parse(text.substr(0, dash));
-    cfg.pool_last = IpAddress::parse(text.substr(dash + 1));
-  }
-  if (!cfg.pool_first || !cfg.pool_last || !cfg.pool_first->is_v4() || !cfg.pool_last->is_v4())
-    return r.error(pool, "pool must be two IPv4 addresses: \"10.77.0.10-10.77.0.200\"");
-  if (cfg.pool_first->v4_u32() > cfg.pool_last->v4_u32())
-    return r.error(pool, "pool starts after it ends");
-  if (!subnet.contains(*cfg.pool_first) || !subnet.contains(*cfg.pool_last))
-    return r.error(pool, "pool must lie inside the gateway's subnet " + subnet.to_string());
-  const std::uint32_t own = cfg.address->address.v4_u32();
-  if (own >= cfg.pool_first->v4_u32() && own <= cfg.pool_last->v4_u32())
-    return r.error(pool, "pool must not contain the gateway's own address");
+  auto range = read_ipv4_pool(r, *pool, *cfg.address);
+  if (!range) return Err(range.error());
+  cfg.pool_first = range->first;
+  cfg.pool_last = range->second;
+  return Ok{};
+}
 
+// A hybrid gateway's address, pool and users come from [interface], [accounts] and [[account]].
+Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const toml::node& node,
+                                 HybridRole hybrid, L2tpConfig& cfg) {
+  auto port = r.integer<std::uint16_t>(t, "listen_port", 1, 65535);
+  if (!port) return Err(port.error());
+  cfg.listen_port = port->value_or(1701);
+  if (hybrid == HybridRole::kNone)
+    if (auto ok = read_lns_addresses(r, t, node, cfg); !ok) return ok;
   auto dns = r.strings(t, "dns");
   if (!dns) return Err(dns.error());
   for (const auto& [value, item] : *dns) {
@@ -209,6 +239,7 @@ Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const to
     if (cfg.dns.size() == 2) return r.error(item, "IPCP offers at most two DNS servers");
     cfg.dns.push_back(*a);
   }
+  if (hybrid != HybridRole::kNone) return Ok{};
   const toml::node* users = t.get("user");
   if (!users) return r.error(&node, "an L2TP gateway needs at least one [[l2tp.user]]");
   return read_users(r, *users, cfg);
@@ -251,7 +282,8 @@ Result<Ok, ConfigError> read_lac(const Reader& r, const toml::table& t, const to
 
 }  // namespace
 
-Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node) {
+Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node,
+                                                 HybridRole hybrid) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "l2tp must be a table: [l2tp]");
   L2tpConfig cfg;
@@ -261,6 +293,7 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
   if (m != "lns" && m != "lac")
     return r.error(mode, "mode must be \"lns\" (gateway) or \"lac\" (client)");
   cfg.role = m == "lns" ? L2tpRole::kLns : L2tpRole::kLac;
+  if (auto ok = check_hybrid(r, *t, *mode, cfg.role, hybrid); !ok) return Err(ok.error());
   // Keys of the other role are refused by name, so a misplaced key is not silently ignored.
   for (const auto& [key, value] : *t) {
     const auto k = key.str();
@@ -290,7 +323,8 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
     return r.error(t->get("allow_unencrypted"),
                    "a client dials either through IPsec or without it; remove allow_unencrypted");
 
-  if (auto ok = r.interface_key(*t, cfg.interface); !ok) return Err(ok.error());
+  if (hybrid == HybridRole::kNone)
+    if (auto ok = r.interface_key(*t, cfg.interface); !ok) return Err(ok.error());
   auto mtu = r.integer<unsigned>(*t, "mtu", 1280, 9000);
   if (!mtu) return Err(mtu.error());
   cfg.mtu = mtu->value_or(1400);
@@ -328,9 +362,42 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
                    : std::vector<ppp::AuthMethod>{ppp::AuthMethod::kMsChapV2,
                                                   ppp::AuthMethod::kChapMd5, ppp::AuthMethod::kPap};
 
-  auto role = cfg.role == L2tpRole::kLns ? read_lns(r, *t, node, cfg) : read_lac(r, *t, node, cfg);
+  auto role =
+      cfg.role == L2tpRole::kLns ? read_lns(r, *t, node, hybrid, cfg) : read_lac(r, *t, node, cfg);
   if (!role) return Err(role.error());
   return cfg;
+}
+
+Result<crypto::NtPasswordHash, ConfigError> read_nt_hash(const Reader& r, const toml::node& node) {
+  // An NT hash is as good as the password to MS-CHAPv2, so it is a secret too.
+  r.holds_inline_secret();
+  if (!node.is_string()) return r.error(&node, "nt_hash must be a string");
+  auto hash = parse_nt_hash(node.as_string()->get());
+  if (!hash) return r.error(&node, "nt_hash must be 32 hex digits (MD4 of the UTF-16LE password)");
+  return *hash;
+}
+
+Result<std::pair<IpAddress, IpAddress>, ConfigError> read_ipv4_pool(const Reader& r,
+                                                                    const toml::node& node,
+                                                                    const InterfaceAddress& own) {
+  if (!node.is_string()) return r.error(&node, "pool must be a string");
+  const std::string text = node.as_string()->get();
+  const auto dash = text.find('-');
+  std::optional<IpAddress> first, last;
+  if (dash != std::string::npos) {
+    first = IpAddress::parse(text.substr(0, dash));
+    last = IpAddress::parse(text.substr(dash + 1));
+  }
+  if (!first || !last || !first->is_v4() || !last->is_v4())
+    return r.error(&node, "pool must be two IPv4 addresses: \"10.77.0.10-10.77.0.200\"");
+  if (first->v4_u32() > last->v4_u32()) return r.error(&node, "pool starts after it ends");
+  const IpPrefix subnet(own.address, own.prefix_length);
+  if (!subnet.contains(*first) || !subnet.contains(*last))
+    return r.error(&node, "pool must lie inside the gateway's subnet " + subnet.to_string());
+  const std::uint32_t gateway = own.address.v4_u32();
+  if (gateway >= first->v4_u32() && gateway <= last->v4_u32())
+    return r.error(&node, "pool must not contain the gateway's own address");
+  return std::pair{*first, *last};
 }
 
 }  // namespace tandem::control

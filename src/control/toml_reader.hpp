@@ -16,11 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "control/config.hpp"
 #include "control/config_files.hpp"
 #include "control/did_you_mean.hpp"
 #include "crypto/key_encoding.hpp"
+#include "crypto/mschap.hpp"
 #include "crypto/secret.hpp"
 
 namespace tandem::control {
@@ -208,6 +210,20 @@ class Reader {
     return out;
   }
 
+  // IP prefixes: "10.0.0.0/8", "fd00::/64", or a bare address meaning a host.
+  Result<std::vector<IpPrefix>, ConfigError> prefixes(const toml::table& t,
+                                                      std::string_view k) const {
+    auto texts = strings(t, k);
+    if (!texts) return Err(texts.error());
+    std::vector<IpPrefix> out;
+    for (const auto& [text, item] : *texts) {
+      auto prefix = IpPrefix::parse(text);
+      if (!prefix) return error(item, "not an IP prefix: '" + text + "'");
+      out.push_back(*prefix);
+    }
+    return out;
+  }
+
   // The config file holds a secret in clear (an inline password or key).
   void holds_inline_secret() const { secrets_->inline_secret = true; }
 
@@ -223,8 +239,30 @@ class Reader {
   SecretsSeen* secrets_;  // written by const readers: notes, not parse state
 };
 
-// The [l2tp] table (l2tp_config.cpp).
-Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node);
+// The part a file's [l2tp] plays (hybrid_config.hpp): a device of its own, the L2TP side of a
+// gateway with [[account]]s, or the secondary path of a client with [fallback].
+enum class HybridRole : std::uint8_t { kNone, kGateway, kFallback };
+
+// The [l2tp] table (l2tp_config.cpp). In a hybrid role it must not name what the hybrid sections
+// give (its device, a gateway's address, pool and users, a client's routes), and the gateway
+// needs no address, pool or users of its own.
+Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node,
+                                                 HybridRole hybrid = HybridRole::kNone);
+// `nt_hash`: MD4 of the UTF-16LE password as 32 hex digits, a secret held inline
+// (l2tp_config.cpp).
+Result<crypto::NtPasswordHash, ConfigError> read_nt_hash(const Reader& r, const toml::node& node);
+// A gateway's pool, "FIRST-LAST": IPv4, inside the subnet of `own` (the gateway's address) and
+// leaving `own` out (l2tp_config.cpp).
+Result<std::pair<IpAddress, IpAddress>, ConfigError> read_ipv4_pool(const Reader& r,
+                                                                    const toml::node& node,
+                                                                    const InterfaceAddress& own);
+// The hybrid role the top level asks for: [[account]] (a gateway) or [fallback] (a client), each
+// with an [interface]; [accounts] only beside [[account]] (hybrid_config.cpp).
+Result<HybridRole, ConfigError> read_hybrid_role(const Reader& r, const toml::table& root);
+// [[account]] and [accounts], or [fallback], into `cfg` (hybrid_config.cpp). Read last: they are
+// checked against the [interface], [[peer]]s and [l2tp] already in `cfg`.
+Result<Ok, ConfigError> read_hybrid_config(const Reader& r, const toml::table& root,
+                                           HybridRole role, NodeConfig& cfg);
 // `ike_proposals` and `esp_proposals` in strongSwan notation, IKEv1 (ipsec_config.cpp).
 Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
                                              std::vector<ipsec::ike::v1::Phase1Suite>& ike,

@@ -17,7 +17,7 @@ constexpr std::size_t kBatch = 64;
 constexpr std::size_t kSlot = 2048;
 constexpr auto kShutdownGrace = std::chrono::seconds(3);
 // TUN reads leave room for PPP and L2TP, and with IPsec for UDP and ESP as well.
-constexpr std::size_t kTunHeadroom = 128;
+constexpr std::size_t kTunHeadroom = L2tpInterface::kInnerHeadroom;
 static_assert(hybrid::L2tpStack::kHeadroom + hybrid::IpsecStack::kHeadroom <= kTunHeadroom);
 constexpr std::uint16_t kL2tpPort = 1701;
 constexpr auto kIkeRedialMax = std::chrono::seconds(60);
@@ -88,6 +88,17 @@ Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create(
     const control::L2tpConfig& config, const Endpoint& server) {
   auto tun = io::TunDevice::create(config.interface, config.mtu);
   if (!tun) return Err("TUN device " + config.interface + ": " + tun.error());
+  return assemble(config, server, std::move(*tun), nullptr);
+}
+
+Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create_path(
+    const control::L2tpConfig& config, const Endpoint& server, HybridLink& link) {
+  return assemble(config, server, std::nullopt, &link);
+}
+
+Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::assemble(
+    const control::L2tpConfig& config, const Endpoint& server, std::optional<io::TunDevice> tun,
+    HybridLink* link) {
   const bool gateway = config.role == control::L2tpRole::kLns;
   std::optional<io::UdpSocket> udp;
   if (!config.ipsec || config.allow_unencrypted) {
@@ -111,14 +122,16 @@ Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create(
   auto nl = io::Netlink::open();
   if (!nl) return Err(nl.error());
   return std::unique_ptr<L2tpInterface>(new L2tpInterface(
-      config, server, std::move(*tun), std::move(udp), std::move(ipsec), std::move(*nl)));
+      config, server, std::move(tun), link, std::move(udp), std::move(ipsec), std::move(*nl)));
 }
 
 L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& server,
-                             io::TunDevice tun, std::optional<io::UdpSocket> udp,
-                             std::unique_ptr<IpsecEndpoint> ipsec, io::Netlink netlink)
+                             std::optional<io::TunDevice> tun, HybridLink* link,
+                             std::optional<io::UdpSocket> udp, std::unique_ptr<IpsecEndpoint> ipsec,
+                             io::Netlink netlink)
     : config_(config),
       tun_(std::move(tun)),
+      link_(link),
       udp_(std::move(udp)),
       ipsec_(std::move(ipsec)),
       netlink_(std::move(netlink)),
@@ -129,7 +142,7 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
 
 L2tpInterface::~L2tpInterface() {
   if (!loop_) return;
-  loop_->unwatch(tun_.fd());
+  if (tun_) loop_->unwatch(tun_->fd());
   if (udp_) loop_->unwatch(udp_->fd());
   loop_->remove_timer(timer_);
   if (shutdown_timer_) loop_->remove_timer(shutdown_timer_);
@@ -137,17 +150,20 @@ L2tpInterface::~L2tpInterface() {
 }
 
 Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
-  const int ifindex = tun_.index();
-  if (config_.address)
-    if (auto ok = netlink_.add_address(ifindex, *config_.address); !ok)
-      return Err("address " + config_.address->to_string() + ": " + ok.error());
-  if (auto ok = netlink_.set_link_up(ifindex); !ok) return Err(ok.error());
+  if (tun_) {
+    const int ifindex = tun_->index();
+    if (config_.address)
+      if (auto ok = netlink_.add_address(ifindex, *config_.address); !ok)
+        return Err("address " + config_.address->to_string() + ": " + ok.error());
+    if (auto ok = netlink_.set_link_up(ifindex); !ok) return Err(ok.error());
+  }
   loop_ = &loop;
   auto timer = loop.add_timer([this] { on_timer(); });
   if (!timer) return Err(timer.error());
   timer_ = *timer;
-  if (auto ok = loop.watch_readable(tun_.fd(), [this] { on_tun_readable(); }); !ok)
-    return Err(ok.error());
+  if (tun_)
+    if (auto ok = loop.watch_readable(tun_->fd(), [this] { on_tun_readable(); }); !ok)
+      return Err(ok.error());
   if (udp_)
     if (auto ok = loop.watch_readable(udp_->fd(), [this] { on_udp_readable(); }); !ok)
       return Err(ok.error());
@@ -165,13 +181,13 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
     spdlog::warn(
         "L2TP {} on {}: L2TP/IPsec, and plain L2TP on UDP port {} (allow_unencrypted): "
         "plain sessions are not encrypted",
-        role_name(config_.role), tun_.name(), udp_->port());
+        role_name(config_.role), name(), udp_->port());
   else if (ipsec_)
     spdlog::info("L2TP {} on {}: L2TP/IPsec only (ESP transport mode protecting UDP {})",
-                 role_name(config_.role), tun_.name(), kL2tpPort);
+                 role_name(config_.role), name(), kL2tpPort);
   else
     spdlog::info("L2TP {} on {} (UDP port {}), without IPsec: traffic is not encrypted",
-                 role_name(config_.role), tun_.name(), udp_->port());
+                 role_name(config_.role), name(), udp_->port());
   if (ipsec_ && config_.role == control::L2tpRole::kLac) {
     // The client dials L2TP once IPsec protects it (on_child).
     dial_ipsec();
@@ -232,26 +248,30 @@ void L2tpInterface::send_l2tp(ByteView bytes, const Endpoint& to) {
 }
 
 void L2tpInterface::on_tun_readable() {
-  auto n = tun_.read_batch(tun_batch_);
+  auto n = tun_->read_batch(tun_batch_);
   if (!n) {
     if (n.error().code == EAGAIN || n.error().code == EINTR) return;
     spdlog::error("TUN device gone ({}): shutting down", n.error().text());
-    loop_->unwatch(tun_.fd());
+    loop_->unwatch(tun_->fd());
     loop_->stop();
     return;
   }
+  send_inner(tun_batch_);
+}
+
+void L2tpInterface::send_inner(io::PacketBatch& batch) {
   // Wrap each packet in place and keep those a session took at the front of the batch.
   std::size_t kept = 0;
-  for (std::size_t i = 0; i < *n; ++i)
-    if (stack_.on_inner_packet(tun_batch_[i])) {
-      if (kept != i) std::swap(tun_batch_[kept], tun_batch_[i]);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (stack_.on_inner_packet(batch[i])) {
+      if (kept != i) std::swap(batch[kept], batch[i]);
       ++kept;
     }
-  tun_batch_.resize(kept);
+  batch.resize(kept);
   // Sessions inside IPsec go out sealed; what is left belongs to plain sessions, if allowed.
-  if (ipsec_) ipsec_->send_transport_batch(tun_batch_, kL2tpPort, kL2tpPort);
-  if (!tun_batch_.empty() && udp_) {
-    const auto sent = udp_->send_batch(tun_batch_);
+  if (ipsec_) ipsec_->send_transport_batch(batch, kL2tpPort, kL2tpPort);
+  if (!batch.empty() && udp_) {
+    const auto sent = udp_->send_batch(batch);
     if (sent.failed > 0)
       spdlog::debug("{} datagrams refused: {}", sent.failed, std::strerror(sent.first_error));
   }
@@ -276,8 +296,12 @@ void L2tpInterface::on_timer() {
 void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
   // Deciding a login produces more output; loop until nothing is left.
   while (true) {
-    for (const ByteView p : out.to_tun)
-      if (auto ok = tun_.write(p); !ok) spdlog::debug("TUN write: {}", ok.error().text());
+    if (link_) {
+      if (!out.to_tun.empty()) link_->inbound(hybrid::PathKind::kL2tpIpsec, out.to_tun);
+    } else {
+      for (const ByteView p : out.to_tun)
+        if (auto ok = tun_->write(p); !ok) spdlog::debug("TUN write: {}", ok.error().text());
+    }
     for (const auto& d : out.datagrams) send_l2tp(d.bytes, d.to);
     for (const auto& e : out.events) on_event(e);
     auto tickets = std::move(out.auth_requests);
@@ -285,11 +309,11 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     if (tickets.empty()) break;
     const TimePoint now = io::SystemClock::now();
     for (const auto& t : tickets) {
-      const ppp::AuthVerdict v = decide(t.request);
+      const auto [v, address] = decide(t.request);
       if (!v.accepted)
         spdlog::warn("login refused: user '{}' ({}): {}", t.request.username,
                      ppp::auth_method_name(t.request.method), v.message);
-      stack_.auth_verdict(t.ref, v, now, out);
+      stack_.auth_verdict(t.ref, v, now, out, address);
     }
   }
   if (on_shutdown_done_ && stack_.done()) {
@@ -303,11 +327,22 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
   rearm();
 }
 
-ppp::AuthVerdict L2tpInterface::decide(const ppp::AuthRequest& request) const {
+std::pair<ppp::AuthVerdict, std::optional<IpAddress>> L2tpInterface::decide(
+    const ppp::AuthRequest& request) {
+  if (link_) {
+    auto login = link_->l2tp_login(request.username);
+    if (!login) return {ppp::AuthVerdict{false, "", "no account has this user"}, std::nullopt};
+    const ppp::AuthVerdict v = ppp::verify_locally(request, login->credential);
+    if (v.accepted && !login->refusal.empty())
+      return {ppp::AuthVerdict{false, "", "account " + login->account + ": " + login->refusal},
+              std::nullopt};
+    return {v, login->address};
+  }
   for (const auto& u : config_.users)
     if (u.name == request.username)
-      return ppp::verify_locally(request, ppp::LocalCredential{u.password, u.nt_hash});
-  return ppp::AuthVerdict{false, "", "unknown user"};
+      return {ppp::verify_locally(request, ppp::LocalCredential{u.password, u.nt_hash}),
+              std::nullopt};
+  return {ppp::AuthVerdict{false, "", "unknown user"}, std::nullopt};
 }
 
 void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
@@ -331,8 +366,11 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
       spdlog::info("session {}/{} up: user '{}' local {} remote {}{}{}", e.ref.tunnel_id,
                    e.ref.session_id, e.user, addr(e.local), addr(e.remote),
                    dns.empty() ? "" : " dns ", dns);
-      if (config_.role == control::L2tpRole::kLac && e.local) {
-        if (auto ok = netlink_.add_address(tun_.index(), InterfaceAddress{*e.local, 32});
+      if (link_) {
+        if (config_.role == control::L2tpRole::kLac)
+          link_->protocol_state(hybrid::PathKind::kL2tpIpsec, true, "PPP link up", e.local);
+      } else if (config_.role == control::L2tpRole::kLac && e.local) {
+        if (auto ok = netlink_.add_address(tun_->index(), InterfaceAddress{*e.local, 32});
             !ok && ok.error().find("exists") == std::string::npos)
           spdlog::error("cannot add address {}: {}", e.local->to_string(), ok.error());
         // Every link-up: the kernel drops a device's routes with its last IPv4 address.
@@ -341,7 +379,7 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
           if (routes.empty()) routes.push_back(IpPrefix(*e.remote, 32));
           for (const auto& r : routes)
             if (auto ok =
-                    netlink_.add_route(io::Route{r, tun_.index(), std::nullopt, std::nullopt});
+                    netlink_.add_route(io::Route{r, tun_->index(), std::nullopt, std::nullopt});
                 !ok && ok.error().find("exists") == std::string::npos)
               spdlog::error("cannot add route {}: {}", r.to_string(), ok.error());
         }
@@ -351,8 +389,13 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
     case hybrid::L2tpEventType::kLinkDown:
       spdlog::info("session {}/{} down: user '{}'{}{}: {}", e.ref.tunnel_id, e.ref.session_id,
                    e.user, e.local ? " local " : "", e.local ? e.local->to_string() : "", e.detail);
-      if (config_.role == control::L2tpRole::kLac && e.local)
-        if (auto ok = netlink_.delete_address(tun_.index(), InterfaceAddress{*e.local, 32}); !ok)
+      if (link_) {
+        if (config_.role == control::L2tpRole::kLac)
+          link_->protocol_state(hybrid::PathKind::kL2tpIpsec, false, "PPP link down: " + e.detail);
+        else if (e.remote)
+          link_->l2tp_session_down(*e.remote);
+      } else if (config_.role == control::L2tpRole::kLac && e.local)
+        if (auto ok = netlink_.delete_address(tun_->index(), InterfaceAddress{*e.local, 32}); !ok)
           spdlog::debug("remove address {}: {}", e.local->to_string(), ok.error());
       break;
   }
@@ -394,7 +437,7 @@ Result<Ok, std::string> L2tpInterface::serve_status(const std::string& socket_pa
 
 std::string L2tpInterface::status_json() const {
   nlohmann::json j;
-  j["interface"] = tun_.name();
+  j["interface"] = name();
   j["role"] = config_.role == control::L2tpRole::kLns ? "lns" : "lac";
   if (udp_) j["udp_port"] = udp_->port();
   if (ipsec_) j["ipsec"] = ipsec_->status_json();

@@ -17,6 +17,7 @@
 #include "base/result.hpp"
 #include "control/l2tp_config.hpp"
 #include "crypto/random.hpp"
+#include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_endpoint.hpp"
 #include "hybrid/l2tp_stack.hpp"
 #include "io/event_loop.hpp"
@@ -34,11 +35,19 @@ class L2tpInterface {
   // Creates the TUN device and binds the socket; `server` is the resolved LNS for a client.
   static Result<std::unique_ptr<L2tpInterface>, std::string> create(
       const control::L2tpConfig& config, const Endpoint& server);
+  // L2TP as one path of a hybrid interface: no device of its own; what it opens goes to `link`
+  // (which must outlive it), what the router gives it comes through send_inner().
+  static Result<std::unique_ptr<L2tpInterface>, std::string> create_path(
+      const control::L2tpConfig& config, const Endpoint& server, HybridLink& link);
   ~L2tpInterface();
   L2tpInterface(const L2tpInterface&) = delete;
   L2tpInterface& operator=(const L2tpInterface&) = delete;
 
-  const std::string& name() const { return tun_.name(); }
+  const std::string& name() const { return tun_ ? tun_->name() : config_.interface; }
+  // Path mode, on the control thread: wraps and sends inner packets (each with kInnerHeadroom in
+  // front of it); those no session takes are dropped and counted.
+  void send_inner(io::PacketBatch& batch);
+  static constexpr std::size_t kInnerHeadroom = 128;
 
   // Registers the device, socket and timer with `loop` and starts the stack (a client dials).
   Result<Ok, std::string> attach(io::EventLoop& loop);
@@ -49,11 +58,17 @@ class L2tpInterface {
   void shut_down(std::function<void()> on_done);
 
   std::string status_json() const;
+  // Inner packets a gateway dropped because a session sent from an address it was not given.
+  std::uint64_t spoofed() const { return stack_.stats().spoofed; }
 
  private:
-  L2tpInterface(const control::L2tpConfig& config, const Endpoint& server, io::TunDevice tun,
+  L2tpInterface(const control::L2tpConfig& config, const Endpoint& server,
+                std::optional<io::TunDevice> tun, HybridLink* link,
                 std::optional<io::UdpSocket> udp, std::unique_ptr<IpsecEndpoint> ipsec,
                 io::Netlink netlink);
+  static Result<std::unique_ptr<L2tpInterface>, std::string> assemble(
+      const control::L2tpConfig& config, const Endpoint& server, std::optional<io::TunDevice> tun,
+      HybridLink* link);
 
   void on_tun_readable();
   void on_udp_readable();
@@ -61,7 +76,9 @@ class L2tpInterface {
   // Sends, writes, logs and decides what the stack produced, then re-arms the timer.
   void process(hybrid::L2tpStackOutput& out);
   void on_event(const hybrid::L2tpEvent& e);
-  ppp::AuthVerdict decide(const ppp::AuthRequest& request) const;
+  // The verdict on a login, and the address IPCP hands the session (a hybrid gateway: the
+  // account's).
+  std::pair<ppp::AuthVerdict, std::optional<IpAddress>> decide(const ppp::AuthRequest& request);
   void rearm();
   // Sends one L2TP datagram: inside ESP when an SA carries traffic to its peer, else plain where
   // that is allowed.
@@ -73,7 +90,8 @@ class L2tpInterface {
   void dial_ipsec();
 
   control::L2tpConfig config_;
-  io::TunDevice tun_;
+  std::optional<io::TunDevice> tun_;  // a plain interface's device
+  HybridLink* link_;                  // path mode
   std::optional<io::UdpSocket> udp_;  // plain L2TP: without IPsec, or where allow_unencrypted
   std::unique_ptr<IpsecEndpoint> ipsec_;
   io::Netlink netlink_;

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "control/config.hpp"
+#include "daemon/hybrid_interface.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/log_level.hpp"
@@ -197,6 +198,22 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
   return std::move(*ipsec);
 }
 
+// A hybrid node: one interface, its paths and router (hybrid_interface.hpp).
+int run_hybrid(Background& b, const control::NodeConfig& cfg) {
+  auto iface = HybridInterface::create(cfg);
+  if (!iface) return fail(b, iface.error());
+  if (auto ok = (*iface)->start(kL2tpStatusSocketDir); !ok) return fail(b, ok.error());
+  if (b.daemon) b.daemon->report_ready();
+  spdlog::info("interface {} up", (*iface)->name());
+  auto ran = (*iface)->run();
+  if (!ran) {
+    spdlog::error("{}", ran.error());
+    return 1;
+  }
+  spdlog::info("interface {} down", (*iface)->name());
+  return 0;
+}
+
 }  // namespace
 
 int run_up(const UpOptions& options) {
@@ -217,6 +234,7 @@ int run_up(const UpOptions& options) {
                               : cfg->ipsec->interface,
                 *level);
   log_config_warnings(*cfg);
+  if (cfg->hybrid()) return run_hybrid(b, *cfg);
 
   std::unique_ptr<WireguardInterface> wg;
   if (cfg->interface) {

@@ -17,8 +17,13 @@ namespace {
 class BatchActions final : public wireguard::DeviceActions {
  public:
   BatchActions(io::PacketBatch& datagrams, io::PacketBatch* deliveries,
-               const wireguard::Device& device, PeerEventLog& log, TimePoint now)
-      : datagrams_(datagrams), deliveries_(deliveries), device_(device), log_(log), now_(now) {}
+               const wireguard::Device& device, PeerEventLog& log, TimePoint now, HybridLink* link)
+      : datagrams_(datagrams),
+        deliveries_(deliveries),
+        device_(device),
+        log_(log),
+        now_(now),
+        link_(link) {}
   void send_datagram(const Endpoint& to, ByteView datagram) override {
     if (!datagrams_.full()) datagrams_.push_back(datagram, to);
   }
@@ -26,6 +31,7 @@ class BatchActions final : public wireguard::DeviceActions {
     if (deliveries_ && !deliveries_->full()) deliveries_->push_back(packet);
   }
   void on_event(const wireguard::DeviceEvent& e) override {
+    if (link_) report_state(e);
     std::optional<wireguard::PublicKey> key;
     if (const wireguard::Peer* p = e.peer ? device_.peer(e.peer) : nullptr)
       key = p->remote.public_key;
@@ -43,6 +49,16 @@ class BatchActions final : public wireguard::DeviceActions {
   const wireguard::Device& device_;
   PeerEventLog& log_;
   TimePoint now_;
+  HybridLink* link_;
+
+  // A hybrid client's fallback hears what the handshakes say about its WireGuard path.
+  void report_state(const wireguard::DeviceEvent& e) {
+    using K = wireguard::DeviceEvent::Kind;
+    if (e.kind == K::kHandshakeCompleted)
+      link_->protocol_state(hybrid::PathKind::kWireguard, true, "handshake completed");
+    else if (e.kind == K::kHandshakeGaveUp)
+      link_->protocol_state(hybrid::PathKind::kWireguard, false, "handshake gave up");
+  }
 };
 
 constexpr std::size_t kBatch = 64;
@@ -53,6 +69,17 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::cre
     const std::string& name, unsigned mtu, std::uint16_t listen_port) {
   auto tun = io::TunDevice::create(name, mtu);
   if (!tun) return Err(tun.error());
+  return assemble(std::move(*tun), nullptr, nullptr, mtu, listen_port);
+}
+
+Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::create_path(
+    io::TunDevice& tun, unsigned mtu, std::uint16_t listen_port, HybridLink& link) {
+  return assemble(std::nullopt, &tun, &link, mtu, listen_port);
+}
+
+Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::assemble(
+    std::optional<io::TunDevice> own_tun, io::TunDevice* tun, HybridLink* link, unsigned mtu,
+    std::uint16_t listen_port) {
   auto udp = io::UdpTransport::open(listen_port);
   if (!udp) return Err(udp.error());
   auto loop = io::EventLoop::create();
@@ -68,7 +95,7 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::cre
       !ok)
     return Err(ok.error());
   auto iface = std::unique_ptr<WireguardInterface>(
-      new WireguardInterface(std::move(*tun), std::move(*udp), std::move(*loop)));
+      new WireguardInterface(std::move(own_tun), tun, link, std::move(*udp), std::move(*loop)));
   raw_loop->set_wake_handler([raw = iface.get()] { raw->on_wake(); });
   iface->device_.set_mtu(mtu);
   auto timer = iface->control_loop_->add_timer([raw = iface.get()] { raw->on_timer(); });
@@ -77,9 +104,12 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::cre
   return iface;
 }
 
-WireguardInterface::WireguardInterface(io::TunDevice tun, io::UdpTransport udp,
+WireguardInterface::WireguardInterface(std::optional<io::TunDevice> own_tun, io::TunDevice* tun,
+                                       HybridLink* link, io::UdpTransport udp,
                                        std::unique_ptr<io::EventLoop> control_loop)
-    : tun_(std::move(tun)),
+    : own_tun_(std::move(own_tun)),
+      tun_(own_tun_ ? &*own_tun_ : tun),
+      link_(link),
       udp_(std::move(udp)),
       device_(rng_, wall_),
       control_loop_(std::move(control_loop)),
@@ -109,6 +139,27 @@ void WireguardInterface::send_control(io::PacketBatch& batch) {
 void WireguardInterface::on_wake() {
   if (shutdown_requested_) control_loop_->stop();
   apply_resolved_endpoints();
+  if (link_) link_->on_control_wake();
+}
+
+std::uint64_t WireguardInterface::drops(wireguard::DropReason reason) {
+  std::lock_guard lock(mutex_);
+  return device_.drops(reason);
+}
+
+void WireguardInterface::wake_sender() {
+  if (sender_loop_) sender_loop_->wake();
+}
+
+void WireguardInterface::on_sender_wake() {
+  if (stopping_) {
+    sender_loop_->stop();
+    return;
+  }
+  if (!link_) return;
+  tx_batch_.clear();
+  link_->wireguard_injected(tx_batch_);
+  if (!tx_batch_.empty()) seal_and_send();
 }
 
 void WireguardInterface::set_peer_name(const wireguard::PublicKey& peer, std::string name) {
@@ -137,7 +188,7 @@ void WireguardInterface::apply_resolved_endpoints() {
   for (const auto& r : resolver_->take_resolved()) {
     std::lock_guard lock(mutex_);
     const TimePoint now = io::SystemClock::now();
-    BatchActions actions(out, nullptr, device_, events_, now);
+    BatchActions actions(out, nullptr, device_, events_, now, link_);
     const auto id = device_.find_peer(r.request.peer);
     const wireguard::Peer* p = id ? device_.peer(*id) : nullptr;
     if (!p) {
@@ -164,27 +215,34 @@ void WireguardInterface::apply_resolved_endpoints() {
 }
 
 void WireguardInterface::on_tun_readable() {
-  auto n = tun_.read_batch(tx_batch_);
+  auto n = tun_->read_batch(tx_batch_);
   if (!n) {
     if (n.error().code == EAGAIN || n.error().code == EINTR) return;
     // The interface was deleted under us (`ip link del`, wg-quick down): shut down, as
     // wireguard-go does, instead of spinning on a dead descriptor.
     spdlog::info("TUN device gone ({}): shutting down", n.error().text());
-    sender_loop_->unwatch(tun_.fd());
+    sender_loop_->unwatch(tun_->fd());
     shutdown_requested_ = true;
     control_loop_->wake();
     return;
   }
   if (*n == 0) return;
+  // In a hybrid interface the router takes the packets other paths carry.
+  if (link_) link_->wireguard_outbound(tx_batch_);
+  if (!tx_batch_.empty()) seal_and_send();
+}
+
+void WireguardInterface::seal_and_send() {
+  const std::size_t n = tx_batch_.size();
   const TimePoint now = io::SystemClock::now();
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(tx_control_, nullptr, device_, events_, now);
-    for (std::size_t i = 0; i < *n; ++i)
+    BatchActions actions(tx_control_, nullptr, device_, events_, now, link_);
+    for (std::size_t i = 0; i < n; ++i)
       send_verdicts_[i] = device_.prepare_send(tx_batch_[i], now, seal_jobs_[i], actions);
   }
   sender_pool_.run(
-      *n,
+      n,
       [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i)
           if (send_verdicts_[i] == wireguard::SendVerdict::kSeal)
@@ -193,7 +251,7 @@ void WireguardInterface::on_tun_readable() {
       8);
   // Keep the sealed packets, in order, at the front of the batch.
   std::size_t kept = 0;
-  for (std::size_t i = 0; i < *n; ++i)
+  for (std::size_t i = 0; i < n; ++i)
     if (send_verdicts_[i] == wireguard::SendVerdict::kSeal)
       std::swap(tx_batch_[kept++], tx_batch_[i]);
   tx_batch_.resize(kept);
@@ -205,7 +263,7 @@ void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
   auto n = socket.recv_batch(rx_batch_);
   if (!n || *n == 0) return;
   const TimePoint now = io::SystemClock::now();
-  BatchActions actions(rx_control_, nullptr, device_, events_, now);
+  BatchActions actions(rx_control_, nullptr, device_, events_, now, link_);
   {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < *n; ++i)
@@ -230,7 +288,8 @@ void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
   }
   rx_batch_.resize(kept);
   send_control(rx_control_);
-  if (kept) tun_.write_batch(rx_batch_);
+  if (kept && link_) link_->inbound(hybrid::PathKind::kWireguard, rx_batch_);
+  if (!rx_batch_.empty()) tun_->write_batch(rx_batch_);
 }
 
 void WireguardInterface::on_timer() {
@@ -238,7 +297,7 @@ void WireguardInterface::on_timer() {
   std::optional<TimePoint> next;
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(timer_control_, nullptr, device_, events_, now);
+    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_);
     device_.on_timer(now, actions);
     next = device_.next_deadline();
   }
@@ -260,11 +319,11 @@ void WireguardInterface::start_data_threads() {
   stopping_ = false;
   sender_loop_ = io::EventLoop::create().value();
   receiver_loop_ = io::EventLoop::create().value();
-  for (auto* loop : {sender_loop_.get(), receiver_loop_.get()})
-    loop->set_wake_handler([this, loop] {
-      if (stopping_) loop->stop();
-    });
-  (void)sender_loop_->watch_readable(tun_.fd(), [this] { on_tun_readable(); });
+  sender_loop_->set_wake_handler([this] { on_sender_wake(); });
+  receiver_loop_->set_wake_handler([this] {
+    if (stopping_) receiver_loop_->stop();
+  });
+  (void)sender_loop_->watch_readable(tun_->fd(), [this] { on_tun_readable(); });
   for (auto family : {IpAddress::Family::kV4, IpAddress::Family::kV6})
     if (io::UdpSocket* s = udp_.socket_for(family))
       (void)receiver_loop_->watch_readable(s->fd(), [this, s] { on_udp_readable(*s); });
@@ -305,7 +364,7 @@ int WireguardInterface::apply(const control::UapiSet& set) {
   {
     std::lock_guard lock(mutex_);
     const TimePoint now = io::SystemClock::now();
-    BatchActions actions(out, nullptr, device_, events_, now);
+    BatchActions actions(out, nullptr, device_, events_, now, link_);
     if (set.private_key) {
       if (crypto::constant_time_is_zero(set.private_key->bytes()))
         device_.set_private_key(std::nullopt);

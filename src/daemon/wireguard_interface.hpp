@@ -20,6 +20,7 @@
 #include "control/uapi.hpp"
 #include "crypto/random.hpp"
 #include "daemon/background_resolver.hpp"
+#include "daemon/hybrid_link.hpp"
 #include "daemon/peer_event_log.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
@@ -37,10 +38,19 @@ class WireguardInterface {
   static Result<std::unique_ptr<WireguardInterface>, std::string> create(const std::string& name,
                                                                          unsigned mtu,
                                                                          std::uint16_t listen_port);
+  // WireGuard as one path of a hybrid interface: it reads the hybrid interface's `tun` (which
+  // must outlive it), keeps what `link` leaves it, and hands `link` what it opens.
+  static Result<std::unique_ptr<WireguardInterface>, std::string> create_path(
+      io::TunDevice& tun, unsigned mtu, std::uint16_t listen_port, HybridLink& link);
   ~WireguardInterface();
 
-  const std::string& name() const { return tun_.name(); }
-  int ifindex() const { return tun_.index(); }
+  const std::string& name() const { return tun_->name(); }
+  int ifindex() const { return tun_->index(); }
+  // Packets the engine dropped for `reason` (e.g. kSourceNotAllowed: cryptokey routing refused
+  // an inner source that is not the peer's).
+  std::uint64_t drops(wireguard::DropReason reason);
+  // Path mode: the sender thread takes the link's injected packets now.
+  void wake_sender();
 
   // Applies a UAPI set (also how `tandem up` loads its config). Returns an errno (0 = ok).
   int apply(const control::UapiSet& set);
@@ -65,8 +75,14 @@ class WireguardInterface {
   io::EventLoop& control_loop() { return *control_loop_; }
 
  private:
-  WireguardInterface(io::TunDevice tun, io::UdpTransport udp,
-                     std::unique_ptr<io::EventLoop> control_loop);
+  WireguardInterface(std::optional<io::TunDevice> own_tun, io::TunDevice* tun, HybridLink* link,
+                     io::UdpTransport udp, std::unique_ptr<io::EventLoop> control_loop);
+  static Result<std::unique_ptr<WireguardInterface>, std::string> assemble(
+      std::optional<io::TunDevice> own_tun, io::TunDevice* tun, HybridLink* link, unsigned mtu,
+      std::uint16_t listen_port);
+  // Seals the packets in tx_batch_ and sends them (sender thread).
+  void seal_and_send();
+  void on_sender_wake();
   void start_data_threads();
   void stop_data_threads();
   void sender_main();
@@ -78,7 +94,9 @@ class WireguardInterface {
   void on_wake();
   void apply_resolved_endpoints();
 
-  io::TunDevice tun_;
+  std::optional<io::TunDevice> own_tun_;  // a plain interface's device
+  io::TunDevice* tun_;                    // own_tun_, or the hybrid interface's device
+  HybridLink* link_;                      // null for a plain interface
   io::UdpTransport udp_;
   crypto::SystemRng rng_;
   io::SystemWallClock wall_;

@@ -325,11 +325,12 @@ void L2tpStack::on_link_up(Session& s, L2tpStackOutput& out) {
 }
 
 void L2tpStack::auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdict, TimePoint now,
-                             L2tpStackOutput& out) {
+                             L2tpStackOutput& out, std::optional<IpAddress> address) {
   auto it = sessions_.find(ref);
   if (it == sessions_.end() || !it->second.link) return;
   Session& s = it->second;
   ppp::AuthVerdict v = verdict;
+  if (v.accepted && address && !s.address) s.address = address;
   if (v.accepted && pool_ && !s.address) {
     s.address = pool_->allocate(s.user);
     if (!s.address) {
@@ -352,6 +353,11 @@ bool L2tpStack::on_inner_packet(Packet& packet) {
   const std::uint32_t key =
       config_.role == L2tpRole::kLns ? ipv4_destination(bytes) : ipv4_source(bytes);
   auto route = by_address_.find(key);
+  // A client with one session is like pppd's ppp0: whatever is routed to it goes to that
+  // session, whichever source it has (checking sources is the gateway's job). With several, the
+  // source picks the session.
+  if (route == by_address_.end() && config_.role == L2tpRole::kLac && by_address_.size() == 1)
+    route = by_address_.begin();
   if (route == by_address_.end()) {
     ++stats_.no_route;
     return false;

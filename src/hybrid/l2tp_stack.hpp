@@ -125,9 +125,11 @@ class L2tpStack {
   void on_datagram(ByteView datagram, const Endpoint& from, TimePoint now, L2tpStackOutput& out);
   void on_timer(TimePoint now, L2tpStackOutput& out);
   TimePoint next_deadline() const;
-  // The decision on an AuthRequest (gateway). Ignored if that session is gone.
+  // The decision on an AuthRequest (gateway). Ignored if that session is gone. `address`, when
+  // given, is the one IPCP hands the session (the user's account address in a hybrid gateway);
+  // otherwise the pool leases one.
   void auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdict, TimePoint now,
-                    L2tpStackOutput& out);
+                    L2tpStackOutput& out, std::optional<IpAddress> address = std::nullopt);
 
   // An inner packet from the TUN device, with kHeadroom in front of it: wrapped in PPP and L2TP
   // in place, its endpoint set to the peer. False when no open session takes it (counted).

@@ -102,7 +102,10 @@ class Pair {
         const ppp::AuthVerdict v = it == users.end() ? ppp::AuthVerdict{false, "", "unknown user"}
                                                      : ppp::verify_locally(t.request, it->second);
         L2tpStackOutput out;
-        gateway.stack->auth_verdict(t.ref, v, now, out);
+        const auto fixed = assigned.find(t.request.username);
+        gateway.stack->auth_verdict(
+            t.ref, v, now, out,
+            fixed == assigned.end() ? std::nullopt : std::optional<IpAddress>(fixed->second));
         absorb(gateway, out);
         continue;
       }
@@ -163,6 +166,8 @@ class Pair {
       {"alice", {std::string("correct horse"), std::nullopt}},
       {"bob", {std::string("battery staple"), std::nullopt}},
   };
+  // Addresses the gateway hands these users instead of leasing one (a hybrid's accounts).
+  std::map<std::string, IpAddress> assigned;
   std::deque<std::pair<bool, l2tp::OutDatagram>> queue;
   std::deque<L2tpAuthTicket> pending_auth;
   std::function<bool(bool to_gateway, const l2tp::OutDatagram&)> drop;
@@ -238,9 +243,45 @@ TEST(L2tpStack, InnerPacketsWithoutASessionAreCountedNotSent) {
   pair.start();
   pair.advance(seconds(3));
   EXPECT_FALSE(pair.send_inner(pair.gateway, ip("10.77.0.1"), ip("10.77.0.77"), 1));
-  EXPECT_FALSE(pair.send_inner(pair.client, ip("10.1.1.1"), ip("10.77.0.1"), 1));
   EXPECT_EQ(pair.gateway.stack->stats().no_route, 1u);
+}
+
+TEST(L2tpStack, AClientWithOneSessionSendsWhateverIsRoutedToItAndTheGatewayChecksTheSource) {
+  Pair pair(gateway_config({ppp::AuthMethod::kMsChapV2}),
+            client_config({{"alice", "correct horse"}}));
+  pair.start();
+  pair.advance(seconds(3));
+  // Like pppd's ppp0: the client does not filter sources; the gateway refuses the foreign one.
+  EXPECT_TRUE(pair.send_inner(pair.client, ip("10.1.1.1"), ip("10.77.0.1"), 1));
+  EXPECT_EQ(pair.client.stack->stats().no_route, 0u);
+  EXPECT_EQ(pair.gateway.stack->stats().spoofed, 1u);
+  EXPECT_TRUE(pair.gateway.tun.empty());
+}
+
+TEST(L2tpStack, AClientWithSeveralSessionsPicksTheSessionBySource) {
+  Pair pair(gateway_config({ppp::AuthMethod::kMsChapV2}),
+            client_config({{"alice", "correct horse"}, {"bob", "battery staple"}}));
+  pair.start();
+  pair.advance(seconds(3));
+  ASSERT_EQ(pair.client.count(L2tpEventType::kLinkUp), 2);
+  EXPECT_FALSE(pair.send_inner(pair.client, ip("10.1.1.1"), ip("10.77.0.1"), 1));
   EXPECT_EQ(pair.client.stack->stats().no_route, 1u);
+}
+
+TEST(L2tpStack, TheGatewayHandsTheAddressItIsGivenInsteadOfLeasingOne) {
+  Pair pair(gateway_config({ppp::AuthMethod::kMsChapV2}),
+            client_config({{"alice", "correct horse"}}));
+  pair.assigned.emplace("alice", ip("10.77.0.222"));
+  pair.start();
+  pair.advance(seconds(3));
+  const L2tpEvent* up = pair.client.last(L2tpEventType::kLinkUp);
+  ASSERT_NE(up, nullptr);
+  ASSERT_TRUE(up->local);
+  EXPECT_EQ(*up->local, ip("10.77.0.222"));
+  ASSERT_TRUE(pair.send_inner(pair.client, ip("10.77.0.222"), ip("10.77.0.1"), 7));
+  ASSERT_EQ(pair.gateway.tun.size(), 1u);
+  ASSERT_TRUE(pair.send_inner(pair.gateway, ip("10.77.0.1"), ip("10.77.0.222"), 8));
+  ASSERT_EQ(pair.client.tun.size(), 1u);
 }
 
 TEST(L2tpStack, AWrongPasswordIsRefusedAndRedialledWithGrowingPauses) {

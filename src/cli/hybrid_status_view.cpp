@@ -1,0 +1,64 @@
+#include "cli/hybrid_status_view.hpp"
+
+#include <fmt/format.h>
+
+namespace tandem::cli {
+namespace {
+
+std::string client_text(const nlohmann::json& s) {
+  std::string out = fmt::format("  hybrid client: traffic on {}\n", s.value("active", "?"));
+  for (const auto& p : s.value("paths", nlohmann::json::array())) {
+    std::string state = p.value("forced_down", false)   ? "held down by a drill"
+                        : p.value("healthy", false)     ? "healthy"
+                        : p.value("protocol_up", false) ? "unhealthy"
+                                                        : "down";
+    out += fmt::format(
+        "  path {} ({}): {}{}; probes {} sent, {} answered, {}% lost", p.value("path", "?"),
+        p.value("role", "?"), state, p.value("active", false) ? ", active" : ", standby",
+        p.value("probes_sent", 0), p.value("probes_answered", 0), p.value("loss_percent", 0));
+    if (p.contains("rtt_us")) out += fmt::format(", rtt {:.1f} ms", p.value("rtt_us", 0) / 1000.0);
+    out += "\n";
+  }
+  if (s.contains("last_switch")) {
+    const auto& w = s["last_switch"];
+    out += fmt::format("  last switch: {} -> {}, {:.1f} s ago: {} (old path silent {} ms)\n",
+                       w.value("from", "?"), w.value("to", "?"), w.value("ms_ago", 0) / 1000.0,
+                       w.value("reason", ""), w.value("silent_for_ms", 0));
+  } else {
+    out += "  last switch: none\n";
+  }
+  out += fmt::format("  failback hold: {} s\n", s.value("failback_hold_ms", 0) / 1000);
+  return out;
+}
+
+std::string gateway_text(const nlohmann::json& s) {
+  std::string out = "  hybrid gateway\n";
+  for (const auto& a : s.value("accounts", nlohmann::json::array())) {
+    std::string paths;
+    for (const auto& p : a.value("paths", nlohmann::json::array()))
+      paths += (paths.empty() ? "" : ",") + p.get<std::string>();
+    out += fmt::format("  account {}: {}{}{}; paths {}; traffic returns on {}\n",
+                       a.value("name", "?"), a.value("ipv4", "-"),
+                       a.contains("ipv6") ? " " + a.value("ipv6", "") : std::string(),
+                       a.value("disabled", false) ? " (disabled)" : "",
+                       paths.empty() ? "none" : paths, a.value("return_path", "none"));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_hybrid_text(const nlohmann::json& s) {
+  std::string out = fmt::format("interface: {}\n", s.value("interface", "?"));
+  out += s.value("role", "") == "client" ? client_text(s) : gateway_text(s);
+  const auto& c = s.value("counters", nlohmann::json::object());
+  out += fmt::format(
+      "  packets: {} to WireGuard, {} to L2TP/IPsec, {} delivered; dropped: {} without a route, "
+      "{} spoofed, {} queue full\n",
+      c.value("to_wireguard", 0), c.value("to_l2tp", 0), c.value("delivered", 0),
+      c.value("dropped_no_route", 0), c.value("dropped_spoofed", 0),
+      c.value("dropped_queue_full", 0));
+  return out;
+}
+
+}  // namespace tandem::cli

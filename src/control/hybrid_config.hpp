@@ -1,0 +1,77 @@
+// The hybrid parts of tandem.toml: what turns the [interface] (WireGuard) and [l2tp] sections of
+// one file into ONE interface with several paths behind it instead of two separate devices.
+//
+// A gateway lists `[[account]]`s: each owns WireGuard public keys, an L2TP/PPP login and inner
+// addresses, the same on every protocol. Its [interface] serves the accounts' keys (no [[peer]]),
+// its [l2tp] (mode = "lns") logs in the accounts' users and hands each the account's address; the
+// gateway's inner address is the first IPv4 address of [interface]. Addresses not fixed in an
+// account are leased from `[accounts] pool`.
+//
+//   [accounts]
+//   pool = "10.77.0.10-10.77.0.200"       # optional; IPv4 range inside [interface]'s subnet
+//   pool6 = "fd77::/112"                   # optional
+//   [[account]]
+//   name = "alice"
+//   public_key = "base64..."               # or public_keys = [...]; none: no WireGuard
+//   password = "..."                       # or nt_hash, or password_file; none: no L2TP
+//   address = "10.77.0.2"                  # optional: fixed IPv4 (else leased)
+//   address6 = "fd77::2"                   # optional: fixed IPv6 (else leased when pool6 is set)
+//   subnets = ["192.168.50.0/24"]          # optional: a site's networks behind it
+//   disabled = false
+//
+// A client (or a site) with a `[fallback]` section runs its one [[peer]] (WireGuard) as the
+// primary path and its [l2tp] (mode = "lac") as the secondary, both to the same gateway, on the
+// [interface] device with the [interface] address:
+//
+//   [fallback]
+//   gateway = "10.77.0.1"         # the gateway's inner address, which answers health probes
+//   probe_interval = 200          # ms
+//   down_after = 700              # ms without an answered probe
+//   down_loss = 30                # percent of probes lost that makes a path down
+//   failback_hold = 5             # s the primary must stay healthy before traffic returns
+//   failback_hold_max = 60        # s the hold may grow to when the primary flaps
+//   secondary = "warm"            # kept up in advance (only "warm" for now)
+//
+// In either mode [l2tp] must not name its own interface, address, pool, users or routes: the
+// hybrid interface and the accounts give them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "crypto/mschap.hpp"
+#include "crypto/x25519.hpp"
+
+namespace tandem::control {
+
+struct AccountConfig {
+  std::string name;
+  std::vector<crypto::PublicKey> public_keys;
+  std::optional<std::string> password;
+  std::optional<crypto::NtPasswordHash> nt_hash;
+  std::optional<IpAddress> ipv4;
+  std::optional<IpAddress> ipv6;
+  std::vector<IpPrefix> subnets;
+  bool disabled = false;
+};
+
+struct AccountPoolConfig {
+  std::optional<IpAddress> v4_first;
+  std::optional<IpAddress> v4_last;
+  std::optional<IpPrefix> v6;
+};
+
+struct FallbackSettings {
+  IpAddress gateway;  // the gateway's inner address: the target of health probes
+  unsigned probe_interval_ms = 200;
+  unsigned down_after_ms = 700;
+  unsigned down_loss_percent = 30;
+  unsigned failback_hold_s = 5;
+  unsigned failback_hold_max_s = 60;
+  bool warm_secondary = true;
+};
+
+}  // namespace tandem::control

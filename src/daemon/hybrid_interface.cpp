@@ -1,0 +1,689 @@
+#include "daemon/hybrid_interface.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "daemon/node_startup.hpp"
+#include "daemon/uapi_client.hpp"
+#include "hybrid/probe.hpp"
+#include "io/netlink.hpp"
+#include "io/resolve.hpp"
+#include "io/system_clock.hpp"
+
+namespace tandem::daemon {
+namespace {
+
+// Packets queued for L2TP between two turns of the control loop; beyond this they are dropped
+// (the secondary path is slower than the device can be read).
+constexpr std::size_t kL2tpQueue = 256;
+constexpr std::size_t kSlot = 2048;
+constexpr std::size_t kMaxInjected = 256;
+constexpr auto kMaxDrill = std::chrono::hours(1);
+
+hybrid::PathRole role_of(hybrid::PathKind kind) {
+  return kind == hybrid::PathKind::kWireguard ? hybrid::PathRole::kPrimary
+                                              : hybrid::PathRole::kSecondary;
+}
+hybrid::PathKind kind_for(hybrid::PathRole role) {
+  return role == hybrid::PathRole::kPrimary ? hybrid::PathKind::kWireguard
+                                            : hybrid::PathKind::kL2tpIpsec;
+}
+
+std::optional<IpAddress> source_of(ByteView packet) {
+  if (packet.size() >= 20 && (std::to_integer<unsigned>(packet[0]) >> 4) == 4) {
+    std::array<std::uint8_t, 4> b{};
+    for (std::size_t i = 0; i < 4; ++i) b[i] = std::to_integer<std::uint8_t>(packet[12 + i]);
+    return IpAddress::v4(b);
+  }
+  if (packet.size() >= 40 && (std::to_integer<unsigned>(packet[0]) >> 4) == 6) {
+    std::array<std::uint8_t, 16> b{};
+    for (std::size_t i = 0; i < 16; ++i) b[i] = std::to_integer<std::uint8_t>(packet[8 + i]);
+    return IpAddress::v6(b);
+  }
+  return std::nullopt;
+}
+
+std::int64_t millis(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+}  // namespace
+
+std::string hybrid_socket_path(std::string_view socket_dir, std::string_view interface_name) {
+  return std::string(socket_dir) + "/" + std::string(interface_name) + ".hybrid";
+}
+
+Result<hybrid::AccountTable, std::string> account_table(const control::NodeConfig& config) {
+  std::vector<hybrid::AccountSpec> specs;
+  for (const auto& a : config.accounts) {
+    hybrid::AccountSpec s;
+    s.name = a.name;
+    s.wireguard_keys = a.public_keys;
+    if (a.password || a.nt_hash) s.ppp = ppp::LocalCredential{a.password, a.nt_hash};
+    s.ipv4 = a.ipv4;
+    s.ipv6 = a.ipv6;
+    s.subnets = a.subnets;
+    s.disabled = a.disabled;
+    specs.push_back(std::move(s));
+  }
+  hybrid::AddressPlan plan;
+  plan.v4_first = config.account_pool.v4_first;
+  plan.v4_last = config.account_pool.v4_last;
+  plan.v6_pool = config.account_pool.v6;
+  if (config.interface)
+    for (const auto& a : config.interface->addresses) plan.reserved.push_back(a.address);
+  return hybrid::AccountTable::create(std::move(specs), plan);
+}
+
+hybrid::FallbackConfig fallback_config(const control::FallbackSettings& s) {
+  hybrid::FallbackConfig c;
+  c.probe_interval = std::chrono::milliseconds(s.probe_interval_ms);
+  c.down_after = std::chrono::milliseconds(s.down_after_ms);
+  c.down_loss = s.down_loss_percent / 100.0;
+  c.failback_hold = std::chrono::seconds(s.failback_hold_s);
+  c.failback_hold_max = std::chrono::seconds(s.failback_hold_max_s);
+  c.warm_secondary = s.warm_secondary;
+  return c;
+}
+
+hybrid::PathId HybridInterface::path_id(hybrid::AccountId account, hybrid::PathKind kind) {
+  return account * 4 + 1 + static_cast<hybrid::PathId>(kind);
+}
+
+hybrid::PathKind HybridInterface::kind_of(hybrid::PathId path) {
+  return static_cast<hybrid::PathKind>((path - 1) % 4);
+}
+
+Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
+    const control::NodeConfig& config) {
+  if (!config.interface) return Err(std::string("a hybrid interface needs [interface]"));
+  const auto& ic = *config.interface;
+  hybrid::AccountTable accounts;
+  if (!config.accounts.empty()) {
+    auto table = account_table(config);
+    if (!table) return Err("accounts: " + table.error());
+    accounts = std::move(*table);
+  }
+  auto tun = io::TunDevice::create(ic.name, ic.mtu);
+  if (!tun) return Err("TUN device " + ic.name + ": " + tun.error());
+  auto iface = std::unique_ptr<HybridInterface>(
+      new HybridInterface(config, std::move(*tun), std::move(accounts)));
+
+  auto wg = WireguardInterface::create_path(iface->tun_, ic.mtu, ic.listen_port, *iface);
+  if (!wg) return Err("WireGuard path: " + wg.error());
+  iface->wg_ = std::move(*wg);
+  iface->loop_ = &iface->wg_->control_loop();
+  if (auto ok = iface->configure_wireguard(); !ok) return Err(ok.error());
+
+  if (config.l2tp) {
+    Endpoint server;
+    if (config.l2tp->role == control::L2tpRole::kLac) {
+      auto ep = io::resolve_endpoint(config.l2tp->server_host, config.l2tp->server_port);
+      if (!ep) return Err("L2TP server " + config.l2tp->server_host + ": " + ep.error());
+      server = *ep;
+    }
+    auto l2tp = L2tpInterface::create_path(*config.l2tp, server, *iface);
+    if (!l2tp) return Err("L2TP/IPsec path: " + l2tp.error());
+    iface->l2tp_ = std::move(*l2tp);
+  }
+
+  if (config.fallback) {
+    hybrid::FallbackPathConfig fc;
+    fc.fallback = fallback_config(*config.fallback);
+    fc.probe_target = config.fallback->gateway;
+    bool found = false;
+    for (const auto& a : ic.addresses)
+      if (a.address.family() == fc.probe_target.family()) {
+        fc.local_address = a.address;
+        found = true;
+        break;
+      }
+    if (!found)
+      return Err("[fallback] gateway " + fc.probe_target.to_string() +
+                 " needs an [interface] address of the same family to probe it from");
+    iface->fallback_.emplace(fc, io::SystemClock::now());
+  } else {
+    std::vector<IpAddress> own;
+    for (const auto& a : ic.addresses) own.push_back(a.address);
+    iface->router_.emplace(iface->accounts_, std::move(own));
+  }
+  return iface;
+}
+
+HybridInterface::HybridInterface(const control::NodeConfig& config, io::TunDevice tun,
+                                 hybrid::AccountTable accounts)
+    : config_(config),
+      tun_(std::move(tun)),
+      accounts_(std::move(accounts)),
+      pending_l2tp_(kL2tpQueue, kSlot, L2tpInterface::kInnerHeadroom),
+      draining_l2tp_(kL2tpQueue, kSlot, L2tpInterface::kInnerHeadroom) {}
+
+HybridInterface::~HybridInterface() {
+  // The paths' threads call into this object: stop them before anything here goes.
+  l2tp_status_.reset();
+  socket_.reset();
+  if (loop_ && fallback_timer_) loop_->remove_timer(fallback_timer_);
+  l2tp_.reset();
+  wg_.reset();
+}
+
+// The WireGuard peers: a gateway's are its accounts' keys with their prefixes as allowed IPs
+// (cryptokey routing is then the source check); a client's is its one [[peer]], the gateway.
+Result<Ok, std::string> HybridInterface::configure_wireguard() {
+  const auto& ic = *config_.interface;
+  control::UapiSet set;
+  set.private_key = ic.private_key;
+  set.fwmark = ic.fwmark;
+  set.replace_peers = true;
+  std::vector<const control::PeerConfig*> unresolved;
+  for (const auto& account : accounts_.accounts()) {
+    if (account.disabled) continue;
+    for (const auto& key : account.wireguard_keys) {
+      control::UapiPeerSet ps;
+      ps.public_key = key;
+      ps.replace_allowed_ips = true;
+      ps.allowed_ips = account.prefixes();
+      set.peers.push_back(std::move(ps));
+      wg_->set_peer_name(key, account.name);
+    }
+  }
+  for (const auto& p : config_.peers) {
+    control::UapiPeerSet ps;
+    ps.public_key = p.public_key;
+    ps.preshared_key = p.preshared_key;
+    if (p.endpoint_host) {
+      if (auto ep = io::resolve_endpoint(*p.endpoint_host, p.endpoint_port))
+        ps.endpoint = *ep;
+      else
+        unresolved.push_back(&p);
+    }
+    ps.persistent_keepalive_interval = p.persistent_keepalive;
+    ps.replace_allowed_ips = true;
+    ps.allowed_ips = p.allowed_ips;
+    set.peers.push_back(std::move(ps));
+    if (!p.name.empty()) wg_->set_peer_name(p.public_key, p.name);
+  }
+  if (int err = wg_->apply(set); err != 0)
+    return Err("cannot apply the WireGuard configuration (errno " + std::to_string(err) + ")");
+  for (const auto* p : unresolved) {
+    spdlog::warn("peer {}: endpoint {} does not resolve yet; retrying in the background",
+                 wg_->peer_name(p->public_key), *p->endpoint_host);
+    wg_->resolve_endpoint_in_background(p->public_key, *p->endpoint_host, p->endpoint_port);
+  }
+  return Ok{};
+}
+
+// Addresses and routes on the one device: the [interface] addresses; a gateway's accounts are
+// inside its subnet, their sites' subnets get routes; a client routes its peer's allowed IPs.
+Result<Ok, std::string> HybridInterface::configure_system() {
+  auto nl = io::Netlink::open();
+  if (!nl) return Err(nl.error());
+  const int ifindex = tun_.index();
+  for (const auto& a : config_.interface->addresses)
+    if (auto ok = nl->add_address(ifindex, a); !ok)
+      return Err("cannot add address " + a.to_string() + ": " + ok.error());
+  if (auto ok = nl->set_link_up(ifindex); !ok) return Err(ok.error());
+  if (!config_.interface->add_routes) return Ok{};
+  std::vector<IpPrefix> routes;
+  for (const auto& account : accounts_.accounts())
+    for (const auto& s : account.subnets) routes.push_back(s);
+  const PeerRoutePlan plan = plan_peer_routes(config_);
+  for (const auto& r : plan.routes) routes.push_back(r);
+  for (const auto& prefix : plan.not_routed)
+    spdlog::warn("allowed IP {} is not routed automatically (default routes need policy routing)",
+                 prefix.to_string());
+  for (const auto& prefix : routes)
+    if (auto ok = nl->add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
+        !ok && ok.error().find("exists") == std::string::npos)
+      spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
+  return Ok{};
+}
+
+Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
+  if (auto ok = configure_system(); !ok) return ok;
+  if (l2tp_) {
+    if (auto ok = l2tp_->attach(*loop_); !ok) return Err("L2TP/IPsec path: " + ok.error());
+    auto status =
+        io::UnixSocketServer::listen(*loop_, l2tp_status_socket_path(socket_dir, name()),
+                                     [this](std::string_view) { return l2tp_->status_json(); });
+    if (!status) return Err(status.error());
+    l2tp_status_ = std::move(*status);
+  }
+  if (fallback_) {
+    auto timer = loop_->add_timer([this] { on_fallback_timer(); });
+    if (!timer) return Err(timer.error());
+    fallback_timer_ = *timer;
+    loop_->arm_timer(fallback_timer_, io::SystemClock::now());
+  }
+  auto server = io::UnixSocketServer::listen(
+      *loop_, hybrid_socket_path(socket_dir, name()),
+      [this](std::string_view request) { return handle_request(request); });
+  if (!server) return Err(server.error());
+  socket_ = std::move(*server);
+  wg_->start();
+  if (auto ok = wg_->serve_uapi(uapi_socket_path(kUapiSocketDir, name())); !ok)
+    return Err("cannot serve UAPI: " + ok.error());
+  if (gateway())
+    spdlog::info("hybrid gateway {}: {} accounts, WireGuard on UDP {}{}", name(),
+                 accounts_.accounts().size(), config_.interface->listen_port,
+                 l2tp_ ? ", L2TP/IPsec" : "");
+  else
+    spdlog::info("hybrid client {}: WireGuard primary, {} secondary, probing {}", name(),
+                 l2tp_ ? "L2TP/IPsec" : "no", config_.fallback->gateway.to_string());
+  return Ok{};
+}
+
+Result<Ok, std::string> HybridInterface::run() {
+  loop_->set_signal_handler([this](int sig) {
+    if (sig == SIGHUP) {
+      spdlog::warn("reloading the configuration is not supported yet; restart instead");
+      return;
+    }
+    if (stopping_) return;
+    stopping_ = true;
+    if (!l2tp_) {
+      spdlog::info("signal {}: shutting down", sig);
+      loop_->stop();
+      return;
+    }
+    spdlog::info("signal {}: hanging up every L2TP session", sig);
+    l2tp_->shut_down([this] { loop_->stop(); });
+  });
+  return wg_->run();
+}
+
+// ---- the data path ------------------------------------------------------------------------
+
+void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
+  bool queued = false;
+  {
+    std::lock_guard lock(mutex_);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const ByteView packet = batch[i].bytes();
+      hybrid::PathKind kind;
+      if (router_) {
+        const hybrid::RouteDecision d = router_->route(packet);
+        if (!d.path) {
+          ++counters_.dropped_no_route;
+          continue;
+        }
+        kind = kind_of(*d.path);
+      } else {
+        kind = kind_for(fallback_->route());
+      }
+      if (kind == hybrid::PathKind::kWireguard) {
+        ++counters_.to_wireguard;
+        if (kept != i) std::swap(batch[kept], batch[i]);
+        ++kept;
+      } else {
+        queue_for_l2tp(packet);
+        queued = true;
+      }
+    }
+    batch.resize(kept);
+  }
+  if (queued) loop_->wake();
+}
+
+void HybridInterface::queue_for_l2tp(ByteView packet) {
+  if (!l2tp_ || pending_l2tp_.full()) {
+    ++counters_.dropped_queue_full;
+    return;
+  }
+  ++counters_.to_l2tp;
+  pending_l2tp_.push_back(packet);
+}
+
+void HybridInterface::queue_for_wireguard(ByteView packet) {
+  if (pending_wireguard_.size() >= kMaxInjected) {
+    ++counters_.dropped_queue_full;
+    return;
+  }
+  pending_wireguard_.emplace_back(packet.begin(), packet.end());
+}
+
+void HybridInterface::wireguard_injected(io::PacketBatch& batch) {
+  std::lock_guard lock(mutex_);
+  std::size_t used = 0;
+  for (; used < pending_wireguard_.size() && !batch.full(); ++used)
+    batch.push_back(ByteView(pending_wireguard_[used]));
+  pending_wireguard_.erase(pending_wireguard_.begin(),
+                           pending_wireguard_.begin() + static_cast<std::ptrdiff_t>(used));
+  if (!pending_wireguard_.empty()) wg_->wake_sender();  // the rest next turn
+}
+
+bool HybridInterface::accept_inbound(hybrid::PathKind kind, ByteView packet, TimePoint now) {
+  if (fallback_) {
+    // Client: probe replies are the fallback's; everything else is ordinary traffic.
+    if (fallback_->on_inbound(role_of(kind), packet, now, fallback_out_) ==
+        hybrid::InboundKind::kProbeReply) {
+      ++counters_.probe_replies;
+      return false;
+    }
+    ++counters_.delivered;
+    return true;
+  }
+  // Gateway: the engine authenticated the packet and checked its source against the account
+  // (WireGuard's allowed IPs, the PPP session's address), so its source names the account.
+  const auto source = source_of(packet);
+  const auto account = source ? accounts_.owner_of(*source) : std::nullopt;
+  if (!account) {
+    ++counters_.dropped_spoofed;
+    return false;
+  }
+  const hybrid::PathId path = path_id(*account, kind);
+  if (!router_->account_of(path) && !router_->attach(path, *account, now)) {
+    ++counters_.dropped_spoofed;  // a disabled account
+    return false;
+  }
+  switch (router_->on_inbound(path, packet, now)) {
+    case hybrid::InboundVerdict::kDeliver:
+      ++counters_.delivered;
+      return true;
+    case hybrid::InboundVerdict::kProbe: {
+      // Answer on the path it came by, so the client learns about exactly that path.
+      const auto probe = hybrid::parse_probe(packet);
+      std::array<std::byte, 256> reply{};
+      const std::size_t size =
+          probe ? hybrid::build_probe_reply(reply, *probe, packet.size()) : std::size_t{0};
+      if (size == 0) return false;
+      ++counters_.probes_answered;
+      const ByteView bytes(reply.data(), size);
+      if (kind == hybrid::PathKind::kWireguard)
+        queue_for_wireguard(bytes);
+      else
+        queue_for_l2tp(bytes);
+      return false;
+    }
+    case hybrid::InboundVerdict::kSpoofed:
+      ++counters_.dropped_spoofed;
+      return false;
+    default:
+      ++counters_.dropped_no_route;
+      return false;
+  }
+}
+
+void HybridInterface::inbound(hybrid::PathKind kind, io::PacketBatch& batch) {
+  const TimePoint now = io::SystemClock::now();
+  bool wake_sender = false, wake_control = false, events = false;
+  {
+    std::lock_guard lock(mutex_);
+    const std::size_t injected = pending_wireguard_.size();
+    const std::size_t queued = pending_l2tp_.size();
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (accept_inbound(kind, batch[i].bytes(), now)) {
+        if (kept != i) std::swap(batch[kept], batch[i]);
+        ++kept;
+      }
+    batch.resize(kept);
+    wake_sender = pending_wireguard_.size() > injected;
+    wake_control = pending_l2tp_.size() > queued;
+    events = !fallback_out_.events.empty();
+  }
+  if (wake_sender) wg_->wake_sender();
+  // A path came back up (probes answered): the control thread logs it and re-arms the timer.
+  if (wake_control || events) loop_->wake();
+}
+
+void HybridInterface::inbound(hybrid::PathKind kind, std::span<const ByteView> packets) {
+  const TimePoint now = io::SystemClock::now();
+  bool wake_sender = false;
+  std::size_t written = 0;
+  for (const ByteView packet : packets) {
+    bool deliver;
+    {
+      std::lock_guard lock(mutex_);
+      const std::size_t injected = pending_wireguard_.size();
+      deliver = accept_inbound(kind, packet, now);
+      wake_sender = wake_sender || pending_wireguard_.size() > injected;
+    }
+    if (deliver) {
+      if (auto ok = tun_.write(packet); !ok) spdlog::debug("TUN write: {}", ok.error().text());
+      ++written;
+    }
+  }
+  if (wake_sender) wg_->wake_sender();
+  // Replies queued for L2TP (on_control_wake sends them) and fallback events.
+  loop_->wake();
+}
+
+void HybridInterface::protocol_state(hybrid::PathKind kind, bool up, const std::string& detail,
+                                     std::optional<IpAddress> address) {
+  if (!fallback_) return;
+  {
+    std::lock_guard lock(mutex_);
+    pending_states_.push_back({kind, up, detail, address});
+  }
+  loop_->wake();
+}
+
+bool HybridInterface::own_address(const IpAddress& address) const {
+  for (const auto& a : config_.interface->addresses)
+    if (a.address == address) return true;
+  return false;
+}
+
+std::optional<HybridLogin> HybridInterface::l2tp_login(std::string_view user) {
+  const hybrid::Account* a = accounts_.by_name(user);
+  if (!a || !a->ppp) return std::nullopt;
+  HybridLogin login{a->name, *a->ppp, a->ipv4, {}};
+  if (a->disabled)
+    login.refusal = "disabled";
+  else if (!a->ipv4)
+    login.refusal = "has no IPv4 address, which L2TP/PPP needs";
+  return login;
+}
+
+void HybridInterface::l2tp_session_down(const IpAddress& address) {
+  std::lock_guard lock(mutex_);
+  if (!router_) return;
+  if (auto account = accounts_.owner_of(address))
+    router_->detach(path_id(*account, hybrid::PathKind::kL2tpIpsec));
+}
+
+// ---- the control thread -------------------------------------------------------------------
+
+void HybridInterface::on_control_wake() {
+  std::vector<StateChange> states;
+  hybrid::FallbackPathOutput out;
+  {
+    std::lock_guard lock(mutex_);
+    std::swap(pending_l2tp_, draining_l2tp_);
+    pending_l2tp_.clear();
+    states.swap(pending_states_);
+    const TimePoint now = io::SystemClock::now();
+    for (const auto& s : states) {
+      std::string detail = s.detail;
+      bool up = s.up;
+      if (s.kind == hybrid::PathKind::kL2tpIpsec) l2tp_address_ = up ? s.address : std::nullopt;
+      // The secondary keeps connections alive only with the same inner address as the primary:
+      // a gateway that hands out another has no account tying the two together.
+      if (up && s.address && !own_address(*s.address)) {
+        up = false;
+        detail = "the gateway gave this client " + s.address->to_string() +
+                 " over L2TP, not its [interface] address: the gateway's account for this "
+                 "user must have the same address as the WireGuard peer";
+        spdlog::error("{}", detail);
+      }
+      if (fallback_) fallback_->on_protocol_state(role_of(s.kind), up, detail, now, fallback_out_);
+    }
+    if (fallback_) std::swap(out, fallback_out_);
+  }
+  if (l2tp_ && !draining_l2tp_.empty()) l2tp_->send_inner(draining_l2tp_);
+  draining_l2tp_.clear();
+  if (fallback_) handle_fallback_output(out);
+}
+
+void HybridInterface::on_fallback_timer() {
+  hybrid::FallbackPathOutput out;
+  {
+    std::lock_guard lock(mutex_);
+    fallback_->on_timer(io::SystemClock::now(), fallback_out_);
+    std::swap(out, fallback_out_);
+  }
+  handle_fallback_output(out);
+}
+
+void HybridInterface::handle_fallback_output(hybrid::FallbackPathOutput& out) {
+  bool wake_sender = false;
+  io::PacketBatch secondary(8, kSlot, L2tpInterface::kInnerHeadroom);
+  for (const auto& probe : out.probes) {
+    if (probe.role == hybrid::PathRole::kPrimary) {
+      std::lock_guard lock(mutex_);
+      queue_for_wireguard(ByteView(probe.packet));
+      wake_sender = true;
+    } else if (l2tp_ && !secondary.full()) {
+      secondary.push_back(ByteView(probe.packet));
+    }
+  }
+  if (wake_sender) wg_->wake_sender();
+  if (!secondary.empty()) l2tp_->send_inner(secondary);
+  for (const auto& e : out.events) log_fallback_event(e);
+  rearm_fallback_timer();
+}
+
+void HybridInterface::rearm_fallback_timer() {
+  TimePoint next;
+  {
+    std::lock_guard lock(mutex_);
+    next = fallback_->next_deadline();
+  }
+  loop_->arm_timer(fallback_timer_, next);
+}
+
+void HybridInterface::log_fallback_event(const hybrid::FallbackEvent& e) {
+  using T = hybrid::FallbackEventType;
+  const auto path = [](hybrid::PathRole r) { return hybrid::path_kind_name(kind_for(r)); };
+  switch (e.type) {
+    case T::kSwitched:
+      spdlog::warn("traffic moved from {} to {}: {} ({} silent for {} ms)", path(e.from),
+                   path(e.to), e.reason, path(e.from), millis(e.silent_for));
+      break;
+    case T::kPathDown:
+      spdlog::warn("path {} down: {}", path(e.to), e.reason);
+      break;
+    case T::kPathUp:
+      spdlog::info("path {} up: {}", path(e.to), e.reason);
+      break;
+    case T::kDialSecondary:
+    case T::kHangUpSecondary:
+      break;  // only a warm secondary is offered
+  }
+}
+
+// ---- status and drills --------------------------------------------------------------------
+
+std::string HybridInterface::handle_request(std::string_view request) {
+  while (!request.empty() && (request.back() == '\n' || request.back() == ' '))
+    request.remove_suffix(1);
+  if (request.starts_with("drill ")) return drill(request.substr(6)) + "\n\n";
+  return status_json();
+}
+
+std::string HybridInterface::drill(std::string_view seconds) {
+  unsigned n = 0;
+  const auto [end, ec] = std::from_chars(seconds.data(), seconds.data() + seconds.size(), n);
+  if (ec != std::errc() || end != seconds.data() + seconds.size() || n == 0 ||
+      std::chrono::seconds(n) > kMaxDrill)
+    return R"({"error":"drill needs a duration of 1 to 3600 seconds"})";
+  if (!fallback_) return R"({"error":"drills need a client with [fallback]"})";
+  hybrid::FallbackPathOutput out;
+  {
+    std::lock_guard lock(mutex_);
+    const TimePoint now = io::SystemClock::now();
+    drill_until_ = now + std::chrono::seconds(n);
+    fallback_->force_down(hybrid::PathRole::kPrimary, *drill_until_, now, fallback_out_);
+    std::swap(out, fallback_out_);
+  }
+  spdlog::warn("drill: WireGuard held down for {} s", n);
+  handle_fallback_output(out);
+  return R"({"drill":"started","seconds":)" + std::to_string(n) + "}";
+}
+
+std::string HybridInterface::status_json() {
+  nlohmann::json j;
+  j["interface"] = name();
+  // Sources that were not the account's, refused by each protocol's own check. Read before
+  // mutex_ is taken: WireGuard's lock is always taken first (its events reach protocol_state()).
+  j["spoofed"] = {{"wireguard", wg_->drops(wireguard::DropReason::kSourceNotAllowed)},
+                  {"l2tp", l2tp_ ? l2tp_->spoofed() : 0}};
+  std::lock_guard lock(mutex_);
+  const TimePoint now = io::SystemClock::now();
+  const auto ago_ms = [&](TimePoint t) { return millis(now - t); };
+  if (fallback_) {
+    j["role"] = "client";
+    const auto& c = fallback_->controller();
+    j["active"] = hybrid::path_kind_name(kind_for(c.active()));
+    nlohmann::json paths = nlohmann::json::array();
+    for (auto role : {hybrid::PathRole::kPrimary, hybrid::PathRole::kSecondary}) {
+      const hybrid::PathHealth& h = c.health(role);
+      nlohmann::json p{{"path", hybrid::path_kind_name(kind_for(role))},
+                       {"role", hybrid::path_role_name(role)},
+                       {"active", c.active() == role},
+                       {"protocol_up", h.protocol_up},
+                       {"healthy", h.healthy},
+                       {"forced_down", h.forced_down},
+                       {"loss_percent", std::lround(h.loss * 100)},
+                       {"probes_sent", h.probes_sent},
+                       {"probes_answered", h.probes_answered}};
+      if (h.last_rtt)
+        p["rtt_us"] = std::chrono::duration_cast<std::chrono::microseconds>(*h.last_rtt).count();
+      if (h.last_answer) p["last_answer_ms_ago"] = ago_ms(*h.last_answer);
+      paths.push_back(std::move(p));
+    }
+    j["paths"] = std::move(paths);
+    if (const auto& s = c.last_switch()) {
+      j["last_switch"] = {{"from", hybrid::path_kind_name(kind_for(s->from))},
+                          {"to", hybrid::path_kind_name(kind_for(s->to))},
+                          {"reason", s->reason},
+                          {"silent_for_ms", millis(s->silent_for)},
+                          {"ms_ago", ago_ms(s->at)}};
+    }
+    j["failback_hold_ms"] = millis(c.current_failback_hold());
+    if (drill_until_ && *drill_until_ > now) j["drill_remaining_ms"] = millis(*drill_until_ - now);
+    if (l2tp_address_) j["l2tp_address"] = l2tp_address_->to_string();
+  } else {
+    j["role"] = "gateway";
+    nlohmann::json accounts = nlohmann::json::array();
+    for (const auto& a : accounts_.accounts()) {
+      nlohmann::json o{{"name", a.name}, {"disabled", a.disabled}};
+      if (a.ipv4) o["ipv4"] = a.ipv4->to_string();
+      if (a.ipv6) o["ipv6"] = a.ipv6->to_string();
+      nlohmann::json live = nlohmann::json::array();
+      for (hybrid::PathId p : router_->paths_of(a.id))
+        live.push_back(hybrid::path_kind_name(kind_of(p)));
+      o["paths"] = std::move(live);
+      if (auto r = router_->return_path(a.id))
+        o["return_path"] = hybrid::path_kind_name(kind_of(*r));
+      accounts.push_back(std::move(o));
+    }
+    j["accounts"] = std::move(accounts);
+    const auto& st = router_->stats();
+    j["router"] = {{"delivered", st.delivered},
+                   {"routed", st.routed},
+                   {"probes", st.probes},
+                   {"spoofed", st.spoofed},
+                   {"no_account", st.no_account},
+                   {"no_live_path", st.no_live_path},
+                   {"disabled", st.disabled},
+                   {"path_moves", st.path_moves},
+                   {"unknown_path", st.unknown_path}};
+  }
+  j["counters"] = {{"to_wireguard", counters_.to_wireguard},
+                   {"to_l2tp", counters_.to_l2tp},
+                   {"delivered", counters_.delivered},
+                   {"probes_answered", counters_.probes_answered},
+                   {"probe_replies", counters_.probe_replies},
+                   {"dropped_no_route", counters_.dropped_no_route},
+                   {"dropped_spoofed", counters_.dropped_spoofed},
+                   {"dropped_queue_full", counters_.dropped_queue_full}};
+  return j.dump() + "\n\n";
+}
+
+}  // namespace tandem::daemon

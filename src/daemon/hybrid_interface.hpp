@@ -1,0 +1,146 @@
+// A hybrid interface: ONE TUN device with several paths behind it, the node's config running as
+// one product rather than one device per protocol.
+//
+// - A gateway (a config with [[account]]s) serves every account on WireGuard and L2TP/IPsec with
+//   the same inner address: the WireGuard peers are the accounts' keys with the accounts'
+//   prefixes as allowed IPs, a PPP login is checked against the account and IPCP hands it the
+//   account's address. The GatewayRouter sends each packet read from the device to the account
+//   that owns its destination, on the path its most recent packet arrived by, and answers the
+//   clients' health probes on the path they came by.
+// - A client (a config with [fallback]) has WireGuard as its primary path and L2TP/IPsec as its
+//   secondary, both up, both with its one inner address; the FallbackPath sends traffic on the
+//   healthy one, probes both, and fails back once the primary has been healthy long enough.
+//
+// Threads: WireGuard's sender thread reads the device and asks the router (wireguard_outbound)
+// which packets are not its own; those, and everything else for L2TP, are queued for the control
+// thread, which runs L2TP/IPsec, the fallback's timer and the status socket. What any path opens
+// passes through the router (inbound) before it is written to the device. One mutex guards the
+// router and the queues; it is taken once per batch.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "control/config.hpp"
+#include "daemon/hybrid_link.hpp"
+#include "daemon/l2tp_interface.hpp"
+#include "daemon/wireguard_interface.hpp"
+#include "hybrid/accounts.hpp"
+#include "hybrid/fallback_path.hpp"
+#include "hybrid/gateway_router.hpp"
+#include "io/event_loop.hpp"
+#include "io/packet_batch.hpp"
+#include "io/tun_device.hpp"
+#include "io/unix_socket_server.hpp"
+
+namespace tandem::daemon {
+
+// Where `tandem status` and `tandem drill` find a hybrid interface's socket.
+std::string hybrid_socket_path(std::string_view socket_dir, std::string_view interface_name);
+
+// The account table a gateway config describes (fixed addresses, pools, the gateway's own
+// addresses reserved).
+Result<hybrid::AccountTable, std::string> account_table(const control::NodeConfig& config);
+// The fallback settings as the controller takes them.
+hybrid::FallbackConfig fallback_config(const control::FallbackSettings& settings);
+
+class HybridInterface final : public HybridLink {
+ public:
+  // Creates the device, the paths and the router; nothing moves until start().
+  static Result<std::unique_ptr<HybridInterface>, std::string> create(
+      const control::NodeConfig& config);
+  ~HybridInterface() override;
+  HybridInterface(const HybridInterface&) = delete;
+  HybridInterface& operator=(const HybridInterface&) = delete;
+
+  const std::string& name() const { return tun_.name(); }
+  // Addresses, routes, the paths' sockets and threads, the status socket: after start() the
+  // interface carries traffic.
+  Result<Ok, std::string> start(std::string_view socket_dir);
+  // Runs the control loop until a stop: SIGTERM/SIGINT hang up L2TP cleanly first.
+  Result<Ok, std::string> run();
+  std::string status_json();
+  // `drill SECONDS` (or `status`) on the socket: see handle_request().
+  std::string handle_request(std::string_view request);
+
+  // HybridLink
+  void wireguard_outbound(io::PacketBatch& batch) override;
+  void wireguard_injected(io::PacketBatch& batch) override;
+  void inbound(hybrid::PathKind kind, io::PacketBatch& batch) override;
+  void inbound(hybrid::PathKind kind, std::span<const ByteView> packets) override;
+  void protocol_state(hybrid::PathKind kind, bool up, const std::string& detail,
+                      std::optional<IpAddress> address) override;
+  std::optional<HybridLogin> l2tp_login(std::string_view user) override;
+  void l2tp_session_down(const IpAddress& address) override;
+  void on_control_wake() override;
+
+ private:
+  struct StateChange {
+    hybrid::PathKind kind;
+    bool up;
+    std::string detail;
+    std::optional<IpAddress> address;
+  };
+  struct Counters {
+    std::uint64_t to_wireguard = 0;
+    std::uint64_t to_l2tp = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t probes_answered = 0;
+    std::uint64_t probe_replies = 0;
+    std::uint64_t dropped_no_route = 0;
+    std::uint64_t dropped_spoofed = 0;
+    std::uint64_t dropped_queue_full = 0;
+  };
+
+  HybridInterface(const control::NodeConfig& config, io::TunDevice tun,
+                  hybrid::AccountTable accounts);
+  bool gateway() const { return router_.has_value(); }
+  bool own_address(const IpAddress& address) const;
+  // The account path ids of a gateway: one per account and protocol.
+  static hybrid::PathId path_id(hybrid::AccountId account, hybrid::PathKind kind);
+  static hybrid::PathKind kind_of(hybrid::PathId path);
+  // With mutex_ held: what happens to one opened packet; true to write it to the device.
+  bool accept_inbound(hybrid::PathKind kind, ByteView packet, TimePoint now);
+  // With mutex_ held: queues a copy of `packet` for L2TP (the control thread sends it).
+  void queue_for_l2tp(ByteView packet);
+  void queue_for_wireguard(ByteView packet);
+  // On the control thread, without the lock: sends the fallback's probes, logs its events.
+  void handle_fallback_output(hybrid::FallbackPathOutput& out);
+  void log_fallback_event(const hybrid::FallbackEvent& e);
+  void on_fallback_timer();
+  void rearm_fallback_timer();
+  Result<Ok, std::string> configure_wireguard();
+  Result<Ok, std::string> configure_system();
+  std::string drill(std::string_view seconds);
+
+  control::NodeConfig config_;
+  io::TunDevice tun_;
+  hybrid::AccountTable accounts_;
+  std::unique_ptr<WireguardInterface> wg_;
+  std::unique_ptr<L2tpInterface> l2tp_;
+  io::EventLoop* loop_ = nullptr;  // the WireGuard path's control loop
+  io::EventLoop::TimerId fallback_timer_ = 0;
+  std::unique_ptr<io::UnixSocketServer> socket_;
+  std::unique_ptr<io::UnixSocketServer> l2tp_status_;
+  bool stopping_ = false;
+
+  std::mutex mutex_;  // guards everything below
+  std::optional<hybrid::GatewayRouter> router_;
+  std::optional<hybrid::FallbackPath> fallback_;
+  hybrid::FallbackPathOutput fallback_out_;
+  io::PacketBatch pending_l2tp_;                           // for the control thread to send on L2TP
+  std::vector<std::vector<std::byte>> pending_wireguard_;  // probes and replies for the sender
+  std::vector<StateChange> pending_states_;
+  Counters counters_;
+  std::optional<IpAddress> l2tp_address_;  // client: what IPCP gave the secondary path
+  std::optional<TimePoint> drill_until_;
+
+  // Control thread scratch.
+  io::PacketBatch draining_l2tp_;
+};
+
+}  // namespace tandem::daemon

@@ -1,0 +1,59 @@
+// How a protocol interface runs as one path of a hybrid interface (hybrid_interface.hpp) instead
+// of owning a TUN device of its own: the hybrid interface owns the device and the router; the
+// paths hand it every inner packet they opened and take from it the packets the router gives
+// them. A plain interface has no link and talks to its own device directly.
+//
+// Threads: WireGuard calls the wireguard_* functions and inbound() from its sender and receiver
+// threads; L2TP calls inbound(), protocol_state() and l2tp_login() on the control thread.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+#include "hybrid/path.hpp"
+#include "io/packet_batch.hpp"
+#include "ppp/local_auth.hpp"
+
+namespace tandem::daemon {
+
+// What a hybrid gateway answers for an L2TP/PPP login: the account's credential and the address
+// IPCP hands the session (the account's, the same as on every other protocol).
+struct HybridLogin {
+  std::string account;
+  ppp::LocalCredential credential;
+  std::optional<IpAddress> address;
+  std::string refusal;  // set when the account exists but may not log in now (disabled, no IPv4)
+};
+
+class HybridLink {
+ public:
+  virtual ~HybridLink() = default;
+
+  // WireGuard's sender thread, for each batch it read from the shared TUN device: leaves in
+  // `batch` (in order) the packets WireGuard carries and takes the others.
+  virtual void wireguard_outbound(io::PacketBatch& batch) = 0;
+  // WireGuard's sender thread, when woken: appends the packets to send on WireGuard that did not
+  // come from the device (health probes, probe replies).
+  virtual void wireguard_injected(io::PacketBatch& batch) = 0;
+  // Inner packets a path opened and authenticated; the link keeps in `batch` (in order) the ones
+  // for the TUN device, which the caller then writes.
+  virtual void inbound(hybrid::PathKind kind, io::PacketBatch& batch) = 0;
+  // The same for paths that deliver views (L2TP); the link writes them itself.
+  virtual void inbound(hybrid::PathKind kind, std::span<const ByteView> packets) = 0;
+  // The protocol's own view of a client path (WireGuard handshake, PPP link) changed; `address`
+  // is the inner address the path was given, where the protocol hands one out (IPCP).
+  virtual void protocol_state(hybrid::PathKind kind, bool up, const std::string& detail,
+                              std::optional<IpAddress> address = std::nullopt) = 0;
+  // A gateway's L2TP/PPP login: nullopt when no account has this user.
+  virtual std::optional<HybridLogin> l2tp_login(std::string_view user) = 0;
+  // An L2TP session of the gateway ended; `address` is what it had been given.
+  virtual void l2tp_session_down(const IpAddress& address) = 0;
+  // The control loop was woken (another thread queued work for it).
+  virtual void on_control_wake() = 0;
+};
+
+}  // namespace tandem::daemon

@@ -1,0 +1,145 @@
+#!/bin/bash
+# A hybrid gateway with two accounts, one connecting over WireGuard (alice, a plain WireGuard
+# node) and one over L2TP/IPsec (bob, a plain L2TP/IPsec client), each in its own namespace:
+#
+#   alice 192.168.88.2 -- .88.1 [gateway] .89.1 -- 192.168.89.2 bob
+#   inner: gateway 10.88.0.1, alice 10.88.0.2 (WireGuard), bob 10.88.0.3 (IPCP: the account's)
+#
+# Both reach the gateway and each other through it. Then each tries to send from the other's
+# address: WireGuard's cryptokey routing and the PPP session's source check drop those packets,
+# and the gateway's status counts them; nothing spoofed reaches the other side.
+source "$(dirname "$0")/../netns/lib.sh"
+require_root
+: "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
+PSK="a pre-shared key of some length"
+
+GW="g$TAG"
+AL="a$TAG"
+BO="b$TAG"
+make_ns "$GW"
+make_ns "$AL"
+make_ns "$BO"
+link_ns "$GW" "$AL" 88
+link_ns "$GW" "$BO" 89
+# The gateway forwards between its accounts (in and out of its one device).
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+
+GW_IF="hg$TAG"
+AL_IF="wa$TAG"
+BO_IF="lb$TAG"
+STATUS_DIR=/var/run/tandem
+SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "$STATUS_DIR/$GW_IF.l2tp" "$STATUS_DIR/$BO_IF.l2tp"
+  "/var/run/wireguard/$GW_IF.sock" "/var/run/wireguard/$AL_IF.sock")
+
+GW_KEY=$("$TANDEM_BIN" genkey)
+AL_KEY=$("$TANDEM_BIN" genkey)
+GW_PUB=$(echo "$GW_KEY" | "$TANDEM_BIN" pubkey)
+AL_PUB=$(echo "$AL_KEY" | "$TANDEM_BIN" pubkey)
+
+cat >"$TMPDIR_TEST/gw.toml" <<TOML
+[interface]
+name = "$GW_IF"
+private_key = "$GW_KEY"
+listen_port = 51820
+addresses = ["10.88.0.1/24"]
+
+[l2tp]
+mode = "lns"
+host_name = "gateway"
+
+[l2tp.ipsec]
+psk = "$PSK"
+
+[[account]]
+name = "alice"
+public_key = "$AL_PUB"
+address = "10.88.0.2"
+
+[[account]]
+name = "bob"
+password = "bob's password"
+address = "10.88.0.3"
+TOML
+
+cat >"$TMPDIR_TEST/alice.toml" <<TOML
+[interface]
+name = "$AL_IF"
+private_key = "$AL_KEY"
+addresses = ["10.88.0.2/32"]
+
+[[peer]]
+public_key = "$GW_PUB"
+endpoint = "192.168.88.1:51820"
+allowed_ips = ["10.88.0.0/24"]
+persistent_keepalive = 25
+TOML
+
+cat >"$TMPDIR_TEST/bob.toml" <<TOML
+[l2tp]
+mode = "lac"
+interface = "$BO_IF"
+host_name = "bob"
+server = "192.168.89.1"
+routes = ["10.88.0.0/24"]
+
+[[l2tp.session]]
+user = "bob"
+password = "bob's password"
+
+[l2tp.ipsec]
+psk = "$PSK"
+TOML
+
+logs() {
+  for n in gw alice bob; do echo "--- $n log" >&2; tail -30 "$TMPDIR_TEST/$n.log" >&2; done
+}
+ON_FAILURE=logs
+
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+GW_PID=$TANDEM_PID
+start_tandem_up "$AL" "$TMPDIR_TEST/alice.toml" "$TMPDIR_TEST/alice.log" "/var/run/wireguard/$AL_IF.sock"
+start_tandem_up "$BO" "$TMPDIR_TEST/bob.toml" "$TMPDIR_TEST/bob.log" "$STATUS_DIR/$BO_IF.l2tp"
+BO_PID=$TANDEM_PID
+
+gw_status() { ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" --json | python3 -c '
+import json, sys
+d = [x for x in json.load(sys.stdin) if "role" in x and "counters" in x][0]
+print(eval(sys.argv[1]))' "$1"; }
+bob_address() { ip -n "$BO" -4 -o addr show dev "$BO_IF" | awk '{print $4}' | cut -d/ -f1 | head -1; }
+bob_has_address() { [ "$(bob_address)" = 10.88.0.3 ]; }
+
+WAIT_WATCH_PID=$BO_PID wait_until "bob's L2TP/IPsec session up with the account's address 10.88.0.3" 60 bob_has_address
+note "bob got $(bob_address) from IPCP (his account's address)"
+
+ping_ok "$AL" 10.88.0.1
+ping_ok "$BO" 10.88.0.1
+ping_ok "$AL" 10.88.0.3
+ping_ok "$BO" 10.88.0.2
+note "gateway: $(gw_status '[(a["name"], a.get("return_path")) for a in d["accounts"]]')"
+[ "$(gw_status '[a.get("return_path") for a in d["accounts"] if a["name"]=="alice"][0]')" = wireguard ] ||
+  die "alice's traffic does not return on WireGuard"
+[ "$(gw_status '[a.get("return_path") for a in d["accounts"] if a["name"]=="bob"][0]')" = l2tp-ipsec ] ||
+  die "bob's traffic does not return on L2TP/IPsec"
+
+# Spoofing: each sends from the other's address. Capture on the receiving side proves nothing
+# arrives; the gateway counts the drops.
+wg_before=$(gw_status 'd["spoofed"]["wireguard"]')
+l2tp_before=$(gw_status 'd["spoofed"]["l2tp"]')
+ip -n "$AL" addr add 10.88.0.3/32 dev "$AL_IF"
+ip -n "$BO" addr add 10.88.0.2/32 dev "$BO_IF"
+# Sent from the borrowed address to the gateway; no reply can come (and must not).
+ip netns exec "$AL" ping -c 5 -i 0.2 -W 1 -I 10.88.0.3 10.88.0.1 >/dev/null 2>&1 &&
+  die "alice, sending as bob over WireGuard, got answers"
+ip netns exec "$BO" ping -c 5 -i 0.2 -W 1 -I 10.88.0.2 10.88.0.1 >/dev/null 2>&1 &&
+  die "bob, sending as alice over L2TP/IPsec, got answers"
+wg_after=$(gw_status 'd["spoofed"]["wireguard"]')
+l2tp_after=$(gw_status 'd["spoofed"]["l2tp"]')
+note "spoofed packets dropped by the gateway: WireGuard $((wg_after - wg_before)), L2TP/IPsec $((l2tp_after - l2tp_before))"
+[ $((wg_after - wg_before)) -ge 5 ] || die "the gateway did not count alice's spoofed packets"
+[ $((l2tp_after - l2tp_before)) -ge 5 ] || die "the gateway did not count bob's spoofed packets"
+# And the legitimate traffic still flows once the borrowed addresses are gone.
+ip -n "$AL" addr del 10.88.0.3/32 dev "$AL_IF"
+ip -n "$BO" addr del 10.88.0.2/32 dev "$BO_IF"
+ping_ok "$AL" 10.88.0.3
+kill -0 "$GW_PID" || die "the gateway died"
+note "PASS hybrid gateway accounts"

@@ -1,0 +1,293 @@
+#!/bin/bash
+# A hybrid client and a hybrid gateway, each `tandem up` in its own namespace with a router
+# namespace between them whose nftables rules break the WireGuard path:
+#
+#   client 192.168.86.2 -- .86.1 [router] .87.1 -- 192.168.87.2 gateway
+#   inner: client 10.86.0.2 (account alice, on both paths) -- gateway 10.86.0.1
+#
+#   hybrid_fallback.sh tcp     a 30 s iperf3 TCP transfer and a separate idle TCP connection
+#                              opened before anything happens; WireGuard is blocked (both
+#                              directions), traffic moves to L2TP/IPsec with the same inner
+#                              address, the block is lifted, traffic returns to WireGuard. Both
+#                              connections must survive both switches; prints the measured
+#                              switch times and the longest stall of the transfer, and the
+#                              gateway's view of the account's path at each stage.
+#   hybrid_fallback.sh oneway  only the gateway-to-client direction of WireGuard is dropped: the
+#                              client still sends, but nothing comes back; it must switch too.
+#   hybrid_fallback.sh loss    30 % random loss (numgen) on WireGuard both ways: a switch.
+#   hybrid_fallback.sh flap    WireGuard blocked and unblocked every 2 s for 20 s: traffic goes
+#                              to L2TP/IPsec and stays there (the hold-down grows) instead of
+#                              flapping, and comes back once WireGuard is stable.
+#   hybrid_fallback.sh drill   `tandem drill` holds WireGuard down inside the daemon: the report
+#                              shows the switch, the failback and the probes lost.
+source "$(dirname "$0")/../netns/lib.sh"
+require_root
+: "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
+SCENARIO=${1:?scenario}
+PSK="a pre-shared key of some length"
+
+GW="g$TAG"
+CL="c$TAG"
+RT="r$TAG"
+make_ns "$GW"
+make_ns "$CL"
+make_ns "$RT"
+link_ns "$RT" "$CL" 86
+link_ns "$RT" "$GW" 87
+ip netns exec "$RT" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$CL" route add default via 192.168.86.1
+ip -n "$GW" route add default via 192.168.87.1
+ip netns exec "$RT" nft -f - <<NFT
+table ip cut$TAG {
+  chain block { type filter hook forward priority 0; }
+}
+NFT
+
+GW_IF="hg$TAG"
+CL_IF="hc$TAG"
+STATUS_DIR=/var/run/tandem
+SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$GW_IF.l2tp"
+  "$STATUS_DIR/$CL_IF.l2tp" "/var/run/wireguard/$GW_IF.sock" "/var/run/wireguard/$CL_IF.sock")
+
+GW_KEY=$("$TANDEM_BIN" genkey)
+CL_KEY=$("$TANDEM_BIN" genkey)
+GW_PUB=$(echo "$GW_KEY" | "$TANDEM_BIN" pubkey)
+CL_PUB=$(echo "$CL_KEY" | "$TANDEM_BIN" pubkey)
+
+cat >"$TMPDIR_TEST/gw.toml" <<TOML
+[interface]
+name = "$GW_IF"
+private_key = "$GW_KEY"
+listen_port = 51820
+addresses = ["10.86.0.1/24"]
+
+[l2tp]
+mode = "lns"
+host_name = "gateway"
+
+[l2tp.ipsec]
+psk = "$PSK"
+
+[[account]]
+name = "alice"
+public_key = "$CL_PUB"
+password = "correct horse"
+address = "10.86.0.2"
+TOML
+
+cat >"$TMPDIR_TEST/cl.toml" <<TOML
+[interface]
+name = "$CL_IF"
+private_key = "$CL_KEY"
+addresses = ["10.86.0.2/32"]
+
+[[peer]]
+name = "gateway"
+public_key = "$GW_PUB"
+endpoint = "192.168.87.2:51820"
+allowed_ips = ["10.86.0.0/24"]
+persistent_keepalive = 25
+
+[l2tp]
+mode = "lac"
+host_name = "client"
+server = "192.168.87.2"
+hello_interval = 5
+
+[[l2tp.session]]
+user = "alice"
+password = "correct horse"
+
+[l2tp.ipsec]
+psk = "$PSK"
+
+[fallback]
+gateway = "10.86.0.1"
+TOML
+
+logs() {
+  echo "--- gateway log" >&2; tail -40 "$TMPDIR_TEST/gw.log" >&2
+  echo "--- client log" >&2; tail -40 "$TMPDIR_TEST/cl.log" >&2
+}
+ON_FAILURE=logs
+
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+GW_PID=$TANDEM_PID
+start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+CL_PID=$TANDEM_PID
+
+# hybrid NS IF: the interface's hybrid status document (JSON).
+hybrid() { ip netns exec "$1" "$TANDEM_BIN" status "$2" --json | python3 -c '
+import json, sys
+for doc in json.load(sys.stdin):
+    if "role" in doc and doc.get("interface") == sys.argv[1]:
+        print(json.dumps(doc)); break
+else:
+    sys.exit("no hybrid status for " + sys.argv[1])' "$2"; }
+# field NS IF EXPR: a Python expression over the client's document `d`.
+field() { hybrid "$1" "$2" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"; }
+client() { field "$CL" "$CL_IF" "$1"; }
+gateway_path() { field "$GW" "$GW_IF" '[a.get("return_path","-") for a in d["accounts"] if a["name"]=="alice"][0]'; }
+gateway_path_is() { [ "$(gateway_path)" = "$1" ]; }
+both_healthy() { [ "$(client 'all(p["healthy"] for p in d["paths"])')" = True ]; }
+active_is() { [ "$(client 'd["active"]')" = "$1" ]; }
+
+WAIT_WATCH_PID=$CL_PID wait_until "both of the client's paths healthy (WireGuard and L2TP/IPsec)" 60 both_healthy
+note "client: both paths healthy, active $(client 'd["active"]'), L2TP address $(client 'd.get("l2tp_address")')"
+[ "$(client 'd.get("l2tp_address")')" = 10.86.0.2 ] || die "IPCP gave the client another address than its account's"
+WAIT_WATCH_PID=$CL_PID wait_until "traffic on WireGuard once both paths are up" 30 active_is wireguard
+ping_ok "$CL" 10.86.0.1
+note "gateway: alice's return path $(gateway_path)"
+[ "$(gateway_path)" = wireguard ] || die "the gateway does not send alice's traffic on WireGuard"
+
+# block_wg [oneway]: drop WireGuard's UDP in the router (both ways, or gateway-to-client only).
+block_wg() {
+  if [ "${1:-}" = oneway ]; then
+    ip netns exec "$RT" nft add rule ip cut$TAG block udp sport 51820 drop
+  else
+    ip netns exec "$RT" nft add rule ip cut$TAG block udp dport 51820 drop
+    ip netns exec "$RT" nft add rule ip cut$TAG block udp sport 51820 drop
+  fi
+}
+lossy_wg() {
+  ip netns exec "$RT" nft add rule ip cut$TAG block udp dport 51820 numgen random mod 100 '<' 30 drop
+  ip netns exec "$RT" nft add rule ip cut$TAG block udp sport 51820 numgen random mod 100 '<' 30 drop
+}
+unblock_wg() { ip netns exec "$RT" nft flush chain ip cut$TAG block; }
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# expect_switch TO SECONDS WHAT: waits for the active path; prints the measured time.
+expect_switch() {
+  local t0 t1
+  t0=$(now_ms)
+  WAIT_WATCH_PID=$CL_PID wait_until "traffic on $1 ($3)" "$2" active_is "$1"
+  t1=$(now_ms)
+  note "$3: active $1 after $((t1 - t0)) ms (polled); the client's event: $(client 'd["last_switch"]["reason"]') (silent_for_ms $(client 'd["last_switch"]["silent_for_ms"]'))"
+}
+
+# An idle TCP connection: opened now, exchanging a line only when told to (file steps).
+start_idle_tcp() {
+  ip netns exec "$GW" python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.86.0.1", 7007)); s.listen(1)
+c, _ = s.accept()
+while True:
+    line = c.recv(100)
+    if not line: break
+    c.sendall(b"echo " + line)' >"$TMPDIR_TEST/idle-server.log" 2>&1 &
+  PIDS+=($!)
+  WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$GW" tcp 7007 30 "the idle-connection server"
+  mkfifo "$TMPDIR_TEST/idle.in"
+  ip netns exec "$CL" python3 -u -c '
+import socket, sys
+c = socket.create_connection(("10.86.0.1", 7007), timeout=60)
+print("connected", flush=True)
+for step in open(sys.argv[1]):
+    step = step.strip()
+    c.sendall(step.encode())
+    reply = c.recv(100).decode()
+    print(step, "->", reply, flush=True)
+    if reply != "echo " + step: sys.exit("bad reply")' "$TMPDIR_TEST/idle.in" >"$TMPDIR_TEST/idle.log" 2>&1 &
+  IDLE_PID=$!
+  PIDS+=($IDLE_PID)
+  exec {IDLE_FD}>"$TMPDIR_TEST/idle.in"
+  wait_until "the idle connection opened" 30 grep -q connected "$TMPDIR_TEST/idle.log"
+}
+idle_exchange() {  # STEP: the idle connection still carries a line both ways
+  echo "$1" >&$IDLE_FD
+  WAIT_WATCH_PID=$IDLE_PID WAIT_WATCH_LOG="$TMPDIR_TEST/idle.log" \
+    wait_until "the idle TCP connection answering '$1'" 30 grep -q "^$1 -> echo $1" "$TMPDIR_TEST/idle.log"
+  note "idle TCP connection: '$1' answered"
+}
+
+start_iperf() {  # SECONDS
+  ip netns exec "$GW" iperf3 -s -1 -B 10.86.0.1 >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
+  PIDS+=($!)
+  WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$GW" tcp 5201 30 "the iperf3 server"
+  ip netns exec "$CL" iperf3 -c 10.86.0.1 -t "$1" -i 0.5 -J >"$TMPDIR_TEST/iperf.json" 2>&1 &
+  IPERF_PID=$!
+  PIDS+=($IPERF_PID)
+}
+finish_iperf() {
+  wait "$IPERF_PID" || { tail -20 "$TMPDIR_TEST/iperf.json" >&2; die "the iperf3 TCP transfer broke"; }
+  python3 - "$TMPDIR_TEST/iperf.json" <<'PY' || die "the iperf3 transfer did not survive"
+import json, sys
+r = json.load(open(sys.argv[1]))
+if "error" in r: sys.exit("iperf3: " + r["error"])
+iv = [i["sum"] for i in r["intervals"]]
+longest = run = 0.0
+for i in iv:
+    run = run + i["seconds"] if i["bytes"] == 0 else 0.0
+    longest = max(longest, run)
+total = r["end"]["sum_received"]["bytes"]
+print(f"--- iperf3: {total / 1e6:.1f} MB in {r['end']['sum_received']['seconds']:.1f} s, "
+      f"{r['end']['sum_received']['bits_per_second'] / 1e6:.0f} Mbit/s; longest stall "
+      f"(0-byte 0.5 s intervals in a row) {longest:.1f} s; retransmits "
+      f"{r['end']['sum_sent'].get('retransmits', '?')}")
+if total == 0: sys.exit("no data moved")
+PY
+}
+
+case "$SCENARIO" in
+  tcp)
+    start_idle_tcp
+    idle_exchange before
+    start_iperf 30
+    sleep 5
+    note "blocking WireGuard (UDP 51820) in the router"
+    block_wg
+    expect_switch l2tp-ipsec 10 "WireGuard blocked"
+    WAIT_WATCH_PID=$GW_PID wait_until "the gateway sending alice's traffic on L2TP/IPsec" 10 \
+      gateway_path_is l2tp-ipsec
+    note "gateway: alice's return path $(gateway_path)"
+    idle_exchange during-fallback
+    sleep 5
+    note "lifting the block"
+    unblock_wg
+    expect_switch wireguard 30 "WireGuard back (after the failback hold)"
+    idle_exchange after-failback
+    note "gateway: alice's return path $(gateway_path)"
+    [ "$(gateway_path)" = wireguard ] || die "the gateway did not follow alice back to WireGuard"
+    finish_iperf
+    ;;
+  oneway)
+    note "dropping WireGuard from the gateway to the client only"
+    block_wg oneway
+    expect_switch l2tp-ipsec 10 "one-way blackhole"
+    ping_ok "$CL" 10.86.0.1
+    unblock_wg
+    expect_switch wireguard 30 "WireGuard whole again"
+    ping_ok "$CL" 10.86.0.1
+    ;;
+  loss)
+    note "30 % random loss on WireGuard, both directions (numgen)"
+    lossy_wg
+    # The loss is judged over 40 probes (8 s); with random loss the share reaches 30 % later on
+    # some runs than others.
+    expect_switch l2tp-ipsec 60 "30 % loss"
+    ping_ok "$CL" 10.86.0.1
+    unblock_wg
+    expect_switch wireguard 60 "loss gone"
+    ping_ok "$CL" 10.86.0.1
+    ;;
+  flap)
+    switches() { grep -c "traffic moved" "$TMPDIR_TEST/cl.log" || true; }
+    before=$(switches)
+    note "WireGuard blocked and unblocked every 2 s for 20 s"
+    for _ in 1 2 3 4 5; do
+      block_wg; sleep 2; unblock_wg; sleep 2
+    done
+    flaps=$(($(switches) - before))
+    note "switches while flapping: $flaps; active now $(client 'd["active"]'), failback hold $(client 'd["failback_hold_ms"]') ms"
+    [ "$flaps" -ge 1 ] || die "the flapping primary never moved the traffic"
+    [ "$flaps" -le 3 ] || die "the traffic flapped with the primary ($flaps switches in 20 s)"
+    ping_ok "$CL" 10.86.0.1
+    expect_switch wireguard 60 "WireGuard stable again"
+    ping_ok "$CL" 10.86.0.1
+    ;;
+  *) die "unknown scenario $SCENARIO" ;;
+esac
+kill -0 "$GW_PID" && kill -0 "$CL_PID" || die "a daemon died"
+note "PASS hybrid fallback $SCENARIO"
