@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "control/config.hpp"
+#include "daemon/instance_lock.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/log_level.hpp"
@@ -210,8 +211,17 @@ int run_up(const UpOptions& options) {
     std::cerr << "tandem: " << cfg.error().to_string() << "\n";
     return 1;
   }
+  // One daemon per config: refused here, before any device or socket exists. Taken before the
+  // fork, the lock is shared with the child and stays held by it (instance_lock.hpp).
+  auto instance = InstanceLock::acquire(instance_name(options.config_path));
+  if (!instance) {
+    std::cerr << "tandem: " << instance.error() << "\n";
+    return 1;
+  }
   Background b = go_background(options.daemonize);
   if (b.parent_exit) return *b.parent_exit;
+  if (b.daemon)  // the pidfile must name the process that stays, not the parent that exits
+    if (auto ok = instance->record_this_process(); !ok) return fail(b, ok.error());
   setup_logging(cfg->interface ? cfg->interface->name
                 : cfg->l2tp   ? cfg->l2tp->interface
                               : cfg->ipsec->interface,
