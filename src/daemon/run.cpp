@@ -19,6 +19,7 @@
 #include "io/daemonize.hpp"
 #include "io/netlink.hpp"
 #include "io/resolve.hpp"
+#include "io/service_notify.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -57,13 +58,16 @@ Background go_background(bool background) {
 int fail(Background& b, const std::string& message) {
   spdlog::error("{}", message);
   if (b.daemon) b.daemon->report_failure(message);
+  io::notify_status(message);  // `systemctl status` shows why
   return 1;
 }
 
 int serve(Background& b, WireguardInterface& iface) {
   if (b.daemon) b.daemon->report_ready();
+  io::notify_ready();  // every interface is up by now
   spdlog::info("interface {} up", iface.name());
   auto ran = iface.run();
+  io::notify_stopping();
   if (!ran) {
     spdlog::error("{}", ran.error());
     return 1;
@@ -265,6 +269,7 @@ int run_up(const UpOptions& options) {
     }
     if (stopping) return;
     stopping = true;
+    io::notify_stopping();
     if (ipsec) ipsec->shut_down();
     if (!l2tp) {
       spdlog::info("signal {}: shutting down", sig);
@@ -284,6 +289,7 @@ int run_up(const UpOptions& options) {
   if (auto ok = loop->handle_signals(io::EventLoop::daemon_signals(), on_signal); !ok)
     return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
+  io::notify_ready();
   auto ran = loop->run();
   l2tp.reset();
   ipsec.reset();
