@@ -17,6 +17,7 @@ TANDEM=$PWD/build/release/bin/tandem
 T="d$$"
 NS_GW="gw-$T"; NS_C1="c1-$T"; NS_C2="c2-$T"; NS_C3="c3-$T"; NS_LAN="lan-$T"
 WORK=$(mktemp -d "/tmp/tandem-demo.XXXX")
+export TANDEM_RUN_DIR="$WORK/run"  # its gw.pid must not clash with a real gateway named gw
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/check_command.hpp"
+#include "cli/down_command.hpp"
 #include "cli/import_command.hpp"
 #include "cli/key_commands.hpp"
 #include "cli/status_command.hpp"
@@ -91,6 +93,34 @@ int main(int argc, char** argv) {
       throw CLI::RequiredError("a config: tandem up FILE, tandem up NAME or tandem up -c FILE");
     std::exit(tandem::daemon::run_up(up));
   });
+
+  tandem::cli::DownOptions down;
+  auto* dn = app.add_subcommand("down", "stop the daemon `tandem up` runs for a config");
+  dn->footer(
+      "Finds the daemon through its pidfile (/run/tandem/NAME.pid, or under $TANDEM_RUN_DIR), "
+      "sends it SIGTERM and waits until it has let go of the pidfile's lock and exited. Exits 1 "
+      "if it was not running (no pidfile, or one nobody holds: that PID is not signalled) or did "
+      "not stop within the timeout.");
+  dn->add_option("config", down.target,
+                 "the NAME or FILE given to `tandem up` (/etc/tandem/x.toml and x are both x)")
+      ->required();
+  dn->add_option("--timeout", down.timeout_seconds,
+                 "seconds to wait for it to stop (default 15; an L2TP gateway first hangs up "
+                 "every session)")
+      ->check(CLI::NonNegativeNumber);
+  dn->callback([&] { std::exit(tandem::cli::run_down(down, std::cout, std::cerr)); });
+
+  std::string check_target;
+  auto* ck =
+      app.add_subcommand("check", "validate a config and show what `tandem up` would create");
+  ck->footer(
+      "Reads the config exactly as `tandem up` does and prints its warnings and a summary "
+      "(interfaces, peers, routes, L2TP role, IPsec connections); secrets are not shown. Exits 1 "
+      "with file:line:column and the reason if the file is refused. Needs no root, changes "
+      "nothing.");
+  ck->add_option("config", check_target, "config file, or a bare NAME for /etc/tandem/NAME.toml")
+      ->required();
+  ck->callback([&] { std::exit(tandem::cli::run_check(check_target, std::cout, std::cerr)); });
 
   tandem::cli::StatusOptions status;
   auto* st = app.add_subcommand("status", "show interfaces, peers, handshakes and transfer");

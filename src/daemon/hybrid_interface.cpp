@@ -11,6 +11,7 @@
 #include "hybrid/probe.hpp"
 #include "io/netlink.hpp"
 #include "io/resolve.hpp"
+#include "io/service_notify.hpp"
 #include "io/system_clock.hpp"
 
 namespace tandem::daemon {
@@ -284,6 +285,7 @@ Result<Ok, std::string> HybridInterface::run() {
     }
     if (stopping_) return;
     stopping_ = true;
+    io::notify_stopping();
     if (!l2tp_) {
       spdlog::info("signal {}: shutting down", sig);
       loop_->stop();

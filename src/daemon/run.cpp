@@ -9,6 +9,7 @@
 
 #include "control/config.hpp"
 #include "daemon/hybrid_interface.hpp"
+#include "daemon/instance_lock.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/log_level.hpp"
@@ -19,6 +20,7 @@
 #include "io/daemonize.hpp"
 #include "io/netlink.hpp"
 #include "io/resolve.hpp"
+#include "io/service_notify.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -57,13 +59,16 @@ Background go_background(bool background) {
 int fail(Background& b, const std::string& message) {
   spdlog::error("{}", message);
   if (b.daemon) b.daemon->report_failure(message);
+  io::notify_status(message);  // `systemctl status` shows why
   return 1;
 }
 
 int serve(Background& b, WireguardInterface& iface) {
   if (b.daemon) b.daemon->report_ready();
+  io::notify_ready();  // every interface is up by now
   spdlog::info("interface {} up", iface.name());
   auto ran = iface.run();
+  io::notify_stopping();
   if (!ran) {
     spdlog::error("{}", ran.error());
     return 1;
@@ -204,6 +209,7 @@ int run_hybrid(Background& b, const control::NodeConfig& cfg) {
   if (!iface) return fail(b, iface.error());
   if (auto ok = (*iface)->start(kL2tpStatusSocketDir); !ok) return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
+  io::notify_ready();
   spdlog::info("interface {} up", (*iface)->name());
   auto ran = (*iface)->run();
   if (!ran) {
@@ -227,8 +233,17 @@ int run_up(const UpOptions& options) {
     std::cerr << "tandem: " << cfg.error().to_string() << "\n";
     return 1;
   }
+  // One daemon per config: refused here, before any device or socket exists. Taken before the
+  // fork, the lock is shared with the child and stays held by it (instance_lock.hpp).
+  auto instance = InstanceLock::acquire(instance_name(options.config_path));
+  if (!instance) {
+    std::cerr << "tandem: " << instance.error() << "\n";
+    return 1;
+  }
   Background b = go_background(options.daemonize);
   if (b.parent_exit) return *b.parent_exit;
+  if (b.daemon)  // the pidfile must name the process that stays, not the parent that exits
+    if (auto ok = instance->record_this_process(); !ok) return fail(b, ok.error());
   setup_logging(cfg->interface ? cfg->interface->name
                 : cfg->l2tp   ? cfg->l2tp->interface
                               : cfg->ipsec->interface,
@@ -273,6 +288,7 @@ int run_up(const UpOptions& options) {
     }
     if (stopping) return;
     stopping = true;
+    io::notify_stopping();
     if (ipsec) ipsec->shut_down();
     if (!l2tp) {
       spdlog::info("signal {}: shutting down", sig);
@@ -292,6 +308,7 @@ int run_up(const UpOptions& options) {
   if (auto ok = loop->handle_signals(io::EventLoop::daemon_signals(), on_signal); !ok)
     return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
+  io::notify_ready();
   auto ran = loop->run();
   l2tp.reset();
   ipsec.reset();

@@ -1,7 +1,9 @@
 // Going to the background the way wireguard-go does: `tandem userspace wg0` forks, the child
 // becomes the daemon, and the parent stays until the child says the interface is up (exit 0) or
 // reports why it failed (exit 1 with the message) — so scripts can rely on the command's status.
-// No pid file: the UAPI socket of the interface is how one finds a running daemon.
+// `tandem userspace` keeps no pid file: the UAPI socket of the interface is how one finds it.
+// `tandem up` takes its pidfile lock (daemon/instance_lock.hpp) before start(): the child inherits
+// the locked open file, so the lock outlives the parent, and the child records its own PID.
 #pragma once
 
 #include <sys/types.h>

@@ -10,6 +10,9 @@ PIDS=()
 SOCKETS=()
 umask 077
 TMPDIR_TEST=$(mktemp -d "/tmp/tandem-test-$TAG.XXXX")
+# `tandem up` locks a pidfile per config name (gw.toml is gw) in its run directory; one of its
+# own per test, so tests that reuse a name, and real daemons, never refuse each other.
+export TANDEM_RUN_DIR="$TMPDIR_TEST/run"
 
 # ON_FAILURE, when a test sets it, names a function that shows context (daemon logs) when the
 # test dies; it runs once, before the message.

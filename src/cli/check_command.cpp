@@ -1,0 +1,129 @@
+#include "cli/check_command.hpp"
+
+#include <ostream>
+#include <sstream>
+
+#include "cli/up_arguments.hpp"
+#include "crypto/key_encoding.hpp"
+#include "daemon/instance_lock.hpp"
+#include "daemon/node_startup.hpp"
+#include "ppp/lcp.hpp"
+
+namespace tandem::cli {
+namespace {
+
+template <typename T>
+std::string joined(const std::vector<T>& items) {
+  std::string s;
+  for (const auto& item : items) s += (s.empty() ? "" : ", ") + item.to_string();
+  return s.empty() ? "none" : s;
+}
+
+std::string peer_label(const control::PeerConfig& p) {
+  // The first 8 base64 characters, as `tandem status` and the event log abbreviate keys.
+  const std::string key =
+      crypto::base64_encode(ByteView(p.public_key.data(), p.public_key.size())).substr(0, 8);
+  return p.name.empty() ? key : p.name + " (" + key + ")";
+}
+
+void describe_wireguard(const control::NodeConfig& cfg, std::ostream& s) {
+  const auto& ic = *cfg.interface;
+  s << "WireGuard interface " << ic.name << ": "
+    << (ic.listen_port ? "UDP port " + std::to_string(ic.listen_port) : "a random UDP port")
+    << ", MTU " << ic.mtu << ", addresses " << joined(ic.addresses);
+  if (ic.fwmark) s << ", fwmark " << ic.fwmark;
+  s << "\n";
+  for (const auto& p : cfg.peers) {
+    s << "  peer " << peer_label(p) << ": endpoint "
+      << (p.endpoint_host ? *p.endpoint_host + ":" + std::to_string(p.endpoint_port)
+                          : "none (waits to be contacted)")
+      << ", allowed IPs " << joined(p.allowed_ips);
+    if (p.preshared_key) s << ", pre-shared key";
+    if (p.persistent_keepalive) s << ", keepalive " << p.persistent_keepalive << " s";
+    s << "\n";
+  }
+  // The same plan `tandem up` follows, so the summary cannot drift from what it does.
+  const daemon::PeerRoutePlan plan = daemon::plan_peer_routes(cfg);
+  if (!ic.add_routes)
+    s << "  routes: none (table = \"off\")\n";
+  else if (!plan.routes.empty())
+    s << "  routes through " << ic.name << ": " << joined(plan.routes) << "\n";
+  if (!plan.not_routed.empty())
+    s << "  not routed: " << joined(plan.not_routed)
+      << " (default routes need policy routing, which this version does not set up)\n";
+}
+
+std::string l2tp_transport(const control::L2tpConfig& l) {
+  if (!l.ipsec) return "plain L2TP (unencrypted)";
+  return l.allow_unencrypted ? "over IPsec (IKEv1, pre-shared key), and plain L2TP"
+                             : "over IPsec (IKEv1, pre-shared key)";
+}
+
+std::string auth_list(const std::vector<ppp::AuthMethod>& methods) {
+  std::string s;
+  for (auto m : methods) s += (s.empty() ? "" : ", ") + std::string(ppp::auth_method_name(m));
+  return s.empty() ? "none" : s;
+}
+
+void describe_l2tp(const control::L2tpConfig& l, std::ostream& s) {
+  if (l.role == control::L2tpRole::kLns) {
+    s << "L2TP gateway (LNS) on " << l.interface << ": UDP port " << l.listen_port << ", "
+      << l2tp_transport(l);
+    if (l.address) s << ", address " << l.address->to_string();
+    if (l.pool_first && l.pool_last)
+      s << ", pool " << l.pool_first->to_string() << "-" << l.pool_last->to_string();
+    s << ", " << l.users.size() << (l.users.size() == 1 ? " user" : " users") << ", authentication "
+      << auth_list(l.auth) << "\n";
+    return;
+  }
+  s << "L2TP client (LAC) on " << l.interface << ": server " << l.server_host << ":"
+    << l.server_port << ", " << l2tp_transport(l) << ", " << l.calls.size()
+    << (l.calls.size() == 1 ? " session" : " sessions");
+  std::string users;
+  for (const auto& c : l.calls) users += (users.empty() ? "" : ", ") + c.user;
+  if (!users.empty()) s << " (" << users << ")";
+  if (!l.routes.empty()) s << ", routes " << joined(l.routes);
+  s << (l.redial ? "" : ", no redial") << "\n";
+}
+
+void describe_ipsec(const control::IpsecConfig& c, std::ostream& s) {
+  s << "IPsec site-to-site (IKEv" << c.ike_version << ") on " << c.interface << ": from "
+    << c.local_address.to_string() << ", addresses " << joined(c.addresses);
+  if (c.pool_first && c.pool_last)
+    s << ", pool " << c.pool_first->to_string() << "-" << c.pool_last->to_string();
+  s << "\n";
+  for (const auto& conn : c.connections) {
+    s << "  connection " << conn.name << ": "
+      << (conn.remote_address ? "peer " + conn.remote_address->to_string() : "any peer") << ", "
+      << (conn.request_address ? "an address it asks for" : joined(conn.local_subnets)) << " <-> "
+      << joined(conn.remote_subnets) << ", "
+      << (conn.start ? "dialled at start-up" : "waits for the peer") << "\n";
+  }
+}
+
+}  // namespace
+
+std::string describe_node(const control::NodeConfig& config) {
+  std::ostringstream s;
+  if (config.interface) describe_wireguard(config, s);
+  if (config.l2tp) describe_l2tp(*config.l2tp, s);
+  if (config.ipsec) describe_ipsec(*config.ipsec, s);
+  return s.str();
+}
+
+int run_check(const std::string& target, std::ostream& out, std::ostream& err) {
+  const std::string path = resolve_up_config_argument(target);
+  auto cfg = control::load_node_config(path);
+  if (!cfg) {
+    err << "tandem: " << cfg.error().to_string() << "\n";
+    return 1;
+  }
+  // Each already reads "Warning: ...", as wg-quick words it and as `tandem up` logs it.
+  for (const auto& w : cfg->warnings) err << w << "\n";
+  out << path << ": valid; `tandem up` would create:\n" << describe_node(*cfg);
+  const std::string name = daemon::instance_name(path);
+  if (!name.empty()) out << "pidfile: " << daemon::pidfile_path(name) << "\n";
+  return 0;
+}
+
+}  // namespace tandem::cli

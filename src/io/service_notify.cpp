@@ -1,0 +1,33 @@
+#include "io/service_notify.hpp"
+
+#include <systemd/sd-daemon.h>
+
+#include <string>
+
+namespace tandem::io {
+namespace {
+
+// sd_notify returns > 0 when sent, 0 when NOTIFY_SOCKET is unset, and a negative errno on
+// failure. The environment is kept (unset_environment = 0) so that later messages find it.
+bool send(const std::string& state) {
+  return ::sd_notify(0, state.c_str()) > 0;
+}
+
+}  // namespace
+
+bool notify_ready() {
+  return send("READY=1");
+}
+
+bool notify_stopping() {
+  return send("STOPPING=1");
+}
+
+bool notify_status(std::string_view status) {
+  std::string state = "STATUS=";
+  state.reserve(state.size() + status.size());
+  for (const char c : status) state += (c == '\n' || c == '\r') ? ' ' : c;
+  return send(state);
+}
+
+}  // namespace tandem::io
