@@ -6,13 +6,13 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 
-#include "daemon/node_startup.hpp"
 #include "daemon/uapi_client.hpp"
+#include "daemon/wireguard_setup.hpp"
 #include "hybrid/probe.hpp"
-#include "io/netlink.hpp"
 #include "io/resolve.hpp"
 #include "io/service_notify.hpp"
 #include "io/system_clock.hpp"
+#include "packet/ip_packet.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -31,20 +31,6 @@ hybrid::PathRole role_of(hybrid::PathKind kind) {
 hybrid::PathKind kind_for(hybrid::PathRole role) {
   return role == hybrid::PathRole::kPrimary ? hybrid::PathKind::kWireguard
                                             : hybrid::PathKind::kL2tpIpsec;
-}
-
-std::optional<IpAddress> source_of(ByteView packet) {
-  if (packet.size() >= 20 && (std::to_integer<unsigned>(packet[0]) >> 4) == 4) {
-    std::array<std::uint8_t, 4> b{};
-    for (std::size_t i = 0; i < 4; ++i) b[i] = std::to_integer<std::uint8_t>(packet[12 + i]);
-    return IpAddress::v4(b);
-  }
-  if (packet.size() >= 40 && (std::to_integer<unsigned>(packet[0]) >> 4) == 6) {
-    std::array<std::uint8_t, 16> b{};
-    for (std::size_t i = 0; i < 16; ++i) b[i] = std::to_integer<std::uint8_t>(packet[8 + i]);
-    return IpAddress::v6(b);
-  }
-  return std::nullopt;
 }
 
 std::int64_t millis(Duration d) {
@@ -160,7 +146,8 @@ HybridInterface::HybridInterface(const control::NodeConfig& config, io::TunDevic
       tun_(std::move(tun)),
       accounts_(std::move(accounts)),
       pending_l2tp_(kL2tpQueue, kSlot, L2tpInterface::kInnerHeadroom),
-      draining_l2tp_(kL2tpQueue, kSlot, L2tpInterface::kInnerHeadroom) {}
+      draining_l2tp_(kL2tpQueue, kSlot, L2tpInterface::kInnerHeadroom),
+      probe_batch_(8, kSlot, L2tpInterface::kInnerHeadroom) {}
 
 HybridInterface::~HybridInterface() {
   // The paths' threads call into this object: stop them before anything here goes.
@@ -174,12 +161,7 @@ HybridInterface::~HybridInterface() {
 // The WireGuard peers: a gateway's are its accounts' keys with their prefixes as allowed IPs
 // (cryptokey routing is then the source check); a client's is its one [[peer]], the gateway.
 Result<Ok, std::string> HybridInterface::configure_wireguard() {
-  const auto& ic = *config_.interface;
-  control::UapiSet set;
-  set.private_key = ic.private_key;
-  set.fwmark = ic.fwmark;
-  set.replace_peers = true;
-  std::vector<const control::PeerConfig*> unresolved;
+  std::vector<NamedPeer> accounts;
   for (const auto& account : accounts_.accounts()) {
     if (account.disabled) continue;
     for (const auto& key : account.wireguard_keys) {
@@ -187,60 +169,19 @@ Result<Ok, std::string> HybridInterface::configure_wireguard() {
       ps.public_key = key;
       ps.replace_allowed_ips = true;
       ps.allowed_ips = account.prefixes();
-      set.peers.push_back(std::move(ps));
-      wg_->set_peer_name(key, account.name);
+      accounts.push_back({std::move(ps), account.name});
     }
   }
-  for (const auto& p : config_.peers) {
-    control::UapiPeerSet ps;
-    ps.public_key = p.public_key;
-    ps.preshared_key = p.preshared_key;
-    if (p.endpoint_host) {
-      if (auto ep = io::resolve_endpoint(*p.endpoint_host, p.endpoint_port))
-        ps.endpoint = *ep;
-      else
-        unresolved.push_back(&p);
-    }
-    ps.persistent_keepalive_interval = p.persistent_keepalive;
-    ps.replace_allowed_ips = true;
-    ps.allowed_ips = p.allowed_ips;
-    set.peers.push_back(std::move(ps));
-    if (!p.name.empty()) wg_->set_peer_name(p.public_key, p.name);
-  }
-  if (int err = wg_->apply(set); err != 0)
-    return Err("cannot apply the WireGuard configuration (errno " + std::to_string(err) + ")");
-  for (const auto* p : unresolved) {
-    spdlog::warn("peer {}: endpoint {} does not resolve yet; retrying in the background",
-                 wg_->peer_name(p->public_key), *p->endpoint_host);
-    wg_->resolve_endpoint_in_background(p->public_key, *p->endpoint_host, p->endpoint_port);
-  }
-  return Ok{};
+  return apply_peers(*wg_, config_, std::move(accounts));
 }
 
-// Addresses and routes on the one device: the [interface] addresses; a gateway's accounts are
-// inside its subnet, their sites' subnets get routes; a client routes its peer's allowed IPs.
+// Addresses and routes on the one device: a gateway's accounts live inside its subnet and their
+// sites' subnets get routes; a client routes its peer's allowed IPs.
 Result<Ok, std::string> HybridInterface::configure_system() {
-  auto nl = io::Netlink::open();
-  if (!nl) return Err(nl.error());
-  const int ifindex = tun_.index();
-  for (const auto& a : config_.interface->addresses)
-    if (auto ok = nl->add_address(ifindex, a); !ok)
-      return Err("cannot add address " + a.to_string() + ": " + ok.error());
-  if (auto ok = nl->set_link_up(ifindex); !ok) return Err(ok.error());
-  if (!config_.interface->add_routes) return Ok{};
-  std::vector<IpPrefix> routes;
+  std::vector<IpPrefix> subnets;
   for (const auto& account : accounts_.accounts())
-    for (const auto& s : account.subnets) routes.push_back(s);
-  const PeerRoutePlan plan = plan_peer_routes(config_);
-  for (const auto& r : plan.routes) routes.push_back(r);
-  for (const auto& prefix : plan.not_routed)
-    spdlog::warn("allowed IP {} is not routed automatically (default routes need policy routing)",
-                 prefix.to_string());
-  for (const auto& prefix : routes)
-    if (auto ok = nl->add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
-        !ok && ok.error().find("exists") == std::string::npos)
-      spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
-  return Ok{};
+    subnets.insert(subnets.end(), account.subnets.begin(), account.subnets.end());
+  return configure_device(tun_.index(), config_, subnets);
 }
 
 Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
@@ -371,8 +312,11 @@ bool HybridInterface::accept_inbound(hybrid::PathKind kind, ByteView packet, Tim
   }
   // Gateway: the engine authenticated the packet and checked its source against the account
   // (WireGuard's allowed IPs, the PPP session's address), so its source names the account.
-  const auto source = source_of(packet);
-  const auto account = source ? accounts_.owner_of(*source) : std::nullopt;
+  const auto header = packet::parse_ip_header(packet);
+  const auto account = !header ? std::nullopt
+                       : header->family == IpAddress::Family::kV4
+                           ? accounts_.owner_of_v4(header->source)
+                           : accounts_.owner_of_v6(header->source);
   if (!account) {
     ++counters_.dropped_spoofed;
     return false;
@@ -435,21 +379,18 @@ void HybridInterface::inbound(hybrid::PathKind kind, io::PacketBatch& batch) {
 
 void HybridInterface::inbound(hybrid::PathKind kind, std::span<const ByteView> packets) {
   const TimePoint now = io::SystemClock::now();
+  deliver_.assign(packets.size(), false);
   bool wake_sender = false;
-  std::size_t written = 0;
-  for (const ByteView packet : packets) {
-    bool deliver;
-    {
-      std::lock_guard lock(mutex_);
-      const std::size_t injected = pending_wireguard_.size();
-      deliver = accept_inbound(kind, packet, now);
-      wake_sender = wake_sender || pending_wireguard_.size() > injected;
-    }
-    if (deliver) {
-      if (auto ok = tun_.write(packet); !ok) spdlog::debug("TUN write: {}", ok.error().text());
-      ++written;
-    }
+  {
+    std::lock_guard lock(mutex_);
+    const std::size_t injected = pending_wireguard_.size();
+    for (std::size_t i = 0; i < packets.size(); ++i)
+      deliver_[i] = accept_inbound(kind, packets[i], now);
+    wake_sender = pending_wireguard_.size() > injected;
   }
+  for (std::size_t i = 0; i < packets.size(); ++i)
+    if (deliver_[i])
+      if (auto ok = tun_.write(packets[i]); !ok) spdlog::debug("TUN write: {}", ok.error().text());
   if (wake_sender) wg_->wake_sender();
   // Replies queued for L2TP (on_control_wake sends them) and fallback events.
   loop_->wake();
@@ -534,7 +475,8 @@ void HybridInterface::on_fallback_timer() {
 
 void HybridInterface::handle_fallback_output(hybrid::FallbackPathOutput& out) {
   bool wake_sender = false;
-  io::PacketBatch secondary(8, kSlot, L2tpInterface::kInnerHeadroom);
+  io::PacketBatch& secondary = probe_batch_;
+  secondary.clear();
   for (const auto& probe : out.probes) {
     if (probe.role == hybrid::PathRole::kPrimary) {
       std::lock_guard lock(mutex_);

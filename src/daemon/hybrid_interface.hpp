@@ -141,6 +141,8 @@ class HybridInterface final : public HybridLink {
 
   // Control thread scratch.
   io::PacketBatch draining_l2tp_;
+  io::PacketBatch probe_batch_;  // the fallback's probes for L2TP
+  std::vector<char> deliver_;    // inbound(span): which packets go to the device
 };
 
 }  // namespace tandem::daemon

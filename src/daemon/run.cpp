@@ -14,11 +14,10 @@
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/log_level.hpp"
 #include "daemon/node_startup.hpp"
-#include "daemon/peer_event_log.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_interface.hpp"
+#include "daemon/wireguard_setup.hpp"
 #include "io/daemonize.hpp"
-#include "io/netlink.hpp"
 #include "io/resolve.hpp"
 #include "io/service_notify.hpp"
 
@@ -77,14 +76,6 @@ int serve(Background& b, WireguardInterface& iface) {
   return 0;
 }
 
-control::UapiSet config_to_set(const control::NodeConfig& cfg) {
-  control::UapiSet set;
-  set.private_key = cfg.interface->private_key;
-  set.fwmark = cfg.interface->fwmark;
-  set.replace_peers = true;
-  return set;
-}
-
 }  // namespace
 
 int run_userspace(const UserspaceOptions& options) {
@@ -114,58 +105,10 @@ namespace {
 Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
     const control::NodeConfig& cfg) {
   const auto& ic = *cfg.interface;
-  control::UapiSet set = config_to_set(cfg);
-  // Peers whose endpoint name does not resolve yet (at boot DNS may not be up): they start
-  // without an endpoint and the name is resolved again in the background.
-  std::vector<const control::PeerConfig*> unresolved;
-  for (const auto& p : cfg.peers) {
-    control::UapiPeerSet ps;
-    ps.public_key = p.public_key;
-    ps.preshared_key = p.preshared_key;
-    if (p.endpoint_host) {
-      if (auto ep = io::resolve_endpoint(*p.endpoint_host, p.endpoint_port)) {
-        ps.endpoint = *ep;
-      } else {
-        spdlog::warn("peer {}: {}; starting without its endpoint, retrying in the background",
-                     p.name.empty() ? PeerEventLog::abbreviate(p.public_key) : p.name, ep.error());
-        unresolved.push_back(&p);
-      }
-    }
-    ps.persistent_keepalive_interval = p.persistent_keepalive;
-    ps.replace_allowed_ips = true;
-    ps.allowed_ips = p.allowed_ips;
-    set.peers.push_back(std::move(ps));
-  }
-
   auto iface = WireguardInterface::create(ic.name, ic.mtu, ic.listen_port);
   if (!iface) return Err("cannot create interface: " + iface.error());
-  for (const auto& p : cfg.peers)
-    if (!p.name.empty()) (*iface)->set_peer_name(p.public_key, p.name);
-  if (int err = (*iface)->apply(set); err != 0)
-    return Err("cannot apply configuration (errno " + std::to_string(err) + ")");
-  for (const auto* p : unresolved)
-    (*iface)->resolve_endpoint_in_background(p->public_key, *p->endpoint_host, p->endpoint_port);
-
-  auto nl = io::Netlink::open();
-  if (!nl) return Err(nl.error());
-  const int ifindex = (*iface)->ifindex();
-  for (const auto& a : ic.addresses)
-    if (auto ok = nl->add_address(ifindex, a); !ok)
-      return Err("cannot add address " + a.to_string() + ": " + ok.error());
-  if (auto ok = nl->set_link_up(ifindex); !ok) return Err(ok.error());
-  const PeerRoutePlan routes = plan_peer_routes(cfg);
-  if (!ic.add_routes) spdlog::info("table = \"off\": no routes added for the peers' allowed IPs");
-  for (const auto& prefix : routes.not_routed)
-    spdlog::warn(
-        "allowed IP {} is not routed automatically (default routes need policy "
-        "routing, which this version does not set up)",
-        prefix.to_string());
-  for (const auto& prefix : routes.routes) {
-    // A prefix inside one of our own connected subnets is reached through that route.
-    if (auto ok = nl->add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
-        !ok && ok.error().find("exists") == std::string::npos)
-      spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
-  }
+  if (auto ok = apply_peers(**iface, cfg); !ok) return Err(ok.error());
+  if (auto ok = configure_device((*iface)->ifindex(), cfg); !ok) return Err(ok.error());
   (*iface)->start();
   const std::string socket = uapi_socket_path(kUapiSocketDir, ic.name);
   if (auto ok = (*iface)->serve_uapi(socket); !ok)

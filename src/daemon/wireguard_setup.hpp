@@ -1,0 +1,36 @@
+// The WireGuard part of a node's config put into effect, for a plain WireGuard interface and for
+// the WireGuard path of a hybrid interface alike: the key and the peers, then the device's
+// addresses and routes.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+#include "control/config.hpp"
+#include "control/uapi.hpp"
+#include "daemon/wireguard_interface.hpp"
+
+namespace tandem::daemon {
+
+// A peer that does not come from a [[peer]] section (a gateway's account key), with the name
+// its log lines use.
+struct NamedPeer {
+  control::UapiPeerSet peer;
+  std::string name;
+};
+
+// Sets [interface]'s private key and fwmark and replaces the peers with the config's [[peer]]s
+// and `extra`. A peer whose endpoint name does not resolve yet (at boot DNS may not be up)
+// starts without its endpoint, and the name is resolved again in the background.
+Result<Ok, std::string> apply_peers(WireguardInterface& wg, const control::NodeConfig& config,
+                                    std::vector<NamedPeer> extra = {});
+
+// Puts [interface]'s addresses on the device, brings it up, and adds a route for every peer's
+// allowed IPs (none with table = "off") and for `extra_routes`.
+Result<Ok, std::string> configure_device(int ifindex, const control::NodeConfig& config,
+                                         std::span<const IpPrefix> extra_routes = {});
+
+}  // namespace tandem::daemon
