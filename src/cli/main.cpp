@@ -9,6 +9,7 @@
 
 #include "cli/check_command.hpp"
 #include "cli/down_command.hpp"
+#include "cli/drill_command.hpp"
 #include "cli/import_command.hpp"
 #include "cli/key_commands.hpp"
 #include "cli/status_command.hpp"
@@ -121,6 +122,19 @@ int main(int argc, char** argv) {
   ck->add_option("config", check_target, "config file, or a bare NAME for /etc/tandem/NAME.toml")
       ->required();
   ck->callback([&] { std::exit(tandem::cli::run_check(check_target, std::cout, std::cerr)); });
+
+  tandem::cli::DrillOptions drill;
+  auto* dr = app.add_subcommand("drill", "test a hybrid client's failover while it runs");
+  dr->footer(
+      "Asks the daemon to hold its primary path (WireGuard) down for the given time, without "
+      "any firewall change, while pinging the gateway's inner address through the tunnel every "
+      "20 ms; then reports the time to switch, the time to fail back and the pings lost. Exits 1 "
+      "when the secondary did not carry the traffic or it never came back. Needs root (raw "
+      "ICMP).");
+  dr->add_option("interface", drill.interface_name, "the hybrid client's interface")->required();
+  dr->add_option("--seconds", drill.seconds, "how long to hold WireGuard down (default 5)")
+      ->check(CLI::Range(1, 3600));
+  dr->callback([&] { std::exit(tandem::cli::run_drill(drill, std::cout, std::cerr)); });
 
   tandem::cli::StatusOptions status;
   auto* st = app.add_subcommand("status", "show interfaces, peers, handshakes and transfer");

@@ -589,7 +589,9 @@ std::string HybridInterface::status_json() {
                           {"silent_for_ms", millis(s->silent_for)},
                           {"ms_ago", ago_ms(s->at)}};
     }
+    j["gateway"] = config_.fallback->gateway.to_string();
     j["failback_hold_ms"] = millis(c.current_failback_hold());
+    j["failback_hold_max_ms"] = millis(c.config().failback_hold_max);
     if (drill_until_ && *drill_until_ > now) j["drill_remaining_ms"] = millis(*drill_until_ - now);
     if (l2tp_address_) j["l2tp_address"] = l2tp_address_->to_string();
   } else {

@@ -18,8 +18,10 @@
 #   hybrid_fallback.sh flap    WireGuard blocked and unblocked every 2 s for 20 s: traffic goes
 #                              to L2TP/IPsec and stays there (the hold-down grows) instead of
 #                              flapping, and comes back once WireGuard is stable.
-#   hybrid_fallback.sh drill   `tandem drill` holds WireGuard down inside the daemon: the report
-#                              shows the switch, the failback and the probes lost.
+#   hybrid_fallback.sh drill   `tandem drill` holds WireGuard down inside the daemon for 4 s: the
+#                              report shows the switch, the failback and
+#                              the pings lost, and the command passes; a drill on the gateway is
+#                              refused.
 source "$(dirname "$0")/../netns/lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
@@ -286,6 +288,21 @@ case "$SCENARIO" in
     ping_ok "$CL" 10.86.0.1
     expect_switch wireguard 60 "WireGuard stable again"
     ping_ok "$CL" 10.86.0.1
+    ;;
+  drill)
+    # Refused while there is nothing to drill against: the wrong interface kind, a bad length.
+    ip netns exec "$GW" "$TANDEM_BIN" drill "$GW_IF" >"$TMPDIR_TEST/drill-gw.log" 2>&1 &&
+      die "a drill on the gateway was not refused"
+    grep -q "hybrid gateway" "$TMPDIR_TEST/drill-gw.log" || die "unclear refusal: $(cat "$TMPDIR_TEST/drill-gw.log")"
+    ip netns exec "$CL" "$TANDEM_BIN" drill "$CL_IF" --seconds 4 >"$TMPDIR_TEST/drill.log" 2>&1 ||
+      { cat "$TMPDIR_TEST/drill.log" >&2; die "tandem drill reported a failed failover"; }
+    sed 's/^/    /' "$TMPDIR_TEST/drill.log"
+    grep -q "PASS" "$TMPDIR_TEST/drill.log" || die "no PASS in the drill report"
+    lost=$(sed -nE 's/.* ([0-9]+) lost$/\1/p' "$TMPDIR_TEST/drill.log")
+    [ -n "$lost" ] || die "the drill report gives no loss figure"
+    # The secondary is warm and a drill switches at once: a few pings in flight at most.
+    [ "$lost" -le 5 ] || die "the drill lost $lost pings"
+    active_is wireguard || die "traffic is not back on WireGuard after the drill"
     ;;
   *) die "unknown scenario $SCENARIO" ;;
 esac

@@ -1,0 +1,119 @@
+#include "cli/drill_command.hpp"
+
+#include <poll.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/drill_report.hpp"
+#include "daemon/hybrid_interface.hpp"
+#include "io/icmp_pinger.hpp"
+#include "io/unix_socket_client.hpp"
+
+namespace tandem::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::int64_t kStatusEveryMs = 25;
+constexpr std::int64_t kSwitchBoundMs = 2000;
+constexpr std::int64_t kReplyGraceMs = 1000;
+
+std::optional<nlohmann::json> request(const std::string& path, const std::string& text,
+                                      std::string& error) {
+  auto reply = io::unix_socket_request(path, text);
+  if (!reply) {
+    error = reply.error();
+    return std::nullopt;
+  }
+  auto doc = nlohmann::json::parse(*reply, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    error = "the daemon's reply is not a JSON object";
+    return std::nullopt;
+  }
+  return doc;
+}
+
+}  // namespace
+
+int run_drill(const DrillOptions& options, std::ostream& out, std::ostream& err) {
+  const std::string socket = daemon::hybrid_socket_path(options.socket_dir, options.interface_name);
+  std::string error;
+  auto status = request(socket, "status\n\n", error);
+  if (!status) {
+    err << "drill: " << error << " (is " << options.interface_name
+        << " a running hybrid client? drills need a config with [fallback])\n";
+    return 1;
+  }
+  if (status->value("role", "") != "client") {
+    err << "drill: " << options.interface_name
+        << " is a hybrid gateway; drills run on a client with [fallback]\n";
+    return 1;
+  }
+  if (status->value("active", "") != "wireguard") {
+    err << "drill: traffic is on " << status->value("active", "?")
+        << " already; drill once WireGuard carries it again (tandem status "
+        << options.interface_name << ")\n";
+    return 1;
+  }
+  const auto& paths = (*status)["paths"];
+  if (paths.size() != 2 || !paths[1].value("healthy", false)) {
+    err << "drill: the secondary path is not healthy, so a drill would cut the traffic; see "
+           "tandem status "
+        << options.interface_name << "\n";
+    return 1;
+  }
+  const auto gateway = IpAddress::parse(status->value("gateway", ""));
+  if (!gateway) {
+    err << "drill: the daemon did not say which gateway address to ping\n";
+    return 1;
+  }
+  auto pinger = io::IcmpPinger::open(*gateway);
+  if (!pinger) {
+    err << "drill: " << pinger.error() << "\n";
+    return 1;
+  }
+
+  const std::int64_t held_ms = std::int64_t{options.seconds} * 1000;
+  const std::int64_t deadline_ms =
+      held_ms + status->value("failback_hold_max_ms", std::int64_t{60000}) + 15000;
+  auto started = request(socket, "drill " + std::to_string(options.seconds) + "\n\n", error);
+  if (!started || started->contains("error")) {
+    err << "drill: " << (started ? started->value("error", "") : error) << "\n";
+    return 1;
+  }
+  const auto t0 = Clock::now();
+  const auto now_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  };
+  DrillTimeline timeline(held_ms);
+  std::uint16_t sequence = 0;
+  std::int64_t next_ping = 0, next_status = 0;
+  std::optional<std::int64_t> finish_at;
+  out << "drill: WireGuard held down for " << options.seconds << " s; pinging "
+      << gateway->to_string() << " every " << options.interval_ms << " ms\n";
+  while (true) {
+    const std::int64_t now = now_ms();
+    if (now >= deadline_ms || (finish_at && now >= *finish_at)) break;
+    if (now >= next_ping) {
+      if (auto sent = pinger->send(sequence); sent) timeline.ping_sent(sequence, now);
+      ++sequence;
+      next_ping += options.interval_ms;
+    }
+    if (now >= next_status) {
+      if (auto s = request(socket, "status\n\n", error)) {
+        timeline.active_path(now, s->value("active", ""));
+        if (timeline.failed_back() && !finish_at) finish_at = now + kReplyGraceMs;
+      }
+      next_status = now + kStatusEveryMs;
+    }
+    pollfd p{pinger->fd(), POLLIN, 0};
+    ::poll(&p, 1, 5);
+    for (std::uint16_t answered : pinger->receive()) timeline.ping_answered(answered, now_ms());
+  }
+  const DrillReport report = timeline.report(now_ms(), kSwitchBoundMs, kReplyGraceMs);
+  out << render_drill_text(options.interface_name, held_ms, options.interval_ms, report);
+  return report.passed ? 0 : 1;
+}
+
+}  // namespace tandem::cli
