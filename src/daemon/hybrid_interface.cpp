@@ -244,30 +244,33 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
   bool queued = false;
   {
     std::lock_guard lock(mutex_);
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const ByteView packet = batch[i].bytes();
-      hybrid::PathKind kind;
-      if (router_) {
-        const hybrid::RouteDecision d = router_->route(packet);
+    if (fallback_) {
+      // A client sends everything on its active path: one decision per batch, and on WireGuard
+      // (the usual case) the batch goes on untouched.
+      if (fallback_->route() == hybrid::PathRole::kPrimary) {
+        counters_.to_wireguard += batch.size();
+        return;
+      }
+      for (const Packet& p : batch) queue_for_l2tp(p.bytes());
+      queued = !batch.empty();
+      batch.clear();
+    } else {
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const hybrid::RouteDecision d = router_->route(batch[i].bytes());
         if (!d.path) {
           ++counters_.dropped_no_route;
-          continue;
+        } else if (kind_of(*d.path) == hybrid::PathKind::kWireguard) {
+          ++counters_.to_wireguard;
+          if (kept != i) std::swap(batch[kept], batch[i]);
+          ++kept;
+        } else {
+          queue_for_l2tp(batch[i].bytes());
+          queued = true;
         }
-        kind = kind_of(*d.path);
-      } else {
-        kind = kind_for(fallback_->route());
       }
-      if (kind == hybrid::PathKind::kWireguard) {
-        ++counters_.to_wireguard;
-        if (kept != i) std::swap(batch[kept], batch[i]);
-        ++kept;
-      } else {
-        queue_for_l2tp(packet);
-        queued = true;
-      }
+      batch.resize(kept);
     }
-    batch.resize(kept);
   }
   if (queued) loop_->wake();
 }
