@@ -64,6 +64,7 @@ for n in gw c1 c2 c4; do
   "$TANDEM" pubkey <"$WORK/$n.key" >"$WORK/$n.pub"
   echo "$n public key: $(cat "$WORK/$n.pub")"
 done
+"$TANDEM" genpsk >"$WORK/c1.psk"
 # The L2TP/IPsec pre-shared key the gateway and client 3 share.
 openssl rand -base64 24 >"$WORK/l2tp.psk"
 
@@ -88,6 +89,7 @@ psk_file = "l2tp.psk"
 [[account]]
 name = "client1"
 public_key = "$(cat "$WORK/c1.pub")"
+preshared_key_file = "c1.psk"
 address = "10.99.0.2"
 
 [[account]]
@@ -126,6 +128,7 @@ addresses = ["10.99.0.2/24"]
 [[peer]]
 name = "gateway"
 public_key = "$(cat "$WORK/gw.pub")"
+preshared_key_file = "c1.psk"
 endpoint = "198.18.0.1:51820"
 allowed_ips = ["10.99.0.0/24"]
 persistent_keepalive = 25

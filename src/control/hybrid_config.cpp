@@ -109,9 +109,10 @@ Result<Ok, ConfigError> read_addresses(const Reader& r, const toml::table& t,
 Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::node& node) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "[[account]] must be a table");
-  if (auto ok = r.only_keys(*t, "[[account]]",
-                            {"name", "public_key", "public_keys", "password", "password_file",
-                             "nt_hash", "address", "address6", "subnets", "disabled"});
+  if (auto ok = r.only_keys(
+          *t, "[[account]]",
+          {"name", "public_key", "public_keys", "preshared_key", "preshared_key_file", "password",
+           "password_file", "nt_hash", "address", "address6", "subnets", "disabled"});
       !ok)
     return Err(ok.error());
   AccountConfig account;
@@ -120,6 +121,12 @@ Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::nod
   if (!*name) return r.error(&node, "[[account]] needs name = \"...\"");
   account.name = **name;
   if (auto ok = read_public_keys(r, *t, account); !ok) return Err(ok.error());
+  auto psk = r.key(*t, "preshared_key", "preshared_key_file", false);
+  if (!psk) return Err(psk.error());
+  account.preshared_key = *psk;
+  if (account.preshared_key && account.public_keys.empty())
+    return r.error(t->get("preshared_key") ? t->get("preshared_key") : t->get("preshared_key_file"),
+                   label(account.name) + " has a WireGuard pre-shared key but no public_key");
   if (auto ok = read_login(r, *t, account); !ok) return Err(ok.error());
   if (account.public_keys.empty() && !account.password && !account.nt_hash)
     return r.error(&node, label(account.name) +

@@ -13,6 +13,7 @@
 //   [[account]]
 //   name = "alice"
 //   public_key = "base64..."               # or public_keys = [...]; none: no WireGuard
+//   preshared_key_file = "alice.psk"       # optional WireGuard pre-shared key (or preshared_key)
 //   password = "..."                       # or nt_hash, or password_file; none: no L2TP
 //   address = "10.77.0.2"                  # optional: fixed IPv4 (else leased)
 //   address6 = "fd77::2"                   # optional: fixed IPv6 (else leased when pool6 is set)
@@ -43,6 +44,7 @@
 
 #include "base/ip_address.hpp"
 #include "crypto/mschap.hpp"
+#include "crypto/secret.hpp"
 #include "crypto/x25519.hpp"
 
 namespace tandem::control {
@@ -50,6 +52,7 @@ namespace tandem::control {
 struct AccountConfig {
   std::string name;
   std::vector<crypto::PublicKey> public_keys;
+  std::optional<crypto::Key32> preshared_key;  // WireGuard, for each of its keys
   std::optional<std::string> password;
   std::optional<crypto::NtPasswordHash> nt_hash;
   std::optional<IpAddress> ipv4;

@@ -252,7 +252,21 @@ TEST(HybridConfig, RefusesBadAccounts) {
           {"[\"192.168.50.0/24\"]", "[\"192.168.50.0/33\"]",
            "n.toml:22:12: not an IP prefix: '192.168.50.0/33'"},
           {"disabled = true", "disabled = 1", "n.toml:23:12: disabled must be true or false"},
+          {"password = \"battery staple\"",
+           "password = \"battery staple\"\npreshared_key = \"" + kAlicePublicKey + "\"",
+           "n.toml:28:17: account 'carol' has a WireGuard pre-shared key but no public_key"},
       });
+}
+
+TEST(HybridConfig, AnAccountMayHaveAWireGuardPresharedKey) {
+  auto r =
+      parse_node_config(with(kGateway, "address6 = \"fd77::2\"",
+                             "address6 = \"fd77::2\"\npreshared_key = \"" + kAlicePublicKey + "\""),
+                        "gw.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->accounts[0].preshared_key);
+  EXPECT_EQ(crypto::base64_encode(r->accounts[0].preshared_key->bytes()), kAlicePublicKey);
+  EXPECT_FALSE(r->accounts[2].preshared_key);
 }
 
 TEST(HybridConfig, RefusesAccountsWrittenOtherThanAsTables) {

@@ -164,9 +164,12 @@ Result<Ok, std::string> HybridInterface::configure_wireguard() {
   std::vector<NamedPeer> accounts;
   for (const auto& account : accounts_.accounts()) {
     if (account.disabled) continue;
+    // Ids follow the config's order.
+    const control::AccountConfig& configured = config_.accounts[account.id - 1];
     for (const auto& key : account.wireguard_keys) {
       control::UapiPeerSet ps;
       ps.public_key = key;
+      ps.preshared_key = configured.preshared_key;
       ps.replace_allowed_ips = true;
       ps.allowed_ips = account.prefixes();
       accounts.push_back({std::move(ps), account.name});

@@ -1,6 +1,6 @@
 #!/bin/bash
 # A hybrid gateway with two accounts, one connecting over WireGuard (alice, a plain WireGuard
-# node) and one over L2TP/IPsec (bob, a plain L2TP/IPsec client), each in its own namespace:
+# node, with a pre-shared key) and one over L2TP/IPsec (bob, a plain L2TP/IPsec client), each in its own namespace:
 #
 #   alice 192.168.88.2 -- .88.1 [gateway] .89.1 -- 192.168.89.2 bob
 #   inner: gateway 10.88.0.1, alice 10.88.0.2 (WireGuard), bob 10.88.0.3 (IPCP: the account's)
@@ -35,6 +35,7 @@ GW_KEY=$("$TANDEM_BIN" genkey)
 AL_KEY=$("$TANDEM_BIN" genkey)
 GW_PUB=$(echo "$GW_KEY" | "$TANDEM_BIN" pubkey)
 AL_PUB=$(echo "$AL_KEY" | "$TANDEM_BIN" pubkey)
+AL_PSK=$("$TANDEM_BIN" genpsk)  # alice's handshake only succeeds if the gateway applies it
 
 cat >"$TMPDIR_TEST/gw.toml" <<TOML
 [interface]
@@ -53,6 +54,7 @@ psk = "$PSK"
 [[account]]
 name = "alice"
 public_key = "$AL_PUB"
+preshared_key = "$AL_PSK"
 address = "10.88.0.2"
 
 [[account]]
@@ -69,6 +71,7 @@ addresses = ["10.88.0.2/32"]
 
 [[peer]]
 public_key = "$GW_PUB"
+preshared_key = "$AL_PSK"
 endpoint = "192.168.88.1:51820"
 allowed_ips = ["10.88.0.0/24"]
 persistent_keepalive = 25
