@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/test_temp_dir.hpp"
 #include "control/config.hpp"
 
 namespace tandem::control {
@@ -47,9 +48,10 @@ std::vector<fs::path> examples() {
 // Loads `example` as `tandem up` would from a directory holding it and the secret files it names
 // (owner-only, so any warning would be about the example itself).
 Result<NodeConfig, ConfigError> load_beside_its_secrets(const fs::path& example) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("examples-" + example.stem().string());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  // A directory of its own: ctest runs these tests as parallel processes.
+  const tandem::testing::TempDir scratch;
+  EXPECT_TRUE(scratch.ok());
+  const fs::path dir = scratch.path();
   const std::string text = read_text(example);
   for (const auto& name : named_files(text)) {
     std::ofstream(dir / name) << kKeyText;
@@ -58,9 +60,7 @@ Result<NodeConfig, ConfigError> load_beside_its_secrets(const fs::path& example)
   const fs::path copy = dir / example.filename();
   std::ofstream(copy) << text;
   ::chmod(copy.c_str(), 0600);
-  auto loaded = load_node_config(copy.string());
-  fs::remove_all(dir);
-  return loaded;
+  return load_node_config(copy.string());
 }
 
 TEST(ShippedExamples, ThereAreSomeToCheck) {

@@ -8,14 +8,20 @@
 #include <cstdio>
 #include <fstream>
 
+#include "base/test_temp_dir.hpp"
+
 namespace tandem::control {
 namespace {
 
+// Each test in a directory of its own: ctest runs them as parallel processes.
 class ConfigFile : public ::testing::Test {
  protected:
-  void SetUp() override { std::ofstream(path_) << "line one\nline two\n"; }
-  void TearDown() override { std::remove(path_.c_str()); }
-  const std::string path_ = ::testing::TempDir() + "config-files-test.txt";
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok());
+    std::ofstream(path_) << "line one\nline two\n";
+  }
+  tandem::testing::TempDir dir_;
+  const std::string path_ = dir_.path() + "/config-files-test.txt";
 };
 
 TEST_F(ConfigFile, ReadsTheWholeFile) {
