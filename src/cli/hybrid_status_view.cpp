@@ -6,7 +6,9 @@ namespace tandem::cli {
 namespace {
 
 std::string client_text(const nlohmann::json& s) {
-  std::string out = fmt::format("  hybrid client: traffic on {}\n", s.value("active", "?"));
+  std::string out =
+      fmt::format("  hybrid {}: traffic on {}\n",
+                  s.value("secondary", "") == "ipsec" ? "site" : "client", s.value("active", "?"));
   for (const auto& p : s.value("paths", nlohmann::json::array())) {
     std::string state = p.value("forced_down", false)   ? "held down by a drill"
                         : p.value("healthy", false)     ? "healthy"
@@ -53,9 +55,10 @@ std::string render_hybrid_text(const nlohmann::json& s) {
   out += s.value("role", "") == "client" ? client_text(s) : gateway_text(s);
   const auto& c = s.value("counters", nlohmann::json::object());
   out += fmt::format(
-      "  packets: {} to WireGuard, {} to L2TP/IPsec, {} delivered; dropped: {} without a route, "
+      "  packets: {} to WireGuard, {} to {}, {} delivered; dropped: {} without a route, "
       "{} spoofed, {} queue full\n",
-      c.value("to_wireguard", 0), c.value("to_l2tp", 0), c.value("delivered", 0),
+      c.value("to_wireguard", 0), c.value("to_secondary", 0),
+      s.value("secondary", "") == "ipsec" ? "IPsec" : "L2TP/IPsec", c.value("delivered", 0),
       c.value("dropped_no_route", 0), c.value("dropped_spoofed", 0),
       c.value("dropped_queue_full", 0));
   return out;

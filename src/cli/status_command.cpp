@@ -42,10 +42,11 @@ int run_status(const StatusOptions& options, std::ostream& out, std::ostream& er
         daemon::hybrid_socket_path(options.l2tp_socket_dir, options.interface_name);
     std::error_code ec;
     if (std::filesystem::exists(hybrid_path, ec)) {
-      // A hybrid interface: its router's view, its WireGuard path, its L2TP path.
+      // A hybrid interface: its router's view, its WireGuard path, its L2TP or IPsec path.
       document_paths.push_back(hybrid_path);
       wg_names.push_back(options.interface_name);
       if (std::filesystem::exists(l2tp_path, ec)) document_paths.push_back(l2tp_path);
+      if (std::filesystem::exists(ipsec_path, ec)) document_paths.push_back(ipsec_path);
     } else if (std::filesystem::exists(l2tp_path, ec))
       document_paths.push_back(l2tp_path);
     else if (std::filesystem::exists(ipsec_path, ec))

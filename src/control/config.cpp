@@ -224,11 +224,19 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
                                "\" is the WireGuard one)");
   }
   if (const toml::node* ipsec = root.get("ipsec")) {
-    auto section = read_ipsec_config(r, *ipsec);
+    auto section = read_ipsec_config(r, *ipsec, *hybrid);
     if (!section) return Err(section.error());
     cfg.ipsec = std::move(*section);
-    if ((cfg.interface && cfg.interface->name == cfg.ipsec->interface) ||
-        (cfg.l2tp && cfg.l2tp->interface == cfg.ipsec->interface))
+    // A hybrid [ipsec] is one path of the [interface] device, as a hybrid [l2tp] is.
+    if (*hybrid != HybridRole::kNone) {
+      cfg.ipsec->interface = cfg.interface->name;
+      cfg.ipsec->mtu = cfg.interface->mtu;
+      if (cfg.l2tp)
+        return r.error(ipsec,
+                       "[fallback] takes one secondary path: [l2tp] (L2TP/IPsec to a gateway) or "
+                       "[ipsec] (an ESP tunnel to another site), not both");
+    } else if ((cfg.interface && cfg.interface->name == cfg.ipsec->interface) ||
+               (cfg.l2tp && cfg.l2tp->interface == cfg.ipsec->interface))
       return r.error(ipsec, "[ipsec] needs an interface name of its own");
     // L2TP/IPsec and site-to-site IPsec would both need UDP 500 and 4500.
     if (cfg.l2tp && cfg.l2tp->ipsec)

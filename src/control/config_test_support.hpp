@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "control/config.hpp"
 
@@ -27,6 +28,16 @@ inline std::string refusal(const std::string& text) {
   auto r = parse_node_config(text, "n.toml");
   EXPECT_FALSE(r) << "accepted:\n" << text;
   return r ? "" : r.error().to_string();
+}
+
+// One edit of a good file and the refusal it must bring.
+struct Refusal {
+  std::string from, to;
+  std::string expected;
+};
+
+inline void expect_refusals(const std::string& good, const std::vector<Refusal>& cases) {
+  for (const auto& c : cases) EXPECT_EQ(refusal(with(good, c.from, c.to)), c.expected) << c.to;
 }
 
 // A scratch directory for configs and key files, removed afterwards.

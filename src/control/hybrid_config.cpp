@@ -325,6 +325,43 @@ Result<FallbackSettings, ConfigError> read_fallback_settings(const Reader& r,
   return s;
 }
 
+bool covered_by(const std::vector<IpPrefix>& prefixes, const IpPrefix& p) {
+  return std::any_of(prefixes.begin(), prefixes.end(), [&](const IpPrefix& q) {
+    return q.length() <= p.length() && q.contains(p.address());
+  });
+}
+
+// An ESP tunnel carries only what its traffic selectors name: the secondary of a site must take
+// its probes (this node's address to the other site's) and everything WireGuard carries to it,
+// or a fallback would drop that traffic.
+Result<Ok, ConfigError> check_ipsec_secondary(const Reader& r, const toml::table& root,
+                                              const FallbackSettings& settings,
+                                              const NodeConfig& cfg) {
+  const IpsecConnection& c = cfg.ipsec->connections.front();
+  const toml::node* conn = root.get("ipsec")->as_table()->get("connection")->as_array()->get(0);
+  if (c.request_address)
+    return r.error(conn,
+                   "with [fallback], the site's inner address is its [interface] address on both "
+                   "paths: remove request_address");
+  for (const auto& own : cfg.interface->addresses)
+    if (own.address.is_v4() && !covered_by(c.local_subnets, IpPrefix(own.address, 32)))
+      return r.error(conn->as_table()->get("local_subnets"),
+                     "local_subnets must include this node's inner address " +
+                         own.address.to_string() +
+                         " ([interface] addresses), which both paths "
+                         "carry");
+  if (!settings.gateway.is_v4())
+    return r.error(root.get("fallback")->as_table()->get("gateway"),
+                   "an [ipsec] secondary carries IPv4 only: give the other site's IPv4 inner "
+                   "address as gateway");
+  for (const auto& p : cfg.peers[0].allowed_ips)
+    if (p.address().is_v4() && !covered_by(c.remote_subnets, p))
+      return r.error(conn->as_table()->get("remote_subnets"),
+                     "remote_subnets must cover the [[peer]]'s allowed_ips: " + p.to_string() +
+                         " would have no path while traffic is on the secondary");
+  return Ok{};
+}
+
 Result<Ok, ConfigError> read_fallback(const Reader& r, const toml::table& root, NodeConfig& cfg) {
   const toml::node& node = *root.get("fallback");
   auto settings = read_fallback_settings(r, node);
@@ -343,10 +380,11 @@ Result<Ok, ConfigError> read_fallback(const Reader& r, const toml::table& root, 
                    "has " +
                        count);
   }
-  if (!cfg.l2tp)
+  if (!cfg.l2tp && !cfg.ipsec)
     return r.error(&node,
-                   "[fallback] needs an [l2tp] section with mode = \"lac\": the secondary "
-                   "path to the gateway");
+                   "[fallback] needs a secondary path: an [l2tp] section with mode = \"lac\" "
+                   "(L2TP/IPsec to a gateway) or an [ipsec] section (an ESP tunnel to another "
+                   "site)");
   const toml::node* gateway = node.as_table()->get("gateway");
   for (const auto& own : interface.addresses)
     if (own.address == settings->gateway)
@@ -367,6 +405,8 @@ Result<Ok, ConfigError> read_fallback(const Reader& r, const toml::table& root, 
     return r.error(gateway, "gateway " + settings->gateway.to_string() +
                                 " is outside the [[peer]]'s allowed_ips, so probes could never "
                                 "reach it; add it to allowed_ips");
+  if (cfg.ipsec)
+    if (auto ok = check_ipsec_secondary(r, root, *settings, cfg); !ok) return ok;
   cfg.fallback = *settings;
   return Ok{};
 }

@@ -33,8 +33,14 @@
 //   failback_hold_max = 60        # s the hold may grow to when the primary flaps
 //   secondary = "warm"            # kept up in advance (only "warm" for now)
 //
-// In either mode [l2tp] must not name its own interface, address, pool, users or routes: the
-// hybrid interface and the accounts give them.
+// A site names an [ipsec] section (one [[ipsec.connection]], an ESP tunnel to the other site)
+// instead of [l2tp]; its [fallback] gateway is the other site's inner address. The connection's
+// local_subnets must include the [interface] addresses and its remote_subnets must cover the
+// peer's IPv4 allowed_ips, so that everything WireGuard carries has a path during a fallback.
+//
+// In either mode [l2tp] must not name its own interface, address, pool, users or routes, and
+// [ipsec] its own interface, mtu, addresses or pool: the hybrid interface and the accounts give
+// them.
 #pragma once
 
 #include <cstdint>

@@ -13,6 +13,7 @@
 namespace tandem::control {
 namespace {
 
+using testing::expect_refusals;
 using testing::refusal;
 using testing::with;
 
@@ -207,15 +208,6 @@ TEST(HybridConfig, NodesWithoutHybridSectionsAreNotHybrid) {
   auto r = parse_node_config(wireguard_only, "wg.toml");
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_FALSE(r->hybrid());
-}
-
-struct Refusal {
-  std::string from, to;
-  std::string expected;
-};
-
-void expect_refusals(const std::string& good, const std::vector<Refusal>& cases) {
-  for (const auto& c : cases) EXPECT_EQ(refusal(with(good, c.from, c.to)), c.expected) << c.to;
 }
 
 TEST(HybridConfig, RefusesBadAccounts) {
@@ -484,8 +476,8 @@ TEST(HybridConfig, RefusesAFallbackWithoutItsTwoPaths) {
   const std::string no_l2tp =
       kClient.substr(0, kClient.find("[l2tp]")) + kClient.substr(kClient.find("[fallback]"));
   EXPECT_EQ(refusal(no_l2tp),
-            "n.toml:12:1: [fallback] needs an [l2tp] section with mode = \"lac\": the secondary "
-            "path to the gateway");
+            "n.toml:12:1: [fallback] needs a secondary path: an [l2tp] section with mode = \"lac\" "
+            "(L2TP/IPsec to a gateway) or an [ipsec] section (an ESP tunnel to another site)");
   const std::string no_peer =
       kClient.substr(0, kClient.find("[[peer]]")) + kClient.substr(kClient.find("[l2tp]"));
   EXPECT_EQ(refusal(no_peer),

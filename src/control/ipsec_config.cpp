@@ -137,9 +137,23 @@ Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table&
   return Ok{};
 }
 
-Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::node& node) {
+Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::node& node,
+                                                   HybridRole hybrid) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "ipsec must be a table: [ipsec]");
+  if (hybrid == HybridRole::kGateway)
+    return r.error(&node,
+                   "[ipsec] cannot sit beside [[account]]: a gateway serves its accounts over "
+                   "WireGuard and L2TP/IPsec; run site-to-site IPsec from a config file of its "
+                   "own, or make this node a site with [fallback]");
+  if (hybrid == HybridRole::kFallback)
+    for (const auto& [key, value] : *t)
+      for (std::string_view given : {"interface", "mtu", "addresses", "pool", "pool_dns"})
+        if (key.str() == given)
+          return r.error_at(key.source(),
+                            "with [fallback], [ipsec] is the secondary path of the [interface] "
+                            "device, which gives the device, its addresses and its MTU: remove " +
+                                std::string(given) + " from [ipsec]");
   if (auto ok = r.only_keys(*t, "[ipsec]",
                             {"interface", "mtu", "ike_version", "local_address", "local_id",
                              "addresses", "ike_lifetime", "esp_lifetime", "dpd_interval",
@@ -223,6 +237,10 @@ Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::
       return r.error(item.as_table()->get("name"), "duplicate connection " + conn->name);
     c.connections.push_back(std::move(*conn));
   }
+  if (hybrid == HybridRole::kFallback && c.connections.size() != 1)
+    return r.error(arr->get(1),
+                   "with [fallback], [ipsec] is the one secondary path to the other site: give "
+                   "exactly one [[ipsec.connection]]");
   return c;
 }
 

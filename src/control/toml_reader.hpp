@@ -239,8 +239,8 @@ class Reader {
   SecretsSeen* secrets_;  // written by const readers: notes, not parse state
 };
 
-// The part a file's [l2tp] plays (hybrid_config.hpp): a device of its own, the L2TP side of a
-// gateway with [[account]]s, or the secondary path of a client with [fallback].
+// The part a file's [l2tp] or [ipsec] plays (hybrid_config.hpp): a device of its own, the L2TP
+// side of a gateway with [[account]]s, or the secondary path of a client or site with [fallback].
 enum class HybridRole : std::uint8_t { kNone, kGateway, kFallback };
 
 // The [l2tp] table (l2tp_config.cpp). In a hybrid role it must not name what the hybrid sections
@@ -268,7 +268,10 @@ Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table&
                                              std::vector<ipsec::ike::v1::Phase1Suite>& ike,
                                              std::vector<ipsec::ike::v1::Phase2Suite>& esp,
                                              bool allow_3des);
-// The [ipsec] table (ipsec_config.cpp).
-Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::node& node);
+// The [ipsec] table (ipsec_config.cpp). With [fallback] it is the secondary path of a site: one
+// connection, and no device, addresses, MTU or pool of its own (the [interface] gives them); a
+// gateway with [[account]]s refuses it.
+Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::node& node,
+                                                   HybridRole hybrid = HybridRole::kNone);
 
 }  // namespace tandem::control

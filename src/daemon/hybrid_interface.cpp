@@ -17,9 +17,9 @@
 namespace tandem::daemon {
 namespace {
 
-// Packets queued for L2TP between two turns of the control loop; beyond this they are dropped
-// (the secondary path is slower than the device can be read).
-constexpr std::size_t kL2tpQueue = 256;
+// Packets queued for the control path between two turns of the control loop; beyond this they
+// are dropped (the secondary path is slower than the device can be read).
+constexpr std::size_t kControlQueue = 256;
 constexpr std::size_t kSlot = 2048;
 constexpr std::size_t kMaxInjected = 256;
 constexpr auto kMaxDrill = std::chrono::hours(1);
@@ -27,10 +27,6 @@ constexpr auto kMaxDrill = std::chrono::hours(1);
 hybrid::PathRole role_of(hybrid::PathKind kind) {
   return kind == hybrid::PathKind::kWireguard ? hybrid::PathRole::kPrimary
                                               : hybrid::PathRole::kSecondary;
-}
-hybrid::PathKind kind_for(hybrid::PathRole role) {
-  return role == hybrid::PathRole::kPrimary ? hybrid::PathKind::kWireguard
-                                            : hybrid::PathKind::kL2tpIpsec;
 }
 
 std::int64_t millis(Duration d) {
@@ -76,6 +72,11 @@ hybrid::FallbackConfig fallback_config(const control::FallbackSettings& s) {
   return c;
 }
 
+hybrid::PathKind HybridInterface::kind_for(hybrid::PathRole role) const {
+  if (role == hybrid::PathRole::kPrimary || !control_path_) return hybrid::PathKind::kWireguard;
+  return control_path_->kind();
+}
+
 hybrid::PathId HybridInterface::path_id(hybrid::AccountId account, hybrid::PathKind kind) {
   return account * 4 + 1 + static_cast<hybrid::PathId>(kind);
 }
@@ -115,6 +116,12 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
     auto l2tp = L2tpInterface::create_path(*config.l2tp, server, *iface);
     if (!l2tp) return Err("L2TP/IPsec path: " + l2tp.error());
     iface->l2tp_ = std::move(*l2tp);
+    iface->control_path_ = iface->l2tp_.get();
+  } else if (config.ipsec) {
+    auto ipsec = IpsecTunnelInterface::create_path(*config.ipsec, *iface);
+    if (!ipsec) return Err("IPsec path: " + ipsec.error());
+    iface->ipsec_ = std::move(*ipsec);
+    iface->control_path_ = iface->ipsec_.get();
   }
 
   if (config.fallback) {
@@ -145,16 +152,18 @@ HybridInterface::HybridInterface(const control::NodeConfig& config, io::TunDevic
     : config_(config),
       tun_(std::move(tun)),
       accounts_(std::move(accounts)),
-      pending_l2tp_(kL2tpQueue, kSlot, L2tpInterface::kInnerHeadroom),
-      draining_l2tp_(kL2tpQueue, kSlot, L2tpInterface::kInnerHeadroom),
-      probe_batch_(8, kSlot, L2tpInterface::kInnerHeadroom) {}
+      pending_control_(kControlQueue, kSlot, ControlPath::kInnerHeadroom),
+      draining_control_(kControlQueue, kSlot, ControlPath::kInnerHeadroom),
+      probe_batch_(8, kSlot, ControlPath::kInnerHeadroom) {}
 
 HybridInterface::~HybridInterface() {
   // The paths' threads call into this object: stop them before anything here goes.
-  l2tp_status_.reset();
+  path_status_.reset();
   socket_.reset();
   if (loop_ && fallback_timer_) loop_->remove_timer(fallback_timer_);
+  control_path_ = nullptr;
   l2tp_.reset();
+  ipsec_.reset();
   wg_.reset();
 }
 
@@ -189,13 +198,17 @@ Result<Ok, std::string> HybridInterface::configure_system() {
 
 Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
   if (auto ok = configure_system(); !ok) return ok;
-  if (l2tp_) {
-    if (auto ok = l2tp_->attach(*loop_); !ok) return Err("L2TP/IPsec path: " + ok.error());
-    auto status =
-        io::UnixSocketServer::listen(*loop_, l2tp_status_socket_path(socket_dir, name()),
-                                     [this](std::string_view) { return l2tp_->status_json(); });
+  if (control_path_) {
+    const bool l2tp = control_path_->kind() == hybrid::PathKind::kL2tpIpsec;
+    if (auto ok = control_path_->attach(*loop_); !ok)
+      return Err(std::string(l2tp ? "L2TP/IPsec" : "IPsec") + " path: " + ok.error());
+    auto status = io::UnixSocketServer::listen(
+        *loop_,
+        l2tp ? l2tp_status_socket_path(socket_dir, name())
+             : ipsec_status_socket_path(socket_dir, name()),
+        [this](std::string_view) { return control_path_->status_json(); });
     if (!status) return Err(status.error());
-    l2tp_status_ = std::move(*status);
+    path_status_ = std::move(*status);
   }
   if (fallback_) {
     auto timer = loop_->add_timer([this] { on_fallback_timer(); });
@@ -216,8 +229,12 @@ Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
                  accounts_.accounts().size(), config_.interface->listen_port,
                  l2tp_ ? ", L2TP/IPsec" : "");
   else
-    spdlog::info("hybrid client {}: WireGuard primary, {} secondary, probing {}", name(),
-                 l2tp_ ? "L2TP/IPsec" : "no", config_.fallback->gateway.to_string());
+    spdlog::info("hybrid {} {}: WireGuard primary, {} secondary, probing {}",
+                 ipsec_ ? "site" : "client", name(),
+                 l2tp_    ? "L2TP/IPsec"
+                 : ipsec_ ? "IPsec (ESP tunnel)"
+                          : "no",
+                 config_.fallback->gateway.to_string());
   return Ok{};
 }
 
@@ -230,13 +247,14 @@ Result<Ok, std::string> HybridInterface::run() {
     if (stopping_) return;
     stopping_ = true;
     io::notify_stopping();
-    if (!l2tp_) {
+    if (!control_path_) {
       spdlog::info("signal {}: shutting down", sig);
       loop_->stop();
       return;
     }
-    spdlog::info("signal {}: hanging up every L2TP session", sig);
-    l2tp_->shut_down([this] { loop_->stop(); });
+    spdlog::info("signal {}: hanging up {}", sig,
+                 l2tp_ ? "every L2TP session" : "the IPsec tunnel");
+    control_path_->shut_down([this] { loop_->stop(); });
   });
   return wg_->run();
 }
@@ -254,7 +272,7 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
         counters_.to_wireguard += batch.size();
         return;
       }
-      for (const Packet& p : batch) queue_for_l2tp(p.bytes());
+      for (const Packet& p : batch) queue_for_control_path(p.bytes());
       queued = !batch.empty();
       batch.clear();
     } else {
@@ -268,7 +286,7 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
           if (kept != i) std::swap(batch[kept], batch[i]);
           ++kept;
         } else {
-          queue_for_l2tp(batch[i].bytes());
+          queue_for_control_path(batch[i].bytes());
           queued = true;
         }
       }
@@ -278,13 +296,13 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
   if (queued) loop_->wake();
 }
 
-void HybridInterface::queue_for_l2tp(ByteView packet) {
-  if (!l2tp_ || pending_l2tp_.full()) {
+void HybridInterface::queue_for_control_path(ByteView packet) {
+  if (!control_path_ || pending_control_.full()) {
     ++counters_.dropped_queue_full;
     return;
   }
-  ++counters_.to_l2tp;
-  pending_l2tp_.push_back(packet);
+  ++counters_.to_control_path;
+  pending_control_.push_back(packet);
 }
 
 void HybridInterface::queue_for_wireguard(ByteView packet) {
@@ -307,11 +325,17 @@ void HybridInterface::wireguard_injected(io::PacketBatch& batch) {
 
 bool HybridInterface::accept_inbound(hybrid::PathKind kind, ByteView packet, TimePoint now) {
   if (fallback_) {
-    // Client: probe replies are the fallback's; everything else is ordinary traffic.
-    if (fallback_->on_inbound(role_of(kind), packet, now, fallback_out_) ==
-        hybrid::InboundKind::kProbeReply) {
-      ++counters_.probe_replies;
-      return false;
+    // Client or site: probe replies are the fallback's, another site's probes are answered;
+    // everything else is ordinary traffic.
+    switch (fallback_->on_inbound(role_of(kind), packet, now, fallback_out_)) {
+      case hybrid::InboundKind::kProbeReply:
+        ++counters_.probe_replies;
+        return false;
+      case hybrid::InboundKind::kProbeAnswered:
+        ++counters_.probes_answered;
+        return false;
+      case hybrid::InboundKind::kDeliver:
+        break;
     }
     ++counters_.delivered;
     return true;
@@ -348,7 +372,7 @@ bool HybridInterface::accept_inbound(hybrid::PathKind kind, ByteView packet, Tim
       if (kind == hybrid::PathKind::kWireguard)
         queue_for_wireguard(bytes);
       else
-        queue_for_l2tp(bytes);
+        queue_for_control_path(bytes);
       return false;
     }
     case hybrid::InboundVerdict::kSpoofed:
@@ -366,7 +390,7 @@ void HybridInterface::inbound(hybrid::PathKind kind, io::PacketBatch& batch) {
   {
     std::lock_guard lock(mutex_);
     const std::size_t injected = pending_wireguard_.size();
-    const std::size_t queued = pending_l2tp_.size();
+    const std::size_t queued = pending_control_.size();
     std::size_t kept = 0;
     for (std::size_t i = 0; i < batch.size(); ++i)
       if (accept_inbound(kind, batch[i].bytes(), now)) {
@@ -375,8 +399,9 @@ void HybridInterface::inbound(hybrid::PathKind kind, io::PacketBatch& batch) {
       }
     batch.resize(kept);
     wake_sender = pending_wireguard_.size() > injected;
-    wake_control = pending_l2tp_.size() > queued;
-    events = !fallback_out_.events.empty();
+    wake_control = pending_control_.size() > queued;
+    // Fallback events to log, or replies to another site's probes to send.
+    events = !fallback_out_.events.empty() || !fallback_out_.probes.empty();
   }
   if (wake_sender) wg_->wake_sender();
   // A path came back up (probes answered): the control thread logs it and re-arms the timer.
@@ -398,7 +423,7 @@ void HybridInterface::inbound(hybrid::PathKind kind, std::span<const ByteView> p
     if (deliver_[i])
       if (auto ok = tun_.write(packets[i]); !ok) spdlog::debug("TUN write: {}", ok.error().text());
   if (wake_sender) wg_->wake_sender();
-  // Replies queued for L2TP (on_control_wake sends them) and fallback events.
+  // Replies queued for the control path (on_control_wake sends them) and fallback events.
   loop_->wake();
 }
 
@@ -443,8 +468,8 @@ void HybridInterface::on_control_wake() {
   hybrid::FallbackPathOutput out;
   {
     std::lock_guard lock(mutex_);
-    std::swap(pending_l2tp_, draining_l2tp_);
-    pending_l2tp_.clear();
+    std::swap(pending_control_, draining_control_);
+    pending_control_.clear();
     states.swap(pending_states_);
     const TimePoint now = io::SystemClock::now();
     for (const auto& s : states) {
@@ -464,8 +489,8 @@ void HybridInterface::on_control_wake() {
     }
     if (fallback_) std::swap(out, fallback_out_);
   }
-  if (l2tp_ && !draining_l2tp_.empty()) l2tp_->send_inner(draining_l2tp_);
-  draining_l2tp_.clear();
+  if (control_path_ && !draining_control_.empty()) control_path_->send_inner(draining_control_);
+  draining_control_.clear();
   if (fallback_) handle_fallback_output(out);
 }
 
@@ -488,12 +513,12 @@ void HybridInterface::handle_fallback_output(hybrid::FallbackPathOutput& out) {
       std::lock_guard lock(mutex_);
       queue_for_wireguard(ByteView(probe.packet));
       wake_sender = true;
-    } else if (l2tp_ && !secondary.full()) {
+    } else if (control_path_ && !secondary.full()) {
       secondary.push_back(ByteView(probe.packet));
     }
   }
   if (wake_sender) wg_->wake_sender();
-  if (!secondary.empty()) l2tp_->send_inner(secondary);
+  if (!secondary.empty()) control_path_->send_inner(secondary);
   for (const auto& e : out.events) log_fallback_event(e);
   rearm_fallback_timer();
 }
@@ -509,7 +534,7 @@ void HybridInterface::rearm_fallback_timer() {
 
 void HybridInterface::log_fallback_event(const hybrid::FallbackEvent& e) {
   using T = hybrid::FallbackEventType;
-  const auto path = [](hybrid::PathRole r) { return hybrid::path_kind_name(kind_for(r)); };
+  const auto path = [this](hybrid::PathRole r) { return hybrid::path_kind_name(kind_for(r)); };
   switch (e.type) {
     case T::kSwitched:
       spdlog::warn("traffic moved from {} to {}: {} ({} silent for {} ms)", path(e.from),
@@ -568,6 +593,7 @@ std::string HybridInterface::status_json() {
   const auto ago_ms = [&](TimePoint t) { return millis(now - t); };
   if (fallback_) {
     j["role"] = "client";
+    j["secondary"] = hybrid::path_kind_name(kind_for(hybrid::PathRole::kSecondary));
     const auto& c = fallback_->controller();
     j["active"] = hybrid::path_kind_name(kind_for(c.active()));
     nlohmann::json paths = nlohmann::json::array();
@@ -628,7 +654,7 @@ std::string HybridInterface::status_json() {
                    {"unknown_path", st.unknown_path}};
   }
   j["counters"] = {{"to_wireguard", counters_.to_wireguard},
-                   {"to_l2tp", counters_.to_l2tp},
+                   {"to_secondary", counters_.to_control_path},
                    {"delivered", counters_.delivered},
                    {"probes_answered", counters_.probes_answered},
                    {"probe_replies", counters_.probe_replies},

@@ -10,10 +10,14 @@
 // - A client (a config with [fallback]) has WireGuard as its primary path and L2TP/IPsec as its
 //   secondary, both up, both with its one inner address; the FallbackPath sends traffic on the
 //   healthy one, probes both, and fails back once the primary has been healthy long enough.
+// - A site is a client whose secondary is an ESP tunnel ([ipsec]) to another site. Two sites
+//   probe each other, each answering the other's probes on the path they came by, and each
+//   sends on the path it finds healthy.
 //
 // Threads: WireGuard's sender thread reads the device and asks the router (wireguard_outbound)
-// which packets are not its own; those, and everything else for L2TP, are queued for the control
-// thread, which runs L2TP/IPsec, the fallback's timer and the status socket. What any path opens
+// which packets are not its own; those, and everything else for the other path, are queued for
+// the control thread, which runs L2TP/IPsec or the ESP tunnel (a ControlPath), the fallback's
+// timer and the status socket. What any path opens
 // passes through the router (inbound) before it is written to the device. One mutex guards the
 // router and the queues; it is taken once per batch.
 #pragma once
@@ -27,6 +31,7 @@
 #include "base/result.hpp"
 #include "control/config.hpp"
 #include "daemon/hybrid_link.hpp"
+#include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/wireguard_interface.hpp"
 #include "hybrid/accounts.hpp"
@@ -87,7 +92,7 @@ class HybridInterface final : public HybridLink {
   };
   struct Counters {
     std::uint64_t to_wireguard = 0;
-    std::uint64_t to_l2tp = 0;
+    std::uint64_t to_control_path = 0;
     std::uint64_t delivered = 0;
     std::uint64_t probes_answered = 0;
     std::uint64_t probe_replies = 0;
@@ -99,14 +104,17 @@ class HybridInterface final : public HybridLink {
   HybridInterface(const control::NodeConfig& config, io::TunDevice tun,
                   hybrid::AccountTable accounts);
   bool gateway() const { return router_.has_value(); }
+  // A client's or site's paths by role: WireGuard, then the control path.
+  hybrid::PathKind kind_for(hybrid::PathRole role) const;
   bool own_address(const IpAddress& address) const;
   // The account path ids of a gateway: one per account and protocol.
   static hybrid::PathId path_id(hybrid::AccountId account, hybrid::PathKind kind);
   static hybrid::PathKind kind_of(hybrid::PathId path);
   // With mutex_ held: what happens to one opened packet; true to write it to the device.
   bool accept_inbound(hybrid::PathKind kind, ByteView packet, TimePoint now);
-  // With mutex_ held: queues a copy of `packet` for L2TP (the control thread sends it).
-  void queue_for_l2tp(ByteView packet);
+  // With mutex_ held: queues a copy of `packet` for the control path (the control thread sends
+  // it).
+  void queue_for_control_path(ByteView packet);
   void queue_for_wireguard(ByteView packet);
   // On the control thread, without the lock: sends the fallback's probes, logs its events.
   void handle_fallback_output(hybrid::FallbackPathOutput& out);
@@ -121,18 +129,20 @@ class HybridInterface final : public HybridLink {
   io::TunDevice tun_;
   hybrid::AccountTable accounts_;
   std::unique_ptr<WireguardInterface> wg_;
-  std::unique_ptr<L2tpInterface> l2tp_;
-  io::EventLoop* loop_ = nullptr;  // the WireGuard path's control loop
+  std::unique_ptr<L2tpInterface> l2tp_;          // a gateway's, or a client's secondary
+  std::unique_ptr<IpsecTunnelInterface> ipsec_;  // a site's secondary
+  ControlPath* control_path_ = nullptr;          // whichever of the two there is
+  io::EventLoop* loop_ = nullptr;                // the WireGuard path's control loop
   io::EventLoop::TimerId fallback_timer_ = 0;
   std::unique_ptr<io::UnixSocketServer> socket_;
-  std::unique_ptr<io::UnixSocketServer> l2tp_status_;
+  std::unique_ptr<io::UnixSocketServer> path_status_;  // the control path's own status
   bool stopping_ = false;
 
   std::mutex mutex_;  // guards everything below
   std::optional<hybrid::GatewayRouter> router_;
   std::optional<hybrid::FallbackPath> fallback_;
   hybrid::FallbackPathOutput fallback_out_;
-  io::PacketBatch pending_l2tp_;                           // for the control thread to send on L2TP
+  io::PacketBatch pending_control_;  // for the control thread to send on the control path
   std::vector<std::vector<std::byte>> pending_wireguard_;  // probes and replies for the sender
   std::vector<StateChange> pending_states_;
   Counters counters_;
@@ -140,8 +150,8 @@ class HybridInterface final : public HybridLink {
   std::optional<TimePoint> drill_until_;
 
   // Control thread scratch.
-  io::PacketBatch draining_l2tp_;
-  io::PacketBatch probe_batch_;  // the fallback's probes for L2TP
+  io::PacketBatch draining_control_;
+  io::PacketBatch probe_batch_;  // the fallback's probes (and replies) for the control path
   std::vector<char> deliver_;    // inbound(span): which packets go to the device
 };
 

@@ -4,9 +4,11 @@
 // them. A plain interface has no link and talks to its own device directly.
 //
 // Threads: WireGuard calls the wireguard_* functions and inbound() from its sender and receiver
-// threads; L2TP calls inbound(), protocol_state() and l2tp_login() on the control thread.
+// threads; L2TP and IPsec tunnels call inbound(), protocol_state() and l2tp_login() on the
+// control thread.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,7 +16,9 @@
 
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
+#include "base/result.hpp"
 #include "hybrid/path.hpp"
+#include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
 #include "ppp/local_auth.hpp"
 
@@ -27,6 +31,26 @@ struct HybridLogin {
   ppp::LocalCredential credential;
   std::optional<IpAddress> address;
   std::string refusal;  // set when the account exists but may not log in now (disabled, no IPv4)
+};
+
+// A path that runs on the control thread: L2TP/IPsec (a client's secondary, or a gateway's
+// sessions) or an ESP tunnel (a site's secondary). WireGuard runs threads of its own and takes
+// its packets through HybridLink::wireguard_outbound() instead.
+class ControlPath {
+ public:
+  // Room every packet handed to send_inner() has in front of it, for the path's headers.
+  static constexpr std::size_t kInnerHeadroom = 128;
+
+  virtual ~ControlPath() = default;
+  virtual hybrid::PathKind kind() const = 0;
+  // Registers the path's sockets and timers with the control loop and starts it (dials).
+  virtual Result<Ok, std::string> attach(io::EventLoop& loop) = 0;
+  // Wraps and sends inner packets; those the path cannot carry now are dropped and counted.
+  virtual void send_inner(io::PacketBatch& batch) = 0;
+  // The path's own status document, served beside the hybrid interface's.
+  virtual std::string status_json() const = 0;
+  // Hangs up, telling the peer; `on_done` runs once that is done (or given up on).
+  virtual void shut_down(std::function<void()> on_done) = 0;
 };
 
 class HybridLink {

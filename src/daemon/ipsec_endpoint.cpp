@@ -172,8 +172,7 @@ void IpsecEndpoint::process() {
     }
     for (const auto& t : work.transport)
       if (handlers_.on_transport) handlers_.on_transport(t);
-    for (const ByteView p : work.tunnel)
-      if (handlers_.on_tunnel) handlers_.on_tunnel(p);
+    if (!work.tunnel.empty() && handlers_.on_tunnel) handlers_.on_tunnel(work.tunnel);
   }
   processing_ = false;
   if (!loop_) return;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "base/result.hpp"
@@ -26,8 +27,8 @@ class IpsecEndpoint {
   struct Handlers {
     // A transport-mode UDP payload; it views the received datagram, valid during the call.
     std::function<void(const hybrid::TransportDelivery&)> on_transport;
-    // A tunnel-mode inner packet, likewise.
-    std::function<void(ByteView)> on_tunnel;
+    // Tunnel-mode inner packets opened from one datagram, likewise.
+    std::function<void(std::span<const ByteView>)> on_tunnel;
     std::function<void(const hybrid::ChildSaChange&)> on_child;
     std::function<void(const ipsec::ike::Event&)> on_event;
   };

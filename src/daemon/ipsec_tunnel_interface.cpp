@@ -88,6 +88,16 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface:
     const control::IpsecConfig& config) {
   auto tun = io::TunDevice::create(config.interface, config.mtu);
   if (!tun) return Err("TUN device " + config.interface + ": " + tun.error());
+  return assemble(config, std::move(*tun), nullptr);
+}
+
+Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface::create_path(
+    const control::IpsecConfig& config, HybridLink& link) {
+  return assemble(config, std::nullopt, &link);
+}
+
+Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface::assemble(
+    const control::IpsecConfig& config, std::optional<io::TunDevice> tun, HybridLink* link) {
   auto endpoint = IpsecEndpoint::create(
       config.local_address,
       [&](Rng& rng) {
@@ -100,28 +110,31 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface:
   auto nl = io::Netlink::open();
   if (!nl) return Err(nl.error());
   return std::unique_ptr<IpsecTunnelInterface>(
-      new IpsecTunnelInterface(config, std::move(*tun), std::move(*endpoint), std::move(*nl)));
+      new IpsecTunnelInterface(config, std::move(tun), link, std::move(*endpoint), std::move(*nl)));
 }
 
-IpsecTunnelInterface::IpsecTunnelInterface(const control::IpsecConfig& config, io::TunDevice tun,
+IpsecTunnelInterface::IpsecTunnelInterface(const control::IpsecConfig& config,
+                                           std::optional<io::TunDevice> tun, HybridLink* link,
                                            std::unique_ptr<IpsecEndpoint> ipsec,
                                            io::Netlink netlink)
     : config_(config),
       tun_(std::move(tun)),
+      link_(link),
       ipsec_(std::move(ipsec)),
       netlink_(std::move(netlink)),
       tun_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {
   static_assert(hybrid::IpsecStack::kHeadroom <= io::PacketBatch::kDefaultHeadroom);
+  static_assert(hybrid::IpsecStack::kHeadroom <= kInnerHeadroom);
 }
 
 IpsecTunnelInterface::~IpsecTunnelInterface() {
   if (!loop_) return;
-  loop_->unwatch(tun_.fd());
+  if (tun_) loop_->unwatch(tun_->fd());
   loop_->remove_timer(redial_timer_);
 }
 
-Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
-  const int ifindex = tun_.index();
+Result<Ok, std::string> IpsecTunnelInterface::configure_device() {
+  const int ifindex = tun_->index();
   for (const auto& a : config_.addresses)
     if (auto ok = netlink_.add_address(ifindex, a); !ok)
       return Err("address " + a.to_string() + ": " + ok.error());
@@ -131,23 +144,40 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
       if (auto ok = netlink_.add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
           !ok && ok.error().find("exists") == std::string::npos)
         return Err("route " + prefix.to_string() + ": " + ok.error());
+  return Ok{};
+}
+
+Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
+  if (tun_)
+    if (auto ok = configure_device(); !ok) return ok;
   loop_ = &loop;
   auto timer = loop.add_timer([this] { dial(); });
   if (!timer) return Err(timer.error());
   redial_timer_ = *timer;
-  if (auto ok = loop.watch_readable(tun_.fd(), [this] { on_tun_readable(); }); !ok)
-    return Err(ok.error());
+  if (tun_)
+    if (auto ok = loop.watch_readable(tun_->fd(), [this] { on_tun_readable(); }); !ok)
+      return Err(ok.error());
   IpsecEndpoint::Handlers h;
-  h.on_tunnel = [this](ByteView packet) {
-    if (auto ok = tun_.write(packet); !ok) spdlog::debug("TUN write: {}", ok.error().text());
+  h.on_tunnel = [this](std::span<const ByteView> packets) {
+    if (link_) {
+      link_->inbound(hybrid::PathKind::kIpsecTunnel, packets);
+      return;
+    }
+    for (const ByteView p : packets)
+      if (auto ok = tun_->write(p); !ok) spdlog::debug("TUN write: {}", ok.error().text());
   };
   h.on_event = [this](const ipsec::ike::Event& e) { on_ike_event(e); };
   h.on_child = [this](const hybrid::ChildSaChange& c) { on_child(c); };
   if (auto ok = ipsec_->attach(loop, std::move(h)); !ok) return Err(ok.error());
-  spdlog::info("IPsec tunnels on {} (IKEv{}, ESP tunnel mode in UDP 4500), {} connection(s)",
-               tun_.name(), config_.ike_version, config_.connections.size());
+  spdlog::info("IPsec tunnels {} (IKEv{}, ESP tunnel mode in UDP 4500), {} connection(s)",
+               link_ ? "as a path of " + name() : "on " + name(), config_.ike_version,
+               config_.connections.size());
   dial();
   return Ok{};
+}
+
+void IpsecTunnelInterface::send_inner(io::PacketBatch& batch) {
+  ipsec_->send_tunnel_batch(batch);
 }
 
 void IpsecTunnelInterface::dial() {
@@ -177,6 +207,20 @@ void IpsecTunnelInterface::on_ike_event(const ipsec::ike::Event& e) {
 }
 
 void IpsecTunnelInterface::on_child(const hybrid::ChildSaChange& c) {
+  if (link_) {
+    // A rekey installs the new SA before the old one goes: the path is up while any stands.
+    const bool was_up = !outbound_children_.empty();
+    if (c.up)
+      outbound_children_.insert(c.inbound_spi);
+    else
+      outbound_children_.erase(c.inbound_spi);
+    const bool up = !outbound_children_.empty();
+    if (up != was_up)
+      link_->protocol_state(hybrid::PathKind::kIpsecTunnel, up,
+                            up ? "ESP tunnel up with " + c.peer.to_string()
+                               : "ESP tunnel with " + c.peer.to_string() + " gone");
+    return;
+  }
   // An address the peer gave us (IKEv2 configuration payload) is our side of the SA: a single
   // host selector when a connection asked for one. It goes on the device while an SA uses it, so
   // that this host's traffic to the remote subnets leaves from it.
@@ -184,7 +228,7 @@ void IpsecTunnelInterface::on_child(const hybrid::ChildSaChange& c) {
   for (const auto& conn : config_.connections) asked = asked || conn.request_address;
   if (!asked || c.local.size() != 1 || c.local[0].start != c.local[0].end) return;
   const InterfaceAddress address{c.local[0].start, 32};
-  const int ifindex = tun_.index();
+  const int ifindex = tun_->index();
   if (c.up) {
     if (virtual_addresses_[address.address]++ > 0) return;
     if (auto ok = netlink_.add_address(ifindex, address);
@@ -202,11 +246,11 @@ void IpsecTunnelInterface::on_child(const hybrid::ChildSaChange& c) {
 }
 
 void IpsecTunnelInterface::on_tun_readable() {
-  auto n = tun_.read_batch(tun_batch_);
+  auto n = tun_->read_batch(tun_batch_);
   if (!n) {
     if (n.error().code == EAGAIN || n.error().code == EINTR) return;
     spdlog::error("TUN device gone ({}): shutting down", n.error().text());
-    loop_->unwatch(tun_.fd());
+    loop_->unwatch(tun_->fd());
     loop_->stop();
     return;
   }
@@ -216,6 +260,12 @@ void IpsecTunnelInterface::on_tun_readable() {
 void IpsecTunnelInterface::shut_down() {
   stopping_ = true;
   ipsec_->close_all();
+}
+
+void IpsecTunnelInterface::shut_down(std::function<void()> on_done) {
+  // The deletes leave at once (close_all sends them); nothing is waited for.
+  shut_down();
+  on_done();
 }
 
 Result<Ok, std::string> IpsecTunnelInterface::serve_status(const std::string& socket_path) {
@@ -228,7 +278,7 @@ Result<Ok, std::string> IpsecTunnelInterface::serve_status(const std::string& so
 
 std::string IpsecTunnelInterface::status_json() const {
   nlohmann::json j;
-  j["interface"] = tun_.name();
+  j["interface"] = name();
   j["kind"] = "ipsec";
   j["ipsec"] = ipsec_->status_json();
   nlohmann::json conns = nlohmann::json::array();

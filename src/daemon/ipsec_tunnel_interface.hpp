@@ -4,16 +4,23 @@
 // every connection's remote subnets point at the device from the start, so that traffic for a
 // peer whose SA is down is dropped rather than sent in the clear. Connections with a remote
 // address are dialled at start-up and again, with backoff, whenever their IKE SA is lost.
+//
+// As the secondary path of a site's hybrid interface (create_path) it has no device, addresses
+// or routes of its own: the router hands it inner packets, what it opens goes to the link, and
+// the link hears whether a Child SA stands (the protocol's own view of the path).
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "base/result.hpp"
 #include "control/ipsec_config.hpp"
+#include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_endpoint.hpp"
 #include "io/event_loop.hpp"
 #include "io/netlink.hpp"
@@ -25,32 +32,44 @@
 
 namespace tandem::daemon {
 
-class IpsecTunnelInterface {
+class IpsecTunnelInterface final : public ControlPath {
  public:
   static Result<std::unique_ptr<IpsecTunnelInterface>, std::string> create(
       const control::IpsecConfig& config);
-  ~IpsecTunnelInterface();
+  // The tunnel as one path of a hybrid interface; `link` must outlive it.
+  static Result<std::unique_ptr<IpsecTunnelInterface>, std::string> create_path(
+      const control::IpsecConfig& config, HybridLink& link);
+  ~IpsecTunnelInterface() override;
   IpsecTunnelInterface(const IpsecTunnelInterface&) = delete;
   IpsecTunnelInterface& operator=(const IpsecTunnelInterface&) = delete;
 
-  const std::string& name() const { return tun_.name(); }
+  const std::string& name() const { return tun_ ? tun_->name() : config_.interface; }
+  hybrid::PathKind kind() const override { return hybrid::PathKind::kIpsecTunnel; }
   // Addresses, routes, the device and sockets on `loop`; dials the connections that start.
-  Result<Ok, std::string> attach(io::EventLoop& loop);
+  Result<Ok, std::string> attach(io::EventLoop& loop) override;
+  // Path mode: seals inner packets (each with kInnerHeadroom in front) with the SA whose
+  // selectors take them; those without one are dropped and counted.
+  void send_inner(io::PacketBatch& batch) override;
   Result<Ok, std::string> serve_status(const std::string& socket_path);
   // Deletes every SA, telling the peers.
   void shut_down();
-  std::string status_json() const;
+  void shut_down(std::function<void()> on_done) override;
+  std::string status_json() const override;
 
  private:
-  IpsecTunnelInterface(const control::IpsecConfig& config, io::TunDevice tun,
-                       std::unique_ptr<IpsecEndpoint> ipsec, io::Netlink netlink);
+  IpsecTunnelInterface(const control::IpsecConfig& config, std::optional<io::TunDevice> tun,
+                       HybridLink* link, std::unique_ptr<IpsecEndpoint> ipsec, io::Netlink netlink);
+  static Result<std::unique_ptr<IpsecTunnelInterface>, std::string> assemble(
+      const control::IpsecConfig& config, std::optional<io::TunDevice> tun, HybridLink* link);
+  Result<Ok, std::string> configure_device();
   void on_tun_readable();
   void on_ike_event(const ipsec::ike::Event& e);
   void on_child(const hybrid::ChildSaChange& c);
   void dial();
 
   control::IpsecConfig config_;
-  io::TunDevice tun_;
+  std::optional<io::TunDevice> tun_;  // plain mode
+  HybridLink* link_;                  // path mode
   std::unique_ptr<IpsecEndpoint> ipsec_;
   io::Netlink netlink_;
   io::EventLoop* loop_ = nullptr;
@@ -59,6 +78,7 @@ class IpsecTunnelInterface {
   bool stopping_ = false;
   std::unique_ptr<io::UnixSocketServer> status_server_;
   std::map<IpAddress, int> virtual_addresses_;  // given by peers, with the SAs that use each
+  std::set<std::uint32_t> outbound_children_;   // path mode: the Child SAs that stand
   io::PacketBatch tun_batch_;
 };
 

@@ -30,7 +30,7 @@
 
 namespace tandem::daemon {
 
-class L2tpInterface {
+class L2tpInterface final : public ControlPath {
  public:
   // Creates the TUN device and binds the socket; `server` is the resolved LNS for a client.
   static Result<std::unique_ptr<L2tpInterface>, std::string> create(
@@ -44,20 +44,20 @@ class L2tpInterface {
   L2tpInterface& operator=(const L2tpInterface&) = delete;
 
   const std::string& name() const { return tun_ ? tun_->name() : config_.interface; }
+  hybrid::PathKind kind() const override { return hybrid::PathKind::kL2tpIpsec; }
   // Path mode, on the control thread: wraps and sends inner packets (each with kInnerHeadroom in
   // front of it); those no session takes are dropped and counted.
-  void send_inner(io::PacketBatch& batch);
-  static constexpr std::size_t kInnerHeadroom = 128;
+  void send_inner(io::PacketBatch& batch) override;
 
   // Registers the device, socket and timer with `loop` and starts the stack (a client dials).
-  Result<Ok, std::string> attach(io::EventLoop& loop);
+  Result<Ok, std::string> attach(io::EventLoop& loop) override;
   // Serves `status` requests (one JSON document per connection) at `socket_path`.
   Result<Ok, std::string> serve_status(const std::string& socket_path);
   // Hangs up every session and tunnel; `on_done` runs once the peers acknowledged (or after a
   // few seconds if they do not answer).
-  void shut_down(std::function<void()> on_done);
+  void shut_down(std::function<void()> on_done) override;
 
-  std::string status_json() const;
+  std::string status_json() const override;
   // Inner packets a gateway dropped because a session sent from an address it was not given.
   std::uint64_t spoofed() const { return stack_.stats().spoofed; }
 

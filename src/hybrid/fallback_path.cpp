@@ -18,6 +18,9 @@ FallbackPath::FallbackPath(FallbackPathConfig config, TimePoint now)
 InboundKind FallbackPath::on_inbound(PathRole role, ByteView packet, TimePoint now,
                                      FallbackPathOutput& out) {
   const auto probe = parse_probe(packet);
+  if (probe && probe->message.type == ProbeType::kRequest &&
+      probe->destination == config_.local_address && probe->source == config_.probe_target)
+    return answer(role, *probe, packet.size(), out);
   if (!probe || probe->message.type != ProbeType::kReply ||
       probe->destination != config_.local_address ||
       probe->destination_port != config_.probe_source_port)
@@ -32,6 +35,17 @@ InboundKind FallbackPath::on_inbound(PathRole role, ByteView packet, TimePoint n
   controller_.on_probe_reply(role, probe->message.sequence, now, controller_out_);
   translate(now, out);
   return InboundKind::kProbeReply;
+}
+
+InboundKind FallbackPath::answer(PathRole role, const ProbePacket& request, std::size_t size,
+                                 FallbackPathOutput& out) {
+  OutboundProbe reply{role, std::vector<std::byte>(probe_min_size(request.source.family()))};
+  const std::size_t written = build_probe_reply(reply.packet, request, size);
+  if (written == 0) return InboundKind::kProbeAnswered;  // cannot happen: the buffer fits
+  reply.packet.resize(written);
+  out.probes.push_back(std::move(reply));
+  ++probes_answered_;
+  return InboundKind::kProbeAnswered;
 }
 
 void FallbackPath::on_protocol_state(PathRole role, bool up, const std::string& detail,

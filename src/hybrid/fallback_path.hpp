@@ -2,7 +2,9 @@
 // turned into packets. Outbound inner packets go to the active path; the controller's probe
 // requests become probe packets (probe.hpp) from this node's inner address to the gateway's, one
 // per path, tagged with the path they were sent on; probe replies arriving on a path are taken
-// out of the inner traffic and fed back to the controller, everything else is delivered.
+// out of the inner traffic and fed back to the controller, everything else is delivered. Two
+// sites probe each other, so the gateway's own probes are answered here on the path they came
+// by, as a gateway's router answers its clients'.
 //
 // Both paths use the same inner address, which is what keeps connections alive across a switch:
 // the gateway routes return traffic to whichever path the client's data last arrived on.
@@ -16,6 +18,7 @@
 #include "base/ip_address.hpp"
 #include "base/time.hpp"
 #include "hybrid/fallback.hpp"
+#include "hybrid/probe.hpp"
 
 namespace tandem::hybrid {
 
@@ -42,8 +45,9 @@ struct FallbackPathOutput {
 };
 
 enum class InboundKind : std::uint8_t {
-  kDeliver,     // ordinary traffic: to the TUN device
-  kProbeReply,  // consumed: it answered one of our probes
+  kDeliver,        // ordinary traffic: to the TUN device
+  kProbeReply,     // consumed: it answered one of our probes
+  kProbeAnswered,  // consumed: the other side's probe; the reply is in the output's probes
 };
 
 class FallbackPath {
@@ -53,7 +57,8 @@ class FallbackPath {
   // The path an outbound inner packet takes now.
   PathRole route() const { return controller_.active(); }
 
-  // An authenticated inner packet that arrived on `role`.
+  // An authenticated inner packet that arrived on `role`. Between two sites each side probes
+  // the other: a probe request from the probe target is answered on the path it came by.
   InboundKind on_inbound(PathRole role, ByteView packet, TimePoint now, FallbackPathOutput& out);
   void on_protocol_state(PathRole role, bool up, const std::string& detail, TimePoint now,
                          FallbackPathOutput& out);
@@ -64,8 +69,12 @@ class FallbackPath {
   const FallbackController& controller() const { return controller_; }
   std::uint64_t probe_replies() const { return probe_replies_; }
   std::uint64_t foreign_replies() const { return foreign_replies_; }
+  std::uint64_t probes_answered() const { return probes_answered_; }
 
  private:
+  // Queues the reply to the other side's probe `request` (`size` bytes as it arrived).
+  InboundKind answer(PathRole role, const ProbePacket& request, std::size_t size,
+                     FallbackPathOutput& out);
   // Turns the controller's probe requests into packets and passes its events on.
   void translate(TimePoint now, FallbackPathOutput& out);
 
@@ -75,6 +84,7 @@ class FallbackPath {
   TimePoint epoch_;  // probes carry their send time relative to this, for the round trip
   std::uint64_t probe_replies_ = 0;
   std::uint64_t foreign_replies_ = 0;  // replies with the wrong tag for the path they came on
+  std::uint64_t probes_answered_ = 0;
 };
 
 // The tag a probe carries for the path it was sent on.

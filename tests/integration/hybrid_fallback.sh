@@ -23,6 +23,7 @@
 #                              the pings lost, and the command passes; a drill on the gateway is
 #                              refused.
 source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/hybrid_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 SCENARIO=${1:?scenario}
@@ -31,19 +32,7 @@ PSK="a pre-shared key of some length"
 GW="g$TAG"
 CL="c$TAG"
 RT="r$TAG"
-make_ns "$GW"
-make_ns "$CL"
-make_ns "$RT"
-link_ns "$RT" "$CL" 86
-link_ns "$RT" "$GW" 87
-ip netns exec "$RT" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$CL" route add default via 192.168.86.1
-ip -n "$GW" route add default via 192.168.87.1
-ip netns exec "$RT" nft -f - <<NFT
-table ip cut$TAG {
-  chain block { type filter hook forward priority 0; }
-}
-NFT
+routed_pair "$CL" "$GW" "$RT"
 
 GW_IF="hg$TAG"
 CL_IF="hc$TAG"
@@ -118,21 +107,11 @@ GW_PID=$TANDEM_PID
 start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
 CL_PID=$TANDEM_PID
 
-# hybrid NS IF: the interface's hybrid status document (JSON).
-hybrid() { ip netns exec "$1" "$TANDEM_BIN" status "$2" --json | python3 -c '
-import json, sys
-for doc in json.load(sys.stdin):
-    if "role" in doc and doc.get("interface") == sys.argv[1]:
-        print(json.dumps(doc)); break
-else:
-    sys.exit("no hybrid status for " + sys.argv[1])' "$2"; }
-# field NS IF EXPR: a Python expression over the client's document `d`.
-field() { hybrid "$1" "$2" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"; }
-client() { field "$CL" "$CL_IF" "$1"; }
-gateway_path() { field "$GW" "$GW_IF" '[a.get("return_path","-") for a in d["accounts"] if a["name"]=="alice"][0]'; }
+client() { hybrid_field "$CL" "$CL_IF" "$1"; }
+gateway_path() { hybrid_field "$GW" "$GW_IF" '[a.get("return_path","-") for a in d["accounts"] if a["name"]=="alice"][0]'; }
 gateway_path_is() { [ "$(gateway_path)" = "$1" ]; }
-both_healthy() { [ "$(client 'all(p["healthy"] for p in d["paths"])')" = True ]; }
-active_is() { [ "$(client 'd["active"]')" = "$1" ]; }
+both_healthy() { hybrid_both_healthy "$CL" "$CL_IF"; }
+active_is() { hybrid_active_is "$CL" "$CL_IF" "$1"; }
 
 WAIT_WATCH_PID=$CL_PID wait_until "both of the client's paths healthy (WireGuard and L2TP/IPsec)" 60 both_healthy
 note "client: both paths healthy, active $(client 'd["active"]'), L2TP address $(client 'd.get("l2tp_address")')"
@@ -157,8 +136,6 @@ lossy_wg() {
 }
 unblock_wg() { ip netns exec "$RT" nft flush chain ip cut$TAG block; }
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # expect_switch TO SECONDS WHAT: waits for the active path; prints the measured time.
 expect_switch() {
   local t0 t1
@@ -168,75 +145,11 @@ expect_switch() {
   note "$3: active $1 after $((t1 - t0)) ms (polled); the client's event: $(client 'd["last_switch"]["reason"]') (silent_for_ms $(client 'd["last_switch"]["silent_for_ms"]'))"
 }
 
-# An idle TCP connection: opened now, exchanging a line only when told to (file steps).
-start_idle_tcp() {
-  ip netns exec "$GW" python3 -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.86.0.1", 7007)); s.listen(1)
-c, _ = s.accept()
-while True:
-    line = c.recv(100)
-    if not line: break
-    c.sendall(b"echo " + line)' >"$TMPDIR_TEST/idle-server.log" 2>&1 &
-  PIDS+=($!)
-  WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$GW" tcp 7007 30 "the idle-connection server"
-  mkfifo "$TMPDIR_TEST/idle.in"
-  ip netns exec "$CL" python3 -u -c '
-import socket, sys
-c = socket.create_connection(("10.86.0.1", 7007), timeout=60)
-print("connected", flush=True)
-for step in open(sys.argv[1]):
-    step = step.strip()
-    c.sendall(step.encode())
-    reply = c.recv(100).decode()
-    print(step, "->", reply, flush=True)
-    if reply != "echo " + step: sys.exit("bad reply")' "$TMPDIR_TEST/idle.in" >"$TMPDIR_TEST/idle.log" 2>&1 &
-  IDLE_PID=$!
-  PIDS+=($IDLE_PID)
-  exec {IDLE_FD}>"$TMPDIR_TEST/idle.in"
-  wait_until "the idle connection opened" 30 grep -q connected "$TMPDIR_TEST/idle.log"
-}
-idle_exchange() {  # STEP: the idle connection still carries a line both ways
-  echo "$1" >&$IDLE_FD
-  WAIT_WATCH_PID=$IDLE_PID WAIT_WATCH_LOG="$TMPDIR_TEST/idle.log" \
-    wait_until "the idle TCP connection answering '$1'" 30 grep -q "^$1 -> echo $1" "$TMPDIR_TEST/idle.log"
-  note "idle TCP connection: '$1' answered"
-}
-
-start_iperf() {  # SECONDS
-  ip netns exec "$GW" iperf3 -s -1 -B 10.86.0.1 >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
-  PIDS+=($!)
-  WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$GW" tcp 5201 30 "the iperf3 server"
-  ip netns exec "$CL" iperf3 -c 10.86.0.1 -t "$1" -i 0.5 -J >"$TMPDIR_TEST/iperf.json" 2>&1 &
-  IPERF_PID=$!
-  PIDS+=($IPERF_PID)
-}
-finish_iperf() {
-  wait "$IPERF_PID" || { tail -20 "$TMPDIR_TEST/iperf.json" >&2; die "the iperf3 TCP transfer broke"; }
-  python3 - "$TMPDIR_TEST/iperf.json" <<'PY' || die "the iperf3 transfer did not survive"
-import json, sys
-r = json.load(open(sys.argv[1]))
-if "error" in r: sys.exit("iperf3: " + r["error"])
-iv = [i["sum"] for i in r["intervals"]]
-longest = run = 0.0
-for i in iv:
-    run = run + i["seconds"] if i["bytes"] == 0 else 0.0
-    longest = max(longest, run)
-total = r["end"]["sum_received"]["bytes"]
-print(f"--- iperf3: {total / 1e6:.1f} MB in {r['end']['sum_received']['seconds']:.1f} s, "
-      f"{r['end']['sum_received']['bits_per_second'] / 1e6:.0f} Mbit/s; longest stall "
-      f"(0-byte 0.5 s intervals in a row) {longest:.1f} s; retransmits "
-      f"{r['end']['sum_sent'].get('retransmits', '?')}")
-if total == 0: sys.exit("no data moved")
-PY
-}
-
 case "$SCENARIO" in
   tcp)
-    start_idle_tcp
+    start_idle_tcp "$GW" 10.86.0.1 "$CL"
     idle_exchange before
-    start_iperf 30
+    start_iperf "$GW" 10.86.0.1 "$CL" 30
     sleep 5
     note "blocking WireGuard (UDP 51820) in the router"
     block_wg

@@ -1,0 +1,121 @@
+#!/bin/bash
+# Helpers for the hybrid scenarios (hybrid_fallback.sh, hybrid_site.sh), sourced after
+# ../netns/lib.sh: reading a hybrid interface's status, an idle TCP connection that must survive
+# path switches, and an iperf3 transfer whose stalls are measured.
+
+# routed_pair LEFT RIGHT ROUTER: three namespaces, LEFT 192.168.86.2 -- .86.1 ROUTER .87.1 --
+# 192.168.87.2 RIGHT, with an nftables chain `block` in table ip cut$TAG on the router's forward
+# hook for the scenario's drop rules (empty at first).
+routed_pair() {
+  make_ns "$1"
+  make_ns "$2"
+  make_ns "$3"
+  link_ns "$3" "$1" 86
+  link_ns "$3" "$2" 87
+  ip netns exec "$3" sysctl -qw net.ipv4.ip_forward=1
+  ip -n "$1" route add default via 192.168.86.1
+  ip -n "$2" route add default via 192.168.87.1
+  ip netns exec "$3" nft -f - <<NFT
+table ip cut$TAG {
+  chain block { type filter hook forward priority 0; }
+}
+NFT
+}
+
+# hybrid_doc NS IF: the interface's hybrid status document (JSON).
+hybrid_doc() {
+  ip netns exec "$1" "$TANDEM_BIN" status "$2" --json | python3 -c '
+import json, sys
+for doc in json.load(sys.stdin):
+    if "role" in doc and doc.get("interface") == sys.argv[1]:
+        print(json.dumps(doc)); break
+else:
+    sys.exit("no hybrid status for " + sys.argv[1])' "$2"
+}
+# hybrid_field NS IF EXPR: a Python expression over the interface's document `d`.
+hybrid_field() {
+  hybrid_doc "$1" "$2" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$3"
+}
+hybrid_both_healthy() {  # NS IF
+  [ "$(hybrid_field "$1" "$2" 'all(p["healthy"] for p in d["paths"])')" = True ]
+}
+hybrid_active_is() {  # NS IF PATH
+  [ "$(hybrid_field "$1" "$2" 'd["active"]')" = "$3" ]
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# start_idle_tcp SERVER_NS SERVER_ADDR CLIENT_NS [CLIENT_ADDR]: a TCP connection opened now that
+# exchanges a line only when idle_exchange tells it to. Sets IDLE_PID and IDLE_FD.
+start_idle_tcp() {
+  local server_ns=$1 server_addr=$2 client_ns=$3 client_addr=${4:-}
+  ip netns exec "$server_ns" python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 7007)); s.listen(1)
+c, _ = s.accept()
+while True:
+    line = c.recv(100)
+    if not line: break
+    c.sendall(b"echo " + line)' "$server_addr" >"$TMPDIR_TEST/idle-server.log" 2>&1 &
+  PIDS+=($!)
+  WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$server_ns" tcp 7007 30 "the idle-connection server"
+  mkfifo "$TMPDIR_TEST/idle.in"
+  ip netns exec "$client_ns" python3 -u -c '
+import socket, sys
+source = (sys.argv[3], 0) if sys.argv[3] else None
+c = socket.create_connection((sys.argv[2], 7007), timeout=60, source_address=source)
+print("connected", flush=True)
+for step in open(sys.argv[1]):
+    step = step.strip()
+    c.sendall(step.encode())
+    reply = c.recv(100).decode()
+    print(step, "->", reply, flush=True)
+    if reply != "echo " + step: sys.exit("bad reply")' "$TMPDIR_TEST/idle.in" "$server_addr" \
+    "$client_addr" >"$TMPDIR_TEST/idle.log" 2>&1 &
+  IDLE_PID=$!
+  PIDS+=($IDLE_PID)
+  exec {IDLE_FD}>"$TMPDIR_TEST/idle.in"
+  WAIT_WATCH_PID=$IDLE_PID WAIT_WATCH_LOG="$TMPDIR_TEST/idle.log" \
+    wait_until "the idle connection opened" 30 grep -q connected "$TMPDIR_TEST/idle.log"
+}
+idle_exchange() {  # STEP: the idle connection still carries a line both ways
+  echo "$1" >&$IDLE_FD
+  WAIT_WATCH_PID=$IDLE_PID WAIT_WATCH_LOG="$TMPDIR_TEST/idle.log" \
+    wait_until "the idle TCP connection answering '$1'" 30 grep -q "^$1 -> echo $1" "$TMPDIR_TEST/idle.log"
+  note "idle TCP connection: '$1' answered"
+}
+
+# start_iperf SERVER_NS SERVER_ADDR CLIENT_NS SECONDS [CLIENT_ADDR]: an iperf3 TCP transfer in
+# the background, reported every 0.5 s. Sets IPERF_PID.
+start_iperf() {
+  local server_ns=$1 server_addr=$2 client_ns=$3 seconds=$4 client_addr=${5:-}
+  ip netns exec "$server_ns" iperf3 -s -1 -B "$server_addr" >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
+  PIDS+=($!)
+  WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$server_ns" tcp 5201 30 "the iperf3 server"
+  ip netns exec "$client_ns" iperf3 -c "$server_addr" ${client_addr:+-B "$client_addr"} \
+    -t "$seconds" -i 0.5 -J >"$TMPDIR_TEST/iperf.json" 2>&1 &
+  IPERF_PID=$!
+  PIDS+=($IPERF_PID)
+}
+# finish_iperf: waits for the transfer; dies if it broke or moved nothing; prints the longest
+# stall (0-byte 0.5 s intervals in a row).
+finish_iperf() {
+  wait "$IPERF_PID" || { tail -20 "$TMPDIR_TEST/iperf.json" >&2; die "the iperf3 TCP transfer broke"; }
+  python3 - "$TMPDIR_TEST/iperf.json" <<'PY' || die "the iperf3 transfer did not survive"
+import json, sys
+r = json.load(open(sys.argv[1]))
+if "error" in r: sys.exit("iperf3: " + r["error"])
+iv = [i["sum"] for i in r["intervals"]]
+longest = run = 0.0
+for i in iv:
+    run = run + i["seconds"] if i["bytes"] == 0 else 0.0
+    longest = max(longest, run)
+total = r["end"]["sum_received"]["bytes"]
+print(f"--- iperf3: {total / 1e6:.1f} MB in {r['end']['sum_received']['seconds']:.1f} s, "
+      f"{r['end']['sum_received']['bits_per_second'] / 1e6:.0f} Mbit/s; longest stall "
+      f"(0-byte 0.5 s intervals in a row) {longest:.1f} s; retransmits "
+      f"{r['end']['sum_sent'].get('retransmits', '?')}")
+if total == 0: sys.exit("no data moved")
+PY
+}
