@@ -278,7 +278,7 @@ Result<FallbackSettings, ConfigError> read_fallback_settings(const Reader& r,
   if (!t) return r.error(&node, "fallback must be a table: [fallback]");
   if (auto ok = r.only_keys(*t, "[fallback]",
                             {"gateway", "probe_interval", "down_after", "down_loss",
-                             "failback_hold", "failback_hold_max", "secondary"});
+                             "failback_hold", "failback_hold_max", "stable_after", "secondary"});
       !ok)
     return Err(ok.error());
   FallbackSettings s;
@@ -299,7 +299,8 @@ Result<FallbackSettings, ConfigError> read_fallback_settings(const Reader& r,
                  {"down_after", 100, 60000, s.down_after_ms},
                  {"down_loss", 5, 95, s.down_loss_percent},
                  {"failback_hold", 0, 3600, s.failback_hold_s},
-                 {"failback_hold_max", 0, 86400, s.failback_hold_max_s}};
+                 {"failback_hold_max", 0, 86400, s.failback_hold_max_s},
+                 {"stable_after", 1, 86400, s.stable_after_s}};
   for (const auto& b : bounded) {
     auto v = r.integer<unsigned>(*t, b.key, b.min, b.max);
     if (!v) return Err(v.error());
@@ -318,9 +319,11 @@ Result<FallbackSettings, ConfigError> read_fallback_settings(const Reader& r,
             " s) must be at least failback_hold (" + std::to_string(s.failback_hold_s) + " s)");
   if (const toml::node* secondary = t->get("secondary")) {
     const std::string v = secondary->is_string() ? secondary->as_string()->get() : "";
-    if (v == "on-demand")
-      return r.error(secondary, "secondary = \"on-demand\" is not supported yet: use \"warm\"");
-    if (v != "warm") return r.error(secondary, "secondary must be \"warm\" (kept up in advance)");
+    if (v != "warm" && v != "on-demand")
+      return r.error(secondary,
+                     "secondary must be \"warm\" (kept up in advance) or \"on-demand\" (dialled "
+                     "when the primary fails)");
+    s.warm_secondary = v == "warm";
   }
   return s;
 }
@@ -339,6 +342,11 @@ Result<Ok, ConfigError> check_ipsec_secondary(const Reader& r, const toml::table
                                               const NodeConfig& cfg) {
   const IpsecConnection& c = cfg.ipsec->connections.front();
   const toml::node* conn = root.get("ipsec")->as_table()->get("connection")->as_array()->get(0);
+  if (!settings.warm_secondary && !c.start)
+    return r.error(conn,
+                   "secondary = \"on-demand\" dials the tunnel when the primary fails: give "
+                   "this connection remote_address and start = true (the other site may then "
+                   "wait with start = false)");
   if (c.request_address)
     return r.error(conn,
                    "with [fallback], the site's inner address is its [interface] address on both "

@@ -31,7 +31,9 @@
 //   down_loss = 30                # percent of probes lost that makes a path down
 //   failback_hold = 5             # s the primary must stay healthy before traffic returns
 //   failback_hold_max = 60        # s the hold may grow to when the primary flaps
-//   secondary = "warm"            # kept up in advance (only "warm" for now)
+//   stable_after = 30             # s on a healthy primary before a flap no longer counts and
+//                                 # an on-demand secondary is hung up
+//   secondary = "warm"            # kept up in advance, or "on-demand": dialled when needed
 //
 // A site names an [ipsec] section (one [[ipsec.connection]], an ESP tunnel to the other site)
 // instead of [l2tp]; its [fallback] gateway is the other site's inner address. The connection's
@@ -80,6 +82,9 @@ struct FallbackSettings {
   unsigned down_loss_percent = 30;
   unsigned failback_hold_s = 5;
   unsigned failback_hold_max_s = 60;
+  // How long traffic must stay on a healthy primary before a failure no longer counts as a flap
+  // (the hold relaxes) and an on-demand secondary is hung up.
+  unsigned stable_after_s = 30;
   bool warm_secondary = true;
 };
 

@@ -185,12 +185,14 @@ TEST(HybridConfig, ParsesAClientFallbackWithEveryKey) {
   auto r = parse_node_config(with(kClient, "gateway = \"10.77.0.1\"\n",
                                   "gateway = \"10.77.0.1\"\nprobe_interval = 100\n"
                                   "down_after = 500\ndown_loss = 20\nfailback_hold = 10\n"
-                                  "failback_hold_max = 120\nsecondary = \"warm\"\n"),
+                                  "failback_hold_max = 120\nstable_after = 45\n"
+                                  "secondary = \"on-demand\"\n"),
                              "cl.toml");
   ASSERT_TRUE(r) << r.error().to_string();
   const FallbackSettings& f = *r->fallback;
   EXPECT_EQ(timings(f), (Timings{100, 500, 20, 10, 120}));
-  EXPECT_TRUE(f.warm_secondary);
+  EXPECT_EQ(f.stable_after_s, 45u);
+  EXPECT_FALSE(f.warm_secondary);
 }
 
 TEST(HybridConfig, AFallbackGatewayMayBeIpv6) {
@@ -427,10 +429,11 @@ TEST(HybridConfig, RefusesBadFallbackSettings) {
            "n.toml:24:21: failback_hold_max (5 s) must be at least failback_hold (10 s)"},
           {"\"10.77.0.1\"\n", "\"10.77.0.1\"\nfailback_hold = 100\n",
            "n.toml:23:17: failback_hold_max (60 s) must be at least failback_hold (100 s)"},
-          {"\"10.77.0.1\"\n", "\"10.77.0.1\"\nsecondary = \"on-demand\"\n",
-           "n.toml:23:13: secondary = \"on-demand\" is not supported yet: use \"warm\""},
           {"\"10.77.0.1\"\n", "\"10.77.0.1\"\nsecondary = \"cold\"\n",
-           "n.toml:23:13: secondary must be \"warm\" (kept up in advance)"},
+           "n.toml:23:13: secondary must be \"warm\" (kept up in advance) or \"on-demand\" "
+           "(dialled when the primary fails)"},
+          {"\"10.77.0.1\"\n", "\"10.77.0.1\"\nstable_after = 0\n",
+           "n.toml:23:16: stable_after must be between 1 and 86400"},
       });
 }
 

@@ -92,6 +92,18 @@ TEST(HybridSiteConfig, RefusesATunnelThatCannotCarryWhatWireGuardCarries) {
       });
 }
 
+TEST(HybridSiteConfig, AnOnDemandTunnelMustBeDialledByThisSite) {
+  const std::string on_demand =
+      with(kSite, "gateway = \"10.88.0.2\"", "gateway = \"10.88.0.2\"\nsecondary = \"on-demand\"");
+  auto r = parse_node_config(on_demand, "site.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->fallback->warm_secondary);
+  EXPECT_EQ(refusal(with(on_demand, "remote_subnets", "start = false\nremote_subnets")),
+            "n.toml:16:1: secondary = \"on-demand\" dials the tunnel when the primary fails: give "
+            "this connection remote_address and start = true (the other site may then wait with "
+            "start = false)");
+}
+
 TEST(HybridSiteConfig, RefusesMoreThanOneTunnelOrBothSecondaries) {
   const std::string second = R"(
 [[ipsec.connection]]

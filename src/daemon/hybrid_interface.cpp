@@ -68,13 +68,14 @@ hybrid::FallbackConfig fallback_config(const control::FallbackSettings& s) {
   c.down_loss = s.down_loss_percent / 100.0;
   c.failback_hold = std::chrono::seconds(s.failback_hold_s);
   c.failback_hold_max = std::chrono::seconds(s.failback_hold_max_s);
+  c.flap_window = std::chrono::seconds(s.stable_after_s);
   c.warm_secondary = s.warm_secondary;
   return c;
 }
 
 hybrid::PathKind HybridInterface::kind_for(hybrid::PathRole role) const {
-  if (role == hybrid::PathRole::kPrimary || !control_path_) return hybrid::PathKind::kWireguard;
-  return control_path_->kind();
+  if (role == hybrid::PathRole::kPrimary || !control_kind_) return hybrid::PathKind::kWireguard;
+  return *control_kind_;
 }
 
 hybrid::PathId HybridInterface::path_id(hybrid::AccountId account, hybrid::PathKind kind) {
@@ -113,15 +114,31 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
       if (!ep) return Err("L2TP server " + config.l2tp->server_host + ": " + ep.error());
       server = *ep;
     }
-    auto l2tp = L2tpInterface::create_path(*config.l2tp, server, *iface);
-    if (!l2tp) return Err("L2TP/IPsec path: " + l2tp.error());
-    iface->l2tp_ = std::move(*l2tp);
-    iface->control_path_ = iface->l2tp_.get();
+    HybridInterface* link = iface.get();
+    iface->make_control_path_ = [l2tp = *config.l2tp, server,
+                                 link]() -> Result<std::unique_ptr<ControlPath>, std::string> {
+      auto path = L2tpInterface::create_path(l2tp, server, *link);
+      if (!path) return Err("L2TP/IPsec path: " + path.error());
+      return std::unique_ptr<ControlPath>(std::move(*path));
+    };
+    iface->control_kind_ = hybrid::PathKind::kL2tpIpsec;
   } else if (config.ipsec) {
-    auto ipsec = IpsecTunnelInterface::create_path(*config.ipsec, *iface);
-    if (!ipsec) return Err("IPsec path: " + ipsec.error());
-    iface->ipsec_ = std::move(*ipsec);
-    iface->control_path_ = iface->ipsec_.get();
+    HybridInterface* link = iface.get();
+    iface->make_control_path_ = [ipsec = *config.ipsec,
+                                 link]() -> Result<std::unique_ptr<ControlPath>, std::string> {
+      auto path = IpsecTunnelInterface::create_path(ipsec, *link);
+      if (!path) return Err("IPsec path: " + path.error());
+      return std::unique_ptr<ControlPath>(std::move(*path));
+    };
+    iface->control_kind_ = hybrid::PathKind::kIpsecTunnel;
+  }
+  if (iface->make_control_path_) {
+    // Built now, so that a socket that cannot be bound stops the start; an on-demand secondary
+    // is then let go until the fallback dials it.
+    auto path = iface->make_control_path_();
+    if (!path) return Err(path.error());
+    if (!config.fallback || config.fallback->warm_secondary)
+      iface->control_path_ = std::move(*path);
   }
 
   if (config.fallback) {
@@ -161,9 +178,7 @@ HybridInterface::~HybridInterface() {
   path_status_.reset();
   socket_.reset();
   if (loop_ && fallback_timer_) loop_->remove_timer(fallback_timer_);
-  control_path_ = nullptr;
-  l2tp_.reset();
-  ipsec_.reset();
+  control_path_.reset();
   wg_.reset();
 }
 
@@ -198,18 +213,9 @@ Result<Ok, std::string> HybridInterface::configure_system() {
 
 Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
   if (auto ok = configure_system(); !ok) return ok;
-  if (control_path_) {
-    const bool l2tp = control_path_->kind() == hybrid::PathKind::kL2tpIpsec;
-    if (auto ok = control_path_->attach(*loop_); !ok)
-      return Err(std::string(l2tp ? "L2TP/IPsec" : "IPsec") + " path: " + ok.error());
-    auto status = io::UnixSocketServer::listen(
-        *loop_,
-        l2tp ? l2tp_status_socket_path(socket_dir, name())
-             : ipsec_status_socket_path(socket_dir, name()),
-        [this](std::string_view) { return control_path_->status_json(); });
-    if (!status) return Err(status.error());
-    path_status_ = std::move(*status);
-  }
+  socket_dir_ = socket_dir;
+  if (control_path_)
+    if (auto ok = attach_control_path(); !ok) return ok;
   if (fallback_) {
     auto timer = loop_->add_timer([this] { on_fallback_timer(); });
     if (!timer) return Err(timer.error());
@@ -227,14 +233,13 @@ Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
   if (gateway())
     spdlog::info("hybrid gateway {}: {} accounts, WireGuard on UDP {}{}", name(),
                  accounts_.accounts().size(), config_.interface->listen_port,
-                 l2tp_ ? ", L2TP/IPsec" : "");
+                 control_kind_ ? ", L2TP/IPsec" : "");
   else
-    spdlog::info("hybrid {} {}: WireGuard primary, {} secondary, probing {}",
-                 ipsec_ ? "site" : "client", name(),
-                 l2tp_    ? "L2TP/IPsec"
-                 : ipsec_ ? "IPsec (ESP tunnel)"
-                          : "no",
-                 config_.fallback->gateway.to_string());
+    spdlog::info(
+        "hybrid {} {}: WireGuard primary, {} secondary{}, probing {}",
+        control_kind_ == hybrid::PathKind::kIpsecTunnel ? "site" : "client", name(),
+        control_kind_ == hybrid::PathKind::kIpsecTunnel ? "IPsec (ESP tunnel)" : "L2TP/IPsec",
+        on_demand() ? " dialled on demand" : " kept warm", config_.fallback->gateway.to_string());
   return Ok{};
 }
 
@@ -247,13 +252,14 @@ Result<Ok, std::string> HybridInterface::run() {
     if (stopping_) return;
     stopping_ = true;
     io::notify_stopping();
-    if (!control_path_) {
+    if (!control_path_ || hanging_up_) {
       spdlog::info("signal {}: shutting down", sig);
       loop_->stop();
       return;
     }
-    spdlog::info("signal {}: hanging up {}", sig,
-                 l2tp_ ? "every L2TP session" : "the IPsec tunnel");
+    spdlog::info(
+        "signal {}: hanging up {}", sig,
+        control_kind_ == hybrid::PathKind::kL2tpIpsec ? "every L2TP session" : "the IPsec tunnel");
     control_path_->shut_down([this] { loop_->stop(); });
   });
   return wg_->run();
@@ -297,7 +303,7 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
 }
 
 void HybridInterface::queue_for_control_path(ByteView packet) {
-  if (!control_path_ || pending_control_.full()) {
+  if (!control_kind_ || pending_control_.full()) {
     ++counters_.dropped_queue_full;
     return;
   }
@@ -489,7 +495,25 @@ void HybridInterface::on_control_wake() {
     }
     if (fallback_) std::swap(out, fallback_out_);
   }
-  if (control_path_ && !draining_control_.empty()) control_path_->send_inner(draining_control_);
+  if (retire_control_path_) {
+    // Its goodbye is done (not inside one of its own calls any more): let it go.
+    retire_control_path_ = false;
+    hanging_up_ = false;
+    path_status_.reset();
+    control_path_.reset();
+    if (redial_after_hang_up_) {
+      redial_after_hang_up_ = false;
+      (void)dial_control_path();
+    }
+  }
+  if (!draining_control_.empty()) {
+    if (control_path_ && !hanging_up_) {
+      control_path_->send_inner(draining_control_);
+    } else {
+      std::lock_guard lock(mutex_);
+      counters_.dropped_no_route += draining_control_.size();
+    }
+  }
   draining_control_.clear();
   if (fallback_) handle_fallback_output(out);
 }
@@ -513,14 +537,59 @@ void HybridInterface::handle_fallback_output(hybrid::FallbackPathOutput& out) {
       std::lock_guard lock(mutex_);
       queue_for_wireguard(ByteView(probe.packet));
       wake_sender = true;
-    } else if (control_path_ && !secondary.full()) {
+    } else if (control_path_ && !hanging_up_ && !secondary.full()) {
       secondary.push_back(ByteView(probe.packet));
     }
   }
   if (wake_sender) wg_->wake_sender();
   if (!secondary.empty()) control_path_->send_inner(secondary);
-  for (const auto& e : out.events) log_fallback_event(e);
+  for (const auto& e : out.events) {
+    log_fallback_event(e);
+    if (e.type == hybrid::FallbackEventType::kDialSecondary) (void)dial_control_path();
+    if (e.type == hybrid::FallbackEventType::kHangUpSecondary) hang_up_control_path();
+  }
   rearm_fallback_timer();
+}
+
+Result<Ok, std::string> HybridInterface::dial_control_path() {
+  if (hanging_up_) {
+    redial_after_hang_up_ = true;  // once the old one has said goodbye
+    return Ok{};
+  }
+  if (control_path_) return Ok{};
+  auto path = make_control_path_();
+  auto ok = path ? (control_path_ = std::move(*path), attach_control_path())
+                 : Result<Ok, std::string>(Err(path.error()));
+  if (!ok) spdlog::error("cannot dial the secondary: {}", ok.error());
+  return ok;
+}
+
+Result<Ok, std::string> HybridInterface::attach_control_path() {
+  const bool l2tp = control_kind_ == hybrid::PathKind::kL2tpIpsec;
+  if (auto ok = control_path_->attach(*loop_); !ok) {
+    control_path_.reset();
+    return Err(std::string(l2tp ? "L2TP/IPsec" : "IPsec") + " path: " + ok.error());
+  }
+  auto status = io::UnixSocketServer::listen(*loop_,
+                                             l2tp ? l2tp_status_socket_path(socket_dir_, name())
+                                                  : ipsec_status_socket_path(socket_dir_, name()),
+                                             [this](std::string_view) {
+                                               return control_path_ ? control_path_->status_json()
+                                                                    : std::string("{}\n\n");
+                                             });
+  if (!status) return Err(status.error());
+  path_status_ = std::move(*status);
+  return Ok{};
+}
+
+void HybridInterface::hang_up_control_path() {
+  redial_after_hang_up_ = false;
+  if (!control_path_ || hanging_up_) return;
+  hanging_up_ = true;
+  control_path_->shut_down([this] {
+    retire_control_path_ = true;
+    loop_->wake();
+  });
 }
 
 void HybridInterface::rearm_fallback_timer() {
@@ -547,8 +616,12 @@ void HybridInterface::log_fallback_event(const hybrid::FallbackEvent& e) {
       spdlog::info("path {} up: {}", path(e.to), e.reason);
       break;
     case T::kDialSecondary:
+      spdlog::warn("dialling {} on demand: {}", path(hybrid::PathRole::kSecondary), e.reason);
+      break;
     case T::kHangUpSecondary:
-      break;  // only a warm secondary is offered
+      spdlog::info("hanging up {}, dialled on demand: {}", path(hybrid::PathRole::kSecondary),
+                   e.reason);
+      break;
   }
 }
 
@@ -587,13 +660,16 @@ std::string HybridInterface::status_json() {
   // Sources that were not the account's, refused by each protocol's own check. Read before
   // mutex_ is taken: WireGuard's lock is always taken first (its events reach protocol_state()).
   j["spoofed"] = {{"wireguard", wg_->drops(wireguard::DropReason::kSourceNotAllowed)},
-                  {"l2tp", l2tp_ ? l2tp_->spoofed() : 0}};
+                  {control_kind_ == hybrid::PathKind::kIpsecTunnel ? "ipsec" : "l2tp",
+                   control_path_ ? control_path_->spoofed() : 0}};
   std::lock_guard lock(mutex_);
   const TimePoint now = io::SystemClock::now();
   const auto ago_ms = [&](TimePoint t) { return millis(now - t); };
   if (fallback_) {
     j["role"] = "client";
     j["secondary"] = hybrid::path_kind_name(kind_for(hybrid::PathRole::kSecondary));
+    j["secondary_mode"] = on_demand() ? "on-demand" : "warm";
+    j["secondary_dialled"] = control_path_ != nullptr && !hanging_up_;
     const auto& c = fallback_->controller();
     j["active"] = hybrid::path_kind_name(kind_for(c.active()));
     nlohmann::json paths = nlohmann::json::array();

@@ -22,6 +22,7 @@
 // router and the queues; it is taken once per batch.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -122,6 +123,12 @@ class HybridInterface final : public HybridLink {
   void on_fallback_timer();
   void rearm_fallback_timer();
   Result<Ok, std::string> configure_wireguard();
+  // On the control thread: builds, attaches and serves the control path (a dial), or hangs it
+  // up and drops it.
+  Result<Ok, std::string> dial_control_path();
+  Result<Ok, std::string> attach_control_path();  // control_path_ built, not yet attached
+  void hang_up_control_path();
+  bool on_demand() const { return fallback_ && !config_.fallback->warm_secondary; }
   Result<Ok, std::string> configure_system();
   std::string drill(std::string_view seconds);
 
@@ -129,10 +136,17 @@ class HybridInterface final : public HybridLink {
   io::TunDevice tun_;
   hybrid::AccountTable accounts_;
   std::unique_ptr<WireguardInterface> wg_;
-  std::unique_ptr<L2tpInterface> l2tp_;          // a gateway's, or a client's secondary
-  std::unique_ptr<IpsecTunnelInterface> ipsec_;  // a site's secondary
-  ControlPath* control_path_ = nullptr;          // whichever of the two there is
-  io::EventLoop* loop_ = nullptr;                // the WireGuard path's control loop
+  // The control path (a gateway's L2TP, a client's or site's secondary): built at start, or,
+  // on demand, each time the fallback dials it and gone while it is hung up. Only the control
+  // thread touches it; control_kind_ says from the start (to any thread) what it is.
+  std::function<Result<std::unique_ptr<ControlPath>, std::string>()> make_control_path_;
+  std::unique_ptr<ControlPath> control_path_;
+  std::optional<hybrid::PathKind> control_kind_;
+  bool hanging_up_ = false;            // control_path_ is saying goodbye; then it goes
+  bool retire_control_path_ = false;   // its goodbye is done: drop it on the next wake
+  bool redial_after_hang_up_ = false;  // dialled again while hanging up
+  std::string socket_dir_;
+  io::EventLoop* loop_ = nullptr;  // the WireGuard path's control loop
   io::EventLoop::TimerId fallback_timer_ = 0;
   std::unique_ptr<io::UnixSocketServer> socket_;
   std::unique_ptr<io::UnixSocketServer> path_status_;  // the control path's own status

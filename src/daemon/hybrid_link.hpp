@@ -51,6 +51,9 @@ class ControlPath {
   virtual std::string status_json() const = 0;
   // Hangs up, telling the peer; `on_done` runs once that is done (or given up on).
   virtual void shut_down(std::function<void()> on_done) = 0;
+  // Inner packets refused because their source was not the peer's (the PPP session's address,
+  // the ESP tunnel's traffic selectors).
+  virtual std::uint64_t spoofed() const = 0;
 };
 
 class HybridLink {

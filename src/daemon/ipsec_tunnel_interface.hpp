@@ -55,6 +55,7 @@ class IpsecTunnelInterface final : public ControlPath {
   void shut_down();
   void shut_down(std::function<void()> on_done) override;
   std::string status_json() const override;
+  std::uint64_t spoofed() const override { return ipsec_->stack().sad().stats().policy_dropped; }
 
  private:
   IpsecTunnelInterface(const control::IpsecConfig& config, std::optional<io::TunDevice> tun,

@@ -22,6 +22,11 @@
 #                              report shows the switch, the failback and
 #                              the pings lost, and the command passes; a drill on the gateway is
 #                              refused.
+#   hybrid_fallback.sh ondemand the secondary is dialled on demand: no L2TP/IPsec session exists
+#                              until WireGuard is blocked; then it is dialled, an idle TCP
+#                              connection carries on over it, and once WireGuard is back and
+#                              stable (stable_after = 5 s) the session is hung up (the gateway
+#                              sees it go); a drill dials it again and passes.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 require_root
@@ -95,6 +100,9 @@ psk = "$PSK"
 [fallback]
 gateway = "10.86.0.1"
 TOML
+if [ "$SCENARIO" = ondemand ]; then
+  printf 'secondary = "on-demand"\nstable_after = 5\n' >>"$TMPDIR_TEST/cl.toml"
+fi
 
 logs() {
   echo "--- gateway log" >&2; tail -40 "$TMPDIR_TEST/gw.log" >&2
@@ -113,9 +121,21 @@ gateway_path_is() { [ "$(gateway_path)" = "$1" ]; }
 both_healthy() { hybrid_both_healthy "$CL" "$CL_IF"; }
 active_is() { hybrid_active_is "$CL" "$CL_IF" "$1"; }
 
-WAIT_WATCH_PID=$CL_PID wait_until "both of the client's paths healthy (WireGuard and L2TP/IPsec)" 60 both_healthy
-note "client: both paths healthy, active $(client 'd["active"]'), L2TP address $(client 'd.get("l2tp_address")')"
-[ "$(client 'd.get("l2tp_address")')" = 10.86.0.2 ] || die "IPCP gave the client another address than its account's"
+primary_healthy() { [ "$(client 'd["paths"][0]["healthy"]')" = True ]; }
+dialled() { [ "$(client 'd["secondary_dialled"]')" = True ]; }
+gateway_paths() { hybrid_field "$GW" "$GW_IF" '",".join([a["paths"] for a in d["accounts"] if a["name"]=="alice"][0])'; }
+if [ "$SCENARIO" = ondemand ]; then
+  WAIT_WATCH_PID=$CL_PID wait_until "the client's WireGuard path healthy" 60 primary_healthy
+  sleep 2  # time in which a warm secondary would have come up
+  note "client: secondary $(client 'd["secondary_mode"]'), dialled $(client 'd["secondary_dialled"]'); gateway: alice's paths '$(gateway_paths)'"
+  ! dialled || die "the on-demand secondary was dialled while WireGuard was healthy"
+  [ "$(gateway_paths)" = wireguard ] || die "the gateway sees alice on '$(gateway_paths)' before any fallback"
+  [ ! -e "$STATUS_DIR/$CL_IF.l2tp" ] || die "the client serves an L2TP status before dialling"
+else
+  WAIT_WATCH_PID=$CL_PID wait_until "both of the client's paths healthy (WireGuard and L2TP/IPsec)" 60 both_healthy
+  note "client: both paths healthy, active $(client 'd["active"]'), L2TP address $(client 'd.get("l2tp_address")')"
+  [ "$(client 'd.get("l2tp_address")')" = 10.86.0.2 ] || die "IPCP gave the client another address than its account's"
+fi
 WAIT_WATCH_PID=$CL_PID wait_until "traffic on WireGuard once both paths are up" 30 active_is wireguard
 ping_ok "$CL" 10.86.0.1
 note "gateway: alice's return path $(gateway_path)"
@@ -216,6 +236,33 @@ case "$SCENARIO" in
     # The secondary is warm and a drill switches at once: a few pings in flight at most.
     [ "$lost" -le 5 ] || die "the drill lost $lost pings"
     active_is wireguard || die "traffic is not back on WireGuard after the drill"
+    ;;
+  ondemand)
+    start_idle_tcp "$GW" 10.86.0.1 "$CL"
+    idle_exchange before
+    note "blocking WireGuard (UDP 51820) in the router"
+    block_wg
+    expect_switch l2tp-ipsec 30 "WireGuard blocked, L2TP/IPsec dialled on demand"
+    grep -q "dialling l2tp-ipsec on demand" "$TMPDIR_TEST/cl.log" || die "no log line for the dial"
+    [ "$(client 'd.get("l2tp_address")')" = 10.86.0.2 ] || die "the dialled session has another address"
+    idle_exchange during-fallback
+    WAIT_WATCH_PID=$GW_PID wait_until "the gateway sending alice's traffic on L2TP/IPsec" 10 \
+      gateway_path_is l2tp-ipsec
+    unblock_wg
+    expect_switch wireguard 30 "WireGuard back (after the failback hold)"
+    idle_exchange after-failback
+    t0=$(now_ms)
+    not_dialled() { ! dialled; }
+    WAIT_WATCH_PID=$CL_PID wait_until "the on-demand session hung up once WireGuard was stable" 40 \
+      not_dialled
+    note "the L2TP/IPsec session hung up $(($(now_ms) - t0)) ms after the failback: $(grep -m1 "hanging up l2tp-ipsec" "$TMPDIR_TEST/cl.log" | sed 's/.*: //')"
+    gateway_only_wireguard() { [ "$(gateway_paths)" = wireguard ]; }
+    WAIT_WATCH_PID=$GW_PID wait_until "the gateway seeing alice's L2TP session gone" 30 gateway_only_wireguard
+    idle_exchange after-hang-up
+    ip netns exec "$CL" "$TANDEM_BIN" drill "$CL_IF" --seconds 8 >"$TMPDIR_TEST/drill.log" 2>&1 ||
+      { cat "$TMPDIR_TEST/drill.log" >&2; die "a drill with an on-demand secondary failed"; }
+    sed 's/^/    /' "$TMPDIR_TEST/drill.log"
+    grep -q "dialled on demand" "$TMPDIR_TEST/drill.log" || die "the drill report does not say it dialled"
     ;;
   *) die "unknown scenario $SCENARIO" ;;
 esac
