@@ -13,6 +13,7 @@
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/log_level.hpp"
+#include "daemon/log_target.hpp"
 #include "daemon/node_startup.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_interface.hpp"
@@ -24,11 +25,11 @@
 namespace tandem::daemon {
 namespace {
 
-void setup_logging(const std::string& interface_name, spdlog::level::level_enum level) {
-  auto logger = spdlog::stderr_color_mt("tandem");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + interface_name + "] %v");
-  logger->set_level(level);
-  spdlog::set_default_logger(logger);
+// After go_background: a detached daemon's stderr is /dev/null (log_target.hpp).
+void setup_logging(const std::string& interface_name, spdlog::level::level_enum level,
+                   LogTarget requested, bool detached) {
+  install_logger(choose_log_target(requested, probe_log_surroundings(detached)), interface_name,
+                 level);
 }
 
 // Forks when asked; returns the exit code for the parent, or nullopt in the process that goes on.
@@ -84,13 +85,14 @@ int run_userspace(const UserspaceOptions& options) {
     return 1;
   }
   auto level = parse_log_level(options.log_level);
-  if (!level) {
-    std::cerr << "tandem: " << level.error() << "\n";
+  auto target = parse_log_target_option(options.log_target, !options.foreground);
+  if (!level || !target) {
+    std::cerr << "tandem: " << (level ? target.error() : level.error()) << "\n";
     return 1;
   }
   Background b = go_background(!options.foreground);
   if (b.parent_exit) return *b.parent_exit;
-  setup_logging(options.interface_name, *level);
+  setup_logging(options.interface_name, *level, *target, b.daemon.has_value());
   auto iface = WireguardInterface::create(options.interface_name, 1420, 0);
   if (!iface) return fail(b, "cannot create interface: " + iface.error());
   const std::string socket = uapi_socket_path(kUapiSocketDir, options.interface_name);
@@ -167,8 +169,9 @@ int run_hybrid(Background& b, const control::NodeConfig& cfg) {
 
 int run_up(const UpOptions& options) {
   auto level = parse_log_level(options.log_level);
-  if (!level) {
-    std::cerr << "tandem: " << level.error() << "\n";
+  auto target = parse_log_target_option(options.log_target, options.daemonize);
+  if (!level || !target) {
+    std::cerr << "tandem: " << (level ? target.error() : level.error()) << "\n";
     return 1;
   }
   auto cfg = control::load_node_config(options.config_path);
@@ -190,7 +193,7 @@ int run_up(const UpOptions& options) {
   setup_logging(cfg->interface ? cfg->interface->name
                 : cfg->l2tp   ? cfg->l2tp->interface
                               : cfg->ipsec->interface,
-                *level);
+                *level, *target, b.daemon.has_value());
   log_config_warnings(*cfg);
   if (cfg->hybrid()) return run_hybrid(b, *cfg);
 
