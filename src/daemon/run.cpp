@@ -65,7 +65,7 @@ int fail(Background& b, const std::string& message) {
 
 int serve(Background& b, WireguardInterface& iface) {
   if (b.daemon) b.daemon->report_ready();
-  io::notify_ready();  // every interface is up by now
+  io::notify_ready("interface " + iface.name() + " up");  // every interface is up by now
   spdlog::info("interface {} up", iface.name());
   auto ran = iface.run();
   io::notify_stopping();
@@ -154,7 +154,7 @@ int run_hybrid(Background& b, const control::NodeConfig& cfg) {
   if (!iface) return fail(b, iface.error());
   if (auto ok = (*iface)->start(kL2tpStatusSocketDir); !ok) return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
-  io::notify_ready();
+  io::notify_ready("interface " + (*iface)->name() + " up");
   spdlog::info("interface {} up", (*iface)->name());
   auto ran = (*iface)->run();
   if (!ran) {
@@ -254,7 +254,7 @@ int run_up(const UpOptions& options) {
   if (auto ok = loop->handle_signals(io::EventLoop::daemon_signals(), on_signal); !ok)
     return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
-  io::notify_ready();
+  io::notify_ready("interfaces up");
   auto ran = loop->run();
   l2tp.reset();
   ipsec.reset();

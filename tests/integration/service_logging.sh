@@ -23,17 +23,7 @@ make_ns "$NS"
 CONFIG="$TMPDIR_TEST/node.toml"
 RECEIVED="$TMPDIR_TEST/received"
 SOCKETS+=("/var/run/wireguard/$IF.sock")
-cat >"$CONFIG" <<TOML
-[interface]
-name = "$IF"
-private_key = "$("$TANDEM_BIN" genkey)"
-addresses = ["10.86.0.1/24"]
-
-[[peer]]
-name = "far"
-public_key = "$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)"
-allowed_ips = ["10.86.0.2/32"]
-TOML
+write_node_config "$CONFIG" "$IF" 10.86.0.1/24 "$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)" 10.86.0.2/32
 
 case "$MODE" in
   journal)
