@@ -10,6 +10,7 @@
 #include "control/config.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/instance_lock.hpp"
+#include "daemon/interface_hooks.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/log_level.hpp"
@@ -103,10 +104,12 @@ int run_userspace(const UserspaceOptions& options) {
 
 namespace {
 
-// The WireGuard half of `tandem up`: the interface, its peers, addresses and routes.
+// The WireGuard half of `tandem up`: pre_up, the interface, its peers, addresses and routes,
+// then DNS and post_up (interface_hooks.hpp).
 Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
-    const control::NodeConfig& cfg) {
+    const control::NodeConfig& cfg, InterfaceHooks& hooks) {
   const auto& ic = *cfg.interface;
+  if (auto ok = hooks.pre_up(); !ok) return Err(ok.error());
   auto iface = WireguardInterface::create(ic.name, ic.mtu, ic.listen_port);
   if (!iface) return Err("cannot create interface: " + iface.error());
   if (auto ok = apply_peers(**iface, cfg); !ok) return Err(ok.error());
@@ -115,6 +118,7 @@ Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
   const std::string socket = uapi_socket_path(kUapiSocketDir, ic.name);
   if (auto ok = (*iface)->serve_uapi(socket); !ok)
     return Err("cannot serve UAPI at " + socket + ": " + ok.error());
+  if (auto ok = hooks.post_up(); !ok) return Err(ok.error());
   return std::move(*iface);
 }
 
@@ -150,18 +154,25 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
 
 // A hybrid node: one interface, its paths and router (hybrid_interface.hpp).
 int run_hybrid(Background& b, const control::NodeConfig& cfg) {
+  InterfaceHooks hooks(*cfg.interface);
+  if (auto ok = hooks.pre_up(); !ok) return fail(b, ok.error());
   auto iface = HybridInterface::create(cfg);
   if (!iface) return fail(b, iface.error());
   if (auto ok = (*iface)->start(kL2tpStatusSocketDir); !ok) return fail(b, ok.error());
+  if (auto ok = hooks.post_up(); !ok) return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
   io::notify_ready("interface " + (*iface)->name() + " up");
   spdlog::info("interface {} up", (*iface)->name());
   auto ran = (*iface)->run();
+  hooks.pre_down();
+  const std::string name = (*iface)->name();
+  iface->reset();
+  hooks.post_down();
   if (!ran) {
     spdlog::error("{}", ran.error());
     return 1;
   }
-  spdlog::info("interface {} down", (*iface)->name());
+  spdlog::info("interface {} down", name);
   return 0;
 }
 
@@ -197,9 +208,11 @@ int run_up(const UpOptions& options) {
   log_config_warnings(*cfg);
   if (cfg->hybrid()) return run_hybrid(b, *cfg);
 
+  std::optional<InterfaceHooks> hooks;  // outlives the device: post_down runs after it is gone
   std::unique_ptr<WireguardInterface> wg;
   if (cfg->interface) {
-    auto started = start_wireguard(*cfg);
+    hooks.emplace(*cfg->interface);
+    auto started = start_wireguard(*cfg, *hooks);
     if (!started) return fail(b, started.error());
     wg = std::move(*started);
   }
@@ -247,8 +260,11 @@ int run_up(const UpOptions& options) {
   if (wg) {
     if (l2tp || ipsec) loop->set_signal_handler(on_signal);
     const int rc = serve(b, *wg);
+    hooks->pre_down();
     l2tp.reset();
     ipsec.reset();
+    wg.reset();
+    hooks->post_down();
     return rc;
   }
   if (auto ok = loop->handle_signals(io::EventLoop::daemon_signals(), on_signal); !ok)

@@ -167,7 +167,8 @@ start_tandem_up() {
 }
 
 # write_node_config FILE IFNAME ADDRESS PEER_PUBLIC_KEY ALLOWED_IP...: a `tandem up` config with a
-# new private key, one interface address and one peer "far" (no endpoint).
+# new private key, one interface address and one peer "far" (no endpoint). INTERFACE_EXTRA, when
+# set, holds more [interface] lines.
 write_node_config() {
   local file=$1 ifname=$2 address=$3 peer=$4
   shift 4
@@ -178,6 +179,7 @@ write_node_config() {
 name = "$ifname"
 private_key = "$("$TANDEM_BIN" genkey)"
 addresses = ["$address"]
+${INTERFACE_EXTRA:-}
 
 [[peer]]
 name = "far"
