@@ -104,8 +104,8 @@ int run_userspace(const UserspaceOptions& options) {
 
 namespace {
 
-// The WireGuard half of `tandem up`: pre_up, the interface, its peers, addresses and routes,
-// then DNS and post_up (interface_hooks.hpp).
+// The WireGuard half of `tandem up`: pre_up, then the interface, its peers, addresses and
+// routes. DNS and post_up follow once every section is up (interface_hooks.hpp).
 Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
     const control::NodeConfig& cfg, InterfaceHooks& hooks) {
   const auto& ic = *cfg.interface;
@@ -118,7 +118,6 @@ Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
   const std::string socket = uapi_socket_path(kUapiSocketDir, ic.name);
   if (auto ok = (*iface)->serve_uapi(socket); !ok)
     return Err("cannot serve UAPI at " + socket + ": " + ok.error());
-  if (auto ok = hooks.post_up(); !ok) return Err(ok.error());
   return std::move(*iface);
 }
 
@@ -237,6 +236,8 @@ int run_up(const UpOptions& options) {
     if (!started) return fail(b, started.error());
     ipsec = std::move(*started);
   }
+  if (hooks)  // DNS and post_up once every section is up
+    if (auto ok = hooks->post_up(); !ok) return fail(b, ok.error());
   // A stop hangs up every L2TP session cleanly (CDN, StopCCN) and deletes the IPsec SAs (telling
   // the peers) before the loop ends.
   bool stopping = false;
