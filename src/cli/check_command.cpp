@@ -8,6 +8,7 @@
 #include "daemon/instance_lock.hpp"
 #include "daemon/interface_hooks.hpp"
 #include "daemon/node_startup.hpp"
+#include "io/child_process.hpp"
 #include "ppp/lcp.hpp"
 
 namespace tandem::cli {
@@ -35,6 +36,8 @@ void describe_dns_and_hooks(const control::InterfaceConfig& ic, std::ostream& s)
       for (const auto& d : ic.dns_search) s << " " << d;
     }
     s << "\n";
+    if (!io::find_in_path("resolvconf"))
+      s << "  DNS: no resolvconf program in PATH here, so `tandem up` would not apply it\n";
   }
   for (const auto& [hook, list] : control::kHookKeys)
     for (const auto& command : ic.hooks.*list)

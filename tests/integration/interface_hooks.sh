@@ -67,6 +67,13 @@ grep -q "DNS (through resolvconf): servers 10.89.0.53, fd89::53, search corp.exa
   die "tandem check does not show the DNS settings"
 grep -q "post_up: echo post_up >>$ORDER; ip -o addr show dev $IF >$M/post_up.$IF" <<<"$OUT" ||
   die "tandem check does not show post_up with %i replaced"
+run_rc OUT env PATH="$DAEMON_PATH" "$TANDEM_BIN" check "$FULL"
+! grep -q "no resolvconf" <<<"$OUT" || die "tandem check misses the resolvconf in PATH: $OUT"
+if ! command -v resolvconf >/dev/null; then
+  run_rc OUT "$TANDEM_BIN" check "$FULL"
+  grep -q "DNS: no resolvconf program in PATH here" <<<"$OUT" ||
+    die "tandem check does not say that resolvconf is missing: $OUT"
+fi
 
 run_rc OUT up_d "$FULL"
 [ "$RC" = 0 ] || die "tandem up -d failed (status $RC): $OUT"
