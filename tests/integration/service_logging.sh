@@ -9,12 +9,16 @@
 # the host) where a tmpfs covers /run/systemd (journal) or /dev (syslog; /dev/null and
 # /dev/net/tun are bound back in) and the test's unix_dgram_sink listens at the socket's path.
 #
-# Usage: service_logging.sh journal|syslog
+# In mode "stream" the daemon runs in the foreground, as tandem@.service runs it, with stderr
+# a file that JOURNAL_STREAM names (as systemd names the journal stream it connects): auto must
+# upgrade to the journal's native protocol, and nothing goes to stderr.
+#
+# Usage: service_logging.sh journal|syslog|stream
 source "$(dirname "$0")/../netns/lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 : "${SINK_TOOL:?set SINK_TOOL to the unix_dgram_sink binary}"
-MODE=${1:?journal or syslog}
+MODE=${1:?journal, syslog or stream}
 command -v unshare >/dev/null || die "unshare (util-linux) is needed"
 
 NS="tdn-h2-log$TAG"
@@ -25,7 +29,21 @@ RECEIVED="$TMPDIR_TEST/received"
 SOCKETS+=("/var/run/wireguard/$IF.sock")
 write_node_config "$CONFIG" "$IF" 10.86.0.1/24 "$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)" 10.86.0.2/32
 
+START='ip netns exec "$NS" "$TANDEM_BIN" up -d --log-level debug "$CONFIG"
+echo "up -d returned 0"'
+STDERR_LOG=$TMPDIR_TEST/stderr.log
 case "$MODE" in
+  stream)
+    COVER=/run/systemd
+    SOCKET=/run/systemd/journal/socket
+    PREPARE='mkdir -p /run/systemd/journal'
+    START=': >"$STDERR_LOG"
+ip netns exec "$NS" env JOURNAL_STREAM=$(stat -c %d:%i "$STDERR_LOG") "$TANDEM_BIN" up \
+  --log-level debug "$CONFIG" 2>>"$STDERR_LOG" &
+DAEMON=$!
+for _ in $(seq 300); do [ -S /var/run/wireguard/$IF.sock ] && break; sleep 0.1; done
+echo "tandem up (foreground, JOURNAL_STREAM names its stderr) started"'
+    ;;
   journal)
     COVER=/run/systemd
     SOCKET=/run/systemd/journal/socket
@@ -57,20 +75,21 @@ SINK=\$!
 trap 'kill \$SINK 2>/dev/null || true' EXIT
 for _ in \$(seq 100); do [ -S $SOCKET ] && [ -e "$RECEIVED" ] && break; sleep 0.1; done
 [ -S $SOCKET ] || { echo "the sink never bound $SOCKET" >&2; exit 1; }
-ip netns exec "$NS" "$TANDEM_BIN" up -d --log-level debug "$CONFIG"
-echo "up -d returned 0"
+$START
 # The startup lines are sent before the daemon reports ready; give the sink a moment to write.
 for _ in \$(seq 100); do grep -q "interface $IF up" "$RECEIVED" && break; sleep 0.1; done
 "$TANDEM_BIN" down "$CONFIG"
+[ -z "\${DAEMON:-}" ] || wait "\$DAEMON"
 for _ in \$(seq 100); do grep -q "interface $IF down" "$RECEIVED" && break; sleep 0.1; done
 INSIDE
 
-note "tandem up -d in a private mount namespace, $SOCKET is the test's socket"
+export NS IF CONFIG STDERR_LOG TANDEM_BIN
+note "tandem up ($MODE) in a private mount namespace, $SOCKET is the test's socket"
 unshare -m --propagation private bash "$TMPDIR_TEST/inside.sh" >"$TMPDIR_TEST/inside.log" 2>&1 ||
   { cat "$TMPDIR_TEST/inside.log" >&2; cat "$RECEIVED" >&2 2>/dev/null; die "the run in the namespace failed"; }
 cat "$TMPDIR_TEST/inside.log"
 [ -e "$SOCKET" ] && [ "$MODE" = syslog ] && die "the host now has $SOCKET: the mount leaked"
-mountpoint -q "$COVER" 2>/dev/null && [ "$MODE" = journal ] && die "$COVER is a mount point on the host: the mount leaked"
+mountpoint -q "$COVER" 2>/dev/null && [ "$MODE" != syslog ] && die "$COVER is a mount point on the host: the mount leaked"
 ip -n "$NS" link show "$IF" >/dev/null 2>&1 && die "$IF still exists after tandem down"
 
 note "what arrived at $SOCKET ($(grep -c '^--$' "$RECEIVED") datagrams)"
@@ -85,7 +104,7 @@ expect_line() {  # WHAT REGEX
 }
 
 case "$MODE" in
-  journal)
+  journal | stream)
     for line in "interface $IF up" "interface $IF down"; do
       rec=$(expect_line "'$line'" "MESSAGE=$line")
       grep -qx "SYSLOG_IDENTIFIER=tandem" <<<"$rec" || die "'$line' without SYSLOG_IDENTIFIER=tandem: $rec"
@@ -107,4 +126,8 @@ case "$MODE" in
       die "--log-level debug: no debug line (<31>) naming the target"
     ;;
 esac
-note "PASS: the detached daemon's lines reached $MODE with identifier tandem and interface $IF"
+if [ "$MODE" = stream ]; then
+  grep -q "interface $IF up" "$STDERR_LOG" && die "the lines went to stderr as well: $(cat "$STDERR_LOG")"
+  [ ! -s "$STDERR_LOG" ] || die "stderr is not empty: $(cat "$STDERR_LOG")"
+fi
+note "PASS: the daemon's lines reached $MODE with identifier tandem and interface $IF"
