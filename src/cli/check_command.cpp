@@ -6,7 +6,9 @@
 #include "cli/up_arguments.hpp"
 #include "crypto/key_encoding.hpp"
 #include "daemon/instance_lock.hpp"
+#include "daemon/interface_hooks.hpp"
 #include "daemon/node_startup.hpp"
+#include "io/child_process.hpp"
 #include "ppp/lcp.hpp"
 
 namespace tandem::cli {
@@ -24,6 +26,22 @@ std::string peer_label(const control::PeerConfig& p) {
   const std::string key =
       crypto::base64_encode(ByteView(p.public_key.data(), p.public_key.size())).substr(0, 8);
   return p.name.empty() ? key : p.name + " (" + key + ")";
+}
+
+void describe_dns_and_hooks(const control::InterfaceConfig& ic, std::ostream& s) {
+  if (!ic.dns.empty()) {
+    s << "  DNS (through resolvconf): servers " << joined(ic.dns);
+    if (!ic.dns_search.empty()) {
+      s << ", search";
+      for (const auto& d : ic.dns_search) s << " " << d;
+    }
+    s << "\n";
+    if (!io::find_in_path("resolvconf"))
+      s << "  DNS: no resolvconf program in PATH here, so `tandem up` would not apply it\n";
+  }
+  for (const auto& [hook, list] : control::kHookKeys)
+    for (const auto& command : ic.hooks.*list)
+      s << "  " << hook << ": " << daemon::hook_command(command, ic.name) << "\n";
 }
 
 void describe_wireguard(const control::NodeConfig& cfg, std::ostream& s) {
@@ -47,10 +65,13 @@ void describe_wireguard(const control::NodeConfig& cfg, std::ostream& s) {
   if (!ic.add_routes)
     s << "  routes: none (table = \"off\")\n";
   else if (!plan.routes.empty())
-    s << "  routes through " << ic.name << ": " << joined(plan.routes) << "\n";
+    s << "  routes through " << ic.name
+      << (ic.route_table ? " in table " + std::to_string(*ic.route_table) : std::string()) << ": "
+      << joined(plan.routes) << "\n";
   if (!plan.not_routed.empty())
     s << "  not routed: " << joined(plan.not_routed)
       << " (default routes need policy routing, which this version does not set up)\n";
+  describe_dns_and_hooks(ic, s);
 }
 
 std::string l2tp_transport(const control::L2tpConfig& l) {

@@ -18,6 +18,11 @@
 
 namespace {
 
+constexpr const char* kLogTargetHelp =
+    "auto, stderr, journal or syslog (default auto: once detached, the systemd journal if its "
+    "socket exists, else syslog; in the foreground stderr, or the journal's native protocol "
+    "when stderr already goes to the journal)";
+
 bool env_says_foreground() {
   const char* v = std::getenv("WG_PROCESS_FOREGROUND");
   return v != nullptr && std::string(v) == "1";
@@ -72,6 +77,7 @@ int main(int argc, char** argv) {
   us->add_flag("-f,--foreground", userspace.foreground, "stay in the foreground");
   us->add_option("--log-level", userspace.log_level,
                  "trace, debug, info, warn or error (default info)");
+  us->add_option("--log-target", userspace.log_target, kLogTargetHelp);
   us->add_option("interface", userspace.interface_name, "interface name")->required();
   us->callback([&] {
     userspace.foreground = userspace.foreground || env_says_foreground();
@@ -87,6 +93,7 @@ int main(int argc, char** argv) {
       ->excludes(up_config);
   upc->add_flag("-d,--daemon", up.daemonize, "detach once the interface is up");
   upc->add_option("--log-level", up.log_level, "trace, debug, info, warn or error (default info)");
+  upc->add_option("--log-target", up.log_target, kLogTargetHelp);
   upc->callback([&] {
     if (!up_positional.empty())
       up.config_path = tandem::cli::resolve_up_config_argument(up_positional);

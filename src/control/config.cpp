@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
@@ -15,13 +16,55 @@
 namespace tandem::control {
 namespace {
 
+// table = "auto" | "off" | N, as wg-quick's Table (whose table names are written as numbers here).
+Result<Ok, ConfigError> read_table(const Reader& r, const toml::table& t, InterfaceConfig& cfg) {
+  const toml::node* table = t.get("table");
+  if (!table) return Ok{};
+  if (table->is_integer()) {
+    const std::int64_t n = table->as_integer()->get();
+    if (n < 1 || n > 0xffffffffLL)
+      return r.error(table, "table must be a routing table number from 1 to 4294967295");
+    cfg.route_table = static_cast<std::uint32_t>(n);
+    return Ok{};
+  }
+  const std::string value = table->is_string() ? table->as_string()->get() : "";
+  if (value != "auto" && value != "off")
+    return r.error(table,
+                   "table must be \"auto\" (routes for the peers' allowed IPs), \"off\" (none) "
+                   "or a routing table number");
+  cfg.add_routes = value == "auto";
+  return Ok{};
+}
+
+Result<Ok, ConfigError> read_dns(const Reader& r, const toml::table& t, InterfaceConfig& cfg) {
+  auto servers = r.strings(t, "dns");
+  if (!servers) return Err(servers.error());
+  for (const auto& [text, item] : *servers) {
+    auto address = IpAddress::parse(text);
+    if (!address)
+      return r.error(item, "dns holds IP addresses of name servers ('" + text +
+                               "' is not one; search domains go in dns_search)");
+    cfg.dns.push_back(*address);
+  }
+  auto domains = r.strings(t, "dns_search");
+  if (!domains) return Err(domains.error());
+  for (const auto& [text, item] : *domains) {
+    if (!valid_search_domain(text)) return r.error(item, "not a search domain: '" + text + "'");
+    cfg.dns_search.push_back(text);
+  }
+  if (!cfg.dns_search.empty() && cfg.dns.empty())
+    return r.error(t.get("dns_search"), "dns_search needs dns (name servers) as well");
+  return Ok{};
+}
+
 Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml::node* node) {
   InterfaceConfig cfg;
   const toml::table* t = node ? node->as_table() : nullptr;
   if (!t) return r.error(node, "missing [interface] table");
-  if (auto ok = r.only_keys(*t, "[interface]",
-                            {"name", "private_key", "private_key_file", "listen_port", "addresses",
-                             "mtu", "fwmark", "table"});
+  if (auto ok = r.only_keys(
+          *t, "[interface]",
+          {"name", "private_key", "private_key_file", "listen_port", "addresses", "mtu", "fwmark",
+           "table", "dns", "dns_search", "pre_up", "post_up", "pre_down", "post_down"});
       !ok)
     return Err(ok.error());
   const toml::node* name = t->get("name");
@@ -56,13 +99,15 @@ Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml:
     if (!address) return r.error(item, "not an address with prefix length: '" + text + "'");
     cfg.addresses.push_back(*address);
   }
-  // wg-quick's Table also takes a table number; Tandem routes in the main table or not at all.
-  if (const toml::node* table = t->get("table")) {
-    const std::string value = table->is_string() ? table->as_string()->get() : "";
-    if (value != "auto" && value != "off")
-      return r.error(
-          table, "table must be \"auto\" (routes for the peers' allowed IPs) or \"off\" (none)");
-    cfg.add_routes = value == "auto";
+  if (auto ok = read_table(r, *t, cfg); !ok) return Err(ok.error());
+  if (auto ok = read_dns(r, *t, cfg); !ok) return Err(ok.error());
+  for (const auto& [hook, list] : kHookKeys) {
+    auto commands = r.strings(*t, hook);
+    if (!commands) return Err(commands.error());
+    for (auto& [command, item] : *commands) {
+      if (command.empty()) return r.error(item, std::string(hook) + " holds an empty command");
+      (cfg.hooks.*list).push_back(std::move(command));
+    }
   }
   return cfg;
 }
@@ -156,6 +201,14 @@ bool valid_interface_name(std::string_view name) {
   for (char c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-' &&
         c != '=' && c != '+')
+      return false;
+  return true;
+}
+
+bool valid_search_domain(std::string_view domain) {
+  if (domain.empty() || domain.size() > 253) return false;
+  for (char c : domain)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
       return false;
   return true;
 }
@@ -282,11 +335,57 @@ Result<NodeConfig, ConfigError> load_node_config(const std::string& path) {
   SecretsSeen secrets;
   auto cfg = parse(*text, path, slash == std::string::npos ? "." : path.substr(0, slash), secrets);
   if (!cfg) return cfg;
+  if (cfg->interface && !cfg->interface->hooks.empty())
+    if (auto refusal = hook_file_refusal(path)) return Err(ConfigError{path, 0, 0, *refusal});
   if (secrets.inline_secret)
     if (auto warning = access_warning(path)) cfg->warnings.push_back(*warning);
   cfg->warnings.insert(cfg->warnings.end(), secrets.warnings.begin(), secrets.warnings.end());
   return cfg;
 }
+
+namespace {
+
+// A TOML basic string: hook commands hold quotes and backslashes of their own.
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+template <typename T, typename Text>
+std::string toml_array(const std::vector<T>& items, Text text) {
+  std::string out = "[";
+  for (std::size_t k = 0; k < items.size(); ++k)
+    out += (k ? ", " : "") + toml_string(text(items[k]));
+  return out + "]";
+}
+
+std::string render_interface_extras(const InterfaceConfig& i) {
+  std::string out;
+  if (!i.add_routes) out += "table = \"off\"\n";
+  if (i.route_table) out += "table = " + std::to_string(*i.route_table) + "\n";
+  const auto text = [](const auto& v) { return v.to_string(); };
+  const auto same = [](const std::string& v) { return v; };
+  if (!i.dns.empty()) out += "dns = " + toml_array(i.dns, text) + "\n";
+  if (!i.dns_search.empty()) out += "dns_search = " + toml_array(i.dns_search, same) + "\n";
+  for (const auto& [key, list] : kHookKeys)
+    if (!(i.hooks.*list).empty())
+      out += std::string(key) + " = " + toml_array(i.hooks.*list, same) + "\n";
+  return out;
+}
+
+}  // namespace
 
 // Renders the WireGuard part only (what import-wg produces); an [l2tp] section is not written.
 std::string render_node_config_toml(const NodeConfig& config) {
@@ -303,7 +402,7 @@ std::string render_node_config_toml(const NodeConfig& config) {
     out += (k ? ", " : "") + quote(i.addresses[k].to_string());
   out += "]\nmtu = " + std::to_string(i.mtu) + "\n";
   if (i.fwmark) out += "fwmark = " + std::to_string(i.fwmark) + "\n";
-  if (!i.add_routes) out += "table = \"off\"\n";
+  out += render_interface_extras(i);
   for (const auto& p : config.peers) {
     out += "\n[[peer]]\n";
     if (!p.name.empty()) out += "name = " + quote(p.name) + "\n";

@@ -4,10 +4,12 @@
 // file:line:column and a message that says what is wrong.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/ip_address.hpp"
@@ -38,6 +40,28 @@ struct PeerConfig {
   std::uint16_t persistent_keepalive = 0;
 };
 
+// Shell commands run as wg-quick runs PreUp, PostUp, PreDown and PostDown: each with `sh -c`, %i
+// replaced by the interface name, in the order written. pre_up runs before the device exists,
+// post_up once it is up with its addresses, routes and DNS, pre_down before it is removed and
+// post_down after. They run as root, so a file holding any is refused unless root owns it and
+// only root can write it (hook_file_refusal in config_files.hpp).
+struct HookCommands {
+  std::vector<std::string> pre_up;
+  std::vector<std::string> post_up;
+  std::vector<std::string> pre_down;
+  std::vector<std::string> post_down;
+  bool empty() const {
+    return pre_up.empty() && post_up.empty() && pre_down.empty() && post_down.empty();
+  }
+};
+
+// The TOML keys of the hook lists, in the order the lists run over a node's life.
+inline constexpr std::array<std::pair<const char*, std::vector<std::string> HookCommands::*>, 4>
+    kHookKeys{{{"pre_up", &HookCommands::pre_up},
+               {"post_up", &HookCommands::post_up},
+               {"pre_down", &HookCommands::pre_down},
+               {"post_down", &HookCommands::post_down}}};
+
 struct InterfaceConfig {
   std::string name;
   crypto::PrivateKey private_key;
@@ -48,6 +72,12 @@ struct InterfaceConfig {
   // `table = "auto"` (the default): a route for each peer's allowed IPs; `table = "off"`: none,
   // as wg-quick's Table = off, for nodes whose routes are managed elsewhere.
   bool add_routes = true;
+  // `table = N`: the routes go into routing table N rather than main (as wg-quick's Table = N).
+  std::optional<std::uint32_t> route_table;
+  // Given to resolvconf(8) while the interface is up, as wg-quick's DNS = does.
+  std::vector<IpAddress> dns;
+  std::vector<std::string> dns_search;
+  HookCommands hooks;
 };
 
 struct NodeConfig {
@@ -77,5 +107,8 @@ std::string render_node_config_toml(const NodeConfig& config);
 // "host:port" / "[v6]:port" into its parts; nullopt if malformed.
 std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text);
 bool valid_interface_name(std::string_view name);
+// A DNS search domain as resolv.conf takes it: letters, digits, '-', '_' and '.'; nothing that
+// could end the line resolvconf reads it from.
+bool valid_search_domain(std::string_view domain);
 
 }  // namespace tandem::control

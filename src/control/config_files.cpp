@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 namespace tandem::control {
 
@@ -41,6 +42,23 @@ std::optional<std::string> access_warning(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
   if (st.st_mode & S_IRWXO) return "Warning: '" + path + "' is world accessible";
   if (st.st_mode & S_IRWXG) return "Warning: '" + path + "' is group accessible";
+  return std::nullopt;
+}
+
+std::optional<std::string> hook_file_refusal(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  const std::string why =
+      "refusing to run its pre_up/post_up/pre_down/post_down commands, which "
+      "run as root: ";
+  if (st.st_uid != 0)
+    return why + "the file is owned by uid " + std::to_string(st.st_uid) +
+           ", not root (chown root it)";
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return why + "group or others may write the file (mode " + mode + "; chmod go-w it)";
+  }
   return std::nullopt;
 }
 

@@ -20,6 +20,11 @@ Result<std::string, int> read_config_file(const std::string& path);
 // owner has, or it cannot be examined (reading it will say why).
 std::optional<std::string> access_warning(const std::string& path);
 
+// Why a config holding hook commands (which run as root) must not be used: it is not owned by
+// root, or group or others may write it, so someone other than root could make root run a
+// command. nullopt when it is fine; when it cannot be examined reading it will say why.
+std::optional<std::string> hook_file_refusal(const std::string& path);
+
 // `path` taken relative to `base_dir` unless it is absolute.
 std::string path_beside(const std::string& base_dir, const std::string& path);
 

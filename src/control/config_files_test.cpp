@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -50,6 +51,30 @@ TEST(PathBeside, TakesRelativePathsFromTheConfigsDirectory) {
   EXPECT_EQ(path_beside("/etc/tandem", "wg.key"), "/etc/tandem/wg.key");
   EXPECT_EQ(path_beside("/tmp/", "wg.key"), "/tmp/wg.key");
   EXPECT_EQ(path_beside("/etc/tandem", "/root/wg.key"), "/root/wg.key");
+}
+
+TEST_F(ConfigFile, HookFileMustBeRootOwnedAndWritableOnlyByItsOwner) {
+  if (::geteuid() != 0) {
+    // Not root: the file is this user's, which is reason enough.
+    auto refusal = hook_file_refusal(path_);
+    ASSERT_TRUE(refusal);
+    EXPECT_NE(refusal->find("not root"), std::string::npos) << *refusal;
+    return;
+  }
+  chmod(path_.c_str(), 0644);  // readable by all is fine: only writing is dangerous
+  EXPECT_FALSE(hook_file_refusal(path_));
+  chmod(path_.c_str(), 0664);
+  auto group = hook_file_refusal(path_);
+  ASSERT_TRUE(group);
+  EXPECT_NE(group->find("run as root"), std::string::npos) << *group;
+  EXPECT_NE(group->find("mode 0664"), std::string::npos) << *group;
+  chmod(path_.c_str(), 0602);
+  EXPECT_TRUE(hook_file_refusal(path_));
+  chmod(path_.c_str(), 0600);
+  ASSERT_EQ(chown(path_.c_str(), 1000, 0), 0);
+  auto owner = hook_file_refusal(path_);
+  ASSERT_TRUE(owner);
+  EXPECT_NE(owner->find("owned by uid 1000, not root"), std::string::npos) << *owner;
 }
 
 }  // namespace

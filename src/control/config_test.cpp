@@ -164,13 +164,53 @@ TEST(NodeConfig, AddsRoutesUnlessTableIsOff) {
   EXPECT_FALSE(off->interface->add_routes);
 }
 
-TEST(NodeConfig, RefusesARoutingTableOtherThanAutoOrOff) {
+TEST(NodeConfig, RefusesARoutingTableOtherThanAutoOffOrANumber) {
   EXPECT_EQ(refusal(with(good(), "mtu = 1400", "mtu = 1400\ntable = \"main\"")),
-            "n.toml:7:9: table must be \"auto\" (routes for the peers' allowed IPs) or \"off\" "
-            "(none)");
-  EXPECT_EQ(refusal(with(good(), "mtu = 1400", "mtu = 1400\ntable = 1234")),
-            "n.toml:7:9: table must be \"auto\" (routes for the peers' allowed IPs) or \"off\" "
-            "(none)");
+            "n.toml:7:9: table must be \"auto\" (routes for the peers' allowed IPs), \"off\" "
+            "(none) or a routing table number");
+  EXPECT_EQ(refusal(with(good(), "mtu = 1400", "mtu = 1400\ntable = 0")),
+            "n.toml:7:9: table must be a routing table number from 1 to 4294967295");
+}
+
+TEST(NodeConfig, ReadsANumberedRoutingTable) {
+  auto cfg = parse_node_config(with(good(), "mtu = 1400", "mtu = 1400\ntable = 1234"), "n.toml");
+  ASSERT_TRUE(cfg) << cfg.error().to_string();
+  EXPECT_EQ(cfg->interface->route_table, 1234u);
+  EXPECT_TRUE(cfg->interface->add_routes);
+}
+
+TEST(NodeConfig, ReadsDnsServersAndSearchDomains) {
+  auto cfg = parse_node_config(
+      with(good(), "mtu = 1400",
+           "mtu = 1400\ndns = [\"10.0.0.53\", \"fd00::53\"]\ndns_search = [\"corp.example\"]"),
+      "n.toml");
+  ASSERT_TRUE(cfg) << cfg.error().to_string();
+  ASSERT_EQ(cfg->interface->dns.size(), 2u);
+  EXPECT_EQ(cfg->interface->dns[1].to_string(), "fd00::53");
+  EXPECT_EQ(cfg->interface->dns_search, std::vector<std::string>{"corp.example"});
+}
+
+TEST(NodeConfig, RefusesANameInDnsAndAnOddSearchDomain) {
+  EXPECT_EQ(refusal(with(good(), "mtu = 1400", "mtu = 1400\ndns = [\"corp.example\"]")),
+            "n.toml:7:8: dns holds IP addresses of name servers ('corp.example' is not one; "
+            "search domains go in dns_search)");
+  EXPECT_EQ(refusal(with(good(), "mtu = 1400",
+                         "mtu = 1400\ndns = [\"10.0.0.53\"]\ndns_search = [\"a b\"]")),
+            "n.toml:8:15: not a search domain: 'a b'");
+}
+
+TEST(NodeConfig, ReadsHookListsInOrder) {
+  auto cfg = parse_node_config(with(good(), "mtu = 1400",
+                                    "mtu = 1400\npre_up = [\"echo a\", \"echo b\"]\n"
+                                    "post_down = [\"ip rule del table 7 || true\"]"),
+                               "n.toml");
+  ASSERT_TRUE(cfg) << cfg.error().to_string();
+  EXPECT_EQ(cfg->interface->hooks.pre_up, (std::vector<std::string>{"echo a", "echo b"}));
+  EXPECT_EQ(cfg->interface->hooks.post_down,
+            std::vector<std::string>{"ip rule del table 7 || true"});
+  EXPECT_TRUE(cfg->interface->hooks.post_up.empty());
+  EXPECT_EQ(refusal(with(good(), "mtu = 1400", "mtu = 1400\npost_up = \"echo\"")),
+            "n.toml:7:11: post_up must be an array of strings");
 }
 
 TEST(NodeConfig, RendersTableOffAndReadsItBack) {

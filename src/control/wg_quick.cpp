@@ -10,6 +10,8 @@
 namespace tandem::control {
 namespace {
 
+constexpr std::uint32_t kMainRoutingTable = 254;  // RT_TABLE_MAIN, "main" in rt_tables
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -58,6 +60,33 @@ bool parse_fwmark(std::string_view s, std::uint32_t& out) {
     return true;
   }
   return parse_uint<std::uint32_t>(s, 0xffffffffu, out);
+}
+
+// Table = auto | off | main | NUMBER. Returns a warning when the value is not converted (a name
+// from /etc/iproute2/rt_tables other than main).
+std::optional<std::string> read_table(std::string_view value, InterfaceConfig& i) {
+  const std::string v = lower(value);
+  if (v == "auto" || v == "off") {
+    i.add_routes = v == "auto";  // off: wg-quick adds no routes for AllowedIPs
+    return std::nullopt;
+  }
+  std::uint32_t n = 0;
+  if (v == "main")
+    n = kMainRoutingTable;
+  else if (!parse_uint<std::uint32_t>(value, 0xffffffffu, n) || n == 0)
+    return "Table = " + std::string(value) +
+           " is not converted (write the table's number; Tandem takes auto, off, main or a "
+           "number)";
+  i.route_table = n;
+  return std::nullopt;
+}
+
+std::vector<std::string>* hook_list(const std::string& key, HookCommands& hooks) {
+  if (key == "preup") return &hooks.pre_up;
+  if (key == "postup") return &hooks.post_up;
+  if (key == "predown") return &hooks.pre_down;
+  if (key == "postdown") return &hooks.post_down;
+  return nullptr;
 }
 
 // "laptop" or "Name = laptop" name a peer; another "Key = value" is a commented-out setting.
@@ -179,16 +208,26 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
       } else if (key == "mtu") {
         if (!parse_uint<unsigned>(value, 9000u, i.mtu) || i.mtu < 1280)
           return fail(value_col, "MTU must be 1280-9000");
-      } else if (key == "table" && (lower(value) == "off" || lower(value) == "auto")) {
-        // Table = off: wg-quick adds no routes for AllowedIPs.
-        i.add_routes = lower(value) != "off";
       } else if (key == "table") {
-        warn("Table = " + std::string(value) +
-             " is not converted (Tandem supports only Table = auto and Table = off)");
-      } else if (key == "dns" || key == "preup" || key == "postup" || key == "predown" ||
-                 key == "postdown" || key == "saveconfig") {
-        warn(std::string(trim(line.substr(0, eq))) +
-             " is not converted (Tandem does not apply it yet)");
+        if (auto why = read_table(value, i)) warn(*why);
+      } else if (key == "dns") {
+        for (auto item : split_list(value)) {
+          if (auto address = IpAddress::parse(item))
+            i.dns.push_back(*address);
+          else if (valid_search_domain(item))
+            i.dns_search.emplace_back(item);  // wg-quick: what is not an address is a domain
+          else
+            return fail(value_col, "bad DNS entry " + std::string(item));
+        }
+      } else if (auto* hook = hook_list(key, i.hooks)) {
+        // Each line adds a command, as wg-quick runs every PostUp = line in order.
+        if (!value.empty()) hook->emplace_back(value);
+      } else if (key == "saveconfig") {
+        if (lower(value) == "true")
+          warn(
+              "SaveConfig = true is not converted: Tandem never writes the running state back "
+              "into its config file (peers added at run time with wg set are gone after "
+              "tandem down; add them to the .toml instead)");
       } else {
         return fail(indent, "unknown [Interface] key " + std::string(trim(line.substr(0, eq))));
       }

@@ -1,6 +1,9 @@
 // Reading wg-quick(8) .conf files for `tandem import-wg`: the INI dialect wg-quick and
-// wg setconf share, turned into a NodeConfig. Keys Tandem cannot honour yet become warnings,
-// never silent drops.
+// wg setconf share, turned into a NodeConfig. DNS (name servers and search domains), Table and
+// the PreUp/PostUp/PreDown/PostDown hooks carry over as dns, dns_search, table and
+// pre_up/post_up/pre_down/post_down (%i stays for Tandem to replace). What Tandem cannot honour
+// (SaveConfig = true, a Table given by a name other than main) becomes a warning, never a silent
+// drop.
 //
 // Peer names: wg-quick has none, but people keep one in a comment. A comment line directly above
 // [Peer] or directly below it (above wins) names that peer: "# laptop" gives name = "laptop", as

@@ -15,6 +15,9 @@ const std::string kFile =
     "AllowedIPs = 0.0.0.0/0, ::/0\nEndpoint = demo.wireguard.com:51820\n"
     "persistentkeepalive = 25\n";
 
+const std::string kInterface =
+    "[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n";
+
 TEST(WgQuick, ImportsAllSupportedKeys) {
   auto r = parse_wg_quick(kFile, "wg0.conf", "wg0");
   ASSERT_TRUE(r) << r.error().to_string();
@@ -31,12 +34,59 @@ TEST(WgQuick, ImportsAllSupportedKeys) {
   EXPECT_EQ(c.peers[0].persistent_keepalive, 25);
 }
 
-TEST(WgQuick, WarnsAboutKeysItDoesNotApply) {
+TEST(WgQuick, ConvertsDnsAndPostUpWithoutWarnings) {
   auto r = parse_wg_quick(kFile, "wg0.conf", "wg0");
   ASSERT_TRUE(r);
-  ASSERT_EQ(r->warnings.size(), 2u);
-  EXPECT_EQ(r->warnings[0].rfind("wg0.conf:6: DNS", 0), 0u);
-  EXPECT_EQ(r->warnings[1].rfind("wg0.conf:8: PostUp", 0), 0u);
+  EXPECT_TRUE(r->warnings.empty());
+  ASSERT_EQ(r->config.interface->dns.size(), 1u);
+  EXPECT_EQ(r->config.interface->dns[0].to_string(), "10.200.100.1");
+  EXPECT_EQ(r->config.interface->hooks.post_up, std::vector<std::string>{"echo up"});
+}
+
+TEST(WgQuick, SplitsDnsIntoServersAndSearchDomainsAsWgQuickDoes) {
+  auto r = parse_wg_quick(kInterface + "DNS = 10.0.0.53, corp.example,fd00::53 , lab.example\n",
+                          "x.conf", "x");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const auto& i = *r->config.interface;
+  ASSERT_EQ(i.dns.size(), 2u);
+  EXPECT_EQ(i.dns[0].to_string(), "10.0.0.53");
+  EXPECT_EQ(i.dns[1].to_string(), "fd00::53");
+  EXPECT_EQ(i.dns_search, (std::vector<std::string>{"corp.example", "lab.example"}));
+  auto bad = parse_wg_quick(kInterface + "DNS = 10.0.0.53, bad\"domain\n", "x.conf", "x");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().line, 3);
+}
+
+TEST(WgQuick, KeepsEveryHookLineInOrderWithPercentIForTandem) {
+  auto r = parse_wg_quick(kInterface +
+                              "PreUp = echo \"pre %i\"\nPostUp = iptables -A FORWARD -i %i -j "
+                              "ACCEPT\nPostUp = echo second\nPreDown = echo pd\nPostDown = "
+                              "iptables -D FORWARD -i %i -j ACCEPT\n",
+                          "x.conf", "x");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->warnings.empty());
+  const auto& h = r->config.interface->hooks;
+  EXPECT_EQ(h.pre_up, std::vector<std::string>{"echo \"pre %i\""});
+  EXPECT_EQ(h.post_up,
+            (std::vector<std::string>{"iptables -A FORWARD -i %i -j ACCEPT", "echo second"}));
+  EXPECT_EQ(h.pre_down, std::vector<std::string>{"echo pd"});
+  EXPECT_EQ(h.post_down, std::vector<std::string>{"iptables -D FORWARD -i %i -j ACCEPT"});
+  // Quotes and backslashes survive the trip through TOML.
+  auto back = parse_node_config(render_node_config_toml(r->config), "x.toml");
+  ASSERT_TRUE(back) << back.error().to_string() << "\n" << render_node_config_toml(r->config);
+  EXPECT_EQ(back->interface->hooks.pre_up, h.pre_up);
+  EXPECT_EQ(back->interface->hooks.post_up, h.post_up);
+  EXPECT_EQ(back->interface->hooks.post_down, h.post_down);
+}
+
+TEST(WgQuick, SaveConfigTrueIsWarnedAboutAndFalseIsNot) {
+  auto on = parse_wg_quick(kInterface + "SaveConfig = true\n", "x.conf", "x");
+  ASSERT_TRUE(on);
+  ASSERT_EQ(on->warnings.size(), 1u);
+  EXPECT_EQ(on->warnings[0].rfind("x.conf:3: SaveConfig = true is not converted", 0), 0u);
+  auto off = parse_wg_quick(kInterface + "SaveConfig = false\n", "x.conf", "x");
+  ASSERT_TRUE(off);
+  EXPECT_TRUE(off->warnings.empty());
 }
 
 TEST(WgQuick, ConvertedConfigRendersAsValidToml) {
@@ -63,8 +113,6 @@ TEST(WgQuick, ErrorsCarryLineAndColumn) {
       "x.conf", "x"));
 }
 
-const std::string kInterface =
-    "[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n";
 const std::string kPeerKeys =
     "PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\nAllowedIPs = 10.0.0.2/32\n";
 
@@ -119,16 +167,24 @@ TEST(WgQuick, TableOffBecomesTomlTableOffWithoutAWarning) {
   EXPECT_LT(table, toml.find("[[peer]]")) << "table must sit in [interface]";
 }
 
-TEST(WgQuick, TableAutoIsTheDefaultAndNumericTablesStillWarn) {
+TEST(WgQuick, TableAutoIsTheDefaultAndNumericTablesConvert) {
   auto automatic = parse_wg_quick(kInterface + "Table = auto\n", "x.conf", "x");
   ASSERT_TRUE(automatic);
   EXPECT_TRUE(automatic->warnings.empty());
   EXPECT_EQ(render_node_config_toml(automatic->config).find("table"), std::string::npos);
   auto numeric = parse_wg_quick(kInterface + "Table = 1234\n", "x.conf", "x");
   ASSERT_TRUE(numeric);
-  ASSERT_EQ(numeric->warnings.size(), 1u);
-  EXPECT_EQ(numeric->warnings[0].rfind("x.conf:3: Table = 1234 is not converted", 0), 0u);
-  EXPECT_EQ(render_node_config_toml(numeric->config).find("table"), std::string::npos);
+  EXPECT_TRUE(numeric->warnings.empty());
+  EXPECT_EQ(numeric->config.interface->route_table, 1234u);
+  EXPECT_NE(render_node_config_toml(numeric->config).find("table = 1234\n"), std::string::npos);
+  auto main = parse_wg_quick(kInterface + "Table = main\n", "x.conf", "x");
+  ASSERT_TRUE(main);
+  EXPECT_EQ(main->config.interface->route_table, 254u);
+  auto named = parse_wg_quick(kInterface + "Table = vpn\n", "x.conf", "x");
+  ASSERT_TRUE(named);
+  ASSERT_EQ(named->warnings.size(), 1u);
+  EXPECT_EQ(named->warnings[0].rfind("x.conf:3: Table = vpn is not converted", 0), 0u);
+  EXPECT_FALSE(named->config.interface->route_table);
 }
 
 }  // namespace

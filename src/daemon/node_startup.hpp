@@ -16,7 +16,8 @@ struct PeerRoutePlan {
   std::vector<IpPrefix> routes;      // one kernel route each, through the WireGuard interface
   std::vector<IpPrefix> not_routed;  // default routes: they need policy routing, not set up here
 };
-// The routes for every peer's allowed IPs; none at all with `table = "off"`.
+// The routes for every peer's allowed IPs; none at all with `table = "off"`. With `table = N`
+// default routes are routes like any other (they go into table N, not main).
 PeerRoutePlan plan_peer_routes(const control::NodeConfig& config);
 
 }  // namespace tandem::daemon

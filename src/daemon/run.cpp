@@ -10,9 +10,11 @@
 #include "control/config.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/instance_lock.hpp"
+#include "daemon/interface_hooks.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/log_level.hpp"
+#include "daemon/log_target.hpp"
 #include "daemon/node_startup.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_interface.hpp"
@@ -24,11 +26,11 @@
 namespace tandem::daemon {
 namespace {
 
-void setup_logging(const std::string& interface_name, spdlog::level::level_enum level) {
-  auto logger = spdlog::stderr_color_mt("tandem");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + interface_name + "] %v");
-  logger->set_level(level);
-  spdlog::set_default_logger(logger);
+// After go_background: a detached daemon's stderr is /dev/null (log_target.hpp).
+void setup_logging(const std::string& interface_name, spdlog::level::level_enum level,
+                   LogTarget requested, bool detached) {
+  install_logger(choose_log_target(requested, probe_log_surroundings(detached)), interface_name,
+                 level);
 }
 
 // Forks when asked; returns the exit code for the parent, or nullopt in the process that goes on.
@@ -64,7 +66,7 @@ int fail(Background& b, const std::string& message) {
 
 int serve(Background& b, WireguardInterface& iface) {
   if (b.daemon) b.daemon->report_ready();
-  io::notify_ready();  // every interface is up by now
+  io::notify_ready("interface " + iface.name() + " up");  // every interface is up by now
   spdlog::info("interface {} up", iface.name());
   auto ran = iface.run();
   io::notify_stopping();
@@ -84,13 +86,14 @@ int run_userspace(const UserspaceOptions& options) {
     return 1;
   }
   auto level = parse_log_level(options.log_level);
-  if (!level) {
-    std::cerr << "tandem: " << level.error() << "\n";
+  auto target = parse_log_target_option(options.log_target, !options.foreground);
+  if (!level || !target) {
+    std::cerr << "tandem: " << (level ? target.error() : level.error()) << "\n";
     return 1;
   }
   Background b = go_background(!options.foreground);
   if (b.parent_exit) return *b.parent_exit;
-  setup_logging(options.interface_name, *level);
+  setup_logging(options.interface_name, *level, *target, b.daemon.has_value());
   auto iface = WireguardInterface::create(options.interface_name, 1420, 0);
   if (!iface) return fail(b, "cannot create interface: " + iface.error());
   const std::string socket = uapi_socket_path(kUapiSocketDir, options.interface_name);
@@ -101,10 +104,12 @@ int run_userspace(const UserspaceOptions& options) {
 
 namespace {
 
-// The WireGuard half of `tandem up`: the interface, its peers, addresses and routes.
+// The WireGuard half of `tandem up`: pre_up, then the interface, its peers, addresses and
+// routes. DNS and post_up follow once every section is up (interface_hooks.hpp).
 Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
-    const control::NodeConfig& cfg) {
+    const control::NodeConfig& cfg, InterfaceHooks& hooks) {
   const auto& ic = *cfg.interface;
+  if (auto ok = hooks.pre_up(); !ok) return Err(ok.error());
   auto iface = WireguardInterface::create(ic.name, ic.mtu, ic.listen_port);
   if (!iface) return Err("cannot create interface: " + iface.error());
   if (auto ok = apply_peers(**iface, cfg); !ok) return Err(ok.error());
@@ -148,18 +153,25 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
 
 // A hybrid node: one interface, its paths and router (hybrid_interface.hpp).
 int run_hybrid(Background& b, const control::NodeConfig& cfg) {
+  InterfaceHooks hooks(*cfg.interface);
+  if (auto ok = hooks.pre_up(); !ok) return fail(b, ok.error());
   auto iface = HybridInterface::create(cfg);
   if (!iface) return fail(b, iface.error());
   if (auto ok = (*iface)->start(kL2tpStatusSocketDir); !ok) return fail(b, ok.error());
+  if (auto ok = hooks.post_up(); !ok) return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
-  io::notify_ready();
+  io::notify_ready("interface " + (*iface)->name() + " up");
   spdlog::info("interface {} up", (*iface)->name());
   auto ran = (*iface)->run();
+  hooks.pre_down();
+  const std::string name = (*iface)->name();
+  iface->reset();
+  hooks.post_down();
   if (!ran) {
     spdlog::error("{}", ran.error());
     return 1;
   }
-  spdlog::info("interface {} down", (*iface)->name());
+  spdlog::info("interface {} down", name);
   return 0;
 }
 
@@ -167,8 +179,9 @@ int run_hybrid(Background& b, const control::NodeConfig& cfg) {
 
 int run_up(const UpOptions& options) {
   auto level = parse_log_level(options.log_level);
-  if (!level) {
-    std::cerr << "tandem: " << level.error() << "\n";
+  auto target = parse_log_target_option(options.log_target, options.daemonize);
+  if (!level || !target) {
+    std::cerr << "tandem: " << (level ? target.error() : level.error()) << "\n";
     return 1;
   }
   auto cfg = control::load_node_config(options.config_path);
@@ -190,13 +203,15 @@ int run_up(const UpOptions& options) {
   setup_logging(cfg->interface ? cfg->interface->name
                 : cfg->l2tp   ? cfg->l2tp->interface
                               : cfg->ipsec->interface,
-                *level);
+                *level, *target, b.daemon.has_value());
   log_config_warnings(*cfg);
   if (cfg->hybrid()) return run_hybrid(b, *cfg);
 
+  std::optional<InterfaceHooks> hooks;  // outlives the device: post_down runs after it is gone
   std::unique_ptr<WireguardInterface> wg;
   if (cfg->interface) {
-    auto started = start_wireguard(*cfg);
+    hooks.emplace(*cfg->interface);
+    auto started = start_wireguard(*cfg, *hooks);
     if (!started) return fail(b, started.error());
     wg = std::move(*started);
   }
@@ -221,6 +236,8 @@ int run_up(const UpOptions& options) {
     if (!started) return fail(b, started.error());
     ipsec = std::move(*started);
   }
+  if (hooks)  // DNS and post_up once every section is up
+    if (auto ok = hooks->post_up(); !ok) return fail(b, ok.error());
   // A stop hangs up every L2TP session cleanly (CDN, StopCCN) and deletes the IPsec SAs (telling
   // the peers) before the loop ends.
   bool stopping = false;
@@ -244,14 +261,17 @@ int run_up(const UpOptions& options) {
   if (wg) {
     if (l2tp || ipsec) loop->set_signal_handler(on_signal);
     const int rc = serve(b, *wg);
+    hooks->pre_down();
     l2tp.reset();
     ipsec.reset();
+    wg.reset();
+    hooks->post_down();
     return rc;
   }
   if (auto ok = loop->handle_signals(io::EventLoop::daemon_signals(), on_signal); !ok)
     return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
-  io::notify_ready();
+  io::notify_ready("interfaces up");
   auto ran = loop->run();
   l2tp.reset();
   ipsec.reset();

@@ -9,13 +9,15 @@ namespace tandem::daemon {
 struct UserspaceOptions {
   std::string interface_name;
   bool foreground = false;
-  std::string log_level;  // trace, debug, info, warn or error; empty: info
+  std::string log_level;   // trace, debug, info, warn or error; empty: info
+  std::string log_target;  // auto, stderr, journal or syslog (log_target.hpp); empty: auto
 };
 
 struct UpOptions {
   std::string config_path;
   bool daemonize = false;
-  std::string log_level;  // trace, debug, info, warn or error; empty: info
+  std::string log_level;   // trace, debug, info, warn or error; empty: info
+  std::string log_target;  // auto, stderr, journal or syslog (log_target.hpp); empty: auto
 };
 
 // Both return a process exit code.

@@ -67,9 +67,11 @@ Result<Ok, std::string> configure_device(int ifindex, const control::NodeConfig&
         "routing, which this version does not set up)",
         prefix.to_string());
   plan.routes.insert(plan.routes.end(), extra_routes.begin(), extra_routes.end());
+  if (ic.route_table)
+    spdlog::info("routes for the peers' allowed IPs go into table {}", *ic.route_table);
   for (const auto& prefix : plan.routes) {
     // A prefix inside one of our own connected subnets is reached through that route.
-    if (auto ok = nl->add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
+    if (auto ok = nl->add_route(io::Route{prefix, ifindex, ic.route_table, std::nullopt});
         !ok && ok.error().find("exists") == std::string::npos)
       spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
   }

@@ -13,10 +13,17 @@ bool send(const std::string& state) {
   return ::sd_notify(0, state.c_str()) > 0;
 }
 
+std::string status_assignment(std::string_view status) {
+  std::string state = "STATUS=";
+  state.reserve(state.size() + status.size());
+  for (const char c : status) state += (c == '\n' || c == '\r') ? ' ' : c;
+  return state;
+}
+
 }  // namespace
 
-bool notify_ready() {
-  return send("READY=1");
+bool notify_ready(std::string_view status) {
+  return send(status.empty() ? "READY=1" : "READY=1\n" + status_assignment(status));
 }
 
 bool notify_stopping() {
@@ -24,10 +31,7 @@ bool notify_stopping() {
 }
 
 bool notify_status(std::string_view status) {
-  std::string state = "STATUS=";
-  state.reserve(state.size() + status.size());
-  for (const char c : status) state += (c == '\n' || c == '\r') ? ' ' : c;
-  return send(state);
+  return send(status_assignment(status));
 }
 
 }  // namespace tandem::io

@@ -11,7 +11,9 @@ namespace tandem::io {
 // Each returns true when the message went to the service manager, false when there is none
 // (NOTIFY_SOCKET unset) or it could not be sent; callers may ignore it, the daemon runs either
 // way.
-bool notify_ready();
+// READY=1, and with a status (say "interface wg0 up") STATUS= in the same message, so that
+// `systemctl status` shows it from the moment the unit counts as started.
+bool notify_ready(std::string_view status = {});
 bool notify_stopping();
 // A one-line status for `systemctl status`. Line breaks become spaces: the protocol separates
 // assignments by newlines, so a status must not be able to say READY=1 or MAINPID=... itself.

@@ -77,6 +77,11 @@ TEST_F(ServiceNotifyTest, ReadyTellsTheServiceManagerReady) {
   EXPECT_EQ(receive(), "READY=1");
 }
 
+TEST_F(ServiceNotifyTest, ReadyWithAStatusSendsBothInOneMessage) {
+  EXPECT_TRUE(notify_ready("interface wg0 up\nMAINPID=1"));
+  EXPECT_EQ(receive(), "READY=1\nSTATUS=interface wg0 up MAINPID=1");
+}
+
 TEST_F(ServiceNotifyTest, StoppingTellsTheServiceManagerStopping) {
   EXPECT_TRUE(notify_stopping());
   EXPECT_EQ(receive(), "STOPPING=1");

@@ -57,6 +57,38 @@ check "import-wg does not warn about Table = off" test ! -s "$D/wg1.err"
 check "import-wg names the peer after '# laptop' before [Peer]" \
   grep -qx 'name = "laptop"' "$D/wg1.toml"
 
+note "import-wg translates DNS, Table = N and the hooks; SaveConfig = true is warned about"
+cat >"$D/wg2.conf" <<'CONF'
+[Interface]
+PrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=
+DNS = 10.0.0.53, fd00::53, corp.example
+Table = 1234
+PreUp = echo "pre %i"
+PostUp = iptables -A FORWARD -i %i -j ACCEPT
+PostUp = ip rule add table 1234
+PreDown = echo down
+PostDown = iptables -D FORWARD -i %i -j ACCEPT
+SaveConfig = true
+
+[Peer]
+PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=
+AllowedIPs = 0.0.0.0/0
+CONF
+"$TANDEM_BIN" import-wg "$D/wg2.conf" -o "$D/wg2.toml" 2>"$D/wg2.err" || true
+check "import-wg: dns" grep -qx 'dns = \["10.0.0.53", "fd00::53"\]' "$D/wg2.toml"
+check "import-wg: dns_search" grep -qx 'dns_search = \["corp.example"\]' "$D/wg2.toml"
+check "import-wg: table = 1234" grep -qx 'table = 1234' "$D/wg2.toml"
+check "import-wg: pre_up keeps its quotes and %i" grep -qxF 'pre_up = ["echo \"pre %i\""]' "$D/wg2.toml"
+check "import-wg: both PostUp lines in order" grep -qxF \
+  'post_up = ["iptables -A FORWARD -i %i -j ACCEPT", "ip rule add table 1234"]' "$D/wg2.toml"
+check "import-wg: pre_down and post_down" bash -c "grep -qxF 'pre_down = [\"echo down\"]' '$D/wg2.toml' &&
+  grep -qxF 'post_down = [\"iptables -D FORWARD -i %i -j ACCEPT\"]' '$D/wg2.toml'"
+check "import-wg warns about SaveConfig = true, only" \
+  bash -c "grep -q 'wg2.conf:10: SaveConfig = true is not converted' '$D/wg2.err' && test \$(wc -l <'$D/wg2.err') = 1"
+OUT=$("$TANDEM_BIN" check "$D/wg2.toml" 2>&1) && RC=0 || RC=$?
+check "tandem check accepts the imported file (root's, 0600) and shows its hooks and DNS" \
+  bash -c '[ "$1" = 0 ] && grep -q "post_up: ip rule add table 1234" <<<"$2" && grep -q "DNS (through resolvconf): servers 10.0.0.53, fd00::53, search corp.example" <<<"$2"' _ "$RC" "$OUT"
+
 note "genkey and genpsk warn, as wg genkey does, when a file others can read receives the key"
 for cmd in genkey genpsk; do
   : >"$D/$cmd.open"

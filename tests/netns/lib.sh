@@ -166,6 +166,28 @@ start_tandem_up() {
   WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG=$3 wait_until "tandem up serving $4" 30 test -S "$4"
 }
 
+# write_node_config FILE IFNAME ADDRESS PEER_PUBLIC_KEY ALLOWED_IP...: a `tandem up` config with a
+# new private key, one interface address and one peer "far" (no endpoint). INTERFACE_EXTRA, when
+# set, holds more [interface] lines.
+write_node_config() {
+  local file=$1 ifname=$2 address=$3 peer=$4
+  shift 4
+  local allowed
+  allowed=$(printf '"%s", ' "$@")
+  cat >"$file" <<TOML
+[interface]
+name = "$ifname"
+private_key = "$("$TANDEM_BIN" genkey)"
+addresses = ["$address"]
+${INTERFACE_EXTRA:-}
+
+[[peer]]
+name = "far"
+public_key = "$peer"
+allowed_ips = [${allowed%, }]
+TOML
+}
+
 # wait_ping NS ADDRESS SECONDS: until one ping is answered (a handshake, a session coming up).
 wait_ping() {
   wait_until "a ping reply from $2 in $1" "$3" ip netns exec "$1" ping -c 1 -W 1 "$2"
