@@ -30,6 +30,7 @@ struct HybridLogin {
   std::string account;
   ppp::LocalCredential credential;
   std::optional<IpAddress> address;
+  std::optional<IpAddress> address6;  // the account's IPv6 address, carried over IPV6CP
   std::string refusal;  // set when the account exists but may not log in now (disabled, no IPv4)
 };
 

@@ -32,8 +32,11 @@ std::string l2tp_status_socket_path(std::string_view socket_dir, std::string_vie
   return std::string(socket_dir) + "/" + std::string(interface_name) + ".l2tp";
 }
 
-hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& c, const Endpoint& server) {
+hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& c, const Endpoint& server,
+                                          bool hybrid) {
   hybrid::L2tpStackConfig s;
+  // A hybrid gives each account its IPv6 address as well: sessions carry IPv6 there.
+  s.ipv6 = hybrid;
   s.role = c.role == control::L2tpRole::kLns ? hybrid::L2tpRole::kLns : hybrid::L2tpRole::kLac;
   s.node.host_name = c.host_name;
   s.node.secret = c.tunnel_secret;
@@ -135,7 +138,7 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
       udp_(std::move(udp)),
       ipsec_(std::move(ipsec)),
       netlink_(std::move(netlink)),
-      stack_(l2tp_stack_config(config, server), rng_),
+      stack_(l2tp_stack_config(config, server, link != nullptr), rng_),
       server_(server),
       tun_batch_(kBatch, kSlot, kTunHeadroom),
       udp_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {}
@@ -309,11 +312,11 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     if (tickets.empty()) break;
     const TimePoint now = io::SystemClock::now();
     for (const auto& t : tickets) {
-      const auto [v, address] = decide(t.request);
-      if (!v.accepted)
+      const LoginDecision d = decide(t.request);
+      if (!d.verdict.accepted)
         spdlog::warn("login refused: user '{}' ({}): {}", t.request.username,
-                     ppp::auth_method_name(t.request.method), v.message);
-      stack_.auth_verdict(t.ref, v, now, out, address);
+                     ppp::auth_method_name(t.request.method), d.verdict.message);
+      stack_.auth_verdict(t.ref, d.verdict, now, out, d.address, d.address6);
     }
   }
   if (on_shutdown_done_ && stack_.done()) {
@@ -327,22 +330,20 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
   rearm();
 }
 
-std::pair<ppp::AuthVerdict, std::optional<IpAddress>> L2tpInterface::decide(
-    const ppp::AuthRequest& request) {
+L2tpInterface::LoginDecision L2tpInterface::decide(const ppp::AuthRequest& request) {
   if (link_) {
     auto login = link_->l2tp_login(request.username);
-    if (!login) return {ppp::AuthVerdict{false, "", "no account has this user"}, std::nullopt};
+    if (!login) return {ppp::AuthVerdict{false, "", "no account has this user"}, {}, {}};
     const ppp::AuthVerdict v = ppp::verify_locally(request, login->credential);
     if (v.accepted && !login->refusal.empty())
-      return {ppp::AuthVerdict{false, "", "account " + login->account + ": " + login->refusal},
-              std::nullopt};
-    return {v, login->address};
+      return {
+          ppp::AuthVerdict{false, "", "account " + login->account + ": " + login->refusal}, {}, {}};
+    return {v, login->address, login->address6};
   }
   for (const auto& u : config_.users)
     if (u.name == request.username)
-      return {ppp::verify_locally(request, ppp::LocalCredential{u.password, u.nt_hash}),
-              std::nullopt};
-  return {ppp::AuthVerdict{false, "", "unknown user"}, std::nullopt};
+      return {ppp::verify_locally(request, ppp::LocalCredential{u.password, u.nt_hash}), {}, {}};
+  return {ppp::AuthVerdict{false, "", "unknown user"}, {}, {}};
 }
 
 void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {

@@ -78,7 +78,12 @@ class L2tpInterface final : public ControlPath {
   void on_event(const hybrid::L2tpEvent& e);
   // The verdict on a login, and the address IPCP hands the session (a hybrid gateway: the
   // account's).
-  std::pair<ppp::AuthVerdict, std::optional<IpAddress>> decide(const ppp::AuthRequest& request);
+  struct LoginDecision {
+    ppp::AuthVerdict verdict;
+    std::optional<IpAddress> address;   // what IPCP hands the session (a hybrid's account)
+    std::optional<IpAddress> address6;  // the account's IPv6 address, checked as the source
+  };
+  LoginDecision decide(const ppp::AuthRequest& request);
   void rearm();
   // Sends one L2TP datagram: inside ESP when an SA carries traffic to its peer, else plain where
   // that is allowed.
@@ -117,9 +122,10 @@ class L2tpInterface final : public ControlPath {
 inline constexpr const char* kL2tpStatusSocketDir = "/var/run/tandem";
 std::string l2tp_status_socket_path(std::string_view socket_dir, std::string_view interface_name);
 
-// The stack settings a config section describes.
-hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& config,
-                                          const Endpoint& server);
+// The stack settings a config section describes; `hybrid` when L2TP is a path of a hybrid
+// interface (sessions then carry IPv6 too).
+hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& config, const Endpoint& server,
+                                          bool hybrid = false);
 // Whether ESP always goes in UDP (`force_udp_encapsulation`, by default on a client only).
 bool force_udp_encapsulation(const control::L2tpConfig& config);
 // The IKEv1 settings `[l2tp.ipsec]` describes: one peer, "clients" (any address) on a gateway,

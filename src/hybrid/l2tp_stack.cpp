@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "packet/ip_packet.hpp"
 #include "ppp/ipcp.hpp"
 
 namespace tandem::hybrid {
@@ -19,6 +20,16 @@ std::uint32_t ipv4_source(ByteView p) {
 }
 std::uint32_t ipv4_destination(ByteView p) {
   return load_be32(p.data() + 16);
+}
+
+// An IPv6 packet's source or destination; nullopt for anything else.
+std::optional<IpAddress> ipv6_address(ByteView p, bool source) {
+  const auto header = packet::parse_ip_header(p);
+  if (!header || header->family != IpAddress::Family::kV6) return std::nullopt;
+  std::array<std::uint8_t, 16> b{};
+  const std::byte* at = source ? header->source : header->destination;
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::to_integer<std::uint8_t>(at[i]);
+  return IpAddress::v6(b);
 }
 
 }  // namespace
@@ -169,8 +180,8 @@ ppp::LinkConfig L2tpStack::link_config(const Session& s) const {
   lc.name = config_.node.host_name;
   lc.mru = config_.mru;
   lc.echo_interval = config_.echo_interval;
-  // IPv6 is not routed through sessions yet; negotiating IPV6CP would promise what we drop.
-  lc.ipv6 = false;
+  // Without ipv6, negotiating IPV6CP would promise what we drop.
+  lc.ipv6 = config_.ipv6;
   if (config_.role == L2tpRole::kLns) {
     lc.demand_auth = config_.auth;
     lc.ipcp.local_address = config_.gateway_address;
@@ -209,6 +220,7 @@ void L2tpStack::on_session_down(const l2tp::Event& e, TimePoint now, L2tpStackOu
     link_out_.clear();  // the link's own "down" is reported below, with the L2TP reason
   }
   L2tpEvent ev{L2tpEventType::kLinkDown, e.ref, s.peer, s.user, {}, {}, {}, e.reason};
+  if (s.up6 && s.address6) by_address6_.erase(*s.address6);
   if (s.address) {
     if (s.up) {
       by_address_.erase(s.address->v4_u32());
@@ -257,7 +269,7 @@ void L2tpStack::handle_link_output(Session& s, TimePoint now, L2tpStackOutput& o
     out.to_tun.push_back(packet);
     ++stats_.to_tun;
   }
-  stats_.not_ipv4 += link_out_.ipv6_packets.size();
+  deliver_ipv6(s, out);
   bool down = false;
   std::string down_reason;
   for (auto& ev : link_out_.events) {
@@ -280,6 +292,7 @@ void L2tpStack::handle_link_output(Session& s, TimePoint now, L2tpStackOutput& o
         on_link_up(s, out);
         break;
       case ppp::LinkEventType::kIpv6cpUp:
+        on_ipv6_up(s);
         break;
       case ppp::LinkEventType::kDown:
         down = true;
@@ -324,13 +337,60 @@ void L2tpStack::on_link_up(Session& s, L2tpStackOutput& out) {
   out.events.push_back(std::move(ev));
 }
 
+void L2tpStack::on_ipv6_up(Session& s) {
+  s.up6 = true;
+  if (config_.role != L2tpRole::kLns || !s.address6) return;
+  // As for IPv4: the newest session with the address takes its traffic.
+  if (auto clash = by_address6_.find(*s.address6);
+      clash != by_address6_.end() && clash->second != s.ref)
+    if (auto old = sessions_.find(clash->second); old != sessions_.end()) old->second.up6 = false;
+  by_address6_[*s.address6] = s.ref;
+}
+
+void L2tpStack::deliver_ipv6(const Session& s, L2tpStackOutput& out) {
+  for (const ByteView packet : link_out_.ipv6_packets) {
+    if (!config_.ipv6) {
+      ++stats_.not_ipv4;
+      continue;
+    }
+    // A gateway only forwards what a client sends from the IPv6 address it was given.
+    if (config_.role == L2tpRole::kLns &&
+        (!s.up6 || !s.address6 || ipv6_address(packet, true) != s.address6)) {
+      ++stats_.spoofed;
+      continue;
+    }
+    out.to_tun.push_back(packet);
+    ++stats_.to_tun;
+  }
+}
+
+L2tpStack::Session* L2tpStack::ipv6_route(ByteView packet) {
+  if (config_.role == L2tpRole::kLns) {
+    const auto destination = ipv6_address(packet, false);
+    const auto route = destination ? by_address6_.find(*destination) : by_address6_.end();
+    if (route == by_address6_.end()) return nullptr;
+    const auto it = sessions_.find(route->second);
+    return it == sessions_.end() ? nullptr : &it->second;
+  }
+  // A client sends IPv6 on its one session, as it does IPv4 (the gateway checks the source).
+  Session* only = nullptr;
+  for (auto& [ref, s] : sessions_) {
+    if (!s.up6) continue;
+    if (only) return nullptr;  // several: no source to pick by, as IPCP gave IPv4 only
+    only = &s;
+  }
+  return only;
+}
+
 void L2tpStack::auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdict, TimePoint now,
-                             L2tpStackOutput& out, std::optional<IpAddress> address) {
+                             L2tpStackOutput& out, std::optional<IpAddress> address,
+                             std::optional<IpAddress> address6) {
   auto it = sessions_.find(ref);
   if (it == sessions_.end() || !it->second.link) return;
   Session& s = it->second;
   ppp::AuthVerdict v = verdict;
   if (v.accepted && address && !s.address) s.address = address;
+  if (v.accepted && address6 && config_.ipv6) s.address6 = address6;
   if (v.accepted && pool_ && !s.address) {
     s.address = pool_->allocate(s.user);
     if (!s.address) {
@@ -347,8 +407,18 @@ void L2tpStack::auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdi
 bool L2tpStack::on_inner_packet(Packet& packet) {
   const ByteView bytes = packet.bytes();
   if (!is_ipv4(bytes)) {
-    ++stats_.not_ipv4;
-    return false;
+    Session* s = config_.ipv6 ? ipv6_route(bytes) : nullptr;
+    if (!config_.ipv6 || !ipv6_address(bytes, false)) {
+      ++stats_.not_ipv4;
+      return false;
+    }
+    if (!s || !s->up6 || !s->link || !s->link->encapsulate(ppp::Protocol::kIpv6, packet) ||
+        !node_.encapsulate(s->ref, packet)) {
+      ++stats_.no_route;
+      return false;
+    }
+    ++stats_.from_tun;
+    return true;
   }
   const std::uint32_t key =
       config_.role == L2tpRole::kLns ? ipv4_destination(bytes) : ipv4_source(bytes);

@@ -42,6 +42,10 @@ struct L2tpStackConfig {
   std::optional<IpAddress> pool_first;
   std::optional<IpAddress> pool_last;
   std::vector<IpAddress> dns;  // at most two
+  // Negotiate IPV6CP and carry IPv6 (a hybrid: the gateway gives each session its account's
+  // IPv6 address at the verdict and checks the sources against it; IPV6CP itself only agrees
+  // on link-local identifiers). Off by default: plain L2TP has no way to hand out IPv6.
+  bool ipv6 = false;
   // Client
   Endpoint server;
   std::vector<L2tpCallCredentials> calls;
@@ -92,7 +96,7 @@ struct L2tpStackStats {
   std::uint64_t from_tun = 0;
   std::uint64_t no_route = 0;        // inner packet for an address no session owns
   std::uint64_t spoofed = 0;         // a client sent from an address it was not given
-  std::uint64_t not_ipv4 = 0;        // only IPv4 is routed through sessions
+  std::uint64_t not_ipv4 = 0;        // IPv6 without ipv6 (or IPV6CP) carried, or not IP at all
   std::uint64_t pool_exhausted = 0;  // logins refused for lack of an address
 };
 
@@ -127,9 +131,11 @@ class L2tpStack {
   TimePoint next_deadline() const;
   // The decision on an AuthRequest (gateway). Ignored if that session is gone. `address`, when
   // given, is the one IPCP hands the session (the user's account address in a hybrid gateway);
-  // otherwise the pool leases one.
+  // otherwise the pool leases one. `address6` is the session's IPv6 address where IPv6 is
+  // carried.
   void auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdict, TimePoint now,
-                    L2tpStackOutput& out, std::optional<IpAddress> address = std::nullopt);
+                    L2tpStackOutput& out, std::optional<IpAddress> address = std::nullopt,
+                    std::optional<IpAddress> address6 = std::nullopt);
 
   // An inner packet from the TUN device, with kHeadroom in front of it: wrapped in PPP and L2TP
   // in place, its endpoint set to the peer. False when no open session takes it (counted).
@@ -145,9 +151,11 @@ class L2tpStack {
     Endpoint peer;
     std::unique_ptr<ppp::Link> link;  // from the moment the L2TP session is established
     std::string user;
-    std::optional<IpAddress> address;  // gateway: the client's; client: ours
-    std::optional<std::size_t> call;   // client: which configured call this is
+    std::optional<IpAddress> address;   // gateway: the client's; client: ours
+    std::optional<IpAddress> address6;  // gateway: the client's IPv6 address, if it has one
+    std::optional<std::size_t> call;    // client: which configured call this is
     bool up = false;
+    bool up6 = false;  // IPV6CP open (and, on a gateway, address6 routed)
     bool closing = false;
   };
   struct Call {
@@ -163,6 +171,10 @@ class L2tpStack {
   void on_ppp_frame(const l2tp::PppFrame& f, TimePoint now, L2tpStackOutput& out);
   void handle_link_output(Session& s, TimePoint now, L2tpStackOutput& out);
   void on_link_up(Session& s, L2tpStackOutput& out);
+  void on_ipv6_up(Session& s);
+  void deliver_ipv6(const Session& s, L2tpStackOutput& out);
+  // The session an outbound IPv6 packet goes to (gateway: by destination; client: its one).
+  Session* ipv6_route(ByteView packet);
   void send_ppp(const Session& s, ByteView frame, L2tpStackOutput& out);
   void dial(std::size_t call, TimePoint now);
   void schedule_redial(std::size_t call, TimePoint now);
@@ -174,6 +186,7 @@ class L2tpStack {
   std::optional<AddressPool> pool_;
   std::map<l2tp::SessionRef, Session> sessions_;
   std::unordered_map<std::uint32_t, l2tp::SessionRef> by_address_;
+  std::map<IpAddress, l2tp::SessionRef> by_address6_;
   std::vector<Call> calls_;
   std::optional<std::uint16_t> tunnel_;  // client: the tunnel the calls ride
   bool stopping_ = false;

@@ -103,9 +103,11 @@ class Pair {
                                                      : ppp::verify_locally(t.request, it->second);
         L2tpStackOutput out;
         const auto fixed = assigned.find(t.request.username);
+        const auto fixed6 = assigned6.find(t.request.username);
         gateway.stack->auth_verdict(
             t.ref, v, now, out,
-            fixed == assigned.end() ? std::nullopt : std::optional<IpAddress>(fixed->second));
+            fixed == assigned.end() ? std::nullopt : std::optional<IpAddress>(fixed->second),
+            fixed6 == assigned6.end() ? std::nullopt : std::optional<IpAddress>(fixed6->second));
         absorb(gateway, out);
         continue;
       }
@@ -134,19 +136,32 @@ class Pair {
     }
   }
 
-  // Sends an IPv4 packet into `from`'s TUN side; returns whether the stack took it.
+  // Sends an IPv4 (or IPv6) UDP packet into `from`'s TUN side, its last byte `marker`; returns
+  // whether the stack took it.
   bool send_inner(Side& from, const IpAddress& src, const IpAddress& dst, std::uint8_t marker) {
+    const bool v4 = src.is_v4();
+    const std::size_t size = v4 ? 28 : 48;
     std::vector<std::byte> slot(256);
-    Packet p{slot.data(), slot.size(), 64, 28, {}};
+    Packet p{slot.data(), slot.size(), 64, size, {}};
     auto b = p.bytes();
     std::fill(b.begin(), b.end(), std::byte{0});
-    b[0] = std::byte{0x45};
-    b[3] = std::byte{28};
-    b[8] = std::byte{64};
-    b[9] = std::byte{17};
-    std::copy(src.data(), src.data() + 4, reinterpret_cast<std::uint8_t*>(b.data()) + 12);
-    std::copy(dst.data(), dst.data() + 4, reinterpret_cast<std::uint8_t*>(b.data()) + 16);
-    b[27] = std::byte{marker};
+    auto* raw = reinterpret_cast<std::uint8_t*>(b.data());
+    if (v4) {
+      b[0] = std::byte{0x45};
+      b[3] = std::byte{28};
+      b[8] = std::byte{64};
+      b[9] = std::byte{17};
+      std::copy(src.data(), src.data() + 4, raw + 12);
+      std::copy(dst.data(), dst.data() + 4, raw + 16);
+    } else {
+      b[0] = std::byte{0x60};
+      b[5] = std::byte{8};  // payload length: the UDP header
+      b[6] = std::byte{17};
+      b[7] = std::byte{64};
+      std::copy(src.data(), src.data() + 16, raw + 8);
+      std::copy(dst.data(), dst.data() + 16, raw + 24);
+    }
+    b[size - 1] = std::byte{marker};
     if (!from.stack->on_inner_packet(p)) return false;
     const auto bytes = p.bytes();
     queue.push_back({&from == &client, {p.endpoint, {bytes.begin(), bytes.end()}}});
@@ -168,6 +183,7 @@ class Pair {
   };
   // Addresses the gateway hands these users instead of leasing one (a hybrid's accounts).
   std::map<std::string, IpAddress> assigned;
+  std::map<std::string, IpAddress> assigned6;
   std::deque<std::pair<bool, l2tp::OutDatagram>> queue;
   std::deque<L2tpAuthTicket> pending_auth;
   std::function<bool(bool to_gateway, const l2tp::OutDatagram&)> drop;
@@ -282,6 +298,55 @@ TEST(L2tpStack, TheGatewayHandsTheAddressItIsGivenInsteadOfLeasingOne) {
   ASSERT_EQ(pair.gateway.tun.size(), 1u);
   ASSERT_TRUE(pair.send_inner(pair.gateway, ip("10.77.0.1"), ip("10.77.0.222"), 8));
   ASSERT_EQ(pair.client.tun.size(), 1u);
+}
+
+TEST(L2tpStack, WithIpv6OnBothSidesAnAccountsIpv6AddressIsCarriedAndChecked) {
+  L2tpStackConfig gateway = gateway_config({ppp::AuthMethod::kMsChapV2});
+  L2tpStackConfig client = client_config({{"alice", "correct horse"}});
+  gateway.ipv6 = client.ipv6 = true;
+  Pair pair(gateway, client);
+  pair.assigned.emplace("alice", ip("10.77.0.5"));
+  pair.assigned6.emplace("alice", ip("fd77::5"));
+  pair.start();
+  pair.advance(seconds(3));
+  ASSERT_EQ(pair.client.count(L2tpEventType::kLinkUp), 1);
+  ASSERT_TRUE(pair.send_inner(pair.client, ip("fd77::5"), ip("fd77::1"), 0x61));
+  ASSERT_EQ(pair.gateway.tun.size(), 1u);
+  EXPECT_EQ(pair.gateway.tun[0].size(), 48u);
+  EXPECT_EQ(pair.gateway.tun[0][47], std::byte{0x61});
+  ASSERT_TRUE(pair.send_inner(pair.gateway, ip("fd77::1"), ip("fd77::5"), 0x62));
+  ASSERT_EQ(pair.client.tun.size(), 1u);
+  EXPECT_EQ(pair.client.tun[0][47], std::byte{0x62});
+  // Another IPv6 source from the same session is refused, and nothing routes to a stranger.
+  EXPECT_TRUE(pair.send_inner(pair.client, ip("fd77::99"), ip("fd77::1"), 0x63));
+  EXPECT_EQ(pair.gateway.tun.size(), 1u);
+  EXPECT_EQ(pair.gateway.stack->stats().spoofed, 1u);
+  EXPECT_FALSE(pair.send_inner(pair.gateway, ip("fd77::1"), ip("fd77::99"), 0x64));
+  // IPv4 goes on as before.
+  ASSERT_TRUE(pair.send_inner(pair.client, ip("10.77.0.5"), ip("10.77.0.1"), 0x41));
+  EXPECT_EQ(pair.gateway.tun.size(), 2u);
+}
+
+TEST(L2tpStack, AGatewayWithoutIpv6RefusesIpv6cpAndTheClientKeepsIpv4) {
+  L2tpStackConfig client = client_config({{"alice", "correct horse"}});
+  client.ipv6 = true;
+  Pair pair(gateway_config({ppp::AuthMethod::kMsChapV2}), client);
+  pair.start();
+  pair.advance(seconds(3));
+  ASSERT_EQ(pair.client.count(L2tpEventType::kLinkUp), 1);
+  EXPECT_FALSE(pair.send_inner(pair.client, ip("fd77::5"), ip("fd77::1"), 1));
+  EXPECT_EQ(pair.client.stack->stats().no_route, 1u);
+  EXPECT_TRUE(pair.send_inner(pair.client, ip("10.77.0.10"), ip("10.77.0.1"), 2));
+  EXPECT_EQ(pair.gateway.tun.size(), 1u);
+}
+
+TEST(L2tpStack, WithoutIpv6AnIpv6PacketIsCountedNotSent) {
+  Pair pair(gateway_config({ppp::AuthMethod::kMsChapV2}),
+            client_config({{"alice", "correct horse"}}));
+  pair.start();
+  pair.advance(seconds(3));
+  EXPECT_FALSE(pair.send_inner(pair.client, ip("fd77::5"), ip("fd77::1"), 1));
+  EXPECT_EQ(pair.client.stack->stats().not_ipv4, 1u);
 }
 
 TEST(L2tpStack, AWrongPasswordIsRefusedAndRedialledWithGrowingPauses) {

@@ -3,7 +3,8 @@
 # namespace between them whose nftables rules break the WireGuard path:
 #
 #   client 192.168.86.2 -- .86.1 [router] .87.1 -- 192.168.87.2 gateway
-#   inner: client 10.86.0.2 (account alice, on both paths) -- gateway 10.86.0.1
+#   inner: client 10.86.0.2 and fd86::2 (account alice, on both paths) -- gateway 10.86.0.1,
+#          fd86::1
 #
 #   hybrid_fallback.sh tcp     a 30 s iperf3 TCP transfer and a separate idle TCP connection
 #                              opened before anything happens; WireGuard is blocked (both
@@ -14,6 +15,8 @@
 #                              gateway's view of the account's path at each stage.
 #   hybrid_fallback.sh oneway  only the gateway-to-client direction of WireGuard is dropped: the
 #                              client still sends, but nothing comes back; it must switch too.
+#                              IPv4 and IPv6 both reach the gateway over L2TP/IPsec then (the
+#                              account's IPv6 address is carried over IPV6CP).
 #   hybrid_fallback.sh loss    30 % random loss (numgen) on WireGuard both ways: a switch.
 #   hybrid_fallback.sh flap    WireGuard blocked and unblocked every 2 s for 20 s: traffic goes
 #                              to L2TP/IPsec and stays there (the hold-down grows) instead of
@@ -55,7 +58,7 @@ cat >"$TMPDIR_TEST/gw.toml" <<TOML
 name = "$GW_IF"
 private_key = "$GW_KEY"
 listen_port = 51820
-addresses = ["10.86.0.1/24"]
+addresses = ["10.86.0.1/24", "fd86::1/64"]
 
 [l2tp]
 mode = "lns"
@@ -69,19 +72,20 @@ name = "alice"
 public_key = "$CL_PUB"
 password = "correct horse"
 address = "10.86.0.2"
+address6 = "fd86::2"
 TOML
 
 cat >"$TMPDIR_TEST/cl.toml" <<TOML
 [interface]
 name = "$CL_IF"
 private_key = "$CL_KEY"
-addresses = ["10.86.0.2/32"]
+addresses = ["10.86.0.2/32", "fd86::2/128"]
 
 [[peer]]
 name = "gateway"
 public_key = "$GW_PUB"
 endpoint = "192.168.87.2:51820"
-allowed_ips = ["10.86.0.0/24"]
+allowed_ips = ["10.86.0.0/24", "fd86::/64"]
 persistent_keepalive = 25
 
 [l2tp]
@@ -189,12 +193,15 @@ case "$SCENARIO" in
     ;;
   oneway)
     note "dropping WireGuard from the gateway to the client only"
+    ping_ok "$CL" fd86::1
     block_wg oneway
     expect_switch l2tp-ipsec 10 "one-way blackhole"
     ping_ok "$CL" 10.86.0.1
+    ping_ok "$CL" fd86::1
     unblock_wg
     expect_switch wireguard 30 "WireGuard whole again"
     ping_ok "$CL" 10.86.0.1
+    ping_ok "$CL" fd86::1
     ;;
   loss)
     note "30 % random loss on WireGuard, both directions (numgen)"
