@@ -12,6 +12,7 @@
 #include "cli/drill_command.hpp"
 #include "cli/import_command.hpp"
 #include "cli/key_commands.hpp"
+#include "cli/reload_command.hpp"
 #include "cli/status_command.hpp"
 #include "cli/up_arguments.hpp"
 #include "daemon/run.hpp"
@@ -43,6 +44,16 @@ int report_unknown_command(CLI::App& app, const std::string& word) {
   for (CLI::App* s : app.get_subcommands([](CLI::App*) { return true; }))
     std::cerr << "  " << s->get_name() << "\t" << s->get_description() << "\n";
   return 1;
+}
+
+// The arguments of the commands that signal a running daemon (down, reload).
+void add_daemon_arguments(CLI::App& command, std::string& target, double& timeout_seconds,
+                          const std::string& timeout_help) {
+  command
+      .add_option("config", target,
+                  "the NAME or FILE given to `tandem up` (/etc/tandem/x.toml and x are both x)")
+      ->required();
+  command.add_option("--timeout", timeout_seconds, timeout_help)->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace
@@ -102,14 +113,22 @@ int main(int argc, char** argv) {
       "sends it SIGTERM and waits until it has let go of the pidfile's lock and exited. Exits 1 "
       "if it was not running (no pidfile, or one nobody holds: that PID is not signalled) or did "
       "not stop within the timeout.");
-  dn->add_option("config", down.target,
-                 "the NAME or FILE given to `tandem up` (/etc/tandem/x.toml and x are both x)")
-      ->required();
-  dn->add_option("--timeout", down.timeout_seconds,
-                 "seconds to wait for it to stop (default 15; an L2TP gateway first hangs up "
-                 "every session)")
-      ->check(CLI::NonNegativeNumber);
+  add_daemon_arguments(*dn, down.target, down.timeout_seconds,
+                       "seconds to wait for it to stop (default 15; an L2TP gateway first hangs "
+                       "up every session)");
   dn->callback([&] { std::exit(tandem::cli::run_down(down, std::cout, std::cerr)); });
+
+  tandem::cli::ReloadOptions reload;
+  auto* rl = app.add_subcommand("reload", "apply a changed config to the running daemon");
+  rl->footer(
+      "Sends SIGHUP to the daemon `tandem up` runs for the config (as `tandem down` finds it) "
+      "and waits for its answer. The daemon reads its file again and applies the whole of it or "
+      "none of it: WireGuard peers added, removed or changed live (peers whose key stays keep "
+      "their sessions), routes with them. Exits 1 and changes nothing when the file does not "
+      "parse (file:line:column) or changes a setting that needs a restart (named).");
+  add_daemon_arguments(*rl, reload.target, reload.timeout_seconds,
+                       "seconds to wait for the daemon's answer (default 15)");
+  rl->callback([&] { std::exit(tandem::cli::run_reload(reload, std::cout, std::cerr)); });
 
   std::string check_target;
   auto* ck =

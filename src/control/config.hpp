@@ -36,6 +36,7 @@ struct PeerConfig {
   std::uint16_t endpoint_port = 0;
   std::vector<IpPrefix> allowed_ips;
   std::uint16_t persistent_keepalive = 0;
+  bool operator==(const PeerConfig&) const = default;
 };
 
 struct InterfaceConfig {
@@ -48,6 +49,7 @@ struct InterfaceConfig {
   // `table = "auto"` (the default): a route for each peer's allowed IPs; `table = "off"`: none,
   // as wg-quick's Table = off, for nodes whose routes are managed elsewhere.
   bool add_routes = true;
+  bool operator==(const InterfaceConfig&) const = default;
 };
 
 struct NodeConfig {

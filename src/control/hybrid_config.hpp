@@ -59,12 +59,14 @@ struct AccountConfig {
   std::optional<IpAddress> ipv6;
   std::vector<IpPrefix> subnets;
   bool disabled = false;
+  bool operator==(const AccountConfig&) const = default;
 };
 
 struct AccountPoolConfig {
   std::optional<IpAddress> v4_first;
   std::optional<IpAddress> v4_last;
   std::optional<IpPrefix> v6;
+  bool operator==(const AccountPoolConfig&) const = default;
 };
 
 struct FallbackSettings {
@@ -75,6 +77,7 @@ struct FallbackSettings {
   unsigned failback_hold_s = 5;
   unsigned failback_hold_max_s = 60;
   bool warm_secondary = true;
+  bool operator==(const FallbackSettings&) const = default;
 };
 
 }  // namespace tandem::control

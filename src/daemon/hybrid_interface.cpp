@@ -221,10 +221,10 @@ Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
   return Ok{};
 }
 
-Result<Ok, std::string> HybridInterface::run() {
-  loop_->set_signal_handler([this](int sig) {
+Result<Ok, std::string> HybridInterface::run(const std::function<void()>& on_reload) {
+  loop_->set_signal_handler([this, &on_reload](int sig) {
     if (sig == SIGHUP) {
-      spdlog::warn("reloading the configuration is not supported yet; restart instead");
+      if (!stopping_) on_reload();
       return;
     }
     if (stopping_) return;

@@ -18,6 +18,7 @@
 // router and the queues; it is taken once per batch.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -61,8 +62,9 @@ class HybridInterface final : public HybridLink {
   // Addresses, routes, the paths' sockets and threads, the status socket: after start() the
   // interface carries traffic.
   Result<Ok, std::string> start(std::string_view socket_dir);
-  // Runs the control loop until a stop: SIGTERM/SIGINT hang up L2TP cleanly first.
-  Result<Ok, std::string> run();
+  // Runs the control loop until a stop: SIGTERM/SIGINT hang up L2TP cleanly first; SIGHUP calls
+  // `on_reload`.
+  Result<Ok, std::string> run(const std::function<void()>& on_reload);
   std::string status_json();
   // `drill SECONDS` (or `status`) on the socket: see handle_request().
   std::string handle_request(std::string_view request);

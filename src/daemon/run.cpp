@@ -5,9 +5,11 @@
 
 #include <cerrno>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 
 #include "control/config.hpp"
+#include "daemon/config_reload.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
@@ -147,14 +149,16 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
 }
 
 // A hybrid node: one interface, its paths and router (hybrid_interface.hpp).
-int run_hybrid(Background& b, const control::NodeConfig& cfg) {
+int run_hybrid(Background& b, const std::string& config_path, const control::NodeConfig& cfg) {
   auto iface = HybridInterface::create(cfg);
   if (!iface) return fail(b, iface.error());
   if (auto ok = (*iface)->start(kL2tpStatusSocketDir); !ok) return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
   io::notify_ready();
   spdlog::info("interface {} up", (*iface)->name());
-  auto ran = (*iface)->run();
+  // Its accounts and fallback are not changed live: a reload applies an unchanged file only.
+  ConfigReload reload(config_path, cfg, nullptr);
+  auto ran = (*iface)->run([&] { reload.reload(); });
   if (!ran) {
     spdlog::error("{}", ran.error());
     return 1;
@@ -171,7 +175,10 @@ int run_up(const UpOptions& options) {
     std::cerr << "tandem: " << level.error() << "\n";
     return 1;
   }
-  auto cfg = control::load_node_config(options.config_path);
+  // Absolute: a reload reads the file again after the daemon has changed to /.
+  const std::string config_path =
+      std::filesystem::absolute(options.config_path).lexically_normal().string();
+  auto cfg = control::load_node_config(config_path);
   if (!cfg) {
     std::cerr << "tandem: " << cfg.error().to_string() << "\n";
     return 1;
@@ -192,7 +199,7 @@ int run_up(const UpOptions& options) {
                               : cfg->ipsec->interface,
                 *level);
   log_config_warnings(*cfg);
-  if (cfg->hybrid()) return run_hybrid(b, *cfg);
+  if (cfg->hybrid()) return run_hybrid(b, config_path, *cfg);
 
   std::unique_ptr<WireguardInterface> wg;
   if (cfg->interface) {
@@ -221,12 +228,13 @@ int run_up(const UpOptions& options) {
     if (!started) return fail(b, started.error());
     ipsec = std::move(*started);
   }
-  // A stop hangs up every L2TP session cleanly (CDN, StopCCN) and deletes the IPsec SAs (telling
-  // the peers) before the loop ends.
+  // SIGHUP reloads the config. A stop hangs up every L2TP session cleanly (CDN, StopCCN) and
+  // deletes the IPsec SAs (telling the peers) before the loop ends.
+  ConfigReload reload(config_path, *cfg, wg.get());
   bool stopping = false;
   auto on_signal = [&](int sig) {
     if (sig == SIGHUP) {
-      spdlog::warn("reloading the configuration is not supported yet; restart instead");
+      if (!stopping) reload.reload();
       return;
     }
     if (stopping) return;
@@ -242,7 +250,7 @@ int run_up(const UpOptions& options) {
     l2tp->shut_down([&] { loop->stop(); });
   };
   if (wg) {
-    if (l2tp || ipsec) loop->set_signal_handler(on_signal);
+    loop->set_signal_handler(on_signal);
     const int rc = serve(b, *wg);
     l2tp.reset();
     ipsec.reset();
