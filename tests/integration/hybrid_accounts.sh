@@ -7,7 +7,9 @@
 #
 # Both reach the gateway and each other through it. Then each tries to send from the other's
 # address: WireGuard's cryptokey routing and the PPP session's source check drop those packets,
-# and the gateway's status counts them; nothing spoofed reaches the other side.
+# and the gateway's status counts them; nothing spoofed reaches the other side. Last, reloads:
+# an account added to the file is refused by name with both still connected, and SIGHUP with the
+# unchanged file reloads as "no changes" without stopping the gateway.
 source "$(dirname "$0")/../netns/lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
@@ -144,5 +146,21 @@ note "spoofed packets dropped by the gateway: WireGuard $((wg_after - wg_before)
 ip -n "$AL" addr del 10.88.0.3/32 dev "$AL_IF"
 ip -n "$BO" addr del 10.88.0.2/32 dev "$BO_IF"
 ping_ok "$AL" 10.88.0.3
+
+# Reload: the accounts do not change live, so a new account is refused by name and changes
+# nothing; the unchanged file reloads as "no changes"; SIGHUP never stops the gateway.
+cp "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.toml.orig"
+printf '\n[[account]]\nname = "carol"\npassword = "pw"\naddress = "10.88.0.4"\n' >>"$TMPDIR_TEST/gw.toml"
+if out=$("$TANDEM_BIN" reload gw 2>&1); then die "a new account was reloaded live: $out"; fi
+grep -qF "reload refused, nothing changed: $TMPDIR_TEST/gw.toml: [[account]] carol added" <<<"$out" ||
+  die "the refusal does not name the account: $out"
+grep -qF "tandem down gw && tandem up gw" <<<"$out" || die "no restart hint in: $out"
+note "$out"
+cp "$TMPDIR_TEST/gw.toml.orig" "$TMPDIR_TEST/gw.toml"
+kill -HUP "$GW_PID"
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_log "$TMPDIR_TEST/gw.log" "reload: no changes" 20
+ping_ok "$AL" 10.88.0.3
+ping_ok "$BO" 10.88.0.2
 kill -0 "$GW_PID" || die "the gateway died"
 note "PASS hybrid gateway accounts"
