@@ -20,6 +20,7 @@
 #include "daemon/wireguard_interface.hpp"
 #include "daemon/wireguard_setup.hpp"
 #include "io/daemonize.hpp"
+#include "io/event_loop.hpp"
 #include "io/resolve.hpp"
 #include "io/service_notify.hpp"
 
@@ -173,6 +174,12 @@ int run_up(const UpOptions& options) {
   auto level = parse_log_level(options.log_level);
   if (!level) {
     std::cerr << "tandem: " << level.error() << "\n";
+    return 1;
+  }
+  // A SIGHUP (`tandem reload`) while the node starts waits for the control loop, which then
+  // reloads, rather than ending the process as its default action would.
+  if (auto ok = io::EventLoop::defer_signals({SIGHUP}); !ok) {
+    std::cerr << "tandem: " << ok.error() << "\n";
     return 1;
   }
   // Absolute: a reload reads the file again after the daemon has changed to /.
