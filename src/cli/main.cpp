@@ -124,7 +124,8 @@ int main(int argc, char** argv) {
       "Sends SIGHUP to the daemon `tandem up` runs for the config (as `tandem down` finds it) "
       "and waits for its answer. The daemon reads its file again and applies the whole of it or "
       "none of it: WireGuard peers added, removed or changed live (peers whose key stays keep "
-      "their sessions), routes with them. Exits 1 and changes nothing when the file does not "
+      "their sessions), routes with them, and a hybrid gateway's accounts. Exits 1 and changes "
+      "nothing when the file does not "
       "parse (file:line:column) or changes a setting that needs a restart (named).");
   add_daemon_arguments(*rl, reload.target, reload.timeout_seconds,
                        "seconds to wait for the daemon's answer (default 15)");

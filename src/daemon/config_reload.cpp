@@ -7,17 +7,15 @@
 #include "daemon/node_startup.hpp"
 #include "daemon/reload_plan.hpp"
 #include "daemon/reload_report.hpp"
-#include "daemon/wireguard_setup.hpp"
 #include "io/service_notify.hpp"
 
 namespace tandem::daemon {
 
-ConfigReload::ConfigReload(std::string config_path, control::NodeConfig running,
-                           WireguardInterface* wg)
+ConfigReload::ConfigReload(std::string config_path, control::NodeConfig running, Apply apply)
     : config_path_(std::move(config_path)),
       name_(instance_name(config_path_)),
       running_(std::move(running)),
-      wg_(wg) {}
+      apply_(std::move(apply)) {}
 
 ConfigReload::~ConfigReload() {
   if (generation_ != 0) ::unlink(reload_report_path(name_).c_str());
@@ -35,8 +33,8 @@ ConfigReload::Outcome ConfigReload::attempt() {
     return refused(config_path_ + ": " + plan.error().to_string() +
                    ": this needs a restart (tandem down " + name_ + " && tandem up " + name_ + ")");
   if (!plan->empty()) {
-    if (!wg_) return refused(config_path_ + ": the peers of this node cannot change live");
-    if (auto ok = apply_peer_changes(*wg_, *plan); !ok) return refused(ok.error());
+    if (!apply_) return refused(config_path_ + ": the peers of this node cannot change live");
+    if (auto ok = apply_(*next, *plan); !ok) return refused(config_path_ + ": " + ok.error());
   }
   log_config_warnings(*next);
   running_ = std::move(*next);

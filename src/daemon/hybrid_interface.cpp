@@ -43,7 +43,9 @@ std::string hybrid_socket_path(std::string_view socket_dir, std::string_view int
   return std::string(socket_dir) + "/" + std::string(interface_name) + ".hybrid";
 }
 
-Result<hybrid::AccountTable, std::string> account_table(const control::NodeConfig& config) {
+Result<hybrid::AccountTable, std::string> account_table(
+    const control::NodeConfig& config,
+    const std::map<std::string, std::vector<IpAddress>>& remembered) {
   std::vector<hybrid::AccountSpec> specs;
   for (const auto& a : config.accounts) {
     hybrid::AccountSpec s;
@@ -62,7 +64,7 @@ Result<hybrid::AccountTable, std::string> account_table(const control::NodeConfi
   plan.v6_pool = config.account_pool.v6;
   if (config.interface)
     for (const auto& a : config.interface->addresses) plan.reserved.push_back(a.address);
-  return hybrid::AccountTable::create(std::move(specs), plan);
+  return hybrid::AccountTable::create(std::move(specs), plan, remembered);
 }
 
 hybrid::FallbackConfig fallback_config(const control::FallbackSettings& s) {
@@ -82,6 +84,10 @@ hybrid::PathId HybridInterface::path_id(hybrid::AccountId account, hybrid::PathK
 
 hybrid::PathKind HybridInterface::kind_of(hybrid::PathId path) {
   return static_cast<hybrid::PathKind>((path - 1) % 4);
+}
+
+hybrid::AccountId HybridInterface::account_in(hybrid::PathId path) {
+  return (path - 1) / 4;
 }
 
 Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(

@@ -111,27 +111,50 @@ void compare_ipsec(const control::IpsecConfig& a, const control::IpsecConfig& b,
   if (d.count() == before && !(a == b)) d.add("[ipsec] changed");
 }
 
+struct AccountDiff {
+  std::vector<std::string> added, removed, changed;
+  bool empty() const { return added.empty() && removed.empty() && changed.empty(); }
+};
+
 // A gateway's accounts, by name: which were added, removed or changed.
-void compare_accounts(const std::vector<control::AccountConfig>& a,
-                      const std::vector<control::AccountConfig>& b, Differences& d) {
+AccountDiff diff_accounts(const std::vector<control::AccountConfig>& a,
+                          const std::vector<control::AccountConfig>& b) {
   auto find = [](const std::vector<control::AccountConfig>& in, const std::string& name) {
     return std::find_if(in.begin(), in.end(), [&](const auto& x) { return x.name == name; });
   };
-  std::vector<std::string> names;
+  AccountDiff diff;
   for (const auto& x : b) {
     auto old = find(a, x.name);
     if (old == a.end())
-      names.push_back(x.name + " added");
+      diff.added.push_back(x.name);
     else if (!(*old == x))
-      names.push_back(x.name + " changed");
+      diff.changed.push_back(x.name);
   }
   for (const auto& x : a)
-    if (find(b, x.name) == b.end()) names.push_back(x.name + " removed");
-  if (!names.empty()) d.add("[[account]] " + joined(names, ", "));
+    if (find(b, x.name) == b.end()) diff.removed.push_back(x.name);
+  return diff;
 }
 
-void compare_hybrid(const control::NodeConfig& a, const control::NodeConfig& b, Differences& d) {
-  compare_accounts(a.accounts, b.accounts, d);
+bool gateway(const control::NodeConfig& c) {
+  return !c.accounts.empty() && !c.fallback;
+}
+
+// Accounts change live between two gateway configs; anything else hybrid needs a restart.
+void compare_hybrid(const control::NodeConfig& a, const control::NodeConfig& b, Differences& d,
+                    ReloadPlan& plan) {
+  AccountDiff accounts = diff_accounts(a.accounts, b.accounts);
+  if (gateway(a) && gateway(b)) {
+    plan.accounts_added = std::move(accounts.added);
+    plan.accounts_removed = std::move(accounts.removed);
+    plan.accounts_changed = std::move(accounts.changed);
+  } else if (!accounts.empty()) {
+    std::vector<std::string> names;
+    for (const auto& n : accounts.added) names.push_back(n + " added");
+    for (const auto& n : accounts.changed) names.push_back(n + " changed");
+    for (const auto& n : accounts.removed) names.push_back(n + " removed");
+    d.add("[[account]] " + joined(names, ", ") + " (the node would " +
+          (gateway(a) ? "stop being" : "become") + " a hybrid gateway)");
+  }
   d.check("[accounts] pool", std::tie(a.account_pool.v4_first, a.account_pool.v4_last),
           std::tie(b.account_pool.v4_first, b.account_pool.v4_last));
   d.check("[accounts] pool6", a.account_pool.v6, b.account_pool.v6);
@@ -186,11 +209,18 @@ void plan_peers(const control::NodeConfig& running, const control::NodeConfig& n
                       std::back_inserter(plan.routes_removed));
 }
 
-std::string peers_text(std::size_t n, std::string_view what,
-                       const std::vector<std::string>& names) {
-  std::string s = std::to_string(n) + " " + std::string(what);
+std::string count_text(std::string_view what, const std::vector<std::string>& names) {
+  std::string s = std::to_string(names.size()) + " " + std::string(what);
   if (!names.empty()) s += " (" + joined(names, ", ") + ")";
   return s;
+}
+
+// "1 peer added (far2), 0 removed, 1 changed (far: endpoint)".
+std::string changes_text(const std::string& noun, const std::vector<std::string>& added,
+                         const std::vector<std::string>& removed,
+                         const std::vector<std::string>& changed) {
+  return count_text(noun + (added.size() == 1 ? "" : "s") + " added", added) + ", " +
+         count_text("removed", removed) + ", " + count_text("changed", changed);
 }
 
 }  // namespace
@@ -201,14 +231,18 @@ std::string peer_label(const control::PeerConfig& peer) {
 
 std::string ReloadPlan::summary() const {
   if (empty()) return "no changes";
-  std::vector<std::string> added_names, removed_names, changed_names;
-  for (const auto& p : added) added_names.push_back(peer_label(p));
-  for (const auto& p : removed) removed_names.push_back(peer_label(p));
-  for (const auto& c : changed)
-    changed_names.push_back(peer_label(c.peer) + ": " + joined(c.fields, " "));
-  return peers_text(added.size(), added.size() == 1 ? "peer added" : "peers added", added_names) +
-         ", " + peers_text(removed.size(), "removed", removed_names) + ", " +
-         peers_text(changed.size(), "changed", changed_names);
+  std::vector<std::string> parts;
+  if (peers_change()) {
+    std::vector<std::string> added_names, removed_names, changed_names;
+    for (const auto& p : added) added_names.push_back(peer_label(p));
+    for (const auto& p : removed) removed_names.push_back(peer_label(p));
+    for (const auto& c : changed)
+      changed_names.push_back(peer_label(c.peer) + ": " + joined(c.fields, " "));
+    parts.push_back(changes_text("peer", added_names, removed_names, changed_names));
+  }
+  if (accounts_change())
+    parts.push_back(changes_text("account", accounts_added, accounts_removed, accounts_changed));
+  return joined(parts, "; ");
 }
 
 std::string ReloadRefusal::to_string() const {
@@ -224,9 +258,9 @@ Result<ReloadPlan, ReloadRefusal> plan_reload(const control::NodeConfig& running
     compare_l2tp(*running.l2tp, *next.l2tp, d);
   if (!d.check_presence("[ipsec]", running.ipsec, next.ipsec) && running.ipsec)
     compare_ipsec(*running.ipsec, *next.ipsec, d);
-  compare_hybrid(running, next, d);
-  if (d.count() != 0) return Err(ReloadRefusal{d.take()});
   ReloadPlan plan;
+  compare_hybrid(running, next, d, plan);
+  if (d.count() != 0) return Err(ReloadRefusal{d.take()});
   plan_peers(running, next, plan);
   return plan;
 }

@@ -1,12 +1,13 @@
 // What reloading a running node's config (SIGHUP, `tandem reload NAME`) changes, decided from the
 // config the daemon runs and the file it has just read, before anything is touched.
 //
-// Only the WireGuard peers of a plain (not hybrid) node are applied live, as `wg syncconf` does:
+// The WireGuard peers of a plain (not hybrid) node are applied live, as `wg syncconf` does:
 // peers are matched by public key; a peer whose key is gone is removed, a new key is added, and a
 // peer that stays is updated in what differs (pre-shared key, allowed IPs, endpoint, keepalive,
-// name) and keeps its sessions. The routes for the allowed IPs follow. Any other difference (the
-// interface's name, key, port, addresses, MTU, fwmark or table; a section added or removed; an
-// L2TP, IPsec, account or fallback setting) would need the device, its sockets or its sessions
+// name) and keeps its sessions. The routes for the allowed IPs follow. So are a hybrid gateway's
+// accounts (added, removed or changed, by name). Any other difference (the interface's name, key,
+// port, addresses, MTU, fwmark or table; a section added or removed; an L2TP, IPsec, account
+// pool or fallback setting) would need the device, its sockets or its sessions
 // made again, so the reload is refused as a whole with every such setting named: the daemon
 // applies the whole new config or none of it.
 #pragma once
@@ -31,9 +32,19 @@ struct ReloadPlan {
   std::vector<ChangedPeer> changed;
   std::vector<IpPrefix> routes_added;  // through the WireGuard interface
   std::vector<IpPrefix> routes_removed;
+  // A hybrid gateway's accounts, by name; the gateway applies the new [[account]]s as a whole
+  // (HybridInterface::reload_accounts), which may still refuse them for what it alone knows.
+  std::vector<std::string> accounts_added;
+  std::vector<std::string> accounts_removed;
+  std::vector<std::string> accounts_changed;
 
-  bool empty() const { return added.empty() && removed.empty() && changed.empty(); }
-  // "1 peer added (far2), 0 removed, 1 changed (far: allowed_ips, endpoint)"; "no changes".
+  bool peers_change() const { return !added.empty() || !removed.empty() || !changed.empty(); }
+  bool accounts_change() const {
+    return !accounts_added.empty() || !accounts_removed.empty() || !accounts_changed.empty();
+  }
+  bool empty() const { return !peers_change() && !accounts_change(); }
+  // "1 peer added (far2), 0 removed, 1 changed (far: allowed_ips endpoint)", "1 account added
+  // (carol), 0 removed, 0 changed", or "no changes".
   std::string summary() const;
 };
 

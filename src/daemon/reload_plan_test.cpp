@@ -158,17 +158,39 @@ TEST(ReloadPlan, PeersChangeLiveBesideAnUnchangedL2tpSection) {
   EXPECT_EQ(p.summary(), "1 peer added (near), 0 removed, 0 changed");
 }
 
-TEST(ReloadRefusal, AHybridGatewaysAccountsAreNamed) {
-  const std::string gateway = "[interface]\nname = \"hyb0\"\nprivate_key = \"" + kPriv +
-                              "\"\nlisten_port = 51820\naddresses = [\"10.77.0.1/24\"]\n\n"
-                              "[[account]]\nname = \"alice\"\npublic_key = \"" +
-                              kPub + "\"\naddress = \"10.77.0.2\"\n";
-  const std::string bob =
-      "\n[[account]]\nname = \"bob\"\npublic_key = \"" + kPub2 + "\"\naddress = \"10.77.0.3\"\n";
-  EXPECT_TRUE(plan(gateway + bob, gateway + bob).empty());
-  EXPECT_EQ(refusal(gateway, gateway + bob), "[[account]] bob added");
-  EXPECT_EQ(refusal(gateway + bob, with(gateway, "10.77.0.2", "10.77.0.9")),
-            "[[account]] alice changed, bob removed");
+const std::string kGateway = "[interface]\nname = \"hyb0\"\nprivate_key = \"" + kPriv +
+                             "\"\nlisten_port = 51820\naddresses = [\"10.77.0.1/24\"]\n\n"
+                             "[accounts]\npool = \"10.77.0.10-10.77.0.20\"\n\n"
+                             "[[account]]\nname = \"alice\"\npublic_key = \"" +
+                             kPub + "\"\naddress = \"10.77.0.2\"\n";
+const std::string kBob =
+    "\n[[account]]\nname = \"bob\"\npublic_key = \"" + kPub2 + "\"\naddress = \"10.77.0.3\"\n";
+
+TEST(ReloadPlan, AGatewaysAccountsChangeByName) {
+  EXPECT_TRUE(plan(kGateway + kBob, kGateway + kBob).empty());
+  const auto added = plan(kGateway, kGateway + kBob);
+  EXPECT_EQ(added.accounts_added, std::vector<std::string>{"bob"});
+  EXPECT_FALSE(added.peers_change());
+  EXPECT_EQ(added.summary(), "1 account added (bob), 0 removed, 0 changed");
+  EXPECT_EQ(
+      plan(kGateway + kBob, with(kGateway, "address = \"10.77.0.2\"", "address = \"10.77.0.9\""))
+          .summary(),
+      "0 accounts added, 1 removed (bob), 1 changed (alice)");
+}
+
+TEST(ReloadRefusal, AccountsThatWouldMakeOrUnmakeAGatewayNeedARestart) {
+  const std::string plain = "[interface]\nname = \"hyb0\"\nprivate_key = \"" + kPriv +
+                            "\"\nlisten_port = 51820\naddresses = [\"10.77.0.1/24\"]\n";
+  EXPECT_EQ(refusal(plain, plain + kBob),
+            "[[account]] bob added (the node would become a hybrid gateway)");
+  EXPECT_EQ(refusal(kGateway, plain),
+            "[[account]] alice removed (the node would stop being a hybrid gateway); "
+            "[accounts] pool changed");
+}
+
+TEST(ReloadRefusal, AGatewaysAddressPoolNeedsARestart) {
+  EXPECT_EQ(refusal(kGateway, with(kGateway, "10.77.0.20", "10.77.0.30")),
+            "[accounts] pool changed");
 }
 
 }  // namespace

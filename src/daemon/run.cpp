@@ -157,8 +157,10 @@ int run_hybrid(Background& b, const std::string& config_path, const control::Nod
   if (b.daemon) b.daemon->report_ready();
   io::notify_ready();
   spdlog::info("interface {} up", (*iface)->name());
-  // Its accounts and fallback are not changed live: a reload applies an unchanged file only.
-  ConfigReload reload(config_path, cfg, nullptr);
+  // A gateway's accounts change live; a client's fallback and peer do not.
+  ConfigReload reload(config_path, cfg, [&](const control::NodeConfig& next, const ReloadPlan&) {
+    return (*iface)->reload_accounts(next);
+  });
   auto ran = (*iface)->run([&] { reload.reload(); });
   if (!ran) {
     spdlog::error("{}", ran.error());
@@ -237,7 +239,12 @@ int run_up(const UpOptions& options) {
   }
   // SIGHUP reloads the config. A stop hangs up every L2TP session cleanly (CDN, StopCCN) and
   // deletes the IPsec SAs (telling the peers) before the loop ends.
-  ConfigReload reload(config_path, *cfg, wg.get());
+  ConfigReload::Apply apply_peers_live;
+  if (wg)
+    apply_peers_live = [&](const control::NodeConfig&, const ReloadPlan& plan) {
+      return apply_peer_changes(*wg, plan);
+    };
+  ConfigReload reload(config_path, *cfg, apply_peers_live);
   bool stopping = false;
   auto on_signal = [&](int sig) {
     if (sig == SIGHUP) {

@@ -113,15 +113,19 @@ Result<Ok, std::string> apply_peer_changes(WireguardInterface& wg, const ReloadP
   if (int err = wg.apply(set); err != 0)
     return Err("cannot apply the peers (errno " + std::to_string(err) + ")");
   resolve_in_background(wg, unresolved);
-  for (const auto& prefix : plan.routes_removed)
-    if (auto ok = nl->delete_route(io::Route{prefix, wg.ifindex(), std::nullopt, std::nullopt});
-        !ok)
+  change_routes(*nl, wg.ifindex(), plan.routes_removed, plan.routes_added);
+  return Ok{};
+}
+
+void change_routes(io::Netlink& nl, int ifindex, std::span<const IpPrefix> removed,
+                   std::span<const IpPrefix> added) {
+  for (const auto& prefix : removed)
+    if (auto ok = nl.delete_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt}); !ok)
       spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
-  for (const auto& prefix : plan.routes_added)
-    if (auto ok = nl->add_route(io::Route{prefix, wg.ifindex(), std::nullopt, std::nullopt});
+  for (const auto& prefix : added)
+    if (auto ok = nl.add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
         !ok && ok.error().find("exists") == std::string::npos)
       spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
-  return Ok{};
 }
 
 Result<Ok, std::string> configure_device(int ifindex, const control::NodeConfig& config,
