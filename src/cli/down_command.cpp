@@ -5,13 +5,12 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstring>
 #include <fstream>
 #include <ostream>
 #include <sstream>
 #include <thread>
 
-#include "cli/up_arguments.hpp"
+#include "cli/running_daemon.hpp"
 #include "daemon/instance_lock.hpp"
 
 namespace tandem::cli {
@@ -41,52 +40,16 @@ std::string seconds_text(Clock::duration d) {
   return s.str();
 }
 
-int report_not_running(const std::string& name, const std::string& path,
-                       const daemon::InstanceProbe& probe, std::ostream& err) {
-  err << "tandem: " << name << " is not running: ";
-  if (probe.state == daemon::InstanceState::kNoPidfile)
-    err << "there is no " << path << "\n";
-  else
-    err << path << " is stale (no process holds its lock"
-        << (probe.pid ? "; PID " + std::to_string(*probe.pid) + " in it was not signalled" : "")
-        << ")\n";
-  return 1;
-}
-
-int report_kill_failure(int error, pid_t pid, const std::string& path, std::ostream& err) {
-  err << "tandem: cannot signal PID " << pid << ": " << std::strerror(error);
-  if (error == EPERM) err << "; run tandem down as root (or as the user that started the daemon)";
-  if (error == ESRCH)
-    err << "; yet " << path << " is locked, so another program holds it (`fuser -v " << path
-        << "` shows which)";
-  err << "\n";
-  return 1;
-}
-
 }  // namespace
 
 int run_down(const DownOptions& options, std::ostream& out, std::ostream& err) {
-  const std::string name = daemon::instance_name(resolve_up_config_argument(options.target));
-  if (name.empty()) {
-    err << "tandem: '" << options.target << "' names no config; give NAME or FILE.toml\n";
-    return 1;
-  }
-  const std::string path = daemon::pidfile_path(name);
-  auto probe = daemon::probe_instance(path);
-  if (!probe) {
-    err << "tandem: " << probe.error() << "\n";
-    return 1;
-  }
-  if (probe->state != daemon::InstanceState::kRunning)
-    return report_not_running(name, path, *probe, err);
-  if (!probe->pid) {
-    err << "tandem: " << path << " is locked but holds no PID to signal; `fuser -v " << path
-        << "` shows which process has it\n";
-    return 1;
-  }
-  const pid_t pid = *probe->pid;
+  auto running = find_running_daemon(options.target, err);
+  if (!running) return 1;
+  const std::string& name = running->name;
+  const std::string& path = running->pidfile;
+  const pid_t pid = running->pid;
   const auto started = Clock::now();
-  if (::kill(pid, SIGTERM) != 0) return report_kill_failure(errno, pid, path, err);
+  if (!signal_daemon(*running, SIGTERM, "down", err)) return 1;
   out << "tandem: stopping " << name << " (sent SIGTERM to PID " << pid << ")\n" << std::flush;
 
   const auto deadline = started + std::chrono::duration_cast<Clock::duration>(

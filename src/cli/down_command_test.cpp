@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/test_temp_dir.hpp"
+#include "cli/stand_in_daemon_test_support.hpp"
 #include "daemon/instance_lock.hpp"
 
 namespace tandem::cli {
@@ -28,48 +29,38 @@ class DownCommand : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(tmp_.ok());
     ::setenv(daemon::kRunDirectoryVariable, dir_.c_str(), 1);
-    ASSERT_EQ(::pipe(ready_), 0);
   }
   void TearDown() override {
     if (child_ > 0) {
       ::kill(child_, SIGKILL);
       ::waitpid(child_, nullptr, 0);
     }
-    ::close(ready_[0]);
-    ::close(ready_[1]);
     ::unsetenv(daemon::kRunDirectoryVariable);
   }
 
   // A child that takes x's lock as `tandem up` does and then behaves as `on_sigterm` says.
   enum class OnSigterm { kShutDownSlowly, kIgnore };
   void start_daemon(OnSigterm behaviour) {
-    child_ = ::fork();
-    ASSERT_GE(child_, 0);
-    if (child_ != 0) {
-      char c = 0;
-      ASSERT_EQ(::read(ready_[0], &c, 1), 1);
-      ASSERT_EQ(c, 'L') << "the stand-in daemon could not take the lock";
-      return;
-    }
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
-    if (behaviour == OnSigterm::kIgnore)
-      std::signal(SIGTERM, SIG_IGN);
-    else
-      sigprocmask(SIG_BLOCK, &term, nullptr);
-    std::optional<daemon::InstanceLock> lock;
-    if (auto acquired = daemon::InstanceLock::acquire("x")) lock.emplace(std::move(*acquired));
-    const char c = lock ? 'L' : 'E';
-    if (::write(ready_[1], &c, 1) != 1) ::_exit(2);
-    if (behaviour == OnSigterm::kIgnore) {
-      for (;;) ::pause();
-    }
-    int sig = 0;
-    sigwait(&term, &sig);
-    std::this_thread::sleep_for(300ms);  // hanging up sessions, removing interfaces
-    lock.reset();
-    ::_exit(0);
+    child_ = testing::fork_stand_in_daemon(
+        "x",
+        [&] {
+          if (behaviour == OnSigterm::kIgnore)
+            std::signal(SIGTERM, SIG_IGN);
+          else
+            sigprocmask(SIG_BLOCK, &term, nullptr);
+        },
+        [&](std::optional<daemon::InstanceLock>& lock) {
+          if (behaviour == OnSigterm::kIgnore) {
+            for (;;) ::pause();
+          }
+          int sig = 0;
+          sigwait(&term, &sig);
+          std::this_thread::sleep_for(300ms);  // hanging up sessions, removing interfaces
+          lock.reset();
+        });
   }
   int down(const std::string& target, double timeout = 5) {
     out_.str("");
@@ -79,7 +70,6 @@ class DownCommand : public ::testing::Test {
 
   testing::TempDir tmp_;
   const std::string dir_ = tmp_.path();
-  int ready_[2] = {-1, -1};
   pid_t child_ = -1;
   std::ostringstream out_;
   std::ostringstream err_;

@@ -12,6 +12,7 @@
 #include "cli/drill_command.hpp"
 #include "cli/import_command.hpp"
 #include "cli/key_commands.hpp"
+#include "cli/reload_command.hpp"
 #include "cli/status_command.hpp"
 #include "cli/up_arguments.hpp"
 #include "daemon/run.hpp"
@@ -48,6 +49,27 @@ int report_unknown_command(CLI::App& app, const std::string& word) {
   for (CLI::App* s : app.get_subcommands([](CLI::App*) { return true; }))
     std::cerr << "  " << s->get_name() << "\t" << s->get_description() << "\n";
   return 1;
+}
+
+// A command that signals the daemon `tandem up` runs for a config (down, reload): its config
+// argument, its --timeout and what it runs with them.
+struct DaemonCommand {
+  const char* name;
+  const char* description;
+  const char* footer;
+  const char* timeout_help;
+};
+template <class Options, class Run>
+void add_daemon_command(CLI::App& app, const DaemonCommand& c, Options& options, Run run) {
+  CLI::App* command = app.add_subcommand(c.name, c.description);
+  command->footer(c.footer);
+  command
+      ->add_option("config", options.target,
+                   "the NAME or FILE given to `tandem up` (/etc/tandem/x.toml and x are both x)")
+      ->required();
+  command->add_option("--timeout", options.timeout_seconds, c.timeout_help)
+      ->check(CLI::NonNegativeNumber);
+  command->callback([&options, run] { std::exit(run(options, std::cout, std::cerr)); });
 }
 
 }  // namespace
@@ -103,20 +125,29 @@ int main(int argc, char** argv) {
   });
 
   tandem::cli::DownOptions down;
-  auto* dn = app.add_subcommand("down", "stop the daemon `tandem up` runs for a config");
-  dn->footer(
-      "Finds the daemon through its pidfile (/run/tandem/NAME.pid, or under $TANDEM_RUN_DIR), "
-      "sends it SIGTERM and waits until it has let go of the pidfile's lock and exited. Exits 1 "
-      "if it was not running (no pidfile, or one nobody holds: that PID is not signalled) or did "
-      "not stop within the timeout.");
-  dn->add_option("config", down.target,
-                 "the NAME or FILE given to `tandem up` (/etc/tandem/x.toml and x are both x)")
-      ->required();
-  dn->add_option("--timeout", down.timeout_seconds,
-                 "seconds to wait for it to stop (default 15; an L2TP gateway first hangs up "
-                 "every session)")
-      ->check(CLI::NonNegativeNumber);
-  dn->callback([&] { std::exit(tandem::cli::run_down(down, std::cout, std::cerr)); });
+  add_daemon_command(
+      app,
+      {"down", "stop the daemon `tandem up` runs for a config",
+       "Finds the daemon through its pidfile (/run/tandem/NAME.pid, or under $TANDEM_RUN_DIR), "
+       "sends it SIGTERM and waits until it has let go of the pidfile's lock and exited. Exits 1 "
+       "if it was not running (no pidfile, or one nobody holds: that PID is not signalled) or "
+       "did not stop within the timeout.",
+       "seconds to wait for it to stop (default 15; an L2TP gateway first hangs up every "
+       "session)"},
+      down, tandem::cli::run_down);
+
+  tandem::cli::ReloadOptions reload;
+  add_daemon_command(
+      app,
+      {"reload", "apply a changed config to the running daemon",
+       "Sends SIGHUP to the daemon `tandem up` runs for the config (as `tandem down` finds it) "
+       "and waits for its answer. The daemon reads its file again and applies the whole of it "
+       "or none of it: WireGuard peers added, removed or changed live (peers whose key stays "
+       "keep their sessions), routes with them, and a hybrid gateway's accounts. Exits 1 and "
+       "changes nothing when the file does not parse (file:line:column) or changes a setting "
+       "that needs a restart (named).",
+       "seconds to wait for the daemon's answer (default 15)"},
+      reload, tandem::cli::run_reload);
 
   std::string check_target;
   auto* ck =

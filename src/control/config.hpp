@@ -38,6 +38,7 @@ struct PeerConfig {
   std::uint16_t endpoint_port = 0;
   std::vector<IpPrefix> allowed_ips;
   std::uint16_t persistent_keepalive = 0;
+  bool operator==(const PeerConfig&) const = default;
 };
 
 // Shell commands run as wg-quick runs PreUp, PostUp, PreDown and PostDown: each with `sh -c`, %i
@@ -53,6 +54,7 @@ struct HookCommands {
   bool empty() const {
     return pre_up.empty() && post_up.empty() && pre_down.empty() && post_down.empty();
   }
+  bool operator==(const HookCommands&) const = default;
 };
 
 // The TOML keys of the hook lists, in the order the lists run over a node's life.
@@ -78,6 +80,7 @@ struct InterfaceConfig {
   std::vector<IpAddress> dns;
   std::vector<std::string> dns_search;
   HookCommands hooks;
+  bool operator==(const InterfaceConfig&) const = default;
 };
 
 struct NodeConfig {

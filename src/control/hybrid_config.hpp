@@ -67,12 +67,14 @@ struct AccountConfig {
   std::optional<IpAddress> ipv6;
   std::vector<IpPrefix> subnets;
   bool disabled = false;
+  bool operator==(const AccountConfig&) const = default;
 };
 
 struct AccountPoolConfig {
   std::optional<IpAddress> v4_first;
   std::optional<IpAddress> v4_last;
   std::optional<IpPrefix> v6;
+  bool operator==(const AccountPoolConfig&) const = default;
 };
 
 struct FallbackSettings {
@@ -86,6 +88,7 @@ struct FallbackSettings {
   // (the hold relaxes) and an on-demand secondary is hung up.
   unsigned stable_after_s = 30;
   bool warm_secondary = true;
+  bool operator==(const FallbackSettings&) const = default;
 };
 
 }  // namespace tandem::control

@@ -30,6 +30,7 @@ struct IpsecConnection {
   // IKEv1 only; empty: the defaults of ipsec/ike/v1/config.hpp.
   std::vector<ipsec::ike::v1::Phase1Suite> ike_proposals;
   std::vector<ipsec::ike::v1::Phase2Suite> esp_proposals;
+  bool operator==(const IpsecConnection&) const = default;
 };
 
 struct IpsecConfig {
@@ -48,6 +49,7 @@ struct IpsecConfig {
   unsigned dpd_interval = 30;
   unsigned dpd_timeout = 120;  // IKEv1; IKEv2 gives up after its retransmissions
   std::vector<IpsecConnection> connections;
+  bool operator==(const IpsecConfig&) const = default;
 };
 
 }  // namespace tandem::control

@@ -25,12 +25,14 @@ struct L2tpUser {
   std::string name;
   std::optional<std::string> password;
   std::optional<crypto::NtPasswordHash> nt_hash;
+  bool operator==(const L2tpUser&) const = default;
 };
 
 // One call a LAC places on its tunnel: each gets its own PPP session and address.
 struct L2tpCall {
   std::string user;
   std::string password;
+  bool operator==(const L2tpCall&) const = default;
 };
 
 // `[l2tp.ipsec]`. Empty proposal lists mean the defaults of ipsec/ike/v1/config.hpp (what
@@ -51,6 +53,7 @@ struct L2tpIpsecConfig {
   unsigned dpd_timeout = 120;  // seconds of unanswered questions before it is declared dead
   unsigned ike_lifetime = 28800;
   unsigned esp_lifetime = 3600;
+  bool operator==(const L2tpIpsecConfig&) const = default;
 };
 
 struct L2tpConfig {
@@ -82,6 +85,7 @@ struct L2tpConfig {
   std::vector<L2tpCall> calls;
   std::vector<IpPrefix> routes;  // sent into the session once it is up; empty: the gateway only
   bool redial = true;            // dial again, with backoff, when the tunnel or session is lost
+  bool operator==(const L2tpConfig&) const = default;
 };
 
 }  // namespace tandem::control

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <span>
 
+#include "crypto/constant_time.hpp"
+
 namespace tandem::crypto {
 
 // Wipes memory in a way the optimiser may not remove (OPENSSL_cleanse).
@@ -27,6 +29,10 @@ class Secret {
   const std::byte* data() const { return b_.data(); }
   static constexpr std::size_t size() { return N; }
   void wipe() { secure_wipe(b_); }
+  // In constant time: a config reload compares the keys it had with the ones it reads.
+  friend bool operator==(const Secret& a, const Secret& b) {
+    return constant_time_equal(a.bytes(), b.bytes());
+  }
 
  private:
   std::array<std::byte, N> b_{};

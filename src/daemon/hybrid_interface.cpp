@@ -39,7 +39,9 @@ std::string hybrid_socket_path(std::string_view socket_dir, std::string_view int
   return std::string(socket_dir) + "/" + std::string(interface_name) + ".hybrid";
 }
 
-Result<hybrid::AccountTable, std::string> account_table(const control::NodeConfig& config) {
+Result<hybrid::AccountTable, std::string> account_table(
+    const control::NodeConfig& config,
+    const std::map<std::string, std::vector<IpAddress>>& remembered) {
   std::vector<hybrid::AccountSpec> specs;
   for (const auto& a : config.accounts) {
     hybrid::AccountSpec s;
@@ -58,7 +60,7 @@ Result<hybrid::AccountTable, std::string> account_table(const control::NodeConfi
   plan.v6_pool = config.account_pool.v6;
   if (config.interface)
     for (const auto& a : config.interface->addresses) plan.reserved.push_back(a.address);
-  return hybrid::AccountTable::create(std::move(specs), plan);
+  return hybrid::AccountTable::create(std::move(specs), plan, remembered);
 }
 
 hybrid::FallbackConfig fallback_config(const control::FallbackSettings& s) {
@@ -84,6 +86,10 @@ hybrid::PathId HybridInterface::path_id(hybrid::AccountId account, hybrid::PathK
 
 hybrid::PathKind HybridInterface::kind_of(hybrid::PathId path) {
   return static_cast<hybrid::PathKind>((path - 1) % 4);
+}
+
+hybrid::AccountId HybridInterface::account_in(hybrid::PathId path) {
+  return (path - 1) / 4;
 }
 
 Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
@@ -243,10 +249,10 @@ Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
   return Ok{};
 }
 
-Result<Ok, std::string> HybridInterface::run() {
-  loop_->set_signal_handler([this](int sig) {
+Result<Ok, std::string> HybridInterface::run(const std::function<void()>& on_reload) {
+  loop_->set_signal_handler([this, &on_reload](int sig) {
     if (sig == SIGHUP) {
-      spdlog::warn("reloading the configuration is not supported yet; restart instead");
+      if (!stopping_) on_reload();
       return;
     }
     if (stopping_) return;

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,8 +50,10 @@ namespace tandem::daemon {
 std::string hybrid_socket_path(std::string_view socket_dir, std::string_view interface_name);
 
 // The account table a gateway config describes (fixed addresses, pools, the gateway's own
-// addresses reserved).
-Result<hybrid::AccountTable, std::string> account_table(const control::NodeConfig& config);
+// addresses reserved); an account `remembered` names keeps that leased address when still free.
+Result<hybrid::AccountTable, std::string> account_table(
+    const control::NodeConfig& config,
+    const std::map<std::string, std::vector<IpAddress>>& remembered = {});
 // The fallback settings as the controller takes them.
 hybrid::FallbackConfig fallback_config(const control::FallbackSettings& settings);
 
@@ -67,9 +70,17 @@ class HybridInterface final : public HybridLink {
   // Addresses, routes, the paths' sockets and threads, the status socket: after start() the
   // interface carries traffic.
   Result<Ok, std::string> start(std::string_view socket_dir);
-  // Runs the control loop until a stop: SIGTERM/SIGINT hang up L2TP cleanly first.
-  Result<Ok, std::string> run();
+  // Runs the control loop until a stop: SIGTERM/SIGINT hang up L2TP cleanly first; SIGHUP calls
+  // `on_reload`.
+  Result<Ok, std::string> run(const std::function<void()>& on_reload);
   std::string status_json();
+  // A reload of a gateway's [[account]]s (hybrid_accounts_reload.cpp), on the control thread:
+  // the new accounts replace the old as a whole, with their WireGuard keys and site routes, and
+  // every account that stays keeps its leased addresses, its live paths and its return path.
+  // Refused, with nothing changed, when an account's address would change (its clients keep the
+  // one they were given) or an account with a live L2TP/IPsec session would be removed or
+  // disabled.
+  Result<Ok, std::string> reload_accounts(const control::NodeConfig& next);
   // `drill SECONDS` (or `status`) on the socket: see handle_request().
   std::string handle_request(std::string_view request);
 
@@ -111,6 +122,7 @@ class HybridInterface final : public HybridLink {
   // The account path ids of a gateway: one per account and protocol.
   static hybrid::PathId path_id(hybrid::AccountId account, hybrid::PathKind kind);
   static hybrid::PathKind kind_of(hybrid::PathId path);
+  static hybrid::AccountId account_in(hybrid::PathId path);
   // With mutex_ held: what happens to one opened packet; true to write it to the device.
   bool accept_inbound(hybrid::PathKind kind, ByteView packet, TimePoint now);
   // With mutex_ held: queues a copy of `packet` for the control path (the control thread sends

@@ -5,9 +5,11 @@
 
 #include <cerrno>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 
 #include "control/config.hpp"
+#include "daemon/config_reload.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/interface_hooks.hpp"
@@ -20,6 +22,7 @@
 #include "daemon/wireguard_interface.hpp"
 #include "daemon/wireguard_setup.hpp"
 #include "io/daemonize.hpp"
+#include "io/event_loop.hpp"
 #include "io/resolve.hpp"
 #include "io/service_notify.hpp"
 
@@ -152,7 +155,7 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
 }
 
 // A hybrid node: one interface, its paths and router (hybrid_interface.hpp).
-int run_hybrid(Background& b, const control::NodeConfig& cfg) {
+int run_hybrid(Background& b, const std::string& config_path, const control::NodeConfig& cfg) {
   InterfaceHooks hooks(*cfg.interface);
   if (auto ok = hooks.pre_up(); !ok) return fail(b, ok.error());
   auto iface = HybridInterface::create(cfg);
@@ -162,7 +165,11 @@ int run_hybrid(Background& b, const control::NodeConfig& cfg) {
   if (b.daemon) b.daemon->report_ready();
   io::notify_ready("interface " + (*iface)->name() + " up");
   spdlog::info("interface {} up", (*iface)->name());
-  auto ran = (*iface)->run();
+  // A gateway's accounts change live; a client's fallback and peer do not.
+  ConfigReload reload(config_path, cfg, [&](const control::NodeConfig& next, const ReloadPlan&) {
+    return (*iface)->reload_accounts(next);
+  });
+  auto ran = (*iface)->run([&] { reload.reload(); });
   hooks.pre_down();
   const std::string name = (*iface)->name();
   iface->reset();
@@ -184,7 +191,16 @@ int run_up(const UpOptions& options) {
     std::cerr << "tandem: " << (level ? target.error() : level.error()) << "\n";
     return 1;
   }
-  auto cfg = control::load_node_config(options.config_path);
+  // A SIGHUP (`tandem reload`) while the node starts waits for the control loop, which then
+  // reloads, rather than ending the process as its default action would.
+  if (auto ok = io::EventLoop::defer_signals({SIGHUP}); !ok) {
+    std::cerr << "tandem: " << ok.error() << "\n";
+    return 1;
+  }
+  // Absolute: a reload reads the file again after the daemon has changed to /.
+  const std::string config_path =
+      std::filesystem::absolute(options.config_path).lexically_normal().string();
+  auto cfg = control::load_node_config(config_path);
   if (!cfg) {
     std::cerr << "tandem: " << cfg.error().to_string() << "\n";
     return 1;
@@ -205,7 +221,7 @@ int run_up(const UpOptions& options) {
                               : cfg->ipsec->interface,
                 *level, *target, b.daemon.has_value());
   log_config_warnings(*cfg);
-  if (cfg->hybrid()) return run_hybrid(b, *cfg);
+  if (cfg->hybrid()) return run_hybrid(b, config_path, *cfg);
 
   std::optional<InterfaceHooks> hooks;  // outlives the device: post_down runs after it is gone
   std::unique_ptr<WireguardInterface> wg;
@@ -238,12 +254,18 @@ int run_up(const UpOptions& options) {
   }
   if (hooks)  // DNS and post_up once every section is up
     if (auto ok = hooks->post_up(); !ok) return fail(b, ok.error());
-  // A stop hangs up every L2TP session cleanly (CDN, StopCCN) and deletes the IPsec SAs (telling
-  // the peers) before the loop ends.
+  // SIGHUP reloads the config. A stop hangs up every L2TP session cleanly (CDN, StopCCN) and
+  // deletes the IPsec SAs (telling the peers) before the loop ends.
+  ConfigReload::Apply apply_peers_live;
+  if (wg)
+    apply_peers_live = [&](const control::NodeConfig&, const ReloadPlan& plan) {
+      return apply_peer_changes(*wg, plan);
+    };
+  ConfigReload reload(config_path, *cfg, apply_peers_live);
   bool stopping = false;
   auto on_signal = [&](int sig) {
     if (sig == SIGHUP) {
-      spdlog::warn("reloading the configuration is not supported yet; restart instead");
+      if (!stopping) reload.reload();
       return;
     }
     if (stopping) return;
@@ -259,7 +281,7 @@ int run_up(const UpOptions& options) {
     l2tp->shut_down([&] { loop->stop(); });
   };
   if (wg) {
-    if (l2tp || ipsec) loop->set_signal_handler(on_signal);
+    loop->set_signal_handler(on_signal);
     const int rc = serve(b, *wg);
     hooks->pre_down();
     l2tp.reset();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 
 #include "crypto/constant_time.hpp"
 #include "crypto/key_encoding.hpp"
@@ -87,12 +88,16 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::ass
   // Signals are blocked before any thread exists (worker pools start with the interface), so
   // only the control loop's signalfd ever sees them.
   io::EventLoop* raw_loop = loop->get();
-  if (auto ok = raw_loop->handle_signals(io::EventLoop::daemon_signals(),
-                                         [raw_loop](int sig) {
-                                           spdlog::info("signal {}: shutting down", sig);
-                                           raw_loop->stop();
-                                         });
-      !ok)
+  // This handler serves `tandem userspace`, which has no file to reload (`tandem up` replaces it).
+  auto on_signal = [raw_loop](int sig) {
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: no config file to reload; this interface is configured over the UAPI");
+      return;
+    }
+    spdlog::info("signal {}: shutting down", sig);
+    raw_loop->stop();
+  };
+  if (auto ok = raw_loop->handle_signals(io::EventLoop::daemon_signals(), on_signal); !ok)
     return Err(ok.error());
   auto iface = std::unique_ptr<WireguardInterface>(
       new WireguardInterface(std::move(own_tun), tun, link, std::move(*udp), std::move(*loop)));

@@ -2,12 +2,72 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "daemon/node_startup.hpp"
 #include "daemon/peer_event_log.hpp"
 #include "io/netlink.hpp"
 #include "io/resolve.hpp"
 
 namespace tandem::daemon {
+
+namespace {
+
+// The UAPI form of a [[peer]]'s endpoint. A name that does not resolve yet (at boot DNS may not be
+// up) is left out and the peer goes into `unresolved`, to be resolved again in the background.
+std::optional<Endpoint> peer_endpoint(const control::PeerConfig& p,
+                                      std::vector<const control::PeerConfig*>& unresolved) {
+  if (!p.endpoint_host) return std::nullopt;
+  auto ep = io::resolve_endpoint(*p.endpoint_host, p.endpoint_port);
+  if (ep) return *ep;
+  spdlog::warn("peer {}: {}; starting without its endpoint, retrying in the background",
+               peer_label(p), ep.error());
+  unresolved.push_back(&p);
+  return std::nullopt;
+}
+
+void resolve_in_background(WireguardInterface& wg,
+                           const std::vector<const control::PeerConfig*>& unresolved) {
+  for (const auto* p : unresolved)
+    wg.resolve_endpoint_in_background(p->public_key, *p->endpoint_host, p->endpoint_port);
+}
+
+// Every setting of a [[peer]], for a peer being added.
+control::UapiPeerSet whole_peer(const control::PeerConfig& p,
+                                std::vector<const control::PeerConfig*>& unresolved) {
+  control::UapiPeerSet ps;
+  ps.public_key = p.public_key;
+  ps.preshared_key = p.preshared_key;
+  ps.endpoint = peer_endpoint(p, unresolved);
+  ps.persistent_keepalive_interval = p.persistent_keepalive;
+  ps.replace_allowed_ips = true;
+  ps.allowed_ips = p.allowed_ips;
+  return ps;
+}
+
+// Only what changed in a peer that stays: an endpoint it was not given again is kept (it may
+// have roamed), and nothing that touches its sessions is set.
+control::UapiPeerSet peer_update(const ChangedPeer& c,
+                                 std::vector<const control::PeerConfig*>& unresolved) {
+  const auto changed = [&](std::string_view field) {
+    return std::find(c.fields.begin(), c.fields.end(), field) != c.fields.end();
+  };
+  const control::PeerConfig& p = c.peer;
+  control::UapiPeerSet ps;
+  ps.public_key = p.public_key;
+  ps.update_only = true;
+  if (changed("preshared_key"))  // all zero: no pre-shared key any more
+    ps.preshared_key = p.preshared_key ? *p.preshared_key : crypto::Key32{};
+  if (changed("endpoint")) ps.endpoint = peer_endpoint(p, unresolved);
+  if (changed("persistent_keepalive")) ps.persistent_keepalive_interval = p.persistent_keepalive;
+  if (changed("allowed_ips")) {
+    ps.replace_allowed_ips = true;
+    ps.allowed_ips = p.allowed_ips;
+  }
+  return ps;
+}
+
+}  // namespace
 
 Result<Ok, std::string> apply_peers(WireguardInterface& wg, const control::NodeConfig& config,
                                     std::vector<NamedPeer> extra) {
@@ -18,22 +78,7 @@ Result<Ok, std::string> apply_peers(WireguardInterface& wg, const control::NodeC
   set.replace_peers = true;
   std::vector<const control::PeerConfig*> unresolved;
   for (const auto& p : config.peers) {
-    control::UapiPeerSet ps;
-    ps.public_key = p.public_key;
-    ps.preshared_key = p.preshared_key;
-    if (p.endpoint_host) {
-      if (auto ep = io::resolve_endpoint(*p.endpoint_host, p.endpoint_port)) {
-        ps.endpoint = *ep;
-      } else {
-        spdlog::warn("peer {}: {}; starting without its endpoint, retrying in the background",
-                     p.name.empty() ? PeerEventLog::abbreviate(p.public_key) : p.name, ep.error());
-        unresolved.push_back(&p);
-      }
-    }
-    ps.persistent_keepalive_interval = p.persistent_keepalive;
-    ps.replace_allowed_ips = true;
-    ps.allowed_ips = p.allowed_ips;
-    set.peers.push_back(std::move(ps));
+    set.peers.push_back(whole_peer(p, unresolved));
     if (!p.name.empty()) wg.set_peer_name(p.public_key, p.name);
   }
   for (auto& e : extra) {
@@ -42,9 +87,45 @@ Result<Ok, std::string> apply_peers(WireguardInterface& wg, const control::NodeC
   }
   if (int err = wg.apply(set); err != 0)
     return Err("cannot apply configuration (errno " + std::to_string(err) + ")");
-  for (const auto* p : unresolved)
-    wg.resolve_endpoint_in_background(p->public_key, *p->endpoint_host, p->endpoint_port);
+  resolve_in_background(wg, unresolved);
   return Ok{};
+}
+
+Result<Ok, std::string> apply_peer_changes(WireguardInterface& wg, const ReloadPlan& plan) {
+  auto nl = io::Netlink::open();  // before any change: a failure here leaves everything as it was
+  if (!nl) return Err(nl.error());
+  control::UapiSet set;
+  std::vector<const control::PeerConfig*> unresolved;
+  for (const auto& p : plan.removed) {
+    control::UapiPeerSet ps;
+    ps.public_key = p.public_key;
+    ps.remove = true;
+    set.peers.push_back(ps);
+  }
+  for (const auto& p : plan.added) {
+    set.peers.push_back(whole_peer(p, unresolved));
+    wg.set_peer_name(p.public_key, p.name);
+  }
+  for (const auto& c : plan.changed) {
+    set.peers.push_back(peer_update(c, unresolved));
+    wg.set_peer_name(c.peer.public_key, c.peer.name);
+  }
+  if (int err = wg.apply(set); err != 0)
+    return Err("cannot apply the peers (errno " + std::to_string(err) + ")");
+  resolve_in_background(wg, unresolved);
+  change_routes(*nl, wg.ifindex(), plan.routes_removed, plan.routes_added);
+  return Ok{};
+}
+
+void change_routes(io::Netlink& nl, int ifindex, std::span<const IpPrefix> removed,
+                   std::span<const IpPrefix> added) {
+  for (const auto& prefix : removed)
+    if (auto ok = nl.delete_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt}); !ok)
+      spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
+  for (const auto& prefix : added)
+    if (auto ok = nl.add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
+        !ok && ok.error().find("exists") == std::string::npos)
+      spdlog::warn("route {}: {}", prefix.to_string(), ok.error());
 }
 
 Result<Ok, std::string> configure_device(int ifindex, const control::NodeConfig& config,

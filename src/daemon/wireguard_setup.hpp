@@ -11,7 +11,9 @@
 #include "base/result.hpp"
 #include "control/config.hpp"
 #include "control/uapi.hpp"
+#include "daemon/reload_plan.hpp"
 #include "daemon/wireguard_interface.hpp"
+#include "io/netlink.hpp"
 
 namespace tandem::daemon {
 
@@ -27,6 +29,17 @@ struct NamedPeer {
 // starts without its endpoint, and the name is resolved again in the background.
 Result<Ok, std::string> apply_peers(WireguardInterface& wg, const control::NodeConfig& config,
                                     std::vector<NamedPeer> extra = {});
+
+// A reload's peer changes (reload_plan.hpp) on the running interface: removed peers go, added
+// ones come, changed ones are updated in what changed and keep their sessions; then the routes
+// for allowed IPs that appeared or went. A route that cannot be changed is a warning, as at
+// start-up.
+Result<Ok, std::string> apply_peer_changes(WireguardInterface& wg, const ReloadPlan& plan);
+
+// Deletes the routes through `ifindex` for `removed`, then adds those for `added`. A route that
+// cannot be changed is a warning, as at start-up (one that exists already is no error).
+void change_routes(io::Netlink& nl, int ifindex, std::span<const IpPrefix> removed,
+                   std::span<const IpPrefix> added);
 
 // Puts [interface]'s addresses on the device, brings it up, and adds a route for every peer's
 // allowed IPs (none with table = "off") and for `extra_routes`.

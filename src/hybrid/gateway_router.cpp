@@ -67,6 +67,27 @@ void GatewayRouter::detach(PathId path) {
   ++stats_.path_moves;
 }
 
+void GatewayRouter::rebind(const AccountTable& accounts,
+                           const std::function<std::optional<PathMove>(PathId)>& moved) {
+  const auto old_attachments = std::move(attachments_);
+  const auto old_by_account = std::move(by_account_);
+  attachments_.clear();
+  by_account_.clear();
+  accounts_ = &accounts;
+  for (const auto& [account, paths] : old_by_account) {
+    // Attached again return path first (the first attached is the return path), then the
+    // standbys by latest use, so that a later detach hands over as it would have.
+    std::vector<PathId> order = paths.paths;
+    std::stable_sort(order.begin(), order.end(), [&](PathId a, PathId b) {
+      if ((a == paths.current) != (b == paths.current)) return a == paths.current;
+      return old_attachments.at(a).last_inbound > old_attachments.at(b).last_inbound;
+    });
+    for (const PathId path : order)
+      if (const auto to = moved(path))
+        attach(to->path, to->account, old_attachments.at(path).last_inbound);
+  }
+}
+
 InboundVerdict GatewayRouter::on_inbound(PathId path, ByteView packet, TimePoint now) {
   const auto it = attachments_.find(path);
   if (it == attachments_.end()) {

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -78,6 +79,17 @@ class GatewayRouter {
   InboundVerdict on_inbound(PathId path, ByteView packet, TimePoint now);
   // Where a packet read from the TUN device goes.
   RouteDecision route(ByteView packet) const;
+
+  // The accounts were replaced (a reload): from now on the router reads `accounts` (which must
+  // outlive it), and each attached path becomes the path and account `moved` maps it to, or is
+  // detached when that is nothing or the account is now disabled. An account keeps its return
+  // path and the order of its standbys (by latest use), so traffic to it goes on undisturbed.
+  struct PathMove {
+    PathId path = kNoPath;
+    AccountId account = 0;
+  };
+  void rebind(const AccountTable& accounts,
+              const std::function<std::optional<PathMove>(PathId)>& moved);
 
   std::optional<AccountId> account_of(PathId path) const;
   std::optional<PathId> return_path(AccountId account) const;

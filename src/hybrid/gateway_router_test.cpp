@@ -226,6 +226,59 @@ TEST_F(GatewayRouterTest, PathsOfListsTheReturnPathFirst) {
   EXPECT_TRUE(router_.paths_of(kBob).empty());
 }
 
+// A reload's new table: bob gone, dave added first (which moves alice to id 2), carol enabled.
+AccountTable reloaded_accounts() {
+  AccountSpec site = account("site", "10.77.0.30", "fd77::30");
+  site.subnets = {net("192.168.5.0/24")};
+  AddressPlan plan;
+  plan.reserved = {ip("10.77.0.1"), ip("fd77::1")};
+  auto table = AccountTable::create(
+      {account("dave", "10.77.0.50", "fd77::50"), account("alice", "10.77.0.10", "fd77::10"), site,
+       account("carol", "10.77.0.40", "fd77::40")},
+      plan);
+  EXPECT_TRUE(table.ok()) << table.error();
+  return std::move(table).value();
+}
+
+TEST_F(GatewayRouterTest, ARebindKeepsEachRemainingAccountsPathsAndReturnPath) {
+  for (const PathId path : {1u, 2u, 3u}) ASSERT_TRUE(router_.attach(path, kAlice, at(0)));
+  const auto from_alice = packet("10.77.0.10", "10.77.0.20");
+  EXPECT_EQ(router_.on_inbound(3, from_alice, at(1)), InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.on_inbound(1, from_alice, at(2)), InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.on_inbound(2, from_alice, at(3)), InboundVerdict::kDeliver);  // return path
+  ASSERT_TRUE(router_.attach(4, kBob, at(0)));
+  const AccountTable next = reloaded_accounts();
+  // Alice is account 2 now: her paths 1, 2, 3 become 11, 12, 13; bob's has no account left.
+  router_.rebind(next, [](PathId path) -> std::optional<GatewayRouter::PathMove> {
+    if (path == 4) return std::nullopt;
+    return GatewayRouter::PathMove{path + 10, 2};
+  });
+  EXPECT_EQ(router_.paths_of(2), (std::vector<PathId>{12, 11, 13}));
+  EXPECT_EQ(router_.route(packet("10.77.0.50", "10.77.0.10")).path, 12u);
+  EXPECT_EQ(router_.account_of(4), std::nullopt);
+  EXPECT_EQ(router_.on_inbound(4, from_alice, at(4)), InboundVerdict::kUnknownPath);
+  router_.detach(12);
+  EXPECT_EQ(router_.return_path(2), 11u) << "the standby used most recently takes over";
+}
+
+TEST_F(GatewayRouterTest, ARebindReadsTheNewTable) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  const AccountTable next = reloaded_accounts();
+  router_.rebind(next, [](PathId) { return GatewayRouter::PathMove{1, 2}; });
+  EXPECT_TRUE(router_.attach(9, 4, at(1))) << "carol is enabled in the new table";
+  const auto to_bob = router_.route(packet("10.77.0.10", "10.77.0.20"));
+  EXPECT_FALSE(to_bob.path);
+  EXPECT_EQ(to_bob.drop, RouteDrop::kNoAccount) << "bob is gone";
+  EXPECT_EQ(router_.on_inbound(1, packet("10.77.0.10", "10.77.0.50"), at(2)),
+            InboundVerdict::kDeliver);
+}
+
+TEST_F(GatewayRouterTest, ARebindDetachesThePathsOfAnAccountNowDisabled) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  router_.rebind(table_, [](PathId) { return GatewayRouter::PathMove{1, kCarol}; });
+  EXPECT_EQ(router_.account_of(1), std::nullopt);
+}
+
 TEST_F(GatewayRouterTest, APathThatAuthenticatesAsAnotherAccountMovesToIt) {
   ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
   ASSERT_TRUE(router_.attach(1, kAlice, at(1)));  // again: nothing changes

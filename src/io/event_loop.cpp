@@ -164,14 +164,29 @@ std::vector<int> EventLoop::daemon_signals() {
   return {SIGTERM, SIGINT, SIGHUP};
 }
 
-Result<Ok, std::string> EventLoop::handle_signals(const std::vector<int>& signals,
-                                                  SignalCallback on_signal) {
-  if (signal_fd_.valid()) return Err{std::string("signals are already handled by this loop")};
+namespace {
+
+sigset_t signal_set(const std::vector<int>& signals) {
   sigset_t set;
   sigemptyset(&set);
   for (int s : signals) sigaddset(&set, s);
+  return set;
+}
+
+}  // namespace
+
+Result<Ok, std::string> EventLoop::defer_signals(const std::vector<int>& signals) {
+  const sigset_t set = signal_set(signals);
   if (const int err = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); err != 0)
     return Err{errno_text("pthread_sigmask", err)};
+  return Ok{};
+}
+
+Result<Ok, std::string> EventLoop::handle_signals(const std::vector<int>& signals,
+                                                  SignalCallback on_signal) {
+  if (signal_fd_.valid()) return Err{std::string("signals are already handled by this loop")};
+  if (auto ok = defer_signals(signals); !ok) return ok;
+  const sigset_t set = signal_set(signals);
   signal_fd_.reset(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
   if (!signal_fd_.valid()) return Err{errno_text("signalfd", errno)};
   auto entry = std::make_unique<Entry>();

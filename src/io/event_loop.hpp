@@ -59,6 +59,10 @@ class EventLoop {
   void set_signal_handler(SignalCallback on_signal) { on_signal_ = std::move(on_signal); }
   // SIGTERM, SIGINT and SIGHUP: what a daemon reacts to (stop, stop, reload).
   static std::vector<int> daemon_signals();
+  // Blocks `signals` in the calling thread (and the threads it starts later) before any loop
+  // handles them, so that one arriving meanwhile waits for handle_signals() instead of taking
+  // its default action: a reload asked for while a daemon starts must not end it.
+  static Result<Ok, std::string> defer_signals(const std::vector<int>& signals);
 
   // Dispatches until stop(). Returns an error only if epoll itself fails.
   Result<Ok, std::string> run();

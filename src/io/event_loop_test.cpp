@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -129,18 +130,30 @@ TEST(EventLoop, WatchingTheSameFdTwiceIsRefused) {
   ::close(fds[1]);
 }
 
-TEST(EventLoop, DeliversSighupThroughSignalfd) {
+// Handles the daemon's signals on a new loop, runs `before_run`, and returns the first signal
+// the loop then delivers.
+int first_signal_delivered(const std::function<void()>& before_run) {
   auto loop = make_loop();
   int received = 0;
-  ASSERT_TRUE(loop->handle_signals(EventLoop::daemon_signals(),
+  EXPECT_TRUE(loop->handle_signals(EventLoop::daemon_signals(),
                                    [&](int signo) {
                                      received = signo;
                                      loop->stop();
                                    })
                   .ok());
-  ASSERT_EQ(::raise(SIGHUP), 0);
-  ASSERT_TRUE(loop->run().ok());
-  EXPECT_EQ(received, SIGHUP);
+  before_run();
+  EXPECT_TRUE(loop->run().ok());
+  return received;
+}
+
+TEST(EventLoop, DeliversSighupThroughSignalfd) {
+  EXPECT_EQ(first_signal_delivered([] { ASSERT_EQ(::raise(SIGHUP), 0); }), SIGHUP);
+}
+
+TEST(EventLoop, ASignalDeferredBeforeALoopHandlesSignalsWaitsForIt) {
+  ASSERT_TRUE(EventLoop::defer_signals({SIGHUP}).ok());
+  ASSERT_EQ(::raise(SIGHUP), 0);  // its default action would end this process
+  EXPECT_EQ(first_signal_delivered([] {}), SIGHUP);
 }
 
 TEST(SystemClock, IsMonotonicAndWallClockIsNearSystemClock) {

@@ -2,6 +2,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <ctime>
 #include <string>
 
 namespace tandem::io {
@@ -28,6 +29,14 @@ bool notify_ready(std::string_view status) {
 
 bool notify_stopping() {
   return send("STOPPING=1");
+}
+
+bool notify_reloading() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const auto usec = static_cast<unsigned long long>(now.tv_sec) * 1'000'000ULL +
+                    static_cast<unsigned long long>(now.tv_nsec) / 1'000ULL;
+  return send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
 }
 
 bool notify_status(std::string_view status) {

@@ -15,6 +15,9 @@ namespace tandem::io {
 // `systemctl status` shows it from the moment the unit counts as started.
 bool notify_ready(std::string_view status = {});
 bool notify_stopping();
+// A reload has begun (RELOADING=1, with MONOTONIC_USEC as Type=notify-reload asks); the daemon
+// says READY=1 again when it is done, whatever the outcome.
+bool notify_reloading();
 // A one-line status for `systemctl status`. Line breaks become spaces: the protocol separates
 // assignments by newlines, so a status must not be able to say READY=1 or MAINPID=... itself.
 bool notify_status(std::string_view status);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -85,6 +86,21 @@ TEST_F(ServiceNotifyTest, ReadyWithAStatusSendsBothInOneMessage) {
 TEST_F(ServiceNotifyTest, StoppingTellsTheServiceManagerStopping) {
   EXPECT_TRUE(notify_stopping());
   EXPECT_EQ(receive(), "STOPPING=1");
+}
+
+TEST_F(ServiceNotifyTest, ReloadingCarriesTheMonotonicTimeItBegan) {
+  timespec before{};
+  ::clock_gettime(CLOCK_MONOTONIC, &before);
+  EXPECT_TRUE(notify_reloading());
+  const auto message = receive();
+  ASSERT_TRUE(message);
+  const std::string prefix = "RELOADING=1\nMONOTONIC_USEC=";
+  ASSERT_EQ(message->substr(0, prefix.size()), prefix) << *message;
+  const auto usec = std::stoull(message->substr(prefix.size()));
+  const auto before_usec = static_cast<unsigned long long>(before.tv_sec) * 1'000'000ULL +
+                           static_cast<unsigned long long>(before.tv_nsec) / 1'000ULL;
+  EXPECT_GE(usec, before_usec);
+  EXPECT_LT(usec, before_usec + 10'000'000ULL);
 }
 
 TEST_F(ServiceNotifyTest, StatusCarriesTheText) {

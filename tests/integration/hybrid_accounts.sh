@@ -7,7 +7,10 @@
 #
 # Both reach the gateway and each other through it. Then each tries to send from the other's
 # address: WireGuard's cryptokey routing and the PPP session's source check drop those packets,
-# and the gateway's status counts them; nothing spoofed reaches the other side.
+# and the gateway's status counts them; nothing spoofed reaches the other side. Last, reloads:
+# an account added live (in front of the others, so every account's id moves) while alice and bob
+# keep their paths and sessions; removing bob under his live session, or moving alice's address,
+# refused with nothing changed; the original file again by SIGHUP, which removes the account.
 source "$(dirname "$0")/../netns/lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
@@ -144,5 +147,54 @@ note "spoofed packets dropped by the gateway: WireGuard $((wg_after - wg_before)
 ip -n "$AL" addr del 10.88.0.3/32 dev "$AL_IF"
 ip -n "$BO" addr del 10.88.0.2/32 dev "$BO_IF"
 ping_ok "$AL" 10.88.0.3
+
+# Reloads. carol is added in front of alice, so every account's id (and path ids) move: the
+# live paths must follow them.
+cp "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.toml.orig"
+CA_PUB=$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)
+gw_handshake_alice() {
+  ip netns exec "$GW" wg show "$GW_IF" latest-handshakes | awk -v k="$AL_PUB" '$1 == k { print $2 }'
+}
+return_path_of() { gw_status "[a.get('return_path') for a in d['accounts'] if a['name']=='$1'][0]"; }
+HS_ALICE=$(gw_handshake_alice)
+CAROL=$(printf '[[account]]\nname = "carol"\npublic_key = "%s"\naddress = "10.88.0.4"\nsubnets = ["192.168.60.0/24"]\n' "$CA_PUB")
+awk -v carol="$CAROL" '/^\[\[account\]\]$/ && !done { print carol; print ""; done = 1 } { print }' \
+  "$TMPDIR_TEST/gw.toml.orig" >"$TMPDIR_TEST/gw.toml"
+out=$("$TANDEM_BIN" reload gw 2>&1) || die "reloading an added account failed: $out"
+grep -qF "gw reloaded: 1 account added (carol), 0 removed, 0 changed" <<<"$out" ||
+  die "tandem reload did not report carol: $out"
+note "$out"
+[ "$(return_path_of alice)" = wireguard ] || die "alice lost her return path in the reload"
+[ "$(return_path_of bob)" = l2tp-ipsec ] || die "bob lost his return path in the reload"
+# Straight away, before alice sends anything (her keepalive is 25 s): the gateway must still
+# know her path to reach her.
+ip netns exec "$BO" ping -c 3 -i 0.2 -W 2 10.88.0.2 >/dev/null || die "bob cannot reach alice after the reload"
+ip netns exec "$GW" wg show "$GW_IF" peers | grep -qxF "$CA_PUB" || die "carol's key is not a WireGuard peer"
+ip -n "$GW" route show dev "$GW_IF" | grep -q "^192.168.60.0/24" || die "no route for carol's subnet"
+[ "$(gw_handshake_alice)" = "$HS_ALICE" ] || die "alice's WireGuard session was not kept"
+
+# Removing bob while his L2TP/IPsec session is up, or moving alice's address, changes nothing.
+sed '/^name = "bob"$/,$d' "$TMPDIR_TEST/gw.toml" | sed '$d' >"$TMPDIR_TEST/gw.toml.nobob"
+cp "$TMPDIR_TEST/gw.toml.nobob" "$TMPDIR_TEST/gw.toml"
+if out=$("$TANDEM_BIN" reload gw 2>&1); then die "bob was removed under his live session: $out"; fi
+grep -qF "[[account]] bob has a live L2TP/IPsec session; it can be removed live once the session has ended" <<<"$out" ||
+  die "unexpected refusal: $out"
+note "$out"
+sed 's/address = "10.88.0.2"/address = "10.88.0.9"/' "$TMPDIR_TEST/gw.toml.orig" >"$TMPDIR_TEST/gw.toml"
+if out=$("$TANDEM_BIN" reload gw 2>&1); then die "alice's address changed live: $out"; fi
+grep -qF "[[account]] alice: its address would change (10.88.0.2" <<<"$out" || die "unexpected refusal: $out"
+note "$out"
+ip netns exec "$GW" wg show "$GW_IF" peers | grep -qxF "$CA_PUB" || die "a refused reload removed carol"
+ping_ok "$BO" 10.88.0.2
+
+# The original file again, by SIGHUP alone: carol goes, with her key and route.
+cp "$TMPDIR_TEST/gw.toml.orig" "$TMPDIR_TEST/gw.toml"
+kill -HUP "$GW_PID"
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_log "$TMPDIR_TEST/gw.log" "reload: 0 accounts added, 1 removed \\(carol\\), 0 changed" 20
+! ip netns exec "$GW" wg show "$GW_IF" peers | grep -qxF "$CA_PUB" || die "carol's key is still a peer"
+! ip -n "$GW" route show dev "$GW_IF" | grep -q "^192.168.60.0/24" || die "carol's route is still there"
+ping_ok "$AL" 10.88.0.3
+ping_ok "$BO" 10.88.0.2
 kill -0 "$GW_PID" || die "the gateway died"
 note "PASS hybrid gateway accounts"

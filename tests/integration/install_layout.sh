@@ -86,7 +86,9 @@ check "ExecStart is 'tandem up ... %i', in the foreground (no -d)" \
   bash -c '[[ $1 == *" up "*"%i" && $1 != *" -d"* && $1 != *"--daemon"* ]]' _ "$EXEC_START"
 check "Type=notify" test "$(unit_line Type)" = notify
 check "Restart=on-failure" test "$(unit_line Restart)" = on-failure
-check "no ExecReload (the daemon cannot reload yet)" bash -c "! grep -q '^ExecReload=' '$UNIT'"
+EXEC_RELOAD=$(unit_line ExecReload)
+check "ExecReload is this prefix's 'tandem reload %i', which waits for the outcome (ExecReload=$EXEC_RELOAD)" \
+  test "$EXEC_RELOAD" = "$BIN reload %i"
 for cap in CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_RAW; do
   check "CapabilityBoundingSet has $cap" grep -Eq "^CapabilityBoundingSet=.*\b$cap\b" "$UNIT"
 done
@@ -144,12 +146,14 @@ complete_words() {
 }
 check "'tandem u<TAB>' offers up" grep -qx up <<<"$(complete_words tandem u)"
 check "'tandem <TAB>' offers every subcommand" bash -c \
-  'for c in up status userspace genkey genpsk pubkey import-wg; do grep -qx "$c" <<<"$1" || exit 1; done' \
+  'for c in up down reload check status userspace genkey genpsk pubkey import-wg; do grep -qx "$c" <<<"$1" || exit 1; done' \
   _ "$(complete_words tandem '')"
 check "'tandem up o<TAB>' offers the config name office from the config directory" \
   test "$(complete_words tandem up o)" = office
 check "'tandem up <TAB>' offers config names only, not other files" \
   test "$(complete_words tandem up '' | sort | tr '\n' ' ')" = "home office "
+check "'tandem reload h<TAB>' offers the config name home" \
+  test "$(complete_words tandem reload h)" = home
 check "'tandem up --log-level d<TAB>' offers debug" test "$(complete_words tandem up --log-level d)" = debug
 check "'tandem status --j<TAB>' offers --json" test "$(complete_words tandem status --j)" = --json
 

@@ -1,27 +1,39 @@
 #!/bin/bash
-# The lifecycle commands an operator runs around `tandem up -d`, in a namespace of its own:
+# The lifecycle commands an operator runs around `tandem up -d`, in namespaces of their own:
 # `tandem check` passes a good config without root or side effects and names file:line:column
 # of a broken one; a second `tandem up` of a running config is refused at once with the daemon's
-# PID and disturbs nothing; `tandem down` stops the daemon (process, interface and pidfile lock
-# gone) and says "not running" when there is nothing to stop, without signalling the PID a
+# PID and disturbs nothing (the tunnel to a second node keeps answering ping); `tandem reload`
+# (and a bare SIGHUP) applies an added or removed peer live without disturbing the tunnel (no new
+# handshake, no lost ping), and a broken file or one that changes a setting needing a restart
+# changes nothing and says why; `tandem down` stops the daemon (process, interface and pidfile
+# lock gone) and says "not running" when there is nothing to stop, without signalling the PID a
 # stale pidfile names; a later `tandem up` takes a stale pidfile over.
 source "$(dirname "$0")/../netns/lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 
 NS="tdn-h2-lc$TAG"
+FAR_NS="tdn-h2-lf$TAG"
 IF="lc$TAG"
+FAR_IF="lf$TAG"
 make_ns "$NS"
+make_ns "$FAR_NS"
+link_ns "$NS" "$FAR_NS" 85
 # lib.sh gives the test a run directory of its own; /run/tandem is left to real daemons.
 [ "$TANDEM_RUN_DIR" = "$TMPDIR_TEST/run" ] || die "lib.sh no longer sets TANDEM_RUN_DIR"
 PIDFILE="$TANDEM_RUN_DIR/node.pid"
 CONFIG="$TMPDIR_TEST/node.toml"
 SOCK="/var/run/wireguard/$IF.sock"
-SOCKETS+=("$SOCK")
+FAR_SOCK="/var/run/wireguard/$FAR_IF.sock"
+SOCKETS+=("$SOCK" "$FAR_SOCK")
 
 KEY=$("$TANDEM_BIN" genkey)
-PEER=$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)
-cat >"$CONFIG" <<TOML
+FAR_KEY=$("$TANDEM_BIN" genkey)
+PEER=$(echo "$FAR_KEY" | "$TANDEM_BIN" pubkey)
+PEER2=$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)
+# node.toml as it starts, and with a second peer (written by `with_far2`).
+node_config() {
+  cat <<TOML
 [interface]
 name = "$IF"
 private_key = "$KEY"
@@ -31,12 +43,42 @@ addresses = ["10.85.0.1/24"]
 [[peer]]
 name = "far"
 public_key = "$PEER"
+endpoint = "192.168.85.2:51851"
 allowed_ips = ["10.85.0.2/32"]
 TOML
+}
+with_far2() {
+  node_config
+  cat <<TOML
+
+[[peer]]
+name = "far2"
+public_key = "$PEER2"
+allowed_ips = ["10.85.0.3/32", "10.86.0.0/16"]
+TOML
+}
+node_config >"$CONFIG"
+cat >"$TMPDIR_TEST/far.toml" <<TOML
+[interface]
+name = "$FAR_IF"
+private_key = "$FAR_KEY"
+listen_port = 51851
+addresses = ["10.85.0.2/24"]
+
+[[peer]]
+name = "node"
+public_key = "$(echo "$KEY" | "$TANDEM_BIN" pubkey)"
+allowed_ips = ["10.85.0.1/32"]
+TOML
+FAR_LOG="$TMPDIR_TEST/far.log"
 
 show_state() {
   echo "--- state at failure: pidfile $(cat "$PIDFILE" 2>/dev/null || echo absent)"
+  echo "--- reload report: $(cat "$TANDEM_RUN_DIR/node.reload" 2>/dev/null || echo absent)"
   ip -n "$NS" -o link show 2>&1 || true
+  ip netns exec "$NS" wg show all 2>&1 || true
+  echo "--- far's log:"
+  tail -20 "$FAR_LOG" 2>/dev/null || true
 }
 ON_FAILURE=show_state
 
@@ -77,6 +119,10 @@ run_rc OUT "$TANDEM_BIN" check "$TMPDIR_TEST/bad.toml"
 [ "$RC" = 1 ] || die "tandem check of a broken config: status $RC, not 1: $OUT"
 grep -q "bad.toml:4:1: unknown key 'listn_port'" <<<"$OUT" || die "unexpected error text: $OUT"
 
+note "far, the node's peer, runs in its own namespace"
+start_tandem_up "$FAR_NS" "$TMPDIR_TEST/far.toml" "$FAR_LOG" "$FAR_SOCK"
+FAR_PID=$TANDEM_PID
+
 note "tandem up -d: the pidfile names the daemon, which holds its lock"
 run_rc OUT ip netns exec "$NS" "$TANDEM_BIN" up -d "$CONFIG"
 [ "$RC" = 0 ] || die "tandem up -d failed (status $RC): $OUT"
@@ -90,6 +136,7 @@ locked "$PIDFILE" || die "the daemon does not hold the lock on $PIDFILE"
 [ "$(stat -c %a "$TANDEM_RUN_DIR")" = 755 ] || die "$TANDEM_RUN_DIR is not 755"
 IFINDEX=$(ip -n "$NS" -o link show "$IF" | cut -d: -f1) || die "tandem up -d created no $IF"
 note "daemon PID $DPID, $IF has index $IFINDEX"
+ping_ok "$NS" 10.85.0.2
 
 note "a second tandem up of the same config is refused at once and disturbs nothing"
 for form in "up -d $CONFIG" "up -c $CONFIG"; do
@@ -112,6 +159,102 @@ ADDRS=$(ip -n "$NS" -o addr show dev "$IF")
 grep -q "10.85.0.1/24" <<<"$ADDRS" || die "$IF lost its address: $ADDRS"
 WG_PEERS=$(ip netns exec "$NS" wg show "$IF" peers) || die "wg show $IF failed"
 grep -qxF "$PEER" <<<"$WG_PEERS" || die "the daemon's UAPI socket no longer answers with its peer"
+ping_ok "$NS" 10.85.0.2
+
+# What a reload may change, and what shows that a peer kept its session.
+peers_of() { ip netns exec "$NS" wg show "$IF" dump | tail -n +2 | cut -f1,4 | sort; }
+handshake_of_far() {
+  ip netns exec "$NS" wg show "$IF" latest-handshakes | awk -v k="$PEER" '$1 == k { print $2 }'
+}
+tx_to_far() { ip netns exec "$NS" wg show "$IF" transfer | awk -v k="$PEER" '$1 == k { print $3 }'; }
+report_generation() { sed -n 's/^generation //p' "$TANDEM_RUN_DIR/node.reload" 2>/dev/null; }
+reported_after() { [ "$(report_generation)" -gt "$1" ]; }
+
+note "reloads while a ping runs through the tunnel to far"
+HS_BEFORE=$(handshake_of_far)
+[ "${HS_BEFORE:-0}" -gt 0 ] || die "no handshake with far before the reloads"
+TX_BEFORE=$(tx_to_far)
+ip netns exec "$NS" ping -i 0.2 -c 50 -W 2 10.85.0.2 >"$TMPDIR_TEST/ping-reload.log" 2>&1 &
+PING_PID=$!
+PIDS+=("$PING_PID")
+sleep 1
+
+note "tandem reload: a peer added to the file is applied live"
+with_far2 >"$CONFIG"
+run_rc OUT "$TANDEM_BIN" reload node
+[ "$RC" = 0 ] || die "tandem reload with a peer added failed (status $RC): $OUT"
+grep -qF "node reloaded: 1 peer added (far2), 0 removed, 0 changed" <<<"$OUT" ||
+  die "tandem reload did not report the added peer: $OUT"
+note "$OUT"
+WG_PEERS=$(ip netns exec "$NS" wg show "$IF" peers)
+grep -qxF "$PEER2" <<<"$WG_PEERS" || die "far2 is not a peer after the reload: $WG_PEERS"
+grep -qxF "$PEER" <<<"$WG_PEERS" || die "far is no longer a peer after the reload: $WG_PEERS"
+FAR2_IPS=$(ip netns exec "$NS" wg show "$IF" allowed-ips | grep -F "$PEER2")
+grep -qF "10.85.0.3/32" <<<"$FAR2_IPS" && grep -qF "10.86.0.0/16" <<<"$FAR2_IPS" ||
+  die "far2's allowed IPs are not applied: $FAR2_IPS"
+ROUTES=$(ip -n "$NS" route show dev "$IF")
+grep -q "^10.86.0.0/16" <<<"$ROUTES" || die "no route for far2's allowed IPs: $ROUTES"
+STATUS=$(ip netns exec "$NS" "$TANDEM_BIN" status "$IF")
+grep -q "peers: 2" <<<"$STATUS" && grep -qF "peer: $PEER2" <<<"$STATUS" ||
+  die "tandem status does not show far2: $STATUS"
+WITH_FAR2=$(peers_of)
+
+# reload_refused WHAT TEXT...: `tandem reload node` fails, its message holds each TEXT, and the
+# peers are as they were.
+reload_refused() {
+  local what=$1 text
+  shift
+  run_rc OUT "$TANDEM_BIN" reload node
+  [ "$RC" = 1 ] || die "tandem reload of $what: status $RC, not 1: $OUT"
+  for text in "$@"; do grep -qF -- "$text" <<<"$OUT" || die "'$text' is not in: $OUT"; done
+  note "$OUT"
+  [ "$(peers_of)" = "$WITH_FAR2" ] || die "a refused reload changed the peers: $(peers_of)"
+}
+
+note "tandem reload of a broken file (which also drops far2): refused, nothing changes"
+node_config | sed 's/listen_port/listn_port/' >"$CONFIG"
+reload_refused "a broken file" \
+  "node: reload refused, nothing changed: $CONFIG:4:1: unknown key 'listn_port'"
+
+note "tandem reload of a new listen_port: refused as needing a restart, nothing changes"
+node_config | sed 's/51850/51860/' >"$CONFIG"
+reload_refused "a new listen_port" "[interface] listen_port changed (51850 -> 51860)" \
+  "tandem down node && tandem up node"
+PORT=$(ip netns exec "$NS" wg show "$IF" listen-port)
+[ "$PORT" = 51850 ] || die "a refused reload changed the listen port to $PORT"
+
+note "SIGHUP alone reloads too: far2 removed, with its routes"
+node_config >"$CONFIG"
+GENERATION=$(report_generation)
+kill -HUP "$DPID"
+WAIT_WATCH_PID=$DPID wait_until "a reload report after SIGHUP" 20 reported_after "$GENERATION"
+REPORT=$(cat "$TANDEM_RUN_DIR/node.reload")
+grep -qx "result applied" <<<"$REPORT" || die "the SIGHUP reload was not applied: $REPORT"
+grep -qx "message 0 peers added, 1 removed (far2), 0 changed" <<<"$REPORT" ||
+  die "unexpected report: $REPORT"
+WG_PEERS=$(ip netns exec "$NS" wg show "$IF" peers)
+! grep -qxF "$PEER2" <<<"$WG_PEERS" || die "far2 is still a peer after SIGHUP"
+ROUTES=$(ip -n "$NS" route show dev "$IF")
+! grep -q "^10.86.0.0/16" <<<"$ROUTES" || die "far2's route is still there: $ROUTES"
+
+note "SIGHUP with an unchanged file: logged as no changes, the daemon runs on"
+kill -HUP "$FAR_PID"
+WAIT_WATCH_PID=$FAR_PID WAIT_WATCH_LOG=$FAR_LOG wait_log "$FAR_LOG" "reload: no changes" 20
+kill -0 "$FAR_PID" 2>/dev/null || die "far stopped on SIGHUP"
+kill -0 "$DPID" 2>/dev/null || die "the node's daemon stopped during the reloads"
+
+note "the tunnel was undisturbed: the same session, no ping lost"
+kill -0 "$PING_PID" 2>/dev/null || note "(the ping ended before the reloads did)"
+wait "$PING_PID" || true  # 1 when any reply was missing: counted below
+SENT=$(grep -o '^[0-9]* packets transmitted' "$TMPDIR_TEST/ping-reload.log" | cut -d' ' -f1)
+GOT=$(grep -o '[0-9]* received' "$TMPDIR_TEST/ping-reload.log" | cut -d' ' -f1)
+[ -n "$SENT" ] && [ -n "$GOT" ] ||
+  { cat "$TMPDIR_TEST/ping-reload.log" >&2; die "the ping during the reloads did not run"; }
+note "ping during the reloads: $GOT of $SENT answered"
+[ "$GOT" -ge $((SENT - 1)) ] || die "pings were lost during the reloads: $GOT of $SENT answered"
+[ "$(handshake_of_far)" = "$HS_BEFORE" ] ||
+  die "far handshook again ($HS_BEFORE, now $(handshake_of_far)): its session was not kept"
+[ "$(tx_to_far)" -gt "$TX_BEFORE" ] || die "the bytes sent to far restarted from zero: $(tx_to_far)"
 
 note "tandem down stops it: process, interface and pidfile lock gone"
 run_rc OUT "$TANDEM_BIN" down node
@@ -121,6 +264,7 @@ gone "$DPID" || die "tandem down returned while PID $DPID still runs"
 ! ip -n "$NS" link show "$IF" >/dev/null 2>&1 || die "$IF is still there after tandem down"
 [ ! -e "$PIDFILE" ] || ! locked "$PIDFILE" || die "$PIDFILE is still locked after tandem down"
 [ ! -e "$PIDFILE" ] || die "the daemon left $PIDFILE behind after a clean stop"
+[ ! -e "$TANDEM_RUN_DIR/node.reload" ] || die "the daemon left its reload report behind"
 note "$OUT"
 
 note "tandem down again: not running"
@@ -147,4 +291,4 @@ locked "$PIDFILE" || die "the new daemon does not hold $PIDFILE"
 run_rc OUT "$TANDEM_BIN" down node --timeout 20
 [ "$RC" = 0 ] || die "tandem down of the second daemon failed (status $RC): $OUT"
 gone "$DPID2" || die "PID $DPID2 still runs after tandem down"
-echo "PASS: tandem check, a refused second up, tandem down"
+echo "PASS: tandem check, a refused second up, reloads applied and refused, tandem down"

@@ -1,0 +1,134 @@
+// A reload of a hybrid gateway's accounts (HybridInterface::reload_accounts). The new table is
+// built and checked whole, remembering the leases of the running one, before anything changes;
+// then the router reads it (each remaining account's paths renumbered, since ids follow the
+// config's order), WireGuard gets the keys that came, went or changed, and the site routes follow.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <iterator>
+#include <map>
+
+#include "daemon/hybrid_interface.hpp"
+#include "daemon/wireguard_setup.hpp"
+#include "io/netlink.hpp"
+
+namespace tandem::daemon {
+namespace {
+
+// What the WireGuard path holds for one account key.
+struct AccountKey {
+  std::optional<crypto::Key32> preshared_key;
+  std::vector<IpPrefix> allowed_ips;
+  std::string name;
+  bool operator==(const AccountKey&) const = default;
+};
+
+// Every enabled account's keys, as configure_wireguard() applies them at start-up.
+std::map<crypto::PublicKey, AccountKey> account_keys(
+    const hybrid::AccountTable& table, const std::vector<control::AccountConfig>& configured) {
+  std::map<crypto::PublicKey, AccountKey> keys;
+  for (const auto& account : table.accounts()) {
+    if (account.disabled) continue;
+    for (const auto& key : account.wireguard_keys)
+      keys[key] = {configured[account.id - 1].preshared_key, account.prefixes(), account.name};
+  }
+  return keys;
+}
+
+// The keys to remove, add or update so that WireGuard goes from `before` to `after`; a key whose
+// settings stay is left alone, so its sessions go on.
+control::UapiSet key_changes(const std::map<crypto::PublicKey, AccountKey>& before,
+                             const std::map<crypto::PublicKey, AccountKey>& after) {
+  control::UapiSet set;
+  for (const auto& [key, settings] : before)
+    if (!after.contains(key)) {
+      control::UapiPeerSet ps;
+      ps.public_key = key;
+      ps.remove = true;
+      set.peers.push_back(ps);
+    }
+  for (const auto& [key, settings] : after) {
+    const auto old = before.find(key);
+    if (old != before.end() && old->second == settings) continue;
+    control::UapiPeerSet ps;
+    ps.public_key = key;
+    ps.preshared_key = settings.preshared_key.value_or(crypto::Key32{});  // zero: none
+    ps.replace_allowed_ips = true;
+    ps.allowed_ips = settings.allowed_ips;
+    set.peers.push_back(std::move(ps));
+  }
+  return set;
+}
+
+std::vector<IpPrefix> site_subnets(const hybrid::AccountTable& table) {
+  std::vector<IpPrefix> subnets;
+  for (const auto& account : table.accounts())
+    subnets.insert(subnets.end(), account.subnets.begin(), account.subnets.end());
+  std::sort(subnets.begin(), subnets.end());
+  subnets.erase(std::unique(subnets.begin(), subnets.end()), subnets.end());
+  return subnets;
+}
+
+std::string addresses_text(const hybrid::Account& a) {
+  std::string text = a.ipv4 ? a.ipv4->to_string() : "";
+  if (a.ipv6) text += (text.empty() ? "" : ", ") + a.ipv6->to_string();
+  return text.empty() ? "none" : text;
+}
+
+}  // namespace
+
+Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConfig& next) {
+  if (!gateway()) return Err(std::string("only a gateway's accounts change live"));
+  auto table = account_table(next, accounts_.leases());
+  if (!table) return Err("accounts: " + table.error());
+  std::map<hybrid::AccountId, hybrid::AccountId> renumbered;  // old id -> new id
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& old : accounts_.accounts()) {
+      const hybrid::Account* now = table->by_name(old.name);
+      if (now && (now->ipv4 != old.ipv4 || now->ipv6 != old.ipv6))
+        return Err("[[account]] " + old.name + ": its address would change (" +
+                   addresses_text(old) + " -> " + addresses_text(*now) +
+                   "), and its clients keep the one they were given; restart to apply it");
+      const auto paths = router_->paths_of(old.id);
+      const bool l2tp_live = std::any_of(paths.begin(), paths.end(), [](hybrid::PathId p) {
+        return kind_of(p) == hybrid::PathKind::kL2tpIpsec;
+      });
+      if (l2tp_live && (!now || now->disabled))
+        return Err("[[account]] " + old.name + " has a live L2TP/IPsec session; it can be " +
+                   (now ? "disabled" : "removed") + " live once the session has ended");
+      if (now) renumbered[old.id] = now->id;
+    }
+  }
+  auto nl = io::Netlink::open();  // before any change: a failure here leaves everything as it was
+  if (!nl) return Err(nl.error());
+  const auto keys =
+      key_changes(account_keys(accounts_, config_.accounts), account_keys(*table, next.accounts));
+  const auto subnets_before = site_subnets(accounts_);
+  const auto subnets_after = site_subnets(*table);
+  {
+    std::lock_guard lock(mutex_);
+    accounts_ = std::move(*table);
+    config_.accounts = next.accounts;
+    router_->rebind(accounts_,
+                    [&](hybrid::PathId path) -> std::optional<hybrid::GatewayRouter::PathMove> {
+                      const auto account = renumbered.find(account_in(path));
+                      if (account == renumbered.end()) return std::nullopt;
+                      return hybrid::GatewayRouter::PathMove{
+                          path_id(account->second, kind_of(path)), account->second};
+                    });
+  }
+  for (const auto& p : keys.peers)
+    if (!p.remove) wg_->set_peer_name(p.public_key, accounts_.by_wireguard_key(p.public_key)->name);
+  if (int err = wg_->apply(keys); err != 0)
+    spdlog::error("reload: WireGuard refused the accounts' keys (errno {})", err);
+  std::vector<IpPrefix> routes_removed, routes_added;
+  std::set_difference(subnets_before.begin(), subnets_before.end(), subnets_after.begin(),
+                      subnets_after.end(), std::back_inserter(routes_removed));
+  std::set_difference(subnets_after.begin(), subnets_after.end(), subnets_before.begin(),
+                      subnets_before.end(), std::back_inserter(routes_added));
+  change_routes(*nl, tun_.index(), routes_removed, routes_added);
+  return Ok{};
+}
+
+}  // namespace tandem::daemon
