@@ -157,9 +157,21 @@ int main(int argc, char** argv) {
       "(interfaces, peers, routes, L2TP role, IPsec connections); secrets are not shown. Exits 1 "
       "with file:line:column and the reason if the file is refused. Needs no root, changes "
       "nothing.");
+  std::string check_file;
+  auto* check_config = ck->add_option("-c,--config", check_file, "config file (as tandem up -c)");
   ck->add_option("config", check_target, "config file, or a bare NAME for /etc/tandem/NAME.toml")
-      ->required();
-  ck->callback([&] { std::exit(tandem::cli::run_check(check_target, std::cout, std::cerr)); });
+      ->excludes(check_config);
+  ck->callback([&] {
+    if (check_target.empty() && check_file.empty())
+      throw CLI::RequiredError(
+          "a config: tandem check FILE, tandem check NAME or tandem check -c FILE");
+    // -c names a file, never a bare NAME in /etc/tandem.
+    const std::string target = check_file.empty() || check_file.find('/') != std::string::npos
+                                   ? check_file
+                                   : "./" + check_file;
+    std::exit(
+        tandem::cli::run_check(check_target.empty() ? target : check_target, std::cout, std::cerr));
+  });
 
   tandem::cli::DrillOptions drill;
   auto* dr = app.add_subcommand("drill", "test a hybrid client's failover while it runs");

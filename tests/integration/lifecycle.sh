@@ -118,6 +118,13 @@ sed 's/listen_port/listn_port/' "$CONFIG" >"$TMPDIR_TEST/bad.toml"
 run_rc OUT "$TANDEM_BIN" check "$TMPDIR_TEST/bad.toml"
 [ "$RC" = 1 ] || die "tandem check of a broken config: status $RC, not 1: $OUT"
 grep -q "bad.toml:4:1: unknown key 'listn_port'" <<<"$OUT" || die "unexpected error text: $OUT"
+# -c FILE, as tandem up takes it, names a file even without a directory or .toml.
+cp "$TMPDIR_TEST/bad.toml" "$TMPDIR_TEST/badcfg"
+run_rc OUT bash -c 'cd "$1" && "$2" check -c badcfg' _ "$TMPDIR_TEST" "$TANDEM_BIN"
+[ "$RC" = 1 ] || die "tandem check -c of a broken config: status $RC, not 1: $OUT"
+grep -q "badcfg:4:1: unknown key 'listn_port'" <<<"$OUT" || die "tandem check -c: $OUT"
+run_rc OUT "$TANDEM_BIN" check -c "$CONFIG"
+[ "$RC" = 0 ] || die "tandem check -c refused the good config (status $RC): $OUT"
 
 note "far, the node's peer, runs in its own namespace"
 start_tandem_up "$FAR_NS" "$TMPDIR_TEST/far.toml" "$FAR_LOG" "$FAR_SOCK"
