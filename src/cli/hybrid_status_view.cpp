@@ -5,6 +5,16 @@
 namespace tandem::cli {
 namespace {
 
+// "    mtu 1420; sent 10 packets (1.2 KB), received 9 packets (1.1 KB)"
+std::string path_counters_text(const nlohmann::json& p) {
+  const auto kb = [](std::uint64_t bytes) { return static_cast<double>(bytes) / 1000.0; };
+  return fmt::format("    mtu {}; sent {} packets ({:.1f} KB), received {} packets ({:.1f} KB)\n",
+                     p.value("mtu", 0), p.value("tx_packets", std::uint64_t{0}),
+                     kb(p.value("tx_bytes", std::uint64_t{0})),
+                     p.value("rx_packets", std::uint64_t{0}),
+                     kb(p.value("rx_bytes", std::uint64_t{0})));
+}
+
 std::string client_text(const nlohmann::json& s) {
   std::string out =
       fmt::format("  hybrid {}: traffic on {}\n",
@@ -19,7 +29,7 @@ std::string client_text(const nlohmann::json& s) {
         p.value("role", "?"), state, p.value("active", false) ? ", active" : ", standby",
         p.value("probes_sent", 0), p.value("probes_answered", 0), p.value("loss_percent", 0));
     if (p.contains("rtt_us")) out += fmt::format(", rtt {:.1f} ms", p.value("rtt_us", 0) / 1000.0);
-    out += "\n";
+    out += "\n" + path_counters_text(p);
   }
   if (s.contains("last_switch")) {
     const auto& w = s["last_switch"];
@@ -35,6 +45,8 @@ std::string client_text(const nlohmann::json& s) {
 
 std::string gateway_text(const nlohmann::json& s) {
   std::string out = "  hybrid gateway\n";
+  for (const auto& p : s.value("paths", nlohmann::json::array()))
+    out += fmt::format("  path {}\n", p.value("path", "?")) + path_counters_text(p);
   for (const auto& a : s.value("accounts", nlohmann::json::array())) {
     std::string paths;
     for (const auto& p : a.value("paths", nlohmann::json::array()))

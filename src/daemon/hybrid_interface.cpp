@@ -282,6 +282,7 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
       // (the usual case) the batch goes on untouched.
       if (fallback_->route() == hybrid::PathRole::kPrimary) {
         counters_.to_wireguard += batch.size();
+        for (const Packet& p : batch) count_sent(hybrid::PathKind::kWireguard, p.length);
         return;
       }
       for (const Packet& p : batch) queue_for_control_path(p.bytes());
@@ -295,6 +296,7 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
           ++counters_.dropped_no_route;
         } else if (kind_of(*d.path) == hybrid::PathKind::kWireguard) {
           ++counters_.to_wireguard;
+          count_sent(hybrid::PathKind::kWireguard, batch[i].length);
           if (kept != i) std::swap(batch[kept], batch[i]);
           ++kept;
         } else {
@@ -314,6 +316,7 @@ void HybridInterface::queue_for_control_path(ByteView packet) {
     return;
   }
   ++counters_.to_control_path;
+  count_sent(*control_kind_, packet.size());
   pending_control_.push_back(packet);
 }
 
@@ -328,14 +331,19 @@ void HybridInterface::queue_for_wireguard(ByteView packet) {
 void HybridInterface::wireguard_injected(io::PacketBatch& batch) {
   std::lock_guard lock(mutex_);
   std::size_t used = 0;
-  for (; used < pending_wireguard_.size() && !batch.full(); ++used)
+  for (; used < pending_wireguard_.size() && !batch.full(); ++used) {
     batch.push_back(ByteView(pending_wireguard_[used]));
+    count_sent(hybrid::PathKind::kWireguard, pending_wireguard_[used].size());
+  }
   pending_wireguard_.erase(pending_wireguard_.begin(),
                            pending_wireguard_.begin() + static_cast<std::ptrdiff_t>(used));
   if (!pending_wireguard_.empty()) wg_->wake_sender();  // the rest next turn
 }
 
 bool HybridInterface::accept_inbound(hybrid::PathKind kind, ByteView packet, TimePoint now) {
+  auto& path_counters = counters_.paths[counter_index(kind)];
+  ++path_counters.rx_packets;
+  path_counters.rx_bytes += packet.size();
   if (fallback_) {
     // Client or site: probe replies are the fallback's, another site's probes are answered;
     // everything else is ordinary traffic.
@@ -545,6 +553,8 @@ void HybridInterface::handle_fallback_output(hybrid::FallbackPathOutput& out) {
       wake_sender = true;
     } else if (control_path_ && !hanging_up_ && !secondary.full()) {
       secondary.push_back(ByteView(probe.packet));
+      std::lock_guard lock(mutex_);
+      count_sent(*control_kind_, probe.packet.size());
     }
   }
   if (wake_sender) wg_->wake_sender();
@@ -660,6 +670,17 @@ std::string HybridInterface::drill(std::string_view seconds) {
   return R"({"drill":"started","seconds":)" + std::to_string(n) + "}";
 }
 
+void HybridInterface::add_path_counters(nlohmann::json& j, hybrid::PathKind kind) const {
+  const auto& c = counters_.paths[counter_index(kind)];
+  j["mtu"] = kind == hybrid::PathKind::kWireguard ? std::size_t{config_.interface->mtu}
+             : control_path_                      ? control_path_->inner_mtu()
+                                                  : std::size_t{0};
+  j["tx_packets"] = c.tx_packets;
+  j["tx_bytes"] = c.tx_bytes;
+  j["rx_packets"] = c.rx_packets;
+  j["rx_bytes"] = c.rx_bytes;
+}
+
 std::string HybridInterface::status_json() {
   nlohmann::json j;
   j["interface"] = name();
@@ -692,6 +713,7 @@ std::string HybridInterface::status_json() {
                        {"probes_answered", h.probes_answered}};
       if (h.last_rtt)
         p["rtt_us"] = std::chrono::duration_cast<std::chrono::microseconds>(*h.last_rtt).count();
+      add_path_counters(p, kind_for(role));
       if (h.last_answer) p["last_answer_ms_ago"] = ago_ms(*h.last_answer);
       paths.push_back(std::move(p));
     }
@@ -724,6 +746,15 @@ std::string HybridInterface::status_json() {
       accounts.push_back(std::move(o));
     }
     j["accounts"] = std::move(accounts);
+    nlohmann::json paths = nlohmann::json::array();
+    std::vector<hybrid::PathKind> kinds{hybrid::PathKind::kWireguard};
+    if (control_kind_) kinds.push_back(*control_kind_);
+    for (const hybrid::PathKind kind : kinds) {
+      nlohmann::json p{{"path", hybrid::path_kind_name(kind)}};
+      add_path_counters(p, kind);
+      paths.push_back(std::move(p));
+    }
+    j["paths"] = std::move(paths);
     const auto& st = router_->stats();
     j["router"] = {{"delivered", st.delivered},
                    {"routed", st.routed},

@@ -22,10 +22,12 @@
 // router and the queues; it is taken once per batch.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -111,7 +113,19 @@ class HybridInterface final : public HybridLink {
     std::uint64_t dropped_no_route = 0;
     std::uint64_t dropped_spoofed = 0;
     std::uint64_t dropped_queue_full = 0;
+    // Per path, whatever it was handed to send (data, probes, replies) and whatever it opened:
+    // [0] WireGuard, [1] the control path.
+    std::array<hybrid::PathCounters, 2> paths{};
   };
+  static std::size_t counter_index(hybrid::PathKind kind) {
+    return kind == hybrid::PathKind::kWireguard ? 0 : 1;
+  }
+  // With mutex_ held.
+  void count_sent(hybrid::PathKind kind, std::size_t bytes) {
+    auto& c = counters_.paths[counter_index(kind)];
+    ++c.tx_packets;
+    c.tx_bytes += bytes;
+  }
 
   HybridInterface(const control::NodeConfig& config, io::TunDevice tun,
                   hybrid::AccountTable accounts);
@@ -143,6 +157,8 @@ class HybridInterface final : public HybridLink {
   bool on_demand() const { return fallback_ && !config_.fallback->warm_secondary; }
   Result<Ok, std::string> configure_system();
   std::string drill(std::string_view seconds);
+  // With mutex_ held: a path's MTU and counters into its status object.
+  void add_path_counters(nlohmann::json& j, hybrid::PathKind kind) const;
 
   control::NodeConfig config_;
   io::TunDevice tun_;

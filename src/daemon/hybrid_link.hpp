@@ -55,6 +55,8 @@ class ControlPath {
   // Inner packets refused because their source was not the peer's (the PPP session's address,
   // the ESP tunnel's traffic selectors).
   virtual std::uint64_t spoofed() const = 0;
+  // The largest inner packet the path is set up for (PPP's MRU, the tunnel's MTU).
+  virtual std::size_t inner_mtu() const = 0;
 };
 
 class HybridLink {

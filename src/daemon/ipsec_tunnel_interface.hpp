@@ -56,6 +56,7 @@ class IpsecTunnelInterface final : public ControlPath {
   void shut_down(std::function<void()> on_done) override;
   std::string status_json() const override;
   std::uint64_t spoofed() const override { return ipsec_->stack().sad().stats().policy_dropped; }
+  std::size_t inner_mtu() const override { return config_.mtu; }
 
  private:
   IpsecTunnelInterface(const control::IpsecConfig& config, std::optional<io::TunDevice> tun,

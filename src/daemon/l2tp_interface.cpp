@@ -330,6 +330,10 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
   rearm();
 }
 
+std::size_t L2tpInterface::inner_mtu() const {
+  return stack_.mru();
+}
+
 L2tpInterface::LoginDecision L2tpInterface::decide(const ppp::AuthRequest& request) {
   if (link_) {
     auto login = link_->l2tp_login(request.username);

@@ -60,6 +60,7 @@ class L2tpInterface final : public ControlPath {
   std::string status_json() const override;
   // Inner packets a gateway dropped because a session sent from an address it was not given.
   std::uint64_t spoofed() const override { return stack_.stats().spoofed; }
+  std::size_t inner_mtu() const override;
 
  private:
   L2tpInterface(const control::L2tpConfig& config, const Endpoint& server,

@@ -143,6 +143,7 @@ class L2tpStack {
 
   std::vector<L2tpSessionInfo> sessions() const;
   const L2tpStackStats& stats() const { return stats_; }
+  std::uint16_t mru() const { return config_.mru; }
   const l2tp::Node& node() const { return node_; }
 
  private:

@@ -175,6 +175,8 @@ case "$SCENARIO" in
     idle_exchange before
     start_iperf "$GW" 10.86.0.1 "$CL" 30
     sleep 5
+    secondary_tx() { client 'd["paths"][1]["tx_packets"]'; }
+    tx_before=$(secondary_tx)
     note "blocking WireGuard (UDP 51820) in the router"
     block_wg
     expect_switch l2tp-ipsec 10 "WireGuard blocked"
@@ -183,6 +185,9 @@ case "$SCENARIO" in
     note "gateway: alice's return path $(gateway_path)"
     idle_exchange during-fallback
     sleep 5
+    note "the client's L2TP/IPsec path: $(client 'd["paths"][1]')"
+    [ $(($(secondary_tx) - tx_before)) -gt 1000 ] ||
+      die "the L2TP/IPsec path's counters show only $(($(secondary_tx) - tx_before)) packets sent during the fallback"
     note "lifting the block"
     unblock_wg
     expect_switch wireguard 30 "WireGuard back (after the failback hold)"

@@ -1,0 +1,67 @@
+// The text of a hybrid interface's status: a site's paths with their state, MTU and counters,
+// the last switch, and a gateway's accounts and paths.
+#include "cli/hybrid_status_view.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tandem::cli {
+namespace {
+
+TEST(HybridStatusView, ASiteShowsEachPathWithItsCountersAndTheLastSwitch) {
+  const auto status = nlohmann::json::parse(R"({
+    "interface": "site0", "role": "client", "secondary": "ipsec", "active": "ipsec",
+    "paths": [
+      {"path": "wireguard", "role": "primary", "active": false, "protocol_up": true,
+       "healthy": false, "forced_down": false, "loss_percent": 100, "probes_sent": 40,
+       "probes_answered": 0, "mtu": 1420, "tx_packets": 1200, "tx_bytes": 1500000,
+       "rx_packets": 900, "rx_bytes": 80000},
+      {"path": "ipsec", "role": "secondary", "active": true, "protocol_up": true,
+       "healthy": true, "forced_down": false, "loss_percent": 0, "probes_sent": 40,
+       "probes_answered": 40, "rtt_us": 1500, "mtu": 1420, "tx_packets": 300,
+       "tx_bytes": 400000, "rx_packets": 250, "rx_bytes": 20000}],
+    "last_switch": {"from": "wireguard", "to": "ipsec", "reason": "primary down",
+                    "silent_for_ms": 700, "ms_ago": 2000},
+    "failback_hold_ms": 5000,
+    "counters": {"to_wireguard": 1200, "to_secondary": 300, "delivered": 1150}})");
+  const std::string text = render_hybrid_text(status);
+  EXPECT_NE(text.find("hybrid site: traffic on ipsec"), std::string::npos) << text;
+  EXPECT_NE(text.find("path wireguard (primary): unhealthy, standby; probes 40 sent, 0 answered, "
+                      "100% lost\n    mtu 1420; sent 1200 packets (1500.0 KB), received 900 "
+                      "packets (80.0 KB)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("path ipsec (secondary): healthy, active; probes 40 sent, 40 answered, 0% "
+                      "lost, rtt 1.5 ms\n    mtu 1420; sent 300 packets"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("last switch: wireguard -> ipsec, 2.0 s ago: primary down"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("1200 to WireGuard, 300 to IPsec, 1150 delivered"), std::string::npos)
+      << text;
+}
+
+TEST(HybridStatusView, AGatewayShowsItsPathsAndAccounts) {
+  const auto status = nlohmann::json::parse(R"({
+    "interface": "gw0", "role": "gateway",
+    "paths": [{"path": "wireguard", "mtu": 1420, "tx_packets": 5, "tx_bytes": 500,
+               "rx_packets": 6, "rx_bytes": 600},
+              {"path": "l2tp-ipsec", "mtu": 1400, "tx_packets": 7, "tx_bytes": 700,
+               "rx_packets": 8, "rx_bytes": 800}],
+    "accounts": [{"name": "alice", "ipv4": "10.77.0.2", "disabled": false,
+                  "paths": ["wireguard", "l2tp-ipsec"], "return_path": "l2tp-ipsec"}],
+    "counters": {"to_wireguard": 5, "to_secondary": 7, "delivered": 14}})");
+  const std::string text = render_hybrid_text(status);
+  EXPECT_NE(text.find("path l2tp-ipsec\n    mtu 1400; sent 7 packets (0.7 KB), received 8 "
+                      "packets (0.8 KB)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("account alice: 10.77.0.2; paths wireguard,l2tp-ipsec; traffic returns on "
+                      "l2tp-ipsec"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("5 to WireGuard, 7 to L2TP/IPsec"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace tandem::cli
