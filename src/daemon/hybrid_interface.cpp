@@ -20,6 +20,8 @@ namespace {
 // Packets queued for the control path between two turns of the control loop; beyond this they
 // are dropped (the secondary path is slower than the device can be read).
 constexpr std::size_t kControlQueue = 256;
+// How long a client's WireGuard sender thread waits for room in that queue before it drops.
+constexpr auto kControlQueueWait = std::chrono::milliseconds(50);
 constexpr std::size_t kSlot = 2048;
 constexpr std::size_t kMaxInjected = 256;
 constexpr auto kMaxDrill = std::chrono::hours(1);
@@ -276,7 +278,7 @@ Result<Ok, std::string> HybridInterface::run(const std::function<void()>& on_rel
 void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
   bool queued = false;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (fallback_) {
       // A client sends everything on its active path: one decision per batch, and on WireGuard
       // (the usual case) the batch goes on untouched.
@@ -285,6 +287,16 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
         for (const Packet& p : batch) count_sent(hybrid::PathKind::kWireguard, p.length);
         return;
       }
+      // The secondary is slower than the device can be read: rather than drop what does not fit
+      // (each drop costs a TCP retransmit), this thread waits for the control thread to take
+      // the queue, so the device's own queue slows the senders. Bounded, so that a stuck
+      // control thread cannot stop the device being read.
+      lock.unlock();
+      loop_->wake();
+      lock.lock();
+      control_room_.wait_for(lock, kControlQueueWait, [&] {
+        return pending_control_.capacity() - pending_control_.size() >= batch.size();
+      });
       for (const Packet& p : batch) queue_for_control_path(p.bytes());
       queued = !batch.empty();
       batch.clear();
@@ -490,6 +502,7 @@ void HybridInterface::on_control_wake() {
     std::lock_guard lock(mutex_);
     std::swap(pending_control_, draining_control_);
     pending_control_.clear();
+    control_room_.notify_all();
     states.swap(pending_states_);
     const TimePoint now = io::SystemClock::now();
     for (const auto& s : states) {

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -180,7 +181,8 @@ class HybridInterface final : public HybridLink {
   std::unique_ptr<io::UnixSocketServer> path_status_;  // the control path's own status
   bool stopping_ = false;
 
-  std::mutex mutex_;  // guards everything below
+  std::mutex mutex_;                      // guards everything below
+  std::condition_variable control_room_;  // the control thread took pending_control_
   std::optional<hybrid::GatewayRouter> router_;
   std::optional<hybrid::FallbackPath> fallback_;
   hybrid::FallbackPathOutput fallback_out_;

@@ -195,6 +195,7 @@ case "$SCENARIO" in
     note "gateway: alice's return path $(gateway_path)"
     [ "$(gateway_path)" = wireguard ] || die "the gateway did not follow alice back to WireGuard"
     finish_iperf
+    note "client counters: $(client 'd["counters"]')"
     ;;
   oneway)
     note "dropping WireGuard from the gateway to the client only"
