@@ -12,6 +12,7 @@
 #include "cli/drill_command.hpp"
 #include "cli/import_command.hpp"
 #include "cli/key_commands.hpp"
+#include "cli/mtu_command.hpp"
 #include "cli/reload_command.hpp"
 #include "cli/status_command.hpp"
 #include "cli/up_arguments.hpp"
@@ -185,6 +186,20 @@ int main(int argc, char** argv) {
   dr->add_option("--seconds", drill.seconds, "how long to hold WireGuard down (default 5)")
       ->check(CLI::Range(1, 3600));
   dr->callback([&] { std::exit(tandem::cli::run_drill(drill, std::cout, std::cerr)); });
+
+  tandem::cli::MtuOptions mtu;
+  auto* mt = app.add_subcommand("mtu", "print a stack's MTU budget, layer by layer");
+  mt->footer(
+      "STACK is wireguard, l2tp, l2tp-ipsec, ipsec, wireguard-in-l2tp-ipsec or "
+      "l2tp-ipsec-in-wireguard. Prints what each layer adds to a packet of the largest inner "
+      "size that fits the underlay MTU, and that size.");
+  mt->add_option("stack", mtu.stack, "the stack")->required();
+  mt->add_option("--underlay", mtu.underlay, "the underlay's MTU (default 1500)")
+      ->check(CLI::Range(576, 65535));
+  mt->add_flag("--ipv6", mtu.ipv6, "the underlay is IPv6 (default IPv4)");
+  mt->add_option("--esp", mtu.esp, "aes-gcm (default), aes-cbc-sha1, aes-cbc-sha256 or 3des-sha1");
+  mt->add_flag("--no-nat-t", mtu.no_nat_t, "ESP without its UDP 4500 header");
+  mt->callback([&] { std::exit(tandem::cli::run_mtu(mtu, std::cout, std::cerr)); });
 
   tandem::cli::StatusOptions status;
   auto* st = app.add_subcommand("status", "show interfaces, peers, handshakes and transfer");
