@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/system_clock.hpp"
+#include "packet/tcp_mss.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -177,6 +178,7 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
 }
 
 void IpsecTunnelInterface::send_inner(io::PacketBatch& batch) {
+  for (const Packet& p : batch) packet::clamp_tcp_mss_to_mtu(p.bytes(), config_.mtu);
   ipsec_->send_tunnel_batch(batch);
 }
 
@@ -254,7 +256,7 @@ void IpsecTunnelInterface::on_tun_readable() {
     loop_->stop();
     return;
   }
-  if (*n > 0) ipsec_->send_tunnel_batch(tun_batch_);
+  if (*n > 0) send_inner(tun_batch_);
 }
 
 void IpsecTunnelInterface::shut_down() {

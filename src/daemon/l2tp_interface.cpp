@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/system_clock.hpp"
+#include "packet/tcp_mss.hpp"
 #include "ppp/local_auth.hpp"
 
 namespace tandem::daemon {
@@ -263,13 +264,16 @@ void L2tpInterface::on_tun_readable() {
 }
 
 void L2tpInterface::send_inner(io::PacketBatch& batch) {
-  // Wrap each packet in place and keep those a session took at the front of the batch.
+  // Wrap each packet in place and keep those a session took at the front of the batch; SYNs
+  // ask for no more than a PPP frame carries.
+  const std::size_t mtu = inner_mtu();
   std::size_t kept = 0;
-  for (std::size_t i = 0; i < batch.size(); ++i)
-    if (stack_.on_inner_packet(batch[i])) {
-      if (kept != i) std::swap(batch[kept], batch[i]);
-      ++kept;
-    }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    packet::clamp_tcp_mss_to_mtu(batch[i].bytes(), mtu);
+    if (!stack_.on_inner_packet(batch[i])) continue;
+    if (kept != i) std::swap(batch[kept], batch[i]);
+    ++kept;
+  }
   batch.resize(kept);
   // Sessions inside IPsec go out sealed; what is left belongs to plain sessions, if allowed.
   if (ipsec_) ipsec_->send_transport_batch(batch, kL2tpPort, kL2tpPort);

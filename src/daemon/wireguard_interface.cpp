@@ -9,6 +9,7 @@
 #include "crypto/constant_time.hpp"
 #include "crypto/key_encoding.hpp"
 #include "io/resolve.hpp"
+#include "packet/tcp_mss.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -103,6 +104,7 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::ass
       new WireguardInterface(std::move(own_tun), tun, link, std::move(*udp), std::move(*loop)));
   raw_loop->set_wake_handler([raw = iface.get()] { raw->on_wake(); });
   iface->device_.set_mtu(mtu);
+  iface->mtu_ = mtu;
   auto timer = iface->control_loop_->add_timer([raw = iface.get()] { raw->on_timer(); });
   if (!timer) return Err(timer.error());
   iface->timer_ = *timer;
@@ -234,6 +236,8 @@ void WireguardInterface::on_tun_readable() {
   if (*n == 0) return;
   // In a hybrid interface the router takes the packets other paths carry.
   if (link_) link_->wireguard_outbound(tx_batch_);
+  // SYNs leaving through the tunnel ask for no more than it carries.
+  for (const Packet& p : tx_batch_) packet::clamp_tcp_mss_to_mtu(p.bytes(), mtu_);
   if (!tx_batch_.empty()) seal_and_send();
 }
 
@@ -294,6 +298,8 @@ void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
   rx_batch_.resize(kept);
   send_control(rx_control_);
   if (kept && link_) link_->inbound(hybrid::PathKind::kWireguard, rx_batch_);
+  // SYNs coming out of the tunnel too: the hosts behind this node then send segments it carries.
+  for (const Packet& p : rx_batch_) packet::clamp_tcp_mss_to_mtu(p.bytes(), mtu_);
   if (!rx_batch_.empty()) tun_->write_batch(rx_batch_);
 }
 

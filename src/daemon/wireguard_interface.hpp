@@ -97,6 +97,7 @@ class WireguardInterface {
   std::optional<io::TunDevice> own_tun_;  // a plain interface's device
   io::TunDevice* tun_;                    // own_tun_, or the hybrid interface's device
   HybridLink* link_;                      // null for a plain interface
+  std::size_t mtu_ = 1420;                // the device's: TCP MSS is clamped to fit it
   io::UdpTransport udp_;
   crypto::SystemRng rng_;
   io::SystemWallClock wall_;

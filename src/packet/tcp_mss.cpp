@@ -100,4 +100,11 @@ bool clamp_tcp_mss(MutableByteView packet, std::uint16_t max_mss) {
   return false;
 }
 
+bool clamp_tcp_mss_to_mtu(MutableByteView packet, std::size_t mtu) {
+  if (packet.empty()) return false;
+  const bool v4 = (std::to_integer<unsigned>(packet[0]) >> 4) == 4;
+  return clamp_tcp_mss(packet,
+                       mss_for_mtu(mtu, v4 ? IpAddress::Family::kV4 : IpAddress::Family::kV6));
+}
+
 }  // namespace tandem::packet

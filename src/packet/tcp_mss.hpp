@@ -22,4 +22,7 @@ std::uint16_t mss_for_mtu(std::size_t mtu, IpAddress::Family family);
 // is; never reads or writes past `packet`.
 bool clamp_tcp_mss(MutableByteView packet, std::uint16_t max_mss);
 
+// The same with the MSS that fits `mtu` for the packet's own family (mss_for_mtu).
+bool clamp_tcp_mss_to_mtu(MutableByteView packet, std::size_t mtu);
+
 }  // namespace tandem::packet

@@ -93,6 +93,16 @@ TEST(TcpMss, AnMssAtAnOddOffsetKeepsTheChecksumRight) {
   }
 }
 
+TEST(TcpMss, ToAnMtuTakesThePacketsFamily) {
+  auto v4 = tcp_packet(kV4a, kV4b, kSyn, linux_options());
+  auto v6 = tcp_packet(kV6a, kV6b, kSyn, linux_options());
+  EXPECT_TRUE(clamp_tcp_mss_to_mtu(v4, 1420));
+  EXPECT_TRUE(clamp_tcp_mss_to_mtu(v6, 1420));
+  EXPECT_EQ(mss_in(v4, 20 + 22), 1380);
+  EXPECT_EQ(mss_in(v6, 40 + 22), 1360);
+  EXPECT_TRUE(checksum_ok(v4) && checksum_ok(v6));
+}
+
 TEST(TcpMss, LeavesEverythingElseAlone) {
   const auto untouched = [](std::vector<std::byte> p) {
     const auto before = p;
