@@ -13,7 +13,8 @@
 # First carol tries a wrong pre-shared key: refused, with the gateway's log naming her account
 # and the cause. Then with the right one she gets exactly her account's address, carol and alice
 # reach each other through the gateway, and the gateway's status shows carol's path as ipsec and
-# alice's as wireguard. Last, carol sends from alice's address and from one nobody has: no SA of
+# alice's as wireguard. A reload that adds an account keeps carol's session; one that changes her
+# key is refused. Last, carol sends from alice's address and from one nobody has: no SA of
 # hers carries those sources, so nothing arrives, and the drops are counted (Tandem only: charon's
 # userspace ESP has no policy for those sources either). When carol hangs up, the gateway detaches
 # her path.
@@ -191,6 +192,25 @@ note "gateway: $(gw_status '[(a["name"], a["paths"], a.get("return_path")) for a
 [ "$(account carol return_path)" = ipsec ] || die "carol's traffic does not return on IKEv2/ESP"
 [ "$(account carol paths)" = "['ipsec']" ] || die "carol's paths are not [ipsec]: $(account carol paths)"
 gw_status 'd["spoofed"]["ipsec"]' >/dev/null || die "the gateway's status has no IPsec spoofed counter"
+
+# Reloads: an account added in front of carol (every account's id moves) keeps her session;
+# changing her key is refused (the IKEv2 engine holds its peers from the start).
+cp "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.toml.orig"
+DAVE=$(printf '[[account]]\nname = "dave"\npublic_key = "%s"\naddress = "10.88.0.4"\n' \
+  "$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)")
+awk -v dave="$DAVE" '/^\[\[account\]\]$/ && !done { print dave; print ""; done = 1 } { print }' \
+  "$TMPDIR_TEST/gw.toml.orig" >"$TMPDIR_TEST/gw.toml"
+out=$("$TANDEM_BIN" reload gw 2>&1) || die "reloading an added account failed: $out"
+note "$out"
+[ "$(account carol return_path)" = ipsec ] || die "carol lost her return path in the reload"
+ip netns exec "$AL" ping -c 3 -i 0.2 -W 2 10.88.0.3 >/dev/null || die "alice cannot reach carol after the reload"
+printf '%s\n' "another key for carol, long enough" >"$TMPDIR_TEST/carol.ike"
+if out=$("$TANDEM_BIN" reload gw 2>&1); then die "carol's IKEv2 key changed live: $out"; fi
+grep -qF "the accounts' IKEv2 logins (ike_id, ike_psk, addresses, subnets, disabled) would change; restart to apply them" <<<"$out" ||
+  die "unexpected refusal: $out"
+note "$out"
+printf '%s\n' "$CAROL_PSK" >"$TMPDIR_TEST/carol.ike"
+cp "$TMPDIR_TEST/gw.toml.orig" "$TMPDIR_TEST/gw.toml"
 
 if [ "$CLIENT" = tandem ]; then
   # Spoofing: carol sends as alice, and from an address no account has. Her SA carries her
