@@ -107,6 +107,18 @@ void describe_l2tp(const control::L2tpConfig& l, std::ostream& s) {
   s << (l.redial ? "" : ", no redial") << "\n";
 }
 
+// A gateway's [ipsec]: its accounts log in as road warriors.
+void describe_road_warriors(const control::NodeConfig& cfg, std::ostream& s) {
+  const control::IpsecConfig& c = *cfg.ipsec;
+  s << "IKEv2 road warriors on " << c.interface << ": from " << c.local_address.to_string()
+    << " as " << c.local_id << ", each given its account's IPv4 address\n";
+  for (const auto& a : cfg.accounts)
+    if (a.ike_id)
+      s << "  account " << a.name << ": " << *a.ike_id << ", pre-shared key, address "
+        << (a.ipv4 ? a.ipv4->to_string() : std::string("leased"))
+        << (a.disabled ? ", disabled" : "") << "\n";
+}
+
 void describe_ipsec(const control::IpsecConfig& c, std::ostream& s) {
   s << "IPsec site-to-site (IKEv" << c.ike_version << ") on " << c.interface << ": from "
     << c.local_address.to_string() << ", addresses " << joined(c.addresses);
@@ -128,7 +140,10 @@ std::string describe_node(const control::NodeConfig& config) {
   std::ostringstream s;
   if (config.interface) describe_wireguard(config, s);
   if (config.l2tp) describe_l2tp(*config.l2tp, s);
-  if (config.ipsec) describe_ipsec(*config.ipsec, s);
+  if (config.ipsec && !config.accounts.empty())
+    describe_road_warriors(config, s);
+  else if (config.ipsec)
+    describe_ipsec(*config.ipsec, s);
   return s.str();
 }
 

@@ -99,6 +99,27 @@ TEST_F(CheckCommand, ValidWireguardNodeIsSummarisedWithItsPeersAndRoutes) {
   EXPECT_EQ(err_.str(), "") << "an owner-only file has nothing to warn about";
 }
 
+TEST_F(CheckCommand, AGatewaysRoadWarriorsAreListedWithoutTheirKeys) {
+  const std::string gateway =
+      std::string("[interface]\nname = \"hyb7\"\nprivate_key = \"") + kPrivateKey +
+      "\"\nlisten_port = 51820\naddresses = [\"10.9.0.1/24\"]\n\n"
+      "[ipsec]\nlocal_address = \"192.0.2.1\"\nlocal_id = \"vpn.example.org\"\n\n"
+      "[accounts]\npool = \"10.9.0.10-10.9.0.20\"\n\n"
+      "[[account]]\nname = \"carol\"\nike_id = \"carol@example.org\"\n"
+      "ike_psk = \"carol's long pre-shared key\"\naddress = \"10.9.0.3\"\n\n"
+      "[[account]]\nname = \"dave\"\nike_psk = \"dave's long pre-shared key\"\n";
+  ASSERT_EQ(check(write("gw.toml", gateway)), 0) << err_.str();
+  const std::string out = out_.str();
+  EXPECT_NE(out.find("IKEv2 road warriors on hyb7: from 192.0.2.1 as fqdn:vpn.example.org, each "
+                     "given its account's IPv4 address\n"
+                     "  account carol: rfc822:carol@example.org, pre-shared key, address "
+                     "10.9.0.3\n"
+                     "  account dave: fqdn:dave, pre-shared key, address leased\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("long pre-shared key"), std::string::npos) << out;
+}
+
 TEST_F(CheckCommand, SummaryNeverShowsSecrets) {
   const std::string all = wireguard_node() + "\n" + kL2tpGateway;
   const std::string path = write("all.toml", all);

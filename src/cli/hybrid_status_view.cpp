@@ -66,13 +66,22 @@ std::string render_hybrid_text(const nlohmann::json& s) {
   std::string out = fmt::format("interface: {}\n", s.value("interface", "?"));
   out += s.value("role", "") == "client" ? client_text(s) : gateway_text(s);
   const auto& c = s.value("counters", nlohmann::json::object());
+  // The control path is an ESP tunnel (a site's, a gateway's road warriors) when its spoofed
+  // counter says "ipsec".
+  const auto& spoofed = s.value("spoofed", nlohmann::json::object());
+  const bool ipsec = s.value("secondary", "") == "ipsec" || spoofed.contains("ipsec");
   out += fmt::format(
       "  packets: {} to WireGuard, {} to {}, {} delivered; dropped: {} without a route, "
       "{} spoofed, {} queue full\n",
-      c.value("to_wireguard", 0), c.value("to_secondary", 0),
-      s.value("secondary", "") == "ipsec" ? "IPsec" : "L2TP/IPsec", c.value("delivered", 0),
-      c.value("dropped_no_route", 0), c.value("dropped_spoofed", 0),
+      c.value("to_wireguard", 0), c.value("to_secondary", 0), ipsec ? "IPsec" : "L2TP/IPsec",
+      c.value("delivered", 0), c.value("dropped_no_route", 0), c.value("dropped_spoofed", 0),
       c.value("dropped_queue_full", 0));
+  // What each protocol's own source check refused (allowed IPs, the PPP address, ESP policy).
+  std::string by_protocol;
+  for (const auto& [protocol, count] : spoofed.items())
+    by_protocol += fmt::format("{}{} {}", by_protocol.empty() ? "" : ", ", protocol,
+                               count.is_number() ? count.get<std::uint64_t>() : 0);
+  if (!by_protocol.empty()) out += "  spoofed sources refused: " + by_protocol + "\n";
   return out;
 }
 

@@ -284,6 +284,14 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     if (*hybrid != HybridRole::kNone) {
       cfg.ipsec->interface = cfg.interface->name;
       cfg.ipsec->mtu = cfg.interface->mtu;
+      // A gateway's [ipsec] is its IKEv2 side, and L2TP/IPsec would need UDP 500 and 4500 too.
+      if (cfg.l2tp && *hybrid == HybridRole::kGateway)
+        return r.error(ipsec, cfg.l2tp->ipsec
+                                  ? "[ipsec] (IKEv2 road warriors) and [l2tp.ipsec] (L2TP/IPsec) "
+                                    "cannot share UDP 500/4500 in one process: serve the "
+                                    "accounts with one of them"
+                                  : "a gateway serves its accounts over WireGuard and one of "
+                                    "[l2tp] (L2TP/IPsec) and [ipsec] (IKEv2), not both");
       if (cfg.l2tp)
         return r.error(ipsec,
                        "[fallback] takes one secondary path: [l2tp] (L2TP/IPsec to a gateway) or "

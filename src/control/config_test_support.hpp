@@ -30,6 +30,15 @@ inline std::string refusal(const std::string& text) {
   return r ? "" : r.error().to_string();
 }
 
+// A hybrid gateway's [interface] (five lines; its public key is HIgo9xNz...), the head of the
+// gateway files in the hybrid config tests.
+inline const std::string kHybridGatewayInterface = R"([interface]
+name = "hyb0"
+private_key = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+listen_port = 51820
+addresses = ["10.77.0.1/24"]
+)";
+
 // One edit of a good file and the refusal it must bring.
 struct Refusal {
   std::string from, to;

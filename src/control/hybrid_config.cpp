@@ -8,6 +8,7 @@
 #include <map>
 #include <string_view>
 
+#include "control/ipsec_config.hpp"
 #include "control/toml_reader.hpp"
 #include "crypto/key_encoding.hpp"
 
@@ -31,6 +32,8 @@ struct Gateway {
   std::map<std::string, Claim> names;          // the accounts' claims so far
   std::map<crypto::PublicKey, Claim> keys;
   std::map<IpAddress, Claim> addresses;
+  const toml::node* ipsec = nullptr;  // [ipsec]: the accounts' IKEv2 side
+  std::map<std::string, Claim> ike_ids;
 };
 
 int line_of(const toml::node* node) {
@@ -86,6 +89,34 @@ Result<Ok, ConfigError> read_login(const Reader& r, const toml::table& t, Accoun
   return Ok{};
 }
 
+// The IKEv2 login: a pre-shared key inline or in a file, and the identity it goes with.
+Result<Ok, ConfigError> read_ike_login(const Reader& r, const toml::table& t,
+                                       AccountConfig& account) {
+  auto psk = r.secret_key(t, "ike_psk", "ike_psk_file");
+  if (!psk) return Err(psk.error());
+  const toml::node* psk_node = t.get("ike_psk") ? t.get("ike_psk") : t.get("ike_psk_file");
+  const toml::node* id = t.get("ike_id");
+  if (!*psk) {
+    if (id)
+      return r.error(
+          id, label(account.name) + " has ike_id but no ike_psk or ike_psk_file to log in with");
+    return Ok{};
+  }
+  // Short keys fall to offline guessing from one captured handshake.
+  if ((*psk)->size() < 16)
+    return r.error(psk_node, "the pre-shared key must be at least 16 characters");
+  account.ike_psk = std::move(**psk);
+  auto text = r.string_key(t, "ike_id");
+  if (!text) return Err(text.error());
+  account.ike_id = normalise_ike_id(text->value_or(account.name));
+  if (!account.ike_id)
+    return r.error(id ? id : psk_node,
+                   std::string(id ? "ike_id" : "the account's name (the default ike_id)") +
+                       " must be an IPv4 address, a name or user@domain (\"ipv4:...\", "
+                       "\"fqdn:...\", \"rfc822:...\")");
+  return Ok{};
+}
+
 Result<Ok, ConfigError> read_addresses(const Reader& r, const toml::table& t,
                                        AccountConfig& account) {
   if (const toml::node* a = t.get("address")) {
@@ -109,10 +140,11 @@ Result<Ok, ConfigError> read_addresses(const Reader& r, const toml::table& t,
 Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::node& node) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "[[account]] must be a table");
-  if (auto ok = r.only_keys(
-          *t, "[[account]]",
-          {"name", "public_key", "public_keys", "preshared_key", "preshared_key_file", "password",
-           "password_file", "nt_hash", "address", "address6", "subnets", "disabled"});
+  if (auto ok =
+          r.only_keys(*t, "[[account]]",
+                      {"name", "public_key", "public_keys", "preshared_key", "preshared_key_file",
+                       "password", "password_file", "nt_hash", "address", "address6", "subnets",
+                       "ike_id", "ike_psk", "ike_psk_file", "disabled"});
       !ok)
     return Err(ok.error());
   AccountConfig account;
@@ -128,10 +160,11 @@ Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::nod
     return r.error(t->get("preshared_key") ? t->get("preshared_key") : t->get("preshared_key_file"),
                    label(account.name) + " has a WireGuard pre-shared key but no public_key");
   if (auto ok = read_login(r, *t, account); !ok) return Err(ok.error());
-  if (account.public_keys.empty() && !account.password && !account.nt_hash)
+  if (auto ok = read_ike_login(r, *t, account); !ok) return Err(ok.error());
+  if (account.public_keys.empty() && !account.password && !account.nt_hash && !account.ike_psk)
     return r.error(&node, label(account.name) +
-                              " has no way in: give it public_key (WireGuard) or password, "
-                              "password_file or nt_hash (L2TP)");
+                              " has no way in: give it public_key (WireGuard), password, "
+                              "password_file or nt_hash (L2TP) or ike_psk (IKEv2)");
   if (auto ok = read_addresses(r, *t, account); !ok) return Err(ok.error());
   auto disabled = r.bool_key(*t, "disabled", false);
   if (!disabled) return Err(disabled.error());
@@ -185,6 +218,33 @@ Result<Ok, ConfigError> check_address(const Reader& r, const toml::node* at,
   return Ok{};
 }
 
+// An IKEv2 login needs the gateway's [ipsec], an identity no other account has, and an IPv4
+// address for the configuration payload to hand out.
+Result<Ok, ConfigError> check_ike_login(const Reader& r, const toml::node& node,
+                                        const AccountConfig& account, std::size_t index,
+                                        Gateway& gw) {
+  if (!account.ike_psk) return Ok{};
+  const toml::table& t = *node.as_table();
+  const toml::node* at = t.get("ike_id")    ? t.get("ike_id")
+                         : t.get("ike_psk") ? t.get("ike_psk")
+                                            : t.get("ike_psk_file");
+  if (!gw.ipsec)
+    return r.error(at, label(account.name) +
+                           " logs in over IKEv2, which needs an [ipsec] section: the gateway's "
+                           "local_address (and optionally local_id)");
+  const auto [first, added] =
+      gw.ike_ids.try_emplace(*account.ike_id, Claim{account.name, index, line_of(at)});
+  if (!added)
+    return r.error(at, "IKE identity " + *account.ike_id + " of " + label(account.name) +
+                           " is already " + label(first->second.account) + "'s (line " +
+                           std::to_string(first->second.line) + ")");
+  if (!account.ipv4 && !gw.pools->v4_first)
+    return r.error(&node, label(account.name) +
+                              " logs in over IKEv2, which hands out an IPv4 address: give it "
+                              "address = \"...\" or add [accounts] pool = \"FIRST-LAST\"");
+  return Ok{};
+}
+
 Result<Ok, ConfigError> check_account(const Reader& r, const toml::node& node,
                                       const AccountConfig& account, std::size_t index,
                                       Gateway& gw) {
@@ -206,6 +266,7 @@ Result<Ok, ConfigError> check_account(const Reader& r, const toml::node& node,
     return r.error(
         &node, label(account.name) + " has no address: give it address = \"...\" (inside " +
                    gw.ipv4_subnets[0].to_string() + ") or add [accounts] pool = \"FIRST-LAST\"");
+  if (auto ok = check_ike_login(r, node, account, index, gw); !ok) return ok;
   // CHAP-MD5 hashes the clear password with the challenge; an NT hash cannot answer it.
   if (gw.chap_md5 && account.nt_hash)
     return r.error(t.get("nt_hash"),
@@ -254,6 +315,7 @@ Result<Ok, ConfigError> read_gateway(const Reader& r, const toml::table& root, N
   gw.interface = &interface;
   gw.public_key = crypto::x25519_public_key(interface.private_key);
   gw.pools = &cfg.account_pool;
+  if (cfg.ipsec) gw.ipsec = root.get("ipsec");
   for (const auto& a : interface.addresses)
     if (a.address.is_v4()) gw.ipv4_subnets.emplace_back(a.address, a.prefix_length);
   gw.chap_md5 = cfg.l2tp && std::find(cfg.l2tp->auth.begin(), cfg.l2tp->auth.end(),
@@ -267,6 +329,10 @@ Result<Ok, ConfigError> read_gateway(const Reader& r, const toml::table& root, N
     if (auto ok = check_account(r, item, *account, cfg.accounts.size(), gw); !ok) return ok;
     cfg.accounts.push_back(std::move(*account));
   }
+  if (gw.ipsec && gw.ike_ids.empty())
+    return r.error(gw.ipsec,
+                   "[ipsec] beside [[account]] serves the accounts' IKEv2 logins, but no account "
+                   "has ike_psk or ike_psk_file");
   // The rest of the daemon finds the gateway's address where an L2TP gateway keeps it.
   if (cfg.l2tp) cfg.l2tp->address = *own;
   return Ok{};

@@ -1,11 +1,19 @@
 // The hybrid parts of tandem.toml: what turns the [interface] (WireGuard) and [l2tp] sections of
 // one file into ONE interface with several paths behind it instead of two separate devices.
 //
-// A gateway lists `[[account]]`s: each owns WireGuard public keys, an L2TP/PPP login and inner
-// addresses, the same on every protocol. Its [interface] serves the accounts' keys (no [[peer]]),
-// its [l2tp] (mode = "lns") logs in the accounts' users and hands each the account's address; the
-// gateway's inner address is the first IPv4 address of [interface]. Addresses not fixed in an
-// account are leased from `[accounts] pool`.
+// A gateway lists `[[account]]`s: each owns WireGuard public keys, an L2TP/PPP login, an IKEv2
+// identity and inner addresses, the same on every protocol. Its [interface] serves the accounts'
+// keys (no [[peer]]), its [l2tp] (mode = "lns") logs in the accounts' users and hands each the
+// account's address, and its [ipsec] (instead of [l2tp]: both need UDP 500/4500) is the IKEv2
+// side for road warriors: an account's ike_id and ike_psk log it in, the configuration payload
+// hands it the account's IPv4 address and its ESP may come from that address (and its subnets)
+// alone. The gateway's inner address is the first IPv4 address of [interface]. Addresses not
+// fixed in an account are leased from `[accounts] pool`.
+//
+//   [ipsec]                                # optional: IKEv2 road warriors
+//   local_address = "192.0.2.1"            # where IKE and ESP leave from
+//   local_id = "vpn.example.org"           # optional; also ike_version (2 only), ike_lifetime,
+//                                          # esp_lifetime, dpd_interval
 //
 //   [accounts]
 //   pool = "10.77.0.10-10.77.0.200"       # optional; IPv4 range inside [interface]'s subnet
@@ -18,6 +26,8 @@
 //   address = "10.77.0.2"                  # optional: fixed IPv4 (else leased)
 //   address6 = "fd77::2"                   # optional: fixed IPv6 (else leased when pool6 is set)
 //   subnets = ["192.168.50.0/24"]          # optional: a site's networks behind it
+//   ike_psk_file = "alice.ike"             # or ike_psk: IKEv2 pre-shared key; none: no IKEv2
+//   ike_id = "alice@example.org"           # optional: default the name as an fqdn identity
 //   disabled = false
 //
 // A client (or a site) with a `[fallback]` section runs its one [[peer]] (WireGuard) as the
@@ -40,7 +50,7 @@
 // local_subnets must include the [interface] addresses and its remote_subnets must cover the
 // peer's IPv4 allowed_ips, so that everything WireGuard carries has a path during a fallback.
 //
-// In either mode [l2tp] must not name its own interface, address, pool, users or routes, and
+// In every role [l2tp] must not name its own interface, address, pool, users or routes, and
 // [ipsec] its own interface, mtu, addresses or pool: the hybrid interface and the accounts give
 // them.
 #pragma once
@@ -66,6 +76,10 @@ struct AccountConfig {
   std::optional<IpAddress> ipv4;
   std::optional<IpAddress> ipv6;
   std::vector<IpPrefix> subnets;
+  // IKEv2 road warrior (beside the gateway's [ipsec]): the identity it authenticates as, in
+  // normalise_ike_id's form, and its pre-shared key; no key: no IKEv2.
+  std::optional<std::string> ike_id;
+  std::optional<std::string> ike_psk;
   bool disabled = false;
   bool operator==(const AccountConfig&) const = default;
 };

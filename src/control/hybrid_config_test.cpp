@@ -236,8 +236,8 @@ TEST(HybridConfig, RefusesBadAccounts) {
           {"nt_hash = \"8846F7EAEE8FB117AD06BDD830B7586C\"", "nt_hash = \"8846\"",
            "n.toml:21:11: nt_hash must be 32 hex digits (MD4 of the UTF-16LE password)"},
           {"password = \"battery staple\"", "address = \"10.77.0.3\"",
-           "n.toml:25:1: account 'carol' has no way in: give it public_key (WireGuard) or "
-           "password, password_file or nt_hash (L2TP)"},
+           "n.toml:25:1: account 'carol' has no way in: give it public_key (WireGuard), "
+           "password, password_file or nt_hash (L2TP) or ike_psk (IKEv2)"},
           {"address = \"10.77.0.2\"", "address = \"fd77::2\"",
            "n.toml:15:11: address must be an IPv4 address such as \"10.77.0.2\" (IPv6 goes in "
            "address6)"},

@@ -125,7 +125,7 @@ remote_subnets = ["10.88.3.0/24"]
             "or [ipsec] (an ESP tunnel to another site), not both");
 }
 
-TEST(HybridSiteConfig, AGatewayWithAccountsRefusesAnIpsecSection) {
+TEST(HybridSiteConfig, AGatewayWithAccountsRefusesSiteToSiteConnections) {
   const std::string gateway = R"([interface]
 name = "gw0"
 private_key = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
@@ -144,10 +144,11 @@ psk = "a site-to-site pre-shared key"
 local_subnets = ["10.77.0.0/24"]
 remote_subnets = ["10.88.0.0/24"]
 )";
+  // The accounts are the peers of a gateway's [ipsec] (hybrid_ikev2_config_test.cpp).
   EXPECT_EQ(refusal(gateway),
-            "n.toml:10:1: [ipsec] cannot sit beside [[account]]: a gateway serves its accounts "
-            "over WireGuard and L2TP/IPsec; run site-to-site IPsec from a config file of its own, "
-            "or make this node a site with [fallback]");
+            "n.toml:13:9: beside [[account]], [ipsec] is the gateway's IKEv2 side for road "
+            "warriors: the [interface] device carries it, the accounts give the addresses and are "
+            "the peers (ike_id, ike_psk); remove [[ipsec.connection]] from [ipsec]");
 }
 
 }  // namespace

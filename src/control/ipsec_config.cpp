@@ -10,21 +10,6 @@
 namespace tandem::control {
 namespace {
 
-// "ipv4:192.0.2.1", "fqdn:gw.example.org", or a bare address or name.
-std::optional<std::string> normalise_id(const std::string& text) {
-  if (text.rfind("fqdn:", 0) == 0) return text.size() > 5 ? std::optional(text) : std::nullopt;
-  if (text.rfind("ipv4:", 0) == 0) {
-    auto a = IpAddress::parse(text.substr(5));
-    return a && a->is_v4() ? std::optional(text) : std::nullopt;
-  }
-  if (auto a = IpAddress::parse(text)) {
-    if (!a->is_v4()) return std::nullopt;
-    return "ipv4:" + text;
-  }
-  if (text.find(':') != std::string::npos || text.empty()) return std::nullopt;
-  return "fqdn:" + text;
-}
-
 Result<std::vector<IpPrefix>, ConfigError> subnets(const Reader& r, const toml::table& t,
                                                    const toml::node& where, std::string_view k) {
   auto list = r.strings(t, k);
@@ -63,10 +48,11 @@ Result<IpsecConnection, ConfigError> read_connection(const Reader& r, const toml
   auto id = r.string_key(*t, "remote_id");
   if (!id) return Err(id.error());
   if (*id) {
-    auto normal = normalise_id(**id);
+    auto normal = normalise_ike_id(**id);
     if (!normal)
       return r.error(t->get("remote_id"),
-                     "remote_id must be an IPv4 address or a name (\"ipv4:...\", \"fqdn:...\")");
+                     "remote_id must be an IPv4 address, a name or user@domain (\"ipv4:...\", "
+                     "\"fqdn:...\", \"rfc822:...\")");
     c.remote_id = *normal;
   } else if (c.remote_address) {
     c.remote_id = "ipv4:" + c.remote_address->to_string();
@@ -109,7 +95,45 @@ Result<IpsecConnection, ConfigError> read_connection(const Reader& r, const toml
   return c;
 }
 
+// Beside [[account]]: the gateway's IKEv2 side, whose peers are the accounts.
+Result<Ok, ConfigError> check_gateway_section(const Reader& r, const toml::table& t) {
+  for (const auto& [key, value] : t)
+    for (std::string_view given :
+         {"interface", "mtu", "addresses", "pool", "pool_dns", "connection"})
+      if (key.str() == given)
+        return r.error_at(
+            key.source(),
+            "beside [[account]], [ipsec] is the gateway's IKEv2 side for road warriors: the "
+            "[interface] device carries it, the accounts give the addresses and are the peers "
+            "(ike_id, ike_psk); remove " +
+                std::string(given == "connection" ? "[[ipsec.connection]]" : given) +
+                " from [ipsec]");
+  if (const toml::node* v = t.get("ike_version");
+      v && !(v->is_integer() && v->as_integer()->get() == 2))
+    return r.error(v,
+                   "a gateway's road warriors use IKEv2 (their inner address comes in a "
+                   "configuration payload): ike_version must be 2");
+  return Ok{};
+}
+
 }  // namespace
+
+std::optional<std::string> normalise_ike_id(const std::string& text) {
+  for (std::string_view prefix : {"fqdn:", "rfc822:"})
+    if (text.rfind(prefix, 0) == 0)
+      return text.size() > prefix.size() ? std::optional(text) : std::nullopt;
+  if (text.rfind("ipv4:", 0) == 0) {
+    auto a = IpAddress::parse(text.substr(5));
+    return a && a->is_v4() ? std::optional(text) : std::nullopt;
+  }
+  if (auto a = IpAddress::parse(text)) {
+    if (!a->is_v4()) return std::nullopt;
+    return "ipv4:" + text;
+  }
+  if (text.find(':') != std::string::npos || text.empty()) return std::nullopt;
+  // user@domain is an RFC 822 address, as strongSwan and the phone clients send it.
+  return (text.find('@') != std::string::npos ? "rfc822:" : "fqdn:") + text;
+}
 
 Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
                                              std::vector<ipsec::ike::v1::Phase1Suite>& ike,
@@ -142,10 +166,7 @@ Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "ipsec must be a table: [ipsec]");
   if (hybrid == HybridRole::kGateway)
-    return r.error(&node,
-                   "[ipsec] cannot sit beside [[account]]: a gateway serves its accounts over "
-                   "WireGuard and L2TP/IPsec; run site-to-site IPsec from a config file of its "
-                   "own, or make this node a site with [fallback]");
+    if (auto ok = check_gateway_section(r, *t); !ok) return Err(ok.error());
   if (hybrid == HybridRole::kFallback)
     for (const auto& [key, value] : *t)
       for (std::string_view given : {"interface", "mtu", "addresses", "pool", "pool_dns"})
@@ -176,7 +197,7 @@ Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::
   auto id = r.string_key(*t, "local_id");
   if (!id) return Err(id.error());
   if (*id) {
-    auto normal = normalise_id(**id);
+    auto normal = normalise_ike_id(**id);
     if (!normal) return r.error(t->get("local_id"), "local_id must be an IPv4 address or a name");
     c.local_id = *normal;
   } else {
@@ -225,6 +246,7 @@ Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::
   if (c.esp_lifetime > c.ike_lifetime)
     return r.error(t->get("esp_lifetime"), "esp_lifetime must not exceed ike_lifetime");
 
+  if (hybrid == HybridRole::kGateway) return c;
   const toml::node* conns = t->get("connection");
   if (!conns) return r.error(&node, "[ipsec] needs at least one [[ipsec.connection]]");
   const toml::array* arr = conns->as_array();

@@ -4,7 +4,9 @@
 // names, always in UDP 4500 (Tandem's data path is userspace UDP). A connection with a remote
 // address is dialled at start-up and again whenever its SA is lost; one without waits. With
 // IKEv2 a gateway can hand road-warrior peers an inner address from a pool, and a connection can
-// ask its peer for one.
+// ask its peer for one. Beside a hybrid gateway's [[account]]s, [ipsec] is the gateway's IKEv2
+// side instead: no connections and no device of its own, the accounts are the peers
+// (hybrid_config.hpp).
 #pragma once
 
 #include <optional>
@@ -19,7 +21,7 @@ namespace tandem::control {
 struct IpsecConnection {
   std::string name;
   std::optional<IpAddress> remote_address;
-  std::string remote_id;  // IKEv2: "ipv4:..." or "fqdn:..."; default: the remote address
+  std::string remote_id;  // IKEv2: "ipv4:...", "fqdn:..." or "rfc822:..."; default: the address
   std::string psk;
   std::vector<IpPrefix> local_subnets;
   std::vector<IpPrefix> remote_subnets;
@@ -27,11 +29,20 @@ struct IpsecConnection {
   // IKEv2 initiator: ask the peer for an inner address (configuration payload) and use it as
   // this side of the traffic; local_subnets may then be left out.
   bool request_address = false;
+  // IKEv2 responder: the peer's own inner address (a hybrid gateway's account, never read from
+  // [[ipsec.connection]]): handed out through the configuration payload, and the only source
+  // besides remote_subnets its traffic may have.
+  std::optional<IpAddress> virtual_address;
   // IKEv1 only; empty: the defaults of ipsec/ike/v1/config.hpp.
   std::vector<ipsec::ike::v1::Phase1Suite> ike_proposals;
   std::vector<ipsec::ike::v1::Phase2Suite> esp_proposals;
   bool operator==(const IpsecConnection&) const = default;
 };
+
+// An IKE identity as written in the config ("ipv4:192.0.2.1", "fqdn:gw.example.org",
+// "rfc822:carol@example.org", or a bare address, name or user@domain) in its prefixed form;
+// nullopt when it is none of these.
+std::optional<std::string> normalise_ike_id(const std::string& text);
 
 struct IpsecConfig {
   std::string interface = "ipsec0";

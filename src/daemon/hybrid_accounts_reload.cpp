@@ -81,6 +81,13 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
   if (!gateway()) return Err(std::string("only a gateway's accounts change live"));
   auto table = account_table(next, accounts_.leases());
   if (!table) return Err("accounts: " + table.error());
+  // The IKEv2 engine holds its peers from the start.
+  if (config_.ipsec && next.ipsec &&
+      road_warrior_config(config_, accounts_).connections !=
+          road_warrior_config(next, *table).connections)
+    return Err(
+        std::string("the accounts' IKEv2 logins (ike_id, ike_psk, addresses, subnets, "
+                    "disabled) would change; restart to apply them"));
   std::map<hybrid::AccountId, hybrid::AccountId> renumbered;  // old id -> new id
   {
     std::lock_guard lock(mutex_);
@@ -91,12 +98,14 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
                    addresses_text(old) + " -> " + addresses_text(*now) +
                    "), and its clients keep the one they were given; restart to apply it");
       const auto paths = router_->paths_of(old.id);
-      const bool l2tp_live = std::any_of(paths.begin(), paths.end(), [](hybrid::PathId p) {
-        return kind_of(p) == hybrid::PathKind::kL2tpIpsec;
+      const auto session = std::find_if(paths.begin(), paths.end(), [](hybrid::PathId p) {
+        return kind_of(p) != hybrid::PathKind::kWireguard;
       });
-      if (l2tp_live && (!now || now->disabled))
-        return Err("[[account]] " + old.name + " has a live L2TP/IPsec session; it can be " +
-                   (now ? "disabled" : "removed") + " live once the session has ended");
+      if (session != paths.end() && (!now || now->disabled))
+        return Err("[[account]] " + old.name + " has a live " +
+                   (kind_of(*session) == hybrid::PathKind::kL2tpIpsec ? "L2TP/IPsec" : "IKEv2") +
+                   " session; it can be " + (now ? "disabled" : "removed") +
+                   " live once the session has ended");
       if (now) renumbered[old.id] = now->id;
     }
   }

@@ -65,6 +65,27 @@ Result<hybrid::AccountTable, std::string> account_table(
   return hybrid::AccountTable::create(std::move(specs), plan, remembered);
 }
 
+control::IpsecConfig road_warrior_config(const control::NodeConfig& config,
+                                         const hybrid::AccountTable& accounts) {
+  control::IpsecConfig ipsec = *config.ipsec;
+  ipsec.connections.clear();
+  for (const auto& account : accounts.accounts()) {
+    const control::AccountConfig& configured = config.accounts[account.id - 1];
+    if (!configured.ike_psk || account.disabled || !account.ipv4) continue;
+    control::IpsecConnection c;
+    c.name = account.name;
+    c.remote_id = *configured.ike_id;
+    c.psk = *configured.ike_psk;
+    // Whatever the road warrior asks to reach; it may send from its address and subnets alone.
+    c.local_subnets = {*IpPrefix::parse("0.0.0.0/0")};
+    for (const auto& s : account.subnets)
+      if (s.address().is_v4()) c.remote_subnets.push_back(s);
+    c.virtual_address = account.ipv4;
+    ipsec.connections.push_back(std::move(c));
+  }
+  return ipsec;
+}
+
 hybrid::FallbackConfig fallback_config(const control::FallbackSettings& s) {
   hybrid::FallbackConfig c;
   c.probe_interval = std::chrono::milliseconds(s.probe_interval_ms);
@@ -132,7 +153,9 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
     iface->control_kind_ = hybrid::PathKind::kL2tpIpsec;
   } else if (config.ipsec) {
     HybridInterface* link = iface.get();
-    iface->make_control_path_ = [ipsec = *config.ipsec,
+    iface->make_control_path_ = [ipsec = config.accounts.empty()
+                                             ? *config.ipsec
+                                             : road_warrior_config(config, iface->accounts_),
                                  link]() -> Result<std::unique_ptr<ControlPath>, std::string> {
       auto path = IpsecTunnelInterface::create_path(ipsec, *link);
       if (!path) return Err("IPsec path: " + path.error());
@@ -241,7 +264,9 @@ Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
   if (gateway())
     spdlog::info("hybrid gateway {}: {} accounts, WireGuard on UDP {}{}", name(),
                  accounts_.accounts().size(), config_.interface->listen_port,
-                 control_kind_ ? ", L2TP/IPsec" : "");
+                 !control_kind_                                    ? ""
+                 : control_kind_ == hybrid::PathKind::kIpsecTunnel ? ", IKEv2 road warriors"
+                                                                   : ", L2TP/IPsec");
   else
     spdlog::info(
         "hybrid {} {}: WireGuard primary, {} secondary{}, probing {}",
@@ -486,11 +511,10 @@ std::optional<HybridLogin> HybridInterface::l2tp_login(std::string_view user) {
   return login;
 }
 
-void HybridInterface::l2tp_session_down(const IpAddress& address) {
+void HybridInterface::session_down(hybrid::PathKind kind, const IpAddress& address) {
   std::lock_guard lock(mutex_);
   if (!router_) return;
-  if (auto account = accounts_.owner_of(address))
-    router_->detach(path_id(*account, hybrid::PathKind::kL2tpIpsec));
+  if (auto account = accounts_.owner_of(address)) router_->detach(path_id(*account, kind));
 }
 
 // ---- the control thread -------------------------------------------------------------------

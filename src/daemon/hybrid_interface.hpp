@@ -57,6 +57,10 @@ std::string hybrid_socket_path(std::string_view socket_dir, std::string_view int
 Result<hybrid::AccountTable, std::string> account_table(
     const control::NodeConfig& config,
     const std::map<std::string, std::vector<IpAddress>>& remembered = {});
+// A gateway's [ipsec] with one connection per account that logs in over IKEv2 (and is enabled):
+// its identity and key, the account's IPv4 address handed out and held to, its subnets.
+control::IpsecConfig road_warrior_config(const control::NodeConfig& config,
+                                         const hybrid::AccountTable& accounts);
 // The fallback settings as the controller takes them.
 hybrid::FallbackConfig fallback_config(const control::FallbackSettings& settings);
 
@@ -95,7 +99,7 @@ class HybridInterface final : public HybridLink {
   void protocol_state(hybrid::PathKind kind, bool up, const std::string& detail,
                       std::optional<IpAddress> address) override;
   std::optional<HybridLogin> l2tp_login(std::string_view user) override;
-  void l2tp_session_down(const IpAddress& address) override;
+  void session_down(hybrid::PathKind kind, const IpAddress& address) override;
   void on_control_wake() override;
 
  private:

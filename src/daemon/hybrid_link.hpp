@@ -35,8 +35,8 @@ struct HybridLogin {
 };
 
 // A path that runs on the control thread: L2TP/IPsec (a client's secondary, or a gateway's
-// sessions) or an ESP tunnel (a site's secondary). WireGuard runs threads of its own and takes
-// its packets through HybridLink::wireguard_outbound() instead.
+// sessions) or ESP tunnels (a site's secondary, or a gateway's IKEv2 road warriors). WireGuard runs
+// threads of its own and takes its packets through HybridLink::wireguard_outbound() instead.
 class ControlPath {
  public:
   // Room every packet handed to send_inner() has in front of it, for the path's headers.
@@ -80,8 +80,9 @@ class HybridLink {
                               std::optional<IpAddress> address = std::nullopt) = 0;
   // A gateway's L2TP/PPP login: nullopt when no account has this user.
   virtual std::optional<HybridLogin> l2tp_login(std::string_view user) = 0;
-  // An L2TP session of the gateway ended; `address` is what it had been given.
-  virtual void l2tp_session_down(const IpAddress& address) = 0;
+  // A gateway's session on a control-thread path ended (an L2TP session, the last Child SA of
+  // a road warrior); `address` is the inner address it had.
+  virtual void session_down(hybrid::PathKind kind, const IpAddress& address) = 0;
   // The control loop was woken (another thread queued work for it).
   virtual void on_control_wake() = 0;
 };

@@ -29,6 +29,7 @@ std::vector<std::byte> bytes_of(const std::string& s) {
 ipsec::ike::v2::Identity identity_of(const std::string& id) {
   if (id.rfind("ipv4:", 0) == 0)
     if (auto a = IpAddress::parse(id.substr(5))) return ipsec::ike::v2::Identity::ipv4(*a);
+  if (id.rfind("rfc822:", 0) == 0) return {ipsec::ike::v2::kIdRfc822Addr, bytes_of(id.substr(7))};
   return ipsec::ike::v2::Identity::fqdn(id.rfind("fqdn:", 0) == 0 ? id.substr(5) : id);
 }
 
@@ -78,6 +79,7 @@ ipsec::ike::v2::Config ipsec_ikev2_config(const control::IpsecConfig& c) {
     p.psk = bytes_of(conn.psk);
     p.mode = ipsec::ike::EspMode::kTunnel;
     p.request_virtual_ip = conn.request_address;
+    p.virtual_address = conn.virtual_address;
     for (const auto& s : conn.local_subnets) p.local_selectors.push_back(selector_of(s));
     for (const auto& s : conn.remote_subnets) p.remote_selectors.push_back(selector_of(s));
     config.peers.push_back(std::move(p));
@@ -210,6 +212,7 @@ void IpsecTunnelInterface::on_ike_event(const ipsec::ike::Event& e) {
 
 void IpsecTunnelInterface::on_child(const hybrid::ChildSaChange& c) {
   if (link_) {
+    session_change(c);
     // A rekey installs the new SA before the old one goes: the path is up while any stands.
     const bool was_up = !outbound_children_.empty();
     if (c.up)
@@ -245,6 +248,21 @@ void IpsecTunnelInterface::on_child(const hybrid::ChildSaChange& c) {
   virtual_addresses_.erase(it);
   if (auto ok = netlink_.delete_address(ifindex, address); !ok)
     spdlog::debug("remove address {}: {}", address.to_string(), ok.error());
+}
+
+void IpsecTunnelInterface::session_change(const hybrid::ChildSaChange& c) {
+  // A road warrior's Child SA has its one inner address as the remote selector (and perhaps its
+  // subnets after it); once the last SA with that address goes, so does its session.
+  if (c.remote.empty() || c.remote[0].start != c.remote[0].end) return;
+  const IpAddress address = c.remote[0].start;
+  if (c.up) {
+    ++remote_hosts_[address];
+    return;
+  }
+  auto it = remote_hosts_.find(address);
+  if (it == remote_hosts_.end() || --it->second > 0) return;
+  remote_hosts_.erase(it);
+  link_->session_down(hybrid::PathKind::kIpsecTunnel, address);
 }
 
 void IpsecTunnelInterface::on_tun_readable() {

@@ -7,7 +7,9 @@
 //
 // As the secondary path of a site's hybrid interface (create_path) it has no device, addresses
 // or routes of its own: the router hands it inner packets, what it opens goes to the link, and
-// the link hears whether a Child SA stands (the protocol's own view of the path).
+// the link hears whether a Child SA stands (the protocol's own view of the path). On a hybrid
+// gateway (road_warrior_config) its peers are the accounts that log in over IKEv2, each held to
+// its own inner address, and the link hears when a road warrior's last Child SA is gone.
 #pragma once
 
 #include <functional>
@@ -67,6 +69,8 @@ class IpsecTunnelInterface final : public ControlPath {
   void on_tun_readable();
   void on_ike_event(const ipsec::ike::Event& e);
   void on_child(const hybrid::ChildSaChange& c);
+  // Path mode: tells the link when the last Child SA to a single remote host is gone.
+  void session_change(const hybrid::ChildSaChange& c);
   void dial();
 
   control::IpsecConfig config_;
@@ -81,6 +85,7 @@ class IpsecTunnelInterface final : public ControlPath {
   std::unique_ptr<io::UnixSocketServer> status_server_;
   std::map<IpAddress, int> virtual_addresses_;  // given by peers, with the SAs that use each
   std::set<std::uint32_t> outbound_children_;   // path mode: the Child SAs that stand
+  std::map<IpAddress, int> remote_hosts_;       // path mode: single-host peers, with their SAs
   io::PacketBatch tun_batch_;
 };
 

@@ -402,7 +402,7 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
         if (config_.role == control::L2tpRole::kLac)
           link_->protocol_state(hybrid::PathKind::kL2tpIpsec, false, "PPP link down: " + e.detail);
         else if (e.remote)
-          link_->l2tp_session_down(*e.remote);
+          link_->session_down(hybrid::PathKind::kL2tpIpsec, *e.remote);
       } else if (config_.role == control::L2tpRole::kLac && e.local)
         if (auto ok = netlink_.delete_address(tun_->index(), InterfaceAddress{*e.local, 32}); !ok)
           spdlog::debug("remove address {}: {}", e.local->to_string(), ok.error());

@@ -12,41 +12,19 @@
 # keep their paths and sessions; removing bob under his live session, or moving alice's address,
 # refused with nothing changed; the original file again by SIGHUP, which removes the account.
 source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/hybrid_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 PSK="a pre-shared key of some length"
 
-GW="g$TAG"
-AL="a$TAG"
 BO="b$TAG"
-make_ns "$GW"
-make_ns "$AL"
-make_ns "$BO"
-link_ns "$GW" "$AL" 88
-link_ns "$GW" "$BO" 89
-# The gateway forwards between its accounts (in and out of its one device).
-ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
-
-GW_IF="hg$TAG"
-AL_IF="wa$TAG"
 BO_IF="lb$TAG"
-STATUS_DIR=/var/run/tandem
-SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "$STATUS_DIR/$GW_IF.l2tp" "$STATUS_DIR/$BO_IF.l2tp"
-  "/var/run/wireguard/$GW_IF.sock" "/var/run/wireguard/$AL_IF.sock")
-
-GW_KEY=$("$TANDEM_BIN" genkey)
-AL_KEY=$("$TANDEM_BIN" genkey)
-GW_PUB=$(echo "$GW_KEY" | "$TANDEM_BIN" pubkey)
-AL_PUB=$(echo "$AL_KEY" | "$TANDEM_BIN" pubkey)
+gateway_with_alice "$BO"
+SOCKETS+=("$STATUS_DIR/$GW_IF.l2tp" "$STATUS_DIR/$BO_IF.l2tp")
 AL_PSK=$("$TANDEM_BIN" genpsk)  # alice's handshake only succeeds if the gateway applies it
 
-cat >"$TMPDIR_TEST/gw.toml" <<TOML
-[interface]
-name = "$GW_IF"
-private_key = "$GW_KEY"
-listen_port = 51820
-addresses = ["10.88.0.1/24"]
-
+gateway_interface >"$TMPDIR_TEST/gw.toml"
+cat >>"$TMPDIR_TEST/gw.toml" <<TOML
 [l2tp]
 mode = "lns"
 host_name = "gateway"
@@ -66,19 +44,7 @@ password = "bob's password"
 address = "10.88.0.3"
 TOML
 
-cat >"$TMPDIR_TEST/alice.toml" <<TOML
-[interface]
-name = "$AL_IF"
-private_key = "$AL_KEY"
-addresses = ["10.88.0.2/32"]
-
-[[peer]]
-public_key = "$GW_PUB"
-preshared_key = "$AL_PSK"
-endpoint = "192.168.88.1:51820"
-allowed_ips = ["10.88.0.0/24"]
-persistent_keepalive = 25
-TOML
+alice_config "$TMPDIR_TEST/alice.toml" "$AL_IF" "preshared_key = \"$AL_PSK\""
 
 cat >"$TMPDIR_TEST/bob.toml" <<TOML
 [l2tp]
@@ -107,10 +73,7 @@ start_tandem_up "$AL" "$TMPDIR_TEST/alice.toml" "$TMPDIR_TEST/alice.log" "/var/r
 start_tandem_up "$BO" "$TMPDIR_TEST/bob.toml" "$TMPDIR_TEST/bob.log" "$STATUS_DIR/$BO_IF.l2tp"
 BO_PID=$TANDEM_PID
 
-gw_status() { ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" --json | python3 -c '
-import json, sys
-d = [x for x in json.load(sys.stdin) if "role" in x and "counters" in x][0]
-print(eval(sys.argv[1]))' "$1"; }
+gw_status() { hybrid_field "$GW" "$GW_IF" "$1"; }
 bob_address() { ip -n "$BO" -4 -o addr show dev "$BO_IF" | awk '{print $4}' | cut -d/ -f1 | head -1; }
 bob_has_address() { [ "$(bob_address)" = 10.88.0.3 ]; }
 

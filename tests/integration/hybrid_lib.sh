@@ -1,5 +1,6 @@
 #!/bin/bash
-# Helpers for the hybrid scenarios (hybrid_fallback.sh, hybrid_site.sh), sourced after
+# Helpers for the hybrid scenarios (hybrid_fallback.sh, hybrid_site.sh, the gateways'
+# hybrid_accounts.sh and hybrid_ikev2_accounts.sh), sourced after
 # ../netns/lib.sh: reading a hybrid interface's status, an idle TCP connection that must survive
 # path switches, and an iperf3 transfer whose stalls are measured.
 
@@ -20,6 +21,55 @@ table ip cut$TAG {
   chain block { type filter hook forward priority 0; }
 }
 NFT
+}
+
+# gateway_with_alice SECOND: a gateway namespace GW (device GW_IF) between alice's namespace AL
+# (a WireGuard node, device AL_IF) and SECOND: alice 192.168.88.2 -- .88.1 GW .89.1 --
+# 192.168.89.2 SECOND, the gateway forwarding between its accounts (in and out of its one
+# device). Sets GW, AL, GW_IF, AL_IF, STATUS_DIR and WireGuard keys for the gateway (GW_KEY,
+# GW_PUB) and alice (AL_KEY, AL_PUB).
+gateway_with_alice() {
+  GW="g$TAG"
+  AL="a$TAG"
+  GW_IF="hg$TAG"
+  AL_IF="wa$TAG"
+  STATUS_DIR=/var/run/tandem
+  SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "/var/run/wireguard/$GW_IF.sock"
+    "/var/run/wireguard/$AL_IF.sock")
+  make_ns "$GW"
+  make_ns "$AL"
+  make_ns "$1"
+  link_ns "$GW" "$AL" 88
+  link_ns "$GW" "$1" 89
+  ip netns exec "$GW" sysctl -qw net.ipv4.ip_forward=1
+  GW_KEY=$("$TANDEM_BIN" genkey)
+  AL_KEY=$("$TANDEM_BIN" genkey)
+  GW_PUB=$(echo "$GW_KEY" | "$TANDEM_BIN" pubkey)
+  AL_PUB=$(echo "$AL_KEY" | "$TANDEM_BIN" pubkey)
+}
+
+# gateway_interface: the [interface] section of gateway_with_alice's gateway (10.88.0.1/24).
+gateway_interface() {
+  printf '[interface]\nname = "%s"\nprivate_key = "%s"\nlisten_port = 51820\n' "$GW_IF" "$GW_KEY"
+  printf 'addresses = ["10.88.0.1/24"]\n\n'
+}
+
+# alice_config FILE IF [PEER_LINE]: alice's plain WireGuard node (10.88.0.2) on device IF, with
+# the gateway of gateway_with_alice as its peer; PEER_LINE (a preshared_key) goes in [[peer]].
+alice_config() {
+  cat >"$1" <<TOML
+[interface]
+name = "$2"
+private_key = "$AL_KEY"
+addresses = ["10.88.0.2/32"]
+
+[[peer]]
+public_key = "$GW_PUB"
+${3:-}
+endpoint = "192.168.88.1:51820"
+allowed_ips = ["10.88.0.0/24"]
+persistent_keepalive = 25
+TOML
 }
 
 # hybrid_doc NS IF: the interface's hybrid status document (JSON).

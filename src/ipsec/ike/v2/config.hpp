@@ -1,7 +1,7 @@
 // What an IKEv2 node is configured with (RFC 7296): our identity, the peers we talk to (their
 // identity, pre-shared key, proposals, traffic and mode), the address pool a responder hands
-// out through CP (3.15), and the timers of liveness, rekeying, retransmission and cookies.
-// The daemon's TOML reader fills it; the defaults are the secure ones.
+// out through CP (3.15) or a peer's own fixed inner address, and the timers of liveness, rekeying,
+// retransmission and cookies. The daemon's TOML reader fills it; the defaults are the secure ones.
 #pragma once
 
 #include <chrono>
@@ -57,6 +57,11 @@ struct PeerConfig {
   std::vector<Selector> remote_selectors;
   // Initiator: ask for an inner address with CP(CFG_REQUEST) and use it as our selector.
   bool request_virtual_ip = false;
+  // Responder: this peer's own inner address (a hybrid gateway's account). A CFG_REQUEST gets
+  // exactly this address, never a pool lease, and every Child SA's remote traffic selectors are
+  // narrowed to it (and to remote_selectors, the peer's subnets) whether or not the peer asked:
+  // ESP's policy check is then the account's source check.
+  std::optional<IpAddress> virtual_address;
 };
 
 // Responder: the inner IPv4 addresses handed out in CFG_REPLY.

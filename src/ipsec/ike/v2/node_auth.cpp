@@ -120,8 +120,10 @@ void Node::on_auth_request(IkeSa& sa, const Header& h, ByteView message,
   std::vector<Payload> answer{idr, AuthPayload{kAuthSharedKeyMic, auth_value(sa, p, false, idr)}};
   std::uint16_t error = 0;
   const auto* cp = find_payload<ConfigPayload>(in);
-  if (cp != nullptr && cp->type == kCfgRequest && pool_.enabled()) {
-    sa.virtual_ip = pool_.lease(claimed.to_string(), sa.id);
+  // A peer with an address of its own is held to it even when it does not ask (choose_child).
+  if (p.virtual_address) sa.virtual_ip = p.virtual_address;
+  if (cp != nullptr && cp->type == kCfgRequest && (p.virtual_address || pool_.enabled())) {
+    if (!sa.virtual_ip) sa.virtual_ip = pool_.lease(claimed.to_string(), sa.id);
     if (!sa.virtual_ip) {
       error = kInternalAddressFailure;
     } else {
@@ -231,7 +233,8 @@ std::uint16_t Node::choose_child(IkeSa& sa, const std::vector<Payload>& in, bool
 
   // The initiator's selectors (TSi) are the peer's side of the traffic, TSr ours. A rekey keeps
   // the traffic of the SA it replaces; a new SA gets what policy allows, an empty list meaning
-  // the host itself, and a peer with an address from our pool gets that address alone.
+  // the host itself, a peer with an address from our pool gets that address alone, and a peer
+  // with an address of its own that address (and its subnets).
   std::vector<Selector> allowed_local, allowed_remote;
   if (rekeyed != nullptr) {
     allowed_local = rekeyed->local;
@@ -239,7 +242,11 @@ std::uint16_t Node::choose_child(IkeSa& sa, const std::vector<Payload>& in, bool
   } else {
     allowed_local = p.local_selectors.empty() ? std::vector{host_selector(sa.local.address)}
                                               : p.local_selectors;
-    if (!sa.initiator && sa.virtual_ip)
+    if (!sa.initiator && p.virtual_address) {
+      allowed_remote = {host_selector(*p.virtual_address)};
+      allowed_remote.insert(allowed_remote.end(), p.remote_selectors.begin(),
+                            p.remote_selectors.end());
+    } else if (!sa.initiator && sa.virtual_ip)
       allowed_remote = {host_selector(*sa.virtual_ip)};
     else if (!p.remote_selectors.empty())
       allowed_remote = p.remote_selectors;
