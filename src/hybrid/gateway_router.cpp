@@ -74,9 +74,11 @@ void GatewayRouter::rebind(const AccountTable& accounts,
   attachments_.clear();
   by_account_.clear();
   accounts_ = &accounts;
-  for (const auto& [account, paths] : old_by_account) {
+  for (const auto& entry : old_by_account) {
     // Attached again return path first (the first attached is the return path), then the
-    // standbys by latest use, so that a later detach hands over as it would have.
+    // standbys by latest use, so that a later detach hands over as it would have. (Not a
+    // structured binding: clang 14 cannot capture one in the lambda.)
+    const auto& paths = entry.second;
     std::vector<PathId> order = paths.paths;
     std::stable_sort(order.begin(), order.end(), [&](PathId a, PathId b) {
       if ((a == paths.current) != (b == paths.current)) return a == paths.current;
