@@ -222,7 +222,7 @@ void L2tpStack::on_session_down(const l2tp::Event& e, TimePoint now, L2tpStackOu
   L2tpEvent ev{L2tpEventType::kLinkDown, e.ref, s.peer, s.user, {}, {}, {}, e.reason};
   if (s.up6 && s.address6) by_address6_.erase(*s.address6);
   if (s.address) {
-    if (s.up) {
+    if (s.routed) {
       by_address_.erase(s.address->v4_u32());
       if (config_.role == L2tpRole::kLns) {
         ev.local = config_.gateway_address;
@@ -294,6 +294,15 @@ void L2tpStack::handle_link_output(Session& s, TimePoint now, L2tpStackOutput& o
       case ppp::LinkEventType::kIpv6cpUp:
         on_ipv6_up(s);
         break;
+      case ppp::LinkEventType::kIpcpDown:
+        // Renegotiating: nothing passes until IPCP is up again (on_link_up then says so), and
+        // the status does not call the session up meanwhile.
+        s.up = false;
+        break;
+      case ppp::LinkEventType::kIpv6cpDown:
+        if (s.up6 && s.address6) by_address6_.erase(*s.address6);
+        s.up6 = false;
+        break;
       case ppp::LinkEventType::kDown:
         down = true;
         down_reason = ev.detail;
@@ -330,10 +339,12 @@ void L2tpStack::on_link_up(Session& s, L2tpStackOutput& out) {
   const std::uint32_t key = s.address->v4_u32();
   if (auto clash = by_address_.find(key); clash != by_address_.end() && clash->second != s.ref) {
     ev.detail = "address " + s.address->to_string() + " moved from another session";
-    if (auto old = sessions_.find(clash->second); old != sessions_.end()) old->second.up = false;
+    if (auto old = sessions_.find(clash->second); old != sessions_.end())
+      old->second.up = old->second.routed = false;
   }
   by_address_[key] = s.ref;
   s.up = true;
+  s.routed = true;
   out.events.push_back(std::move(ev));
 }
 

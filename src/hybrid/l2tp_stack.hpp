@@ -155,8 +155,9 @@ class L2tpStack {
     std::optional<IpAddress> address;   // gateway: the client's; client: ours
     std::optional<IpAddress> address6;  // gateway: the client's IPv6 address, if it has one
     std::optional<std::size_t> call;    // client: which configured call this is
-    bool up = false;
-    bool up6 = false;  // IPV6CP open (and, on a gateway, address6 routed)
+    bool up = false;                    // IPCP open: IPv4 passes
+    bool routed = false;  // IPCP has been up: by_address_ routes `address` to this session
+    bool up6 = false;     // IPV6CP open (and, on a gateway, address6 routed)
     bool closing = false;
   };
   struct Call {

@@ -77,11 +77,15 @@ void Link::apply(FsmOutput& fsm, TimePoint now, LinkOutput& out) {
     } else if (protocol == Protocol::kIpcp) {
       if (signal == LayerSignal::kUp) {
         out.events.push_back({LinkEventType::kIpcpUp, "", std::nullopt});
+      } else if (signal == LayerSignal::kDown) {
+        out.events.push_back({LinkEventType::kIpcpDown, "", std::nullopt});
       } else if (signal == LayerSignal::kFinished && phase_ == Phase::kNetwork) {
         stop("IPCP negotiation failed: " + ipcp_.finish_reason(), now, out);
       }
     } else if (protocol == Protocol::kIpv6cp && signal == LayerSignal::kUp) {
       out.events.push_back({LinkEventType::kIpv6cpUp, "", std::nullopt});
+    } else if (protocol == Protocol::kIpv6cp && signal == LayerSignal::kDown) {
+      out.events.push_back({LinkEventType::kIpv6cpDown, "", std::nullopt});
     }
     if (!more.frames.empty() || !more.signals.empty()) apply(more, now, out);
   }

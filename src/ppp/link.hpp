@@ -42,6 +42,10 @@ enum class LinkEventType : std::uint8_t {
   kAuthenticated,  // detail: the user name
   kIpcpUp,
   kIpv6cpUp,
+  // IPCP (IPV6CP) left Opened while LCP stays up: renegotiating, e.g. after the peer sent a new
+  // Configure-Request. No packets of that family pass until it is up again.
+  kIpcpDown,
+  kIpv6cpDown,
   kDown,  // the link is dead; detail says why
 };
 

@@ -257,6 +257,39 @@ TEST(PppLink, PeerWithoutIpv6RejectsIpv6cpAndIpv4StillWorks) {
   EXPECT_TRUE(p.send_ipv4(p.client, ipv4_packet(3)));
 }
 
+TEST(PppLink, ALostIpcpAckRenegotiatesAndSaysSoWithIpcpDown) {
+  // The first IPCP Configure-Ack is lost: one end opens, the other sends its request again,
+  // which takes the open end back to negotiating (RFC 1661: Opened + RCR). That end must say
+  // IPCP went down, so that nobody counts it as carrying packets until it is up again.
+  Pair p = make_pair(AuthMethod::kPap, "wonderland");
+  bool dropped = false;
+  p.filter = [&](const std::vector<std::byte>& f) {
+    const auto at = [&](std::size_t i) { return std::to_integer<unsigned>(f[i]); };
+    const bool ipcp_ack =
+        f.size() > 4 && at(0) == 0xff && at(2) == 0x80 && at(3) == 0x21 && at(4) == 2;
+    if (ipcp_ack && !dropped) {
+      dropped = true;
+      return false;
+    }
+    return true;
+  };
+  p.start();
+  p.advance(10s);
+  ASSERT_TRUE(dropped);
+  const int downs =
+      p.gateway.count(LinkEventType::kIpcpDown) + p.client.count(LinkEventType::kIpcpDown);
+  EXPECT_GE(downs, 1);
+  expect_up(p);
+  for (const auto* end : {&p.gateway, &p.client}) {
+    // Every down is followed by an up: the last IPCP event is an up.
+    LinkEventType last = LinkEventType::kDown;
+    for (const auto& e : end->events)
+      if (e.type == LinkEventType::kIpcpUp || e.type == LinkEventType::kIpcpDown) last = e.type;
+    EXPECT_EQ(last, LinkEventType::kIpcpUp);
+  }
+  EXPECT_TRUE(p.send_ipv4(p.client, ipv4_packet(4)));
+}
+
 TEST(PppLink, NcpPacketsBeforeTheNetworkPhaseAreDiscarded) {
   Pair p(gateway_config({AuthMethod::kPap}), client_config(kAll, "alice", "wonderland"));
   // No users answer: the gateway waits in the authentication phase.
