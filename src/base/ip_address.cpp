@@ -99,6 +99,18 @@ bool IpPrefix::contains(const IpAddress& a) const {
   return (a.data()[full] & mask) == (address_.data()[full] & mask);
 }
 
+IpAddress IpPrefix::last() const {
+  std::array<std::uint8_t, 16> bytes{};
+  const std::size_t size = address_.size();
+  for (std::size_t i = 0; i < size; ++i) {
+    const std::size_t bit = i * 8;
+    const auto host = bit >= length_ ? 0xffu : bit + 8 <= length_ ? 0u : (0xffu >> (length_ - bit));
+    bytes[i] = static_cast<std::uint8_t>(address_.data()[i] | host);
+  }
+  if (address_.is_v4()) return IpAddress::v4({bytes[0], bytes[1], bytes[2], bytes[3]});
+  return IpAddress::v6(bytes);
+}
+
 std::string IpPrefix::to_string() const {
   return address_.to_string() + "/" + std::to_string(length_);
 }

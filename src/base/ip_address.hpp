@@ -50,6 +50,8 @@ class IpPrefix {
   const IpAddress& address() const { return address_; }
   unsigned length() const { return length_; }
   bool contains(const IpAddress& a) const;
+  // The highest address inside: every host bit set (10.1.0.0/16 -> 10.1.255.255).
+  IpAddress last() const;
   std::string to_string() const;
 
   friend auto operator<=>(const IpPrefix&, const IpPrefix&) = default;

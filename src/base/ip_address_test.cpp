@@ -19,6 +19,17 @@ TEST(IpPrefix, ClearsHostBitsLikeWg) {
   EXPECT_EQ(IpPrefix::parse("10.1.2.3")->to_string(), "10.1.2.3/32");
 }
 
+TEST(IpPrefix, LastIsTheHighestAddressInside) {
+  EXPECT_EQ(IpPrefix::parse("10.1.0.0/16")->last(), *IpAddress::parse("10.1.255.255"));
+  EXPECT_EQ(IpPrefix::parse("10.1.2.3/32")->last(), *IpAddress::parse("10.1.2.3"));
+  EXPECT_EQ(IpPrefix::parse("0.0.0.0/0")->last(), *IpAddress::parse("255.255.255.255"));
+  EXPECT_EQ(IpPrefix::parse("192.168.0.0/20")->last(), *IpAddress::parse("192.168.15.255"));
+  EXPECT_EQ(IpPrefix::parse("fd88::/64")->last(), *IpAddress::parse("fd88::ffff:ffff:ffff:ffff"));
+  EXPECT_EQ(IpPrefix::parse("::/0")->last(),
+            *IpAddress::parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+  EXPECT_EQ(IpPrefix::parse("fd00::1/128")->last(), *IpAddress::parse("fd00::1"));
+}
+
 TEST(IpPrefix, RejectsBadLengths) {
   EXPECT_FALSE(IpPrefix::parse("10.0.0.0/33"));
   EXPECT_FALSE(IpPrefix::parse("10.0.0.0/"));

@@ -284,23 +284,27 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     if (*hybrid != HybridRole::kNone) {
       cfg.ipsec->interface = cfg.interface->name;
       cfg.ipsec->mtu = cfg.interface->mtu;
-      // A gateway's [ipsec] is its IKEv2 side, and L2TP/IPsec would need UDP 500 and 4500 too.
-      if (cfg.l2tp && *hybrid == HybridRole::kGateway)
-        return r.error(ipsec, cfg.l2tp->ipsec
-                                  ? "[ipsec] (IKEv2 road warriors) and [l2tp.ipsec] (L2TP/IPsec) "
-                                    "cannot share UDP 500/4500 in one process: serve the "
-                                    "accounts with one of them"
-                                  : "a gateway serves its accounts over WireGuard and one of "
-                                    "[l2tp] (L2TP/IPsec) and [ipsec] (IKEv2), not both");
-      if (cfg.l2tp)
+      // A gateway's [ipsec] is its IKEv2 side; with [l2tp.ipsec] both share UDP 500 and 4500
+      // (one IKEv1 and one IKEv2 engine on the same sockets), so they must leave from one address.
+      if (cfg.l2tp && *hybrid == HybridRole::kGateway) {
+        if (cfg.l2tp->ipsec && cfg.l2tp->ipsec->local_address &&
+            *cfg.l2tp->ipsec->local_address != cfg.ipsec->local_address)
+          return r.error(
+              root.get("l2tp")->as_table()->get("ipsec")->as_table()->get("local_address"),
+              "[l2tp.ipsec] local_address " + cfg.l2tp->ipsec->local_address->to_string() +
+                  " differs from [ipsec] local_address " + cfg.ipsec->local_address.to_string() +
+                  ": L2TP/IPsec and IKEv2 share UDP 500 and 4500, so they speak from "
+                  "one address (remove it from [l2tp.ipsec])");
+      } else if (cfg.l2tp) {
         return r.error(ipsec,
                        "[fallback] takes one secondary path: [l2tp] (L2TP/IPsec to a gateway) or "
                        "[ipsec] (an ESP tunnel to another site), not both");
+      }
     } else if ((cfg.interface && cfg.interface->name == cfg.ipsec->interface) ||
                (cfg.l2tp && cfg.l2tp->interface == cfg.ipsec->interface))
       return r.error(ipsec, "[ipsec] needs an interface name of its own");
-    // L2TP/IPsec and site-to-site IPsec would both need UDP 500 and 4500.
-    if (cfg.l2tp && cfg.l2tp->ipsec)
+    // Plain interfaces: L2TP/IPsec and site-to-site IPsec would both need UDP 500 and 4500.
+    if (*hybrid == HybridRole::kNone && cfg.l2tp && cfg.l2tp->ipsec)
       return r.error(ipsec, "[ipsec] and [l2tp.ipsec] cannot share UDP 500/4500 in one process");
   }
   if (const toml::node* peers = root.get("peer")) {

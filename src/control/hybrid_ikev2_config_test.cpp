@@ -139,16 +139,27 @@ TEST(HybridIkev2Config, RefusesRoadWarriorsWithoutIpsecAndIpsecWithoutThem) {
             "account has ike_psk or ike_psk_file");
 }
 
-TEST(HybridIkev2Config, RefusesIpsecBesideTheGatewaysL2tp) {
+// One gateway serves L2TP/IPsec (IKEv1) and IKEv2 road warriors on the same UDP 500 and 4500,
+// so both must speak from one address.
+TEST(HybridIkev2Config, ServesL2tpIpsecAndIkev2RoadWarriorsTogether) {
   const std::string l2tp_ipsec =
       "[l2tp]\nmode = \"lns\"\n[l2tp.ipsec]\npsk = \"an L2TP pre-shared key\"\n\n[ipsec]";
-  EXPECT_EQ(refusal(with(kGateway, "[ipsec]", l2tp_ipsec)),
-            "n.toml:30:1: [ipsec] (IKEv2 road warriors) and [l2tp.ipsec] (L2TP/IPsec) cannot "
-            "share UDP 500/4500 in one process: serve the accounts with one of them");
+  auto r = parse_node_config(with(kGateway, "[ipsec]", l2tp_ipsec), "gw.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->l2tp && r->l2tp->ipsec && r->ipsec);
+  EXPECT_EQ(r->l2tp->interface, "hyb0");
+  EXPECT_EQ(r->ipsec->interface, "hyb0");
+  const std::string same_address =
+      "[l2tp]\nmode = \"lns\"\n[l2tp.ipsec]\npsk = \"an L2TP pre-shared key\"\n"
+      "local_address = \"192.0.2.1\"\n\n[ipsec]";
+  EXPECT_TRUE(parse_node_config(with(kGateway, "[ipsec]", same_address), "gw.toml"));
+  const std::string other_address = with(same_address, "\"192.0.2.1\"", "\"192.0.2.9\"");
+  EXPECT_EQ(refusal(with(kGateway, "[ipsec]", other_address)),
+            "n.toml:29:17: [l2tp.ipsec] local_address 192.0.2.9 differs from [ipsec] "
+            "local_address 192.0.2.1: L2TP/IPsec and IKEv2 share UDP 500 and 4500, so they speak "
+            "from one address (remove it from [l2tp.ipsec])");
   const std::string plain_l2tp = "[l2tp]\nmode = \"lns\"\nallow_unencrypted = true\n\n[ipsec]";
-  EXPECT_EQ(refusal(with(kGateway, "[ipsec]", plain_l2tp)),
-            "n.toml:29:1: a gateway serves its accounts over WireGuard and one of [l2tp] "
-            "(L2TP/IPsec) and [ipsec] (IKEv2), not both");
+  EXPECT_TRUE(parse_node_config(with(kGateway, "[ipsec]", plain_l2tp), "gw.toml"));
 }
 
 class HybridIkev2ConfigFiles : public testing::ScratchDir {};

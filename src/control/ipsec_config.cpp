@@ -10,15 +10,19 @@
 namespace tandem::control {
 namespace {
 
+// IKEv2 negotiates IPv6 traffic selectors too; IKEv1 here carries IPv4 subnets only.
 Result<std::vector<IpPrefix>, ConfigError> subnets(const Reader& r, const toml::table& t,
-                                                   const toml::node& where, std::string_view k) {
+                                                   const toml::node& where, std::string_view k,
+                                                   int version) {
   auto list = r.strings(t, k);
   if (!list) return Err(list.error());
   std::vector<IpPrefix> out;
   for (const auto& [value, item] : *list) {
     auto p = IpPrefix::parse(value);
-    if (!p || !p->address().is_v4())
-      return r.error(item, std::string(k) + " must list IPv4 prefixes");
+    if (!p) return r.error(item, std::string(k) + " must list prefixes such as 10.1.0.0/16");
+    if (!p->address().is_v4() && version != 2)
+      return r.error(item,
+                     std::string(k) + " must list IPv4 prefixes (IPv6 needs ike_version = 2)");
     out.push_back(*p);
   }
   if (out.empty()) return r.error(&where, "a connection needs " + std::string(k));
@@ -71,11 +75,11 @@ Result<IpsecConnection, ConfigError> read_connection(const Reader& r, const toml
     return r.error(t->get("request_address"), "request_address needs remote_address to dial");
   // With an address from the peer, this side's traffic is that address.
   if (!c.request_address || t->get("local_subnets")) {
-    auto local = subnets(r, *t, node, "local_subnets");
+    auto local = subnets(r, *t, node, "local_subnets", version);
     if (!local) return Err(local.error());
     c.local_subnets = std::move(*local);
   }
-  auto remote = subnets(r, *t, node, "remote_subnets");
+  auto remote = subnets(r, *t, node, "remote_subnets", version);
   if (!remote) return Err(remote.error());
   c.remote_subnets = std::move(*remote);
   if (version == 1 && (c.local_subnets.size() > 1 || c.remote_subnets.size() > 1))

@@ -27,16 +27,24 @@ struct IpsecConnection {
   std::vector<IpPrefix> remote_subnets;
   bool start = false;  // dial it (default: when remote_address is given)
   // IKEv2 initiator: ask the peer for an inner address (configuration payload) and use it as
-  // this side of the traffic; local_subnets may then be left out.
+  // this side of the traffic; local_subnets may then be left out. An IPv6 address is asked for
+  // too when a remote subnet is IPv6 (wants_ipv6_address()).
   bool request_address = false;
   // IKEv2 responder: the peer's own inner address (a hybrid gateway's account, never read from
   // [[ipsec.connection]]): handed out through the configuration payload, and the only source
   // besides remote_subnets its traffic may have.
   std::optional<IpAddress> virtual_address;
+  std::optional<IpAddress> virtual_address6;  // the same account's IPv6 address
   // IKEv1 only; empty: the defaults of ipsec/ike/v1/config.hpp.
   std::vector<ipsec::ike::v1::Phase1Suite> ike_proposals;
   std::vector<ipsec::ike::v1::Phase2Suite> esp_proposals;
   bool operator==(const IpsecConnection&) const = default;
+  bool wants_ipv6_address() const {
+    if (!request_address) return false;
+    for (const auto& s : remote_subnets)
+      if (!s.address().is_v4()) return true;
+    return false;
+  }
 };
 
 // An IKE identity as written in the config ("ipv4:192.0.2.1", "fqdn:gw.example.org",

@@ -76,6 +76,23 @@ TEST(IpsecConfig, RefusesWhatCannotWork) {
             0U);
 }
 
+// IKEv2 carries IPv6 traffic selectors (and asks for an IPv6 address when a remote subnet is
+// IPv6); IKEv1 here does not.
+TEST(IpsecConfig, Ipv6SubnetsAreForIkev2) {
+  const std::string v6 = with(kSite, "remote_subnets = [\"10.4.0.0/24\"]",
+                              "remote_subnets = [\"10.4.0.0/24\", \"fd04::/64\"]");
+  auto r = parse_node_config(v6, "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->ipsec->connections[1].remote_subnets.size(), 2U);
+  EXPECT_FALSE(r->ipsec->connections[1].wants_ipv6_address());  // it asks for no address
+  EXPECT_EQ(refusal(with(with(v6, "local_address", "ike_version = 1\nlocal_address"),
+                         "remote_subnets = [\"10.2.0.0/24\", \"10.3.0.0/24\"]",
+                         "remote_subnets = [\"10.2.0.0/24\"]")),
+            "n.toml:20:34: remote_subnets must list IPv4 prefixes (IPv6 needs ike_version = 2)");
+  EXPECT_EQ(refusal(with(kSite, "\"10.4.0.0/24\"", "\"10.4.0.0/33\"")),
+            "n.toml:19:19: remote_subnets must list prefixes such as 10.1.0.0/16");
+}
+
 TEST(IpsecConfig, APskFileThatIsADirectorySaysSo) {
   const std::string dir = ::testing::TempDir() + "ipsec-psk-dir";
   std::filesystem::create_directories(dir);

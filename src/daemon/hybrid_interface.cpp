@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <nlohmann/json.hpp>
@@ -76,11 +77,13 @@ control::IpsecConfig road_warrior_config(const control::NodeConfig& config,
     c.name = account.name;
     c.remote_id = *configured.ike_id;
     c.psk = *configured.ike_psk;
-    // Whatever the road warrior asks to reach; it may send from its address and subnets alone.
+    // Whatever the road warrior asks to reach; it may send from its addresses and subnets alone.
     c.local_subnets = {*IpPrefix::parse("0.0.0.0/0")};
+    if (account.ipv6) c.local_subnets.push_back(*IpPrefix::parse("::/0"));
     for (const auto& s : account.subnets)
-      if (s.address().is_v4()) c.remote_subnets.push_back(s);
+      if (s.address().is_v4() || account.ipv6) c.remote_subnets.push_back(s);
     c.virtual_address = account.ipv4;
+    c.virtual_address6 = account.ipv6;
     ipsec.connections.push_back(std::move(c));
   }
   return ipsec;
@@ -99,8 +102,8 @@ hybrid::FallbackConfig fallback_config(const control::FallbackSettings& s) {
 }
 
 hybrid::PathKind HybridInterface::kind_for(hybrid::PathRole role) const {
-  if (role == hybrid::PathRole::kPrimary || !control_kind_) return hybrid::PathKind::kWireguard;
-  return *control_kind_;
+  if (role == hybrid::PathRole::kPrimary || control_.empty()) return hybrid::PathKind::kWireguard;
+  return secondary().kind;
 }
 
 hybrid::PathId HybridInterface::path_id(hybrid::AccountId account, hybrid::PathKind kind) {
@@ -136,41 +139,7 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
   iface->loop_ = &iface->wg_->control_loop();
   if (auto ok = iface->configure_wireguard(); !ok) return Err(ok.error());
 
-  if (config.l2tp) {
-    Endpoint server;
-    if (config.l2tp->role == control::L2tpRole::kLac) {
-      auto ep = io::resolve_endpoint(config.l2tp->server_host, config.l2tp->server_port);
-      if (!ep) return Err("L2TP server " + config.l2tp->server_host + ": " + ep.error());
-      server = *ep;
-    }
-    HybridInterface* link = iface.get();
-    iface->make_control_path_ = [l2tp = *config.l2tp, server,
-                                 link]() -> Result<std::unique_ptr<ControlPath>, std::string> {
-      auto path = L2tpInterface::create_path(l2tp, server, *link);
-      if (!path) return Err("L2TP/IPsec path: " + path.error());
-      return std::unique_ptr<ControlPath>(std::move(*path));
-    };
-    iface->control_kind_ = hybrid::PathKind::kL2tpIpsec;
-  } else if (config.ipsec) {
-    HybridInterface* link = iface.get();
-    iface->make_control_path_ = [ipsec = config.accounts.empty()
-                                             ? *config.ipsec
-                                             : road_warrior_config(config, iface->accounts_),
-                                 link]() -> Result<std::unique_ptr<ControlPath>, std::string> {
-      auto path = IpsecTunnelInterface::create_path(ipsec, *link);
-      if (!path) return Err("IPsec path: " + path.error());
-      return std::unique_ptr<ControlPath>(std::move(*path));
-    };
-    iface->control_kind_ = hybrid::PathKind::kIpsecTunnel;
-  }
-  if (iface->make_control_path_) {
-    // Built now, so that a socket that cannot be bound stops the start; an on-demand secondary
-    // is then let go until the fallback dials it.
-    auto path = iface->make_control_path_();
-    if (!path) return Err(path.error());
-    if (!config.fallback || config.fallback->warm_secondary)
-      iface->control_path_ = std::move(*path);
-  }
+  if (auto ok = iface->add_control_paths(config); !ok) return Err(ok.error());
 
   if (config.fallback) {
     hybrid::FallbackPathConfig fc;
@@ -195,22 +164,84 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
   return iface;
 }
 
+Result<Ok, std::string> HybridInterface::add_control_paths(const control::NodeConfig& config) {
+  HybridInterface* link = this;
+  Endpoint server;
+  if (config.l2tp && config.l2tp->role == control::L2tpRole::kLac) {
+    auto ep = io::resolve_endpoint(config.l2tp->server_host, config.l2tp->server_port);
+    if (!ep) return Err("L2TP server " + config.l2tp->server_host + ": " + ep.error());
+    server = *ep;
+  }
+  const bool gateway = !config.accounts.empty();
+  std::optional<control::IpsecConfig> ipsec;
+  if (config.ipsec) ipsec = gateway ? road_warrior_config(config, accounts_) : *config.ipsec;
+  // A gateway's L2TP/IPsec (IKEv1) and IKEv2 road warriors answer on the same UDP 500 and 4500.
+  std::shared_ptr<IpsecEndpoint> shared;
+  if (gateway && config.l2tp && config.l2tp->ipsec && ipsec) {
+    auto endpoint = IpsecEndpoint::create(
+        ipsec->local_address,
+        {L2tpInterface::ike_engine(*config.l2tp, server), IpsecTunnelInterface::ike_engine(*ipsec)},
+        !force_udp_encapsulation(*config.l2tp));
+    if (!endpoint) return Err(endpoint.error());
+    shared = std::move(*endpoint);
+  }
+  if (config.l2tp)
+    control_.push_back(std::make_unique<ControlSlot>(
+        hybrid::PathKind::kL2tpIpsec,
+        [l2tp = *config.l2tp, server, link,
+         shared]() -> Result<std::unique_ptr<ControlPath>, std::string> {
+          auto path = L2tpInterface::create_path(l2tp, server, *link, shared);
+          if (!path) return Err("L2TP/IPsec path: " + path.error());
+          return std::unique_ptr<ControlPath>(std::move(*path));
+        }));
+  if (ipsec)
+    control_.push_back(std::make_unique<ControlSlot>(
+        hybrid::PathKind::kIpsecTunnel,
+        [ipsec = *ipsec, link, shared]() -> Result<std::unique_ptr<ControlPath>, std::string> {
+          auto path = IpsecTunnelInterface::create_path(ipsec, *link, shared);
+          if (!path) return Err("IPsec path: " + path.error());
+          return std::unique_ptr<ControlPath>(std::move(*path));
+        }));
+  for (auto& slot : control_) {
+    // Built now, so that a socket that cannot be bound stops the start; an on-demand secondary
+    // is then let go until the fallback dials it.
+    auto path = slot->make();
+    if (!path) return Err(path.error());
+    if (!config.fallback || config.fallback->warm_secondary) slot->path = std::move(*path);
+  }
+  return Ok{};
+}
+
+HybridInterface::ControlSlot::ControlSlot(
+    hybrid::PathKind path_kind,
+    std::function<Result<std::unique_ptr<ControlPath>, std::string>()> factory)
+    : kind(path_kind),
+      make(std::move(factory)),
+      pending(kControlQueue, kSlot, ControlPath::kInnerHeadroom),
+      draining(kControlQueue, kSlot, ControlPath::kInnerHeadroom) {}
+
 HybridInterface::HybridInterface(const control::NodeConfig& config, io::TunDevice tun,
                                  hybrid::AccountTable accounts)
     : config_(config),
       tun_(std::move(tun)),
       accounts_(std::move(accounts)),
-      pending_control_(kControlQueue, kSlot, ControlPath::kInnerHeadroom),
-      draining_control_(kControlQueue, kSlot, ControlPath::kInnerHeadroom),
       probe_batch_(8, kSlot, ControlPath::kInnerHeadroom) {}
 
 HybridInterface::~HybridInterface() {
   // The paths' threads call into this object: stop them before anything here goes.
-  path_status_.reset();
   socket_.reset();
   if (loop_ && fallback_timer_) loop_->remove_timer(fallback_timer_);
-  control_path_.reset();
+  for (auto& slot : control_) {
+    slot->status.reset();
+    slot->path.reset();
+  }
   wg_.reset();
+}
+
+HybridInterface::ControlSlot* HybridInterface::control_slot(hybrid::PathKind kind) const {
+  for (const auto& slot : control_)
+    if (slot->kind == kind) return slot.get();
+  return nullptr;
 }
 
 // The WireGuard peers: a gateway's are its accounts' keys with their prefixes as allowed IPs
@@ -245,8 +276,9 @@ Result<Ok, std::string> HybridInterface::configure_system() {
 Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
   if (auto ok = configure_system(); !ok) return ok;
   socket_dir_ = socket_dir;
-  if (control_path_)
-    if (auto ok = attach_control_path(); !ok) return ok;
+  for (auto& slot : control_)
+    if (slot->path)
+      if (auto ok = attach_control_path(*slot); !ok) return ok;
   if (fallback_) {
     auto timer = loop_->add_timer([this] { on_fallback_timer(); });
     if (!timer) return Err(timer.error());
@@ -261,18 +293,20 @@ Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
   wg_->start();
   if (auto ok = wg_->serve_uapi(uapi_socket_path(kUapiSocketDir, name())); !ok)
     return Err("cannot serve UAPI: " + ok.error());
-  if (gateway())
+  if (gateway()) {
+    std::string served;
+    for (const auto& slot : control_)
+      served +=
+          slot->kind == hybrid::PathKind::kIpsecTunnel ? ", IKEv2 road warriors" : ", L2TP/IPsec";
     spdlog::info("hybrid gateway {}: {} accounts, WireGuard on UDP {}{}", name(),
-                 accounts_.accounts().size(), config_.interface->listen_port,
-                 !control_kind_                                    ? ""
-                 : control_kind_ == hybrid::PathKind::kIpsecTunnel ? ", IKEv2 road warriors"
-                                                                   : ", L2TP/IPsec");
-  else
-    spdlog::info(
-        "hybrid {} {}: WireGuard primary, {} secondary{}, probing {}",
-        control_kind_ == hybrid::PathKind::kIpsecTunnel ? "site" : "client", name(),
-        control_kind_ == hybrid::PathKind::kIpsecTunnel ? "IPsec (ESP tunnel)" : "L2TP/IPsec",
-        on_demand() ? " dialled on demand" : " kept warm", config_.fallback->gateway.to_string());
+                 accounts_.accounts().size(), config_.interface->listen_port, served);
+  } else {
+    const bool site = secondary().kind == hybrid::PathKind::kIpsecTunnel;
+    spdlog::info("hybrid {} {}: WireGuard primary, {} secondary{}, probing {}",
+                 site ? "site" : "client", name(), site ? "IPsec (ESP tunnel)" : "L2TP/IPsec",
+                 on_demand() ? " dialled on demand" : " kept warm",
+                 config_.fallback->gateway.to_string());
+  }
   return Ok{};
 }
 
@@ -285,17 +319,31 @@ Result<Ok, std::string> HybridInterface::run(const std::function<void()>& on_rel
     if (stopping_) return;
     stopping_ = true;
     io::notify_stopping();
-    if (!control_path_ || hanging_up_) {
+    if (hanging_up_ || std::none_of(control_.begin(), control_.end(),
+                                    [](const auto& slot) { return slot->path != nullptr; })) {
       spdlog::info("signal {}: shutting down", sig);
       loop_->stop();
       return;
     }
-    spdlog::info(
-        "signal {}: hanging up {}", sig,
-        control_kind_ == hybrid::PathKind::kL2tpIpsec ? "every L2TP session" : "the IPsec tunnel");
-    control_path_->shut_down([this] { loop_->stop(); });
+    hang_up_for_stop(sig, 0);
   });
   return wg_->run();
+}
+
+void HybridInterface::hang_up_for_stop(int sig, std::size_t next) {
+  // One path after the other, so that a peer told goodbye by a finished one cannot come back
+  // while a slower one (L2TP waits for its peers) is still hanging up; the loop stops after the
+  // last.
+  while (next < control_.size() && !control_[next]->path) ++next;
+  if (next == control_.size()) {
+    loop_->stop();
+    return;
+  }
+  ControlSlot& slot = *control_[next];
+  spdlog::info(
+      "signal {}: hanging up {}", sig,
+      slot.kind == hybrid::PathKind::kL2tpIpsec ? "every L2TP session" : "the IPsec tunnels");
+  slot.path->shut_down([this, sig, next] { hang_up_for_stop(sig, next + 1); });
 }
 
 // ---- the data path ------------------------------------------------------------------------
@@ -319,10 +367,10 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
       lock.unlock();
       loop_->wake();
       lock.lock();
-      control_room_.wait_for(lock, kControlQueueWait, [&] {
-        return pending_control_.capacity() - pending_control_.size() >= batch.size();
-      });
-      for (const Packet& p : batch) queue_for_control_path(p.bytes());
+      io::PacketBatch& pending = secondary().pending;
+      control_room_.wait_for(lock, kControlQueueWait,
+                             [&] { return pending.capacity() - pending.size() >= batch.size(); });
+      for (const Packet& p : batch) queue_for_control_path(secondary().kind, p.bytes());
       queued = !batch.empty();
       batch.clear();
     } else {
@@ -337,7 +385,7 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
           if (kept != i) std::swap(batch[kept], batch[i]);
           ++kept;
         } else {
-          queue_for_control_path(batch[i].bytes());
+          queue_for_control_path(kind_of(*d.path), batch[i].bytes());
           queued = true;
         }
       }
@@ -347,14 +395,21 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
   if (queued) loop_->wake();
 }
 
-void HybridInterface::queue_for_control_path(ByteView packet) {
-  if (!control_kind_ || pending_control_.full()) {
+void HybridInterface::queue_for_control_path(hybrid::PathKind kind, ByteView packet) {
+  ControlSlot* slot = control_slot(kind);
+  if (slot == nullptr || slot->pending.full()) {
     ++counters_.dropped_queue_full;
     return;
   }
   ++counters_.to_control_path;
-  count_sent(*control_kind_, packet.size());
-  pending_control_.push_back(packet);
+  count_sent(kind, packet.size());
+  slot->pending.push_back(packet);
+}
+
+std::size_t HybridInterface::control_queued() const {
+  std::size_t n = 0;
+  for (const auto& slot : control_) n += slot->pending.size();
+  return n;
 }
 
 void HybridInterface::queue_for_wireguard(ByteView packet) {
@@ -378,7 +433,7 @@ void HybridInterface::wireguard_injected(io::PacketBatch& batch) {
 }
 
 bool HybridInterface::accept_inbound(hybrid::PathKind kind, ByteView packet, TimePoint now) {
-  auto& path_counters = counters_.paths[counter_index(kind)];
+  auto& path_counters = counters_.paths[static_cast<std::size_t>(kind)];
   ++path_counters.rx_packets;
   path_counters.rx_bytes += packet.size();
   if (fallback_) {
@@ -429,7 +484,7 @@ bool HybridInterface::accept_inbound(hybrid::PathKind kind, ByteView packet, Tim
       if (kind == hybrid::PathKind::kWireguard)
         queue_for_wireguard(bytes);
       else
-        queue_for_control_path(bytes);
+        queue_for_control_path(kind, bytes);
       return false;
     }
     case hybrid::InboundVerdict::kSpoofed:
@@ -447,7 +502,7 @@ void HybridInterface::inbound(hybrid::PathKind kind, io::PacketBatch& batch) {
   {
     std::lock_guard lock(mutex_);
     const std::size_t injected = pending_wireguard_.size();
-    const std::size_t queued = pending_control_.size();
+    const std::size_t queued = control_queued();
     std::size_t kept = 0;
     for (std::size_t i = 0; i < batch.size(); ++i)
       if (accept_inbound(kind, batch[i].bytes(), now)) {
@@ -456,7 +511,7 @@ void HybridInterface::inbound(hybrid::PathKind kind, io::PacketBatch& batch) {
       }
     batch.resize(kept);
     wake_sender = pending_wireguard_.size() > injected;
-    wake_control = pending_control_.size() > queued;
+    wake_control = control_queued() > queued;
     // Fallback events to log, or replies to another site's probes to send.
     events = !fallback_out_.events.empty() || !fallback_out_.probes.empty();
   }
@@ -524,8 +579,10 @@ void HybridInterface::on_control_wake() {
   hybrid::FallbackPathOutput out;
   {
     std::lock_guard lock(mutex_);
-    std::swap(pending_control_, draining_control_);
-    pending_control_.clear();
+    for (auto& slot : control_) {
+      std::swap(slot->pending, slot->draining);
+      slot->pending.clear();
+    }
     control_room_.notify_all();
     states.swap(pending_states_);
     const TimePoint now = io::SystemClock::now();
@@ -550,22 +607,23 @@ void HybridInterface::on_control_wake() {
     // Its goodbye is done (not inside one of its own calls any more): let it go.
     retire_control_path_ = false;
     hanging_up_ = false;
-    path_status_.reset();
-    control_path_.reset();
+    secondary().status.reset();
+    secondary().path.reset();
     if (redial_after_hang_up_) {
       redial_after_hang_up_ = false;
       (void)dial_control_path();
     }
   }
-  if (!draining_control_.empty()) {
-    if (control_path_ && !hanging_up_) {
-      control_path_->send_inner(draining_control_);
+  for (auto& slot : control_) {
+    if (slot->draining.empty()) continue;
+    if (slot->path && !hanging_up_) {
+      slot->path->send_inner(slot->draining);
     } else {
       std::lock_guard lock(mutex_);
-      counters_.dropped_no_route += draining_control_.size();
+      counters_.dropped_no_route += slot->draining.size();
     }
+    slot->draining.clear();
   }
-  draining_control_.clear();
   if (fallback_) handle_fallback_output(out);
 }
 
@@ -581,21 +639,21 @@ void HybridInterface::on_fallback_timer() {
 
 void HybridInterface::handle_fallback_output(hybrid::FallbackPathOutput& out) {
   bool wake_sender = false;
-  io::PacketBatch& secondary = probe_batch_;
-  secondary.clear();
+  io::PacketBatch& probes = probe_batch_;  // for the secondary
+  probes.clear();
   for (const auto& probe : out.probes) {
     if (probe.role == hybrid::PathRole::kPrimary) {
       std::lock_guard lock(mutex_);
       queue_for_wireguard(ByteView(probe.packet));
       wake_sender = true;
-    } else if (control_path_ && !hanging_up_ && !secondary.full()) {
-      secondary.push_back(ByteView(probe.packet));
+    } else if (secondary().path && !hanging_up_ && !probes.full()) {
+      probes.push_back(ByteView(probe.packet));
       std::lock_guard lock(mutex_);
-      count_sent(*control_kind_, probe.packet.size());
+      count_sent(secondary().kind, probe.packet.size());
     }
   }
   if (wake_sender) wg_->wake_sender();
-  if (!secondary.empty()) control_path_->send_inner(secondary);
+  if (!probes.empty()) secondary().path->send_inner(probes);
   for (const auto& e : out.events) {
     log_fallback_event(e);
     if (e.type == hybrid::FallbackEventType::kDialSecondary) (void)dial_control_path();
@@ -609,37 +667,39 @@ Result<Ok, std::string> HybridInterface::dial_control_path() {
     redial_after_hang_up_ = true;  // once the old one has said goodbye
     return Ok{};
   }
-  if (control_path_) return Ok{};
-  auto path = make_control_path_();
-  auto ok = path ? (control_path_ = std::move(*path), attach_control_path())
+  ControlSlot& slot = secondary();
+  if (slot.path) return Ok{};
+  auto path = slot.make();
+  auto ok = path ? (slot.path = std::move(*path), attach_control_path(slot))
                  : Result<Ok, std::string>(Err(path.error()));
   if (!ok) spdlog::error("cannot dial the secondary: {}", ok.error());
   return ok;
 }
 
-Result<Ok, std::string> HybridInterface::attach_control_path() {
-  const bool l2tp = control_kind_ == hybrid::PathKind::kL2tpIpsec;
-  if (auto ok = control_path_->attach(*loop_); !ok) {
-    control_path_.reset();
+Result<Ok, std::string> HybridInterface::attach_control_path(ControlSlot& slot) {
+  const bool l2tp = slot.kind == hybrid::PathKind::kL2tpIpsec;
+  if (auto ok = slot.path->attach(*loop_); !ok) {
+    slot.path.reset();
     return Err(std::string(l2tp ? "L2TP/IPsec" : "IPsec") + " path: " + ok.error());
   }
   auto status = io::UnixSocketServer::listen(*loop_,
                                              l2tp ? l2tp_status_socket_path(socket_dir_, name())
                                                   : ipsec_status_socket_path(socket_dir_, name()),
-                                             [this](std::string_view) {
-                                               return control_path_ ? control_path_->status_json()
-                                                                    : std::string("{}\n\n");
+                                             [&slot](std::string_view) {
+                                               return slot.path ? slot.path->status_json()
+                                                                : std::string("{}\n\n");
                                              });
   if (!status) return Err(status.error());
-  path_status_ = std::move(*status);
+  slot.status = std::move(*status);
   return Ok{};
 }
 
 void HybridInterface::hang_up_control_path() {
   redial_after_hang_up_ = false;
-  if (!control_path_ || hanging_up_) return;
+  ControlSlot& slot = secondary();
+  if (!slot.path || hanging_up_) return;
   hanging_up_ = true;
-  control_path_->shut_down([this] {
+  slot.path->shut_down([this] {
     retire_control_path_ = true;
     loop_->wake();
   });
@@ -708,9 +768,10 @@ std::string HybridInterface::drill(std::string_view seconds) {
 }
 
 void HybridInterface::add_path_counters(nlohmann::json& j, hybrid::PathKind kind) const {
-  const auto& c = counters_.paths[counter_index(kind)];
+  const auto& c = counters_.paths[static_cast<std::size_t>(kind)];
+  const ControlSlot* slot = control_slot(kind);
   j["mtu"] = kind == hybrid::PathKind::kWireguard ? std::size_t{config_.interface->mtu}
-             : control_path_                      ? control_path_->inner_mtu()
+             : slot && slot->path                 ? slot->path->inner_mtu()
                                                   : std::size_t{0};
   j["tx_packets"] = c.tx_packets;
   j["tx_bytes"] = c.tx_bytes;
@@ -723,9 +784,11 @@ std::string HybridInterface::status_json() {
   j["interface"] = name();
   // Sources that were not the account's, refused by each protocol's own check. Read before
   // mutex_ is taken: WireGuard's lock is always taken first (its events reach protocol_state()).
-  j["spoofed"] = {{"wireguard", wg_->drops(wireguard::DropReason::kSourceNotAllowed)},
-                  {control_kind_ == hybrid::PathKind::kIpsecTunnel ? "ipsec" : "l2tp",
-                   control_path_ ? control_path_->spoofed() : 0}};
+  nlohmann::json spoofed{{"wireguard", wg_->drops(wireguard::DropReason::kSourceNotAllowed)}};
+  for (const auto& slot : control_)
+    spoofed[slot->kind == hybrid::PathKind::kIpsecTunnel ? "ipsec" : "l2tp"] =
+        slot->path ? slot->path->spoofed() : 0;
+  j["spoofed"] = std::move(spoofed);
   std::lock_guard lock(mutex_);
   const TimePoint now = io::SystemClock::now();
   const auto ago_ms = [&](TimePoint t) { return millis(now - t); };
@@ -733,7 +796,7 @@ std::string HybridInterface::status_json() {
     j["role"] = "client";
     j["secondary"] = hybrid::path_kind_name(kind_for(hybrid::PathRole::kSecondary));
     j["secondary_mode"] = on_demand() ? "on-demand" : "warm";
-    j["secondary_dialled"] = control_path_ != nullptr && !hanging_up_;
+    j["secondary_dialled"] = secondary().path != nullptr && !hanging_up_;
     const auto& c = fallback_->controller();
     j["active"] = hybrid::path_kind_name(kind_for(c.active()));
     nlohmann::json paths = nlohmann::json::array();
@@ -785,7 +848,7 @@ std::string HybridInterface::status_json() {
     j["accounts"] = std::move(accounts);
     nlohmann::json paths = nlohmann::json::array();
     std::vector<hybrid::PathKind> kinds{hybrid::PathKind::kWireguard};
-    if (control_kind_) kinds.push_back(*control_kind_);
+    for (const auto& slot : control_) kinds.push_back(slot->kind);
     for (const hybrid::PathKind kind : kinds) {
       nlohmann::json p{{"path", hybrid::path_kind_name(kind)}};
       add_path_counters(p, kind);

@@ -1,12 +1,14 @@
 // A hybrid interface: ONE TUN device with several paths behind it, the node's config running as
 // one product rather than one device per protocol.
 //
-// - A gateway (a config with [[account]]s) serves every account on WireGuard and L2TP/IPsec with
-//   the same inner address: the WireGuard peers are the accounts' keys with the accounts'
-//   prefixes as allowed IPs, a PPP login is checked against the account and IPCP hands it the
-//   account's address. The GatewayRouter sends each packet read from the device to the account
-//   that owns its destination, on the path its most recent packet arrived by, and answers the
-//   clients' health probes on the path they came by.
+// - A gateway (a config with [[account]]s) serves every account on WireGuard, L2TP/IPsec and
+//   IKEv2 with the same inner address: the WireGuard peers are the accounts' keys with the
+//   accounts' prefixes as allowed IPs, a PPP login is checked against the account and IPCP hands
+//   it the account's address, an IKEv2 road warrior gets it in a configuration payload. L2TP/IPsec
+//   (IKEv1) and IKEv2 share UDP 500 and 4500: one IpsecEndpoint runs both engines. The
+//   GatewayRouter sends each packet read from the device to the account that owns its
+//   destination, on the path its most recent packet arrived by, and answers the clients' health
+//   probes on the path they came by.
 // - A client (a config with [fallback]) has WireGuard as its primary path and L2TP/IPsec as its
 //   secondary, both up, both with its one inner address; the FallbackPath sends traffic on the
 //   healthy one, probes both, and fails back once the primary has been healthy long enough.
@@ -15,8 +17,8 @@
 //   sends on the path it finds healthy.
 //
 // Threads: WireGuard's sender thread reads the device and asks the router (wireguard_outbound)
-// which packets are not its own; those, and everything else for the other path, are queued for
-// the control thread, which runs L2TP/IPsec or the ESP tunnel (a ControlPath), the fallback's
+// which packets are not its own; those, and everything else for the other paths, are queued for
+// the control thread, which runs L2TP/IPsec and the ESP tunnels (ControlPaths), the fallback's
 // timer and the status socket. What any path opens
 // passes through the router (inbound) before it is written to the device. One mutex guards the
 // router and the queues; it is taken once per batch.
@@ -118,19 +120,31 @@ class HybridInterface final : public HybridLink {
     std::uint64_t dropped_no_route = 0;
     std::uint64_t dropped_spoofed = 0;
     std::uint64_t dropped_queue_full = 0;
-    // Per path, whatever it was handed to send (data, probes, replies) and whatever it opened:
-    // [0] WireGuard, [1] the control path.
-    std::array<hybrid::PathCounters, 2> paths{};
+    // Per path kind, whatever it was handed to send (data, probes, replies) and whatever it
+    // opened.
+    std::array<hybrid::PathCounters, 4> paths{};
   };
-  static std::size_t counter_index(hybrid::PathKind kind) {
-    return kind == hybrid::PathKind::kWireguard ? 0 : 1;
-  }
   // With mutex_ held.
   void count_sent(hybrid::PathKind kind, std::size_t bytes) {
-    auto& c = counters_.paths[counter_index(kind)];
+    auto& c = counters_.paths[static_cast<std::size_t>(kind)];
     ++c.tx_packets;
     c.tx_bytes += bytes;
   }
+  // A path that runs on the control thread (a gateway's L2TP/IPsec sessions or IKEv2 road
+  // warriors, a client's or site's secondary), with the queue that feeds it.
+  struct ControlSlot {
+    ControlSlot(hybrid::PathKind kind,
+                std::function<Result<std::unique_ptr<ControlPath>, std::string>()> make);
+    hybrid::PathKind kind;
+    // Builds the path: at start, and for an on-demand secondary each time the fallback dials.
+    std::function<Result<std::unique_ptr<ControlPath>, std::string>()> make;
+    // Only the control thread touches the path; it is gone while an on-demand secondary is
+    // hung up.
+    std::unique_ptr<ControlPath> path;
+    std::unique_ptr<io::UnixSocketServer> status;  // the path's own status socket
+    io::PacketBatch pending;                       // guarded by mutex_: for the path to send
+    io::PacketBatch draining;                      // control thread scratch
+  };
 
   HybridInterface(const control::NodeConfig& config, io::TunDevice tun,
                   hybrid::AccountTable accounts);
@@ -144,9 +158,14 @@ class HybridInterface final : public HybridLink {
   static hybrid::AccountId account_in(hybrid::PathId path);
   // With mutex_ held: what happens to one opened packet; true to write it to the device.
   bool accept_inbound(hybrid::PathKind kind, ByteView packet, TimePoint now);
-  // With mutex_ held: queues a copy of `packet` for the control path (the control thread sends
-  // it).
-  void queue_for_control_path(ByteView packet);
+  // The control path of this kind, or nullptr.
+  ControlSlot* control_slot(hybrid::PathKind kind) const;
+  // A client's or site's one secondary.
+  ControlSlot& secondary() const { return *control_.front(); }
+  // With mutex_ held: queues a copy of `packet` for the control path of `kind` (the control
+  // thread sends it).
+  void queue_for_control_path(hybrid::PathKind kind, ByteView packet);
+  std::size_t control_queued() const;  // with mutex_ held: packets waiting in every queue
   void queue_for_wireguard(ByteView packet);
   // On the control thread, without the lock: sends the fallback's probes, logs its events.
   void handle_fallback_output(hybrid::FallbackPathOutput& out);
@@ -154,11 +173,15 @@ class HybridInterface final : public HybridLink {
   void on_fallback_timer();
   void rearm_fallback_timer();
   Result<Ok, std::string> configure_wireguard();
-  // On the control thread: builds, attaches and serves the control path (a dial), or hangs it
-  // up and drops it.
+  // On the control thread: builds, attaches and serves the secondary (a dial), or hangs it up
+  // and drops it.
   Result<Ok, std::string> dial_control_path();
-  Result<Ok, std::string> attach_control_path();  // control_path_ built, not yet attached
+  Result<Ok, std::string> attach_control_path(ControlSlot& slot);  // built, not yet attached
   void hang_up_control_path();
+  // At a stop: hangs up the control paths from `next` on, in turn, then stops the loop.
+  void hang_up_for_stop(int sig, std::size_t next);
+  // Builds the control paths the config names (both IPsec users on one endpoint).
+  Result<Ok, std::string> add_control_paths(const control::NodeConfig& config);
   bool on_demand() const { return fallback_ && !config_.fallback->warm_secondary; }
   Result<Ok, std::string> configure_system();
   std::string drill(std::string_view seconds);
@@ -169,28 +192,24 @@ class HybridInterface final : public HybridLink {
   io::TunDevice tun_;
   hybrid::AccountTable accounts_;
   std::unique_ptr<WireguardInterface> wg_;
-  // The control path (a gateway's L2TP, a client's or site's secondary): built at start, or,
-  // on demand, each time the fallback dials it and gone while it is hung up. Only the control
-  // thread touches it; control_kind_ says from the start (to any thread) what it is.
-  std::function<Result<std::unique_ptr<ControlPath>, std::string>()> make_control_path_;
-  std::unique_ptr<ControlPath> control_path_;
-  std::optional<hybrid::PathKind> control_kind_;
-  bool hanging_up_ = false;            // control_path_ is saying goodbye; then it goes
+  // The control paths, fixed after create(): a gateway's L2TP/IPsec and IKEv2 (either, both or
+  // neither), a client's or site's one secondary.
+  std::vector<std::unique_ptr<ControlSlot>> control_;
+  // A client's on-demand secondary:
+  bool hanging_up_ = false;            // it is saying goodbye; then it goes
   bool retire_control_path_ = false;   // its goodbye is done: drop it on the next wake
   bool redial_after_hang_up_ = false;  // dialled again while hanging up
   std::string socket_dir_;
   io::EventLoop* loop_ = nullptr;  // the WireGuard path's control loop
   io::EventLoop::TimerId fallback_timer_ = 0;
   std::unique_ptr<io::UnixSocketServer> socket_;
-  std::unique_ptr<io::UnixSocketServer> path_status_;  // the control path's own status
   bool stopping_ = false;
 
   std::mutex mutex_;                      // guards everything below
-  std::condition_variable control_room_;  // the control thread took pending_control_
+  std::condition_variable control_room_;  // the control thread took the pending queues
   std::optional<hybrid::GatewayRouter> router_;
   std::optional<hybrid::FallbackPath> fallback_;
   hybrid::FallbackPathOutput fallback_out_;
-  io::PacketBatch pending_control_;  // for the control thread to send on the control path
   std::vector<std::vector<std::byte>> pending_wireguard_;  // probes and replies for the sender
   std::vector<StateChange> pending_states_;
   Counters counters_;
@@ -198,7 +217,6 @@ class HybridInterface final : public HybridLink {
   std::optional<TimePoint> drill_until_;
 
   // Control thread scratch.
-  io::PacketBatch draining_control_;
   io::PacketBatch probe_batch_;  // the fallback's probes (and replies) for the control path
   std::vector<char> deliver_;    // inbound(span): which packets go to the device
 };

@@ -42,8 +42,17 @@ std::string selectors_text(const std::vector<ipsec::ike::Selector>& selectors) {
 
 }  // namespace
 
-Result<std::unique_ptr<IpsecEndpoint>, std::string> IpsecEndpoint::create(
-    std::optional<IpAddress> local_address, const EngineFactory& make_engine, bool raw_esp) {
+std::vector<std::unique_ptr<ipsec::ike::Engine>> make_all(
+    const std::vector<IpsecEndpoint::EngineFactory>& factories, Rng& rng) {
+  std::vector<std::unique_ptr<ipsec::ike::Engine>> engines;
+  for (const auto& make : factories) engines.push_back(make(rng));
+  return engines;
+}
+
+Result<std::shared_ptr<IpsecEndpoint>, std::string> IpsecEndpoint::create(
+    std::optional<IpAddress> local_address, const std::vector<EngineFactory>& make_engines,
+    bool raw_esp) {
+  if (make_engines.empty()) return Err(std::string("IPsec needs an IKE engine"));
   auto ike = io::UdpSocket::bind(IpAddress::Family::kV4, kIkePort);
   if (!ike) return Err("IKE socket (UDP 500): " + ike.error());
   auto nat_t = io::UdpSocket::bind(IpAddress::Family::kV4, kNatTraversalPort);
@@ -54,15 +63,15 @@ Result<std::unique_ptr<IpsecEndpoint>, std::string> IpsecEndpoint::create(
     if (!opened) return Err("ESP socket (IP protocol 50): " + opened.error());
     raw = std::move(*opened);
   }
-  return std::unique_ptr<IpsecEndpoint>(new IpsecEndpoint(
-      make_engine, local_address, std::move(*ike), std::move(*nat_t), std::move(raw)));
+  return std::shared_ptr<IpsecEndpoint>(new IpsecEndpoint(
+      make_engines, local_address, std::move(*ike), std::move(*nat_t), std::move(raw)));
 }
 
-IpsecEndpoint::IpsecEndpoint(const EngineFactory& make_engine, std::optional<IpAddress> local,
-                             io::UdpSocket ike, io::UdpSocket nat_t,
+IpsecEndpoint::IpsecEndpoint(const std::vector<EngineFactory>& make_engines,
+                             std::optional<IpAddress> local, io::UdpSocket ike, io::UdpSocket nat_t,
                              std::optional<io::UdpSocket> raw_esp)
     : local_address_(local),
-      stack_(make_engine(rng_), rng_),
+      stack_(make_all(make_engines, rng_), rng_),
       ike_(std::move(ike)),
       nat_t_(std::move(nat_t)),
       raw_esp_(std::move(raw_esp)),
@@ -77,8 +86,14 @@ IpsecEndpoint::~IpsecEndpoint() {
   loop_->remove_timer(timer_);
 }
 
-Result<Ok, std::string> IpsecEndpoint::attach(io::EventLoop& loop, Handlers handlers) {
-  handlers_ = std::move(handlers);
+Result<Ok, std::string> IpsecEndpoint::attach(io::EventLoop& loop, int ike_version,
+                                              Handlers handlers) {
+  if (stack_.engine(ike_version) == nullptr)
+    return Err("IPsec: no IKEv" + std::to_string(ike_version) + " engine on these ports");
+  if (loop_ != nullptr && loop_ != &loop)
+    return Err(std::string("IPsec: the users of one endpoint must share its event loop"));
+  handlers_[ike_version] = std::move(handlers);
+  if (loop_ != nullptr) return Ok{};
   loop_ = &loop;
   auto timer = loop.add_timer([this] { on_timer(); });
   if (!timer) return Err(timer.error());
@@ -90,10 +105,29 @@ Result<Ok, std::string> IpsecEndpoint::attach(io::EventLoop& loop, Handlers hand
   if (raw_esp_)
     if (auto ok = loop.watch_readable(raw_esp_->fd(), [this] { on_readable(*raw_esp_); }); !ok)
       return Err(ok.error());
-  spdlog::info("IPsec: IKEv{} on UDP {} and {}{}{}", stack_.engine().version(), kIkePort,
-               kNatTraversalPort, raw_esp_ ? ", ESP also as IP protocol 50" : "",
+  std::string versions;
+  for (const auto& engine : stack_.engines())
+    versions += (versions.empty() ? "IKEv" : " and IKEv") + std::to_string(engine->version());
+  spdlog::info("IPsec: {} on UDP {} and {}{}{}", versions, kIkePort, kNatTraversalPort,
+               raw_esp_ ? ", ESP also as IP protocol 50" : "",
                local_address_ ? " from " + local_address_->to_string() : std::string());
   return Ok{};
+}
+
+void IpsecEndpoint::detach(int ike_version) {
+  handlers_.erase(ike_version);
+}
+
+const IpsecEndpoint::Handlers* IpsecEndpoint::handlers_of(int ike_version) const {
+  auto it = handlers_.find(ike_version);
+  return it == handlers_.end() ? nullptr : &it->second;
+}
+
+template <typename Member>
+const IpsecEndpoint::Handlers* IpsecEndpoint::handlers_with(Member member) const {
+  for (const auto& [version, h] : handlers_)
+    if (h.*member) return &h;
+  return nullptr;
 }
 
 IpAddress IpsecEndpoint::local_towards(const IpAddress& peer) {
@@ -108,16 +142,17 @@ IpAddress IpsecEndpoint::local_towards(const IpAddress& peer) {
   return *source;
 }
 
-Result<std::uint64_t, std::string> IpsecEndpoint::initiate(std::string_view peer_name,
+Result<std::uint64_t, std::string> IpsecEndpoint::initiate(int ike_version,
+                                                           std::string_view peer_name,
                                                            const IpAddress& peer_address) {
   const Endpoint local{local_towards(peer_address), kIkePort};
-  auto handle = stack_.initiate(peer_name, local, io::SystemClock::now(), out_);
+  auto handle = stack_.initiate(ike_version, peer_name, local, io::SystemClock::now(), out_);
   process();
   return handle;
 }
 
-void IpsecEndpoint::close_all() {
-  stack_.close_all(io::SystemClock::now(), out_);
+void IpsecEndpoint::close_all(int ike_version) {
+  stack_.close_all(io::SystemClock::now(), out_, ike_version);
   process();
 }
 
@@ -168,11 +203,13 @@ void IpsecEndpoint::process() {
       else
         spdlog::info("IPsec: ESP SA in {:08x} out {:08x} with {} removed", c.inbound_spi,
                      c.outbound_spi, c.peer.to_string());
-      if (handlers_.on_child) handlers_.on_child(c);
+      if (const Handlers* h = handlers_of(c.ike_version); h && h->on_child) h->on_child(c);
     }
-    for (const auto& t : work.transport)
-      if (handlers_.on_transport) handlers_.on_transport(t);
-    if (!work.tunnel.empty() && handlers_.on_tunnel) handlers_.on_tunnel(work.tunnel);
+    if (!work.transport.empty())
+      if (const Handlers* h = handlers_with(&Handlers::on_transport))
+        for (const auto& t : work.transport) h->on_transport(t);
+    if (!work.tunnel.empty())
+      if (const Handlers* h = handlers_with(&Handlers::on_tunnel)) h->on_tunnel(work.tunnel);
   }
   processing_ = false;
   if (!loop_) return;
@@ -183,8 +220,9 @@ void IpsecEndpoint::process() {
     loop_->arm_timer(timer_, t);
 }
 
-void IpsecEndpoint::log_event(const ipsec::ike::Event& e) const {
+void IpsecEndpoint::log_event(const hybrid::IpsecEvent& event) const {
   using ipsec::ike::EventType;
+  const ipsec::ike::Event& e = event.event;
   switch (e.type) {
     case EventType::kRefused:
     case EventType::kDeadPeer:
@@ -200,7 +238,7 @@ void IpsecEndpoint::log_event(const ipsec::ike::Event& e) const {
       spdlog::info("IKE: {}", e.detail);
       break;
   }
-  if (handlers_.on_event) handlers_.on_event(e);
+  if (const Handlers* h = handlers_of(event.ike_version); h && h->on_event) h->on_event(e);
 }
 
 void IpsecEndpoint::send_sealed(io::PacketBatch& batch, std::size_t count) {
@@ -276,21 +314,24 @@ void IpsecEndpoint::send_tunnel_batch(io::PacketBatch& batch) {
   process();
 }
 
-nlohmann::json IpsecEndpoint::status_json() const {
+nlohmann::json IpsecEndpoint::status_json(int ike_version) const {
   nlohmann::json j;
-  j["ike_version"] = stack_.engine().version();
+  j["ike_version"] = ike_version;
+  const ipsec::ike::Engine* engine = stack_.engine(ike_version);
   nlohmann::json ike = nlohmann::json::array();
-  for (const auto& s : stack_.engine().summaries())
-    ike.push_back({{"handle", s.handle},
-                   {"peer", s.peer},
-                   {"remote", s.remote.to_string()},
-                   {"initiator", s.initiator},
-                   {"established", s.established},
-                   {"suite", s.suite},
-                   {"child_sas", s.inbound_spis.size()}});
+  if (engine != nullptr)
+    for (const auto& s : engine->summaries())
+      ike.push_back({{"handle", s.handle},
+                     {"peer", s.peer},
+                     {"remote", s.remote.to_string()},
+                     {"initiator", s.initiator},
+                     {"established", s.established},
+                     {"suite", s.suite},
+                     {"child_sas", s.inbound_spis.size()}});
   j["ike_sas"] = std::move(ike);
   nlohmann::json children = nlohmann::json::array();
   for (const auto* e : stack_.sad().entries()) {
+    if (e->ike_version != ike_version) continue;
     const auto& in = e->inbound.stats();
     char spi_in[9], spi_out[9];
     std::snprintf(spi_in, sizeof spi_in, "%08x", e->inbound.spi());
@@ -325,7 +366,8 @@ nlohmann::json IpsecEndpoint::status_json() const {
                           {"replayed", sad.replayed},
                           {"authentication_failed", sad.authentication_failed},
                           {"policy_dropped", sad.policy_dropped}};
-  for (const auto& [name, value] : stack_.engine().counters()) counters["ike_" + name] = value;
+  if (engine != nullptr)
+    for (const auto& [name, value] : engine->counters()) counters["ike_" + name] = value;
   j["counters"] = std::move(counters);
   return j;
 }

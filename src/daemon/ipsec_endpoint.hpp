@@ -1,8 +1,13 @@
 // IPsec on a node's sockets: UDP 500 and 4500 (IPv4) and the sans-I/O IpsecStack, on one event
-// loop thread. What ESP carried goes to the owner through handlers (the L2TP interface for
-// transport mode, a TUN device for tunnel mode); what the owner sends is sealed in place in its
-// own batches and leaves from port 4500. IKE events become log lines here: a refused client's
-// proposal, an SA coming up with its suite, a dead peer.
+// loop thread. What ESP carried goes to its users through handlers (the L2TP interface for
+// transport mode, a TUN device or a hybrid path for tunnel mode); what a user sends is sealed in
+// place in its own batches and leaves from port 4500. IKE events become log lines here: a refused
+// client's proposal, an SA coming up with its suite, a dead peer.
+//
+// One endpoint may run an IKEv1 and an IKEv2 engine side by side, shared by two users (a hybrid
+// gateway's L2TP/IPsec sessions and its IKEv2 road warriors): each user attaches with its IKE
+// version and hears only its engine's events and SAs; transport-mode payloads go to the user
+// that takes them, tunnel-mode packets likewise.
 #pragma once
 
 #include <functional>
@@ -12,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 #include "crypto/random.hpp"
@@ -39,17 +45,22 @@ class IpsecEndpoint {
   // Binds UDP 500 and 4500 on every IPv4 address, and with `raw_esp` a raw socket for ESP that
   // peers send unencapsulated (IP protocol 50, when no NAT is between them and nobody forces UDP).
   // `local_address`, when given, is what IKE speaks from; otherwise the route towards each peer
-  // decides.
-  static Result<std::unique_ptr<IpsecEndpoint>, std::string> create(
-      std::optional<IpAddress> local_address, const EngineFactory& make_engine, bool raw_esp);
+  // decides. One engine per factory, each of another IKE version.
+  static Result<std::shared_ptr<IpsecEndpoint>, std::string> create(
+      std::optional<IpAddress> local_address, const std::vector<EngineFactory>& make_engines,
+      bool raw_esp);
   ~IpsecEndpoint();
   IpsecEndpoint(const IpsecEndpoint&) = delete;
   IpsecEndpoint& operator=(const IpsecEndpoint&) = delete;
 
-  Result<Ok, std::string> attach(io::EventLoop& loop, Handlers handlers);
-  Result<std::uint64_t, std::string> initiate(std::string_view peer_name,
+  // A user of the engine of `ike_version` starts listening; the first one registers the sockets
+  // and timer with `loop` (every user must share it). detach() before a user goes away.
+  Result<Ok, std::string> attach(io::EventLoop& loop, int ike_version, Handlers handlers);
+  void detach(int ike_version);
+  Result<std::uint64_t, std::string> initiate(int ike_version, std::string_view peer_name,
                                               const IpAddress& peer_address);
-  void close_all();
+  // Closes the IKE SAs of `ike_version` (0: every version), telling the peers.
+  void close_all(int ike_version = 0);
 
   // Seals every packet of `batch` (UDP payloads, each for its `endpoint`, with
   // hybrid::IpsecStack::kHeadroom in front) that an SA carries in transport mode and sends them;
@@ -63,19 +74,24 @@ class IpsecEndpoint {
   void send_tunnel_batch(io::PacketBatch& batch);
 
   const hybrid::IpsecStack& stack() const { return stack_; }
-  // {"ike_version", "ike_sas": [...], "child_sas": [...], "counters": {...}} for status views.
-  nlohmann::json status_json() const;
+  // {"ike_version", "ike_sas": [...], "child_sas": [...], "counters": {...}} for status views:
+  // the SAs of `ike_version`'s engine; the socket counters are the endpoint's.
+  nlohmann::json status_json(int ike_version) const;
 
  private:
-  IpsecEndpoint(const EngineFactory& make_engine, std::optional<IpAddress> local, io::UdpSocket ike,
-                io::UdpSocket nat_t, std::optional<io::UdpSocket> raw_esp);
+  IpsecEndpoint(const std::vector<EngineFactory>& make_engines, std::optional<IpAddress> local,
+                io::UdpSocket ike, io::UdpSocket nat_t, std::optional<io::UdpSocket> raw_esp);
   void on_readable(io::UdpSocket& socket);
   void on_timer();
   // Sends, delivers and logs what the stack produced, then re-arms the timer.
   void process();
   void send_sealed(io::PacketBatch& batch, std::size_t count);
   IpAddress local_towards(const IpAddress& peer);
-  void log_event(const ipsec::ike::Event& e) const;
+  void log_event(const hybrid::IpsecEvent& e) const;
+  // The users' handlers: of one IKE version, or the first that has `member`.
+  const Handlers* handlers_of(int ike_version) const;
+  template <typename Member>
+  const Handlers* handlers_with(Member member) const;
 
   std::optional<IpAddress> local_address_;
   std::map<IpAddress, IpAddress> local_by_peer_;
@@ -86,8 +102,8 @@ class IpsecEndpoint {
   std::optional<io::UdpSocket> raw_esp_;
   io::EventLoop* loop_ = nullptr;
   io::EventLoop::TimerId timer_ = 0;
-  Handlers handlers_;
-  bool processing_ = false;  // process() is running (handlers may call back into it)
+  std::map<int, Handlers> handlers_;  // by IKE version
+  bool processing_ = false;           // process() is running (handlers may call back into it)
   hybrid::IpsecOutput out_;
   io::PacketBatch rx_batch_;
   io::PacketBatch control_batch_;  // one slot, for send_transport()

@@ -16,9 +16,7 @@ constexpr std::size_t kSlot = 2048;
 constexpr auto kRedialMax = std::chrono::seconds(60);
 
 ipsec::ike::Selector selector_of(const IpPrefix& p) {
-  const std::uint32_t start = p.address().v4_u32();
-  const std::uint32_t host_bits = p.length() >= 32 ? 0 : (0xffffffffU >> p.length());
-  return {p.address(), IpAddress::v4_from_u32(start | host_bits), 0, 0, 65535};
+  return {p.address(), p.last(), 0, 0, 65535};
 }
 
 std::vector<std::byte> bytes_of(const std::string& s) {
@@ -79,7 +77,9 @@ ipsec::ike::v2::Config ipsec_ikev2_config(const control::IpsecConfig& c) {
     p.psk = bytes_of(conn.psk);
     p.mode = ipsec::ike::EspMode::kTunnel;
     p.request_virtual_ip = conn.request_address;
+    p.request_virtual_ip6 = conn.wants_ipv6_address();
     p.virtual_address = conn.virtual_address;
+    p.virtual_address6 = conn.virtual_address6;
     for (const auto& s : conn.local_subnets) p.local_selectors.push_back(selector_of(s));
     for (const auto& s : conn.remote_subnets) p.remote_selectors.push_back(selector_of(s));
     config.peers.push_back(std::move(p));
@@ -91,34 +91,43 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface:
     const control::IpsecConfig& config) {
   auto tun = io::TunDevice::create(config.interface, config.mtu);
   if (!tun) return Err("TUN device " + config.interface + ": " + tun.error());
-  return assemble(config, std::move(*tun), nullptr);
+  return assemble(config, std::move(*tun), nullptr, nullptr);
 }
 
 Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface::create_path(
-    const control::IpsecConfig& config, HybridLink& link) {
-  return assemble(config, std::nullopt, &link);
+    const control::IpsecConfig& config, HybridLink& link,
+    std::shared_ptr<IpsecEndpoint> shared_ipsec) {
+  return assemble(config, std::nullopt, &link, std::move(shared_ipsec));
+}
+
+IpsecEndpoint::EngineFactory IpsecTunnelInterface::ike_engine(const control::IpsecConfig& config) {
+  if (config.ike_version == 1)
+    return [ike = ipsec_ikev1_config(config)](Rng& rng) {
+      return ipsec::ike::make_ikev1_engine(ike, rng);
+    };
+  return [ike = ipsec_ikev2_config(config)](Rng& rng) {
+    return ipsec::ike::make_ikev2_engine(ike, rng);
+  };
 }
 
 Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface::assemble(
-    const control::IpsecConfig& config, std::optional<io::TunDevice> tun, HybridLink* link) {
-  auto endpoint = IpsecEndpoint::create(
-      config.local_address,
-      [&](Rng& rng) {
-        return config.ike_version == 1
-                   ? ipsec::ike::make_ikev1_engine(ipsec_ikev1_config(config), rng)
-                   : ipsec::ike::make_ikev2_engine(ipsec_ikev2_config(config), rng);
-      },
-      false);
-  if (!endpoint) return Err(endpoint.error());
+    const control::IpsecConfig& config, std::optional<io::TunDevice> tun, HybridLink* link,
+    std::shared_ptr<IpsecEndpoint> shared_ipsec) {
+  std::shared_ptr<IpsecEndpoint> ipsec = std::move(shared_ipsec);
+  if (!ipsec) {
+    auto endpoint = IpsecEndpoint::create(config.local_address, {ike_engine(config)}, false);
+    if (!endpoint) return Err(endpoint.error());
+    ipsec = std::move(*endpoint);
+  }
   auto nl = io::Netlink::open();
   if (!nl) return Err(nl.error());
   return std::unique_ptr<IpsecTunnelInterface>(
-      new IpsecTunnelInterface(config, std::move(tun), link, std::move(*endpoint), std::move(*nl)));
+      new IpsecTunnelInterface(config, std::move(tun), link, std::move(ipsec), std::move(*nl)));
 }
 
 IpsecTunnelInterface::IpsecTunnelInterface(const control::IpsecConfig& config,
                                            std::optional<io::TunDevice> tun, HybridLink* link,
-                                           std::unique_ptr<IpsecEndpoint> ipsec,
+                                           std::shared_ptr<IpsecEndpoint> ipsec,
                                            io::Netlink netlink)
     : config_(config),
       tun_(std::move(tun)),
@@ -132,6 +141,7 @@ IpsecTunnelInterface::IpsecTunnelInterface(const control::IpsecConfig& config,
 
 IpsecTunnelInterface::~IpsecTunnelInterface() {
   if (!loop_) return;
+  ipsec_->detach(config_.ike_version);
   if (tun_) loop_->unwatch(tun_->fd());
   loop_->remove_timer(redial_timer_);
 }
@@ -171,7 +181,8 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
   };
   h.on_event = [this](const ipsec::ike::Event& e) { on_ike_event(e); };
   h.on_child = [this](const hybrid::ChildSaChange& c) { on_child(c); };
-  if (auto ok = ipsec_->attach(loop, std::move(h)); !ok) return Err(ok.error());
+  if (auto ok = ipsec_->attach(loop, config_.ike_version, std::move(h)); !ok)
+    return Err(ok.error());
   spdlog::info("IPsec tunnels {} (IKEv{}, ESP tunnel mode in UDP 4500), {} connection(s)",
                link_ ? "as a path of " + name() : "on " + name(), config_.ike_version,
                config_.connections.size());
@@ -186,14 +197,14 @@ void IpsecTunnelInterface::send_inner(io::PacketBatch& batch) {
 
 void IpsecTunnelInterface::dial() {
   if (stopping_) return;
-  const auto sas = ipsec_->stack().engine().summaries();
+  const auto sas = ipsec_->stack().engine(config_.ike_version)->summaries();
   for (const auto& conn : config_.connections) {
     if (!conn.start) continue;
     bool covered = false;
     for (const auto& sa : sas) covered = covered || sa.peer == conn.name;
     if (covered) continue;
     spdlog::info("IPsec: dialling {} at {}", conn.name, conn.remote_address->to_string());
-    if (auto h = ipsec_->initiate(conn.name, *conn.remote_address); !h)
+    if (auto h = ipsec_->initiate(config_.ike_version, conn.name, *conn.remote_address); !h)
       spdlog::error("IPsec: cannot start IKE with {}: {}", conn.name, h.error());
   }
 }
@@ -226,15 +237,20 @@ void IpsecTunnelInterface::on_child(const hybrid::ChildSaChange& c) {
                                : "ESP tunnel with " + c.peer.to_string() + " gone");
     return;
   }
-  // An address the peer gave us (IKEv2 configuration payload) is our side of the SA: a single
-  // host selector when a connection asked for one. It goes on the device while an SA uses it, so
-  // that this host's traffic to the remote subnets leaves from it.
+  // The addresses the peer gave us (IKEv2 configuration payload: IPv4, perhaps IPv6) are our
+  // side of the SA: single-host selectors when a connection asked for them. Each goes on the
+  // device while an SA uses it, so that this host's traffic to the remote subnets leaves from it.
   bool asked = false;
   for (const auto& conn : config_.connections) asked = asked || conn.request_address;
-  if (!asked || c.local.size() != 1 || c.local[0].start != c.local[0].end) return;
-  const InterfaceAddress address{c.local[0].start, 32};
+  if (!asked) return;
+  for (const auto& selector : c.local)
+    if (selector.start == selector.end) use_given_address(selector.start, c.up);
+}
+
+void IpsecTunnelInterface::use_given_address(const IpAddress& given, bool up) {
+  const InterfaceAddress address{given, given.is_v4() ? 32u : 128u};
   const int ifindex = tun_->index();
-  if (c.up) {
+  if (up) {
     if (virtual_addresses_[address.address]++ > 0) return;
     if (auto ok = netlink_.add_address(ifindex, address);
         !ok && ok.error().find("exists") == std::string::npos)
@@ -279,7 +295,7 @@ void IpsecTunnelInterface::on_tun_readable() {
 
 void IpsecTunnelInterface::shut_down() {
   stopping_ = true;
-  ipsec_->close_all();
+  ipsec_->close_all(config_.ike_version);
 }
 
 void IpsecTunnelInterface::shut_down(std::function<void()> on_done) {
@@ -300,7 +316,7 @@ std::string IpsecTunnelInterface::status_json() const {
   nlohmann::json j;
   j["interface"] = name();
   j["kind"] = "ipsec";
-  j["ipsec"] = ipsec_->status_json();
+  j["ipsec"] = ipsec_->status_json(config_.ike_version);
   nlohmann::json conns = nlohmann::json::array();
   for (const auto& c : config_.connections) {
     nlohmann::json local = nlohmann::json::array(), remote = nlohmann::json::array();

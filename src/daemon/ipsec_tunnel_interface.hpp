@@ -38,9 +38,13 @@ class IpsecTunnelInterface final : public ControlPath {
  public:
   static Result<std::unique_ptr<IpsecTunnelInterface>, std::string> create(
       const control::IpsecConfig& config);
-  // The tunnel as one path of a hybrid interface; `link` must outlive it.
+  // The tunnel as one path of a hybrid interface; `link` must outlive it. With `shared_ipsec`
+  // (an endpoint with the engine from ike_engine()) it uses that endpoint's ports.
   static Result<std::unique_ptr<IpsecTunnelInterface>, std::string> create_path(
-      const control::IpsecConfig& config, HybridLink& link);
+      const control::IpsecConfig& config, HybridLink& link,
+      std::shared_ptr<IpsecEndpoint> shared_ipsec = nullptr);
+  // The IKE engine (of config.ike_version) the section describes.
+  static IpsecEndpoint::EngineFactory ike_engine(const control::IpsecConfig& config);
   ~IpsecTunnelInterface() override;
   IpsecTunnelInterface(const IpsecTunnelInterface&) = delete;
   IpsecTunnelInterface& operator=(const IpsecTunnelInterface&) = delete;
@@ -57,26 +61,31 @@ class IpsecTunnelInterface final : public ControlPath {
   void shut_down();
   void shut_down(std::function<void()> on_done) override;
   std::string status_json() const override;
-  std::uint64_t spoofed() const override { return ipsec_->stack().sad().stats().policy_dropped; }
+  std::uint64_t spoofed() const override {
+    return ipsec_->stack().policy_dropped(config_.ike_version);
+  }
   std::size_t inner_mtu() const override { return config_.mtu; }
 
  private:
   IpsecTunnelInterface(const control::IpsecConfig& config, std::optional<io::TunDevice> tun,
-                       HybridLink* link, std::unique_ptr<IpsecEndpoint> ipsec, io::Netlink netlink);
+                       HybridLink* link, std::shared_ptr<IpsecEndpoint> ipsec, io::Netlink netlink);
   static Result<std::unique_ptr<IpsecTunnelInterface>, std::string> assemble(
-      const control::IpsecConfig& config, std::optional<io::TunDevice> tun, HybridLink* link);
+      const control::IpsecConfig& config, std::optional<io::TunDevice> tun, HybridLink* link,
+      std::shared_ptr<IpsecEndpoint> shared_ipsec);
   Result<Ok, std::string> configure_device();
   void on_tun_readable();
   void on_ike_event(const ipsec::ike::Event& e);
   void on_child(const hybrid::ChildSaChange& c);
+  // Puts an address the peer gave us on the device while an SA uses it (counted per SA).
+  void use_given_address(const IpAddress& given, bool up);
   // Path mode: tells the link when the last Child SA to a single remote host is gone.
   void session_change(const hybrid::ChildSaChange& c);
   void dial();
 
   control::IpsecConfig config_;
-  std::optional<io::TunDevice> tun_;  // plain mode
-  HybridLink* link_;                  // path mode
-  std::unique_ptr<IpsecEndpoint> ipsec_;
+  std::optional<io::TunDevice> tun_;      // plain mode
+  HybridLink* link_;                      // path mode
+  std::shared_ptr<IpsecEndpoint> ipsec_;  // perhaps shared with L2TP/IPsec (IKEv1)
   io::Netlink netlink_;
   io::EventLoop* loop_ = nullptr;
   io::EventLoop::TimerId redial_timer_ = 0;

@@ -22,6 +22,8 @@ constexpr std::size_t kTunHeadroom = L2tpInterface::kInnerHeadroom;
 static_assert(hybrid::L2tpStack::kHeadroom + hybrid::IpsecStack::kHeadroom <= kTunHeadroom);
 constexpr std::uint16_t kL2tpPort = 1701;
 constexpr auto kIkeRedialMax = std::chrono::seconds(60);
+// L2TP/IPsec is IKEv1 (what the built-in clients of Windows, macOS and Android speak).
+constexpr int kIkeVersion = 1;
 
 const char* role_name(control::L2tpRole r) {
   return r == control::L2tpRole::kLns ? "LNS" : "LAC";
@@ -92,17 +94,25 @@ Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create(
     const control::L2tpConfig& config, const Endpoint& server) {
   auto tun = io::TunDevice::create(config.interface, config.mtu);
   if (!tun) return Err("TUN device " + config.interface + ": " + tun.error());
-  return assemble(config, server, std::move(*tun), nullptr);
+  return assemble(config, server, std::move(*tun), nullptr, nullptr);
 }
 
 Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create_path(
-    const control::L2tpConfig& config, const Endpoint& server, HybridLink& link) {
-  return assemble(config, server, std::nullopt, &link);
+    const control::L2tpConfig& config, const Endpoint& server, HybridLink& link,
+    std::shared_ptr<IpsecEndpoint> shared_ipsec) {
+  return assemble(config, server, std::nullopt, &link, std::move(shared_ipsec));
+}
+
+IpsecEndpoint::EngineFactory L2tpInterface::ike_engine(const control::L2tpConfig& config,
+                                                       const Endpoint& server) {
+  return [ike = l2tp_ikev1_config(config, server)](Rng& rng) {
+    return ipsec::ike::make_ikev1_engine(ike, rng);
+  };
 }
 
 Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::assemble(
     const control::L2tpConfig& config, const Endpoint& server, std::optional<io::TunDevice> tun,
-    HybridLink* link) {
+    HybridLink* link, std::shared_ptr<IpsecEndpoint> shared_ipsec) {
   const bool gateway = config.role == control::L2tpRole::kLns;
   std::optional<io::UdpSocket> udp;
   if (!config.ipsec || config.allow_unencrypted) {
@@ -111,15 +121,11 @@ Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::assemble(
     if (!plain) return Err("UDP socket: " + plain.error());
     udp = std::move(*plain);
   }
-  std::unique_ptr<IpsecEndpoint> ipsec;
-  if (config.ipsec) {
+  std::shared_ptr<IpsecEndpoint> ipsec = std::move(shared_ipsec);
+  if (config.ipsec && !ipsec) {
     if (!gateway && !server.address.is_v4()) return Err("L2TP/IPsec needs an IPv4 server");
-    auto endpoint = IpsecEndpoint::create(
-        config.ipsec->local_address,
-        [&](Rng& rng) {
-          return ipsec::ike::make_ikev1_engine(l2tp_ikev1_config(config, server), rng);
-        },
-        !force_udp_encapsulation(config));
+    auto endpoint = IpsecEndpoint::create(config.ipsec->local_address, {ike_engine(config, server)},
+                                          !force_udp_encapsulation(config));
     if (!endpoint) return Err(endpoint.error());
     ipsec = std::move(*endpoint);
   }
@@ -131,7 +137,7 @@ Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::assemble(
 
 L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& server,
                              std::optional<io::TunDevice> tun, HybridLink* link,
-                             std::optional<io::UdpSocket> udp, std::unique_ptr<IpsecEndpoint> ipsec,
+                             std::optional<io::UdpSocket> udp, std::shared_ptr<IpsecEndpoint> ipsec,
                              io::Netlink netlink)
     : config_(config),
       tun_(std::move(tun)),
@@ -146,6 +152,7 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
 
 L2tpInterface::~L2tpInterface() {
   if (!loop_) return;
+  if (ipsec_) ipsec_->detach(kIkeVersion);
   if (tun_) loop_->unwatch(tun_->fd());
   if (udp_) loop_->unwatch(udp_->fd());
   loop_->remove_timer(timer_);
@@ -176,7 +183,7 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
     h.on_transport = [this](const hybrid::TransportDelivery& d) { on_transport(d); };
     h.on_child = [this](const hybrid::ChildSaChange& c) { on_child(c); };
     h.on_event = [this](const ipsec::ike::Event& e) { on_ike_event(e); };
-    if (auto ok = ipsec_->attach(loop, std::move(h)); !ok) return Err(ok.error());
+    if (auto ok = ipsec_->attach(loop, kIkeVersion, std::move(h)); !ok) return Err(ok.error());
     auto redial = loop.add_timer([this] { dial_ipsec(); });
     if (!redial) return Err(redial.error());
     ike_redial_timer_ = *redial;
@@ -204,10 +211,10 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
 }
 
 void L2tpInterface::dial_ipsec() {
-  for (const auto& sa : ipsec_->stack().engine().summaries())
+  for (const auto& sa : ipsec_->stack().engine(kIkeVersion)->summaries())
     if (sa.initiator || sa.established) return;  // up, or on its way
   spdlog::info("IPsec: negotiating with {}", server_.address.to_string());
-  if (auto h = ipsec_->initiate("server", server_.address); !h)
+  if (auto h = ipsec_->initiate(kIkeVersion, "server", server_.address); !h)
     spdlog::error("IPsec: cannot start IKE: {}", h.error());
 }
 
@@ -219,7 +226,7 @@ void L2tpInterface::on_ike_event(const ipsec::ike::Event& e) {
       e.type != EventType::kRetransmitGaveUp && e.type != EventType::kRefused)
     return;
   // Nothing to do while another IKE SA stands or is being negotiated (a renewal).
-  for (const auto& sa : ipsec_->stack().engine().summaries())
+  for (const auto& sa : ipsec_->stack().engine(kIkeVersion)->summaries())
     if (sa.established || sa.initiator) return;
   // Try again later, waiting longer each time.
   loop_->arm_timer(ike_redial_timer_, io::SystemClock::now() + ike_redial_wait_);
@@ -325,7 +332,7 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
   }
   if (on_shutdown_done_ && stack_.done()) {
     // L2TP said goodbye inside IPsec; now IKE deletes its SAs and tells the peers.
-    if (ipsec_) ipsec_->close_all();
+    if (ipsec_) ipsec_->close_all(kIkeVersion);
     auto done = std::move(on_shutdown_done_);
     on_shutdown_done_ = nullptr;
     done();
@@ -424,7 +431,7 @@ void L2tpInterface::shut_down(std::function<void()> on_done) {
         if (!on_shutdown_done_) return;
         spdlog::warn("peers did not acknowledge the hang-up within {} s",
                      std::chrono::seconds(kShutdownGrace).count());
-        if (ipsec_) ipsec_->close_all();
+        if (ipsec_) ipsec_->close_all(kIkeVersion);
         auto done = std::move(on_shutdown_done_);
         on_shutdown_done_ = nullptr;
         done();
@@ -449,7 +456,7 @@ std::string L2tpInterface::status_json() const {
   j["interface"] = name();
   j["role"] = config_.role == control::L2tpRole::kLns ? "lns" : "lac";
   if (udp_) j["udp_port"] = udp_->port();
-  if (ipsec_) j["ipsec"] = ipsec_->status_json();
+  if (ipsec_) j["ipsec"] = ipsec_->status_json(kIkeVersion);
   j["tunnels"] = stack_.node().tunnel_count();
   const auto& st = stack_.stats();
   j["stats"] = {{"to_tun", st.to_tun},

@@ -36,9 +36,15 @@ class L2tpInterface final : public ControlPath {
   static Result<std::unique_ptr<L2tpInterface>, std::string> create(
       const control::L2tpConfig& config, const Endpoint& server);
   // L2TP as one path of a hybrid interface: no device of its own; what it opens goes to `link`
-  // (which must outlive it), what the router gives it comes through send_inner().
+  // (which must outlive it), what the router gives it comes through send_inner(). With
+  // `shared_ipsec` (an endpoint with an IKEv1 engine from ike_engine()) it uses that endpoint's
+  // ports instead of binding its own.
   static Result<std::unique_ptr<L2tpInterface>, std::string> create_path(
-      const control::L2tpConfig& config, const Endpoint& server, HybridLink& link);
+      const control::L2tpConfig& config, const Endpoint& server, HybridLink& link,
+      std::shared_ptr<IpsecEndpoint> shared_ipsec = nullptr);
+  // The IKEv1 engine `[l2tp.ipsec]` describes, for an endpoint shared with another user.
+  static IpsecEndpoint::EngineFactory ike_engine(const control::L2tpConfig& config,
+                                                 const Endpoint& server);
   ~L2tpInterface();
   L2tpInterface(const L2tpInterface&) = delete;
   L2tpInterface& operator=(const L2tpInterface&) = delete;
@@ -65,11 +71,11 @@ class L2tpInterface final : public ControlPath {
  private:
   L2tpInterface(const control::L2tpConfig& config, const Endpoint& server,
                 std::optional<io::TunDevice> tun, HybridLink* link,
-                std::optional<io::UdpSocket> udp, std::unique_ptr<IpsecEndpoint> ipsec,
+                std::optional<io::UdpSocket> udp, std::shared_ptr<IpsecEndpoint> ipsec,
                 io::Netlink netlink);
   static Result<std::unique_ptr<L2tpInterface>, std::string> assemble(
       const control::L2tpConfig& config, const Endpoint& server, std::optional<io::TunDevice> tun,
-      HybridLink* link);
+      HybridLink* link, std::shared_ptr<IpsecEndpoint> shared_ipsec);
 
   void on_tun_readable();
   void on_udp_readable();
@@ -96,10 +102,10 @@ class L2tpInterface final : public ControlPath {
   void dial_ipsec();
 
   control::L2tpConfig config_;
-  std::optional<io::TunDevice> tun_;  // a plain interface's device
-  HybridLink* link_;                  // path mode
-  std::optional<io::UdpSocket> udp_;  // plain L2TP: without IPsec, or where allow_unencrypted
-  std::unique_ptr<IpsecEndpoint> ipsec_;
+  std::optional<io::TunDevice> tun_;      // a plain interface's device
+  HybridLink* link_;                      // path mode
+  std::optional<io::UdpSocket> udp_;      // plain L2TP: without IPsec, or where allow_unencrypted
+  std::shared_ptr<IpsecEndpoint> ipsec_;  // IKEv1; perhaps shared with IKEv2 road warriors
   io::Netlink netlink_;
   crypto::SystemRng rng_;
   hybrid::L2tpStack stack_;

@@ -1,5 +1,7 @@
 #include "hybrid/ipsec_stack.hpp"
 
+#include <algorithm>
+
 #include "ipsec/esp/udp_encap.hpp"
 
 namespace tandem::hybrid {
@@ -8,23 +10,86 @@ using ipsec::ike::EspMode;
 using ipsec::ike::kIkePort;
 using ipsec::ike::kNatTraversalPort;
 
-IpsecStack::IpsecStack(std::unique_ptr<ipsec::ike::Engine> engine, Rng& rng)
-    : engine_(std::move(engine)), rng_(&rng) {}
+namespace {
 
-Result<std::uint64_t, std::string> IpsecStack::initiate(std::string_view peer_name,
+std::vector<std::unique_ptr<ipsec::ike::Engine>> one(std::unique_ptr<ipsec::ike::Engine> engine) {
+  std::vector<std::unique_ptr<ipsec::ike::Engine>> engines;
+  engines.push_back(std::move(engine));
+  return engines;
+}
+
+// The major version in an IKE header (RFC 7296 3.1, RFC 2408 3.1): the high nibble of byte 17.
+constexpr std::size_t kVersionOffset = 17;
+
+}  // namespace
+
+IpsecStack::IpsecStack(std::unique_ptr<ipsec::ike::Engine> engine, Rng& rng)
+    : IpsecStack(one(std::move(engine)), rng) {}
+
+IpsecStack::IpsecStack(std::vector<std::unique_ptr<ipsec::ike::Engine>> engines, Rng& rng)
+    : engines_(std::move(engines)), retired_policy_dropped_(engines_.size(), 0), rng_(&rng) {}
+
+const ipsec::ike::Engine* IpsecStack::engine(int ike_version) const {
+  for (const auto& e : engines_)
+    if (e->version() == ike_version) return e.get();
+  return nullptr;
+}
+
+ipsec::ike::Engine* IpsecStack::engine_mut(int ike_version) {
+  for (auto& e : engines_)
+    if (e->version() == ike_version) return e.get();
+  return nullptr;
+}
+
+ipsec::ike::Engine* IpsecStack::engine_for(ByteView message) {
+  // A lone engine judges every message itself (and answers a wrong version as its RFC says).
+  if (engines_.size() == 1) return engines_.front().get();
+  if (message.size() <= kVersionOffset) return nullptr;
+  return engine_mut(std::to_integer<int>(message[kVersionOffset]) >> 4);
+}
+
+Result<std::uint64_t, std::string> IpsecStack::initiate(int ike_version, std::string_view peer_name,
                                                         const Endpoint& local, TimePoint now,
                                                         IpsecOutput& out) {
-  auto handle = engine_->initiate(peer_name, local, now, actions_);
-  apply(out);
+  ipsec::ike::Engine* engine = engine_mut(ike_version);
+  if (engine == nullptr)
+    return Err("no IKEv" + std::to_string(ike_version) + " engine runs on these ports");
+  auto handle = engine->initiate(peer_name, local, now, actions_);
+  apply(*engine, out);
   return handle;
+}
+
+TimePoint IpsecStack::next_deadline() const {
+  TimePoint t = TimePoint::max();
+  for (const auto& e : engines_) t = std::min(t, e->next_deadline());
+  return t;
+}
+
+std::uint64_t IpsecStack::policy_dropped(int ike_version) const {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < engines_.size(); ++i)
+    if (engines_[i]->version() == ike_version) n += retired_policy_dropped_[i];
+  for (const auto* e : sad_.entries())
+    if (e->ike_version == ike_version) n += e->policy_dropped;
+  return n;
+}
+
+void IpsecStack::on_ike_message(ByteView message, const Endpoint& local, const Endpoint& from,
+                                TimePoint now, IpsecOutput& out) {
+  ipsec::ike::Engine* engine = engine_for(message);
+  if (engine == nullptr) {
+    ++stats_.unknown_version;
+    return;
+  }
+  engine->on_datagram(message, local, from, now, actions_);
+  apply(*engine, out);
 }
 
 void IpsecStack::on_datagram(Packet& datagram, const Endpoint& local, TimePoint now,
                              IpsecOutput& out) {
   const ByteView bytes = datagram.bytes();
   if (local.port != kNatTraversalPort) {
-    engine_->on_datagram(bytes, local, datagram.endpoint, now, actions_);
-    apply(out);
+    on_ike_message(bytes, local, datagram.endpoint, now, out);
     return;
   }
   switch (ipsec::esp::classify_udp_payload(bytes)) {
@@ -32,8 +97,7 @@ void IpsecStack::on_datagram(Packet& datagram, const Endpoint& local, TimePoint 
       ++stats_.keepalives;
       return;
     case ipsec::esp::UdpPayload::kIke:
-      engine_->on_datagram(ipsec::esp::ike_message(bytes), local, datagram.endpoint, now, actions_);
-      apply(out);
+      on_ike_message(ipsec::esp::ike_message(bytes), local, datagram.endpoint, now, out);
       return;
     case ipsec::esp::UdpPayload::kEsp:
       on_esp(datagram, now, out);
@@ -55,7 +119,8 @@ void IpsecStack::on_esp(Packet& datagram, TimePoint now, IpsecOutput& out) {
     return;
   }
   ipsec::SaEntry& sa = *opened->sa;
-  engine_->note_inbound_esp(sa.inbound.spi(), now);
+  if (ipsec::ike::Engine* engine = engine_mut(sa.ike_version))
+    engine->note_inbound_esp(sa.inbound.spi(), now);
   if (opened->next_header == ipsec::esp::kNextDummy) return;
   const ByteView payload = datagram.bytes();
   if (sa.mode == EspMode::kTunnel) {
@@ -79,13 +144,19 @@ void IpsecStack::on_esp(Packet& datagram, TimePoint now, IpsecOutput& out) {
 }
 
 void IpsecStack::on_timer(TimePoint now, IpsecOutput& out) {
-  engine_->on_timer(now, actions_);
-  apply(out);
+  for (auto& engine : engines_) {
+    if (engine->next_deadline() > now) continue;
+    engine->on_timer(now, actions_);
+    apply(*engine, out);
+  }
 }
 
-void IpsecStack::close_all(TimePoint now, IpsecOutput& out) {
-  for (const auto& s : engine_->summaries()) engine_->close(s.handle, now, actions_);
-  apply(out);
+void IpsecStack::close_all(TimePoint now, IpsecOutput& out, int ike_version) {
+  for (auto& engine : engines_) {
+    if (ike_version != 0 && engine->version() != ike_version) continue;
+    for (const auto& s : engine->summaries()) engine->close(s.handle, now, actions_);
+    apply(*engine, out);
+  }
 }
 
 bool IpsecStack::seal_transport(Packet& packet, const Endpoint& to, std::uint16_t source_port,
@@ -124,13 +195,16 @@ bool IpsecStack::seal(ipsec::SaEntry& sa, Packet& packet, std::uint8_t next_head
   ++stats_.esp_sent;
   if (*sealed) {
     // The sequence numbers are nearly spent: replace the SA while it still works.
-    engine_->rekey_child(sa.inbound.spi(), now, actions_);
-    apply(out);
+    if (ipsec::ike::Engine* engine = engine_mut(sa.ike_version)) {
+      engine->rekey_child(sa.inbound.spi(), now, actions_);
+      apply(*engine, out);
+    }
   }
   return true;
 }
 
-void IpsecStack::apply(IpsecOutput& out) {
+void IpsecStack::apply(const ipsec::ike::Engine& engine, IpsecOutput& out) {
+  const int version = engine.version();
   for (auto& d : actions_.datagrams) {
     IpsecDatagram o{d.local_port, d.to, {}};
     if (d.local_port == kNatTraversalPort && !d.keepalive) {
@@ -145,21 +219,26 @@ void IpsecStack::apply(IpsecOutput& out) {
   // Removals first: a rekey's new SA and the old one's removal can come in one batch, and an SPI
   // of a removed SA may in principle be reused.
   for (const auto& r : actions_.removals) {
-    if (const auto* e = sad_.find(r.inbound_spi))
-      out.children.push_back(
-          {false, r.inbound_spi, r.outbound_spi, e->mode, e->local, e->remote, e->peer, e->suite});
+    if (const auto* e = sad_.find(r.inbound_spi)) {
+      out.children.push_back({false, r.inbound_spi, r.outbound_spi, e->mode, e->local, e->remote,
+                              e->peer, e->suite, version});
+      for (std::size_t i = 0; i < engines_.size(); ++i)
+        if (engines_[i].get() == &engine) retired_policy_dropped_[i] += e->policy_dropped;
+    }
     sad_.remove(r.inbound_spi);
   }
   for (const auto& c : actions_.installs) {
-    if (auto ok = sad_.install(c); !ok) {
+    auto installed = sad_.install(c);
+    if (!installed) {
       out.errors.push_back("Child SA " + std::to_string(c.inbound_spi) + " with " +
-                           c.peer.to_string() + " not installed: " + ok.error());
+                           c.peer.to_string() + " not installed: " + installed.error());
       continue;
     }
+    (*installed)->ike_version = version;
     out.children.push_back(
-        {true, c.inbound_spi, c.outbound_spi, c.mode, c.local, c.remote, c.peer, c.suite});
+        {true, c.inbound_spi, c.outbound_spi, c.mode, c.local, c.remote, c.peer, c.suite, version});
   }
-  for (auto& e : actions_.events) out.events.push_back(std::move(e));
+  for (auto& e : actions_.events) out.events.push_back({version, std::move(e)});
   actions_.clear();
 }
 

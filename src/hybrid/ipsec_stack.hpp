@@ -1,9 +1,12 @@
-// IPsec as one node runs it, apart from its sockets: an IKE engine (IKEv1 or IKEv2) and the SA
-// database it fills. Datagrams that arrived on UDP 500 or 4500 go in; IKE messages reach the
-// engine, NAT keepalives are dropped, ESP is opened and held to its SA's policy, and what it
-// carried comes out: a UDP payload with the peer it came from (transport mode, L2TP/IPsec) or an
-// inner IP packet (tunnel mode). Outbound, a UDP payload or an inner packet is sealed in place
-// with the SA that carries that traffic. Sans-I/O and single-threaded.
+// IPsec as one node runs it, apart from its sockets: IKE engines (IKEv1, IKEv2, or one of each on
+// the same ports) and the SA database they fill. Datagrams that arrived on UDP 500 or 4500 go in;
+// IKE messages reach the engine of their version, NAT keepalives are dropped, ESP is opened and
+// held to its SA's policy, and what it carried comes out: a UDP payload with the peer it came
+// from (transport mode, L2TP/IPsec) or an inner IP packet (tunnel mode). Outbound, a UDP payload
+// or an inner packet is sealed in place with the SA that carries that traffic. Everything that
+// comes out of an engine (events, SAs) says which IKE version produced it, so that one set of
+// sockets can serve L2TP/IPsec clients (IKEv1) and IKEv2 road warriors side by side.
+// Sans-I/O and single-threaded.
 #pragma once
 
 #include <cstdint>
@@ -50,13 +53,20 @@ struct ChildSaChange {
   std::vector<ipsec::ike::Selector> remote;
   Endpoint peer;
   std::string suite;
+  int ike_version = 0;  // of the engine that negotiated it
+};
+
+// An IKE event with the version of the engine that reported it.
+struct IpsecEvent {
+  int ike_version = 0;
+  ipsec::ike::Event event;
 };
 
 struct IpsecOutput {
   std::vector<IpsecDatagram> datagrams;
   std::vector<TransportDelivery> transport;
   std::vector<ByteView> tunnel;  // inner packets; they view the datagram given to on_datagram()
-  std::vector<ipsec::ike::Event> events;
+  std::vector<IpsecEvent> events;
   std::vector<ChildSaChange> children;
   std::vector<std::string> errors;  // SAs that could not be keyed, for the log
   void clear() {
@@ -77,6 +87,7 @@ struct IpsecStackStats {
   std::uint64_t esp_sent = 0;
   std::uint64_t no_sa = 0;                // outbound traffic no SA carries
   std::uint64_t transport_malformed = 0;  // authentic transport payload with a broken UDP header
+  std::uint64_t unknown_version = 0;      // an IKE message of a version no engine here speaks
 };
 
 class IpsecStack {
@@ -86,18 +97,24 @@ class IpsecStack {
   static constexpr std::size_t kTailroom = ipsec::esp::kMaxTailroom;
 
   IpsecStack(std::unique_ptr<ipsec::ike::Engine> engine, Rng& rng);
+  // One engine per IKE version (at most two, of different versions), sharing the ports and the
+  // SA database. Requires at least one.
+  IpsecStack(std::vector<std::unique_ptr<ipsec::ike::Engine>> engines, Rng& rng);
 
-  Result<std::uint64_t, std::string> initiate(std::string_view peer_name, const Endpoint& local,
-                                              TimePoint now, IpsecOutput& out);
+  // Starts an IKE SA with a peer that the engine of `ike_version` knows by name.
+  Result<std::uint64_t, std::string> initiate(int ike_version, std::string_view peer_name,
+                                              const Endpoint& local, TimePoint now,
+                                              IpsecOutput& out);
   // A datagram that arrived on `local` (port 500 or 4500) from `datagram.endpoint`; ESP is
   // opened in place.
   void on_datagram(Packet& datagram, const Endpoint& local, TimePoint now, IpsecOutput& out);
   // An ESP packet that arrived unencapsulated (IP protocol 50) from `packet.endpoint.address`.
   void on_raw_esp(Packet& packet, TimePoint now, IpsecOutput& out);
   void on_timer(TimePoint now, IpsecOutput& out);
-  TimePoint next_deadline() const { return engine_->next_deadline(); }
-  // Closes every IKE SA (telling each peer) and so every Child SA.
-  void close_all(TimePoint now, IpsecOutput& out);
+  TimePoint next_deadline() const;
+  // Closes every IKE SA of `ike_version` (every version: 0), telling each peer, and so their
+  // Child SAs.
+  void close_all(TimePoint now, IpsecOutput& out, int ike_version = 0);
 
   // `packet` holds a UDP payload for `to` (the peer as the protocol above knows it) with
   // kHeadroom before it: the UDP header and ESP go on in place and its endpoint becomes the SA's
@@ -110,7 +127,14 @@ class IpsecStack {
   // `packet` holds an inner IP packet: sealed in tunnel mode with the SA its addresses select.
   bool seal_tunnel(Packet& packet, TimePoint now, IpsecOutput& out);
 
-  const ipsec::ike::Engine& engine() const { return *engine_; }
+  // The engine of `ike_version`, or nullptr.
+  const ipsec::ike::Engine* engine(int ike_version) const;
+  // The only engine, or the first (the stack's main version).
+  const ipsec::ike::Engine& engine() const { return *engines_.front(); }
+  const std::vector<std::unique_ptr<ipsec::ike::Engine>>& engines() const { return engines_; }
+  // Packets that ESP SAs of `ike_version` opened but refused as outside their traffic selectors
+  // (an inner source the peer may not use), SAs since removed included.
+  std::uint64_t policy_dropped(int ike_version) const;
   const ipsec::SaDatabase& sad() const { return sad_; }
   // Tests move an SA's sequence numbers near their end to exercise the rekey that follows.
   ipsec::SaDatabase& sad_for_test() { return sad_; }
@@ -118,12 +142,18 @@ class IpsecStack {
 
  private:
   void on_esp(Packet& datagram, TimePoint now, IpsecOutput& out);
+  void on_ike_message(ByteView message, const Endpoint& local, const Endpoint& from, TimePoint now,
+                      IpsecOutput& out);
   bool seal(ipsec::SaEntry& sa, Packet& packet, std::uint8_t next_header, TimePoint now,
             IpsecOutput& out);
-  // Applies what the engine asked for: datagrams framed for their port, SAs installed/removed.
-  void apply(IpsecOutput& out);
+  ipsec::ike::Engine* engine_mut(int ike_version);
+  // The engine an IKE message is for: by the version in its header when there are several.
+  ipsec::ike::Engine* engine_for(ByteView message);
+  // Applies what `engine` asked for: datagrams framed for their port, SAs installed/removed.
+  void apply(const ipsec::ike::Engine& engine, IpsecOutput& out);
 
-  std::unique_ptr<ipsec::ike::Engine> engine_;
+  std::vector<std::unique_ptr<ipsec::ike::Engine>> engines_;
+  std::vector<std::uint64_t> retired_policy_dropped_;  // per engine, of SAs removed
   Rng* rng_;
   ipsec::SaDatabase sad_;
   ipsec::ike::Actions actions_;

@@ -33,6 +33,8 @@ struct Node {
   std::vector<std::vector<std::byte>> tunnel;
   int children_up = 0;
   int children_down = 0;
+  std::vector<int> child_versions;  // the IKE version of each SA change, in order
+  std::vector<int> event_versions;
 };
 
 class Link {
@@ -70,7 +72,11 @@ class Link {
       n.transport_peers.push_back(t.peer);
     }
     for (const auto& t : n.out.tunnel) n.tunnel.emplace_back(t.begin(), t.end());
-    for (const auto& c : n.out.children) (c.up ? n.children_up : n.children_down)++;
+    for (const auto& c : n.out.children) {
+      (c.up ? n.children_up : n.children_down)++;
+      n.child_versions.push_back(c.ike_version);
+    }
+    for (const auto& e : n.out.events) n.event_versions.push_back(e.ike_version);
     for (const auto& e : n.out.errors) ADD_FAILURE() << e;
     n.out.events.clear();
     n.out.transport.clear();
@@ -104,8 +110,8 @@ struct Slot {
 struct L2tpIpsecPair {
   SeededRng client_rng{1};
   SeededRng gateway_rng{2};
-  Node client{ip("10.1.0.2"), {}, {}, {}, {}, {}, 0, 0};
-  Node gateway{ip("192.0.2.1"), {}, {}, {}, {}, {}, 0, 0};
+  Node client{ip("10.1.0.2"), {}, {}, {}, {}, {}, 0, 0, {}, {}};
+  Node gateway{ip("192.0.2.1"), {}, {}, {}, {}, {}, 0, 0, {}, {}};
   Link link{client, gateway};
 
   explicit L2tpIpsecPair(bool force_udp = true) {
@@ -128,7 +134,7 @@ struct L2tpIpsecPair {
   }
   void connect() {
     ASSERT_TRUE(
-        client.stack->initiate("gateway", {client.address, kIkePort}, link.now, client.out));
+        client.stack->initiate(1, "gateway", {client.address, kIkePort}, link.now, client.out));
     link.run();
   }
 };
@@ -273,8 +279,8 @@ TEST(IpsecStack, SequenceNumbersRunningOutTriggerARekeyThatTakesOverTheTraffic) 
 TEST(IpsecStack, Ikev2TunnelModeCarriesInnerPacketsBetweenSubnets) {
   namespace v2t = ipsec::ike::v2::testing;
   SeededRng a_rng(3), b_rng(4);
-  Node a{ip("192.0.2.1"), {}, {}, {}, {}, {}, 0, 0};
-  Node b{ip("198.51.100.1"), {}, {}, {}, {}, {}, 0, 0};
+  Node a{ip("192.0.2.1"), {}, {}, {}, {}, {}, 0, 0, {}, {}};
+  Node b{ip("198.51.100.1"), {}, {}, {}, {}, {}, 0, 0, {}, {}};
   // Only the initiator forces UDP encapsulation; its faked NAT-D moves both sides to 4500.
   auto initiator = v2t::initiator_config();
   initiator.force_udp_encapsulation = true;
@@ -282,7 +288,7 @@ TEST(IpsecStack, Ikev2TunnelModeCarriesInnerPacketsBetweenSubnets) {
   b.stack = std::make_unique<IpsecStack>(
       ipsec::ike::make_ikev2_engine(v2t::responder_config(), b_rng), b_rng);
   Link link(a, b);
-  ASSERT_TRUE(a.stack->initiate("gw", {a.address, kIkePort}, link.now, a.out));
+  ASSERT_TRUE(a.stack->initiate(2, "gw", {a.address, kIkePort}, link.now, a.out));
   link.run();
   ASSERT_EQ(a.children_up, 1);
   ASSERT_EQ(b.children_up, 1);
@@ -304,6 +310,112 @@ TEST(IpsecStack, Ikev2TunnelModeCarriesInnerPacketsBetweenSubnets) {
   // The reverse direction's selectors do not take a packet from 10.1/16.
   Slot wrong(inner);
   EXPECT_FALSE(b.stack->seal_tunnel(wrong.packet, link.now, b.out));
+}
+
+// 10.1.0.7 -> 10.2.0.9, UDP: inside the IKEv2 test pair's selectors.
+std::vector<std::byte> inner_udp_packet() {
+  return {std::byte{0x45}, std::byte{0}, std::byte{0},  std::byte{28}, std::byte{0},  std::byte{0},
+          std::byte{0},    std::byte{0}, std::byte{64}, std::byte{17}, std::byte{0},  std::byte{0},
+          std::byte{10},   std::byte{1}, std::byte{0},  std::byte{7},  std::byte{10}, std::byte{2},
+          std::byte{0},    std::byte{9}, std::byte{16}, std::byte{0},  std::byte{0},  std::byte{53},
+          std::byte{0},    std::byte{8}, std::byte{0},  std::byte{0}};
+}
+
+// One gateway stack on one pair of ports runs an IKEv1 engine for L2TP/IPsec clients and an
+// IKEv2 engine for road warriors: each client's messages reach the engine of its version, both
+// SAs share the database, everything the stack reports says which version it came from, and
+// closing one version leaves the other's SAs standing.
+TEST(IpsecStack, OneGatewayServesIkev1AndIkev2OnTheSamePorts) {
+  namespace v2t = ipsec::ike::v2::testing;
+  SeededRng l2tp_rng(5), road_rng(6), gateway_rng(7);
+  Node gateway{ip("198.51.100.1"), {}, {}, {}, {}, {}, 0, 0, {}, {}};
+  Node l2tp_client{ip("10.1.0.2"), {}, {}, {}, {}, {}, 0, 0, {}, {}};
+  Node road_warrior{ip("192.0.2.1"), {}, {}, {}, {}, {}, 0, 0, {}, {}};
+
+  ipsec::ike::v1::PeerConfig clients;
+  clients.name = "clients";
+  clients.psk = kPsk;
+  ipsec::ike::v1::Config v1_gateway;
+  v1_gateway.peers = {clients};
+  std::vector<std::unique_ptr<ipsec::ike::Engine>> engines;
+  engines.push_back(ipsec::ike::make_ikev1_engine(v1_gateway, gateway_rng));
+  engines.push_back(ipsec::ike::make_ikev2_engine(v2t::responder_config(), gateway_rng));
+  gateway.stack = std::make_unique<IpsecStack>(std::move(engines), gateway_rng);
+  EXPECT_EQ(gateway.stack->engine(1)->version(), 1);
+  EXPECT_EQ(gateway.stack->engine(2)->version(), 2);
+
+  ipsec::ike::v1::PeerConfig to_gateway = clients;
+  to_gateway.name = "gateway";
+  to_gateway.address = gateway.address;
+  ipsec::ike::v1::Config v1_client;
+  v1_client.peers = {to_gateway};
+  l2tp_client.stack =
+      std::make_unique<IpsecStack>(ipsec::ike::make_ikev1_engine(v1_client, l2tp_rng), l2tp_rng);
+  auto v2_client = v2t::initiator_config();
+  v2_client.force_udp_encapsulation = true;
+  road_warrior.stack =
+      std::make_unique<IpsecStack>(ipsec::ike::make_ikev2_engine(v2_client, road_rng), road_rng);
+  // Asking the wrong engine for a peer is an error, not a silent IKEv1 attempt.
+  EXPECT_FALSE(l2tp_client.stack->initiate(2, "gateway", {l2tp_client.address, kIkePort}, {},
+                                           l2tp_client.out));
+
+  Link l2tp_link(l2tp_client, gateway);
+  ASSERT_TRUE(l2tp_client.stack->initiate(1, "gateway", {l2tp_client.address, kIkePort},
+                                          l2tp_link.now, l2tp_client.out));
+  l2tp_link.run();
+  Link road_link(road_warrior, gateway);
+  ASSERT_TRUE(road_warrior.stack->initiate(2, "gw", {road_warrior.address, kIkePort}, road_link.now,
+                                           road_warrior.out));
+  road_link.run();
+  ASSERT_EQ(l2tp_client.children_up, 1);
+  ASSERT_EQ(road_warrior.children_up, 1);
+  ASSERT_EQ(gateway.children_up, 2);
+  EXPECT_EQ(gateway.child_versions, (std::vector<int>{1, 2}));
+  EXPECT_EQ(gateway.stack->sad().size(), 2U);
+  EXPECT_EQ(gateway.stack->engine(1)->summaries().size(), 1U);
+  EXPECT_EQ(gateway.stack->engine(2)->summaries().size(), 1U);
+  ASSERT_FALSE(gateway.event_versions.empty());
+  EXPECT_EQ(gateway.event_versions.front(), 1);
+  EXPECT_EQ(gateway.event_versions.back(), 2);
+
+  // Each SA carries its own kind of traffic through the shared database.
+  Slot up(kL2tp);
+  ASSERT_TRUE(l2tp_client.stack->seal_transport(up.packet, {gateway.address, 1701}, 1701, 1701,
+                                                l2tp_link.now, l2tp_client.out));
+  l2tp_link.send_packet(l2tp_client, gateway, up.packet);
+  ASSERT_EQ(gateway.transport.size(), 1U);
+  EXPECT_EQ(gateway.transport[0], kL2tp);
+  Slot inner(inner_udp_packet());
+  ASSERT_TRUE(road_warrior.stack->seal_tunnel(inner.packet, road_link.now, road_warrior.out));
+  road_link.send_packet(road_warrior, gateway, inner.packet);
+  ASSERT_EQ(gateway.tunnel.size(), 1U);
+  EXPECT_EQ(gateway.tunnel[0], inner_udp_packet());
+
+  // A refused packet counts against the version whose SA refused it.
+  Slot dns(kL2tp);
+  ASSERT_TRUE(l2tp_client.stack->seal_transport(dns.packet, {gateway.address, 1701}, 1701, 53,
+                                                l2tp_link.now, l2tp_client.out));
+  l2tp_link.send_packet(l2tp_client, gateway, dns.packet);
+  EXPECT_EQ(gateway.stack->policy_dropped(1), 1U);
+  EXPECT_EQ(gateway.stack->policy_dropped(2), 0U);
+
+  // Closing IKEv1 (the L2TP side shutting down) leaves the road warrior's SA alone; the count of
+  // refused packets outlives the SA that refused them.
+  gateway.stack->close_all(l2tp_link.now, gateway.out, 1);
+  l2tp_link.run();
+  EXPECT_EQ(gateway.children_down, 1);
+  EXPECT_EQ(l2tp_client.children_down, 1);
+  EXPECT_EQ(road_warrior.children_down, 0);
+  EXPECT_EQ(gateway.stack->sad().size(), 1U);
+  EXPECT_EQ(gateway.stack->policy_dropped(1), 1U);
+
+  // A message of a version no engine speaks is counted and dropped.
+  std::vector<std::byte> v3(64, std::byte{0});
+  v3[17] = std::byte{0x30};
+  Packet odd{v3.data(), v3.size(), 0, 40, {road_warrior.address, kIkePort}};
+  gateway.stack->on_datagram(odd, {gateway.address, kIkePort}, road_link.now, gateway.out);
+  EXPECT_EQ(gateway.stack->stats().unknown_version, 1U);
+  EXPECT_TRUE(gateway.out.datagrams.empty());
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ struct SaEntry {
   std::uint64_t packets_out = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t policy_dropped = 0;
+  int ike_version = 0;  // of the engine that keyed it, where several share the database
 };
 
 enum class InboundDrop : std::uint8_t {

@@ -1,18 +1,19 @@
 #!/bin/bash
 # A hybrid gateway whose accounts log in over WireGuard (alice, a plain WireGuard node) and over
-# IKEv2 (carol, a road warrior asking for her address with a configuration payload), each in its
-# own namespace:
+# IKEv2 (carol, a road warrior asking for her IPv4 and IPv6 addresses with a configuration
+# payload), each in its own namespace:
 #
 #   hybrid_ikev2_accounts.sh tandem      carol is a plain Tandem [ipsec] node
-#   hybrid_ikev2_accounts.sh strongswan  carol is strongSwan's charon (vips = 0.0.0.0, an rfc822
-#                                        identity)
+#   hybrid_ikev2_accounts.sh strongswan  carol is strongSwan's charon (vips = 0.0.0.0 and ::, an
+#                                        rfc822 identity)
 #
 #   alice 192.168.88.2 -- .88.1 [gateway] .89.1 -- 192.168.89.2 carol
-#   inner: gateway 10.88.0.1, alice 10.88.0.2 (WireGuard), carol 10.88.0.3 (IKEv2 CP: the account's)
+#   inner: gateway 10.88.0.1, alice 10.88.0.2 (WireGuard), carol 10.88.0.3 and fd88::3 (IKEv2 CP:
+#   the account's; INTERNAL_IP6_ADDRESS for IPv6)
 #
 # First carol tries a wrong pre-shared key: refused, with the gateway's log naming her account
-# and the cause. Then with the right one she gets exactly her account's address, carol and alice
-# reach each other through the gateway, and the gateway's status shows carol's path as ipsec and
+# and the cause. Then with the right one she gets exactly her account's addresses, IPv4 and IPv6,
+# carol and alice reach each other through the gateway, carol and the gateway over IPv6 too, and the gateway's status shows carol's path as ipsec and
 # alice's as wireguard. A reload that adds an account keeps carol's session; one that changes her
 # key is refused. Last, carol sends from alice's address and from one nobody has: no SA of
 # hers carries those sources, so nothing arrives, and the drops are counted (Tandem only: charon's
@@ -51,6 +52,7 @@ name = "carol"
 ike_id = "carol@example.org"
 ike_psk_file = "carol.ike"
 address = "10.88.0.3"
+address6 = "fd88::3"
 TOML
 
 alice_config "$TMPDIR_TEST/alice.toml" "$AL_IF"
@@ -69,7 +71,7 @@ name = "gateway"
 remote_address = "192.168.89.1"
 psk = "$2"
 request_address = true
-remote_subnets = ["10.88.0.0/24"]
+remote_subnets = ["10.88.0.0/24", "fd88::/64"]
 TOML
 }
 # charon_config FILE PSK: the same road warrior for charon.
@@ -82,7 +84,7 @@ connections {
     remote_addrs = 192.168.89.1
     encap = yes
     proposals = aes256gcm16-prfsha256-ecp256
-    vips = 0.0.0.0
+    vips = 0.0.0.0, ::
     local {
       auth = psk
       id = carol@example.org
@@ -95,7 +97,7 @@ connections {
       net {
         mode = tunnel
         local_ts = dynamic
-        remote_ts = 10.88.0.0/24
+        remote_ts = 10.88.0.0/24, fd88::/64
         esp_proposals = aes256gcm16
       }
     }
@@ -140,7 +142,8 @@ gw_status() { hybrid_field "$GW" "$GW_IF" "$1"; }
 account() { gw_status "[a.get('$2') for a in d['accounts'] if a['name']=='$1'][0]"; }
 # Her inner address, on whichever device her client puts it (Tandem: its own; charon: ipsec0).
 carol_address() { ip -n "$CA" -4 -o addr show | awk '$4 ~ /^10\.88\./ {print $4}' | cut -d/ -f1 | head -1; }
-carol_has_address() { [ "$(carol_address)" = 10.88.0.3 ]; }
+carol_address6() { ip -n "$CA" -6 -o addr show | awk '$4 ~ /^fd88:/ {print $4}' | cut -d/ -f1 | head -1; }
+carol_has_address() { [ "$(carol_address)" = 10.88.0.3 ] && [ "$(carol_address6)" = fd88::3 ]; }
 carol_counter() {  # a counter of carol's IPsec status
   ip netns exec "$CA" "$TANDEM_BIN" status "$CA_IF" --json | python3 -c '
 import json, sys
@@ -163,7 +166,7 @@ fi
 WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
   wait_log "$TMPDIR_TEST/gw.log" "authentication of peer carol failed \\(wrong pre-shared key\\?\\)" 60
 note "gateway: $(grep -m1 'authentication of peer carol failed' "$TMPDIR_TEST/gw.log")"
-carol_has_address && die "carol got an address with a wrong key"
+[ -n "$(carol_address)$(carol_address6)" ] && die "carol got an address with a wrong key"
 if [ "$CLIENT" = tandem ]; then
   stop_pid "$WRONG_PID" 30 "the client with the wrong key"
   WAIT_WATCH_PID= wait_until "the refused client's device gone" 30 \
@@ -178,8 +181,8 @@ else
   CA_LOG=${STRONGSWAN_LOG[carol]}
 fi
 WAIT_WATCH_PID=$CA_PID WAIT_WATCH_LOG="$CA_LOG" \
-  wait_until "carol's IKEv2 SA up with her account's address 10.88.0.3" 60 carol_has_address
-note "carol got $(carol_address) from the configuration payload (her account's address)"
+  wait_until "carol's IKEv2 SA up with her account's addresses 10.88.0.3 and fd88::3" 60 carol_has_address
+note "carol got $(carol_address) and $(carol_address6) from the configuration payload (her account's addresses)"
 grep -q "IKE SA with peer carol (email:carol@example.org) up as responder" "$TMPDIR_TEST/gw.log" ||
   die "the gateway's log does not name carol's account on IKE_AUTH"
 
@@ -187,6 +190,10 @@ ping_ok "$AL" 10.88.0.1
 ping_ok "$CA" 10.88.0.1
 ping_ok "$CA" 10.88.0.2
 ping_ok "$AL" 10.88.0.3
+# IPv6 over IKEv2: carol's Child SA carries her account's IPv6 address too.
+ip netns exec "$CA" ping -6 -c 3 -i 0.2 -W 2 fd88::1 >/dev/null || die "carol cannot reach the gateway over IPv6"
+ip netns exec "$GW" ping -6 -c 3 -i 0.2 -W 2 fd88::3 >/dev/null || die "the gateway cannot reach carol over IPv6"
+note "IPv6 over IKEv2 between carol (fd88::3) and the gateway (fd88::1): both ways"
 note "gateway: $(gw_status '[(a["name"], a["paths"], a.get("return_path")) for a in d["accounts"]]')"
 [ "$(account alice return_path)" = wireguard ] || die "alice's traffic does not return on WireGuard"
 [ "$(account carol return_path)" = ipsec ] || die "carol's traffic does not return on IKEv2/ESP"

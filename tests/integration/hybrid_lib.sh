@@ -48,10 +48,11 @@ gateway_with_alice() {
   AL_PUB=$(echo "$AL_KEY" | "$TANDEM_BIN" pubkey)
 }
 
-# gateway_interface: the [interface] section of gateway_with_alice's gateway (10.88.0.1/24).
+# gateway_interface: the [interface] section of gateway_with_alice's gateway (10.88.0.1/24 and
+# fd88::1/64).
 gateway_interface() {
   printf '[interface]\nname = "%s"\nprivate_key = "%s"\nlisten_port = 51820\n' "$GW_IF" "$GW_KEY"
-  printf 'addresses = ["10.88.0.1/24"]\n\n'
+  printf 'addresses = ["10.88.0.1/24", "fd88::1/64"]\n\n'
 }
 
 # alice_config FILE IF [PEER_LINE]: alice's plain WireGuard node (10.88.0.2) on device IF, with

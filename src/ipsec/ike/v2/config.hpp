@@ -55,13 +55,17 @@ struct PeerConfig {
   EspMode mode = EspMode::kTunnel;  // transport is asked for with USE_TRANSPORT_MODE
   std::vector<Selector> local_selectors;
   std::vector<Selector> remote_selectors;
-  // Initiator: ask for an inner address with CP(CFG_REQUEST) and use it as our selector.
+  // Initiator: ask for an inner address with CP(CFG_REQUEST) and use it as our selector; with
+  // request_virtual_ip6 an IPv6 address as well.
   bool request_virtual_ip = false;
+  bool request_virtual_ip6 = false;
   // Responder: this peer's own inner address (a hybrid gateway's account). A CFG_REQUEST gets
   // exactly this address, never a pool lease, and every Child SA's remote traffic selectors are
   // narrowed to it (and to remote_selectors, the peer's subnets) whether or not the peer asked:
   // ESP's policy check is then the account's source check.
   std::optional<IpAddress> virtual_address;
+  // Its IPv6 address, handed out when asked for (INTERNAL_IP6_ADDRESS) and held to likewise.
+  std::optional<IpAddress> virtual_address6;
 };
 
 // Responder: the inner IPv4 addresses handed out in CFG_REPLY.

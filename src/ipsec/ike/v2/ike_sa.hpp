@@ -107,7 +107,8 @@ struct IkeSa {
   std::uint32_t auth_child_spi = 0;
   std::vector<Suite> auth_child_offer;
   std::vector<Selector> auth_local, auth_remote;
-  std::optional<IpAddress> virtual_ip;  // initiator: assigned to us; responder: assigned by us
+  std::optional<IpAddress> virtual_ip;   // initiator: assigned to us; responder: assigned by us
+  std::optional<IpAddress> virtual_ip6;  // the same for IPv6
 
   TimePoint rekey_at = TimePoint::max();
   TimePoint expire_at = TimePoint::max();

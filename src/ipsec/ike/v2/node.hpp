@@ -69,6 +69,7 @@ struct IkeSaInfo {
   bool nat_local = false;
   bool nat_remote = false;
   std::optional<IpAddress> virtual_ip;
+  std::optional<IpAddress> virtual_ip6;
   std::vector<ChildSaInfo> children;
 };
 

@@ -21,6 +21,41 @@ std::vector<std::byte> address_bytes(const IpAddress& a) {
   return {p, p + a.size()};
 }
 
+// INTERNAL_IP6_ADDRESS in a reply: the address and a prefix length; a single host here.
+std::vector<std::byte> ipv6_attribute(const IpAddress& a) {
+  std::vector<std::byte> value = address_bytes(a);
+  value.push_back(std::byte{128});
+  return value;
+}
+
+std::optional<IpAddress> address_in(const ConfigAttribute& a) {
+  if (a.type == kInternalIp4Address && a.value.size() == 4) {
+    std::array<std::uint8_t, 4> b{};
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::to_integer<std::uint8_t>(a.value[i]);
+    return IpAddress::v4(b);
+  }
+  if (a.type == kInternalIp6Address && a.value.size() == 17) {
+    std::array<std::uint8_t, 16> b{};
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::to_integer<std::uint8_t>(a.value[i]);
+    return IpAddress::v6(b);
+  }
+  return std::nullopt;
+}
+
+bool asks_for(const ConfigPayload& cp, std::uint16_t type) {
+  return std::any_of(cp.attributes.begin(), cp.attributes.end(),
+                     [&](const ConfigAttribute& a) { return a.type == type; });
+}
+
+// The addresses a peer was given (or holds of its own), as host selectors.
+std::vector<Selector> hosts(const std::optional<IpAddress>& v4,
+                            const std::optional<IpAddress>& v6) {
+  std::vector<Selector> out;
+  if (v4) out.push_back(host_selector(*v4));
+  if (v6) out.push_back(host_selector(*v6));
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::byte> Node::auth_value(const IkeSa& sa, const PeerConfig& peer, bool for_initiator,
@@ -39,14 +74,26 @@ void Node::send_auth(IkeSa& sa, TimePoint now, Actions& out) {
   if (!p.remote_id.data.empty())
     inner.push_back(IdPayload{false, p.remote_id.type, p.remote_id.data});
   inner.push_back(AuthPayload{kAuthSharedKeyMic, auth_value(sa, p, true, idi)});
-  if (p.request_virtual_ip)
-    inner.push_back(ConfigPayload{kCfgRequest, {{kInternalIp4Address, {}}, {kInternalIp4Dns, {}}}});
+  if (p.request_virtual_ip || p.request_virtual_ip6) {
+    ConfigPayload request{kCfgRequest, {}};
+    if (p.request_virtual_ip) {
+      request.attributes.push_back({kInternalIp4Address, {}});
+      request.attributes.push_back({kInternalIp4Dns, {}});
+    }
+    if (p.request_virtual_ip6) request.attributes.push_back({kInternalIp6Address, {}});
+    inner.push_back(std::move(request));
+  }
   if (p.mode == EspMode::kTransport) inner.push_back(notify(kUseTransportMode));
   sa.auth_child_spi = new_child_spi();
   sa.auth_child_offer = without_dh(p.esp_suites);  // IKE_AUTH's Child SA has no KE of its own
-  sa.auth_local = p.request_virtual_ip        ? std::vector{any_ipv4_selector()}
-                  : p.local_selectors.empty() ? std::vector{host_selector(config_.local_address)}
+  if (p.request_virtual_ip || p.request_virtual_ip6) {
+    sa.auth_local.clear();
+    if (p.request_virtual_ip) sa.auth_local.push_back(any_ipv4_selector());
+    if (p.request_virtual_ip6) sa.auth_local.push_back(any_ipv6_selector());
+  } else {
+    sa.auth_local = p.local_selectors.empty() ? std::vector{host_selector(config_.local_address)}
                                               : p.local_selectors;
+  }
   sa.auth_remote = p.remote_selectors.empty() ? std::vector{host_selector(*p.remote_address)}
                                               : p.remote_selectors;
   inner.push_back(
@@ -122,6 +169,7 @@ void Node::on_auth_request(IkeSa& sa, const Header& h, ByteView message,
   const auto* cp = find_payload<ConfigPayload>(in);
   // A peer with an address of its own is held to it even when it does not ask (choose_child).
   if (p.virtual_address) sa.virtual_ip = p.virtual_address;
+  if (p.virtual_address6) sa.virtual_ip6 = p.virtual_address6;
   if (cp != nullptr && cp->type == kCfgRequest && (p.virtual_address || pool_.enabled())) {
     if (!sa.virtual_ip) sa.virtual_ip = pool_.lease(claimed.to_string(), sa.id);
     if (!sa.virtual_ip) {
@@ -130,6 +178,9 @@ void Node::on_auth_request(IkeSa& sa, const Header& h, ByteView message,
       ConfigPayload reply{kCfgReply, {{kInternalIp4Address, address_bytes(*sa.virtual_ip)}}};
       for (const IpAddress& dns : pool_.dns())
         if (dns.is_v4()) reply.attributes.push_back({kInternalIp4Dns, address_bytes(dns)});
+      // IPv6 only where asked for and the peer has an address of its own (no IPv6 pool).
+      if (sa.virtual_ip6 && asks_for(*cp, kInternalIp6Address))
+        reply.attributes.push_back({kInternalIp6Address, ipv6_attribute(*sa.virtual_ip6)});
       answer.push_back(std::move(reply));
     }
   }
@@ -182,17 +233,18 @@ void Node::on_auth_response(IkeSa& sa, PendingRequest& done, const std::vector<P
   sa.rekey_at = jittered(now, config_.ike_lifetime);
   sa.expire_at = now + config_.ike_lifetime;
   if (const auto* cp = find_payload<ConfigPayload>(in); cp != nullptr && cp->type == kCfgReply) {
-    for (const ConfigAttribute& a : cp->attributes)
-      if (a.type == kInternalIp4Address && a.value.size() == 4)
-        sa.virtual_ip = IpAddress::v4(
-            {std::to_integer<std::uint8_t>(a.value[0]), std::to_integer<std::uint8_t>(a.value[1]),
-             std::to_integer<std::uint8_t>(a.value[2]), std::to_integer<std::uint8_t>(a.value[3])});
+    for (const ConfigAttribute& a : cp->attributes) {
+      const auto address = address_in(a);
+      if (address && address->is_v4() && p.request_virtual_ip) sa.virtual_ip = address;
+      if (address && !address->is_v4() && p.request_virtual_ip6) sa.virtual_ip6 = address;
+    }
   }
   event(out, EventType::kIkeSaUp, sa,
         "IKE SA with peer " + p.name + " (" + answered.to_string() + ") up as initiator: " +
             ike_suite_name(sa.suite) + (sa.nat_local ? ", we are behind NAT" : "") +
             (sa.nat_remote ? ", peer behind NAT" : "") +
-            (sa.virtual_ip ? ", virtual IP " + sa.virtual_ip->to_string() : ""));
+            (sa.virtual_ip ? ", virtual IP " + sa.virtual_ip->to_string() : "") +
+            (sa.virtual_ip6 ? ", virtual IPv6 " + sa.virtual_ip6->to_string() : ""));
 
   Child child;
   std::string why;
@@ -207,9 +259,9 @@ void Node::on_auth_response(IkeSa& sa, PendingRequest& done, const std::vector<P
     close_sa(sa, now, out);
     return;
   }
-  if (sa.virtual_ip) {
-    // Our side of the traffic is the address we were given (3.15.4).
-    auto mine = narrow(child.local, {host_selector(*sa.virtual_ip)});
+  if (sa.virtual_ip || sa.virtual_ip6) {
+    // Our side of the traffic is the addresses we were given (3.15.4).
+    auto mine = narrow(child.local, hosts(sa.virtual_ip, sa.virtual_ip6));
     if (!mine.empty()) child.local = std::move(mine);
   }
   child.inbound_spi = sa.auth_child_spi;
@@ -243,7 +295,7 @@ std::uint16_t Node::choose_child(IkeSa& sa, const std::vector<Payload>& in, bool
     allowed_local = p.local_selectors.empty() ? std::vector{host_selector(sa.local.address)}
                                               : p.local_selectors;
     if (!sa.initiator && p.virtual_address) {
-      allowed_remote = {host_selector(*p.virtual_address)};
+      allowed_remote = hosts(p.virtual_address, p.virtual_address6);
       allowed_remote.insert(allowed_remote.end(), p.remote_selectors.begin(),
                             p.remote_selectors.end());
     } else if (!sa.initiator && sa.virtual_ip)

@@ -178,5 +178,37 @@ TEST(Ikev2VirtualAddress, AnUnknownIdentityIsRefused) {
   EXPECT_EQ(pair.b.pool().leased(), 0u);
 }
 
+// An account with an IPv6 address too: a road warrior that asks for both gets both, its Child
+// SA carries both (and nothing else from it), and one that asks for IPv4 alone gets IPv4 alone.
+TEST(Ikev2VirtualAddress, HandsOutTheAccountsIpv6AddressWhenAskedForIt) {
+  Config gw = gateway();
+  gw.peers[0].virtual_address6 = ip("fd77::3");
+  gw.peers[0].local_selectors.push_back(range("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+  Config warrior = road_warrior("carol.example", "carol-secret-0123", true);
+  warrior.peers[0].request_virtual_ip6 = true;
+  warrior.peers[0].remote_selectors.push_back(range("fd77::", "fd77::ffff"));
+  Pair pair(warrior, gw);
+  const auto id = pair.initiate();
+  const auto info = pair.a.ike_sa(id);
+  ASSERT_TRUE(info && info->virtual_ip && info->virtual_ip6);
+  EXPECT_EQ(*info->virtual_ip, ip("10.77.0.3"));
+  EXPECT_EQ(*info->virtual_ip6, ip("fd77::3"));
+  ASSERT_EQ(pair.log_a.installs.size(), 1u);
+  ASSERT_EQ(pair.log_b.installs.size(), 1u);
+  EXPECT_EQ(pair.log_a.installs[0].local,
+            (std::vector{range("10.77.0.3", "10.77.0.3"), range("fd77::3", "fd77::3")}));
+  EXPECT_EQ(pair.log_b.installs[0].remote,
+            (std::vector{range("10.77.0.3", "10.77.0.3"), range("fd77::3", "fd77::3")}));
+  EXPECT_EQ(pair.log_b.installs[0].local,
+            (std::vector{range("10.77.0.0", "10.77.0.255"), range("fd77::", "fd77::ffff")}));
+
+  Pair v4_only(road_warrior("carol.example", "carol-secret-0123", true), gw);
+  const auto v4_id = v4_only.initiate();
+  ASSERT_TRUE(v4_only.a.ike_sa(v4_id));
+  EXPECT_FALSE(v4_only.a.ike_sa(v4_id)->virtual_ip6);
+  ASSERT_EQ(v4_only.log_b.installs.size(), 1u);
+  EXPECT_EQ(v4_only.log_b.installs[0].remote, std::vector{range("10.77.0.3", "10.77.0.3")});
+}
+
 }  // namespace
 }  // namespace tandem::ipsec::ike::v2

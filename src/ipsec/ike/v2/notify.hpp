@@ -40,6 +40,8 @@ inline constexpr std::uint8_t kCfgReply = 2;
 inline constexpr std::uint16_t kInternalIp4Address = 1;
 inline constexpr std::uint16_t kInternalIp4Netmask = 2;
 inline constexpr std::uint16_t kInternalIp4Dns = 3;
+// An IPv6 address and its prefix length: 17 bytes in a reply, empty in a request (3.15.1).
+inline constexpr std::uint16_t kInternalIp6Address = 8;
 
 inline constexpr std::uint8_t kAuthSharedKeyMic = 2;
 

@@ -66,4 +66,10 @@ Selector any_ipv4_selector() {
   return {IpAddress::v4({0, 0, 0, 0}), IpAddress::v4({255, 255, 255, 255}), 0, 0, 65535};
 }
 
+Selector any_ipv6_selector() {
+  std::array<std::uint8_t, 16> all{};
+  all.fill(0xff);
+  return {IpAddress::v6({}), IpAddress::v6(all), 0, 0, 65535};
+}
+
 }  // namespace tandem::ipsec::ike::v2

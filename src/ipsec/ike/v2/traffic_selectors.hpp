@@ -25,5 +25,6 @@ bool covered_by(const std::vector<Selector>& inner, const std::vector<Selector>&
 Selector host_selector(const IpAddress& address);
 // Every IPv4 address, any protocol and port.
 Selector any_ipv4_selector();
+Selector any_ipv6_selector();
 
 }  // namespace tandem::ipsec::ike::v2
