@@ -250,9 +250,9 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
                            std::string(e.description())});
   }
   Reader r(source_name, base_dir, secrets);
-  if (auto ok =
-          r.only_keys(root, "the top level",
-                      {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback"});
+  if (auto ok = r.only_keys(
+          root, "the top level",
+          {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback", "policy"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -325,6 +325,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     }
   }
   if (auto ok = read_hybrid_config(r, root, *hybrid, cfg); !ok) return Err(ok.error());
+  if (auto ok = read_policies(r, root, cfg); !ok) return Err(ok.error());
   return cfg;
 }
 

@@ -19,6 +19,7 @@
 #include "control/l2tp_config.hpp"
 #include "crypto/secret.hpp"
 #include "crypto/x25519.hpp"
+#include "hybrid/traffic_rule.hpp"
 
 namespace tandem::control {
 
@@ -92,6 +93,8 @@ struct NodeConfig {
   std::vector<AccountConfig> accounts;
   AccountPoolConfig account_pool;
   std::optional<FallbackSettings> fallback;
+  // [[policy]]: with [fallback], the traffic classes that take a path of their own.
+  std::vector<hybrid::TrafficRule> policies;
   // One interface with several paths behind it, rather than one device per protocol.
   bool hybrid() const { return !accounts.empty() || fallback.has_value(); }
   // Secrets others can read: a key, pre-shared key or password file, or the config itself when it

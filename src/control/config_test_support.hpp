@@ -39,6 +39,31 @@ listen_port = 51820
 addresses = ["10.77.0.1/24"]
 )";
 
+// A hybrid client (22 lines): WireGuard to its gateway and a warm L2TP secondary, [fallback].
+inline const std::string kHybridClient = R"([interface]
+name = "hyb0"
+private_key = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+addresses = ["10.77.0.2/24"]
+
+[[peer]]
+name = "gateway"
+public_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+endpoint = "vpn.example.org:51820"
+allowed_ips = ["10.77.0.0/24"]
+
+[l2tp]
+mode = "lac"
+allow_unencrypted = true
+server = "vpn.example.org"
+
+[[l2tp.session]]
+user = "alice"
+password = "correct horse"
+
+[fallback]
+gateway = "10.77.0.1"
+)";
+
 // One edit of a good file and the refusal it must bring.
 struct Refusal {
   std::string from, to;

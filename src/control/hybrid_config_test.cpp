@@ -52,29 +52,7 @@ allow_unencrypted = true
 dns = ["10.77.0.1"]
 )";
 
-const std::string kClient = R"([interface]
-name = "hyb0"
-private_key = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
-addresses = ["10.77.0.2/24"]
-
-[[peer]]
-name = "gateway"
-public_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
-endpoint = "vpn.example.org:51820"
-allowed_ips = ["10.77.0.0/24"]
-
-[l2tp]
-mode = "lac"
-allow_unencrypted = true
-server = "vpn.example.org"
-
-[[l2tp.session]]
-user = "alice"
-password = "correct horse"
-
-[fallback]
-gateway = "10.77.0.1"
-)";
+const std::string kClient = testing::kHybridClient;
 
 const std::string kAlicePublicKey = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
 const std::string kGatewayPublicKey = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";

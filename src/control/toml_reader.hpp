@@ -263,6 +263,8 @@ Result<HybridRole, ConfigError> read_hybrid_role(const Reader& r, const toml::ta
 // checked against the [interface], [[peer]]s and [l2tp] already in `cfg`.
 Result<Ok, ConfigError> read_hybrid_config(const Reader& r, const toml::table& root,
                                            HybridRole role, NodeConfig& cfg);
+// [[policy]]: a client's or site's traffic rules, after [fallback] (policy_config.cpp).
+Result<Ok, ConfigError> read_policies(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // `ike_proposals` and `esp_proposals` in strongSwan notation, IKEv1 (ipsec_config.cpp).
 Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
                                              std::vector<ipsec::ike::v1::Phase1Suite>& ike,

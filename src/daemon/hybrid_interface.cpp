@@ -156,6 +156,7 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
       return Err("[fallback] gateway " + fc.probe_target.to_string() +
                  " needs an [interface] address of the same family to probe it from");
     iface->fallback_.emplace(fc, io::SystemClock::now());
+    iface->policy_ = hybrid::TrafficPolicy(config.policies);
   } else {
     std::vector<IpAddress> own;
     for (const auto& a : ic.addresses) own.push_back(a.address);
@@ -352,7 +353,9 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
   bool queued = false;
   {
     std::unique_lock lock(mutex_);
-    if (fallback_) {
+    if (fallback_ && !policy_.empty()) {
+      queued = route_by_policy(batch, lock);
+    } else if (fallback_) {
       // A client sends everything on its active path: one decision per batch, and on WireGuard
       // (the usual case) the batch goes on untouched.
       if (fallback_->route() == hybrid::PathRole::kPrimary) {
@@ -393,6 +396,50 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
     }
   }
   if (queued) loop_->wake();
+}
+
+bool HybridInterface::path_usable(hybrid::PathRole role) const {
+  const hybrid::PathHealth& h = fallback_->controller().health(role);
+  return h.healthy && !h.forced_down;
+}
+
+bool HybridInterface::route_by_policy(io::PacketBatch& batch, std::unique_lock<std::mutex>& lock) {
+  // Every packet by the rules: its class's path while that one is usable, else the other path
+  // or (fail-closed) nowhere; packets no rule takes follow the fallback.
+  const hybrid::PathRole active = fallback_->route();
+  const bool primary = path_usable(hybrid::PathRole::kPrimary);
+  const bool secondary_ok = path_usable(hybrid::PathRole::kSecondary);
+  verdicts_.resize(batch.size());
+  std::size_t to_secondary = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto d = policy_.decide(batch[i].bytes(), active, primary, secondary_ok);
+    verdicts_[i] = d.path ? static_cast<std::uint8_t>(*d.path) : kDropVerdict;
+    if (d.path == hybrid::PathRole::kSecondary) ++to_secondary;
+  }
+  if (to_secondary > 0) {
+    // As for a whole batch on the secondary (wireguard_outbound): wait, bounded, for room.
+    lock.unlock();
+    loop_->wake();
+    lock.lock();
+    io::PacketBatch& pending = secondary().pending;
+    control_room_.wait_for(lock, kControlQueueWait,
+                           [&] { return pending.capacity() - pending.size() >= to_secondary; });
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (verdicts_[i] == static_cast<std::uint8_t>(hybrid::PathRole::kPrimary)) {
+      ++counters_.to_wireguard;
+      count_sent(hybrid::PathKind::kWireguard, batch[i].length);
+      if (kept != i) std::swap(batch[kept], batch[i]);
+      ++kept;
+    } else if (verdicts_[i] == kDropVerdict) {
+      ++counters_.dropped_policy;
+    } else {
+      queue_for_control_path(secondary().kind, batch[i].bytes());
+    }
+  }
+  batch.resize(kept);
+  return to_secondary > 0;
 }
 
 void HybridInterface::queue_for_control_path(hybrid::PathKind kind, ByteView packet) {
@@ -830,6 +877,20 @@ std::string HybridInterface::status_json() {
     j["failback_hold_max_ms"] = millis(c.config().failback_hold_max);
     if (drill_until_ && *drill_until_ > now) j["drill_remaining_ms"] = millis(*drill_until_ - now);
     if (l2tp_address_) j["l2tp_address"] = l2tp_address_->to_string();
+    if (!policy_.empty()) {
+      nlohmann::json rules = nlohmann::json::array();
+      for (std::size_t i = 0; i < policy_.rules().size(); ++i) {
+        const hybrid::TrafficRule& r = policy_.rules()[i];
+        const hybrid::TrafficRuleCounters& n = policy_.counters()[i];
+        rules.push_back({{"name", r.name},
+                         {"path", hybrid::path_kind_name(kind_for(r.path))},
+                         {"on_down", r.fail_closed ? "drop" : "other"},
+                         {"packets", n.packets},
+                         {"rerouted", n.rerouted},
+                         {"dropped", n.dropped}});
+      }
+      j["policy"] = std::move(rules);
+    }
   } else {
     j["role"] = "gateway";
     nlohmann::json accounts = nlohmann::json::array();
@@ -856,15 +917,11 @@ std::string HybridInterface::status_json() {
     }
     j["paths"] = std::move(paths);
     const auto& st = router_->stats();
-    j["router"] = {{"delivered", st.delivered},
-                   {"routed", st.routed},
-                   {"probes", st.probes},
-                   {"spoofed", st.spoofed},
-                   {"no_account", st.no_account},
-                   {"no_live_path", st.no_live_path},
-                   {"disabled", st.disabled},
-                   {"path_moves", st.path_moves},
-                   {"unknown_path", st.unknown_path}};
+    j["router"] = {{"delivered", st.delivered},     {"routed", st.routed},
+                   {"probes", st.probes},           {"spoofed", st.spoofed},
+                   {"no_account", st.no_account},   {"no_live_path", st.no_live_path},
+                   {"disabled", st.disabled},       {"path_moves", st.path_moves},
+                   {"flow_routed", st.flow_routed}, {"unknown_path", st.unknown_path}};
   }
   j["counters"] = {{"to_wireguard", counters_.to_wireguard},
                    {"to_secondary", counters_.to_control_path},
@@ -873,7 +930,8 @@ std::string HybridInterface::status_json() {
                    {"probe_replies", counters_.probe_replies},
                    {"dropped_no_route", counters_.dropped_no_route},
                    {"dropped_spoofed", counters_.dropped_spoofed},
-                   {"dropped_queue_full", counters_.dropped_queue_full}};
+                   {"dropped_queue_full", counters_.dropped_queue_full},
+                   {"dropped_policy", counters_.dropped_policy}};
   return j.dump() + "\n\n";
 }
 

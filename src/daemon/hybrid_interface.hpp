@@ -44,6 +44,7 @@
 #include "hybrid/accounts.hpp"
 #include "hybrid/fallback_path.hpp"
 #include "hybrid/gateway_router.hpp"
+#include "hybrid/traffic_policy.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
 #include "io/tun_device.hpp"
@@ -120,6 +121,7 @@ class HybridInterface final : public HybridLink {
     std::uint64_t dropped_no_route = 0;
     std::uint64_t dropped_spoofed = 0;
     std::uint64_t dropped_queue_full = 0;
+    std::uint64_t dropped_policy = 0;  // a fail-closed rule's path was down
     // Per path kind, whatever it was handed to send (data, probes, replies) and whatever it
     // opened.
     std::array<hybrid::PathCounters, 4> paths{};
@@ -162,6 +164,11 @@ class HybridInterface final : public HybridLink {
   ControlSlot* control_slot(hybrid::PathKind kind) const;
   // A client's or site's one secondary.
   ControlSlot& secondary() const { return *control_.front(); }
+  // With mutex_ held (a client): whether a path can carry traffic now (healthy, not drilled).
+  bool path_usable(hybrid::PathRole role) const;
+  // With mutex_ held, `lock` on it: a client's batch by its [[policy]] rules; leaves the
+  // WireGuard packets in `batch` and queues the rest. True when some were queued.
+  bool route_by_policy(io::PacketBatch& batch, std::unique_lock<std::mutex>& lock);
   // With mutex_ held: queues a copy of `packet` for the control path of `kind` (the control
   // thread sends it).
   void queue_for_control_path(hybrid::PathKind kind, ByteView packet);
@@ -209,12 +216,18 @@ class HybridInterface final : public HybridLink {
   std::condition_variable control_room_;  // the control thread took the pending queues
   std::optional<hybrid::GatewayRouter> router_;
   std::optional<hybrid::FallbackPath> fallback_;
+  hybrid::TrafficPolicy policy_;  // a client's [[policy]] rules
   hybrid::FallbackPathOutput fallback_out_;
   std::vector<std::vector<std::byte>> pending_wireguard_;  // probes and replies for the sender
   std::vector<StateChange> pending_states_;
   Counters counters_;
   std::optional<IpAddress> l2tp_address_;  // client: what IPCP gave the secondary path
   std::optional<TimePoint> drill_until_;
+
+  // WireGuard sender thread scratch: route_by_policy()'s verdict per packet (a PathRole, or
+  // kDropVerdict).
+  static constexpr std::uint8_t kDropVerdict = 0xff;
+  std::vector<std::uint8_t> verdicts_;
 
   // Control thread scratch.
   io::PacketBatch probe_batch_;  // the fallback's probes (and replies) for the control path

@@ -164,6 +164,7 @@ void compare_hybrid(const control::NodeConfig& a, const control::NodeConfig& b, 
   d.check("[accounts] pool6", a.account_pool.v6, b.account_pool.v6);
   if (!d.check_presence("[fallback]", a.fallback, b.fallback))
     d.check("[fallback]", a.fallback, b.fallback);
+  d.check("[[policy]]", a.policies, b.policies);
   // A hybrid client's one peer is its primary path, set up with the fallback around it.
   if (a.hybrid() && b.hybrid()) d.check("[[peer]] of a hybrid node", a.peers, b.peers);
 }

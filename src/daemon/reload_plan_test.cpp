@@ -188,6 +188,19 @@ TEST(ReloadRefusal, AccountsThatWouldMakeOrUnmakeAGatewayNeedARestart) {
             "[accounts] pool changed");
 }
 
+TEST(ReloadRefusal, AClientsTrafficRulesNeedARestart) {
+  const std::string client =
+      "[interface]\nname = \"hyb0\"\nprivate_key = \"" + kPriv +
+      "\"\naddresses = [\"10.77.0.2/24\"]\n\n[[peer]]\npublic_key = \"" + kPub +
+      "\"\nendpoint = \"192.0.2.1:51820\"\nallowed_ips = [\"10.77.0.0/24\"]\n\n"
+      "[l2tp]\nmode = \"lac\"\nallow_unencrypted = true\nserver = \"192.0.2.1\"\n"
+      "\n[[l2tp.session]]\nuser = \"alice\"\npassword = \"correct horse\"\n\n"
+      "[fallback]\ngateway = \"10.77.0.1\"\n\n"
+      "[[policy]]\nname = \"dns\"\npath = \"l2tp\"\ndestination_ports = 53\n";
+  EXPECT_EQ(refusal(client, with(client, "destination_ports = 53", "destination_ports = 853")),
+            "[[policy]] changed");
+}
+
 TEST(ReloadRefusal, AGatewaysAddressPoolNeedsARestart) {
   EXPECT_EQ(refusal(kGateway, with(kGateway, "10.77.0.20", "10.77.0.30")),
             "[accounts] pool changed");

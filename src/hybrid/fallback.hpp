@@ -32,10 +32,10 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "hybrid/path.hpp"
 
 namespace tandem::hybrid {
 
-enum class PathRole : std::uint8_t { kPrimary = 0, kSecondary = 1 };
 const char* path_role_name(PathRole role);  // "primary", "secondary"
 
 struct FallbackConfig {

@@ -8,6 +8,7 @@
 
 #include "hybrid/probe.hpp"
 #include "packet/ip_packet.hpp"
+#include "packet/transport_facts.hpp"
 
 namespace tandem::hybrid {
 namespace {
@@ -19,6 +20,38 @@ std::optional<AccountId> owner_of(const AccountTable& accounts, const std::byte*
 }
 
 }  // namespace
+
+std::size_t GatewayRouter::FlowHash::operator()(const FlowId& f) const {
+  // FNV-1a over the fields; flows come from authenticated peers, so no one steers the buckets
+  // without first holding an account.
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  const auto mix = [&](std::uint8_t b) { h = (h ^ b) * 0x100000001b3ULL; };
+  for (std::size_t i = 0; i < 16; ++i) {
+    mix(std::to_integer<std::uint8_t>(f.source[i]));
+    mix(std::to_integer<std::uint8_t>(f.destination[i]));
+  }
+  mix(static_cast<std::uint8_t>(f.source_port >> 8));
+  mix(static_cast<std::uint8_t>(f.source_port));
+  mix(static_cast<std::uint8_t>(f.destination_port >> 8));
+  mix(static_cast<std::uint8_t>(f.destination_port));
+  mix(f.protocol);
+  mix(f.family);
+  return static_cast<std::size_t>(h);
+}
+
+GatewayRouter::FlowId GatewayRouter::flow_of(ByteView packet, const packet::IpHeaderView& header,
+                                             bool reversed) {
+  const packet::TransportFacts t = packet::transport_facts(packet, header);
+  FlowId f;
+  const std::size_t size = header.address_size();
+  std::memcpy(f.source.data(), reversed ? header.destination : header.source, size);
+  std::memcpy(f.destination.data(), reversed ? header.source : header.destination, size);
+  f.source_port = reversed ? t.destination_port : t.source_port;
+  f.destination_port = reversed ? t.source_port : t.destination_port;
+  f.protocol = t.protocol;
+  f.family = header.family == IpAddress::Family::kV4 ? 4 : 6;
+  return f;
+}
 
 GatewayRouter::GatewayRouter(const AccountTable& accounts, std::vector<IpAddress> own_addresses)
     : accounts_(&accounts), own_addresses_(std::move(own_addresses)) {}
@@ -73,6 +106,7 @@ void GatewayRouter::rebind(const AccountTable& accounts,
   const auto old_by_account = std::move(by_account_);
   attachments_.clear();
   by_account_.clear();
+  flows_.clear();  // path ids change; flows are learnt again from the next packets
   accounts_ = &accounts;
   for (const auto& entry : old_by_account) {
     // Attached again return path first (the first attached is the return path), then the
@@ -119,6 +153,10 @@ InboundVerdict GatewayRouter::on_inbound(PathId path, ByteView packet, TimePoint
   }
   ++stats_.delivered;
   AccountPaths& paths = by_account_.find(attachment.account)->second;
+  if (paths.paths.size() > 1) {
+    if (flows_.size() >= kMaxFlows) flows_.clear();  // start over rather than grow
+    flows_[flow_of(packet, *header, false)] = path;
+  }
   if (paths.current != path) {
     paths.current = path;
     ++stats_.path_moves;
@@ -140,6 +178,17 @@ RouteDecision GatewayRouter::route(ByteView packet) const {
   if (it == by_account_.end() || it->second.current == kNoPath)
     return drop(RouteDrop::kNoLivePath, stats_.no_live_path);
   ++stats_.routed;
+  if (it->second.paths.size() > 1 && !flows_.empty()) {
+    // A reply to a flow goes back the way the flow came, while that path is still the account's.
+    const auto flow = flows_.find(flow_of(packet, *header, true));
+    if (flow != flows_.end() && flow->second != it->second.current) {
+      const auto a = attachments_.find(flow->second);
+      if (a != attachments_.end() && a->second.account == *account) {
+        ++stats_.flow_routed;
+        return RouteDecision{flow->second, RouteDrop::kNoAccount};
+      }
+    }
+  }
   return RouteDecision{it->second.current, RouteDrop::kNoAccount};
 }
 

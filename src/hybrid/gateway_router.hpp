@@ -6,10 +6,16 @@
 // Inbound, a packet is accepted only from a source its path's account owns (cryptokey routing for
 // every protocol), so no account can send from another's address.
 //
+// An account with several live paths may send different traffic on each (a client's traffic
+// rules, traffic_policy.hpp): the router remembers which path each of its flows (protocol,
+// addresses, ports) last arrived on, and replies to a flow leave on that path, so a class of
+// traffic stays on its tunnel both ways. Traffic of no known flow uses the return path. The flow
+// memory is bounded (it starts over when full) and costs nothing for accounts with one path.
+//
 // In-tunnel health probes addressed to the gateway's own inner address are recognised here: they
 // are answered on the path they came by and do not move the account's return path (a client
-// probes its standby path too). Sans-I/O and single-threaded; route() and on_inbound() never
-// allocate.
+// probes its standby path too). Sans-I/O and single-threaded; route() never allocates, nor does
+// on_inbound() but to remember a new flow of an account with several paths.
 #pragma once
 
 #include <array>
@@ -24,6 +30,7 @@
 #include "base/time.hpp"
 #include "hybrid/accounts.hpp"
 #include "hybrid/path.hpp"
+#include "packet/ip_packet.hpp"
 
 namespace tandem::hybrid {
 
@@ -57,7 +64,8 @@ struct GatewayRouterStats {
   std::uint64_t no_account = 0;
   std::uint64_t no_live_path = 0;
   std::uint64_t disabled = 0;
-  std::uint64_t path_moves = 0;  // an account's return path changed
+  std::uint64_t path_moves = 0;   // an account's return path changed
+  std::uint64_t flow_routed = 0;  // sent on the path their flow arrived by, not the return path
 };
 
 class GatewayRouter {
@@ -97,7 +105,26 @@ class GatewayRouter {
   std::vector<PathId> paths_of(AccountId account) const;
   const GatewayRouterStats& stats() const { return stats_; }
 
+  static constexpr std::size_t kMaxFlows = 65536;
+  std::size_t flows() const { return flows_.size(); }
+
  private:
+  // A flow as seen arriving (source first); replies look it up reversed.
+  struct FlowId {
+    std::array<std::byte, 16> source{};
+    std::array<std::byte, 16> destination{};
+    std::uint16_t source_port = 0;
+    std::uint16_t destination_port = 0;
+    std::uint8_t protocol = 0;
+    std::uint8_t family = 0;
+    bool operator==(const FlowId&) const = default;
+  };
+  struct FlowHash {
+    std::size_t operator()(const FlowId& f) const;
+  };
+  // The flow of a parsed packet; `reversed` swaps its ends (a reply's view).
+  static FlowId flow_of(ByteView packet, const packet::IpHeaderView& header, bool reversed);
+
   struct Attachment {
     AccountId account = 0;
     TimePoint last_inbound{};
@@ -113,6 +140,7 @@ class GatewayRouter {
   std::vector<IpAddress> own_addresses_;
   std::unordered_map<PathId, Attachment> attachments_;
   std::unordered_map<AccountId, AccountPaths> by_account_;
+  std::unordered_map<FlowId, PathId, FlowHash> flows_;  // accounts with several paths only
   mutable GatewayRouterStats stats_;
 };
 

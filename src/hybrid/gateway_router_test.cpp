@@ -51,6 +51,20 @@ AccountTable accounts() {
   return std::move(table).value();
 }
 
+// The same UDP packet with ports set.
+std::vector<std::byte> with_ports(std::vector<std::byte> p, std::uint16_t source,
+                                  std::uint16_t destination) {
+  const std::size_t transport = (std::to_integer<unsigned>(p[0]) >> 4) == 4 ? 20 : 40;
+  store_be16(p.data() + transport, source);
+  store_be16(p.data() + transport + 2, destination);
+  return p;
+}
+// The same addresses in another protocol (ICMP): a flow of its own.
+std::vector<std::byte> to_other_flow(std::vector<std::byte> p) {
+  p[(std::to_integer<unsigned>(p[0]) >> 4) == 4 ? 9 : 6] = std::byte{1};
+  return p;
+}
+
 constexpr AccountId kAlice = 1;
 constexpr AccountId kBob = 2;
 constexpr AccountId kSite = 3;
@@ -97,8 +111,43 @@ TEST_F(GatewayRouterTest, TheFirstPathIsTheReturnPathUntilAnotherCarriesData) {
   EXPECT_EQ(router_.return_path(kAlice), 2u);
 
   EXPECT_EQ(router_.on_inbound(1, packet("fd77::10", "fd77::20"), at(3)), InboundVerdict::kDeliver);
-  EXPECT_EQ(router_.route(to_alice).path, 1u) << "either family moves it";
+  EXPECT_EQ(router_.return_path(kAlice), 1u) << "either family moves it";
+  EXPECT_EQ(router_.route(to_other_flow(to_alice)).path, 1u);
   EXPECT_EQ(router_.stats().path_moves, 2u);
+}
+
+// With two paths up, a client may put classes of traffic on each (its traffic rules): a reply
+// leaves on the path its flow last arrived by, anything else on the return path.
+TEST_F(GatewayRouterTest, RepliesFollowTheirFlowsPathWhileTheAccountHasSeveral) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  ASSERT_TRUE(router_.attach(2, kAlice, at(0)));
+  const auto voice = with_ports(packet("10.77.0.10", "10.77.0.20"), 4000, 5060);
+  const auto web = with_ports(packet("10.77.0.10", "10.77.0.20"), 4001, 443);
+  EXPECT_EQ(router_.on_inbound(2, voice, at(1)), InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.on_inbound(1, web, at(2)), InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.return_path(kAlice), 1u);
+  EXPECT_EQ(router_.route(with_ports(packet("10.77.0.20", "10.77.0.10"), 5060, 4000)).path, 2u);
+  EXPECT_EQ(router_.route(with_ports(packet("10.77.0.20", "10.77.0.10"), 443, 4001)).path, 1u);
+  // A flow the gateway has not seen arrive takes the return path.
+  EXPECT_EQ(router_.route(with_ports(packet("10.77.0.20", "10.77.0.10"), 53, 4002)).path, 1u);
+  EXPECT_EQ(router_.stats().flow_routed, 1u);
+  // The voice flow moves (its path went down on the client): replies follow it.
+  EXPECT_EQ(router_.on_inbound(1, voice, at(3)), InboundVerdict::kDeliver);
+  EXPECT_EQ(router_.route(with_ports(packet("10.77.0.20", "10.77.0.10"), 5060, 4000)).path, 1u);
+  // Its path gone, a flow's replies take the return path.
+  EXPECT_EQ(router_.on_inbound(2, voice, at(4)), InboundVerdict::kDeliver);
+  router_.detach(2);
+  EXPECT_EQ(router_.route(with_ports(packet("10.77.0.20", "10.77.0.10"), 5060, 4000)).path, 1u);
+}
+
+TEST_F(GatewayRouterTest, AnAccountWithOnePathRemembersNoFlows) {
+  ASSERT_TRUE(router_.attach(1, kAlice, at(0)));
+  for (std::uint16_t port = 1; port <= 100; ++port)
+    router_.on_inbound(1, with_ports(packet("10.77.0.10", "10.77.0.20"), port, 80), at(1));
+  EXPECT_EQ(router_.flows(), 0u);
+  ASSERT_TRUE(router_.attach(2, kAlice, at(2)));
+  router_.on_inbound(2, with_ports(packet("10.77.0.10", "10.77.0.20"), 1, 80), at(3));
+  EXPECT_EQ(router_.flows(), 1u);
 }
 
 TEST_F(GatewayRouterTest, AProbeOnTheStandbyPathIsAnsweredWithoutMovingTheReturnPath) {

@@ -15,6 +15,9 @@ inline constexpr PathId kNoPath = 0;
 
 enum class PathKind : std::uint8_t { kWireguard, kL2tpIpsec, kIpsecTunnel, kNested };
 
+// A client's or site's two paths to one gateway (fallback.hpp): WireGuard first, then the other.
+enum class PathRole : std::uint8_t { kPrimary = 0, kSecondary = 1 };
+
 // What the protocol under the path says, before any probing: kUp means it can carry packets
 // now (a WireGuard session, an open IPCP, an installed Child SA).
 enum class PathState : std::uint8_t { kDown, kConnecting, kUp };

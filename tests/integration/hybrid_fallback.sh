@@ -30,6 +30,14 @@
 #                              connection carries on over it, and once WireGuard is back and
 #                              stable (stable_after = 5 s) the session is hung up (the gateway
 #                              sees it go); a drill dials it again and passes.
+#   hybrid_fallback.sh policy  both paths carry traffic at once by the client's [[policy]]: TCP to
+#                              port 5201 ("bulk") on L2TP/IPsec, UDP to port 7777 ("secure",
+#                              on_down = "drop") on WireGuard, the rest (ping) on the active
+#                              path. Captures on the client's underlay and both sides' per-path
+#                              counters show each class on its path, and the gateway's replies
+#                              following each flow's path; with WireGuard blocked the secure class
+#                              is dropped (counted, nothing arrives) while the rest moves to
+#                              L2TP/IPsec, and it flows again once WireGuard is back.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 require_root
@@ -106,6 +114,23 @@ gateway = "10.86.0.1"
 TOML
 if [ "$SCENARIO" = ondemand ]; then
   printf 'secondary = "on-demand"\nstable_after = 5\n' >>"$TMPDIR_TEST/cl.toml"
+fi
+if [ "$SCENARIO" = policy ]; then
+  cat >>"$TMPDIR_TEST/cl.toml" <<TOML
+
+[[policy]]
+name = "bulk"
+path = "l2tp"
+protocol = "tcp"
+destination_ports = 5201
+
+[[policy]]
+name = "secure"
+path = "wireguard"
+protocol = "udp"
+destination_ports = 7777
+on_down = "drop"
+TOML
 fi
 
 logs() {
@@ -276,6 +301,94 @@ case "$SCENARIO" in
       { cat "$TMPDIR_TEST/drill.log" >&2; die "a drill with an on-demand secondary failed"; }
     sed 's/^/    /' "$TMPDIR_TEST/drill.log"
     grep -q "dialled on demand" "$TMPDIR_TEST/drill.log" || die "the drill report does not say it dialled"
+    ;;
+  policy)
+    # A UDP echo server for the secure class, counting what reaches the gateway. Each echo leaves
+    # 50 ms later, by which time the bulk class has moved the account's return path to
+    # L2TP/IPsec: only the flow's own path takes the echo back over WireGuard.
+    ip netns exec "$GW" python3 -u -c '
+import socket, sys, threading
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.86.0.1", 7777))
+n = 0
+while True:
+    data, peer = s.recvfrom(2048)
+    n += 1
+    threading.Timer(0.05, s.sendto, (data, peer)).start()
+    open(sys.argv[1], "w").write(str(n))' "$TMPDIR_TEST/secure.count" >/dev/null 2>&1 &
+    PIDS+=($!)
+    WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$GW" udp 7777 30 "the secure-class echo server"
+    secure_received() { cat "$TMPDIR_TEST/secure.count" 2>/dev/null || echo 0; }
+    send_secure() {  # COUNT: datagrams to the secure class's port, 10 ms apart; prints the echoes
+      ip netns exec "$CL" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.001)
+echoes = 0
+def drain():
+    global echoes
+    while True:
+        try:
+            s.recv(2048); echoes += 1
+        except (socket.timeout, BlockingIOError):
+            return
+for i in range(int(sys.argv[1])):
+    s.sendto(b"s" * 200, ("10.86.0.1", 7777)); drain(); time.sleep(0.01)
+deadline = time.time() + 2
+while time.time() < deadline: drain()
+print(echoes)' "$1"
+    }
+    underlay_count() {  # PCAP PORT: packets to or from that UDP port on the client's underlay
+      tshark -r "$1" -Y "udp.port == $2 && $CAPTURE_NOT_MARKER" 2>/dev/null | wc -l
+    }
+    rule() { client "[r['$2'] for r in d['policy'] if r['name'] == '$1'][0]"; }
+    gw_status() { hybrid_field "$GW" "$GW_IF" "$1"; }
+
+    # Both classes at once: the bulk transfer keeps the account's return path on L2TP/IPsec, and
+    # the secure class's echoes must still leave on WireGuard, the path their flow came by.
+    capture_start "$CL" "vb${TAG}86" "udp port 4500 or udp port 51820" "$TMPDIR_TEST/classes.pcap"
+    ip netns exec "$GW" iperf3 -s -1 -B 10.86.0.1 >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
+    PIDS+=($!)
+    WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$GW" tcp 5201 30 "the iperf3 server"
+    # Small writes (-l), so the paced transfer is a steady stream rather than a 128 KB burst
+    # every 50 ms.
+    ip netns exec "$CL" iperf3 -c 10.86.0.1 -t 4 -b 20M -l 1200 >"$TMPDIR_TEST/iperf.log" 2>&1 &
+    IPERF_PID=$!
+    PIDS+=($IPERF_PID)
+    sleep 0.5
+    echoes=$(send_secure 200)
+    wait "$IPERF_PID" || { cat "$TMPDIR_TEST/iperf.log" >&2; die "the bulk-class transfer failed"; }
+    capture_stop
+    esp=$(underlay_count "$TMPDIR_TEST/classes.pcap" 4500)
+    wg=$(underlay_count "$TMPDIR_TEST/classes.pcap" 51820)
+    flow_routed=$(gw_status 'd["router"]["flow_routed"]')
+    note "bulk (TCP 5201, 4 s at 20 Mbit/s) beside secure (UDP 7777, 200 datagrams echoed, $echoes echoes back): client underlay capture $esp packets on UDP 4500 (L2TP/IPsec), $wg on UDP 51820 (WireGuard)"
+    note "client rules: bulk $(rule bulk packets), secure $(rule secure packets) packets; gateway: return path $(gateway_path), replies sent on their flow's path $flow_routed"
+    [ "$esp" -gt 2000 ] || die "the bulk class did not travel over L2TP/IPsec ($esp packets on UDP 4500)"
+    [ "$wg" -ge 390 ] || die "the secure class and its echoes did not travel over WireGuard ($wg packets on UDP 51820)"
+    [ "$wg" -lt 700 ] || die "the bulk class leaked onto WireGuard ($wg packets on UDP 51820)"
+    [ "$echoes" -ge 195 ] || die "only $echoes of 200 secure-class echoes came back"
+    [ "$(rule bulk packets)" -gt 2000 ] || die "the client's bulk rule counted only $(rule bulk packets) packets"
+    [ "$(rule secure packets)" -ge 200 ] || die "the client's secure rule counted $(rule secure packets) packets"
+    [ "$flow_routed" -ge 100 ] ||
+      die "the gateway sent the secure class's echoes on the return path, not their flow's ($flow_routed followed the flow)"
+
+    # WireGuard down: the secure class is dropped (fail-closed), the rest moves to L2TP/IPsec.
+    note "blocking WireGuard (UDP 51820) in the router"
+    block_wg
+    expect_switch l2tp-ipsec 10 "WireGuard blocked"
+    before=$(secure_received)
+    echoes=$(send_secure 100)
+    ping_ok "$CL" 10.86.0.1
+    note "while WireGuard is down: secure rule dropped $(rule secure dropped), $(($(secure_received) - before)) reached the gateway, $echoes echoes; client dropped_policy $(client 'd["counters"]["dropped_policy"]')"
+    [ "$(secure_received)" = "$before" ] || die "the fail-closed class reached the gateway over the other path"
+    [ "$(rule secure dropped)" -ge 100 ] || die "the client did not count the fail-closed class's drops"
+    unblock_wg
+    expect_switch wireguard 30 "WireGuard back (after the failback hold)"
+    echoes=$(send_secure 50)
+    note "WireGuard back: $echoes of 50 secure-class echoes"
+    [ "$echoes" -ge 48 ] || die "the secure class did not flow again over WireGuard ($echoes echoes)"
+    note "client rules: $(client 'd["policy"]')"
     ;;
   *) die "unknown scenario $SCENARIO" ;;
 esac
