@@ -12,6 +12,14 @@ namespace tandem {
 using ByteView = std::span<const std::byte>;
 using MutableByteView = std::span<std::byte>;
 
+// A view that an engine handed back into a receive buffer the caller owns and may write: the
+// engines read received datagrams as const views, and what they deliver (an opened ESP payload,
+// an inner packet out of PPP) lies inside that buffer. Only for in-place touch-ups on the way to
+// the device, such as MSS clamping; never for a view of anything else.
+inline MutableByteView writable_in_place(ByteView owned) {
+  return {const_cast<std::byte*>(owned.data()), owned.size()};
+}
+
 inline ByteView as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }

@@ -172,6 +172,10 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
       return Err(ok.error());
   IpsecEndpoint::Handlers h;
   h.on_tunnel = [this](std::span<const ByteView> packets) {
+    // SYNs coming out of the tunnel are clamped as those going in (send_inner); the packets
+    // were opened in place in the endpoint's receive slots.
+    for (const ByteView p : packets)
+      packet::clamp_tcp_mss_to_mtu(writable_in_place(p), config_.mtu);
     if (link_) {
       link_->inbound(hybrid::PathKind::kIpsecTunnel, packets);
       return;

@@ -310,6 +310,10 @@ void L2tpInterface::on_timer() {
 void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
   // Deciding a login produces more output; loop until nothing is left.
   while (true) {
+    // SYNs coming out of the tunnel too, so the hosts on this side send segments it carries.
+    // The packets lie in this interface's receive slots (udp_batch_ or the IPsec endpoint's).
+    const std::size_t mtu = inner_mtu();
+    for (const ByteView p : out.to_tun) packet::clamp_tcp_mss_to_mtu(writable_in_place(p), mtu);
     if (link_) {
       if (!out.to_tun.empty()) link_->inbound(hybrid::PathKind::kL2tpIpsec, out.to_tun);
     } else {

@@ -9,7 +9,11 @@
 #                                              status and charon's --list-sas show the same SPIs
 #                                              and suite; tshark decodes every IKE message
 #                                              (and the ESP packets of the pings) with nothing
-#                                              malformed; stopping Tandem deletes the SAs at charon
+#                                              malformed; stopping Tandem deletes the SAs at charon;
+#                                              the TCP handshake's MSS clamped to Tandem's tunnel
+#                                              MTU (1300) both ways, charon's SYN-ACK (sized for
+#                                              its own 1400-byte device) as it comes out of the
+#                                              tunnel onto Tandem's device
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/strongswan_lib.sh"
 require_root
@@ -33,6 +37,7 @@ ip -n "$S" addr add 10.87.2.1/32 dev lo
 cat >"$TMPDIR_TEST/tandem.toml" <<TOML
 [ipsec]
 interface = "$T_IF"
+mtu = 1300
 ike_version = $VERSION
 local_address = "192.168.87.1"
 addresses = ["10.87.1.1/24"]
@@ -113,7 +118,18 @@ note "tandem: $(grep -m1 "ESP SA .* up" "$TMPDIR_TEST/tandem.log" | sed 's/.*IPs
 ping_ok "$T" 10.87.2.1
 ping_ok "$S" 10.87.1.1
 capture_stop
+# The handshake of the transfer below, as Tandem's device sees it (SYNs only: the transfer would
+# keep the capture busy). Tandem's own SYN leaves with its device's MSS; charon's SYN-ACK
+# comes out of the tunnel clamped to 1300 - 40.
+capture_start "$T" "$T_IF" "tcp port 5201 and tcp[tcpflags] & tcp-syn != 0" "$TMPDIR_TEST/syn.pcap"
 iperf_ok "$S" "$T" 10.87.2.1 3
+capture_stop
+synack_mss=$(tshark -r "$TMPDIR_TEST/syn.pcap" \
+  -Y "tcp.flags.syn == 1 && tcp.flags.ack == 1 && ip.src == 10.87.2.1" \
+  -T fields -e tcp.options.mss_val 2>/dev/null | sort -u)
+note "MSS of charon's SYN-ACKs as they came out of the tunnel onto Tandem's device: ${synack_mss:-none}"
+[ -n "$synack_mss" ] || die "no SYN-ACK from charon's side in the capture on Tandem's device"
+[ "$synack_mss" = 1260 ] || die "charon's SYN-ACK was not clamped to 1260 (1300 - 40): $synack_mss"
 
 # Both sides name the same SA: Tandem's inbound SPI is charon's outbound one and vice versa.
 ip netns exec "$T" "$TANDEM_BIN" status "$T_IF" --json >"$TMPDIR_TEST/status.json"
