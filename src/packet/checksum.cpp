@@ -1,11 +1,11 @@
-// The Internet checksum (RFC 1071) and the UDP pseudo-header sums of RFC 768 and RFC 8200
-// section 8.1.
+// The Internet checksum (RFC 1071) and the pseudo-header sums of RFC 768 and RFC 8200 section
+// 8.1 (UDP, ICMPv6).
 #include "packet/checksum.hpp"
 
 namespace tandem::packet {
 namespace {
 
-constexpr std::uint32_t kProtocolUdp = 17;
+constexpr std::uint8_t kProtocolUdp = 17;
 
 // Adds `bytes` as big-endian 16-bit words to `sum` without folding. A 64-bit accumulator cannot
 // overflow for any buffer that fits in memory (each word adds less than 2^16), so the carries
@@ -28,16 +28,21 @@ std::uint16_t internet_checksum(ByteView bytes) {
   return fold_and_complement(add_words(0, bytes.data(), bytes.size()));
 }
 
-std::uint16_t udp_checksum(const IpAddress& source, const IpAddress& destination, ByteView udp) {
-  // The IPv4 pseudo-header ends with zero, protocol, UDP length as 16-bit fields; the IPv6 one
-  // with a 32-bit length, three zero bytes and the next header. As 16-bit words both come to
-  // length_high + length_low + 17 (length_high is 0 for IPv4), so one sum serves both families.
-  const auto length = static_cast<std::uint64_t>(udp.size());
-  std::uint64_t sum = kProtocolUdp + (length >> 16) + (length & 0xffff);
+std::uint16_t pseudo_header_checksum(const IpAddress& source, const IpAddress& destination,
+                                     std::uint8_t protocol, ByteView data) {
+  // The IPv4 pseudo-header ends with zero, protocol, length as 16-bit fields; the IPv6 one with a
+  // 32-bit length, three zero bytes and the next header. As 16-bit words both come to
+  // length_high + length_low + protocol (length_high is 0 for IPv4), so one sum serves both.
+  const auto length = static_cast<std::uint64_t>(data.size());
+  std::uint64_t sum = protocol + (length >> 16) + (length & 0xffff);
   sum = add_words(sum, reinterpret_cast<const std::byte*>(source.data()), source.size());
   sum = add_words(sum, reinterpret_cast<const std::byte*>(destination.data()), destination.size());
-  sum = add_words(sum, udp.data(), udp.size());
-  const std::uint16_t checksum = fold_and_complement(sum);
+  sum = add_words(sum, data.data(), data.size());
+  return fold_and_complement(sum);
+}
+
+std::uint16_t udp_checksum(const IpAddress& source, const IpAddress& destination, ByteView udp) {
+  const std::uint16_t checksum = pseudo_header_checksum(source, destination, kProtocolUdp, udp);
   // 0 on the wire means "no checksum" (RFC 768); a computed 0 is sent as its other one's-
   // complement form.
   return checksum == 0 ? 0xffff : checksum;

@@ -1,6 +1,6 @@
 // The Internet checksum (RFC 1071) for IPv4 headers and, with the pseudo-header of RFC 768 /
-// RFC 8200 section 8.1, for UDP over IPv4 and IPv6. Used where Tandem builds IP packets itself
-// (in-tunnel probes, ICMP errors).
+// RFC 8200 section 8.1, for UDP over IPv4 and IPv6 and for ICMPv6 (RFC 4443 section 2.3). Used
+// where Tandem builds IP packets itself (in-tunnel probes, ICMP errors).
 #pragma once
 
 #include <cstdint>
@@ -17,5 +17,11 @@ std::uint16_t internet_checksum(ByteView bytes);
 // The UDP checksum of `udp` (header with its checksum field zero, and payload) between `source`
 // and `destination` (same family). A result of 0 is returned as 0xffff (RFC 768).
 std::uint16_t udp_checksum(const IpAddress& source, const IpAddress& destination, ByteView udp);
+
+// The checksum of an upper-layer message `data` (its checksum field zero) carried as `protocol`
+// (the IPv4 protocol or IPv6 next header: 58 for ICMPv6) between `source` and `destination`
+// (same family), pseudo-header included. A result of 0 is returned as it is.
+std::uint16_t pseudo_header_checksum(const IpAddress& source, const IpAddress& destination,
+                                     std::uint8_t protocol, ByteView data);
 
 }  // namespace tandem::packet

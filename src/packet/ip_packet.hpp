@@ -13,7 +13,18 @@
 namespace tandem::packet {
 
 inline constexpr std::size_t kIpv4HeaderMinSize = 20;
+inline constexpr std::size_t kIpv4HeaderMaxSize = 60;
 inline constexpr std::size_t kIpv6HeaderSize = 40;
+
+// The IPv4 flags and fragment offset word (bytes 6-7): DF, MF, and the offset in 8-byte units.
+inline constexpr std::uint16_t kIpv4DontFragment = 0x4000;
+inline constexpr std::uint16_t kIpv4MoreFragments = 0x2000;
+inline constexpr std::uint16_t kIpv4FragmentOffsetMask = 0x1fff;
+
+// The smallest MTU each family must be able to use: every IPv4 module forwards 68 bytes without
+// fragmenting them (RFC 791 section 3.2), every IPv6 link carries 1280 (RFC 8200 section 5).
+inline constexpr std::size_t kIpv4MinimumMtu = 68;
+inline constexpr std::size_t kIpv6MinimumMtu = 1280;
 
 struct IpHeaderView {
   IpAddress::Family family = IpAddress::Family::kV4;

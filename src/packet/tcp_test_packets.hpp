@@ -1,5 +1,6 @@
-// TCP segments in IPv4 and IPv6 packets for the packet/ tests and fuzz target, with the checksum
-// computed in full (pseudo-header and all), independently of the incremental update under test.
+// TCP segments in IPv4 and IPv6 packets for the packet/ tests and fuzz targets, with the checksum
+// computed in full (pseudo-header and all), independently of the incremental update under test;
+// the same pseudo-header sum serves the ICMPv6 tests.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +12,11 @@
 
 namespace tandem::packet::testing {
 
-// The TCP checksum over the pseudo-header and `segment` (whose checksum field is counted as it
-// is: 0 for computing it, the stored value for checking it, which then gives 0).
-inline std::uint16_t tcp_checksum(const IpAddress& source, const IpAddress& destination,
-                                  ByteView segment) {
+// The checksum of `segment` carried as `protocol` over the pseudo-header, summed from bytes
+// laid out as RFC 768 and RFC 8200 section 8.1 draw them (the segment's checksum field is
+// counted as it is: 0 for computing it, the stored value for checking it, which then gives 0).
+inline std::uint16_t transport_checksum(const IpAddress& source, const IpAddress& destination,
+                                        std::uint8_t protocol, ByteView segment) {
   std::vector<std::byte> sum;
   const auto put = [&](const std::uint8_t* p, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) sum.push_back(std::byte{p[i]});
@@ -22,7 +24,7 @@ inline std::uint16_t tcp_checksum(const IpAddress& source, const IpAddress& dest
   put(source.data(), source.is_v4() ? 4 : 16);
   put(destination.data(), destination.is_v4() ? 4 : 16);
   const auto length = static_cast<std::uint32_t>(segment.size());
-  const std::uint8_t tail_v4[] = {0, 6, static_cast<std::uint8_t>(length >> 8),
+  const std::uint8_t tail_v4[] = {0, protocol, static_cast<std::uint8_t>(length >> 8),
                                   static_cast<std::uint8_t>(length)};
   const std::uint8_t tail_v6[] = {static_cast<std::uint8_t>(length >> 24),
                                   static_cast<std::uint8_t>(length >> 16),
@@ -31,13 +33,19 @@ inline std::uint16_t tcp_checksum(const IpAddress& source, const IpAddress& dest
                                   0,
                                   0,
                                   0,
-                                  6};
+                                  protocol};
   if (source.is_v4())
     put(tail_v4, sizeof tail_v4);
   else
     put(tail_v6, sizeof tail_v6);
   sum.insert(sum.end(), segment.begin(), segment.end());
   return internet_checksum(sum);
+}
+
+// The TCP checksum over the pseudo-header and `segment`.
+inline std::uint16_t tcp_checksum(const IpAddress& source, const IpAddress& destination,
+                                  ByteView segment) {
+  return transport_checksum(source, destination, 6, segment);
 }
 
 // An IP packet with a TCP header carrying `options` (padded with End to 4 bytes), `flags` and
