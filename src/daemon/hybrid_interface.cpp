@@ -13,7 +13,9 @@
 #include "io/resolve.hpp"
 #include "io/service_notify.hpp"
 #include "io/system_clock.hpp"
+#include "packet/icmp_too_big.hpp"
 #include "packet/ip_packet.hpp"
+#include "packet/ipv4_fragment.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -226,7 +228,8 @@ HybridInterface::HybridInterface(const control::NodeConfig& config, io::TunDevic
     : config_(config),
       tun_(std::move(tun)),
       accounts_(std::move(accounts)),
-      probe_batch_(8, kSlot, ControlPath::kInnerHeadroom) {}
+      probe_batch_(8, kSlot, ControlPath::kInnerHeadroom),
+      fragments_(kControlQueue, kSlot, ControlPath::kInnerHeadroom) {}
 
 HybridInterface::~HybridInterface() {
   // The paths' threads call into this object: stop them before anything here goes.
@@ -664,7 +667,9 @@ void HybridInterface::on_control_wake() {
   for (auto& slot : control_) {
     if (slot->draining.empty()) continue;
     if (slot->path && !hanging_up_) {
+      fit_to_path(*slot->path, slot->draining);
       slot->path->send_inner(slot->draining);
+      if (!fragments_.empty()) slot->path->send_inner(fragments_);
     } else {
       std::lock_guard lock(mutex_);
       counters_.dropped_no_route += slot->draining.size();
@@ -672,6 +677,73 @@ void HybridInterface::on_control_wake() {
     slot->draining.clear();
   }
   if (fallback_) handle_fallback_output(out);
+}
+
+void HybridInterface::fit_to_path(ControlPath& path, io::PacketBatch& batch) {
+  // The device's MTU is WireGuard's; another path may carry less. What does not fit is answered
+  // from inside the tunnel (fragmentation needed, packet too big) so the sender's path MTU
+  // follows, or, an IPv4 packet without DF, fragmented; never dropped silently.
+  fragments_.clear();
+  const std::size_t mtu = path.inner_mtu();
+  std::uint64_t icmp = 0, fragmented = 0, dropped = 0;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const ByteView bytes = batch[i].bytes();
+    const packet::TooBig verdict = packet::classify_for_mtu(bytes, mtu);
+    if (verdict == packet::TooBig::kFits) {
+      if (kept != i) std::swap(batch[kept], batch[i]);
+      ++kept;
+      continue;
+    }
+    if (verdict == packet::TooBig::kFragment && fragment_into(fragments_, bytes, mtu)) {
+      ++fragmented;
+      continue;
+    }
+    std::array<std::byte, packet::kIcmpv6ErrorMaxSize + 64> error{};
+    const auto from = error_source_for(bytes);
+    const std::size_t n =
+        from ? packet::build_packet_too_big(error, bytes, mtu, *from) : std::size_t{0};
+    if (n == 0) {
+      ++dropped;
+      continue;
+    }
+    if (auto ok = tun_.write(ByteView(error.data(), n)); !ok)
+      spdlog::debug("TUN write: {}", ok.error().text());
+    ++icmp;
+  }
+  batch.resize(kept);
+  if (icmp + fragmented + dropped == 0) return;
+  std::lock_guard lock(mutex_);
+  counters_.too_big_icmp += icmp;
+  counters_.fragmented += fragmented;
+  counters_.dropped_too_big += dropped;
+}
+
+bool HybridInterface::fragment_into(io::PacketBatch& out, ByteView packet, std::size_t mtu) {
+  // At most as many fragments as free slots; each fragment goes straight into one.
+  std::array<MutableByteView, kMaxFragments> slots;
+  std::array<std::size_t, kMaxFragments> lengths{};
+  const std::size_t room = std::min(kMaxFragments, out.capacity() - out.size());
+  const std::size_t first = out.size();
+  for (std::size_t k = 0; k < room; ++k) slots[k] = out.push_back().room();
+  const std::size_t n = packet::fragment_ipv4(packet, mtu, std::span(slots.data(), room),
+                                              std::span(lengths.data(), room));
+  for (std::size_t k = 0; k < n; ++k) out[first + k].length = lengths[k];
+  out.resize(first + n);
+  return n > 0;
+}
+
+std::optional<IpAddress> HybridInterface::error_source_for(ByteView packet) {
+  // The error speaks for the tunnel the packet could not take, so it comes from the far end of
+  // it: the packet's destination. An address of this node would not do: when the sender is this
+  // host, the kernel drops an ICMP error from one of its own addresses as a martian.
+  const auto header = packet::parse_ip_header(packet);
+  if (!header) return std::nullopt;
+  std::array<std::uint8_t, 16> b{};
+  for (std::size_t i = 0; i < header->address_size(); ++i)
+    b[i] = std::to_integer<std::uint8_t>(header->destination[i]);
+  if (header->family == IpAddress::Family::kV4) return IpAddress::v4({b[0], b[1], b[2], b[3]});
+  return IpAddress::v6(b);
 }
 
 void HybridInterface::on_fallback_timer() {
@@ -931,7 +1003,10 @@ std::string HybridInterface::status_json() {
                    {"dropped_no_route", counters_.dropped_no_route},
                    {"dropped_spoofed", counters_.dropped_spoofed},
                    {"dropped_queue_full", counters_.dropped_queue_full},
-                   {"dropped_policy", counters_.dropped_policy}};
+                   {"dropped_policy", counters_.dropped_policy},
+                   {"too_big_icmp", counters_.too_big_icmp},
+                   {"fragmented", counters_.fragmented},
+                   {"dropped_too_big", counters_.dropped_too_big}};
   return j.dump() + "\n\n";
 }
 

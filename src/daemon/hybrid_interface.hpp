@@ -122,6 +122,11 @@ class HybridInterface final : public HybridLink {
     std::uint64_t dropped_spoofed = 0;
     std::uint64_t dropped_queue_full = 0;
     std::uint64_t dropped_policy = 0;  // a fail-closed rule's path was down
+    // Larger than the path they were for: answered with ICMP, fragmented, or (neither possible)
+    // dropped.
+    std::uint64_t too_big_icmp = 0;
+    std::uint64_t fragmented = 0;
+    std::uint64_t dropped_too_big = 0;
     // Per path kind, whatever it was handed to send (data, probes, replies) and whatever it
     // opened.
     std::array<hybrid::PathCounters, 4> paths{};
@@ -164,6 +169,13 @@ class HybridInterface final : public HybridLink {
   ControlSlot* control_slot(hybrid::PathKind kind) const;
   // A client's or site's one secondary.
   ControlSlot& secondary() const { return *control_.front(); }
+  // On the control thread: leaves in `batch` the packets that fit `path`; the others are answered
+  // with ICMP written to the device or, IPv4 without DF, fragmented into fragments_.
+  void fit_to_path(ControlPath& path, io::PacketBatch& batch);
+  bool fragment_into(io::PacketBatch& out, ByteView packet, std::size_t mtu);
+  // The source of the ICMP error answering `packet`: its destination (see the definition).
+  static std::optional<IpAddress> error_source_for(ByteView packet);
+  static constexpr std::size_t kMaxFragments = 48;  // 64 KB in fragments of 1280 and more
   // With mutex_ held (a client): whether a path can carry traffic now (healthy, not drilled).
   bool path_usable(hybrid::PathRole role) const;
   // With mutex_ held, `lock` on it: a client's batch by its [[policy]] rules; leaves the
@@ -230,7 +242,8 @@ class HybridInterface final : public HybridLink {
   std::vector<std::uint8_t> verdicts_;
 
   // Control thread scratch.
-  io::PacketBatch probe_batch_;  // the fallback's probes (and replies) for the control path
+  io::PacketBatch probe_batch_;
+  io::PacketBatch fragments_;  // fit_to_path()'s fragments, sent after the batch  // the fallback's probes (and replies) for the control path
   std::vector<char> deliver_;    // inbound(span): which packets go to the device
 };
 

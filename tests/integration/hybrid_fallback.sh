@@ -38,6 +38,12 @@
 #                              following each flow's path; with WireGuard blocked the secure class
 #                              is dropped (counted, nothing arrives) while the rest moves to
 #                              L2TP/IPsec, and it flows again once WireGuard is back.
+#   hybrid_fallback.sh mtu     on L2TP/IPsec (WireGuard blocked), whose path carries less than the
+#                              device's MTU: a DF packet of exactly the path's MTU passes both
+#                              ways, one byte more is answered from inside the tunnel with
+#                              fragmentation needed (IPv4) or packet too big (IPv6) carrying the
+#                              path's MTU, at the client and at the gateway, and an IPv4 packet
+#                              without DF is fragmented, not dropped.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 require_root
@@ -389,6 +395,47 @@ print(echoes)' "$1"
     note "WireGuard back: $echoes of 50 secure-class echoes"
     [ "$echoes" -ge 48 ] || die "the secure class did not flow again over WireGuard ($echoes echoes)"
     note "client rules: $(client 'd["policy"]')"
+    ;;
+  mtu)
+    block_wg
+    expect_switch l2tp-ipsec 10 "WireGuard blocked"
+    path_mtu=$(client 'd["paths"][1]["mtu"]')
+    device_mtu=$(ip -n "$CL" -o link show dev "$CL_IF" | sed -nE 's/.* mtu ([0-9]+) .*/\1/p')
+    note "device MTU $device_mtu, the L2TP/IPsec path's MTU $path_mtu"
+    [ "$path_mtu" -lt "$device_mtu" ] || die "the secondary path's MTU is not below the device's"
+    # too_big NS FAMILY ADDRESS PAYLOAD: a DF ping that must be refused with the path's MTU.
+    too_big() {
+      local out
+      if out=$(ip netns exec "$1" ping "-$2" -c 2 -i 0.3 -W 2 -M do -s "$4" "$3" 2>&1); then
+        die "a ping of payload $4 to $3 got through a path of MTU $path_mtu"
+      fi
+      grep -qE "mtu ?= ?$path_mtu" <<<"$out" ||
+        die "no error naming MTU $path_mtu for payload $4 to $3: $(tr '\n' ' ' <<<"$out")"
+      note "payload $4 (one byte over) to $3: $(grep -m1 -E "mtu ?= ?$path_mtu" <<<"$out" | sed 's/^ *//')"
+    }
+    fits() {  # NS FAMILY ADDRESS PAYLOAD
+      ip netns exec "$1" ping "-$2" -c 2 -i 0.3 -W 2 -M do -s "$4" "$3" >/dev/null ||
+        die "a DF ping of payload $4 (exactly the path's MTU) to $3 did not get through"
+    }
+    # Without DF, a larger packet is fragmented on the way, and so is the reply (first, before
+    # the DF pings below teach either side's kernel the path's MTU).
+    ip netns exec "$CL" ping -c 2 -i 0.3 -W 2 -M dont -s 1450 10.86.0.1 >/dev/null ||
+      die "a 1478-byte ping without DF did not get through the L2TP/IPsec path"
+    fits "$CL" 4 10.86.0.1 $((path_mtu - 28))
+    too_big "$CL" 4 10.86.0.1 $((path_mtu - 27))
+    fits "$CL" 6 fd86::1 $((path_mtu - 48))
+    too_big "$CL" 6 fd86::1 $((path_mtu - 47))
+    # The gateway's side: its account's L2TP/IPsec session.
+    fits "$GW" 4 10.86.0.2 $((path_mtu - 28))
+    too_big "$GW" 4 10.86.0.2 $((path_mtu - 27))
+    note "client counters: $(client 'd["counters"]')"
+    [ "$(client 'd["counters"]["too_big_icmp"]')" -ge 2 ] || die "the client counted no ICMP it sent"
+    [ "$(client 'd["counters"]["fragmented"]')" -ge 1 ] || die "the client fragmented nothing"
+    [ "$(hybrid_field "$GW" "$GW_IF" 'd["counters"]["too_big_icmp"]')" -ge 1 ] ||
+      die "the gateway counted no ICMP it sent"
+    [ "$(hybrid_field "$GW" "$GW_IF" 'd["counters"]["fragmented"]')" -ge 1 ] ||
+      die "the gateway fragmented nothing"
+    unblock_wg
     ;;
   *) die "unknown scenario $SCENARIO" ;;
 esac
