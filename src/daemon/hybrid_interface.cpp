@@ -238,6 +238,10 @@ HybridInterface::~HybridInterface() {
   for (auto& slot : control_) {
     slot->status.reset();
     slot->path.reset();
+    // Its factory may hold a shared IPsec endpoint, which unregisters from the control loop
+    // (WireGuard's) when it goes: that must happen before the loop goes. The slot itself stays
+    // until WireGuard's threads are stopped, as they queue packets in it.
+    slot->make = nullptr;
   }
   wg_.reset();
 }
