@@ -46,21 +46,7 @@ TOML
 
 alice_config "$TMPDIR_TEST/alice.toml" "$AL_IF" "preshared_key = \"$AL_PSK\""
 
-cat >"$TMPDIR_TEST/bob.toml" <<TOML
-[l2tp]
-mode = "lac"
-interface = "$BO_IF"
-host_name = "bob"
-server = "192.168.89.1"
-routes = ["10.88.0.0/24"]
-
-[[l2tp.session]]
-user = "bob"
-password = "bob's password"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
+bob_config "$TMPDIR_TEST/bob.toml" "$BO_IF" "$PSK"
 
 logs() {
   for n in gw alice bob; do echo "--- $n log" >&2; tail -30 "$TMPDIR_TEST/$n.log" >&2; done

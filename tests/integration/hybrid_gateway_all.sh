@@ -69,21 +69,7 @@ TOML
 
 alice_config "$TMPDIR_TEST/alice.toml" "$AL_IF"
 
-cat >"$TMPDIR_TEST/bob.toml" <<TOML
-[l2tp]
-mode = "lac"
-interface = "$BO_IF"
-host_name = "bob"
-server = "192.168.89.1"
-routes = ["10.88.0.0/24"]
-
-[[l2tp.session]]
-user = "bob"
-password = "bob's password"
-
-[l2tp.ipsec]
-psk = "$L2TP_PSK"
-TOML
+bob_config "$TMPDIR_TEST/bob.toml" "$BO_IF" "$L2TP_PSK"
 
 cat >"$TMPDIR_TEST/carol.toml" <<TOML
 [ipsec]

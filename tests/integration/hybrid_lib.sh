@@ -73,6 +73,26 @@ persistent_keepalive = 25
 TOML
 }
 
+# bob_config FILE IF PSK: bob's plain L2TP/IPsec client (user bob, "bob's password") on device
+# IF, dialling gateway_with_alice's gateway at 192.168.89.1 with the L2TP/IPsec key PSK.
+bob_config() {
+  cat >"$1" <<TOML
+[l2tp]
+mode = "lac"
+interface = "$2"
+host_name = "bob"
+server = "192.168.89.1"
+routes = ["10.88.0.0/24"]
+
+[[l2tp.session]]
+user = "bob"
+password = "bob's password"
+
+[l2tp.ipsec]
+psk = "$3"
+TOML
+}
+
 # hybrid_doc NS IF: the interface's hybrid status document (JSON).
 hybrid_doc() {
   ip netns exec "$1" "$TANDEM_BIN" status "$2" --json | python3 -c '
