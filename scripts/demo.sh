@@ -19,6 +19,9 @@ TANDEM=$PWD/build/release/bin/tandem
 T="d$$"
 NS_GW="gw-$T"; NS_C1="c1-$T"; NS_C2="c2-$T"; NS_C3="c3-$T"; NS_C4="c4-$T"; NS_LAN="lan-$T"
 WORK=$(mktemp -d "/tmp/tandem-demo.XXXX")
+# Keys, pre-shared keys and passwords are written into $WORK: readable by root alone, as an
+# operator's would be (Tandem warns about secrets others can read).
+umask 077
 export TANDEM_RUN_DIR="$WORK/run"  # its gw.pid must not clash with a real gateway named gw
 PIDS=()
 cleanup() {
