@@ -40,6 +40,11 @@ std::string client_text(const nlohmann::json& s) {
     out += "  last switch: none\n";
   }
   out += fmt::format("  failback hold: {} s\n", s.value("failback_hold_ms", 0) / 1000);
+  for (const auto& r : s.value("policy", nlohmann::json::array()))
+    out += fmt::format("  policy {} on {} (on_down {}): {} packets, {} rerouted, {} dropped\n",
+                       r.value("name", "?"), r.value("path", "?"), r.value("on_down", "?"),
+                       r.value("packets", std::uint64_t{0}), r.value("rerouted", std::uint64_t{0}),
+                       r.value("dropped", std::uint64_t{0}));
   return out;
 }
 
@@ -66,16 +71,24 @@ std::string render_hybrid_text(const nlohmann::json& s) {
   std::string out = fmt::format("interface: {}\n", s.value("interface", "?"));
   out += s.value("role", "") == "client" ? client_text(s) : gateway_text(s);
   const auto& c = s.value("counters", nlohmann::json::object());
-  // The control path is an ESP tunnel (a site's, a gateway's road warriors) when its spoofed
-  // counter says "ipsec".
+  // The control paths: an ESP tunnel (a site's, a gateway's road warriors) when a spoofed
+  // counter says "ipsec", L2TP/IPsec when one says "l2tp" (a gateway may have both).
   const auto& spoofed = s.value("spoofed", nlohmann::json::object());
   const bool ipsec = s.value("secondary", "") == "ipsec" || spoofed.contains("ipsec");
+  const bool l2tp = s.value("secondary", "") == "l2tp-ipsec" || spoofed.contains("l2tp");
   out += fmt::format(
       "  packets: {} to WireGuard, {} to {}, {} delivered; dropped: {} without a route, "
-      "{} spoofed, {} queue full\n",
-      c.value("to_wireguard", 0), c.value("to_secondary", 0), ipsec ? "IPsec" : "L2TP/IPsec",
+      "{} spoofed, {} queue full, {} by a fail-closed rule\n",
+      c.value("to_wireguard", 0), c.value("to_secondary", 0),
+      ipsec && l2tp ? "L2TP/IPsec and IPsec"
+      : ipsec       ? "IPsec"
+                    : "L2TP/IPsec",
       c.value("delivered", 0), c.value("dropped_no_route", 0), c.value("dropped_spoofed", 0),
-      c.value("dropped_queue_full", 0));
+      c.value("dropped_queue_full", 0), c.value("dropped_policy", 0));
+  // Larger than the path they were for (the device has WireGuard's MTU).
+  out += fmt::format("  too big for their path: {} answered with ICMP, {} fragmented, {} dropped\n",
+                     c.value("too_big_icmp", 0), c.value("fragmented", 0),
+                     c.value("dropped_too_big", 0));
   // What each protocol's own source check refused (allowed IPs, the PPP address, ESP policy).
   std::string by_protocol;
   for (const auto& [protocol, count] : spoofed.items())

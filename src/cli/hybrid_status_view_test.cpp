@@ -74,15 +74,45 @@ TEST(HybridStatusView, AGatewayShowsItsRoadWarriorsPathAndTheSpoofedCounts) {
       {"name": "carol", "ipv4": "10.88.0.3", "disabled": false, "paths": ["ipsec"],
        "return_path": "ipsec"}],
     "counters": {"to_wireguard": 10, "to_secondary": 7, "delivered": 17, "dropped_no_route": 0,
-                 "dropped_spoofed": 1, "dropped_queue_full": 0}})");
+                 "dropped_spoofed": 1, "dropped_queue_full": 0, "dropped_policy": 0,
+                 "too_big_icmp": 3, "fragmented": 2, "dropped_too_big": 0}})");
   EXPECT_EQ(render_hybrid_text(status),
             "interface: hyb0\n"
             "  hybrid gateway\n"
             "  account alice: 10.88.0.2; paths wireguard; traffic returns on wireguard\n"
             "  account carol: 10.88.0.3; paths ipsec; traffic returns on ipsec\n"
             "  packets: 10 to WireGuard, 7 to IPsec, 17 delivered; dropped: 0 without a route, "
-            "1 spoofed, 0 queue full\n"
+            "1 spoofed, 0 queue full, 0 by a fail-closed rule\n"
+            "  too big for their path: 3 answered with ICMP, 2 fragmented, 0 dropped\n"
             "  spoofed sources refused: ipsec 5, wireguard 2\n");
+}
+
+TEST(HybridStatusView, AGatewayServingBothNamesBothControlPaths) {
+  const auto status = nlohmann::json::parse(
+      R"({"interface": "hyb0", "role": "gateway", "spoofed": {"wireguard": 0, "l2tp": 1,
+          "ipsec": 2}, "accounts": [], "counters": {"to_secondary": 4}})");
+  const std::string text = render_hybrid_text(status);
+  EXPECT_NE(text.find("4 to L2TP/IPsec and IPsec"), std::string::npos) << text;
+  EXPECT_NE(text.find("spoofed sources refused: ipsec 2, l2tp 1, wireguard 0"), std::string::npos)
+      << text;
+}
+
+TEST(HybridStatusView, AClientShowsEachTrafficRule) {
+  const auto status = nlohmann::json::parse(R"({
+    "interface": "hyb0", "role": "client", "secondary": "l2tp-ipsec", "active": "wireguard",
+    "paths": [], "failback_hold_ms": 5000,
+    "policy": [{"name": "bulk", "path": "l2tp-ipsec", "on_down": "other", "packets": 9000,
+                "rerouted": 12, "dropped": 0},
+               {"name": "payroll", "path": "wireguard", "on_down": "drop", "packets": 40,
+                "rerouted": 0, "dropped": 7}],
+    "counters": {"dropped_policy": 7}})");
+  const std::string text = render_hybrid_text(status);
+  EXPECT_NE(text.find("  policy bulk on l2tp-ipsec (on_down other): 9000 packets, 12 rerouted, 0 "
+                      "dropped\n  policy payroll on wireguard (on_down drop): 40 packets, 0 "
+                      "rerouted, 7 dropped\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("7 by a fail-closed rule"), std::string::npos) << text;
 }
 
 TEST(HybridStatusView, AnL2tpGatewaysControlPathIsNamedSo) {
