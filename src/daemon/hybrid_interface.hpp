@@ -156,8 +156,9 @@ class HybridInterface final : public HybridLink {
   HybridInterface(const control::NodeConfig& config, io::TunDevice tun,
                   hybrid::AccountTable accounts);
   bool gateway() const { return router_.has_value(); }
-  // A client's or site's paths by role: WireGuard, then the control path.
+  // A client's or site's paths by role: WireGuard, then the control path; and back.
   hybrid::PathKind kind_for(hybrid::PathRole role) const;
+  static hybrid::PathRole role_of(hybrid::PathKind kind);
   bool own_address(const IpAddress& address) const;
   // The account path ids of a gateway: one per account and protocol.
   static hybrid::PathId path_id(hybrid::AccountId account, hybrid::PathKind kind);
