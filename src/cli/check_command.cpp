@@ -86,15 +86,23 @@ std::string auth_list(const std::vector<ppp::AuthMethod>& methods) {
   return s.empty() ? "none" : s;
 }
 
-void describe_l2tp(const control::L2tpConfig& l, std::ostream& s) {
+void describe_l2tp(const control::NodeConfig& cfg, std::ostream& s) {
+  const control::L2tpConfig& l = *cfg.l2tp;
   if (l.role == control::L2tpRole::kLns) {
     s << "L2TP gateway (LNS) on " << l.interface << ": UDP port " << l.listen_port << ", "
       << l2tp_transport(l);
     if (l.address) s << ", address " << l.address->to_string();
     if (l.pool_first && l.pool_last)
       s << ", pool " << l.pool_first->to_string() << "-" << l.pool_last->to_string();
-    s << ", " << l.users.size() << (l.users.size() == 1 ? " user" : " users") << ", authentication "
-      << auth_list(l.auth) << "\n";
+    if (cfg.accounts.empty()) {
+      s << ", " << l.users.size() << (l.users.size() == 1 ? " user" : " users");
+    } else {
+      // A hybrid gateway's logins are its accounts with a password or NT hash.
+      std::size_t logins = 0;
+      for (const auto& a : cfg.accounts) logins += (a.password || a.nt_hash) ? 1 : 0;
+      s << ", " << logins << (logins == 1 ? " account" : " accounts") << " with a password";
+    }
+    s << ", authentication " << auth_list(l.auth) << "\n";
     return;
   }
   s << "L2TP client (LAC) on " << l.interface << ": server " << l.server_host << ":"
@@ -111,12 +119,14 @@ void describe_l2tp(const control::L2tpConfig& l, std::ostream& s) {
 void describe_road_warriors(const control::NodeConfig& cfg, std::ostream& s) {
   const control::IpsecConfig& c = *cfg.ipsec;
   s << "IKEv2 road warriors on " << c.interface << ": from " << c.local_address.to_string()
-    << " as " << c.local_id << ", each given its account's IPv4 address\n";
+    << " as " << c.local_id
+    << ", each given its account's IPv4 address (and IPv6 address, when it asks)\n";
   for (const auto& a : cfg.accounts)
     if (a.ike_id)
       s << "  account " << a.name << ": " << *a.ike_id << ", pre-shared key, address "
         << (a.ipv4 ? a.ipv4->to_string() : std::string("leased"))
-        << (a.disabled ? ", disabled" : "") << "\n";
+        << (a.ipv6 ? ", " + a.ipv6->to_string() : std::string()) << (a.disabled ? ", disabled" : "")
+        << "\n";
 }
 
 void describe_ipsec(const control::IpsecConfig& c, std::ostream& s) {
@@ -139,7 +149,7 @@ void describe_ipsec(const control::IpsecConfig& c, std::ostream& s) {
 std::string describe_node(const control::NodeConfig& config) {
   std::ostringstream s;
   if (config.interface) describe_wireguard(config, s);
-  if (config.l2tp) describe_l2tp(*config.l2tp, s);
+  if (config.l2tp) describe_l2tp(config, s);
   if (config.ipsec && !config.accounts.empty())
     describe_road_warriors(config, s);
   else if (config.ipsec)

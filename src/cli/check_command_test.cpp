@@ -102,18 +102,26 @@ TEST_F(CheckCommand, ValidWireguardNodeIsSummarisedWithItsPeersAndRoutes) {
 TEST_F(CheckCommand, AGatewaysRoadWarriorsAreListedWithoutTheirKeys) {
   const std::string gateway =
       std::string("[interface]\nname = \"hyb7\"\nprivate_key = \"") + kPrivateKey +
-      "\"\nlisten_port = 51820\naddresses = [\"10.9.0.1/24\"]\n\n"
+      "\"\nlisten_port = 51820\naddresses = [\"10.9.0.1/24\", \"fd09::1/64\"]\n\n"
+      "[l2tp]\nmode = \"lns\"\n[l2tp.ipsec]\npsk = \"an L2TP pre-shared key\"\n\n"
       "[ipsec]\nlocal_address = \"192.0.2.1\"\nlocal_id = \"vpn.example.org\"\n\n"
       "[accounts]\npool = \"10.9.0.10-10.9.0.20\"\n\n"
       "[[account]]\nname = \"carol\"\nike_id = \"carol@example.org\"\n"
-      "ike_psk = \"carol's long pre-shared key\"\naddress = \"10.9.0.3\"\n\n"
-      "[[account]]\nname = \"dave\"\nike_psk = \"dave's long pre-shared key\"\n";
+      "ike_psk = \"carol's long pre-shared key\"\naddress = \"10.9.0.3\"\n"
+      "address6 = \"fd09::3\"\n\n"
+      "[[account]]\nname = \"dave\"\nike_psk = \"dave's long pre-shared key\"\n"
+      "password = \"dave's L2TP password\"\n";
   ASSERT_EQ(check(write("gw.toml", gateway)), 0) << err_.str();
   const std::string out = out_.str();
+  // One gateway, both IPsec users: L2TP/IPsec logins are the accounts with a password.
+  EXPECT_NE(out.find("L2TP gateway (LNS) on hyb7: UDP port 1701, over IPsec (IKEv1, pre-shared "
+                     "key), address 10.9.0.1/24, 1 account with a password, authentication "),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("IKEv2 road warriors on hyb7: from 192.0.2.1 as fqdn:vpn.example.org, each "
-                     "given its account's IPv4 address\n"
+                     "given its account's IPv4 address (and IPv6 address, when it asks)\n"
                      "  account carol: rfc822:carol@example.org, pre-shared key, address "
-                     "10.9.0.3\n"
+                     "10.9.0.3, fd09::3\n"
                      "  account dave: fqdn:dave, pre-shared key, address leased\n"),
             std::string::npos)
       << out;
