@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <cstddef>
 #include <utility>
 
 namespace tandem {
@@ -90,13 +91,24 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
 }
 
 bool IpPrefix::contains(const IpAddress& a) const {
-  if (a.family() != address_.family()) return false;
+  return contains(a.family(), reinterpret_cast<const std::byte*>(a.data()));
+}
+
+bool IpPrefix::contains(IpAddress::Family family, const std::byte* address) const {
+  if (family != address_.family()) return false;
   const unsigned full = length_ / 8, rest = length_ % 8;
   for (unsigned i = 0; i < full; ++i)
-    if (a.data()[i] != address_.data()[i]) return false;
+    if (std::to_integer<std::uint8_t>(address[i]) != address_.data()[i]) return false;
   if (rest == 0) return true;
   const auto mask = static_cast<std::uint8_t>(0xff00u >> rest);
-  return (a.data()[full] & mask) == (address_.data()[full] & mask);
+  return (std::to_integer<std::uint8_t>(address[full]) & mask) == (address_.data()[full] & mask);
+}
+
+IpAddress IpAddress::from_bytes(const std::byte* p, Family family) {
+  std::array<std::uint8_t, 16> b{};
+  const std::size_t n = family == Family::kV4 ? 4 : 16;
+  for (std::size_t i = 0; i < n; ++i) b[i] = std::to_integer<std::uint8_t>(p[i]);
+  return family == Family::kV4 ? v4({b[0], b[1], b[2], b[3]}) : v6(b);
 }
 
 IpAddress IpPrefix::last() const {

@@ -18,6 +18,8 @@ class IpAddress {
   IpAddress() = default;  // 0.0.0.0
   static IpAddress v4(std::array<std::uint8_t, 4> b);
   static IpAddress v6(std::array<std::uint8_t, 16> b);
+  // 4 or 16 bytes as they stand in a packet header.
+  static IpAddress from_bytes(const std::byte* p, Family family);
   static IpAddress v4_from_u32(std::uint32_t host_order);
   // An IPv4 address as a host-order integer (for ranges and lookups); 0 for IPv6.
   std::uint32_t v4_u32() const;
@@ -50,6 +52,8 @@ class IpPrefix {
   const IpAddress& address() const { return address_; }
   unsigned length() const { return length_; }
   bool contains(const IpAddress& a) const;
+  // The same for an address as it stands in a packet header (4 or 16 bytes of `family`).
+  bool contains(IpAddress::Family family, const std::byte* address) const;
   // The highest address inside: every host bit set (10.1.0.0/16 -> 10.1.255.255).
   IpAddress last() const;
   std::string to_string() const;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 namespace tandem {
 namespace {
 
@@ -28,6 +30,23 @@ TEST(IpPrefix, LastIsTheHighestAddressInside) {
   EXPECT_EQ(IpPrefix::parse("::/0")->last(),
             *IpAddress::parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
   EXPECT_EQ(IpPrefix::parse("fd00::1/128")->last(), *IpAddress::parse("fd00::1"));
+}
+
+TEST(IpPrefix, ContainsAnAddressAsItStandsInAHeader) {
+  const auto bytes = [](const char* text) {
+    const IpAddress a = *IpAddress::parse(text);
+    std::array<std::byte, 16> b{};
+    for (std::size_t i = 0; i < a.size(); ++i) b[i] = std::byte{a.data()[i]};
+    return b;
+  };
+  const IpPrefix lab = *IpPrefix::parse("10.0.0.16/28");
+  EXPECT_TRUE(lab.contains(IpAddress::Family::kV4, bytes("10.0.0.17").data()));
+  EXPECT_FALSE(lab.contains(IpAddress::Family::kV4, bytes("10.0.0.32").data()));
+  EXPECT_FALSE(lab.contains(IpAddress::Family::kV6, bytes("::").data()));
+  EXPECT_EQ(IpAddress::from_bytes(bytes("10.0.0.17").data(), IpAddress::Family::kV4),
+            *IpAddress::parse("10.0.0.17"));
+  EXPECT_EQ(IpAddress::from_bytes(bytes("fd00::9").data(), IpAddress::Family::kV6),
+            *IpAddress::parse("fd00::9"));
 }
 
 TEST(IpPrefix, RejectsBadLengths) {

@@ -131,11 +131,7 @@ std::optional<IpAddress> HybridInterface::error_source_for(ByteView packet) {
   // host, the kernel drops an ICMP error from one of its own addresses as a martian.
   const auto header = packet::parse_ip_header(packet);
   if (!header) return std::nullopt;
-  std::array<std::uint8_t, 16> b{};
-  for (std::size_t i = 0; i < header->address_size(); ++i)
-    b[i] = std::to_integer<std::uint8_t>(header->destination[i]);
-  if (header->family == IpAddress::Family::kV4) return IpAddress::v4({b[0], b[1], b[2], b[3]});
-  return IpAddress::v6(b);
+  return IpAddress::from_bytes(header->destination, header->family);
 }
 
 void HybridInterface::on_fallback_timer() {

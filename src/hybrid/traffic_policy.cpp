@@ -21,22 +21,11 @@ std::optional<PacketFacts> facts_of(ByteView packet) {
                      packet::transport_facts(packet, *header)};
 }
 
-bool prefix_contains(const IpPrefix& prefix, IpAddress::Family family, const std::byte* address) {
-  if (prefix.address().family() != family) return false;
-  const std::uint8_t* p = prefix.address().data();
-  const unsigned full = prefix.length() / 8, rest = prefix.length() % 8;
-  for (unsigned i = 0; i < full; ++i)
-    if (std::to_integer<std::uint8_t>(address[i]) != p[i]) return false;
-  if (rest == 0) return true;
-  const auto mask = static_cast<std::uint8_t>(0xff00u >> rest);
-  return (std::to_integer<std::uint8_t>(address[full]) & mask) == (p[full] & mask);
-}
-
 bool any_contains(const std::vector<IpPrefix>& prefixes, IpAddress::Family family,
                   const std::byte* address) {
   if (prefixes.empty()) return true;
   for (const IpPrefix& p : prefixes)
-    if (prefix_contains(p, family, address)) return true;
+    if (p.contains(family, address)) return true;
   return false;
 }
 

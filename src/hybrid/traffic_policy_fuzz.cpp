@@ -55,14 +55,6 @@ AccountTable make_accounts() {
   return std::move(AccountTable::create({a, b}, AddressPlan{})).value();
 }
 
-IpAddress address_at(const std::byte* p, IpAddress::Family family) {
-  std::array<std::uint8_t, 16> b{};
-  const std::size_t n = family == IpAddress::Family::kV4 ? 4 : 16;
-  for (std::size_t i = 0; i < n; ++i) b[i] = std::to_integer<std::uint8_t>(p[i]);
-  return family == IpAddress::Family::kV4 ? IpAddress::v4({b[0], b[1], b[2], b[3]})
-                                          : IpAddress::v6(b);
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -93,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(owner.has_value());
     const auto header = packet::parse_ip_header(bytes);
     require(header.has_value());
-    require(accounts.owner_of(address_at(header->destination, header->family)) == owner);
+    require(accounts.owner_of(IpAddress::from_bytes(header->destination, header->family)) == owner);
   }
   return 0;
 }

@@ -17,25 +17,14 @@ bool whole_port_range(const ike::Selector& s) {
   return s.start_port == 0 && s.end_port == 65535;
 }
 
-IpAddress address_at(const std::byte* p, IpAddress::Family family) {
-  if (family == IpAddress::Family::kV4) {
-    std::array<std::uint8_t, 4> b{};
-    for (std::size_t i = 0; i < 4; ++i) b[i] = std::to_integer<std::uint8_t>(p[i]);
-    return IpAddress::v4(b);
-  }
-  std::array<std::uint8_t, 16> b{};
-  for (std::size_t i = 0; i < 16; ++i) b[i] = std::to_integer<std::uint8_t>(p[i]);
-  return IpAddress::v6(b);
-}
-
 }  // namespace
 
 std::optional<FlowKey> flow_of_ip_packet(ByteView packet) {
   const auto header = packet::parse_ip_header(packet);
   if (!header) return std::nullopt;
   FlowKey flow;
-  flow.source = address_at(header->source, header->family);
-  flow.destination = address_at(header->destination, header->family);
+  flow.source = IpAddress::from_bytes(header->source, header->family);
+  flow.destination = IpAddress::from_bytes(header->destination, header->family);
   std::size_t transport_offset = 0;
   if (header->family == IpAddress::Family::kV4) {
     flow.protocol = std::to_integer<std::uint8_t>(packet[9]);
