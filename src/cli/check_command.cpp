@@ -7,6 +7,7 @@
 #include "crypto/key_encoding.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/interface_hooks.hpp"
+#include "daemon/nested_interface.hpp"
 #include "daemon/node_startup.hpp"
 #include "io/child_process.hpp"
 #include "ppp/lcp.hpp"
@@ -146,8 +147,20 @@ void describe_ipsec(const control::IpsecConfig& c, std::ostream& s) {
 
 }  // namespace
 
+// [nesting]: which tunnel rides inside which, on the one device, and the MTU that leaves.
+void describe_nesting(const control::NodeConfig& cfg, std::ostream& s) {
+  const char* control = cfg.l2tp ? "L2TP/IPsec" : "the ESP tunnel";
+  s << "nested on " << cfg.interface->name << ": ";
+  if (cfg.nesting->outer == hybrid::PathKind::kWireguard)
+    s << control << " inside WireGuard (its IKE and ESP reach the server only through the peer)";
+  else
+    s << "WireGuard inside " << control << " (its datagrams reach the peer only through it)";
+  s << ", device MTU " << daemon::nested_mtu(cfg) << "\n";
+}
+
 std::string describe_node(const control::NodeConfig& config) {
   std::ostringstream s;
+  if (config.nesting) describe_nesting(config, s);
   if (config.interface) describe_wireguard(config, s);
   if (config.l2tp) describe_l2tp(config, s);
   if (config.ipsec && !config.accounts.empty())

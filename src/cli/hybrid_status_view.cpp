@@ -65,10 +65,33 @@ std::string gateway_text(const nlohmann::json& s) {
   return out;
 }
 
+// A nested stack: which path carries which, the outer tunnel's state and the carried datagrams.
+std::string nested_text(const nlohmann::json& s) {
+  const auto& c = s.value("counters", nlohmann::json::object());
+  std::string out = fmt::format("  nested: {} inside {}, MTU {}\n", s.value("inner", "?"),
+                                s.value("outer", "?"), s.value("mtu", 0));
+  out += fmt::format(
+      "  outer {}: {}{}\n", s.value("outer", "?"), s.value("outer_up", false) ? "up" : "down",
+      s.contains("outer_address") ? ", this node " + s.value("outer_address", "") : std::string());
+  if (s.contains("inner_address"))
+    out += fmt::format("  inner address: {}\n", s.value("inner_address", ""));
+  out +=
+      fmt::format("  datagrams carried: {} out, {} in; packets: {} into the stack, {} delivered\n",
+                  c.value("carried_out", 0), c.value("carried_in", 0), c.value("inner_sent", 0),
+                  c.value("delivered", 0));
+  out += fmt::format(
+      "  dropped: {} while the outer path was down, {} queue full, {} not for the inner "
+      "protocol, {} too big\n",
+      c.value("dropped_outer_down", 0), c.value("dropped_queue_full", 0),
+      c.value("dropped_not_nested", 0), c.value("dropped_too_big", 0));
+  return out;
+}
+
 }  // namespace
 
 std::string render_hybrid_text(const nlohmann::json& s) {
   std::string out = fmt::format("interface: {}\n", s.value("interface", "?"));
+  if (s.value("role", "") == "nested") return out + nested_text(s);
   out += s.value("role", "") == "client" ? client_text(s) : gateway_text(s);
   const auto& c = s.value("counters", nlohmann::json::object());
   // The control paths: an ESP tunnel (a site's, a gateway's road warriors) when a spoofed

@@ -124,5 +124,22 @@ TEST(HybridStatusView, AnL2tpGatewaysControlPathIsNamedSo) {
   EXPECT_NE(text.find("spoofed sources refused: l2tp 0, wireguard 0"), std::string::npos) << text;
 }
 
+TEST(HybridStatusView, ANestedStackShowsWhatRidesInsideWhatAndTheCarriedDatagrams) {
+  const auto status = nlohmann::json::parse(R"({
+    "interface": "nest0", "role": "nested", "outer": "l2tp-ipsec", "inner": "wireguard",
+    "mtu": 1340, "outer_up": true, "outer_address": "10.86.0.10",
+    "counters": {"carried_out": 1500, "carried_in": 1400, "inner_sent": 1501, "delivered": 1399,
+                 "dropped_outer_down": 3, "dropped_queue_full": 0, "dropped_not_nested": 2,
+                 "dropped_too_big": 0}})");
+  EXPECT_EQ(render_hybrid_text(status),
+            "interface: nest0\n"
+            "  nested: wireguard inside l2tp-ipsec, MTU 1340\n"
+            "  outer l2tp-ipsec: up, this node 10.86.0.10\n"
+            "  datagrams carried: 1500 out, 1400 in; packets: 1501 into the stack, 1399 "
+            "delivered\n"
+            "  dropped: 3 while the outer path was down, 0 queue full, 2 not for the inner "
+            "protocol, 0 too big\n");
+}
+
 }  // namespace
 }  // namespace tandem::cli

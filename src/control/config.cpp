@@ -250,9 +250,9 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
                            std::string(e.description())});
   }
   Reader r(source_name, base_dir, secrets);
-  if (auto ok = r.only_keys(
-          root, "the top level",
-          {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback", "policy"});
+  if (auto ok = r.only_keys(root, "the top level",
+                            {"interface", "peer", "l2tp", "ipsec", "account", "accounts",
+                             "fallback", "policy", "nesting"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -283,7 +283,9 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     // A hybrid [ipsec] is one path of the [interface] device, as a hybrid [l2tp] is.
     if (*hybrid != HybridRole::kNone) {
       cfg.ipsec->interface = cfg.interface->name;
-      cfg.ipsec->mtu = cfg.interface->mtu;
+      // Nested, an outer ESP tunnel keeps its own mtu (what it carries of the underlay) and an
+      // inner one gets the stack's (daemon/nested_interface.hpp).
+      if (*hybrid != HybridRole::kNested) cfg.ipsec->mtu = cfg.interface->mtu;
       // A gateway's [ipsec] is its IKEv2 side; with [l2tp.ipsec] both share UDP 500 and 4500
       // (one IKEv1 and one IKEv2 engine on the same sockets), so they must leave from one address.
       if (cfg.l2tp && *hybrid == HybridRole::kGateway) {
@@ -295,6 +297,10 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
                   " differs from [ipsec] local_address " + cfg.ipsec->local_address.to_string() +
                   ": L2TP/IPsec and IKEv2 share UDP 500 and 4500, so they speak from "
                   "one address (remove it from [l2tp.ipsec])");
+      } else if (cfg.l2tp && *hybrid == HybridRole::kNested) {
+        return r.error(ipsec,
+                       "[nesting] stacks WireGuard with one other tunnel: [l2tp] (L2TP/IPsec) or "
+                       "[ipsec] (an ESP tunnel), not both");
       } else if (cfg.l2tp) {
         return r.error(ipsec,
                        "[fallback] takes one secondary path: [l2tp] (L2TP/IPsec to a gateway) or "
@@ -325,6 +331,8 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     }
   }
   if (auto ok = read_hybrid_config(r, root, *hybrid, cfg); !ok) return Err(ok.error());
+  if (*hybrid == HybridRole::kNested)
+    if (auto ok = read_nesting(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_policies(r, root, cfg); !ok) return Err(ok.error());
   return cfg;
 }

@@ -93,10 +93,11 @@ struct NodeConfig {
   std::vector<AccountConfig> accounts;
   AccountPoolConfig account_pool;
   std::optional<FallbackSettings> fallback;
+  std::optional<NestingSettings> nesting;  // [nesting]: one tunnel inside the other
   // [[policy]]: with [fallback], the traffic classes that take a path of their own.
   std::vector<hybrid::TrafficRule> policies;
   // One interface with several paths behind it, rather than one device per protocol.
-  bool hybrid() const { return !accounts.empty() || fallback.has_value(); }
+  bool hybrid() const { return !accounts.empty() || fallback.has_value() || nesting.has_value(); }
   // Secrets others can read: a key, pre-shared key or password file, or the config itself when it
   // holds a secret inline, with access for group or others ("Warning: 'PATH' is world
   // accessible", as wg-quick says). Not refusals: the daemon prints them at start-up.

@@ -490,6 +490,19 @@ Result<Ok, ConfigError> read_fallback(const Reader& r, const toml::table& root, 
 Result<HybridRole, ConfigError> read_hybrid_role(const Reader& r, const toml::table& root) {
   const toml::node* accounts = root.get("account");
   const toml::node* fallback = root.get("fallback");
+  if (const toml::node* nesting = root.get("nesting")) {
+    if (accounts || fallback)
+      return r.error(nesting,
+                     std::string("[nesting] stacks this client's tunnels one inside the other; ") +
+                         (accounts ? "[[account]] is for a gateway"
+                                   : "[fallback] runs them side "
+                                     "by side") +
+                         ": a node is one or the other");
+    if (!root.get("interface"))
+      return r.error(nesting,
+                     "[nesting] needs an [interface] section: the device and WireGuard's key");
+    return HybridRole::kNested;
+  }
   if (accounts && fallback)
     return r.error(fallback,
                    "[fallback] is for a client of a gateway and [[account]] for the gateway "

@@ -64,6 +64,7 @@
 #include "crypto/mschap.hpp"
 #include "crypto/secret.hpp"
 #include "crypto/x25519.hpp"
+#include "hybrid/path.hpp"
 
 namespace tandem::control {
 
@@ -103,6 +104,14 @@ struct FallbackSettings {
   unsigned stable_after_s = 30;
   bool warm_secondary = true;
   bool operator==(const FallbackSettings&) const = default;
+};
+
+// [nesting]: one tunnel inside the other on the [interface] device (daemon/nested_interface.hpp).
+// `outer` is the path that carries the other's datagrams: kL2tpIpsec or kIpsecTunnel (WireGuard
+// rides inside it), or kWireguard ([l2tp] or [ipsec] rides inside WireGuard).
+struct NestingSettings {
+  hybrid::PathKind outer = hybrid::PathKind::kL2tpIpsec;
+  bool operator==(const NestingSettings&) const = default;
 };
 
 }  // namespace tandem::control

@@ -179,6 +179,14 @@ Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::
                             "with [fallback], [ipsec] is the secondary path of the [interface] "
                             "device, which gives the device, its addresses and its MTU: remove " +
                                 std::string(given) + " from [ipsec]");
+  if (hybrid == HybridRole::kNested)
+    for (const auto& [key, value] : *t)
+      for (std::string_view given : {"interface", "pool", "pool_dns"})
+        if (key.str() == given)
+          return r.error_at(key.source(),
+                            "with [nesting], [ipsec] is one layer of the [interface] device's "
+                            "stack and serves no road warriors: remove " +
+                                std::string(given) + " from [ipsec]");
   if (auto ok = r.only_keys(*t, "[ipsec]",
                             {"interface", "mtu", "ike_version", "local_address", "local_id",
                              "addresses", "ike_lifetime", "esp_lifetime", "dpd_interval",
@@ -263,6 +271,10 @@ Result<IpsecConfig, ConfigError> read_ipsec_config(const Reader& r, const toml::
       return r.error(item.as_table()->get("name"), "duplicate connection " + conn->name);
     c.connections.push_back(std::move(*conn));
   }
+  if (hybrid == HybridRole::kNested && c.connections.size() != 1)
+    return r.error(arr->get(1),
+                   "with [nesting], [ipsec] is the one tunnel stacked with WireGuard: give "
+                   "exactly one [[ipsec.connection]]");
   if (hybrid == HybridRole::kFallback && c.connections.size() != 1)
     return r.error(arr->get(1),
                    "with [fallback], [ipsec] is the one secondary path to the other site: give "

@@ -50,6 +50,8 @@ constexpr HybridKey kHybridKeys[] = {
      "[[account]] (name with password, password_file or nt_hash)"},
     {HybridRole::kFallback, "interface",
      "with [fallback], the device comes from [interface]: remove interface from [l2tp]"},
+    {HybridRole::kNested, "interface",
+     "with [nesting], the device comes from [interface]: remove interface from [l2tp]"},
     {HybridRole::kFallback, "routes",
      "with [fallback], the routes are the [[peer]]'s allowed_ips: remove routes from [l2tp]"},
 };
@@ -62,6 +64,8 @@ Result<Ok, ConfigError> check_hybrid(const Reader& r, const toml::table& t, cons
   if (hybrid == HybridRole::kFallback && role != L2tpRole::kLac)
     return r.error(&mode,
                    "with [fallback], [l2tp] is the secondary path to the gateway: mode = \"lac\"");
+  if (hybrid == HybridRole::kNested && role != L2tpRole::kLac)
+    return r.error(&mode, "with [nesting], [l2tp] dials a gateway: mode = \"lac\"");
   for (const auto& [key, value] : t)
     for (const auto& refused : kHybridKeys)
       if (refused.role == hybrid && key.str() == refused.key)

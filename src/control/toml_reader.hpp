@@ -241,7 +241,8 @@ class Reader {
 
 // The part a file's [l2tp] or [ipsec] plays (hybrid_config.hpp): a device of its own, the L2TP
 // side of a gateway with [[account]]s, or the secondary path of a client or site with [fallback].
-enum class HybridRole : std::uint8_t { kNone, kGateway, kFallback };
+// A nested stack ([nesting]) is one tunnel carried inside the other on the [interface] device.
+enum class HybridRole : std::uint8_t { kNone, kGateway, kFallback, kNested };
 
 // The [l2tp] table (l2tp_config.cpp). In a hybrid role it must not name what the hybrid sections
 // give (its device, a gateway's address, pool and users, a client's routes), and the gateway
@@ -263,6 +264,9 @@ Result<HybridRole, ConfigError> read_hybrid_role(const Reader& r, const toml::ta
 // checked against the [interface], [[peer]]s and [l2tp] already in `cfg`.
 Result<Ok, ConfigError> read_hybrid_config(const Reader& r, const toml::table& root,
                                            HybridRole role, NodeConfig& cfg);
+// [nesting]: which path is the outer one, checked against the sections it nests
+// (nesting_config.cpp).
+Result<Ok, ConfigError> read_nesting(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // [[policy]]: a client's or site's traffic rules, after [fallback] (policy_config.cpp).
 Result<Ok, ConfigError> read_policies(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // `ike_proposals` and `esp_proposals` in strongSwan notation, IKEv1 (ipsec_config.cpp).

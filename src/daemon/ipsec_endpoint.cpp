@@ -64,24 +64,33 @@ Result<std::shared_ptr<IpsecEndpoint>, std::string> IpsecEndpoint::create(
     raw = std::move(*opened);
   }
   return std::shared_ptr<IpsecEndpoint>(new IpsecEndpoint(
-      make_engines, local_address, std::move(*ike), std::move(*nat_t), std::move(raw)));
+      make_engines, local_address, std::move(*ike), std::move(*nat_t), std::move(raw), nullptr));
+}
+
+std::shared_ptr<IpsecEndpoint> IpsecEndpoint::create_carried(
+    const IpAddress& local_address, const std::vector<EngineFactory>& make_engines,
+    DatagramCarrier& carrier) {
+  return std::shared_ptr<IpsecEndpoint>(new IpsecEndpoint(make_engines, local_address, std::nullopt,
+                                                          std::nullopt, std::nullopt, &carrier));
 }
 
 IpsecEndpoint::IpsecEndpoint(const std::vector<EngineFactory>& make_engines,
-                             std::optional<IpAddress> local, io::UdpSocket ike, io::UdpSocket nat_t,
-                             std::optional<io::UdpSocket> raw_esp)
+                             std::optional<IpAddress> local, std::optional<io::UdpSocket> ike,
+                             std::optional<io::UdpSocket> nat_t,
+                             std::optional<io::UdpSocket> raw_esp, DatagramCarrier* carrier)
     : local_address_(local),
       stack_(make_all(make_engines, rng_), rng_),
       ike_(std::move(ike)),
       nat_t_(std::move(nat_t)),
       raw_esp_(std::move(raw_esp)),
+      carrier_(carrier),
       rx_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
       control_batch_(1, kSlot, kControlHeadroom) {}
 
 IpsecEndpoint::~IpsecEndpoint() {
   if (!loop_) return;
-  loop_->unwatch(ike_.fd());
-  loop_->unwatch(nat_t_.fd());
+  if (ike_) loop_->unwatch(ike_->fd());
+  if (nat_t_) loop_->unwatch(nat_t_->fd());
   if (raw_esp_) loop_->unwatch(raw_esp_->fd());
   loop_->remove_timer(timer_);
 }
@@ -98,17 +107,20 @@ Result<Ok, std::string> IpsecEndpoint::attach(io::EventLoop& loop, int ike_versi
   auto timer = loop.add_timer([this] { on_timer(); });
   if (!timer) return Err(timer.error());
   timer_ = *timer;
-  if (auto ok = loop.watch_readable(ike_.fd(), [this] { on_readable(ike_); }); !ok)
-    return Err(ok.error());
-  if (auto ok = loop.watch_readable(nat_t_.fd(), [this] { on_readable(nat_t_); }); !ok)
-    return Err(ok.error());
+  if (ike_)
+    if (auto ok = loop.watch_readable(ike_->fd(), [this] { on_readable(*ike_); }); !ok)
+      return Err(ok.error());
+  if (nat_t_)
+    if (auto ok = loop.watch_readable(nat_t_->fd(), [this] { on_readable(*nat_t_); }); !ok)
+      return Err(ok.error());
   if (raw_esp_)
     if (auto ok = loop.watch_readable(raw_esp_->fd(), [this] { on_readable(*raw_esp_); }); !ok)
       return Err(ok.error());
   std::string versions;
   for (const auto& engine : stack_.engines())
     versions += (versions.empty() ? "IKEv" : " and IKEv") + std::to_string(engine->version());
-  spdlog::info("IPsec: {} on UDP {} and {}{}{}", versions, kIkePort, kNatTraversalPort,
+  spdlog::info("IPsec: {} on UDP {} and {}{}{}{}", versions, kIkePort, kNatTraversalPort,
+               carrier_ ? " inside the outer tunnel" : "",
                raw_esp_ ? ", ESP also as IP protocol 50" : "",
                local_address_ ? " from " + local_address_->to_string() : std::string());
   return Ok{};
@@ -174,6 +186,12 @@ void IpsecEndpoint::on_readable(io::UdpSocket& socket) {
   }
 }
 
+void IpsecEndpoint::receive_carried(Packet& datagram, std::uint16_t local_port) {
+  const Endpoint local{local_towards(datagram.endpoint.address), local_port};
+  stack_.on_datagram(datagram, local, io::SystemClock::now(), out_);
+  process();
+}
+
 void IpsecEndpoint::on_timer() {
   stack_.on_timer(io::SystemClock::now(), out_);
   process();
@@ -189,7 +207,11 @@ void IpsecEndpoint::process() {
     hybrid::IpsecOutput work = std::move(out_);
     out_.clear();
     for (const auto& d : work.datagrams) {
-      auto& socket = d.local_port == kIkePort ? ike_ : nat_t_;
+      if (carrier_) {
+        carrier_->carry_one(d.bytes, d.to, d.local_port);
+        continue;
+      }
+      auto& socket = d.local_port == kIkePort ? *ike_ : *nat_t_;
       if (auto ok = socket.send(d.bytes, d.to); !ok)
         spdlog::warn("IPsec: send to {}: {}", d.to.to_string(), ok.error().text());
     }
@@ -252,7 +274,10 @@ void IpsecEndpoint::send_sealed(io::PacketBatch& batch, std::size_t count) {
       spdlog::debug("IPsec: {} ESP packets refused: {}", sent.failed,
                     std::strerror(sent.first_error));
   };
-  if (udp > 0) report(nat_t_.send_batch(batch, 0, udp));
+  if (udp > 0 && carrier_)
+    carrier_->carry(batch, 0, udp, kNatTraversalPort);
+  else if (udp > 0)
+    report(nat_t_->send_batch(batch, 0, udp));
   if (udp < count) {
     if (raw_esp_)
       report(raw_esp_->send_batch(batch, udp, count));

@@ -21,6 +21,7 @@
 
 #include "base/result.hpp"
 #include "crypto/random.hpp"
+#include "daemon/datagram_carrier.hpp"
 #include "hybrid/ipsec_stack.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
@@ -49,6 +50,12 @@ class IpsecEndpoint {
   static Result<std::shared_ptr<IpsecEndpoint>, std::string> create(
       std::optional<IpAddress> local_address, const std::vector<EngineFactory>& make_engines,
       bool raw_esp);
+  // IPsec nested in another path: no sockets; IKE and ESP-in-UDP datagrams go to `carrier`
+  // (which must outlive the endpoint) from `local_address` (this node's address inside the
+  // outer tunnel), and come back through receive_carried(). ESP always rides UDP 4500 then.
+  static std::shared_ptr<IpsecEndpoint> create_carried(
+      const IpAddress& local_address, const std::vector<EngineFactory>& make_engines,
+      DatagramCarrier& carrier);
   ~IpsecEndpoint();
   IpsecEndpoint(const IpsecEndpoint&) = delete;
   IpsecEndpoint& operator=(const IpsecEndpoint&) = delete;
@@ -61,6 +68,10 @@ class IpsecEndpoint {
                                               const IpAddress& peer_address);
   // Closes the IKE SAs of `ike_version` (0: every version), telling the peers.
   void close_all(int ike_version = 0);
+
+  // Nested, on the loop's thread: a datagram the outer path opened for IKE (UDP 500) or ESP in
+  // UDP (4500), `local_port` its destination port; its slot is opened in place.
+  void receive_carried(Packet& datagram, std::uint16_t local_port);
 
   // Seals every packet of `batch` (UDP payloads, each for its `endpoint`, with
   // hybrid::IpsecStack::kHeadroom in front) that an SA carries in transport mode and sends them;
@@ -80,7 +91,8 @@ class IpsecEndpoint {
 
  private:
   IpsecEndpoint(const std::vector<EngineFactory>& make_engines, std::optional<IpAddress> local,
-                io::UdpSocket ike, io::UdpSocket nat_t, std::optional<io::UdpSocket> raw_esp);
+                std::optional<io::UdpSocket> ike, std::optional<io::UdpSocket> nat_t,
+                std::optional<io::UdpSocket> raw_esp, DatagramCarrier* carrier);
   void on_readable(io::UdpSocket& socket);
   void on_timer();
   // Sends, delivers and logs what the stack produced, then re-arms the timer.
@@ -97,9 +109,11 @@ class IpsecEndpoint {
   std::map<IpAddress, IpAddress> local_by_peer_;
   crypto::SystemRng rng_;
   hybrid::IpsecStack stack_;
-  io::UdpSocket ike_;
-  io::UdpSocket nat_t_;
+  // The sockets, or (nested) the carrier.
+  std::optional<io::UdpSocket> ike_;
+  std::optional<io::UdpSocket> nat_t_;
   std::optional<io::UdpSocket> raw_esp_;
+  DatagramCarrier* carrier_ = nullptr;
   io::EventLoop* loop_ = nullptr;
   io::EventLoop::TimerId timer_ = 0;
   std::map<int, Handlers> handlers_;  // by IKE version

@@ -17,6 +17,7 @@
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/log_level.hpp"
 #include "daemon/log_target.hpp"
+#include "daemon/nested_interface.hpp"
 #include "daemon/node_startup.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_interface.hpp"
@@ -154,11 +155,13 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
   return std::move(*ipsec);
 }
 
-// A hybrid node: one interface, its paths and router (hybrid_interface.hpp).
+// A hybrid node: one interface, its paths and router (hybrid_interface.hpp), or its nested
+// stack (nested_interface.hpp).
+template <typename Interface>
 int run_hybrid(Background& b, const std::string& config_path, const control::NodeConfig& cfg) {
   InterfaceHooks hooks(*cfg.interface);
   if (auto ok = hooks.pre_up(); !ok) return fail(b, ok.error());
-  auto iface = HybridInterface::create(cfg);
+  auto iface = Interface::create(cfg);
   if (!iface) return fail(b, iface.error());
   if (auto ok = (*iface)->start(kL2tpStatusSocketDir); !ok) return fail(b, ok.error());
   if (auto ok = hooks.post_up(); !ok) return fail(b, ok.error());
@@ -166,9 +169,14 @@ int run_hybrid(Background& b, const std::string& config_path, const control::Nod
   io::notify_ready("interface " + (*iface)->name() + " up");
   spdlog::info("interface {} up", (*iface)->name());
   // A gateway's accounts change live; a client's fallback and peer do not.
-  ConfigReload reload(config_path, cfg, [&](const control::NodeConfig& next, const ReloadPlan&) {
-    return (*iface)->reload_accounts(next);
-  });
+  ConfigReload reload(
+      config_path, cfg,
+      [&](const control::NodeConfig& next, const ReloadPlan&) -> Result<Ok, std::string> {
+        if constexpr (std::is_same_v<Interface, HybridInterface>)
+          return (*iface)->reload_accounts(next);
+        (void)next;
+        return Err(std::string("a nested stack takes a changed config only on a restart"));
+      });
   auto ran = (*iface)->run([&] { reload.reload(); });
   hooks.pre_down();
   const std::string name = (*iface)->name();
@@ -221,7 +229,8 @@ int run_up(const UpOptions& options) {
                               : cfg->ipsec->interface,
                 *level, *target, b.daemon.has_value());
   log_config_warnings(*cfg);
-  if (cfg->hybrid()) return run_hybrid(b, config_path, *cfg);
+  if (cfg->nesting) return run_hybrid<NestedInterface>(b, config_path, *cfg);
+  if (cfg->hybrid()) return run_hybrid<HybridInterface>(b, config_path, *cfg);
 
   std::optional<InterfaceHooks> hooks;  // outlives the device: post_down runs after it is gone
   std::unique_ptr<WireguardInterface> wg;

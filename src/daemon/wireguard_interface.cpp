@@ -71,19 +71,24 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::cre
     const std::string& name, unsigned mtu, std::uint16_t listen_port) {
   auto tun = io::TunDevice::create(name, mtu);
   if (!tun) return Err(tun.error());
-  return assemble(std::move(*tun), nullptr, nullptr, mtu, listen_port);
+  return assemble(std::move(*tun), nullptr, nullptr, mtu, listen_port, nullptr);
 }
 
 Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::create_path(
-    io::TunDevice& tun, unsigned mtu, std::uint16_t listen_port, HybridLink& link) {
-  return assemble(std::nullopt, &tun, &link, mtu, listen_port);
+    io::TunDevice& tun, unsigned mtu, std::uint16_t listen_port, HybridLink& link,
+    DatagramCarrier* carrier) {
+  return assemble(std::nullopt, &tun, &link, mtu, listen_port, carrier);
 }
 
 Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::assemble(
     std::optional<io::TunDevice> own_tun, io::TunDevice* tun, HybridLink* link, unsigned mtu,
-    std::uint16_t listen_port) {
-  auto udp = io::UdpTransport::open(listen_port);
-  if (!udp) return Err(udp.error());
+    std::uint16_t listen_port, DatagramCarrier* carrier) {
+  std::optional<io::UdpTransport> udp;
+  if (!carrier) {
+    auto opened = io::UdpTransport::open(listen_port);
+    if (!opened) return Err(opened.error());
+    udp = std::move(*opened);
+  }
   auto loop = io::EventLoop::create();
   if (!loop) return Err(loop.error());
   // Signals are blocked before any thread exists (worker pools start with the interface), so
@@ -100,8 +105,8 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::ass
   };
   if (auto ok = raw_loop->handle_signals(io::EventLoop::daemon_signals(), on_signal); !ok)
     return Err(ok.error());
-  auto iface = std::unique_ptr<WireguardInterface>(
-      new WireguardInterface(std::move(own_tun), tun, link, std::move(*udp), std::move(*loop)));
+  auto iface = std::unique_ptr<WireguardInterface>(new WireguardInterface(
+      std::move(own_tun), tun, link, std::move(udp), carrier, listen_port, std::move(*loop)));
   raw_loop->set_wake_handler([raw = iface.get()] { raw->on_wake(); });
   iface->device_.set_mtu(mtu);
   iface->mtu_ = mtu;
@@ -112,12 +117,16 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::ass
 }
 
 WireguardInterface::WireguardInterface(std::optional<io::TunDevice> own_tun, io::TunDevice* tun,
-                                       HybridLink* link, io::UdpTransport udp,
+                                       HybridLink* link, std::optional<io::UdpTransport> udp,
+                                       DatagramCarrier* carrier, std::uint16_t carried_port,
                                        std::unique_ptr<io::EventLoop> control_loop)
     : own_tun_(std::move(own_tun)),
       tun_(own_tun_ ? &*own_tun_ : tun),
       link_(link),
       udp_(std::move(udp)),
+      carrier_(carrier),
+      carried_port_(carried_port),
+      carried_in_(kBatch),
       device_(rng_, wall_),
       control_loop_(std::move(control_loop)),
       sender_pool_(io::WorkerPool::default_worker_count()),
@@ -138,9 +147,42 @@ WireguardInterface::~WireguardInterface() {
   stop_data_threads();
 }
 
+void WireguardInterface::send_datagrams(io::PacketBatch& batch) {
+  if (batch.empty()) return;
+  if (carrier_)
+    carrier_->carry(batch, 0, batch.size(), carried_port_);
+  else
+    udp_->send_batch(batch);
+}
+
 void WireguardInterface::send_control(io::PacketBatch& batch) {
-  if (!batch.empty()) udp_.send_batch(batch);
+  send_datagrams(batch);
   batch.clear();
+}
+
+void WireguardInterface::receive_carried(ByteView datagram, const Endpoint& from) {
+  {
+    std::lock_guard lock(carried_mutex_);
+    if (carried_in_.full()) return;
+    carried_in_.push_back(datagram, from);
+  }
+  if (receiver_loop_) receiver_loop_->wake();
+}
+
+void WireguardInterface::on_receiver_wake() {
+  if (stopping_) {
+    receiver_loop_->stop();
+    return;
+  }
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(carried_mutex_);
+    // Both batches hold kBatch slots: the carried datagrams become this turn's receive batch.
+    std::swap(rx_batch_, carried_in_);
+    n = rx_batch_.size();
+    carried_in_.clear();
+  }
+  if (n > 0) open_received(n);
 }
 
 void WireguardInterface::on_wake() {
@@ -265,21 +307,25 @@ void WireguardInterface::seal_and_send() {
       std::swap(tx_batch_[kept++], tx_batch_[i]);
   tx_batch_.resize(kept);
   send_control(tx_control_);  // handshakes first: they may be what the data waits for
-  if (kept) udp_.send_batch(tx_batch_);
+  if (kept) send_datagrams(tx_batch_);
 }
 
 void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
   auto n = socket.recv_batch(rx_batch_);
   if (!n || *n == 0) return;
+  open_received(*n);
+}
+
+void WireguardInterface::open_received(std::size_t count) {
   const TimePoint now = io::SystemClock::now();
   BatchActions actions(rx_control_, nullptr, device_, events_, now, link_);
   {
     std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < *n; ++i)
+    for (std::size_t i = 0; i < count; ++i)
       receive_verdicts_[i] = device_.prepare_receive(rx_batch_[i], now, open_jobs_[i], actions);
   }
   receiver_pool_.run(
-      *n,
+      count,
       [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i)
           opened_[i] = receive_verdicts_[i] == wireguard::ReceiveVerdict::kOpen &&
@@ -289,7 +335,7 @@ void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
   std::size_t kept = 0;
   {
     std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < *n; ++i) {
+    for (std::size_t i = 0; i < count; ++i) {
       if (receive_verdicts_[i] != wireguard::ReceiveVerdict::kOpen) continue;
       if (device_.complete_receive(rx_batch_[i], opened_[i] != 0, open_jobs_[i], now, actions))
         std::swap(rx_batch_[kept++], rx_batch_[i]);
@@ -331,12 +377,10 @@ void WireguardInterface::start_data_threads() {
   sender_loop_ = io::EventLoop::create().value();
   receiver_loop_ = io::EventLoop::create().value();
   sender_loop_->set_wake_handler([this] { on_sender_wake(); });
-  receiver_loop_->set_wake_handler([this] {
-    if (stopping_) receiver_loop_->stop();
-  });
+  receiver_loop_->set_wake_handler([this] { on_receiver_wake(); });
   (void)sender_loop_->watch_readable(tun_->fd(), [this] { on_tun_readable(); });
   for (auto family : {IpAddress::Family::kV4, IpAddress::Family::kV6})
-    if (io::UdpSocket* s = udp_.socket_for(family))
+    if (io::UdpSocket* s = udp_ ? udp_->socket_for(family) : nullptr)
       (void)receiver_loop_->watch_readable(s->fd(), [this, s] { on_udp_readable(*s); });
   sender_ = std::thread([this] { sender_main(); });
   receiver_ = std::thread([this] { receiver_main(); });
@@ -355,18 +399,21 @@ void WireguardInterface::stop_data_threads() {
 }
 
 int WireguardInterface::apply(const control::UapiSet& set) {
-  if (set.listen_port && *set.listen_port != udp_.port()) {
+  if (set.listen_port && carrier_) {
+    carried_port_ = *set.listen_port;  // no socket: the port is only what datagrams are sent from
+  } else if (set.listen_port && *set.listen_port != udp_->port()) {
     const bool running = sender_.joinable();
     if (running) stop_data_threads();
-    auto rebound = udp_.rebind(*set.listen_port);
+    auto rebound = udp_->rebind(*set.listen_port);
     if (running) start_data_threads();
     if (!rebound) {
       spdlog::error("cannot listen on port {}: {}", *set.listen_port, rebound.error());
       return EADDRINUSE;
     }
   }
-  if (set.fwmark && *set.fwmark != udp_.fwmark()) {
-    if (auto ok = udp_.set_fwmark(*set.fwmark); !ok) {
+  // Nested, the datagrams never reach a socket: a mark has nothing to mark.
+  if (set.fwmark && udp_ && *set.fwmark != udp_->fwmark()) {
+    if (auto ok = udp_->set_fwmark(*set.fwmark); !ok) {
       spdlog::error("cannot set fwmark: {}", ok.error());
       return EPERM;
     }
@@ -410,8 +457,8 @@ int WireguardInterface::apply(const control::UapiSet& set) {
 
 control::UapiDeviceState WireguardInterface::snapshot() {
   control::UapiDeviceState s;
-  s.listen_port = udp_.port();
-  s.fwmark = udp_.fwmark();
+  s.listen_port = listen_port();
+  s.fwmark = udp_ ? udp_->fwmark() : 0;
   std::lock_guard lock(mutex_);
   if (device_.identity()) s.private_key = device_.identity()->private_key;
   for (auto id : device_.peer_ids()) {

@@ -20,6 +20,7 @@
 #include "control/uapi.hpp"
 #include "crypto/random.hpp"
 #include "daemon/background_resolver.hpp"
+#include "daemon/datagram_carrier.hpp"
 #include "daemon/hybrid_link.hpp"
 #include "daemon/peer_event_log.hpp"
 #include "io/event_loop.hpp"
@@ -40,8 +41,11 @@ class WireguardInterface {
                                                                          std::uint16_t listen_port);
   // WireGuard as one path of a hybrid interface: it reads the hybrid interface's `tun` (which
   // must outlive it), keeps what `link` leaves it, and hands `link` what it opens.
+  // With a `carrier` (nested in another path) it binds no socket: its datagrams go to the
+  // carrier, from `listen_port`, and come back through receive_carried().
   static Result<std::unique_ptr<WireguardInterface>, std::string> create_path(
-      io::TunDevice& tun, unsigned mtu, std::uint16_t listen_port, HybridLink& link);
+      io::TunDevice& tun, unsigned mtu, std::uint16_t listen_port, HybridLink& link,
+      DatagramCarrier* carrier = nullptr);
   ~WireguardInterface();
 
   const std::string& name() const { return tun_->name(); }
@@ -51,6 +55,11 @@ class WireguardInterface {
   std::uint64_t drops(wireguard::DropReason reason);
   // Path mode: the sender thread takes the link's injected packets now.
   void wake_sender();
+  // Nested mode, any thread: a datagram the outer path opened for this interface, from `from`
+  // (an address inside the outer tunnel); the receiver thread opens it. Dropped when the
+  // receiver has fallen a batch behind.
+  void receive_carried(ByteView datagram, const Endpoint& from);
+  std::uint16_t listen_port() const { return udp_ ? udp_->port() : carried_port_; }
 
   // Applies a UAPI set (also how `tandem up` loads its config). Returns an errno (0 = ok).
   int apply(const control::UapiSet& set);
@@ -76,10 +85,16 @@ class WireguardInterface {
 
  private:
   WireguardInterface(std::optional<io::TunDevice> own_tun, io::TunDevice* tun, HybridLink* link,
-                     io::UdpTransport udp, std::unique_ptr<io::EventLoop> control_loop);
+                     std::optional<io::UdpTransport> udp, DatagramCarrier* carrier,
+                     std::uint16_t carried_port, std::unique_ptr<io::EventLoop> control_loop);
   static Result<std::unique_ptr<WireguardInterface>, std::string> assemble(
       std::optional<io::TunDevice> own_tun, io::TunDevice* tun, HybridLink* link, unsigned mtu,
-      std::uint16_t listen_port);
+      std::uint16_t listen_port, DatagramCarrier* carrier);
+  // Onto the sockets, or to the carrier.
+  void send_datagrams(io::PacketBatch& batch);
+  // Opens the first `n` datagrams of rx_batch_ and writes what they carried (receiver thread).
+  void open_received(std::size_t n);
+  void on_receiver_wake();
   // Seals the packets in tx_batch_ and sends them (sender thread).
   void seal_and_send();
   void on_sender_wake();
@@ -98,7 +113,11 @@ class WireguardInterface {
   io::TunDevice* tun_;                    // own_tun_, or the hybrid interface's device
   HybridLink* link_;                      // null for a plain interface
   std::size_t mtu_ = 1420;                // the device's: TCP MSS is clamped to fit it
-  io::UdpTransport udp_;
+  std::optional<io::UdpTransport> udp_;   // none when nested
+  DatagramCarrier* carrier_;              // nested: where datagrams go instead
+  std::uint16_t carried_port_;            // nested: the port they are sent from
+  std::mutex carried_mutex_;
+  io::PacketBatch carried_in_;  // guarded by carried_mutex_: receive_carried()'s datagrams
   crypto::SystemRng rng_;
   io::SystemWallClock wall_;
   std::mutex mutex_;

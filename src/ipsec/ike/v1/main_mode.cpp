@@ -67,26 +67,30 @@ void Node::on_main_mode(IkeSa* sa, const Message& m, ByteView raw, const Endpoin
       ++stats_.unknown_sa;
     return;
   }
+  const bool request = !sa->initiator;
   if (!sa->last_received.empty() &&
       std::equal(raw.begin(), raw.end(), sa->last_received.begin(), sa->last_received.end())) {
-    // A repeated request: our answer was lost.
     ++stats_.duplicates;
-    if (!sa->out.bytes.empty()) send_unreliable(*sa, sa->out.bytes, out);
+    // A repeated request: our answer was lost. A repeated answer (our request went out twice)
+    // needs nothing: our own retransmissions cover a loss.
+    if (request && !sa->out.bytes.empty()) send_unreliable(*sa, sa->out.bytes, out);
     return;
   }
-  const bool request = !sa->initiator;
   switch (sa->state) {
     case Phase1State::kMm1Sent:
       if (m.header.encrypted) break;
       sa->cky_r = m.header.responder_cookie;
+      sa->last_received.assign(raw.begin(), raw.end());
       on_mm2(*sa, m.payloads, now, out);
       return;
     case Phase1State::kMm3Sent:
       if (m.header.encrypted) break;
+      sa->last_received.assign(raw.begin(), raw.end());
       on_mm4(*sa, m.payloads, now, out);
       return;
     case Phase1State::kMm5Sent:
       if (!m.header.encrypted) break;
+      sa->last_received.assign(raw.begin(), raw.end());
       on_mm6(*sa, m, now, out);
       return;
     case Phase1State::kMm2Sent:
@@ -105,7 +109,6 @@ void Node::on_main_mode(IkeSa* sa, const Message& m, ByteView raw, const Endpoin
     case Phase1State::kEstablished:
       break;
   }
-  (void)request;
   ++stats_.malformed;
 }
 

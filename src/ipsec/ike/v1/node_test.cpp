@@ -9,6 +9,7 @@
 namespace tandem::ipsec::ike::v1 {
 namespace {
 
+using testing::InFlight;
 using testing::Pair;
 using testing::Side;
 
@@ -64,6 +65,23 @@ TEST(Ikev1Node, EstablishesAnL2tpTransportSa) {
   ASSERT_EQ(status.size(), 1U);
   EXPECT_TRUE(status[0].established);
   EXPECT_EQ(status[0].children.size(), 1U);
+}
+
+TEST(Ikev1Node, ARepeatedAnswerDoesNotBreakMainMode) {
+  // The client's first message arrives twice (a retransmission that crossed the answer, or two
+  // copies released at once by a path that had held them), so the gateway answers twice: the
+  // second answer is a duplicate to the client, not a malformed message 4.
+  Pair pair(with_psk(), with_psk());
+  bool first = true;
+  pair.duplicate = [&](const InFlight& f) {
+    const bool again = f.from_client && first;
+    first = false;
+    return again;
+  };
+  pair.start();
+  expect_connected(pair);
+  EXPECT_EQ(pair.client().node->stats().malformed, 0U);
+  EXPECT_GE(pair.client().node->stats().duplicates, 1U);
 }
 
 struct SuiteCase {

@@ -73,7 +73,8 @@ class Pair {
 
   // The client's datagrams appear to come from this address, each local port mapped to another.
   void enable_nat() { nat_ = true; }
-  std::function<bool(const InFlight&)> drop;  // true: lose this datagram
+  std::function<bool(const InFlight&)> drop;       // true: lose this datagram
+  std::function<bool(const InFlight&)> duplicate;  // true: deliver this datagram twice
   std::size_t delivered = 0;
   std::vector<InFlight> wire;  // every datagram sent, in order
 
@@ -96,6 +97,7 @@ class Pair {
       queue_.pop_front();
       if (f.d.keepalive) continue;
       if (drop && drop(f)) continue;
+      if (duplicate && duplicate(f)) queue_.push_front(f);
       ++delivered;
       Actions a;
       if (f.from_client) {
