@@ -17,9 +17,6 @@
 namespace tandem::io {
 namespace {
 
-// Big enough for any dump message the kernel sends (libmnl's MNL_SOCKET_DUMP_SIZE).
-constexpr std::size_t kBufferSize = 32768;
-
 unsigned char af_of(const IpAddress& a) {
   return a.is_v4() ? AF_INET : AF_INET6;
 }
@@ -67,42 +64,21 @@ int address_dump_cb(const nlmsghdr* nlh, void* data) {
 
 }  // namespace
 
-void Netlink::SocketCloser::operator()(mnl_socket* s) const {
-  mnl_socket_close(s);
-}
-
-Netlink::Netlink(mnl_socket* socket) : socket_(socket), port_id_(mnl_socket_get_portid(socket)) {}
+Netlink::Netlink(RtnetlinkSocket socket) : socket_(std::move(socket)) {}
 Netlink::~Netlink() = default;
 Netlink::Netlink(Netlink&&) noexcept = default;
 Netlink& Netlink::operator=(Netlink&&) noexcept = default;
 
 Result<Netlink, std::string> Netlink::open() {
-  mnl_socket* s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-  if (s == nullptr) return Err{errno_text("netlink socket", errno)};
-  if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
-    const int err = errno;
-    mnl_socket_close(s);
-    return Err{errno_text("netlink bind", err)};
-  }
-  return Netlink(s);
+  auto socket = RtnetlinkSocket::open();
+  if (!socket) return Err{socket.error()};
+  return Netlink(std::move(socket).value());
 }
 
 Result<Ok, std::string> Netlink::transact(void* buffer, const std::string& what) {
-  auto* nlh = static_cast<nlmsghdr*>(buffer);
-  nlh->nlmsg_seq = ++sequence_;
-  nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-  if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0)
-    return Err{errno_text(what, errno)};
-  std::vector<char> reply(kBufferSize);
-  for (;;) {
-    const ssize_t n = mnl_socket_recvfrom(socket_.get(), reply.data(), reply.size());
-    if (n < 0) return Err{errno_text(what, errno)};
-    // The ack (an NLMSG_ERROR with error 0) ends the exchange; a non-zero error sets errno.
-    const int rc = mnl_cb_run(reply.data(), static_cast<std::size_t>(n), sequence_, port_id_,
-                              nullptr, nullptr);
-    if (rc < 0) return Err{errno_text(what, errno)};
-    if (rc == MNL_CB_STOP) return Ok{};
-  }
+  auto r = socket_.request(static_cast<nlmsghdr*>(buffer));
+  if (!r) return Err{errno_text(what, r.error())};
+  return Ok{};
 }
 
 Result<Ok, std::string> Netlink::set_link_flags(int ifindex, bool up) {
@@ -170,25 +146,14 @@ Result<std::vector<InterfaceAddress>, std::string> Netlink::list_addresses(int i
   std::array<char, 1024> buf{};
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
   nlh->nlmsg_type = RTM_GETADDR;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  nlh->nlmsg_seq = ++sequence_;
   auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
   ifa->ifa_family = AF_UNSPEC;
-  const std::string what = "list addresses (ifindex " + std::to_string(ifindex) + ")";
-  if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0)
-    return Err{errno_text(what, errno)};
-
   std::vector<InterfaceAddress> out;
   AddressDump dump{ifindex, &out};
-  std::vector<char> reply(kBufferSize);
-  for (;;) {
-    const ssize_t n = mnl_socket_recvfrom(socket_.get(), reply.data(), reply.size());
-    if (n < 0) return Err{errno_text(what, errno)};
-    const int rc = mnl_cb_run(reply.data(), static_cast<std::size_t>(n), sequence_, port_id_,
-                              address_dump_cb, &dump);
-    if (rc < 0) return Err{errno_text(what, errno)};
-    if (rc == MNL_CB_STOP) return out;
-  }
+  auto r = socket_.dump(nlh, address_dump_cb, &dump);
+  if (!r)
+    return Err{errno_text("list addresses (ifindex " + std::to_string(ifindex) + ")", r.error())};
+  return out;
 }
 
 Result<Ok, std::string> Netlink::flush_addresses(int ifindex) {

@@ -4,15 +4,13 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
-
-struct mnl_socket;
+#include "io/rtnetlink_socket.hpp"
 
 namespace tandem::io {
 
@@ -46,19 +44,14 @@ class Netlink {
   Result<Ok, std::string> delete_route(const Route& route);
 
  private:
-  explicit Netlink(mnl_socket* socket);
+  explicit Netlink(RtnetlinkSocket socket);
   // Sends one request (already built in `buffer`) and waits for its ack or error.
   Result<Ok, std::string> transact(void* buffer, const std::string& what);
   Result<Ok, std::string> set_link_flags(int ifindex, bool up);
   Result<Ok, std::string> change_address(int ifindex, const InterfaceAddress& address, bool add);
   Result<Ok, std::string> change_route(const Route& route, bool add);
 
-  struct SocketCloser {
-    void operator()(mnl_socket* s) const;
-  };
-  std::unique_ptr<mnl_socket, SocketCloser> socket_;
-  std::uint32_t port_id_ = 0;
-  std::uint32_t sequence_ = 0;
+  RtnetlinkSocket socket_;
 };
 
 }  // namespace tandem::io

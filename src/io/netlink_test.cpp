@@ -5,29 +5,24 @@
 #include <algorithm>
 
 #include "io/netns_fixture.hpp"
-#include "io/tun_device.hpp"
 
 namespace tandem::io {
 namespace {
 
 using Json = nlohmann::json;
 
-class NetlinkTest : public testing::NetnsTest {
+class NetlinkTest : public testing::NetnsTunTest {
  protected:
   void SetUp() override {
-    NetnsTest::SetUp();
+    NetnsTunTest::SetUp();
     if (HasFatalFailure()) return;
-    auto tun = TunDevice::create("tdm0");
-    ASSERT_TRUE(tun.ok()) << tun.error();
-    tun_.emplace(std::move(tun).value());
     auto nl = Netlink::open();
     ASSERT_TRUE(nl.ok()) << nl.error();
     nl_.emplace(std::move(nl).value());
   }
   void TearDown() override {
     nl_.reset();
-    tun_.reset();
-    NetnsTest::TearDown();
+    NetnsTunTest::TearDown();
   }
 
   static std::vector<std::string> addresses_of(const std::string& dev) {
@@ -47,7 +42,6 @@ class NetlinkTest : public testing::NetnsTest {
     return nullptr;
   }
 
-  std::optional<TunDevice> tun_;
   std::optional<Netlink> nl_;
 };
 

@@ -11,7 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+
+#include "io/tun_device.hpp"
 
 namespace tandem::io::testing {
 
@@ -55,6 +58,24 @@ class NetnsTest : public ::testing::Test {
   std::string name_;
   int original_ = -1;
   bool entered_ = false;
+};
+
+// A NetnsTest with a TUN device, "tdm0", in its namespace (down, no addresses).
+class NetnsTunTest : public NetnsTest {
+ protected:
+  void SetUp() override {
+    NetnsTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto tun = TunDevice::create("tdm0");
+    ASSERT_TRUE(tun.ok()) << tun.error();
+    tun_.emplace(std::move(tun).value());
+  }
+  void TearDown() override {
+    tun_.reset();
+    NetnsTest::TearDown();
+  }
+
+  std::optional<TunDevice> tun_;
 };
 
 }  // namespace tandem::io::testing
