@@ -19,6 +19,7 @@ struct EventLoop::Entry {
   int fd = -1;
   Callback callback;
   Callback on_writable;  // set while the owner waits for room to write
+  Callback on_error;     // EPOLLERR goes here when set, else to `callback`
   UniqueFd owned;        // timers own their timerfd
   bool dead = false;
 };
@@ -71,9 +72,14 @@ void EventLoop::retire(int fd) {
 }
 
 Result<Ok, std::string> EventLoop::watch_readable(int fd, Callback on_readable) {
+  return watch_readable(fd, std::move(on_readable), nullptr);
+}
+
+Result<Ok, std::string> EventLoop::watch_readable(int fd, Callback on_readable, Callback on_error) {
   auto entry = std::make_unique<Entry>();
   entry->fd = fd;
   entry->callback = std::move(on_readable);
+  entry->on_error = std::move(on_error);
   return add_entry(fd, std::move(entry));
 }
 
@@ -208,11 +214,16 @@ Result<Ok, std::string> EventLoop::run_once(int timeout_ms) {
     auto* entry = static_cast<Entry*>(ev.data.ptr);
     if (entry->dead) continue;
     switch (entry->kind) {
-      case Entry::Kind::kFd:
-        // Hang-ups and errors go to the readable callback, whose read() will report them.
+      case Entry::Kind::kFd: {
+        // Hang-ups, and errors unless the owner handles them apart, go to the readable
+        // callback, whose read() will report them.
+        std::uint32_t for_reader = EPOLLIN | EPOLLHUP;
+        if (!entry->on_error) for_reader |= EPOLLERR;
         if ((ev.events & EPOLLOUT) != 0 && entry->on_writable) entry->on_writable();
-        if ((ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !entry->dead) entry->callback();
+        if ((ev.events & EPOLLERR) != 0 && entry->on_error && !entry->dead) entry->on_error();
+        if ((ev.events & for_reader) != 0 && !entry->dead) entry->callback();
         break;
+      }
       case Entry::Kind::kTimer: {
         // A timer re-armed for later after epoll reported it has a zero count: not due yet.
         std::uint64_t expirations = 0;

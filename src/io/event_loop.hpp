@@ -33,6 +33,12 @@ class EventLoop {
   // Level-triggered: `on_readable` runs on every turn while the fd has data, so a handler may
   // drain one batch per turn and let other fds have theirs. One callback per fd.
   Result<Ok, std::string> watch_readable(int fd, Callback on_readable);
+  // The same with errors apart: `on_error` runs when epoll reports EPOLLERR, before `on_readable`
+  // if data waits too, and `on_readable` no longer runs for EPOLLERR alone. For a socket whose
+  // errors are queued (UdpSocket::enable_path_mtu_discovery), EPOLLERR stays raised until the
+  // queue is read, and its readable handler's receive would find nothing to clear it with: so
+  // `on_error` must read what is pending (UdpSocket::read_errors), or it runs again every turn.
+  Result<Ok, std::string> watch_readable(int fd, Callback on_readable, Callback on_error);
   // Safe to call from inside any callback, including the fd's own.
   void unwatch(int fd);
   // For an fd already watched for reading: also run `on_writable` while it can take more bytes

@@ -119,6 +119,37 @@ TEST(EventLoop, ReadableFdRunsCallbackUntilUnwatched) {
   ::close(fds[1]);
 }
 
+TEST(EventLoop, EpollErrGoesToTheErrorCallbackWhenThereIsOne) {
+  // The write end of a pipe whose read end is closed reports EPOLLERR, and nothing else.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  auto loop = make_loop();
+  int readable = 0;
+  int errors = 0;
+  ASSERT_TRUE(loop->watch_readable(
+                      fds[1], [&] { ++readable; },
+                      [&] {
+                        ++errors;
+                        loop->unwatch(fds[1]);  // the error cannot be cleared, only left
+                      })
+                  .ok());
+  ASSERT_TRUE(loop->run_once(1000).ok());
+  EXPECT_EQ(errors, 1);
+  EXPECT_EQ(readable, 0);
+
+  // Without an error callback the readable one hears of it, as before.
+  ASSERT_TRUE(loop->watch_readable(fds[1],
+                                   [&] {
+                                     ++readable;
+                                     loop->unwatch(fds[1]);
+                                   })
+                  .ok());
+  ASSERT_TRUE(loop->run_once(1000).ok());
+  EXPECT_EQ(readable, 1);
+  ::close(fds[1]);
+}
+
 TEST(EventLoop, WatchingTheSameFdTwiceIsRefused) {
   auto loop = make_loop();
   int fds[2];

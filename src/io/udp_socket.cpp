@@ -28,6 +28,14 @@ void grow_buffers(int fd) {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 }
 
+// A socket's pending error (set by an ICMP error about an earlier datagram: any one with
+// IP_RECVERR, the hard ones on a raw socket) is returned once by whichever send or receive comes
+// next, in place of that call's own outcome, and a send that returns it has not sent its
+// datagram. The error belongs to another datagram and its details wait on the error queue
+// (read_errors()), so such a call is made once more: an error of its own comes back the second
+// time and is reported.
+constexpr int kAttemptsPastAPendingError = 2;
+
 int set_mark(int fd, std::uint32_t mark) {
   return ::setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) == 0 ? 0 : errno;
 }
@@ -66,7 +74,7 @@ Result<UdpSocket, UdpSocket::BindError> UdpSocket::try_bind(IpAddress::Family fa
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &bound_len) != 0)
     return Err{BindError{errno, errno_text("getsockname " + what, errno)}};
   const auto local = from_sockaddr(bound, bound_len);
-  return UdpSocket(std::move(fd), family, local ? local->port : port);
+  return UdpSocket(std::move(fd), family, local ? local->port : port, fwmark);
 }
 
 Result<UdpSocket, std::string> UdpSocket::raw_ipv4(int protocol) {
@@ -74,7 +82,7 @@ Result<UdpSocket, std::string> UdpSocket::raw_ipv4(int protocol) {
   if (!fd.valid())
     return Err{errno_text("raw IPv4 socket for protocol " + std::to_string(protocol), errno)};
   grow_buffers(fd.get());
-  return UdpSocket(std::move(fd), IpAddress::Family::kV4, 0, true);
+  return UdpSocket(std::move(fd), IpAddress::Family::kV4, 0, 0, true);
 }
 
 Result<UdpSocket, std::string> UdpSocket::bind(IpAddress::Family family, std::uint16_t port,
@@ -86,6 +94,7 @@ Result<UdpSocket, std::string> UdpSocket::bind(IpAddress::Family family, std::ui
 
 Result<Ok, std::string> UdpSocket::set_fwmark(std::uint32_t mark) {
   if (const int err = set_mark(fd_.get(), mark); err != 0) return Err{errno_text("SO_MARK", err)};
+  fwmark_ = mark;
   return Ok{};
 }
 
@@ -105,11 +114,14 @@ Result<std::size_t, SysError> UdpSocket::recv_batch(PacketBatch& batch) {
     h.msg_hdr.msg_iov = &s.iovecs[i];
     h.msg_hdr.msg_iovlen = 1;
   }
-  int n;
-  do {
-    n = ::recvmmsg(fd_.get(), s.headers.data(), static_cast<unsigned>(batch.size()), MSG_DONTWAIT,
-                   nullptr);
-  } while (n < 0 && errno == EINTR);
+  int n = -1;
+  for (int attempt = 0; attempt < kAttemptsPastAPendingError; ++attempt) {
+    do {
+      n = ::recvmmsg(fd_.get(), s.headers.data(), static_cast<unsigned>(batch.size()), MSG_DONTWAIT,
+                     nullptr);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) break;
+  }
   if (n < 0) {
     const int err = errno;
     batch.clear();
@@ -157,19 +169,24 @@ SendResult UdpSocket::send_batch(PacketBatch& batch, std::size_t begin, std::siz
     h.msg_hdr.msg_iov = &s.iovecs[i];
     h.msg_hdr.msg_iovlen = 1;
   }
-  // sendmmsg stops at the first datagram the kernel refuses; skip that one and carry on.
+  // sendmmsg stops at the first datagram the kernel refuses; skip that one and carry on. A
+  // refusal at the head of a call may be a pending error instead, so the head gets a second try.
   std::size_t i = begin;
+  int attempts = 0;
   while (i < end) {
     const int n = ::sendmmsg(fd_.get(), s.headers.data() + i, static_cast<unsigned>(end - i), 0);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (++attempts < kAttemptsPastAPendingError) continue;
       if (result.first_error == 0) result.first_error = errno;
       ++result.failed;
       ++i;
+      attempts = 0;
       continue;
     }
     result.sent += static_cast<std::size_t>(n);
     i += static_cast<std::size_t>(n);
+    attempts = 0;
   }
   return result;
 }
@@ -177,13 +194,30 @@ SendResult UdpSocket::send_batch(PacketBatch& batch, std::size_t begin, std::siz
 Result<Ok, SysError> UdpSocket::send(ByteView bytes, const Endpoint& to) {
   sockaddr_storage addr;
   const socklen_t len = to_sockaddr(to, addr);
-  ssize_t n;
-  do {
-    n = ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&addr),
-                 len);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = -1;
+  for (int attempt = 0; attempt < kAttemptsPastAPendingError && n < 0; ++attempt) {
+    do {
+      n = ::sendto(fd_.get(), bytes.data(), bytes.size(), 0,
+                   reinterpret_cast<const sockaddr*>(&addr), len);
+    } while (n < 0 && errno == EINTR);
+  }
   if (n < 0) return Err{SysError{errno}};
   return Ok{};
+}
+
+Result<Ok, std::string> UdpSocket::enable_path_mtu_discovery() {
+  if (auto r = io::enable_path_mtu_discovery(fd_.get(), family_); !r)
+    return Err{errno_text("path MTU discovery options", r.error().code)};
+  path_mtu_discovery_ = true;
+  return Ok{};
+}
+
+Result<std::size_t, SysError> UdpSocket::read_errors(std::span<DeliveryError> out) {
+  return read_delivery_errors(fd_.get(), out);
+}
+
+Result<std::uint32_t, SysError> UdpSocket::path_mtu(const Endpoint& to) const {
+  return cached_path_mtu(to, fwmark_);
 }
 
 }  // namespace tandem::io

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "io/packet_batch.hpp"
+#include "io/path_mtu.hpp"
 #include "io/unique_fd.hpp"
 
 namespace tandem::io {
@@ -38,16 +40,35 @@ class UdpSocket {
 
   // Clears `batch`, then fills it with every waiting datagram up to its capacity, each at its
   // slot's headroom with the sender in `endpoint`. Returns the count (0: nothing waiting).
-  // Datagrams larger than a slot are dropped.
+  // Datagrams larger than a slot are dropped. A pending ICMP error (see read_errors()) does not
+  // interrupt the batch: it stays on the error queue for read_errors().
   Result<std::size_t, SysError> recv_batch(PacketBatch& batch);
 
   // Sends batch[begin, end) (default: all of it), each to its `endpoint`. Blocks while the socket
-  // buffer is full, which is the back-pressure a sender wants instead of silent drops.
+  // buffer is full, which is the back-pressure a sender wants instead of silent drops. A datagram
+  // the kernel refuses is counted in `failed` and the rest still go: EMSGSIZE means larger than
+  // the outgoing device's MTU (with path MTU discovery also queued as a local DeliveryError).
+  // A pending ICMP error about an earlier datagram does not cost this batch a datagram.
   SendResult send_batch(PacketBatch& batch);
   SendResult send_batch(PacketBatch& batch, std::size_t begin, std::size_t end);
 
   // One datagram, for control messages off the data path.
   Result<Ok, SysError> send(ByteView bytes, const Endpoint& to);
+
+  // Path MTU discovery on the underlay (path_mtu.hpp): DF on every datagram, ICMP errors queued
+  // on the socket. Opt-in because it changes what epoll reports: from now on a queued error
+  // raises EPOLLERR until read_errors() has taken it, so whoever watches the fd must call
+  // read_errors() when EPOLLERR is reported (EventLoop::watch_readable with an error callback).
+  Result<Ok, std::string> enable_path_mtu_discovery();
+  bool path_mtu_discovery() const { return path_mtu_discovery_; }
+
+  // Takes up to out.size() queued delivery errors (too big, unreachable, ...); fewer than
+  // out.size() means the queue is empty and EPOLLERR is cleared. Never blocks.
+  Result<std::size_t, SysError> read_errors(std::span<DeliveryError> out);
+
+  // The PMTU the kernel knows towards `to` for this socket's datagrams (with its fwmark): the
+  // value learned from ICMP (by any socket), else the route's MTU. A few syscalls; not per packet.
+  Result<std::uint32_t, SysError> path_mtu(const Endpoint& to) const;
 
   // Like bind() but keeps the errno so callers can tell "port taken" from "no IPv6 here".
   struct BindError {
@@ -58,13 +79,16 @@ class UdpSocket {
                                                std::uint32_t fwmark);
 
  private:
-  UdpSocket(UniqueFd fd, IpAddress::Family family, std::uint16_t port, bool raw = false)
-      : fd_(std::move(fd)), family_(family), port_(port), raw_(raw) {}
+  UdpSocket(UniqueFd fd, IpAddress::Family family, std::uint16_t port, std::uint32_t fwmark,
+            bool raw = false)
+      : fd_(std::move(fd)), family_(family), port_(port), fwmark_(fwmark), raw_(raw) {}
 
   UniqueFd fd_;
   IpAddress::Family family_;
   std::uint16_t port_;
+  std::uint32_t fwmark_ = 0;
   bool raw_ = false;
+  bool path_mtu_discovery_ = false;
 };
 
 }  // namespace tandem::io

@@ -1,7 +1,9 @@
 #include "io/udp_socket.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <string>
 
@@ -195,6 +197,24 @@ TEST(UdpTransport, RebindMovesBothSocketsToTheNewPort) {
   ASSERT_TRUE(t->rebind(target).ok());
   EXPECT_EQ(t->port(), target);
   EXPECT_EQ(t->v6()->port(), target);
+}
+
+TEST(UdpTransport, PathMtuDiscoveryIsKeptAcrossRebind) {
+  auto t = UdpTransport::open(0);
+  ASSERT_TRUE(t.ok()) << t.error();
+  ASSERT_TRUE(t->enable_path_mtu_discovery().ok());
+  ASSERT_TRUE(t->rebind(0).ok());
+  for (UdpSocket* s : {t->v4(), t->v6()}) {
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(s->path_mtu_discovery());
+    const bool v4 = s->family() == IpAddress::Family::kV4;
+    int mode = -1;
+    socklen_t len = sizeof mode;
+    ASSERT_EQ(::getsockopt(s->fd(), v4 ? IPPROTO_IP : IPPROTO_IPV6,
+                           v4 ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER, &mode, &len),
+              0);
+    EXPECT_EQ(mode, v4 ? IP_PMTUDISC_PROBE : IPV6_PMTUDISC_PROBE);
+  }
 }
 
 TEST(UdpTransport, FwmarkIsAppliedAndCleared) {

@@ -48,18 +48,32 @@ Result<Ok, std::string> UdpTransport::set_fwmark(std::uint32_t mark) {
   return Ok{};
 }
 
+Result<Ok, std::string> UdpTransport::enable_path_mtu_discovery() {
+  for (UdpSocket* s : {v4(), v6()}) {
+    if (s == nullptr) continue;
+    if (auto r = s->enable_path_mtu_discovery(); !r) return Err{r.error()};
+  }
+  path_mtu_discovery_ = true;
+  return Ok{};
+}
+
 Result<Ok, std::string> UdpTransport::rebind(std::uint16_t port) {
   // Binding the same port again while the old sockets are open would fail, so they go first;
   // if the new bind fails we restore the old port (best effort: someone may have taken it).
   const std::uint16_t old_port = port_;
+  const bool path_mtu_discovery = path_mtu_discovery_;
   v4_.reset();
   v6_.reset();
   auto fresh = open(port, fwmark_);
   if (!fresh) {
-    if (auto back = open(old_port, fwmark_)) *this = std::move(back).value();
+    if (auto back = open(old_port, fwmark_)) {
+      *this = std::move(back).value();
+      if (path_mtu_discovery) (void)enable_path_mtu_discovery();
+    }
     return Err{fresh.error()};
   }
   *this = std::move(fresh).value();
+  if (path_mtu_discovery) return enable_path_mtu_discovery();
   return Ok{};
 }
 

@@ -28,6 +28,8 @@ class UdpTransport {
   }
 
   Result<Ok, std::string> set_fwmark(std::uint32_t mark);
+  // UdpSocket::enable_path_mtu_discovery on both sockets, kept across rebind().
+  Result<Ok, std::string> enable_path_mtu_discovery();
   // Closes both sockets and binds the new port (keeping the fwmark). On failure the old port is
   // bound again if still free. Either way callers must re-register the fds with their event loop.
   Result<Ok, std::string> rebind(std::uint16_t port);
@@ -43,6 +45,7 @@ class UdpTransport {
   std::optional<UdpSocket> v6_;
   std::uint16_t port_ = 0;
   std::uint32_t fwmark_ = 0;
+  bool path_mtu_discovery_ = false;
 };
 
 }  // namespace tandem::io
