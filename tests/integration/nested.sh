@@ -8,6 +8,8 @@
 #                                 L2TP/IPsec session to the gateway's address inside it
 #   nested.sh l2tp-in-wireguard   [nesting] outer = "wireguard": L2TP/IPsec (IKE, ESP in UDP 4500)
 #                                 rides WireGuard to the gateway's address inside it
+#   nested.sh wireguard-in-ipsec  [nesting] outer = "ipsec": WireGuard rides an IKEv2 ESP tunnel
+#                                 (the server runs [ipsec], a site tunnel, instead of [l2tp])
 #
 # Each checks: ping and a TCP transfer through the stack; the device MTU the client reports is
 # the one the test computes from the header sizes, and a DF ping of exactly that size passes; a
@@ -29,7 +31,8 @@ SV_WG="sw$TAG"
 SV_L2="sl$TAG"
 CL_IF="cn$TAG"
 STATUS_DIR=/var/run/tandem
-SOCKETS+=("$STATUS_DIR/$SV_L2.l2tp" "$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$CL_IF.l2tp"
+SOCKETS+=("$STATUS_DIR/$SV_L2.l2tp" "$STATUS_DIR/$SV_L2.ipsec" "$STATUS_DIR/$CL_IF.hybrid"
+  "$STATUS_DIR/$CL_IF.l2tp" "$STATUS_DIR/$CL_IF.ipsec"
   "/var/run/wireguard/$SV_WG.sock" "/var/run/wireguard/$CL_IF.sock")
 
 SK=$("$TANDEM_BIN" genkey)
@@ -37,9 +40,10 @@ CK=$("$TANDEM_BIN" genkey)
 SP=$(echo "$SK" | "$TANDEM_BIN" pubkey)
 CP=$(echo "$CK" | "$TANDEM_BIN" pubkey)
 
-# The server: WireGuard 10.96.0.1 on UDP 51820, and an L2TP/IPsec gateway 10.86.0.1 handing out
-# 10.86.0.10 and up; both listen on every address, so each is reachable inside the other.
-cat >"$TMPDIR_TEST/sv.toml" <<TOML
+# The server: WireGuard 10.96.0.1 on UDP 51820, and either an L2TP/IPsec gateway 10.86.0.1 handing
+# out 10.86.0.10 and up, or (wireguard-in-ipsec) an IKEv2 ESP tunnel between 10.87.0.1 and the
+# client's 10.87.0.2. Each listens on every address, so each is reachable inside the other.
+SERVER_WG=$(cat <<TOML
 [interface]
 name = "$SV_WG"
 private_key = "$SK"
@@ -50,6 +54,29 @@ addresses = ["10.96.0.1/24"]
 name = "client"
 public_key = "$CP"
 allowed_ips = ["10.96.0.2/32"]
+TOML
+)
+if [ "$SCENARIO" = wireguard-in-ipsec ]; then
+  cat >"$TMPDIR_TEST/sv.toml" <<TOML
+$SERVER_WG
+
+[ipsec]
+interface = "$SV_L2"
+local_address = "192.168.86.1"
+addresses = ["10.87.0.1/24"]
+
+[[ipsec.connection]]
+name = "client"
+remote_address = "192.168.86.2"
+psk = "$PSK"
+local_subnets = ["10.87.0.1/32"]
+remote_subnets = ["10.87.0.2/32"]
+start = false
+TOML
+  SV_READY="$STATUS_DIR/$SV_L2.ipsec"
+else
+  cat >"$TMPDIR_TEST/sv.toml" <<TOML
+$SERVER_WG
 
 [l2tp]
 mode = "lns"
@@ -65,6 +92,8 @@ password = "correct horse"
 [l2tp.ipsec]
 psk = "$PSK"
 TOML
+  SV_READY="$STATUS_DIR/$SV_L2.l2tp"
+fi
 
 case "$SCENARIO" in
   wireguard-in-l2tp)
@@ -75,6 +104,15 @@ case "$SCENARIO" in
     TARGET=10.96.0.1  # reached through WireGuard, inside L2TP/IPsec
     # The L2TP session carries 1400 (its default mtu, PPP's MRU); WireGuard inside it adds IPv4
     # (20), UDP (8) and its own 32 (data header 16, tag 16).
+    EXPECTED_MTU=$((1400 - 20 - 8 - 32))
+    OUTER_FILTER="udp.port == 4500 || udp.port == 500 || esp"
+    INNER_FILTER="udp.port == 51820"
+    ;;
+  wireguard-in-ipsec)
+    WG_ENDPOINT="10.87.0.1:51820"  # inside the ESP tunnel
+    OUTER=ipsec
+    TARGET=10.96.0.1
+    # The ESP tunnel carries 1400 (its default mtu); WireGuard inside it adds IPv4 20, UDP 8, 32.
     EXPECTED_MTU=$((1400 - 20 - 8 - 32))
     OUTER_FILTER="udp.port == 4500 || udp.port == 500 || esp"
     INNER_FILTER="udp.port == 51820"
@@ -101,6 +139,38 @@ case "$SCENARIO" in
   *) die "unknown scenario $SCENARIO" ;;
 esac
 
+if [ "$SCENARIO" = wireguard-in-ipsec ]; then
+  INNER_SECTION=$(cat <<TOML
+[ipsec]
+local_address = "192.168.86.2"
+addresses = ["10.87.0.2/24"]
+
+[[ipsec.connection]]
+name = "server"
+remote_address = "192.168.86.1"
+psk = "$PSK"
+local_subnets = ["10.87.0.2/32"]
+remote_subnets = ["10.87.0.1/32"]
+start = true
+TOML
+)
+else
+  INNER_SECTION=$(cat <<TOML
+[l2tp]
+mode = "lac"
+host_name = "client"
+server = "$L2TP_SERVER"
+$L2TP_ROUTES
+
+[[l2tp.session]]
+user = "alice"
+password = "correct horse"
+
+[l2tp.ipsec]
+psk = "$PSK"
+TOML
+)
+fi
 cat >"$TMPDIR_TEST/cl.toml" <<TOML
 [interface]
 name = "$CL_IF"
@@ -114,18 +184,7 @@ public_key = "$SP"
 endpoint = "$WG_ENDPOINT"
 allowed_ips = ["10.96.0.0/24"]
 
-[l2tp]
-mode = "lac"
-host_name = "client"
-server = "$L2TP_SERVER"
-$L2TP_ROUTES
-
-[[l2tp.session]]
-user = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
+$INNER_SECTION
 
 [nesting]
 outer = "$OUTER"
@@ -144,7 +203,7 @@ d=docs[0]
 print($1)"
 }
 
-start_tandem_up "$SV" "$TMPDIR_TEST/sv.toml" "$TMPDIR_TEST/sv.log" "$STATUS_DIR/$SV_L2.l2tp"
+start_tandem_up "$SV" "$TMPDIR_TEST/sv.toml" "$TMPDIR_TEST/sv.log" "$SV_READY"
 SV_PID=$TANDEM_PID
 wait_until "the server's WireGuard UAPI socket" 30 test -S "/var/run/wireguard/$SV_WG.sock"
 
@@ -205,5 +264,5 @@ note "client carried $carried_out datagrams out, $carried_in in"
   die "the nested counters do not show the inner protocol carried both ways"
 
 stop_pid "$CL_PID" 30 "the nested client"
-grep -q "hanging up" "$TMPDIR_TEST/cl.log" || die "the client did not hang up its L2TP/IPsec session"
+grep -q "hanging up" "$TMPDIR_TEST/cl.log" || die "the client did not hang up its outer or inner tunnel"
 note "nested $SCENARIO: ok"
