@@ -252,7 +252,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   Reader r(source_name, base_dir, secrets);
   if (auto ok = r.only_keys(root, "the top level",
                             {"interface", "peer", "l2tp", "ipsec", "account", "accounts",
-                             "fallback", "policy", "nesting"});
+                             "fallback", "policy", "policy_routing", "nesting"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);

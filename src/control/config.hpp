@@ -84,6 +84,19 @@ struct InterfaceConfig {
   bool operator==(const InterfaceConfig&) const = default;
 };
 
+// [policy_routing]: how a client's or site's [[policy]] rules are applied. In the daemon (the
+// default) they pick a path per packet read from the one device; in the kernel they become
+// `ip rule`s sending each class to a routing table whose route goes out of the path's own device.
+struct PolicyRoutingSettings {
+  bool kernel = false;
+  // Kernel: the first of four tables (the primary's, the primary's fail-closed one, then the
+  // secondary's two) and the first rule's preference.
+  std::uint32_t table = 51820;
+  std::uint32_t priority = 20000;
+  std::string secondary_interface;  // kernel: the secondary path's device
+  bool operator==(const PolicyRoutingSettings&) const = default;
+};
+
 struct NodeConfig {
   std::optional<InterfaceConfig> interface;  // WireGuard; absent in an L2TP-only node
   std::vector<PeerConfig> peers;
@@ -96,6 +109,7 @@ struct NodeConfig {
   std::optional<NestingSettings> nesting;  // [nesting]: one tunnel inside the other
   // [[policy]]: with [fallback], the traffic classes that take a path of their own.
   std::vector<hybrid::TrafficRule> policies;
+  PolicyRoutingSettings policy_routing;  // [policy_routing]: how the rules are applied
   // One interface with several paths behind it, rather than one device per protocol.
   bool hybrid() const { return !accounts.empty() || fallback.has_value() || nesting.has_value(); }
   // Secrets others can read: a key, pre-shared key or password file, or the config itself when it

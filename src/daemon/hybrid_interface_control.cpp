@@ -166,6 +166,7 @@ void HybridInterface::handle_fallback_output(hybrid::FallbackPathOutput& out) {
     if (e.type == hybrid::FallbackEventType::kDialSecondary) (void)dial_control_path();
     if (e.type == hybrid::FallbackEventType::kHangUpSecondary) hang_up_control_path();
   }
+  sync_kernel_routes();
   rearm_fallback_timer();
 }
 

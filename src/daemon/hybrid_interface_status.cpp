@@ -109,6 +109,7 @@ std::string HybridInterface::status_json() {
     if (drill_until_ && *drill_until_ > now)
       j["drill_remaining_ms"] = to_millis(*drill_until_ - now);
     if (l2tp_address_) j["l2tp_address"] = l2tp_address_->to_string();
+    if (!config_.policies.empty()) j["policy_routing"] = kernel_policy_json();
     if (!policy_.empty()) {
       nlohmann::json rules = nlohmann::json::array();
       for (std::size_t i = 0; i < policy_.rules().size(); ++i) {
