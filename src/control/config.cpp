@@ -89,6 +89,7 @@ Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml:
   auto mtu = r.integer<unsigned>(*t, "mtu", 1280, 9000);
   if (!mtu) return Err(mtu.error());
   cfg.mtu = mtu->value_or(1420);
+  cfg.mtu_given = mtu->has_value();
   auto fwmark = r.integer<std::uint32_t>(*t, "fwmark", 0, 0xffffffff);
   if (!fwmark) return Err(fwmark.error());
   cfg.fwmark = fwmark->value_or(0);
@@ -421,7 +422,8 @@ std::string render_node_config_toml(const NodeConfig& config) {
   out += "addresses = [";
   for (std::size_t k = 0; k < i.addresses.size(); ++k)
     out += (k ? ", " : "") + quote(i.addresses[k].to_string());
-  out += "]\nmtu = " + std::to_string(i.mtu) + "\n";
+  out += "]\n";
+  if (i.mtu_given) out += "mtu = " + std::to_string(i.mtu) + "\n";
   if (i.fwmark) out += "fwmark = " + std::to_string(i.fwmark) + "\n";
   out += render_interface_extras(i);
   for (const auto& p : config.peers) {

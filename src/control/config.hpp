@@ -71,6 +71,9 @@ struct InterfaceConfig {
   std::uint16_t listen_port = 0;
   std::vector<InterfaceAddress> addresses;
   unsigned mtu = 1420;
+  // Whether the file names the MTU; otherwise the device's comes from the budget over the path
+  // to the peers (daemon::wireguard_device_mtu), and `mtu` is only the fallback.
+  bool mtu_given = false;
   std::uint32_t fwmark = 0;
   // `table = "auto"` (the default): a route for each peer's allowed IPs; `table = "off"`: none,
   // as wg-quick's Table = off, for nodes whose routes are managed elsewhere.

@@ -122,12 +122,16 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
     if (!table) return Err("accounts: " + table.error());
     accounts = std::move(*table);
   }
-  auto tun = io::TunDevice::create(ic.name, ic.mtu);
+  std::string why;
+  const unsigned mtu = wireguard_device_mtu(config, &why);
+  spdlog::info("{}: MTU {} ({})", ic.name, mtu, why);
+  auto tun = io::TunDevice::create(ic.name, mtu);
   if (!tun) return Err("TUN device " + ic.name + ": " + tun.error());
   auto iface = std::unique_ptr<HybridInterface>(
       new HybridInterface(config, std::move(*tun), std::move(accounts)));
 
-  auto wg = WireguardInterface::create_path(iface->tun_, ic.mtu, ic.listen_port, *iface);
+  iface->wireguard_mtu_ = mtu;
+  auto wg = WireguardInterface::create_path(iface->tun_, mtu, ic.listen_port, *iface);
   if (!wg) return Err("WireGuard path: " + wg.error());
   iface->wg_ = std::move(*wg);
   iface->loop_ = &iface->wg_->control_loop();
@@ -152,8 +156,8 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
     iface->fallback_.emplace(fc, io::SystemClock::now());
     if (config.policy_routing.kernel) {
       // The kernel picks the path by its rules; the secondary gets a device of its own.
-      const unsigned mtu = config.l2tp ? config.l2tp->mtu : config.ipsec->mtu;
-      auto device = io::TunDevice::create(config.policy_routing.secondary_interface, mtu);
+      const unsigned secondary_mtu = config.l2tp ? config.l2tp->mtu : config.ipsec->mtu;
+      auto device = io::TunDevice::create(config.policy_routing.secondary_interface, secondary_mtu);
       if (!device)
         return Err("TUN device " + config.policy_routing.secondary_interface + ": " +
                    device.error());

@@ -229,6 +229,7 @@ class HybridInterface final : public HybridLink {
   bool kernel_fixed_in_ = false;
   hybrid::AccountTable accounts_;
   std::unique_ptr<WireguardInterface> wg_;
+  unsigned wireguard_mtu_ = 0;  // the device's (wireguard_device_mtu)
   // The control paths, fixed after create(): a gateway's L2TP/IPsec and IKEv2 (either, both or
   // neither), a client's or site's one secondary.
   std::vector<std::unique_ptr<ControlSlot>> control_;

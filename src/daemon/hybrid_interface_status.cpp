@@ -48,7 +48,7 @@ std::string HybridInterface::drill(std::string_view seconds) {
 void HybridInterface::add_path_counters(nlohmann::json& j, hybrid::PathKind kind) const {
   const auto& c = counters_.paths[static_cast<std::size_t>(kind)];
   const ControlSlot* slot = control_slot(kind);
-  j["mtu"] = kind == hybrid::PathKind::kWireguard ? std::size_t{config_.interface->mtu}
+  j["mtu"] = kind == hybrid::PathKind::kWireguard ? std::size_t{wireguard_mtu_}
              : slot && slot->path                 ? slot->path->inner_mtu()
                                                   : std::size_t{0};
   j["tx_packets"] = c.tx_packets;

@@ -55,8 +55,8 @@ bool udp_fragment_to(ByteView packet, const IpAddress& own) {
 
 }  // namespace
 
-unsigned nested_mtu(const control::NodeConfig& config) {
-  const unsigned wireguard = config.interface->mtu;
+unsigned nested_mtu(const control::NodeConfig& config, unsigned wireguard_mtu) {
+  const unsigned wireguard = wireguard_mtu;
   std::size_t mtu = 0;
   switch (config.nesting->outer) {
     case hybrid::PathKind::kL2tpIpsec:
@@ -82,7 +82,16 @@ unsigned nested_mtu(const control::NodeConfig& config) {
 
 Result<std::unique_ptr<NestedInterface>, std::string> NestedInterface::create(
     const control::NodeConfig& config) {
-  const unsigned mtu = nested_mtu(config);
+  // Inside another tunnel WireGuard's path is that tunnel, which nested_mtu() sizes it by: only
+  // an mtu the file gives caps it. Outside, its own path sizes it as for any WireGuard device.
+  const bool inside = config.nesting->outer != hybrid::PathKind::kWireguard;
+  std::string why;
+  const unsigned wireguard_mtu = inside
+                                     ? (config.interface->mtu_given ? config.interface->mtu : 9000u)
+                                     : wireguard_device_mtu(config, &why);
+  if (!inside)
+    spdlog::info("{}: WireGuard MTU {} ({})", config.interface->name, wireguard_mtu, why);
+  const unsigned mtu = nested_mtu(config, wireguard_mtu);
   if (mtu < 576)
     return Err("the nested stack leaves an MTU of " + std::to_string(mtu) +
                " bytes; raise the outer path's mtu");
@@ -101,9 +110,9 @@ Result<std::unique_ptr<NestedInterface>, std::string> NestedInterface::create(
   }
   const auto& ic = *config.interface;
   // Inside, WireGuard pads to the device's MTU; outside, to its own [interface] mtu.
-  auto wg = WireguardInterface::create_path(iface->tun_, iface->wireguard_inside() ? mtu : ic.mtu,
-                                            ic.listen_port, *iface,
-                                            iface->wireguard_inside() ? iface.get() : nullptr);
+  auto wg = WireguardInterface::create_path(
+      iface->tun_, iface->wireguard_inside() ? mtu : wireguard_mtu, ic.listen_port, *iface,
+      iface->wireguard_inside() ? iface.get() : nullptr);
   if (!wg) return Err("WireGuard path: " + wg.error());
   iface->wg_ = std::move(*wg);
   iface->loop_ = &iface->wg_->control_loop();

@@ -44,7 +44,8 @@ namespace tandem::daemon {
 // The device MTU of a nested config: what its outer path carries, less the inner protocol's
 // layers (for L2TP/IPsec, the larger of its AES-GCM and AES-CBC/SHA-1 overheads, since the suite
 // is negotiated later), and never more than the inner section's own mtu.
-unsigned nested_mtu(const control::NodeConfig& config);
+// `wireguard_mtu`: WireGuard's own (wireguard_device_mtu): the cap inside, the carrier outside.
+unsigned nested_mtu(const control::NodeConfig& config, unsigned wireguard_mtu);
 
 class NestedInterface final : public HybridLink, public DatagramCarrier {
  public:

@@ -25,10 +25,11 @@ control::NodeConfig stack(hybrid::PathKind outer, bool l2tp, unsigned wireguard_
 
 TEST(NestedMtu, WireguardInsideTakesItsLayersFromTheOuterPath) {
   // IPv4 20 + UDP 8 + WireGuard's data header 16 and tag 16.
-  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kL2tpIpsec, true, 1420, 1400)), 1400u - 60u);
-  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kIpsecTunnel, false, 1420, 1438)), 1438u - 60u);
+  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kL2tpIpsec, true, 1420, 1400), 1420), 1400u - 60u);
+  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kIpsecTunnel, false, 1420, 1438), 1420),
+            1438u - 60u);
   // Never more than WireGuard's own [interface] mtu.
-  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kL2tpIpsec, true, 1280, 1400)), 1280u);
+  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kL2tpIpsec, true, 1280, 1400), 1280), 1280u);
 }
 
 TEST(NestedMtu, L2tpIpsecInsideWireguardTakesTheCostlierSuite) {
@@ -37,16 +38,18 @@ TEST(NestedMtu, L2tpIpsecInsideWireguardTakesTheCostlierSuite) {
   const std::size_t cbc = (1420 - 20 - 8 - 8 - 16 - 12) / 16 * 16 - 2 - 8 - 6 - 4;
   // AES-GCM: an 8-byte IV, a 16-byte ICV, 4-byte alignment.
   const std::size_t gcm = (1420 - 20 - 8 - 8 - 8 - 16) / 4 * 4 - 2 - 8 - 6 - 4;
-  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kWireguard, true, 1420, 1400)), std::min(cbc, gcm));
+  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kWireguard, true, 1420, 1400), 1420),
+            std::min(cbc, gcm));
   // The inner section's own mtu when it is smaller.
-  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kWireguard, true, 1420, 1280)), 1280u);
+  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kWireguard, true, 1420, 1280), 1420), 1280u);
 }
 
 TEST(NestedMtu, AnEspTunnelInsideWireguard) {
   // ESP tunnel mode: no inner UDP, L2TP or PPP; the same ESP costs.
   const std::size_t cbc = (1420 - 20 - 8 - 8 - 16 - 12) / 16 * 16 - 2;
   const std::size_t gcm = (1420 - 20 - 8 - 8 - 8 - 16) / 4 * 4 - 2;
-  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kWireguard, false, 1420, 1500)), std::min(cbc, gcm));
+  EXPECT_EQ(nested_mtu(stack(hybrid::PathKind::kWireguard, false, 1420, 1500), 1420),
+            std::min(cbc, gcm));
 }
 
 }  // namespace

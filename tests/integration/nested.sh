@@ -123,13 +123,15 @@ case "$SCENARIO" in
     L2TP_ROUTES='routes = ["10.86.0.0/24"]'
     OUTER=wireguard
     TARGET=10.86.0.1  # reached through L2TP/IPsec, inside WireGuard
-    # WireGuard carries 1420 (its default mtu); L2TP/IPsec inside it: IPv4 20, UDP 4500 8, ESP
-    # header 8, then the larger of the two suites the client proposes: AES-CBC/SHA-1 with a
-    # 16-byte IV, a 12-byte ICV and padding to 16 bytes (pad length and next header included),
-    # against AES-GCM's 8 + 16 and 4-byte alignment; inside ESP, UDP 1701 8, L2TP 6, PPP 4.
-    room=$((1420 - 20 - 8 - 8 - 16 - 12))  # what CBC's padded block area may fill
+    # WireGuard carries what its path does (the 1500-byte veth) less IPv4 20, UDP 8 and its 32;
+    # L2TP/IPsec inside it: IPv4 20, UDP 4500 8, ESP header 8, then the larger of the two suites
+    # the client proposes: AES-CBC/SHA-1 with a 16-byte IV, a 12-byte ICV and padding to 16 bytes
+    # (pad length and next header included), against AES-GCM's 8 + 16 and 4-byte alignment;
+    # inside ESP, UDP 1701 8, L2TP 6, PPP 4.
+    wg_mtu=$((1500 - 20 - 8 - 32))
+    room=$((wg_mtu - 20 - 8 - 8 - 16 - 12))  # what CBC's padded block area may fill
     cbc_inner=$(((room / 16) * 16 - 2 - 8 - 6 - 4))
-    gcm_room=$((1420 - 20 - 8 - 8 - 8 - 16))
+    gcm_room=$((wg_mtu - 20 - 8 - 8 - 8 - 16))
     gcm_inner=$(((gcm_room / 4) * 4 - 2 - 8 - 6 - 4))
     EXPECTED_MTU=$((cbc_inner < gcm_inner ? cbc_inner : gcm_inner))
     [ "$EXPECTED_MTU" -gt 1400 ] && EXPECTED_MTU=1400
