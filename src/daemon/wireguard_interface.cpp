@@ -201,14 +201,15 @@ void WireguardInterface::wake_sender() {
 }
 
 void WireguardInterface::on_sender_wake() {
-  if (stopping_) {
-    sender_loop_->stop();
-    return;
+  // The last turn still sends what the link queued before the stop: a nested tunnel's goodbye
+  // (its IKE Delete) is queued as it hangs up, just before the control loop ends and stops us.
+  const bool last_turn = stopping_;
+  if (link_) {
+    tx_batch_.clear();
+    link_->wireguard_injected(tx_batch_);
+    if (!tx_batch_.empty()) seal_and_send();
   }
-  if (!link_) return;
-  tx_batch_.clear();
-  link_->wireguard_injected(tx_batch_);
-  if (!tx_batch_.empty()) seal_and_send();
+  if (last_turn) sender_loop_->stop();
 }
 
 void WireguardInterface::set_peer_name(const wireguard::PublicKey& peer, std::string name) {

@@ -16,6 +16,7 @@
 # capture on the underlay holds only the outer protocol (not one packet of the inner one); the
 # client's nested counters show datagrams carried both ways; a clean stop.
 source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/nested_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 SCENARIO=${1:?scenario: wireguard-in-l2tp or l2tp-in-wireguard}
@@ -101,6 +102,7 @@ case "$SCENARIO" in
     L2TP_SERVER="192.168.86.1"
     L2TP_ROUTES=""
     OUTER=l2tp
+    STARTED_AS="WireGuard inside L2TP/IPsec"
     TARGET=10.96.0.1  # reached through WireGuard, inside L2TP/IPsec
     # The L2TP session carries 1400 (its default mtu, PPP's MRU); WireGuard inside it adds IPv4
     # (20), UDP (8) and its own 32 (data header 16, tag 16).
@@ -111,6 +113,7 @@ case "$SCENARIO" in
   wireguard-in-ipsec)
     WG_ENDPOINT="10.87.0.1:51820"  # inside the ESP tunnel
     OUTER=ipsec
+    STARTED_AS="WireGuard inside an ESP tunnel"
     TARGET=10.96.0.1
     # The ESP tunnel carries 1400 (its default mtu); WireGuard inside it adds IPv4 20, UDP 8, 32.
     EXPECTED_MTU=$((1400 - 20 - 8 - 32))
@@ -122,6 +125,7 @@ case "$SCENARIO" in
     L2TP_SERVER="10.96.0.1"  # inside WireGuard
     L2TP_ROUTES='routes = ["10.86.0.0/24"]'
     OUTER=wireguard
+    STARTED_AS="L2TP/IPsec inside WireGuard"
     TARGET=10.86.0.1  # reached through L2TP/IPsec, inside WireGuard
     # WireGuard carries what its path does (the 1500-byte veth) less IPv4 20, UDP 8 and its 32;
     # L2TP/IPsec inside it: IPv4 20, UDP 4500 8, ESP header 8, then the larger of the two suites
@@ -197,14 +201,6 @@ logs() {
 }
 ON_FAILURE=logs
 
-nested_doc() { ip netns exec "$CL" "$TANDEM_BIN" status "$CL_IF" --json; }
-nested_field() {  # PYTHON_EXPRESSION on the nested document `d`
-  nested_doc 2>/dev/null | python3 -c "import json,sys
-docs=[d for d in json.load(sys.stdin) if d.get('role') == 'nested']
-d=docs[0]
-print($1)"
-}
-
 start_tandem_up "$SV" "$TMPDIR_TEST/sv.toml" "$TMPDIR_TEST/sv.log" "$SV_READY"
 SV_PID=$TANDEM_PID
 wait_until "the server's WireGuard UAPI socket" 30 test -S "/var/run/wireguard/$SV_WG.sock"
@@ -212,23 +208,20 @@ wait_until "the server's WireGuard UAPI socket" 30 test -S "/var/run/wireguard/$
 # Every packet on the underlay from before the client starts: the inner protocol must not be
 # among them, from its first handshake or IKE message on.
 capture_start "$SV" "$UNDERLAY" "udp or esp" "$TMPDIR_TEST/underlay.pcap"
-start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+start_nested_tandem "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$CL_IF" "$STARTED_AS"
 CL_PID=$TANDEM_PID
-grep -q "nested $CL_IF" "$TMPDIR_TEST/cl.log" || die "the client did not start as a nested stack"
 
 WAIT_WATCH_PID=$CL_PID wait_until "a ping through the nested stack to $TARGET" 60 \
   ip netns exec "$CL" ping -c 1 -W 1 "$TARGET"
 ping_ok "$CL" "$TARGET"
 
-mtu=$(nested_field "d['mtu']")
+mtu=$(nested_field "$CL" "$CL_IF" "d['mtu']")
 note "client device MTU $mtu (computed here: $EXPECTED_MTU)"
 [ "$mtu" = "$EXPECTED_MTU" ] || die "the nested device's MTU is $mtu, expected $EXPECTED_MTU"
 [ "$(ip -n "$CL" -j link show dev "$CL_IF" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["mtu"])')" = "$mtu" ] ||
   die "the device itself does not have MTU $mtu"
 # A DF packet of exactly the MTU goes through every layer and back.
-ip netns exec "$CL" ping -c 2 -W 3 -M do -s $((mtu - 28)) "$TARGET" >"$TMPDIR_TEST/df.log" 2>&1 ||
-  { cat "$TMPDIR_TEST/df.log" >&2; die "a DF ping of $mtu bytes did not pass the nested stack"; }
-note "DF ping of $mtu bytes passed"
+ping_bytes "$CL" "$TARGET" "$mtu" -M do
 
 iperf_ok "$SV" "$CL" "$TARGET" 3
 # The server's WireGuard keeps its default MTU (1420), as a peer one does not configure would: its
@@ -241,29 +234,15 @@ if [ "$SCENARIO" = wireguard-in-l2tp ]; then
   ip netns exec "$CL" iperf3 -c "$TARGET" -R -t 3 -J >"$TMPDIR_TEST/iperf-r.json" 2>&1 ||
     { cat "$TMPDIR_TEST/iperf-r.json" >&2; die "iperf3 from $TARGET (reverse) failed"; }
   reverse=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]) // 1000000)' "$TMPDIR_TEST/iperf-r.json")
-  reassembled=$(nested_field "d['counters']['reassembled']")
+  reassembled=$(nested_field "$CL" "$CL_IF" "d['counters']['reassembled']")
   note "iperf3 TCP from $TARGET: $reverse Mbit/s; $reassembled carried datagrams reassembled"
   [ "$reverse" -gt 0 ] || die "nothing came back from $TARGET"
   [ "$reassembled" -gt 100 ] || die "the server's fragmented datagrams were not reassembled ($reassembled)"
 fi
 
 capture_stop
-outer=$(tshark -r "$TMPDIR_TEST/underlay.pcap" -Y "($OUTER_FILTER) && $CAPTURE_NOT_MARKER" 2>/dev/null | wc -l || true)
-inner=$(tshark -r "$TMPDIR_TEST/underlay.pcap" -Y "($INNER_FILTER) && $CAPTURE_NOT_MARKER" 2>/dev/null | wc -l)
-all=$(tshark -r "$TMPDIR_TEST/underlay.pcap" -Y "$CAPTURE_NOT_MARKER" 2>/dev/null | wc -l)
-note "underlay: $all packets, $outer of the outer protocol, $inner of the inner one"
-[ "$inner" -eq 0 ] || {
-  tshark -r "$TMPDIR_TEST/underlay.pcap" -Y "$INNER_FILTER" 2>/dev/null | head -5 >&2
-  die "$inner packets of the inner protocol crossed the underlay outside the outer tunnel"
-}
-[ "$outer" -gt 1000 ] || die "only $outer packets of the outer protocol on the underlay"
-[ "$outer" -eq "$all" ] || die "the underlay carried $((all - outer)) packets of neither protocol"
-
-carried_out=$(nested_field "d['counters']['carried_out']")
-carried_in=$(nested_field "d['counters']['carried_in']")
-note "client carried $carried_out datagrams out, $carried_in in"
-[ "$carried_out" -gt 1000 ] && [ "$carried_in" -gt 100 ] ||
-  die "the nested counters do not show the inner protocol carried both ways"
+underlay_only_outer "$TMPDIR_TEST/underlay.pcap" "$OUTER_FILTER" "$INNER_FILTER" 1000
+nested_carried_both_ways "$CL" "$CL_IF" 1000 100
 
 stop_pid "$CL_PID" 30 "the nested client"
 grep -q "hanging up" "$TMPDIR_TEST/cl.log" || die "the client did not hang up its outer or inner tunnel"
