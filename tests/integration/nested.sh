@@ -10,6 +10,8 @@
 #                                 rides WireGuard to the gateway's address inside it
 #   nested.sh wireguard-in-ipsec  [nesting] outer = "ipsec": WireGuard rides an IKEv2 ESP tunnel
 #                                 (the server runs [ipsec], a site tunnel, instead of [l2tp])
+#   nested.sh ipsec-in-wireguard  [nesting] outer = "wireguard": an IKEv2 ESP tunnel rides
+#                                 WireGuard to the server's address inside it
 #
 # Each checks: ping and a TCP transfer through the stack; the device MTU the client reports is
 # the one the test computes from the header sizes, and a DF ping of exactly that size passes; a
@@ -19,7 +21,7 @@ source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/nested_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
-SCENARIO=${1:?scenario: wireguard-in-l2tp or l2tp-in-wireguard}
+SCENARIO=${1:?scenario: wireguard-in-l2tp, l2tp-in-wireguard, wireguard-in-ipsec or ipsec-in-wireguard}
 PSK="a pre-shared key for the nested test"
 
 SV="ns$TAG"
@@ -57,18 +59,21 @@ public_key = "$CP"
 allowed_ips = ["10.96.0.2/32"]
 TOML
 )
-if [ "$SCENARIO" = wireguard-in-ipsec ]; then
+if [ "$SCENARIO" = wireguard-in-ipsec ] || [ "$SCENARIO" = ipsec-in-wireguard ]; then
+  # Inside WireGuard the server speaks IKE from its WireGuard address, to the client's.
+  SV_IKE=192.168.86.1 CL_IKE=192.168.86.2
+  [ "$SCENARIO" = ipsec-in-wireguard ] && SV_IKE=10.96.0.1 CL_IKE=10.96.0.2
   cat >"$TMPDIR_TEST/sv.toml" <<TOML
 $SERVER_WG
 
 [ipsec]
 interface = "$SV_L2"
-local_address = "192.168.86.1"
+local_address = "$SV_IKE"
 addresses = ["10.87.0.1/24"]
 
 [[ipsec.connection]]
 name = "client"
-remote_address = "192.168.86.2"
+remote_address = "$CL_IKE"
 psk = "$PSK"
 local_subnets = ["10.87.0.1/32"]
 remote_subnets = ["10.87.0.2/32"]
@@ -120,6 +125,22 @@ case "$SCENARIO" in
     OUTER_FILTER="udp.port == 4500 || udp.port == 500 || esp"
     INNER_FILTER="udp.port == 51820"
     ;;
+  ipsec-in-wireguard)
+    WG_ENDPOINT="192.168.86.1:51820"
+    OUTER=wireguard
+    STARTED_AS="an ESP tunnel inside WireGuard"
+    TARGET=10.87.0.1  # reached through the ESP tunnel, inside WireGuard
+    # WireGuard carries 1440 (its 1500-byte path less 60); the ESP tunnel inside it: IPv4 20,
+    # UDP 4500 8, ESP 8, then the costlier suite: AES-CBC's 16-byte IV, 12-byte ICV and padding
+    # to 16 (pad length and next header included) against AES-GCM's 8 + 16 and 4-byte alignment.
+    wg_mtu=$((1500 - 20 - 8 - 32))
+    cbc_inner=$((((wg_mtu - 20 - 8 - 8 - 16 - 12) / 16) * 16 - 2))
+    gcm_inner=$((((wg_mtu - 20 - 8 - 8 - 8 - 16) / 4) * 4 - 2))
+    EXPECTED_MTU=$((cbc_inner < gcm_inner ? cbc_inner : gcm_inner))
+    [ "$EXPECTED_MTU" -gt 1400 ] && EXPECTED_MTU=1400
+    OUTER_FILTER="udp.port == 51820"
+    INNER_FILTER="udp.port == 500 || udp.port == 4500 || esp || isakmp"
+    ;;
   l2tp-in-wireguard)
     WG_ENDPOINT="192.168.86.1:51820"
     L2TP_SERVER="10.96.0.1"  # inside WireGuard
@@ -145,15 +166,15 @@ case "$SCENARIO" in
   *) die "unknown scenario $SCENARIO" ;;
 esac
 
-if [ "$SCENARIO" = wireguard-in-ipsec ]; then
+if [ "$SCENARIO" = wireguard-in-ipsec ] || [ "$SCENARIO" = ipsec-in-wireguard ]; then
   INNER_SECTION=$(cat <<TOML
 [ipsec]
-local_address = "192.168.86.2"
+local_address = "$CL_IKE"
 addresses = ["10.87.0.2/24"]
 
 [[ipsec.connection]]
 name = "server"
-remote_address = "192.168.86.1"
+remote_address = "$SV_IKE"
 psk = "$PSK"
 local_subnets = ["10.87.0.2/32"]
 remote_subnets = ["10.87.0.1/32"]
