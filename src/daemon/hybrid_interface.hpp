@@ -175,10 +175,6 @@ class HybridInterface final : public HybridLink {
   // On the control thread: leaves in `batch` the packets that fit `path`; the others are answered
   // with ICMP written to the device or, IPv4 without DF, fragmented into fragments_.
   void fit_to_path(ControlPath& path, io::PacketBatch& batch);
-  bool fragment_into(io::PacketBatch& out, ByteView packet, std::size_t mtu);
-  // The source of the ICMP error answering `packet`: its destination (see the definition).
-  static std::optional<IpAddress> error_source_for(ByteView packet);
-  static constexpr std::size_t kMaxFragments = 48;  // 64 KB in fragments of 1280 and more
   // With mutex_ held (a client): whether a path can carry traffic now (healthy, not drilled).
   bool path_usable(hybrid::PathRole role) const;
   // With mutex_ held, `lock` on it: a client's batch by its [[policy]] rules; leaves the
@@ -208,7 +204,10 @@ class HybridInterface final : public HybridLink {
   Result<Ok, std::string> configure_system();
   std::string drill(std::string_view seconds);
   // With mutex_ held: a path's MTU and counters into its status object.
-  void add_path_counters(nlohmann::json& j, hybrid::PathKind kind) const;
+  // WireGuard's peers whose underlay path ICMP said is smaller (read before mutex_ is taken).
+  using UnderlayPaths = std::vector<WireguardInterface::PeerPathMtu>;
+  void add_path_counters(nlohmann::json& j, hybrid::PathKind kind,
+                         const UnderlayPaths& wireguard_paths) const;
   // Kernel policy routing (hybrid_interface_kernel.cpp): the secondary's device configured, the
   // stale rules of a killed run removed, the plan installed; then, on the control thread, each
   // path's device routes follow its health, and the secondary's device is read.

@@ -13,7 +13,9 @@
 #   - H's SYN (advertising 1460 on its 1500-byte LAN) reaches B's device clamped to MTU - 40, in
 #     a capture decoded by tshark;
 #   - the underlay shrunk to 1280 in the middle of a TCP transfer (the router's link towards B):
-#     the transfer goes on and completes.
+#     the transfer goes on and completes;
+#   - A learned the shrunk path from the router's ICMP on its socket: its log says so, a DF ping
+#     of 1280 less the headers passes and one byte more is answered with that smaller MTU.
 #
 #   mtu_stacks.sh wireguard-v4 | wireguard-v6
 source "$(dirname "$0")/../netns/lib.sh"
@@ -137,5 +139,20 @@ after = [i["sum"]["bytes"] for i in intervals if i["sum"]["start"] >= 4]
 print("--- bytes per second after the shrink:", after)
 sys.exit(0 if after and min(after) > 0 else 1)
 PY
+
+# The path learned from the router's ICMP: A now holds packets to B to what 1280 carries.
+SHRUNK=$((1280 - IP_HEADER - 8 - 32))
+learned=$(grep -o "carries only [0-9]*-byte datagrams.*" "$TMPDIR_TEST/a.log" | head -1)
+note "A's log: ${learned:-nothing about the underlay path MTU}"
+grep -q "carries only 1280-byte datagrams: inner packets over $SHRUNK bytes" <<<"$learned" ||
+  die "A did not learn the 1280-byte underlay from the router's ICMP"
+ip netns exec "$H" ping -c 2 -W 3 -M do -s $((SHRUNK - 28)) 10.90.0.2 >"$TMPDIR_TEST/fits2.log" 2>&1 ||
+  { cat "$TMPDIR_TEST/fits2.log" >&2; die "a DF ping of $SHRUNK bytes did not pass the shrunk path"; }
+ip netns exec "$H" ping -c 1 -W 3 -M do -s $((SHRUNK - 27)) 10.90.0.2 >"$TMPDIR_TEST/toobig2.log" 2>&1 || true
+# H learned the MTU from A's earlier answers, so its own stack may refuse the ping ("mtu=")
+# with the value A told it: either way it is A's figure.
+grep -qE "mtu ?= ?$SHRUNK" "$TMPDIR_TEST/toobig2.log" ||
+  { cat "$TMPDIR_TEST/toobig2.log" >&2; die "one byte over $SHRUNK was not answered with that MTU"; }
+note "after the shrink: $SHRUNK bytes pass, one more: $(grep -m1 -oE '(Frag needed|local error).*' "$TMPDIR_TEST/toobig2.log")"
 kill -0 "$A_PID" && kill -0 "$B_PID" || die "a node died"
 note "mtu $SCENARIO: ok"
