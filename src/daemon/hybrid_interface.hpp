@@ -106,6 +106,7 @@ class HybridInterface final : public HybridLink {
   std::optional<HybridLogin> l2tp_login(std::string_view user) override;
   void session_down(hybrid::PathKind kind, const IpAddress& address) override;
   void on_control_wake() override;
+  io::TunDevice& device() override { return tun_; }
 
  private:
   struct StateChange {

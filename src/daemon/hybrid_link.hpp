@@ -20,6 +20,7 @@
 #include "hybrid/path.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
+#include "io/tun_device.hpp"
 #include "ppp/local_auth.hpp"
 
 namespace tandem::daemon {
@@ -85,6 +86,9 @@ class HybridLink {
   virtual void session_down(hybrid::PathKind kind, const IpAddress& address) = 0;
   // The control loop was woken (another thread queued work for it).
   virtual void on_control_wake() = 0;
+  // The shared device, for answers from inside a tunnel (ICMP too big) that go straight to the
+  // sender past the router, on any thread.
+  virtual io::TunDevice& device() = 0;
 };
 
 }  // namespace tandem::daemon

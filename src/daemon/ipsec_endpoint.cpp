@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
+#include "daemon/oversize_packets.hpp"
 #include "io/resolve.hpp"
 #include "io/system_clock.hpp"
 
@@ -57,6 +59,13 @@ Result<std::shared_ptr<IpsecEndpoint>, std::string> IpsecEndpoint::create(
   if (!ike) return Err("IKE socket (UDP 500): " + ike.error());
   auto nat_t = io::UdpSocket::bind(IpAddress::Family::kV4, kNatTraversalPort);
   if (!nat_t) return Err("NAT-T socket (UDP 4500): " + nat_t.error());
+  // ESP leaves with DF and what comes back too big holds the inner packets to the path, instead
+  // of the kernel fragmenting ESP (which many NATs and firewalls drop).
+  if (auto ok = nat_t->enable_path_mtu_discovery(); !ok)
+    spdlog::warn(
+        "IPsec: underlay path MTU discovery unavailable ({}): ESP too big for the path "
+        "is fragmented by the kernel",
+        ok.error());
   std::optional<io::UdpSocket> raw;
   if (raw_esp) {
     auto opened = io::UdpSocket::raw_ipv4(kIpProtocolEsp);
@@ -110,9 +119,14 @@ Result<Ok, std::string> IpsecEndpoint::attach(io::EventLoop& loop, int ike_versi
   if (ike_)
     if (auto ok = loop.watch_readable(ike_->fd(), [this] { on_readable(*ike_); }); !ok)
       return Err(ok.error());
-  if (nat_t_)
-    if (auto ok = loop.watch_readable(nat_t_->fd(), [this] { on_readable(*nat_t_); }); !ok)
-      return Err(ok.error());
+  if (nat_t_) {
+    auto ok =
+        nat_t_->path_mtu_discovery()
+            ? loop.watch_readable(
+                  nat_t_->fd(), [this] { on_readable(*nat_t_); }, [this] { on_errors(*nat_t_); })
+            : loop.watch_readable(nat_t_->fd(), [this] { on_readable(*nat_t_); });
+    if (!ok) return Err(ok.error());
+  }
   if (raw_esp_)
     if (auto ok = loop.watch_readable(raw_esp_->fd(), [this] { on_readable(*raw_esp_); }); !ok)
       return Err(ok.error());
@@ -184,6 +198,22 @@ void IpsecEndpoint::on_readable(io::UdpSocket& socket) {
     // Deliveries view this datagram's slot: hand them over before the next one is opened.
     process();
   }
+}
+
+void IpsecEndpoint::on_errors(io::UdpSocket& socket) {
+  const TimePoint now = io::SystemClock::now();
+  for (const auto& r : take_too_big_reports(socket, "IPsec: "))
+    if (underlay_mtus_.report(r.destination.address, r.path_mtu, now))
+      spdlog::warn(
+          "IPsec: the underlay towards {} carries only {}-byte datagrams (reported by "
+          "{}): inner packets to it are held to what fits",
+          r.destination.address.to_string(), *underlay_mtus_.lookup(r.destination.address, now),
+          r.reported_by);
+}
+
+std::optional<std::size_t> IpsecEndpoint::underlay_mtu(const IpAddress& peer) const {
+  if (underlay_mtus_.empty()) return std::nullopt;
+  return underlay_mtus_.lookup(peer, io::SystemClock::now());
 }
 
 void IpsecEndpoint::receive_carried(Packet& datagram, std::uint16_t local_port) {
@@ -354,6 +384,11 @@ nlohmann::json IpsecEndpoint::status_json(int ike_version) const {
                      {"suite", s.suite},
                      {"child_sas", s.inbound_spis.size()}});
   j["ike_sas"] = std::move(ike);
+  // What ICMP said about the underlay towards each peer, while it holds.
+  nlohmann::json underlay = nlohmann::json::object();
+  for (const auto& k : underlay_mtus_.known(io::SystemClock::now()))
+    underlay[k.peer.to_string()] = k.path_mtu;
+  j["underlay_path_mtu"] = std::move(underlay);
   nlohmann::json children = nlohmann::json::array();
   for (const auto* e : stack_.sad().entries()) {
     if (e->ike_version != ike_version) continue;

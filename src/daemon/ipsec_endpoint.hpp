@@ -23,6 +23,7 @@
 #include "crypto/random.hpp"
 #include "daemon/datagram_carrier.hpp"
 #include "hybrid/ipsec_stack.hpp"
+#include "hybrid/underlay_mtus.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
 #include "io/udp_socket.hpp"
@@ -85,6 +86,13 @@ class IpsecEndpoint {
   void send_tunnel_batch(io::PacketBatch& batch);
 
   const hybrid::IpsecStack& stack() const { return stack_; }
+  // The peer whose tunnel-mode SA would carry `inner` (hybrid::IpsecStack::tunnel_peer).
+  std::optional<IpAddress> tunnel_peer(ByteView inner) { return stack_.tunnel_peer(inner); }
+  // The underlay's path MTU towards `peer` while a too-big report about our ESP holds (ICMP on
+  // the NAT-T socket, underlay_mtus.hpp); none when nothing says the path is small. On the
+  // loop's thread.
+  std::optional<std::size_t> underlay_mtu(const IpAddress& peer) const;
+  const hybrid::UnderlayMtus& underlay_mtus() const { return underlay_mtus_; }
   // {"ike_version", "ike_sas": [...], "child_sas": [...], "counters": {...}} for status views:
   // the SAs of `ike_version`'s engine; the socket counters are the endpoint's.
   nlohmann::json status_json(int ike_version) const;
@@ -94,6 +102,8 @@ class IpsecEndpoint {
                 std::optional<io::UdpSocket> ike, std::optional<io::UdpSocket> nat_t,
                 std::optional<io::UdpSocket> raw_esp, DatagramCarrier* carrier);
   void on_readable(io::UdpSocket& socket);
+  // EPOLLERR on the NAT-T socket: its queued delivery errors; too-big ones to underlay_mtus_.
+  void on_errors(io::UdpSocket& socket);
   void on_timer();
   // Sends, delivers and logs what the stack produced, then re-arms the timer.
   void process();
@@ -109,6 +119,7 @@ class IpsecEndpoint {
   std::map<IpAddress, IpAddress> local_by_peer_;
   crypto::SystemRng rng_;
   hybrid::IpsecStack stack_;
+  hybrid::UnderlayMtus underlay_mtus_;
   // The sockets, or (nested) the carrier.
   std::optional<io::UdpSocket> ike_;
   std::optional<io::UdpSocket> nat_t_;

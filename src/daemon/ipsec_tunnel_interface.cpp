@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "hybrid/mtu_budget.hpp"
 #include "io/system_clock.hpp"
+#include "packet/icmp_too_big.hpp"
 #include "packet/tcp_mss.hpp"
 
 namespace tandem::daemon {
@@ -134,7 +136,8 @@ IpsecTunnelInterface::IpsecTunnelInterface(const control::IpsecConfig& config,
       link_(link),
       ipsec_(std::move(ipsec)),
       netlink_(std::move(netlink)),
-      tun_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {
+      tun_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
+      fragments_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {
   static_assert(hybrid::IpsecStack::kHeadroom <= io::PacketBatch::kDefaultHeadroom);
   static_assert(hybrid::IpsecStack::kHeadroom <= kInnerHeadroom);
 }
@@ -196,7 +199,33 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
 
 void IpsecTunnelInterface::send_inner(io::PacketBatch& batch) {
   for (const Packet& p : batch) packet::clamp_tcp_mss_to_mtu(p.bytes(), config_.mtu);
+  if (!ipsec_->underlay_mtus().empty()) hold_to_underlay(batch);
   ipsec_->send_tunnel_batch(batch);
+  if (fragments_.empty()) return;
+  // The fragments of packets too big for the underlay: each fits it.
+  ipsec_->send_tunnel_batch(fragments_);
+  fragments_.clear();
+}
+
+void IpsecTunnelInterface::hold_to_underlay(io::PacketBatch& batch) {
+  // Some peer's underlay is known to be smaller than the device allows: each packet for it is
+  // held to what an ESP tunnel datagram carries over that path (the costlier suite's budget).
+  OversizeTally tally;
+  std::size_t kept = 0;
+  io::TunDevice* device = tun_ ? &*tun_ : link_ ? &link_->device() : nullptr;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const ByteView inner = batch[i].bytes();
+    const auto peer = ipsec_->tunnel_peer(inner);
+    const std::size_t limit = peer ? limit_towards(*peer) : config_.mtu;
+    if (packet::classify_for_mtu(inner, limit) == packet::TooBig::kFits) {
+      if (kept != i) std::swap(batch[kept], batch[i]);
+      ++kept;
+      continue;
+    }
+    if (device) handle_oversize_packet(inner, limit, *device, fragments_, tally);
+  }
+  batch.resize(kept);
+  too_big_.add(tally);
 }
 
 void IpsecTunnelInterface::dial() {
@@ -316,6 +345,21 @@ Result<Ok, std::string> IpsecTunnelInterface::serve_status(const std::string& so
   return Ok{};
 }
 
+std::size_t IpsecTunnelInterface::limit_towards(const IpAddress& peer) const {
+  const auto path_mtu = ipsec_->underlay_mtu(peer);
+  if (!path_mtu) return config_.mtu;
+  return std::min<std::size_t>(
+      config_.mtu, hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kIpsecTunnel, *path_mtu));
+}
+
+std::size_t IpsecTunnelInterface::inner_mtu() const {
+  // One connection to one address (a site's secondary): a smaller underlay towards it is the
+  // whole path's MTU.
+  if (config_.connections.size() == 1 && config_.connections.front().remote_address)
+    return limit_towards(*config_.connections.front().remote_address);
+  return config_.mtu;
+}
+
 std::string IpsecTunnelInterface::status_json() const {
   nlohmann::json j;
   j["interface"] = name();
@@ -333,6 +377,8 @@ std::string IpsecTunnelInterface::status_json() const {
                      {"start", c.start}});
   }
   j["connections"] = std::move(conns);
+  j["mtu"] = inner_mtu();
+  j["too_big"] = too_big_json(too_big_);
   return j.dump() + "\n\n";
 }
 

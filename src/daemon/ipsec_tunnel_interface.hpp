@@ -24,6 +24,7 @@
 #include "control/ipsec_config.hpp"
 #include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_endpoint.hpp"
+#include "daemon/oversize_packets.hpp"
 #include "io/event_loop.hpp"
 #include "io/netlink.hpp"
 #include "io/packet_batch.hpp"
@@ -64,7 +65,8 @@ class IpsecTunnelInterface final : public ControlPath {
   std::uint64_t spoofed() const override {
     return ipsec_->stack().policy_dropped(config_.ike_version);
   }
-  std::size_t inner_mtu() const override { return config_.mtu; }
+  // The configured MTU, or less while the underlay to the one peer is known to be smaller.
+  std::size_t inner_mtu() const override;
 
  private:
   IpsecTunnelInterface(const control::IpsecConfig& config, std::optional<io::TunDevice> tun,
@@ -81,6 +83,11 @@ class IpsecTunnelInterface final : public ControlPath {
   // Path mode: tells the link when the last Child SA to a single remote host is gone.
   void session_change(const hybrid::ChildSaChange& c);
   void dial();
+  // Some peer's underlay is known to be smaller: leaves in `batch` the packets that fit theirs;
+  // the others are answered with ICMP or fragmented into fragments_.
+  void hold_to_underlay(io::PacketBatch& batch);
+  // The largest inner packet for `peer`: the configured MTU, or what its underlay carries.
+  std::size_t limit_towards(const IpAddress& peer) const;
 
   control::IpsecConfig config_;
   std::optional<io::TunDevice> tun_;      // plain mode
@@ -96,6 +103,8 @@ class IpsecTunnelInterface final : public ControlPath {
   std::set<std::uint32_t> outbound_children_;   // path mode: the Child SAs that stand
   std::map<IpAddress, int> remote_hosts_;       // path mode: single-host peers, with their SAs
   io::PacketBatch tun_batch_;
+  io::PacketBatch fragments_;  // hold_to_underlay()'s, sent after the batch
+  OversizeTally too_big_;
 };
 
 // Where `tandem status` finds each IPsec interface's status socket (beside the L2TP ones).

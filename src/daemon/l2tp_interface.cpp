@@ -6,6 +6,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "hybrid/mtu_budget.hpp"
 #include "io/system_clock.hpp"
 #include "packet/tcp_mss.hpp"
 #include "ppp/local_auth.hpp"
@@ -148,7 +149,9 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
       stack_(l2tp_stack_config(config, server, link != nullptr), rng_),
       server_(server),
       tun_batch_(kBatch, kSlot, kTunHeadroom),
-      udp_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {}
+      udp_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
+      fragments_(kBatch, kSlot, kTunHeadroom),
+      fragments_sending_(kBatch, kSlot, kTunHeadroom) {}
 
 L2tpInterface::~L2tpInterface() {
   if (!loop_) return;
@@ -274,10 +277,14 @@ void L2tpInterface::send_inner(io::PacketBatch& batch) {
   // Wrap each packet in place and keep those a session took at the front of the batch; SYNs
   // ask for no more than a PPP frame carries.
   const std::size_t mtu = inner_mtu();
+  const bool underlay_known = ipsec_ && !ipsec_->underlay_mtus().empty();
+  OversizeTally too_big;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     packet::clamp_tcp_mss_to_mtu(batch[i].bytes(), mtu);
+    const std::size_t inner_length = batch[i].length;
     if (!stack_.on_inner_packet(batch[i])) continue;
+    if (underlay_known && !fits_underlay(batch[i], inner_length, too_big)) continue;
     if (kept != i) std::swap(batch[kept], batch[i]);
     ++kept;
   }
@@ -289,6 +296,33 @@ void L2tpInterface::send_inner(io::PacketBatch& batch) {
     if (sent.failed > 0)
       spdlog::debug("{} datagrams refused: {}", sent.failed, std::strerror(sent.first_error));
   }
+  too_big_.add(too_big);
+  if (fragments_.empty()) return;
+  // The fragments of packets too big for the underlay: each fits it, so this goes one level.
+  std::swap(fragments_, fragments_sending_);
+  send_inner(fragments_sending_);
+  fragments_sending_.clear();
+  fragments_.clear();
+}
+
+bool L2tpInterface::fits_underlay(Packet& wrapped, std::size_t inner_length,
+                                  OversizeTally& too_big) {
+  const auto limit = underlay_limit(wrapped.endpoint.address);
+  if (!limit || inner_length <= *limit) return true;
+  // The session's headers went in front: the inner packet is still the tail of the slot.
+  const ByteView inner(wrapped.bytes().data() + wrapped.length - inner_length, inner_length);
+  io::TunDevice* device = tun_ ? &*tun_ : link_ ? &link_->device() : nullptr;
+  if (device) handle_oversize_packet(inner, *limit, *device, fragments_, too_big);
+  return false;
+}
+
+std::optional<std::size_t> L2tpInterface::underlay_limit(const IpAddress& peer) const {
+  const auto path_mtu = ipsec_ ? ipsec_->underlay_mtu(peer) : std::nullopt;
+  if (!path_mtu) return std::nullopt;
+  // The suite is the one negotiated, but the budget takes the costlier of the two proposed: a
+  // few bytes of room lost, never a datagram too big.
+  return std::min<std::size_t>(
+      stack_.mru(), hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kL2tpIpsec, *path_mtu));
 }
 
 void L2tpInterface::on_udp_readable() {
@@ -346,6 +380,9 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
 }
 
 std::size_t L2tpInterface::inner_mtu() const {
+  // A client has one peer: a smaller underlay towards it is the whole path's MTU.
+  if (config_.role == control::L2tpRole::kLac)
+    if (const auto limit = underlay_limit(server_.address)) return *limit;
   return stack_.mru();
 }
 
@@ -483,6 +520,8 @@ std::string L2tpInterface::status_json() const {
     sessions.push_back(std::move(o));
   }
   j["sessions"] = std::move(sessions);
+  j["mtu"] = inner_mtu();
+  j["too_big"] = too_big_json(too_big_);
   // The status socket speaks the UAPI shape: a reply ends with a blank line.
   return j.dump() + "\n\n";
 }

@@ -19,6 +19,7 @@
 #include "crypto/random.hpp"
 #include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_endpoint.hpp"
+#include "daemon/oversize_packets.hpp"
 #include "hybrid/l2tp_stack.hpp"
 #include "io/event_loop.hpp"
 #include "io/netlink.hpp"
@@ -79,6 +80,13 @@ class L2tpInterface final : public ControlPath {
 
   void on_tun_readable();
   void on_udp_readable();
+  // False when `wrapped` (an inner packet of `inner_length` bytes behind the session's headers)
+  // is too big for the underlay towards its peer: it is answered with ICMP or fragmented into
+  // fragments_ instead (oversize_packets.hpp).
+  bool fits_underlay(Packet& wrapped, std::size_t inner_length, OversizeTally& too_big);
+  // The largest inner packet for `peer` while its underlay is known to be smaller than the
+  // device allows; none otherwise.
+  std::optional<std::size_t> underlay_limit(const IpAddress& peer) const;
   void on_timer();
   // Sends, writes, logs and decides what the stack produced, then re-arms the timer.
   void process(hybrid::L2tpStackOutput& out);
@@ -122,6 +130,9 @@ class L2tpInterface final : public ControlPath {
   // Scratch, allocated once.
   io::PacketBatch tun_batch_;
   io::PacketBatch udp_batch_;
+  io::PacketBatch fragments_;          // fits_underlay()'s, sent after the batch
+  io::PacketBatch fragments_sending_;  // the same while they are sent
+  OversizeTally too_big_;
   hybrid::L2tpStackOutput out_;
 };
 

@@ -35,13 +35,6 @@ std::size_t budget_inner(hybrid::StackKind kind, hybrid::EspSuite suite, unsigne
   return b ? b->inner_mtu : 0;
 }
 
-// The larger overhead of the two suites Tandem proposes (AES-GCM, AES-CBC with HMAC-SHA1): the
-// one negotiated is known only once the SA is up, and the device's MTU is set before that.
-std::size_t esp_inner(hybrid::StackKind kind, unsigned underlay) {
-  return std::min(budget_inner(kind, hybrid::EspSuite::kAesGcm16, underlay),
-                  budget_inner(kind, hybrid::EspSuite::kAesCbcSha1, underlay));
-}
-
 hybrid::PathKind control_kind_of(const control::NodeConfig& config) {
   return config.l2tp ? hybrid::PathKind::kL2tpIpsec : hybrid::PathKind::kIpsecTunnel;
 }
@@ -71,10 +64,12 @@ unsigned nested_mtu(const control::NodeConfig& config, unsigned wireguard_mtu) {
       break;
     default:
       mtu = config.l2tp
-                ? std::min<std::size_t>(config.l2tp->mtu,
-                                        esp_inner(hybrid::StackKind::kL2tpIpsec, wireguard))
-                : std::min<std::size_t>(config.ipsec->mtu,
-                                        esp_inner(hybrid::StackKind::kIpsecTunnel, wireguard));
+                ? std::min<std::size_t>(
+                      config.l2tp->mtu,
+                      hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kL2tpIpsec, wireguard))
+                : std::min<std::size_t>(
+                      config.ipsec->mtu,
+                      hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kIpsecTunnel, wireguard));
       break;
   }
   return static_cast<unsigned>(mtu);

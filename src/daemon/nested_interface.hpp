@@ -71,6 +71,7 @@ class NestedInterface final : public HybridLink, public DatagramCarrier {
   std::optional<HybridLogin> l2tp_login(std::string_view) override { return std::nullopt; }
   void session_down(hybrid::PathKind, const IpAddress&) override {}
   void on_control_wake() override;
+  io::TunDevice& device() override { return tun_; }
 
   // DatagramCarrier: the inner protocol's datagrams into the outer path.
   void carry(io::PacketBatch& batch, std::size_t begin, std::size_t end,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <span>
 
 #include "packet/icmp_too_big.hpp"
@@ -28,6 +29,10 @@ bool fragment_into(io::PacketBatch& out, ByteView packet, std::size_t mtu) {
 }
 
 }  // namespace
+
+nlohmann::json too_big_json(const OversizeTally& tally) {
+  return {{"icmp", tally.icmp}, {"fragmented", tally.fragmented}, {"dropped", tally.dropped}};
+}
 
 std::optional<IpAddress> oversize_error_source(ByteView packet) {
   const auto header = packet::parse_ip_header(packet);
@@ -54,6 +59,35 @@ void handle_oversize_packet(ByteView packet, std::size_t mtu, io::TunDevice& tun
   if (auto ok = tun.write(ByteView(error.data(), n)); !ok)
     spdlog::debug("TUN write: {}", ok.error().text());
   ++tally.icmp;
+}
+
+std::vector<TooBigReport> take_too_big_reports(io::UdpSocket& socket, std::string_view log_prefix) {
+  std::vector<TooBigReport> reports;
+  std::array<io::DeliveryError, 16> errors;
+  auto n = socket.read_errors(errors);
+  if (!n) {
+    spdlog::debug("{}reading the socket's error queue: {}", log_prefix, n.error().text());
+    return reports;
+  }
+  for (std::size_t i = 0; i < *n; ++i) {
+    const io::DeliveryError& e = errors[i];
+    std::string by = e.reported_by ? e.reported_by->to_string() : "this host";
+    if (!e.too_big) {
+      spdlog::debug("{}datagram to {} not delivered ({}, reported by {})", log_prefix,
+                    e.destination.to_string(), std::strerror(e.error), by);
+      continue;
+    }
+    std::size_t mtu = e.path_mtu;
+    if (mtu == 0) {
+      auto cached = socket.path_mtu(e.destination);
+      if (!cached) continue;
+      mtu = *cached;
+    }
+    spdlog::debug("{}datagram to {} too big for a path of {} bytes (reported by {})", log_prefix,
+                  e.destination.to_string(), mtu, by);
+    reports.push_back({e.destination, mtu, std::move(by)});
+  }
+  return reports;
 }
 
 }  // namespace tandem::daemon

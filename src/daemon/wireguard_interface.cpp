@@ -342,33 +342,13 @@ void WireguardInterface::seal_batch_and_send() {
 }
 
 void WireguardInterface::on_udp_errors(io::UdpSocket& socket) {
-  std::array<io::DeliveryError, 16> errors;
-  auto n = socket.read_errors(errors);
-  if (!n) {
-    spdlog::debug("reading the socket's error queue: {}", n.error().text());
-    return;
-  }
+  const auto reports = take_too_big_reports(socket, "");
+  if (reports.empty()) return;
   const TimePoint now = io::SystemClock::now();
-  for (std::size_t i = 0; i < *n; ++i) {
-    const io::DeliveryError& e = errors[i];
-    const std::string by = e.reported_by ? e.reported_by->to_string() : "this host";
-    if (!e.too_big) {
-      spdlog::debug("datagram to {} not delivered ({}, reported by {})", e.destination.to_string(),
-                    std::strerror(e.error), by);
-      continue;
-    }
-    // A router that names no MTU (before RFC 1191) leaves it to the kernel's estimate.
-    std::size_t mtu = e.path_mtu;
-    if (mtu == 0) {
-      auto cached = socket.path_mtu(e.destination);
-      if (!cached) continue;
-      mtu = *cached;
-    }
-    spdlog::debug("datagram to {} too big for a path of {} bytes (reported by {})",
-                  e.destination.to_string(), mtu, by);
+  {
     std::lock_guard lock(mutex_);
     BatchActions actions(rx_control_, nullptr, device_, events_, now, link_);
-    device_.on_path_too_big(e.destination, mtu, now, actions);
+    for (const auto& r : reports) device_.on_path_too_big(r.destination, r.path_mtu, now, actions);
   }
   send_control(rx_control_);
 }

@@ -18,6 +18,7 @@ using WireguardInterfaceTest = io::testing::NetnsTest;
 // inner tunnel's datagrams), without waking it: the test decides when the sender runs.
 class QueueLink final : public HybridLink {
  public:
+  explicit QueueLink(io::TunDevice& tun) : tun_(tun) {}
   void queue(ByteView packet) {
     std::lock_guard lock(mutex_);
     queued_.emplace_back(packet.begin(), packet.end());
@@ -35,8 +36,10 @@ class QueueLink final : public HybridLink {
   std::optional<HybridLogin> l2tp_login(std::string_view) override { return std::nullopt; }
   void session_down(hybrid::PathKind, const IpAddress&) override {}
   void on_control_wake() override {}
+  io::TunDevice& device() override { return tun_; }
 
  private:
+  io::TunDevice& tun_;
   std::mutex mutex_;
   std::vector<std::vector<std::byte>> queued_;
 };
@@ -63,7 +66,7 @@ std::vector<std::byte> packet_to_peer() {
 TEST_F(WireguardInterfaceTest, SenderSendsWhatTheLinkQueuedBeforeTheStop) {
   auto tun = io::TunDevice::create("wgstop0", 1420);
   ASSERT_TRUE(tun) << tun.error();
-  QueueLink link;
+  QueueLink link(*tun);
   CountingCarrier carrier;
   auto wg = WireguardInterface::create_path(*tun, 1420, 51820, link, &carrier);
   ASSERT_TRUE(wg) << wg.error();

@@ -188,6 +188,13 @@ bool IpsecStack::seal_tunnel(Packet& packet, TimePoint now, IpsecOutput& out) {
   return seal(*sa, packet, next, now, out);
 }
 
+std::optional<IpAddress> IpsecStack::tunnel_peer(ByteView inner) {
+  const auto flow = ipsec::flow_of_ip_packet(inner);
+  const ipsec::SaEntry* sa = flow ? sad_.tunnel_for(*flow) : nullptr;
+  if (sa == nullptr) return std::nullopt;
+  return sa->peer.address;
+}
+
 bool IpsecStack::seal(ipsec::SaEntry& sa, Packet& packet, std::uint8_t next_header, TimePoint now,
                       IpsecOutput& out) {
   const auto sealed = sad_.seal(sa, packet, next_header, *rng_);

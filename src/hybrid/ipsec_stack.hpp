@@ -126,6 +126,8 @@ class IpsecStack {
   bool carries_transport(const Endpoint& to) { return sad_.transport_for(to) != nullptr; }
   // `packet` holds an inner IP packet: sealed in tunnel mode with the SA its addresses select.
   bool seal_tunnel(Packet& packet, TimePoint now, IpsecOutput& out);
+  // The peer whose tunnel-mode SA would carry `inner`, without sealing it; none when no SA does.
+  std::optional<IpAddress> tunnel_peer(ByteView inner);
 
   // The engine of `ike_version`, or nullptr.
   const ipsec::ike::Engine* engine(int ike_version) const;

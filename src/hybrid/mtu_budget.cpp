@@ -3,6 +3,7 @@
 // overhead depend on the size.
 #include "hybrid/mtu_budget.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace tandem::hybrid {
@@ -224,6 +225,15 @@ std::optional<EspSuite> parse_esp_suite(std::string_view name) {
                            EspSuite::kTripleDesSha1})
     if (name == esp_suite_name(s)) return s;
   return std::nullopt;
+}
+
+std::size_t costliest_esp_inner_mtu(StackKind kind, std::size_t underlay_mtu) {
+  std::size_t mtu = underlay_mtu;
+  for (const EspSuite suite : {EspSuite::kAesGcm16, EspSuite::kAesCbcSha1}) {
+    auto b = mtu_budget(StackSpec{kind, IpAddress::Family::kV4, suite, true}, underlay_mtu);
+    mtu = b ? std::min(mtu, b->inner_mtu) : 0;
+  }
+  return mtu;
 }
 
 }  // namespace tandem::hybrid

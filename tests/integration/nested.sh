@@ -246,8 +246,10 @@ ping_bytes "$CL" "$TARGET" "$mtu" -M do
 
 iperf_ok "$SV" "$CL" "$TARGET" 3
 # The server's WireGuard keeps its default MTU (1420), as a peer one does not configure would: its
-# largest packets, padded past what the L2TP session carries, leave its L2TP device in IPv4
-# fragments, which the client must put back together. A transfer towards the client has many.
+# largest datagrams are more than its L2TP device (1400) takes. Its kernel refuses them (DF), and
+# it learns the path from that: inner packets over 1400 less IPv4, UDP and WireGuard are answered
+# with ICMP, so a transfer towards the client still flows. (Fragments of carried datagrams from
+# peers that let their kernel fragment are reassembled: the interop test with charon shows it.)
 if [ "$SCENARIO" = wireguard-in-l2tp ]; then
   ip netns exec "$SV" iperf3 -s -1 -B "$TARGET" >"$TMPDIR_TEST/iperf-r-server.log" 2>&1 &
   PIDS+=($!)
@@ -255,10 +257,12 @@ if [ "$SCENARIO" = wireguard-in-l2tp ]; then
   ip netns exec "$CL" iperf3 -c "$TARGET" -R -t 3 -J >"$TMPDIR_TEST/iperf-r.json" 2>&1 ||
     { cat "$TMPDIR_TEST/iperf-r.json" >&2; die "iperf3 from $TARGET (reverse) failed"; }
   reverse=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]) // 1000000)' "$TMPDIR_TEST/iperf-r.json")
-  reassembled=$(nested_field "$CL" "$CL_IF" "d['counters']['reassembled']")
-  note "iperf3 TCP from $TARGET: $reverse Mbit/s; $reassembled carried datagrams reassembled"
+  note "iperf3 TCP from $TARGET: $reverse Mbit/s"
   [ "$reverse" -gt 0 ] || die "nothing came back from $TARGET"
-  [ "$reassembled" -gt 100 ] || die "the server's fragmented datagrams were not reassembled ($reassembled)"
+  learned=$(grep -o "carries only [0-9]*-byte datagrams: inner packets over [0-9]*" "$TMPDIR_TEST/sv.log" | head -1)
+  note "the server's WireGuard: ${learned:-learned nothing about its path}"
+  [ "$learned" = "carries only 1400-byte datagrams: inner packets over $((1400 - 20 - 8 - 32))" ] ||
+    die "the server's WireGuard did not hold its packets to the 1400-byte L2TP session"
 fi
 
 capture_stop
