@@ -14,70 +14,24 @@
 # capture on the underlay holds only the outer protocol (not one packet of the inner one); the
 # client's nested counters show datagrams carried both ways; a clean stop.
 source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/nested_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 SCENARIO=${1:?scenario: wireguard-in-l2tp or l2tp-in-wireguard}
 PSK="a pre-shared key for the nested test"
 
-SV="ns$TAG"
-CL="nc$TAG"
-make_ns "$SV"
-make_ns "$CL"
-link_ns "$SV" "$CL" 86
+nested_nodes 86
 UNDERLAY="va${TAG}86"  # the server's side of the veth
-SV_WG="sw$TAG"
-SV_L2="sl$TAG"
-CL_IF="cn$TAG"
-STATUS_DIR=/var/run/tandem
-SOCKETS+=("$STATUS_DIR/$SV_L2.l2tp" "$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$CL_IF.l2tp"
-  "/var/run/wireguard/$SV_WG.sock" "/var/run/wireguard/$CL_IF.sock")
-
-SK=$("$TANDEM_BIN" genkey)
-CK=$("$TANDEM_BIN" genkey)
-SP=$(echo "$SK" | "$TANDEM_BIN" pubkey)
-CP=$(echo "$CK" | "$TANDEM_BIN" pubkey)
 
 # The server's WireGuard pads its packets to its own MTU: over L2TP it must be the client's nested
 # MTU, or its largest packets leave the server's L2TP device in fragments.
 SV_WG_MTU=1420
 [ "$SCENARIO" = wireguard-in-l2tp ] && SV_WG_MTU=1340
 
-# The server: WireGuard 10.96.0.1 on UDP 51820, and an L2TP/IPsec gateway 10.86.0.1 handing out
-# 10.86.0.10 and up; both listen on every address, so each is reachable inside the other.
-cat >"$TMPDIR_TEST/sv.toml" <<TOML
-[interface]
-name = "$SV_WG"
-private_key = "$SK"
-listen_port = 51820
-addresses = ["10.96.0.1/24"]
-mtu = $SV_WG_MTU
-
-[[peer]]
-name = "client"
-public_key = "$CP"
-allowed_ips = ["10.96.0.2/32"]
-
-[l2tp]
-mode = "lns"
-interface = "$SV_L2"
-host_name = "gateway"
-address = "10.86.0.1/24"
-pool = "10.86.0.10-10.86.0.20"
-
-[[l2tp.user]]
-name = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
+nested_server_config "$SV_WG_MTU" >"$TMPDIR_TEST/sv.toml"
 
 case "$SCENARIO" in
   wireguard-in-l2tp)
-    WG_ENDPOINT="10.86.0.1:51820"  # inside the L2TP session
-    L2TP_SERVER="192.168.86.1"
-    L2TP_ROUTES=""
-    OUTER=l2tp
     TARGET=10.96.0.1  # reached through WireGuard, inside L2TP/IPsec
     # The L2TP session carries 1400 (its default mtu, PPP's MRU); WireGuard inside it adds IPv4
     # (20), UDP (8) and its own 32 (data header 16, tag 16).
@@ -86,10 +40,6 @@ case "$SCENARIO" in
     INNER_FILTER="udp.port == 51820"
     ;;
   l2tp-in-wireguard)
-    WG_ENDPOINT="192.168.86.1:51820"
-    L2TP_SERVER="10.96.0.1"  # inside WireGuard
-    L2TP_ROUTES='routes = ["10.86.0.0/24"]'
-    OUTER=wireguard
     TARGET=10.86.0.1  # reached through L2TP/IPsec, inside WireGuard
     # WireGuard carries 1420 (its default mtu); L2TP/IPsec inside it: IPv4 20, UDP 4500 8, ESP
     # header 8, then the larger of the two suites the client proposes: AES-CBC/SHA-1 with a
@@ -107,35 +57,7 @@ case "$SCENARIO" in
   *) die "unknown scenario $SCENARIO" ;;
 esac
 
-cat >"$TMPDIR_TEST/cl.toml" <<TOML
-[interface]
-name = "$CL_IF"
-private_key = "$CK"
-listen_port = 51820
-addresses = ["10.96.0.2/24"]
-
-[[peer]]
-name = "server"
-public_key = "$SP"
-endpoint = "$WG_ENDPOINT"
-allowed_ips = ["10.96.0.0/24"]
-
-[l2tp]
-mode = "lac"
-host_name = "client"
-server = "$L2TP_SERVER"
-$L2TP_ROUTES
-
-[[l2tp.session]]
-user = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
-
-[nesting]
-outer = "$OUTER"
-TOML
+nested_client_config "$SCENARIO" >"$TMPDIR_TEST/cl.toml"
 
 logs() {
   for f in sv cl; do echo "=== $f.log" >&2; tail -40 "$TMPDIR_TEST/$f.log" >&2 || true; done
