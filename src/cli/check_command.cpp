@@ -9,6 +9,7 @@
 #include "daemon/interface_hooks.hpp"
 #include "daemon/nested_interface.hpp"
 #include "daemon/node_startup.hpp"
+#include "daemon/wireguard_setup.hpp"
 #include "io/child_process.hpp"
 #include "ppp/lcp.hpp"
 
@@ -49,7 +50,7 @@ void describe_wireguard(const control::NodeConfig& cfg, std::ostream& s) {
   const auto& ic = *cfg.interface;
   s << "WireGuard interface " << ic.name << ": "
     << (ic.listen_port ? "UDP port " + std::to_string(ic.listen_port) : "a random UDP port")
-    << ", MTU " << ic.mtu << ", addresses " << joined(ic.addresses);
+    << ", MTU " << daemon::wireguard_device_mtu(cfg) << ", addresses " << joined(ic.addresses);
   if (ic.fwmark) s << ", fwmark " << ic.fwmark;
   s << "\n";
   for (const auto& p : cfg.peers) {
@@ -155,7 +156,11 @@ void describe_nesting(const control::NodeConfig& cfg, std::ostream& s) {
     s << control << " inside WireGuard (its IKE and ESP reach the server only through the peer)";
   else
     s << "WireGuard inside " << control << " (its datagrams reach the peer only through it)";
-  s << ", device MTU " << daemon::nested_mtu(cfg) << "\n";
+  const bool inside = cfg.nesting->outer != hybrid::PathKind::kWireguard;
+  const control::InterfaceConfig& ic = *cfg.interface;
+  const unsigned wireguard =
+      inside ? (ic.mtu_given ? ic.mtu : 9000u) : daemon::wireguard_device_mtu(cfg);
+  s << ", device MTU " << daemon::nested_mtu(cfg, wireguard) << "\n";
 }
 
 std::string describe_node(const control::NodeConfig& config) {

@@ -20,7 +20,7 @@ constexpr const char* kPsk = "/UwcSPg38hW/D9Y3tcS1FOV0K1wuURMbS0sesJEP5ak=";
 
 std::string wireguard_node() {
   return std::string("[interface]\nname = \"wg7\"\nprivate_key = \"") + kPrivateKey +
-         "\"\nlisten_port = 51820\naddresses = [\"10.9.0.1/24\"]\n\n"
+         "\"\nlisten_port = 51820\naddresses = [\"10.9.0.1/24\"]\nmtu = 1420\n\n"
          "[[peer]]\nname = \"node-b\"\npublic_key = \"" +
          kPeerKey + "\"\npreshared_key = \"" + kPsk +
          "\"\nendpoint = \"192.0.2.7:51821\"\n"

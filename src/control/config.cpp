@@ -89,6 +89,7 @@ Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml:
   auto mtu = r.integer<unsigned>(*t, "mtu", 1280, 9000);
   if (!mtu) return Err(mtu.error());
   cfg.mtu = mtu->value_or(1420);
+  cfg.mtu_given = mtu->has_value();
   auto fwmark = r.integer<std::uint32_t>(*t, "fwmark", 0, 0xffffffff);
   if (!fwmark) return Err(fwmark.error());
   cfg.fwmark = fwmark->value_or(0);
@@ -252,7 +253,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   Reader r(source_name, base_dir, secrets);
   if (auto ok = r.only_keys(root, "the top level",
                             {"interface", "peer", "l2tp", "ipsec", "account", "accounts",
-                             "fallback", "policy", "nesting"});
+                             "fallback", "policy", "policy_routing", "nesting"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -421,7 +422,8 @@ std::string render_node_config_toml(const NodeConfig& config) {
   out += "addresses = [";
   for (std::size_t k = 0; k < i.addresses.size(); ++k)
     out += (k ? ", " : "") + quote(i.addresses[k].to_string());
-  out += "]\nmtu = " + std::to_string(i.mtu) + "\n";
+  out += "]\n";
+  if (i.mtu_given) out += "mtu = " + std::to_string(i.mtu) + "\n";
   if (i.fwmark) out += "fwmark = " + std::to_string(i.fwmark) + "\n";
   out += render_interface_extras(i);
   for (const auto& p : config.peers) {

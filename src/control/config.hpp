@@ -71,6 +71,9 @@ struct InterfaceConfig {
   std::uint16_t listen_port = 0;
   std::vector<InterfaceAddress> addresses;
   unsigned mtu = 1420;
+  // Whether the file names the MTU; otherwise the device's comes from the budget over the path
+  // to the peers (daemon::wireguard_device_mtu), and `mtu` is only the fallback.
+  bool mtu_given = false;
   std::uint32_t fwmark = 0;
   // `table = "auto"` (the default): a route for each peer's allowed IPs; `table = "off"`: none,
   // as wg-quick's Table = off, for nodes whose routes are managed elsewhere.
@@ -82,6 +85,19 @@ struct InterfaceConfig {
   std::vector<std::string> dns_search;
   HookCommands hooks;
   bool operator==(const InterfaceConfig&) const = default;
+};
+
+// [policy_routing]: how a client's or site's [[policy]] rules are applied. In the daemon (the
+// default) they pick a path per packet read from the one device; in the kernel they become
+// `ip rule`s sending each class to a routing table whose route goes out of the path's own device.
+struct PolicyRoutingSettings {
+  bool kernel = false;
+  // Kernel: the first of four tables (the primary's, the primary's fail-closed one, then the
+  // secondary's two) and the first rule's preference.
+  std::uint32_t table = 51820;
+  std::uint32_t priority = 20000;
+  std::string secondary_interface;  // kernel: the secondary path's device
+  bool operator==(const PolicyRoutingSettings&) const = default;
 };
 
 struct NodeConfig {
@@ -96,6 +112,7 @@ struct NodeConfig {
   std::optional<NestingSettings> nesting;  // [nesting]: one tunnel inside the other
   // [[policy]]: with [fallback], the traffic classes that take a path of their own.
   std::vector<hybrid::TrafficRule> policies;
+  PolicyRoutingSettings policy_routing;  // [policy_routing]: how the rules are applied
   // One interface with several paths behind it, rather than one device per protocol.
   bool hybrid() const { return !accounts.empty() || fallback.has_value() || nesting.has_value(); }
   // Secrets others can read: a key, pre-shared key or password file, or the config itself when it

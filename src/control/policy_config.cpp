@@ -52,8 +52,41 @@ Result<std::optional<hybrid::PortRange>, ConfigError> read_ports(const Reader& r
       hybrid::PortRange{static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)});
 }
 
+// A mark (16 or "0x10") or a mark under a mask ("0x10/0xff"), as `ip rule fwmark` takes it.
+Result<Ok, ConfigError> read_fwmark(const Reader& r, const toml::node& node,
+                                    hybrid::TrafficRule& rule) {
+  const std::string usage =
+      "fwmark must be a mark (16 or \"0x10\") or a mark and mask (\"0x10/0xff\"), not 0";
+  std::uint64_t value = 0, mask = 0xffffffff;
+  if (const auto* n = node.as_integer()) {
+    if (n->get() <= 0 || n->get() > 0xffffffffLL) return r.error(&node, usage);
+    value = static_cast<std::uint64_t>(n->get());
+  } else if (node.is_string()) {
+    const std::string text = node.as_string()->get();
+    const auto slash = text.find('/');
+    try {
+      std::size_t used = 0;
+      value = std::stoull(text.substr(0, slash), &used, 0);
+      if (used != text.substr(0, slash).size()) return r.error(&node, usage);
+      if (slash != std::string::npos) {
+        mask = std::stoull(text.substr(slash + 1), &used, 0);
+        if (used != text.size() - slash - 1) return r.error(&node, usage);
+      }
+    } catch (const std::exception&) {
+      return r.error(&node, usage);
+    }
+  } else {
+    return r.error(&node, usage);
+  }
+  if (value == 0 || value > 0xffffffff || mask == 0 || mask > 0xffffffff || (value & ~mask) != 0)
+    return r.error(&node, usage);
+  rule.fwmark = static_cast<std::uint32_t>(value);
+  rule.fwmark_mask = static_cast<std::uint32_t>(mask);
+  return Ok{};
+}
+
 Result<hybrid::TrafficRule, ConfigError> read_rule(const Reader& r, const toml::node& node,
-                                                   std::string_view secondary) {
+                                                   std::string_view secondary, bool kernel) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "policy must be written as [[policy]] tables");
   if (auto ok = r.only_keys(*t, "[[policy]]",
@@ -67,10 +100,14 @@ Result<hybrid::TrafficRule, ConfigError> read_rule(const Reader& r, const toml::
   if (!*name || (*name)->empty())
     return r.error(&node, "[[policy]] needs a name, for logs and tandem status");
   rule.name = **name;
-  if (const toml::node* mark = t->get("fwmark"))
-    return r.error(mark,
-                   "fwmark marks sockets, and packets read from the tunnel device do not carry "
-                   "it: match the traffic by sources, destinations, protocol, ports or dscp");
+  if (const toml::node* mark = t->get("fwmark")) {
+    if (!kernel)
+      return r.error(mark,
+                     "fwmark marks sockets, and packets read from the tunnel device do not carry "
+                     "it: match the traffic by sources, destinations, protocol, ports or dscp, "
+                     "or set [policy_routing] mode = \"kernel\"");
+    if (auto ok = read_fwmark(r, *mark, rule); !ok) return Err(ok.error());
+  }
   const toml::node* path = t->get("path");
   const std::string want = "path must be \"wireguard\" or \"" + std::string(secondary) + "\"";
   if (!path || !path->is_string()) return r.error(path ? path : &node, want);
@@ -121,11 +158,69 @@ Result<hybrid::TrafficRule, ConfigError> read_rule(const Reader& r, const toml::
   return rule;
 }
 
+// [policy_routing]: the daemon's rules on one device (the default), or the kernel's.
+Result<Ok, ConfigError> read_policy_routing(const Reader& r, const toml::table& root,
+                                            NodeConfig& cfg) {
+  const toml::node* node = root.get("policy_routing");
+  if (!node) return Ok{};
+  const toml::table* t = node->as_table();
+  if (!t) return r.error(node, "policy_routing must be a table: [policy_routing]");
+  if (auto ok =
+          r.only_keys(*t, "[policy_routing]", {"mode", "table", "priority", "secondary_interface"});
+      !ok)
+    return Err(ok.error());
+  PolicyRoutingSettings& s = cfg.policy_routing;
+  if (const toml::node* mode = t->get("mode")) {
+    const std::string v = mode->is_string() ? mode->as_string()->get() : "";
+    if (v != "daemon" && v != "kernel")
+      return r.error(mode,
+                     "mode must be \"daemon\" (rules applied by Tandem on one device) or "
+                     "\"kernel\" (ip rules and a device per path)");
+    s.kernel = v == "kernel";
+  }
+  // 253-255 are the kernel's default, main and local tables; four in a row from `table`.
+  auto table = r.integer<std::uint32_t>(*t, "table", 1, 0xfffffff0);
+  if (!table) return Err(table.error());
+  if (*table) s.table = **table;
+  if (s.table <= 255 && s.table + 3 >= 253)
+    return r.error(t->get("table"),
+                   "table takes four tables from " + std::to_string(s.table) +
+                       ", which would include the kernel's default, main or local table "
+                       "(253-255); pick another");
+  auto priority = r.integer<std::uint32_t>(*t, "priority", 1, 32000);
+  if (!priority) return Err(priority.error());
+  if (*priority) s.priority = **priority;
+  if (!s.kernel) {
+    for (std::string_view key : {"table", "priority", "secondary_interface"})
+      if (t->get(key)) return r.error(t->get(key), std::string(key) + " is for mode = \"kernel\"");
+    return Ok{};
+  }
+  auto device = r.string_key(*t, "secondary_interface");
+  if (!device) return Err(device.error());
+  const std::string& own = cfg.interface->name;
+  s.secondary_interface = *device ? **device : own + "s";
+  if (!valid_interface_name(s.secondary_interface))
+    return r.error(*device ? t->get("secondary_interface") : node,
+                   "the secondary path's device name " + s.secondary_interface +
+                       " is not a valid interface name (at most 15 characters); set "
+                       "secondary_interface");
+  if (s.secondary_interface == own)
+    return r.error(t->get("secondary_interface"),
+                   "secondary_interface must differ from the [interface] name");
+  return Ok{};
+}
+
 }  // namespace
 
 Result<Ok, ConfigError> read_policies(const Reader& r, const toml::table& root, NodeConfig& cfg) {
   const toml::node* node = root.get("policy");
-  if (!node) return Ok{};
+  if (!node) {
+    if (const toml::node* routing = root.get("policy_routing"))
+      return r.error(routing,
+                     "[policy_routing] says how [[policy]] rules are applied; add rules "
+                     "or remove it");
+    return Ok{};
+  }
   if (!cfg.fallback)
     return r.error(node,
                    "[[policy]] picks between a client's or site's two paths: it needs "
@@ -134,10 +229,11 @@ Result<Ok, ConfigError> read_policies(const Reader& r, const toml::table& root, 
   if (!rules) return r.error(node, "policy must be written as [[policy]] tables");
   if (rules->size() > kMaxRules)
     return r.error(node, "at most " + std::to_string(kMaxRules) + " [[policy]] rules");
+  if (auto ok = read_policy_routing(r, root, cfg); !ok) return ok;
   const std::string_view secondary = cfg.l2tp ? "l2tp" : "ipsec";
   std::set<std::string> names;
   for (const auto& item : *rules) {
-    auto rule = read_rule(r, item, secondary);
+    auto rule = read_rule(r, item, secondary, cfg.policy_routing.kernel);
     if (!rule) return Err(rule.error());
     if (!names.insert(rule->name).second)
       return r.error(item.as_table()->get("name"), "duplicate [[policy]] name " + rule->name);

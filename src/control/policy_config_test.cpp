@@ -81,13 +81,66 @@ TEST(PolicyConfig, RefusesWhatCannotWork) {
            "or \"drop\" (never let this traffic take the other path)"},
           {"dscp = 46", "fwmark = 7",
            "n.toml:29:10: fwmark marks sockets, and packets read from the tunnel device do not "
-           "carry it: match the traffic by sources, destinations, protocol, ports or dscp"},
+           "carry it: match the traffic by sources, destinations, protocol, ports or dscp, or set "
+           "[policy_routing] mode = \"kernel\""},
           {"sources = [\"10.77.0.2\"]", "sources = [\"10.77.0.300\"]",
            "n.toml:35:12: not an IP prefix: '10.77.0.300'"},
           {"gateway = \"10.77.0.1\"\n", "gateway = \"10.77.0.1\"\nsecondary = \"on-demand\"\n",
            "n.toml:27:8: policy voice sends traffic on the secondary while WireGuard is up, so "
            "the secondary must be kept warm: remove secondary = \"on-demand\" from [fallback]"},
       });
+}
+
+const std::string kKernel = kClient + R"(
+[[policy]]
+name = "marked"
+path = "l2tp"
+fwmark = "0x10/0xff"
+
+[policy_routing]
+mode = "kernel"
+table = 51900
+priority = 21000
+)";
+
+TEST(PolicyConfig, KernelModeTakesFwmarksAndItsTables) {
+  auto r = parse_node_config(kKernel, "c.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->policy_routing.kernel);
+  EXPECT_EQ(r->policy_routing.table, 51900u);
+  EXPECT_EQ(r->policy_routing.priority, 21000u);
+  EXPECT_EQ(r->policy_routing.secondary_interface, "hyb0s");
+  ASSERT_EQ(r->policies.size(), 3u);
+  EXPECT_EQ(r->policies[2].fwmark, 0x10u);
+  EXPECT_EQ(r->policies[2].fwmark_mask, 0xffu);
+  auto daemon = parse_node_config(kClient + "\n[policy_routing]\nmode = \"daemon\"\n", "c.toml");
+  ASSERT_TRUE(daemon) << daemon.error().to_string();
+  EXPECT_FALSE(daemon->policy_routing.kernel);
+}
+
+TEST(PolicyConfig, KernelModeRefusals) {
+  testing::expect_refusals(
+      kKernel,
+      {
+          {"table = 51900", "table = 252",
+           "n.toml:47:9: table takes four tables from 252, which would include the kernel's "
+           "default, main or local table (253-255); pick another"},
+          {"mode = \"kernel\"", "mode = \"iptables\"",
+           "n.toml:46:8: mode must be \"daemon\" (rules applied by Tandem on one device) or "
+           "\"kernel\" (ip rules and a device per path)"},
+          {"mode = \"kernel\"", "mode = \"daemon\"", "n.toml:47:9: table is for mode = \"kernel\""},
+          {"\"0x10/0xff\"", "\"0x110/0xff\"",
+           "n.toml:43:10: fwmark must be a mark (16 or \"0x10\") or a mark and mask "
+           "(\"0x10/0xff\"), not 0"},
+          {"priority = 21000", "secondary_interface = \"hyb0\"",
+           "n.toml:48:23: secondary_interface must differ from the [interface] name"},
+          {"priority = 21000", "priority = 40000",
+           "n.toml:48:12: priority must be between 1 and 32000"},
+      });
+  const std::string no_rules = testing::kHybridClient + "\n[policy_routing]\nmode = \"kernel\"\n";
+  EXPECT_EQ(refusal(no_rules),
+            "n.toml:24:1: [policy_routing] says how [[policy]] rules are applied; add rules or "
+            "remove it");
 }
 
 TEST(PolicyConfig, NeedsAClientOrSite) {

@@ -208,6 +208,7 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
       } else if (key == "mtu") {
         if (!parse_uint<unsigned>(value, 9000u, i.mtu) || i.mtu < 1280)
           return fail(value_col, "MTU must be 1280-9000");
+        i.mtu_given = true;
       } else if (key == "table") {
         if (auto why = read_table(value, i)) warn(*why);
       } else if (key == "dns") {

@@ -122,12 +122,16 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
     if (!table) return Err("accounts: " + table.error());
     accounts = std::move(*table);
   }
-  auto tun = io::TunDevice::create(ic.name, ic.mtu);
+  std::string why;
+  const unsigned mtu = wireguard_device_mtu(config, &why);
+  spdlog::info("{}: MTU {} ({})", ic.name, mtu, why);
+  auto tun = io::TunDevice::create(ic.name, mtu);
   if (!tun) return Err("TUN device " + ic.name + ": " + tun.error());
   auto iface = std::unique_ptr<HybridInterface>(
       new HybridInterface(config, std::move(*tun), std::move(accounts)));
 
-  auto wg = WireguardInterface::create_path(iface->tun_, ic.mtu, ic.listen_port, *iface);
+  iface->wireguard_mtu_ = mtu;
+  auto wg = WireguardInterface::create_path(iface->tun_, mtu, ic.listen_port, *iface);
   if (!wg) return Err("WireGuard path: " + wg.error());
   iface->wg_ = std::move(*wg);
   iface->loop_ = &iface->wg_->control_loop();
@@ -150,7 +154,17 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
       return Err("[fallback] gateway " + fc.probe_target.to_string() +
                  " needs an [interface] address of the same family to probe it from");
     iface->fallback_.emplace(fc, io::SystemClock::now());
-    iface->policy_ = hybrid::TrafficPolicy(config.policies);
+    if (config.policy_routing.kernel) {
+      // The kernel picks the path by its rules; the secondary gets a device of its own.
+      const unsigned secondary_mtu = config.l2tp ? config.l2tp->mtu : config.ipsec->mtu;
+      auto device = io::TunDevice::create(config.policy_routing.secondary_interface, secondary_mtu);
+      if (!device)
+        return Err("TUN device " + config.policy_routing.secondary_interface + ": " +
+                   device.error());
+      iface->secondary_tun_ = std::move(*device);
+    } else {
+      iface->policy_ = hybrid::TrafficPolicy(config.policies);
+    }
   } else {
     std::vector<IpAddress> own;
     for (const auto& a : ic.addresses) own.push_back(a.address);
@@ -220,12 +234,14 @@ HybridInterface::HybridInterface(const control::NodeConfig& config, io::TunDevic
     : config_(config),
       tun_(std::move(tun)),
       accounts_(std::move(accounts)),
+      secondary_read_(kControlQueue, kSlot, ControlPath::kInnerHeadroom),
       probe_batch_(8, kSlot, ControlPath::kInnerHeadroom),
       fragments_(kControlQueue, kSlot, ControlPath::kInnerHeadroom) {}
 
 HybridInterface::~HybridInterface() {
   // The paths' threads call into this object: stop them before anything here goes.
   socket_.reset();
+  stop_kernel_policy();
   if (loop_ && fallback_timer_) loop_->remove_timer(fallback_timer_);
   for (auto& slot : control_) {
     slot->status.reset();
@@ -275,6 +291,8 @@ Result<Ok, std::string> HybridInterface::configure_system() {
 
 Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
   if (auto ok = configure_system(); !ok) return ok;
+  if (secondary_tun_)
+    if (auto ok = start_kernel_policy(); !ok) return ok;
   socket_dir_ = socket_dir;
   for (auto& slot : control_)
     if (slot->path)

@@ -39,6 +39,7 @@
 #include "control/config.hpp"
 #include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
+#include "daemon/kernel_policy.hpp"
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/wireguard_interface.hpp"
 #include "hybrid/accounts.hpp"
@@ -47,6 +48,7 @@
 #include "hybrid/traffic_policy.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
+#include "io/policy_routes.hpp"
 #include "io/tun_device.hpp"
 #include "io/unix_socket_server.hpp"
 
@@ -173,10 +175,6 @@ class HybridInterface final : public HybridLink {
   // On the control thread: leaves in `batch` the packets that fit `path`; the others are answered
   // with ICMP written to the device or, IPv4 without DF, fragmented into fragments_.
   void fit_to_path(ControlPath& path, io::PacketBatch& batch);
-  bool fragment_into(io::PacketBatch& out, ByteView packet, std::size_t mtu);
-  // The source of the ICMP error answering `packet`: its destination (see the definition).
-  static std::optional<IpAddress> error_source_for(ByteView packet);
-  static constexpr std::size_t kMaxFragments = 48;  // 64 KB in fragments of 1280 and more
   // With mutex_ held (a client): whether a path can carry traffic now (healthy, not drilled).
   bool path_usable(hybrid::PathRole role) const;
   // With mutex_ held, `lock` on it: a client's batch by its [[policy]] rules; leaves the
@@ -206,12 +204,31 @@ class HybridInterface final : public HybridLink {
   Result<Ok, std::string> configure_system();
   std::string drill(std::string_view seconds);
   // With mutex_ held: a path's MTU and counters into its status object.
-  void add_path_counters(nlohmann::json& j, hybrid::PathKind kind) const;
+  // WireGuard's peers whose underlay path ICMP said is smaller (read before mutex_ is taken).
+  using UnderlayPaths = std::vector<WireguardInterface::PeerPathMtu>;
+  void add_path_counters(nlohmann::json& j, hybrid::PathKind kind,
+                         const UnderlayPaths& wireguard_paths) const;
+  // Kernel policy routing (hybrid_interface_kernel.cpp): the secondary's device configured, the
+  // stale rules of a killed run removed, the plan installed; then, on the control thread, each
+  // path's device routes follow its health, and the secondary's device is read.
+  Result<Ok, std::string> start_kernel_policy();
+  void sync_kernel_routes();
+  void on_secondary_tun_readable();
+  void stop_kernel_policy();
+  nlohmann::json kernel_policy_json() const;
 
   control::NodeConfig config_;
   io::TunDevice tun_;
+  // Kernel policy routing ([policy_routing] mode = "kernel"): the secondary's own device, the
+  // plan, and whose device routes are in place (control thread).
+  std::optional<io::TunDevice> secondary_tun_;
+  std::optional<io::PolicyRoutes> policy_routes_;
+  std::optional<KernelPolicy> kernel_policy_;
+  std::array<bool, 2> kernel_routes_in_{};
+  bool kernel_fixed_in_ = false;
   hybrid::AccountTable accounts_;
   std::unique_ptr<WireguardInterface> wg_;
+  unsigned wireguard_mtu_ = 0;  // the device's (wireguard_device_mtu)
   // The control paths, fixed after create(): a gateway's L2TP/IPsec and IKEv2 (either, both or
   // neither), a client's or site's one secondary.
   std::vector<std::unique_ptr<ControlSlot>> control_;
@@ -243,9 +260,11 @@ class HybridInterface final : public HybridLink {
   std::vector<std::uint8_t> verdicts_;
 
   // Control thread scratch.
+  io::PacketBatch secondary_read_;  // kernel policy routing: read from the secondary's device
   io::PacketBatch probe_batch_;
-  io::PacketBatch fragments_;  // fit_to_path()'s fragments, sent after the batch  // the fallback's probes (and replies) for the control path
-  std::vector<char> deliver_;    // inbound(span): which packets go to the device
+  io::PacketBatch fragments_;  // fit_to_path()'s fragments, sent after the batch  // the fallback's
+                               // probes (and replies) for the control path
+  std::vector<char> deliver_;  // inbound(span): which packets go to the device
 };
 
 }  // namespace tandem::daemon

@@ -7,10 +7,9 @@
 #include <array>
 
 #include "daemon/hybrid_interface.hpp"
+#include "daemon/oversize_packets.hpp"
 #include "io/system_clock.hpp"
 #include "packet/icmp_too_big.hpp"
-#include "packet/ip_packet.hpp"
-#include "packet/ipv4_fragment.hpp"
 
 namespace tandem::daemon {
 
@@ -72,66 +71,26 @@ void HybridInterface::on_control_wake() {
 }
 
 void HybridInterface::fit_to_path(ControlPath& path, io::PacketBatch& batch) {
-  // The device's MTU is WireGuard's; another path may carry less. What does not fit is answered
-  // from inside the tunnel (fragmentation needed, packet too big) so the sender's path MTU
-  // follows, or, an IPv4 packet without DF, fragmented; never dropped silently.
+  // The device's MTU is WireGuard's; another path may carry less (oversize_packets.hpp).
   fragments_.clear();
   const std::size_t mtu = path.inner_mtu();
-  std::uint64_t icmp = 0, fragmented = 0, dropped = 0;
+  OversizeTally tally;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const ByteView bytes = batch[i].bytes();
-    const packet::TooBig verdict = packet::classify_for_mtu(bytes, mtu);
-    if (verdict == packet::TooBig::kFits) {
+    if (packet::classify_for_mtu(bytes, mtu) == packet::TooBig::kFits) {
       if (kept != i) std::swap(batch[kept], batch[i]);
       ++kept;
       continue;
     }
-    if (verdict == packet::TooBig::kFragment && fragment_into(fragments_, bytes, mtu)) {
-      ++fragmented;
-      continue;
-    }
-    std::array<std::byte, packet::kIcmpv6ErrorMaxSize + 64> error{};
-    const auto from = error_source_for(bytes);
-    const std::size_t n =
-        from ? packet::build_packet_too_big(error, bytes, mtu, *from) : std::size_t{0};
-    if (n == 0) {
-      ++dropped;
-      continue;
-    }
-    if (auto ok = tun_.write(ByteView(error.data(), n)); !ok)
-      spdlog::debug("TUN write: {}", ok.error().text());
-    ++icmp;
+    handle_oversize_packet(bytes, mtu, tun_, fragments_, tally);
   }
   batch.resize(kept);
-  if (icmp + fragmented + dropped == 0) return;
+  if (!tally.any()) return;
   std::lock_guard lock(mutex_);
-  counters_.too_big_icmp += icmp;
-  counters_.fragmented += fragmented;
-  counters_.dropped_too_big += dropped;
-}
-
-bool HybridInterface::fragment_into(io::PacketBatch& out, ByteView packet, std::size_t mtu) {
-  // At most as many fragments as free slots; each fragment goes straight into one.
-  std::array<MutableByteView, kMaxFragments> slots;
-  std::array<std::size_t, kMaxFragments> lengths{};
-  const std::size_t room = std::min(kMaxFragments, out.capacity() - out.size());
-  const std::size_t first = out.size();
-  for (std::size_t k = 0; k < room; ++k) slots[k] = out.push_back().room();
-  const std::size_t n = packet::fragment_ipv4(packet, mtu, std::span(slots.data(), room),
-                                              std::span(lengths.data(), room));
-  for (std::size_t k = 0; k < n; ++k) out[first + k].length = lengths[k];
-  out.resize(first + n);
-  return n > 0;
-}
-
-std::optional<IpAddress> HybridInterface::error_source_for(ByteView packet) {
-  // The error speaks for the tunnel the packet could not take, so it comes from the far end of
-  // it: the packet's destination. An address of this node would not do: when the sender is this
-  // host, the kernel drops an ICMP error from one of its own addresses as a martian.
-  const auto header = packet::parse_ip_header(packet);
-  if (!header) return std::nullopt;
-  return IpAddress::from_bytes(header->destination, header->family);
+  counters_.too_big_icmp += tally.icmp;
+  counters_.fragmented += tally.fragmented;
+  counters_.dropped_too_big += tally.dropped;
 }
 
 void HybridInterface::on_fallback_timer() {
@@ -166,6 +125,7 @@ void HybridInterface::handle_fallback_output(hybrid::FallbackPathOutput& out) {
     if (e.type == hybrid::FallbackEventType::kDialSecondary) (void)dial_control_path();
     if (e.type == hybrid::FallbackEventType::kHangUpSecondary) hang_up_control_path();
   }
+  sync_kernel_routes();
   rearm_fallback_timer();
 }
 

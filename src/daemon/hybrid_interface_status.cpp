@@ -2,6 +2,7 @@
 // its socket by the control thread.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -45,12 +46,21 @@ std::string HybridInterface::drill(std::string_view seconds) {
   return R"({"drill":"started","seconds":)" + std::to_string(n) + "}";
 }
 
-void HybridInterface::add_path_counters(nlohmann::json& j, hybrid::PathKind kind) const {
+void HybridInterface::add_path_counters(nlohmann::json& j, hybrid::PathKind kind,
+                                        const UnderlayPaths& wireguard_paths) const {
   const auto& c = counters_.paths[static_cast<std::size_t>(kind)];
   const ControlSlot* slot = control_slot(kind);
-  j["mtu"] = kind == hybrid::PathKind::kWireguard ? std::size_t{config_.interface->mtu}
-             : slot && slot->path                 ? slot->path->inner_mtu()
-                                                  : std::size_t{0};
+  if (kind == hybrid::PathKind::kWireguard) {
+    // The device's MTU, or less towards a peer whose underlay path ICMP said is smaller.
+    std::size_t mtu = wireguard_mtu_;
+    for (const auto& p : wireguard_paths) {
+      mtu = std::min(mtu, p.inner_mtu);
+      j["underlay_path_mtu"][p.peer] = p.path_mtu;
+    }
+    j["mtu"] = mtu;
+  } else {
+    j["mtu"] = slot && slot->path ? slot->path->inner_mtu() : std::size_t{0};
+  }
   j["tx_packets"] = c.tx_packets;
   j["tx_bytes"] = c.tx_bytes;
   j["rx_packets"] = c.rx_packets;
@@ -67,6 +77,8 @@ std::string HybridInterface::status_json() {
     spoofed[slot->kind == hybrid::PathKind::kIpsecTunnel ? "ipsec" : "l2tp"] =
         slot->path ? slot->path->spoofed() : 0;
   j["spoofed"] = std::move(spoofed);
+  const UnderlayPaths wireguard_paths = wg_->learned_path_mtus();
+  const OversizeTally wireguard_too_big = wg_->oversize();
   std::lock_guard lock(mutex_);
   const TimePoint now = io::SystemClock::now();
   const auto ago_ms = [&](TimePoint t) { return to_millis(now - t); };
@@ -91,7 +103,7 @@ std::string HybridInterface::status_json() {
                        {"probes_answered", h.probes_answered}};
       if (h.last_rtt)
         p["rtt_us"] = std::chrono::duration_cast<std::chrono::microseconds>(*h.last_rtt).count();
-      add_path_counters(p, kind_for(role));
+      add_path_counters(p, kind_for(role), wireguard_paths);
       if (h.last_answer) p["last_answer_ms_ago"] = ago_ms(*h.last_answer);
       paths.push_back(std::move(p));
     }
@@ -109,6 +121,7 @@ std::string HybridInterface::status_json() {
     if (drill_until_ && *drill_until_ > now)
       j["drill_remaining_ms"] = to_millis(*drill_until_ - now);
     if (l2tp_address_) j["l2tp_address"] = l2tp_address_->to_string();
+    if (!config_.policies.empty()) j["policy_routing"] = kernel_policy_json();
     if (!policy_.empty()) {
       nlohmann::json rules = nlohmann::json::array();
       for (std::size_t i = 0; i < policy_.rules().size(); ++i) {
@@ -144,7 +157,7 @@ std::string HybridInterface::status_json() {
     for (const auto& slot : control_) kinds.push_back(slot->kind);
     for (const hybrid::PathKind kind : kinds) {
       nlohmann::json p{{"path", hybrid::path_kind_name(kind)}};
-      add_path_counters(p, kind);
+      add_path_counters(p, kind, wireguard_paths);
       paths.push_back(std::move(p));
     }
     j["paths"] = std::move(paths);
@@ -164,9 +177,9 @@ std::string HybridInterface::status_json() {
                    {"dropped_spoofed", counters_.dropped_spoofed},
                    {"dropped_queue_full", counters_.dropped_queue_full},
                    {"dropped_policy", counters_.dropped_policy},
-                   {"too_big_icmp", counters_.too_big_icmp},
-                   {"fragmented", counters_.fragmented},
-                   {"dropped_too_big", counters_.dropped_too_big}};
+                   {"too_big_icmp", counters_.too_big_icmp + wireguard_too_big.icmp},
+                   {"fragmented", counters_.fragmented + wireguard_too_big.fragmented},
+                   {"dropped_too_big", counters_.dropped_too_big + wireguard_too_big.dropped}};
   return j.dump() + "\n\n";
 }
 

@@ -14,6 +14,7 @@
 #include "hybrid/mtu_budget.hpp"
 #include "io/resolve.hpp"
 #include "io/service_notify.hpp"
+#include "io/system_clock.hpp"
 #include "ipsec/ike/actions.hpp"
 #include "packet/udp_datagram.hpp"
 
@@ -26,6 +27,7 @@ constexpr std::size_t kSlot = 2048;
 // How long WireGuard's sender waits for room in the control path's queue before it drops (as a
 // hybrid client's does for its secondary): the device's own queue then slows the senders.
 constexpr auto kQueueWait = std::chrono::milliseconds(50);
+constexpr std::size_t kMaxReassembled = 65535;
 
 std::size_t budget_inner(hybrid::StackKind kind, hybrid::EspSuite suite, unsigned underlay) {
   const hybrid::StackSpec spec{kind, IpAddress::Family::kV4, suite, true};
@@ -44,10 +46,17 @@ hybrid::PathKind control_kind_of(const control::NodeConfig& config) {
   return config.l2tp ? hybrid::PathKind::kL2tpIpsec : hybrid::PathKind::kIpsecTunnel;
 }
 
+// An IPv4 fragment of a UDP datagram for `own`: the later pieces have no ports to check.
+bool udp_fragment_to(ByteView packet, const IpAddress& own) {
+  return own.is_v4() && packet.size() >= 20 &&
+         std::to_integer<std::uint8_t>(packet[9]) == packet::kProtocolUdp &&
+         IpAddress::from_bytes(packet.data() + 16, IpAddress::Family::kV4) == own;
+}
+
 }  // namespace
 
-unsigned nested_mtu(const control::NodeConfig& config) {
-  const unsigned wireguard = config.interface->mtu;
+unsigned nested_mtu(const control::NodeConfig& config, unsigned wireguard_mtu) {
+  const unsigned wireguard = wireguard_mtu;
   std::size_t mtu = 0;
   switch (config.nesting->outer) {
     case hybrid::PathKind::kL2tpIpsec:
@@ -73,7 +82,16 @@ unsigned nested_mtu(const control::NodeConfig& config) {
 
 Result<std::unique_ptr<NestedInterface>, std::string> NestedInterface::create(
     const control::NodeConfig& config) {
-  const unsigned mtu = nested_mtu(config);
+  // Inside another tunnel WireGuard's path is that tunnel, which nested_mtu() sizes it by: only
+  // an mtu the file gives caps it. Outside, its own path sizes it as for any WireGuard device.
+  const bool inside = config.nesting->outer != hybrid::PathKind::kWireguard;
+  std::string why;
+  const unsigned wireguard_mtu = inside
+                                     ? (config.interface->mtu_given ? config.interface->mtu : 9000u)
+                                     : wireguard_device_mtu(config, &why);
+  if (!inside)
+    spdlog::info("{}: WireGuard MTU {} ({})", config.interface->name, wireguard_mtu, why);
+  const unsigned mtu = nested_mtu(config, wireguard_mtu);
   if (mtu < 576)
     return Err("the nested stack leaves an MTU of " + std::to_string(mtu) +
                " bytes; raise the outer path's mtu");
@@ -92,9 +110,9 @@ Result<std::unique_ptr<NestedInterface>, std::string> NestedInterface::create(
   }
   const auto& ic = *config.interface;
   // Inside, WireGuard pads to the device's MTU; outside, to its own [interface] mtu.
-  auto wg = WireguardInterface::create_path(iface->tun_, iface->wireguard_inside() ? mtu : ic.mtu,
-                                            ic.listen_port, *iface,
-                                            iface->wireguard_inside() ? iface.get() : nullptr);
+  auto wg = WireguardInterface::create_path(
+      iface->tun_, iface->wireguard_inside() ? mtu : wireguard_mtu, ic.listen_port, *iface,
+      iface->wireguard_inside() ? iface.get() : nullptr);
   if (!wg) return Err("WireGuard path: " + wg.error());
   iface->wg_ = std::move(*wg);
   iface->loop_ = &iface->wg_->control_loop();
@@ -115,7 +133,8 @@ NestedInterface::NestedInterface(const control::NodeConfig& config, io::TunDevic
       to_wireguard_(kQueue, kSlot),
       to_ipsec_(kQueue, kSlot),
       draining_(kQueue, kSlot, ControlPath::kInnerHeadroom),
-      ipsec_draining_(kQueue, kSlot) {}
+      ipsec_draining_(kQueue, kSlot),
+      reassembled_(1, kMaxReassembled + io::PacketBatch::kDefaultHeadroom) {}
 
 NestedInterface::~NestedInterface() {
   // The paths call into this object from WireGuard's threads and the control loop: they go
@@ -368,9 +387,11 @@ void NestedInterface::inbound(hybrid::PathKind kind, io::PacketBatch& batch) {
     const auto own = outer_source();
     for (const Packet& p : batch) {
       const auto d = packet::parse_udp_datagram(p.bytes());
-      const bool for_ipsec = d && own && d->destination.address == *own &&
-                             (d->destination.port == ipsec::ike::kIkePort ||
-                              d->destination.port == ipsec::ike::kNatTraversalPort);
+      // Fragments too (their later pieces have no ports): reassembled on the control thread.
+      const bool for_ipsec = own && (d ? d->destination.address == *own &&
+                                             (d->destination.port == ipsec::ike::kIkePort ||
+                                              d->destination.port == ipsec::ike::kNatTraversalPort)
+                                       : udp_fragment_to(p.bytes(), *own));
       if (!for_ipsec) {
         ++counters_.dropped_not_nested;
       } else if (to_ipsec_.full()) {
@@ -403,8 +424,20 @@ void NestedInterface::inbound(hybrid::PathKind kind, std::span<const ByteView> p
     own = outer_source();
   }
   std::uint64_t carried = 0, other = 0;
+  const TimePoint now = io::SystemClock::now();
   for (const ByteView p : packets) {
-    const auto d = packet::parse_udp_datagram(p);
+    ByteView whole = p;
+    if (packet::is_ipv4_fragment(p)) {
+      // A peer whose MTU is larger than the outer path's has its datagrams cut on the way.
+      if (!own || !udp_fragment_to(p, *own)) {
+        ++other;
+        continue;
+      }
+      const auto done = reassembler_.add(p, now);
+      if (!done) continue;
+      whole = *done;
+    }
+    const auto d = packet::parse_udp_datagram(whole);
     if (d && own && d->destination.address == *own && d->destination.port == wg_->listen_port()) {
       wg_->receive_carried(d->payload, d->source);
       ++carried;
@@ -415,6 +448,7 @@ void NestedInterface::inbound(hybrid::PathKind kind, std::span<const ByteView> p
   std::lock_guard lock(mutex_);
   counters_.carried_in += carried;
   counters_.dropped_not_nested += other;
+  counters_.reassembled = reassembler_.stats().reassembled;
 }
 
 void NestedInterface::protocol_state(hybrid::PathKind kind, bool up, const std::string& detail,
@@ -467,9 +501,18 @@ void NestedInterface::on_control_wake() {
   control_room_.notify_all();
   if (!draining_.empty() && !stopping_) control_path_->send_inner(draining_);
   draining_.clear();
-  for (Packet& p : ipsec_draining_) {
+  const TimePoint now = io::SystemClock::now();
+  for (Packet& queued : ipsec_draining_) {
+    Packet* datagram = &queued;
+    if (packet::is_ipv4_fragment(queued.bytes())) {
+      const auto whole = reassembler_.add(queued.bytes(), now);
+      if (!whole) continue;
+      reassembled_.clear();
+      datagram = &reassembled_.push_back(*whole);
+    }
+    Packet& p = *datagram;
     const auto d = packet::parse_udp_datagram(p.bytes());
-    if (!d) continue;  // checked when it was queued
+    if (!d) continue;  // checked when it was queued, or not a whole datagram after all
     const std::size_t offset =
         p.offset + static_cast<std::size_t>(d->payload.data() - p.bytes().data());
     const std::uint16_t local_port = d->destination.port;
@@ -478,6 +521,8 @@ void NestedInterface::on_control_wake() {
     carried_ipsec_->receive_carried(p, local_port);
   }
   ipsec_draining_.clear();
+  std::lock_guard lock(mutex_);
+  counters_.reassembled = reassembler_.stats().reassembled;
 }
 
 std::string NestedInterface::status_json() {
@@ -501,7 +546,8 @@ std::string NestedInterface::status_json() {
                    {"dropped_outer_down", counters_.dropped_outer_down},
                    {"dropped_queue_full", counters_.dropped_queue_full},
                    {"dropped_not_nested", counters_.dropped_not_nested},
-                   {"dropped_too_big", counters_.dropped_too_big}};
+                   {"dropped_too_big", counters_.dropped_too_big},
+                   {"reassembled", counters_.reassembled}};
   return j.dump(2) + "\n\n";
 }
 

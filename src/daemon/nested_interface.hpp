@@ -37,13 +37,15 @@
 #include "io/packet_batch.hpp"
 #include "io/tun_device.hpp"
 #include "io/unix_socket_server.hpp"
+#include "packet/ipv4_reassembly.hpp"
 
 namespace tandem::daemon {
 
 // The device MTU of a nested config: what its outer path carries, less the inner protocol's
 // layers (for L2TP/IPsec, the larger of its AES-GCM and AES-CBC/SHA-1 overheads, since the suite
 // is negotiated later), and never more than the inner section's own mtu.
-unsigned nested_mtu(const control::NodeConfig& config);
+// `wireguard_mtu`: WireGuard's own (wireguard_device_mtu): the cap inside, the carrier outside.
+unsigned nested_mtu(const control::NodeConfig& config, unsigned wireguard_mtu);
 
 class NestedInterface final : public HybridLink, public DatagramCarrier {
  public:
@@ -85,6 +87,7 @@ class NestedInterface final : public HybridLink, public DatagramCarrier {
     std::uint64_t dropped_queue_full = 0;  // the other thread had fallen behind
     std::uint64_t dropped_not_nested = 0;  // the outer path delivered something else
     std::uint64_t dropped_too_big = 0;     // a datagram larger than a slot
+    std::uint64_t reassembled = 0;         // carried datagrams that arrived in fragments
   };
 
   NestedInterface(const control::NodeConfig& config, io::TunDevice tun, io::Netlink netlink);
@@ -131,6 +134,8 @@ class NestedInterface final : public HybridLink, public DatagramCarrier {
   // Control thread scratch.
   io::PacketBatch draining_;
   io::PacketBatch ipsec_draining_;
+  packet::Ipv4Reassembler reassembler_;  // carried datagrams that arrive in fragments
+  io::PacketBatch reassembled_;          // one slot for a whole datagram of up to 64 KB
 };
 
 }  // namespace tandem::daemon

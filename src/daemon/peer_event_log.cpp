@@ -113,6 +113,13 @@ std::optional<PeerEventLog::Line> PeerEventLog::describe(
     const wireguard::DeviceEvent& event, const std::optional<wireguard::PublicKey>& peer_key,
     TimePoint now) {
   const std::string who = peer_key ? "peer " + name_of(*peer_key) : std::string();
+  if (event.kind == Kind::kPathMtuLowered) {
+    return Line{true, (who.empty() ? std::string("a peer") : who) + ": the underlay towards " +
+                          event.endpoint.to_string() + " carries only " +
+                          std::to_string(event.path_mtu) + "-byte datagrams: inner packets " +
+                          "over " + std::to_string(event.inner_mtu) +
+                          " bytes to it are now answered with ICMP (fragmented when without DF)"};
+  }
   if (!is_refusal(event.kind)) {
     std::string text =
         who.empty() ? std::string(what_happened(event)) : who + " " + what_happened(event);

@@ -114,7 +114,10 @@ Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
     const control::NodeConfig& cfg, InterfaceHooks& hooks) {
   const auto& ic = *cfg.interface;
   if (auto ok = hooks.pre_up(); !ok) return Err(ok.error());
-  auto iface = WireguardInterface::create(ic.name, ic.mtu, ic.listen_port);
+  std::string why;
+  const unsigned mtu = wireguard_device_mtu(cfg, &why);
+  spdlog::info("{}: MTU {} ({})", ic.name, mtu, why);
+  auto iface = WireguardInterface::create(ic.name, mtu, ic.listen_port);
   if (!iface) return Err("cannot create interface: " + iface.error());
   if (auto ok = apply_peers(**iface, cfg); !ok) return Err(ok.error());
   if (auto ok = configure_device((*iface)->ifindex(), cfg); !ok) return Err(ok.error());

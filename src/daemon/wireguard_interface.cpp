@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 
 #include "crypto/constant_time.hpp"
 #include "crypto/key_encoding.hpp"
@@ -88,6 +90,13 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::ass
     auto opened = io::UdpTransport::open(listen_port);
     if (!opened) return Err(opened.error());
     udp = std::move(*opened);
+    // The underlay's path MTU from ICMP: datagrams leave with DF, and what comes back too big
+    // holds the peer's packets to the path instead of the kernel fragmenting ours.
+    if (auto ok = udp->enable_path_mtu_discovery(); !ok)
+      spdlog::warn(
+          "underlay path MTU discovery unavailable ({}): datagrams too big for the "
+          "path are fragmented by the kernel",
+          ok.error());
   }
   auto loop = io::EventLoop::create();
   if (!loop) return Err(loop.error());
@@ -137,6 +146,7 @@ WireguardInterface::WireguardInterface(std::optional<io::TunDevice> own_tun, io:
       rx_control_(kBatch * 2),
       timer_control_(kBatch * 4),
       tun_out_(kBatch),
+      tx_fragments_(kBatch),
       seal_jobs_(kBatch),
       send_verdicts_(kBatch),
       open_jobs_(kBatch),
@@ -201,14 +211,15 @@ void WireguardInterface::wake_sender() {
 }
 
 void WireguardInterface::on_sender_wake() {
-  if (stopping_) {
-    sender_loop_->stop();
-    return;
+  // The last turn still sends what the link queued before the stop: a nested tunnel's goodbye
+  // (its IKE Delete) is queued as it hangs up, just before the control loop ends and stops us.
+  const bool last_turn = stopping_;
+  if (link_) {
+    tx_batch_.clear();
+    link_->wireguard_injected(tx_batch_);
+    if (!tx_batch_.empty()) seal_and_send();
   }
-  if (!link_) return;
-  tx_batch_.clear();
-  link_->wireguard_injected(tx_batch_);
-  if (!tx_batch_.empty()) seal_and_send();
+  if (last_turn) sender_loop_->stop();
 }
 
 void WireguardInterface::set_peer_name(const wireguard::PublicKey& peer, std::string name) {
@@ -284,6 +295,16 @@ void WireguardInterface::on_tun_readable() {
 }
 
 void WireguardInterface::seal_and_send() {
+  seal_batch_and_send();
+  if (tx_fragments_.empty()) return;
+  // The fragments of packets too big for their peer's path: each fits it.
+  std::swap(tx_batch_, tx_fragments_);
+  tx_fragments_.clear();
+  seal_batch_and_send();
+  tx_fragments_.clear();
+}
+
+void WireguardInterface::seal_batch_and_send() {
   const std::size_t n = tx_batch_.size();
   const TimePoint now = io::SystemClock::now();
   {
@@ -291,6 +312,16 @@ void WireguardInterface::seal_and_send() {
     BatchActions actions(tx_control_, nullptr, device_, events_, now, link_);
     for (std::size_t i = 0; i < n; ++i)
       send_verdicts_[i] = device_.prepare_send(tx_batch_[i], now, seal_jobs_[i], actions);
+  }
+  OversizeTally too_big;
+  for (std::size_t i = 0; i < n; ++i)
+    if (send_verdicts_[i] == wireguard::SendVerdict::kTooBig)
+      handle_oversize_packet(tx_batch_[i].bytes(), seal_jobs_[i].mtu, *tun_, tx_fragments_,
+                             too_big);
+  if (too_big.any()) {
+    too_big_icmp_ += too_big.icmp;
+    too_big_fragmented_ += too_big.fragmented;
+    too_big_dropped_ += too_big.dropped;
   }
   sender_pool_.run(
       n,
@@ -308,6 +339,56 @@ void WireguardInterface::seal_and_send() {
   tx_batch_.resize(kept);
   send_control(tx_control_);  // handshakes first: they may be what the data waits for
   if (kept) send_datagrams(tx_batch_);
+}
+
+void WireguardInterface::on_udp_errors(io::UdpSocket& socket) {
+  std::array<io::DeliveryError, 16> errors;
+  auto n = socket.read_errors(errors);
+  if (!n) {
+    spdlog::debug("reading the socket's error queue: {}", n.error().text());
+    return;
+  }
+  const TimePoint now = io::SystemClock::now();
+  for (std::size_t i = 0; i < *n; ++i) {
+    const io::DeliveryError& e = errors[i];
+    const std::string by = e.reported_by ? e.reported_by->to_string() : "this host";
+    if (!e.too_big) {
+      spdlog::debug("datagram to {} not delivered ({}, reported by {})", e.destination.to_string(),
+                    std::strerror(e.error), by);
+      continue;
+    }
+    // A router that names no MTU (before RFC 1191) leaves it to the kernel's estimate.
+    std::size_t mtu = e.path_mtu;
+    if (mtu == 0) {
+      auto cached = socket.path_mtu(e.destination);
+      if (!cached) continue;
+      mtu = *cached;
+    }
+    spdlog::debug("datagram to {} too big for a path of {} bytes (reported by {})",
+                  e.destination.to_string(), mtu, by);
+    std::lock_guard lock(mutex_);
+    BatchActions actions(rx_control_, nullptr, device_, events_, now, link_);
+    device_.on_path_too_big(e.destination, mtu, now, actions);
+  }
+  send_control(rx_control_);
+}
+
+OversizeTally WireguardInterface::oversize() const {
+  return {too_big_icmp_.load(), too_big_fragmented_.load(), too_big_dropped_.load()};
+}
+
+std::vector<WireguardInterface::PeerPathMtu> WireguardInterface::learned_path_mtus() {
+  std::vector<PeerPathMtu> out;
+  const TimePoint now = io::SystemClock::now();
+  std::lock_guard lock(mutex_);
+  for (const wireguard::PeerId id : device_.peer_ids()) {
+    const wireguard::Peer* p = device_.peer(id);
+    if (!p || !p->path_mtu || !p->endpoint) continue;
+    if (now - p->path_mtu_learned >= wireguard::kPathMtuLifetime) continue;  // tried in full next
+    out.push_back(
+        {events_.name_of(p->remote.public_key), *p->endpoint, *p->path_mtu, device_.inner_mtu(*p)});
+  }
+  return out;
 }
 
 void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
@@ -380,8 +461,13 @@ void WireguardInterface::start_data_threads() {
   receiver_loop_->set_wake_handler([this] { on_receiver_wake(); });
   (void)sender_loop_->watch_readable(tun_->fd(), [this] { on_tun_readable(); });
   for (auto family : {IpAddress::Family::kV4, IpAddress::Family::kV6})
-    if (io::UdpSocket* s = udp_ ? udp_->socket_for(family) : nullptr)
-      (void)receiver_loop_->watch_readable(s->fd(), [this, s] { on_udp_readable(*s); });
+    if (io::UdpSocket* s = udp_ ? udp_->socket_for(family) : nullptr) {
+      if (s->path_mtu_discovery())
+        (void)receiver_loop_->watch_readable(
+            s->fd(), [this, s] { on_udp_readable(*s); }, [this, s] { on_udp_errors(*s); });
+      else
+        (void)receiver_loop_->watch_readable(s->fd(), [this, s] { on_udp_readable(*s); });
+    }
   sender_ = std::thread([this] { sender_main(); });
   receiver_ = std::thread([this] { receiver_main(); });
 }

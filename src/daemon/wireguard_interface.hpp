@@ -22,6 +22,7 @@
 #include "daemon/background_resolver.hpp"
 #include "daemon/datagram_carrier.hpp"
 #include "daemon/hybrid_link.hpp"
+#include "daemon/oversize_packets.hpp"
 #include "daemon/peer_event_log.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
@@ -60,6 +61,17 @@ class WireguardInterface {
   // receiver has fallen a batch behind.
   void receive_carried(ByteView datagram, const Endpoint& from);
   std::uint16_t listen_port() const { return udp_ ? udp_->port() : carried_port_; }
+  // Inner packets too big for the underlay path to their peer (learned from ICMP on the
+  // sockets): answered with ICMP, fragmented, or neither possible (oversize_packets.hpp).
+  OversizeTally oversize() const;
+  // Each peer whose underlay path is known to be smaller than the device MTU allows.
+  struct PeerPathMtu {
+    std::string peer;       // its name, as log lines give it
+    Endpoint endpoint;      // where the path leads
+    std::size_t path_mtu;   // what the last report said the underlay carries
+    std::size_t inner_mtu;  // what packets to the peer are held to
+  };
+  std::vector<PeerPathMtu> learned_path_mtus();
 
   // Applies a UAPI set (also how `tandem up` loads its config). Returns an errno (0 = ok).
   int apply(const control::UapiSet& set);
@@ -95,8 +107,12 @@ class WireguardInterface {
   // Opens the first `n` datagrams of rx_batch_ and writes what they carried (receiver thread).
   void open_received(std::size_t n);
   void on_receiver_wake();
-  // Seals the packets in tx_batch_ and sends them (sender thread).
+  // Seals the packets in tx_batch_ and sends them, then the fragments of those too big for their
+  // peer's path (sender thread).
   void seal_and_send();
+  void seal_batch_and_send();
+  // EPOLLERR on a socket: its queued delivery errors, too-big reports to the device.
+  void on_udp_errors(io::UdpSocket& socket);
   void on_sender_wake();
   void start_data_threads();
   void stop_data_threads();
@@ -141,6 +157,8 @@ class WireguardInterface {
 
   // Per-thread scratch, allocated once.
   io::PacketBatch tx_batch_, rx_batch_, tx_control_, rx_control_, timer_control_, tun_out_;
+  io::PacketBatch tx_fragments_;  // seal_batch_and_send()'s fragments of packets too big
+  std::atomic<std::uint64_t> too_big_icmp_{0}, too_big_fragmented_{0}, too_big_dropped_{0};
   std::vector<wireguard::SealJob> seal_jobs_;
   std::vector<wireguard::SendVerdict> send_verdicts_;
   std::vector<wireguard::OpenJob> open_jobs_;

@@ -6,10 +6,49 @@
 
 #include "daemon/node_startup.hpp"
 #include "daemon/peer_event_log.hpp"
+#include "hybrid/mtu_budget.hpp"
 #include "io/netlink.hpp"
+#include "io/path_mtu.hpp"
 #include "io/resolve.hpp"
 
 namespace tandem::daemon {
+
+unsigned wireguard_device_mtu(const control::NodeConfig& config, std::string* why) {
+  const control::InterfaceConfig& ic = *config.interface;
+  const auto say = [&](std::string text) {
+    if (why) *why = std::move(text);
+  };
+  if (ic.mtu_given) {
+    say("as configured");
+    return ic.mtu;
+  }
+  std::optional<std::size_t> smallest;
+  std::string from;
+  for (const auto& p : config.peers) {
+    const auto address = p.endpoint_host ? IpAddress::parse(*p.endpoint_host) : std::nullopt;
+    if (!address) continue;
+    const Endpoint to{*address, p.endpoint_port};
+    auto path = io::cached_path_mtu(to, ic.fwmark);
+    if (!path) continue;  // no route to it now: it does not size the device
+    const hybrid::StackSpec spec{hybrid::StackKind::kWireguard, address->family()};
+    auto budget = hybrid::mtu_budget(spec, *path);
+    if (!budget) continue;
+    if (!smallest || budget->inner_mtu < *smallest) {
+      smallest = budget->inner_mtu;
+      from = "the path to " + to.to_string() + " carries " + std::to_string(*path) + ", less " +
+             std::to_string(*path - budget->inner_mtu) + " of IPv" +
+             (address->is_v4() ? "4" : "6") + ", UDP and WireGuard";
+    }
+  }
+  if (!smallest) {
+    say("no peer endpoint address to size it from: " + std::to_string(ic.mtu));
+    return ic.mtu;
+  }
+  // What the config parser allows, too.
+  const auto mtu = static_cast<unsigned>(std::clamp<std::size_t>(*smallest, 1280, 9000));
+  say(from);
+  return mtu;
+}
 
 namespace {
 

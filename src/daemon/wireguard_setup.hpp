@@ -43,6 +43,13 @@ void change_routes(io::Netlink& nl, int ifindex, std::span<const IpPrefix> remov
 
 // Puts [interface]'s addresses on the device, brings it up, and adds a route for every peer's
 // allowed IPs (none with table = "off") and for `extra_routes`.
+// The device MTU of the [interface]: its mtu when the file gives one; otherwise the MTU budget
+// over the path to the peers' endpoint addresses (the smallest; the kernel's path MTU towards
+// each, less IPv4's or IPv6's headers, UDP and WireGuard's 32 bytes), as wg-quick sizes its MTU
+// from the route to its peers but per family; 1420 when no peer has an endpoint address. `why`
+// says which.
+unsigned wireguard_device_mtu(const control::NodeConfig& config, std::string* why = nullptr);
+
 Result<Ok, std::string> configure_device(int ifindex, const control::NodeConfig& config,
                                          std::span<const IpPrefix> extra_routes = {});
 

@@ -29,6 +29,10 @@ struct TrafficRule {
   std::optional<PortRange> source_ports;
   std::optional<PortRange> destination_ports;
   std::optional<std::uint8_t> dscp;  // 0-63: IPv4's TOS or IPv6's traffic class, top six bits
+  // A socket's mark (SO_MARK) under a mask: only in kernel policy routing, since packets read
+  // from a device do not carry it.
+  std::optional<std::uint32_t> fwmark;
+  std::uint32_t fwmark_mask = 0xffffffff;
   PathRole path = PathRole::kPrimary;
   bool fail_closed = false;  // path not usable: drop rather than take the other path
   friend bool operator==(const TrafficRule&, const TrafficRule&) = default;

@@ -129,7 +129,10 @@ void Device::set_preshared_key(PeerId id, const std::optional<Key>& psk) {
 }
 
 void Device::set_endpoint(PeerId id, const Endpoint& endpoint) {
-  if (Peer* peer = find(id)) peer->endpoint = endpoint;
+  if (Peer* peer = find(id)) {
+    if (peer->endpoint != endpoint) peer->path_mtu.reset();
+    peer->endpoint = endpoint;
+  }
 }
 
 void Device::set_persistent_keepalive(PeerId id, std::uint16_t seconds, TimePoint now,

@@ -54,12 +54,17 @@ struct DeviceEvent {
     // Responder: an initiation that failed mac1 or decryption: it was made for another public
     // key (`peer` is 0).
     kInitiationNotForUs,
+    // The underlay's path to the peer's endpoint carries less than the device MTU implies:
+    // `path_mtu` is the report's, `inner_mtu` what packets to this peer are now held to.
+    kPathMtuLowered,
   };
   Kind kind;
   PeerId peer = 0;
   bool we_initiated = false;
   Endpoint endpoint;
-  PublicKey public_key{};  // kInitiationFromUnknownKey only
+  PublicKey public_key{};     // kInitiationFromUnknownKey only
+  std::size_t path_mtu = 0;   // kPathMtuLowered only
+  std::size_t inner_mtu = 0;  // kPathMtuLowered only
 };
 
 class DeviceActions {
@@ -73,6 +78,8 @@ class DeviceActions {
 
 // What the locked part of the send path decided for one inner packet, for seal() to carry out.
 struct SealJob {
+  // kTooBig: the largest inner packet the peer takes now (the packet is larger).
+  std::size_t mtu = 0;
   Key key;
   std::uint64_t counter = 0;
   std::uint32_t receiver = 0;
@@ -89,7 +96,17 @@ struct OpenJob {
   std::size_t datagram_size = 0;
 };
 
-enum class SendVerdict : std::uint8_t { kSeal, kStaged, kDropped };
+// kTooBig: larger than the path to its peer carries (SealJob::mtu says how much it does); the
+// caller answers it (ICMP from inside the tunnel, or fragments that each go through again).
+enum class SendVerdict : std::uint8_t { kSeal, kStaged, kDropped, kTooBig };
+
+// What WireGuard adds to an inner packet on the underlay besides the outer IP header: UDP (8),
+// the transport header (16) and the tag (16). Padding is capped at the MTU and adds nothing to a
+// packet of the MTU.
+inline constexpr std::size_t kUdpTransportOverhead = 8 + TransportLayout::kHeaderSize + kTagSize;
+// How long a learned underlay path MTU holds before the full size is tried again (RFC 1191
+// section 6.3 suggests ten minutes; the kernel's net.ipv4.route.mtu_expires is the same).
+inline constexpr Duration kPathMtuLifetime = std::chrono::minutes(10);
 enum class ReceiveVerdict : std::uint8_t { kOpen, kHandled, kDropped };
 
 class Device {
@@ -124,6 +141,19 @@ class Device {
   void add_allowed_ip(PeerId id, const IpPrefix& prefix);
   void clear_allowed_ips(PeerId id);
   std::vector<IpPrefix> allowed_ips(PeerId id) const;
+
+  // --- The underlay's path MTU ---
+  // A datagram of ours to `destination` was refused as too big for a path of `path_mtu` bytes
+  // (an ICMP fragmentation-needed or packet-too-big, or this host's own refusal): every peer at
+  // that address is held to it until kPathMtuLifetime passes or its endpoint changes. Reports
+  // below the family's floor (552 for IPv4, as the kernel's min_pmtu; 1280 for IPv6) count as
+  // the floor. A report that would not lower a peer's MTU changes nothing. kPathMtuLowered for
+  // each peer whose MTU fell.
+  void on_path_too_big(const Endpoint& destination, std::size_t path_mtu, TimePoint now,
+                       DeviceActions& actions);
+  // The largest inner packet `peer` takes: the device MTU, or less while its underlay path is
+  // known to be smaller.
+  std::size_t inner_mtu(const Peer& peer) const;
 
   const Peer* peer(PeerId id) const;
   std::vector<PeerId> peer_ids() const;  // in the order peers were added
@@ -191,7 +221,10 @@ class Device {
                      DeviceActions& actions);
   void after_data_sent(Peer& peer, Keypair& keypair, bool keepalive, TimePoint now,
                        DeviceActions& actions);
-  std::size_t padded_length(std::size_t length) const;
+  // Padded to a multiple of 16, never past `cap` (the peer's inner MTU).
+  static std::size_t padded_length(std::size_t length, std::size_t cap);
+  // Drops a learned path MTU that has outlived kPathMtuLifetime.
+  static void expire_path_mtu(Peer& peer, TimePoint now);
   // Takes the next counter of `keypair` for a packet of `inner_length` bytes to `peer`, and
   // counts the datagram it will become.
   void assign_seal_job(Peer& peer, Keypair& keypair, std::size_t inner_length, SealJob& job);

@@ -63,6 +63,7 @@ bool Device::mac_checks_pass(Packet& packet, TimePoint now, DeviceActions& actio
 void Device::update_endpoint(Peer& peer, const Endpoint& source, DeviceActions& actions) {
   if (peer.endpoint && *peer.endpoint == source) return;
   peer.endpoint = source;
+  peer.path_mtu.reset();  // a new path: what the old one carried says nothing about it
   actions.on_event({DeviceEvent::Kind::kEndpointChanged, peer.id, false, source});
 }
 

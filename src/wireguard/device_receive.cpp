@@ -3,6 +3,7 @@
 // the inner source address (whitepaper sections 2, 5.4.6, 6.1).
 #include "crypto/aead.hpp"
 #include "packet/ip_packet.hpp"
+#include "packet/tcp_mss.hpp"
 #include "wireguard/device.hpp"
 
 namespace tandem::wireguard {
@@ -120,6 +121,10 @@ bool Device::complete_receive(Packet& packet, bool opened, const OpenJob& job, T
   }
   peer->timers.data_received(now);
   packet.length = header->total_length;
+  // SYN-ACKs from a peer whose path is smaller than the device: the hosts here then send it
+  // segments that fit.
+  if (const std::size_t limit = inner_mtu(*peer); limit < mtu_)
+    packet::clamp_tcp_mss_to_mtu(packet.bytes(), limit);
   return true;
 }
 

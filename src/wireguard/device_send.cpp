@@ -6,15 +6,16 @@
 
 #include "crypto/aead.hpp"
 #include "packet/ip_packet.hpp"
+#include "packet/tcp_mss.hpp"
 #include "wireguard/device.hpp"
 
 namespace tandem::wireguard {
 
-std::size_t Device::padded_length(std::size_t length) const {
+std::size_t Device::padded_length(std::size_t length, std::size_t cap) {
   // Pad to a multiple of 16, but never past the MTU (a packet already at the MTU stays as is).
   const std::size_t rounded =
       (length + kMessagePaddingMultiple - 1) / kMessagePaddingMultiple * kMessagePaddingMultiple;
-  if (length <= mtu_) return std::min(rounded, std::max(mtu_, length));
+  if (length <= cap) return std::min(rounded, std::max(cap, length));
   return rounded;
 }
 
@@ -34,7 +35,7 @@ void Device::assign_seal_job(Peer& peer, Keypair& keypair, std::size_t inner_len
   job.key = keypair.send_key;
   job.counter = keypair.next_send_counter++;
   job.receiver = keypair.remote_index;
-  job.padded_length = padded_length(inner_length);
+  job.padded_length = padded_length(inner_length, inner_mtu(peer));
   job.to = *peer.endpoint;
   peer.tx_bytes += TransportLayout::kHeaderSize + job.padded_length + kTagSize;
 }
@@ -63,6 +64,15 @@ SendVerdict Device::prepare_send(Packet& packet, TimePoint now, SealJob& job,
     drop(DropReason::kNoEndpoint);
     return SendVerdict::kDropped;
   }
+  // Held to what the underlay carries to this peer: larger packets go back to the caller, and
+  // SYNs ask for no more (the device's own clamp is for the device MTU).
+  expire_path_mtu(*peer, now);
+  const std::size_t limit = inner_mtu(*peer);
+  if (packet.length > limit) {
+    job.mtu = limit;
+    return SendVerdict::kTooBig;
+  }
+  if (limit < mtu_) packet::clamp_tcp_mss_to_mtu(packet.bytes(), limit);
   Keypair* keypair = peer->current.get();
   if (!keypair || !keypair->can_send(now)) {
     bool dropped_oldest = false;
@@ -74,7 +84,7 @@ SendVerdict Device::prepare_send(Packet& packet, TimePoint now, SealJob& job,
     send_initiation(*peer, false, now, actions);
     return SendVerdict::kStaged;
   }
-  const std::size_t padded = padded_length(packet.length);
+  const std::size_t padded = padded_length(packet.length, limit);
   if (packet.headroom() < kHeadroom || packet.slot_size - packet.offset < padded + kTagSize) {
     drop(DropReason::kNoBufferRoom);
     return SendVerdict::kDropped;

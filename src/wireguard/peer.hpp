@@ -26,6 +26,12 @@ struct Peer {
   bool has_preshared_key = false;
   std::optional<Endpoint> endpoint;
   std::uint16_t persistent_keepalive_interval = 0;  // seconds; 0 = off
+  // The underlay's path MTU towards `endpoint` as the last report said (a router on the way, or
+  // this host, refused a datagram of ours as too big), and when it said so. While set, packets to
+  // this peer are held to what fits it (Device::inner_mtu). Forgotten when the endpoint changes
+  // and after kPathMtuLifetime, so a path that has grown again is used in full.
+  std::optional<std::size_t> path_mtu;
+  TimePoint path_mtu_learned{};
 
   Handshake handshake;
   CookieMaker cookie;

@@ -38,6 +38,13 @@
 #                              following each flow's path; with WireGuard blocked the secure class
 #                              is dropped (counted, nothing arrives) while the rest moves to
 #                              L2TP/IPsec, and it flows again once WireGuard is back.
+#   hybrid_fallback.sh policy-kernel  the same classes by kernel policy routing ([policy_routing]
+#                              mode = "kernel"): ip rules (and a third class by fwmark, ping -m)
+#                              send them to per-path tables, the secondary path with a device of
+#                              its own; the same captures and drops, the rules and tables visible
+#                              while it runs and the fail-closed table holding only blackholes
+#                              while WireGuard is down; all gone after a stop, and after a kill -9
+#                              the next start removes what was left before installing its own.
 #   hybrid_fallback.sh mtu     on L2TP/IPsec (WireGuard blocked), whose path carries less than the
 #                              device's MTU: a DF packet of exactly the path's MTU passes both
 #                              ways, one byte more is answered from inside the tunnel with
@@ -121,7 +128,7 @@ TOML
 if [ "$SCENARIO" = ondemand ]; then
   printf 'secondary = "on-demand"\nstable_after = 5\n' >>"$TMPDIR_TEST/cl.toml"
 fi
-if [ "$SCENARIO" = policy ]; then
+if [ "$SCENARIO" = policy ] || [ "$SCENARIO" = policy-kernel ]; then
   cat >>"$TMPDIR_TEST/cl.toml" <<TOML
 
 [[policy]]
@@ -136,6 +143,20 @@ path = "wireguard"
 protocol = "udp"
 destination_ports = 7777
 on_down = "drop"
+TOML
+fi
+if [ "$SCENARIO" = policy-kernel ]; then
+  cat >>"$TMPDIR_TEST/cl.toml" <<TOML
+
+[[policy]]
+name = "marked"
+path = "l2tp"
+fwmark = "0x10/0xff"
+
+[policy_routing]
+mode = "kernel"
+table = 51900
+priority = 21000
 TOML
 fi
 
@@ -308,7 +329,7 @@ case "$SCENARIO" in
     sed 's/^/    /' "$TMPDIR_TEST/drill.log"
     grep -q "dialled on demand" "$TMPDIR_TEST/drill.log" || die "the drill report does not say it dialled"
     ;;
-  policy)
+  policy|policy-kernel)
     # A UDP echo server for the secure class, counting what reaches the gateway. Each echo leaves
     # 50 ms later, by which time the bulk class has moved the account's return path to
     # L2TP/IPsec: only the flow's own path takes the echo back over WireGuard.
@@ -339,7 +360,11 @@ def drain():
         except (socket.timeout, BlockingIOError):
             return
 for i in range(int(sys.argv[1])):
-    s.sendto(b"s" * 200, ("10.86.0.1", 7777)); drain(); time.sleep(0.01)
+    try:
+        s.sendto(b"s" * 200, ("10.86.0.1", 7777))
+    except OSError:
+        pass  # a kernel blackhole route refuses it at once (fail-closed in kernel mode)
+    drain(); time.sleep(0.01)
 deadline = time.time() + 2
 while time.time() < deadline: drain()
 print(echoes)' "$1"
@@ -349,6 +374,37 @@ print(echoes)' "$1"
     }
     rule() { client "[r['$2'] for r in d['policy'] if r['name'] == '$1'][0]"; }
     gw_status() { hybrid_field "$GW" "$GW_IF" "$1"; }
+    SECONDARY_DEV="${CL_IF}s"
+    TABLE=51900
+    kernel_rules() {  # the client's rules (Tandem's protocol 122) of both families, one per line
+      { ip -n "$CL" -j rule show; ip -n "$CL" -6 -j rule show; } |
+        python3 -c 'import json,sys
+for line in sys.stdin:
+    for r in json.loads(line):
+        if str(r.get("protocol")) in ("122", "0x7a"): print(r["priority"], r.get("table"))'
+    }
+    table_routes() {  # TABLE: its routes, both families, as "type dev" lines
+      { ip -n "$CL" -j route show table "$1"; ip -n "$CL" -6 -j route show table "$1"; } |
+        python3 -c 'import json,sys
+for line in sys.stdin:
+    for r in json.loads(line): print(r.get("type", "unicast"), r.get("dev", "-"), r["dst"])'
+    }
+    device_tx() { ip -n "$CL" -j -s link show dev "$SECONDARY_DEV" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'; }
+    if [ "$SCENARIO" = policy-kernel ]; then
+      # bulk (tcp, any family): its table then the other, both families (4); secure (udp,
+      # fail-closed): 2; marked: 4.
+      note "kernel rules: $(kernel_rules | tr '\n' ' ')"
+      [ "$(kernel_rules | wc -l)" = 10 ] || die "expected 10 kernel rules, found $(kernel_rules | wc -l)"
+      grep -q "^21000 51902$" <<<"$(kernel_rules)" || die "the bulk class does not look up the secondary's table first"
+      grep -q "^21001 51900$" <<<"$(kernel_rules)" || die "the bulk class has no fall-back to the primary's table"
+      grep -q "^21004 51901$" <<<"$(kernel_rules)" || die "the secure class does not look up the primary's fail-closed table"
+      note "table 51903 (secondary, fail-closed): $(table_routes 51903 | tr '\n' ';')"
+      grep -q "unicast $SECONDARY_DEV 10.86.0.0/24" <<<"$(table_routes 51902)" ||
+        die "the secondary's table has no route out of $SECONDARY_DEV"
+      grep -q "blackhole - 10.86.0.0/24" <<<"$(table_routes 51901)" || die "the fail-closed table has no blackhole"
+      [ "$(client 'd["policy_routing"]["mode"]')" = kernel ] || die "tandem status does not show kernel mode"
+      tx_before_classes=$(device_tx)
+    fi
 
     # Both classes at once: the bulk transfer keeps the account's return path on L2TP/IPsec, and
     # the secure class's echoes must still leave on WireGuard, the path their flow came by.
@@ -369,13 +425,28 @@ print(echoes)' "$1"
     wg=$(underlay_count "$TMPDIR_TEST/classes.pcap" 51820)
     flow_routed=$(gw_status 'd["router"]["flow_routed"]')
     note "bulk (TCP 5201, 4 s at 20 Mbit/s) beside secure (UDP 7777, 200 datagrams echoed, $echoes echoes back): client underlay capture $esp packets on UDP 4500 (L2TP/IPsec), $wg on UDP 51820 (WireGuard)"
-    note "client rules: bulk $(rule bulk packets), secure $(rule secure packets) packets; gateway: return path $(gateway_path), replies sent on their flow's path $flow_routed"
+    [ "$SCENARIO" = policy-kernel ] ||
+      note "client rules: bulk $(rule bulk packets), secure $(rule secure packets) packets"
+    note "gateway: return path $(gateway_path), replies sent on their flow's path $flow_routed"
     [ "$esp" -gt 2000 ] || die "the bulk class did not travel over L2TP/IPsec ($esp packets on UDP 4500)"
     [ "$wg" -ge 390 ] || die "the secure class and its echoes did not travel over WireGuard ($wg packets on UDP 51820)"
     [ "$wg" -lt 700 ] || die "the bulk class leaked onto WireGuard ($wg packets on UDP 51820)"
     [ "$echoes" -ge 195 ] || die "only $echoes of 200 secure-class echoes came back"
-    [ "$(rule bulk packets)" -gt 2000 ] || die "the client's bulk rule counted only $(rule bulk packets) packets"
-    [ "$(rule secure packets)" -ge 200 ] || die "the client's secure rule counted $(rule secure packets) packets"
+    if [ "$SCENARIO" = policy ]; then
+      [ "$(rule bulk packets)" -gt 2000 ] || die "the client's bulk rule counted only $(rule bulk packets) packets"
+      [ "$(rule secure packets)" -ge 200 ] || die "the client's secure rule counted $(rule secure packets) packets"
+    else
+      # The kernel sent the bulk class out of the secondary's own device.
+      sent=$(($(device_tx) - tx_before_classes))
+      note "the kernel sent $sent packets out of $SECONDARY_DEV"
+      [ "$sent" -gt 2000 ] || die "only $sent packets went out of the secondary's device"
+      # The marked class: a socket mark (ping -m) picks the secondary too.
+      before_marked=$(device_tx)
+      ip netns exec "$CL" ping -m 16 -c 5 -i 0.2 -W 2 10.86.0.1 >"$TMPDIR_TEST/marked.log" 2>&1 ||
+        { cat "$TMPDIR_TEST/marked.log" >&2; die "marked pings got no answer"; }
+      [ $(($(device_tx) - before_marked)) -ge 5 ] || die "marked pings did not go out of $SECONDARY_DEV"
+      note "5 pings marked 0x10 went out of $SECONDARY_DEV and were answered"
+    fi
     # Every echo left on WireGuard (above); many of them while the return path was L2TP/IPsec,
     # which only the flow's own path explains (without it they would follow the bulk class).
     [ "$flow_routed" -ge 20 ] ||
@@ -388,15 +459,47 @@ print(echoes)' "$1"
     before=$(secure_received)
     echoes=$(send_secure 100)
     ping_ok "$CL" 10.86.0.1
-    note "while WireGuard is down: secure rule dropped $(rule secure dropped), $(($(secure_received) - before)) reached the gateway, $echoes echoes; client dropped_policy $(client 'd["counters"]["dropped_policy"]')"
     [ "$(secure_received)" = "$before" ] || die "the fail-closed class reached the gateway over the other path"
-    [ "$(rule secure dropped)" -ge 100 ] || die "the client did not count the fail-closed class's drops"
+    if [ "$SCENARIO" = policy ]; then
+      note "while WireGuard is down: secure rule dropped $(rule secure dropped), $(($(secure_received) - before)) reached the gateway, $echoes echoes; client dropped_policy $(client 'd["counters"]["dropped_policy"]')"
+      [ "$(rule secure dropped)" -ge 100 ] || die "the client did not count the fail-closed class's drops"
+    else
+      note "while WireGuard is down: nothing of the secure class reached the gateway; table 51901: $(table_routes 51901 | tr '\n' ';')"
+      ! grep -q unicast <<<"$(table_routes 51901)" || die "the fail-closed table still routes out of a device"
+      grep -q blackhole <<<"$(table_routes 51901)" || die "the fail-closed table lost its blackhole"
+    fi
     unblock_wg
     expect_switch wireguard 30 "WireGuard back (after the failback hold)"
     echoes=$(send_secure 50)
     note "WireGuard back: $echoes of 50 secure-class echoes"
     [ "$echoes" -ge 48 ] || die "the secure class did not flow again over WireGuard ($echoes echoes)"
-    note "client rules: $(client 'd["policy"]')"
+    if [ "$SCENARIO" = policy ]; then
+      note "client rules: $(client 'd["policy"]')"
+    else
+      grep -q "unicast $CL_IF" <<<"$(table_routes 51901)" || die "WireGuard's routes did not come back"
+      # A stop takes every rule and route away.
+      stop_pid "$CL_PID" 30 "the client"
+      [ "$(kernel_rules | wc -l)" = 0 ] || die "$(kernel_rules | wc -l) rules left after a stop"
+      [ -z "$(table_routes 51901)" ] || die "routes left in table 51901 after a stop"
+      note "after a stop: no rules, no routes in tables 51900-51903"
+      # kill -9 leaves them; the next start removes them before it installs its own.
+      start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl2.log" "$STATUS_DIR/$CL_IF.hybrid"
+      CL_PID=$TANDEM_PID
+      WAIT_WATCH_PID=$CL_PID wait_until "the kernel rules of the second run" 30 \
+        test "$(kernel_rules | wc -l)" = 10
+      kill -9 "$CL_PID"
+      wait_exit "$CL_PID" 10 "the killed client"
+      rm -f "$STATUS_DIR/$CL_IF.hybrid"
+      note "after kill -9: $(kernel_rules | wc -l) rules left, table 51901: $(table_routes 51901 | tr '\n' ';')"
+      [ "$(kernel_rules | wc -l)" = 10 ] || die "a killed run's rules should still be there"
+      start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl3.log" "$STATUS_DIR/$CL_IF.hybrid"
+      CL_PID=$TANDEM_PID
+      WAIT_WATCH_PID=$CL_PID wait_log "$TMPDIR_TEST/cl3.log" "removed 10 rules and [0-9]+ routes left" 30
+      [ "$(kernel_rules | wc -l)" = 10 ] || die "after the restart: $(kernel_rules | wc -l) rules, not 10"
+      note "restart after kill -9: $(grep -o 'removed 10 rules and [0-9]* routes' "$TMPDIR_TEST/cl3.log"), 10 rules again"
+      stop_pid "$CL_PID" 30 "the client"
+      [ "$(kernel_rules | wc -l)" = 0 ] || die "$(kernel_rules | wc -l) rules left after the last stop"
+    fi
     ;;
   mtu)
     block_wg
@@ -441,5 +544,6 @@ print(echoes)' "$1"
     ;;
   *) die "unknown scenario $SCENARIO" ;;
 esac
-kill -0 "$GW_PID" && kill -0 "$CL_PID" || die "a daemon died"
+# (policy-kernel has stopped its client itself.)
+kill -0 "$GW_PID" && { [ "$SCENARIO" = policy-kernel ] || kill -0 "$CL_PID"; } || die "a daemon died"
 note "PASS hybrid fallback $SCENARIO"

@@ -1,125 +1,104 @@
 #!/bin/bash
-# The configs of Tandem-to-Tandem nesting, shared by nested.sh and bench/nested.sh, sourced after
-# ../netns/lib.sh. A server runs WireGuard (10.96.0.1, UDP 51820) and an L2TP/IPsec gateway
-# (10.86.0.1, handing out 10.86.0.10 and up) side by side; both listen on every address, so each
-# is reachable inside the other. A client (10.96.0.2 in WireGuard, user alice in L2TP) runs either
-# tunnel alone or one inside the other.
-#
-# The configs expect what nested_nodes sets, and PSK.
+# Helpers for the nesting tests (nested.sh against Tandem, and the interop tests
+# ../interop/nested_*.sh against wireguard-go, SoftEther and strongSwan), sourced after
+# ../netns/lib.sh: starting a nested client, a nested interface's status document, pings of a
+# given size, the check that a capture of the underlay holds the outer protocol only, and
+# wireguard-go as the far end of the WireGuard layer.
 
-# nested_nodes INDEX: namespaces SV (the server) and CL (the client) on a veth pair, the server
-# 192.168.INDEX.1 (SV_ADDRESS); the server's devices SV_WG and SV_L2, the client's CL_IF, with
-# their sockets in SOCKETS for the cleanup; STATUS_DIR; WireGuard keys SK and SP (the server's
-# private and public), CK and CP (the client's).
-nested_nodes() {
-  SV="ns$TAG"
-  CL="nc$TAG"
-  make_ns "$SV"
-  make_ns "$CL"
-  link_ns "$SV" "$CL" "$1"
-  SV_ADDRESS="192.168.$1.1"
-  SV_WG="sw$TAG"
-  SV_L2="sl$TAG"
-  CL_IF="cn$TAG"
-  STATUS_DIR=/var/run/tandem
-  SOCKETS+=("$STATUS_DIR/$SV_L2.l2tp" "$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$CL_IF.l2tp"
-    "/var/run/wireguard/$SV_WG.sock" "/var/run/wireguard/$CL_IF.sock")
-  SK=$("$TANDEM_BIN" genkey)
-  CK=$("$TANDEM_BIN" genkey)
-  SP=$(echo "$SK" | "$TANDEM_BIN" pubkey)
-  CP=$(echo "$CK" | "$TANDEM_BIN" pubkey)
+# start_nested_tandem NS CONFIG LOG IF WHAT: `tandem up` with a [nesting] CONFIG in NS until it
+# serves IF's status socket, and it must log that it started IF as WHAT, e.g. "WireGuard inside
+# L2TP/IPsec" (its line "nested IF: WHAT ..."). Sets TANDEM_PID.
+start_nested_tandem() {
+  start_tandem_up "$1" "$2" "$3" "/var/run/tandem/$4.hybrid"
+  grep -q "nested $4: $5" "$3" || die "Tandem did not start $4 as $5"
 }
 
-# nested_server_config WIREGUARD_MTU
-nested_server_config() {
-  cat <<TOML
-[interface]
-name = "$SV_WG"
-private_key = "$SK"
-listen_port = 51820
-addresses = ["10.96.0.1/24"]
-mtu = $1
-
-[[peer]]
-name = "client"
-public_key = "$CP"
-allowed_ips = ["10.96.0.2/32"]
-
-[l2tp]
-mode = "lns"
-interface = "$SV_L2"
-host_name = "gateway"
-address = "10.86.0.1/24"
-pool = "10.86.0.10-10.86.0.20"
-
-[[l2tp.user]]
-name = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
+# nested_field NS IF EXPR: a Python expression over the interface's nested status document `d`
+# (`tandem status IF --json`, the document whose role is "nested").
+nested_field() {
+  ip netns exec "$1" "$TANDEM_BIN" status "$2" --json 2>/dev/null | python3 -c '
+import json, sys
+docs = [d for d in json.load(sys.stdin) if d.get("role") == "nested"]
+if not docs:
+    sys.exit("no nested status document")
+d = docs[0]
+print(eval(sys.argv[1]))' "$3"
 }
 
-# The client's WireGuard to the server at ENDPOINT.
-_nested_wireguard_section() {  # ENDPOINT
-  cat <<TOML
-[interface]
-name = "$CL_IF"
-private_key = "$CK"
-listen_port = 51820
-addresses = ["10.96.0.2/24"]
-
-[[peer]]
-name = "server"
-public_key = "$SP"
-endpoint = "$1"
-allowed_ips = ["10.96.0.0/24"]
-TOML
+# nested_carried_both_ways NS IF MIN_OUT MIN_IN: the nested counters show at least MIN_OUT
+# datagrams of the inner protocol carried out through the outer tunnel and MIN_IN carried in.
+nested_carried_both_ways() {
+  local out in
+  out=$(nested_field "$1" "$2" "d['counters']['carried_out']")
+  in=$(nested_field "$1" "$2" "d['counters']['carried_in']")
+  note "$2 carried $out datagrams of the inner protocol out, $in in"
+  [ "${out:-0}" -ge "$3" ] && [ "${in:-0}" -ge "$4" ] ||
+    die "the nested counters do not show the inner protocol carried both ways" \
+      "(out $out, in $in; expected at least $3 and $4)"
 }
 
-# The client's L2TP/IPsec to the gateway at SERVER; MORE_LINES go into [l2tp].
-_nested_l2tp_section() {  # SERVER [MORE_LINES]
-  cat <<TOML
-[l2tp]
-mode = "lac"
-host_name = "client"
-server = "$1"
-${2:-}
-
-[[l2tp.session]]
-user = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
+# ping_bytes NS ADDRESS BYTES [PING_OPTION...]: three pings whose IP packets are BYTES long, every
+# one answered (e.g. with -M do, a DF packet of exactly a device's MTU).
+ping_bytes() {
+  local ns=$1 address=$2 bytes=$3 log="$TMPDIR_TEST/ping-$3.log"
+  shift 3
+  ip netns exec "$ns" ping -c 3 -i 0.2 -W 3 -s $((bytes - 28)) "$@" "$address" >"$log" 2>&1 ||
+    { cat "$log" >&2; die "pings of $bytes bytes${*:+ ($*)} from $ns to $address were not answered"; }
+  note "pings of $bytes bytes${*:+ ($*)} from $ns to $address answered"
 }
 
-# nested_client_config KIND
-#   wireguard             WireGuard alone, on the underlay
-#   l2tp                  L2TP/IPsec alone, on the underlay, on device CL_IF
-#   wireguard-in-l2tp     [nesting] outer = "l2tp": WireGuard's datagrams ride the L2TP/IPsec
-#                         session to the gateway's address inside it
-#   l2tp-in-wireguard     [nesting] outer = "wireguard": L2TP/IPsec (IKE, ESP in UDP 4500) rides
-#                         WireGuard to the server's address inside it
-nested_client_config() {
-  local routes='routes = ["10.86.0.0/24"]'
-  case "$1" in
-    wireguard) _nested_wireguard_section "$SV_ADDRESS:51820" ;;
-    l2tp) _nested_l2tp_section "$SV_ADDRESS" "interface = \"$CL_IF\""$'\n'"$routes" ;;
-    wireguard-in-l2tp)
-      _nested_wireguard_section 10.86.0.1:51820
-      echo
-      _nested_l2tp_section "$SV_ADDRESS"
-      printf '\n[nesting]\nouter = "l2tp"\n'
-      ;;
-    l2tp-in-wireguard)
-      _nested_wireguard_section "$SV_ADDRESS:51820"
-      echo
-      _nested_l2tp_section 10.96.0.1 "$routes"
-      printf '\n[nesting]\nouter = "wireguard"\n'
-      ;;
-    *) die "unknown client kind $1" ;;
-  esac
+# underlay_only_outer PCAP OUTER_FILTER INNER_FILTER MIN_OUTER [OTHERS_FILTER]: tshark's reading of
+# a capture of the underlay (made with capture_start/capture_stop, markers left out): not one
+# packet matches INNER_FILTER (the inner protocol in the clear), at least MIN_OUTER match
+# OUTER_FILTER, and every packet matches OUTER_FILTER, except those matching OTHERS_FILTER (a
+# peer's own chatter that has nothing to do with the tunnel, which the caller names and explains).
+underlay_only_outer() {
+  local pcap=$1 outer_filter=$2 inner_filter=$3 min_outer=$4 others_filter=${5:-}
+  local count_filter="$CAPTURE_NOT_MARKER" outer inner all others=0
+  if [ -n "$others_filter" ]; then
+    others=$(tshark -r "$pcap" -Y "($others_filter) && $CAPTURE_NOT_MARKER" 2>/dev/null | wc -l)
+    count_filter="!($others_filter) && $CAPTURE_NOT_MARKER"
+  fi
+  outer=$(tshark -r "$pcap" -Y "($outer_filter) && $count_filter" 2>/dev/null | wc -l)
+  inner=$(tshark -r "$pcap" -Y "($inner_filter) && $CAPTURE_NOT_MARKER" 2>/dev/null | wc -l)
+  all=$(tshark -r "$pcap" -Y "$count_filter" 2>/dev/null | wc -l)
+  note "underlay: $all packets, $outer of the outer protocol, $inner of the inner one" \
+    "(and $others set aside as not the tunnel's)"
+  [ "$inner" -eq 0 ] || {
+    tshark -r "$pcap" -Y "$inner_filter" 2>/dev/null | head -5 >&2
+    die "$inner packets of the inner protocol crossed the underlay outside the outer tunnel"
+  }
+  [ "$outer" -ge "$min_outer" ] || die "only $outer packets of the outer protocol on the underlay"
+  [ "$outer" -eq "$all" ] || {
+    tshark -r "$pcap" -Y "!($outer_filter) && $count_filter" -T fields -e frame.number \
+      -e eth.src -e ip.src -e ip.dst -e udp.srcport -e udp.dstport -e _ws.col.Protocol \
+      2>/dev/null | head -10 >&2
+    die "the underlay carried $((all - outer)) packets of neither protocol"
+  }
+}
+
+# wireguard_go_logs NS IFNAME: for a failing test, wireguard-go's log and its `wg show`.
+wireguard_go_logs() {
+  echo "=== wireguard-go $2" >&2
+  tail -20 "$TMPDIR_TEST/$2.log" >&2 || true
+  ip netns exec "$1" wg show "$2" >&2 || true
+}
+
+# start_wireguard_go_peer NS IFNAME ADDRESS/LEN MTU PEER_PUBLIC_KEY PEER_ALLOWED_IPS: wireguard-go
+# in NS as IFNAME on UDP 51820 (every address of NS), configured with the stock `wg` tool: a new
+# private key, one peer without an endpoint (it learns it from the handshake), the address, MTU
+# and the device up. Sets WG_GO_PUB, its public key.
+start_wireguard_go_peer() {
+  local ns=$1 ifname=$2 address=$3 mtu=$4 peer=$5 allowed=$6
+  command -v wireguard-go >/dev/null && command -v wg >/dev/null ||
+    die "wireguard-go or wg is not installed (apt-get install wireguard-go wireguard-tools)"
+  start_wg wireguard-go "$ns" "$ifname"
+  wg genkey >"$TMPDIR_TEST/$ifname.key"
+  WG_GO_PUB=$(wg pubkey <"$TMPDIR_TEST/$ifname.key")
+  ip netns exec "$ns" wg set "$ifname" private-key "$TMPDIR_TEST/$ifname.key" listen-port 51820 \
+    peer "$peer" allowed-ips "$allowed" ||
+    die "wg set on wireguard-go's $ifname in $ns failed"
+  ip -n "$ns" addr add "$address" dev "$ifname"
+  ip -n "$ns" link set dev "$ifname" mtu "$mtu" up
+  wait_listen "$ns" udp 51820 30 "wireguard-go ($ifname)"
 }

@@ -6,11 +6,8 @@
 # inside ESP. Through the session it pings SecureNAT's virtual host and runs iperf3 both ways.
 #
 # iperf3 needs a real host behind the Virtual Hub: SecureNAT's virtual host answers ping but runs
-# no iperf3 server. So a third namespace joins the hub through SoftEther's Local Bridge: a veth
-# pair from the server's namespace to that one, bridged with vpncmd BridgeCreate (an AF_PACKET
-# socket on the veth end; SoftEther's Linux build needs no tap device for it, and it fills in the
-# checksums that veth's offload leaves partial). That host takes a static address in SecureNAT's
-# subnet outside the DHCP pool, and runs the iperf3 server.
+# no iperf3 server. So a third namespace joins the hub through SoftEther's Local Bridge
+# (softether_bridge_host), with a static address in SecureNAT's subnet, and runs the iperf3 server.
 #
 # Also checked: Tandem's status view shows the ESP SA (transport mode, UDP-encapsulated, carrying
 # packets both ways), SoftEther's session list shows the L2TP/IPsec login, tshark decodes the
@@ -19,9 +16,6 @@
 #
 #   softether_ikev1_esp.sh [default|3des]   3des: Tandem offers only 3DES-CBC/HMAC-SHA1 in phase
 #                                           2 (allow_3des), as an old client would
-#
-# The bridged veth end gets gso_max_segs 1: SoftEther's Local Bridge reads the veth with a packet
-# socket, which would hand it whole 64 KB TSO frames that it cannot forward (iperf3 -R stalls).
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/softether_lib.sh"
 require_root
@@ -53,27 +47,10 @@ PASSWORD="S3cret-$RANDOM-pw"
 export SOFTETHER_L2TP_IPSEC=yes
 export SOFTETHER_PSK="psk-$RANDOM-$RANDOM-$RANDOM"
 softether_start "$SV" 192.168.73.1 "$HUB" "$USER_NAME" "$PASSWORD"
-PREFIX=$(echo "$SOFTETHER_GATEWAY" | cut -d. -f1-3)
-NET=$PREFIX.0/24
-HOST=$PREFIX.5
-python3 - "$HOST" "$SOFTETHER_POOL_FIRST" "$SOFTETHER_POOL_LAST" <<'PY' ||
-import ipaddress, sys
-a, lo, hi = (ipaddress.ip_address(x) for x in sys.argv[1:])
-assert not lo <= a <= hi
-PY
-  die "$HOST is inside SecureNAT's DHCP pool"
-
-# The iperf3 host on the Virtual Hub, through a Local Bridge on a veth pair.
-ip link add "lb$TAG" netns "$SV" type veth peer name "lh$TAG" netns "$LAN"
-ip -n "$SV" link set "lb$TAG" up
-ip -n "$LAN" addr add "$HOST/24" dev "lh$TAG"
-ip -n "$LAN" link set "lh$TAG" gso_max_segs 1
-ip -n "$LAN" link set "lh$TAG" up
-softether_vpncmd /CMD BridgeCreate "$HUB" "/DEVICE:lb$TAG" /TAP:no >/dev/null
-# The bridged host reaches SecureNAT once the Local Bridge forwards.
-WAIT_WATCH_PID=$SOFTETHER_PID WAIT_WATCH_LOG=$SOFTETHER_LOG wait_ping "$LAN" "$SOFTETHER_GATEWAY" 30
-note "host $HOST in $LAN is on hub $HUB: $(softether_vpncmd /CMD BridgeList |
-  grep -E "^[0-9]+ +\|$HUB" | tr -s ' ' || true)"
+# The iperf3 host on the Virtual Hub, through a Local Bridge.
+softether_bridge_host "$HUB" "$LAN"
+HOST=$SOFTETHER_HOST
+NET=$SOFTETHER_NET
 
 CL_IF="lx$TAG"
 SOCKETS+=("/var/run/tandem/$CL_IF.l2tp")

@@ -8,6 +8,7 @@
 #
 #   softether_start NS LISTEN_ADDR HUB USER PASSWORD
 #   softether_vpncmd [/HUB:NAME] /CMD ...   further vpncmd commands against the running server
+#   softether_bridge_host HUB NS            a host namespace on HUB's segment (Local Bridge)
 #   softether_l2tp_wedged                   true when the server has stopped reading UDP 1701
 #   softether_l2tp_session_ended HUB USER   true once SessionList shows no L2TP session of USER
 #   softether_stop
@@ -195,6 +196,40 @@ softether_start() {
   note "SoftEther $SOFTETHER_PID in $ns: raw L2TP on $addr:1701, hub $hub, user $user," \
     "SecureNAT $SOFTETHER_GATEWAY pool $SOFTETHER_POOL_FIRST-$SOFTETHER_POOL_LAST," \
     "ready in $((($(date +%s%N) - t0) / 1000000)) ms"
+}
+
+# softether_bridge_host HUB NS: NS (made by the caller) joins HUB's Ethernet segment as a real host
+# behind the Virtual Hub, for what SecureNAT's virtual host cannot do (it answers ping, but runs no
+# iperf3 server, no WireGuard peer). A veth pair from the server's namespace to NS is bridged with
+# vpncmd BridgeCreate (an AF_PACKET socket on the veth end; SoftEther's Linux build needs no tap
+# device for it, and it fills in the checksums that veth's offload leaves partial). The host takes
+# a static address in SecureNAT's subnet outside the DHCP pool; returns once it reaches SecureNAT.
+# Sets SOFTETHER_HOST (its address), SOFTETHER_HOST_IF (its device) and SOFTETHER_NET (the /24).
+#
+# The host's veth end gets gso_max_segs 1: the Local Bridge reads the veth with a packet socket,
+# which would hand it whole 64 KB TSO frames that it cannot forward (iperf3 -R stalls).
+softether_bridge_host() {
+  local hub=$1 ns=$2 prefix
+  prefix=$(echo "$SOFTETHER_GATEWAY" | cut -d. -f1-3)
+  SOFTETHER_NET=$prefix.0/24
+  SOFTETHER_HOST=$prefix.5
+  SOFTETHER_HOST_IF="lh$TAG"
+  python3 - "$SOFTETHER_HOST" "$SOFTETHER_POOL_FIRST" "$SOFTETHER_POOL_LAST" <<'PY' ||
+import ipaddress, sys
+a, lo, hi = (ipaddress.ip_address(x) for x in sys.argv[1:])
+assert not lo <= a <= hi
+PY
+    die "$SOFTETHER_HOST is inside SecureNAT's DHCP pool"
+  ip link add "lb$TAG" netns "$SOFTETHER_NS" type veth peer name "$SOFTETHER_HOST_IF" netns "$ns"
+  ip -n "$SOFTETHER_NS" link set "lb$TAG" up
+  ip -n "$ns" addr add "$SOFTETHER_HOST/24" dev "$SOFTETHER_HOST_IF"
+  ip -n "$ns" link set "$SOFTETHER_HOST_IF" gso_max_segs 1
+  ip -n "$ns" link set "$SOFTETHER_HOST_IF" up
+  softether_vpncmd /CMD BridgeCreate "$hub" "/DEVICE:lb$TAG" /TAP:no >/dev/null
+  # The bridged host reaches SecureNAT once the Local Bridge forwards.
+  WAIT_WATCH_PID=$SOFTETHER_PID WAIT_WATCH_LOG=$SOFTETHER_LOG wait_ping "$ns" "$SOFTETHER_GATEWAY" 30
+  note "host $SOFTETHER_HOST in $ns is on hub $hub: $(softether_vpncmd /CMD BridgeList |
+    grep -E "^[0-9]+ +\|$hub" | tr -s ' ' || true)"
 }
 
 # softether_l2tp_wedged: succeeds when datagrams wait unread on the server's UDP 1701 socket in

@@ -13,6 +13,8 @@
 #   strongswan_wait_sas NAME REGEX [S]  waits up to S seconds (30) for --list-sas to match REGEX;
 #                                       fails the test otherwise
 #   strongswan_list_sas NAME            swanctl --list-sas
+#   strongswan_wait_deleted NAME        waits up to 30 s for the peer's Delete to remove every
+#                                       installed SA; fails the test otherwise
 #   strongswan_swanctl NAME ARGS...     any other swanctl command against that charon
 #   strongswan_stop NAME
 #
@@ -192,6 +194,22 @@ _strongswan_sas_match() {
   local sas
   sas=$(strongswan_list_sas "$1") || return 1
   grep -Eq "$2" <<<"$sas"
+}
+
+# strongswan_wait_deleted NAME: once the peer has stopped, waits (30 s at most) until charon has
+# no installed CHILD_SA left, and fails the test unless charon logged a Delete from the peer: it
+# must learn of the end from the peer, not from its own dead peer detection (dpd_delay plus well
+# over a minute of retransmissions).
+strongswan_wait_deleted() {
+  wait_until "charon $1 removing the SA after the peer deleted it" 30 _strongswan_none_installed "$1"
+  grep -q "received DELETE for" "${STRONGSWAN_LOG[$1]}" ||
+    die "charon $1 removed the SA without having received a Delete from the peer"
+  note "charon $1 removed the SA on the peer's Delete"
+}
+_strongswan_none_installed() {
+  local sas
+  sas=$(strongswan_list_sas "$1") || return 1
+  ! grep -q "INSTALLED" <<<"$sas"
 }
 
 # strongswan_list_sas NAME: prints charon's IKE and CHILD SAs.

@@ -1,0 +1,150 @@
+// The underlay's path MTU per peer: a too-big report holds the peer's packets to the path (the
+// padded datagram included), SYNs both ways ask for no more, and the report is forgotten when
+// the endpoint moves or its lifetime ends.
+#include <gtest/gtest.h>
+
+#include "base/bytes.hpp"
+#include "wireguard/device.hpp"
+#include "wireguard/test_network.hpp"
+
+namespace tandem::wireguard {
+namespace {
+
+using testing::ipv4_packet;
+using testing::Node;
+using testing::TestNetwork;
+using Kind = DeviceEvent::Kind;
+
+// A TCP SYN from src to dst whose MSS option asks for `mss`.
+std::vector<std::byte> tcp_syn(const std::string& src, const std::string& dst, std::uint16_t mss) {
+  auto p = ipv4_packet(src, dst, 24, 0);
+  p[9] = std::byte{6};
+  std::byte* tcp = p.data() + 20;
+  store_be16(tcp, 40000);
+  store_be16(tcp + 2, 5201);
+  tcp[12] = std::byte{6 << 4};  // data offset: 24 bytes
+  tcp[13] = std::byte{0x02};    // SYN
+  tcp[20] = std::byte{2};       // MSS option
+  tcp[21] = std::byte{4};
+  store_be16(tcp + 22, mss);
+  return p;
+}
+
+std::uint16_t syn_mss(const std::vector<std::byte>& p) {
+  return load_be16(p.data() + 20 + 22);
+}
+
+class PathMtu : public ::testing::Test {
+ protected:
+  PathMtu() : a(net.add_node("a", "127.0.1.1:51820")), b(net.add_node("b", "127.0.1.2:51821")) {
+    net.connect(a, "10.0.0.1/32", b, "10.0.0.2/32");
+    a.device.set_mtu(1440);
+    b.device.set_mtu(1440);
+    a.send_inner(ipv4_packet("10.0.0.1", "10.0.0.2", 10));  // the handshake
+    net.pump();
+  }
+  const Peer& a_peer() { return *a.device.peer(*a.device.find_peer(b.public_key)); }
+  // The send path's verdict for an inner packet of `total` bytes from a to b.
+  SendVerdict prepare(std::size_t total, SealJob& job) {
+    inner = ipv4_packet("10.0.0.1", "10.0.0.2", total - 20);
+    slot.assign(2048 + 64, std::byte{0});
+    std::copy(inner.begin(), inner.end(), slot.begin() + 64);
+    packet = Packet{};
+    packet.slot = slot.data();
+    packet.slot_size = slot.size();
+    packet.offset = 64;
+    packet.length = inner.size();
+    return a.device.prepare_send(packet, net.now, job, a);
+  }
+
+  TestNetwork net;
+  Node& a;
+  Node& b;
+  std::vector<std::byte> inner, slot;
+  Packet packet;
+};
+
+TEST_F(PathMtu, ReportHoldsThePeersPacketsToThePath) {
+  // 1280 on the path less IPv4 20, UDP 8, WireGuard 32.
+  a.device.on_path_too_big(b.address, 1280, net.now, a);
+  ASSERT_EQ(a.count_events(Kind::kPathMtuLowered), 1);
+  const DeviceEvent& e = a.events.back();
+  EXPECT_EQ(e.path_mtu, 1280u);
+  EXPECT_EQ(e.inner_mtu, 1220u);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1220u);
+
+  SealJob job;
+  EXPECT_EQ(prepare(1221, job), SendVerdict::kTooBig);
+  EXPECT_EQ(job.mtu, 1220u);
+  // Exactly the MTU is sealed, and its padding stays within it: the datagram fits the path.
+  ASSERT_EQ(prepare(1220, job), SendVerdict::kSeal);
+  Device::seal(packet, job);
+  EXPECT_LE(packet.length + 20 + 8, 1280u);
+  EXPECT_EQ(packet.length, 1220u + 32);
+}
+
+TEST_F(PathMtu, ReportAboveTheDeviceMtuChangesNothingVisible) {
+  a.device.on_path_too_big(b.address, 1500, net.now, a);
+  EXPECT_EQ(a.count_events(Kind::kPathMtuLowered), 0);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1440u);
+}
+
+TEST_F(PathMtu, OnlyLowerReportsCountAndRepeatsAreQuiet) {
+  a.device.on_path_too_big(b.address, 1400, net.now, a);
+  a.device.on_path_too_big(b.address, 1400, net.now, a);
+  a.device.on_path_too_big(b.address, 1450, net.now, a);  // never raised by a report
+  EXPECT_EQ(a.count_events(Kind::kPathMtuLowered), 1);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1340u);
+  a.device.on_path_too_big(b.address, 1300, net.now, a);
+  EXPECT_EQ(a.count_events(Kind::kPathMtuLowered), 2);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1240u);
+}
+
+TEST_F(PathMtu, ReportForAnotherAddressIsIgnored) {
+  a.device.on_path_too_big(*Endpoint::parse("127.0.9.9:51821"), 1280, net.now, a);
+  EXPECT_EQ(a.count_events(Kind::kPathMtuLowered), 0);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1440u);
+}
+
+TEST_F(PathMtu, ReportWithoutAPortStillMatchesTheAddress) {
+  // This host's own IPv4 refusal names no port.
+  a.device.on_path_too_big(*Endpoint::parse("127.0.1.2:0"), 1280, net.now, a);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1220u);
+}
+
+TEST_F(PathMtu, AbsurdlySmallReportCountsAsTheFloor) {
+  a.device.on_path_too_big(b.address, 68, net.now, a);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 552u - 60);
+}
+
+TEST_F(PathMtu, SynsBothWaysAskForNoMoreThanThePathCarries) {
+  a.device.on_path_too_big(b.address, 1280, net.now, a);
+  a.send_inner(tcp_syn("10.0.0.1", "10.0.0.2", 1460));
+  net.pump();
+  ASSERT_FALSE(b.delivered.empty());
+  EXPECT_EQ(syn_mss(b.delivered.back()), 1220 - 40);
+  // The answer from b comes out of a's device clamped too.
+  b.send_inner(tcp_syn("10.0.0.2", "10.0.0.1", 1400));
+  net.pump();
+  ASSERT_FALSE(a.delivered.empty());
+  EXPECT_EQ(syn_mss(a.delivered.back()), 1220 - 40);
+}
+
+TEST_F(PathMtu, ForgottenAfterItsLifetime) {
+  a.device.on_path_too_big(b.address, 1280, net.now, a);
+  net.advance(kPathMtuLifetime - std::chrono::seconds(1));
+  SealJob job;
+  EXPECT_EQ(prepare(1300, job), SendVerdict::kTooBig);
+  net.advance(std::chrono::seconds(2));
+  EXPECT_NE(prepare(1300, job), SendVerdict::kTooBig);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1440u);
+}
+
+TEST_F(PathMtu, ForgottenWhenTheEndpointMoves) {
+  a.device.on_path_too_big(b.address, 1280, net.now, a);
+  a.device.set_endpoint(*a.device.find_peer(b.public_key), *Endpoint::parse("127.0.9.9:4000"));
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1440u);
+}
+
+}  // namespace
+}  // namespace tandem::wireguard
