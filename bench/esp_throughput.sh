@@ -5,17 +5,10 @@
 # For each: iperf3 TCP throughput (1 and 4 streams), ping RTT through the tunnel, and CPU seconds
 # both daemons used per GB moved. Prints a table with the Tandem / charon ratio.
 #   bench/esp_throughput.sh [SECONDS]     (default 10 s per iperf3 run)
-set -euo pipefail
-cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
-[ -x build/release/bin/tandem ] || ./scripts/build.sh release
-export TANDEM_BIN=$PWD/build/release/bin/tandem
-source tests/netns/lib.sh
+source "$(dirname "$0")/lib.sh"
 source tests/interop/strongswan_lib.sh
-require_root
 PSK="benchmark pre-shared key, long enough"
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # tandem_side NS IF VERSION LOCAL REMOTE LOCAL_NET REMOTE_NET INNER START ESP -> PID in LAST_PID
 tandem_side() {
@@ -103,13 +96,10 @@ measure() {  # IMPL SUITE
   PIDS+=("$(cat "$TMPDIR_TEST/iperf-$impl$suite.pid")")
   local results=()
   for streams in 1 4; do
-    local c0 c1 bytes bps
-    c0=$(( $(cpu_ticks "$pl") + $(cpu_ticks "$pr") ))
-    ip netns exec "$nl" iperf3 -c 10.191.2.1 -B 10.191.1.1 -t "$SECONDS_PER_RUN" -P "$streams" \
-      -J >"$TMPDIR_TEST/i.json" || { cat "$TMPDIR_TEST/i.json" >&2; die "$impl: iperf3 failed"; }
-    c1=$(( $(cpu_ticks "$pl") + $(cpu_ticks "$pr") ))
-    read -r bps bytes < <(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]["sum_received"]; print(int(e["bits_per_second"]), int(e["bytes"]))' "$TMPDIR_TEST/i.json")
-    results+=("$((bps / 1000000))" "$(python3 -c "print(f'{($c1-$c0)/$(getconf CLK_TCK)/($bytes/1e9):.2f}')")")
+    local row mbits cpu_s_per_gb
+    row=$(iperf_cpu "$pl $pr" "$nl" -c 10.191.2.1 -B 10.191.1.1 -P "$streams")
+    read -r mbits cpu_s_per_gb _ <<<"$row"
+    results+=("$mbits" "$cpu_s_per_gb")
   done
   local rtt
   rtt=$(ip netns exec "$nl" ping -c 50 -i 0.01 -q -I 10.191.1.1 10.191.2.1 | awk -F/ '/rtt/ {print $5}')
@@ -117,7 +107,6 @@ measure() {  # IMPL SUITE
 }
 
 echo "machine: $(nproc) cores, $(uname -r); charon $(/usr/lib/ipsec/charon --version 2>/dev/null | head -1 || true)"
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 for suite in gcm cbc; do
   name=$([ "$suite" = gcm ] && echo "AES-GCM-16-256, IKEv2" || echo "AES-CBC-256/HMAC-SHA1-96, IKEv1")
   echo "measuring $name: tandem..."

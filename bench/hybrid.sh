@@ -8,15 +8,10 @@
 #     the failback hold at its 5 s default (failback_hold_max = 5) so that back-to-back drills do
 #     not count as a flapping primary, which would double the hold each time.
 #   bench/hybrid.sh [SECONDS] [ROUNDS] [DRILLS]     (defaults 10 s per iperf3 run, 2, 20)
-set -euo pipefail
-cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
 ROUNDS=${2:-2}
 DRILLS=${3:-20}
-[ -x build/release/bin/tandem ] || ./scripts/build.sh release
-export TANDEM_BIN=$PWD/build/release/bin/tandem
-source tests/netns/lib.sh
-require_root
+source "$(dirname "$0")/lib.sh"
 
 GW="hg$TAG"
 CL="hc$TAG"
@@ -69,9 +64,9 @@ active() {
 active_wireguard() { [ "$(active)" = wireguard ]; }
 
 iperf_mbits() {  # STREAMS
-  ip netns exec "$CL" iperf3 -c 10.93.0.1 -t "$SECONDS_PER_RUN" -P "$1" -J >"$TMPDIR_TEST/i.json" ||
-    { cat "$TMPDIR_TEST/i.json" >&2; die "iperf3 failed"; }
-  python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]) // 1000000)' "$TMPDIR_TEST/i.json"
+  local row
+  row=$(iperf_cpu "${NODE_PIDS[*]}" "$CL" -c 10.93.0.1 -P "$1")
+  echo "${row%% *}"
 }
 
 # Not bound to 10.93.0.1: that address comes and goes with each pair of daemons.
@@ -97,7 +92,6 @@ for round in $(seq "$ROUNDS"); do
 done
 
 mean() { python3 -c 'import sys; v=[float(x) for x in sys.argv[1:]]; print(f"{sum(v)/len(v):.0f}")' "$@"; }
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 p1=$(mean ${one[plain]}); h1=$(mean ${one[hybrid]})
 p4=$(mean ${four[plain]}); h4=$(mean ${four[hybrid]})
 printf '\n%-30s %10s %10s %8s\n' "WireGuard, mean of $ROUNDS rounds" "plain" "hybrid" "ratio"

@@ -4,17 +4,8 @@
 # the tunnel, and CPU seconds the two VPN daemons used per GB moved. Prints a table and the
 # Tandem / wireguard-go ratio.
 #   bench/wg_throughput.sh [SECONDS]     (default 10 s per iperf3 run)
-set -euo pipefail
-cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-10}
-[ -x build/release/bin/tandem ] || ./scripts/build.sh release
-export TANDEM_BIN=$PWD/build/release/bin/tandem
-source tests/netns/lib.sh
-require_root
-
-cpu_ticks() {  # utime + stime of a PID, in clock ticks
-  awk '{print $14 + $15}' "/proc/$1/stat"
-}
+source "$(dirname "$0")/lib.sh"
 
 measure() {
   local impl=$1
@@ -40,15 +31,10 @@ measure() {
   PIDS+=("$(cat "$TMPDIR_TEST/iperf-$impl.pid")")
   local results=()
   for streams in 1 4; do
-    local c0 c1 bytes bps
-    c0=$(( $(cpu_ticks "$pl") + $(cpu_ticks "$pr") ))
-    ip netns exec "$nl" iperf3 -c 10.190.0.2 -t "$SECONDS_PER_RUN" -P "$streams" -J >"$TMPDIR_TEST/i.json" ||
-      { cat "$TMPDIR_TEST/i.json" >&2; die "$impl: iperf3 failed"; }
-    c1=$(( $(cpu_ticks "$pl") + $(cpu_ticks "$pr") ))
-    read -r bps bytes < <(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]["sum_received"]; print(int(e["bits_per_second"]), int(e["bytes"]))' "$TMPDIR_TEST/i.json")
-    local cpu_s_per_gb
-    cpu_s_per_gb=$(python3 -c "print(f'{($c1-$c0)/$(getconf CLK_TCK)/($bytes/1e9):.2f}')")
-    results+=("$((bps / 1000000))" "$cpu_s_per_gb")
+    local row mbits cpu_s_per_gb
+    row=$(iperf_cpu "$pl $pr" "$nl" -c 10.190.0.2 -P "$streams")
+    read -r mbits cpu_s_per_gb _ <<<"$row"
+    results+=("$mbits" "$cpu_s_per_gb")
   done
   local rtt
   rtt=$(ip netns exec "$nl" ping -c 50 -i 0.01 -q 10.190.0.2 | awk -F/ '/rtt/ {print $5}')
@@ -65,7 +51,6 @@ measure wireguard-go >"$TMPDIR_TEST/row"
 G_ROW=$(cat "$TMPDIR_TEST/row")
 read -r _ t1 tc1 t4 tc4 trtt <<<"$T_ROW"
 read -r _ g1 gc1 g4 gc4 grtt <<<"$G_ROW"
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 printf '\n%-28s %14s %14s %8s\n' "" "tandem" "wireguard-go" "ratio"
 printf '%-28s %14s %14s %8s\n' "TCP 1 stream (Mbit/s)" "$t1" "$g1" "$(ratio "$t1" "$g1")"
 printf '%-28s %14s %14s %8s\n' "TCP 4 streams (Mbit/s)" "$t4" "$g4" "$(ratio "$t4" "$g4")"
