@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
@@ -235,6 +236,7 @@ Result<Ok, std::string> NestedInterface::run(const std::function<void()>& on_rel
     io::notify_stopping();
     hang_up_for_stop(sig);
   });
+  control_thread_ = std::this_thread::get_id();
   return wg_->run();
 }
 
@@ -256,14 +258,7 @@ void NestedInterface::wireguard_outbound(io::PacketBatch& batch) {
   // bounded, for room rather than dropping (each drop costs a TCP retransmit).
   {
     std::unique_lock lock(mutex_);
-    if (to_control_.capacity() - to_control_.size() < batch.size()) {
-      lock.unlock();
-      loop_->wake();
-      lock.lock();
-      control_room_.wait_for(lock, kQueueWait, [&] {
-        return to_control_.capacity() - to_control_.size() >= batch.size();
-      });
-    }
+    wait_for_room(lock, to_control_, batch.size());
     for (const Packet& p : batch) {
       if (to_control_.full()) {
         ++counters_.dropped_queue_full;
@@ -287,7 +282,25 @@ void NestedInterface::wireguard_injected(io::PacketBatch& batch) {
   for (std::size_t i = used; i < to_wireguard_.size(); ++i)
     std::swap(to_wireguard_[rest++], to_wireguard_[i]);
   to_wireguard_.resize(rest);
+  wireguard_room_.notify_all();
   if (rest > 0) wg_->wake_sender();
+}
+
+void NestedInterface::wait_for_room(std::unique_lock<std::mutex>& lock, io::PacketBatch& queue,
+                                    std::size_t n) {
+  if (queue.capacity() - queue.size() >= n) return;
+  const bool to_control = &queue == &to_control_;
+  // The control thread drains to_control_ itself: it must not wait for its own turn.
+  if (to_control && std::this_thread::get_id() == control_thread_) return;
+  lock.unlock();
+  if (to_control)
+    loop_->wake();
+  else
+    wg_->wake_sender();
+  lock.lock();
+  (to_control ? control_room_ : wireguard_room_).wait_for(lock, kQueueWait, [&] {
+    return queue.capacity() - queue.size() >= n;
+  });
 }
 
 bool NestedInterface::wrap_into(io::PacketBatch& queue, ByteView datagram, const Endpoint& from,
@@ -334,12 +347,13 @@ void NestedInterface::carry(io::PacketBatch& batch, std::size_t begin, std::size
                             std::uint16_t source_port) {
   if (begin == end) return;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     const auto source = outer_source();
     if (!source) {
       counters_.dropped_outer_down += end - begin;
     } else {
       io::PacketBatch& queue = wireguard_inside() ? to_control_ : to_wireguard_;
+      wait_for_room(lock, queue, end - begin);
       for (std::size_t i = begin; i < end; ++i)
         wrap_into(queue, batch[i].bytes(), {*source, source_port}, batch[i].endpoint);
     }
@@ -352,13 +366,14 @@ void NestedInterface::carry(io::PacketBatch& batch, std::size_t begin, std::size
 
 void NestedInterface::carry_one(ByteView datagram, const Endpoint& to, std::uint16_t source_port) {
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     const auto source = outer_source();
     if (!source) {
       ++counters_.dropped_outer_down;
     } else {
-      wrap_into(wireguard_inside() ? to_control_ : to_wireguard_, datagram, {*source, source_port},
-                to);
+      io::PacketBatch& queue = wireguard_inside() ? to_control_ : to_wireguard_;
+      wait_for_room(lock, queue, 1);
+      wrap_into(queue, datagram, {*source, source_port}, to);
     }
   }
   if (wireguard_inside())

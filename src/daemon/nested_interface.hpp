@@ -19,11 +19,13 @@
 // Packets cross between them through queues guarded by one mutex.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/result.hpp"
@@ -97,6 +99,10 @@ class NestedInterface final : public HybridLink, public DatagramCarrier {
   // inner one on an endpoint whose datagrams go to this carrier.
   Result<Ok, std::string> make_control_path();
   // With mutex_ held: wraps `datagram` as UDP from `from` to `to` into `queue`.
+  // With `lock` on mutex_: waits, bounded, for room for `n` packets in `queue` after waking
+  // whoever drains it, since each drop costs the inner tunnel a retransmit. Not on the thread
+  // that drains it.
+  void wait_for_room(std::unique_lock<std::mutex>& lock, io::PacketBatch& queue, std::size_t n);
   bool wrap_into(io::PacketBatch& queue, ByteView datagram, const Endpoint& from,
                  const Endpoint& to);
   // This node's address inside the outer tunnel, as the inner protocol's datagrams leave from it.
@@ -121,8 +127,10 @@ class NestedInterface final : public HybridLink, public DatagramCarrier {
   bool stopping_ = false;
   std::optional<InterfaceAddress> inner_address_;  // on the device: the inner session's address
 
-  std::mutex mutex_;  // guards everything below
-  std::condition_variable control_room_;
+  std::mutex mutex_;                             // guards everything below
+  std::condition_variable control_room_;         // to_control_ was drained
+  std::condition_variable wireguard_room_;       // to_wireguard_ was drained
+  std::atomic<std::thread::id> control_thread_;  // run()'s, which drains to_control_
   io::PacketBatch to_control_;    // for the control path (inner packets or wrapped datagrams)
   io::PacketBatch to_wireguard_;  // wrapped datagrams for WireGuard's sender
   io::PacketBatch to_ipsec_;      // datagrams WireGuard opened for the inner IPsec endpoint
