@@ -353,6 +353,31 @@ void WireguardInterface::on_udp_errors(io::UdpSocket& socket) {
   send_control(rx_control_);
 }
 
+void WireguardInterface::hold_peers_to_known_paths() {
+  if (!udp_) return;  // nested: the outer path sizes the device
+  std::vector<Endpoint> endpoints;
+  {
+    std::lock_guard lock(mutex_);
+    for (const wireguard::PeerId id : device_.peer_ids())
+      if (const wireguard::Peer* p = device_.peer(id); p && p->endpoint)
+        endpoints.push_back(*p->endpoint);
+  }
+  const TimePoint now = io::SystemClock::now();
+  for (const Endpoint& e : endpoints) {
+    io::UdpSocket* socket = udp_->socket_for(e.address.family());
+    if (!socket) continue;
+    auto path = socket->path_mtu(e);
+    if (!path) continue;
+    const std::size_t needed =
+        mtu_ + (e.address.is_v4() ? 20 : 40) + wireguard::kUdpTransportOverhead;
+    if (*path >= needed) continue;
+    std::lock_guard lock(mutex_);
+    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_);
+    device_.on_path_too_big(e, *path, now, actions);
+  }
+  send_control(timer_control_);
+}
+
 OversizeTally WireguardInterface::oversize() const {
   return {too_big_icmp_.load(), too_big_fragmented_.load(), too_big_dropped_.load()};
 }

@@ -72,6 +72,10 @@ class WireguardInterface {
     std::size_t inner_mtu;  // what packets to the peer are held to
   };
   std::vector<PeerPathMtu> learned_path_mtus();
+  // Holds each peer to the path MTU the kernel already knows towards its endpoint, where that
+  // is less than the device MTU needs (an MTU set by hand, a path ICMP shrank before we started,
+  // a device kept at IPv6's 1280 over a smaller path): from the first packet, not the first loss.
+  void hold_peers_to_known_paths();
 
   // Applies a UAPI set (also how `tandem up` loads its config). Returns an errno (0 = ok).
   int apply(const control::UapiSet& set);

@@ -126,6 +126,7 @@ Result<Ok, std::string> apply_peers(WireguardInterface& wg, const control::NodeC
   }
   if (int err = wg.apply(set); err != 0)
     return Err("cannot apply configuration (errno " + std::to_string(err) + ")");
+  wg.hold_peers_to_known_paths();
   resolve_in_background(wg, unresolved);
   return Ok{};
 }
