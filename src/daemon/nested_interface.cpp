@@ -9,6 +9,7 @@
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
+#include "daemon/l2tp_mtu.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_setup.hpp"
 #include "hybrid/mtu_budget.hpp"
@@ -35,11 +36,14 @@ std::size_t budget_inner(hybrid::StackKind kind, hybrid::EspSuite suite, unsigne
   return b ? b->inner_mtu : 0;
 }
 
-// The larger overhead of the two suites Tandem proposes (AES-GCM, AES-CBC with HMAC-SHA1): the
-// one negotiated is known only once the SA is up, and the device's MTU is set before that.
-std::size_t esp_inner(hybrid::StackKind kind, unsigned underlay) {
-  return std::min(budget_inner(kind, hybrid::EspSuite::kAesGcm16, underlay),
-                  budget_inner(kind, hybrid::EspSuite::kAesCbcSha1, underlay));
+// An ESP tunnel's suite is negotiated only once the SA is up, and the device's MTU is set before
+// that: the costliest of those Tandem offers by default (IKEv2: AES-GCM and AES-CBC with
+// HMAC-SHA-256-128; IKEv1 adds HMAC-SHA1-96) leaves room for any of them.
+std::size_t esp_tunnel_inner(unsigned underlay) {
+  constexpr hybrid::EspSuite kOffered[] = {
+      hybrid::EspSuite::kAesGcm16, hybrid::EspSuite::kAesCbcSha1, hybrid::EspSuite::kAesCbcSha256};
+  const auto kind = hybrid::StackKind::kIpsecTunnel;
+  return budget_inner(kind, costliest_esp_suite(kOffered, kind, underlay), underlay);
 }
 
 hybrid::PathKind control_kind_of(const control::NodeConfig& config) {
@@ -70,22 +74,42 @@ unsigned nested_mtu(const control::NodeConfig& config, unsigned wireguard_mtu) {
                                   config.ipsec->mtu));
       break;
     default:
-      mtu = config.l2tp
-                ? std::min<std::size_t>(config.l2tp->mtu,
-                                        esp_inner(hybrid::StackKind::kL2tpIpsec, wireguard))
-                : std::min<std::size_t>(config.ipsec->mtu,
-                                        esp_inner(hybrid::StackKind::kIpsecTunnel, wireguard));
+      if (config.l2tp) {
+        // The costliest suite [l2tp.ipsec] allows (l2tp_mtu_over); its mtu caps it when given.
+        mtu = l2tp_mtu_over(*config.l2tp, wireguard, IpAddress::Family::kV4);
+        if (config.l2tp->mtu_given) mtu = std::min<std::size_t>(mtu, config.l2tp->mtu);
+      } else {
+        mtu = std::min<std::size_t>(config.ipsec->mtu, esp_tunnel_inner(wireguard));
+      }
       break;
   }
   return static_cast<unsigned>(mtu);
 }
 
+control::NodeConfig with_outer_l2tp_mtu(const control::NodeConfig& config,
+                                        const std::optional<Endpoint>& server, std::string* why) {
+  control::NodeConfig c = config;
+  if (c.nesting->outer != hybrid::PathKind::kL2tpIpsec || c.l2tp->mtu_given) return c;
+  c.l2tp->mtu = l2tp_device_mtu(*c.l2tp, server, why);
+  c.l2tp->mtu_given = true;
+  return c;
+}
+
 Result<std::unique_ptr<NestedInterface>, std::string> NestedInterface::create(
-    const control::NodeConfig& config) {
+    const control::NodeConfig& file_config) {
   // Inside another tunnel WireGuard's path is that tunnel, which nested_mtu() sizes it by: only
   // an mtu the file gives caps it. Outside, its own path sizes it as for any WireGuard device.
-  const bool inside = config.nesting->outer != hybrid::PathKind::kWireguard;
+  const bool inside = file_config.nesting->outer != hybrid::PathKind::kWireguard;
+  std::optional<Endpoint> l2tp_server;
+  if (inside && file_config.l2tp && !file_config.l2tp->mtu_given)
+    if (auto ep =
+            io::resolve_endpoint(file_config.l2tp->server_host, file_config.l2tp->server_port))
+      l2tp_server = *ep;
   std::string why;
+  const control::NodeConfig config = with_outer_l2tp_mtu(file_config, l2tp_server, &why);
+  if (!why.empty())
+    spdlog::info("{}: L2TP/IPsec MTU {} ({})", config.interface->name, config.l2tp->mtu, why);
+  why.clear();
   const unsigned wireguard_mtu = inside
                                      ? (config.interface->mtu_given ? config.interface->mtu : 9000u)
                                      : wireguard_device_mtu(config, &why);
@@ -105,7 +129,10 @@ Result<std::unique_ptr<NestedInterface>, std::string> NestedInterface::create(
   // The inner section's MTU is the device's: PPP negotiates it as its MRU, the ESP tunnel clamps
   // MSS to it.
   if (!iface->wireguard_inside()) {
-    if (iface->config_.l2tp) iface->config_.l2tp->mtu = mtu;
+    if (iface->config_.l2tp) {
+      iface->config_.l2tp->mtu = mtu;
+      iface->config_.l2tp->mtu_given = true;
+    }
     if (iface->config_.ipsec) iface->config_.ipsec->mtu = mtu;
   }
   const auto& ic = *config.interface;

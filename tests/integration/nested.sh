@@ -14,9 +14,10 @@
 #                                 WireGuard to the server's address inside it
 #
 # Each checks: ping and a TCP transfer through the stack; the device MTU the client reports is
-# the one the test computes from the header sizes, and a DF ping of exactly that size passes; a
-# capture on the underlay holds only the outer protocol (not one packet of the inner one); the
-# client's nested counters show datagrams carried both ways; a clean stop.
+# the one the test computes from the header sizes (no config names an mtu), and a DF ping of
+# exactly that size passes; a capture on the underlay holds only the outer protocol (not one
+# packet of the inner one); the client's nested counters show datagrams carried both ways; a
+# clean stop.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/nested_lib.sh"
 require_root
@@ -81,6 +82,11 @@ start = false
 TOML
   SV_READY="$STATUS_DIR/$SV_L2.ipsec"
 else
+  # WireGuard inside L2TP/IPsec: the gateway's device is given 4 bytes less than the budget its
+  # sessions carry (1404, as the client's session has), so that the server's WireGuard datagrams
+  # of the client's full MTU leave it in IPv4 fragments, which the client must put back together.
+  SV_L2TP_MTU=""
+  if [ "$SCENARIO" = wireguard-in-l2tp ]; then SV_L2TP_MTU="mtu = 1400"; fi
   cat >"$TMPDIR_TEST/sv.toml" <<TOML
 $SERVER_WG
 
@@ -90,6 +96,7 @@ interface = "$SV_L2"
 host_name = "gateway"
 address = "10.86.0.1/24"
 pool = "10.86.0.10-10.86.0.20"
+$SV_L2TP_MTU
 
 [[l2tp.user]]
 name = "alice"
@@ -109,9 +116,9 @@ case "$SCENARIO" in
     OUTER=l2tp
     STARTED_AS="WireGuard inside L2TP/IPsec"
     TARGET=10.96.0.1  # reached through WireGuard, inside L2TP/IPsec
-    # The L2TP session carries 1400 (its default mtu, PPP's MRU); WireGuard inside it adds IPv4
-    # (20), UDP (8) and its own 32 (data header 16, tag 16).
-    EXPECTED_MTU=$((1400 - 20 - 8 - 32))
+    # The L2TP session carries what the costliest default suite leaves of its 1500-byte path;
+    # WireGuard inside it adds IPv4 (20), UDP (8) and its own 32 (data header 16, tag 16).
+    EXPECTED_MTU=$(($(costliest_default_suite 1500 $((8 + 6 + 4))) - 20 - 8 - 32))
     OUTER_FILTER="udp.port == 4500 || udp.port == 500 || esp"
     INNER_FILTER="udp.port == 51820"
     ;;
@@ -131,12 +138,9 @@ case "$SCENARIO" in
     STARTED_AS="an ESP tunnel inside WireGuard"
     TARGET=10.87.0.1  # reached through the ESP tunnel, inside WireGuard
     # WireGuard carries 1440 (its 1500-byte path less 60); the ESP tunnel inside it: IPv4 20,
-    # UDP 4500 8, ESP 8, then the costlier suite: AES-CBC's 16-byte IV, 12-byte ICV and padding
-    # to 16 (pad length and next header included) against AES-GCM's 8 + 16 and 4-byte alignment.
-    wg_mtu=$((1500 - 20 - 8 - 32))
-    cbc_inner=$((((wg_mtu - 20 - 8 - 8 - 16 - 12) / 16) * 16 - 2))
-    gcm_inner=$((((wg_mtu - 20 - 8 - 8 - 8 - 16) / 4) * 4 - 2))
-    EXPECTED_MTU=$((cbc_inner < gcm_inner ? cbc_inner : gcm_inner))
+    # UDP 4500 8, ESP 8, then the costliest suite it may negotiate (nothing inside ESP but the
+    # inner packet), and no more than the [ipsec] section's default mtu, 1400.
+    EXPECTED_MTU=$(costliest_default_suite $((1500 - 20 - 8 - 32)) 0)
     [ "$EXPECTED_MTU" -gt 1400 ] && EXPECTED_MTU=1400
     OUTER_FILTER="udp.port == 51820"
     INNER_FILTER="udp.port == 500 || udp.port == 4500 || esp || isakmp"
@@ -148,18 +152,9 @@ case "$SCENARIO" in
     OUTER=wireguard
     STARTED_AS="L2TP/IPsec inside WireGuard"
     TARGET=10.86.0.1  # reached through L2TP/IPsec, inside WireGuard
-    # WireGuard carries what its path does (the 1500-byte veth) less IPv4 20, UDP 8 and its 32;
-    # L2TP/IPsec inside it: IPv4 20, UDP 4500 8, ESP header 8, then the larger of the two suites
-    # the client proposes: AES-CBC/SHA-1 with a 16-byte IV, a 12-byte ICV and padding to 16 bytes
-    # (pad length and next header included), against AES-GCM's 8 + 16 and 4-byte alignment;
-    # inside ESP, UDP 1701 8, L2TP 6, PPP 4.
-    wg_mtu=$((1500 - 20 - 8 - 32))
-    room=$((wg_mtu - 20 - 8 - 8 - 16 - 12))  # what CBC's padded block area may fill
-    cbc_inner=$(((room / 16) * 16 - 2 - 8 - 6 - 4))
-    gcm_room=$((wg_mtu - 20 - 8 - 8 - 8 - 16))
-    gcm_inner=$(((gcm_room / 4) * 4 - 2 - 8 - 6 - 4))
-    EXPECTED_MTU=$((cbc_inner < gcm_inner ? cbc_inner : gcm_inner))
-    [ "$EXPECTED_MTU" -gt 1400 ] && EXPECTED_MTU=1400
+    # WireGuard carries what its path does (1500 bytes) less IPv4 20, UDP 8 and its 32;
+    # L2TP/IPsec inside it the costliest default suite with UDP 1701 8, L2TP 6, PPP 4 inside ESP.
+    EXPECTED_MTU=$(costliest_default_suite $((1500 - 20 - 8 - 32)) $((8 + 6 + 4)))
     OUTER_FILTER="udp.port == 51820"
     INNER_FILTER="udp.port == 500 || udp.port == 4500 || udp.port == 1701 || esp || isakmp || l2tp"
     ;;
@@ -245,9 +240,9 @@ note "client device MTU $mtu (computed here: $EXPECTED_MTU)"
 ping_bytes "$CL" "$TARGET" "$mtu" -M do
 
 iperf_ok "$SV" "$CL" "$TARGET" 3
-# The server's WireGuard keeps its default MTU (1420), as a peer one does not configure would: its
-# largest packets, padded past what the L2TP session carries, leave its L2TP device in IPv4
-# fragments, which the client must put back together. A transfer towards the client has many.
+# The server's WireGuard datagrams of the client's full MTU are 4 bytes larger than the server's
+# L2TP device (its mtu = 1400 above): they leave it in IPv4 fragments, which the client must put
+# back together. A transfer towards the client has many.
 if [ "$SCENARIO" = wireguard-in-l2tp ]; then
   ip netns exec "$SV" iperf3 -s -1 -B "$TARGET" >"$TMPDIR_TEST/iperf-r-server.log" 2>&1 &
   PIDS+=($!)
