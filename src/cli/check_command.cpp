@@ -7,6 +7,7 @@
 #include "crypto/key_encoding.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/interface_hooks.hpp"
+#include "daemon/l2tp_mtu.hpp"
 #include "daemon/nested_interface.hpp"
 #include "daemon/node_startup.hpp"
 #include "daemon/wireguard_setup.hpp"
@@ -88,6 +89,22 @@ std::string auth_list(const std::vector<ppp::AuthMethod>& methods) {
   return s.empty() ? "none" : s;
 }
 
+// A client's server when the file gives an address: `tandem check` resolves no names (`tandem up`
+// does), so a named server's path is not looked at here.
+std::optional<Endpoint> server_address(const control::L2tpConfig& l) {
+  const auto address = IpAddress::parse(l.server_host);
+  if (l.role != control::L2tpRole::kLac || !address) return std::nullopt;
+  return Endpoint{*address, l.server_port};
+}
+
+// The device's MTU and where it comes from; a nested [l2tp] has the nested device's instead.
+std::string l2tp_mtu(const control::NodeConfig& cfg) {
+  if (cfg.nesting) return "";
+  std::string why;
+  const unsigned mtu = daemon::l2tp_device_mtu(*cfg.l2tp, server_address(*cfg.l2tp), &why);
+  return ", MTU " + std::to_string(mtu) + " (" + why + ")";
+}
+
 void describe_l2tp(const control::NodeConfig& cfg, std::ostream& s) {
   const control::L2tpConfig& l = *cfg.l2tp;
   if (l.role == control::L2tpRole::kLns) {
@@ -104,7 +121,7 @@ void describe_l2tp(const control::NodeConfig& cfg, std::ostream& s) {
       for (const auto& a : cfg.accounts) logins += (a.password || a.nt_hash) ? 1 : 0;
       s << ", " << logins << (logins == 1 ? " account" : " accounts") << " with a password";
     }
-    s << ", authentication " << auth_list(l.auth) << "\n";
+    s << ", authentication " << auth_list(l.auth) << l2tp_mtu(cfg) << "\n";
     return;
   }
   s << "L2TP client (LAC) on " << l.interface << ": server " << l.server_host << ":"
@@ -114,7 +131,7 @@ void describe_l2tp(const control::NodeConfig& cfg, std::ostream& s) {
   for (const auto& c : l.calls) users += (users.empty() ? "" : ", ") + c.user;
   if (!users.empty()) s << " (" << users << ")";
   if (!l.routes.empty()) s << ", routes " << joined(l.routes);
-  s << (l.redial ? "" : ", no redial") << "\n";
+  s << (l.redial ? "" : ", no redial") << l2tp_mtu(cfg) << "\n";
 }
 
 // A gateway's [ipsec]: its accounts log in as road warriors.
@@ -160,7 +177,13 @@ void describe_nesting(const control::NodeConfig& cfg, std::ostream& s) {
   const control::InterfaceConfig& ic = *cfg.interface;
   const unsigned wireguard =
       inside ? (ic.mtu_given ? ic.mtu : 9000u) : daemon::wireguard_device_mtu(cfg);
-  s << ", device MTU " << daemon::nested_mtu(cfg, wireguard) << "\n";
+  std::string why;
+  const control::NodeConfig sized =
+      daemon::with_outer_l2tp_mtu(cfg, cfg.l2tp ? server_address(*cfg.l2tp) : std::nullopt, &why);
+  s << ", device MTU " << daemon::nested_mtu(sized, wireguard);
+  if (!why.empty())
+    s << " (inside an L2TP/IPsec session of " << sized.l2tp->mtu << ": " << why << ")";
+  s << "\n";
 }
 
 std::string describe_node(const control::NodeConfig& config) {

@@ -143,6 +143,14 @@ TEST_F(CheckCommand, L2tpGatewayAndIpsecSitesAreSummarised) {
                             "10.77.0.10-10.77.0.200, 1 user, authentication MS-CHAPv2"),
             std::string::npos)
       << out_.str();
+  // No mtu: the budget for the costliest default suite (AES-CBC, HMAC-SHA-256-128) over 1500.
+  EXPECT_NE(out_.str().find(", MTU 1404 (a gateway, whose clients' paths are not known before "
+                            "they dial: an underlay of 1500, less 88 of IPv4, UDP 4500, ESP "
+                            "(aes-cbc-sha256, the costliest suite [l2tp.ipsec] allows), UDP "
+                            "1701, L2TP and PPP; 8 bytes unused, as ESP pads to the cipher's "
+                            "block)\n"),
+            std::string::npos)
+      << out_.str();
 
   ASSERT_EQ(check(write("site.toml", kSite)), 0) << err_.str();
   const std::string out = out_.str();
@@ -170,8 +178,15 @@ password = "correct horse"
 )";
   ASSERT_EQ(check(write("lac.toml", client)), 0) << err_.str();
   EXPECT_NE(out_.str().find("L2TP client (LAC) on l2tp0: server vpn.example.org:1701, plain "
-                            "L2TP (unencrypted), 1 session (alice)"),
+                            "L2TP (unencrypted), 1 session (alice), MTU 1462 (the server's name "
+                            "is not resolved yet: an underlay of 1500, less 38 of IPv4, UDP, "
+                            "L2TP and PPP)"),
             std::string::npos)
+      << out_.str();
+  std::string given = client;
+  given.insert(given.find("server"), "mtu = 1300\n");
+  ASSERT_EQ(check(write("lac-mtu.toml", given)), 0) << err_.str();
+  EXPECT_NE(out_.str().find("1 session (alice), MTU 1300 (as configured)"), std::string::npos)
       << out_.str();
 }
 

@@ -332,6 +332,7 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
   auto mtu = r.integer<unsigned>(*t, "mtu", 1280, 9000);
   if (!mtu) return Err(mtu.error());
   cfg.mtu = mtu->value_or(1400);
+  cfg.mtu_given = mtu->has_value();
   auto host = r.string_key(*t, "host_name");
   if (!host) return Err(host.error());
   if (*host) cfg.host_name = **host;

@@ -61,7 +61,10 @@ struct L2tpConfig {
   std::optional<L2tpIpsecConfig> ipsec;
   bool allow_unencrypted = false;   // plain L2TP on UDP 1701 (a gateway may serve both)
   std::string interface = "l2tp0";  // the TUN device
+  // The device's MTU and PPP's MRU. Without mtu in the file the daemon sizes it from the MTU
+  // budget over the path to the server (daemon::l2tp_device_mtu), and `mtu` is only a default.
   unsigned mtu = 1400;
+  bool mtu_given = false;
   std::string host_name = "tandem";
   std::string tunnel_secret;     // tunnel authentication (RFC 2661 5.1.1); empty: none
   bool hide_avps = false;        // hidden AVPs for credentials-like AVPs; needs tunnel_secret

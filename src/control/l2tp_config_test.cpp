@@ -79,7 +79,7 @@ TEST(L2tpConfig, ParsesAClientWithDefaults) {
   const L2tpConfig& c = *r->l2tp;
   EXPECT_EQ(c.role, L2tpRole::kLac);
   EXPECT_EQ(c.interface, "l2tp0");
-  EXPECT_EQ(c.mtu, 1400u);
+  EXPECT_FALSE(c.mtu_given);  // sized from the path to the server when it starts
   EXPECT_EQ(c.server_host, "vpn.example.org");
   EXPECT_EQ(c.server_port, 1701);
   EXPECT_FALSE(c.redial);
@@ -91,6 +91,14 @@ TEST(L2tpConfig, ParsesAClientWithDefaults) {
   EXPECT_EQ(c.calls[1].password, "battery staple");
   ASSERT_EQ(c.routes.size(), 1u);
   EXPECT_EQ(c.routes[0].to_string(), "10.77.0.0/24");
+}
+
+TEST(L2tpConfig, AnMtuInTheFileIsMarkedGiven) {
+  auto r =
+      parse_node_config(with(kClient, "mode = \"lac\"", "mode = \"lac\"\nmtu = 1300"), "cl.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->l2tp->mtu, 1300u);
+  EXPECT_TRUE(r->l2tp->mtu_given);
 }
 
 TEST(L2tpConfig, ReadsTheServerPortAndAPasswordFile) {

@@ -156,7 +156,8 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
     iface->fallback_.emplace(fc, io::SystemClock::now());
     if (config.policy_routing.kernel) {
       // The kernel picks the path by its rules; the secondary gets a device of its own.
-      const unsigned secondary_mtu = config.l2tp ? config.l2tp->mtu : config.ipsec->mtu;
+      // As large as the path carries (an L2TP path sizes itself when [l2tp] names no mtu).
+      const auto secondary_mtu = static_cast<unsigned>(iface->secondary().mtu);
       auto device = io::TunDevice::create(config.policy_routing.secondary_interface, secondary_mtu);
       if (!device)
         return Err("TUN device " + config.policy_routing.secondary_interface + ": " +
@@ -216,6 +217,7 @@ Result<Ok, std::string> HybridInterface::add_control_paths(const control::NodeCo
     // is then let go until the fallback dials it.
     auto path = slot->make();
     if (!path) return Err(path.error());
+    slot->mtu = (*path)->inner_mtu();
     if (!config.fallback || config.fallback->warm_secondary) slot->path = std::move(*path);
   }
   return Ok{};

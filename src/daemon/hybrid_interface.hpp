@@ -151,6 +151,7 @@ class HybridInterface final : public HybridLink {
     // Only the control thread touches the path; it is gone while an on-demand secondary is
     // hung up.
     std::unique_ptr<ControlPath> path;
+    std::size_t mtu = 0;  // the path's inner MTU as built at start (kept while hung up)
     std::unique_ptr<io::UnixSocketServer> status;  // the path's own status socket
     io::PacketBatch pending;                       // guarded by mutex_: for the path to send
     io::PacketBatch draining;                      // control thread scratch

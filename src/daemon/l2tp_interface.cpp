@@ -6,6 +6,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "daemon/l2tp_mtu.hpp"
 #include "hybrid/mtu_budget.hpp"
 #include "io/system_clock.hpp"
 #include "packet/tcp_mss.hpp"
@@ -30,6 +31,20 @@ const char* role_name(control::L2tpRole r) {
   return r == control::L2tpRole::kLns ? "LNS" : "LAC";
 }
 
+// `config` with its MTU settled (l2tp_device_mtu): the file's, or the budget over the path to
+// the server. Logs where a figure it works out comes from, and with `log_given` a given one too.
+control::L2tpConfig with_mtu(const control::L2tpConfig& config, const Endpoint& server,
+                             bool log_given) {
+  control::L2tpConfig c = config;
+  std::string why;
+  c.mtu = l2tp_device_mtu(
+      config, c.role == control::L2tpRole::kLac ? std::optional(server) : std::nullopt, &why);
+  c.mtu_given = true;
+  if (log_given || !config.mtu_given)
+    spdlog::info("L2TP {} on {}: MTU {} ({})", role_name(c.role), c.interface, c.mtu, why);
+  return c;
+}
+
 }  // namespace
 
 std::string l2tp_status_socket_path(std::string_view socket_dir, std::string_view interface_name) {
@@ -48,7 +63,7 @@ hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& c, const En
     s.node.hidden_avps = {l2tp::AvpType::kAssignedSessionId, l2tp::AvpType::kCallSerialNumber};
   s.node.hello_interval = std::chrono::seconds(c.hello_interval);
   s.auth = c.auth;
-  // PPP's MRU is what fits in the TUN MTU.
+  // PPP's MRU is what fits in the TUN MTU (settled by l2tp_device_mtu).
   s.mru = static_cast<std::uint16_t>(c.mtu);
   if (c.address) s.gateway_address = c.address->address;
   s.pool_first = c.pool_first;
@@ -93,15 +108,17 @@ ipsec::ike::v1::Config l2tp_ikev1_config(const control::L2tpConfig& c, const End
 
 Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create(
     const control::L2tpConfig& config, const Endpoint& server) {
-  auto tun = io::TunDevice::create(config.interface, config.mtu);
-  if (!tun) return Err("TUN device " + config.interface + ": " + tun.error());
-  return assemble(config, server, std::move(*tun), nullptr, nullptr);
+  const control::L2tpConfig sized = with_mtu(config, server, true);
+  auto tun = io::TunDevice::create(sized.interface, sized.mtu);
+  if (!tun) return Err("TUN device " + sized.interface + ": " + tun.error());
+  return assemble(sized, server, std::move(*tun), nullptr, nullptr);
 }
 
 Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create_path(
     const control::L2tpConfig& config, const Endpoint& server, HybridLink& link,
     std::shared_ptr<IpsecEndpoint> shared_ipsec) {
-  return assemble(config, server, std::nullopt, &link, std::move(shared_ipsec));
+  return assemble(with_mtu(config, server, false), server, std::nullopt, &link,
+                  std::move(shared_ipsec));
 }
 
 IpsecEndpoint::EngineFactory L2tpInterface::ike_engine(const control::L2tpConfig& config,
@@ -319,10 +336,10 @@ bool L2tpInterface::fits_underlay(Packet& wrapped, std::size_t inner_length,
 std::optional<std::size_t> L2tpInterface::underlay_limit(const IpAddress& peer) const {
   const auto path_mtu = ipsec_ ? ipsec_->underlay_mtu(peer) : std::nullopt;
   if (!path_mtu) return std::nullopt;
-  // The suite is the one negotiated, but the budget takes the costlier of the two proposed: a
-  // few bytes of room lost, never a datagram too big.
-  return std::min<std::size_t>(
-      stack_.mru(), hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kL2tpIpsec, *path_mtu));
+  // The budget takes the costliest suite the section allows, as the device's MTU does: a few
+  // bytes of room lost with a cheaper one, never a datagram too big.
+  return std::min<std::size_t>(stack_.mru(),
+                               l2tp_mtu_over(config_, *path_mtu, IpAddress::Family::kV4));
 }
 
 void L2tpInterface::on_udp_readable() {

@@ -10,6 +10,7 @@
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
+#include "daemon/l2tp_mtu.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_setup.hpp"
 #include "hybrid/mtu_budget.hpp"
@@ -64,24 +65,44 @@ unsigned nested_mtu(const control::NodeConfig& config, unsigned wireguard_mtu) {
                                   config.ipsec->mtu));
       break;
     default:
-      mtu = config.l2tp
-                ? std::min<std::size_t>(
-                      config.l2tp->mtu,
-                      hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kL2tpIpsec, wireguard))
-                : std::min<std::size_t>(
-                      config.ipsec->mtu,
-                      hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kIpsecTunnel, wireguard));
+      if (config.l2tp) {
+        // The costliest suite [l2tp.ipsec] allows (l2tp_mtu_over); its mtu caps it when given.
+        mtu = l2tp_mtu_over(*config.l2tp, wireguard, IpAddress::Family::kV4);
+        if (config.l2tp->mtu_given) mtu = std::min<std::size_t>(mtu, config.l2tp->mtu);
+      } else {
+        mtu = std::min<std::size_t>(
+            config.ipsec->mtu,
+            hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kIpsecTunnel, wireguard));
+      }
       break;
   }
   return static_cast<unsigned>(mtu);
 }
 
+control::NodeConfig with_outer_l2tp_mtu(const control::NodeConfig& config,
+                                        const std::optional<Endpoint>& server, std::string* why) {
+  control::NodeConfig c = config;
+  if (c.nesting->outer != hybrid::PathKind::kL2tpIpsec || c.l2tp->mtu_given) return c;
+  c.l2tp->mtu = l2tp_device_mtu(*c.l2tp, server, why);
+  c.l2tp->mtu_given = true;
+  return c;
+}
+
 Result<std::unique_ptr<NestedInterface>, std::string> NestedInterface::create(
-    const control::NodeConfig& config) {
+    const control::NodeConfig& file_config) {
   // Inside another tunnel WireGuard's path is that tunnel, which nested_mtu() sizes it by: only
   // an mtu the file gives caps it. Outside, its own path sizes it as for any WireGuard device.
-  const bool inside = config.nesting->outer != hybrid::PathKind::kWireguard;
+  const bool inside = file_config.nesting->outer != hybrid::PathKind::kWireguard;
+  std::optional<Endpoint> l2tp_server;
+  if (inside && file_config.l2tp && !file_config.l2tp->mtu_given)
+    if (auto ep =
+            io::resolve_endpoint(file_config.l2tp->server_host, file_config.l2tp->server_port))
+      l2tp_server = *ep;
   std::string why;
+  const control::NodeConfig config = with_outer_l2tp_mtu(file_config, l2tp_server, &why);
+  if (!why.empty())
+    spdlog::info("{}: L2TP/IPsec MTU {} ({})", config.interface->name, config.l2tp->mtu, why);
+  why.clear();
   const unsigned wireguard_mtu = inside
                                      ? (config.interface->mtu_given ? config.interface->mtu : 9000u)
                                      : wireguard_device_mtu(config, &why);
@@ -101,7 +122,10 @@ Result<std::unique_ptr<NestedInterface>, std::string> NestedInterface::create(
   // The inner section's MTU is the device's: PPP negotiates it as its MRU, the ESP tunnel clamps
   // MSS to it.
   if (!iface->wireguard_inside()) {
-    if (iface->config_.l2tp) iface->config_.l2tp->mtu = mtu;
+    if (iface->config_.l2tp) {
+      iface->config_.l2tp->mtu = mtu;
+      iface->config_.l2tp->mtu_given = true;
+    }
     if (iface->config_.ipsec) iface->config_.ipsec->mtu = mtu;
   }
   const auto& ic = *config.interface;
@@ -318,7 +342,10 @@ bool NestedInterface::wrap_into(io::PacketBatch& queue, ByteView datagram, const
     return false;
   }
   std::copy(datagram.begin(), datagram.end(), room.begin() + static_cast<std::ptrdiff_t>(headers));
-  p.length = packet::write_udp_headers(room, from, to, datagram.size());
+  // Without DF: the outer path may learn a smaller underlay than the inner protocol was sized
+  // for (ICMP on its sockets), and then fragments what no longer fits, which the far end
+  // reassembles, as a kernel does for a UDP socket's datagrams.
+  p.length = packet::write_udp_headers(room, from, to, datagram.size(), next_ip_id_++);
   if (p.length == 0) {
     queue.resize(queue.size() - 1);
     ++counters_.dropped_too_big;

@@ -43,11 +43,19 @@
 
 namespace tandem::daemon {
 
-// The device MTU of a nested config: what its outer path carries, less the inner protocol's
-// layers (for L2TP/IPsec, the larger of its AES-GCM and AES-CBC/SHA-1 overheads, since the suite
-// is negotiated later), and never more than the inner section's own mtu.
+// The device MTU of a nested config: what its outer path carries (an outer L2TP session: its
+// [l2tp] mtu, settled by with_outer_l2tp_mtu()), less the inner protocol's layers (for L2TP/IPsec
+// and ESP tunnels, those of the costliest suite they may negotiate, since the suite is known only
+// later), and never more than the inner section's own mtu.
 // `wireguard_mtu`: WireGuard's own (wireguard_device_mtu): the cap inside, the carrier outside.
 unsigned nested_mtu(const control::NodeConfig& config, unsigned wireguard_mtu);
+
+// `config` with an outer L2TP session's MTU settled when the file gives none: the budget over the
+// path to `server` (l2tp_device_mtu), as that session itself will be sized. `why` says where it
+// came from (left alone when there was nothing to settle).
+control::NodeConfig with_outer_l2tp_mtu(const control::NodeConfig& config,
+                                        const std::optional<Endpoint>& server,
+                                        std::string* why = nullptr);
 
 class NestedInterface final : public HybridLink, public DatagramCarrier {
  public:
@@ -127,9 +135,10 @@ class NestedInterface final : public HybridLink, public DatagramCarrier {
   bool stopping_ = false;
   std::optional<InterfaceAddress> inner_address_;  // on the device: the inner session's address
 
-  std::mutex mutex_;                             // guards everything below
-  std::condition_variable control_room_;         // to_control_ was drained
-  std::condition_variable wireguard_room_;       // to_wireguard_ was drained
+  std::mutex mutex_;                        // guards everything below
+  std::uint16_t next_ip_id_ = 1;            // the carried IPv4 datagrams' identification (mutex_)
+  std::condition_variable control_room_;    // to_control_ was drained
+  std::condition_variable wireguard_room_;  // to_wireguard_ was drained
   std::atomic<std::thread::id> control_thread_;  // run()'s, which drains to_control_
   io::PacketBatch to_control_;    // for the control path (inner packets or wrapped datagrams)
   io::PacketBatch to_wireguard_;  // wrapped datagrams for WireGuard's sender

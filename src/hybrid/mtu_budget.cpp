@@ -229,7 +229,8 @@ std::optional<EspSuite> parse_esp_suite(std::string_view name) {
 
 std::size_t costliest_esp_inner_mtu(StackKind kind, std::size_t underlay_mtu) {
   std::size_t mtu = underlay_mtu;
-  for (const EspSuite suite : {EspSuite::kAesGcm16, EspSuite::kAesCbcSha1}) {
+  for (const EspSuite suite :
+       {EspSuite::kAesGcm16, EspSuite::kAesCbcSha1, EspSuite::kAesCbcSha256}) {
     auto b = mtu_budget(StackSpec{kind, IpAddress::Family::kV4, suite, true}, underlay_mtu);
     mtu = b ? std::min(mtu, b->inner_mtu) : 0;
   }

@@ -67,9 +67,10 @@ std::size_t outer_size(const StackSpec& stack, std::size_t inner,
 // packet does not fit, or when the stack cannot run over the underlay's family.
 Result<MtuBudget, std::string> mtu_budget(const StackSpec& stack, std::size_t underlay_mtu);
 
-// The inner MTU of an ESP stack over an IPv4 underlay of `underlay_mtu` with the costlier of the
-// two suites Tandem proposes (AES-GCM, AES-CBC with HMAC-SHA1), for when the one negotiated is
-// not known (a device's MTU is set before the SA is up). 0 when nothing fits.
+// The inner MTU of an ESP stack over an IPv4 underlay of `underlay_mtu` with the costliest of
+// the suites Tandem offers by default (AES-GCM, AES-CBC with HMAC-SHA1-96 or HMAC-SHA-256-128),
+// for when the one negotiated is not known (a device's MTU is set before the SA is up) or may
+// change at the next rekey. 0 when nothing fits.
 std::size_t costliest_esp_inner_mtu(StackKind kind, std::size_t underlay_mtu);
 
 const char* stack_name(StackKind kind);  // "wireguard", "l2tp-ipsec", ...

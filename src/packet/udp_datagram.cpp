@@ -23,13 +23,15 @@ std::size_t ip_header_size(Family family) {
 }
 
 void write_ipv4_header(std::byte* p, const IpAddress& source, const IpAddress& destination,
-                       std::size_t ip_size) {
+                       std::size_t ip_size, std::optional<std::uint16_t> fragmentable_id) {
   std::fill_n(p, kIpv4HeaderMinSize, std::byte{0});
   p[0] = std::byte{0x45};  // version 4, a 5-word header: no options
   store_be16(p + 2, static_cast<std::uint16_t>(ip_size));
-  // Identification stays 0: with DF set the datagram is atomic and never reassembled, so the
-  // field has no use (RFC 6864 section 4.1).
-  store_be16(p + 6, kIpv4DontFragment);
+  // Atomic (DF, identification 0: RFC 6864 section 4.1), unless the caller lets it be split.
+  if (fragmentable_id)
+    store_be16(p + 4, *fragmentable_id);
+  else
+    store_be16(p + 6, kIpv4DontFragment);
   p[8] = std::byte{kDefaultHopLimit};
   p[9] = std::byte{kProtocolUdp};
   std::memcpy(p + 12, source.data(), 4);
@@ -67,7 +69,8 @@ std::size_t udp_headers_size(IpAddress::Family family) {
 }
 
 std::size_t write_udp_headers(MutableByteView out, const Endpoint& from, const Endpoint& to,
-                              std::size_t payload_size) {
+                              std::size_t payload_size,
+                              std::optional<std::uint16_t> fragmentable_id) {
   const Family family = from.address.family();
   if (to.address.family() != family) return 0;
   const std::size_t udp_length = kUdpHeaderSize + payload_size;
@@ -77,7 +80,7 @@ std::size_t write_udp_headers(MutableByteView out, const Endpoint& from, const E
   std::byte* const ip = out.data();
   std::byte* const udp = ip + ip_header_size(family);
   if (family == Family::kV4)
-    write_ipv4_header(ip, from.address, to.address, ip_size);
+    write_ipv4_header(ip, from.address, to.address, ip_size, fragmentable_id);
   else
     write_ipv6_header(ip, from.address, to.address, udp_length);
   store_be16(udp, from.port);

@@ -22,10 +22,14 @@ std::size_t udp_headers_size(IpAddress::Family family);
 // front of it, checksums filled (IPv6 requires the UDP one; IPv4 gets it too, so that a layer
 // that corrupted the datagram is caught). IPv4 goes with DF set: Tandem sizes what it builds to
 // fit its path, and a datagram that does not fit must show up as a drop or an ICMP error, not be
-// fragmented on the way. `from` and `to` must be of one family. Returns the packet's size, or 0
-// when `out` is too small or the payload too large for one datagram.
+// fragmented on the way. With `fragmentable_id`, IPv4 goes without DF and with that
+// identification instead (unique per source, destination and protocol while such datagrams may
+// live, RFC 6864 section 4.2): for a datagram another layer sized, which a smaller path may have
+// to split. `from` and `to` must be of one family. Returns the packet's size, or 0 when `out` is
+// too small or the payload too large for one datagram.
 std::size_t write_udp_headers(MutableByteView out, const Endpoint& from, const Endpoint& to,
-                              std::size_t payload_size);
+                              std::size_t payload_size,
+                              std::optional<std::uint16_t> fragmentable_id = std::nullopt);
 
 struct UdpDatagram {
   Endpoint source;

@@ -36,6 +36,19 @@ TEST(UdpDatagram, AnIpv4DatagramRoundTripsWithDfAndChecksums) {
   EXPECT_TRUE(udp_checksum_holds(*d));
 }
 
+TEST(UdpDatagram, AFragmentableIpv4DatagramHasNoDfAndTheGivenIdentification) {
+  std::vector<std::byte> out(2048);
+  const std::size_t n =
+      write_udp_headers(out, ep("10.0.0.5", 51820), ep("10.0.0.1", 4500), 100, 0x1234);
+  ASSERT_EQ(n, 20u + 8u + 100u);
+  out.resize(n);
+  EXPECT_EQ(std::to_integer<int>(out[6]) & 0x40, 0);  // no DF
+  EXPECT_EQ(load_be16(out.data() + 4), 0x1234);
+  const auto d = parse_udp_datagram(out);  // the header checksum covers the identification
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(udp_checksum_holds(*d));
+}
+
 TEST(UdpDatagram, AnIpv6DatagramRoundTrips) {
   const auto packet = build(ep("fd00::5", 1701), ep("fd00::1", 500), 33);
   ASSERT_EQ(packet.size(), 40u + 8u + 33u);

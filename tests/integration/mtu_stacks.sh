@@ -1,27 +1,41 @@
 #!/bin/bash
-# The MTU of a WireGuard tunnel, end to end, over an IPv4 or an IPv6 underlay:
+# The MTU of a tunnel, end to end: WireGuard over an IPv4 or an IPv6 underlay, and L2TP/IPsec
+# (a Tandem client dialling a Tandem gateway) with its ESP suite forced to AES-GCM or to AES-CBC
+# with HMAC-SHA1-96:
 #
 #   host H -- node A (tandem up) -- router R -- node B (tandem up)
 #
-# Neither config names an MTU, so each node sizes its device from the path to its peer. The test
-# works out the MTU itself from the header sizes (underlay 1500, less IPv4 20 or IPv6 40, UDP 8,
-# WireGuard 32) and checks:
-#   - `tandem mtu wireguard` prints that inner MTU for the underlay;
-#   - both devices have it;
-#   - a DF ping of exactly that size from H (behind A) reaches B and comes back; one byte more is
-#     answered by A with ICMP fragmentation needed carrying that MTU;
+# Neither config names an MTU, so each node sizes its device from the budget: WireGuard from the
+# path to its peer, the L2TP client from the path to its gateway, the gateway for a 1500-byte
+# underlay (its clients' paths are not known before they dial). The test works out the MTU
+# itself from the header sizes over the 1500-byte underlay:
+#   WireGuard    IPv4 20 or IPv6 40, UDP 8, WireGuard 32 (data header 16, tag 16);
+#   L2TP/IPsec   IPv4 20, UDP 4500 8, ESP header 8, the IV (GCM 8, CBC 16) and ICV (GCM 16,
+#                HMAC-SHA1-96 12) around the ESP payload: UDP 1701 8, L2TP 6, PPP 4, the inner
+#                packet and the 2-byte trailer, padded to 4 bytes (GCM) or 16 (CBC); the inner
+#                MTU is the largest packet whose padded payload still fits;
+# and checks:
+#   - `tandem mtu` prints that inner MTU for the stack and underlay;
+#   - both devices have it, and the client's log says it comes from the path;
+#   - a DF ping of exactly that size from H (behind A) reaches B and comes back, its outer
+#     datagrams are exactly the size the test works out, unfragmented, on the router's link
+#     towards B; one byte more is answered by A with ICMP fragmentation needed carrying that MTU;
 #   - H's SYN (advertising 1460 on its 1500-byte LAN) reaches B's device clamped to MTU - 40, in
-#     a capture decoded by tshark;
+#     a capture of SYNs decoded by tshark;
 #   - the underlay shrunk to 1280 in the middle of a TCP transfer (the router's link towards B):
-#     the transfer goes on and completes;
-#   - A learned the shrunk path from the router's ICMP on its socket: its log says so, a DF ping
-#     of 1280 less the headers passes and one byte more is answered with that smaller MTU.
+#     the transfer goes on, bytes flowing every second after the shrink, and completes;
+#   - A learned the shrunk path from the router's ICMP on its socket: its log says so (L2TP/IPsec:
+#     its status too), and a DF ping of the budget over 1280 passes while one byte more is
+#     answered with that smaller MTU.
+# L2TP/IPsec runs ESP in UDP 4500 (the client announces a NAT that is not there, the budget's
+# framing; the gateway's status must show it) and A masquerades H behind its session's address.
 #
-#   mtu_stacks.sh wireguard-v4 | wireguard-v6
+#   mtu_stacks.sh wireguard-v4 | wireguard-v6 | l2tp-ipsec-gcm | l2tp-ipsec-cbc
 source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/mtu_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
-SCENARIO=${1:?scenario: wireguard-v4 or wireguard-v6}
+SCENARIO=${1:?scenario: wireguard-v4, wireguard-v6, l2tp-ipsec-gcm or l2tp-ipsec-cbc}
 
 H="uh$TAG"
 A="ua$TAG"
@@ -36,35 +50,83 @@ ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=1
 ip -n "$H" route add default via 192.168.91.1
 A_IF="wa$TAG"
 B_IF="wb$TAG"
-SOCKETS+=("/var/run/wireguard/$A_IF.sock" "/var/run/wireguard/$B_IF.sock")
+STATUS_DIR=/var/run/tandem
+
+# The underlay's addresses: IPv4 for all but wireguard-v6.
+if [ "$SCENARIO" = wireguard-v6 ]; then
+  ip -n "$A" -6 route add fd00:93::/64 via fd00:92::2
+  ip -n "$B" -6 route add fd00:92::/64 via fd00:93::1
+else
+  ip -n "$A" route add 192.168.93.0/24 via 192.168.92.2
+  ip -n "$B" route add 192.168.92.0/24 via 192.168.93.1
+fi
 
 case "$SCENARIO" in
-  wireguard-v4)
-    ip -n "$A" route add 192.168.93.0/24 via 192.168.92.2
-    ip -n "$B" route add 192.168.92.0/24 via 192.168.93.1
-    A_ENDPOINT="192.168.92.1:51850" B_ENDPOINT="192.168.93.2:51851"
-    IP_HEADER=20 FAMILY_FLAG=""
+  wireguard-v4 | wireguard-v6)
+    STACK=wireguard
+    if [ "$SCENARIO" = wireguard-v4 ]; then
+      A_ENDPOINT="192.168.92.1:51850" B_ENDPOINT="192.168.93.2:51851"
+      IP_HEADER=20 MTU_FLAGS=""
+    else
+      A_ENDPOINT="[fd00:92::1]:51850" B_ENDPOINT="[fd00:93::2]:51851"
+      IP_HEADER=40 MTU_FLAGS="--ipv6"
+    fi
+    EXPECTED=$((1500 - IP_HEADER - 8 - 32))
+    # WireGuard pads to 16 only up to the MTU: a packet of exactly the MTU is not padded.
+    OUTER=$((EXPECTED + 32 + 8 + IP_HEADER))
+    OUTER_PORT=51851
+    TARGET=10.90.0.2  # B's address inside the tunnel
     ;;
-  wireguard-v6)
-    ip -n "$A" -6 route add fd00:93::/64 via fd00:92::2
-    ip -n "$B" -6 route add fd00:92::/64 via fd00:93::1
-    A_ENDPOINT="[fd00:92::1]:51850" B_ENDPOINT="[fd00:93::2]:51851"
-    IP_HEADER=40 FAMILY_FLAG="--ipv6"
+  l2tp-ipsec-gcm | l2tp-ipsec-cbc)
+    STACK=l2tp-ipsec
+    if [ "$SCENARIO" = l2tp-ipsec-gcm ]; then
+      # RFC 4106: an 8-byte IV, a 16-byte ICV; ESP aligns its trailer to 4 bytes (RFC 4303).
+      IV=8 ICV=16 BLOCK=4 ESP_SUITE=aes-gcm PROPOSAL=aes256gcm16 SUITE_NAME=AES_GCM_16_256
+    else
+      # RFC 3602: a 16-byte IV and 16-byte blocks; RFC 2404: HMAC-SHA1-96's 12-byte ICV.
+      IV=16 ICV=12 BLOCK=16 ESP_SUITE=aes-cbc-sha1 PROPOSAL=aes256-sha1
+      SUITE_NAME=AES_CBC_256/HMAC_SHA1_96
+    fi
+    MTU_FLAGS="--esp $ESP_SUITE"
+    # What the underlay leaves for ESP's padded payload, rounded down to the block; the payload
+    # is the inner packet, UDP 1701 8, L2TP 6, PPP 4 and the 2-byte trailer.
+    room=$((1500 - 20 - 8 - 8 - IV - ICV))
+    padded=$((room / BLOCK * BLOCK))
+    EXPECTED=$((padded - 2 - 8 - 6 - 4))
+    OUTER=$((20 + 8 + 8 + IV + padded + ICV))
+    OUTER_PORT=4500
+    TARGET=10.88.0.1  # the gateway's address inside the session
+    PSK="a pre-shared key for the MTU test"
     ;;
   *) die "unknown scenario $SCENARIO" ;;
 esac
-EXPECTED=$((1500 - IP_HEADER - 8 - 32))
+
+# The inner MTU over an underlay of $1 bytes, from the same header sizes.
+inner_mtu_over() {
+  if [ "$STACK" = wireguard ]; then
+    echo $(($1 - IP_HEADER - 8 - 32))
+  else
+    local room=$(($1 - 20 - 8 - 8 - IV - ICV))
+    echo $((room / BLOCK * BLOCK - 2 - 8 - 6 - 4))
+  fi
+}
+[ "$(inner_mtu_over 1500)" = "$EXPECTED" ] || die "the test's own sums disagree"
 
 # What `tandem mtu` says for this stack, against the sum above.
-printed=$("$TANDEM_BIN" mtu wireguard --underlay 1500 $FAMILY_FLAG | awk '/inner MTU/ {print $3}')
-note "tandem mtu wireguard --underlay 1500 $FAMILY_FLAG: inner MTU $printed (computed here: $EXPECTED)"
+printed=$("$TANDEM_BIN" mtu "$STACK" --underlay 1500 $MTU_FLAGS | awk '/inner MTU/ {print $3}')
+note "tandem mtu $STACK --underlay 1500 $MTU_FLAGS: inner MTU $printed (computed here: $EXPECTED)"
 [ "$printed" = "$EXPECTED" ] || die "tandem mtu prints $printed, the headers add up to $EXPECTED"
 
-KA=$("$TANDEM_BIN" genkey)
-KB=$("$TANDEM_BIN" genkey)
-PA=$(echo "$KA" | "$TANDEM_BIN" pubkey)
-PB=$(echo "$KB" | "$TANDEM_BIN" pubkey)
-cat >"$TMPDIR_TEST/a.toml" <<TOML
+logs() { for f in a b; do echo "=== $f.log" >&2; tail -20 "$TMPDIR_TEST/$f.log" >&2 || true; done; }
+ON_FAILURE=logs
+
+if [ "$STACK" = wireguard ]; then
+  SOCKETS+=("/var/run/wireguard/$A_IF.sock" "/var/run/wireguard/$B_IF.sock")
+  KA=$("$TANDEM_BIN" genkey)
+  KB=$("$TANDEM_BIN" genkey)
+  PA=$(echo "$KA" | "$TANDEM_BIN" pubkey)
+  PB=$(echo "$KB" | "$TANDEM_BIN" pubkey)
+  cat >"$TMPDIR_TEST/a.toml" <<TOML
 [interface]
 name = "$A_IF"
 private_key = "$KA"
@@ -76,7 +138,7 @@ public_key = "$PB"
 endpoint = "$B_ENDPOINT"
 allowed_ips = ["10.90.0.2/32"]
 TOML
-cat >"$TMPDIR_TEST/b.toml" <<TOML
+  cat >"$TMPDIR_TEST/b.toml" <<TOML
 [interface]
 name = "$B_IF"
 private_key = "$KB"
@@ -88,69 +150,127 @@ public_key = "$PA"
 endpoint = "$A_ENDPOINT"
 allowed_ips = ["10.90.0.1/32", "192.168.91.0/24"]
 TOML
-logs() { for f in a b; do echo "=== $f.log" >&2; tail -20 "$TMPDIR_TEST/$f.log" >&2 || true; done; }
-ON_FAILURE=logs
-start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "/var/run/wireguard/$B_IF.sock"
-B_PID=$TANDEM_PID
-start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "/var/run/wireguard/$A_IF.sock"
-A_PID=$TANDEM_PID
+  start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "/var/run/wireguard/$B_IF.sock"
+  B_PID=$TANDEM_PID
+  start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "/var/run/wireguard/$A_IF.sock"
+  A_PID=$TANDEM_PID
+else
+  SOCKETS+=("$STATUS_DIR/$A_IF.l2tp" "$STATUS_DIR/$B_IF.l2tp")
+  # Both ends allow only the suite under test.
+  IPSEC=$(printf '[l2tp.ipsec]\npsk = "%s"\nesp_proposals = ["%s"]' "$PSK" "$PROPOSAL")
+  cat >"$TMPDIR_TEST/b.toml" <<TOML
+[l2tp]
+mode = "lns"
+interface = "$B_IF"
+host_name = "gateway"
+address = "10.88.0.1/24"
+pool = "10.88.0.10-10.88.0.20"
+
+[[l2tp.user]]
+name = "alice"
+password = "correct horse"
+
+$IPSEC
+TOML
+  cat >"$TMPDIR_TEST/a.toml" <<TOML
+[l2tp]
+mode = "lac"
+interface = "$A_IF"
+host_name = "client"
+server = "192.168.93.2"
+routes = ["10.88.0.0/24"]
+
+[[l2tp.session]]
+user = "alice"
+password = "correct horse"
+
+$IPSEC
+TOML
+  # H's packets leave A from the session's address, the only one the gateway routes back.
+  masquerade_behind "$A" "$A_IF"
+  start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "$STATUS_DIR/$B_IF.l2tp"
+  B_PID=$TANDEM_PID
+  start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "$STATUS_DIR/$A_IF.l2tp"
+  A_PID=$TANDEM_PID
+  session_up() {
+    ip netns exec "$A" "$TANDEM_BIN" status "$A_IF" --json 2>/dev/null | python3 -c 'import json,sys
+sys.exit(0 if any(s["up"] for s in json.load(sys.stdin)[0]["sessions"]) else 1)'
+  }
+  WAIT_WATCH_PID=$A_PID WAIT_WATCH_LOG="$TMPDIR_TEST/a.log" \
+    wait_until "the client's L2TP/IPsec session up" 60 session_up
+  # The SA the budget was worked out for: the forced suite, ESP in UDP 4500.
+  ip netns exec "$B" "$TANDEM_BIN" status "$B_IF" --json >"$TMPDIR_TEST/b-status.json" ||
+    die "no status from the gateway"
+  python3 - "$TMPDIR_TEST/b-status.json" "$SUITE_NAME" <<'PY' || die "the gateway's ESP SA is not the one the budget is for"
+import json, sys
+sas = [c for c in json.load(open(sys.argv[1]))[0]["ipsec"]["child_sas"] if c["carries_outbound"]]
+assert len(sas) == 1, sas
+c = sas[0]
+print("--- gateway's ESP SA:", c["suite"], "in UDP" if c["udp_encapsulated"] else "as IP protocol 50")
+assert c["suite"] == sys.argv[2] and c["udp_encapsulated"], c
+PY
+fi
 
 device_mtu() { ip -n "$1" -j link show dev "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["mtu"])'; }
-note "device MTUs: A $(device_mtu "$A" "$A_IF"), B $(device_mtu "$B" "$B_IF"); A's log: $(grep -o 'MTU [0-9]* (.*)' "$TMPDIR_TEST/a.log" | head -1)"
+mtu_line() { grep -o 'MTU [0-9]* (.*)' "$1" | head -1 || true; }
+note "device MTUs: A $(device_mtu "$A" "$A_IF"), B $(device_mtu "$B" "$B_IF")"
+note "A's log: $(mtu_line "$TMPDIR_TEST/a.log")"
+note "B's log: $(mtu_line "$TMPDIR_TEST/b.log")"
 [ "$(device_mtu "$A" "$A_IF")" = "$EXPECTED" ] || die "A's device MTU is not $EXPECTED"
 [ "$(device_mtu "$B" "$B_IF")" = "$EXPECTED" ] || die "B's device MTU is not $EXPECTED"
+grep -q "MTU $EXPECTED (the path to " "$TMPDIR_TEST/a.log" ||
+  die "A's log does not say its MTU comes from the path to its peer"
 
-wait_ping "$H" 10.90.0.2 30
-# Exactly the MTU, DF set, from the host behind A: through the tunnel and back.
-ip netns exec "$H" ping -c 2 -W 3 -M do -s $((EXPECTED - 28)) 10.90.0.2 >"$TMPDIR_TEST/fits.log" 2>&1 ||
+wait_ping "$H" "$TARGET" 30
+# Exactly the MTU, DF set, from the host behind A: through the tunnel and back, each way in one
+# outer datagram of the size worked out above (captured on the router's link towards B).
+capture_start "$R" "va${TAG}93" \
+  "(udp port $OUTER_PORT and greater 1200) or (ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] == 44)" \
+  "$TMPDIR_TEST/outer.pcap"
+ip netns exec "$H" ping -c 2 -W 3 -M do -s $((EXPECTED - 28)) "$TARGET" >"$TMPDIR_TEST/fits.log" 2>&1 ||
   { cat "$TMPDIR_TEST/fits.log" >&2; die "a DF ping of exactly $EXPECTED bytes did not pass"; }
-note "a DF ping of $EXPECTED bytes from H passed"
-# One byte more: A answers with fragmentation needed, carrying its device's MTU.
-ip netns exec "$H" ping -c 1 -W 3 -M do -s $((EXPECTED - 27)) 10.90.0.2 >"$TMPDIR_TEST/toobig.log" 2>&1 || true
-grep -q "mtu = $EXPECTED" "$TMPDIR_TEST/toobig.log" ||
-  { cat "$TMPDIR_TEST/toobig.log" >&2; die "one byte more was not answered with fragmentation needed (mtu = $EXPECTED)"; }
-note "one byte more: $(grep -o 'Frag needed.*' "$TMPDIR_TEST/toobig.log" | head -1)"
-
-# H's SYN as it comes out of B's device.
-# SYNs only: the transfer itself would make a capture file too big to read back quickly.
-capture_start "$B" "$B_IF" "tcp port 5201 and tcp[tcpflags] & tcp-syn != 0" "$TMPDIR_TEST/syn.pcap"
-ip netns exec "$B" iperf3 -s -1 -B 10.90.0.2 >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
-PIDS+=($!)
-WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$B" tcp 5201 30 "the iperf3 server"
-ip netns exec "$H" timeout 60 iperf3 -c 10.90.0.2 -t 8 -i 1 -J >"$TMPDIR_TEST/iperf.json" 2>&1 &
-IPERF_PID=$!
-PIDS+=($IPERF_PID)
-sleep 3
-# The underlay shrinks under the transfer: the router's link towards B, both ends.
-ip -n "$R" link set dev "va${TAG}93" mtu 1280
-ip -n "$B" link set dev "vb${TAG}93" mtu 1280
-note "underlay between R and B shrunk to 1280 during the transfer"
-wait "$IPERF_PID" ||
-  { cat "$TMPDIR_TEST/iperf.json" >&2; die "the transfer failed (or did not end within 60 s) after the underlay shrank"; }
 capture_stop
-mss=$(tshark -r "$TMPDIR_TEST/syn.pcap" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" \
-  -T fields -e tcp.options.mss_val 2>/dev/null | head -1)
-note "H's SYN at B's device: MSS $mss (expected $((EXPECTED - 40)))"
-[ "$mss" = $((EXPECTED - 40)) ] || die "the SYN's MSS is $mss, not $((EXPECTED - 40))"
-python3 - "$TMPDIR_TEST/iperf.json" <<'PY' || die "the transfer stalled once the underlay shrank"
-import json, sys
-intervals = json.load(open(sys.argv[1]))["intervals"]
-after = [i["sum"]["bytes"] for i in intervals if i["sum"]["start"] >= 4]
-print("--- bytes per second after the shrink:", after)
-sys.exit(0 if after and min(after) > 0 else 1)
-PY
+note "a DF ping of $EXPECTED bytes from H passed"
+# Frame lengths less the 14-byte Ethernet header, and any fragment at all.
+sizes=$(tshark -r "$TMPDIR_TEST/outer.pcap" -Y "udp.port == $OUTER_PORT && $CAPTURE_NOT_MARKER" \
+  -T fields -e frame.len 2>/dev/null | awk '{print $1 - 14}' | sort | uniq -c | tr -s ' \n' ' ' || true)
+fragments=$(tshark -r "$TMPDIR_TEST/outer.pcap" \
+  -Y "ip.flags.mf == 1 || ip.frag_offset > 0 || ipv6.fragment" 2>/dev/null | wc -l) ||
+  die "tshark cannot read the capture of the outer datagrams"
+note "outer datagrams of the DF pings on the underlay (count, bytes): $sizes; fragments: $fragments (expected $OUTER bytes)"
+[ "$fragments" = 0 ] || die "the outer datagrams of packets of exactly the MTU were fragmented"
+read -r count size rest <<<"$sizes"
+[ "${size:-}" = "$OUTER" ] && [ -z "${rest:-}" ] && [ "${count:-0}" -ge 4 ] ||
+  die "the DF pings did not cross the underlay as 4 or more datagrams of $OUTER bytes: $sizes"
+# One byte more: A answers with fragmentation needed, carrying its device's MTU.
+one_byte_more "$H" "$TARGET" "$EXPECTED" 192.168.91.1
+# H's SYN as it comes out of B's device, and the router's link towards B shrinking (both ends)
+# under the transfer.
+syn_clamped_while_shrinking "$B" "$B_IF" "$TARGET" "$H" $((EXPECTED - 40)) \
+  "$R:va${TAG}93" "$B:vb${TAG}93"
 
-# The path learned from the router's ICMP: A now holds packets to B to what 1280 carries.
-SHRUNK=$((1280 - IP_HEADER - 8 - 32))
-learned=$(grep -o "carries only [0-9]*-byte datagrams.*" "$TMPDIR_TEST/a.log" | head -1)
+# The shrunk path, learned from the router's ICMP about A's datagrams: A now holds what it sends
+# to B to the budget over 1280.
+SHRUNK=$(inner_mtu_over 1280)
+if [ "$STACK" = wireguard ]; then
+  learned=$(grep -o "carries only [0-9]*-byte datagrams: inner packets over [0-9]*" "$TMPDIR_TEST/a.log" | head -1)
+  expected_line="carries only 1280-byte datagrams: inner packets over $SHRUNK"
+else
+  learned=$(grep -o "underlay towards [0-9.]* carries only [0-9]*-byte datagrams" "$TMPDIR_TEST/a.log" | head -1)
+  expected_line="underlay towards 192.168.93.2 carries only 1280-byte datagrams"
+  status_mtu=$(ip netns exec "$A" "$TANDEM_BIN" status "$A_IF" --json | python3 -c 'import json,sys
+d = json.load(sys.stdin)[0]
+print(d["mtu"], d["ipsec"]["underlay_path_mtu"].get("192.168.93.2"))')
+  note "A's status after the shrink: mtu and underlay path MTU towards B: $status_mtu"
+  [ "$status_mtu" = "$SHRUNK 1280" ] || die "A's status does not show the 1280-byte underlay and MTU $SHRUNK"
+fi
 note "A's log: ${learned:-nothing about the underlay path MTU}"
-grep -q "carries only 1280-byte datagrams: inner packets over $SHRUNK bytes" <<<"$learned" ||
-  die "A did not learn the 1280-byte underlay from the router's ICMP"
-ip netns exec "$H" ping -c 2 -W 3 -M do -s $((SHRUNK - 28)) 10.90.0.2 >"$TMPDIR_TEST/fits2.log" 2>&1 ||
+[ "$learned" = "$expected_line" ] || die "A did not learn the 1280-byte underlay from the router's ICMP"
+ip netns exec "$H" ping -c 2 -W 3 -M do -s $((SHRUNK - 28)) "$TARGET" >"$TMPDIR_TEST/fits2.log" 2>&1 ||
   { cat "$TMPDIR_TEST/fits2.log" >&2; die "a DF ping of $SHRUNK bytes did not pass the shrunk path"; }
-ip netns exec "$H" ping -c 1 -W 3 -M do -s $((SHRUNK - 27)) 10.90.0.2 >"$TMPDIR_TEST/toobig2.log" 2>&1 || true
-# H learned the MTU from A's earlier answers, so its own stack may refuse the ping ("mtu=")
-# with the value A told it: either way it is A's figure.
+ip netns exec "$H" ping -c 1 -W 3 -M do -s $((SHRUNK - 27)) "$TARGET" >"$TMPDIR_TEST/toobig2.log" 2>&1 || true
+# H learned the MTU from A's answers during the transfer, so its own stack may refuse the ping
+# ("mtu=") with the value A told it: either way it is A's figure.
 grep -qE "mtu ?= ?$SHRUNK" "$TMPDIR_TEST/toobig2.log" ||
   { cat "$TMPDIR_TEST/toobig2.log" >&2; die "one byte over $SHRUNK was not answered with that MTU"; }
 note "after the shrink: $SHRUNK bytes pass, one more: $(grep -m1 -oE '(Frag needed|local error).*' "$TMPDIR_TEST/toobig2.log")"

@@ -13,12 +13,20 @@
 #   nested.sh ipsec-in-wireguard  [nesting] outer = "wireguard": an IKEv2 ESP tunnel rides
 #                                 WireGuard to the server's address inside it
 #
+#   host H -- client CL (tandem up, [nesting]) -- router R -- server SV (tandem up)
+#
 # Each checks: ping and a TCP transfer through the stack; the device MTU the client reports is
-# the one the test computes from the header sizes, and a DF ping of exactly that size passes; a
-# capture on the underlay holds only the outer protocol (not one packet of the inner one); the
-# client's nested counters show datagrams carried both ways; a clean stop.
+# the one the test computes from the header sizes (no config names an mtu), and a DF ping of
+# exactly that size passes; a capture on the underlay holds only the outer protocol (not one
+# packet of the inner one); the client's nested counters show datagrams carried both ways. Then,
+# from H, which the client masquerades behind its address inside the stack: a DF packet of
+# exactly the MTU passes and one byte more is answered by the client with ICMP fragmentation
+# needed carrying the MTU; H's SYN (1460 on its LAN) reaches the server's device for the inner
+# protocol clamped to MTU - 40 (a capture of SYNs); the router's link towards the server shrinks
+# to 1280 in the middle of a TCP transfer from H, which goes on and completes. A clean stop.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/nested_lib.sh"
+source "$(dirname "$0")/mtu_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 SCENARIO=${1:?scenario: wireguard-in-l2tp, l2tp-in-wireguard, wireguard-in-ipsec or ipsec-in-wireguard}
@@ -26,10 +34,18 @@ PSK="a pre-shared key for the nested test"
 
 SV="ns$TAG"
 CL="nc$TAG"
-make_ns "$SV"
-make_ns "$CL"
-link_ns "$SV" "$CL" 86
-UNDERLAY="va${TAG}86"  # the server's side of the veth
+R="nr$TAG"
+H="nh$TAG"
+for ns in "$SV" "$CL" "$R" "$H"; do make_ns "$ns"; done
+link_ns "$SV" "$R" 86
+link_ns "$R" "$CL" 87
+link_ns "$CL" "$H" 88
+UNDERLAY="va${TAG}86"  # the server's side of its link to the router
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$CL" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$SV" route add 192.168.87.0/24 via 192.168.86.2
+ip -n "$CL" route add 192.168.86.0/24 via 192.168.87.1
+ip -n "$H" route add default via 192.168.88.1
 SV_WG="sw$TAG"
 SV_L2="sl$TAG"
 CL_IF="cn$TAG"
@@ -61,7 +77,7 @@ TOML
 )
 if [ "$SCENARIO" = wireguard-in-ipsec ] || [ "$SCENARIO" = ipsec-in-wireguard ]; then
   # Inside WireGuard the server speaks IKE from its WireGuard address, to the client's.
-  SV_IKE=192.168.86.1 CL_IKE=192.168.86.2
+  SV_IKE=192.168.86.1 CL_IKE=192.168.87.2
   [ "$SCENARIO" = ipsec-in-wireguard ] && SV_IKE=10.96.0.1 CL_IKE=10.96.0.2
   cat >"$TMPDIR_TEST/sv.toml" <<TOML
 $SERVER_WG
@@ -81,6 +97,11 @@ start = false
 TOML
   SV_READY="$STATUS_DIR/$SV_L2.ipsec"
 else
+  # WireGuard inside L2TP/IPsec: the gateway's device is given 4 bytes less than the budget its
+  # sessions carry (1404, as the client's session has), so that the server's WireGuard datagrams
+  # of the client's full MTU leave it in IPv4 fragments, which the client must put back together.
+  SV_L2TP_MTU=""
+  if [ "$SCENARIO" = wireguard-in-l2tp ]; then SV_L2TP_MTU="mtu = 1400"; fi
   cat >"$TMPDIR_TEST/sv.toml" <<TOML
 $SERVER_WG
 
@@ -90,6 +111,7 @@ interface = "$SV_L2"
 host_name = "gateway"
 address = "10.86.0.1/24"
 pool = "10.86.0.10-10.86.0.20"
+$SV_L2TP_MTU
 
 [[l2tp.user]]
 name = "alice"
@@ -109,9 +131,10 @@ case "$SCENARIO" in
     OUTER=l2tp
     STARTED_AS="WireGuard inside L2TP/IPsec"
     TARGET=10.96.0.1  # reached through WireGuard, inside L2TP/IPsec
-    # The L2TP session carries 1400 (its default mtu, PPP's MRU); WireGuard inside it adds IPv4
-    # (20), UDP (8) and its own 32 (data header 16, tag 16).
-    EXPECTED_MTU=$((1400 - 20 - 8 - 32))
+    # The L2TP session carries what the costliest default suite leaves of its 1500-byte path;
+    # WireGuard inside it adds IPv4 (20), UDP (8) and its own 32 (data header 16, tag 16).
+    EXPECTED_MTU=$(($(costliest_default_suite 1500 $((8 + 6 + 4))) - 20 - 8 - 32))
+    FAR_IF=$SV_WG  # the server's device for the inner protocol
     OUTER_FILTER="udp.port == 4500 || udp.port == 500 || esp"
     INNER_FILTER="udp.port == 51820"
     ;;
@@ -122,6 +145,7 @@ case "$SCENARIO" in
     TARGET=10.96.0.1
     # The ESP tunnel carries 1400 (its default mtu); WireGuard inside it adds IPv4 20, UDP 8, 32.
     EXPECTED_MTU=$((1400 - 20 - 8 - 32))
+    FAR_IF=$SV_WG
     OUTER_FILTER="udp.port == 4500 || udp.port == 500 || esp"
     INNER_FILTER="udp.port == 51820"
     ;;
@@ -131,13 +155,11 @@ case "$SCENARIO" in
     STARTED_AS="an ESP tunnel inside WireGuard"
     TARGET=10.87.0.1  # reached through the ESP tunnel, inside WireGuard
     # WireGuard carries 1440 (its 1500-byte path less 60); the ESP tunnel inside it: IPv4 20,
-    # UDP 4500 8, ESP 8, then the costlier suite: AES-CBC's 16-byte IV, 12-byte ICV and padding
-    # to 16 (pad length and next header included) against AES-GCM's 8 + 16 and 4-byte alignment.
-    wg_mtu=$((1500 - 20 - 8 - 32))
-    cbc_inner=$((((wg_mtu - 20 - 8 - 8 - 16 - 12) / 16) * 16 - 2))
-    gcm_inner=$((((wg_mtu - 20 - 8 - 8 - 8 - 16) / 4) * 4 - 2))
-    EXPECTED_MTU=$((cbc_inner < gcm_inner ? cbc_inner : gcm_inner))
+    # UDP 4500 8, ESP 8, then the costliest suite it may negotiate (nothing inside ESP but the
+    # inner packet), and no more than the [ipsec] section's default mtu, 1400.
+    EXPECTED_MTU=$(costliest_default_suite $((1500 - 20 - 8 - 32)) 0)
     [ "$EXPECTED_MTU" -gt 1400 ] && EXPECTED_MTU=1400
+    FAR_IF=$SV_L2
     OUTER_FILTER="udp.port == 51820"
     INNER_FILTER="udp.port == 500 || udp.port == 4500 || esp || isakmp"
     ;;
@@ -148,18 +170,10 @@ case "$SCENARIO" in
     OUTER=wireguard
     STARTED_AS="L2TP/IPsec inside WireGuard"
     TARGET=10.86.0.1  # reached through L2TP/IPsec, inside WireGuard
-    # WireGuard carries what its path does (the 1500-byte veth) less IPv4 20, UDP 8 and its 32;
-    # L2TP/IPsec inside it: IPv4 20, UDP 4500 8, ESP header 8, then the larger of the two suites
-    # the client proposes: AES-CBC/SHA-1 with a 16-byte IV, a 12-byte ICV and padding to 16 bytes
-    # (pad length and next header included), against AES-GCM's 8 + 16 and 4-byte alignment;
-    # inside ESP, UDP 1701 8, L2TP 6, PPP 4.
-    wg_mtu=$((1500 - 20 - 8 - 32))
-    room=$((wg_mtu - 20 - 8 - 8 - 16 - 12))  # what CBC's padded block area may fill
-    cbc_inner=$(((room / 16) * 16 - 2 - 8 - 6 - 4))
-    gcm_room=$((wg_mtu - 20 - 8 - 8 - 8 - 16))
-    gcm_inner=$(((gcm_room / 4) * 4 - 2 - 8 - 6 - 4))
-    EXPECTED_MTU=$((cbc_inner < gcm_inner ? cbc_inner : gcm_inner))
-    [ "$EXPECTED_MTU" -gt 1400 ] && EXPECTED_MTU=1400
+    # WireGuard carries what its path does (1500 bytes) less IPv4 20, UDP 8 and its 32;
+    # L2TP/IPsec inside it the costliest default suite with UDP 1701 8, L2TP 6, PPP 4 inside ESP.
+    EXPECTED_MTU=$(costliest_default_suite $((1500 - 20 - 8 - 32)) $((8 + 6 + 4)))
+    FAR_IF=$SV_L2
     OUTER_FILTER="udp.port == 51820"
     INNER_FILTER="udp.port == 500 || udp.port == 4500 || udp.port == 1701 || esp || isakmp || l2tp"
     ;;
@@ -268,6 +282,20 @@ fi
 capture_stop
 underlay_only_outer "$TMPDIR_TEST/underlay.pcap" "$OUTER_FILTER" "$INNER_FILTER" 1000
 nested_carried_both_ways "$CL" "$CL_IF" 1000 100
+
+# H, behind the client, which masquerades it behind its own address inside the stack.
+masquerade_behind "$CL" "$CL_IF"
+wait_ping "$H" "$TARGET" 30
+ping_bytes "$H" "$TARGET" "$mtu" -M do
+one_byte_more "$H" "$TARGET" "$mtu" 192.168.88.1
+# H's SYN at the server's device for the inner protocol, while the router's link towards the
+# server (both ends) shrinks under the transfer.
+# The server's end clamps the SYN too, to what its own tunnel to the client carries: the same
+# MTU, except where its WireGuard learned the smaller 1400-byte L2TP session (1340, above).
+far_mtu=$mtu
+[ "$SCENARIO" = wireguard-in-l2tp ] && far_mtu=$((mtu < 1340 ? mtu : 1340))
+syn_clamped_while_shrinking "$SV" "$FAR_IF" "$TARGET" "$H" $((far_mtu - 40)) \
+  "$R:vb${TAG}86" "$SV:va${TAG}86"
 
 stop_pid "$CL_PID" 30 "the nested client"
 grep -q "hanging up" "$TMPDIR_TEST/cl.log" || die "the client did not hang up its outer or inner tunnel"

@@ -1,9 +1,25 @@
 #!/bin/bash
 # Helpers for the nesting tests (nested.sh against Tandem, and the interop tests
 # ../interop/nested_*.sh against wireguard-go, SoftEther and strongSwan), sourced after
-# ../netns/lib.sh: starting a nested client, a nested interface's status document, pings of a
-# given size, the check that a capture of the underlay holds the outer protocol only, and
-# wireguard-go as the far end of the WireGuard layer.
+# ../netns/lib.sh: the MTU an ESP layer leaves, starting a nested client, a nested interface's
+# status document, pings of a given size, the check that a capture of the underlay holds the
+# outer protocol only, and wireguard-go as the far end of the WireGuard layer.
+
+# esp_inner UNDERLAY IV ICV BLOCK INSIDE: the largest inner packet an IPv4 packet of UNDERLAY
+# bytes carries in ESP in UDP 4500: IPv4 20, UDP 8, ESP header 8, the IV and the ICV around ESP's
+# payload (INSIDE bytes of headers, the inner packet and the 2-byte trailer) padded to BLOCK.
+esp_inner() { echo $((($1 - 20 - 8 - 8 - $2 - $3) / $4 * $4 - 2 - $5)); }
+# costliest_default_suite UNDERLAY INSIDE: esp_inner for the costliest suite Tandem proposes by
+# default (IKEv1 and IKEv2 alike): AES-GCM (IV 8, ICV 16, 4-byte alignment), AES-CBC (IV 16,
+# blocks of 16) with HMAC-SHA1-96 (ICV 12) or HMAC-SHA-256-128 (ICV 16).
+costliest_default_suite() {
+  local gcm cbc_sha1 cbc_sha256
+  gcm=$(esp_inner "$1" 8 16 4 "$2")
+  cbc_sha1=$(esp_inner "$1" 16 12 16 "$2")
+  cbc_sha256=$(esp_inner "$1" 16 16 16 "$2")
+  local least=$((gcm < cbc_sha1 ? gcm : cbc_sha1))
+  echo $((cbc_sha256 < least ? cbc_sha256 : least))
+}
 
 # start_nested_tandem NS CONFIG LOG IF WHAT: `tandem up` with a [nesting] CONFIG in NS until it
 # serves IF's status socket, and it must log that it started IF as WHAT, e.g. "WireGuard inside

@@ -53,16 +53,20 @@ SOCKETS+=("$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$CL_IF.l2tp" "/var/run/wiregu
 CK=$("$TANDEM_BIN" genkey)
 CP=$(echo "$CK" | "$TANDEM_BIN" pubkey)
 
-# Tandem's L2TP session carries 1400 bytes (its default mtu, PPP's MRU), so its nested device gets
-# 1400 - 20 (IPv4) - 8 (UDP) - 32 (WireGuard) = 1340. wireguard-go pads to its own device's MTU,
-# and at its default 1420 its largest datagrams (1480 bytes) would not fit the session. SoftEther
-# does not cut them to the MRU in IP fragments (which Tandem's nested receive path would
-# reassemble) but sends them over PPP whole, so their ESP in UDP crosses the underlay in IP
-# fragments, which the check below counts as neither IKE nor ESP. So wireguard-go's MTU is the
-# nested MTU, as a peer reached through a nested stack should be configured.
-NESTED_MTU=1340
-start_wireguard_go_peer "$LAN" "$GO_IF" 10.91.0.1/24 "$NESTED_MTU" "$CP" 10.91.0.2/32
-note "wireguard-go $GO_IF in $LAN: 10.91.0.1, UDP $HOST:51820, MTU $NESTED_MTU"
+# Tandem's L2TP session carries what its 1500-byte path leaves with the costliest ESP suite it
+# proposes and its own framing (a 6-byte L2TP header; no mtu in the config, so this is its PPP
+# MRU too), and its nested device that less 20 (IPv4), 8 (UDP) and 32 (WireGuard).
+NESTED_MTU=$(($(costliest_default_suite 1500 $((8 + 6 + 4))) - 20 - 8 - 32))
+# wireguard-go pads to its own device's MTU, and SoftEther sends what it gets over PPP whole: it
+# does not cut a datagram larger than the session carries into IP fragments (which Tandem's nested
+# receive path would reassemble), so its ESP in UDP crosses the underlay in IP fragments, which
+# the check below counts as neither IKE nor ESP. SoftEther's L2TP framing is a few bytes larger
+# than Tandem's (a PPP frame of the 1404 bytes Tandem's MRU allows came out of it over 1500 bytes
+# with AES-CBC/HMAC-SHA1-96), so wireguard-go, as a peer reached through a nested stack should
+# be, is configured for what SoftEther carries whole: 1400 bytes of PPP, less 60.
+GO_MTU=1340
+start_wireguard_go_peer "$LAN" "$GO_IF" 10.91.0.1/24 "$GO_MTU" "$CP" 10.91.0.2/32
+note "wireguard-go $GO_IF in $LAN: 10.91.0.1, UDP $HOST:51820, MTU $GO_MTU"
 
 cat >"$TMPDIR_TEST/cl.toml" <<TOML
 [interface]
@@ -121,7 +125,7 @@ ping_ok "$CL" 10.91.0.1
 PPP_ADDR=$(nested_field "$CL" "$CL_IF" "d.get('outer_address', '')")
 mtu=$(nested_field "$CL" "$CL_IF" "d['mtu']")
 note "Tandem's address inside the L2TP session (IPCP, from SecureNAT): $PPP_ADDR; device MTU $mtu"
-[ "$mtu" = "$NESTED_MTU" ] || die "Tandem's nested MTU is $mtu, not the $NESTED_MTU set on wireguard-go"
+[ "$mtu" = "$NESTED_MTU" ] || die "Tandem's nested MTU is $mtu, not the $NESTED_MTU worked out here"
 python3 - "$PPP_ADDR" "$SOFTETHER_POOL_FIRST" "$SOFTETHER_POOL_LAST" <<'PY' ||
 import ipaddress, sys
 a, lo, hi = (ipaddress.ip_address(x) for x in sys.argv[1:])

@@ -1,0 +1,65 @@
+#!/bin/bash
+# The MTU checks mtu_stacks.sh and nested.sh share, sourced after ../netns/lib.sh: a host
+# masqueraded behind the tunnel's node, a packet one byte over the MTU answered with ICMP from
+# that node, and a TCP transfer whose SYN is captured at the far end's device while the underlay
+# shrinks under it.
+
+# masquerade_behind NS DEVICE: what NS forwards out of DEVICE leaves from DEVICE's address (a
+# tunnel's far end routes back only the addresses it gave or allows).
+masquerade_behind() {
+  ip netns exec "$1" nft -f - <<NFT || die "nftables masquerade on $2 in $1 failed"
+table ip nat$TAG {
+  chain post { type nat hook postrouting priority 100; oifname "$2" masquerade; }
+}
+NFT
+}
+
+# one_byte_more NS ADDRESS MTU FROM: a DF ping from NS to ADDRESS one byte larger than MTU is
+# answered by FROM (the tunnel's node, forwarding NS's packets) with ICMP fragmentation needed
+# carrying MTU.
+one_byte_more() {
+  local ns=$1 address=$2 mtu=$3 from=$4 log="$TMPDIR_TEST/toobig.log"
+  ip netns exec "$ns" ping -c 1 -W 3 -M do -s $((mtu - 27)) "$address" >"$log" 2>&1 || true
+  grep -q "From $from .*mtu = $mtu" "$log" ||
+    { cat "$log" >&2; die "one byte more was not answered by $from with fragmentation needed (mtu = $mtu)"; }
+  note "one byte more: $(grep -o 'From .*' "$log" | head -1)"
+}
+
+# syn_clamped_while_shrinking SERVER_NS DEVICE ADDRESS CLIENT_NS MSS NS:LINK...: an iperf3
+# transfer from CLIENT_NS to ADDRESS (its server bound in SERVER_NS) while SYNs are captured on
+# DEVICE in SERVER_NS; 3 s in, each NS:LINK (both ends of an underlay hop) shrinks to 1280. The
+# transfer must complete, moving bytes every second after the shrink, and the client's SYN must
+# reach DEVICE advertising MSS.
+syn_clamped_while_shrinking() {
+  local server_ns=$1 device=$2 address=$3 client_ns=$4 expected_mss=$5
+  shift 5
+  # SYNs only: the transfer itself would make a capture file too big to read back quickly.
+  capture_start "$server_ns" "$device" "tcp port 5201 and tcp[tcpflags] & tcp-syn != 0" \
+    "$TMPDIR_TEST/syn.pcap"
+  ip netns exec "$server_ns" iperf3 -s -1 -B "$address" >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
+  PIDS+=($!)
+  WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$server_ns" tcp 5201 30 "the iperf3 server"
+  ip netns exec "$client_ns" timeout 60 iperf3 -c "$address" -t 8 -i 1 -J \
+    >"$TMPDIR_TEST/iperf.json" 2>&1 &
+  local iperf=$!
+  PIDS+=($iperf)
+  sleep 3
+  local link
+  for link in "$@"; do ip -n "${link%%:*}" link set dev "${link#*:}" mtu 1280; done
+  note "underlay shrunk to 1280 during the transfer ($*)"
+  wait "$iperf" ||
+    { cat "$TMPDIR_TEST/iperf.json" >&2; die "the transfer failed (or did not end within 60 s) after the underlay shrank"; }
+  capture_stop
+  local mss
+  mss=$(tshark -r "$TMPDIR_TEST/syn.pcap" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" \
+    -T fields -e tcp.options.mss_val 2>/dev/null | head -1 || true)
+  note "the SYN at $device: MSS $mss (expected $expected_mss)"
+  [ "$mss" = "$expected_mss" ] || die "the SYN's MSS at $device is $mss, not $expected_mss"
+  python3 - "$TMPDIR_TEST/iperf.json" <<'PY' || die "the transfer stalled once the underlay shrank"
+import json, sys
+intervals = json.load(open(sys.argv[1]))["intervals"]
+after = [i["sum"]["bytes"] for i in intervals if i["sum"]["start"] >= 4]
+print("--- bytes per second after the shrink:", after)
+sys.exit(0 if after and min(after) > 0 else 1)
+PY
+}
