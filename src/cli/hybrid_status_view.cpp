@@ -5,14 +5,21 @@
 namespace tandem::cli {
 namespace {
 
-// "    mtu 1420; sent 10 packets (1.2 KB), received 9 packets (1.1 KB)"
+// "    mtu 1420; sent 10 packets (1.2 KB), received 9 packets (1.1 KB)", and when ICMP said a
+// peer's underlay is smaller, "    the underlay to gateway carries 1280 bytes (ICMP)".
 std::string path_counters_text(const nlohmann::json& p) {
   const auto kb = [](std::uint64_t bytes) { return static_cast<double>(bytes) / 1000.0; };
+  std::string underlay;
+  const nlohmann::json paths = p.value("underlay_path_mtu", nlohmann::json::object());
+  for (const auto& [peer, mtu] : paths.items())
+    underlay +=
+        fmt::format("    the underlay to {} carries {} bytes (ICMP)\n", peer, mtu.get<int>());
   return fmt::format("    mtu {}; sent {} packets ({:.1f} KB), received {} packets ({:.1f} KB)\n",
                      p.value("mtu", 0), p.value("tx_packets", std::uint64_t{0}),
                      kb(p.value("tx_bytes", std::uint64_t{0})),
                      p.value("rx_packets", std::uint64_t{0}),
-                     kb(p.value("rx_bytes", std::uint64_t{0})));
+                     kb(p.value("rx_bytes", std::uint64_t{0}))) +
+         underlay;
 }
 
 std::string client_text(const nlohmann::json& s) {

@@ -14,8 +14,8 @@ TEST(HybridStatusView, ASiteShowsEachPathWithItsCountersAndTheLastSwitch) {
     "paths": [
       {"path": "wireguard", "role": "primary", "active": false, "protocol_up": true,
        "healthy": false, "forced_down": false, "loss_percent": 100, "probes_sent": 40,
-       "probes_answered": 0, "mtu": 1420, "tx_packets": 1200, "tx_bytes": 1500000,
-       "rx_packets": 900, "rx_bytes": 80000},
+       "probes_answered": 0, "mtu": 1220, "tx_packets": 1200, "tx_bytes": 1500000,
+       "rx_packets": 900, "rx_bytes": 80000, "underlay_path_mtu": {"gateway": 1280}},
       {"path": "ipsec", "role": "secondary", "active": true, "protocol_up": true,
        "healthy": true, "forced_down": false, "loss_percent": 0, "probes_sent": 40,
        "probes_answered": 40, "rtt_us": 1500, "mtu": 1420, "tx_packets": 300,
@@ -27,8 +27,8 @@ TEST(HybridStatusView, ASiteShowsEachPathWithItsCountersAndTheLastSwitch) {
   const std::string text = render_hybrid_text(status);
   EXPECT_NE(text.find("hybrid site: traffic on ipsec"), std::string::npos) << text;
   EXPECT_NE(text.find("path wireguard (primary): unhealthy, standby; probes 40 sent, 0 answered, "
-                      "100% lost\n    mtu 1420; sent 1200 packets (1500.0 KB), received 900 "
-                      "packets (80.0 KB)"),
+                      "100% lost\n    mtu 1220; sent 1200 packets (1500.0 KB), received 900 "
+                      "packets (80.0 KB)\n    the underlay to gateway carries 1280 bytes (ICMP)\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("path ipsec (secondary): healthy, active; probes 40 sent, 40 answered, 0% "

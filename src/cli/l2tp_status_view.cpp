@@ -23,6 +23,23 @@ std::string render_ipsec_text(const nlohmann::json& ipsec) {
   return out;
 }
 
+// The MTU inner packets are held to, with what the underlay's ICMP said and what was too big.
+std::string render_mtu_text(const nlohmann::json& s) {
+  if (!s.contains("mtu")) return {};
+  std::string out = fmt::format("  MTU: {}", s.value("mtu", 0));
+  const auto none = nlohmann::json::object();
+  const auto& underlay = s.contains("ipsec") ? s["ipsec"].value("underlay_path_mtu", none) : none;
+  for (const auto& [peer, mtu] : underlay.items())
+    out += fmt::format("; the underlay towards {} carries {} bytes (ICMP)", peer, mtu.get<int>());
+  const auto& too_big = s.value("too_big", none);
+  const auto icmp = too_big.value("icmp", 0), fragmented = too_big.value("fragmented", 0),
+             dropped = too_big.value("dropped", 0);
+  if (icmp + fragmented + dropped > 0)
+    out += fmt::format("; too big: {} answered with ICMP, {} fragmented, {} dropped", icmp,
+                       fragmented, dropped);
+  return out + "\n";
+}
+
 std::string render_ipsec_interface_text(const nlohmann::json& s) {
   const auto& ipsec = s.value("ipsec", nlohmann::json::object());
   std::string out = fmt::format("interface: {}\n  IPsec tunnels (IKEv{}, ESP tunnel mode)\n",
@@ -37,7 +54,7 @@ std::string render_ipsec_interface_text(const nlohmann::json& s) {
         "  connection {}: {} <-> {} via {}\n", c.value("name", ""), local, remote,
         c.value("remote_address", "").empty() ? "(any address)" : c.value("remote_address", ""));
   }
-  return out + render_ipsec_text(ipsec);
+  return out + render_mtu_text(s) + render_ipsec_text(ipsec);
 }
 
 std::string render_l2tp_text(const nlohmann::json& s) {
@@ -56,6 +73,7 @@ std::string render_l2tp_text(const nlohmann::json& s) {
                   stats.value("to_tun", 0), stats.value("from_tun", 0), stats.value("no_route", 0));
   if (stats.value("spoofed", 0) > 0) out += fmt::format(", {} spoofed", stats.value("spoofed", 0));
   out += "\n";
+  out += render_mtu_text(s);
   if (s.contains("ipsec")) out += render_ipsec_text(s["ipsec"]);
   for (const auto& session : s.value("sessions", nlohmann::json::array())) {
     out += fmt::format("\nsession: {}/{}\n  user: {}\n  peer: {}\n  state: {}\n",

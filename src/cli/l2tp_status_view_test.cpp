@@ -34,6 +34,19 @@ TEST(L2tpStatusView, ShowsIpsecSasAndNoPlainPort) {
   EXPECT_TRUE(has(text, "packets: 12 in, 9 out; dropped: 1 replayed, 2 forged, 3 off-policy"));
 }
 
+TEST(L2tpStatusView, ShowsTheMtuAndWhatTheUnderlaySaid) {
+  const auto doc = nlohmann::json::parse(R"({
+    "interface": "l2tp0", "role": "lac", "tunnels": 1, "mtu": 1200,
+    "too_big": {"icmp": 4, "fragmented": 1, "dropped": 0},
+    "ipsec": {"ike_version": 1, "underlay_path_mtu": {"192.0.2.1": 1280}}, "sessions": []})");
+  EXPECT_TRUE(has(render_l2tp_text(doc),
+                  "MTU: 1200; the underlay towards 192.0.2.1 carries 1280 bytes (ICMP); too big: "
+                  "4 answered with ICMP, 1 fragmented, 0 dropped\n"));
+  const auto quiet = nlohmann::json::parse(
+      R"({"interface": "l2tp0", "role": "lac", "mtu": 1420, "ipsec": {}, "sessions": []})");
+  EXPECT_TRUE(has(render_l2tp_text(quiet), "  MTU: 1420\n"));
+}
+
 TEST(L2tpStatusView, PlainL2tpSaysItIsNotEncrypted) {
   const auto doc = nlohmann::json::parse(
       R"({"interface": "l2tp0", "role": "lac", "udp_port": 1701, "tunnels": 0, "sessions": []})");
