@@ -99,7 +99,7 @@ TOML
 else
   # WireGuard inside L2TP/IPsec: the gateway's device is given 4 bytes less than the budget its
   # sessions carry (1404, as the client's session has), so that the server's WireGuard datagrams
-  # of the client's full MTU leave it in IPv4 fragments, which the client must put back together.
+  # of the client's full MTU do not fit it: the server's WireGuard must learn that (below).
   SV_L2TP_MTU=""
   if [ "$SCENARIO" = wireguard-in-l2tp ]; then SV_L2TP_MTU="mtu = 1400"; fi
   cat >"$TMPDIR_TEST/sv.toml" <<TOML
