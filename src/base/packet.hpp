@@ -10,6 +10,14 @@
 
 namespace tandem {
 
+// The largest MTU a Tandem device may have (and so the largest inner packet). The data paths
+// move packets in slots of 2048 bytes (io::PacketBatch) with up to 128 bytes of headroom for the
+// headers that go in front and a trailer behind (WireGuard's padding and tag, ESP's padding, ICV
+// and trailer); the deepest stack, a nested tunnel's datagram inside an ESP path, needs about 1830
+// of them, and 1800 leaves a margin. An underlay of up to 9000 bytes still works: its tunnels
+// carry inner packets of at most this size.
+inline constexpr std::size_t kMaxTunnelMtu = 1800;
+
 struct Packet {
   std::byte* slot = nullptr;  // start of this slot's storage, owned by whoever made the slot
   std::size_t slot_size = 0;

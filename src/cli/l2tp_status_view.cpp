@@ -28,9 +28,12 @@ std::string render_mtu_text(const nlohmann::json& s) {
   if (!s.contains("mtu")) return {};
   std::string out = fmt::format("  MTU: {}", s.value("mtu", 0));
   const auto none = nlohmann::json::object();
-  const auto& underlay = s.contains("ipsec") ? s["ipsec"].value("underlay_path_mtu", none) : none;
-  for (const auto& [peer, mtu] : underlay.items())
-    out += fmt::format("; the underlay towards {} carries {} bytes (ICMP)", peer, mtu.get<int>());
+  // ESP's peers (in the IPsec document) and plain L2TP's (in the interface's own).
+  for (const nlohmann::json* doc : {s.contains("ipsec") ? &s["ipsec"] : &none, &s}) {
+    const nlohmann::json underlay = doc->value("underlay_path_mtu", none);
+    for (const auto& [peer, mtu] : underlay.items())
+      out += fmt::format("; the underlay towards {} carries {} bytes (ICMP)", peer, mtu.get<int>());
+  }
   const auto& too_big = s.value("too_big", none);
   const auto icmp = too_big.value("icmp", 0), fragmented = too_big.value("fragmented", 0),
              dropped = too_big.value("dropped", 0);

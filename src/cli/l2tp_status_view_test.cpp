@@ -42,6 +42,11 @@ TEST(L2tpStatusView, ShowsTheMtuAndWhatTheUnderlaySaid) {
   EXPECT_TRUE(has(render_l2tp_text(doc),
                   "MTU: 1200; the underlay towards 192.0.2.1 carries 1280 bytes (ICMP); too big: "
                   "4 answered with ICMP, 1 fragmented, 0 dropped\n"));
+  const auto plain = nlohmann::json::parse(
+      R"({"interface": "l2tp0", "role": "lac", "udp_port": 1701, "mtu": 1220,
+          "underlay_path_mtu": {"192.0.2.9": 1280}, "sessions": []})");
+  EXPECT_TRUE(has(render_l2tp_text(plain),
+                  "MTU: 1220; the underlay towards 192.0.2.9 carries 1280 bytes (ICMP)\n"));
   const auto quiet = nlohmann::json::parse(
       R"({"interface": "l2tp0", "role": "lac", "mtu": 1420, "ipsec": {}, "sessions": []})");
   EXPECT_TRUE(has(render_l2tp_text(quiet), "  MTU: 1420\n"));

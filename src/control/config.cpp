@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "base/packet.hpp"
 #include "control/config_files.hpp"
 #include "control/l2tp_config.hpp"
 #include "control/toml_reader.hpp"
@@ -86,7 +87,8 @@ Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml:
   auto port = r.integer<std::uint16_t>(*t, "listen_port", 0, 65535);
   if (!port) return Err(port.error());
   cfg.listen_port = port->value_or(0);
-  auto mtu = r.integer<unsigned>(*t, "mtu", 1280, 9000);
+  // The upper bound is what the data path carries (base/packet.hpp), not the underlay's.
+  auto mtu = r.integer<unsigned>(*t, "mtu", 1280, static_cast<unsigned>(kMaxTunnelMtu));
   if (!mtu) return Err(mtu.error());
   cfg.mtu = mtu->value_or(1420);
   cfg.mtu_given = mtu->has_value();

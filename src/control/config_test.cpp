@@ -64,6 +64,8 @@ TEST(NodeConfig, RefusesBadFilesWithPositions) {
       {"listen_port = 51820", "listn_port = 51820", 4, 1, "unknown key 'listn_port'"},
       {"listen_port = 51820", "listen_port = 70000", 4, 15, "between 0 and 65535"},
       {"mtu = 1400", "mtu = \"big\"", 6, 7, "mtu must be an integer"},
+      // More than the data path carries (kMaxTunnelMtu), even over a jumbo underlay.
+      {"mtu = 1400", "mtu = 9000", 6, 7, "mtu must be between 1280 and 1800"},
       {"\"10.0.0.1/24\"", "\"10.0.0.1/40\"", 5, 14, "not an address"},
       {"\"10.0.0.2/32\"", "\"10.0.0.300/32\"", 12, 16, "not an IP prefix"},
       {"[fd00::2]:51821", "fd00::2:51821", 11, 12, "endpoint must be"},

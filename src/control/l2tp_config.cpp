@@ -6,6 +6,7 @@
 #include <set>
 #include <span>
 
+#include "base/packet.hpp"
 #include "control/toml_reader.hpp"
 
 namespace tandem::control {
@@ -329,7 +330,8 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
 
   if (hybrid == HybridRole::kNone)
     if (auto ok = r.interface_key(*t, cfg.interface); !ok) return Err(ok.error());
-  auto mtu = r.integer<unsigned>(*t, "mtu", 1280, 9000);
+  // The upper bound is what the data path carries (base/packet.hpp), not the underlay's.
+  auto mtu = r.integer<unsigned>(*t, "mtu", 1280, static_cast<unsigned>(kMaxTunnelMtu));
   if (!mtu) return Err(mtu.error());
   cfg.mtu = mtu->value_or(1400);
   cfg.mtu_given = mtu->has_value();

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <optional>
 
+#include "base/packet.hpp"
 #include "crypto/key_encoding.hpp"
 
 namespace tandem::control {
@@ -206,8 +207,9 @@ Result<ImportResult, ConfigError> parse_wg_quick(std::string_view text,
           i.addresses.push_back(*address);
         }
       } else if (key == "mtu") {
-        if (!parse_uint<unsigned>(value, 9000u, i.mtu) || i.mtu < 1280)
-          return fail(value_col, "MTU must be 1280-9000");
+        if (!parse_uint<unsigned>(value, 65535u, i.mtu) || i.mtu < 1280 || i.mtu > kMaxTunnelMtu)
+          return fail(value_col, "MTU must be 1280-" + std::to_string(kMaxTunnelMtu) +
+                                     " (Tandem's largest tunnel packet)");
         i.mtu_given = true;
       } else if (key == "table") {
         if (auto why = read_table(value, i)) warn(*why);

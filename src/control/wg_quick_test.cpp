@@ -103,6 +103,13 @@ TEST(WgQuick, ErrorsCarryLineAndColumn) {
   auto r = parse_wg_quick(bad, "wg0.conf", "wg0");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().to_string(), "wg0.conf:4:14: ListenPort must be 0-65535");
+  // A jumbo MTU is more than Tandem's data path carries: refused, naming the limit.
+  std::string jumbo = kFile;
+  jumbo.replace(jumbo.find("MTU = 1400"), 10, "MTU = 9000");
+  auto big = parse_wg_quick(jumbo, "wg0.conf", "wg0");
+  ASSERT_FALSE(big);
+  EXPECT_NE(big.error().to_string().find("MTU must be 1280-1800"), std::string::npos)
+      << big.error().to_string();
   auto unknown = parse_wg_quick("[Interface]\nFoo = 1\n", "x.conf", "x");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().line, 2);

@@ -201,14 +201,7 @@ void IpsecEndpoint::on_readable(io::UdpSocket& socket) {
 }
 
 void IpsecEndpoint::on_errors(io::UdpSocket& socket) {
-  const TimePoint now = io::SystemClock::now();
-  for (const auto& r : take_too_big_reports(socket, "IPsec: "))
-    if (underlay_mtus_.report(r.destination.address, r.path_mtu, now))
-      spdlog::warn(
-          "IPsec: the underlay towards {} carries only {}-byte datagrams (reported by "
-          "{}): inner packets to it are held to what fits",
-          r.destination.address.to_string(), *underlay_mtus_.lookup(r.destination.address, now),
-          r.reported_by);
+  learn_underlay_mtus(socket, underlay_mtus_, "IPsec: ");
 }
 
 std::optional<std::size_t> IpsecEndpoint::underlay_mtu(const IpAddress& peer) const {

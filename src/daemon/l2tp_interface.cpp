@@ -195,9 +195,16 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
   if (tun_)
     if (auto ok = loop.watch_readable(tun_->fd(), [this] { on_tun_readable(); }); !ok)
       return Err(ok.error());
-  if (udp_)
-    if (auto ok = loop.watch_readable(udp_->fd(), [this] { on_udp_readable(); }); !ok)
-      return Err(ok.error());
+  if (udp_) {
+    // Plain L2TP learns the underlay's path MTU from ICMP too (IPsec's endpoint does for ESP).
+    if (auto ok = udp_->enable_path_mtu_discovery(); !ok)
+      spdlog::warn("L2TP: underlay path MTU discovery unavailable ({})", ok.error());
+    auto ok = udp_->path_mtu_discovery()
+                  ? loop.watch_readable(
+                        udp_->fd(), [this] { on_udp_readable(); }, [this] { on_udp_errors(); })
+                  : loop.watch_readable(udp_->fd(), [this] { on_udp_readable(); });
+    if (!ok) return Err(ok.error());
+  }
   if (ipsec_) {
     IpsecEndpoint::Handlers h;
     h.on_transport = [this](const hybrid::TransportDelivery& d) { on_transport(d); };
@@ -294,7 +301,8 @@ void L2tpInterface::send_inner(io::PacketBatch& batch) {
   // Wrap each packet in place and keep those a session took at the front of the batch; SYNs
   // ask for no more than a PPP frame carries.
   const std::size_t mtu = inner_mtu();
-  const bool underlay_known = ipsec_ && !ipsec_->underlay_mtus().empty();
+  const bool underlay_known =
+      (ipsec_ && !ipsec_->underlay_mtus().empty()) || !plain_underlay_.empty();
   OversizeTally too_big;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -334,12 +342,18 @@ bool L2tpInterface::fits_underlay(Packet& wrapped, std::size_t inner_length,
 }
 
 std::optional<std::size_t> L2tpInterface::underlay_limit(const IpAddress& peer) const {
-  const auto path_mtu = ipsec_ ? ipsec_->underlay_mtu(peer) : std::nullopt;
+  auto path_mtu = ipsec_ ? ipsec_->underlay_mtu(peer) : std::nullopt;
+  if (!path_mtu && !plain_underlay_.empty())
+    path_mtu = plain_underlay_.lookup(peer, io::SystemClock::now());
   if (!path_mtu) return std::nullopt;
   // The budget takes the costliest suite the section allows, as the device's MTU does: a few
   // bytes of room lost with a cheaper one, never a datagram too big.
   return std::min<std::size_t>(stack_.mru(),
                                l2tp_mtu_over(config_, *path_mtu, IpAddress::Family::kV4));
+}
+
+void L2tpInterface::on_udp_errors() {
+  learn_underlay_mtus(*udp_, plain_underlay_, "L2TP: ");
 }
 
 void L2tpInterface::on_udp_readable() {
@@ -539,6 +553,12 @@ std::string L2tpInterface::status_json() const {
   j["sessions"] = std::move(sessions);
   j["mtu"] = inner_mtu();
   j["too_big"] = too_big_json(too_big_);
+  if (udp_) {  // plain L2TP's peers; IPsec's are in its own document
+    nlohmann::json underlay = nlohmann::json::object();
+    for (const auto& k : plain_underlay_.known(io::SystemClock::now()))
+      underlay[k.peer.to_string()] = k.path_mtu;
+    j["underlay_path_mtu"] = std::move(underlay);
+  }
   // The status socket speaks the UAPI shape: a reply ends with a blank line.
   return j.dump() + "\n\n";
 }

@@ -21,6 +21,7 @@
 #include "daemon/ipsec_endpoint.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "hybrid/l2tp_stack.hpp"
+#include "hybrid/underlay_mtus.hpp"
 #include "io/event_loop.hpp"
 #include "io/netlink.hpp"
 #include "io/packet_batch.hpp"
@@ -80,6 +81,8 @@ class L2tpInterface final : public ControlPath {
 
   void on_tun_readable();
   void on_udp_readable();
+  // EPOLLERR on the plain L2TP socket: too-big reports to plain_underlay_.
+  void on_udp_errors();
   // False when `wrapped` (an inner packet of `inner_length` bytes behind the session's headers)
   // is too big for the underlay towards its peer: it is answered with ICMP or fragmented into
   // fragments_ instead (oversize_packets.hpp).
@@ -133,6 +136,7 @@ class L2tpInterface final : public ControlPath {
   io::PacketBatch fragments_;          // fits_underlay()'s, sent after the batch
   io::PacketBatch fragments_sending_;  // the same while they are sent
   OversizeTally too_big_;
+  hybrid::UnderlayMtus plain_underlay_;  // what ICMP said about plain L2TP's peers
   hybrid::L2tpStackOutput out_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/packet.hpp"
 #include "io/path_mtu.hpp"
 #include "ipsec/ike/v1/config.hpp"
 
@@ -10,7 +11,7 @@ namespace {
 
 // What the config parser allows for [l2tp] mtu.
 constexpr std::size_t kMinMtu = 1280;
-constexpr std::size_t kMaxMtu = 9000;
+constexpr std::size_t kMaxMtu = kMaxTunnelMtu;  // what the data path carries
 
 std::optional<hybrid::MtuBudget> budget_of(hybrid::StackKind kind, hybrid::EspSuite suite,
                                            IpAddress::Family family, std::size_t underlay) {

@@ -101,9 +101,9 @@ TEST(L2tpMtu, AClientSizesFromThePathToItsServer) {
   // Loopback's path (64 KB) leaves far more than an mtu may be.
   std::string why;
   const Endpoint server{*IpAddress::parse("127.0.0.1"), 1701};
-  EXPECT_EQ(l2tp_device_mtu(client({kGcm}), server, &why), 9000u);
+  EXPECT_EQ(l2tp_device_mtu(client({kGcm}), server, &why), kMaxTunnelMtu);
   EXPECT_NE(why.find("the path to 127.0.0.1:1701 carries 655"), std::string::npos) << why;
-  EXPECT_NE(why.find("kept to 9000"), std::string::npos) << why;
+  EXPECT_NE(why.find("kept to " + std::to_string(kMaxTunnelMtu)), std::string::npos) << why;
   // A name not resolved yet: an Ethernet underlay.
   EXPECT_EQ(l2tp_device_mtu(client({kGcm}), std::nullopt, &why), 1420u);
   EXPECT_NE(why.find("not resolved"), std::string::npos) << why;

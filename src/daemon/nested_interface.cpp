@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/packet.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
@@ -103,9 +104,10 @@ Result<std::unique_ptr<NestedInterface>, std::string> NestedInterface::create(
   if (!why.empty())
     spdlog::info("{}: L2TP/IPsec MTU {} ({})", config.interface->name, config.l2tp->mtu, why);
   why.clear();
-  const unsigned wireguard_mtu = inside
-                                     ? (config.interface->mtu_given ? config.interface->mtu : 9000u)
-                                     : wireguard_device_mtu(config, &why);
+  const unsigned wireguard_mtu =
+      inside ? (config.interface->mtu_given ? config.interface->mtu
+                                            : static_cast<unsigned>(kMaxTunnelMtu))
+             : wireguard_device_mtu(config, &why);
   if (!inside)
     spdlog::info("{}: WireGuard MTU {} ({})", config.interface->name, wireguard_mtu, why);
   const unsigned mtu = nested_mtu(config, wireguard_mtu);

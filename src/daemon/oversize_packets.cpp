@@ -7,6 +7,7 @@
 #include <cstring>
 #include <span>
 
+#include "io/system_clock.hpp"
 #include "packet/icmp_too_big.hpp"
 #include "packet/ip_packet.hpp"
 #include "packet/ipv4_fragment.hpp"
@@ -88,6 +89,18 @@ std::vector<TooBigReport> take_too_big_reports(io::UdpSocket& socket, std::strin
     reports.push_back({e.destination, mtu, std::move(by)});
   }
   return reports;
+}
+
+void learn_underlay_mtus(io::UdpSocket& socket, hybrid::UnderlayMtus& paths,
+                         std::string_view log_prefix) {
+  const TimePoint now = io::SystemClock::now();
+  for (const auto& r : take_too_big_reports(socket, log_prefix))
+    if (paths.report(r.destination.address, r.path_mtu, now))
+      spdlog::warn(
+          "{}the underlay towards {} carries only {}-byte datagrams (reported by {}): "
+          "inner packets to it are held to what fits",
+          log_prefix, r.destination.address.to_string(), *paths.lookup(r.destination.address, now),
+          r.reported_by);
 }
 
 }  // namespace tandem::daemon

@@ -15,6 +15,7 @@
 
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
+#include "hybrid/underlay_mtus.hpp"
 #include "io/packet_batch.hpp"
 #include "io/tun_device.hpp"
 #include "io/udp_socket.hpp"
@@ -62,5 +63,10 @@ struct TooBigReport {
 // ones; a report naming no MTU (a router from before RFC 1191) takes the kernel's estimate. The
 // others (unreachable, ...) are logged at debug level after `log_prefix`.
 std::vector<TooBigReport> take_too_big_reports(io::UdpSocket& socket, std::string_view log_prefix);
+
+// take_too_big_reports() into `paths`, logging each peer whose path MTU fell (after `log_prefix`,
+// e.g. "IPsec: ").
+void learn_underlay_mtus(io::UdpSocket& socket, hybrid::UnderlayMtus& paths,
+                         std::string_view log_prefix);
 
 }  // namespace tandem::daemon

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/packet.hpp"
 #include "daemon/node_startup.hpp"
 #include "daemon/peer_event_log.hpp"
 #include "hybrid/mtu_budget.hpp"
@@ -45,7 +46,12 @@ unsigned wireguard_device_mtu(const control::NodeConfig& config, std::string* wh
     return ic.mtu;
   }
   // What the config parser allows, too.
-  const auto mtu = static_cast<unsigned>(std::clamp<std::size_t>(*smallest, 1280, 9000));
+  const auto mtu = static_cast<unsigned>(std::clamp<std::size_t>(*smallest, 1280, kMaxTunnelMtu));
+  if (mtu != *smallest)
+    from += mtu > *smallest ? "; kept to 1280, IPv6's minimum"
+                            : "; kept to " + std::to_string(mtu) +
+                                  ", the largest packet the "
+                                  "data path carries";
   say(from);
   return mtu;
 }

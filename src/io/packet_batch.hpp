@@ -31,6 +31,8 @@ class PacketBatch {
  public:
   static constexpr std::size_t kDefaultCapacity = 64;
   static constexpr std::size_t kDefaultSlotSize = 2048;
+  // A packet of the largest device MTU fits with the most headroom any path uses and its trailer.
+  static_assert(kDefaultSlotSize >= kMaxTunnelMtu + 128 + 64);
   static constexpr std::size_t kDefaultHeadroom = 64;
 
   explicit PacketBatch(std::size_t capacity = kDefaultCapacity,

@@ -1,9 +1,12 @@
 #!/bin/bash
-# The MTU of a tunnel, end to end: WireGuard over an IPv4 or an IPv6 underlay, and L2TP/IPsec
-# (a Tandem client dialling a Tandem gateway) with its ESP suite forced to AES-GCM or to AES-CBC
-# with HMAC-SHA1-96:
+# The MTU of a tunnel, end to end: WireGuard over an IPv4 or an IPv6 underlay (and over an IPv4
+# underlay of jumbo frames, 9000 bytes), and L2TP/IPsec (a Tandem client dialling a Tandem
+# gateway) with its ESP suite forced to AES-GCM or to AES-CBC with HMAC-SHA1-96:
 #
 #   host H -- node A (tandem up) -- router R -- node B (tandem up)
+#
+# Over jumbo frames the budget (8940) is more than the data path carries: the device MTU is kept
+# to Tandem's largest tunnel packet, 1800, and every check below holds for that figure.
 #
 # Neither config names an MTU, so each node sizes its device from the budget: WireGuard from the
 # path to its peer, the L2TP client from the path to its gateway, the gateway for a 1500-byte
@@ -30,12 +33,19 @@
 # L2TP/IPsec runs ESP in UDP 4500 (the client announces a NAT that is not there, the budget's
 # framing; the gateway's status must show it) and A masquerades H behind its session's address.
 #
-#   mtu_stacks.sh wireguard-v4 | wireguard-v6 | l2tp-ipsec-gcm | l2tp-ipsec-cbc
+# Plain L2TP (l2tp-plain: allow_unencrypted on both ends) is checked the same way: IPv4 20, UDP
+# 1701 8, L2TP 6 and PPP 4.
+#
+#   mtu_stacks.sh wireguard-v4 | wireguard-v6 | wireguard-v4-jumbo | l2tp-ipsec-gcm |
+#                 l2tp-ipsec-cbc | l2tp-plain
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/mtu_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
-SCENARIO=${1:?scenario: wireguard-v4, wireguard-v6, l2tp-ipsec-gcm or l2tp-ipsec-cbc}
+SCENARIO=${1:?scenario: wireguard-v4, wireguard-v6, wireguard-v4-jumbo, l2tp-ipsec-gcm, l2tp-ipsec-cbc or l2tp-plain}
+# Tandem's largest tunnel packet (kMaxTunnelMtu in src/base/packet.hpp).
+MAX_TUNNEL_MTU=1800
+UNDERLAY=1500
 
 H="uh$TAG"
 A="ua$TAG"
@@ -48,6 +58,15 @@ link_ns "$R" "$B" 93
 ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=1
 ip -n "$H" route add default via 192.168.91.1
+if [ "$SCENARIO" = wireguard-v4-jumbo ]; then
+  UNDERLAY=9000
+  ip -n "$A" link set dev "va${TAG}91" mtu 9000
+  ip -n "$H" link set dev "vb${TAG}91" mtu 9000
+  ip -n "$A" link set dev "va${TAG}92" mtu 9000
+  ip -n "$R" link set dev "vb${TAG}92" mtu 9000
+  ip -n "$R" link set dev "va${TAG}93" mtu 9000
+  ip -n "$B" link set dev "vb${TAG}93" mtu 9000
+fi
 A_IF="wa$TAG"
 B_IF="wb$TAG"
 STATUS_DIR=/var/run/tandem
@@ -62,16 +81,17 @@ else
 fi
 
 case "$SCENARIO" in
-  wireguard-v4 | wireguard-v6)
+  wireguard-v4 | wireguard-v6 | wireguard-v4-jumbo)
     STACK=wireguard
-    if [ "$SCENARIO" = wireguard-v4 ]; then
+    if [ "$SCENARIO" != wireguard-v6 ]; then
       A_ENDPOINT="192.168.92.1:51850" B_ENDPOINT="192.168.93.2:51851"
       IP_HEADER=20 MTU_FLAGS=""
     else
       A_ENDPOINT="[fd00:92::1]:51850" B_ENDPOINT="[fd00:93::2]:51851"
       IP_HEADER=40 MTU_FLAGS="--ipv6"
     fi
-    EXPECTED=$((1500 - IP_HEADER - 8 - 32))
+    EXPECTED=$((UNDERLAY - IP_HEADER - 8 - 32))
+    [ "$EXPECTED" -gt "$MAX_TUNNEL_MTU" ] && EXPECTED=$MAX_TUNNEL_MTU
     # WireGuard pads to 16 only up to the MTU: a packet of exactly the MTU is not padded.
     OUTER=$((EXPECTED + 32 + 8 + IP_HEADER))
     OUTER_PORT=51851
@@ -98,6 +118,13 @@ case "$SCENARIO" in
     TARGET=10.88.0.1  # the gateway's address inside the session
     PSK="a pre-shared key for the MTU test"
     ;;
+  l2tp-plain)
+    STACK=l2tp MTU_FLAGS=""
+    EXPECTED=$((1500 - 20 - 8 - 6 - 4))
+    OUTER=1500
+    OUTER_PORT=1701
+    TARGET=10.88.0.1
+    ;;
   *) die "unknown scenario $SCENARIO" ;;
 esac
 
@@ -105,17 +132,20 @@ esac
 inner_mtu_over() {
   if [ "$STACK" = wireguard ]; then
     echo $(($1 - IP_HEADER - 8 - 32))
+  elif [ "$STACK" = l2tp ]; then
+    echo $(($1 - 20 - 8 - 6 - 4))
   else
     local room=$(($1 - 20 - 8 - 8 - IV - ICV))
     echo $((room / BLOCK * BLOCK - 2 - 8 - 6 - 4))
   fi
 }
-[ "$(inner_mtu_over 1500)" = "$EXPECTED" ] || die "the test's own sums disagree"
+BUDGET=$(inner_mtu_over "$UNDERLAY")
+[ "$BUDGET" = "$EXPECTED" ] || [ "$EXPECTED" = "$MAX_TUNNEL_MTU" ] || die "the test's own sums disagree"
 
 # What `tandem mtu` says for this stack, against the sum above.
-printed=$("$TANDEM_BIN" mtu "$STACK" --underlay 1500 $MTU_FLAGS | awk '/inner MTU/ {print $3}')
-note "tandem mtu $STACK --underlay 1500 $MTU_FLAGS: inner MTU $printed (computed here: $EXPECTED)"
-[ "$printed" = "$EXPECTED" ] || die "tandem mtu prints $printed, the headers add up to $EXPECTED"
+printed=$("$TANDEM_BIN" mtu "$STACK" --underlay "$UNDERLAY" $MTU_FLAGS | awk '/inner MTU/ {print $3}')
+note "tandem mtu $STACK --underlay $UNDERLAY $MTU_FLAGS: inner MTU $printed (computed here: $BUDGET)"
+[ "$printed" = "$BUDGET" ] || die "tandem mtu prints $printed, the headers add up to $BUDGET"
 
 logs() { for f in a b; do echo "=== $f.log" >&2; tail -20 "$TMPDIR_TEST/$f.log" >&2 || true; done; }
 ON_FAILURE=logs
@@ -156,11 +186,16 @@ TOML
   A_PID=$TANDEM_PID
 else
   SOCKETS+=("$STATUS_DIR/$A_IF.l2tp" "$STATUS_DIR/$B_IF.l2tp")
-  # Both ends allow only the suite under test.
-  IPSEC=$(printf '[l2tp.ipsec]\npsk = "%s"\nesp_proposals = ["%s"]' "$PSK" "$PROPOSAL")
+  # Both ends allow only the suite under test, or (plain L2TP) no IPsec at all.
+  if [ "$STACK" = l2tp ]; then
+    IPSEC="" PLAIN="allow_unencrypted = true"
+  else
+    IPSEC=$(printf '[l2tp.ipsec]\npsk = "%s"\nesp_proposals = ["%s"]' "$PSK" "$PROPOSAL") PLAIN=""
+  fi
   cat >"$TMPDIR_TEST/b.toml" <<TOML
 [l2tp]
 mode = "lns"
+$PLAIN
 interface = "$B_IF"
 host_name = "gateway"
 address = "10.88.0.1/24"
@@ -175,6 +210,7 @@ TOML
   cat >"$TMPDIR_TEST/a.toml" <<TOML
 [l2tp]
 mode = "lac"
+$PLAIN
 interface = "$A_IF"
 host_name = "client"
 server = "192.168.93.2"
@@ -199,9 +235,9 @@ sys.exit(0 if any(s["up"] for s in json.load(sys.stdin)[0]["sessions"]) else 1)'
   WAIT_WATCH_PID=$A_PID WAIT_WATCH_LOG="$TMPDIR_TEST/a.log" \
     wait_until "the client's L2TP/IPsec session up" 60 session_up
   # The SA the budget was worked out for: the forced suite, ESP in UDP 4500.
-  ip netns exec "$B" "$TANDEM_BIN" status "$B_IF" --json >"$TMPDIR_TEST/b-status.json" ||
+  [ "$STACK" = l2tp ] || ip netns exec "$B" "$TANDEM_BIN" status "$B_IF" --json >"$TMPDIR_TEST/b-status.json" ||
     die "no status from the gateway"
-  python3 - "$TMPDIR_TEST/b-status.json" "$SUITE_NAME" <<'PY' || die "the gateway's ESP SA is not the one the budget is for"
+  [ "$STACK" = l2tp ] || python3 - "$TMPDIR_TEST/b-status.json" "$SUITE_NAME" <<'PY' || die "the gateway's ESP SA is not the one the budget is for"
 import json, sys
 sas = [c for c in json.load(open(sys.argv[1]))[0]["ipsec"]["child_sas"] if c["carries_outbound"]]
 assert len(sas) == 1, sas
@@ -220,6 +256,10 @@ note "B's log: $(mtu_line "$TMPDIR_TEST/b.log")"
 [ "$(device_mtu "$B" "$B_IF")" = "$EXPECTED" ] || die "B's device MTU is not $EXPECTED"
 grep -q "MTU $EXPECTED (the path to " "$TMPDIR_TEST/a.log" ||
   die "A's log does not say its MTU comes from the path to its peer"
+if [ "$EXPECTED" != "$BUDGET" ]; then
+  grep -q "kept to $EXPECTED, the largest packet the data path carries" "$TMPDIR_TEST/a.log" ||
+    die "A's log does not say its MTU was kept to the data path's largest packet"
+fi
 
 wait_ping "$H" "$TARGET" 30
 # Exactly the MTU, DF set, from the host behind A: through the tunnel and back, each way in one
@@ -258,9 +298,10 @@ if [ "$STACK" = wireguard ]; then
 else
   learned=$(grep -o "underlay towards [0-9.]* carries only [0-9]*-byte datagrams" "$TMPDIR_TEST/a.log" | head -1)
   expected_line="underlay towards 192.168.93.2 carries only 1280-byte datagrams"
+  # ESP's peers are in the IPsec document, plain L2TP's in the interface's own.
   status_mtu=$(ip netns exec "$A" "$TANDEM_BIN" status "$A_IF" --json | python3 -c 'import json,sys
 d = json.load(sys.stdin)[0]
-print(d["mtu"], d["ipsec"]["underlay_path_mtu"].get("192.168.93.2"))')
+print(d["mtu"], d.get("ipsec", d)["underlay_path_mtu"].get("192.168.93.2"))')
   note "A's status after the shrink: mtu and underlay path MTU towards B: $status_mtu"
   [ "$status_mtu" = "$SHRUNK 1280" ] || die "A's status does not show the 1280-byte underlay and MTU $SHRUNK"
 fi
