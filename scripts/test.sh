@@ -14,20 +14,38 @@ echo "=== release: all tests (unit, netns, interop)"
 ctest --preset release -j2 || failures+=("release ctest")
 echo "=== asan+ubsan: unit tests"
 ctest --preset asan -j2 || failures+=("asan ctest")
-echo "=== fuzz targets, ${FUZZ_SECONDS}s each"
-for target in build/fuzz/bin/*_fuzz; do
+echo "=== fuzz targets, ${FUZZ_SECONDS}s each, $(nproc) at a time"
+# fuzz_one TARGET RESULT_FILE: runs one target on a copy of its corpus; writes its verdict line
+# (and the crash's log) to RESULT_FILE.
+fuzz_one() {
+  local target=$1 result=$2 name work corpus
   name=$(basename "$target")
   corpus="tests/fuzz_corpus/$name"
   work=$(mktemp -d)
   [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
   if "$target" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -print_final_stats=0 "$work" \
       >"$work/log" 2>&1; then
-    echo "fuzz $name: ok ($(grep -o 'Done [0-9]* runs' "$work/log" || echo 'ran'))"
+    echo "fuzz $name: ok ($(grep -o 'Done [0-9]* runs' "$work/log" || echo 'ran'))" >"$result"
   else
-    echo "fuzz $name: CRASH"; tail -40 "$work/log"; failures+=("fuzz $name")
+    { echo "fuzz $name: CRASH"; tail -40 "$work/log"; } >"$result"
   fi
   rm -rf "$work"
+}
+fuzz_results=$(mktemp -d)
+fuzz_names=()
+for target in build/fuzz/bin/*_fuzz; do
+  # As many at once as there are cores: each target is one busy process for FUZZ_SECONDS.
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+  fuzz_names+=("$(basename "$target")")
+  fuzz_one "$target" "$fuzz_results/$(basename "$target")" &
 done
+wait
+# The verdicts in the files, not exit codes: `wait -n` has already taken some of those.
+for name in "${fuzz_names[@]}"; do
+  if [ -s "$fuzz_results/$name" ]; then cat "$fuzz_results/$name"; else echo "fuzz $name: no verdict"; fi
+  grep -q ": ok (" "$fuzz_results/$name" 2>/dev/null || failures+=("fuzz $name")
+done
+rm -rf "$fuzz_results"
 
 if [ ${#failures[@]} -ne 0 ]; then
   echo "=== FAILED: ${failures[*]}"
