@@ -24,6 +24,8 @@ struct Packet {
   std::size_t offset = 0;  // first byte of the packet; [slot, slot + offset) is headroom
   std::size_t length = 0;
   Endpoint endpoint;  // UDP: source after a receive, destination for a send; unused for TUN
+  // WireGuard seals it without padding: a path MTU probe, whose exact size is the measurement.
+  bool unpadded = false;
 
   MutableByteView bytes() const { return {slot + offset, length}; }
   // Everything from the packet's start to the end of the slot: where a read may write.

@@ -342,9 +342,10 @@ Result<FallbackSettings, ConfigError> read_fallback_settings(const Reader& r,
                                                              const toml::node& node) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "fallback must be a table: [fallback]");
-  if (auto ok = r.only_keys(*t, "[fallback]",
-                            {"gateway", "probe_interval", "down_after", "down_loss",
-                             "failback_hold", "failback_hold_max", "stable_after", "secondary"});
+  if (auto ok = r.only_keys(
+          *t, "[fallback]",
+          {"gateway", "probe_interval", "down_after", "down_loss", "failback_hold",
+           "failback_hold_max", "stable_after", "secondary", "mtu_probing", "mtu_probe_interval"});
       !ok)
     return Err(ok.error());
   FallbackSettings s;
@@ -366,7 +367,8 @@ Result<FallbackSettings, ConfigError> read_fallback_settings(const Reader& r,
                  {"down_loss", 5, 95, s.down_loss_percent},
                  {"failback_hold", 0, 3600, s.failback_hold_s},
                  {"failback_hold_max", 0, 86400, s.failback_hold_max_s},
-                 {"stable_after", 1, 86400, s.stable_after_s}};
+                 {"stable_after", 1, 86400, s.stable_after_s},
+                 {"mtu_probe_interval", 5, 86400, s.mtu_probe_interval_s}};
   for (const auto& b : bounded) {
     auto v = r.integer<unsigned>(*t, b.key, b.min, b.max);
     if (!v) return Err(v.error());
@@ -391,6 +393,9 @@ Result<FallbackSettings, ConfigError> read_fallback_settings(const Reader& r,
                      "when the primary fails)");
     s.warm_secondary = v == "warm";
   }
+  auto probing = r.bool_key(*t, "mtu_probing", s.mtu_probing);
+  if (!probing) return Err(probing.error());
+  s.mtu_probing = *probing;
   return s;
 }
 

@@ -44,6 +44,8 @@
 //   stable_after = 30             # s on a healthy primary before a flap no longer counts and
 //                                 # an on-demand secondary is hung up
 //   secondary = "warm"            # kept up in advance, or "on-demand": dialled when needed
+//   mtu_probing = true            # search each path's MTU with padded probes (RFC 8899)
+//   mtu_probe_interval = 600      # s between searches upwards, for a path that has grown
 //
 // A site names an [ipsec] section (one [[ipsec.connection]], an ESP tunnel to the other site)
 // instead of [l2tp]; its [fallback] gateway is the other site's inner address. The connection's
@@ -103,6 +105,11 @@ struct FallbackSettings {
   // (the hold relaxes) and an on-demand secondary is hung up.
   unsigned stable_after_s = 30;
   bool warm_secondary = true;
+  // Path MTU probing on the paths that have no probing of their own (WireGuard, an ESP tunnel;
+  // PPP probes with LCP echoes): padded health probes find the largest packet each path carries,
+  // so a hop that drops large datagrams without ICMP cannot black-hole it.
+  bool mtu_probing = true;
+  unsigned mtu_probe_interval_s = 600;  // RFC 8899's PMTU_RAISE_TIMER
   bool operator==(const FallbackSettings&) const = default;
 };
 

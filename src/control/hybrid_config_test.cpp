@@ -151,6 +151,8 @@ TEST(HybridConfig, ParsesAClientFallbackWithTheDefaults) {
   EXPECT_EQ(f.gateway.to_string(), "10.77.0.1");
   EXPECT_EQ(timings(f), (Timings{200, 700, 30, 5, 60}));
   EXPECT_TRUE(f.warm_secondary);
+  EXPECT_TRUE(f.mtu_probing);
+  EXPECT_EQ(f.mtu_probe_interval_s, 600u);
   ASSERT_EQ(r->peers.size(), 1u);
   ASSERT_TRUE(r->l2tp);
   EXPECT_EQ(r->l2tp->role, L2tpRole::kLac);
@@ -164,13 +166,16 @@ TEST(HybridConfig, ParsesAClientFallbackWithEveryKey) {
                                   "gateway = \"10.77.0.1\"\nprobe_interval = 100\n"
                                   "down_after = 500\ndown_loss = 20\nfailback_hold = 10\n"
                                   "failback_hold_max = 120\nstable_after = 45\n"
-                                  "secondary = \"on-demand\"\n"),
+                                  "secondary = \"on-demand\"\nmtu_probing = false\n"
+                                  "mtu_probe_interval = 30\n"),
                              "cl.toml");
   ASSERT_TRUE(r) << r.error().to_string();
   const FallbackSettings& f = *r->fallback;
   EXPECT_EQ(timings(f), (Timings{100, 500, 20, 10, 120}));
   EXPECT_EQ(f.stable_after_s, 45u);
   EXPECT_FALSE(f.warm_secondary);
+  EXPECT_FALSE(f.mtu_probing);
+  EXPECT_EQ(f.mtu_probe_interval_s, 30u);
 }
 
 TEST(HybridConfig, AFallbackGatewayMayBeIpv6) {
@@ -412,6 +417,10 @@ TEST(HybridConfig, RefusesBadFallbackSettings) {
            "(dialled when the primary fails)"},
           {"\"10.77.0.1\"\n", "\"10.77.0.1\"\nstable_after = 0\n",
            "n.toml:23:16: stable_after must be between 1 and 86400"},
+          {"\"10.77.0.1\"\n", "\"10.77.0.1\"\nmtu_probe_interval = 1\n",
+           "n.toml:23:22: mtu_probe_interval must be between 5 and 86400"},
+          {"\"10.77.0.1\"\n", "\"10.77.0.1\"\nmtu_probing = \"yes\"\n",
+           "n.toml:23:15: mtu_probing must be true or false"},
       });
 }
 

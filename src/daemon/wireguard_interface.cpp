@@ -396,6 +396,12 @@ std::vector<WireguardInterface::PeerPathMtu> WireguardInterface::learned_path_mt
   return out;
 }
 
+void WireguardInterface::set_peer_probed_mtu(const wireguard::PublicKey& public_key,
+                                             std::optional<std::size_t> mtu) {
+  std::lock_guard lock(mutex_);
+  if (const auto id = device_.find_peer(public_key)) device_.set_probed_mtu(*id, mtu);
+}
+
 void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
   auto n = socket.recv_batch(rx_batch_);
   if (!n || *n == 0) return;

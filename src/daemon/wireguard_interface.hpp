@@ -72,6 +72,9 @@ class WireguardInterface {
     std::size_t inner_mtu;  // what packets to the peer are held to
   };
   std::vector<PeerPathMtu> learned_path_mtus();
+  // Holds the peer with `public_key` to what path MTU probes found its path to carry (an inner
+  // packet size; nullopt: nothing measured, the device MTU holds). Any thread.
+  void set_peer_probed_mtu(const wireguard::PublicKey& public_key, std::optional<std::size_t> mtu);
   // Holds each peer to the path MTU the kernel already knows towards its endpoint, where that
   // is less than the device MTU needs (an MTU set by hand, a path ICMP shrank before we started,
   // a device kept at IPv6's 1280 over a smaller path): from the first packet, not the first loss.

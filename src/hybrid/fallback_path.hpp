@@ -8,16 +8,24 @@
 //
 // Both paths use the same inner address, which is what keeps connections alive across a switch:
 // the gateway routes return traffic to whichever path the client's data last arrived on.
+//
+// Each path that has no probing of its own (set_mtu_probing) also has its MTU searched
+// (mtu_prober.hpp) with path MTU probes: health probes padded to the size tested, which the far
+// end answers at the same size. A path is probed while it is healthy; what it may carry is
+// reported as a change in the output, for the caller to hold the path's packets to.
 // Sans-I/O and single-threaded; probes are a few per second, so building them may allocate.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
 #include "base/time.hpp"
 #include "hybrid/fallback.hpp"
+#include "hybrid/mtu_prober.hpp"
 #include "hybrid/probe.hpp"
 
 namespace tandem::hybrid {
@@ -28,19 +36,29 @@ struct FallbackPathConfig {
   IpAddress probe_target;                    // the gateway's inner address, which answers probes
   std::uint16_t probe_source_port = 0xa7d1;  // replies come back to it
   std::size_t probe_size = 0;                // IP size of each probe; 0: the smallest
+  // For the paths set_mtu_probing() turns on; search.max_mtu comes from there.
+  MtuProberSettings mtu_probe;
 };
 
 struct OutboundProbe {
   PathRole role = PathRole::kPrimary;
   std::vector<std::byte> packet;  // a whole inner IP packet, to send on `role`
+  bool mtu = false;  // a path MTU probe or its answer: its size is the measurement, send unpadded
+};
+
+struct PathMtuChange {
+  PathRole role = PathRole::kPrimary;
+  MtuChange change;
 };
 
 struct FallbackPathOutput {
   std::vector<OutboundProbe> probes;
   std::vector<FallbackEvent> events;
+  std::vector<PathMtuChange> mtu_changes;  // hold `role`'s packets to change.after now
   void clear() {
     probes.clear();
     events.clear();
+    mtu_changes.clear();
   }
 };
 
@@ -63,8 +81,16 @@ class FallbackPath {
   void on_protocol_state(PathRole role, bool up, const std::string& detail, TimePoint now,
                          FallbackPathOutput& out);
   void on_timer(TimePoint now, FallbackPathOutput& out);
-  TimePoint next_deadline() const { return controller_.next_deadline(); }
+  TimePoint next_deadline() const;
   void force_down(PathRole role, TimePoint until, TimePoint now, FallbackPathOutput& out);
+
+  // Path MTU probing on `role` up to `max_mtu` (the largest inner packet the path is set up
+  // for), or off (nullopt: the path probes itself, or nothing may be probed).
+  void set_mtu_probing(PathRole role, std::optional<std::size_t> max_mtu, TimePoint now);
+  // Data went out on `role`: the size in use is confirmed again while it flows.
+  void note_traffic(PathRole role);
+  // The prober of `role`, when probing is on there.
+  const MtuProber* mtu_prober(PathRole role) const;
 
   const FallbackController& controller() const { return controller_; }
   std::uint64_t probe_replies() const { return probe_replies_; }
@@ -75,13 +101,20 @@ class FallbackPath {
   // Queues the reply to the other side's probe `request` (`size` bytes as it arrived).
   InboundKind answer(PathRole role, const ProbePacket& request, std::size_t size,
                      FallbackPathOutput& out);
-  // Turns the controller's probe requests into packets and passes its events on.
+  // Turns the controller's probe requests into packets and passes its events on; then runs the
+  // path MTU probers.
   void translate(TimePoint now, FallbackPathOutput& out);
+  void run_mtu_probers(TimePoint now, FallbackPathOutput& out);
+  std::optional<MtuProber>& prober(PathRole role) {
+    return probers_[static_cast<std::size_t>(role)];
+  }
 
   FallbackPathConfig config_;
   FallbackController controller_;
   FallbackOutput controller_out_;
   TimePoint epoch_;  // probes carry their send time relative to this, for the round trip
+  std::array<std::optional<MtuProber>, 2> probers_;
+  std::vector<PmtuSearch::Probe> mtu_due_;  // scratch
   std::uint64_t probe_replies_ = 0;
   std::uint64_t foreign_replies_ = 0;  // replies with the wrong tag for the path they came on
   std::uint64_t probes_answered_ = 0;

@@ -39,6 +39,7 @@ PathId gateway_path(PathRole role) {
 struct Link {
   bool blocked = false;
   unsigned loss_percent = 0;
+  std::size_t mtu = 65535;  // larger packets vanish, as at a hop that sends no ICMP
 };
 
 class Harness {
@@ -73,6 +74,16 @@ class Harness {
       }
     }
   }
+
+  void probe_mtu(PathRole role, std::size_t max_mtu) {
+    client_.set_mtu_probing(role, max_mtu, now_);
+  }
+  // What the client was last told to hold `role` to (nullopt: the configured MTU).
+  std::optional<std::size_t> held(PathRole role) const {
+    return held_[static_cast<std::size_t>(role)];
+  }
+  const std::vector<PathMtuChange>& mtu_changes() const { return mtu_changes_; }
+  std::size_t mtu_probes_seen() const { return mtu_probes_seen_; }
 
   void protocol(PathRole role, bool up, const std::string& detail) {
     FallbackPathOutput out;
@@ -137,21 +148,28 @@ class Harness {
     return c;
   }
 
-  bool passes(PathRole role, bool to_gateway) {
+  bool passes(PathRole role, bool to_gateway, std::size_t size) {
     const Link& l = link(role, to_gateway);
-    if (l.blocked) return false;
+    if (l.blocked || size > l.mtu) return false;
     return l.loss_percent == 0 || rng_.next_u32() % 100 >= l.loss_percent;
   }
 
   void absorb(FallbackPathOutput& out) {
     for (auto& e : out.events) events_.push_back(e);
-    for (const auto& probe : out.probes) to_gateway(probe.role, probe.packet);
+    for (const auto& c : out.mtu_changes) {
+      mtu_changes_.push_back(c);
+      held_[static_cast<std::size_t>(c.role)] = c.change.after;
+    }
+    for (const auto& probe : out.probes) {
+      if (probe.mtu) ++mtu_probes_seen_;
+      to_gateway(probe.role, probe.packet);
+    }
     out.clear();
   }
 
   // A packet the client sends on `role` reaching the gateway's router.
   void to_gateway(PathRole role, const std::vector<std::byte>& bytes) {
-    if (!passes(role, true)) return;
+    if (!passes(role, true, bytes.size())) return;
     const PathId path = gateway_path(role);
     switch (router_.on_inbound(path, bytes, now_)) {
       case InboundVerdict::kDeliver:
@@ -161,8 +179,11 @@ class Harness {
         // The gateway answers on the path the probe came by.
         const auto request = parse_probe(bytes);
         ASSERT_TRUE(request);
-        std::vector<std::byte> reply(probe_min_size(request->source.family()));
-        ASSERT_NE(build_probe_reply(reply, *request, bytes.size()), 0u);
+        std::vector<std::byte> reply(
+            std::max(bytes.size(), probe_min_size(request->source.family())));
+        const std::size_t n = build_probe_reply(reply, *request, bytes.size());
+        ASSERT_NE(n, 0u);
+        reply.resize(n);
         to_client(path, reply);
         break;
       }
@@ -173,7 +194,7 @@ class Harness {
 
   void to_client(PathId path, const std::vector<std::byte>& bytes) {
     const PathRole role = path == kWireguardPath ? PathRole::kPrimary : PathRole::kSecondary;
-    if (!passes(role, false)) return;
+    if (!passes(role, false, bytes.size())) return;
     FallbackPathOutput out;
     if (client_.on_inbound(role, bytes, now_, out) == InboundKind::kDeliver) {
       ++client_delivered_;
@@ -184,7 +205,10 @@ class Harness {
     absorb(out);
   }
 
-  void send_client_data() { to_gateway(client_.route(), packet("10.77.0.5", "10.77.0.1", 1200)); }
+  void send_client_data() {
+    client_.note_traffic(client_.route());
+    to_gateway(client_.route(), packet("10.77.0.5", "10.77.0.1", 1200));
+  }
   void send_gateway_data() {
     const auto bytes = packet("10.77.0.1", "10.77.0.5", 1200);
     const RouteDecision d = router_.route(bytes);
@@ -204,6 +228,9 @@ class Harness {
   std::vector<TimePoint> client_arrivals_;
   std::uint64_t client_delivered_ = 0;
   std::uint64_t probes_answered_ = 0;
+  std::array<std::optional<std::size_t>, 2> held_{};
+  std::vector<PathMtuChange> mtu_changes_;
+  std::size_t mtu_probes_seen_ = 0;
 };
 
 TEST(FallbackPath, ProbesAreAnsweredOnBothPathsAndDataStaysOnThePrimary) {
@@ -362,6 +389,69 @@ TEST(FallbackPath, AReplyOnTheWrongPathOrForAnotherHostIsNotCountedAsHealth) {
   EXPECT_EQ(client.on_inbound(sent_on, reply, TimePoint{} + 2ms, ignored),
             InboundKind::kProbeReply);
   EXPECT_EQ(client.probe_replies(), 1u);
+}
+
+// ---- path MTU probing ---------------------------------------------------------------------
+
+constexpr auto kPrimary = PathRole::kPrimary;
+constexpr auto kSecondary = PathRole::kSecondary;
+
+TEST(FallbackPathMtu, EachPathsOwnMtuIsFoundWithoutASwitch) {
+  Harness h;
+  h.link(kPrimary, true).mtu = h.link(kPrimary, false).mtu = 1340;
+  h.link(kSecondary, true).mtu = h.link(kSecondary, false).mtu = 1400;
+  h.probe_mtu(kPrimary, 1420);
+  h.probe_mtu(kSecondary, 1420);
+  h.run(15s);
+  EXPECT_EQ(h.held(kPrimary), std::optional<std::size_t>(1340));
+  EXPECT_EQ(h.held(kSecondary), std::optional<std::size_t>(1400));
+  EXPECT_EQ(h.switches(), 0u) << "large probes lost are no reason to leave a path";
+  EXPECT_TRUE(h.client().controller().health(kPrimary).healthy);
+  // Each path's change comes once, from nothing probed to the size found.
+  ASSERT_EQ(h.mtu_changes().size(), 2u);
+  for (const auto& c : h.mtu_changes()) EXPECT_EQ(c.change.before, std::nullopt);
+  EXPECT_EQ(h.client().mtu_prober(kPrimary)->search().state(), PmtuSearch::State::kComplete);
+}
+
+TEST(FallbackPathMtu, TheWayBackCountsAsMuchAsTheWayThere) {
+  Harness h;
+  h.link(kPrimary, false).mtu = 1300;  // gateway -> client only
+  h.probe_mtu(kPrimary, 1420);
+  h.run(15s);
+  EXPECT_EQ(h.held(kPrimary), std::optional<std::size_t>(1300));
+}
+
+TEST(FallbackPathMtu, APathThatShrinksSilentlyWhileDataFlowsIsFoundAgain) {
+  Harness h;
+  h.probe_mtu(kPrimary, 1420);
+  h.run(5s);
+  ASSERT_EQ(h.held(kPrimary), std::optional<std::size_t>(1420));
+  h.link(kPrimary, true).mtu = h.link(kPrimary, false).mtu = 1320;
+  // The confirmation interval, three tries of the lost confirmation, and the search.
+  h.run(20s);
+  EXPECT_EQ(h.held(kPrimary), std::optional<std::size_t>(1320));
+  const auto& changes = h.mtu_changes();
+  ASSERT_GE(changes.size(), 2u);
+  EXPECT_TRUE(changes[1].change.black_hole);
+  EXPECT_LE(changes[1].change.after.value_or(9999), 1320u) << "the base at once";
+  EXPECT_EQ(h.switches(), 0u);
+}
+
+TEST(FallbackPathMtu, NoProbingOnAPathThatProbesItself) {
+  Harness h;
+  h.probe_mtu(kPrimary, 1420);
+  h.probe_mtu(kSecondary, 1420);
+  Harness quiet;
+  quiet.run(10s);
+  EXPECT_EQ(quiet.mtu_probes_seen(), 0u);
+  EXPECT_EQ(quiet.client().mtu_prober(kPrimary), nullptr);
+  EXPECT_TRUE(quiet.mtu_changes().empty());
+  h.run(10s);
+  EXPECT_GT(h.mtu_probes_seen(), 0u);
+  // Health probes are counted as before: path MTU probes are not health probes.
+  EXPECT_EQ(h.client().probe_replies() + h.client().mtu_prober(kPrimary)->probes_acked() +
+                h.client().mtu_prober(kSecondary)->probes_acked(),
+            h.router().stats().probes);
 }
 
 }  // namespace

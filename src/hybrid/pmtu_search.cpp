@@ -21,6 +21,7 @@ PmtuSearch::PmtuSearch(PmtuSearchSettings settings) : settings_(settings) {
 
 void PmtuSearch::start(TimePoint now) {
   (void)now;
+  black_hole_ = false;
   state_ = State::kBase;
   confirmed_.reset();
   sent_.clear();
@@ -58,6 +59,12 @@ void PmtuSearch::after_change(TimePoint now) {
 void PmtuSearch::confirm(std::size_t size, TimePoint now) {
   if (!confirmed_ || size > *confirmed_) confirmed_ = size;
   std::erase_if(pending_, [&](const Pending& p) { return p.size <= *confirmed_; });
+  if (state_ == State::kConfirming) {
+    // Still carried: back to holding it, with the raise timer as it was.
+    state_ = State::kComplete;
+    pending_.clear();
+    return;
+  }
   if (state_ == State::kBase) {
     state_ = State::kSearching;
     pending_.clear();
@@ -71,6 +78,11 @@ void PmtuSearch::lose(std::size_t size, TimePoint now) {
     state_ = State::kError;
     pending_.clear();
     idle_until_ = now + kErrorRetry;
+    return;
+  }
+  if (state_ == State::kConfirming) {
+    // The size in use stopped arriving, and nothing said so: a black hole.
+    on_black_hole_suspected(now);
     return;
   }
   lost_ = std::min(lost_, size);
@@ -120,6 +132,10 @@ void PmtuSearch::on_ack(std::uint32_t id, TimePoint now) {
       std::find_if(sent_.begin(), sent_.end(), [&](const Probe& p) { return p.id == id; });
   if (it == sent_.end()) return;
   const std::size_t size = it->size;
+  if (state_ == State::kConfirming) {
+    if (!pending_.empty() && size == pending_.front().size) confirm(size, now);
+    return;
+  }
   if (state_ == State::kError || size >= lost_ || (confirmed_ && size <= *confirmed_)) return;
   confirm(size, now);
 }
@@ -127,6 +143,14 @@ void PmtuSearch::on_ack(std::uint32_t id, TimePoint now) {
 void PmtuSearch::on_black_hole_suspected(TimePoint now) {
   // RFC 8899 section 4.3: back to the base, which is safe, and search again from there.
   start(now);
+  black_hole_ = true;
+}
+
+void PmtuSearch::confirm_current(TimePoint now) {
+  (void)now;
+  if (state_ != State::kComplete || !confirmed_) return;
+  state_ = State::kConfirming;
+  pending_.assign(1, Pending{*confirmed_});
 }
 
 void PmtuSearch::set_max_mtu(std::size_t max_mtu, TimePoint now) {
@@ -135,6 +159,7 @@ void PmtuSearch::set_max_mtu(std::size_t max_mtu, TimePoint now) {
   if (confirmed_ && *confirmed_ > max_mtu) confirmed_ = max_mtu;
   lost_ = std::min(lost_, max_mtu + 1);
   std::erase_if(pending_, [&](const Pending& p) { return p.size > max_mtu; });
+  if (state_ == State::kConfirming && pending_.empty()) state_ = State::kComplete;
   if (state_ == State::kSearching) after_change(now);
 }
 
@@ -146,6 +171,22 @@ std::optional<TimePoint> PmtuSearch::next_deadline() const {
     next = next ? std::min(*next, due) : due;
   }
   return next;
+}
+
+const char* pmtu_state_name(PmtuSearch::State state) {
+  switch (state) {
+    case PmtuSearch::State::kBase:
+      return "base";
+    case PmtuSearch::State::kSearching:
+      return "searching";
+    case PmtuSearch::State::kComplete:
+      return "complete";
+    case PmtuSearch::State::kConfirming:
+      return "confirming";
+    case PmtuSearch::State::kError:
+      return "error";
+  }
+  return "unknown";
 }
 
 }  // namespace tandem::hybrid

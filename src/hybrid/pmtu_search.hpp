@@ -14,8 +14,11 @@
 // kComplete holds the result and searches upwards again after `raise_interval`
 // (PMTU_RAISE_TIMER), which finds a grown path; kError when even the base size is lost (the path
 // is down, or smaller than the base): it retries the base every `raise_interval / 60` or so.
-// A suspected black hole (large packets lost while small ones pass) confirms the current size
-// again, and starts over from the base when that is lost. Pure state, no I/O.
+// kConfirming probes the size in use once more (confirm_current(), which the caller asks for
+// while data flows, so an idle path costs nothing): when that is lost, the path has shrunk
+// without telling anyone (a black hole) and the search starts over from the base at once. A
+// black hole suspected otherwise (large packets lost while small ones pass) does the same.
+// Pure state, no I/O.
 #pragma once
 
 #include <cstddef>
@@ -38,7 +41,7 @@ struct PmtuSearchSettings {
 
 class PmtuSearch {
  public:
-  enum class State : std::uint8_t { kBase, kSearching, kComplete, kError };
+  enum class State : std::uint8_t { kBase, kSearching, kComplete, kConfirming, kError };
   struct Probe {
     std::uint32_t id = 0;  // echoed in the acknowledgement
     std::size_t size = 0;  // the inner packet's size
@@ -53,8 +56,12 @@ class PmtuSearch {
   void poll(TimePoint now, std::vector<Probe>& out);
   // The far end acknowledged probe `id` (unknown or long-gone ids are ignored).
   void on_ack(std::uint32_t id, TimePoint now);
-  // Large packets were lost while small ones passed: confirms the current size again.
+  // Large packets were lost while small ones passed: back to the base size, which is safe, and
+  // a search upwards from there.
   void on_black_hole_suspected(TimePoint now);
+  // A completed search probes its size once more (the caller asks while data flows): if that is
+  // lost, a black hole as above. Does nothing in any other state.
+  void confirm_current(TimePoint now);
   // The device's MTU changed (or ICMP lowered what the path can carry): the search stays within.
   void set_max_mtu(std::size_t max_mtu, TimePoint now);
   // When poll() has something to send, or the state times out.
@@ -62,7 +69,18 @@ class PmtuSearch {
 
   // The largest size confirmed; the base size until one is.
   std::size_t mtu() const { return confirmed_.value_or(settings_.base_mtu); }
+  // What packets on the path should be held to now: the size confirmed; the base size while a
+  // search after a black hole has confirmed nothing yet; nullopt before the first search of a
+  // path has confirmed anything (the configured MTU holds meanwhile: a start or a path change
+  // never lowers it on a guess, which would tell every sender a smaller MTU for ten minutes).
+  std::optional<std::size_t> held_mtu() const {
+    if (confirmed_) return confirmed_;
+    if (black_hole_) return settings_.base_mtu;
+    return std::nullopt;
+  }
   bool confirmed() const { return confirmed_.has_value(); }
+  // This search began at a black hole (a lost confirmation, on_black_hole_suspected()).
+  bool after_black_hole() const { return black_hole_; }
   State state() const { return state_; }
   const PmtuSearchSettings& settings() const { return settings_; }
 
@@ -86,7 +104,11 @@ class PmtuSearch {
   std::vector<Pending> pending_;
   std::vector<Probe> sent_;  // the probes sent lately, by id
   std::uint32_t next_id_ = 1;
-  TimePoint idle_until_{};  // kComplete / kError: when to probe again
+  TimePoint idle_until_{};   // kComplete / kError: when to probe again
+  bool black_hole_ = false;  // this search began at a black hole
 };
+
+// "base", "searching", "complete", "confirming" or "error", for status documents and logs.
+const char* pmtu_state_name(PmtuSearch::State state);
 
 }  // namespace tandem::hybrid

@@ -75,6 +75,7 @@ TEST(PmtuSearch, APathCarryingTheDeviceMtuIsConfirmedAtOnce) {
   search.start(path.now);
   EXPECT_EQ(search.mtu(), 1280u);
   EXPECT_FALSE(search.confirmed());
+  EXPECT_EQ(search.held_mtu(), std::nullopt) << "a first search lowers nothing on a guess";
   const Duration took = path.run_until_settled(seconds(60));
   EXPECT_EQ(search.state(), State::kComplete);
   EXPECT_EQ(search.mtu(), 1440u);
@@ -138,6 +139,55 @@ TEST(PmtuSearch, AShrunkPathKeepsTheOldSizeUntilABlackHoleIsSuspected) {
   EXPECT_EQ(search.mtu(), 1280u);  // safe at once
   path.run_until_settled(seconds(60));
   EXPECT_EQ(search.mtu(), 1300u);
+}
+
+TEST(PmtuSearch, AConfirmationThatArrivesKeepsTheSizeAndCostsOneProbe) {
+  PmtuSearch search(settings());
+  SimulatedPath path(search, 1400);
+  search.start(path.now);
+  path.run_until_settled(seconds(60));
+  ASSERT_EQ(search.mtu(), 1400u);
+  const std::size_t before = path.probes_sent;
+  search.confirm_current(path.now);
+  EXPECT_EQ(search.state(), State::kConfirming);
+  EXPECT_EQ(search.mtu(), 1400u);  // held while it is checked
+  path.advance(seconds(1));
+  EXPECT_EQ(search.state(), State::kComplete);
+  EXPECT_EQ(search.mtu(), 1400u);
+  EXPECT_EQ(path.probes_sent - before, 1u);
+}
+
+TEST(PmtuSearch, AConfirmationLostIsABlackHoleAndTheSmallerPathIsFound) {
+  PmtuSearch search(settings());
+  SimulatedPath path(search, 1440);
+  search.start(path.now);
+  path.run_until_settled(seconds(60));
+  path.mtu = 1337;  // a hop on the way shrank, silently
+  search.confirm_current(path.now);
+  path.advance(seconds(2));
+  EXPECT_EQ(search.mtu(), 1440u) << "three tries a second apart before it counts as lost";
+  path.advance(seconds(1) + milliseconds(50));
+  EXPECT_NE(search.state(), State::kConfirming);
+  ASSERT_TRUE(search.held_mtu().has_value()) << "after a black hole, the base holds at once";
+  EXPECT_LE(*search.held_mtu(), 1337u) << "never more than the path now carries";
+  path.run_until_settled(seconds(60));
+  EXPECT_EQ(search.state(), State::kComplete);
+  EXPECT_EQ(search.mtu(), 1337u);
+}
+
+TEST(PmtuSearch, AConfirmationOutsideACompletedSearchDoesNothing) {
+  PmtuSearch search(settings());
+  SimulatedPath path(search, 1440);
+  search.start(path.now);
+  search.confirm_current(path.now);
+  EXPECT_EQ(search.state(), State::kBase);
+  search.on_black_hole_suspected(path.now);
+  path.run_until_settled(seconds(60));
+  search.set_max_mtu(1300, path.now);
+  search.confirm_current(path.now);
+  search.set_max_mtu(1290, path.now);  // below the size being confirmed: nothing left to check
+  EXPECT_EQ(search.state(), State::kComplete);
+  EXPECT_EQ(search.mtu(), 1290u);
 }
 
 TEST(PmtuSearch, ALowerDeviceMtuBoundsTheResult) {

@@ -25,7 +25,7 @@ static_assert(kRequestSizeAt + 2 == kProbePayloadSize);
 void write_payload(std::byte* p, const ProbeMessage& message) {
   std::memcpy(p + kMagicAt, kProbeMagic.data(), kProbeMagic.size());
   p[kTypeAt] = std::byte{static_cast<std::uint8_t>(message.type)};
-  p[kFlagsAt] = std::byte{0};
+  p[kFlagsAt] = std::byte{message.flags};
   store_be16(p + kReservedAt, 0);
   store_be32(p + kPathTagAt, message.path_tag);
   store_be64(p + kSequenceAt, message.sequence);
@@ -56,10 +56,11 @@ std::optional<ProbeMessage> parse_payload(ByteView payload) {
   if (type != static_cast<std::uint8_t>(ProbeType::kRequest) &&
       type != static_cast<std::uint8_t>(ProbeType::kReply))
     return std::nullopt;
-  // Flags and reserved are not checked, so that a later version can use them and still be
-  // answered by this one.
+  // Unknown flags and reserved are not checked, so that a later version can use them and still
+  // be answered by this one.
   ProbeMessage message;
   message.type = static_cast<ProbeType>(type);
+  message.flags = std::to_integer<std::uint8_t>(payload[kFlagsAt]);
   message.path_tag = load_be32(payload.data() + kPathTagAt);
   message.sequence = load_be64(payload.data() + kSequenceAt);
   message.sent_ns = load_be64(payload.data() + kSentNsAt);
@@ -91,7 +92,12 @@ std::size_t build_probe_reply(MutableByteView out, const ProbePacket& request,
   // its 40-byte header comes on top); saturate rather than wrap to a small, misleading size.
   reply.message.request_size =
       static_cast<std::uint16_t>(std::min<std::size_t>(request_ip_size, 0xffff));
-  return build_probe(out, reply, probe_min_size(reply.source.family()));
+  // Only the flag this version knows goes back: an unknown one might ask for what it does not do.
+  reply.message.flags = request.message.flags & kProbeFlagMtu;
+  const std::size_t size = (reply.message.flags & kProbeFlagMtu) != 0
+                               ? std::max(request_ip_size, probe_min_size(reply.source.family()))
+                               : probe_min_size(reply.source.family());
+  return build_probe(out, reply, size);
 }
 
 std::optional<ProbePacket> parse_probe(ByteView packet) {

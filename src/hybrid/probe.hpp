@@ -7,8 +7,11 @@
 // takes, through every layer of the path (and, padded, they can measure its MTU).
 //
 // Payload (big-endian): magic(8) type(1) flags(1) reserved(2) path_tag(4) sequence(8)
-// sent_ns(8) request_size(2) padding... A reply echoes path_tag, sequence and sent_ns and carries
-// the IP size of the request it answers in request_size; replies are never padded.
+// sent_ns(8) request_size(2) padding... A reply echoes path_tag, sequence, sent_ns and flags and
+// carries the IP size of the request it answers in request_size. Health probes are small and so
+// are their replies. A path MTU probe (flag kProbeFlagMtu) is padded to the size being tested,
+// and its reply is padded to the same size, so that an answer says the size went both ways
+// (an answer from a version that does not pad says at least that it went there).
 #pragma once
 
 #include <array>
@@ -24,11 +27,14 @@ namespace tandem::hybrid {
 inline constexpr std::uint16_t kProbePort = 7;
 inline constexpr std::array<char, 8> kProbeMagic = {'T', 'N', 'D', 'M', 'P', 'R', 'B', '1'};
 inline constexpr std::size_t kProbePayloadSize = 34;
+// Flags: a path MTU probe, answered at its own size; `sequence` is the prober's probe id.
+inline constexpr std::uint8_t kProbeFlagMtu = 0x01;
 
 enum class ProbeType : std::uint8_t { kRequest = 1, kReply = 2 };
 
 struct ProbeMessage {
   ProbeType type = ProbeType::kRequest;
+  std::uint8_t flags = 0;
   std::uint32_t path_tag = 0;  // which of the prober's paths sent it
   std::uint64_t sequence = 0;
   std::uint64_t sent_ns = 0;       // the prober's clock, echoed back for the round-trip time
@@ -54,8 +60,8 @@ std::size_t build_probe_request(MutableByteView out, const IpAddress& source,
                                 std::uint16_t source_port, const IpAddress& destination,
                                 const ProbeMessage& message, std::size_t ip_size);
 
-// The reply to `request` (as parsed), addresses and ports swapped, unpadded. Returns the size
-// written, or 0 when `out` is too small.
+// The reply to `request` (as parsed), addresses and ports swapped: unpadded, or for a path MTU
+// probe padded to `request_ip_size`. Returns the size written, or 0 when `out` is too small.
 std::size_t build_probe_reply(MutableByteView out, const ProbePacket& request,
                               std::size_t request_ip_size);
 

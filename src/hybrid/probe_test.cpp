@@ -184,6 +184,33 @@ TEST(Probe, ReplyToAParsedRequestSwapsAddressesAndPortsAndIsUnpadded) {
   }
 }
 
+TEST(Probe, AnMtuProbeIsAnsweredAtItsOwnSize) {
+  for (const char* from : {"10.77.0.2", "fd00::2"}) {
+    SCOPED_TRACE(from);
+    const IpAddress source = ip(from);
+    ProbeMessage m = sample_message();
+    m.flags = kProbeFlagMtu | 0x80;  // and a flag this version does not know
+    std::vector<std::byte> req(1400);
+    ASSERT_EQ(build_probe_request(req, source, 40000, ip(source.is_v4() ? "10.77.0.1" : "fd00::1"),
+                                  m, 1337),
+              1337u);
+    req.resize(1337);
+    const auto parsed = parse_probe(req);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->message.flags, kProbeFlagMtu | 0x80);
+    std::vector<std::byte> out(2048);
+    const std::size_t n = build_probe_reply(out, *parsed, req.size());
+    ASSERT_EQ(n, 1337u) << "the reply tests the way back at the same size";
+    const auto reply = parse_probe(std::span(out).first(n));
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->message.flags, kProbeFlagMtu) << "only the flags this version knows";
+    EXPECT_EQ(reply->message.sequence, m.sequence);
+    EXPECT_EQ(reply->message.request_size, 1337);
+    EXPECT_EQ(build_probe_reply(std::span(out).first(1336), *parsed, req.size()), 0u)
+        << "no room for the padded reply: nothing";
+  }
+}
+
 TEST(Probe, BuildingIntoATooSmallBufferWritesNothing) {
   std::vector<std::byte> out(1419, std::byte{0xee});
   EXPECT_EQ(

@@ -31,6 +31,7 @@ void PacketBatch::resize(std::size_t count) {
     packets_[i].offset = headroom_;
     packets_[i].length = 0;
     packets_[i].endpoint = {};
+    packets_[i].unpadded = false;
   }
   size_ = count;
 }

@@ -151,8 +151,12 @@ class Device {
   // each peer whose MTU fell.
   void on_path_too_big(const Endpoint& destination, std::size_t path_mtu, TimePoint now,
                        DeviceActions& actions);
+  // What path MTU probes (inner packets of chosen sizes that the far end acknowledges) found
+  // the path to `id` to carry, as an inner packet size; nullopt: nothing measured. Holds until
+  // set again, also across endpoint changes (the prober searches again after one).
+  void set_probed_mtu(PeerId id, std::optional<std::size_t> inner_mtu);
   // The largest inner packet `peer` takes: the device MTU, or less while its underlay path is
-  // known to be smaller.
+  // known to be smaller (from ICMP, or from probes).
   std::size_t inner_mtu(const Peer& peer) const;
 
   const Peer* peer(PeerId id) const;
@@ -225,9 +229,9 @@ class Device {
   static std::size_t padded_length(std::size_t length, std::size_t cap);
   // Drops a learned path MTU that has outlived kPathMtuLifetime.
   static void expire_path_mtu(Peer& peer, TimePoint now);
-  // Takes the next counter of `keypair` for a packet of `inner_length` bytes to `peer`, and
-  // counts the datagram it will become.
-  void assign_seal_job(Peer& peer, Keypair& keypair, std::size_t inner_length, SealJob& job);
+  // Takes the next counter of `keypair` for a packet of `padded` bytes (with its padding) to
+  // `peer`, and counts the datagram it will become.
+  void assign_seal_job(Peer& peer, Keypair& keypair, std::size_t padded, SealJob& job);
 
   // Timers (device_timers.cpp).
   void run_peer_timers(Peer& peer, TimePoint now, DeviceActions& actions);

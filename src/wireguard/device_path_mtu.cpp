@@ -19,10 +19,15 @@ std::size_t outer_ip_header(IpAddress::Family family) {
 }  // namespace
 
 std::size_t Device::inner_mtu(const Peer& peer) const {
-  if (!peer.path_mtu || !peer.endpoint) return mtu_;
+  const std::size_t probed = std::min(mtu_, peer.probed_mtu.value_or(mtu_));
+  if (!peer.path_mtu || !peer.endpoint) return probed;
   const std::size_t overhead =
       outer_ip_header(peer.endpoint->address.family()) + kUdpTransportOverhead;
-  return std::min(mtu_, *peer.path_mtu - overhead);
+  return std::min(probed, *peer.path_mtu - overhead);
+}
+
+void Device::set_probed_mtu(PeerId id, std::optional<std::size_t> inner_mtu) {
+  if (Peer* peer = find(id)) peer->probed_mtu = inner_mtu;
 }
 
 void Device::expire_path_mtu(Peer& peer, TimePoint now) {

@@ -146,5 +146,38 @@ TEST_F(PathMtu, ForgottenWhenTheEndpointMoves) {
   EXPECT_EQ(a.device.inner_mtu(a_peer()), 1440u);
 }
 
+TEST_F(PathMtu, ProbedMtuHoldsThePeerAndTheLowerOfProbeAndReportWins) {
+  const PeerId id = *a.device.find_peer(b.public_key);
+  a.device.set_probed_mtu(id, 1333);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1333u);
+  SealJob job;
+  EXPECT_EQ(prepare(1334, job), SendVerdict::kTooBig);
+  EXPECT_EQ(job.mtu, 1333u);
+  // Padding stops at the probed size, so the datagram is no larger than the probe that arrived.
+  ASSERT_EQ(prepare(1330, job), SendVerdict::kSeal);
+  Device::seal(packet, job);
+  EXPECT_EQ(packet.length, 1333u + 32);
+  a.device.on_path_too_big(b.address, 1300, net.now, a);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1240u);
+  a.device.set_probed_mtu(id, 1200);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1200u);
+  a.device.set_probed_mtu(id, std::nullopt);
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1240u);
+  a.device.set_probed_mtu(id, 1500);  // never above the device MTU
+  a.device.set_endpoint(id, *Endpoint::parse("127.0.9.9:4000"));
+  EXPECT_EQ(a.device.inner_mtu(a_peer()), 1440u);
+}
+
+TEST_F(PathMtu, AnUnpaddedPacketIsSealedAtItsOwnSize) {
+  SealJob job;
+  ASSERT_EQ(prepare(1301, job), SendVerdict::kSeal);
+  EXPECT_EQ(job.padded_length, 1312u) << "ordinary packets are padded to a multiple of 16";
+  packet.unpadded = true;
+  ASSERT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kSeal);
+  EXPECT_EQ(job.padded_length, 1301u);
+  Device::seal(packet, job);
+  EXPECT_EQ(packet.length, 1301u + 32);
+}
+
 }  // namespace
 }  // namespace tandem::wireguard

@@ -31,11 +31,11 @@ void Device::after_data_sent(Peer& peer, Keypair& keypair, bool keepalive, TimeP
     send_initiation(peer, false, now, actions);
 }
 
-void Device::assign_seal_job(Peer& peer, Keypair& keypair, std::size_t inner_length, SealJob& job) {
+void Device::assign_seal_job(Peer& peer, Keypair& keypair, std::size_t padded, SealJob& job) {
   job.key = keypair.send_key;
   job.counter = keypair.next_send_counter++;
   job.receiver = keypair.remote_index;
-  job.padded_length = padded_length(inner_length, inner_mtu(peer));
+  job.padded_length = padded;
   job.to = *peer.endpoint;
   peer.tx_bytes += TransportLayout::kHeaderSize + job.padded_length + kTagSize;
 }
@@ -84,12 +84,13 @@ SendVerdict Device::prepare_send(Packet& packet, TimePoint now, SealJob& job,
     send_initiation(*peer, false, now, actions);
     return SendVerdict::kStaged;
   }
-  const std::size_t padded = padded_length(packet.length, limit);
+  // A probe goes as it is: padding would make it measure a size it is not.
+  const std::size_t padded = packet.unpadded ? packet.length : padded_length(packet.length, limit);
   if (packet.headroom() < kHeadroom || packet.slot_size - packet.offset < padded + kTagSize) {
     drop(DropReason::kNoBufferRoom);
     return SendVerdict::kDropped;
   }
-  assign_seal_job(*peer, *keypair, packet.length, job);
+  assign_seal_job(*peer, *keypair, padded, job);
   after_data_sent(*peer, *keypair, false, now, actions);
   return SendVerdict::kSeal;
 }
@@ -118,7 +119,7 @@ void Device::seal_and_send(Peer& peer, Keypair& keypair, ByteView inner, TimePoi
   p.length = inner.size();
   std::copy(inner.begin(), inner.end(), scratch_.begin() + kHeadroom);
   SealJob job;
-  assign_seal_job(peer, keypair, inner.size(), job);
+  assign_seal_job(peer, keypair, padded_length(inner.size(), inner_mtu(peer)), job);
   seal(p, job);
   actions.send_datagram(p.endpoint, p.bytes());
   after_data_sent(peer, keypair, inner.empty(), now, actions);

@@ -32,6 +32,9 @@ struct Peer {
   // and after kPathMtuLifetime, so a path that has grown again is used in full.
   std::optional<std::size_t> path_mtu;
   TimePoint path_mtu_learned{};
+  // The largest inner packet that path MTU probes found to arrive (Device::set_probed_mtu), for
+  // paths where no ICMP comes back; unset while nothing was measured.
+  std::optional<std::size_t> probed_mtu;
 
   Handshake handshake;
   CookieMaker cookie;
