@@ -79,6 +79,10 @@ int run_status(const StatusOptions& options, std::ostream& out, std::ostream& er
       rc = 1;
       continue;
     }
+    // Tandem answers "status" on the same socket with each peer's MTU and its probing; another
+    // daemon (wireguard-go) refuses it, and the view stays what `wg show` shows.
+    if (auto mtus = daemon::uapi_request(path, "status\n\n"); mtus.ok())
+      merge_peer_mtus(*parsed, *mtus);
     interfaces.push_back(std::move(parsed).value());
   }
   std::vector<nlohmann::json> l2tp;

@@ -93,6 +93,73 @@ Result<InterfaceStatus, std::string> parse_uapi_get(std::string name, std::strin
   return st;
 }
 
+void merge_peer_mtus(InterfaceStatus& status, std::string_view status_reply) {
+  const auto doc = nlohmann::json::parse(status_reply, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("peers") || !doc["peers"].is_array())
+    return;
+  const auto number = [](const nlohmann::json& j, const char* key) -> std::optional<std::uint64_t> {
+    if (!j.contains(key) || !j[key].is_number_unsigned()) return std::nullopt;
+    return j[key].get<std::uint64_t>();
+  };
+  for (const auto& entry : doc["peers"]) {
+    if (!entry.is_object()) continue;
+    const std::string key = entry.value("public_key", "");
+    for (PeerStatus& p : status.peers) {
+      if (p.public_key != key) continue;
+      p.mtu = number(entry, "mtu");
+      p.configured_mtu = number(entry, "configured_mtu");
+      p.mtu_probe_target = entry.value("mtu_probe_target", "");
+      const auto& probe = entry.value("mtu_probe", nlohmann::json());
+      if (!probe.is_object()) continue;
+      MtuProbeStatus m;
+      m.state = probe.value("state", "");
+      m.probed = number(probe, "probed");
+      m.max = number(probe, "max").value_or(0);
+      m.probes_sent = number(probe, "probes_sent").value_or(0);
+      m.probes_acked = number(probe, "probes_acked").value_or(0);
+      m.reason = probe.value("reason", "");
+      p.mtu_probe = std::move(m);
+    }
+  }
+}
+
+namespace {
+
+// "    mtu: 1340 (the device's 1420)" and "    path MTU probing: complete towards 10.0.0.2,
+// probed 1340 (searched up to 1420; 25 probes sent, 20 answered)" or "...: off (why)".
+std::string mtu_text(const PeerStatus& p) {
+  std::string out;
+  if (p.mtu)
+    out += fmt::format("    mtu: {}{}\n", *p.mtu,
+                       p.configured_mtu && *p.configured_mtu != *p.mtu
+                           ? fmt::format(" (the device's {})", *p.configured_mtu)
+                           : std::string());
+  if (!p.mtu_probe) return out;
+  const MtuProbeStatus& m = *p.mtu_probe;
+  out += "    path MTU probing: " + m.state;
+  if (!p.mtu_probe_target.empty()) out += " towards " + p.mtu_probe_target;
+  if (m.state == "off") {
+    out += m.reason.empty() ? "" : " (" + m.reason + ")";
+    if (m.probed) out += fmt::format("; {} still holds", *m.probed);
+    return out + "\n";
+  }
+  if (m.probed) out += fmt::format(", probed {}", *m.probed);
+  return out + fmt::format(" (searched up to {}; {} probes sent, {} answered)\n", m.max,
+                           m.probes_sent, m.probes_acked);
+}
+
+nlohmann::json mtu_probe_json(const MtuProbeStatus& m) {
+  nlohmann::json j = {{"state", m.state},
+                      {"max", m.max},
+                      {"probes_sent", m.probes_sent},
+                      {"probes_acked", m.probes_acked}};
+  if (m.probed) j["probed"] = *m.probed;
+  if (m.state == "off") j["reason"] = m.reason;
+  return j;
+}
+
+}  // namespace
+
 std::string describe_age(std::int64_t seconds) {
   if (seconds <= 0) return "Now";
   const std::int64_t parts[] = {seconds / 86400, seconds / 3600 % 24, seconds / 60 % 60,
@@ -143,6 +210,7 @@ std::string render_text(const std::vector<InterfaceStatus>& interfaces, std::int
       if (p.persistent_keepalive != 0)
         out += fmt::format("    persistent keepalive: every {}\n",
                            plural(p.persistent_keepalive, "second"));
+      out += mtu_text(p);
     }
   }
   return out;
@@ -153,7 +221,7 @@ std::string render_json(const std::vector<InterfaceStatus>& interfaces, std::int
   for (const auto& itf : interfaces) {
     auto peers = nlohmann::json::array();
     for (const auto& p : itf.peers) {
-      peers.push_back(
+      nlohmann::json peer(
           {{"public_key", p.public_key},
            {"preshared_key", p.has_preshared_key},
            {"endpoint", p.endpoint},
@@ -165,6 +233,11 @@ std::string render_json(const std::vector<InterfaceStatus>& interfaces, std::int
            {"rx_bytes", p.rx_bytes},
            {"tx_bytes", p.tx_bytes},
            {"persistent_keepalive", p.persistent_keepalive}});
+      if (p.mtu) peer["mtu"] = *p.mtu;
+      if (p.configured_mtu) peer["configured_mtu"] = *p.configured_mtu;
+      if (!p.mtu_probe_target.empty()) peer["mtu_probe_target"] = p.mtu_probe_target;
+      if (p.mtu_probe) peer["mtu_probe"] = mtu_probe_json(*p.mtu_probe);
+      peers.push_back(std::move(peer));
     }
     list.push_back({{"name", itf.name},
                     {"public_key", itf.public_key},

@@ -12,6 +12,16 @@
 
 namespace tandem::cli {
 
+// A peer's path MTU probing as the daemon's "mtu_probe" object gives it.
+struct MtuProbeStatus {
+  std::string state;  // "off", or the search's: "base", "searching", "complete"...
+  std::optional<std::uint64_t> probed;  // what the peer's packets are held to from probing
+  std::uint64_t max = 0;                // the size searched up to
+  std::uint64_t probes_sent = 0;
+  std::uint64_t probes_acked = 0;
+  std::string reason;  // why it is off
+};
+
 struct PeerStatus {
   std::string public_key;  // base64
   bool has_preshared_key = false;
@@ -22,6 +32,11 @@ struct PeerStatus {
   std::uint64_t tx_bytes = 0;
   std::uint64_t rx_bytes = 0;
   unsigned persistent_keepalive = 0;
+  // From Tandem's own status request (absent for a daemon that answers only the UAPI).
+  std::optional<std::uint64_t> mtu;             // what the peer's packets are held to
+  std::optional<std::uint64_t> configured_mtu;  // the device's
+  std::optional<MtuProbeStatus> mtu_probe;
+  std::string mtu_probe_target;
 };
 
 struct InterfaceStatus {
@@ -34,6 +49,10 @@ struct InterfaceStatus {
 
 // Parses a UAPI get=1 reply (key=value lines ending in errno=N).
 Result<InterfaceStatus, std::string> parse_uapi_get(std::string name, std::string_view reply);
+
+// Adds what a Tandem daemon's reply to "status" (a JSON document, per peer by base64 public key)
+// says of each peer's MTU; a reply that is no such document changes nothing.
+void merge_peer_mtus(InterfaceStatus& status, std::string_view status_reply);
 
 std::string render_text(const std::vector<InterfaceStatus>& interfaces, std::int64_t now_unix);
 std::string render_json(const std::vector<InterfaceStatus>& interfaces, std::int64_t now_unix);

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -62,10 +63,10 @@ Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml:
   InterfaceConfig cfg;
   const toml::table* t = node ? node->as_table() : nullptr;
   if (!t) return r.error(node, "missing [interface] table");
-  if (auto ok = r.only_keys(
-          *t, "[interface]",
-          {"name", "private_key", "private_key_file", "listen_port", "addresses", "mtu", "fwmark",
-           "table", "dns", "dns_search", "pre_up", "post_up", "pre_down", "post_down"});
+  if (auto ok = r.only_keys(*t, "[interface]",
+                            {"name", "private_key", "private_key_file", "listen_port", "addresses",
+                             "mtu", "fwmark", "table", "dns", "dns_search", "pre_up", "post_up",
+                             "pre_down", "post_down", "mtu_probe_interval"});
       !ok)
     return Err(ok.error());
   const toml::node* name = t->get("name");
@@ -95,6 +96,10 @@ Result<InterfaceConfig, ConfigError> read_interface(const Reader& r, const toml:
   auto fwmark = r.integer<std::uint32_t>(*t, "fwmark", 0, 0xffffffff);
   if (!fwmark) return Err(fwmark.error());
   cfg.fwmark = fwmark->value_or(0);
+  // Down to 5 s for tests; a day at most, as [fallback]'s.
+  auto probe_interval = r.integer<unsigned>(*t, "mtu_probe_interval", 5, 86400);
+  if (!probe_interval) return Err(probe_interval.error());
+  cfg.mtu_probe_interval_s = probe_interval->value_or(cfg.mtu_probe_interval_s);
   auto addresses = r.strings(*t, "addresses");
   if (!addresses) return Err(addresses.error());
   for (const auto& [text, item] : *addresses) {
@@ -119,9 +124,10 @@ Result<PeerConfig, ConfigError> read_peer(const Reader& r, const toml::node& nod
   PeerConfig peer;
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "[[peer]] must be a table");
-  if (auto ok = r.only_keys(*t, "[[peer]]",
-                            {"name", "public_key", "preshared_key", "preshared_key_file",
-                             "endpoint", "allowed_ips", "persistent_keepalive"});
+  if (auto ok =
+          r.only_keys(*t, "[[peer]]",
+                      {"name", "public_key", "preshared_key", "preshared_key_file", "endpoint",
+                       "allowed_ips", "persistent_keepalive", "mtu_probe_target"});
       !ok)
     return Err(ok.error());
   if (const toml::node* name = t->get("name")) {
@@ -150,6 +156,15 @@ Result<PeerConfig, ConfigError> read_peer(const Reader& r, const toml::node& nod
   auto keepalive = r.integer<std::uint16_t>(*t, "persistent_keepalive", 0, 65535);
   if (!keepalive) return Err(keepalive.error());
   peer.persistent_keepalive = keepalive->value_or(0);
+  if (const toml::node* target = t->get("mtu_probe_target")) {
+    const auto address =
+        target->is_string() ? IpAddress::parse(target->as_string()->get()) : std::nullopt;
+    if (!address)
+      return r.error(target,
+                     "mtu_probe_target must be an IP address of the peer that answers pings "
+                     "(such as its own tunnel address)");
+    peer.mtu_probe_target = *address;
+  }
   return peer;
 }
 
@@ -167,8 +182,37 @@ struct PrefixOwner {
   int line = 0;
 };
 
+// An mtu_probe_target must be routed to its peer (inside its allowed IPs), and the interface
+// needs an address of its family to send the probes from and to get the replies at.
+Result<Ok, ConfigError> check_mtu_probe_target(const Reader& r, const toml::table& t,
+                                               const PeerConfig& peer, const std::string& label,
+                                               const std::vector<InterfaceAddress>& ours) {
+  if (!peer.mtu_probe_target) return Ok{};
+  const IpAddress& target = *peer.mtu_probe_target;
+  const toml::node* node = t.get("mtu_probe_target");
+  const bool routed = std::any_of(peer.allowed_ips.begin(), peer.allowed_ips.end(),
+                                  [&](const IpPrefix& p) { return p.contains(target); });
+  if (!routed)
+    return r.error(node, "mtu_probe_target " + target.to_string() + " of " + label +
+                             " is not inside its allowed_ips, so the probes would not go to "
+                             "it; name an address of the peer that its allowed_ips cover "
+                             "(such as its own tunnel address)");
+  const bool source = std::any_of(ours.begin(), ours.end(), [&](const InterfaceAddress& a) {
+    return a.address.family() == target.family();
+  });
+  if (!source) {
+    const std::string family = target.is_v4() ? "IPv4" : "IPv6";
+    return r.error(node, "mtu_probe_target " + target.to_string() + " of " + label + " is " +
+                             family + ", but [interface] addresses has no " + family +
+                             " address to send the probes from; add one, or name an address "
+                             "of the peer in the other family");
+  }
+  return Ok{};
+}
+
 Result<Ok, ConfigError> check_peer(const Reader& r, const toml::table& t, const PeerConfig& peer,
                                    std::size_t index, const crypto::PublicKey& own_key,
+                                   const std::vector<InterfaceAddress>& ours,
                                    std::map<IpPrefix, PrefixOwner>& owners) {
   const std::string label = peer_label(peer, index);
   if (peer.public_key == own_key)
@@ -188,7 +232,7 @@ Result<Ok, ConfigError> check_peer(const Reader& r, const toml::table& t, const 
                                std::to_string(at->second.line) +
                                "); each prefix routes to one peer");
   }
-  return Ok{};
+  return check_mtu_probe_target(r, t, peer, label, ours);
 }
 
 }  // namespace
@@ -328,8 +372,15 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
       if (!peer) return Err(peer.error());
       if (!seen.insert(peer->public_key).second)
         return r.error(item.as_table()->get("public_key"), "duplicate peer public_key");
-      if (auto ok = check_peer(r, *item.as_table(), *peer, cfg.peers.size(), own_key, owners); !ok)
+      if (auto ok = check_peer(r, *item.as_table(), *peer, cfg.peers.size(), own_key,
+                               cfg.interface->addresses, owners);
+          !ok)
         return Err(ok.error());
+      // The hybrid interface runs the WireGuard path without the plain interface's probing.
+      if (*hybrid != HybridRole::kNone && peer->mtu_probe_target)
+        return r.error(item.as_table()->get("mtu_probe_target"),
+                       "mtu_probe_target works on a plain WireGuard interface only, not in a "
+                       "hybrid node ([fallback], [[account]] or [nesting]); remove it");
       cfg.peers.push_back(std::move(*peer));
     }
   }
@@ -406,6 +457,8 @@ std::string render_interface_extras(const InterfaceConfig& i) {
   for (const auto& [key, list] : kHookKeys)
     if (!(i.hooks.*list).empty())
       out += std::string(key) + " = " + toml_array(i.hooks.*list, same) + "\n";
+  if (i.mtu_probe_interval_s != InterfaceConfig{}.mtu_probe_interval_s)
+    out += "mtu_probe_interval = " + std::to_string(i.mtu_probe_interval_s) + "\n";
   return out;
 }
 
@@ -447,6 +500,8 @@ std::string render_node_config_toml(const NodeConfig& config) {
     out += "]\n";
     if (p.persistent_keepalive)
       out += "persistent_keepalive = " + std::to_string(p.persistent_keepalive) + "\n";
+    if (p.mtu_probe_target)
+      out += "mtu_probe_target = " + quote(p.mtu_probe_target->to_string()) + "\n";
   }
   return out;
 }

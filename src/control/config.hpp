@@ -39,6 +39,10 @@ struct PeerConfig {
   std::uint16_t endpoint_port = 0;
   std::vector<IpPrefix> allowed_ips;
   std::uint16_t persistent_keepalive = 0;
+  // An address of the peer, inside its allowed IPs, that answers pings (its own tunnel address):
+  // ICMP echoes to it of chosen sizes find the largest packet the path to the peer carries, so a
+  // hop that drops large datagrams without ICMP does not black-hole the tunnel. None: no probing.
+  std::optional<IpAddress> mtu_probe_target;
   bool operator==(const PeerConfig&) const = default;
 };
 
@@ -84,6 +88,9 @@ struct InterfaceConfig {
   std::vector<IpAddress> dns;
   std::vector<std::string> dns_search;
   HookCommands hooks;
+  // Seconds between searches upwards of a peer's path MTU once one has completed (RFC 8899's
+  // PMTU_RAISE_TIMER), for the peers with an mtu_probe_target.
+  unsigned mtu_probe_interval_s = 600;
   bool operator==(const InterfaceConfig&) const = default;
 };
 

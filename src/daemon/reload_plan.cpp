@@ -62,6 +62,7 @@ void compare_interface(const control::InterfaceConfig& a, const control::Interfa
   d.check("[interface] addresses", a.addresses, b.addresses);
   d.check_value("[interface] mtu", a.mtu, b.mtu);
   d.check_value("[interface] fwmark", a.fwmark, b.fwmark);
+  d.check_value("[interface] mtu_probe_interval", a.mtu_probe_interval_s, b.mtu_probe_interval_s);
   d.check("[interface] table", std::tie(a.add_routes, a.route_table),
           std::tie(b.add_routes, b.route_table));
   // DNS and hooks belong to the interface's life: they take effect at the next start.
@@ -184,6 +185,7 @@ std::vector<std::string> peer_fields(const control::PeerConfig& a, const control
     fields.push_back("endpoint");
   if (sorted(a.allowed_ips) != sorted(b.allowed_ips)) fields.push_back("allowed_ips");
   if (a.persistent_keepalive != b.persistent_keepalive) fields.push_back("persistent_keepalive");
+  if (a.mtu_probe_target != b.mtu_probe_target) fields.push_back("mtu_probe_target");
   return fields;
 }
 

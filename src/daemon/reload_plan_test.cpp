@@ -102,6 +102,15 @@ TEST(ReloadPlan, ARenameIsAChangeAndTheOrderOfAllowedIpsIsNot) {
   EXPECT_TRUE(p.routes_added.empty());
 }
 
+TEST(ReloadPlan, AnMtuProbeTargetChangesLiveAndItsIntervalNeedsARestart) {
+  const auto p = plan(node(kPeerFar), node(kPeerFar + "mtu_probe_target = \"10.0.0.2\"\n"));
+  ASSERT_EQ(p.changed.size(), 1u);
+  EXPECT_EQ(p.changed[0].fields, std::vector<std::string>{"mtu_probe_target"});
+  EXPECT_EQ(refusal(node(kPeerFar),
+                    with(node(kPeerFar), "mtu = 1400", "mtu = 1400\nmtu_probe_interval = 10")),
+            "[interface] mtu_probe_interval changed (600 -> 10)");
+}
+
 TEST(ReloadPlan, AKeyReplacedIsOnePeerRemovedAndOneAdded) {
   const auto p = plan(node(kPeerFar), node(with(kPeerFar, kPub, kPub3)));
   EXPECT_EQ(p.summary(), "1 peer added (far), 1 removed (far), 0 changed");

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "crypto/constant_time.hpp"
 #include "crypto/key_encoding.hpp"
@@ -137,6 +138,7 @@ WireguardInterface::WireguardInterface(std::optional<io::TunDevice> own_tun, io:
       carried_port_(carried_port),
       carried_in_(kBatch),
       device_(rng_, wall_),
+      mtu_probing_(rng_, events_),
       control_loop_(std::move(control_loop)),
       sender_pool_(io::WorkerPool::default_worker_count()),
       receiver_pool_(io::WorkerPool::default_worker_count()),
@@ -147,6 +149,8 @@ WireguardInterface::WireguardInterface(std::optional<io::TunDevice> own_tun, io:
       timer_control_(kBatch * 4),
       tun_out_(kBatch),
       tx_fragments_(kBatch),
+      probe_batch_(kBatch),
+      probe_jobs_(kBatch),
       seal_jobs_(kBatch),
       send_verdicts_(kBatch),
       open_jobs_(kBatch),
@@ -402,6 +406,18 @@ void WireguardInterface::set_peer_probed_mtu(const wireguard::PublicKey& public_
   if (const auto id = device_.find_peer(public_key)) device_.set_probed_mtu(*id, mtu);
 }
 
+void WireguardInterface::configure_mtu_probing(std::vector<IpAddress> sources,
+                                               Duration raise_interval) {
+  std::lock_guard lock(mutex_);
+  mtu_probing_.configure(name(), std::move(sources), raise_interval);
+}
+
+Result<Ok, std::string> WireguardInterface::set_mtu_probe_target(
+    const wireguard::PublicKey& public_key, const std::optional<IpAddress>& target) {
+  std::lock_guard lock(mutex_);
+  return mtu_probing_.set_target(device_, public_key, target);
+}
+
 void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
   auto n = socket.recv_batch(rx_batch_);
   if (!n || *n == 0) return;
@@ -429,8 +445,13 @@ void WireguardInterface::open_received(std::size_t count) {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < count; ++i) {
       if (receive_verdicts_[i] != wireguard::ReceiveVerdict::kOpen) continue;
-      if (device_.complete_receive(rx_batch_[i], opened_[i] != 0, open_jobs_[i], now, actions))
-        std::swap(rx_batch_[kept++], rx_batch_[i]);
+      if (!device_.complete_receive(rx_batch_[i], opened_[i] != 0, open_jobs_[i], now, actions))
+        continue;
+      // A reply to a path MTU probe is ours alone: the TUN device never sees it.
+      if (!mtu_probing_.empty() &&
+          mtu_probing_.take_reply(device_, open_jobs_[i].peer, rx_batch_[i].bytes(), now))
+        continue;
+      std::swap(rx_batch_[kept++], rx_batch_[i]);
     }
   }
   rx_batch_.resize(kept);
@@ -444,17 +465,39 @@ void WireguardInterface::open_received(std::size_t count) {
 void WireguardInterface::on_timer() {
   const TimePoint now = io::SystemClock::now();
   std::optional<TimePoint> next;
+  probe_batch_.clear();
   {
     std::lock_guard lock(mutex_);
     BatchActions actions(timer_control_, nullptr, device_, events_, now, link_);
     device_.on_timer(now, actions);
     next = device_.next_deadline();
+    if (!mtu_probing_.empty()) {
+      mtu_probing_.run(device_, now, probe_batch_);
+      // Into the send path as if read from the TUN device; kept are those it will seal.
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < probe_batch_.size(); ++i)
+        if (device_.prepare_send(probe_batch_[i], now, probe_jobs_[kept], actions) ==
+            wireguard::SendVerdict::kSeal)
+          std::swap(probe_batch_[kept++], probe_batch_[i]);
+      probe_batch_.resize(kept);
+      const auto probe_due = mtu_probing_.next_deadline();
+      if (probe_due && (!next || *probe_due < *next)) next = probe_due;
+    }
   }
   send_control(timer_control_);
+  send_probes();
   // Timers set by the data threads are picked up at the next tick; WireGuard's timers are
   // seconds long, so a 100 ms tick is precise enough and needs no cross-thread signalling.
   const TimePoint tick = now + std::chrono::milliseconds(100);
   control_loop_->arm_timer(timer_, next ? std::min(*next, tick) : tick);
+}
+
+void WireguardInterface::send_probes() {
+  if (probe_batch_.empty()) return;
+  for (std::size_t i = 0; i < probe_batch_.size(); ++i)
+    wireguard::Device::seal(probe_batch_[i], probe_jobs_[i]);
+  send_datagrams(probe_batch_);
+  probe_batch_.clear();
 }
 
 void WireguardInterface::sender_main() {
@@ -578,7 +621,25 @@ control::UapiDeviceState WireguardInterface::snapshot() {
   return s;
 }
 
+std::string WireguardInterface::status_json() {
+  nlohmann::json peers = nlohmann::json::array();
+  std::lock_guard lock(mutex_);
+  for (const wireguard::PeerId id : device_.peer_ids()) {
+    const wireguard::Peer* p = device_.peer(id);
+    nlohmann::json peer = mtu_probing_.peer_status(device_, *p);
+    if (link_)  // a hybrid interface's path: the config refuses targets there
+      peer["mtu_probe"]["reason"] = "mtu_probe_target is for plain WireGuard interfaces";
+    peer["public_key"] = crypto::base64_encode(p->remote.public_key);
+    peer["name"] = events_.name_of(p->remote.public_key);
+    peers.push_back(std::move(peer));
+  }
+  const nlohmann::json doc = {{"interface", name()}, {"mtu", device_.mtu()}, {"peers", peers}};
+  return doc.dump() + "\n\n";
+}
+
 std::string WireguardInterface::handle_uapi(std::string_view request) {
+  // Not part of the UAPI (`wg` never asks it): Tandem's own view for `tandem status`.
+  if (request == "status\n\n") return status_json();
   auto parsed = control::parse_uapi_request(request);
   if (!parsed) {
     spdlog::warn("UAPI request refused: {}", parsed.error().message);

@@ -24,6 +24,7 @@
 #include "daemon/hybrid_link.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "daemon/peer_event_log.hpp"
+#include "daemon/wireguard_mtu_probing.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
 #include "io/system_clock.hpp"
@@ -75,6 +76,13 @@ class WireguardInterface {
   // Holds the peer with `public_key` to what path MTU probes found its path to carry (an inner
   // packet size; nullopt: nothing measured, the device MTU holds). Any thread.
   void set_peer_probed_mtu(const wireguard::PublicKey& public_key, std::optional<std::size_t> mtu);
+  // Path MTU probing with ICMP echoes (wireguard_mtu_probing.hpp): the interface's addresses the
+  // probes leave from, and how long a completed search waits before looking upwards again.
+  void configure_mtu_probing(std::vector<IpAddress> sources, Duration raise_interval);
+  // Probes the path to the peer with `public_key` through `target` (an address of the peer that
+  // answers pings); nullopt stops it. Refused without an interface address of its family.
+  Result<Ok, std::string> set_mtu_probe_target(const wireguard::PublicKey& public_key,
+                                               const std::optional<IpAddress>& target);
   // Holds each peer to the path MTU the kernel already knows towards its endpoint, where that
   // is less than the device MTU needs (an MTU set by hand, a path ICMP shrank before we started,
   // a device kept at IPv6's 1280 over a smaller path): from the first packet, not the first loss.
@@ -83,7 +91,11 @@ class WireguardInterface {
   // Applies a UAPI set (also how `tandem up` loads its config). Returns an errno (0 = ok).
   int apply(const control::UapiSet& set);
   control::UapiDeviceState snapshot();
+  // A UAPI request, or "status\n\n": what `tandem status` shows beyond `wg` (status_json()).
   std::string handle_uapi(std::string_view request);
+  // Per peer, by base64 public key: the MTU its packets are held to, the device's, and its path
+  // MTU probing ("mtu_probe"); a JSON document ending in a blank line.
+  std::string status_json();
 
   // The name log lines give the peer with this key (a peer without one is shown by the first 8
   // characters of its base64 key).
@@ -128,6 +140,8 @@ class WireguardInterface {
   void on_tun_readable();
   void on_udp_readable(io::UdpSocket& socket);
   void on_timer();
+  // Seals and sends the path MTU probes in probe_batch_ that the device took (control thread).
+  void send_probes();
   void send_control(io::PacketBatch& batch);
   void on_wake();
   void apply_resolved_endpoints();
@@ -145,7 +159,8 @@ class WireguardInterface {
   io::SystemWallClock wall_;
   std::mutex mutex_;
   wireguard::Device device_;
-  PeerEventLog events_;  // guarded by mutex_, like device_
+  PeerEventLog events_;              // guarded by mutex_, like device_
+  WireguardMtuProbing mtu_probing_;  // guarded by mutex_, like device_
 
   std::unique_ptr<io::EventLoop> control_loop_;
   io::EventLoop::TimerId timer_ = 0;
@@ -165,6 +180,8 @@ class WireguardInterface {
   // Per-thread scratch, allocated once.
   io::PacketBatch tx_batch_, rx_batch_, tx_control_, rx_control_, timer_control_, tun_out_;
   io::PacketBatch tx_fragments_;  // seal_batch_and_send()'s fragments of packets too big
+  io::PacketBatch probe_batch_;   // on_timer()'s path MTU probes
+  std::vector<wireguard::SealJob> probe_jobs_;
   std::atomic<std::uint64_t> too_big_icmp_{0}, too_big_fragmented_{0}, too_big_dropped_{0};
   std::vector<wireguard::SealJob> seal_jobs_;
   std::vector<wireguard::SendVerdict> send_verdicts_;

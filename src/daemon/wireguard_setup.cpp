@@ -112,6 +112,16 @@ control::UapiPeerSet peer_update(const ChangedPeer& c,
   return ps;
 }
 
+// A peer's mtu_probe_target (or none) on the running interface.
+Result<Ok, std::string> set_mtu_probe_target(WireguardInterface& wg, const control::PeerConfig& p) {
+  auto ok = wg.set_mtu_probe_target(p.public_key, p.mtu_probe_target);
+  if (!ok) return Err("peer " + peer_label(p) + ": mtu_probe_target: " + ok.error());
+  if (p.mtu_probe_target)
+    spdlog::info("peer {}: path MTU probing with pings to {}", peer_label(p),
+                 p.mtu_probe_target->to_string());
+  return Ok{};
+}
+
 }  // namespace
 
 Result<Ok, std::string> apply_peers(WireguardInterface& wg, const control::NodeConfig& config,
@@ -132,6 +142,11 @@ Result<Ok, std::string> apply_peers(WireguardInterface& wg, const control::NodeC
   }
   if (int err = wg.apply(set); err != 0)
     return Err("cannot apply configuration (errno " + std::to_string(err) + ")");
+  std::vector<IpAddress> sources;
+  for (const auto& a : ic.addresses) sources.push_back(a.address);
+  wg.configure_mtu_probing(std::move(sources), std::chrono::seconds(ic.mtu_probe_interval_s));
+  for (const auto& p : config.peers)
+    if (auto ok = set_mtu_probe_target(wg, p); !ok) return Err(ok.error());
   wg.hold_peers_to_known_paths();
   resolve_in_background(wg, unresolved);
   return Ok{};
@@ -158,6 +173,13 @@ Result<Ok, std::string> apply_peer_changes(WireguardInterface& wg, const ReloadP
   }
   if (int err = wg.apply(set); err != 0)
     return Err("cannot apply the peers (errno " + std::to_string(err) + ")");
+  // The config was checked as a whole, so a target has an address of its family to leave from.
+  for (const auto& p : plan.removed) (void)wg.set_mtu_probe_target(p.public_key, std::nullopt);
+  for (const auto& p : plan.added)
+    if (auto ok = set_mtu_probe_target(wg, p); !ok) spdlog::warn("{}", ok.error());
+  for (const auto& c : plan.changed)
+    if (std::find(c.fields.begin(), c.fields.end(), "mtu_probe_target") != c.fields.end())
+      if (auto ok = set_mtu_probe_target(wg, c.peer); !ok) spdlog::warn("{}", ok.error());
   resolve_in_background(wg, unresolved);
   change_routes(*nl, wg.ifindex(), plan.routes_removed, plan.routes_added);
   return Ok{};

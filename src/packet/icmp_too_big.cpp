@@ -12,8 +12,6 @@
 namespace tandem::packet {
 namespace {
 
-constexpr std::uint8_t kProtocolIcmp = 1;
-constexpr std::uint8_t kNextHeaderIcmpv6 = 58;
 constexpr std::size_t kIcmpHeaderSize = 8;  // type, code, checksum, 4 bytes the type defines
 
 // RFC 792: Destination Unreachable, code 4 "fragmentation needed and DF set".

@@ -16,6 +16,10 @@ inline constexpr std::size_t kIpv4HeaderMinSize = 20;
 inline constexpr std::size_t kIpv4HeaderMaxSize = 60;
 inline constexpr std::size_t kIpv6HeaderSize = 40;
 
+// The IPv4 protocol / IPv6 next header numbers of ICMP and ICMPv6.
+inline constexpr std::uint8_t kProtocolIcmp = 1;
+inline constexpr std::uint8_t kNextHeaderIcmpv6 = 58;
+
 // The IPv4 flags and fragment offset word (bytes 6-7): DF, MF, and the offset in 8-byte units.
 inline constexpr std::uint16_t kIpv4DontFragment = 0x4000;
 inline constexpr std::uint16_t kIpv4MoreFragments = 0x2000;

@@ -158,6 +158,9 @@ class Device {
   // The largest inner packet `peer` takes: the device MTU, or less while its underlay path is
   // known to be smaller (from ICMP, or from probes).
   std::size_t inner_mtu(const Peer& peer) const;
+  // The same without what probes found: the device MTU, or less while ICMP says the path is
+  // smaller. What a path MTU search looks up to, and the most a probe may be.
+  std::size_t path_limit(const Peer& peer) const;
 
   const Peer* peer(PeerId id) const;
   std::vector<PeerId> peer_ids() const;  // in the order peers were added
@@ -183,6 +186,10 @@ class Device {
   std::optional<TimePoint> next_deadline() const;
 
   // --- Split send path ---
+  // A packet marked `unpadded` is a path MTU probe: it may exceed what probes found so far (up
+  // to path_limit), is sealed at its own size, is dropped rather than held for a handshake, and
+  // is not counted as data (Peer::data_packets_sent). An ICMP echo reply, the answer to the far
+  // end's probe, may exceed it too and is sealed at its own size.
   SendVerdict prepare_send(Packet& packet, TimePoint now, SealJob& job, DeviceActions& actions);
   // Pads, encrypts in place, writes the header; the packet becomes the datagram, addressed to
   // job.to. Thread-safe.

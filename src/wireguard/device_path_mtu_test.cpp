@@ -46,7 +46,12 @@ class PathMtu : public ::testing::Test {
   const Peer& a_peer() { return *a.device.peer(*a.device.find_peer(b.public_key)); }
   // The send path's verdict for an inner packet of `total` bytes from a to b.
   SendVerdict prepare(std::size_t total, SealJob& job) {
-    inner = ipv4_packet("10.0.0.1", "10.0.0.2", total - 20);
+    load(ipv4_packet("10.0.0.1", "10.0.0.2", total - 20));
+    return a.device.prepare_send(packet, net.now, job, a);
+  }
+  // `packet` becomes `p`, in a slot with room around it.
+  void load(std::vector<std::byte> p) {
+    inner = std::move(p);
     slot.assign(2048 + 64, std::byte{0});
     std::copy(inner.begin(), inner.end(), slot.begin() + 64);
     packet = Packet{};
@@ -54,7 +59,6 @@ class PathMtu : public ::testing::Test {
     packet.slot_size = slot.size();
     packet.offset = 64;
     packet.length = inner.size();
-    return a.device.prepare_send(packet, net.now, job, a);
   }
 
   TestNetwork net;
@@ -177,6 +181,64 @@ TEST_F(PathMtu, AnUnpaddedPacketIsSealedAtItsOwnSize) {
   EXPECT_EQ(job.padded_length, 1301u);
   Device::seal(packet, job);
   EXPECT_EQ(packet.length, 1301u + 32);
+}
+
+TEST_F(PathMtu, AProbeMayExceedWhatProbesFoundButNotWhatIcmpSaid) {
+  const PeerId id = *a.device.find_peer(b.public_key);
+  a.device.set_probed_mtu(id, 1333);
+  SealJob job;
+  EXPECT_EQ(prepare(1400, job), SendVerdict::kTooBig) << "data is held to the probed size";
+  packet.unpadded = true;
+  ASSERT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kSeal)
+      << "a probe looks for more";
+  EXPECT_EQ(job.padded_length, 1400u);
+  EXPECT_EQ(a.device.path_limit(a_peer()), 1440u);
+  a.device.on_path_too_big(b.address, 1400, net.now, a);
+  EXPECT_EQ(a.device.path_limit(a_peer()), 1340u);
+  EXPECT_EQ(prepare(1400, job), SendVerdict::kTooBig);
+  packet.unpadded = true;
+  EXPECT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kTooBig)
+      << "what ICMP said holds probes too";
+  EXPECT_EQ(job.mtu, 1340u);
+}
+
+// The far end's probe, answered: held to its own size, not to what our probes found, and not
+// padded past it.
+TEST_F(PathMtu, AnEchoReplyGoesAtItsExactSizeBeyondWhatProbesFound) {
+  a.device.set_probed_mtu(*a.device.find_peer(b.public_key), 1333);
+  SealJob job;
+  ASSERT_EQ(prepare(1400, job), SendVerdict::kTooBig);
+  packet.length = inner.size();
+  packet.bytes()[6] = packet.bytes()[7] = std::byte{0};  // no fragment
+  packet.bytes()[9] = std::byte{1};                      // ICMP
+  packet.bytes()[20] = std::byte{0};                     // echo reply
+  ASSERT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kSeal);
+  EXPECT_EQ(job.padded_length, 1400u);
+  packet.bytes()[20] = std::byte{8};  // an echo request is data like any other
+  EXPECT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kTooBig);
+}
+
+TEST_F(PathMtu, OnlyDataCountsAsDataSent) {
+  const std::uint64_t before = a_peer().data_packets_sent;
+  SealJob job;
+  ASSERT_EQ(prepare(500, job), SendVerdict::kSeal);
+  EXPECT_EQ(a_peer().data_packets_sent, before + 1);
+  ASSERT_EQ(prepare(500, job), SendVerdict::kSeal);
+  packet.unpadded = true;
+  ASSERT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kSeal);
+  EXPECT_EQ(a_peer().data_packets_sent, before + 2) << "a probe is no data";
+}
+
+TEST_F(PathMtu, AProbeWithoutASessionIsDroppedNotHeldForAHandshake) {
+  Node& c = net.add_node("c", "127.0.1.3:51822");
+  net.connect(a, "10.0.0.1/32", c, "10.0.0.3/32");
+  load(ipv4_packet("10.0.0.1", "10.0.0.3", 1280));
+  packet.unpadded = true;
+  const int initiations = a.sent_initiations;
+  SealJob job;
+  EXPECT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kDropped);
+  EXPECT_EQ(a.device.drops(DropReason::kNoSession), 1u);
+  EXPECT_EQ(a.sent_initiations, initiations);
 }
 
 }  // namespace

@@ -50,6 +50,8 @@ std::string_view drop_reason_name(DropReason reason) {
       return "staged_queue_full";
     case DropReason::kNoBufferRoom:
       return "no_buffer_room";
+    case DropReason::kNoSession:
+      return "no_session";
     case DropReason::kCount:
       break;
   }

@@ -113,6 +113,7 @@ enum class DropReason : std::uint8_t {
   kNoEndpoint,
   kStagedQueueFull,
   kNoBufferRoom,
+  kNoSession,  // a path MTU probe for a peer with no session to send it in
   kCount,
 };
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::kCount);

@@ -47,6 +47,8 @@ struct Peer {
 
   std::uint64_t rx_bytes = 0;
   std::uint64_t tx_bytes = 0;
+  // Inner packets sent (keepalives and path MTU probes not counted): whether data flowed.
+  std::uint64_t data_packets_sent = 0;
   std::optional<WallTime> last_handshake;
 
   // The session with this local index, if any.

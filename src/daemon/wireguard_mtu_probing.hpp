@@ -1,0 +1,97 @@
+// Path MTU probing of a plain WireGuard interface's peers: for each [[peer]] with an
+// mtu_probe_target, ICMP echoes of chosen sizes to that address (hybrid/icmp_echo_prober.hpp)
+// find the largest inner packet the path to the peer carries, for the paths where a hop drops
+// large datagrams without any ICMP. The probes go through the device like packets read from the
+// TUN device, sealed without padding; the replies are taken out of the receive path before the
+// TUN device sees them. What a search finds holds the peer's packets at once
+// (Device::set_probed_mtu: ICMP too big, fragmentation and MSS clamping follow), and each
+// change is logged.
+//
+// A peer's probing is live while it has a session to send in; its search starts again when its
+// endpoint moves (roaming), and the size in use is confirmed while data flows to it, which is
+// how a hop that shrank silently is found. Every call is made with the device lock held: this
+// is guarded by it as the Device is. Peers are known by public key, so that one removed and
+// added again over the UAPI starts afresh.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "daemon/peer_event_log.hpp"
+#include "hybrid/icmp_echo_prober.hpp"
+#include "io/packet_batch.hpp"
+#include "wireguard/device.hpp"
+
+namespace tandem::daemon {
+
+class WireguardMtuProbing {
+ public:
+  // `names` names peers in log lines; both must outlive this.
+  WireguardMtuProbing(Rng& rng, const PeerEventLog& names);
+
+  // The interface's name for log lines, its addresses (probes leave from the first of the
+  // target's family), and how long a completed search waits before it looks upwards again.
+  void configure(std::string interface_name, std::vector<IpAddress> sources,
+                 Duration raise_interval);
+  // Probes the path to the peer with `key` through `target` from now on; nullopt stops it (and
+  // the peer is held to nothing probed any more). Refused when the interface has no address of
+  // the target's family.
+  Result<Ok, std::string> set_target(wireguard::Device& device, const wireguard::PublicKey& key,
+                                     const std::optional<IpAddress>& target);
+  // No peer has a target: the receive path need not look at anything.
+  bool empty() const { return peers_.empty(); }
+
+  // Receive path: whether `packet`, an inner packet opened from peer `id`, answers one of its
+  // probes; if so it is consumed here and must not reach the TUN device.
+  bool take_reply(wireguard::Device& device, wireguard::PeerId id, ByteView packet, TimePoint now);
+  // Control thread: each peer's state brought up to date (session, endpoint, data sent, what ICMP
+  // says its path carries), and the probes due now appended to `probes` as inner packets marked
+  // unpadded, for the caller to send through the device.
+  void run(wireguard::Device& device, TimePoint now, io::PacketBatch& probes);
+  std::optional<TimePoint> next_deadline() const;
+
+  // For `tandem status`: the MTU the peer's packets are held to ("mtu"), the device's
+  // ("configured_mtu"), "mtu_probe": {"state": "off" or the search's state, "probed" (while
+  // something holds), "max", "probes_sent", "probes_acked", "reason" (when off)}, and the
+  // "mtu_probe_target" when there is one.
+  nlohmann::json peer_status(const wireguard::Device& device, const wireguard::Peer& peer) const;
+
+ private:
+  struct PeerProbing {
+    wireguard::PublicKey key{};
+    IpAddress target;
+    IpAddress source;
+    wireguard::PeerId id = 0;  // the device's id for `key` when `echo` was made; 0: none yet
+    std::optional<hybrid::IcmpEchoProber> echo;
+    std::optional<Endpoint> endpoint;   // the peer's endpoint at the last run
+    std::uint64_t data_packets = 0;     // the peer's data_packets_sent at the last run
+    std::optional<std::size_t> logged;  // what the last log line said the peer is held to
+  };
+
+  // The entry for `key` in `peers` (peers_, const or not), or null.
+  template <typename Peers>
+  static auto* find_in(Peers& peers, const wireguard::PublicKey& key);
+  // A fresh prober for the peer as the device has it now.
+  void start(PeerProbing& p, const wireguard::Device& device, const wireguard::Peer& peer);
+  void track(PeerProbing& p, const wireguard::Peer& peer, const wireguard::Device& device,
+             TimePoint now);
+  void send_due(PeerProbing& p, TimePoint now, io::PacketBatch& probes);
+  // Holds the peer to what its prober now holds, and logs a fall, or where a search settled.
+  void apply_change(PeerProbing& p, wireguard::Device& device);
+
+  Rng& rng_;
+  const PeerEventLog& names_;
+  std::string interface_name_;
+  std::vector<IpAddress> sources_;
+  Duration raise_interval_ = std::chrono::minutes(10);
+  std::vector<PeerProbing> peers_;
+  std::vector<hybrid::PmtuSearch::Probe> due_;  // run()'s scratch
+};
+
+}  // namespace tandem::daemon
