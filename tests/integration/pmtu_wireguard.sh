@@ -174,14 +174,19 @@ ip netns exec "$H" ping -c 2 -W 3 -M do -s $((NARROW - 28)) "$TARGET" >"$TMPDIR_
 note "a DF ping of $NARROW bytes from H passed"
 one_byte_more "$H" "$TARGET" "$NARROW" "$TARGET"
 
-# rates FILE: the transfer's rate per half second and its longest stall; fails when it broke.
+# rates FILE: the transfer's rate in each second and its longest stall (in the half-second
+# reports); fails when it broke.
 rates() {
   python3 - "$1" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 if "error" in r: sys.exit("iperf3: " + r["error"])
-per_second = [round(i["sum"]["bits_per_second"] / 1e6, 1) for i in r["intervals"]]
-print("--- transfer, Mbit/s per half second:", " ".join(str(x) for x in per_second))
+seconds = {}
+for i in r["intervals"]:
+    s = int(i["sum"]["start"])
+    seconds[s] = seconds.get(s, 0) + i["sum"]["bytes"]
+print("--- transfer, Mbit/s in each second:",
+      " ".join(f"{seconds[s] * 8 / 1e6:.0f}" for s in sorted(seconds)))
 longest = run = 0.0
 for i in r["intervals"]:
     run = run + i["sum"]["seconds"] if i["sum"]["bytes"] == 0 else 0.0
@@ -207,7 +212,6 @@ seconds = {}
 for i in r["intervals"]:
     s = int(i["sum"]["start"])
     seconds[s] = seconds.get(s, 0) + i["sum"]["bytes"]
-print("--- bytes per second:", [seconds[s] for s in sorted(seconds)])
 sys.exit(0 if seconds and min(seconds.values()) > 0 else 1)
 PY
 mss=$(tshark -r "$TMPDIR_TEST/syn.pcap" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" \
