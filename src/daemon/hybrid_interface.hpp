@@ -186,10 +186,20 @@ class HybridInterface final : public HybridLink {
   // thread sends it).
   void queue_for_control_path(hybrid::PathKind kind, ByteView packet);
   std::size_t control_queued() const;  // with mutex_ held: packets waiting in every queue
-  void queue_for_wireguard(ByteView packet);
+  // With mutex_ held: a probe or a probe's answer for WireGuard's sender; `mtu_probe` for a path
+  // MTU probe or its answer (Packet::mtu_probe).
+  void queue_for_wireguard(ByteView packet, bool mtu_probe = false);
   // On the control thread, without the lock: sends the fallback's probes, logs its events.
   void handle_fallback_output(hybrid::FallbackPathOutput& out);
   void log_fallback_event(const hybrid::FallbackEvent& e);
+  // Path MTU probing (a client or site): the paths without probing of their own get the
+  // fallback's; its results hold the path's packets and show in the device MTU.
+  void start_mtu_probing();
+  void apply_mtu_change(const hybrid::PathMtuChange& c);
+  // With mutex_ held: tells the fallback which paths carried data since the last call.
+  void note_path_traffic();
+  // With mutex_ held: a path's "mtu_probe" status object.
+  nlohmann::json mtu_probe_json(hybrid::PathRole role) const;
   void on_fallback_timer();
   void rearm_fallback_timer();
   Result<Ok, std::string> configure_wireguard();
@@ -250,7 +260,15 @@ class HybridInterface final : public HybridLink {
   std::optional<hybrid::FallbackPath> fallback_;
   hybrid::TrafficPolicy policy_;  // a client's [[policy]] rules
   hybrid::FallbackPathOutput fallback_out_;
-  std::vector<std::vector<std::byte>> pending_wireguard_;  // probes and replies for the sender
+  struct InjectedPacket {
+    std::vector<std::byte> bytes;
+    bool mtu_probe = false;
+  };
+  std::vector<InjectedPacket> pending_wireguard_;   // probes and replies for the sender
+  std::array<std::uint64_t, 2> tx_packets_seen_{};  // per role, at the last note_path_traffic()
+  // What path MTU probing holds each role to (nullopt: nothing probed), for status; the device
+  // MTU follows the smallest.
+  std::array<std::optional<std::size_t>, 2> probed_mtu_{};
   std::vector<StateChange> pending_states_;
   Counters counters_;
   std::optional<IpAddress> l2tp_address_;  // client: what IPCP gave the secondary path

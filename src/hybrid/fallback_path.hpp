@@ -43,7 +43,7 @@ struct FallbackPathConfig {
 struct OutboundProbe {
   PathRole role = PathRole::kPrimary;
   std::vector<std::byte> packet;  // a whole inner IP packet, to send on `role`
-  bool mtu = false;  // a path MTU probe or its answer: its size is the measurement, send unpadded
+  bool mtu = false;               // a path MTU probe or its answer (Packet::mtu_probe)
 };
 
 struct PathMtuChange {

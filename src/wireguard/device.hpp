@@ -158,6 +158,11 @@ class Device {
   // The largest inner packet `peer` takes: the device MTU, or less while its underlay path is
   // known to be smaller (from ICMP, or from probes).
   std::size_t inner_mtu(const Peer& peer) const;
+  // The same from ICMP alone.
+  std::size_t reported_mtu(const Peer& peer) const;
+  // What a path MTU probe (or its answer) to `peer` may be: what ICMP said the path carries, not
+  // the device MTU (a probe tests the path; the far end's device may be larger than ours).
+  std::size_t probe_limit(const Peer& peer) const;
 
   const Peer* peer(PeerId id) const;
   std::vector<PeerId> peer_ids() const;  // in the order peers were added

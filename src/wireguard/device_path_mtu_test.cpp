@@ -168,15 +168,29 @@ TEST_F(PathMtu, ProbedMtuHoldsThePeerAndTheLowerOfProbeAndReportWins) {
   EXPECT_EQ(a.device.inner_mtu(a_peer()), 1440u);
 }
 
-TEST_F(PathMtu, AnUnpaddedPacketIsSealedAtItsOwnSize) {
+TEST_F(PathMtu, AnMtuProbeIsSealedAtItsOwnSizeAndPassesWhatProbesFound) {
   SealJob job;
   ASSERT_EQ(prepare(1301, job), SendVerdict::kSeal);
   EXPECT_EQ(job.padded_length, 1312u) << "ordinary packets are padded to a multiple of 16";
-  packet.unpadded = true;
+  packet.mtu_probe = true;
   ASSERT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kSeal);
   EXPECT_EQ(job.padded_length, 1301u);
   Device::seal(packet, job);
   EXPECT_EQ(packet.length, 1301u + 32);
+  // Held to 1300 by probes, a probe of 1400 still goes (it tests whether the path grew); held
+  // by ICMP to less, it does not.
+  a.device.set_probed_mtu(*a.device.find_peer(b.public_key), 1300);
+  EXPECT_EQ(prepare(1400, job), SendVerdict::kTooBig);
+  packet.mtu_probe = true;
+  EXPECT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kSeal);
+  // Nor is it held to our device MTU: the far end's may be larger, and the path is what counts.
+  EXPECT_EQ(prepare(1500, job), SendVerdict::kTooBig);
+  packet.mtu_probe = true;
+  EXPECT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kSeal);
+  a.device.on_path_too_big(b.address, 1400, net.now, a);
+  ASSERT_EQ(prepare(1400, job), SendVerdict::kTooBig);
+  packet.mtu_probe = true;
+  EXPECT_EQ(a.device.prepare_send(packet, net.now, job, a), SendVerdict::kTooBig);
 }
 
 }  // namespace

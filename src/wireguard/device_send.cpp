@@ -65,9 +65,10 @@ SendVerdict Device::prepare_send(Packet& packet, TimePoint now, SealJob& job,
     return SendVerdict::kDropped;
   }
   // Held to what the underlay carries to this peer: larger packets go back to the caller, and
-  // SYNs ask for no more (the device's own clamp is for the device MTU).
+  // SYNs ask for no more (the device's own clamp is for the device MTU). A path MTU probe is
+  // held only to what ICMP said: it is what tests a larger size.
   expire_path_mtu(*peer, now);
-  const std::size_t limit = inner_mtu(*peer);
+  const std::size_t limit = packet.mtu_probe ? probe_limit(*peer) : inner_mtu(*peer);
   if (packet.length > limit) {
     job.mtu = limit;
     return SendVerdict::kTooBig;
@@ -85,7 +86,7 @@ SendVerdict Device::prepare_send(Packet& packet, TimePoint now, SealJob& job,
     return SendVerdict::kStaged;
   }
   // A probe goes as it is: padding would make it measure a size it is not.
-  const std::size_t padded = packet.unpadded ? packet.length : padded_length(packet.length, limit);
+  const std::size_t padded = packet.mtu_probe ? packet.length : padded_length(packet.length, limit);
   if (packet.headroom() < kHeadroom || packet.slot_size - packet.offset < padded + kTagSize) {
     drop(DropReason::kNoBufferRoom);
     return SendVerdict::kDropped;
