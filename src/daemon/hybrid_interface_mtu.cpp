@@ -86,7 +86,8 @@ nlohmann::json HybridInterface::mtu_probe_json(hybrid::PathRole role) const {
                    {"live", prober->live()},
                    {"max", prober->search().settings().max_mtu},
                    {"probes_sent", prober->probes_sent()},
-                   {"probes_acked", prober->probes_acked()}};
+                   {"probes_acked", prober->probes_acked()},
+                   {"probe_bytes", prober->probe_bytes()}};
   if (const auto held = prober->held_mtu()) j["probed"] = *held;
   return j;
 }

@@ -67,6 +67,7 @@ class MtuProber {
   const MtuProberSettings& settings() const { return settings_; }
   std::uint64_t probes_sent() const { return probes_sent_; }
   std::uint64_t probes_acked() const { return probes_acked_; }
+  std::uint64_t probe_bytes() const { return probe_bytes_; }  // inner bytes of the probes sent
 
  private:
   void note_held();
@@ -81,6 +82,7 @@ class MtuProber {
   bool black_hole_seen_ = false;         // since the last take_change()
   std::uint64_t probes_sent_ = 0;
   std::uint64_t probes_acked_ = 0;
+  std::uint64_t probe_bytes_ = 0;
 };
 
 }  // namespace tandem::hybrid
