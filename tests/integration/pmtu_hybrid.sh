@@ -8,7 +8,8 @@
 #
 # The router forwards nothing over 1400 bytes. The client's padded health probes find what the
 # WireGuard path carries: 1400 - 20 (IPv4) - 8 (UDP) - 32 (WireGuard) = 1340. Then:
-#  - the status shows 1340 probed and the device MTU follows it;
+#  - the status (JSON and text) and `tandem mtu --interface` show 1340 probed, beside the budget
+#    of 1440, and the device MTU follows it;
 #  - with the device MTU put back by hand, what Tandem itself does with the result shows: a DF
 #    ping one byte over is answered from inside the tunnel with ICMP naming 1340, and the host's
 #    SYN reaches the gateway's device clamped to MSS 1300; the TCP upload that follows, at full
@@ -75,6 +76,11 @@ note "client device MTU $(device_mtu "$CL" "$CL_IF"); status: $(hybrid_field "$C
   'd["paths"][0]["mtu_probe"]')"
 ip netns exec "$CL" "$TANDEM_BIN" status "$CL_IF" | grep -q "path MTU probed: 1340" ||
   die "tandem status (text) does not show the probed MTU"
+ip netns exec "$CL" "$TANDEM_BIN" mtu --interface "$CL_IF" >"$TMPDIR_TEST/mtu.txt" ||
+  die "tandem mtu --interface failed: $(cat "$TMPDIR_TEST/mtu.txt")"
+grep -q "^$CL_IF wireguard: budget 1440, probed 1340 (complete)" "$TMPDIR_TEST/mtu.txt" ||
+  die "tandem mtu does not show the probed MTU beside the budget: $(cat "$TMPDIR_TEST/mtu.txt")"
+note "tandem mtu: $(head -1 "$TMPDIR_TEST/mtu.txt")"
 
 FULL=$(hybrid_field "$CL" "$CL_IF" 'd["paths"][0]["mtu_probe"]["max"]')
 [ "$FULL" = 1440 ] || die "the WireGuard path is searched up to $FULL, not the device's 1440"
