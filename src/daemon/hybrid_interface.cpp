@@ -552,6 +552,8 @@ bool HybridInterface::accept_inbound(hybrid::PathKind kind, ByteView packet, Tim
           probe ? hybrid::build_probe_reply(reply, *probe, packet.size()) : std::size_t{0};
       if (size == 0) return false;
       ++counters_.probes_answered;
+      if (kind == hybrid::PathKind::kWireguard)
+        note_client_hold(probe->source, probe->message.held_mtu);
       const ByteView bytes(reply.data(), size);
       if (kind == hybrid::PathKind::kWireguard)
         queue_for_wireguard(bytes, (probe->message.flags & hybrid::kProbeFlagMtu) != 0);
@@ -584,8 +586,9 @@ void HybridInterface::inbound(hybrid::PathKind kind, io::PacketBatch& batch) {
     batch.resize(kept);
     wake_sender = pending_wireguard_.size() > injected;
     wake_control = control_queued() > queued;
-    // Fallback events to log, or replies to another site's probes to send.
-    events = !fallback_out_.events.empty() || !fallback_out_.probes.empty();
+    // Fallback events to log, replies to another site's probes to send, or a client's hold.
+    events = !fallback_out_.events.empty() || !fallback_out_.probes.empty() ||
+             !pending_client_holds_.empty();
   }
   if (wake_sender) wg_->wake_sender();
   // A path came back up (probes answered): the control thread logs it and re-arms the timer.

@@ -200,6 +200,11 @@ class HybridInterface final : public HybridLink {
   void note_path_traffic();
   // With mutex_ held: a path's "mtu_probe" status object.
   nlohmann::json mtu_probe_json(hybrid::PathRole role) const;
+  // A gateway, with mutex_ held: a client's probe on WireGuard says what the client holds the
+  // path to (held_mtu, 0: nothing); a change is queued for the control thread, which holds the
+  // account's WireGuard peer to the same size (apply_client_holds).
+  void note_client_hold(const IpAddress& client, std::uint16_t held_mtu);
+  void apply_client_holds();
   void on_fallback_timer();
   void rearm_fallback_timer();
   Result<Ok, std::string> configure_wireguard();
@@ -269,6 +274,10 @@ class HybridInterface final : public HybridLink {
   // What path MTU probing holds each role to (nullopt: nothing probed), for status; the device
   // MTU follows the smallest.
   std::array<std::optional<std::size_t>, 2> probed_mtu_{};
+  // A gateway: what each client (by inner address) last said it holds its WireGuard path to, and
+  // the changes the control thread has yet to apply.
+  std::map<IpAddress, std::uint16_t> client_holds_;
+  std::vector<std::pair<IpAddress, std::uint16_t>> pending_client_holds_;
   std::vector<StateChange> pending_states_;
   Counters counters_;
   std::optional<IpAddress> l2tp_address_;  // client: what IPCP gave the secondary path

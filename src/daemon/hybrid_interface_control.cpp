@@ -17,6 +17,7 @@ namespace tandem::daemon {
 
 void HybridInterface::on_control_wake() {
   std::vector<StateChange> states;
+  bool holds_pending = false;
   hybrid::FallbackPathOutput out;
   {
     std::lock_guard lock(mutex_);
@@ -26,6 +27,7 @@ void HybridInterface::on_control_wake() {
     }
     control_room_.notify_all();
     states.swap(pending_states_);
+    holds_pending = !pending_client_holds_.empty();
     const TimePoint now = io::SystemClock::now();
     for (const auto& s : states) {
       std::string detail = s.detail;
@@ -67,6 +69,7 @@ void HybridInterface::on_control_wake() {
     }
     slot->draining.clear();
   }
+  if (holds_pending) apply_client_holds();
   if (fallback_) handle_fallback_output(out);
 }
 

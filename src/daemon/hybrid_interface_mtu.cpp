@@ -70,6 +70,32 @@ void HybridInterface::apply_mtu_change(const hybrid::PathMtuChange& c) {
   }
 }
 
+void HybridInterface::note_client_hold(const IpAddress& client, std::uint16_t held_mtu) {
+  // No tunnel here is smaller than 1280 (IPv6's minimum, the search's base): a smaller word is
+  // not a measurement, and would only starve the client's own traffic.
+  if (held_mtu != 0 && held_mtu < 1280) held_mtu = 1280;
+  const auto it = client_holds_.find(client);
+  if (it != client_holds_.end() ? it->second == held_mtu : held_mtu == 0) return;
+  client_holds_[client] = held_mtu;
+  pending_client_holds_.emplace_back(client, held_mtu);
+}
+
+void HybridInterface::apply_client_holds() {
+  std::vector<std::pair<IpAddress, std::uint16_t>> holds;
+  {
+    std::lock_guard lock(mutex_);
+    holds.swap(pending_client_holds_);
+  }
+  // What the client found carries both ways, so what goes back to it is held to the same.
+  for (const auto& [client, held] : holds) {
+    const std::optional<std::size_t> mtu =
+        held == 0 ? std::nullopt : std::optional<std::size_t>(held);
+    if (const auto peer = wg_->set_probed_mtu_for(client, mtu))
+      spdlog::info("peer {} ({}): WireGuard held to {}, as its own path MTU probing found", *peer,
+                   client.to_string(), mtu ? std::to_string(*mtu) : std::string("the device MTU"));
+  }
+}
+
 nlohmann::json HybridInterface::mtu_probe_json(hybrid::PathRole role) const {
   const hybrid::MtuProber* prober = fallback_->mtu_prober(role);
   if (!prober) {

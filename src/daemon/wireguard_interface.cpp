@@ -402,6 +402,16 @@ void WireguardInterface::set_peer_probed_mtu(const wireguard::PublicKey& public_
   if (const auto id = device_.find_peer(public_key)) device_.set_probed_mtu(*id, mtu);
 }
 
+std::optional<std::string> WireguardInterface::set_probed_mtu_for(const IpAddress& inner,
+                                                                  std::optional<std::size_t> mtu) {
+  std::lock_guard lock(mutex_);
+  const auto id = device_.peer_for(inner);
+  const wireguard::Peer* peer = id ? device_.peer(*id) : nullptr;
+  if (!peer) return std::nullopt;
+  device_.set_probed_mtu(*id, mtu);
+  return events_.name_of(peer->remote.public_key);
+}
+
 void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
   auto n = socket.recv_batch(rx_batch_);
   if (!n || *n == 0) return;

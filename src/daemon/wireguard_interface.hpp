@@ -75,6 +75,10 @@ class WireguardInterface {
   // Holds the peer with `public_key` to what path MTU probes found its path to carry (an inner
   // packet size; nullopt: nothing measured, the device MTU holds). Any thread.
   void set_peer_probed_mtu(const wireguard::PublicKey& public_key, std::optional<std::size_t> mtu);
+  // The same for the peer whose allowed IPs take `inner` (a gateway's account, by its address).
+  // The peer's name, or nothing when no peer takes it.
+  std::optional<std::string> set_probed_mtu_for(const IpAddress& inner,
+                                                std::optional<std::size_t> mtu);
   // Holds each peer to the path MTU the kernel already knows towards its endpoint, where that
   // is less than the device MTU needs (an MTU set by hand, a path ICMP shrank before we started,
   // a device kept at IPv6's 1280 over a smaller path): from the first packet, not the first loss.

@@ -155,6 +155,10 @@ class Device {
   // the path to `id` to carry, as an inner packet size; nullopt: nothing measured. Holds until
   // set again, also across endpoint changes (the prober searches again after one).
   void set_probed_mtu(PeerId id, std::optional<std::size_t> inner_mtu);
+  // The peer whose allowed IPs take `inner` (cryptokey routing), if any.
+  std::optional<PeerId> peer_for(const IpAddress& inner) const {
+    return allowed_ips_.lookup(inner);
+  }
   // The largest inner packet `peer` takes: the device MTU, or less while its underlay path is
   // known to be smaller (from ICMP, or from probes).
   std::size_t inner_mtu(const Peer& peer) const;

@@ -13,7 +13,8 @@
 #  - with the device MTU put back by hand, what Tandem itself does with the result shows: a DF
 #    ping one byte over is answered from inside the tunnel with ICMP naming 1340, and the host's
 #    SYN reaches the gateway's device clamped to MSS 1300; the TCP upload that follows, at full
-#    size from the start, completes and moves data all along;
+#    size from the start, completes and moves data all along; the gateway, told by the probes,
+#    holds what it sends back to the client to 1340 too (one byte over from it gets ICMP);
 #  - the hop grows back to 1500: the periodic upward search (mtu_probe_interval = 10) finds the
 #    device MTU again (1440: the client sizes it from its 1500-byte path to the gateway);
 #  - the hop shrinks to 1400 again during a TCP upload: the confirmation of the size in use is
@@ -88,6 +89,10 @@ FULL=$(hybrid_field "$CL" "$CL_IF" 'd["paths"][0]["mtu_probe"]["max"]')
 # Tandem's own hold, past the kernel's: the device as large as configured again.
 ip -n "$CL" link set dev "$CL_IF" mtu "$FULL"
 one_byte_more "$H" 10.86.0.1 1340 10.86.0.1
+
+# The gateway holds what it sends back to the client to the same size, told by the probes.
+wait_log "$TMPDIR_TEST/gw.log" "peer alice \(10\.86\.0\.2\): WireGuard held to 1340" 10
+one_byte_more "$GW" 10.86.0.2 1340 10.86.0.2
 
 capture_start "$GW" "$GW_IF" "tcp port 5201 and tcp[tcpflags] & tcp-syn != 0" "$TMPDIR_TEST/syn.pcap"
 start_iperf "$GW" 10.86.0.1 "$H" 5
