@@ -24,8 +24,9 @@ struct Packet {
   std::size_t offset = 0;  // first byte of the packet; [slot, slot + offset) is headroom
   std::size_t length = 0;
   Endpoint endpoint;  // UDP: source after a receive, destination for a send; unused for TUN
-  // WireGuard seals it without padding: a path MTU probe, whose exact size is the measurement.
-  bool unpadded = false;
+  // A path MTU probe (or the answer to one): its exact size is the measurement, so WireGuard
+  // seals it without padding, and it is not held to a probed MTU (it is what tests a larger one).
+  bool mtu_probe = false;
 
   MutableByteView bytes() const { return {slot + offset, length}; }
   // Everything from the packet's start to the end of the slot: where a read may write.

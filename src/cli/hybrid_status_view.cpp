@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/mtu_probe_view.hpp"
+
 namespace tandem::cli {
 namespace {
 
@@ -36,7 +38,7 @@ std::string client_text(const nlohmann::json& s) {
         p.value("role", "?"), state, p.value("active", false) ? ", active" : ", standby",
         p.value("probes_sent", 0), p.value("probes_answered", 0), p.value("loss_percent", 0));
     if (p.contains("rtt_us")) out += fmt::format(", rtt {:.1f} ms", p.value("rtt_us", 0) / 1000.0);
-    out += "\n" + path_counters_text(p);
+    out += "\n" + path_counters_text(p) + render_mtu_probe_text(p);
   }
   if (s.contains("last_switch")) {
     const auto& w = s["last_switch"];

@@ -15,11 +15,14 @@ TEST(HybridStatusView, ASiteShowsEachPathWithItsCountersAndTheLastSwitch) {
       {"path": "wireguard", "role": "primary", "active": false, "protocol_up": true,
        "healthy": false, "forced_down": false, "loss_percent": 100, "probes_sent": 40,
        "probes_answered": 0, "mtu": 1220, "tx_packets": 1200, "tx_bytes": 1500000,
-       "rx_packets": 900, "rx_bytes": 80000, "underlay_path_mtu": {"gateway": 1280}},
+       "rx_packets": 900, "rx_bytes": 80000, "underlay_path_mtu": {"gateway": 1280},
+       "mtu_probe": {"state": "complete", "live": false, "probed": 1340, "max": 1420,
+                     "probes_sent": 14, "probes_acked": 11}},
       {"path": "ipsec", "role": "secondary", "active": true, "protocol_up": true,
        "healthy": true, "forced_down": false, "loss_percent": 0, "probes_sent": 40,
        "probes_answered": 40, "rtt_us": 1500, "mtu": 1420, "tx_packets": 300,
-       "tx_bytes": 400000, "rx_packets": 250, "rx_bytes": 20000}],
+       "tx_bytes": 400000, "rx_packets": 250, "rx_bytes": 20000,
+       "mtu_probe": {"state": "off", "reason": "mtu_probing = false in [fallback]"}}],
     "last_switch": {"from": "wireguard", "to": "ipsec", "reason": "primary down",
                     "silent_for_ms": 700, "ms_ago": 2000},
     "failback_hold_ms": 5000,
@@ -28,7 +31,12 @@ TEST(HybridStatusView, ASiteShowsEachPathWithItsCountersAndTheLastSwitch) {
   EXPECT_NE(text.find("hybrid site: traffic on ipsec"), std::string::npos) << text;
   EXPECT_NE(text.find("path wireguard (primary): unhealthy, standby; probes 40 sent, 0 answered, "
                       "100% lost\n    mtu 1220; sent 1200 packets (1500.0 KB), received 900 "
-                      "packets (80.0 KB)\n    the underlay to gateway carries 1280 bytes (ICMP)\n"),
+                      "packets (80.0 KB)\n    the underlay to gateway carries 1280 bytes (ICMP)\n"
+                      "    path MTU probed: 1340 (complete, path down; up to 1420, 14 probes, 11 "
+                      "answered)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    path MTU probing off: mtu_probing = false in [fallback]\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("path ipsec (secondary): healthy, active; probes 40 sent, 40 answered, 0% "

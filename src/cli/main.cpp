@@ -192,14 +192,21 @@ int main(int argc, char** argv) {
   mt->footer(
       "STACK is wireguard, l2tp, l2tp-ipsec, ipsec, wireguard-in-l2tp-ipsec or "
       "l2tp-ipsec-in-wireguard. Prints what each layer adds to a packet of the largest inner "
-      "size that fits the underlay MTU, and that size.");
-  mt->add_option("stack", mtu.stack, "the stack")->required();
+      "size that fits the underlay MTU, and that size. With --interface NAME, what path MTU "
+      "probing found on each path of that running interface, beside its budget.");
+  mt->add_option("stack", mtu.stack, "the stack (optional with --interface)");
+  mt->add_option("--interface", mtu.interface_name,
+                 "a running interface: what path MTU probing found on each of its paths");
   mt->add_option("--underlay", mtu.underlay, "the underlay's MTU (default 1500)")
       ->check(CLI::Range(576, 65535));
   mt->add_flag("--ipv6", mtu.ipv6, "the underlay is IPv6 (default IPv4)");
   mt->add_option("--esp", mtu.esp, "aes-gcm (default), aes-cbc-sha1, aes-cbc-sha256 or 3des-sha1");
   mt->add_flag("--no-nat-t", mtu.no_nat_t, "ESP without its UDP 4500 header");
-  mt->callback([&] { std::exit(tandem::cli::run_mtu(mtu, std::cout, std::cerr)); });
+  mt->callback([&] {
+    if (mtu.stack.empty() && mtu.interface_name.empty())
+      throw CLI::RequiredError("stack (or --interface)");
+    std::exit(tandem::cli::run_mtu(mtu, std::cout, std::cerr));
+  });
 
   tandem::cli::StatusOptions status;
   auto* st = app.add_subcommand("status", "show interfaces, peers, handshakes and transfer");

@@ -1,9 +1,12 @@
-// `tandem mtu STACK [--underlay N] [--ipv6] [--esp SUITE] [--no-nat-t]`: the MTU budget of a
-// stack (hybrid/mtu_budget.hpp), layer by layer, for an underlay MTU: what each layer adds to a
-// packet of the largest inner size, and that size.
+// `tandem mtu STACK [--underlay N] [--ipv6] [--esp SUITE] [--no-nat-t] [--interface NAME]`: the
+// MTU budget of a stack (hybrid/mtu_budget.hpp), layer by layer, for an underlay MTU: what each
+// layer adds to a packet of the largest inner size, and that size. With --interface (STACK then
+// optional), what path MTU probing found on each path of that running interface, beside the MTU
+// the budget gave it.
 #pragma once
 
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace tandem::cli {
@@ -14,8 +17,16 @@ struct MtuOptions {
   bool ipv6 = false;
   std::string esp = "aes-gcm";
   bool no_nat_t = false;
+  std::string interface_name;
+  std::string socket_dir = "/var/run/wireguard";    // daemon::kUapiSocketDir
+  std::string l2tp_socket_dir = "/var/run/tandem";  // daemon::kL2tpStatusSocketDir
 };
 
 int run_mtu(const MtuOptions& options, std::ostream& out, std::ostream& err);
+
+// Each probed path in `documents` (`tandem status --json`'s array): every object with an
+// "mtu_probe", named by its "path", "name", "session" or "public_key", with the MTU the budget
+// gave it ("max", what the search goes up to) and what probing found.
+std::string render_probed_mtus(const nlohmann::json& documents);
 
 }  // namespace tandem::cli

@@ -9,9 +9,19 @@
 namespace tandem::cli {
 namespace {
 
+MtuOptions stack_options(const char* stack, unsigned underlay, bool ipv6, const char* esp) {
+  MtuOptions o;
+  o.stack = stack;
+  o.underlay = underlay;
+  o.ipv6 = ipv6;
+  o.esp = esp;
+  return o;
+}
+
 TEST(MtuCommand, PrintsEachLayerTheOverheadAndTheInnerMtu) {
   std::ostringstream out, err;
-  ASSERT_EQ(run_mtu({"l2tp-ipsec", 1500, false, "aes-cbc-sha1", false}, out, err), 0) << err.str();
+  ASSERT_EQ(run_mtu(stack_options("l2tp-ipsec", 1500, false, "aes-cbc-sha1"), out, err), 0)
+      << err.str();
   // 1404 inner: ESP payload 1422, padded with the trailer to 1424; 20 + 8 + 8 + 16 + 1424 + 12.
   EXPECT_EQ(out.str(),
             "l2tp-ipsec over IPv4, underlay MTU 1500, ESP aes-cbc-sha1 in UDP 4500\n"
@@ -32,7 +42,7 @@ TEST(MtuCommand, PrintsEachLayerTheOverheadAndTheInnerMtu) {
 
 TEST(MtuCommand, WireGuardOverIpv6) {
   std::ostringstream out, err;
-  ASSERT_EQ(run_mtu({"wireguard", 1280, true, "aes-gcm", false}, out, err), 0);
+  ASSERT_EQ(run_mtu(stack_options("wireguard", 1280, true, "aes-gcm"), out, err), 0);
   EXPECT_NE(out.str().find("wireguard over IPv6, underlay MTU 1280\n"), std::string::npos);
   EXPECT_NE(out.str().find("  inner MTU                              1200\n"), std::string::npos)
       << out.str();
@@ -40,15 +50,51 @@ TEST(MtuCommand, WireGuardOverIpv6) {
 
 TEST(MtuCommand, RefusesWhatItCannotCompute) {
   std::ostringstream out, err;
-  EXPECT_EQ(run_mtu({"gre", 1500, false, "aes-gcm", false}, out, err), 1);
+  EXPECT_EQ(run_mtu(stack_options("gre", 1500, false, "aes-gcm"), out, err), 1);
   EXPECT_NE(err.str().find("unknown stack 'gre'; one of wireguard, l2tp,"), std::string::npos);
   err.str("");
-  EXPECT_EQ(run_mtu({"ipsec", 1500, false, "rot13", false}, out, err), 1);
+  EXPECT_EQ(run_mtu(stack_options("ipsec", 1500, false, "rot13"), out, err), 1);
   EXPECT_NE(err.str().find("unknown ESP suite 'rot13'"), std::string::npos);
   err.str("");
-  EXPECT_EQ(run_mtu({"ipsec", 1500, true, "aes-gcm", false}, out, err), 1);
+  EXPECT_EQ(run_mtu(stack_options("ipsec", 1500, true, "aes-gcm"), out, err), 1);
   EXPECT_NE(err.str().find("runs over IPv4 only"), std::string::npos);
   EXPECT_TRUE(out.str().empty());
+}
+
+TEST(MtuCommand, ShowsWhatProbingFoundBesideTheBudget) {
+  const auto documents = nlohmann::json::parse(R"([
+    {"interface": "hc0", "role": "client", "paths": [
+      {"path": "wireguard", "mtu": 1340,
+       "mtu_probe": {"state": "complete", "probed": 1340, "max": 1440}},
+      {"path": "l2tp-ipsec", "mtu": 1404,
+       "mtu_probe": {"state": "off", "reason": "probed by PPP"}}]},
+    {"interface": "site", "role": "client", "paths": [
+      {"path": "ipsec", "mtu_probe": {"state": "searching", "max": 1400}},
+      {"path": "wireguard", "mtu_probe": {"state": "complete", "probed": 1420, "max": 1420}}]}
+  ])");
+  const std::string text = render_probed_mtus(documents);
+  EXPECT_NE(text.find("hc0 wireguard: budget 1440, probed 1340 (complete): 100 bytes less than the "
+                      "budget, something on the path drops larger packets\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hc0 l2tp-ipsec: not probed: probed by PPP\n"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find("site ipsec: budget 1400, nothing probed yet (searching): the budget holds\n"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("site wireguard: budget 1420, probed 1420 (complete)\n"), std::string::npos)
+      << text;
+  EXPECT_EQ(render_probed_mtus(nlohmann::json::array()), "");
+}
+
+TEST(MtuCommand, AnInterfaceThatIsNotRunningIsNamedWithTheFix) {
+  std::ostringstream out, err;
+  MtuOptions options;
+  options.interface_name = "nosuch0";
+  options.socket_dir = options.l2tp_socket_dir = "/nonexistent";
+  EXPECT_EQ(run_mtu(options, out, err), 1);
+  EXPECT_NE(err.str().find("cannot read the status of nosuch0 (is it up?"), std::string::npos)
+      << err.str();
 }
 
 }  // namespace

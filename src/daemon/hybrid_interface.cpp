@@ -6,6 +6,7 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 
+#include "base/packet.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_setup.hpp"
 #include "hybrid/probe.hpp"
@@ -153,7 +154,10 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
     if (!found)
       return Err("[fallback] gateway " + fc.probe_target.to_string() +
                  " needs an [interface] address of the same family to probe it from");
+    fc.mtu_probe.search.raise_interval =
+        std::chrono::seconds(config.fallback->mtu_probe_interval_s);
     iface->fallback_.emplace(fc, io::SystemClock::now());
+    if (config.fallback->mtu_probing) iface->start_mtu_probing();
     if (config.policy_routing.kernel) {
       // The kernel picks the path by its rules; the secondary gets a device of its own.
       // As large as the path carries (an L2TP path sizes itself when [l2tp] names no mtu).
@@ -478,20 +482,21 @@ std::size_t HybridInterface::control_queued() const {
   return n;
 }
 
-void HybridInterface::queue_for_wireguard(ByteView packet) {
+void HybridInterface::queue_for_wireguard(ByteView packet, bool mtu_probe) {
   if (pending_wireguard_.size() >= kMaxInjected) {
     ++counters_.dropped_queue_full;
     return;
   }
-  pending_wireguard_.emplace_back(packet.begin(), packet.end());
+  pending_wireguard_.push_back({{packet.begin(), packet.end()}, mtu_probe});
 }
 
 void HybridInterface::wireguard_injected(io::PacketBatch& batch) {
   std::lock_guard lock(mutex_);
   std::size_t used = 0;
   for (; used < pending_wireguard_.size() && !batch.full(); ++used) {
-    batch.push_back(ByteView(pending_wireguard_[used]));
-    count_sent(hybrid::PathKind::kWireguard, pending_wireguard_[used].size());
+    const InjectedPacket& injected = pending_wireguard_[used];
+    batch.push_back(ByteView(injected.bytes)).mtu_probe = injected.mtu_probe;
+    count_sent(hybrid::PathKind::kWireguard, injected.bytes.size());
   }
   pending_wireguard_.erase(pending_wireguard_.begin(),
                            pending_wireguard_.begin() + static_cast<std::ptrdiff_t>(used));
@@ -539,16 +544,19 @@ bool HybridInterface::accept_inbound(hybrid::PathKind kind, ByteView packet, Tim
       ++counters_.delivered;
       return true;
     case hybrid::InboundVerdict::kProbe: {
-      // Answer on the path it came by, so the client learns about exactly that path.
+      // Answer on the path it came by, so the client learns about exactly that path; a path
+      // MTU probe at its own size (and unpadded), so that the way back is measured too.
       const auto probe = hybrid::parse_probe(packet);
-      std::array<std::byte, 256> reply{};
+      std::array<std::byte, kMaxTunnelMtu> reply{};
       const std::size_t size =
           probe ? hybrid::build_probe_reply(reply, *probe, packet.size()) : std::size_t{0};
       if (size == 0) return false;
       ++counters_.probes_answered;
+      if (kind == hybrid::PathKind::kWireguard)
+        note_client_hold(probe->source, probe->message.held_mtu);
       const ByteView bytes(reply.data(), size);
       if (kind == hybrid::PathKind::kWireguard)
-        queue_for_wireguard(bytes);
+        queue_for_wireguard(bytes, (probe->message.flags & hybrid::kProbeFlagMtu) != 0);
       else
         queue_for_control_path(kind, bytes);
       return false;
@@ -578,8 +586,9 @@ void HybridInterface::inbound(hybrid::PathKind kind, io::PacketBatch& batch) {
     batch.resize(kept);
     wake_sender = pending_wireguard_.size() > injected;
     wake_control = control_queued() > queued;
-    // Fallback events to log, or replies to another site's probes to send.
-    events = !fallback_out_.events.empty() || !fallback_out_.probes.empty();
+    // Fallback events to log, replies to another site's probes to send, or a client's hold.
+    events = !fallback_out_.events.empty() || !fallback_out_.probes.empty() ||
+             !pending_client_holds_.empty();
   }
   if (wake_sender) wg_->wake_sender();
   // A path came back up (probes answered): the control thread logs it and re-arms the timer.

@@ -186,10 +186,25 @@ class HybridInterface final : public HybridLink {
   // thread sends it).
   void queue_for_control_path(hybrid::PathKind kind, ByteView packet);
   std::size_t control_queued() const;  // with mutex_ held: packets waiting in every queue
-  void queue_for_wireguard(ByteView packet);
+  // With mutex_ held: a probe or a probe's answer for WireGuard's sender; `mtu_probe` for a path
+  // MTU probe or its answer (Packet::mtu_probe).
+  void queue_for_wireguard(ByteView packet, bool mtu_probe = false);
   // On the control thread, without the lock: sends the fallback's probes, logs its events.
   void handle_fallback_output(hybrid::FallbackPathOutput& out);
   void log_fallback_event(const hybrid::FallbackEvent& e);
+  // Path MTU probing (a client or site): the paths without probing of their own get the
+  // fallback's; its results hold the path's packets and show in the device MTU.
+  void start_mtu_probing();
+  void apply_mtu_change(const hybrid::PathMtuChange& c);
+  // With mutex_ held: tells the fallback which paths carried data since the last call.
+  void note_path_traffic();
+  // With mutex_ held: a path's "mtu_probe" status object.
+  nlohmann::json mtu_probe_json(hybrid::PathRole role) const;
+  // A gateway, with mutex_ held: a client's probe on WireGuard says what the client holds the
+  // path to (held_mtu, 0: nothing); a change is queued for the control thread, which holds the
+  // account's WireGuard peer to the same size (apply_client_holds).
+  void note_client_hold(const IpAddress& client, std::uint16_t held_mtu);
+  void apply_client_holds();
   void on_fallback_timer();
   void rearm_fallback_timer();
   Result<Ok, std::string> configure_wireguard();
@@ -250,7 +265,19 @@ class HybridInterface final : public HybridLink {
   std::optional<hybrid::FallbackPath> fallback_;
   hybrid::TrafficPolicy policy_;  // a client's [[policy]] rules
   hybrid::FallbackPathOutput fallback_out_;
-  std::vector<std::vector<std::byte>> pending_wireguard_;  // probes and replies for the sender
+  struct InjectedPacket {
+    std::vector<std::byte> bytes;
+    bool mtu_probe = false;
+  };
+  std::vector<InjectedPacket> pending_wireguard_;   // probes and replies for the sender
+  std::array<std::uint64_t, 2> tx_packets_seen_{};  // per role, at the last note_path_traffic()
+  // What path MTU probing holds each role to (nullopt: nothing probed), for status; the device
+  // MTU follows the smallest.
+  std::array<std::optional<std::size_t>, 2> probed_mtu_{};
+  // A gateway: what each client (by inner address) last said it holds its WireGuard path to, and
+  // the changes the control thread has yet to apply.
+  std::map<IpAddress, std::uint16_t> client_holds_;
+  std::vector<std::pair<IpAddress, std::uint16_t>> pending_client_holds_;
   std::vector<StateChange> pending_states_;
   Counters counters_;
   std::optional<IpAddress> l2tp_address_;  // client: what IPCP gave the secondary path

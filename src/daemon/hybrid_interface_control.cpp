@@ -17,6 +17,7 @@ namespace tandem::daemon {
 
 void HybridInterface::on_control_wake() {
   std::vector<StateChange> states;
+  bool holds_pending = false;
   hybrid::FallbackPathOutput out;
   {
     std::lock_guard lock(mutex_);
@@ -26,6 +27,7 @@ void HybridInterface::on_control_wake() {
     }
     control_room_.notify_all();
     states.swap(pending_states_);
+    holds_pending = !pending_client_holds_.empty();
     const TimePoint now = io::SystemClock::now();
     for (const auto& s : states) {
       std::string detail = s.detail;
@@ -67,6 +69,7 @@ void HybridInterface::on_control_wake() {
     }
     slot->draining.clear();
   }
+  if (holds_pending) apply_client_holds();
   if (fallback_) handle_fallback_output(out);
 }
 
@@ -97,6 +100,7 @@ void HybridInterface::on_fallback_timer() {
   hybrid::FallbackPathOutput out;
   {
     std::lock_guard lock(mutex_);
+    note_path_traffic();
     fallback_->on_timer(io::SystemClock::now(), fallback_out_);
     std::swap(out, fallback_out_);
   }
@@ -110,16 +114,17 @@ void HybridInterface::handle_fallback_output(hybrid::FallbackPathOutput& out) {
   for (const auto& probe : out.probes) {
     if (probe.role == hybrid::PathRole::kPrimary) {
       std::lock_guard lock(mutex_);
-      queue_for_wireguard(ByteView(probe.packet));
+      queue_for_wireguard(ByteView(probe.packet), probe.mtu);
       wake_sender = true;
     } else if (secondary().path && !hanging_up_ && !probes.full()) {
-      probes.push_back(ByteView(probe.packet));
+      probes.push_back(ByteView(probe.packet)).mtu_probe = probe.mtu;
       std::lock_guard lock(mutex_);
       count_sent(secondary().kind, probe.packet.size());
     }
   }
   if (wake_sender) wg_->wake_sender();
   if (!probes.empty()) secondary().path->send_inner(probes);
+  for (const auto& c : out.mtu_changes) apply_mtu_change(c);
   for (const auto& e : out.events) {
     log_fallback_event(e);
     if (e.type == hybrid::FallbackEventType::kDialSecondary) (void)dial_control_path();

@@ -56,8 +56,12 @@ class ControlPath {
   // Inner packets refused because their source was not the peer's (the PPP session's address,
   // the ESP tunnel's traffic selectors).
   virtual std::uint64_t spoofed() const = 0;
-  // The largest inner packet the path is set up for (PPP's MRU, the tunnel's MTU).
+  // The largest inner packet the path carries now (PPP's MRU, the tunnel's MTU, or less where
+  // the underlay is known to be smaller).
   virtual std::size_t inner_mtu() const = 0;
+  // What the hybrid interface's path MTU probes found the path to carry (nullopt: nothing
+  // measured): its packets are held to it. Paths that probe themselves (PPP) ignore it.
+  virtual void set_probed_mtu(std::optional<std::size_t> mtu) { (void)mtu; }
 };
 
 class HybridLink {

@@ -177,8 +177,8 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
   h.on_tunnel = [this](std::span<const ByteView> packets) {
     // SYNs coming out of the tunnel are clamped as those going in (send_inner); the packets
     // were opened in place in the endpoint's receive slots.
-    for (const ByteView p : packets)
-      packet::clamp_tcp_mss_to_mtu(writable_in_place(p), config_.mtu);
+    const std::size_t clamp = probed_limit();
+    for (const ByteView p : packets) packet::clamp_tcp_mss_to_mtu(writable_in_place(p), clamp);
     if (link_) {
       link_->inbound(hybrid::PathKind::kIpsecTunnel, packets);
       return;
@@ -198,8 +198,9 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
 }
 
 void IpsecTunnelInterface::send_inner(io::PacketBatch& batch) {
-  for (const Packet& p : batch) packet::clamp_tcp_mss_to_mtu(p.bytes(), config_.mtu);
-  if (!ipsec_->underlay_mtus().empty()) hold_to_underlay(batch);
+  const std::size_t clamp = probed_limit();
+  for (const Packet& p : batch) packet::clamp_tcp_mss_to_mtu(p.bytes(), clamp);
+  if (!ipsec_->underlay_mtus().empty() || probed_mtu_) hold_to_underlay(batch);
   ipsec_->send_tunnel_batch(batch);
   if (fragments_.empty()) return;
   // The fragments of packets too big for the underlay: each fits it.
@@ -216,7 +217,10 @@ void IpsecTunnelInterface::hold_to_underlay(io::PacketBatch& batch) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const ByteView inner = batch[i].bytes();
     const auto peer = ipsec_->tunnel_peer(inner);
-    const std::size_t limit = peer ? limit_towards(*peer) : config_.mtu;
+    const bool probe = batch[i].mtu_probe;
+    const std::size_t limit = peer    ? limit_towards(*peer, probe)
+                              : probe ? config_.mtu
+                                      : probed_limit();
     if (packet::classify_for_mtu(inner, limit) == packet::TooBig::kFits) {
       if (kept != i) std::swap(batch[kept], batch[i]);
       ++kept;
@@ -345,11 +349,18 @@ Result<Ok, std::string> IpsecTunnelInterface::serve_status(const std::string& so
   return Ok{};
 }
 
-std::size_t IpsecTunnelInterface::limit_towards(const IpAddress& peer) const {
+std::size_t IpsecTunnelInterface::probed_limit() const {
+  return std::min<std::size_t>(config_.mtu, probed_mtu_.value_or(config_.mtu));
+}
+
+std::size_t IpsecTunnelInterface::limit_towards(const IpAddress& peer, bool mtu_probe) const {
+  // Probing measures a site's one tunnel, whatever peer address it names; a probe itself is held
+  // only to what ICMP said (it is what tests a larger size).
+  const std::size_t limit = mtu_probe ? std::size_t{config_.mtu} : probed_limit();
   const auto path_mtu = ipsec_->underlay_mtu(peer);
-  if (!path_mtu) return config_.mtu;
+  if (!path_mtu) return limit;
   return std::min<std::size_t>(
-      config_.mtu, hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kIpsecTunnel, *path_mtu));
+      limit, hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kIpsecTunnel, *path_mtu));
 }
 
 std::size_t IpsecTunnelInterface::inner_mtu() const {
@@ -357,7 +368,7 @@ std::size_t IpsecTunnelInterface::inner_mtu() const {
   // whole path's MTU.
   if (config_.connections.size() == 1 && config_.connections.front().remote_address)
     return limit_towards(*config_.connections.front().remote_address);
-  return config_.mtu;
+  return probed_limit();
 }
 
 std::string IpsecTunnelInterface::status_json() const {

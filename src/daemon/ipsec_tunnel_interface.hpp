@@ -67,6 +67,7 @@ class IpsecTunnelInterface final : public ControlPath {
   }
   // The configured MTU, or less while the underlay to the one peer is known to be smaller.
   std::size_t inner_mtu() const override;
+  void set_probed_mtu(std::optional<std::size_t> mtu) override { probed_mtu_ = mtu; }
 
  private:
   IpsecTunnelInterface(const control::IpsecConfig& config, std::optional<io::TunDevice> tun,
@@ -86,8 +87,11 @@ class IpsecTunnelInterface final : public ControlPath {
   // Some peer's underlay is known to be smaller: leaves in `batch` the packets that fit theirs;
   // the others are answered with ICMP or fragmented into fragments_.
   void hold_to_underlay(io::PacketBatch& batch);
-  // The largest inner packet for `peer`: the configured MTU, or what its underlay carries.
-  std::size_t limit_towards(const IpAddress& peer) const;
+  // The largest inner packet for `peer`: the configured MTU, or less where probes found less or
+  // its underlay carries less (a path MTU probe: where its underlay carries less).
+  std::size_t limit_towards(const IpAddress& peer, bool mtu_probe = false) const;
+  // The tunnel's MTU, or what path MTU probing found, whichever is smaller.
+  std::size_t probed_limit() const;
 
   control::IpsecConfig config_;
   std::optional<io::TunDevice> tun_;      // plain mode
@@ -104,6 +108,8 @@ class IpsecTunnelInterface final : public ControlPath {
   std::map<IpAddress, int> remote_hosts_;       // path mode: single-host peers, with their SAs
   io::PacketBatch tun_batch_;
   io::PacketBatch fragments_;  // hold_to_underlay()'s, sent after the batch
+  // A site's one tunnel: what path MTU probing found it to carry (set_probed_mtu).
+  std::optional<std::size_t> probed_mtu_;
   OversizeTally too_big_;
 };
 

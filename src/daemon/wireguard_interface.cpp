@@ -406,6 +406,16 @@ void WireguardInterface::set_peer_probed_mtu(const wireguard::PublicKey& public_
   if (const auto id = device_.find_peer(public_key)) device_.set_probed_mtu(*id, mtu);
 }
 
+std::optional<std::string> WireguardInterface::set_probed_mtu_for(const IpAddress& inner,
+                                                                  std::optional<std::size_t> mtu) {
+  std::lock_guard lock(mutex_);
+  const auto id = device_.peer_for(inner);
+  const wireguard::Peer* peer = id ? device_.peer(*id) : nullptr;
+  if (!peer) return std::nullopt;
+  device_.set_probed_mtu(*id, mtu);
+  return events_.name_of(peer->remote.public_key);
+}
+
 void WireguardInterface::configure_mtu_probing(std::vector<IpAddress> sources,
                                                Duration raise_interval) {
   std::lock_guard lock(mutex_);
@@ -628,7 +638,8 @@ std::string WireguardInterface::status_json() {
     const wireguard::Peer* p = device_.peer(id);
     nlohmann::json peer = mtu_probing_.peer_status(device_, *p);
     if (link_)  // a hybrid interface's path: the config refuses targets there
-      peer["mtu_probe"]["reason"] = "mtu_probe_target is for plain WireGuard interfaces";
+      peer["mtu_probe"]["reason"] =
+          "a hybrid interface's path: its probing, where it has any, is the hybrid interface's";
     peer["public_key"] = crypto::base64_encode(p->remote.public_key);
     peer["name"] = events_.name_of(p->remote.public_key);
     peers.push_back(std::move(peer));

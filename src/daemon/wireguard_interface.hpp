@@ -76,6 +76,10 @@ class WireguardInterface {
   // Holds the peer with `public_key` to what path MTU probes found its path to carry (an inner
   // packet size; nullopt: nothing measured, the device MTU holds). Any thread.
   void set_peer_probed_mtu(const wireguard::PublicKey& public_key, std::optional<std::size_t> mtu);
+  // The same for the peer whose allowed IPs take `inner` (a gateway's account, by its address).
+  // The peer's name, or nothing when no peer takes it.
+  std::optional<std::string> set_probed_mtu_for(const IpAddress& inner,
+                                                std::optional<std::size_t> mtu);
   // Path MTU probing with ICMP echoes (wireguard_mtu_probing.hpp): the interface's addresses the
   // probes leave from, and how long a completed search waits before looking upwards again.
   void configure_mtu_probing(std::vector<IpAddress> sources, Duration raise_interval);

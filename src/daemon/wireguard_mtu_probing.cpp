@@ -65,7 +65,7 @@ Result<Ok, std::string> WireguardMtuProbing::set_target(wireguard::Device& devic
 void WireguardMtuProbing::start(PeerProbing& p, const wireguard::Device& device,
                                 const wireguard::Peer& peer) {
   hybrid::MtuProberSettings settings;
-  settings.search.max_mtu = device.path_limit(peer);
+  settings.search.max_mtu = device.reported_mtu(peer);
   settings.search.base_mtu = std::min(kBaseMtu, settings.search.max_mtu);
   settings.search.raise_interval = raise_interval_;
   p.echo.emplace(settings, p.source, p.target, rng_);
@@ -78,7 +78,7 @@ void WireguardMtuProbing::start(PeerProbing& p, const wireguard::Device& device,
 void WireguardMtuProbing::track(PeerProbing& p, const wireguard::Peer& peer,
                                 const wireguard::Device& device, TimePoint now) {
   hybrid::MtuProber& prober = p.echo->prober();
-  prober.set_max_mtu(device.path_limit(peer), now);
+  prober.set_max_mtu(device.reported_mtu(peer), now);
   const wireguard::Keypair* session = peer.current.get();
   const bool live = session && session->can_send(now) && peer.endpoint;
   // Roamed: another path, searched again (set_live does that itself when it comes up).
@@ -105,7 +105,7 @@ void WireguardMtuProbing::send_due(PeerProbing& p, TimePoint now, io::PacketBatc
       continue;
     }
     packet.length = built;
-    packet.unpadded = true;
+    packet.mtu_probe = true;
   }
 }
 
@@ -170,7 +170,7 @@ std::optional<TimePoint> WireguardMtuProbing::next_deadline() const {
 nlohmann::json WireguardMtuProbing::peer_status(const wireguard::Device& device,
                                                 const wireguard::Peer& peer) const {
   nlohmann::json probe = {
-      {"max", device.path_limit(peer)}, {"probes_sent", 0}, {"probes_acked", 0}};
+      {"max", device.reported_mtu(peer)}, {"probes_sent", 0}, {"probes_acked", 0}};
   const PeerProbing* p = find_in(peers_, peer.remote.public_key);
   const hybrid::MtuProber* prober = p && p->echo && p->id == peer.id ? &p->echo->prober() : nullptr;
   if (!p) {

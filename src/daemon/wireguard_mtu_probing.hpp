@@ -52,7 +52,7 @@ class WireguardMtuProbing {
   bool take_reply(wireguard::Device& device, wireguard::PeerId id, ByteView packet, TimePoint now);
   // Control thread: each peer's state brought up to date (session, endpoint, data sent, what ICMP
   // says its path carries), and the probes due now appended to `probes` as inner packets marked
-  // unpadded, for the caller to send through the device.
+  // mtu_probe, for the caller to send through the device.
   void run(wireguard::Device& device, TimePoint now, io::PacketBatch& probes);
   std::optional<TimePoint> next_deadline() const;
 

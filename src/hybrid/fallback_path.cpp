@@ -94,6 +94,7 @@ void FallbackPath::translate(TimePoint now, FallbackPathOutput& out) {
     message.path_tag = probe_tag(request.role);
     message.sequence = request.sequence;
     message.sent_ns = static_cast<std::uint64_t>((now - epoch_).count());
+    message.held_mtu = held_mtu_word(request.role);
     OutboundProbe probe{request.role, std::vector<std::byte>(size)};
     const std::size_t written =
         build_probe_request(probe.packet, config_.local_address, config_.probe_source_port,
@@ -124,6 +125,7 @@ void FallbackPath::run_mtu_probers(TimePoint now, FallbackPathOutput& out) {
       message.path_tag = probe_tag(role);
       message.sequence = kMtuProbeSequences | due.id;
       message.sent_ns = static_cast<std::uint64_t>((now - epoch_).count());
+      message.held_mtu = held_mtu_word(role);
       const std::size_t size = std::max(due.size, probe_min_size(family));
       OutboundProbe probe{role, std::vector<std::byte>(size), true};
       const std::size_t written =
@@ -159,6 +161,12 @@ void FallbackPath::set_mtu_probing(PathRole role, std::optional<std::size_t> max
   MtuProberSettings settings = config_.mtu_probe;
   settings.search.max_mtu = *max_mtu;
   p.emplace(settings);
+}
+
+std::uint16_t FallbackPath::held_mtu_word(PathRole role) const {
+  const auto* p = mtu_prober(role);
+  const auto held = p ? p->held_mtu() : std::nullopt;
+  return held ? static_cast<std::uint16_t>(std::min<std::size_t>(*held, 0xffff)) : 0;
 }
 
 void FallbackPath::note_traffic(PathRole role) {

@@ -43,7 +43,7 @@ struct FallbackPathConfig {
 struct OutboundProbe {
   PathRole role = PathRole::kPrimary;
   std::vector<std::byte> packet;  // a whole inner IP packet, to send on `role`
-  bool mtu = false;  // a path MTU probe or its answer: its size is the measurement, send unpadded
+  bool mtu = false;               // a path MTU probe or its answer (Packet::mtu_probe)
 };
 
 struct PathMtuChange {
@@ -105,6 +105,8 @@ class FallbackPath {
   // path MTU probers.
   void translate(TimePoint now, FallbackPathOutput& out);
   void run_mtu_probers(TimePoint now, FallbackPathOutput& out);
+  // What a request on `role` says this side holds the path to (ProbeMessage::held_mtu).
+  std::uint16_t held_mtu_word(PathRole role) const;
   std::optional<MtuProber>& prober(PathRole role) {
     return probers_[static_cast<std::size_t>(role)];
   }

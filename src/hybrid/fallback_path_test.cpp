@@ -84,6 +84,10 @@ class Harness {
   }
   const std::vector<PathMtuChange>& mtu_changes() const { return mtu_changes_; }
   std::size_t mtu_probes_seen() const { return mtu_probes_seen_; }
+  // What the client's last request on `role` said it holds the path to.
+  std::uint16_t heard_held(PathRole role) const {
+    return heard_held_[static_cast<std::size_t>(role)];
+  }
 
   void protocol(PathRole role, bool up, const std::string& detail) {
     FallbackPathOutput out;
@@ -179,6 +183,7 @@ class Harness {
         // The gateway answers on the path the probe came by.
         const auto request = parse_probe(bytes);
         ASSERT_TRUE(request);
+        heard_held_[static_cast<std::size_t>(role)] = request->message.held_mtu;
         std::vector<std::byte> reply(
             std::max(bytes.size(), probe_min_size(request->source.family())));
         const std::size_t n = build_probe_reply(reply, *request, bytes.size());
@@ -231,6 +236,7 @@ class Harness {
   std::array<std::optional<std::size_t>, 2> held_{};
   std::vector<PathMtuChange> mtu_changes_;
   std::size_t mtu_probes_seen_ = 0;
+  std::array<std::uint16_t, 2> heard_held_{};
 };
 
 TEST(FallbackPath, ProbesAreAnsweredOnBothPathsAndDataStaysOnThePrimary) {
@@ -419,6 +425,17 @@ TEST(FallbackPathMtu, TheWayBackCountsAsMuchAsTheWayThere) {
   h.probe_mtu(kPrimary, 1420);
   h.run(15s);
   EXPECT_EQ(h.held(kPrimary), std::optional<std::size_t>(1300));
+}
+
+TEST(FallbackPathMtu, RequestsTellTheFarEndWhatThePathIsHeldTo) {
+  Harness h;
+  h.link(kPrimary, true).mtu = h.link(kPrimary, false).mtu = 1340;
+  h.probe_mtu(kPrimary, 1420);
+  h.run(1s);
+  EXPECT_EQ(h.heard_held(kPrimary), 0) << "nothing probed yet";
+  h.run(15s);
+  EXPECT_EQ(h.heard_held(kPrimary), 1340);
+  EXPECT_EQ(h.heard_held(kSecondary), 0) << "a path not probed says nothing";
 }
 
 TEST(FallbackPathMtu, APathThatShrinksSilentlyWhileDataFlowsIsFoundAgain) {

@@ -38,6 +38,7 @@ void MtuProber::poll(TimePoint now, std::vector<PmtuSearch::Probe>& out) {
   const std::size_t before = out.size();
   search_.poll(now, out);
   probes_sent_ += out.size() - before;
+  for (std::size_t i = before; i < out.size(); ++i) probe_bytes_ += out[i].size;
   note_held();
 }
 

@@ -23,6 +23,7 @@ struct Path {
       prober.poll(now, out);
       for (const auto& probe : out) {
         ++sent;
+        bytes += probe.size;
         if (probe.size <= mtu) in_flight.push_back({probe.id, now + milliseconds(20)});
       }
       now += milliseconds(10);
@@ -42,6 +43,7 @@ struct Path {
   bool busy = false;
   TimePoint now{seconds(1000)};
   std::size_t sent = 0;
+  std::uint64_t bytes = 0;
   std::vector<std::pair<std::uint32_t, TimePoint>> in_flight;
   std::vector<MtuChange> changes;
 };
@@ -109,6 +111,7 @@ TEST(MtuProber, AnIdlePathIsNotConfirmed) {
   path.advance(seconds(50));
   EXPECT_GE(path.sent - before, 9u) << "a confirmation every 5 s while data flows";
   EXPECT_LE(path.sent - before, 11u);
+  EXPECT_EQ(prober.probe_bytes(), path.bytes) << "every probe's size counted";
 }
 
 TEST(MtuProber, APathChangeKeepsTheSizeUntilTheNewPathIsMeasured) {

@@ -93,11 +93,13 @@ void PmtuSearch::lose(std::size_t size, TimePoint now) {
 void PmtuSearch::poll(TimePoint now, std::vector<Probe>& out) {
   if ((state_ == State::kComplete || state_ == State::kError) && now >= idle_until_) {
     if (state_ == State::kComplete) {
-      // Look upwards again: the path may have grown.
+      // Look upwards again: the path may have grown. One byte more first, alone: on a path that
+      // has not grown (the usual case) that one size, lost, ends the search; answered, the
+      // search goes on upwards in full rounds.
       state_ = State::kSearching;
       lost_ = settings_.max_mtu + 1;
       if (mtu() < settings_.max_mtu) {
-        begin_round(now);
+        pending_.assign(1, Pending{mtu() + 1});
       } else {
         state_ = State::kComplete;
         idle_until_ = now + settings_.raise_interval;

@@ -208,16 +208,18 @@ TEST(PmtuSearch, AnAcknowledgementOfAnUnknownProbeChangesNothing) {
   EXPECT_FALSE(search.confirmed());
 }
 
-TEST(PmtuSearch, AnIdlePathCostsOneRoundPerRaiseInterval) {
+TEST(PmtuSearch, AnIdlePathCostsOneSizePerRaiseInterval) {
   PmtuSearch search(settings());
   SimulatedPath path(search, 1340);
   search.start(path.now);
   path.run_until_settled(seconds(60));
   const std::size_t before = path.probes_sent;
   path.advance(std::chrono::minutes(60));
-  // Six upward searches in the hour; each a few rounds of up to eight sizes, three tries each.
-  EXPECT_GT(path.probes_sent, before);
-  EXPECT_LE(path.probes_sent - before, 6u * 3 * 8 * 3);
+  // An upward search every ten minutes (five or six in the hour), each one size (one byte more)
+  // lost after three tries.
+  EXPECT_GE(path.probes_sent - before, 5u * 3);
+  EXPECT_LE(path.probes_sent - before, 6u * 3);
+  EXPECT_EQ(search.mtu(), 1340u);
 }
 
 }  // namespace

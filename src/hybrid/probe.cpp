@@ -15,7 +15,7 @@ using Family = IpAddress::Family;
 constexpr std::size_t kMagicAt = 0;
 constexpr std::size_t kTypeAt = 8;
 constexpr std::size_t kFlagsAt = 9;
-constexpr std::size_t kReservedAt = 10;
+constexpr std::size_t kHeldMtuAt = 10;
 constexpr std::size_t kPathTagAt = 12;
 constexpr std::size_t kSequenceAt = 16;
 constexpr std::size_t kSentNsAt = 24;
@@ -26,7 +26,7 @@ void write_payload(std::byte* p, const ProbeMessage& message) {
   std::memcpy(p + kMagicAt, kProbeMagic.data(), kProbeMagic.size());
   p[kTypeAt] = std::byte{static_cast<std::uint8_t>(message.type)};
   p[kFlagsAt] = std::byte{message.flags};
-  store_be16(p + kReservedAt, 0);
+  store_be16(p + kHeldMtuAt, message.held_mtu);
   store_be32(p + kPathTagAt, message.path_tag);
   store_be64(p + kSequenceAt, message.sequence);
   store_be64(p + kSentNsAt, message.sent_ns);
@@ -56,11 +56,12 @@ std::optional<ProbeMessage> parse_payload(ByteView payload) {
   if (type != static_cast<std::uint8_t>(ProbeType::kRequest) &&
       type != static_cast<std::uint8_t>(ProbeType::kReply))
     return std::nullopt;
-  // Unknown flags and reserved are not checked, so that a later version can use them and still
-  // be answered by this one.
+  // Unknown flags are not checked, so that a later version can use them and still be answered
+  // by this one.
   ProbeMessage message;
   message.type = static_cast<ProbeType>(type);
   message.flags = std::to_integer<std::uint8_t>(payload[kFlagsAt]);
+  message.held_mtu = load_be16(payload.data() + kHeldMtuAt);
   message.path_tag = load_be32(payload.data() + kPathTagAt);
   message.sequence = load_be64(payload.data() + kSequenceAt);
   message.sent_ns = load_be64(payload.data() + kSentNsAt);
@@ -88,6 +89,7 @@ std::size_t build_probe_reply(MutableByteView out, const ProbePacket& request,
   ProbePacket reply{request.message, request.destination, request.source, request.destination_port,
                     request.source_port};
   reply.message.type = ProbeType::kReply;
+  reply.message.held_mtu = 0;  // a request's word about its own path
   // Only an IPv6 request could be too big for the field (its payload length may be 65535, and
   // its 40-byte header comes on top); saturate rather than wrap to a small, misleading size.
   reply.message.request_size =

@@ -6,12 +6,14 @@
 // the path the request came by. Because probes are inner packets, they take exactly the way data
 // takes, through every layer of the path (and, padded, they can measure its MTU).
 //
-// Payload (big-endian): magic(8) type(1) flags(1) reserved(2) path_tag(4) sequence(8)
+// Payload (big-endian): magic(8) type(1) flags(1) held_mtu(2) path_tag(4) sequence(8)
 // sent_ns(8) request_size(2) padding... A reply echoes path_tag, sequence, sent_ns and flags and
 // carries the IP size of the request it answers in request_size. Health probes are small and so
 // are their replies. A path MTU probe (flag kProbeFlagMtu) is padded to the size being tested,
 // and its reply is padded to the same size, so that an answer says the size went both ways
-// (an answer from a version that does not pad says at least that it went there).
+// (an answer from a version that does not pad says at least that it went there). A request's
+// held_mtu is what the prober holds the path to from its own probing (0: nothing probed), so that
+// the far end can hold what it sends back on that path to the same size.
 #pragma once
 
 #include <array>
@@ -35,6 +37,7 @@ enum class ProbeType : std::uint8_t { kRequest = 1, kReply = 2 };
 struct ProbeMessage {
   ProbeType type = ProbeType::kRequest;
   std::uint8_t flags = 0;
+  std::uint16_t held_mtu = 0;  // request: what the prober holds the path to; 0: nothing probed
   std::uint32_t path_tag = 0;  // which of the prober's paths sent it
   std::uint64_t sequence = 0;
   std::uint64_t sent_ns = 0;       // the prober's clock, echoed back for the round-trip time

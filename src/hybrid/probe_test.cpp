@@ -303,12 +303,17 @@ TEST(Probe, RefusesAnUnknownType) {
   }
 }
 
-TEST(Probe, IgnoresFlagsAndReservedBits) {
+TEST(Probe, IgnoresUnknownFlagsAndReadsTheHeldMtu) {
   auto p = kIpv4Request;
   p[28 + 9] = std::byte{0x80};
-  p[28 + 11] = std::byte{0x01};
+  store_be16(p.data() + 28 + 10, 1340);
   reseal(p);
-  EXPECT_TRUE(parse_probe(p));
+  const auto parsed = parse_probe(p);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->message.held_mtu, 1340);
+  std::vector<std::byte> out(200);
+  ASSERT_NE(build_probe_reply(out, *parsed, p.size()), 0u);
+  EXPECT_EQ(parse_probe(out)->message.held_mtu, 0) << "a reply says nothing of its own path";
 }
 
 TEST(Probe, RefusesARequestNotToTheProbePort) {

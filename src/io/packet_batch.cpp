@@ -31,7 +31,7 @@ void PacketBatch::resize(std::size_t count) {
     packets_[i].offset = headroom_;
     packets_[i].length = 0;
     packets_[i].endpoint = {};
-    packets_[i].unpadded = false;
+    packets_[i].mtu_probe = false;
   }
   size_ = count;
 }

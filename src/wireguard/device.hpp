@@ -155,12 +155,18 @@ class Device {
   // the path to `id` to carry, as an inner packet size; nullopt: nothing measured. Holds until
   // set again, also across endpoint changes (the prober searches again after one).
   void set_probed_mtu(PeerId id, std::optional<std::size_t> inner_mtu);
+  // The peer whose allowed IPs take `inner` (cryptokey routing), if any.
+  std::optional<PeerId> peer_for(const IpAddress& inner) const {
+    return allowed_ips_.lookup(inner);
+  }
   // The largest inner packet `peer` takes: the device MTU, or less while its underlay path is
   // known to be smaller (from ICMP, or from probes).
   std::size_t inner_mtu(const Peer& peer) const;
-  // The same without what probes found: the device MTU, or less while ICMP says the path is
-  // smaller. What a path MTU search looks up to, and the most a probe may be.
-  std::size_t path_limit(const Peer& peer) const;
+  // The same from ICMP alone.
+  std::size_t reported_mtu(const Peer& peer) const;
+  // What a path MTU probe (or its answer) to `peer` may be: what ICMP said the path carries, not
+  // the device MTU (a probe tests the path; the far end's device may be larger than ours).
+  std::size_t probe_limit(const Peer& peer) const;
 
   const Peer* peer(PeerId id) const;
   std::vector<PeerId> peer_ids() const;  // in the order peers were added
@@ -186,10 +192,10 @@ class Device {
   std::optional<TimePoint> next_deadline() const;
 
   // --- Split send path ---
-  // A packet marked `unpadded` is a path MTU probe: it may exceed what probes found so far (up
-  // to path_limit), is sealed at its own size, is dropped rather than held for a handshake, and
-  // is not counted as data (Peer::data_packets_sent). An ICMP echo reply, the answer to the far
-  // end's probe, may exceed it too and is sealed at its own size.
+  // A packet marked `mtu_probe` (a path MTU probe or the answer to one) may exceed what probes
+  // found so far (up to probe_limit), is sealed at its own size, is dropped rather than held for
+  // a handshake, and is not counted as data (Peer::data_packets_sent). An ICMP echo reply, the
+  // answer to whatever probe the far end sends, may exceed it too and is sealed at its own size.
   SendVerdict prepare_send(Packet& packet, TimePoint now, SealJob& job, DeviceActions& actions);
   // Pads, encrypts in place, writes the header; the packet becomes the datagram, addressed to
   // job.to. Thread-safe.

@@ -2,6 +2,7 @@
 // inner packets that peer takes (RFC 1191, RFC 8201, applied to the outer datagrams).
 #include <algorithm>
 
+#include "base/packet.hpp"
 #include "wireguard/device.hpp"
 
 namespace tandem::wireguard {
@@ -18,15 +19,22 @@ std::size_t outer_ip_header(IpAddress::Family family) {
 
 }  // namespace
 
-std::size_t Device::path_limit(const Peer& peer) const {
+std::size_t Device::reported_mtu(const Peer& peer) const {
   if (!peer.path_mtu || !peer.endpoint) return mtu_;
   const std::size_t overhead =
       outer_ip_header(peer.endpoint->address.family()) + kUdpTransportOverhead;
   return std::min(mtu_, *peer.path_mtu - overhead);
 }
 
+std::size_t Device::probe_limit(const Peer& peer) const {
+  if (!peer.path_mtu || !peer.endpoint) return kMaxTunnelMtu;
+  const std::size_t overhead =
+      outer_ip_header(peer.endpoint->address.family()) + kUdpTransportOverhead;
+  return std::min(kMaxTunnelMtu, *peer.path_mtu - overhead);
+}
+
 std::size_t Device::inner_mtu(const Peer& peer) const {
-  return std::min(path_limit(peer), peer.probed_mtu.value_or(mtu_));
+  return std::min(reported_mtu(peer), peer.probed_mtu.value_or(mtu_));
 }
 
 void Device::set_probed_mtu(PeerId id, std::optional<std::size_t> inner_mtu) {

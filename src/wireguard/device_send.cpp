@@ -66,26 +66,26 @@ SendVerdict Device::prepare_send(Packet& packet, TimePoint now, SealJob& job,
     return SendVerdict::kDropped;
   }
   // Held to what the underlay carries to this peer: larger packets go back to the caller, and
-  // SYNs ask for no more (the device's own clamp is for the device MTU). A probe is held only
-  // to what is known without probes: it is how more is found. So is an echo reply, which
-  // answers whatever probe the far end sends (its MTU search, a ping of a size): each end
-  // measures the path itself, not through what the other found, or two ends that each held the
-  // other would never see a path grow. Both go at their exact size, not padded past it.
+  // SYNs ask for no more (the device's own clamp is for the device MTU). A path MTU probe (or
+  // the answer to one) is held only to what ICMP said: it is what tests a larger size. So is an
+  // ICMP echo reply, which answers whatever probe the far end sends (an MTU search with pings,
+  // a ping of a size): each end measures the path itself, not through what the other found, or
+  // two ends that each held the other would never see a path grow. Both go at their exact size.
   expire_path_mtu(*peer, now);
-  const bool exact_size = packet.unpadded || packet::is_icmp_echo_reply(packet.bytes());
-  const std::size_t limit = exact_size ? path_limit(*peer) : inner_mtu(*peer);
+  const bool exact_size = packet.mtu_probe || packet::is_icmp_echo_reply(packet.bytes());
+  const std::size_t limit = exact_size ? probe_limit(*peer) : inner_mtu(*peer);
   if (packet.length > limit) {
     job.mtu = limit;
     return SendVerdict::kTooBig;
   }
   if (limit < mtu_) packet::clamp_tcp_mss_to_mtu(packet.bytes(), limit);
   Keypair* keypair = peer->current.get();
-  if (packet.unpadded && (!keypair || !keypair->can_send(now))) {
+  if (packet.mtu_probe && (!keypair || !keypair->can_send(now))) {
     // Held for a handshake it would go padded, measuring a size it is not; the prober retries.
     drop(DropReason::kNoSession);
     return SendVerdict::kDropped;
   }
-  if (!packet.unpadded) ++peer->data_packets_sent;
+  if (!packet.mtu_probe) ++peer->data_packets_sent;
   if (!keypair || !keypair->can_send(now)) {
     bool dropped_oldest = false;
     if (!peer->staged.push(packet.bytes(), dropped_oldest)) {

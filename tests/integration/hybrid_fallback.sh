@@ -69,62 +69,7 @@ STATUS_DIR=/var/run/tandem
 SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$GW_IF.l2tp"
   "$STATUS_DIR/$CL_IF.l2tp" "/var/run/wireguard/$GW_IF.sock" "/var/run/wireguard/$CL_IF.sock")
 
-GW_KEY=$("$TANDEM_BIN" genkey)
-CL_KEY=$("$TANDEM_BIN" genkey)
-GW_PUB=$(echo "$GW_KEY" | "$TANDEM_BIN" pubkey)
-CL_PUB=$(echo "$CL_KEY" | "$TANDEM_BIN" pubkey)
-
-cat >"$TMPDIR_TEST/gw.toml" <<TOML
-[interface]
-name = "$GW_IF"
-private_key = "$GW_KEY"
-listen_port = 51820
-addresses = ["10.86.0.1/24", "fd86::1/64"]
-
-[l2tp]
-mode = "lns"
-host_name = "gateway"
-
-[l2tp.ipsec]
-psk = "$PSK"
-
-[[account]]
-name = "alice"
-public_key = "$CL_PUB"
-password = "correct horse"
-address = "10.86.0.2"
-address6 = "fd86::2"
-TOML
-
-cat >"$TMPDIR_TEST/cl.toml" <<TOML
-[interface]
-name = "$CL_IF"
-private_key = "$CL_KEY"
-addresses = ["10.86.0.2/32", "fd86::2/128"]
-
-[[peer]]
-name = "gateway"
-public_key = "$GW_PUB"
-endpoint = "192.168.87.2:51820"
-allowed_ips = ["10.86.0.0/24", "fd86::/64"]
-persistent_keepalive = 25
-
-[l2tp]
-mode = "lac"
-host_name = "client"
-server = "192.168.87.2"
-hello_interval = 5
-
-[[l2tp.session]]
-user = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
-
-[fallback]
-gateway = "10.86.0.1"
-TOML
+fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "$CL_IF" "$PSK"
 if [ "$SCENARIO" = ondemand ]; then
   printf 'secondary = "on-demand"\nstable_after = 5\n' >>"$TMPDIR_TEST/cl.toml"
 fi

@@ -23,6 +23,71 @@ table ip cut$TAG {
 NFT
 }
 
+# fallback_pair_configs DIR GW_IF CL_IF PSK: a hybrid gateway (10.86.0.1 and fd86::1, account
+# alice at 10.86.0.2 and fd86::2 over WireGuard and L2TP/IPsec with key PSK) and its client
+# (WireGuard to 192.168.87.2:51820, L2TP/IPsec secondary, [fallback] probing 10.86.0.1) across a
+# routed_pair, as DIR/gw.toml and DIR/cl.toml; sets GW_KEY, CL_KEY, GW_PUB and CL_PUB.
+# FALLBACK_EXTRA, when set, holds more [fallback] lines; more sections may be appended to either.
+fallback_pair_configs() {
+  GW_KEY=$("$TANDEM_BIN" genkey)
+  CL_KEY=$("$TANDEM_BIN" genkey)
+  GW_PUB=$(echo "$GW_KEY" | "$TANDEM_BIN" pubkey)
+  CL_PUB=$(echo "$CL_KEY" | "$TANDEM_BIN" pubkey)
+
+  cat >"$1/gw.toml" <<TOML
+[interface]
+name = "$2"
+private_key = "$GW_KEY"
+listen_port = 51820
+addresses = ["10.86.0.1/24", "fd86::1/64"]
+
+[l2tp]
+mode = "lns"
+host_name = "gateway"
+
+[l2tp.ipsec]
+psk = "$4"
+
+[[account]]
+name = "alice"
+public_key = "$CL_PUB"
+password = "correct horse"
+address = "10.86.0.2"
+address6 = "fd86::2"
+TOML
+
+  cat >"$1/cl.toml" <<TOML
+[interface]
+name = "$3"
+private_key = "$CL_KEY"
+addresses = ["10.86.0.2/32", "fd86::2/128"]
+
+[[peer]]
+name = "gateway"
+public_key = "$GW_PUB"
+endpoint = "192.168.87.2:51820"
+allowed_ips = ["10.86.0.0/24", "fd86::/64"]
+persistent_keepalive = 25
+
+[l2tp]
+mode = "lac"
+host_name = "client"
+server = "192.168.87.2"
+hello_interval = 5
+
+[[l2tp.session]]
+user = "alice"
+password = "correct horse"
+
+[l2tp.ipsec]
+psk = "$4"
+
+[fallback]
+gateway = "10.86.0.1"
+${FALLBACK_EXTRA:-}
+TOML
+}
+
 # gateway_with_alice SECOND: a gateway namespace GW (device GW_IF) between alice's namespace AL
 # (a WireGuard node, device AL_IF) and SECOND: alice 192.168.88.2 -- .88.1 GW .89.1 --
 # 192.168.89.2 SECOND, the gateway forwarding between its accounts (in and out of its one

@@ -1,0 +1,121 @@
+// The hybrid interface's path MTU probing (hybrid_interface.hpp): which paths the fallback probes,
+// what a result does to the path and the device, and how it shows in status. PPP paths probe
+// themselves with LCP echoes; WireGuard and an ESP tunnel are probed with padded health probes.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "daemon/hybrid_interface.hpp"
+#include "io/system_clock.hpp"
+
+namespace tandem::daemon {
+namespace {
+
+std::string mtu_text(std::optional<std::size_t> mtu, std::size_t configured) {
+  return mtu ? std::to_string(*mtu) : std::to_string(configured) + " (as configured)";
+}
+
+}  // namespace
+
+void HybridInterface::start_mtu_probing() {
+  const TimePoint now = io::SystemClock::now();
+  fallback_->set_mtu_probing(hybrid::PathRole::kPrimary, wireguard_mtu_, now);
+  if (!control_.empty() && secondary().kind == hybrid::PathKind::kIpsecTunnel)
+    fallback_->set_mtu_probing(hybrid::PathRole::kSecondary, secondary().mtu, now);
+}
+
+void HybridInterface::note_path_traffic() {
+  // Data only, not the probes: an idle path must not look busy because it is being probed.
+  const std::array<std::uint64_t, 2> sent{counters_.to_wireguard, counters_.to_control_path};
+  for (const auto role : {hybrid::PathRole::kPrimary, hybrid::PathRole::kSecondary}) {
+    const auto i = static_cast<std::size_t>(role);
+    if (sent[i] == tx_packets_seen_[i]) continue;
+    tx_packets_seen_[i] = sent[i];
+    fallback_->note_traffic(role);
+  }
+}
+
+void HybridInterface::apply_mtu_change(const hybrid::PathMtuChange& c) {
+  const hybrid::PathKind kind = kind_for(c.role);
+  const std::size_t configured =
+      kind == hybrid::PathKind::kWireguard ? std::size_t{wireguard_mtu_} : secondary().mtu;
+  const auto& change = c.change;
+  spdlog::info("path {}: MTU {} -> {} by path MTU probing{}", hybrid::path_kind_name(kind),
+               mtu_text(change.before, configured), mtu_text(change.after, configured),
+               change.black_hole ? " (a black hole: the size in use stopped arriving, and no "
+                                   "ICMP said so)"
+                                 : "");
+  if (kind == hybrid::PathKind::kWireguard) {
+    if (!config_.peers.empty())
+      wg_->set_peer_probed_mtu(config_.peers.front().public_key, change.after);
+  } else if (secondary().path) {
+    secondary().path->set_probed_mtu(change.after);
+  }
+  std::size_t device_mtu = wireguard_mtu_;
+  {
+    std::lock_guard lock(mutex_);
+    probed_mtu_[static_cast<std::size_t>(c.role)] = change.after;
+    // What a host here may send at most: the smallest path that probing measured.
+    for (const auto& probed : probed_mtu_)
+      if (probed) device_mtu = std::min(device_mtu, *probed);
+  }
+  const auto current = tun_.mtu();
+  if (current && *current != device_mtu) {
+    if (auto ok = tun_.set_mtu(static_cast<unsigned>(device_mtu)); !ok)
+      spdlog::warn("{}: cannot set the device MTU to {}: {}", name(), device_mtu, ok.error());
+    else
+      spdlog::info("{}: device MTU {} -> {}, the smallest probed path", name(), *current,
+                   device_mtu);
+  }
+}
+
+void HybridInterface::note_client_hold(const IpAddress& client, std::uint16_t held_mtu) {
+  // No tunnel here is smaller than 1280 (IPv6's minimum, the search's base): a smaller word is
+  // not a measurement, and would only starve the client's own traffic.
+  if (held_mtu != 0 && held_mtu < 1280) held_mtu = 1280;
+  const auto it = client_holds_.find(client);
+  if (it != client_holds_.end() ? it->second == held_mtu : held_mtu == 0) return;
+  client_holds_[client] = held_mtu;
+  pending_client_holds_.emplace_back(client, held_mtu);
+}
+
+void HybridInterface::apply_client_holds() {
+  std::vector<std::pair<IpAddress, std::uint16_t>> holds;
+  {
+    std::lock_guard lock(mutex_);
+    holds.swap(pending_client_holds_);
+  }
+  // What the client found carries both ways, so what goes back to it is held to the same.
+  for (const auto& [client, held] : holds) {
+    const std::optional<std::size_t> mtu =
+        held == 0 ? std::nullopt : std::optional<std::size_t>(held);
+    if (const auto peer = wg_->set_probed_mtu_for(client, mtu))
+      spdlog::info("peer {} ({}): WireGuard held to {}, as its own path MTU probing found", *peer,
+                   client.to_string(), mtu ? std::to_string(*mtu) : std::string("the device MTU"));
+  }
+}
+
+nlohmann::json HybridInterface::mtu_probe_json(hybrid::PathRole role) const {
+  const hybrid::MtuProber* prober = fallback_->mtu_prober(role);
+  if (!prober) {
+    std::string reason;
+    if (!config_.fallback->mtu_probing)
+      reason = "mtu_probing = false in [fallback]";
+    else if (kind_for(role) == hybrid::PathKind::kL2tpIpsec)
+      reason = "PPP probes this path itself with LCP echoes: see the L2TP status";
+    else
+      reason = "this path is not probed";
+    return {{"state", "off"}, {"reason", reason}};
+  }
+  nlohmann::json j{{"state", hybrid::pmtu_state_name(prober->search().state())},
+                   {"live", prober->live()},
+                   {"max", prober->search().settings().max_mtu},
+                   {"probes_sent", prober->probes_sent()},
+                   {"probes_acked", prober->probes_acked()},
+                   {"probe_bytes", prober->probe_bytes()}};
+  if (const auto held = prober->held_mtu()) j["probed"] = *held;
+  return j;
+}
+
+}  // namespace tandem::daemon
