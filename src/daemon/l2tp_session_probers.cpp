@@ -12,6 +12,13 @@ namespace {
 
 using State = hybrid::PmtuSearch::State;
 
+// Between two probes of a session. SoftEther (5.01) answers one queued PPP control packet each
+// time its session thread wakes, and a burst of datagrams wakes it once: the replies to a burst
+// of eight probes trickle back over seconds, late enough to count as lost. Apart, each probe
+// wakes it and is answered at once; a round of eight still leaves within a fifth of the 1 s
+// probe timer.
+constexpr Duration kProbeSpacing = std::chrono::milliseconds(25);
+
 std::string held_name(const std::optional<std::size_t>& mtu) {
   return mtu ? std::to_string(*mtu) : std::string("the configured MTU");
 }
@@ -41,7 +48,8 @@ void L2tpSessionProbers::sync(const std::vector<hybrid::L2tpSessionInfo>& sessio
       settings.search.max_mtu = max;
       settings.search.base_mtu = std::min(settings.search.base_mtu, max);
       settings.search.raise_interval = raise_interval_;
-      it = probers_.emplace(s.ref, SessionProber{hybrid::MtuProber(settings)}).first;
+      it = probers_.emplace(s.ref, SessionProber{hybrid::MtuProber(settings), State::kBase, {}, {}})
+               .first;
       spdlog::info("L2TP on {}, session {}/{}: probing the path MTU up to {}", interface_name_,
                    s.ref.tunnel_id, s.ref.session_id, max);
     } else {
@@ -64,10 +72,15 @@ void L2tpSessionProbers::poll(hybrid::L2tpStack& stack, TimePoint now,
   for (auto& [ref, p] : probers_) {
     due_.clear();
     p.prober.poll(now, due_);
-    for (const auto& probe : due_)
+    p.queued.insert(p.queued.end(), due_.begin(), due_.end());
+    if (!p.queued.empty() && now >= p.next_send) {
+      const auto probe = p.queued.front();
+      p.queued.pop_front();
+      p.next_send = now + kProbeSpacing;
       if (!stack.send_echo_probe(ref, probe.id, probe.size, now, out))
         spdlog::debug("L2TP on {}, session {}/{}: echo probe of {} bytes not sent", interface_name_,
                       ref.tunnel_id, ref.session_id, probe.size);
+    }
     report(ref, p);
   }
 }
@@ -105,8 +118,10 @@ void L2tpSessionProbers::report(l2tp::SessionRef ref, SessionProber& p) {
 
 std::optional<TimePoint> L2tpSessionProbers::next_deadline() const {
   std::optional<TimePoint> next;
-  for (const auto& [ref, p] : probers_)
+  for (const auto& [ref, p] : probers_) {
     if (const auto due = p.prober.next_deadline(); due && (!next || *due < *next)) next = due;
+    if (!p.queued.empty() && (!next || p.next_send < *next)) next = p.next_send;
+  }
   return next;
 }
 

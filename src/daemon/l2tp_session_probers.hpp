@@ -2,11 +2,13 @@
 // the session's IPCP is open, whose probes are LCP Echo-Requests carrying data
 // (ppp::Link::send_echo_probe) sized as an IP packet in the session would be. What each search
 // finds is what the session's packets are held to (the interface applies it as it applies an
-// underlay MTU that ICMP reported). Each search's outcome is logged. Runs on the interface's loop
+// underlay MTU that ICMP reported). The probes of a round go out a little apart, not in one
+// burst (kProbeSpacing). Each search's outcome is logged. Runs on the interface's loop
 // thread.
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -48,6 +50,8 @@ class L2tpSessionProbers {
   struct SessionProber {
     hybrid::MtuProber prober;
     hybrid::PmtuSearch::State reported_state = hybrid::PmtuSearch::State::kBase;
+    std::deque<hybrid::PmtuSearch::Probe> queued;  // due, waiting for their turn (kProbeSpacing)
+    TimePoint next_send{};
   };
   // Logs what changed since the last search ended: the size held, a search that found no answer.
   void report(l2tp::SessionRef ref, SessionProber& p);

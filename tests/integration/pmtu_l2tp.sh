@@ -18,7 +18,11 @@
 #   - large ESP datagrams came back from B during the search (tshark on A's underlay): B's
 #     Echo-Replies carry the probe's data (RFC 1661 section 5.8). SoftEther does (its PPP code
 #     clones the request's data into the reply), so the search measures both directions with it;
-#     a server whose replies were small would still only answer probes that arrived;
+#     a server whose replies were small would still only answer probes that arrived. SoftEther
+#     answers one queued PPP control packet per wake-up of its session thread, so probes sent
+#     in one burst were answered seconds late (counted lost, then a "black hole" while nothing
+#     was wrong, then no answer at all for a while); Tandem spaces a session's probes 25 ms
+#     apart;
 #   - a DF ping one byte over the probed MTU from H is answered by A with ICMP fragmentation
 #     needed carrying the probed MTU, and one of exactly the probed MTU passes;
 #   - an iperf3 upload from H completes, moving bytes every second, and H's SYN reaches the far
