@@ -38,7 +38,8 @@ std::string client_text(const nlohmann::json& s) {
         p.value("role", "?"), state, p.value("active", false) ? ", active" : ", standby",
         p.value("probes_sent", 0), p.value("probes_answered", 0), p.value("loss_percent", 0));
     if (p.contains("rtt_us")) out += fmt::format(", rtt {:.1f} ms", p.value("rtt_us", 0) / 1000.0);
-    out += "\n" + path_counters_text(p) + render_mtu_probe_text(p);
+    out += "\n" + path_counters_text(p);
+    if (p.contains("mtu_probe")) out += "    " + render_mtu_probe_text(p["mtu_probe"]) + "\n";
   }
   if (s.contains("last_switch")) {
     const auto& w = s["last_switch"];

@@ -32,11 +32,11 @@ TEST(HybridStatusView, ASiteShowsEachPathWithItsCountersAndTheLastSwitch) {
   EXPECT_NE(text.find("path wireguard (primary): unhealthy, standby; probes 40 sent, 0 answered, "
                       "100% lost\n    mtu 1220; sent 1200 packets (1500.0 KB), received 900 "
                       "packets (80.0 KB)\n    the underlay to gateway carries 1280 bytes (ICMP)\n"
-                      "    path MTU probed: 1340 (complete, path down; up to 1420, 14 probes, 11 "
-                      "answered)\n"),
+                      "    path MTU probing: complete while the path is down, 1340 probed "
+                      "(searched up to 1420), 14 probes sent, 11 answered\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("    path MTU probing off: mtu_probing = false in [fallback]\n"),
+  EXPECT_NE(text.find("    path MTU probing: off (mtu_probing = false in [fallback])\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("path ipsec (secondary): healthy, active; probes 40 sent, 40 answered, 0% "

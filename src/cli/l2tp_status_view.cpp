@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/mtu_probe_view.hpp"
+
 namespace tandem::cli {
 
 std::string render_ipsec_text(const nlohmann::json& ipsec) {
@@ -86,6 +88,11 @@ std::string render_l2tp_text(const nlohmann::json& s) {
     if (session.contains("local"))
       out += fmt::format("  addresses: {} (local) <-> {} (remote)\n", session.value("local", ""),
                          session.value("remote", ""));
+    if (session.contains("mtu"))
+      out += fmt::format("  MTU: {} (configured {})\n", session.value("mtu", 0),
+                         session.value("configured_mtu", 0));
+    if (session.contains("mtu_probe"))
+      out += "  " + render_mtu_probe_text(session["mtu_probe"]) + "\n";
   }
   return out;
 }

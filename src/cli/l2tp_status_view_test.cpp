@@ -52,6 +52,26 @@ TEST(L2tpStatusView, ShowsTheMtuAndWhatTheUnderlaySaid) {
   EXPECT_TRUE(has(render_l2tp_text(quiet), "  MTU: 1420\n"));
 }
 
+TEST(L2tpStatusView, ShowsEachSessionsMtuAndWhatProbingFound) {
+  const auto doc = nlohmann::json::parse(R"({
+    "interface": "l2tp0", "role": "lac", "mtu": 1362, "ipsec": {}, "sessions": [
+      {"tunnel": 3, "session": 4, "up": true, "configured_mtu": 1400, "mtu": 1362,
+       "mtu_probe": {"state": "complete", "probed": 1362, "max": 1400, "probes_sent": 12,
+                     "probes_acked": 9}},
+      {"tunnel": 3, "session": 5, "up": true, "configured_mtu": 1400, "mtu": 1400,
+       "mtu_probe": {"state": "error", "max": 1400, "probes_sent": 6, "probes_acked": 0}},
+      {"tunnel": 3, "session": 6, "up": false, "configured_mtu": 1400, "mtu": 1400,
+       "mtu_probe": {"state": "off", "reason": "the session is not up"}}]})");
+  const std::string text = render_l2tp_text(doc);
+  EXPECT_TRUE(has(text,
+                  "  MTU: 1362 (configured 1400)\n  path MTU probing: complete, 1362 probed "
+                  "(searched up to 1400), 12 probes sent, 9 answered\n"));
+  EXPECT_TRUE(has(text,
+                  "path MTU probing: error, no probe answered: the configured MTU holds "
+                  "(searched up to 1400), 6 probes sent, 0 answered\n"));
+  EXPECT_TRUE(has(text, "path MTU probing: off (the session is not up)\n"));
+}
+
 TEST(L2tpStatusView, PlainL2tpSaysItIsNotEncrypted) {
   const auto doc = nlohmann::json::parse(
       R"({"interface": "l2tp0", "role": "lac", "udp_port": 1701, "tunnels": 0, "sessions": []})");

@@ -1,5 +1,5 @@
-// The text `tandem status` prints for a path's "mtu_probe" status object (the same on every
-// protocol): what path MTU probing found, or why it is off.
+// The "mtu_probe" object of a status document (what path MTU probing found on one path) in
+// words, alike for every protocol that probes.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -7,8 +7,8 @@
 
 namespace tandem::cli {
 
-// "    path MTU probed: 1340 (complete; up to 1420, 14 probes, 11 answered)\n", or
-// "    path MTU probing off: <reason>\n"; nothing when `path` has no "mtu_probe".
-std::string render_mtu_probe_text(const nlohmann::json& path);
+// "path MTU probing: complete, 1362 probed (searched up to 1400), 12 probes sent, 10 answered",
+// or "path MTU probing: off (why)".
+std::string render_mtu_probe_text(const nlohmann::json& probe);
 
 }  // namespace tandem::cli

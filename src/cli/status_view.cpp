@@ -5,6 +5,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "cli/mtu_probe_view.hpp"
 #include "crypto/key_encoding.hpp"
 #include "crypto/x25519.hpp"
 
@@ -109,24 +110,16 @@ void merge_peer_mtus(InterfaceStatus& status, std::string_view status_reply) {
       p.mtu = number(entry, "mtu");
       p.configured_mtu = number(entry, "configured_mtu");
       p.mtu_probe_target = entry.value("mtu_probe_target", "");
-      const auto& probe = entry.value("mtu_probe", nlohmann::json());
-      if (!probe.is_object()) continue;
-      MtuProbeStatus m;
-      m.state = probe.value("state", "");
-      m.probed = number(probe, "probed");
-      m.max = number(probe, "max").value_or(0);
-      m.probes_sent = number(probe, "probes_sent").value_or(0);
-      m.probes_acked = number(probe, "probes_acked").value_or(0);
-      m.reason = probe.value("reason", "");
-      p.mtu_probe = std::move(m);
+      const auto probe = entry.value("mtu_probe", nlohmann::json());
+      if (probe.is_object()) p.mtu_probe = probe;
     }
   }
 }
 
 namespace {
 
-// "    mtu: 1340 (the device's 1420)" and "    path MTU probing: complete towards 10.0.0.2,
-// probed 1340 (searched up to 1420; 25 probes sent, 20 answered)" or "...: off (why)".
+// "    mtu: 1340 (the device's 1420)" and "    path MTU probing: complete, 1340 probed (searched
+// up to 1420), 25 probes sent, 20 answered; pinging 10.0.0.2" or "...: off (why)".
 std::string mtu_text(const PeerStatus& p) {
   std::string out;
   if (p.mtu)
@@ -134,28 +127,10 @@ std::string mtu_text(const PeerStatus& p) {
                        p.configured_mtu && *p.configured_mtu != *p.mtu
                            ? fmt::format(" (the device's {})", *p.configured_mtu)
                            : std::string());
-  if (!p.mtu_probe) return out;
-  const MtuProbeStatus& m = *p.mtu_probe;
-  out += "    path MTU probing: " + m.state;
-  if (!p.mtu_probe_target.empty()) out += " towards " + p.mtu_probe_target;
-  if (m.state == "off") {
-    out += m.reason.empty() ? "" : " (" + m.reason + ")";
-    if (m.probed) out += fmt::format("; {} still holds", *m.probed);
-    return out + "\n";
-  }
-  if (m.probed) out += fmt::format(", probed {}", *m.probed);
-  return out + fmt::format(" (searched up to {}; {} probes sent, {} answered)\n", m.max,
-                           m.probes_sent, m.probes_acked);
-}
-
-nlohmann::json mtu_probe_json(const MtuProbeStatus& m) {
-  nlohmann::json j = {{"state", m.state},
-                      {"max", m.max},
-                      {"probes_sent", m.probes_sent},
-                      {"probes_acked", m.probes_acked}};
-  if (m.probed) j["probed"] = *m.probed;
-  if (m.state == "off") j["reason"] = m.reason;
-  return j;
+  if (!p.mtu_probe.is_object()) return out;
+  out += "    " + render_mtu_probe_text(p.mtu_probe);
+  if (!p.mtu_probe_target.empty()) out += "; pinging " + p.mtu_probe_target;
+  return out + "\n";
 }
 
 }  // namespace
@@ -236,7 +211,7 @@ std::string render_json(const std::vector<InterfaceStatus>& interfaces, std::int
       if (p.mtu) peer["mtu"] = *p.mtu;
       if (p.configured_mtu) peer["configured_mtu"] = *p.configured_mtu;
       if (!p.mtu_probe_target.empty()) peer["mtu_probe_target"] = p.mtu_probe_target;
-      if (p.mtu_probe) peer["mtu_probe"] = mtu_probe_json(*p.mtu_probe);
+      if (p.mtu_probe.is_object()) peer["mtu_probe"] = p.mtu_probe;
       peers.push_back(std::move(peer));
     }
     list.push_back({{"name", itf.name},

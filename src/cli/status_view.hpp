@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,16 +12,6 @@
 #include "base/result.hpp"
 
 namespace tandem::cli {
-
-// A peer's path MTU probing as the daemon's "mtu_probe" object gives it.
-struct MtuProbeStatus {
-  std::string state;  // "off", or the search's: "base", "searching", "complete"...
-  std::optional<std::uint64_t> probed;  // what the peer's packets are held to from probing
-  std::uint64_t max = 0;                // the size searched up to
-  std::uint64_t probes_sent = 0;
-  std::uint64_t probes_acked = 0;
-  std::string reason;  // why it is off
-};
 
 struct PeerStatus {
   std::string public_key;  // base64
@@ -35,7 +26,7 @@ struct PeerStatus {
   // From Tandem's own status request (absent for a daemon that answers only the UAPI).
   std::optional<std::uint64_t> mtu;             // what the peer's packets are held to
   std::optional<std::uint64_t> configured_mtu;  // the device's
-  std::optional<MtuProbeStatus> mtu_probe;
+  nlohmann::json mtu_probe;  // its "mtu_probe" object (daemon/mtu_probe_status.hpp); null: none
   std::string mtu_probe_target;
 };
 

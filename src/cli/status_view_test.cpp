@@ -68,14 +68,16 @@ TEST(StatusView, ShowsEachPeersMtuAndItsProbingFromTheStatusReply) {
                    "probes_acked": 20}}]})"
                        "\n\n");
   const auto text = render_text({*st}, 1065);
-  EXPECT_NE(text.find("    mtu: 1340 (the device's 1420)\n    path MTU probing: complete towards "
-                      "10.0.0.2, probed 1340 (searched up to 1420; 25 probes sent, 20 answered)\n"),
+  EXPECT_NE(text.find("    mtu: 1340 (the device's 1420)\n    path MTU probing: complete, 1340 "
+                      "probed (searched up to 1420), 25 probes sent, 20 answered; pinging "
+                      "10.0.0.2\n"),
             std::string::npos)
       << text;
   const auto json = nlohmann::json::parse(render_json({*st}, 1065));
   const auto& peer = json[0]["peers"][0];
   EXPECT_EQ(peer["mtu"], 1340);
   EXPECT_EQ(peer["configured_mtu"], 1420);
+  EXPECT_EQ(peer["mtu_probe_target"], "10.0.0.2");
   EXPECT_EQ(peer["mtu_probe"], nlohmann::json::parse(R"({"state": "complete", "probed": 1340,
     "max": 1420, "probes_sent": 25, "probes_acked": 20})"));
 }
@@ -84,8 +86,8 @@ TEST(StatusView, SaysWhyProbingIsOff) {
   auto st = parse_uapi_get("tdm0", kReply);
   ASSERT_TRUE(st.ok());
   merge_peer_mtus(*st, R"({"peers": [{"public_key": "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08=",
-    "mtu": 1420, "configured_mtu": 1420, "mtu_probe": {"state": "off", "max": 1420,
-    "probes_sent": 0, "probes_acked": 0, "reason": "no mtu_probe_target for this peer"}}]})");
+    "mtu": 1420, "configured_mtu": 1420, "mtu_probe": {"state": "off",
+    "reason": "no mtu_probe_target for this peer"}}]})");
   const auto text = render_text({*st}, 1065);
   EXPECT_NE(text.find("    mtu: 1420\n    path MTU probing: off (no mtu_probe_target for this "
                       "peer)\n"),

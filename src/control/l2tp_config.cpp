@@ -24,7 +24,8 @@ constexpr std::string_view kCommonKeys[] = {"mode",
                                             "auth",
                                             "ipsec"};
 constexpr std::string_view kLnsKeys[] = {"listen_port", "address", "pool", "dns", "user"};
-constexpr std::string_view kLacKeys[] = {"server", "local_port", "redial", "routes", "session"};
+constexpr std::string_view kLacKeys[] = {
+    "server", "local_port", "redial", "routes", "session", "mtu_probing", "mtu_probe_interval"};
 
 bool in(std::string_view key, std::span<const std::string_view> keys) {
   for (auto k : keys)
@@ -272,6 +273,13 @@ Result<Ok, ConfigError> read_lac(const Reader& r, const toml::table& t, const to
   auto redial = r.bool_key(t, "redial", true);
   if (!redial) return Err(redial.error());
   cfg.redial = *redial;
+  auto probing = r.bool_key(t, "mtu_probing", true);
+  if (!probing) return Err(probing.error());
+  cfg.mtu_probing = *probing;
+  // Down to 5 s so a test sees a grown path found again; RFC 8899 suggests 600.
+  auto probe_interval = r.integer<unsigned>(t, "mtu_probe_interval", 5, 86400);
+  if (!probe_interval) return Err(probe_interval.error());
+  cfg.mtu_probe_interval = probe_interval->value_or(600);
   auto routes = r.strings(t, "routes");
   if (!routes) return Err(routes.error());
   for (const auto& [value, item] : *routes) {
@@ -300,17 +308,18 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
   cfg.role = m == "lns" ? L2tpRole::kLns : L2tpRole::kLac;
   if (auto ok = check_hybrid(r, *t, *mode, cfg.role, hybrid); !ok) return Err(ok.error());
   // Keys of the other role are refused by name, so a misplaced key is not silently ignored.
+  const std::span<const std::string_view> lns_keys(kLnsKeys), lac_keys(kLacKeys);
+  const auto own_keys = cfg.role == L2tpRole::kLns ? lns_keys : lac_keys;
+  const auto other_keys = cfg.role == L2tpRole::kLns ? lac_keys : lns_keys;
   for (const auto& [key, value] : *t) {
     const auto k = key.str();
-    if (in(k, kCommonKeys) || in(k, cfg.role == L2tpRole::kLns ? kLnsKeys : kLacKeys)) continue;
-    if (in(k, cfg.role == L2tpRole::kLns ? kLacKeys : kLnsKeys))
+    if (in(k, kCommonKeys) || in(k, own_keys)) continue;
+    if (in(k, other_keys))
       return r.error_at(key.source(), "'" + std::string(k) + "' is for mode = \"" +
                                           (cfg.role == L2tpRole::kLns ? "lac" : "lns") +
                                           "\", not this one");
     std::vector<std::string_view> known(std::begin(kCommonKeys), std::end(kCommonKeys));
-    for (auto own : cfg.role == L2tpRole::kLns ? std::span<const std::string_view>(kLnsKeys)
-                                               : std::span<const std::string_view>(kLacKeys))
-      known.push_back(own);
+    known.insert(known.end(), own_keys.begin(), own_keys.end());
     return r.unknown_key(key, "[l2tp]", known);
   }
 

@@ -88,6 +88,10 @@ struct L2tpConfig {
   std::vector<L2tpCall> calls;
   std::vector<IpPrefix> routes;  // sent into the session once it is up; empty: the gateway only
   bool redial = true;            // dial again, with backoff, when the tunnel or session is lost
+  // Path MTU probing of each session (RFC 8899 with LCP Echo-Requests carrying data): finds the
+  // largest packet that arrives where a hop drops large datagrams without ICMP.
+  bool mtu_probing = true;
+  unsigned mtu_probe_interval = 600;  // seconds between searches upwards (PMTU_RAISE_TIMER)
   bool operator==(const L2tpConfig&) const = default;
 };
 

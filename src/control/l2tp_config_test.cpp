@@ -84,6 +84,8 @@ TEST(L2tpConfig, ParsesAClientWithDefaults) {
   EXPECT_EQ(c.server_port, 1701);
   EXPECT_FALSE(c.redial);
   EXPECT_EQ(c.hello_interval, 60u);
+  EXPECT_TRUE(c.mtu_probing);
+  EXPECT_EQ(c.mtu_probe_interval, 600u);
   EXPECT_EQ(c.auth, (std::vector{ppp::AuthMethod::kMsChapV2, ppp::AuthMethod::kChapMd5,
                                  ppp::AuthMethod::kPap}));
   ASSERT_EQ(c.calls.size(), 2u);
@@ -91,6 +93,17 @@ TEST(L2tpConfig, ParsesAClientWithDefaults) {
   EXPECT_EQ(c.calls[1].password, "battery staple");
   ASSERT_EQ(c.routes.size(), 1u);
   EXPECT_EQ(c.routes[0].to_string(), "10.77.0.0/24");
+}
+
+TEST(L2tpConfig, MtuProbingCanBeTurnedOffOrPacedOnAClientOnly) {
+  auto r = parse_node_config(with(kClient, "mode = \"lac\"",
+                                  "mode = \"lac\"\nmtu_probing = false\nmtu_probe_interval = 10"),
+                             "cl.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->l2tp->mtu_probing);
+  EXPECT_EQ(r->l2tp->mtu_probe_interval, 10u);
+  EXPECT_FALSE(parse_node_config(
+      with(kClient, "mode = \"lac\"", "mode = \"lac\"\nmtu_probe_interval = 4"), "cl.toml"));
 }
 
 TEST(L2tpConfig, AnMtuInTheFileIsMarkedGiven) {

@@ -199,7 +199,7 @@ class HybridInterface final : public HybridLink {
   // With mutex_ held: tells the fallback which paths carried data since the last call.
   void note_path_traffic();
   // With mutex_ held: a path's "mtu_probe" status object.
-  nlohmann::json mtu_probe_json(hybrid::PathRole role) const;
+  nlohmann::json path_mtu_probe_json(hybrid::PathRole role) const;
   // A gateway, with mutex_ held: a client's probe on WireGuard says what the client holds the
   // path to (held_mtu, 0: nothing); a change is queued for the control thread, which holds the
   // account's WireGuard peer to the same size (apply_client_holds).

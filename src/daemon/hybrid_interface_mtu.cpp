@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/hybrid_interface.hpp"
+#include "daemon/mtu_probe_status.hpp"
 #include "io/system_clock.hpp"
 
 namespace tandem::daemon {
@@ -96,7 +97,7 @@ void HybridInterface::apply_client_holds() {
   }
 }
 
-nlohmann::json HybridInterface::mtu_probe_json(hybrid::PathRole role) const {
+nlohmann::json HybridInterface::path_mtu_probe_json(hybrid::PathRole role) const {
   const hybrid::MtuProber* prober = fallback_->mtu_prober(role);
   if (!prober) {
     std::string reason;
@@ -106,16 +107,9 @@ nlohmann::json HybridInterface::mtu_probe_json(hybrid::PathRole role) const {
       reason = "PPP probes this path itself with LCP echoes: see the L2TP status";
     else
       reason = "this path is not probed";
-    return {{"state", "off"}, {"reason", reason}};
+    return mtu_probe_off_json(reason);
   }
-  nlohmann::json j{{"state", hybrid::pmtu_state_name(prober->search().state())},
-                   {"live", prober->live()},
-                   {"max", prober->search().settings().max_mtu},
-                   {"probes_sent", prober->probes_sent()},
-                   {"probes_acked", prober->probes_acked()},
-                   {"probe_bytes", prober->probe_bytes()}};
-  if (const auto held = prober->held_mtu()) j["probed"] = *held;
-  return j;
+  return mtu_probe_json(*prober);
 }
 
 }  // namespace tandem::daemon

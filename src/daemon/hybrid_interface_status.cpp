@@ -107,7 +107,7 @@ std::string HybridInterface::status_json() {
       // Held to what path MTU probing found, where that is less.
       if (const auto& probed = probed_mtu_[static_cast<std::size_t>(role)])
         p["mtu"] = std::min(p["mtu"].get<std::size_t>(), *probed);
-      p["mtu_probe"] = mtu_probe_json(role);
+      p["mtu_probe"] = path_mtu_probe_json(role);
       if (h.last_answer) p["last_answer_ms_ago"] = ago_ms(*h.last_answer);
       paths.push_back(std::move(p));
     }

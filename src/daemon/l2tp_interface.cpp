@@ -168,7 +168,13 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
       tun_batch_(kBatch, kSlot, kTunHeadroom),
       udp_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
       fragments_(kBatch, kSlot, kTunHeadroom),
-      fragments_sending_(kBatch, kSlot, kTunHeadroom) {}
+      fragments_sending_(kBatch, kSlot, kTunHeadroom),
+      // A gateway's clients probe their own sessions; each answers their echoes at full size.
+      probers_(config.interface,
+               config.role != control::L2tpRole::kLac ? "a gateway: its clients probe"
+               : !config.mtu_probing                  ? "mtu_probing = false"
+                                                      : "",
+               std::chrono::seconds(config.mtu_probe_interval)) {}
 
 L2tpInterface::~L2tpInterface() {
   if (!loop_) return;
@@ -301,8 +307,8 @@ void L2tpInterface::send_inner(io::PacketBatch& batch) {
   // Wrap each packet in place and keep those a session took at the front of the batch; SYNs
   // ask for no more than a PPP frame carries.
   const std::size_t mtu = inner_mtu();
-  const bool underlay_known =
-      (ipsec_ && !ipsec_->underlay_mtus().empty()) || !plain_underlay_.empty();
+  const bool underlay_known = (ipsec_ && !ipsec_->underlay_mtus().empty()) ||
+                              !plain_underlay_.empty() || probers_.held_mtu();
   OversizeTally too_big;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -314,6 +320,8 @@ void L2tpInterface::send_inner(io::PacketBatch& batch) {
     ++kept;
   }
   batch.resize(kept);
+  // Data flows: the probed sizes are confirmed while it does (a silent shrink is found).
+  if (kept > 0 && probers_.note_traffic()) rearm();
   // Sessions inside IPsec go out sealed; what is left belongs to plain sessions, if allowed.
   if (ipsec_) ipsec_->send_transport_batch(batch, kL2tpPort, kL2tpPort);
   if (!batch.empty() && udp_) {
@@ -342,6 +350,15 @@ bool L2tpInterface::fits_underlay(Packet& wrapped, std::size_t inner_length,
 }
 
 std::optional<std::size_t> L2tpInterface::underlay_limit(const IpAddress& peer) const {
+  auto limit = icmp_underlay_limit(peer);
+  // A client's sessions all go to its server (a gateway probes nothing): held to what probing
+  // found, exactly as to what ICMP said.
+  if (const auto probed = probers_.held_mtu())
+    limit = std::min(limit.value_or(stack_.mru()), *probed);
+  return limit;
+}
+
+std::optional<std::size_t> L2tpInterface::icmp_underlay_limit(const IpAddress& peer) const {
   auto path_mtu = ipsec_ ? ipsec_->underlay_mtu(peer) : std::nullopt;
   if (!path_mtu && !plain_underlay_.empty())
     path_mtu = plain_underlay_.lookup(peer, io::SystemClock::now());
@@ -369,7 +386,16 @@ void L2tpInterface::on_udp_readable() {
 
 void L2tpInterface::on_timer() {
   stack_.on_timer(io::SystemClock::now(), out_);
+  probers_due_ = true;
   process(out_);
+}
+
+void L2tpInterface::run_probers(TimePoint now, hybrid::L2tpStackOutput& out) {
+  probers_due_ = false;
+  if (!probers_.enabled()) return;
+  const std::size_t max = icmp_underlay_limit(server_.address).value_or(stack_.mru());
+  probers_.sync(stack_.sessions(), max, now);
+  probers_.poll(stack_, now, out);
 }
 
 void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
@@ -387,9 +413,17 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     }
     for (const auto& d : out.datagrams) send_l2tp(d.bytes, d.to);
     for (const auto& e : out.events) on_event(e);
+    if (!out.probe_replies.empty()) {
+      probers_.on_replies(out.probe_replies, io::SystemClock::now());
+      probers_due_ = true;  // the next sizes of a search may be due at once
+    }
     auto tickets = std::move(out.auth_requests);
     out.clear();
-    if (tickets.empty()) break;
+    if (tickets.empty()) {
+      if (!probers_due_) break;
+      run_probers(io::SystemClock::now(), out);  // its probes go out in the next round
+      continue;
+    }
     const TimePoint now = io::SystemClock::now();
     for (const auto& t : tickets) {
       const LoginDecision d = decide(t.request);
@@ -449,6 +483,7 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
                    e.user, e.detail);
       break;
     case hybrid::L2tpEventType::kLinkUp: {
+      probers_due_ = true;
       std::string dns;
       for (const auto& d : e.dns) dns += (dns.empty() ? "" : ",") + d.to_string();
       spdlog::info("session {}/{} up: user '{}' local {} remote {}{}{}", e.ref.tunnel_id,
@@ -475,6 +510,7 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
       break;
     }
     case hybrid::L2tpEventType::kLinkDown:
+      probers_due_ = true;
       spdlog::info("session {}/{} down: user '{}'{}{}: {}", e.ref.tunnel_id, e.ref.session_id,
                    e.user, e.local ? " local " : "", e.local ? e.local->to_string() : "", e.detail);
       if (link_) {
@@ -490,7 +526,8 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
 }
 
 void L2tpInterface::rearm() {
-  const TimePoint t = stack_.next_deadline();
+  TimePoint t = stack_.next_deadline();
+  if (const auto probe = probers_.next_deadline()) t = std::min(t, *probe);
   if (t == TimePoint::max())
     loop_->disarm_timer(timer_);
   else
@@ -548,6 +585,12 @@ std::string L2tpInterface::status_json() const {
                      {"up", s.up}};
     if (s.local) o["local"] = s.local->to_string();
     if (s.remote) o["remote"] = s.remote->to_string();
+    // What the session was set up for, and what its packets are held to now.
+    o["configured_mtu"] = stack_.mru();
+    std::size_t mtu = icmp_underlay_limit(s.peer.address).value_or(stack_.mru());
+    if (const auto probed = probers_.held_mtu(s.ref)) mtu = std::min(mtu, *probed);
+    o["mtu"] = mtu;
+    o["mtu_probe"] = probers_.status_json(s.ref);
     sessions.push_back(std::move(o));
   }
   j["sessions"] = std::move(sessions);

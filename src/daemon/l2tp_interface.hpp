@@ -19,6 +19,7 @@
 #include "crypto/random.hpp"
 #include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_endpoint.hpp"
+#include "daemon/l2tp_session_probers.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "hybrid/l2tp_stack.hpp"
 #include "hybrid/underlay_mtus.hpp"
@@ -88,8 +89,12 @@ class L2tpInterface final : public ControlPath {
   // fragments_ instead (oversize_packets.hpp).
   bool fits_underlay(Packet& wrapped, std::size_t inner_length, OversizeTally& too_big);
   // The largest inner packet for `peer` while its underlay is known to be smaller than the
-  // device allows; none otherwise.
+  // device allows, from ICMP or from path MTU probing; none otherwise.
   std::optional<std::size_t> underlay_limit(const IpAddress& peer) const;
+  // The same from ICMP alone: what probing searches within.
+  std::optional<std::size_t> icmp_underlay_limit(const IpAddress& peer) const;
+  // Client: brings the sessions' MTU probers in line with the sessions and sends their probes.
+  void run_probers(TimePoint now, hybrid::L2tpStackOutput& out);
   void on_timer();
   // Sends, writes, logs and decides what the stack produced, then re-arms the timer.
   void process(hybrid::L2tpStackOutput& out);
@@ -137,6 +142,8 @@ class L2tpInterface final : public ControlPath {
   io::PacketBatch fragments_sending_;  // the same while they are sent
   OversizeTally too_big_;
   hybrid::UnderlayMtus plain_underlay_;  // what ICMP said about plain L2TP's peers
+  L2tpSessionProbers probers_;           // a client's sessions' path MTU probing
+  bool probers_due_ = false;             // sessions or replies changed: run_probers() next
   hybrid::L2tpStackOutput out_;
 };
 

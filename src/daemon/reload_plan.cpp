@@ -93,6 +93,8 @@ void compare_l2tp(const control::L2tpConfig& a, const control::L2tpConfig& b, Di
           std::tie(b.server_host, b.server_port));
   d.check_value("[l2tp] local_port", a.local_port, b.local_port);
   d.check("[l2tp] redial", a.redial, b.redial);
+  d.check("[l2tp] mtu_probing", a.mtu_probing, b.mtu_probing);
+  d.check_value("[l2tp] mtu_probe_interval", a.mtu_probe_interval, b.mtu_probe_interval);
   d.check("[l2tp] routes", a.routes, b.routes);
   d.check("[[l2tp.session]]", a.calls, b.calls);
   if (d.count() == before && !(a == b)) d.add("[l2tp] changed");

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "daemon/mtu_probe_status.hpp"
+
 namespace tandem::daemon {
 namespace {
 
@@ -169,29 +171,14 @@ std::optional<TimePoint> WireguardMtuProbing::next_deadline() const {
 
 nlohmann::json WireguardMtuProbing::peer_status(const wireguard::Device& device,
                                                 const wireguard::Peer& peer) const {
-  nlohmann::json probe = {
-      {"max", device.reported_mtu(peer)}, {"probes_sent", 0}, {"probes_acked", 0}};
   const PeerProbing* p = find_in(peers_, peer.remote.public_key);
   const hybrid::MtuProber* prober = p && p->echo && p->id == peer.id ? &p->echo->prober() : nullptr;
-  if (!p) {
-    probe["state"] = "off";
-    probe["reason"] = "no mtu_probe_target for this peer";
-  } else if (!prober || !prober->live()) {
-    probe["state"] = "off";
-    probe["reason"] =
-        "no current session with the peer to send probes in (they start with the next handshake)";
-  } else {
-    probe["state"] = hybrid::pmtu_state_name(prober->search().state());
-  }
-  if (prober) {
-    if (const auto held = prober->held_mtu()) probe["probed"] = *held;
-    probe["max"] = prober->search().settings().max_mtu;
-    probe["probes_sent"] = prober->probes_sent();
-    probe["probes_acked"] = prober->probes_acked();
-  }
-  nlohmann::json status = {{"mtu", device.inner_mtu(peer)},
-                           {"configured_mtu", device.mtu()},
-                           {"mtu_probe", std::move(probe)}};
+  nlohmann::json status = {
+      {"mtu", device.inner_mtu(peer)},
+      {"configured_mtu", device.mtu()},
+      {"mtu_probe", prober ? mtu_probe_json(*prober)
+                    : p    ? mtu_probe_off_json("starting")
+                           : mtu_probe_off_json("no mtu_probe_target for this peer")}};
   if (p) status["mtu_probe_target"] = p->target.to_string();
   return status;
 }

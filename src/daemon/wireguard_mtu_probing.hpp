@@ -57,9 +57,8 @@ class WireguardMtuProbing {
   std::optional<TimePoint> next_deadline() const;
 
   // For `tandem status`: the MTU the peer's packets are held to ("mtu"), the device's
-  // ("configured_mtu"), "mtu_probe": {"state": "off" or the search's state, "probed" (while
-  // something holds), "max", "probes_sent", "probes_acked", "reason" (when off)}, and the
-  // "mtu_probe_target" when there is one.
+  // ("configured_mtu"), its "mtu_probe" object (mtu_probe_status.hpp: "live" says whether the
+  // peer has a session to probe in), and the "mtu_probe_target" when there is one.
   nlohmann::json peer_status(const wireguard::Device& device, const wireguard::Peer& peer) const;
 
  private:

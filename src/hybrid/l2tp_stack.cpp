@@ -270,6 +270,7 @@ void L2tpStack::handle_link_output(Session& s, TimePoint now, L2tpStackOutput& o
     ++stats_.to_tun;
   }
   deliver_ipv6(s, out);
+  for (const auto& r : link_out_.probe_replies) out.probe_replies.push_back({s.ref, r});
   bool down = false;
   std::string down_reason;
   for (auto& ev : link_out_.events) {
@@ -457,12 +458,25 @@ bool L2tpStack::on_inner_packet(Packet& packet) {
   return true;
 }
 
+bool L2tpStack::send_echo_probe(l2tp::SessionRef ref, std::uint32_t probe_id, std::size_t size,
+                                TimePoint now, L2tpStackOutput& out) {
+  auto it = sessions_.find(ref);
+  if (it == sessions_.end() || !it->second.up || !it->second.link) return false;
+  Session& s = it->second;
+  if (!s.link->send_echo_probe(probe_id, size, link_out_)) return false;
+  handle_link_output(s, now, out);
+  return true;
+}
+
 std::vector<L2tpSessionInfo> L2tpStack::sessions() const {
   std::vector<L2tpSessionInfo> v;
   v.reserve(sessions_.size());
   for (const auto& [ref, s] : sessions_) {
     L2tpSessionInfo info{ref, s.peer, s.user, {}, {}, ppp::Phase::kDead, s.up};
-    if (s.link) info.phase = s.link->phase();
+    if (s.link) {
+      info.phase = s.link->phase();
+      if (s.link->lcp_state() == ppp::FsmState::kOpened) info.peer_mru = s.link->lcp().peer_mru();
+    }
     if (s.up) {
       const bool gateway = config_.role == L2tpRole::kLns;
       info.local = gateway ? std::optional(config_.gateway_address) : s.address;

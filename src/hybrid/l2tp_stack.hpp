@@ -78,12 +78,20 @@ struct L2tpAuthTicket {
   ppp::AuthRequest request;
 };
 
+// A session's peer answered an echo probe (L2tpStack::send_echo_probe).
+struct L2tpProbeReply {
+  l2tp::SessionRef ref;
+  ppp::EchoProbeReply reply;
+};
+
 struct L2tpStackOutput {
   std::vector<l2tp::OutDatagram> datagrams;
   std::vector<ByteView> to_tun;  // inner packets; they view the datagram given to on_datagram
   std::vector<L2tpEvent> events;
   std::vector<L2tpAuthTicket> auth_requests;  // answer each with auth_verdict()
+  std::vector<L2tpProbeReply> probe_replies;
   void clear() {
+    probe_replies.clear();
     datagrams.clear();
     to_tun.clear();
     events.clear();
@@ -109,6 +117,7 @@ struct L2tpSessionInfo {
   std::optional<IpAddress> remote;
   ppp::Phase phase = ppp::Phase::kDead;
   bool up = false;
+  std::uint16_t peer_mru = 0;  // the largest frame the peer takes (its LCP MRU); 0 before LCP
 };
 
 class L2tpStack {
@@ -140,6 +149,12 @@ class L2tpStack {
   // An inner packet from the TUN device, with kHeadroom in front of it: wrapped in PPP and L2TP
   // in place, its endpoint set to the peer. False when no open session takes it (counted).
   bool on_inner_packet(Packet& packet);
+
+  // A path MTU probe on session `ref`: an LCP Echo-Request whose PPP information field is
+  // `size` bytes (ppp::Link::send_echo_probe); the reply comes in `out.probe_replies`. False when
+  // the session is gone, not up, or cannot send that size.
+  bool send_echo_probe(l2tp::SessionRef ref, std::uint32_t probe_id, std::size_t size,
+                       TimePoint now, L2tpStackOutput& out);
 
   std::vector<L2tpSessionInfo> sessions() const;
   const L2tpStackStats& stats() const { return stats_; }

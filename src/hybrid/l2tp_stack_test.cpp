@@ -56,6 +56,7 @@ struct Side {
   std::vector<L2tpEvent> events;
   std::vector<TimePoint> event_times;
   std::vector<std::vector<std::byte>> tun;
+  std::vector<L2tpProbeReply> probe_replies;
   int count(L2tpEventType t) const {
     int n = 0;
     for (const auto& e : events) n += e.type == t ? 1 : 0;
@@ -90,6 +91,7 @@ class Pair {
     }
     for (const ByteView p : out.to_tun) from.tun.emplace_back(p.begin(), p.end());
     for (auto& t : out.auth_requests) pending_auth.push_back(std::move(t));
+    for (const auto& r : out.probe_replies) from.probe_replies.push_back(r);
     out.clear();
   }
 
@@ -282,6 +284,39 @@ TEST(L2tpStack, AClientWithSeveralSessionsPicksTheSessionBySource) {
   ASSERT_EQ(pair.client.count(L2tpEventType::kLinkUp), 2);
   EXPECT_FALSE(pair.send_inner(pair.client, ip("10.1.1.1"), ip("10.77.0.1"), 1));
   EXPECT_EQ(pair.client.stack->stats().no_route, 1u);
+}
+
+TEST(L2tpStack, AnEchoProbeCrossesTheTunnelAtItsSizeAndItsReplyNamesTheSession) {
+  auto gateway = gateway_config({ppp::AuthMethod::kMsChapV2});
+  gateway.mru = 1500;
+  Pair pair(gateway, client_config({{"alice", "correct horse"}}));
+  pair.start();
+  pair.advance(seconds(3));
+  const auto sessions = pair.client.stack->sessions();
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].peer_mru, 1500);
+  // An inner packet of 28 bytes shows what the session puts in front of one (PPP and L2TP).
+  std::vector<std::size_t> to_gateway_sizes;
+  pair.drop = [&](bool to_gateway, const l2tp::OutDatagram& d) {
+    if (to_gateway) to_gateway_sizes.push_back(d.bytes.size());
+    return false;
+  };
+  ASSERT_TRUE(pair.send_inner(pair.client, *sessions[0].local, ip("10.77.0.1"), 1));
+  ASSERT_EQ(to_gateway_sizes.size(), 1u);
+  const std::size_t headers = to_gateway_sizes[0] - 28;
+  to_gateway_sizes.clear();
+  L2tpStackOutput out;
+  ASSERT_TRUE(pair.client.stack->send_echo_probe(sessions[0].ref, 9, 1450, pair.now, out));
+  EXPECT_FALSE(pair.client.stack->send_echo_probe(sessions[0].ref, 10, 1501, pair.now, out));
+  pair.absorb(pair.client, out);
+  pair.pump();
+  // The probe's datagram is exactly what an IP packet of 1450 bytes would make.
+  ASSERT_EQ(to_gateway_sizes.size(), 1u);
+  EXPECT_EQ(to_gateway_sizes[0], headers + 1450);
+  ASSERT_EQ(pair.client.probe_replies.size(), 1u);
+  EXPECT_TRUE(pair.client.probe_replies[0].ref == sessions[0].ref);
+  EXPECT_EQ(pair.client.probe_replies[0].reply.probe_id, 9u);
+  EXPECT_EQ(pair.client.probe_replies[0].reply.size, 1450u);
 }
 
 TEST(L2tpStack, TheGatewayHandsTheAddressItIsGivenInsteadOfLeasingOne) {

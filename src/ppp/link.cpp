@@ -248,7 +248,7 @@ void Link::on_lcp_extra(const ControlPacket& p, TimePoint now, LinkOutput& out) 
       return;
     }
     case Code::kEchoReply:
-      echo_outstanding_ = 0;
+      on_echo_reply(p, out);
       return;
     case Code::kProtocolReject: {
       if (p.data.size() < 2) return;
@@ -277,7 +277,7 @@ void Link::send_protocol_reject(std::uint16_t protocol, ByteView information, Li
       data.end(), information.begin(),
       information.begin() + static_cast<std::ptrdiff_t>(std::min(room, information.size())));
   out.frames.push_back(build_control_frame(
-      Protocol::kLcp, static_cast<std::uint8_t>(Code::kProtocolReject), ++echo_id_, data));
+      Protocol::kLcp, static_cast<std::uint8_t>(Code::kProtocolReject), next_identifier(), data));
   ++stats_.protocol_rejects_sent;
 }
 
@@ -300,11 +300,43 @@ void Link::on_timer(TimePoint now, LinkOutput& out) {
     std::vector<std::byte> magic(4);
     store_be32(magic.data(), lcp_n_.our_magic());
     out.frames.push_back(build_control_frame(
-        Protocol::kLcp, static_cast<std::uint8_t>(Code::kEchoRequest), ++echo_id_, magic));
+        Protocol::kLcp, static_cast<std::uint8_t>(Code::kEchoRequest), next_identifier(), magic));
     ++echo_outstanding_;
     ++stats_.echo_requests_sent;
     next_echo_ = now + config_.echo_interval;
   }
+}
+
+std::uint8_t Link::next_identifier() {
+  echo_id_ = static_cast<std::uint8_t>((echo_id_ + 1) % kEchoProbeIdentifiers);
+  return echo_id_;
+}
+
+void Link::on_echo_reply(const ControlPacket& p, LinkOutput& out) {
+  if (p.identifier < kEchoProbeIdentifiers) {
+    echo_outstanding_ = 0;  // liveness: only the small echoes count
+    return;
+  }
+  auto& slot = probe_ids_[p.identifier - kEchoProbeIdentifiers];
+  if (!slot) return;  // a duplicate, or a reply to a probe whose slot was reused
+  // The header (4) and the data; the peer's magic number leads the data.
+  out.probe_replies.push_back({*slot, 4 + p.data.size()});
+  slot.reset();
+  ++stats_.echo_probe_replies;
+}
+
+bool Link::send_echo_probe(std::uint32_t probe_id, std::size_t size, LinkOutput& out) {
+  if (!lcp_.opened() || size < kEchoProbeMinSize || size > lcp_n_.peer_mru()) return false;
+  // The magic number first (5.8), then zeros up to the size tested.
+  std::vector<std::byte> data(size - 4);
+  store_be32(data.data(), lcp_n_.our_magic());
+  const auto identifier = static_cast<std::uint8_t>(kEchoProbeIdentifiers + probe_slot_);
+  probe_ids_[probe_slot_] = probe_id;
+  probe_slot_ = static_cast<std::uint8_t>((probe_slot_ + 1) % probe_ids_.size());
+  out.frames.push_back(build_control_frame(
+      Protocol::kLcp, static_cast<std::uint8_t>(Code::kEchoRequest), identifier, data));
+  ++stats_.echo_probes_sent;
+  return true;
 }
 
 TimePoint Link::next_deadline() const {

@@ -2,8 +2,15 @@
 // direction, then IPCP and IPV6CP; LCP echo as a liveness probe; Protocol-Reject for anything
 // unknown; and IP packets in and out once their NCP is open. Sans-I/O and single-threaded: PPP
 // frames and `now` in, frames to send, IP packets and events out.
+//
+// Path MTU probes are LCP Echo-Requests carrying data (RFC 1661 section 5.8 allows data up to the
+// peer's MRU), sized so the whole PPP information field is the size tested: the far end's
+// Echo-Reply says a frame that large arrived. Their identifiers lie in a range of their own, so
+// a lost probe never counts against the small liveness echoes, and a reply is reported with the
+// probe id the caller gave.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,16 +62,26 @@ struct LinkEvent {
   std::optional<AuthRequest> auth;
 };
 
+// The peer answered an echo probe (Link::send_echo_probe).
+struct EchoProbeReply {
+  std::uint32_t probe_id = 0;
+  // The reply's information field: the probe's size when the peer echoed its data, smaller when
+  // it did not (a reply still says the probe arrived).
+  std::size_t size = 0;
+};
+
 struct LinkOutput {
   std::vector<std::vector<std::byte>> frames;
   std::vector<LinkEvent> events;
   std::vector<ByteView> ipv4_packets;  // view the input frame
   std::vector<ByteView> ipv6_packets;
+  std::vector<EchoProbeReply> probe_replies;
   void clear() {
     frames.clear();
     events.clear();
     ipv4_packets.clear();
     ipv6_packets.clear();
+    probe_replies.clear();
   }
 };
 
@@ -73,7 +90,12 @@ struct LinkStats {
   std::uint64_t protocol_rejects_sent = 0;
   std::uint64_t discarded_before_open = 0;
   std::uint64_t echo_requests_sent = 0;
+  std::uint64_t echo_probes_sent = 0;
+  std::uint64_t echo_probe_replies = 0;
 };
+
+// The smallest echo probe: code, identifier, length and the magic number.
+inline constexpr std::size_t kEchoProbeMinSize = 8;
 
 class Link {
  public:
@@ -95,6 +117,12 @@ class Link {
   // Gateway: the address IPCP hands the peer. Call before the network phase (typically just
   // before an accepting auth_verdict), as it is chosen per user.
   void assign_peer_address(const IpAddress& address) { ipcp_n_.assign_peer_address(address); }
+
+  // Sends an LCP Echo-Request whose information field (the LCP packet) is `size` bytes, the size
+  // of an IP packet the link should carry; its reply comes back in `out.probe_replies` with
+  // `probe_id`. False when LCP is not open or `size` is below kEchoProbeMinSize or over the
+  // peer's MRU.
+  bool send_echo_probe(std::uint32_t probe_id, std::size_t size, LinkOutput& out);
 
   // Prepends FF 03 and the protocol (needs kFrameHeaderSize of headroom). False when that
   // protocol's NCP is not open.
@@ -119,6 +147,9 @@ class Link {
   void maybe_enter_network(TimePoint now, LinkOutput& out);
   void on_lcp_extra(const ControlPacket& p, TimePoint now, LinkOutput& out);
   void send_protocol_reject(std::uint16_t protocol, ByteView information, LinkOutput& out);
+  // The next identifier for a liveness echo or a reject, below kEchoProbeIdentifiers.
+  std::uint8_t next_identifier();
+  void on_echo_reply(const ControlPacket& p, LinkOutput& out);
   void die(std::string reason, LinkOutput& out);
 
   LinkConfig config_;
@@ -137,7 +168,12 @@ class Link {
   bool reported_down_ = false;
   std::string down_reason_;
   std::string peer_name_;
+  // LCP identifiers from kEchoProbeIdentifiers up belong to echo probes; each slot holds the
+  // probe id its latest request carried, until the reply.
+  static constexpr std::uint8_t kEchoProbeIdentifiers = 0x80;
   std::uint8_t echo_id_ = 0;
+  std::uint8_t probe_slot_ = 0;
+  std::array<std::optional<std::uint32_t>, 256 - kEchoProbeIdentifiers> probe_ids_{};
   int echo_outstanding_ = 0;
   TimePoint next_echo_ = TimePoint::max();
   LinkStats stats_;

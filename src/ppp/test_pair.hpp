@@ -21,6 +21,7 @@ struct End {
   std::unique_ptr<Link> link;
   std::vector<LinkEvent> events;
   std::vector<std::vector<std::byte>> ipv4;
+  std::vector<EchoProbeReply> probe_replies;
   int count(LinkEventType t) const {
     int n = 0;
     for (const auto& e : events) n += e.type == t ? 1 : 0;
@@ -79,6 +80,7 @@ class Pair {
       from.events.push_back(e);
     }
     for (auto p : out.ipv4_packets) from.ipv4.emplace_back(p.begin(), p.end());
+    for (const auto& r : out.probe_replies) from.probe_replies.push_back(r);
     for (auto& f : out.frames) {
       ++sent;
       if (tap) tap(from, f);
@@ -136,6 +138,15 @@ class Pair {
     absorb(to, from, out);
     pump();
     return true;
+  }
+
+  // Sends an echo probe from one end; true if the link took it.
+  bool send_echo_probe(End& from, std::uint32_t probe_id, std::size_t size) {
+    LinkOutput out;
+    const bool taken = from.link->send_echo_probe(probe_id, size, out);
+    absorb(from, &from == &gateway ? client : gateway, out);
+    pump();
+    return taken;
   }
 
   TimePoint now{std::chrono::seconds(500)};

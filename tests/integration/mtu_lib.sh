@@ -1,8 +1,23 @@
 #!/bin/bash
-# The MTU checks mtu_stacks.sh and nested.sh share, sourced after ../netns/lib.sh: a host
-# masqueraded behind the tunnel's node, a packet one byte over the MTU answered with ICMP from
-# that node, and a TCP transfer whose SYN is captured at the far end's device while the underlay
-# shrinks under it.
+# The MTU checks mtu_stacks.sh, nested.sh and pmtu_l2tp.sh share, sourced after ../netns/lib.sh:
+# a host, its node, a router and the far end in a row; a host masqueraded behind the tunnel's
+# node, a packet one byte over the MTU answered with ICMP from that node, and a TCP transfer
+# whose SYN is captured at the far end's device while the underlay shrinks under it.
+
+# host_node_router_server H A R B: four namespaces in a row, H 192.168.91.2 -- .91.1 A .92.1 --
+# .92.2 R .93.1 -- 192.168.93.2 B: a host whose default route is the tunnel's node A, and a router
+# (forwarding IPv4 and IPv6) between A and the tunnel's far end B. Underlay routes are the
+# caller's (IPv4 or IPv6).
+host_node_router_server() {
+  local ns
+  for ns in "$@"; do make_ns "$ns"; done
+  link_ns "$2" "$1" 91
+  link_ns "$2" "$3" 92
+  link_ns "$3" "$4" 93
+  ip netns exec "$3" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  ip netns exec "$2" sysctl -qw net.ipv4.ip_forward=1
+  ip -n "$1" route add default via 192.168.91.1
+}
 
 # masquerade_behind NS DEVICE: what NS forwards out of DEVICE leaves from DEVICE's address (a
 # tunnel's far end routes back only the addresses it gave or allows).

@@ -51,13 +51,7 @@ H="uh$TAG"
 A="ua$TAG"
 R="ur$TAG"
 B="ub$TAG"
-for ns in "$H" "$A" "$R" "$B"; do make_ns "$ns"; done
-link_ns "$A" "$H" 91
-link_ns "$A" "$R" 92
-link_ns "$R" "$B" 93
-ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$H" route add default via 192.168.91.1
+host_node_router_server "$H" "$A" "$R" "$B"
 if [ "$SCENARIO" = wireguard-v4-jumbo ]; then
   UNDERLAY=9000
   ip -n "$A" link set dev "va${TAG}91" mtu 9000

@@ -75,7 +75,7 @@ wait_until "the client's device MTU following the probed path" 10 \
   test "$(device_mtu "$CL" "$CL_IF")" = 1340
 note "client device MTU $(device_mtu "$CL" "$CL_IF"); status: $(hybrid_field "$CL" "$CL_IF" \
   'd["paths"][0]["mtu_probe"]')"
-ip netns exec "$CL" "$TANDEM_BIN" status "$CL_IF" | grep -q "path MTU probed: 1340" ||
+ip netns exec "$CL" "$TANDEM_BIN" status "$CL_IF" | grep -q "path MTU probing: complete, 1340 probed" ||
   die "tandem status (text) does not show the probed MTU"
 ip netns exec "$CL" "$TANDEM_BIN" mtu --interface "$CL_IF" >"$TMPDIR_TEST/mtu.txt" ||
   die "tandem mtu --interface failed: $(cat "$TMPDIR_TEST/mtu.txt")"

@@ -157,7 +157,7 @@ note "A's status: state $(probe_field state), probed $(probe_field probed), sear
 [ "$(probe_field configured_mtu)" = "$DEVICE_MTU" ] || die "A's configured MTU is not $DEVICE_MTU"
 [ "$(probe_field max)" = "$DEVICE_MTU" ] || die "A's search did not look up to the device MTU"
 text=$(ip netns exec "$A" "$TANDEM_BIN" status "$A_IF")
-grep -q "path MTU probing: complete towards $TARGET, probed $NARROW" <<<"$text" ||
+grep -qE "path MTU probing: complete, $NARROW probed \(searched up to $DEVICE_MTU\).*; pinging $TARGET" <<<"$text" ||
   { echo "$text" >&2; die "the text form of tandem status does not show the probing"; }
 grep -q "path MTU probing holds its packets to $NARROW (was the device MTU ($DEVICE_MTU))" \
   "$TMPDIR_TEST/a.log" || die "A's log has no line for the MTU it now holds"

@@ -1,0 +1,21 @@
+// The "mtu_probe" status object (mtu_probe_status.hpp).
+#include "daemon/mtu_probe_status.hpp"
+
+namespace tandem::daemon {
+
+nlohmann::json mtu_probe_json(const hybrid::MtuProber& prober) {
+  nlohmann::json j{{"state", hybrid::pmtu_state_name(prober.search().state())},
+                   {"live", prober.live()},
+                   {"max", prober.search().settings().max_mtu},
+                   {"probes_sent", prober.probes_sent()},
+                   {"probes_acked", prober.probes_acked()},
+                   {"probe_bytes", prober.probe_bytes()}};
+  if (const auto held = prober.held_mtu()) j["probed"] = *held;
+  return j;
+}
+
+nlohmann::json mtu_probe_off_json(std::string_view reason) {
+  return {{"state", "off"}, {"reason", reason}};
+}
+
+}  // namespace tandem::daemon
