@@ -26,9 +26,13 @@ std::string choices(std::initializer_list<const char*> names) {
 void collect_probed(const nlohmann::json& j, const std::string& interface,
                     std::vector<std::pair<std::string, const nlohmann::json*>>& out) {
   if (j.is_object()) {
-    const std::string here = j.contains("interface") && j["interface"].is_string()
-                                 ? j["interface"].get<std::string>()
-                                 : interface;
+    // A hybrid, L2TP or IPsec document names its "interface"; a WireGuard one is its "name"
+    // with its "peers".
+    std::string here = interface;
+    if (j.contains("interface") && j["interface"].is_string())
+      here = j["interface"].get<std::string>();
+    else if (j.contains("peers") && j.contains("name") && j["name"].is_string())
+      here = j["name"].get<std::string>();
     if (j.contains("mtu_probe") && j["mtu_probe"].is_object()) out.push_back({here, &j});
     for (const auto& [key, value] : j.items())
       if (key != "mtu_probe") collect_probed(value, here, out);

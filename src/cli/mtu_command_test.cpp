@@ -85,6 +85,11 @@ TEST(MtuCommand, ShowsWhatProbingFoundBesideTheBudget) {
   EXPECT_NE(text.find("site wireguard: budget 1420, probed 1420 (complete)\n"), std::string::npos)
       << text;
   EXPECT_EQ(render_probed_mtus(nlohmann::json::array()), "");
+  const auto wireguard = nlohmann::json::parse(R"([{"name": "wg0", "peers": [
+    {"public_key": "abc=", "mtu_probe": {"state": "complete", "probed": 1328, "max": 1420}}]}])");
+  EXPECT_EQ(render_probed_mtus(wireguard),
+            "wg0 abc=: budget 1420, probed 1328 (complete): 92 bytes less than the budget, "
+            "something on the path drops larger packets\n");
 }
 
 TEST(MtuCommand, AnInterfaceThatIsNotRunningIsNamedWithTheFix) {

@@ -47,6 +47,7 @@ FALLBACK_EXTRA="mtu_probe_interval = 10" fallback_pair_configs "$TMPDIR_TEST" "$
 
 show_logs() {
   hybrid_doc "$CL" "$CL_IF" || true
+  ip -n "$CL" -o link show dev "$CL_IF" || true
   for f in gw cl; do
     echo "=== $f.log (path MTU lines and the last 15)"
     grep -E "MTU" "$TMPDIR_TEST/$f.log" | tail -20 || true
@@ -64,6 +65,7 @@ masquerade_behind "$CL" "$CL_IF"
 probed() { hybrid_field "$CL" "$CL_IF" 'd["paths"][0]["mtu_probe"].get("probed")'; }
 probed_is() { [ "$(probed)" = "$1" ]; }
 device_mtu() { ip -n "$1" -o link show dev "$2" | sed -nE 's/.* mtu ([0-9]+) .*/\1/p'; }
+client_device_mtu_is() { [ "$(device_mtu "$CL" "$CL_IF")" = "$1" ]; }
 
 wait_until "the WireGuard path probed at 1340" 60 probed_is 1340
 note "probed 1340 on the WireGuard path $(($(now_ms) - started)) ms after the client started;" \
@@ -71,8 +73,7 @@ note "probed 1340 on the WireGuard path $(($(now_ms) - started)) ms after the cl
 [ "$(silent_hop_drops "$RT")" -gt 0 ] || die "the hop dropped nothing: the test proves nothing"
 [ "$(hybrid_field "$CL" "$CL_IF" 'd["paths"][0]["mtu"]')" = 1340 ] ||
   die "the WireGuard path's MTU in status is not the probed 1340"
-wait_until "the client's device MTU following the probed path" 10 \
-  test "$(device_mtu "$CL" "$CL_IF")" = 1340
+wait_until "the client's device MTU following the probed path" 10 client_device_mtu_is 1340
 note "client device MTU $(device_mtu "$CL" "$CL_IF"); status: $(hybrid_field "$CL" "$CL_IF" \
   'd["paths"][0]["mtu_probe"]')"
 ip netns exec "$CL" "$TANDEM_BIN" status "$CL_IF" | grep -q "path MTU probing: complete, 1340 probed" ||
@@ -118,7 +119,7 @@ silent_hop_set "$RT" 1500
 grown=$(now_ms)
 wait_until "the grown hop found again ($FULL)" 40 probed_is "$FULL"
 note "the hop grew to 1500: $FULL probed $(($(now_ms) - grown)) ms later (mtu_probe_interval 10 s)"
-wait_until "the client's device MTU grown back" 10 test "$(device_mtu "$CL" "$CL_IF")" = "$FULL"
+wait_until "the client's device MTU grown back" 10 client_device_mtu_is "$FULL"
 
 start_iperf "$GW" 10.86.0.1 "$CL" 20
 sleep 4  # a transfer at full size, well under way
