@@ -50,7 +50,7 @@ void L2tpSessionProbers::sync(const std::vector<hybrid::L2tpSessionInfo>& sessio
       settings.search.raise_interval = raise_interval_;
       it = probers_.emplace(s.ref, SessionProber{hybrid::MtuProber(settings), State::kBase, {}, {}})
                .first;
-      spdlog::info("L2TP on {}, session {}/{}: probing the path MTU up to {}", interface_name_,
+      spdlog::info("L2TP on {}, session {}/{}: path MTU probing, at most {}", interface_name_,
                    s.ref.tunnel_id, s.ref.session_id, max);
     } else {
       it->second.prober.set_max_mtu(max, now);

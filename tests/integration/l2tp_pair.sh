@@ -240,10 +240,10 @@ NFT
     wait_gateway
     # HELLO every 5 s: the client declares the old tunnel lost after its retransmissions (about
     # 30 s), then dials the new gateway.
-    second_session_up() { [ "$(grep -c "session .* up" "$TMPDIR_TEST/cl.log" || true)" -ge 2 ]; }
+    second_session_up() { [ "$(grep -cE "session [0-9]+/[0-9]+ up:" "$TMPDIR_TEST/cl.log" || true)" -ge 2 ]; }
     WAIT_WATCH_PID=$CL_PID wait_until "the client re-dialling after the gateway restart" 90 \
       second_session_up
-    note "client re-dialled: $(grep "session .* up" "$TMPDIR_TEST/cl.log" | tail -1)"
+    note "client re-dialled: $(grep -E "session [0-9]+/[0-9]+ up:" "$TMPDIR_TEST/cl.log" | tail -1)"
     WAIT_WATCH_PID=$CL_PID wait_sessions "$CL" "$CL_IF" 1 30
     ping_ok "$CL" 10.71.0.1
     ;;

@@ -66,7 +66,7 @@ assert lo <= a <= hi
 PY
 grep -q "session .* up: user '$USER_NAME@$HUB'" "$TMPDIR_TEST/cl.log" ||
   { cat "$TMPDIR_TEST/cl.log" >&2; die "client did not log the session"; }
-grep "session .* up" "$TMPDIR_TEST/cl.log" | sed 's/^/--- tandem: /'
+grep -E "session [0-9]+/[0-9]+ up:" "$TMPDIR_TEST/cl.log" | sed 's/^/--- tandem: /'
 
 ping_ok "$CL" "$SOFTETHER_GATEWAY"
 
