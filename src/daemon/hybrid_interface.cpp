@@ -132,6 +132,7 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
       new HybridInterface(config, std::move(*tun), std::move(accounts)));
 
   iface->wireguard_mtu_ = mtu;
+  iface->device_mtu_ = ProbedDeviceMtu(mtu);
   auto wg = WireguardInterface::create_path(iface->tun_, mtu, ic.listen_port, *iface);
   if (!wg) return Err("WireGuard path: " + wg.error());
   iface->wg_ = std::move(*wg);
@@ -383,7 +384,10 @@ void HybridInterface::wireguard_outbound(io::PacketBatch& batch) {
       // (the usual case) the batch goes on untouched.
       if (fallback_->route() == hybrid::PathRole::kPrimary) {
         counters_.to_wireguard += batch.size();
-        for (const Packet& p : batch) count_sent(hybrid::PathKind::kWireguard, p.length);
+        for (const Packet& p : batch) {
+          count_sent(hybrid::PathKind::kWireguard, p.length);
+          watch_for_retransmits(hybrid::PathRole::kPrimary, p.bytes());
+        }
         return;
       }
       // The secondary is slower than the device can be read: rather than drop what does not fit
@@ -453,6 +457,7 @@ bool HybridInterface::route_by_policy(io::PacketBatch& batch, std::unique_lock<s
     if (verdicts_[i] == static_cast<std::uint8_t>(hybrid::PathRole::kPrimary)) {
       ++counters_.to_wireguard;
       count_sent(hybrid::PathKind::kWireguard, batch[i].length);
+      watch_for_retransmits(hybrid::PathRole::kPrimary, batch[i].bytes());
       if (kept != i) std::swap(batch[kept], batch[i]);
       ++kept;
     } else if (verdicts_[i] == kDropVerdict) {
@@ -473,7 +478,15 @@ void HybridInterface::queue_for_control_path(hybrid::PathKind kind, ByteView pac
   }
   ++counters_.to_control_path;
   count_sent(kind, packet.size());
+  if (fallback_) watch_for_retransmits(hybrid::PathRole::kSecondary, packet);
   slot->pending.push_back(packet);
+}
+
+void HybridInterface::watch_for_retransmits(hybrid::PathRole role, ByteView packet) {
+  // Only where the fallback probes the path (an L2TP secondary watches its own sessions).
+  if (!fallback_->mtu_prober(role)) return;
+  if (retransmit_watch_[static_cast<std::size_t>(role)].on_outbound(packet))
+    fallback_->note_large_retransmit(role, io::SystemClock::now());
 }
 
 std::size_t HybridInterface::control_queued() const {

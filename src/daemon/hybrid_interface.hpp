@@ -41,10 +41,13 @@
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/kernel_policy.hpp"
 #include "daemon/l2tp_interface.hpp"
+#include "daemon/probed_device_mtu.hpp"
+#include "daemon/underlay_route_watch.hpp"
 #include "daemon/wireguard_interface.hpp"
 #include "hybrid/accounts.hpp"
 #include "hybrid/fallback_path.hpp"
 #include "hybrid/gateway_router.hpp"
+#include "hybrid/retransmit_watch.hpp"
 #include "hybrid/traffic_policy.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
@@ -196,6 +199,11 @@ class HybridInterface final : public HybridLink {
   // fallback's; its results hold the path's packets and show in the device MTU.
   void start_mtu_probing();
   void apply_mtu_change(const hybrid::PathMtuChange& c);
+  // Sender thread, with mutex_ held: a packet leaving on `role`; a large TCP segment sent again
+  // has the size in use probed (a black hole shows as retransmissions first).
+  void watch_for_retransmits(hybrid::PathRole role, ByteView packet);
+  // Without the lock: the probed paths whose underlay route changed search again.
+  void follow_underlay_routes();
   // With mutex_ held: tells the fallback which paths carried data since the last call.
   void note_path_traffic();
   // With mutex_ held: a path's "mtu_probe" status object.
@@ -274,6 +282,9 @@ class HybridInterface final : public HybridLink {
   // What path MTU probing holds each role to (nullopt: nothing probed), for status; the device
   // MTU follows the smallest.
   std::array<std::optional<std::size_t>, 2> probed_mtu_{};
+  ProbedDeviceMtu device_mtu_{1420};          // a client's: shows its smallest probed path
+  std::optional<UnderlayRouteWatch> routes_;  // with probing: the routes to the probed paths
+  std::array<hybrid::RetransmitWatch, 2> retransmit_watch_;  // per role; guarded by mutex_
   // A gateway: what each client (by inner address) last said it holds its WireGuard path to, and
   // the changes the control thread has yet to apply.
   std::map<IpAddress, std::uint16_t> client_holds_;

@@ -97,6 +97,7 @@ void HybridInterface::fit_to_path(ControlPath& path, io::PacketBatch& batch) {
 }
 
 void HybridInterface::on_fallback_timer() {
+  follow_underlay_routes();
   hybrid::FallbackPathOutput out;
   {
     std::lock_guard lock(mutex_);

@@ -24,6 +24,37 @@ void HybridInterface::start_mtu_probing() {
   fallback_->set_mtu_probing(hybrid::PathRole::kPrimary, wireguard_mtu_, now);
   if (!control_.empty() && secondary().kind == hybrid::PathKind::kIpsecTunnel)
     fallback_->set_mtu_probing(hybrid::PathRole::kSecondary, secondary().mtu, now);
+  routes_.emplace(name());
+}
+
+void HybridInterface::follow_underlay_routes() {
+  if (!routes_) return;
+  // The far ends the probes measure the way to: the WireGuard peer's endpoint, and a site's one
+  // ESP peer (an L2TP secondary watches its own route, as it probes itself).
+  std::array<std::optional<IpAddress>, 2> far_ends;
+  if (!config_.peers.empty())
+    if (const auto ep = wg_->peer_endpoint(config_.peers.front().public_key))
+      far_ends[static_cast<std::size_t>(hybrid::PathRole::kPrimary)] = ep->address;
+  if (!control_.empty() && secondary().kind == hybrid::PathKind::kIpsecTunnel && secondary().path)
+    far_ends[static_cast<std::size_t>(hybrid::PathRole::kSecondary)] =
+        secondary().path->underlay_peer();
+  routes_->begin_round();
+  std::vector<hybrid::PathRole> moved;
+  for (const auto role : {hybrid::PathRole::kPrimary, hybrid::PathRole::kSecondary}) {
+    const auto& far_end = far_ends[static_cast<std::size_t>(role)];
+    if (!far_end) continue;
+    if (const auto route = routes_->moved(*far_end)) {
+      spdlog::info("path {}: the underlay route to {} is now {}: path MTU probing searches again",
+                   hybrid::path_kind_name(kind_for(role)), far_end->to_string(),
+                   io::to_string(*route));
+      moved.push_back(role);
+    }
+  }
+  routes_->end_round();
+  if (moved.empty()) return;
+  const TimePoint now = io::SystemClock::now();
+  std::lock_guard lock(mutex_);
+  for (const auto role : moved) fallback_->restart_mtu_probing(role, now);
 }
 
 void HybridInterface::note_path_traffic() {
@@ -53,22 +84,15 @@ void HybridInterface::apply_mtu_change(const hybrid::PathMtuChange& c) {
   } else if (secondary().path) {
     secondary().path->set_probed_mtu(change.after);
   }
-  std::size_t device_mtu = wireguard_mtu_;
+  std::optional<std::size_t> smallest;
   {
     std::lock_guard lock(mutex_);
     probed_mtu_[static_cast<std::size_t>(c.role)] = change.after;
     // What a host here may send at most: the smallest path that probing measured.
     for (const auto& probed : probed_mtu_)
-      if (probed) device_mtu = std::min(device_mtu, *probed);
+      if (probed) smallest = std::min(smallest.value_or(*probed), *probed);
   }
-  const auto current = tun_.mtu();
-  if (current && *current != device_mtu) {
-    if (auto ok = tun_.set_mtu(static_cast<unsigned>(device_mtu)); !ok)
-      spdlog::warn("{}: cannot set the device MTU to {}: {}", name(), device_mtu, ok.error());
-    else
-      spdlog::info("{}: device MTU {} -> {}, the smallest probed path", name(), *current,
-                   device_mtu);
-  }
+  device_mtu_.follow(tun_, smallest, "the smallest path");
 }
 
 void HybridInterface::note_client_hold(const IpAddress& client, std::uint16_t held_mtu) {

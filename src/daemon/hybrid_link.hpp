@@ -62,6 +62,9 @@ class ControlPath {
   // What the hybrid interface's path MTU probes found the path to carry (nullopt: nothing
   // measured): its packets are held to it. Paths that probe themselves (PPP) ignore it.
   virtual void set_probed_mtu(std::optional<std::size_t> mtu) { (void)mtu; }
+  // The one far end on the underlay that the hybrid interface's probes of this path measure the
+  // way to (a site's single peer); nullopt where there is none or the path probes itself.
+  virtual std::optional<IpAddress> underlay_peer() const { return std::nullopt; }
 };
 
 class HybridLink {

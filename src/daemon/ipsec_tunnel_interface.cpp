@@ -363,6 +363,11 @@ std::size_t IpsecTunnelInterface::limit_towards(const IpAddress& peer, bool mtu_
       limit, hybrid::costliest_esp_inner_mtu(hybrid::StackKind::kIpsecTunnel, *path_mtu));
 }
 
+std::optional<IpAddress> IpsecTunnelInterface::underlay_peer() const {
+  if (config_.connections.size() != 1) return std::nullopt;
+  return config_.connections.front().remote_address;
+}
+
 std::size_t IpsecTunnelInterface::inner_mtu() const {
   // One connection to one address (a site's secondary): a smaller underlay towards it is the
   // whole path's MTU.

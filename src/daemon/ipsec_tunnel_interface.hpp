@@ -68,6 +68,7 @@ class IpsecTunnelInterface final : public ControlPath {
   // The configured MTU, or less while the underlay to the one peer is known to be smaller.
   std::size_t inner_mtu() const override;
   void set_probed_mtu(std::optional<std::size_t> mtu) override { probed_mtu_ = mtu; }
+  std::optional<IpAddress> underlay_peer() const override;
 
  private:
   IpsecTunnelInterface(const control::IpsecConfig& config, std::optional<io::TunDevice> tun,

@@ -174,13 +174,15 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
                config.role != control::L2tpRole::kLac ? "a gateway: its clients probe"
                : !config.mtu_probing                  ? "mtu_probing = false"
                                                       : "",
-               std::chrono::seconds(config.mtu_probe_interval)) {}
+               std::chrono::seconds(config.mtu_probe_interval)),
+      device_mtu_(config.mtu) {}
 
 L2tpInterface::~L2tpInterface() {
   if (!loop_) return;
   if (ipsec_) ipsec_->detach(kIkeVersion);
   if (tun_) loop_->unwatch(tun_->fd());
   if (udp_) loop_->unwatch(udp_->fd());
+  if (routes_ && routes_->fd() >= 0) loop_->unwatch(routes_->fd());
   loop_->remove_timer(timer_);
   if (shutdown_timer_) loop_->remove_timer(shutdown_timer_);
   if (ike_redial_timer_) loop_->remove_timer(ike_redial_timer_);
@@ -201,6 +203,18 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
   if (tun_)
     if (auto ok = loop.watch_readable(tun_->fd(), [this] { on_tun_readable(); }); !ok)
       return Err(ok.error());
+  if (probers_.enabled()) {
+    // A new underlay route to the server: the sessions' searches start again at once.
+    routes_.emplace(name());
+    if (routes_->fd() >= 0)
+      if (auto ok = loop.watch_readable(routes_->fd(),
+                                        [this] {
+                                          probers_due_ = true;
+                                          process(out_);
+                                        });
+          !ok)
+        return Err(ok.error());
+  }
   if (udp_) {
     // Plain L2TP learns the underlay's path MTU from ICMP too (IPsec's endpoint does for ESP).
     if (auto ok = udp_->enable_path_mtu_discovery(); !ok)
@@ -311,8 +325,11 @@ void L2tpInterface::send_inner(io::PacketBatch& batch) {
                               !plain_underlay_.empty() || probers_.held_mtu();
   OversizeTally too_big;
   std::size_t kept = 0;
+  bool retransmitted = false;  // a large TCP segment sent again: the probed size is checked
+  const bool watch = probers_.any();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     packet::clamp_tcp_mss_to_mtu(batch[i].bytes(), mtu);
+    if (watch && retransmits_.on_outbound(batch[i].bytes())) retransmitted = true;
     const std::size_t inner_length = batch[i].length;
     if (!stack_.on_inner_packet(batch[i])) continue;
     if (underlay_known && !fits_underlay(batch[i], inner_length, too_big)) continue;
@@ -322,6 +339,10 @@ void L2tpInterface::send_inner(io::PacketBatch& batch) {
   batch.resize(kept);
   // Data flows: the probed sizes are confirmed while it does (a silent shrink is found).
   if (kept > 0 && probers_.note_traffic()) rearm();
+  if (retransmitted && probers_.on_large_retransmit(io::SystemClock::now())) {
+    probers_due_ = true;
+    rearm();
+  }
   // Sessions inside IPsec go out sealed; what is left belongs to plain sessions, if allowed.
   if (ipsec_) ipsec_->send_transport_batch(batch, kL2tpPort, kL2tpPort);
   if (!batch.empty() && udp_) {
@@ -395,7 +416,21 @@ void L2tpInterface::run_probers(TimePoint now, hybrid::L2tpStackOutput& out) {
   if (!probers_.enabled()) return;
   const std::size_t max = icmp_underlay_limit(server_.address).value_or(stack_.mru());
   probers_.sync(stack_.sessions(), max, now);
+  if (routes_) {
+    routes_->begin_round();
+    if (probers_.any())
+      if (const auto route = routes_->moved(server_.address)) {
+        spdlog::info(
+            "L2TP on {}: the underlay route to {} is now {}: path MTU probing searches "
+            "again",
+            name(), server_.address.to_string(), io::to_string(*route));
+        probers_.restart_all(now);
+      }
+    routes_->end_round();
+  }
   probers_.poll(stack_, now, out);
+  // A client's hosts see what its sessions to the server carry.
+  if (tun_) device_mtu_.follow(*tun_, probers_.held_mtu(), "its sessions' path");
 }
 
 void L2tpInterface::process(hybrid::L2tpStackOutput& out) {

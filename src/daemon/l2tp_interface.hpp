@@ -21,7 +21,10 @@
 #include "daemon/ipsec_endpoint.hpp"
 #include "daemon/l2tp_session_probers.hpp"
 #include "daemon/oversize_packets.hpp"
+#include "daemon/probed_device_mtu.hpp"
+#include "daemon/underlay_route_watch.hpp"
 #include "hybrid/l2tp_stack.hpp"
+#include "hybrid/retransmit_watch.hpp"
 #include "hybrid/underlay_mtus.hpp"
 #include "io/event_loop.hpp"
 #include "io/netlink.hpp"
@@ -141,9 +144,12 @@ class L2tpInterface final : public ControlPath {
   io::PacketBatch fragments_;          // fits_underlay()'s, sent after the batch
   io::PacketBatch fragments_sending_;  // the same while they are sent
   OversizeTally too_big_;
-  hybrid::UnderlayMtus plain_underlay_;  // what ICMP said about plain L2TP's peers
-  L2tpSessionProbers probers_;           // a client's sessions' path MTU probing
-  bool probers_due_ = false;             // sessions or replies changed: run_probers() next
+  hybrid::UnderlayMtus plain_underlay_;       // what ICMP said about plain L2TP's peers
+  L2tpSessionProbers probers_;                // a client's sessions' path MTU probing
+  std::optional<UnderlayRouteWatch> routes_;  // with probers_: the underlay route to the server
+  hybrid::RetransmitWatch retransmits_;       // with probers_: large TCP segments sent again
+  bool probers_due_ = false;                  // sessions or replies changed: run_probers() next
+  ProbedDeviceMtu device_mtu_;                // a plain client's device
   hybrid::L2tpStackOutput out_;
 };
 

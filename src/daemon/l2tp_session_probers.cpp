@@ -59,6 +59,16 @@ void L2tpSessionProbers::sync(const std::vector<hybrid::L2tpSessionInfo>& sessio
   }
 }
 
+bool L2tpSessionProbers::on_large_retransmit(TimePoint now) {
+  bool due = false;
+  for (auto& [ref, p] : probers_) due = p.prober.on_large_retransmit(now) || due;
+  return due;
+}
+
+void L2tpSessionProbers::restart_all(TimePoint now) {
+  for (auto& [ref, p] : probers_) p.prober.restart(now);
+}
+
 bool L2tpSessionProbers::note_traffic() {
   if (traffic_noted_ || probers_.empty()) return false;
   traffic_noted_ = true;

@@ -37,6 +37,12 @@ class L2tpSessionProbers {
   // Sends the probes that are due through `stack`.
   void poll(hybrid::L2tpStack& stack, TimePoint now, hybrid::L2tpStackOutput& out);
   void on_replies(const std::vector<hybrid::L2tpProbeReply>& replies, TimePoint now);
+  // Large TCP segments were sent again: each session's size in use is probed now (at most once
+  // a second). True when a probe became due, for the caller's timer.
+  bool on_large_retransmit(TimePoint now);
+  // The way to the server changed (a new underlay route): every session searches again.
+  void restart_all(TimePoint now);
+  bool any() const { return !probers_.empty(); }
   std::optional<TimePoint> next_deadline() const;
 
   // What session `ref`'s packets are held to; nullopt where its configured MTU holds.

@@ -120,6 +120,7 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::ass
   raw_loop->set_wake_handler([raw = iface.get()] { raw->on_wake(); });
   iface->device_.set_mtu(mtu);
   iface->mtu_ = mtu;
+  iface->device_mtu_.emplace(mtu);
   auto timer = iface->control_loop_->add_timer([raw = iface.get()] { raw->on_timer(); });
   if (!timer) return Err(timer.error());
   iface->timer_ = *timer;
@@ -314,8 +315,13 @@ void WireguardInterface::seal_batch_and_send() {
   {
     std::lock_guard lock(mutex_);
     BatchActions actions(tx_control_, nullptr, device_, events_, now, link_);
-    for (std::size_t i = 0; i < n; ++i)
+    // With probing: a large TCP segment sent again has its peer's size in use probed now.
+    const bool watch = !mtu_probing_.empty();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (watch && retransmits_.on_outbound(tx_batch_[i].bytes()))
+        mtu_probing_.note_large_retransmit(device_, tx_batch_[i].bytes(), now);
       send_verdicts_[i] = device_.prepare_send(tx_batch_[i], now, seal_jobs_[i], actions);
+    }
   }
   OversizeTally too_big;
   for (std::size_t i = 0; i < n; ++i)
@@ -406,6 +412,13 @@ void WireguardInterface::set_peer_probed_mtu(const wireguard::PublicKey& public_
   if (const auto id = device_.find_peer(public_key)) device_.set_probed_mtu(*id, mtu);
 }
 
+std::optional<Endpoint> WireguardInterface::peer_endpoint(const wireguard::PublicKey& public_key) {
+  std::lock_guard lock(mutex_);
+  const auto id = device_.find_peer(public_key);
+  const wireguard::Peer* peer = id ? device_.peer(*id) : nullptr;
+  return peer ? peer->endpoint : std::nullopt;
+}
+
 std::optional<std::string> WireguardInterface::set_probed_mtu_for(const IpAddress& inner,
                                                                   std::optional<std::size_t> mtu) {
   std::lock_guard lock(mutex_);
@@ -475,6 +488,7 @@ void WireguardInterface::open_received(std::size_t count) {
 void WireguardInterface::on_timer() {
   const TimePoint now = io::SystemClock::now();
   std::optional<TimePoint> next;
+  std::optional<std::size_t> probed;  // what a client's TUN device should show
   probe_batch_.clear();
   {
     std::lock_guard lock(mutex_);
@@ -493,9 +507,11 @@ void WireguardInterface::on_timer() {
       const auto probe_due = mtu_probing_.next_deadline();
       if (probe_due && (!next || *probe_due < *next)) next = probe_due;
     }
+    if (own_tun_) probed = mtu_probing_.client_device_mtu(device_);
   }
   send_control(timer_control_);
   send_probes();
+  if (own_tun_) device_mtu_->follow(*tun_, probed, "its peer's path");
   // Timers set by the data threads are picked up at the next tick; WireGuard's timers are
   // seconds long, so a 100 ms tick is precise enough and needs no cross-thread signalling.
   const TimePoint tick = now + std::chrono::milliseconds(100);

@@ -24,7 +24,9 @@
 #include "daemon/hybrid_link.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "daemon/peer_event_log.hpp"
+#include "daemon/probed_device_mtu.hpp"
 #include "daemon/wireguard_mtu_probing.hpp"
+#include "hybrid/retransmit_watch.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
 #include "io/system_clock.hpp"
@@ -76,6 +78,8 @@ class WireguardInterface {
   // Holds the peer with `public_key` to what path MTU probes found its path to carry (an inner
   // packet size; nullopt: nothing measured, the device MTU holds). Any thread.
   void set_peer_probed_mtu(const wireguard::PublicKey& public_key, std::optional<std::size_t> mtu);
+  // The peer's endpoint now (configured, resolved or roamed to), if it has one.
+  std::optional<Endpoint> peer_endpoint(const wireguard::PublicKey& public_key);
   // The same for the peer whose allowed IPs take `inner` (a gateway's account, by its address).
   // The peer's name, or nothing when no peer takes it.
   std::optional<std::string> set_probed_mtu_for(const IpAddress& inner,
@@ -150,21 +154,23 @@ class WireguardInterface {
   void on_wake();
   void apply_resolved_endpoints();
 
-  std::optional<io::TunDevice> own_tun_;  // a plain interface's device
-  io::TunDevice* tun_;                    // own_tun_, or the hybrid interface's device
-  HybridLink* link_;                      // null for a plain interface
-  std::size_t mtu_ = 1420;                // the device's: TCP MSS is clamped to fit it
-  std::optional<io::UdpTransport> udp_;   // none when nested
-  DatagramCarrier* carrier_;              // nested: where datagrams go instead
-  std::uint16_t carried_port_;            // nested: the port they are sent from
+  std::optional<io::TunDevice> own_tun_;       // a plain interface's device
+  io::TunDevice* tun_;                         // own_tun_, or the hybrid interface's device
+  HybridLink* link_;                           // null for a plain interface
+  std::size_t mtu_ = 1420;                     // the device's: TCP MSS is clamped to fit it
+  std::optional<ProbedDeviceMtu> device_mtu_;  // a plain interface's, on one peer's probing
+  std::optional<io::UdpTransport> udp_;        // none when nested
+  DatagramCarrier* carrier_;                   // nested: where datagrams go instead
+  std::uint16_t carried_port_;                 // nested: the port they are sent from
   std::mutex carried_mutex_;
   io::PacketBatch carried_in_;  // guarded by carried_mutex_: receive_carried()'s datagrams
   crypto::SystemRng rng_;
   io::SystemWallClock wall_;
   std::mutex mutex_;
   wireguard::Device device_;
-  PeerEventLog events_;              // guarded by mutex_, like device_
-  WireguardMtuProbing mtu_probing_;  // guarded by mutex_, like device_
+  PeerEventLog events_;                  // guarded by mutex_, like device_
+  WireguardMtuProbing mtu_probing_;      // guarded by mutex_, like device_
+  hybrid::RetransmitWatch retransmits_;  // the sender thread's, for mtu_probing_
 
   std::unique_ptr<io::EventLoop> control_loop_;
   io::EventLoop::TimerId timer_ = 0;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "daemon/mtu_probe_status.hpp"
+#include "packet/ip_packet.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -56,6 +57,7 @@ Result<Ok, std::string> WireguardMtuProbing::set_target(wireguard::Device& devic
   if (source == sources_.end())
     return Err("no " + std::string(target->is_v4() ? "IPv4" : "IPv6") +
                " address on the interface to send probes to " + target->to_string() + " from");
+  if (!routes_) routes_.emplace(interface_name_);
   PeerProbing p;
   p.key = key;
   p.target = *target;
@@ -91,6 +93,17 @@ void WireguardMtuProbing::track(PeerProbing& p, const wireguard::Peer& peer,
     p.data_packets = peer.data_packets_sent;
     prober.note_traffic();
   }
+}
+
+void WireguardMtuProbing::follow_route(PeerProbing& p, TimePoint now) {
+  hybrid::MtuProber& prober = p.echo->prober();
+  if (!routes_ || !p.endpoint || !prober.live()) return;
+  const auto route = routes_->moved(p.endpoint->address);
+  if (!route) return;
+  spdlog::info("{}: peer {}: the underlay route to {} is now {}: path MTU probing searches again",
+               interface_name_, names_.name_of(p.key), p.endpoint->address.to_string(),
+               io::to_string(*route));
+  prober.restart(now);
 }
 
 void WireguardMtuProbing::send_due(PeerProbing& p, TimePoint now, io::PacketBatch& probes) {
@@ -133,6 +146,16 @@ void WireguardMtuProbing::apply_change(PeerProbing& p, wireguard::Device& device
   p.logged = change->after;
 }
 
+void WireguardMtuProbing::note_large_retransmit(const wireguard::Device& device, ByteView packet,
+                                                TimePoint now) {
+  const auto header = packet::parse_ip_header(packet);
+  if (!header) return;
+  const auto id = device.peer_for(IpAddress::from_bytes(header->destination, header->family));
+  const wireguard::Peer* peer = id ? device.peer(*id) : nullptr;
+  PeerProbing* p = peer ? find_in(peers_, peer->remote.public_key) : nullptr;
+  if (p && p->echo && p->id == peer->id) p->echo->prober().on_large_retransmit(now);
+}
+
 bool WireguardMtuProbing::take_reply(wireguard::Device& device, wireguard::PeerId id,
                                      ByteView packet, TimePoint now) {
   for (PeerProbing& p : peers_) {
@@ -145,6 +168,7 @@ bool WireguardMtuProbing::take_reply(wireguard::Device& device, wireguard::PeerI
 }
 
 void WireguardMtuProbing::run(wireguard::Device& device, TimePoint now, io::PacketBatch& probes) {
+  if (routes_) routes_->begin_round();
   for (PeerProbing& p : peers_) {
     const auto id = device.find_peer(p.key);
     const wireguard::Peer* peer = id ? device.peer(*id) : nullptr;
@@ -155,9 +179,11 @@ void WireguardMtuProbing::run(wireguard::Device& device, TimePoint now, io::Pack
     }
     if (!p.echo || p.id != peer->id) start(p, device, *peer);
     track(p, *peer, device, now);
+    follow_route(p, now);
     send_due(p, now, probes);
     apply_change(p, device);
   }
+  if (routes_) routes_->end_round();
 }
 
 std::optional<TimePoint> WireguardMtuProbing::next_deadline() const {
@@ -167,6 +193,15 @@ std::optional<TimePoint> WireguardMtuProbing::next_deadline() const {
     if (due && (!next || *due < *next)) next = due;
   }
   return next;
+}
+
+std::optional<std::size_t> WireguardMtuProbing::client_device_mtu(
+    const wireguard::Device& device) const {
+  if (device.peer_count() != 1 || peers_.empty()) return std::nullopt;
+  const wireguard::Peer* peer = device.peer(device.peer_ids().front());
+  const PeerProbing* p = peer ? find_in(peers_, peer->remote.public_key) : nullptr;
+  if (!p || !p->echo || p->id != peer->id) return std::nullopt;
+  return peer->probed_mtu;
 }
 
 nlohmann::json WireguardMtuProbing::peer_status(const wireguard::Device& device,

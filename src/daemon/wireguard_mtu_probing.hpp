@@ -8,10 +8,10 @@
 // change is logged.
 //
 // A peer's probing is live while it has a session to send in; its search starts again when its
-// endpoint moves (roaming), and the size in use is confirmed while data flows to it, which is
-// how a hop that shrank silently is found. Every call is made with the device lock held: this
-// is guarded by it as the Device is. Peers are known by public key, so that one removed and
-// added again over the UAPI starts afresh.
+// endpoint moves (roaming) or the underlay route to it changes (underlay_route_watch.hpp), and the
+// size in use is confirmed while data flows to it, which is how a hop that shrank silently is
+// found. Every call is made with the device lock held: this is guarded by it as the Device is.
+// Peers are known by public key, so that one removed and added again over the UAPI starts afresh.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -24,6 +24,7 @@
 #include "base/rng.hpp"
 #include "base/time.hpp"
 #include "daemon/peer_event_log.hpp"
+#include "daemon/underlay_route_watch.hpp"
 #include "hybrid/icmp_echo_prober.hpp"
 #include "io/packet_batch.hpp"
 #include "wireguard/device.hpp"
@@ -47,6 +48,9 @@ class WireguardMtuProbing {
   // No peer has a target: the receive path need not look at anything.
   bool empty() const { return peers_.empty(); }
 
+  // Send path: `packet`, an inner packet about to be sealed, is a large TCP segment sent again
+  // (RetransmitWatch): the probing of the peer it goes to checks the size in use now.
+  void note_large_retransmit(const wireguard::Device& device, ByteView packet, TimePoint now);
   // Receive path: whether `packet`, an inner packet opened from peer `id`, answers one of its
   // probes; if so it is consumed here and must not reach the TUN device.
   bool take_reply(wireguard::Device& device, wireguard::PeerId id, ByteView packet, TimePoint now);
@@ -55,6 +59,11 @@ class WireguardMtuProbing {
   // mtu_probe, for the caller to send through the device.
   void run(wireguard::Device& device, TimePoint now, io::PacketBatch& probes);
   std::optional<TimePoint> next_deadline() const;
+  // What a client's TUN device should show: with one peer (a client's server), the size its
+  // probing holds its packets to; nullopt where the device's configured MTU should hold (nothing
+  // probed, or several peers, whose paths differ: each is held on its own, and the device keeps
+  // the MTU every one of them is configured for).
+  std::optional<std::size_t> client_device_mtu(const wireguard::Device& device) const;
 
   // For `tandem status`: the MTU the peer's packets are held to ("mtu"), the device's
   // ("configured_mtu"), its "mtu_probe" object (mtu_probe_status.hpp: "live" says whether the
@@ -80,6 +89,8 @@ class WireguardMtuProbing {
   void start(PeerProbing& p, const wireguard::Device& device, const wireguard::Peer& peer);
   void track(PeerProbing& p, const wireguard::Peer& peer, const wireguard::Device& device,
              TimePoint now);
+  // Searches again when the underlay route to the peer's endpoint changed.
+  void follow_route(PeerProbing& p, TimePoint now);
   void send_due(PeerProbing& p, TimePoint now, io::PacketBatch& probes);
   // Holds the peer to what its prober now holds, and logs a fall, or where a search settled.
   void apply_change(PeerProbing& p, wireguard::Device& device);
@@ -90,6 +101,7 @@ class WireguardMtuProbing {
   std::vector<IpAddress> sources_;
   Duration raise_interval_ = std::chrono::minutes(10);
   std::vector<PeerProbing> peers_;
+  std::optional<UnderlayRouteWatch> routes_;    // from the first target on
   std::vector<hybrid::PmtuSearch::Probe> due_;  // run()'s scratch
 };
 

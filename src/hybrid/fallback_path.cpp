@@ -173,6 +173,14 @@ void FallbackPath::note_traffic(PathRole role) {
   if (auto& p = prober(role)) p->note_traffic();
 }
 
+void FallbackPath::note_large_retransmit(PathRole role, TimePoint now) {
+  if (auto& p = prober(role)) p->on_large_retransmit(now);
+}
+
+void FallbackPath::restart_mtu_probing(PathRole role, TimePoint now) {
+  if (auto& p = prober(role)) p->restart(now);
+}
+
 const MtuProber* FallbackPath::mtu_prober(PathRole role) const {
   const auto& p = probers_[static_cast<std::size_t>(role)];
   return p ? &*p : nullptr;

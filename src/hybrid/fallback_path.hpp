@@ -89,6 +89,10 @@ class FallbackPath {
   void set_mtu_probing(PathRole role, std::optional<std::size_t> max_mtu, TimePoint now);
   // Data went out on `role`: the size in use is confirmed again while it flows.
   void note_traffic(PathRole role);
+  // Large TCP segments sent again on `role` (RetransmitWatch): its size in use is probed now.
+  void note_large_retransmit(PathRole role, TimePoint now);
+  // `role`'s path changed under it (a new underlay route): its search starts again.
+  void restart_mtu_probing(PathRole role, TimePoint now);
   // The prober of `role`, when probing is on there.
   const MtuProber* mtu_prober(PathRole role) const;
 

@@ -31,7 +31,23 @@ std::size_t IcmpEchoProber::build(const PmtuSearch::Probe& probe, MutableByteVie
                                  static_cast<std::uint16_t>(probe.id), tag, probe.size);
 }
 
+bool IcmpEchoProber::take_fragment(ByteView packet, TimePoint now) {
+  const auto piece = packet::parse_icmp_echo_fragment(packet);
+  if (!piece || piece->source != target_ || piece->destination != source_) return false;
+  if (!piece->first) return fragmented_reply_ && piece->identification == *fragmented_reply_;
+  if (piece->kind != packet::IcmpEchoKind::kReply || piece->identifier != identifier_ ||
+      piece->data.size() < kTagSize || load_be32(piece->data.data()) != tag_key_)
+    return false;
+  // The far end's own device was smaller than the request, so its reply comes in pieces: the
+  // request arrived whole (it went with DF), which is what holds this direction of the path;
+  // the way back is the far end's to measure. The rest of the pieces are taken out too.
+  fragmented_reply_ = piece->identification;
+  prober_.on_ack(load_be32(piece->data.data() + 4), now);
+  return true;
+}
+
 bool IcmpEchoProber::take_reply(ByteView packet, TimePoint now) {
+  if (take_fragment(packet, now)) return true;
   const auto echo = packet::parse_icmp_echo(packet);
   if (!echo || echo->kind != packet::IcmpEchoKind::kReply || echo->identifier != identifier_ ||
       echo->source != target_ || echo->destination != source_ || echo->data.size() < kTagSize ||

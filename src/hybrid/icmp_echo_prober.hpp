@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
@@ -39,15 +40,20 @@ class IcmpEchoProber {
 
   // Whether `packet`, an inner packet that came out of the path, is the reply to a probe of
   // ours; if so the caller consumes it (it is no one else's), and its probe counts as
-  // acknowledged when the reply came back at the size sent.
+  // acknowledged when the reply came back at the size sent, or in fragments (the far end's
+  // device is smaller than the probe: the request arrived whole, and the pieces prove it).
   bool take_reply(ByteView packet, TimePoint now);
 
  private:
+  // A piece of a fragmented reply to one of our probes (the first acknowledges it).
+  bool take_fragment(ByteView packet, TimePoint now);
+
   MtuProber prober_;
   IpAddress source_;
   IpAddress target_;
   std::uint16_t identifier_;
   std::uint32_t tag_key_;
+  std::optional<std::uint32_t> fragmented_reply_;  // the identification of the latest one
 };
 
 }  // namespace tandem::hybrid

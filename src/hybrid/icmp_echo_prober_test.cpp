@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "base/seeded_rng.hpp"
+#include "packet/checksum.hpp"
 #include "packet/icmp_echo.hpp"
+#include "packet/ipv4_fragment.hpp"
 
 namespace tandem::hybrid {
 namespace {
@@ -132,6 +134,38 @@ TEST_F(IcmpEchoProberTest, AReplyCutShortIsOursButAcknowledgesNothing) {
   EXPECT_TRUE(echo.take_reply(reply_to(probe, 1000), now));
   EXPECT_EQ(echo.prober().probes_acked(), 0u);
   EXPECT_EQ(echo.prober().search().state(), PmtuSearch::State::kBase);
+}
+
+// A peer whose own device is smaller than the probe answers in fragments (its kernel may
+// fragment an echo reply): the request arrived whole, so the probe counts, and every piece of
+// the reply is taken out of the receive path.
+TEST_F(IcmpEchoProberTest, AReplyInFragmentsAcknowledgesItsProbeAndEveryPieceIsTaken) {
+  const auto base = probes();
+  ASSERT_TRUE(echo.take_reply(reply_to(base[0]), now));
+  auto round = probes();
+  const auto& largest = round.back();
+  ASSERT_EQ(largest.size(), 1420u);
+  auto reply = reply_to(largest);
+  store_be16(reply.data() + 4, 0x7777);  // identification
+  store_be16(reply.data() + 6, 0);       // without DF, as a kernel answers
+  store_be16(reply.data() + 10, 0);
+  store_be16(reply.data() + 10, packet::internet_checksum(ByteView(reply).first(20)));
+  std::array<std::array<std::byte, 2048>, 2> slots{};
+  const std::array<MutableByteView, 2> out{MutableByteView(slots[0]), MutableByteView(slots[1])};
+  std::array<std::size_t, 2> lengths{};
+  ASSERT_EQ(packet::fragment_ipv4(reply, 1340, out, lengths), 2u);
+  const auto acked = echo.prober().probes_acked();
+  EXPECT_TRUE(echo.take_reply(ByteView(slots[0].data(), lengths[0]), now));
+  EXPECT_EQ(echo.prober().probes_acked(), acked + 1);
+  EXPECT_TRUE(echo.take_reply(ByteView(slots[1].data(), lengths[1]), now)) << "the rest too";
+  EXPECT_EQ(echo.prober().held_mtu(), 1420u) << "the largest size arrived whole";
+
+  // Another host's fragments, or pieces of another packet, are left alone.
+  auto stranger = std::vector<std::byte>(slots[1].begin(), slots[1].begin() + lengths[1]);
+  store_be16(stranger.data() + 4, 0x7778);
+  store_be16(stranger.data() + 10, 0);
+  store_be16(stranger.data() + 10, packet::internet_checksum(ByteView(stranger).first(20)));
+  EXPECT_FALSE(echo.take_reply(stranger, now));
 }
 
 }  // namespace

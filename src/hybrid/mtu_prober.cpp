@@ -5,6 +5,11 @@ namespace tandem::hybrid {
 
 using State = PmtuSearch::State;
 
+namespace {
+// The fewest seconds between confirmations that retransmissions ask for.
+constexpr Duration kRetransmitConfirmGap = std::chrono::seconds(1);
+}  // namespace
+
 MtuProber::MtuProber(MtuProberSettings settings) : settings_(settings), search_(settings.search) {}
 
 void MtuProber::set_live(bool live, TimePoint now) {
@@ -40,6 +45,15 @@ void MtuProber::poll(TimePoint now, std::vector<PmtuSearch::Probe>& out) {
   probes_sent_ += out.size() - before;
   for (std::size_t i = before; i < out.size(); ++i) probe_bytes_ += out[i].size;
   note_held();
+}
+
+bool MtuProber::on_large_retransmit(TimePoint now) {
+  if (!live_ || search_.state() != State::kComplete) return false;
+  if (now - last_confirm_ < kRetransmitConfirmGap) return false;
+  search_.confirm_current(now);
+  traffic_ = false;
+  last_confirm_ = now;
+  return true;
 }
 
 void MtuProber::on_ack(std::uint32_t id, TimePoint now) {

@@ -45,6 +45,10 @@ class MtuProber {
   void restart(TimePoint now);
   // Data went out on the path: a completed search is confirmed again within confirm_interval.
   void note_traffic() { traffic_ = true; }
+  // Large TCP segments were sent again (RetransmitWatch): the size in use is probed at once,
+  // unless it was within the last second (a congested path retransmits too; one probe a second
+  // settles which it is). True when a confirmation started.
+  bool on_large_retransmit(TimePoint now);
   // The largest inner packet the path may carry changed (the device MTU, an ICMP report).
   void set_max_mtu(std::size_t max_mtu, TimePoint now);
 

@@ -99,6 +99,32 @@ TEST(MtuProber, ASilentShrinkIsFoundWhileDataFlows) {
   EXPECT_EQ(prober.held_mtu(), std::optional<std::size_t>(1333));
 }
 
+TEST(MtuProber, RetransmissionsHaveTheSizeInUseProbedAtOnceAtMostOnceASecond) {
+  MtuProber prober(settings());
+  Path path(prober, 1420);
+  prober.set_live(true, path.now);
+  path.advance(seconds(2));
+  ASSERT_EQ(prober.search().state(), PmtuSearch::State::kComplete);
+  const std::size_t before = path.sent;
+  EXPECT_TRUE(prober.on_large_retransmit(path.now));
+  EXPECT_EQ(prober.search().state(), PmtuSearch::State::kConfirming);
+  path.advance(milliseconds(100));
+  EXPECT_EQ(path.sent - before, 1u) << "one probe of the size in use, without waiting for data";
+  EXPECT_FALSE(prober.on_large_retransmit(path.now)) << "not again within a second";
+  path.advance(seconds(1));
+  path.mtu = 1300;  // shrank silently; the sender starts repeating itself
+  EXPECT_TRUE(prober.on_large_retransmit(path.now));
+  path.changes.clear();
+  path.advance(seconds(3) + milliseconds(100));
+  ASSERT_FALSE(path.changes.empty())
+      << "lost three times: a black hole, 3 s after the first repeat";
+  EXPECT_TRUE(path.changes[0].black_hole);
+  path.advance(seconds(10));
+  EXPECT_EQ(prober.held_mtu(), std::optional<std::size_t>(1300));
+  prober.set_live(false, path.now);
+  EXPECT_FALSE(prober.on_large_retransmit(path.now + seconds(5))) << "a path that is down";
+}
+
 TEST(MtuProber, AnIdlePathIsNotConfirmed) {
   MtuProber prober(settings());
   Path path(prober, 1420);

@@ -20,7 +20,7 @@ PmtuSearch::PmtuSearch(PmtuSearchSettings settings) : settings_(settings) {
 }
 
 void PmtuSearch::start(TimePoint now) {
-  (void)now;
+  search_began_ = now;
   black_hole_ = false;
   state_ = State::kBase;
   confirmed_.reset();
@@ -50,7 +50,10 @@ void PmtuSearch::after_change(TimePoint now) {
   if (!pending_.empty()) return;
   if (lost_ - mtu() <= 1) {
     state_ = State::kComplete;
-    idle_until_ = now + settings_.raise_interval;
+    // The next search upwards is due raise_interval after this one began, not after it ended:
+    // a hop that grows while a search is losing sizes (3 s each) is found one interval later
+    // at most, plus that search, rather than an interval after a search that could not see it.
+    idle_until_ = std::max(search_began_ + settings_.raise_interval, now + settings_.probe_timeout);
     return;
   }
   begin_round(now);
@@ -97,6 +100,7 @@ void PmtuSearch::poll(TimePoint now, std::vector<Probe>& out) {
       // has not grown (the usual case) that one size, lost, ends the search; answered, the
       // search goes on upwards in full rounds.
       state_ = State::kSearching;
+      search_began_ = now;
       lost_ = settings_.max_mtu + 1;
       if (mtu() < settings_.max_mtu) {
         pending_.assign(1, Pending{mtu() + 1});

@@ -11,9 +11,10 @@
 // lost after `max_probes` tries, each given `probe_timeout` (RFC 8899 section 5.1.1).
 //
 // States (section 5.2): kBase confirms the base size first; kSearching narrows the interval;
-// kComplete holds the result and searches upwards again after `raise_interval`
-// (PMTU_RAISE_TIMER), which finds a grown path; kError when even the base size is lost (the path
-// is down, or smaller than the base): it retries the base every `raise_interval / 60` or so.
+// kComplete holds the result and searches upwards again `raise_interval` (PMTU_RAISE_TIMER)
+// after the previous search began, which finds a grown path within that interval and one search;
+// kError when even the base size is lost (the path is down, or smaller than the base): it
+// retries the base every 10 s.
 // kConfirming probes the size in use once more (confirm_current(), which the caller asks for
 // while data flows, so an idle path costs nothing): when that is lost, the path has shrunk
 // without telling anyone (a black hole) and the search starts over from the base at once. A
@@ -104,8 +105,9 @@ class PmtuSearch {
   std::vector<Pending> pending_;
   std::vector<Probe> sent_;  // the probes sent lately, by id
   std::uint32_t next_id_ = 1;
-  TimePoint idle_until_{};   // kComplete / kError: when to probe again
-  bool black_hole_ = false;  // this search began at a black hole
+  TimePoint idle_until_{};    // kComplete / kError: when to probe again
+  TimePoint search_began_{};  // when the latest search (from the base, or upwards) began
+  bool black_hole_ = false;   // this search began at a black hole
 };
 
 // "base", "searching", "complete", "confirming" or "error", for status documents and logs.

@@ -127,6 +127,26 @@ TEST(PmtuSearch, AGrownPathIsFoundAfterTheRaiseInterval) {
   EXPECT_EQ(search.state(), State::kComplete);
 }
 
+TEST(PmtuSearch, APathThatGrowsWhileASearchLosesSizesIsFoundWithinOneInterval) {
+  auto s = settings();
+  s.raise_interval = seconds(10);
+  PmtuSearch search(s);
+  SimulatedPath path(search, 1340);
+  search.start(path.now);
+  path.run_until_settled(seconds(60));
+  ASSERT_EQ(search.mtu(), 1340u);
+  // Into the next search upwards, once one byte more has been tried three times and lost.
+  while (search.state() == State::kComplete) path.advance(milliseconds(100));
+  path.advance(seconds(2) + milliseconds(500));
+  path.mtu = 1440;  // grows now: this search has lost 1341 already
+  const TimePoint grown = path.now;
+  while (search.mtu() != 1440u && path.now - grown < seconds(60)) path.advance(milliseconds(100));
+  EXPECT_EQ(search.mtu(), 1440u);
+  // The next search begins 10 s after the last one began (7.5 s after the growth), not 10 s
+  // after it ended (10.5 s).
+  EXPECT_LE(path.now - grown, seconds(8));
+}
+
 TEST(PmtuSearch, AShrunkPathKeepsTheOldSizeUntilABlackHoleIsSuspected) {
   PmtuSearch search(settings());
   SimulatedPath path(search, 1440);

@@ -43,6 +43,11 @@ Result<Ok, int> RtnetlinkSocket::request(nlmsghdr* request) {
   return exchange(request, nullptr, nullptr);
 }
 
+Result<Ok, int> RtnetlinkSocket::query(nlmsghdr* request, DumpCallback callback, void* data) {
+  request->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+  return exchange(request, callback, data);
+}
+
 Result<Ok, int> RtnetlinkSocket::dump(nlmsghdr* request, DumpCallback callback, void* data) {
   request->nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP;
   return exchange(request, callback, data);

@@ -28,6 +28,9 @@ class RtnetlinkSocket {
   // Sends one request (built in `request`; flags and sequence are filled in here) and waits for
   // its ack. The error is the errno the kernel answered with.
   Result<Ok, int> request(nlmsghdr* request);
+  // Sends a request whose answer is a message (a get, e.g. RTM_GETROUTE for one address) and
+  // hands it to `callback`, then waits for the ack.
+  Result<Ok, int> query(nlmsghdr* request, DumpCallback callback, void* data);
   // Sends a dump request and hands every answer to `callback` until the dump is done. EINTR
   // means the kernel's table changed under the dump (NLM_F_DUMP_INTR); the caller may retry.
   Result<Ok, int> dump(nlmsghdr* request, DumpCallback callback, void* data);

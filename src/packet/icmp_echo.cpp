@@ -113,4 +113,50 @@ std::optional<IcmpEcho> parse_icmp_echo(ByteView packet) {
   return echo;
 }
 
+std::optional<IcmpEchoFragment> parse_icmp_echo_fragment(ByteView packet) {
+  const auto header = parse_ip_header(packet);
+  if (!header) return std::nullopt;
+  const bool v4 = header->family == IpAddress::Family::kV4;
+  const ByteView ip = packet.first(header->total_length);
+  IcmpEchoFragment fragment;
+  std::size_t offset = 0;  // where this piece's ICMP bytes start
+  std::size_t fragment_offset = 0;
+  if (v4) {
+    const std::size_t header_size = (std::to_integer<std::size_t>(ip[0]) & 0x0f) * 4;
+    const std::uint16_t flags = load_be16(ip.data() + 6);
+    if ((flags & (kIpv4MoreFragments | kIpv4FragmentOffsetMask)) == 0) return std::nullopt;
+    if (std::to_integer<std::uint8_t>(ip[9]) != kProtocolIcmp) return std::nullopt;
+    if (internet_checksum(ip.first(header_size)) != 0) return std::nullopt;
+    fragment.identification = load_be16(ip.data() + 4);
+    fragment_offset = flags & kIpv4FragmentOffsetMask;
+    offset = header_size;
+  } else {
+    constexpr std::uint8_t kNextHeaderFragment = 44;
+    constexpr std::size_t kFragmentHeaderSize = 8;
+    if (std::to_integer<std::uint8_t>(ip[6]) != kNextHeaderFragment ||
+        ip.size() < kIpv6HeaderSize + kFragmentHeaderSize)
+      return std::nullopt;
+    const std::byte* f = ip.data() + kIpv6HeaderSize;
+    if (std::to_integer<std::uint8_t>(f[0]) != kNextHeaderIcmpv6) return std::nullopt;
+    const std::uint16_t offset_and_flags = load_be16(f + 2);
+    fragment_offset = offset_and_flags >> 3;
+    if (fragment_offset == 0 && (offset_and_flags & 1) == 0) return std::nullopt;  // atomic
+    fragment.identification = load_be32(f + 4);
+    offset = kIpv6HeaderSize + kFragmentHeaderSize;
+  }
+  fragment.source = IpAddress::from_bytes(header->source, header->family);
+  fragment.destination = IpAddress::from_bytes(header->destination, header->family);
+  fragment.first = fragment_offset == 0;
+  if (!fragment.first) return fragment;
+  if (ip.size() < offset + kIcmpEchoHeaderSize) return std::nullopt;
+  const ByteView message = ip.subspan(offset);
+  const auto kind = kind_of(std::to_integer<std::uint8_t>(message[0]), v4);
+  if (!kind || message[1] != std::byte{0}) return std::nullopt;
+  fragment.kind = *kind;
+  fragment.identifier = load_be16(message.data() + 4);
+  fragment.sequence = load_be16(message.data() + 6);
+  fragment.data = message.subspan(kIcmpEchoHeaderSize);
+  return fragment;
+}
+
 }  // namespace tandem::packet

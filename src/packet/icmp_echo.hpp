@@ -53,4 +53,24 @@ bool is_icmp_echo_reply(ByteView packet);
 // nullopt for anything else. Never reads past `packet`; bytes after the stated length are ignored.
 std::optional<IcmpEcho> parse_icmp_echo(ByteView packet);
 
+// A piece of an echo that was fragmented on its way (a host answers a request larger than its own
+// device's MTU in fragments): an IPv4 fragment carrying ICMP, or an IPv6 packet whose first
+// extension header is a Fragment header (RFC 8200 section 4.5) before ICMPv6.
+struct IcmpEchoFragment {
+  IpAddress source;
+  IpAddress destination;
+  std::uint32_t identification = 0;  // IPv4's 16 bits or IPv6's 32: the same in every piece
+  bool first = false;                // offset 0: the echo header is in this piece
+  // With `first`: the echo header's fields, and as much of the data as this piece holds. The
+  // checksum covers the whole message, so it cannot be checked here.
+  IcmpEchoKind kind = IcmpEchoKind::kRequest;
+  std::uint16_t identifier = 0;
+  std::uint16_t sequence = 0;
+  ByteView data;
+};
+
+// The fragment of an echo in `packet`; nullopt for anything else (an unfragmented packet, another
+// protocol, a first piece too short for the echo header, an IPv4 header checksum that fails).
+std::optional<IcmpEchoFragment> parse_icmp_echo_fragment(ByteView packet);
+
 }  // namespace tandem::packet

@@ -1,6 +1,7 @@
-// Fuzz target for parse_icmp_echo: any bytes as an IP packet. It never reads past the packet;
-// what it finds lies inside the packet and agrees with the IP header; and an echo rebuilt from
-// the parts it found (with build_icmp_echo) parses back to the same parts at the same size.
+// Fuzz target for parse_icmp_echo and parse_icmp_echo_fragment: any bytes as an IP packet. They
+// never read past the packet; what they find lies inside it and agrees with the IP header; an
+// echo rebuilt from the parts parse_icmp_echo found (with build_icmp_echo) parses back to the
+// same parts at the same size; nothing is both a whole echo and a fragment.
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -12,10 +13,19 @@ using namespace tandem;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::vector<std::byte> packet(reinterpret_cast<const std::byte*>(data),
                                       reinterpret_cast<const std::byte*>(data) + size);
-  const auto echo = packet::parse_icmp_echo(packet);
-  if (!echo) return 0;
   const std::byte* const begin = packet.data();
   const std::byte* const end = packet.data() + packet.size();
+  const auto piece = packet::parse_icmp_echo_fragment(packet);
+  if (piece) {
+    if (piece->data.data() != nullptr &&
+        (piece->data.data() < begin || piece->data.data() + piece->data.size() > end))
+      std::abort();
+    if (!piece->first && !piece->data.empty()) std::abort();
+    if (piece->source.family() != piece->destination.family()) std::abort();
+  }
+  const auto echo = packet::parse_icmp_echo(packet);
+  if (!echo) return 0;
+  if (piece) std::abort();
   if (echo->data.data() < begin || echo->data.data() + echo->data.size() > end) std::abort();
   if (echo->packet_size > packet.size()) std::abort();
   if (echo->source.family() != echo->destination.family()) std::abort();

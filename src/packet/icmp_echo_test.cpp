@@ -7,6 +7,7 @@
 
 #include "packet/checksum.hpp"
 #include "packet/ip_packet.hpp"
+#include "packet/ipv4_fragment.hpp"
 
 namespace tandem::packet {
 namespace {
@@ -126,6 +127,73 @@ TEST(IcmpEcho, TrailingBytesAfterTheStatedLengthAreNotData) {
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->packet_size, 100u);
   EXPECT_EQ(parsed->data.size(), 100u - 28);
+}
+
+// A host answers a request larger than its device's MTU in fragments: the first holds the echo
+// header and the start of the data (where a probe's tag is), the rest only an identification.
+TEST(IcmpEchoFragment, AnIpv4ReplyCutByTheKernelsFragmenterIsKnownByItsPieces) {
+  auto reply = echo(IcmpEchoKind::kReply, "10.0.0.1", "10.0.0.2", 1420);
+  store_be16(reply.data() + 4, 0x4321);  // identification
+  store_be16(reply.data() + 6, 0);       // no DF: the kernel may fragment it
+  store_be16(reply.data() + 10, 0);
+  store_be16(reply.data() + 10, internet_checksum(ByteView(reply).first(20)));
+  EXPECT_FALSE(parse_icmp_echo_fragment(reply)) << "whole: not a fragment";
+  std::array<std::array<std::byte, 2048>, 2> slots{};
+  const std::array<MutableByteView, 2> out{MutableByteView(slots[0]), MutableByteView(slots[1])};
+  std::array<std::size_t, 2> lengths{};
+  ASSERT_EQ(fragment_ipv4(reply, 1340, out, lengths), 2u);
+  const auto first = parse_icmp_echo_fragment(ByteView(slots[0].data(), lengths[0]));
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->first);
+  EXPECT_EQ(first->kind, IcmpEchoKind::kReply);
+  EXPECT_EQ(first->source, ip("10.0.0.1"));
+  EXPECT_EQ(first->destination, ip("10.0.0.2"));
+  EXPECT_EQ(first->identification, 0x4321u);
+  EXPECT_EQ(first->identifier, 0x1234);
+  EXPECT_EQ(first->sequence, 0x0102);
+  ASSERT_GE(first->data.size(), kTag.size());
+  EXPECT_TRUE(std::equal(kTag.begin(), kTag.end(), first->data.begin()));
+  const auto second = parse_icmp_echo_fragment(ByteView(slots[1].data(), lengths[1]));
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->first);
+  EXPECT_EQ(second->identification, 0x4321u);
+  EXPECT_TRUE(second->data.empty());
+}
+
+TEST(IcmpEchoFragment, AnIpv6FirstFragmentAndALaterOne) {
+  const auto whole = echo(IcmpEchoKind::kReply, "fd00::1", "fd00::2", 200);
+  // The first piece: the fixed header, a Fragment header (offset 0, M set, id 0x01020304), and
+  // the start of the ICMPv6 message.
+  std::vector<std::byte> first(whole.begin(), whole.begin() + 40);
+  first[6] = std::byte{44};
+  const std::array<std::byte, 8> fragment_header{std::byte{58}, std::byte{0}, std::byte{0},
+                                                 std::byte{1},  std::byte{1}, std::byte{2},
+                                                 std::byte{3},  std::byte{4}};
+  first.insert(first.end(), fragment_header.begin(), fragment_header.end());
+  first.insert(first.end(), whole.begin() + 40, whole.begin() + 40 + 64);
+  store_be16(first.data() + 4, static_cast<std::uint16_t>(first.size() - 40));
+  const auto parsed = parse_icmp_echo_fragment(first);
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->first);
+  EXPECT_EQ(parsed->identification, 0x01020304u);
+  EXPECT_EQ(parsed->kind, IcmpEchoKind::kReply);
+  EXPECT_EQ(parsed->identifier, 0x1234);
+  EXPECT_EQ(parsed->data.size(), 64u - 8);
+
+  auto later = first;
+  store_be16(later.data() + 42, (8 << 3) | 0);  // offset 64, the last piece
+  const auto rest = parse_icmp_echo_fragment(later);
+  ASSERT_TRUE(rest);
+  EXPECT_FALSE(rest->first);
+  EXPECT_EQ(rest->identification, 0x01020304u);
+
+  auto atomic = first;
+  store_be16(atomic.data() + 42, 0);  // offset 0 and no M: a whole packet in a fragment header
+  EXPECT_FALSE(parse_icmp_echo_fragment(atomic));
+  auto udp = first;
+  udp[40] = std::byte{17};
+  EXPECT_FALSE(parse_icmp_echo_fragment(udp)) << "not ICMPv6 behind the fragment header";
+  EXPECT_FALSE(parse_icmp_echo_fragment(ByteView(first).first(52))) << "echo header cut";
 }
 
 }  // namespace

@@ -118,7 +118,10 @@ every_interval_moved 0 || die "the upload through the probed path stalled"
 silent_hop_set "$RT" 1500
 grown=$(now_ms)
 wait_until "the grown hop found again ($FULL)" 40 probed_is "$FULL"
-note "the hop grew to 1500: $FULL probed $(($(now_ms) - grown)) ms later (mtu_probe_interval 10 s)"
+took=$(($(now_ms) - grown))
+note "the hop grew to 1500: $FULL probed $took ms later (mtu_probe_interval 10 s)"
+# A search upwards begins an interval after the previous one began: within that and one search.
+[ "$took" -le 15000 ] || die "the grown hop was found $took ms after it grew: more than 10 s and 5"
 wait_until "the client's device MTU grown back" 10 client_device_mtu_is "$FULL"
 
 start_iperf "$GW" 10.86.0.1 "$CL" 20

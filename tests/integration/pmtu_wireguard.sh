@@ -15,12 +15,13 @@
 # size both ways is then 1328. Tandem seals an echo reply at its exact size, so between two
 # Tandems it is 1340. The test works each out (inner_both_ways below) and checks:
 #   - A's `tandem status --json` shows the probe complete at that size (and its text form says
-#     so), and A's log has the change;
+#     so), and A's log has the change; A's device (one peer: a client) shows that MTU;
 #   - a DF ping of that size from H (behind A, masqueraded) passes; one byte more is answered by
 #     A (from inside the tunnel, in the target's name) with ICMP fragmentation needed carrying it;
 #   - an iperf3 upload from H to B, starting at once at full size, completes moving bytes every
 #     second, and its SYN reaches B's tunnel device with MSS probed - 40 (tshark on a capture);
-#   - the hop raised to 1500: A finds 1420 again within mtu_probe_interval (10 s) and a little;
+#   - the hop raised to 1500: A finds 1420 again within mtu_probe_interval (10 s) and a little,
+#     and its device shows the configured 1420 again;
 #   - the hop shrunk back to 1400 in the middle of an upload: A finds the black hole (the size in
 #     use, confirmed while data flows, stops arriving), holds the base size at once and then the
 #     size found; the transfer recovers and completes. The time from the shrink to the new MTU
@@ -30,6 +31,7 @@ source "$(dirname "$0")/silent_hop_lib.sh"
 source "$(dirname "$0")/mtu_lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 source "$(dirname "$0")/nested_lib.sh"
+source "$(dirname "$0")/wireguard_probing_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 SCENARIO=${1:?scenario: wireguard-go or tandem}
@@ -89,26 +91,6 @@ ON_FAILURE=logs
 # The hop first, so the first search after the handshake meets it.
 silent_hop_set "$R" 1400
 
-# probing_node FILE IF KEY PORT ADDRESS PEER_NAME PEER_KEY PEER_ADDRESS [ENDPOINT]: a `tandem up`
-# config whose one peer (at PEER_ADDRESS inside the tunnel) is probed through that address.
-probing_node() {
-  cat >"$1" <<TOML
-[interface]
-name = "$2"
-private_key = "$3"
-listen_port = $4
-addresses = ["$5/24"]
-mtu = $DEVICE_MTU
-mtu_probe_interval = $PROBE_INTERVAL
-
-[[peer]]
-name = "$6"
-public_key = "$7"
-allowed_ips = ["$8/32"]
-mtu_probe_target = "$8"
-${9:+endpoint = \"$9\"}
-TOML
-}
 KA=$("$TANDEM_BIN" genkey)
 PA=$(echo "$KA" | "$TANDEM_BIN" pubkey)
 if [ "$SCENARIO" = wireguard-go ]; then
@@ -129,14 +111,6 @@ masquerade_behind "$A" "$A_IF"
 start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "/var/run/wireguard/$A_IF.sock"
 A_PID=$TANDEM_PID
 
-# peer_field NS IF FIELD: the peer's "mtu" or "configured_mtu", or a field of its "mtu_probe", as
-# `tandem status --json` shows it for interface IF in NS (empty when absent).
-peer_field() {
-  ip netns exec "$1" "$TANDEM_BIN" status "$2" --json | python3 -c 'import json, sys
-peer = json.load(sys.stdin)[0]["peers"][0]
-field = sys.argv[1]
-print(peer.get(field, "") if field in ("mtu", "configured_mtu") else peer["mtu_probe"].get(field, ""))' "$3"
-}
 probe_field() { peer_field "$A" "$A_IF" "$1"; }
 probed_is() { [ "$(probe_field probed)" = "$1" ] && [ "$(probe_field state)" = complete ]; }
 # B (Tandem) probes A the same way: both ends hold each other, and must still see a hop grow.
@@ -161,18 +135,22 @@ grep -qE "path MTU probing: complete, $NARROW probed \(searched up to $DEVICE_MT
   { echo "$text" >&2; die "the text form of tandem status does not show the probing"; }
 grep -q "path MTU probing holds its packets to $NARROW (was the device MTU ($DEVICE_MTU))" \
   "$TMPDIR_TEST/a.log" || die "A's log has no line for the MTU it now holds"
+# A client (one peer): its device shows what its path carries, so hosts on A size for it too.
+wait_until "A's device MTU $NARROW" 10 device_mtu_is "$A" "$A_IF" "$NARROW"
+grep -q "$A_IF: device MTU $DEVICE_MTU -> $NARROW, what probing found" "$TMPDIR_TEST/a.log" ||
+  die "A's log does not say its device MTU followed the probing"
 if [ "$SCENARIO" = tandem ]; then
   wait_until "B's probing of A complete at $NARROW" 60 b_probed_is "$NARROW"
   note "B's log: $(grep -o 'path MTU probing holds .*' "$TMPDIR_TEST/b.log" | tail -1)"
 fi
 
-# Exactly the probed size from H passes; one byte more gets fragmentation needed from A, which
-# answers from inside the tunnel in the name of the packet's destination (oversize_packets.hpp):
-# the MTU it carries is A's figure, B's device takes 1420.
+# Exactly the probed size from H passes; one byte more gets fragmentation needed from A's kernel
+# (A's device now shows the probed MTU), from A's address on H's link: the MTU it carries is A's
+# figure, B's device takes 1420.
 ip netns exec "$H" ping -c 2 -W 3 -M do -s $((NARROW - 28)) "$TARGET" >"$TMPDIR_TEST/fits.log" 2>&1 ||
   { cat "$TMPDIR_TEST/fits.log" >&2; die "a DF ping of exactly $NARROW bytes did not pass"; }
 note "a DF ping of $NARROW bytes from H passed"
-one_byte_more "$H" "$TARGET" "$NARROW" "$TARGET"
+one_byte_more "$H" "$TARGET" "$NARROW" 192.168.91.1
 
 # rates FILE: the transfer's rate in each second and its longest stall (in the half-second
 # reports); fails when it broke.
@@ -228,6 +206,7 @@ found=$(elapsed "$raised")
 note "the hop raised to 1500: A holds $WIDE again after $found s (mtu_probe_interval $PROBE_INTERVAL s)"
 python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) + 5 else 1)' \
   "$found" "$PROBE_INTERVAL" || die "the grown hop was found only after $found s"
+wait_until "A's device MTU $WIDE again" 10 device_mtu_is "$A" "$A_IF" "$WIDE"
 if [ "$SCENARIO" = tandem ]; then
   wait_until "B's probing of A finding $WIDE after the hop grew" $((PROBE_INTERVAL * 3)) \
     b_probed_is "$WIDE"
