@@ -6,8 +6,9 @@
 #   client 192.168.86.2 -- .86.1 [router] .87.1 -- 192.168.87.2 gateway
 #   inner: gateway 10.86.0.1 and fd86::1, alice 10.86.0.2 and fd86::2
 #
-# 1. --format wg-quick, and --format png read back by zbarimg to the same text: `wg-quick up alice.conf` with wireguard-go in the client's namespace;
-#    ping (IPv4 and IPv6) and a TCP transfer to the gateway's inner address; `wg-quick down`.
+# 1. --format wg-quick (and --format png, which zbarimg reads back to the same text):
+#    `wg-quick up` of it with wireguard-go in the client's namespace; ping (IPv4 and IPv6) and
+#    a TCP transfer to the gateway's inner address; `wg-quick down`.
 # 2. --format tandem: `tandem up` of the generated client, its WireGuard and L2TP/IPsec paths
 #    both healthy, ping through it.
 # First a key file others can read is refused with the chmod 600 that fixes it. The gateway
