@@ -250,6 +250,9 @@ int main(int argc, char** argv) {
   pr->add_option("-o,--output", profile.output_path, "write here (mode 0600) instead of stdout");
   pr->add_flag("--full-tunnel", profile.full_tunnel,
                "route everything through the tunnel (default: the gateway's subnets)");
+  pr->add_option("--persistent-keepalive", profile.persistent_keepalive,
+                 "seconds between keepalives through NAT (default 25; 0: none)")
+      ->check(CLI::Range(0, 65535));
   pr->add_option("--route", profile.routes, "a split route instead of the gateway's subnets")
       ->excludes("--full-tunnel");
   pr->add_option("--dns", profile.dns, "a name server (default: the gateway's [l2tp] dns)");

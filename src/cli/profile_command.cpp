@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -138,6 +139,7 @@ int run_profile(const ProfileOptions& options, std::ostream& out, int out_fd, st
   for (const auto& w : made->warnings) err << "tandem: warning: " << w << "\n";
   made->input.connection_name = options.name;
   made->input.interface_name = options.interface_name;
+  made->input.persistent_keepalive = static_cast<std::uint16_t>(options.persistent_keepalive);
   auto text = render(options.format, made->input);
   if (!text) return fail(text.error());
   if (options.output_path.empty()) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "profile/profile_input.hpp"
+
 namespace tandem::cli {
 
 struct ProfileOptions {
@@ -20,6 +22,7 @@ struct ProfileOptions {
   std::string name;                        // what the device lists; empty: "Tandem ACCOUNT"
   std::string interface_name = "tandem0";  // --format tandem: the client's device
   bool full_tunnel = false;
+  unsigned persistent_keepalive = profile::kDefaultPersistentKeepalive;  // seconds; 0: none
   std::vector<std::string> routes;
   std::vector<std::string> dns;
   std::vector<std::string> dns_search;

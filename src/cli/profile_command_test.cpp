@@ -137,6 +137,8 @@ TEST_F(ProfileCommand, FullTunnelAndExtraDns) {
   ASSERT_EQ(code, 0) << err;
   EXPECT_NE(out.find("AllowedIPs = 0.0.0.0/0, ::/0\n"), std::string::npos) << out;
   EXPECT_NE(out.find("DNS = 10.77.0.53, corp.example\n"), std::string::npos) << out;
+  options_.persistent_keepalive = 0;
+  EXPECT_EQ(std::get<1>(run()).find("PersistentKeepalive"), std::string::npos);
   options_.dns = {"not-an-address"};
   EXPECT_NE(std::get<2>(run()).find("'not-an-address' is not an IP address"), std::string::npos);
 }

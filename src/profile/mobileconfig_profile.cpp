@@ -205,8 +205,9 @@ Result<std::string, std::string> render_mobileconfig(const ProfileInput& input, 
   const bool l2tp = input.l2tp && !input.l2tp->ipsec_psk.empty();
   if (!l2tp && !input.ike)
     return Err("account '" + printable(input.account) +
-               "' has neither an L2TP/IPsec login (a password, and [l2tp.ipsec] psk on the "
-               "gateway) nor an IKEv2 login (ike_psk) for Apple's VPN client");
+               "' has neither an L2TP/IPsec login nor an IKEv2 login for Apple's VPN client: "
+               "give it a password (with [l2tp] and its [l2tp.ipsec] psk on the gateway) or an "
+               "ike_psk (with the gateway's [ipsec])");
   Plist p;
   p.open("plist", " version=\"1.0\"");
   p.open("dict");

@@ -93,10 +93,13 @@ Result<std::string, std::string> render_powershell(const ProfileInput& input) {
   if (auto ok = check_profile_input(input); !ok) return Err(ok.error());
   if (!input.l2tp)
     return Err("account '" + printable(input.account) +
-               "' has no L2TP login (a password) for Windows' L2TP/IPsec client");
+               "' has no L2TP login for Windows' L2TP/IPsec client: the gateway needs an [l2tp] "
+               "section and the account a password (its password itself when the gateway keeps "
+               "only its nt_hash)");
   if (input.l2tp->ipsec_psk.empty())
     return Err(std::string(
-        "the gateway serves L2TP without IPsec ([l2tp.ipsec] psk), which Windows does not dial"));
+        "the gateway serves L2TP without IPsec, which Windows does not dial: give its [l2tp] an "
+        "[l2tp.ipsec] section with a psk"));
   const std::string name = powershell_quote(input.display_name());
   std::string out(kUtf8ByteOrderMark);
   out += "# " + printable(input.display_name()) +

@@ -68,6 +68,8 @@ Result<Ok, std::string> check_profile_input(const ProfileInput& input) {
   for (const auto& domain : input.dns_search)
     if (!control::valid_search_domain(domain))
       return Err("'" + printable(domain) + "' is not a DNS search domain");
+  if (!input.dns_search.empty() && input.dns.empty())
+    return Err(std::string("DNS search domains need a name server to ask: give one with them"));
   if (input.l2tp && (has_control_character(input.l2tp->user) || input.l2tp->user.empty()))
     return Err(std::string("the L2TP user name must be set and hold no control characters"));
   return Ok{};

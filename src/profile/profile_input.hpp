@@ -73,8 +73,8 @@ struct ProfileInput {
 };
 
 // The checks every format relies on, so a hostile value cannot end a line or a quoted string in
-// a generated file: the endpoint is an IP literal or a DNS name, search domains are names, the
-// account and connection names hold no control characters.
+// a generated file: the endpoint is an IP literal or a DNS name, search domains are names (and
+// come with a name server), the account and connection names hold no control characters.
 Result<Ok, std::string> check_profile_input(const ProfileInput& input);
 
 // check_profile_input and what a WireGuard client needs besides: the private key, an inner

@@ -89,6 +89,12 @@ TEST(WgQuickProfile, RefusesAnEndpointThatWouldAddALine) {
   EXPECT_FALSE(render_wg_quick(in));
 }
 
+TEST(WgQuickProfile, RefusesSearchDomainsWithoutANameServer) {
+  ProfileInput in = sample_input();
+  in.dns.clear();
+  EXPECT_NE(refusal(render_wg_quick(in)).find("need a name server"), std::string::npos);
+}
+
 TEST(WgQuickProfile, RefusesWithoutThePrivateKey) {
   ProfileInput in = sample_input();
   in.private_key.reset();
