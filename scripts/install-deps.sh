@@ -12,6 +12,9 @@ PACKAGES=(
   softether-vpnserver softether-vpncmd openssl
   # groff renders the man pages for tests/integration/install_layout.sh's warning check.
   groff-base
+  # tandem profile: QR codes (libqrencode) as PNG files (libpng); zbarimg decodes them in the
+  # tests.
+  libqrencode-dev libpng-dev zbar-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
 )
 

@@ -13,6 +13,7 @@
 #include "cli/import_command.hpp"
 #include "cli/key_commands.hpp"
 #include "cli/mtu_command.hpp"
+#include "cli/profile_command.hpp"
 #include "cli/reload_command.hpp"
 #include "cli/status_command.hpp"
 #include "cli/up_arguments.hpp"
@@ -24,6 +25,16 @@ constexpr const char* kLogTargetHelp =
     "auto, stderr, journal or syslog (default auto: once detached, the systemd journal if its "
     "socket exists, else syslog; in the foreground stderr, or the journal's native protocol "
     "when stderr already goes to the journal)";
+
+constexpr const char* kProfileFooter =
+    "Reads a hybrid gateway's config and writes what the account's device imports in one "
+    "step: wg-quick (the WireGuard apps and wg-quick), qr (its QR code in the terminal, for "
+    "the phone apps), png (the QR code as an image), powershell (Windows' built-in L2TP/IPsec "
+    "client), mobileconfig (macOS and iOS: L2TP/IPsec, and IKEv2 when the account has "
+    "ike_psk) or tandem (a Tandem client: WireGuard with L2TP/IPsec fallback). The account "
+    "needs fixed addresses (address, address6): a leased one is known only to the running "
+    "gateway. Files are written with mode 0600; key and password files others can read are "
+    "refused.";
 
 bool env_says_foreground() {
   const char* v = std::getenv("WG_PROCESS_FOREGROUND");
@@ -219,6 +230,38 @@ int main(int argc, char** argv) {
   im->add_option("file", import.input_path, "wg-quick config")->required();
   im->add_option("-o,--output", import.output_path, "write here instead of stdout");
   im->callback([&] { std::exit(tandem::cli::run_import_wg(import, std::cout, std::cerr)); });
+
+  tandem::cli::ProfileOptions profile;
+  auto* pr = app.add_subcommand("profile", "make the file one account's device imports");
+  pr->footer(kProfileFooter);
+  pr->add_option("--config", profile.config_path, "the gateway's config file")->required();
+  pr->add_option("--account", profile.account, "the account's name")->required();
+  pr->add_option("--format", profile.format,
+                 "wg-quick, qr, png, powershell, mobileconfig or tandem")
+      ->required()
+      ->check(CLI::IsMember(tandem::cli::kProfileFormats));
+  pr->add_option("--endpoint", profile.endpoint,
+                 "HOST[:PORT] clients reach the gateway at (default port: its listen_port)")
+      ->required();
+  pr->add_option("--private-key-file", profile.private_key_file,
+                 "the client's WireGuard private key (mode 0600): wg-quick, qr, png, tandem");
+  pr->add_option("--l2tp-password-file", profile.l2tp_password_file,
+                 "the account's L2TP password, when the gateway keeps only its nt_hash");
+  pr->add_option("-o,--output", profile.output_path, "write here (mode 0600) instead of stdout");
+  pr->add_flag("--full-tunnel", profile.full_tunnel,
+               "route everything through the tunnel (default: the gateway's subnets)");
+  pr->add_option("--persistent-keepalive", profile.persistent_keepalive,
+                 "seconds between keepalives through NAT (default 25; 0: none)")
+      ->check(CLI::Range(0, 65535));
+  pr->add_option("--route", profile.routes, "a split route instead of the gateway's subnets")
+      ->excludes("--full-tunnel");
+  pr->add_option("--dns", profile.dns, "a name server (default: the gateway's [l2tp] dns)");
+  pr->add_option("--dns-search", profile.dns_search, "a DNS search domain (needs --dns)");
+  pr->add_option("--name", profile.name, "what the device lists (default \"Tandem ACCOUNT\")");
+  pr->add_option("--interface", profile.interface_name,
+                 "--format tandem: the client's device (default tandem0)");
+  pr->callback(
+      [&] { std::exit(tandem::cli::run_profile(profile, std::cout, STDOUT_FILENO, std::cerr)); });
 
   if (argc > 1 && argv[1][0] != '-' && !names_a_command(app, argv[1]))
     return report_unknown_command(app, argv[1]);

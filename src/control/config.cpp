@@ -418,10 +418,7 @@ Result<NodeConfig, ConfigError> load_node_config(const std::string& path) {
   return cfg;
 }
 
-namespace {
-
-// A TOML basic string: hook commands hold quotes and backslashes of their own.
-std::string toml_string(const std::string& s) {
+std::string toml_string(std::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
     if (c == '"' || c == '\\') {
@@ -437,6 +434,8 @@ std::string toml_string(const std::string& s) {
   }
   return out + "\"";
 }
+
+namespace {
 
 template <typename T, typename Text>
 std::string toml_array(const std::vector<T>& items, Text text) {

@@ -134,6 +134,9 @@ Result<NodeConfig, ConfigError> parse_node_config(std::string_view text,
 // Reads the file; key files named in it are read relative to the config's directory.
 Result<NodeConfig, ConfigError> load_node_config(const std::string& path);
 std::string render_node_config_toml(const NodeConfig& config);
+// A TOML basic string ("..."), quotes, backslashes and control characters escaped: hook commands
+// and passwords hold any of them.
+std::string toml_string(std::string_view s);
 
 // "host:port" / "[v6]:port" into its parts; nullopt if malformed.
 std::optional<std::pair<std::string, std::uint16_t>> split_host_port(std::string_view text);

@@ -146,7 +146,7 @@ complete_words() {
 }
 check "'tandem u<TAB>' offers up" grep -qx up <<<"$(complete_words tandem u)"
 check "'tandem <TAB>' offers every subcommand" bash -c \
-  'for c in up down reload check status userspace genkey genpsk pubkey import-wg; do grep -qx "$c" <<<"$1" || exit 1; done' \
+  'for c in up down reload check status userspace genkey genpsk pubkey import-wg profile; do grep -qx "$c" <<<"$1" || exit 1; done' \
   _ "$(complete_words tandem '')"
 check "'tandem up o<TAB>' offers the config name office from the config directory" \
   test "$(complete_words tandem up o)" = office
@@ -156,6 +156,12 @@ check "'tandem reload h<TAB>' offers the config name home" \
   test "$(complete_words tandem reload h)" = home
 check "'tandem up --log-level d<TAB>' offers debug" test "$(complete_words tandem up --log-level d)" = debug
 check "'tandem status --j<TAB>' offers --json" test "$(complete_words tandem status --j)" = --json
+printf '[interface]\nname = "gw"\n\n[[account]]\nname = "alice"\n\n[[account]]\nname = "albert"\n' \
+  >"$WORK/etc-tandem/gw.toml"
+check "'tandem profile --config gw.toml --account al<TAB>' offers the file's accounts" \
+  test "$(complete_words tandem profile --config "$WORK/etc-tandem/gw.toml" --account al | sort | tr '\n' ' ')" = "albert alice "
+check "'tandem profile --format p<TAB>' offers png and powershell" \
+  test "$(complete_words tandem profile --format p | sort | tr '\n' ' ')" = "png powershell "
 
 [ ${#FAILURES[@]} = 0 ] || {
   echo "FAIL: ${#FAILURES[@]} check(s) failed: $(printf '%s; ' "${FAILURES[@]}")" >&2
