@@ -1,5 +1,8 @@
 // Two gateways on one database: two SqliteStore objects on the same file, each adding accounts
-// from its own thread as fast as it can, must never lease one address twice.
+// from its own thread (or process) as fast as it can, must never lease one address twice.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <set>
 #include <thread>
 
@@ -79,6 +82,31 @@ TEST_F(StoreTest, ThreadsMayShareOneStore) {
   ASSERT_TRUE(store);
   EXPECT_EQ(race(*store, *store, 50), Tally(100, 0));
   expect_distinct_leases(*store, 100);
+}
+
+TEST_F(StoreTest, TwoProcessesOnOneFileNeverLeaseAnAddressTwice) {
+  ASSERT_TRUE(open_store());  // the schema exists before the race
+  pid_t children[2];
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    children[i] = ::fork();
+    ASSERT_GE(children[i], 0);
+    if (children[i] != 0) continue;
+    SqliteOptions options;
+    options.plan = test_plan();
+    auto store = SqliteStore::open(db_path(), options);
+    if (!store.ok()) ::_exit(2);
+    const Outcome outcome = add_many(**store, i == 0 ? "a" : "b", i * 1000, 60);
+    ::_exit(outcome.added == 60 ? 0 : 1);
+  }
+  for (const pid_t child : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a writer failed: " << status;
+  }
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  expect_distinct_leases(*store, 120);
+  EXPECT_TRUE(store->check_integrity().ok());
 }
 
 }  // namespace

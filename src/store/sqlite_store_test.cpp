@@ -63,6 +63,8 @@ TEST_F(StoreTest, MigratesAnEmptyFileAndReopensWithoutMigratingAgain) {
   ASSERT_TRUE(alice.ok());
   ASSERT_TRUE(alice->has_value());
   EXPECT_EQ((*alice)->ipv4, v4(10, 77, 0, 10));
+  EXPECT_EQ(again->list_leases()->size(), 1u) << "leases survive a restart";
+  EXPECT_EQ(*again->revision(), 1u);
   EXPECT_TRUE(again->check_integrity().ok());
 }
 
