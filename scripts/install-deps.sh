@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang clang-format
   libfuzzer-14-dev libclang-rt-14-dev
   libssl-dev libsodium-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libmnl-dev libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libsqlite3-dev libmnl-dev libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
   wireguard-tools wireguard-go iperf3 iproute2 nftables tshark procps iputils-ping python3
   softether-vpnserver softether-vpncmd openssl
   # groff renders the man pages for tests/integration/install_layout.sh's warning check.

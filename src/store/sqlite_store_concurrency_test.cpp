@@ -1,0 +1,113 @@
+// Two gateways on one database: two SqliteStore objects on the same file, each adding accounts
+// from its own thread (or process) as fast as it can, must never lease one address twice.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+
+#include "store/test_store.hpp"
+
+namespace tandem::store {
+namespace {
+
+using namespace testing;  // the store test helpers
+
+// Accounts added, and adds refused because the pool was exhausted.
+using Tally = std::pair<std::size_t, std::size_t>;
+
+struct Outcome {
+  std::size_t added = 0;
+  std::size_t exhausted = 0;
+  std::vector<std::string> other_errors;
+};
+
+// `count` accounts named prefix0.., keys from first_key, one add_account each.
+Outcome add_many(Store& store, const std::string& prefix, std::uint32_t first_key,
+                 std::uint32_t count) {
+  Outcome outcome;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    auto added = store.add_account(test_account(prefix + std::to_string(i), first_key + i));
+    if (added.ok())
+      ++outcome.added;
+    else if (added.error().code == Error::Code::kExhausted)
+      ++outcome.exhausted;
+    else
+      outcome.other_errors.push_back(added.error().message);
+  }
+  return outcome;
+}
+
+// `a` and `b` each add `count` accounts from a thread of their own, at the same time; returns
+// how many were added and how many found the pool exhausted, with no other error.
+Tally race(Store& a, Store& b, std::uint32_t count) {
+  Outcome from_a, from_b;
+  std::thread ta([&] { from_a = add_many(a, "a", 0, count); });
+  std::thread tb([&] { from_b = add_many(b, "b", 1000, count); });
+  ta.join();
+  tb.join();
+  for (const auto* outcome : {&from_a, &from_b})
+    for (const auto& error : outcome->other_errors) ADD_FAILURE() << error;
+  return {from_a.added + from_b.added, from_a.exhausted + from_b.exhausted};
+}
+
+void expect_distinct_leases(Store& store, std::size_t expected) {
+  auto leases = store.list_leases();
+  ASSERT_TRUE(leases.ok());
+  std::set<IpAddress> distinct;
+  for (const auto& lease : *leases) distinct.insert(lease.address);
+  EXPECT_EQ(leases->size(), expected);
+  EXPECT_EQ(distinct.size(), leases->size()) << "an address leased twice";
+}
+
+TEST_F(StoreTest, TwoWritersOnOneFileNeverLeaseAnAddressTwice) {
+  auto a = open_store();
+  auto b = open_store();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(race(*a, *b, 80), Tally(160, 0));
+  expect_distinct_leases(*a, 160);
+  EXPECT_EQ(*a->revision(), 160u);
+}
+
+TEST_F(StoreTest, TwoWritersExhaustThePoolExactlyOnce) {
+  auto a = open_store(test_plan(59));  // 50 addresses
+  auto b = open_store(test_plan(59));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(race(*a, *b, 40), Tally(50, 30));
+  expect_distinct_leases(*b, 50);
+}
+
+TEST_F(StoreTest, ThreadsMayShareOneStore) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(race(*store, *store, 50), Tally(100, 0));
+  expect_distinct_leases(*store, 100);
+}
+
+TEST_F(StoreTest, TwoProcessesOnOneFileNeverLeaseAnAddressTwice) {
+  ASSERT_TRUE(open_store());  // the schema exists before the race
+  pid_t children[2];
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    children[i] = ::fork();
+    ASSERT_GE(children[i], 0);
+    if (children[i] != 0) continue;
+    SqliteOptions options;
+    options.plan = test_plan();
+    auto store = SqliteStore::open(db_path(), options);
+    if (!store.ok()) ::_exit(2);
+    const Outcome outcome = add_many(**store, i == 0 ? "a" : "b", i * 1000, 60);
+    ::_exit(outcome.added == 60 ? 0 : 1);
+  }
+  for (const pid_t child : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a writer failed: " << status;
+  }
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  expect_distinct_leases(*store, 120);
+  EXPECT_TRUE(store->check_integrity().ok());
+}
+
+}  // namespace
+}  // namespace tandem::store

@@ -1,0 +1,75 @@
+// What the store's tests share: a settable wall clock, distinct keys and accounts made from a
+// number, and a store opened on a file in a fresh temporary directory.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "base/test_temp_dir.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace tandem::store::testing {
+
+class FakeWallClock final : public WallClock {
+ public:
+  WallTime wall_now() override { return now; }
+  WallTime now = WallTime(std::chrono::seconds(1'800'000'000));
+};
+
+// A public key that no other n gives.
+inline crypto::PublicKey test_key(std::uint32_t n) {
+  crypto::PublicKey key{};
+  for (std::size_t i = 0; i < 4; ++i) key[i] = static_cast<std::byte>(n >> (8 * i));
+  key[31] = std::byte{0x5a};
+  return key;
+}
+
+inline crypto::NtPasswordHash test_nt_hash(std::uint8_t fill) {
+  std::array<std::byte, 16> bytes{};
+  bytes.fill(std::byte{fill});
+  return crypto::NtPasswordHash(std::span<const std::byte, 16>(bytes));
+}
+
+// An account with one WireGuard key and an NT-hash PPP login, leasing its addresses.
+inline NewAccount test_account(const std::string& name, std::uint32_t key) {
+  NewAccount a;
+  a.name = name;
+  a.wireguard_keys.push_back({test_key(key), {}, {}});
+  a.ppp = PppLogin{{}, test_nt_hash(static_cast<std::uint8_t>(key)), false};
+  return a;
+}
+
+// A plan with the IPv4 pool 10.77.0.10 .. 10.77.0.`last` and the gateway at 10.77.0.1.
+inline hybrid::AddressPlan test_plan(std::uint8_t last = 200) {
+  hybrid::AddressPlan plan;
+  plan.v4_first = IpAddress::v4({10, 77, 0, 10});
+  plan.v4_last = IpAddress::v4({10, 77, 0, last});
+  plan.reserved = {IpAddress::v4({10, 77, 0, 1})};
+  return plan;
+}
+
+inline IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+  return IpAddress::v4({a, b, c, d});
+}
+
+// A test with a temporary directory and a store on state.db in it.
+class StoreTest : public ::testing::Test {
+ protected:
+  std::string db_path() const { return dir_.path() + "/state.db"; }
+
+  std::unique_ptr<SqliteStore> open_store(hybrid::AddressPlan plan = test_plan()) {
+    SqliteOptions options;
+    options.plan = std::move(plan);
+    options.clock = &clock_;
+    auto store = SqliteStore::open(db_path(), std::move(options));
+    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  tandem::testing::TempDir dir_;
+  FakeWallClock clock_;
+};
+
+}  // namespace tandem::store::testing
