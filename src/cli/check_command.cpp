@@ -113,7 +113,7 @@ void describe_l2tp(const control::NodeConfig& cfg, std::ostream& s) {
     if (l.address) s << ", address " << l.address->to_string();
     if (l.pool_first && l.pool_last)
       s << ", pool " << l.pool_first->to_string() << "-" << l.pool_last->to_string();
-    if (cfg.accounts.empty()) {
+    if (!cfg.gateway()) {
       s << ", " << l.users.size() << (l.users.size() == 1 ? " user" : " users");
     } else {
       // A hybrid gateway's logins are its accounts with a password or NT hash.
@@ -191,7 +191,7 @@ std::string describe_node(const control::NodeConfig& config) {
   if (config.nesting) describe_nesting(config, s);
   if (config.interface) describe_wireguard(config, s);
   if (config.l2tp) describe_l2tp(config, s);
-  if (config.ipsec && !config.accounts.empty())
+  if (config.ipsec && config.gateway())
     describe_road_warriors(config, s);
   else if (config.ipsec)
     describe_ipsec(*config.ipsec, s);

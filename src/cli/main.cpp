@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/account_command.hpp"
 #include "cli/check_command.hpp"
 #include "cli/down_command.hpp"
 #include "cli/drill_command.hpp"
@@ -262,6 +263,51 @@ int main(int argc, char** argv) {
                  "--format tandem: the client's device (default tandem0)");
   pr->callback(
       [&] { std::exit(tandem::cli::run_profile(profile, std::cout, STDOUT_FILENO, std::cerr)); });
+
+  tandem::cli::AccountOptions account;
+  auto* ac = app.add_subcommand(
+      "account", "manage a gateway's accounts in its store; a running gateway follows at once");
+  ac->require_subcommand(1);
+  const auto account_action = [&](const char* action, const char* description, bool named) {
+    auto* sub = ac->add_subcommand(action, description);
+    sub->add_option("-c,--config", account.config_path, "the gateway's config file")->required();
+    if (named) sub->add_option("name", account.name, "the account's name")->required();
+    sub->callback([&, action] {
+      account.action = action;
+      std::exit(tandem::cli::run_account(account, std::cout, std::cerr));
+    });
+    return sub;
+  };
+  auto* add = account_action("add", "add an account (its addresses leased unless given)", true);
+  add->add_option("--public-key", account.public_key, "its WireGuard public key (base64)");
+  add->add_flag("--generate-key", account.generate_key, "make its WireGuard key pair here");
+  add->add_option("--private-key-out", account.private_key_out,
+                  "with --generate-key: the file (mode 0600) the private key goes to");
+  add->add_option("--preshared-key-file", account.preshared_key_file,
+                  "a WireGuard pre-shared key (mode 0600)");
+  add->add_option("--password-file", account.password_file,
+                  "its L2TP/PPP password (mode 0600); only its NT hash is kept");
+  add->add_flag("--keep-cleartext", account.keep_cleartext,
+                "keep the clear password too (CHAP-MD5 clients need it)");
+  add->add_option("--ipv4", account.ipv4, "a fixed IPv4 address instead of a lease");
+  add->add_option("--ipv6", account.ipv6, "a fixed IPv6 address instead of a lease");
+  add->add_option("--subnet", account.subnets, "a network behind it (a site)");
+  account_action("list", "list the accounts", false)->add_flag("--json", account.json, "as JSON");
+  account_action("show", "show one account", true)->add_flag("--json", account.json, "as JSON");
+  account_action("disable", "refuse its logins and end its sessions, keeping it", true);
+  account_action("enable", "let a disabled account log in again", true);
+  account_action("revoke", "end its sessions and refuse it for good", true);
+  account_action("remove", "remove it, freeing its addresses", true);
+  auto* rotate = account_action(
+      "rotate", "give it a new WireGuard key; the old one works for --overlap more", true);
+  rotate->add_option("--public-key", account.public_key, "the new public key (base64)");
+  rotate->add_flag("--generate-key", account.generate_key, "make the new key pair here");
+  rotate->add_option("--private-key-out", account.private_key_out,
+                     "with --generate-key: the file (mode 0600) the private key goes to");
+  rotate->add_option("--overlap", account.overlap, "how long the old key keeps working (24h)");
+  account_action("import-config", "move a config file's [[account]] sections into the store", false)
+      ->add_option("--from", account.from, "the file holding the [[account]] sections")
+      ->required();
 
   if (argc > 1 && argv[1][0] != '-' && !names_a_command(app, argv[1]))
     return report_unknown_command(app, argv[1]);

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/secret_files.hpp"
+#include "cli/store_accounts.hpp"
 #include "control/config.hpp"
 #include "crypto/key_encoding.hpp"
 #include "crypto/random.hpp"
@@ -27,25 +28,6 @@ namespace {
 
 bool needs_private_key(const std::string& format) {
   return format == "wg-quick" || format == "qr" || format == "png" || format == "tandem";
-}
-
-// The first line of a file that holds a secret, refused when group or others may read it.
-Result<std::string, std::string> read_secret_line(const std::string& path, const char* what) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return Err("cannot read " + std::string(what) + " file " + path + ": " + std::strerror(errno));
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Err(path + " holds " + what + " but group or others can read it (mode " + mode +
-               "): chmod 600 " + path + " (and replace the secret if others may have read it)");
-  }
-  std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line))
-    return Err("cannot read " + std::string(what) + " from " + path + ": the file is empty");
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  return line;
 }
 
 template <typename T, typename Parse>
@@ -132,6 +114,7 @@ int run_profile(const ProfileOptions& options, std::ostream& out, int out_fd, st
         "written with mode 0600)");
   auto config = control::load_node_config(options.config_path);
   if (!config) return fail(config.error().to_string());
+  if (auto ok = read_store_accounts(*config); !ok) return fail(ok.error());
   auto request = request_from(options);
   if (!request) return fail(request.error());
   auto made = profile::profile_from_gateway(*config, *request);

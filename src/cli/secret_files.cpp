@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <ostream>
 
 namespace tandem::cli {
@@ -40,6 +42,24 @@ void warn_if_others_can_read(int fd, std::ostream& err) {
   if ((st.st_mode & (S_IRGRP | S_IROTH)) == 0) return;
   err << "Warning: writing a secret key to a file that group or others can read.\n"
          "Consider setting the umask to 077 and trying again.\n";
+}
+
+Result<std::string, std::string> read_secret_line(const std::string& path, const char* what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return Err("cannot read " + std::string(what) + " file " + path + ": " + std::strerror(errno));
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Err(path + " holds " + what + " but group or others can read it (mode " + mode +
+               "): chmod 600 " + path + " (and replace the secret if others may have read it)");
+  }
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line))
+    return Err("cannot read " + std::string(what) + " from " + path + ": the file is empty");
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
 }
 
 }  // namespace tandem::cli

@@ -121,7 +121,9 @@ struct NodeConfig {
   std::vector<hybrid::TrafficRule> policies;
   PolicyRoutingSettings policy_routing;  // [policy_routing]: how the rules are applied
   // One interface with several paths behind it, rather than one device per protocol.
-  bool hybrid() const { return !accounts.empty() || fallback.has_value() || nesting.has_value(); }
+  bool hybrid() const { return gateway() || fallback.has_value() || nesting.has_value(); }
+  // A hybrid gateway: accounts in [[account]] sections or in a state store.
+  bool gateway() const { return !accounts.empty() || account_pool.store.has_value(); }
   // Secrets others can read: a key, pre-shared key or password file, or the config itself when it
   // holds a secret inline, with access for group or others ("Warning: 'PATH' is world
   // accessible", as wg-quick says). Not refusals: the daemon prints them at start-up.

@@ -278,7 +278,15 @@ Result<Ok, ConfigError> read_pools(const Reader& r, const toml::node& node,
                                    const InterfaceAddress& own, AccountPoolConfig& pools) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "accounts must be a table: [accounts]");
-  if (auto ok = r.only_keys(*t, "[accounts]", {"pool", "pool6"}); !ok) return ok;
+  if (auto ok = r.only_keys(*t, "[accounts]", {"pool", "pool6", "store"}); !ok) return ok;
+  if (const toml::node* store = t->get("store")) {
+    if (!store->is_string() || store->as_string()->get().empty() ||
+        store->as_string()->get().front() != '/')
+      return r.error(store,
+                     "store must be the absolute path of the accounts' database, such as "
+                     "\"/var/lib/tandem/gw.db\"");
+    pools.store = store->as_string()->get();
+  }
   if (const toml::node* pool = t->get("pool")) {
     auto range = read_ipv4_pool(r, *pool, own);
     if (!range) return Err(range.error());
@@ -321,6 +329,16 @@ Result<Ok, ConfigError> read_gateway(const Reader& r, const toml::table& root, N
   gw.chap_md5 = cfg.l2tp && std::find(cfg.l2tp->auth.begin(), cfg.l2tp->auth.end(),
                                       ppp::AuthMethod::kChapMd5) != cfg.l2tp->auth.end();
   const toml::node* accounts = root.get("account");
+  if (cfg.account_pool.store) {
+    // One source of truth: the store, changed live; the file keeps the node's own settings.
+    if (accounts)
+      return r.error(accounts,
+                     "[accounts] store holds this gateway's accounts, so [[account]] sections "
+                     "are not read; move them into the store once with `tandem account "
+                     "import-config`, then remove them from the file");
+    if (cfg.l2tp) cfg.l2tp->address = *own;
+    return Ok{};
+  }
   const toml::array* arr = accounts->as_array();
   if (!arr) return r.error(accounts, "account must be written as [[account]] tables");
   for (const auto& item : *arr) {
@@ -512,10 +530,17 @@ Result<HybridRole, ConfigError> read_hybrid_role(const Reader& r, const toml::ta
     return r.error(fallback,
                    "[fallback] is for a client of a gateway and [[account]] for the gateway "
                    "itself; a node is one or the other");
-  if (const toml::node* pools = root.get("accounts"); pools && !accounts)
+  const toml::node* pools = root.get("accounts");
+  const bool store = pools && pools->as_table() && pools->as_table()->get("store");
+  if (pools && !accounts && !store)
     return r.error(pools,
                    "[accounts] holds the pools of a gateway's [[account]]s; add [[account]] "
-                   "sections or remove it");
+                   "sections (or store = \"/var/lib/tandem/NAME.db\") or remove it");
+  if (store && fallback)
+    return r.error(fallback,
+                   "[fallback] is for a client of a gateway and [accounts] store for the "
+                   "gateway itself; a node is one or the other");
+  if (store && !accounts) accounts = pools;
   if (!accounts && !fallback) return HybridRole::kNone;
   const toml::node* at = accounts ? accounts : fallback;
   const std::string section = accounts ? "[[account]]" : "[fallback]";

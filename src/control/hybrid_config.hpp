@@ -91,6 +91,9 @@ struct AccountPoolConfig {
   std::optional<IpAddress> v4_first;
   std::optional<IpAddress> v4_last;
   std::optional<IpPrefix> v6;
+  // [accounts] store: the accounts live in this SQLite state store (store/sqlite_store.hpp), not
+  // in [[account]] sections, and change while the gateway runs (`tandem account`).
+  std::optional<std::string> store;
   bool operator==(const AccountPoolConfig&) const = default;
 };
 

@@ -373,7 +373,27 @@ TEST(HybridConfig, RefusesPoolsWithoutAccounts) {
   const std::string pools_only = kGateway.substr(0, kGateway.find("[[account]]"));
   EXPECT_EQ(refusal(pools_only),
             "n.toml:7:1: [accounts] holds the pools of a gateway's [[account]]s; add [[account]] "
-            "sections or remove it");
+            "sections (or store = \"/var/lib/tandem/NAME.db\") or remove it");
+}
+
+TEST(HybridConfig, AStoreHoldsTheAccountsInsteadOfTheFile) {
+  std::string pools_only = kGateway.substr(0, kGateway.find("[[account]]"));
+  const std::string with_store =
+      with(pools_only, "[accounts]\n", "[accounts]\nstore = \"/var/lib/tandem/n.db\"\n");
+  auto cfg = parse_node_config(with_store, "n.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().to_string();
+  EXPECT_TRUE(cfg->gateway());
+  EXPECT_TRUE(cfg->hybrid());
+  EXPECT_TRUE(cfg->accounts.empty());
+  EXPECT_EQ(cfg->account_pool.store, "/var/lib/tandem/n.db");
+  EXPECT_NE(
+      refusal(with(kGateway, "[accounts]\n", "[accounts]\nstore = \"/var/lib/tandem/n.db\"\n"))
+          .find("[accounts] store holds this gateway's accounts, so [[account]] sections are "
+                "not read"),
+      std::string::npos);
+  EXPECT_NE(refusal(with(pools_only, "[accounts]\n", "[accounts]\nstore = \"n.db\"\n"))
+                .find("store must be the absolute path"),
+            std::string::npos);
 }
 
 TEST(HybridConfig, SuggestsTheHybridSectionsForMisspelledOnes) {

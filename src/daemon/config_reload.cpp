@@ -28,6 +28,8 @@ ConfigReload::Outcome ConfigReload::refused(const std::string& why) const {
 ConfigReload::Outcome ConfigReload::attempt() {
   auto next = control::load_node_config(config_path_);
   if (!next) return refused(next.error().to_string());
+  if (prepare_)
+    if (auto ok = prepare_(*next); !ok) return refused(config_path_ + ": " + ok.error());
   auto plan = plan_reload(running_, *next);
   if (!plan)
     return refused(config_path_ + ": " + plan.error().to_string() +

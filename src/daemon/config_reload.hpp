@@ -35,6 +35,14 @@ class ConfigReload {
   ConfigReload& operator=(const ConfigReload&) = delete;
   // On the control thread, from the signal handler.
   void reload();
+  // Completes a config just read before it is compared (a gateway whose accounts live in a
+  // store takes them from there); an error refuses the reload.
+  using Prepare = std::function<Result<Ok, std::string>(control::NodeConfig& next)>;
+  void set_prepare(Prepare prepare) { prepare_ = std::move(prepare); }
+  // The accounts changed outside a reload (the store): what the next reload compares with.
+  void set_running_accounts(std::vector<control::AccountConfig> accounts) {
+    running_.accounts = std::move(accounts);
+  }
 
  private:
   struct Outcome {
@@ -48,6 +56,7 @@ class ConfigReload {
   std::string name_;  // the instance name, for the restart hint and the report's file
   control::NodeConfig running_;
   Apply apply_;
+  Prepare prepare_;
   std::uint64_t generation_ = 0;
 };
 

@@ -77,7 +77,8 @@ std::string addresses_text(const hybrid::Account& a) {
 
 }  // namespace
 
-Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConfig& next) {
+Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConfig& next,
+                                                         LiveSessions live) {
   if (!gateway()) return Err(std::string("only a gateway's accounts change live"));
   auto table = account_table(next, accounts_.leases());
   if (!table) return Err("accounts: " + table.error());
@@ -89,6 +90,12 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
         std::string("the accounts' IKEv2 logins (ike_id, ike_psk, addresses, subnets, "
                     "disabled) would change; restart to apply them"));
   std::map<hybrid::AccountId, hybrid::AccountId> renumbered;  // old id -> new id
+  struct HangUp {
+    hybrid::PathKind kind;
+    hybrid::Account account;
+    const char* why;
+  };
+  std::vector<HangUp> hang_ups;  // live sessions of accounts going away: ended first
   {
     std::lock_guard lock(mutex_);
     for (const auto& old : accounts_.accounts()) {
@@ -102,17 +109,50 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
         return kind_of(p) != hybrid::PathKind::kWireguard;
       });
       if (session != paths.end() && (!now || now->disabled))
-        return Err("[[account]] " + old.name + " has a live " +
-                   (kind_of(*session) == hybrid::PathKind::kL2tpIpsec ? "L2TP/IPsec" : "IKEv2") +
-                   " session; it can be " + (now ? "disabled" : "removed") +
-                   " live once the session has ended");
+        hang_ups.push_back({kind_of(*session), old, now ? "disabled" : "removed"});
       if (now) renumbered[old.id] = now->id;
     }
   }
+  if (!hang_ups.empty() && live == LiveSessions::kRefuse) {
+    const HangUp& h = hang_ups.front();
+    return Err("[[account]] " + h.account.name + " has a live " +
+               (h.kind == hybrid::PathKind::kL2tpIpsec ? "L2TP/IPsec" : "IKEv2") +
+               " session; it can be " + h.why + " live once the session has ended");
+  }
+  if (!hang_ups.empty()) {
+    // The account's sessions end first; the change applies once they are gone (the caller tries
+    // again: a store within a second, a reload when asked again).
+    std::string names;
+    for (const auto& h : hang_ups) {
+      const char* protocol = h.kind == hybrid::PathKind::kL2tpIpsec ? "L2TP/IPsec" : "IKEv2";
+      ControlSlot* slot = control_slot(h.kind);
+      const bool ending = slot && slot->path && h.account.ipv4 &&
+                          slot->path->hang_up(*h.account.ipv4, std::string("account ") + h.why);
+      if (ending)
+        spdlog::info("account {} {}: hanging up its {} session", h.account.name, h.why, protocol);
+      names += (names.empty() ? "" : "; ") + std::string("[[account]] ") + h.account.name +
+               " has a live " + protocol + " session" +
+               (ending ? ", being hung up"
+                       : "; it can be " + std::string(h.why) + " live once the session has ended");
+    }
+    return Err(names);
+  }
   auto nl = io::Netlink::open();  // before any change: a failure here leaves everything as it was
   if (!nl) return Err(nl.error());
-  const auto keys =
+  auto keys =
       key_changes(account_keys(accounts_, config_.accounts), account_keys(*table, next.accounts));
+  // A key added beside one that holds the account's addresses (a rotation) waits for its first
+  // handshake to take them: giving them now would cut the client off its current key.
+  for (auto& ps : keys.peers) {
+    if (ps.remove) continue;
+    const hybrid::Account* account = table->by_wireguard_key(ps.public_key);
+    if (!account || account->wireguard_keys.size() < 2 || ps.allowed_ips.empty()) continue;
+    const auto holder = wg_->key_for(ps.allowed_ips.front().address());
+    const auto& all = account->wireguard_keys;
+    if (holder && *holder != ps.public_key &&
+        std::find(all.begin(), all.end(), *holder) != all.end())
+      ps.allowed_ips.clear();
+  }
   const auto subnets_before = site_subnets(accounts_);
   const auto subnets_after = site_subnets(*table);
   {
@@ -131,6 +171,9 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
     if (!p.remove) wg_->set_peer_name(p.public_key, accounts_.by_wireguard_key(p.public_key)->name);
   if (int err = wg_->apply(keys); err != 0)
     spdlog::error("reload: WireGuard refused the accounts' keys (errno {})", err);
+  for (const auto& p : keys.peers)
+    if (p.remove) wg_->set_key_group(p.public_key, 0, false);
+  settle_key_holders();
   std::vector<IpPrefix> routes_removed, routes_added;
   std::set_difference(subnets_before.begin(), subnets_before.end(), subnets_after.begin(),
                       subnets_after.end(), std::back_inserter(routes_removed));

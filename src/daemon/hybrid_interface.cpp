@@ -14,6 +14,7 @@
 #include "io/service_notify.hpp"
 #include "io/system_clock.hpp"
 #include "packet/ip_packet.hpp"
+#include "store/config_accounts.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -47,13 +48,7 @@ Result<hybrid::AccountTable, std::string> account_table(
     s.disabled = a.disabled;
     specs.push_back(std::move(s));
   }
-  hybrid::AddressPlan plan;
-  plan.v4_first = config.account_pool.v4_first;
-  plan.v4_last = config.account_pool.v4_last;
-  plan.v6_pool = config.account_pool.v6;
-  if (config.interface)
-    for (const auto& a : config.interface->addresses) plan.reserved.push_back(a.address);
-  return hybrid::AccountTable::create(std::move(specs), plan, remembered);
+  return hybrid::AccountTable::create(std::move(specs), store::address_plan(config), remembered);
 }
 
 control::IpsecConfig road_warrior_config(const control::NodeConfig& config,
@@ -118,7 +113,7 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
   if (!config.interface) return Err(std::string("a hybrid interface needs [interface]"));
   const auto& ic = *config.interface;
   hybrid::AccountTable accounts;
-  if (!config.accounts.empty()) {
+  if (config.gateway()) {
     auto table = account_table(config);
     if (!table) return Err("accounts: " + table.error());
     accounts = std::move(*table);
@@ -187,7 +182,7 @@ Result<Ok, std::string> HybridInterface::add_control_paths(const control::NodeCo
     if (!ep) return Err("L2TP server " + config.l2tp->server_host + ": " + ep.error());
     server = *ep;
   }
-  const bool gateway = !config.accounts.empty();
+  const bool gateway = config.gateway();
   std::optional<control::IpsecConfig> ipsec;
   if (config.ipsec) ipsec = gateway ? road_warrior_config(config, accounts_) : *config.ipsec;
   // A gateway's L2TP/IPsec (IKEv1) and IKEv2 road warriors answer on the same UDP 500 and 4500.
@@ -284,7 +279,44 @@ Result<Ok, std::string> HybridInterface::configure_wireguard() {
       accounts.push_back({std::move(ps), account.name});
     }
   }
-  return apply_peers(*wg_, config_, std::move(accounts));
+  if (auto ok = apply_peers(*wg_, config_, std::move(accounts)); !ok) return ok;
+  settle_key_holders();
+  return Ok{};
+}
+
+void HybridInterface::settle_key_holders() {
+  // One key of each account holds its addresses in WireGuard (one owner per address): the one
+  // that holds them now if it is still the account's, else its first key. The others of an
+  // account with several keys (a rotation's overlap) take them over by completing a handshake.
+  control::UapiSet give;
+  std::vector<std::pair<const hybrid::Account*, wireguard::PublicKey>> holders;
+  for (const auto& account : accounts_.accounts()) {
+    if (account.disabled || account.wireguard_keys.empty()) continue;
+    const auto prefixes = account.prefixes();
+    if (prefixes.empty()) continue;
+    const auto& keys = account.wireguard_keys;
+    auto holder = wg_->key_for(prefixes.front().address());
+    if (!holder || std::find(keys.begin(), keys.end(), *holder) == keys.end()) {
+      holder = keys.front();
+      control::UapiPeerSet ps;
+      ps.public_key = *holder;
+      ps.update_only = true;
+      ps.replace_allowed_ips = true;
+      ps.allowed_ips = prefixes;
+      give.peers.push_back(std::move(ps));
+    }
+    holders.emplace_back(&account, *holder);
+  }
+  if (!give.peers.empty())
+    if (int err = wg_->apply(give); err != 0)
+      spdlog::error("accounts: WireGuard refused an account's addresses (errno {})", err);
+  for (const auto& [account, holder] : holders) {
+    const std::uint32_t group =
+        account->wireguard_keys.size() > 1
+            ? static_cast<std::uint32_t>(std::hash<std::string>{}(account->name)) | 1u
+            : 0;
+    for (const auto& key : account->wireguard_keys) wg_->set_key_group(key, group, key == holder);
+  }
 }
 
 // Addresses and routes on the one device: a gateway's accounts live inside its subnet and their

@@ -88,14 +88,19 @@ class HybridInterface final : public HybridLink {
   // Runs the control loop until a stop: SIGTERM/SIGINT hang up L2TP cleanly first; SIGHUP calls
   // `on_reload`.
   Result<Ok, std::string> run(const std::function<void()>& on_reload);
+  // The control thread's loop (the WireGuard path's), for timers of the node around it.
+  io::EventLoop& control_loop() { return *loop_; }
   std::string status_json();
   // A reload of a gateway's [[account]]s (hybrid_accounts_reload.cpp), on the control thread:
   // the new accounts replace the old as a whole, with their WireGuard keys and site routes, and
   // every account that stays keeps its leased addresses, its live paths and its return path.
   // Refused, with nothing changed, when an account's address would change (its clients keep the
   // one they were given) or an account with a live L2TP/IPsec session would be removed or
-  // disabled.
-  Result<Ok, std::string> reload_accounts(const control::NodeConfig& next);
+  // disabled; with kHangUp such sessions are hung up as well (the change is for good, as from
+  // the accounts' store, and applies once they are gone: the caller tries again).
+  enum class LiveSessions : std::uint8_t { kRefuse, kHangUp };
+  Result<Ok, std::string> reload_accounts(const control::NodeConfig& next,
+                                          LiveSessions live = LiveSessions::kRefuse);
   // `drill SECONDS` (or `status`) on the socket: see handle_request().
   std::string handle_request(std::string_view request);
 
@@ -216,6 +221,8 @@ class HybridInterface final : public HybridLink {
   void on_fallback_timer();
   void rearm_fallback_timer();
   Result<Ok, std::string> configure_wireguard();
+  // Control thread: which key of each account holds its addresses (key_groups.hpp).
+  void settle_key_holders();
   // On the control thread: builds, attaches and serves the secondary (a dial), or hangs it up
   // and drops it.
   Result<Ok, std::string> dial_control_path();

@@ -65,6 +65,14 @@ class ControlPath {
   // The one far end on the underlay that the hybrid interface's probes of this path measure the
   // way to (a site's single peer); nullopt where there is none or the path probes itself.
   virtual std::optional<IpAddress> underlay_peer() const { return std::nullopt; }
+  // A gateway: ends the session whose inner address is `address` now (its account was disabled
+  // or revoked), telling the client `reason`; session_down() follows once it is gone. False when
+  // this path cannot (it keeps such sessions until a restart) or has no such session.
+  virtual bool hang_up(const IpAddress& address, const std::string& reason) {
+    (void)address;
+    (void)reason;
+    return false;
+  }
 };
 
 class HybridLink {

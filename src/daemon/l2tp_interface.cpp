@@ -569,6 +569,13 @@ void L2tpInterface::rearm() {
     loop_->arm_timer(timer_, t);
 }
 
+bool L2tpInterface::hang_up(const IpAddress& address, const std::string& reason) {
+  const bool found = stack_.hang_up(address, reason, io::SystemClock::now(), out_);
+  process(out_);
+  rearm();
+  return found;
+}
+
 void L2tpInterface::shut_down(std::function<void()> on_done) {
   on_shutdown_done_ = std::move(on_done);
   if (auto t = loop_->add_timer([this] {

@@ -73,6 +73,7 @@ class L2tpInterface final : public ControlPath {
   // Inner packets a gateway dropped because a session sent from an address it was not given.
   std::uint64_t spoofed() const override { return stack_.stats().spoofed; }
   std::size_t inner_mtu() const override;
+  bool hang_up(const IpAddress& address, const std::string& reason) override;
 
  private:
   L2tpInterface(const control::L2tpConfig& config, const Endpoint& server,

@@ -143,7 +143,7 @@ AccountDiff diff_accounts(const std::vector<control::AccountConfig>& a,
 }
 
 bool gateway(const control::NodeConfig& c) {
-  return !c.accounts.empty() && !c.fallback;
+  return c.gateway() && !c.fallback;
 }
 
 // Accounts change live between two gateway configs; anything else hybrid needs a restart.
@@ -165,6 +165,7 @@ void compare_hybrid(const control::NodeConfig& a, const control::NodeConfig& b, 
   d.check("[accounts] pool", std::tie(a.account_pool.v4_first, a.account_pool.v4_last),
           std::tie(b.account_pool.v4_first, b.account_pool.v4_last));
   d.check("[accounts] pool6", a.account_pool.v6, b.account_pool.v6);
+  d.check("[accounts] store", a.account_pool.store, b.account_pool.store);
   if (!d.check_presence("[fallback]", a.fallback, b.fallback))
     d.check("[fallback]", a.fallback, b.fallback);
   d.check("[[policy]]", a.policies, b.policies);

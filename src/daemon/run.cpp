@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "control/config.hpp"
+#include "daemon/account_store_sync.hpp"
 #include "daemon/config_reload.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/instance_lock.hpp"
@@ -26,6 +27,7 @@
 #include "io/event_loop.hpp"
 #include "io/resolve.hpp"
 #include "io/service_notify.hpp"
+#include "io/system_clock.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -108,6 +110,10 @@ int run_userspace(const UserspaceOptions& options) {
 
 namespace {
 
+// How often a gateway looks for changes in its accounts' store: a revocation ends sessions within
+// about this long.
+constexpr Duration kAccountStorePoll = std::chrono::milliseconds(250);
+
 // The WireGuard half of `tandem up`: pre_up, then the interface, its peers, addresses and
 // routes. DNS and post_up follow once every section is up (interface_hooks.hpp).
 Result<std::unique_ptr<WireguardInterface>, std::string> start_wireguard(
@@ -161,7 +167,14 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
 // A hybrid node: one interface, its paths and router (hybrid_interface.hpp), or its nested
 // stack (nested_interface.hpp).
 template <typename Interface>
-int run_hybrid(Background& b, const std::string& config_path, const control::NodeConfig& cfg) {
+int run_hybrid(Background& b, const std::string& config_path, control::NodeConfig cfg) {
+  // A gateway whose accounts live in a store starts with the store's, and follows it.
+  std::unique_ptr<AccountStoreSync> store_sync;
+  if (cfg.account_pool.store) {
+    auto opened = AccountStoreSync::open(cfg);
+    if (!opened) return fail(b, opened.error());
+    store_sync = std::move(*opened);
+  }
   InterfaceHooks hooks(*cfg.interface);
   if (auto ok = hooks.pre_up(); !ok) return fail(b, ok.error());
   auto iface = Interface::create(cfg);
@@ -180,7 +193,31 @@ int run_hybrid(Background& b, const std::string& config_path, const control::Nod
         (void)next;
         return Err(std::string("a nested stack takes a changed config only on a restart"));
       });
+  std::optional<io::EventLoop::TimerId> store_timer;
+  if constexpr (std::is_same_v<Interface, HybridInterface>) {
+    if (store_sync) {
+      reload.set_prepare([&](control::NodeConfig& next) { return store_sync->fill(next); });
+      io::EventLoop& loop = (*iface)->control_loop();
+      control::NodeConfig running = cfg;
+      auto timer = loop.add_timer([&, running]() mutable {
+        store_sync->poll(running, [&](const control::NodeConfig& next) -> Result<Ok, std::string> {
+          if (auto ok = (*iface)->reload_accounts(next, HybridInterface::LiveSessions::kHangUp);
+              !ok)
+            return ok;
+          running.accounts = next.accounts;
+          reload.set_running_accounts(next.accounts);
+          return Ok{};
+        });
+        loop.arm_timer(*store_timer, io::SystemClock::now() + kAccountStorePoll);
+      });
+      if (!timer) return fail(b, timer.error());
+      store_timer = *timer;
+      loop.arm_timer(*store_timer, io::SystemClock::now() + kAccountStorePoll);
+    }
+  }
   auto ran = (*iface)->run([&] { reload.reload(); });
+  if constexpr (std::is_same_v<Interface, HybridInterface>)
+    if (store_timer) (*iface)->control_loop().remove_timer(*store_timer);
   hooks.pre_down();
   const std::string name = (*iface)->name();
   iface->reset();

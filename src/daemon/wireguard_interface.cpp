@@ -21,14 +21,15 @@ namespace {
 // has released the lock, and logs its events (the device lock is held whenever it is called).
 class BatchActions final : public wireguard::DeviceActions {
  public:
-  BatchActions(io::PacketBatch& datagrams, io::PacketBatch* deliveries,
-               const wireguard::Device& device, PeerEventLog& log, TimePoint now, HybridLink* link)
+  BatchActions(io::PacketBatch& datagrams, io::PacketBatch* deliveries, wireguard::Device& device,
+               PeerEventLog& log, TimePoint now, HybridLink* link, KeyGroups* groups = nullptr)
       : datagrams_(datagrams),
         deliveries_(deliveries),
         device_(device),
         log_(log),
         now_(now),
-        link_(link) {}
+        link_(link),
+        groups_(groups) {}
   void send_datagram(const Endpoint& to, ByteView datagram) override {
     if (!datagrams_.full()) datagrams_.push_back(datagram, to);
   }
@@ -37,6 +38,10 @@ class BatchActions final : public wireguard::DeviceActions {
   }
   void on_event(const wireguard::DeviceEvent& e) override {
     if (link_) report_state(e);
+    if (groups_ && !groups_->empty() && e.kind == wireguard::DeviceEvent::Kind::kHandshakeCompleted)
+      if (const auto from = groups_->on_handshake(device_, e.peer))
+        spdlog::info("peer {}: the account's addresses move to it from its other key {}",
+                     log_.name_of(device_.peer(e.peer)->remote.public_key), log_.name_of(*from));
     std::optional<wireguard::PublicKey> key;
     if (const wireguard::Peer* p = e.peer ? device_.peer(e.peer) : nullptr)
       key = p->remote.public_key;
@@ -51,10 +56,11 @@ class BatchActions final : public wireguard::DeviceActions {
  private:
   io::PacketBatch& datagrams_;
   io::PacketBatch* deliveries_;
-  const wireguard::Device& device_;
+  wireguard::Device& device_;
   PeerEventLog& log_;
   TimePoint now_;
   HybridLink* link_;
+  KeyGroups* groups_;
 
   // A hybrid client's fallback hears what the handshakes say about its WireGuard path.
   void report_state(const wireguard::DeviceEvent& e) {
@@ -253,7 +259,7 @@ void WireguardInterface::apply_resolved_endpoints() {
   for (const auto& r : resolver_->take_resolved()) {
     std::lock_guard lock(mutex_);
     const TimePoint now = io::SystemClock::now();
-    BatchActions actions(out, nullptr, device_, events_, now, link_);
+    BatchActions actions(out, nullptr, device_, events_, now, link_, &key_groups_);
     const auto id = device_.find_peer(r.request.peer);
     const wireguard::Peer* p = id ? device_.peer(*id) : nullptr;
     if (!p) {
@@ -314,7 +320,7 @@ void WireguardInterface::seal_batch_and_send() {
   const TimePoint now = io::SystemClock::now();
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(tx_control_, nullptr, device_, events_, now, link_);
+    BatchActions actions(tx_control_, nullptr, device_, events_, now, link_, &key_groups_);
     // With probing: a large TCP segment sent again has its peer's size in use probed now.
     const bool watch = !mtu_probing_.empty();
     for (std::size_t i = 0; i < n; ++i) {
@@ -357,7 +363,7 @@ void WireguardInterface::on_udp_errors(io::UdpSocket& socket) {
   const TimePoint now = io::SystemClock::now();
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(rx_control_, nullptr, device_, events_, now, link_);
+    BatchActions actions(rx_control_, nullptr, device_, events_, now, link_, &key_groups_);
     for (const auto& r : reports) device_.on_path_too_big(r.destination, r.path_mtu, now, actions);
   }
   send_control(rx_control_);
@@ -382,7 +388,7 @@ void WireguardInterface::hold_peers_to_known_paths() {
         mtu_ + (e.address.is_v4() ? 20 : 40) + wireguard::kUdpTransportOverhead;
     if (*path >= needed) continue;
     std::lock_guard lock(mutex_);
-    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_);
+    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_, &key_groups_);
     device_.on_path_too_big(e, *path, now, actions);
   }
   send_control(timer_control_);
@@ -410,6 +416,19 @@ void WireguardInterface::set_peer_probed_mtu(const wireguard::PublicKey& public_
                                              std::optional<std::size_t> mtu) {
   std::lock_guard lock(mutex_);
   if (const auto id = device_.find_peer(public_key)) device_.set_probed_mtu(*id, mtu);
+}
+
+void WireguardInterface::set_key_group(const wireguard::PublicKey& key, std::uint32_t group,
+                                       bool holds) {
+  std::lock_guard lock(mutex_);
+  key_groups_.set(key, group, holds);
+}
+
+std::optional<wireguard::PublicKey> WireguardInterface::key_for(const IpAddress& inner) {
+  std::lock_guard lock(mutex_);
+  const auto id = device_.peer_for(inner);
+  const wireguard::Peer* peer = id ? device_.peer(*id) : nullptr;
+  return peer ? std::optional(peer->remote.public_key) : std::nullopt;
 }
 
 std::optional<Endpoint> WireguardInterface::peer_endpoint(const wireguard::PublicKey& public_key) {
@@ -449,7 +468,7 @@ void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
 
 void WireguardInterface::open_received(std::size_t count) {
   const TimePoint now = io::SystemClock::now();
-  BatchActions actions(rx_control_, nullptr, device_, events_, now, link_);
+  BatchActions actions(rx_control_, nullptr, device_, events_, now, link_, &key_groups_);
   {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < count; ++i)
@@ -492,7 +511,7 @@ void WireguardInterface::on_timer() {
   probe_batch_.clear();
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_);
+    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_, &key_groups_);
     device_.on_timer(now, actions);
     next = device_.next_deadline();
     if (!mtu_probing_.empty()) {
@@ -588,7 +607,7 @@ int WireguardInterface::apply(const control::UapiSet& set) {
   {
     std::lock_guard lock(mutex_);
     const TimePoint now = io::SystemClock::now();
-    BatchActions actions(out, nullptr, device_, events_, now, link_);
+    BatchActions actions(out, nullptr, device_, events_, now, link_, &key_groups_);
     if (set.private_key) {
       if (crypto::constant_time_is_zero(set.private_key->bytes()))
         device_.set_private_key(std::nullopt);

@@ -22,6 +22,7 @@
 #include "daemon/background_resolver.hpp"
 #include "daemon/datagram_carrier.hpp"
 #include "daemon/hybrid_link.hpp"
+#include "daemon/key_groups.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "daemon/peer_event_log.hpp"
 #include "daemon/probed_device_mtu.hpp"
@@ -78,6 +79,11 @@ class WireguardInterface {
   // Holds the peer with `public_key` to what path MTU probes found its path to carry (an inner
   // packet size; nullopt: nothing measured, the device MTU holds). Any thread.
   void set_peer_probed_mtu(const wireguard::PublicKey& public_key, std::optional<std::size_t> mtu);
+  // Keys that share their account's addresses (key_groups.hpp): `key` in `group` (0: none),
+  // holding them now or not.
+  void set_key_group(const wireguard::PublicKey& key, std::uint32_t group, bool holds);
+  // The key that holds `inner` now (cryptokey routing), if any.
+  std::optional<wireguard::PublicKey> key_for(const IpAddress& inner);
   // The peer's endpoint now (configured, resolved or roamed to), if it has one.
   std::optional<Endpoint> peer_endpoint(const wireguard::PublicKey& public_key);
   // The same for the peer whose allowed IPs take `inner` (a gateway's account, by its address).
@@ -170,6 +176,7 @@ class WireguardInterface {
   wireguard::Device device_;
   PeerEventLog events_;                  // guarded by mutex_, like device_
   WireguardMtuProbing mtu_probing_;      // guarded by mutex_, like device_
+  KeyGroups key_groups_;                 // guarded by mutex_, like device_
   hybrid::RetransmitWatch retransmits_;  // the sender thread's, for mtu_probing_
 
   std::unique_ptr<io::EventLoop> control_loop_;

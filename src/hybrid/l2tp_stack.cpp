@@ -54,6 +54,25 @@ void L2tpStack::start(TimePoint now, L2tpStackOutput& out) {
   drain(now, out);
 }
 
+bool L2tpStack::hang_up(const IpAddress& address, const std::string& reason, TimePoint now,
+                        L2tpStackOutput& out) {
+  bool found = false;
+  for (auto& [ref, s] : sessions_) {
+    if (s.closing || (s.address != address && s.address6 != address)) continue;
+    found = true;
+    s.closing = true;
+    if (s.link) {
+      s.link->stop(reason, now, link_out_);
+      for (const auto& f : link_out_.frames) send_ppp(s, f, out);
+      link_out_.clear();
+    }
+    // Not waiting for PPP's goodbye: a revoked client must lose the session now.
+    node_.close_session(ref, l2tp::CdnResult::kAdministrative, reason, now, actions_);
+  }
+  drain(now, out);
+  return found;
+}
+
 void L2tpStack::stop(TimePoint now, L2tpStackOutput& out) {
   stopping_ = true;
   // A client hung up now would dial again at once; a stopping gateway must not take it back.

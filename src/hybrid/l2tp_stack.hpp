@@ -156,6 +156,12 @@ class L2tpStack {
   bool send_echo_probe(l2tp::SessionRef ref, std::uint32_t probe_id, std::size_t size,
                        TimePoint now, L2tpStackOutput& out);
 
+  // Gateway: ends the session that holds inner address `address` (its account was disabled or
+  // revoked): PPP terminates with `reason`, then the call is cleared (CDN). False when no session
+  // holds it.
+  bool hang_up(const IpAddress& address, const std::string& reason, TimePoint now,
+               L2tpStackOutput& out);
+
   std::vector<L2tpSessionInfo> sessions() const;
   const L2tpStackStats& stats() const { return stats_; }
   std::uint16_t mru() const { return config_.mru; }

@@ -255,3 +255,23 @@ print(f"--- iperf3: {total / 1e6:.1f} MB in {r['end']['sum_received']['seconds']
 if total == 0: sys.exit("no data moved")
 PY
 }
+
+# wg_quick_up NS CONF: `wg-quick up CONF` with wireguard-go in NS; sets WQ_PID to the
+# wireguard-go serving it (found through its UAPI socket), which the trap stops if anything fails.
+wg_quick_up() {
+  local ns=$1 conf=$2 name
+  name=$(basename "$conf" .conf)
+  ip netns exec "$ns" env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
+    wg-quick up "$conf" 2>&1 | sed 's/^/wg-quick: /'
+  WQ_PID=$(ip netns exec "$ns" ss -xlpn 2>/dev/null | grep "/var/run/wireguard/$name.sock" |
+    grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
+  [ -n "$WQ_PID" ] || die "no process serves /var/run/wireguard/$name.sock after wg-quick up"
+  PIDS+=("$WQ_PID")
+}
+# wg_quick_down NS CONF: `wg-quick down CONF`, waiting for its wireguard-go (WQ_PID) to exit.
+wg_quick_down() {
+  local ns=$1 conf=$2
+  ip netns exec "$ns" env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
+    wg-quick down "$conf" 2>&1 | sed 's/^/wg-quick: /'
+  wait_until "wireguard-go exits after wg-quick down" 30 bash -c "! kill -0 $WQ_PID"
+}

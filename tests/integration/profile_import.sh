@@ -89,22 +89,13 @@ printf '\n' | cat "$TMPDIR_TEST/conf/$WQ_IF.conf" - | cmp -s - "$TMPDIR_TEST/dec
 start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
 
 note "wg-quick up with wireguard-go"
-ip netns exec "$CL" env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
-  wg-quick up "$TMPDIR_TEST/conf/$WQ_IF.conf" 2>&1 | sed 's/^/wg-quick: /'
-# wireguard-go detaches; its PID, through the UAPI socket it serves in the client's namespace,
-# lets the trap stop exactly it if anything below fails.
-pid=$(ip netns exec "$CL" ss -xlpn 2>/dev/null | grep "/var/run/wireguard/$WQ_IF.sock" |
-  grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
-[ -n "$pid" ] || die "no process serves /var/run/wireguard/$WQ_IF.sock after wg-quick up"
-PIDS+=("$pid")
+wg_quick_up "$CL" "$TMPDIR_TEST/conf/$WQ_IF.conf"
 ping_ok "$CL" 10.86.0.1
 ping_ok "$CL" fd86::1
 iperf_ok "$GW" "$CL" 10.86.0.1 3
 assert_wg_counters "$CL" "$WQ_IF"
-ip netns exec "$CL" env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
-  wg-quick down "$TMPDIR_TEST/conf/$WQ_IF.conf" 2>&1 | sed 's/^/wg-quick: /'
+wg_quick_down "$CL" "$TMPDIR_TEST/conf/$WQ_IF.conf"
 wait_until "$WQ_IF removed after wg-quick down" 30 bash -c "! ip -n '$CL' link show '$WQ_IF'"
-wait_until "wireguard-go exits after wg-quick down" 30 bash -c "! kill -0 $pid"
 
 note "the Tandem client profile: WireGuard primary, L2TP/IPsec secondary"
 profile tandem "$TMPDIR_TEST/cl.toml" --interface "$CL_IF"

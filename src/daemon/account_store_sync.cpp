@@ -1,0 +1,88 @@
+#include "daemon/account_store_sync.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "store/account_table.hpp"
+#include "store/config_accounts.hpp"
+
+namespace tandem::daemon {
+namespace {
+
+WallTime wall_now() {
+  return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
+}
+
+std::string store_error(const control::NodeConfig& config, const store::Error& e) {
+  return "[accounts] store " + config.account_pool.store.value_or("") + ": " + e.message;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AccountStoreSync>, std::string> AccountStoreSync::open(
+    control::NodeConfig& config) {
+  auto opened = store::open_account_store(config);
+  if (!opened) return Err(store_error(config, opened.error()));
+  std::unique_ptr<AccountStoreSync> sync(new AccountStoreSync(std::move(*opened)));
+  if (auto ok = sync->fill(config); !ok) return Err(ok.error());
+  spdlog::info("accounts: {} in the store {} (revision {})", config.accounts.size(),
+               *config.account_pool.store, sync->applied_revision_);
+  return sync;
+}
+
+Result<std::vector<control::AccountConfig>, std::string> AccountStoreSync::accounts(WallTime now) {
+  auto records = store_->list_accounts();
+  if (!records) return Err(records.error().message);
+  next_key_expiry_ = store::next_key_expiry(*records, now);
+  return store::config_accounts(*records, now);
+}
+
+Result<Ok, std::string> AccountStoreSync::fill(control::NodeConfig& config) {
+  // The revision first: a change made while the accounts are read is seen again next time.
+  auto revision = store_->revision();
+  if (!revision) return Err(store_error(config, revision.error()));
+  auto now_accounts = accounts(wall_now());
+  if (!now_accounts) return Err("[accounts] store: " + now_accounts.error());
+  config.accounts = std::move(*now_accounts);
+  applied_revision_ = *revision;
+  return Ok{};
+}
+
+void AccountStoreSync::poll(const control::NodeConfig& running, const Apply& apply) {
+  const WallTime now = wall_now();
+  auto changes = store_->changes_since(applied_revision_);
+  if (!changes) {
+    if (changes.error().message != last_refusal_)
+      spdlog::warn("accounts: cannot read the store: {}", changes.error().message);
+    last_refusal_ = changes.error().message;
+    return;
+  }
+  const bool expired = next_key_expiry_ && now >= *next_key_expiry_;
+  if (changes->accounts.empty() && !changes->reload_all && !expired) {
+    applied_revision_ = changes->revision;
+    return;
+  }
+  const std::uint64_t before = applied_revision_;
+  control::NodeConfig next = running;
+  if (auto ok = fill(next); !ok) {
+    spdlog::warn("accounts: {}", ok.error());
+    return;
+  }
+  if (auto ok = apply(next); !ok) {
+    // Tried again at the next look (from the same revision); said once.
+    applied_revision_ = before;
+    if (ok.error() != last_refusal_)
+      spdlog::warn("accounts: a change in the store is not applied yet: {}", ok.error());
+    last_refusal_ = ok.error();
+    return;
+  }
+  last_refusal_.clear();
+  std::string names;
+  for (const auto& name : changes->accounts) names += (names.empty() ? "" : ", ") + name;
+  spdlog::info("accounts: the store's revision {} applied{}{}", applied_revision_,
+               names.empty() ? "" : " (" + names + ")",
+               expired ? "; a rotated key's overlap is over" : "");
+}
+
+}  // namespace tandem::daemon

@@ -1,0 +1,56 @@
+#include "store/config_accounts.hpp"
+
+#include <algorithm>
+
+#include "store/sqlite_store.hpp"
+
+namespace tandem::store {
+
+hybrid::AddressPlan address_plan(const control::NodeConfig& config) {
+  hybrid::AddressPlan plan;
+  plan.v4_first = config.account_pool.v4_first;
+  plan.v4_last = config.account_pool.v4_last;
+  plan.v6_pool = config.account_pool.v6;
+  if (config.interface)
+    for (const auto& a : config.interface->addresses) plan.reserved.push_back(a.address);
+  return plan;
+}
+
+StoreResult<std::unique_ptr<Store>> open_account_store(const control::NodeConfig& config) {
+  if (!config.account_pool.store)
+    return Err(Error{Error::Code::kInvalid, "the config has no [accounts] store"});
+  SqliteOptions options;
+  options.plan = address_plan(config);
+  auto opened = SqliteStore::open(*config.account_pool.store, options);
+  if (!opened) return Err(opened.error());
+  return std::unique_ptr<Store>(std::move(*opened));
+}
+
+std::vector<control::AccountConfig> config_accounts(const std::vector<AccountRecord>& records,
+                                                    WallTime now) {
+  std::vector<control::AccountConfig> accounts;
+  accounts.reserve(records.size());
+  for (const AccountRecord& r : records) {
+    control::AccountConfig a{};
+    a.name = r.name;
+    const auto valid = [&](const WireguardKey& k) { return k.valid_at(now); };
+    const auto first = std::find_if(r.wireguard_keys.begin(), r.wireguard_keys.end(), valid);
+    if (first != r.wireguard_keys.end()) a.preshared_key = first->preshared_key;
+    for (auto k = first; k != r.wireguard_keys.end(); ++k)
+      if (valid(*k)) a.public_keys.push_back(k->public_key);
+    if (r.ppp) {
+      a.nt_hash = r.ppp->nt_hash;
+      a.password = r.ppp->password;
+    }
+    a.ipv4 = r.ipv4;
+    a.ipv6 = r.ipv6;
+    a.subnets = r.subnets;
+    a.ike_id = r.ike_id;
+    a.ike_psk = r.ike_psk;
+    a.disabled = r.state != AccountState::kActive;
+    accounts.push_back(std::move(a));
+  }
+  return accounts;
+}
+
+}  // namespace tandem::store

@@ -1,0 +1,29 @@
+// A gateway whose accounts live in a state store ([accounts] store): the store opened with the
+// plan the config gives, and its accounts in the form the daemon reads [[account]] sections in,
+// so that start-up and a live change take the same path as a config file does.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "base/time.hpp"
+#include "control/config.hpp"
+#include "hybrid/accounts.hpp"
+#include "store/store.hpp"
+
+namespace tandem::store {
+
+// Where leases come from: [accounts] pool and pool6; the [interface] addresses are never leased.
+hybrid::AddressPlan address_plan(const control::NodeConfig& config);
+
+// Opens (creating it, mode 0600) the SQLite store `config` names in [accounts] store.
+StoreResult<std::unique_ptr<Store>> open_account_store(const control::NodeConfig& config);
+
+// Each record as an [[account]] section would give it, leased addresses written as fixed ones
+// (the store holds the lease). A revoked or disabled account is disabled; a WireGuard key past
+// its end (a rotation's overlap over) is left out; the first valid key's pre-shared key is the
+// account's.
+std::vector<control::AccountConfig> config_accounts(const std::vector<AccountRecord>& records,
+                                                    WallTime now);
+
+}  // namespace tandem::store

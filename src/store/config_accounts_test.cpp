@@ -1,0 +1,58 @@
+// The store's accounts as the daemon reads [[account]] sections.
+#include "store/config_accounts.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tandem::store {
+namespace {
+
+TEST(ConfigAccounts, EndedKeysLeaveAndAnythingButActiveIsDisabled) {
+  const WallTime now{std::chrono::hours(1000000)};
+  AccountRecord a;
+  a.name = "alice";
+  a.ipv4 = *IpAddress::parse("10.77.0.10");
+  a.ipv4_leased = true;
+  WireguardKey ended;
+  ended.public_key.fill(std::byte{1});
+  ended.not_after = now - std::chrono::seconds(1);
+  WireguardKey overlapping;
+  overlapping.public_key.fill(std::byte{2});
+  overlapping.not_after = now + std::chrono::hours(1);
+  overlapping.preshared_key = crypto::Key32{};
+  WireguardKey current;
+  current.public_key.fill(std::byte{3});
+  a.wireguard_keys = {ended, overlapping, current};
+  a.ppp = PppCredential{*crypto::nt_password_hash("pw"), std::nullopt};
+  AccountRecord b = a;
+  b.name = "bob";
+  b.state = AccountState::kRevoked;
+
+  const auto accounts = config_accounts({a, b}, now);
+  ASSERT_EQ(accounts.size(), 2u);
+  EXPECT_EQ(accounts[0].name, "alice");
+  ASSERT_EQ(accounts[0].public_keys.size(), 2u) << "the ended key is left out";
+  EXPECT_EQ(accounts[0].public_keys[0], overlapping.public_key);
+  EXPECT_TRUE(accounts[0].preshared_key.has_value()) << "the first valid key's";
+  EXPECT_EQ(accounts[0].ipv4, a.ipv4) << "a lease is written as the account's address";
+  EXPECT_TRUE(accounts[0].nt_hash.has_value());
+  EXPECT_FALSE(accounts[0].password.has_value());
+  EXPECT_FALSE(accounts[0].disabled);
+  EXPECT_TRUE(accounts[1].disabled) << "revoked";
+}
+
+TEST(ConfigAccounts, ThePlanComesFromThePoolsAndReservesTheGatewaysAddresses) {
+  control::NodeConfig config;
+  config.account_pool.v4_first = *IpAddress::parse("10.77.0.10");
+  config.account_pool.v4_last = *IpAddress::parse("10.77.0.20");
+  config.interface.emplace();
+  config.interface->addresses.push_back({*IpAddress::parse("10.77.0.1"), 24});
+  const auto plan = address_plan(config);
+  EXPECT_EQ(plan.v4_first, config.account_pool.v4_first);
+  EXPECT_EQ(plan.v4_last, config.account_pool.v4_last);
+  ASSERT_EQ(plan.reserved.size(), 1u);
+  EXPECT_EQ(plan.reserved[0], *IpAddress::parse("10.77.0.1"));
+  EXPECT_FALSE(open_account_store(config)) << "no [accounts] store";
+}
+
+}  // namespace
+}  // namespace tandem::store

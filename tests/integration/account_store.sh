@@ -1,0 +1,201 @@
+#!/bin/bash
+# A hybrid gateway whose accounts live in its state store ([accounts] store), changed with
+# `tandem account` while it runs:
+#
+#   alice's hybrid client (CL) 192.168.86.2 -- .86.1 [router] .87.1 -- 192.168.87.2 gateway
+#   carol (wg-quick with wireguard-go, C2) 192.168.88.2 -- .88.1 [router]
+#   inner: gateway 10.86.0.1 and fd86::1, alice 10.86.0.2 and fd86::2, carol leased from the pool
+#
+# 1. import-config moves the file's [[account]] alice into the store (the gateway's config then
+#    names the store instead); the gateway starts with her, and her client reaches it over
+#    WireGuard with a warm L2TP/IPsec session beside it.
+# 2. add: carol, with a key pair made by `tandem account add --generate-key`, leased an address;
+#    the running gateway takes her within a few seconds; `tandem profile` gives her wg-quick file
+#    and wireguard-go carries ping through it.
+# 3. rotate: a new key for carol with a 20 s overlap; during it both keys are WireGuard peers,
+#    her old session carries on, and her device moving to the new key works at once (the
+#    account's addresses follow the new key's handshake); after it the old key is gone and a
+#    client on it gets nothing through, while the new key works.
+# 4. revoke: alice's WireGuard key leaves at once and her live L2TP/IPsec session is hung up;
+#    her client gets nothing through on either path from then on (its L2TP logins are refused).
+# 5. remove: alice is gone from the store; list and show say so.
+source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/hybrid_lib.sh"
+require_root
+: "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
+command -v wireguard-go >/dev/null || die "wireguard-go missing (scripts/install-deps.sh)"
+command -v wg-quick >/dev/null || die "wg-quick missing (wireguard-tools)"
+
+GW="g$TAG"
+CL="c$TAG"
+C2="k$TAG"
+RT="r$TAG"
+GW_IF="hg$TAG"
+CL_IF="hc$TAG"
+WQ_IF="kq$TAG"
+STATUS_DIR=/var/run/tandem
+SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "$STATUS_DIR/$GW_IF.l2tp" "/var/run/wireguard/$GW_IF.sock"
+  "$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$CL_IF.l2tp" "/var/run/wireguard/$CL_IF.sock"
+  "/var/run/wireguard/$WQ_IF.sock")
+routed_pair "$CL" "$GW" "$RT"
+make_ns "$C2"
+link_ns "$RT" "$C2" 88
+ip -n "$C2" route add default via 192.168.88.1
+
+fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "$CL_IF" "a pre-shared key of some length"
+STORE="$TMPDIR_TEST/accounts.db"
+# The same gateway with its accounts in the store: no [[account]] sections, [accounts] naming it.
+python3 - "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gws.toml" "$STORE" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r"\[\[account\]\]\n(?:[^\[\n][^\n]*\n|\n)*", "", text)
+text += f'\n[accounts]\npool = "10.86.0.10-10.86.0.50"\npool6 = "fd86::/112"\nstore = "{sys.argv[3]}"\n'
+open(sys.argv[2], "w").write(text)
+PY
+chmod 600 "$TMPDIR_TEST/gws.toml"
+! grep -q "^\[\[account\]\]" "$TMPDIR_TEST/gws.toml" || die "gws.toml still has [[account]]"
+
+logs() {
+  for n in gw cl; do
+    [ -f "$TMPDIR_TEST/$n.log" ] || continue
+    echo "--- $n log" >&2
+    tail -40 "$TMPDIR_TEST/$n.log" >&2
+  done
+  "$TANDEM_BIN" account list -c "$TMPDIR_TEST/gws.toml" >&2 || true
+  ip netns exec "$GW" wg show "$GW_IF" >&2 || true
+}
+ON_FAILURE=logs
+
+account() { "$TANDEM_BIN" account "$@" -c "$TMPDIR_TEST/gws.toml"; }
+
+note "1. import-config, then the gateway starts from the store"
+out=$(account import-config --from "$TMPDIR_TEST/gw.toml") || die "import-config failed: $out"
+note "$out"
+[ "$(stat -c %a "$STORE")" = 600 ] || die "the store is not mode 0600"
+account list >"$TMPDIR_TEST/list.txt" || die "account list failed"
+cat "$TMPDIR_TEST/list.txt"
+grep -qE "^alice +active +10\.86\.0\.2 +fd86::2 +1 +wireguard,l2tp" "$TMPDIR_TEST/list.txt" ||
+  die "alice is not listed as imported"
+start_tandem_up "$GW" "$TMPDIR_TEST/gws.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+GW_PID=$TANDEM_PID
+grep -q "accounts: 1 in the store $STORE" "$TMPDIR_TEST/gw.log" || die "the gateway did not read the store"
+start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+CL_PID=$TANDEM_PID
+WAIT_WATCH_PID=$CL_PID WAIT_WATCH_LOG="$TMPDIR_TEST/cl.log" \
+  wait_until "alice's WireGuard and L2TP/IPsec paths healthy" 90 hybrid_both_healthy "$CL" "$CL_IF"
+ping_ok "$CL" 10.86.0.1
+
+gw_peers() { ip netns exec "$GW" wg show "$GW_IF" peers; }
+has_peer() { gw_peers | grep -qxF "$1"; }
+lacks_peer() { ! gw_peers | grep -qxF "$1"; }
+applied() { grep -qE "accounts: the store's revision [0-9]+ applied \($1\)" "$TMPDIR_TEST/gw.log"; }
+
+note "2. add carol while the gateway runs"
+account add carol --generate-key --private-key-out "$TMPDIR_TEST/carol.key" >"$TMPDIR_TEST/add.txt" ||
+  die "account add failed: $(cat "$TMPDIR_TEST/add.txt")"
+cat "$TMPDIR_TEST/add.txt"
+[ "$(stat -c %a "$TMPDIR_TEST/carol.key")" = 600 ] || die "carol's private key is not mode 0600"
+CAROL_PUB=$(wg pubkey <"$TMPDIR_TEST/carol.key")
+grep -qxF "  wireguard key: $CAROL_PUB" "$TMPDIR_TEST/add.txt" || die "add did not show carol's key"
+CAROL_IP=$(account show carol --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ipv4"]["address"])')
+[ "$CAROL_IP" = 10.86.0.10 ] || die "carol was leased $CAROL_IP, not the pool's first 10.86.0.10"
+added=$(now_ms)
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "carol's key a peer of the running gateway" 10 has_peer "$CAROL_PUB"
+note "carol a WireGuard peer $(($(now_ms) - added)) ms after tandem account add"
+applied carol || die "the gateway's log does not name carol's change"
+
+# carol_up KEYFILE: carol's profile with that key (or, with -, the file as it stands), brought
+# up by wg-quick with wireguard-go in C2; carol_down takes it down.
+CAROL_CONF="$TMPDIR_TEST/conf/$WQ_IF.conf"
+carol_up() {
+  mkdir -p "$TMPDIR_TEST/conf"
+  [ "$1" = - ] ||
+    "$TANDEM_BIN" profile --config "$TMPDIR_TEST/gws.toml" --account carol --format wg-quick \
+      --endpoint 192.168.87.2 --private-key-file "$1" -o "$CAROL_CONF" ||
+    die "tandem profile for carol failed"
+  wg_quick_up "$C2" "$CAROL_CONF"
+}
+carol_down() { wg_quick_down "$C2" "$CAROL_CONF"; }
+carol_up "$TMPDIR_TEST/carol.key"
+grep -qx "Address = 10.86.0.10/32, fd86::10/128" "$TMPDIR_TEST/conf/$WQ_IF.conf" ||
+  die "carol's profile does not carry her leased addresses"
+cp "$TMPDIR_TEST/conf/$WQ_IF.conf" "$TMPDIR_TEST/carol-old.conf"
+ping_ok "$C2" 10.86.0.1
+
+note "3. rotate carol's key with a 20 s overlap"
+account rotate carol --generate-key --private-key-out "$TMPDIR_TEST/carol2.key" --overlap 20s ||
+  die "account rotate failed"
+rotated=$(now_ms)
+CAROL2_PUB=$(wg pubkey <"$TMPDIR_TEST/carol2.key")
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "carol's new key a peer" 10 has_peer "$CAROL2_PUB"
+has_peer "$CAROL_PUB" || die "carol's old key left before its overlap ended"
+ip netns exec "$C2" ping -c 3 -i 0.3 -W 2 10.86.0.1 >/dev/null ||
+  die "carol's old key stopped working during the overlap"
+note "during the overlap both keys are peers and the old key's session carries on"
+# Her device moves to the new key within the overlap: the addresses follow its handshake.
+carol_down
+carol_up "$TMPDIR_TEST/carol2.key"
+ping_ok "$C2" 10.86.0.1
+has_peer "$CAROL_PUB" || die "the overlap ended before the new key was tried: the test proves nothing"
+grep -q "the account's addresses move to it from its other key" "$TMPDIR_TEST/gw.log" ||
+  die "the gateway's log does not say the addresses moved to the new key"
+note "the new key works during the overlap ($(($(now_ms) - rotated)) ms after the rotation)"
+carol_down
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "carol's old key gone after the overlap" 30 lacks_peer "$CAROL_PUB"
+gone=$(($(now_ms) - rotated))
+note "the old key left $gone ms after the rotation (overlap 20000 ms)"
+[ "$gone" -ge 19500 ] || die "the old key left after $gone ms, before its overlap ended"
+grep -q "a rotated key's overlap is over" "$TMPDIR_TEST/gw.log" || die "no log line for the overlap's end"
+# After the overlap the old key is refused: tandem profile will not make it a file any more,
+# and her old file gets nothing through.
+"$TANDEM_BIN" profile --config "$TMPDIR_TEST/gws.toml" --account carol --format wg-quick \
+  --endpoint 192.168.87.2 --private-key-file "$TMPDIR_TEST/carol.key" >/dev/null 2>&1 &&
+  die "tandem profile made a file for carol's ended key"
+cp "$TMPDIR_TEST/carol-old.conf" "$TMPDIR_TEST/conf/$WQ_IF.conf"
+carol_up -
+if ip netns exec "$C2" ping -c 3 -i 0.5 -W 2 10.86.0.1 >/dev/null 2>&1; then
+  die "carol's old key still carries traffic after the overlap"
+fi
+note "the old key gets nothing through after the overlap"
+carol_down
+carol_up "$TMPDIR_TEST/carol2.key"
+ping_ok "$C2" 10.86.0.1
+carol_down
+
+note "4. revoke alice: her WireGuard key and her live L2TP/IPsec session end at once"
+alice_l2tp() {  # True or False: alice has a live L2TP/IPsec session at the gateway
+  [ "$(hybrid_field "$GW" "$GW_IF" 'any("l2tp-ipsec" in a["paths"] for a in d["accounts"] if a["name"] == "alice")')" = "$1" ]
+}
+wait_until "alice's warm L2TP/IPsec session at the gateway" 30 alice_l2tp True
+account revoke alice || die "account revoke failed"
+revoked=$(now_ms)
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "alice's key gone from the gateway" 5 lacks_peer "$CL_PUB"
+note "alice's key gone $(($(now_ms) - revoked)) ms after tandem account revoke"
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_log "$TMPDIR_TEST/gw.log" "account alice disabled: hanging up its L2TP/IPsec session" 5
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "alice's L2TP/IPsec session ended" 10 alice_l2tp False
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "the revocation applied" 10 applied alice
+note "revocation applied $(($(now_ms) - revoked)) ms after tandem account revoke"
+# From now on nothing gets through, whichever path her client tries (it fails over to L2TP/IPsec
+# and is refused there).
+sleep 10
+if ip netns exec "$CL" ping -c 3 -i 0.5 -W 2 10.86.0.1 >/dev/null 2>&1; then
+  die "alice's client still reaches the gateway after the revocation"
+fi
+account show alice | grep -q "state: revoked" || die "alice is not shown revoked"
+account enable alice 2>"$TMPDIR_TEST/enable.err" && die "a revoked account was enabled again"
+note "enabling a revoked account is refused: $(cat "$TMPDIR_TEST/enable.err")"
+
+note "5. remove alice"
+account remove alice || die "account remove failed"
+account list | grep -q "^alice " && die "alice is still listed after remove"
+account show alice 2>/dev/null && die "show found a removed account"
+kill -0 "$GW_PID" || die "the gateway died"
+stop_pid "$CL_PID" 30 "alice's client"
+echo "PASS: accounts in the store, changed live (import, add, rotate, revoke, remove)"
