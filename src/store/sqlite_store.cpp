@@ -11,10 +11,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
-#include "crypto/key_encoding.hpp"
 #include "store/batch_check.hpp"
+#include "store/mutation_text.hpp"
 #include "store/sqlite_codec.hpp"
 #include "store/sqlite_lookup.hpp"
 #include "store/sqlite_schema.hpp"
@@ -24,15 +23,6 @@ namespace {
 
 using sqlite::address_bytes;
 using sqlite::address_from;
-
-std::string quote_name(const std::string& name) {
-  return "'" + name + "'";
-}
-
-Error not_found(const std::string& name) {
-  return {Error::Code::kNotFound,
-          "no account named " + quote_name(name) + ": check the name (names are case-sensitive)"};
-}
 
 // The file is made before SQLite opens it so that it is never, even for a moment, readable by
 // others; SQLite gives its -wal and -shm files the database file's mode.
@@ -75,15 +65,6 @@ StoreResult<Ok> configure(sqlite::Connection& db, std::chrono::milliseconds busy
   return db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
 }
 
-Error key_not_found(const std::string& name, const crypto::PublicKey& key) {
-  return {Error::Code::kNotFound,
-          "account " + quote_name(name) + " has no WireGuard key " + crypto::base64_encode(key)};
-}
-
-std::string event_detail(const nlohmann::json& detail) {
-  return detail.dump();
-}
-
 }  // namespace
 
 struct SqliteStore::Mutation {
@@ -105,9 +86,7 @@ StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& p
 }
 
 std::int64_t SqliteStore::now_ms() {
-  if (options_.clock != nullptr) return sqlite::to_millis(options_.clock->wall_now());
-  return sqlite::to_millis(
-      std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()));
+  return now_millis(options_.clock);
 }
 
 template <typename Body>
@@ -221,13 +200,7 @@ StoreResult<Ok> SqliteStore::insert_planned(const PlannedAccount& planned, std::
                    .run();
     if (!ran) return ran;
   }
-  nlohmann::json detail = {{"state", state_name(row.state)},
-                           {"wireguard_keys", row.wireguard_keys.size()},
-                           {"ppp", planned.ppp.has_value()},
-                           {"ike", row.ike_psk.has_value()}};
-  if (planned.ipv4) detail["ipv4"] = planned.ipv4->to_string();
-  if (planned.ipv6) detail["ipv6"] = planned.ipv6->to_string();
-  return record_event(at, "account.added", row.name, event_detail(detail));
+  return record_event(at, "account.added", row.name, added_detail(planned));
 }
 
 StoreResult<Ok> SqliteStore::write_credential(std::int64_t account,
@@ -272,10 +245,7 @@ StoreResult<AccountRecord> SqliteStore::add_account(const NewAccount& account) {
   std::lock_guard lock(mutex_);
   auto report = import_locked({account});
   if (!report) return Err(report.error());
-  if (!report->rejections.empty()) {
-    const Rejection& r = report->rejections.front();
-    return Err(Error{r.code, "account " + quote_name(account.name) + ": " + r.reason});
-  }
+  if (!report->rejections.empty()) return Err(rejected(account.name, report->rejections.front()));
   auto id = account_id(account.name);
   if (!id) return Err(id.error());
   auto records = read_accounts(*id);
@@ -289,11 +259,11 @@ StoreResult<Ok> SqliteStore::remove_account(const std::string& name) {
   return write([&](Mutation& m) -> StoreResult<Ok> {
     auto id = account_id(name);
     if (!id) return Err(id.error());
-    nlohmann::json released = nlohmann::json::array();
+    std::vector<IpAddress> released;
     auto leases = db_.query("SELECT address FROM addresses WHERE account_id = ?1 AND leased = 1");
     if (!leases) return Err(leases.error());
     auto read = leases->bind(1, *id).for_each([&](const sqlite::Query& r) {
-      if (auto a = address_from(r.blob(0))) released.push_back(a->to_string());
+      if (auto a = address_from(r.blob(0))) released.push_back(*a);
     });
     if (!read) return read;
     auto q = db_.query("DELETE FROM accounts WHERE id = ?1");
@@ -301,8 +271,7 @@ StoreResult<Ok> SqliteStore::remove_account(const std::string& name) {
     auto ran = q->bind(1, *id).run();
     if (!ran) return ran;
     m.touched.push_back(name);
-    return record_event(m.now, "account.removed", name,
-                        event_detail({{"released", std::move(released)}}));
+    return record_event(m.now, "account.removed", name, removed_detail(released));
   });
 }
 
@@ -317,10 +286,7 @@ StoreResult<Ok> SqliteStore::set_state(const std::string& name, AccountState sta
     const std::int64_t id = q->integer(0);
     const auto current = parse_state(q->text(1));
     if (current == state) return Ok{};
-    if (current == AccountState::kRevoked)
-      return Err(Error{Error::Code::kInvalid,
-                       "account " + quote_name(name) +
-                           " is revoked, which is final: add a new account for its user"});
+    if (current == AccountState::kRevoked) return Err(revoked_is_final(name));
     auto update = db_.query(
         "UPDATE accounts SET state = ?2, updated_at = ?3, "
         "revoked_at = CASE WHEN ?2 = 'revoked' THEN ?3 ELSE NULL END WHERE id = ?1");
@@ -329,7 +295,7 @@ StoreResult<Ok> SqliteStore::set_state(const std::string& name, AccountState sta
     if (!ran) return ran;
     m.touched.push_back(name);
     return record_event(m.now, "account." + std::string(state_name(state)), name,
-                        event_detail({{"was", state_name(current.value_or(state))}}));
+                        state_detail(current.value_or(state)));
   });
 }
 
@@ -342,34 +308,28 @@ StoreResult<Ok> SqliteStore::set_subnets(const std::string& name,
     sqlite::SqliteLookup lookup(db_);
     auto verdict = check_subnets(name, subnets, options_.plan, lookup);
     if (!verdict) return Err(verdict.error());
-    if (*verdict)
-      return Err(
-          Error{(*verdict)->code, "account " + quote_name(name) + ": " + (*verdict)->reason});
+    if (*verdict) return Err(rejected(name, **verdict));
     auto clear = db_.query("DELETE FROM account_subnets WHERE account_id = ?1");
     if (!clear) return Err(clear.error());
     auto cleared = clear->bind(1, *id).run();
     if (!cleared) return cleared;
-    nlohmann::json detail = nlohmann::json::array();
     for (const auto& subnet : subnets) {
       auto q = db_.query("INSERT INTO account_subnets (account_id, prefix) VALUES (?1, ?2)");
       if (!q) return Err(q.error());
       auto ran = q->bind(1, *id).bind(2, subnet.to_string()).run();
       if (!ran) return ran;
-      detail.push_back(subnet.to_string());
     }
     m.touched.push_back(name);
     auto touched = touch(*id, m.now);
     if (!touched) return touched;
-    return record_event(m.now, "account.subnets", name, event_detail({{"subnets", detail}}));
+    return record_event(m.now, "account.subnets", name, subnets_detail(subnets));
   });
 }
 
 StoreResult<Ok> SqliteStore::set_ike(const std::string& name, std::optional<std::string> ike_id,
                                      std::optional<std::string> ike_psk) {
-  if ((ike_id && ike_id->empty()) || (ike_psk && ike_psk->empty()))
-    return Err(Error{Error::Code::kInvalid,
-                     "account " + quote_name(name) +
-                         ": an empty IKE identity or pre-shared key; leave it out instead"});
+  auto valid = check_ike(name, ike_id, ike_psk);
+  if (!valid) return valid;
   std::lock_guard lock(mutex_);
   return write([&](Mutation& m) -> StoreResult<Ok> {
     auto id = account_id(name);
@@ -380,7 +340,7 @@ StoreResult<Ok> SqliteStore::set_ike(const std::string& name, std::optional<std:
     auto ran = q->bind(1, *id).bind(2, ike_id).bind(3, ike_psk).bind(4, m.now).run();
     if (!ran) return ran;
     m.touched.push_back(name);
-    return record_event(m.now, "account.ike", name, event_detail({{"ike", ike_psk.has_value()}}));
+    return record_event(m.now, "account.ike", name, ike_detail(ike_psk.has_value()));
   });
 }
 
@@ -393,8 +353,7 @@ StoreResult<Ok> SqliteStore::add_wireguard_key(const std::string& name,
     auto added = add_key_checked(*id, name, key, m.now);
     if (!added) return added;
     m.touched.push_back(name);
-    return record_event(m.now, "wireguard_key.added", name,
-                        event_detail({{"public_key", crypto::base64_encode(key.public_key)}}));
+    return record_event(m.now, "wireguard_key.added", name, key_detail(key.public_key));
   });
 }
 
@@ -403,11 +362,7 @@ StoreResult<Ok> SqliteStore::add_key_checked(std::int64_t account, const std::st
   sqlite::SqliteLookup lookup(db_);
   auto owner = lookup.key_owner(key.public_key);
   if (!owner) return Err(owner.error());
-  if (*owner)
-    return Err(Error{Error::Code::kConflict,
-                     "account " + quote_name(name) + ": WireGuard key " +
-                         crypto::base64_encode(key.public_key) + " is already " +
-                         (**owner == name ? "its own" : "account " + quote_name(**owner) + "'s")});
+  if (*owner) return Err(key_taken(name, key.public_key, **owner));
   return insert_key(account, key, at);
 }
 
@@ -423,8 +378,7 @@ StoreResult<Ok> SqliteStore::remove_wireguard_key(const std::string& name,
     if (!ran) return ran;
     if (sqlite3_changes(db_.handle()) == 0) return Err(key_not_found(name, key));
     m.touched.push_back(name);
-    return record_event(m.now, "wireguard_key.removed", name,
-                        event_detail({{"public_key", crypto::base64_encode(key)}}));
+    return record_event(m.now, "wireguard_key.removed", name, key_detail(key));
   });
 }
 
@@ -449,20 +403,14 @@ StoreResult<Ok> SqliteStore::rotate_wireguard_key(const std::string& name,
     if (!added) return added;
     m.touched.push_back(name);
     return record_event(m.now, "wireguard_key.rotated", name,
-                        event_detail({{"previous", crypto::base64_encode(previous)},
-                                      {"public_key", crypto::base64_encode(next.public_key)},
-                                      {"previous_not_after_ms", end}}));
+                        rotated_detail(previous, next.public_key, end));
   });
 }
 
 StoreResult<Ok> SqliteStore::set_ppp_login(const std::string& name, std::optional<PppLogin> login) {
-  std::optional<PppCredential> credential;
-  if (login) {
-    auto made = credential_for(*login);
-    if (!made)
-      return Err(Error{Error::Code::kInvalid, "account " + quote_name(name) + ": " + made.error()});
-    credential = std::move(*made);
-  }
+  auto made = credential_or_refusal(name, login);
+  if (!made) return Err(made.error());
+  const std::optional<PppCredential>& credential = *made;
   std::lock_guard lock(mutex_);
   return write([&](Mutation& m) -> StoreResult<Ok> {
     auto id = account_id(name);
@@ -479,19 +427,15 @@ StoreResult<Ok> SqliteStore::set_ppp_login(const std::string& name, std::optiona
     auto touched = touch(*id, m.now);
     if (!touched) return touched;
     m.touched.push_back(name);
-    return record_event(
-        m.now, credential ? "ppp.set" : "ppp.removed", name,
-        event_detail({{"cleartext_kept", credential && credential->password.has_value()}}));
+    return record_event(m.now, credential ? "ppp.set" : "ppp.removed", name,
+                        ppp_detail(credential));
   });
 }
 
 StoreResult<Ok> SqliteStore::append_event(const std::string& kind, const std::string& account,
                                           const std::string& detail_json) {
-  if (kind.empty())
-    return Err(Error{Error::Code::kInvalid, "an event needs a kind, such as \"auth.failed\""});
-  if (!nlohmann::json::accept(detail_json))
-    return Err(Error{Error::Code::kInvalid,
-                     "an event's detail must be a JSON document; \"{}\" when there is none"});
+  auto valid = check_event(kind, detail_json);
+  if (!valid) return valid;
   std::lock_guard lock(mutex_);
   return record_event(now_ms(), kind, account, detail_json);
 }
