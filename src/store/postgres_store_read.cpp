@@ -6,6 +6,7 @@
 
 #include "store/millis.hpp"
 #include "store/postgres_store.hpp"
+#include "store/postgres_tables.hpp"
 
 namespace tandem::store {
 namespace {
@@ -134,9 +135,9 @@ StoreResult<std::optional<AccountRecord>> PostgresStore::find_account(const std:
   std::lock_guard lock(mutex_);
   std::optional<std::int64_t> id;
   auto found = read([&]() -> StoreResult<Ok> {
-    auto rows = db_.exec("SELECT id FROM accounts WHERE name = $1", pg::Params().add(name));
-    if (!rows) return Err(rows.error());
-    id = rows->size() == 1 ? std::optional(rows->integer(0, 0)) : std::nullopt;
+    auto account = postgres::PostgresTables(db_).account(name);
+    if (!account) return Err(account.error());
+    id = *account ? std::optional((*account)->first) : std::nullopt;
     return Ok{};
   });
   if (!found) return Err(found.error());
