@@ -16,6 +16,9 @@ PACKAGES=(
   # tests.
   libqrencode-dev libpng-dev zbar-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+  # The PostgreSQL state store: libpq to build it, the server binaries (initdb, pg_ctl) for its
+  # tests, which start a throwaway server of their own.
+  libpq-dev postgresql
 )
 
 missing=()
@@ -39,16 +42,21 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 # strongswan-starter, whose ipsec service (also named strongswan-starter) runs charon with the
 # system's ipsec.conf. The tests run their own, in namespaces, so the packaged ones must not start
 # now (policy-rc.d, which invoke-rc.d and deb-systemd-invoke consult) nor at boot (disabled below).
+# postgresql likewise creates a "main" cluster and starts a system-wide server on port 5432; the
+# store's tests run initdb and pg_ctl themselves on a Unix socket in a temporary directory.
 installing_softether=false
 installing_strongswan=false
+installing_postgresql=false
 for p in "${missing[@]}"; do
   [ "$p" = softether-vpnserver ] && installing_softether=true
   [ "$p" = strongswan-charon ] && installing_strongswan=true
+  [ "$p" = postgresql ] && installing_postgresql=true
 done
 own_policy=false
-if { $installing_softether || $installing_strongswan; } && [ ! -e /usr/sbin/policy-rc.d ]; then
+if { $installing_softether || $installing_strongswan || $installing_postgresql; } &&
+  [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\ncase "$1" in %s) exit 101 ;; esac\nexit 0\n' \
-    'softether-vpnserver*|ipsec*|strongswan*' >/usr/sbin/policy-rc.d
+    'softether-vpnserver*|ipsec*|strongswan*|postgresql*' >/usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
   own_policy=true
 fi
@@ -64,5 +72,13 @@ if $installing_strongswan; then
   # the SysV script for other init systems.
   systemctl disable --now strongswan-starter.service >/dev/null 2>&1 || true
   update-rc.d ipsec disable >/dev/null 2>&1 || true
+fi
+if $installing_postgresql; then
+  systemctl disable --now postgresql.service >/dev/null 2>&1 || true
+  update-rc.d postgresql disable >/dev/null 2>&1 || true
+  # pg_ctlcluster and the init script start only clusters marked "auto".
+  for conf in /etc/postgresql/*/*/start.conf; do
+    [ -e "$conf" ] && sed -i 's/^auto$/manual/' "$conf"
+  done
 fi
 exit $status

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "crypto/key_encoding.hpp"
+#include "store/mutation_text.hpp"
 
 namespace tandem::store {
 namespace {
@@ -18,23 +19,8 @@ constexpr std::uint8_t kV6LeaseOffset = 0x10;
 // Longer names are refused: they end up in logs, metrics labels and the admin API.
 constexpr std::size_t kMaxNameLength = 128;
 
-std::string quote_name(const std::string& name) {
-  return "'" + name + "'";
-}
-
 std::string family_name(IpAddress::Family family) {
   return family == IpAddress::Family::kV4 ? "IPv4" : "IPv6";
-}
-
-std::optional<IpAddress> next_address(const IpAddress& address) {
-  std::array<std::uint8_t, 16> b{};
-  std::copy_n(address.data(), address.size(), b.begin());
-  for (std::size_t i = address.size(); i-- > 0;) {
-    if (++b[i] == 0) continue;
-    if (address.is_v4()) return IpAddress::v4({b[0], b[1], b[2], b[3]});
-    return IpAddress::v6(b);
-  }
-  return std::nullopt;
 }
 
 bool overlaps(const IpPrefix& a, const IpPrefix& b) {
@@ -216,10 +202,7 @@ StoreResult<Ok> BatchChecker::lease(IpAddress::Family family, BatchPlan& out) {
   const auto range = lease_range(plan_, family);
   if (!range) return Ok{};
   const bool v4 = family == IpAddress::Family::kV4;
-  auto held = lookup_.held_in(range->first, range->second);
-  if (!held) return Err(held.error());
   std::set<IpAddress> taken;
-  for (const auto& [address, owner] : *held) taken.insert(address);
   for (const auto& [address, owner] : addresses_) taken.insert(address);
   std::vector<IpPrefix> subnets;
   for (const auto& [subnet, owner] : subnets_) subnets.push_back(subnet);
@@ -232,9 +215,16 @@ StoreResult<Ok> BatchChecker::lease(IpAddress::Family family, BatchPlan& out) {
   std::vector<PlannedAccount*> waiting;
   for (auto& planned : out.accounts) {
     if (v4 ? planned.ipv4.has_value() : planned.ipv6.has_value()) continue;
-    const auto remembered =
-        std::find_if(planned.row->remembered.begin(), planned.row->remembered.end(), usable);
-    if (remembered == planned.row->remembered.end()) {
+    std::optional<IpAddress> remembered;
+    for (const auto& candidate : planned.row->remembered) {
+      if (!usable(candidate)) continue;
+      auto owner = lookup_.address_owner(candidate);
+      if (!owner) return Err(owner.error());
+      if (*owner) continue;
+      remembered = candidate;
+      break;
+    }
+    if (!remembered) {
       waiting.push_back(&planned);
       continue;
     }
@@ -242,12 +232,14 @@ StoreResult<Ok> BatchChecker::lease(IpAddress::Family family, BatchPlan& out) {
     (v4 ? planned.ipv4_leased : planned.ipv6_leased) = true;
     taken.insert(*remembered);
   }
-  const std::vector<IpAddress> held_sorted(taken.begin(), taken.end());
-  const auto free = free_addresses(range->first, range->second, held_sorted, plan_.reserved,
-                                   subnets, waiting.size());
+  if (waiting.empty()) return Ok{};
+  const std::vector<IpAddress> taken_sorted(taken.begin(), taken.end());
+  auto free = lookup_.free_in(range->first, range->second, taken_sorted, plan_.reserved, subnets,
+                              waiting.size());
+  if (!free) return Err(free.error());
   for (std::size_t i = 0; i < waiting.size(); ++i) {
-    if (i < free.size()) {
-      (v4 ? waiting[i]->ipv4 : waiting[i]->ipv6) = free[i];
+    if (i < free->size()) {
+      (v4 ? waiting[i]->ipv4 : waiting[i]->ipv6) = (*free)[i];
       (v4 ? waiting[i]->ipv4_leased : waiting[i]->ipv6_leased) = true;
       continue;
     }
@@ -295,6 +287,17 @@ StoreResult<BatchPlan> BatchChecker::run() {
 }
 
 }  // namespace
+
+std::optional<IpAddress> next_address(const IpAddress& address) {
+  std::array<std::uint8_t, 16> b{};
+  std::copy_n(address.data(), address.size(), b.begin());
+  for (std::size_t i = address.size(); i-- > 0;) {
+    if (++b[i] == 0) continue;
+    if (address.is_v4()) return IpAddress::v4({b[0], b[1], b[2], b[3]});
+    return IpAddress::v6(b);
+  }
+  return std::nullopt;
+}
 
 Result<PppCredential, std::string> credential_for(const PppLogin& login) {
   if (login.password && login.nt_hash)
@@ -348,6 +351,47 @@ std::vector<IpAddress> free_addresses(const IpAddress& first, const IpAddress& l
     if (std::find(reserved.begin(), reserved.end(), a) != reserved.end()) continue;
     if (std::any_of(subnets.begin(), subnets.end(),
                     [&](const IpPrefix& s) { return s.contains(a); }))
+      continue;
+    out.push_back(a);
+  }
+  return out;
+}
+
+StoreResult<std::vector<IpAddress>> StateLookup::free_in(const IpAddress& first,
+                                                         const IpAddress& last,
+                                                         const std::vector<IpAddress>& taken,
+                                                         const std::vector<IpAddress>& reserved,
+                                                         const std::vector<IpPrefix>& subnets,
+                                                         std::size_t count) {
+  auto held = held_in(first, last);
+  if (!held) return Err(held.error());
+  std::vector<IpAddress> unusable = taken;
+  for (const auto& [address, owner] : *held) unusable.push_back(address);
+  std::sort(unusable.begin(), unusable.end());
+  return free_addresses(first, last, unusable, reserved, subnets, count);
+}
+
+StoreResult<std::vector<IpAddress>> free_addresses_probing(
+    const IpAddress& first, const IpAddress& last, const std::vector<IpAddress>& taken,
+    const std::vector<IpAddress>& reserved, const std::vector<IpPrefix>& subnets, std::size_t count,
+    const LowestUnheld& lowest_unheld) {
+  std::vector<IpAddress> out;
+  std::optional<IpAddress> cursor = first;
+  while (out.size() < count && cursor && *cursor <= last) {
+    auto probed = lowest_unheld(*cursor);
+    if (!probed) return Err(probed.error());
+    if (!*probed) break;
+    const IpAddress a = **probed;
+    cursor = next_address(a);
+    // Past a subnet at once: it may be large, and none of its addresses can be leased.
+    const auto subnet = std::find_if(subnets.begin(), subnets.end(),
+                                     [&](const IpPrefix& s) { return s.contains(a); });
+    if (subnet != subnets.end()) {
+      cursor = next_address(subnet->last());
+      continue;
+    }
+    if (std::binary_search(taken.begin(), taken.end(), a) ||
+        std::find(reserved.begin(), reserved.end(), a) != reserved.end())
       continue;
     out.push_back(a);
   }

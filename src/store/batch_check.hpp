@@ -6,6 +6,7 @@
 // and its unique constraints stay the last word should two writers ever race past these reads.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -29,6 +30,15 @@ class StateLookup {
       const IpAddress& first, const IpAddress& last) = 0;
   // Every account's subnets.
   virtual StoreResult<std::vector<std::pair<IpPrefix, std::string>>> subnets() = 0;
+  // The lowest `count` addresses from first to last (one family) that no account holds, that are
+  // not in `taken` (sorted) nor `reserved` nor in `subnets`. Fewer when the pool runs out. This
+  // default reads every address held in the range (held_in); a backend that can ask its database
+  // for the lowest address nobody holds overrides it (see free_addresses_probing).
+  virtual StoreResult<std::vector<IpAddress>> free_in(const IpAddress& first, const IpAddress& last,
+                                                      const std::vector<IpAddress>& taken,
+                                                      const std::vector<IpAddress>& reserved,
+                                                      const std::vector<IpPrefix>& subnets,
+                                                      std::size_t count);
 };
 
 // One row as it will be written.
@@ -67,6 +77,19 @@ std::vector<IpAddress> free_addresses(const IpAddress& first, const IpAddress& l
                                       const std::vector<IpAddress>& held,
                                       const std::vector<IpAddress>& reserved,
                                       const std::vector<IpPrefix>& subnets, std::size_t count);
+
+// What free_addresses does, for a database too large to read every lease from: asks
+// `lowest_unheld(from)` for the lowest address from `from` to `last` that no account holds (none:
+// the pool is full) and skips over the ones `taken`, `reserved` or in `subnets` without
+// reading the addresses held in between.
+using LowestUnheld = std::function<StoreResult<std::optional<IpAddress>>(const IpAddress& from)>;
+StoreResult<std::vector<IpAddress>> free_addresses_probing(
+    const IpAddress& first, const IpAddress& last, const std::vector<IpAddress>& taken,
+    const std::vector<IpAddress>& reserved, const std::vector<IpPrefix>& subnets, std::size_t count,
+    const LowestUnheld& lowest_unheld);
+
+// The address after `address`; nullopt past the top of its family.
+std::optional<IpAddress> next_address(const IpAddress& address);
 
 // The range a plan leases a family from (hybrid::AccountTable's: the IPv4 range as given, the
 // IPv6 prefix from its ::10); nullopt when the plan has no pool of that family or it is empty.

@@ -1,5 +1,6 @@
-// How store values sit in SQLite columns: times as unix milliseconds, addresses as their 4 or 16
-// network-order bytes (so that BLOB order is numeric order), subnets as text, keys as 32 bytes.
+// How store values sit in SQLite columns: times as unix milliseconds (millis.hpp), addresses as
+// their 4 or 16 network-order bytes (so that BLOB order is numeric order), subnets as text, keys as
+// 32 bytes.
 #pragma once
 
 #include <chrono>
@@ -9,16 +10,12 @@
 
 #include "base/ip_address.hpp"
 #include "base/time.hpp"
+#include "store/millis.hpp"
 
 namespace tandem::store::sqlite {
 
-inline std::int64_t to_millis(WallTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-inline WallTime from_millis(std::int64_t ms) {
-  return WallTime(std::chrono::milliseconds(ms));
-}
+using store::from_millis;
+using store::to_millis;
 
 inline std::span<const std::byte> address_bytes(const IpAddress& address) {
   return {reinterpret_cast<const std::byte*>(address.data()), address.size()};

@@ -14,9 +14,8 @@
 #include <string>
 
 #include "hybrid/accounts.hpp"
-#include "store/batch_check.hpp"
+#include "store/mutations.hpp"
 #include "store/sqlite.hpp"
-#include "store/store.hpp"
 
 namespace tandem::store {
 
@@ -32,40 +31,19 @@ struct SqliteOptions {
   std::uint64_t change_log_revisions = 100000;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public MutatingStore {
  public:
   // Opens the database at `path`, creating it (and its schema) when absent and bringing an older
   // schema up to date.
   static StoreResult<std::unique_ptr<SqliteStore>> open(const std::string& path,
                                                         SqliteOptions options = {});
 
-  StoreResult<AccountRecord> add_account(const NewAccount& account) override;
-  StoreResult<Ok> remove_account(const std::string& name) override;
-  StoreResult<Ok> set_state(const std::string& name, AccountState state) override;
-  StoreResult<Ok> set_subnets(const std::string& name, const std::vector<IpPrefix>&) override;
-  StoreResult<Ok> set_ike(const std::string& name, std::optional<std::string> ike_id,
-                          std::optional<std::string> ike_psk) override;
   StoreResult<std::optional<AccountRecord>> find_account(const std::string& name) override;
   StoreResult<std::vector<AccountRecord>> list_accounts() override;
   StoreResult<std::size_t> account_count() override;
-
-  StoreResult<Ok> add_wireguard_key(const std::string& name, const NewWireguardKey&) override;
-  StoreResult<Ok> remove_wireguard_key(const std::string& name,
-                                       const crypto::PublicKey& key) override;
-  StoreResult<Ok> rotate_wireguard_key(const std::string& name, const crypto::PublicKey& previous,
-                                       const NewWireguardKey& next, Duration overlap) override;
-
-  StoreResult<Ok> set_ppp_login(const std::string& name, std::optional<PppLogin>) override;
-
   StoreResult<std::vector<Lease>> list_leases() override;
-
-  StoreResult<Ok> append_event(const std::string& kind, const std::string& account,
-                               const std::string& detail_json) override;
   StoreResult<std::vector<Event>> list_events(std::size_t limit,
                                               const std::string& account = {}) override;
-
-  StoreResult<ImportReport> import_accounts(const std::vector<NewAccount>& rows) override;
-
   StoreResult<std::uint64_t> revision() override;
   StoreResult<Changes> changes_since(std::uint64_t revision) override;
 
@@ -73,27 +51,16 @@ class SqliteStore final : public Store {
   StoreResult<Ok> check_integrity();
 
  private:
-  struct Mutation;
-
   SqliteStore(sqlite::Connection connection, SqliteOptions options)
-      : db_(std::move(connection)), options_(std::move(options)) {}
+      : MutatingStore(options.plan, options.clock),
+        db_(std::move(connection)),
+        options_(std::move(options)) {}
 
-  std::int64_t now_ms();
-  // Runs `body` in one write transaction, then bumps the revision for the accounts it touched.
-  template <typename Body>
-  StoreResult<Ok> write(Body&& body);
+  StoreResult<Ok> write(const Body& body) override;
+  StoreResult<Ok> append(std::int64_t at, const std::string& kind, const std::string& account,
+                         const std::string& detail) override;
   StoreResult<Ok> bump_revision(const std::vector<std::string>& touched);
-  StoreResult<Ok> record_event(std::int64_t at, const std::string& kind, const std::string& account,
-                               const std::string& detail);
-  StoreResult<std::int64_t> account_id(const std::string& name);
-  StoreResult<Ok> insert_key(std::int64_t account, const NewWireguardKey& key, std::int64_t at);
-  StoreResult<Ok> add_key_checked(std::int64_t account, const std::string& name,
-                                  const NewWireguardKey& key, std::int64_t at);
-  StoreResult<Ok> write_credential(std::int64_t account, const PppCredential& credential);
-  StoreResult<Ok> insert_planned(const PlannedAccount& planned, std::int64_t at);
-  StoreResult<Ok> touch(std::int64_t account, std::int64_t at);
   StoreResult<std::vector<AccountRecord>> read_accounts(std::optional<std::int64_t> only);
-  StoreResult<ImportReport> import_locked(const std::vector<NewAccount>& rows);
 
   std::mutex mutex_;
   sqlite::Connection db_;

@@ -5,6 +5,7 @@
 
 #include "store/sqlite_codec.hpp"
 #include "store/sqlite_store.hpp"
+#include "store/sqlite_tables.hpp"
 
 namespace tandem::store {
 namespace {
@@ -130,12 +131,10 @@ StoreResult<std::vector<AccountRecord>> SqliteStore::read_accounts(
 
 StoreResult<std::optional<AccountRecord>> SqliteStore::find_account(const std::string& name) {
   std::lock_guard lock(mutex_);
-  auto id = account_id(name);
-  if (!id) {
-    if (id.error().code == Error::Code::kNotFound) return std::optional<AccountRecord>{};
-    return Err(id.error());
-  }
-  auto records = read_accounts(*id);
+  auto found = sqlite::SqliteTables(db_).account(name);
+  if (!found) return Err(found.error());
+  if (!*found) return std::optional<AccountRecord>{};
+  auto records = read_accounts((*found)->first);
   if (!records) return Err(records.error());
   if (records->empty()) return std::optional<AccountRecord>{};
   return std::optional<AccountRecord>(std::move(records->front()));

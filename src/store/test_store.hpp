@@ -1,11 +1,14 @@
 // What the store's tests share: a settable wall clock, distinct keys and accounts made from a
-// number, and a store opened on a file in a fresh temporary directory.
+// number, a store opened on a file in a fresh temporary directory, and the backends the
+// contract tests hold to one behaviour (StoreContract: every test runs on SQLite and on
+// PostgreSQL).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "base/test_temp_dir.hpp"
 #include "store/sqlite_store.hpp"
@@ -72,4 +75,51 @@ class StoreTest : public ::testing::Test {
   FakeWallClock clock_;
 };
 
+// Where one test's stores live: one database, opened as often as the test likes (each open is
+// another connection, as another gateway's would be).
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Empty when the backend is ready; else why not and how to fix it.
+  virtual std::string problem() const = 0;
+  virtual StoreResult<std::unique_ptr<Store>> open(hybrid::AddressPlan plan, WallClock* clock,
+                                                   std::uint64_t change_log_revisions) = 0;
+};
+
+enum class BackendKind { kSqlite, kPostgres };
+
+// A fresh database of `kind`: a file in a temporary directory, or a database on a throwaway
+// PostgreSQL server started for the test.
+std::unique_ptr<Backend> make_backend(BackendKind kind);
+
+std::string backend_name(const ::testing::TestParamInfo<BackendKind>& info);
+
+// A test that runs on every backend.
+class StoreContract : public ::testing::TestWithParam<BackendKind> {
+ protected:
+  void SetUp() override {
+    backend_ = make_backend(GetParam());
+    ASSERT_EQ(backend_->problem(), "");
+  }
+
+  std::unique_ptr<Store> open_store(hybrid::AddressPlan plan = test_plan(),
+                                    std::uint64_t change_log_revisions = 100000) {
+    auto store = backend_->open(std::move(plan), &clock_, change_log_revisions);
+    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  std::unique_ptr<Backend> backend_;
+  FakeWallClock clock_;
+};
+
 }  // namespace tandem::store::testing
+
+// Runs the StoreContract-derived `suite` on every backend.
+#define TANDEM_STORE_CONTRACT(suite)                                                            \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                     \
+                           ::testing::Values(::tandem::store::testing::BackendKind::kSqlite,    \
+                                             ::tandem::store::testing::BackendKind::kPostgres), \
+                           ::tandem::store::testing::backend_name)
+
+namespace tandem::store::testing {}  // namespace tandem::store::testing

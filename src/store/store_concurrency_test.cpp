@@ -1,17 +1,21 @@
-// Two gateways on one database: two SqliteStore objects on the same file, each adding accounts
-// from its own thread (or process) as fast as it can, must never lease one address twice.
+// Two gateways on one database: two stores on the same SQLite file or PostgreSQL database, each
+// adding accounts from its own thread (or process) as fast as it can, must never lease one
+// address twice, and together must exhaust a pool exactly.
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <set>
 #include <thread>
 
+#include "store/sqlite_store.hpp"
 #include "store/test_store.hpp"
 
 namespace tandem::store {
 namespace {
 
 using namespace testing;  // the store test helpers
+
+class StoreRace : public StoreContract {};
 
 // Accounts added, and adds refused because the pool was exhausted.
 using Tally = std::pair<std::size_t, std::size_t>;
@@ -60,7 +64,7 @@ void expect_distinct_leases(Store& store, std::size_t expected) {
   EXPECT_EQ(distinct.size(), leases->size()) << "an address leased twice";
 }
 
-TEST_F(StoreTest, TwoWritersOnOneFileNeverLeaseAnAddressTwice) {
+TEST_P(StoreRace, TwoWritersOnOneDatabaseNeverLeaseAnAddressTwice) {
   auto a = open_store();
   auto b = open_store();
   ASSERT_TRUE(a && b);
@@ -69,7 +73,7 @@ TEST_F(StoreTest, TwoWritersOnOneFileNeverLeaseAnAddressTwice) {
   EXPECT_EQ(*a->revision(), 160u);
 }
 
-TEST_F(StoreTest, TwoWritersExhaustThePoolExactlyOnce) {
+TEST_P(StoreRace, TwoWritersExhaustThePoolExactlyOnce) {
   auto a = open_store(test_plan(59));  // 50 addresses
   auto b = open_store(test_plan(59));
   ASSERT_TRUE(a && b);
@@ -77,37 +81,63 @@ TEST_F(StoreTest, TwoWritersExhaustThePoolExactlyOnce) {
   expect_distinct_leases(*b, 50);
 }
 
-TEST_F(StoreTest, ThreadsMayShareOneStore) {
+TEST_P(StoreRace, ThreadsMayShareOneStore) {
   auto store = open_store();
   ASSERT_TRUE(store);
   EXPECT_EQ(race(*store, *store, 50), Tally(100, 0));
   expect_distinct_leases(*store, 100);
 }
 
-TEST_F(StoreTest, TwoProcessesOnOneFileNeverLeaseAnAddressTwice) {
-  ASSERT_TRUE(open_store());  // the schema exists before the race
+// Two child processes, each with its own store on the database, add `count` accounts each from
+// `plan`'s pool at the same time; returns the tally of both. A child's exit status is how many
+// it added, or kChildFailed when it met an error other than an exhausted pool.
+constexpr int kChildFailed = 255;
+
+Tally race_processes(Backend& backend, const hybrid::AddressPlan& plan, std::uint32_t count) {
   pid_t children[2];
   for (std::uint32_t i = 0; i < 2; ++i) {
     children[i] = ::fork();
-    ASSERT_GE(children[i], 0);
+    if (children[i] < 0) ADD_FAILURE() << "fork failed";
     if (children[i] != 0) continue;
-    SqliteOptions options;
-    options.plan = test_plan();
-    auto store = SqliteStore::open(db_path(), options);
-    if (!store.ok()) ::_exit(2);
-    const Outcome outcome = add_many(**store, i == 0 ? "a" : "b", i * 1000, 60);
-    ::_exit(outcome.added == 60 ? 0 : 1);
+    auto store = backend.open(plan, nullptr, 100000);
+    if (!store.ok()) ::_exit(kChildFailed);
+    const Outcome outcome = add_many(**store, i == 0 ? "a" : "b", i * 1000, count);
+    ::_exit(outcome.other_errors.empty() ? static_cast<int>(outcome.added) : kChildFailed);
   }
+  Tally tally{0, 0};
   for (const pid_t child : children) {
     int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a writer failed: " << status;
+    if (child <= 0 || ::waitpid(child, &status, 0) != child) continue;
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) != kChildFailed;
+    EXPECT_TRUE(ok) << "a writer failed: " << status;
+    if (!ok) continue;
+    tally.first += static_cast<std::size_t>(WEXITSTATUS(status));
+    tally.second += count - static_cast<std::size_t>(WEXITSTATUS(status));
   }
+  return tally;
+}
+
+TEST_P(StoreRace, TwoProcessesOnOneDatabaseNeverLeaseAnAddressTwice) {
+  ASSERT_TRUE(open_store());  // the schema exists before the race
+  EXPECT_EQ(race_processes(*backend_, test_plan(), 60), Tally(120, 0));
   auto store = open_store();
   ASSERT_TRUE(store);
   expect_distinct_leases(*store, 120);
-  EXPECT_TRUE(store->check_integrity().ok());
+  if (auto* sqlite = dynamic_cast<SqliteStore*>(store.get())) {
+    EXPECT_TRUE(sqlite->check_integrity().ok());
+  }
+}
+
+TEST_P(StoreRace, TwoProcessesExhaustThePoolExactlyOnce) {
+  ASSERT_TRUE(open_store(test_plan(59)));  // 50 addresses
+  EXPECT_EQ(race_processes(*backend_, test_plan(59), 40), Tally(50, 30));
+  auto store = open_store(test_plan(59));
+  ASSERT_TRUE(store);
+  expect_distinct_leases(*store, 50);
 }
 
 }  // namespace
+
+TANDEM_STORE_CONTRACT(StoreRace);
+
 }  // namespace tandem::store

@@ -1,0 +1,239 @@
+#include "store/postgres_tables.hpp"
+
+#include "store/millis.hpp"
+
+namespace tandem::store::postgres {
+namespace {
+
+// The first column of the first row as text, if there is a row.
+StoreResult<std::optional<std::string>> first_text(StoreResult<pg::Rows> rows) {
+  if (!rows) return Err(rows.error());
+  if (rows->size() == 0 || rows->is_null(0, 0)) return std::optional<std::string>{};
+  return std::optional<std::string>(rows->text(0, 0));
+}
+
+// The lowest address from $1 to $2 not in the addresses table: $1 itself when nobody holds it,
+// else the address after the first held one (from $1 up) whose successor nobody holds. The
+// index walks the run of held addresses from $1 and stops at the first gap.
+constexpr const char* kLowestUnheld = R"sql(
+SELECT host(CASE WHEN NOT EXISTS (SELECT 1 FROM addresses WHERE address = $1::inet)
+                 THEN $1::inet
+                 ELSE (SELECT a.address + 1 FROM addresses a
+                       WHERE a.address >= $1::inet AND a.address < $2::inet
+                         AND NOT EXISTS (SELECT 1 FROM addresses b
+                                         WHERE b.address = a.address + 1)
+                       ORDER BY a.address LIMIT 1)
+            END)
+)sql";
+
+}  // namespace
+
+StoreResult<bool> PostgresTables::name_exists(const std::string& name) {
+  auto found =
+      first_text(db_.exec("SELECT name FROM accounts WHERE name = $1", pg::Params().add(name)));
+  if (!found) return Err(found.error());
+  return found->has_value();
+}
+
+StoreResult<std::optional<std::string>> PostgresTables::key_owner(const crypto::PublicKey& key) {
+  return first_text(
+      db_.exec("SELECT a.name FROM wireguard_keys k JOIN accounts a ON a.id = k.account_id "
+               "WHERE k.public_key = $1",
+               pg::Params().add(std::span<const std::byte>(key))));
+}
+
+StoreResult<std::optional<std::string>> PostgresTables::address_owner(const IpAddress& address) {
+  return first_text(
+      db_.exec("SELECT a.name FROM addresses d JOIN accounts a ON a.id = d.account_id "
+               "WHERE d.address = $1::inet",
+               pg::Params().add(address.to_string())));
+}
+
+StoreResult<std::vector<std::pair<IpAddress, std::string>>> PostgresTables::held_in(
+    const IpAddress& first, const IpAddress& last) {
+  auto rows = db_.exec(
+      "SELECT host(d.address), a.name FROM addresses d JOIN accounts a ON a.id = d.account_id "
+      "WHERE d.address BETWEEN $1::inet AND $2::inet ORDER BY d.address",
+      pg::Params().add(first.to_string()).add(last.to_string()));
+  if (!rows) return Err(rows.error());
+  std::vector<std::pair<IpAddress, std::string>> held;
+  for (int i = 0; i < rows->size(); ++i)
+    if (auto address = IpAddress::parse(rows->text(i, 0)))
+      held.emplace_back(*address, rows->text(i, 1));
+  return held;
+}
+
+StoreResult<std::vector<std::pair<IpPrefix, std::string>>> PostgresTables::subnets() {
+  auto rows = db_.exec(
+      "SELECT s.prefix, a.name FROM account_subnets s JOIN accounts a ON a.id = s.account_id");
+  if (!rows) return Err(rows.error());
+  std::vector<std::pair<IpPrefix, std::string>> subnets;
+  for (int i = 0; i < rows->size(); ++i)
+    if (auto prefix = IpPrefix::parse(rows->text(i, 0)))
+      subnets.emplace_back(*prefix, rows->text(i, 1));
+  return subnets;
+}
+
+StoreResult<std::optional<IpAddress>> PostgresTables::lowest_unheld(const IpAddress& from,
+                                                                    const IpAddress& last) {
+  auto found =
+      first_text(db_.exec(kLowestUnheld, pg::Params().add(from.to_string()).add(last.to_string())));
+  if (!found) return Err(found.error());
+  if (!*found) return std::optional<IpAddress>{};
+  auto address = IpAddress::parse(**found);
+  if (!address || last < *address) return std::optional<IpAddress>{};
+  return address;
+}
+
+StoreResult<std::vector<IpAddress>> PostgresTables::free_in(const IpAddress& first,
+                                                            const IpAddress& last,
+                                                            const std::vector<IpAddress>& taken,
+                                                            const std::vector<IpAddress>& reserved,
+                                                            const std::vector<IpPrefix>& subnets,
+                                                            std::size_t count) {
+  return free_addresses_probing(first, last, taken, reserved, subnets, count,
+                                [&](const IpAddress& from) { return lowest_unheld(from, last); });
+}
+
+StoreResult<std::optional<std::pair<std::int64_t, AccountState>>> PostgresTables::account(
+    const std::string& name) {
+  using Found = std::optional<std::pair<std::int64_t, AccountState>>;
+  auto rows = db_.exec("SELECT id, state FROM accounts WHERE name = $1", pg::Params().add(name));
+  if (!rows) return Err(rows.error());
+  if (rows->size() == 0) return Found{};
+  return Found(std::pair{rows->integer(0, 0),
+                         parse_state(rows->text(0, 1)).value_or(AccountState::kDisabled)});
+}
+
+StoreResult<Ok> PostgresTables::touch(std::int64_t id, std::int64_t at) {
+  return db_.run("UPDATE accounts SET updated_at = $2 WHERE id = $1", pg::Params().add(id).add(at));
+}
+
+StoreResult<Ok> PostgresTables::insert_key(std::int64_t id, const NewWireguardKey& key,
+                                           std::int64_t at) {
+  pg::Params params;
+  params.add(std::span<const std::byte>(key.public_key)).add(id);
+  if (key.preshared_key)
+    params.add(std::span<const std::byte>(key.preshared_key->bytes()));
+  else
+    params.add_null();
+  if (key.not_after)
+    params.add(to_millis(*key.not_after));
+  else
+    params.add_null();
+  params.add(at);
+  return db_.run(
+      "INSERT INTO wireguard_keys (public_key, account_id, preshared_key, not_after, created_at) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      params);
+}
+
+StoreResult<std::int64_t> PostgresTables::insert_account_row(const NewAccount& row,
+                                                             std::int64_t at) {
+  pg::Params account;
+  account.add(row.name).add(state_name(row.state));
+  if (row.state == AccountState::kRevoked)
+    account.add(at);
+  else
+    account.add_null();
+  account.add(at).add(row.ike_id).add(row.ike_psk);
+  auto inserted = db_.exec(
+      "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk) "
+      "VALUES ($1, $2, $3, $4, $4, $5, $6) RETURNING id",
+      account);
+  if (!inserted) return Err(inserted.error());
+  return inserted->integer(0, 0);
+}
+
+StoreResult<Ok> PostgresTables::insert_address(std::int64_t id, const IpAddress& address,
+                                               bool leased, std::int64_t at) {
+  return db_.run(
+      "INSERT INTO addresses (address, account_id, leased, created_at) "
+      "VALUES ($1::inet, $2, $3, $4)",
+      pg::Params().add(address.to_string()).add(id).add(leased).add(at));
+}
+
+StoreResult<std::vector<IpAddress>> PostgresTables::delete_account(std::int64_t id) {
+  auto leases = db_.exec(
+      "SELECT host(address) FROM addresses WHERE account_id = $1 AND leased ORDER BY address",
+      pg::Params().add(id));
+  if (!leases) return Err(leases.error());
+  std::vector<IpAddress> released;
+  for (int i = 0; i < leases->size(); ++i)
+    if (auto a = IpAddress::parse(leases->text(i, 0))) released.push_back(*a);
+  auto ran = db_.run("DELETE FROM accounts WHERE id = $1", pg::Params().add(id));
+  if (!ran) return Err(ran.error());
+  return released;
+}
+
+StoreResult<Ok> PostgresTables::update_state(std::int64_t id, AccountState state, std::int64_t at) {
+  return db_.run(
+      "UPDATE accounts SET state = $2::text, updated_at = $3::bigint, "
+      "revoked_at = CASE WHEN $2::text = 'revoked' THEN $3::bigint END WHERE id = $1",
+      pg::Params().add(id).add(state_name(state)).add(at));
+}
+
+StoreResult<Ok> PostgresTables::replace_subnets(std::int64_t id,
+                                                const std::vector<IpPrefix>& subnets,
+                                                std::int64_t at) {
+  auto cleared = db_.run("DELETE FROM account_subnets WHERE account_id = $1", pg::Params().add(id));
+  if (!cleared) return cleared;
+  for (const auto& subnet : subnets) {
+    auto ran = db_.run("INSERT INTO account_subnets (account_id, prefix) VALUES ($1, $2)",
+                       pg::Params().add(id).add(subnet.to_string()));
+    if (!ran) return ran;
+  }
+  return touch(id, at);
+}
+
+StoreResult<Ok> PostgresTables::update_ike(std::int64_t id,
+                                           const std::optional<std::string>& ike_id,
+                                           const std::optional<std::string>& ike_psk,
+                                           std::int64_t at) {
+  return db_.run("UPDATE accounts SET ike_id = $2, ike_psk = $3, updated_at = $4 WHERE id = $1",
+                 pg::Params().add(id).add(ike_id).add(ike_psk).add(at));
+}
+
+StoreResult<bool> PostgresTables::delete_key(std::int64_t id, const crypto::PublicKey& key) {
+  auto removed = db_.exec("DELETE FROM wireguard_keys WHERE public_key = $1 AND account_id = $2",
+                          pg::Params().add(std::span<const std::byte>(key)).add(id));
+  if (!removed) return Err(removed.error());
+  return removed->affected() != 0;
+}
+
+StoreResult<bool> PostgresTables::end_key(std::int64_t id, const crypto::PublicKey& key,
+                                          std::int64_t not_after) {
+  auto ended = db_.exec(
+      "UPDATE wireguard_keys SET not_after = least(coalesce(not_after, $3), $3) "
+      "WHERE public_key = $1 AND account_id = $2",
+      pg::Params().add(std::span<const std::byte>(key)).add(id).add(not_after));
+  if (!ended) return Err(ended.error());
+  return ended->affected() != 0;
+}
+
+StoreResult<Ok> PostgresTables::replace_credential(std::int64_t id,
+                                                   const std::optional<PppCredential>& credential,
+                                                   std::int64_t at) {
+  auto written =
+      credential
+          ? db_.run(
+                "INSERT INTO ppp_credentials (account_id, nt_hash, password) VALUES ($1, $2, $3) "
+                "ON CONFLICT (account_id) DO UPDATE SET nt_hash = excluded.nt_hash, "
+                "password = excluded.password",
+                pg::Params()
+                    .add(id)
+                    .add(std::span<const std::byte>(credential->nt_hash.bytes()))
+                    .add(credential->password))
+          : db_.run("DELETE FROM ppp_credentials WHERE account_id = $1", pg::Params().add(id));
+  if (!written) return written;
+  return touch(id, at);
+}
+
+StoreResult<Ok> PostgresTables::record_event(std::int64_t at, const std::string& kind,
+                                             const std::string& account,
+                                             const std::string& detail) {
+  return db_.run("INSERT INTO events (at, kind, account, detail) VALUES ($1, $2, $3, $4)",
+                 pg::Params().add(at).add(kind).add(account).add(detail));
+}
+
+}  // namespace tandem::store::postgres
