@@ -280,11 +280,18 @@ Result<Ok, ConfigError> read_pools(const Reader& r, const toml::node& node,
   if (!t) return r.error(&node, "accounts must be a table: [accounts]");
   if (auto ok = r.only_keys(*t, "[accounts]", {"pool", "pool6", "store"}); !ok) return ok;
   if (const toml::node* store = t->get("store")) {
-    if (!store->is_string() || store->as_string()->get().empty() ||
-        store->as_string()->get().front() != '/')
+    const std::string text = store->is_string() ? store->as_string()->get() : "";
+    const bool postgres = text.starts_with("postgresql://") || text.starts_with("postgres://");
+    if (!postgres && (text.empty() || text.front() != '/'))
       return r.error(store,
-                     "store must be the absolute path of the accounts' database, such as "
-                     "\"/var/lib/tandem/gw.db\"");
+                     "store must be the absolute path of the accounts' SQLite file, such as "
+                     "\"/var/lib/tandem/gw.db\", or a PostgreSQL database shared by several "
+                     "gateways, such as \"postgresql:///tandem?host=/run/postgresql\"");
+    if (postgres && text.find('@') != std::string::npos &&
+        text.find(':', text.find("://") + 3) < text.find('@'))
+      return r.error(store,
+                     "store holds a password; put it in a password file (~/.pgpass, or "
+                     "passfile= in the URI) and leave it out of the config");
     pools.store = store->as_string()->get();
   }
   if (const toml::node* pool = t->get("pool")) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "store/postgres_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace tandem::store {
@@ -16,12 +17,24 @@ hybrid::AddressPlan address_plan(const control::NodeConfig& config) {
   return plan;
 }
 
+bool is_postgres_store(std::string_view store) {
+  return store.starts_with("postgresql://") || store.starts_with("postgres://");
+}
+
 StoreResult<std::unique_ptr<Store>> open_account_store(const control::NodeConfig& config) {
   if (!config.account_pool.store)
     return Err(Error{Error::Code::kInvalid, "the config has no [accounts] store"});
+  const std::string& where = *config.account_pool.store;
+  if (is_postgres_store(where)) {
+    PostgresOptions options;
+    options.plan = address_plan(config);
+    auto opened = PostgresStore::open(where, options);
+    if (!opened) return Err(opened.error());
+    return std::unique_ptr<Store>(std::move(*opened));
+  }
   SqliteOptions options;
   options.plan = address_plan(config);
-  auto opened = SqliteStore::open(*config.account_pool.store, options);
+  auto opened = SqliteStore::open(where, options);
   if (!opened) return Err(opened.error());
   return std::unique_ptr<Store>(std::move(*opened));
 }

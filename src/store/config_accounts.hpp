@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "base/time.hpp"
@@ -16,7 +17,11 @@ namespace tandem::store {
 // Where leases come from: [accounts] pool and pool6; the [interface] addresses are never leased.
 hybrid::AddressPlan address_plan(const control::NodeConfig& config);
 
-// Opens (creating it, mode 0600) the SQLite store `config` names in [accounts] store.
+// Whether [accounts] store names a PostgreSQL database (a postgresql:// URI) rather than a file.
+bool is_postgres_store(std::string_view store);
+
+// Opens the store `config` names in [accounts] store: a SQLite file (created mode 0600), or a
+// PostgreSQL database shared by a fleet of gateways.
 StoreResult<std::unique_ptr<Store>> open_account_store(const control::NodeConfig& config);
 
 // Each record as an [[account]] section would give it, leased addresses written as fixed ones

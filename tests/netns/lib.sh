@@ -37,6 +37,9 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
+  # EXTRA_CLEANUP, when a test sets it, names a function that stops what the test started
+  # outside PIDS (a server stopped its own way), after the test's processes.
+  [ -z "${EXTRA_CLEANUP:-}" ] || "$EXTRA_CLEANUP" || true
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   for s in "${SOCKETS[@]}"; do rm -f "$s"; done
   rm -rf "$TMPDIR_TEST"
