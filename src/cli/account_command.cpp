@@ -1,8 +1,15 @@
 #include "cli/account_command.hpp"
 
-#include <chrono>
-#include <ostream>
+#include <sys/stat.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "cli/account_csv.hpp"
 #include "cli/account_view.hpp"
 #include "cli/secret_files.hpp"
 #include "cli/store_accounts.hpp"
@@ -146,6 +153,50 @@ int import_config(store::Store& s, const AccountOptions& o, std::ostream& out, s
   return 0;
 }
 
+int import_csv(store::Store& s, const AccountOptions& o, std::ostream& out, std::ostream& err) {
+  if (o.from.empty()) {
+    err << "tandem: import-csv needs --from FILE.csv\n";
+    return 1;
+  }
+  std::ifstream in(o.from, std::ios::binary);
+  if (!in) {
+    err << "tandem: cannot read " << o.from << ": " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = parse_account_csv(text.str(), o.keep_cleartext);
+  if (!parsed) {
+    err << "tandem: " << o.from << ": " << parsed.error() << "\n";
+    return 1;
+  }
+  struct stat st {};
+  if (parsed->has_passwords && ::stat(o.from.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    err << "tandem: " << o.from << " holds passwords but group or others can read it: chmod 600 "
+        << o.from << " (and change the passwords if others may have read them)\n";
+    return 1;
+  }
+  auto rejections = parsed->rejections;
+  if (rejections.empty()) {
+    auto report = s.import_accounts(parsed->rows);
+    if (!report) {
+      err << "tandem: " << report.error().message << "\n";
+      return 1;
+    }
+    for (const auto& r : report->rejections)
+      rejections.push_back({parsed->lines[r.row - 1], r.reason});
+    if (rejections.empty()) {
+      out << report->imported << " accounts imported from " << o.from << "\n";
+      return 0;
+    }
+  }
+  for (const auto& r : rejections)
+    err << "tandem: " << o.from << ":" << r.line << ": " << r.reason << "\n";
+  err << "tandem: nothing imported (" << rejections.size()
+      << (rejections.size() == 1 ? " row" : " rows") << " rejected): fix them and run it again\n";
+  return 1;
+}
+
 }  // namespace
 
 std::optional<long long> parse_seconds(const std::string& text) {
@@ -178,6 +229,7 @@ int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
   store::Store& s = **opened;
   if (o.action == "list") return list(s, o, out, err);
   if (o.action == "import-config") return import_config(s, o, out, err);
+  if (o.action == "import-csv") return import_csv(s, o, out, err);
   if (o.name.empty()) return fail("tandem account " + o.action + " needs the account's name");
   if (o.action == "show") return show(s, o, out, err);
   const auto done = [&](const store::StoreResult<Ok>& r, const std::string& what) {
@@ -226,7 +278,8 @@ int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
         "has a new WireGuard key; the old one works for " + o.overlap + " more");
   }
   return fail("unknown action '" + o.action +
-              "': add, list, show, disable, enable, revoke, remove, rotate or import-config");
+              "': add, list, show, disable, enable, revoke, remove, rotate, import-config or "
+              "import-csv");
 }
 
 }  // namespace tandem::cli

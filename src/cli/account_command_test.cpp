@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/account_csv.hpp"
 #include "cli/account_view.hpp"
 
 namespace tandem::cli {
@@ -55,6 +56,56 @@ TEST(AccountView, TheTableCountsOnlyKeysValidNowAndShowsNoSecret) {
   EXPECT_EQ(json["wireguard_keys"][1]["valid"], true);
   EXPECT_EQ(json["ipv4"]["leased"], true);
   EXPECT_EQ(json.dump().find("secret"), std::string::npos);
+}
+
+TEST(AccountCsv, ReadsEveryColumnAndQuotedFields) {
+  const std::string key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+  const auto parsed = parse_account_csv(
+      "name,public_key,password,ipv4,subnets\r\n"
+      "alice," +
+          key +
+          ",,10.77.0.2,\n"
+          "\n"
+          "bob,,\"pa,ss \"\"word\"\"\",,192.168.50.0/24; 192.168.51.0/24\n",
+      false);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  ASSERT_EQ(parsed->rows.size(), 2u);
+  EXPECT_TRUE(parsed->rejections.empty());
+  EXPECT_EQ(parsed->rows[0].name, "alice");
+  ASSERT_EQ(parsed->rows[0].wireguard_keys.size(), 1u);
+  EXPECT_EQ(parsed->rows[0].ipv4, IpAddress::parse("10.77.0.2"));
+  EXPECT_FALSE(parsed->rows[0].ppp.has_value());
+  ASSERT_TRUE(parsed->rows[1].ppp.has_value());
+  EXPECT_EQ(parsed->rows[1].ppp->password, "pa,ss \"word\"");
+  EXPECT_EQ(parsed->rows[1].subnets.size(), 2u);
+  EXPECT_EQ(parsed->lines, (std::vector<std::size_t>{2, 4}));
+  EXPECT_TRUE(parsed->has_passwords);
+}
+
+TEST(AccountCsv, BadRowsAreReportedByLineAndBadHeadersRefused) {
+  const auto parsed = parse_account_csv(
+      "name,public_key,ipv4\n"
+      "a,notakey,\n"
+      "b,,\n"
+      "c,,,extra\n"
+      ",,10.0.0.1\n",
+      false);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->rows.empty());
+  ASSERT_EQ(parsed->rejections.size(), 4u);
+  EXPECT_EQ(parsed->rejections[0].line, 2u);
+  EXPECT_NE(parsed->rejections[0].reason.find("not a base64 WireGuard key"), std::string::npos);
+  EXPECT_NE(parsed->rejections[1].reason.find("neither public_key nor password"),
+            std::string::npos);
+  EXPECT_NE(parsed->rejections[2].reason.find("4 fields, the header has 3"), std::string::npos);
+  EXPECT_EQ(parsed->rejections[3].reason, "no name");
+  EXPECT_FALSE(parse_account_csv("nom,public_key\n", false).ok());
+  EXPECT_FALSE(parse_account_csv("public_key\nabc\n", false).ok()) << "no name column";
+  EXPECT_FALSE(parse_account_csv("", false).ok());
+  const auto open_quote = parse_account_csv("name,password\nx,\"never closed\n", false);
+  ASSERT_TRUE(open_quote.ok());
+  ASSERT_EQ(open_quote->rejections.size(), 1u);
+  EXPECT_EQ(open_quote->rejections[0].reason, "a quote that never closes");
 }
 
 }  // namespace

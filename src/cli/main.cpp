@@ -308,6 +308,13 @@ int main(int argc, char** argv) {
   account_action("import-config", "move a config file's [[account]] sections into the store", false)
       ->add_option("--from", account.from, "the file holding the [[account]] sections")
       ->required();
+  auto* csv = account_action(
+      "import-csv", "add the accounts of a CSV file, all or none (header: name,public_key,...)",
+      false);
+  csv->add_option("--from", account.from,
+                  "the CSV file: name and any of public_key, password, ipv4, ipv6, subnets")
+      ->required();
+  csv->add_flag("--keep-cleartext", account.keep_cleartext, "keep clear passwords (CHAP-MD5)");
 
   if (argc > 1 && argv[1][0] != '-' && !names_a_command(app, argv[1]))
     return report_unknown_command(app, argv[1]);

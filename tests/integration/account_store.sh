@@ -19,6 +19,8 @@
 # 4. revoke: alice's WireGuard key leaves at once and her live L2TP/IPsec session is hung up;
 #    her client gets nothing through on either path from then on (its L2TP logins are refused).
 # 5. remove: alice is gone from the store; list and show say so.
+# Also import-csv (after step 2): a file with passwords that others can read is refused; one bad
+# row rejects the whole file, named by its line; fixed, its accounts are added and served.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 require_root
@@ -122,6 +124,28 @@ grep -qx "Address = 10.86.0.10/32, fd86::10/128" "$TMPDIR_TEST/conf/$WQ_IF.conf"
   die "carol's profile does not carry her leased addresses"
 cp "$TMPDIR_TEST/conf/$WQ_IF.conf" "$TMPDIR_TEST/carol-old.conf"
 ping_ok "$C2" 10.86.0.1
+
+note "2b. import-csv: one bad row rejects the whole file; fixed, every row is added"
+DAVE_PUB=$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)
+ERIN_PUB=$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)
+printf 'name,public_key,password,ipv4\ndave,%s,,\nerin,%s,"a, quoted ""password""",\nfrank,not-a-key,,\n' \
+  "$DAVE_PUB" "$ERIN_PUB" >"$TMPDIR_TEST/bad.csv"
+chmod 644 "$TMPDIR_TEST/bad.csv"
+account import-csv --from "$TMPDIR_TEST/bad.csv" 2>"$TMPDIR_TEST/csv.err" && die "a CSV with passwords others can read was imported"
+grep -q "chmod 600 $TMPDIR_TEST/bad.csv" "$TMPDIR_TEST/csv.err" || die "no chmod 600 hint: $(cat "$TMPDIR_TEST/csv.err")"
+chmod 600 "$TMPDIR_TEST/bad.csv"
+account import-csv --from "$TMPDIR_TEST/bad.csv" 2>"$TMPDIR_TEST/csv.err" && die "a CSV with a bad row was imported"
+grep -q "bad.csv:4: public_key 'not-a-key' is not a base64 WireGuard key" "$TMPDIR_TEST/csv.err" ||
+  die "the bad row is not reported by its line: $(cat "$TMPDIR_TEST/csv.err")"
+grep -q "nothing imported (1 row rejected)" "$TMPDIR_TEST/csv.err" || die "no 'nothing imported'"
+account show dave >/dev/null 2>&1 && die "a row of a rejected file was imported"
+sed -i '$d' "$TMPDIR_TEST/bad.csv"
+out=$(account import-csv --from "$TMPDIR_TEST/bad.csv") || die "import-csv failed: $out"
+[ "$out" = "2 accounts imported from $TMPDIR_TEST/bad.csv" ] || die "unexpected: $out"
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "the imported accounts' keys peers of the gateway" 10 has_peer "$ERIN_PUB"
+has_peer "$DAVE_PUB" || die "dave's key is not a peer"
+account show erin | grep -q "logins: wireguard, l2tp" || die "erin has no L2TP login"
 
 note "3. rotate carol's key with a 20 s overlap"
 account rotate carol --generate-key --private-key-out "$TMPDIR_TEST/carol2.key" --overlap 20s ||

@@ -8,31 +8,11 @@
 #     addresses, and both gateways' cryptokey routing agrees with the store;
 #   - an account revoked through the other config leaves both gateways within 2 s.
 source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/postgres_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] ||
-  die "PostgreSQL's server programs are missing (scripts/install-deps.sh installs postgresql)"
-id postgres >/dev/null 2>&1 || die "no postgres user to run the test's server as (postgresql package)"
-
-PGDIR=$(mktemp -d /tmp/tandem-pg-XXXXXX)
-chown postgres: "$PGDIR"
-chmod 700 "$PGDIR"
-pg_stop() {
-  [ -f "$PGDIR/data/postmaster.pid" ] &&
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1
-  rm -rf "$PGDIR"
-}
-EXTRA_CLEANUP=pg_stop
-runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -U tandem --auth=trust --no-sync -E UTF8 \
-  >"$TMPDIR_TEST/initdb.log" 2>&1 || { cat "$TMPDIR_TEST/initdb.log" >&2; die "initdb failed"; }
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 \
-  -o "-k $PGDIR -c listen_addresses='' -c fsync=off" start >/dev/null ||
-  { cat "$PGDIR/server.log" >&2; die "the PostgreSQL server did not start"; }
-wait_until "PostgreSQL accepting connections" 60 "$PGBIN/pg_isready" -q -h "$PGDIR" -U tandem
-"$PGBIN/psql" -q -h "$PGDIR" -U tandem -d postgres -c "CREATE DATABASE tandem" ||
-  die "cannot create the database"
-STORE="postgresql:///tandem?host=$PGDIR&user=tandem"
+start_test_postgres
+STORE=$PG_URI
 note "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on $PGDIR"
 
 G1="f$TAG"

@@ -1,0 +1,67 @@
+#!/bin/bash
+# The state store at scale: ACCOUNTS accounts (default 10,000; half with an L2TP password, whose
+# NT hash is computed on the way in) imported from one CSV file with `tandem account import-csv`
+# (one transaction), listed (`tandem account list`) and looked up one by one (`tandem account
+# show`, 200 random names, each a whole CLI run: process start, config, store open and query),
+# in SQLite and in PostgreSQL (a server started here with its default settings, on a Unix
+# socket). Prints one table of wall-clock times. Needs root (the PostgreSQL server runs as the
+# postgres user).
+source "$(dirname "$0")/lib.sh"
+source tests/integration/postgres_lib.sh
+ACCOUNTS=${ACCOUNTS:-10000}
+LOOKUPS=200
+
+PG_OPTIONS="" start_test_postgres
+python3 - "$ACCOUNTS" "$TMPDIR_TEST/accounts.csv" <<'PY'
+import base64, os, sys
+n = int(sys.argv[1])
+with open(sys.argv[2], "w") as out:
+    out.write("name,public_key,password\n")
+    for i in range(n):
+        key = base64.b64encode(os.urandom(32)).decode()
+        password = f"password {i}" if i % 2 else ""
+        out.write(f"user{i:06d},{key},{password}\n")
+PY
+chmod 600 "$TMPDIR_TEST/accounts.csv"
+
+# config FILE STORE: a gateway whose /16 pool holds every account.
+config() {
+  cat >"$1" <<TOML
+[interface]
+name = "bench0"
+private_key = "$("$TANDEM_BIN" genkey)"
+listen_port = 51820
+addresses = ["10.0.0.1/16"]
+
+[accounts]
+pool = "10.0.0.10-10.0.255.250"
+store = "$2"
+TOML
+  chmod 600 "$1"
+}
+seconds() { python3 -c 'import sys, time; print(f"{time.monotonic():.3f}")'; }
+since() { python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.2f}")' "$1" "$(seconds)"; }
+
+printf '%-12s %12s %10s %18s %10s\n' store "import (s)" "list (s)" "show, each (ms)" accounts
+for backend in sqlite postgresql; do
+  if [ "$backend" = sqlite ]; then store="$TMPDIR_TEST/accounts.db"; else store=$PG_URI; fi
+  config "$TMPDIR_TEST/$backend.toml" "$store"
+  t=$(seconds)
+  "$TANDEM_BIN" account import-csv -c "$TMPDIR_TEST/$backend.toml" --from "$TMPDIR_TEST/accounts.csv" \
+    >"$TMPDIR_TEST/import.log" 2>&1 || { cat "$TMPDIR_TEST/import.log" >&2; die "$backend: import-csv failed"; }
+  import_s=$(since "$t")
+  t=$(seconds)
+  "$TANDEM_BIN" account list -c "$TMPDIR_TEST/$backend.toml" >"$TMPDIR_TEST/list.txt" ||
+    die "$backend: list failed"
+  list_s=$(since "$t")
+  listed=$(($(wc -l <"$TMPDIR_TEST/list.txt") - 1))
+  [ "$listed" = "$ACCOUNTS" ] || die "$backend: listed $listed accounts, not $ACCOUNTS"
+  t=$(seconds)
+  for i in $(seq "$LOOKUPS"); do
+    name=$(printf 'user%06d' $(((RANDOM * 32768 + RANDOM) % ACCOUNTS)))
+    "$TANDEM_BIN" account show "$name" -c "$TMPDIR_TEST/$backend.toml" >/dev/null ||
+      die "$backend: show $name failed"
+  done
+  show_ms=$(python3 -c 'import sys; print(f"{float(sys.argv[1]) * 1000 / int(sys.argv[2]):.1f}")' "$(since "$t")" "$LOOKUPS")
+  printf '%-12s %12s %10s %18s %10s\n' "$backend" "$import_s" "$list_s" "$show_ms" "$listed"
+done
