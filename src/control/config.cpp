@@ -299,7 +299,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   Reader r(source_name, base_dir, secrets);
   if (auto ok = r.only_keys(root, "the top level",
                             {"interface", "peer", "l2tp", "ipsec", "account", "accounts",
-                             "fallback", "policy", "policy_routing", "nesting"});
+                             "fallback", "policy", "policy_routing", "nesting", "events"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -388,6 +388,19 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   if (*hybrid == HybridRole::kNested)
     if (auto ok = read_nesting(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_policies(r, root, cfg); !ok) return Err(ok.error());
+  if (const toml::node* events = root.get("events")) {
+    const toml::table* t = events->as_table();
+    if (!t) return r.error(events, "events must be a table: [events]");
+    if (auto ok = r.only_keys(*t, "[events]", {"file"}); !ok) return Err(ok.error());
+    if (const toml::node* file = t->get("file")) {
+      const std::string path = file->is_string() ? file->as_string()->get() : "";
+      if (path.empty() || path.front() != '/')
+        return r.error(file,
+                       "file must be the absolute path events are appended to, such as "
+                       "\"/var/log/tandem/gw.events\"");
+      cfg.events_file = path;
+    }
+  }
   return cfg;
 }
 

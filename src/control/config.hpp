@@ -120,6 +120,8 @@ struct NodeConfig {
   // [[policy]]: with [fallback], the traffic classes that take a path of their own.
   std::vector<hybrid::TrafficRule> policies;
   PolicyRoutingSettings policy_routing;  // [policy_routing]: how the rules are applied
+  // [events] file: where the node appends its events as JSON lines (daemon/event_sink.hpp).
+  std::string events_file;
   // One interface with several paths behind it, rather than one device per protocol.
   bool hybrid() const { return gateway() || fallback.has_value() || nesting.has_value(); }
   // A hybrid gateway: accounts in [[account]] sections or in a state store.

@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
+#include "crypto/key_encoding.hpp"
+#include "daemon/event_sink.hpp"
 #include "store/account_table.hpp"
 #include "store/config_accounts.hpp"
 
@@ -49,6 +52,46 @@ Result<Ok, std::string> AccountStoreSync::fill(control::NodeConfig& config) {
   return Ok{};
 }
 
+void AccountStoreSync::emit_changes(const std::vector<control::AccountConfig>& before,
+                                    const std::vector<control::AccountConfig>& after) {
+  if (!events().enabled()) return;
+  const auto find = [](const std::vector<control::AccountConfig>& list, const std::string& name) {
+    const auto it = std::find_if(list.begin(), list.end(),
+                                 [&](const control::AccountConfig& a) { return a.name == name; });
+    return it == list.end() ? nullptr : &*it;
+  };
+  const auto keys = [](const std::vector<crypto::PublicKey>& from,
+                       const std::vector<crypto::PublicKey>& without) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& k : from)
+      if (std::find(without.begin(), without.end(), k) == without.end())
+        list.push_back(crypto::base64_encode(k));
+    return list;
+  };
+  for (const auto& a : before)
+    if (!find(after, a.name)) events().emit("account.removed", {{"account", a.name}});
+  for (const auto& a : after) {
+    const control::AccountConfig* was = find(before, a.name);
+    if (!was) {
+      events().emit("account.added", {{"account", a.name}, {"disabled", a.disabled}});
+      continue;
+    }
+    if (a.disabled != was->disabled) {
+      // Revoked and disabled look alike to the gateway; the store knows which.
+      std::string kind = a.disabled ? "account.disabled" : "account.enabled";
+      if (a.disabled)
+        if (auto record = store_->find_account(a.name);
+            record && *record && (*record)->state == store::AccountState::kRevoked)
+          kind = "account.revoked";
+      events().emit(kind, {{"account", a.name}});
+    }
+    if (a.public_keys != was->public_keys)
+      events().emit("account.keys_changed", {{"account", a.name},
+                                             {"added", keys(a.public_keys, was->public_keys)},
+                                             {"ended", keys(was->public_keys, a.public_keys)}});
+  }
+}
+
 void AccountStoreSync::poll(const control::NodeConfig& running, const Apply& apply) {
   const WallTime now = wall_now();
   auto changes = store_->changes_since(applied_revision_);
@@ -64,6 +107,8 @@ void AccountStoreSync::poll(const control::NodeConfig& running, const Apply& app
     return;
   }
   const std::uint64_t before = applied_revision_;
+  // `apply` may update `running` itself: what it was, for the events.
+  const std::vector<control::AccountConfig> previous = running.accounts;
   control::NodeConfig next = running;
   if (auto ok = fill(next); !ok) {
     spdlog::warn("accounts: {}", ok.error());
@@ -78,6 +123,7 @@ void AccountStoreSync::poll(const control::NodeConfig& running, const Apply& app
     return;
   }
   last_refusal_.clear();
+  emit_changes(previous, next.accounts);
   std::string names;
   for (const auto& name : changes->accounts) names += (names.empty() ? "" : ", ") + name;
   spdlog::info("accounts: the store's revision {} applied{}{}", applied_revision_,

@@ -38,6 +38,9 @@ class AccountStoreSync {
  private:
   explicit AccountStoreSync(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}
   Result<std::vector<control::AccountConfig>, std::string> accounts(WallTime now);
+  // The event log's account.* lines for what an applied change did.
+  void emit_changes(const std::vector<control::AccountConfig>& before,
+                    const std::vector<control::AccountConfig>& after);
 
   std::unique_ptr<store::Store> store_;
   std::uint64_t applied_revision_ = 0;

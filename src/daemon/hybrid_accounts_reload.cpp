@@ -8,6 +8,7 @@
 #include <iterator>
 #include <map>
 
+#include "daemon/event_sink.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/wireguard_setup.hpp"
 #include "io/netlink.hpp"
@@ -128,8 +129,11 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
       ControlSlot* slot = control_slot(h.kind);
       const bool ending = slot && slot->path && h.account.ipv4 &&
                           slot->path->hang_up(*h.account.ipv4, std::string("account ") + h.why);
-      if (ending)
+      if (ending) {
         spdlog::info("account {} {}: hanging up its {} session", h.account.name, h.why, protocol);
+        events().emit("session.hung_up",
+                      {{"account", h.account.name}, {"protocol", protocol}, {"reason", h.why}});
+      }
       names += (names.empty() ? "" : "; ") + std::string("[[account]] ") + h.account.name +
                " has a live " + protocol + " session" +
                (ending ? ", being hung up"

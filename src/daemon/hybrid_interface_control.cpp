@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "daemon/event_sink.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "io/system_clock.hpp"
@@ -194,12 +195,18 @@ void HybridInterface::log_fallback_event(const hybrid::FallbackEvent& e) {
     case T::kSwitched:
       spdlog::warn("traffic moved from {} to {}: {} ({} silent for {} ms)", path(e.from),
                    path(e.to), e.reason, path(e.from), to_millis(e.silent_for));
+      events().emit("path.failover", {{"from", path(e.from)},
+                                      {"to", path(e.to)},
+                                      {"reason", e.reason},
+                                      {"silent_ms", to_millis(e.silent_for)}});
       break;
     case T::kPathDown:
       spdlog::warn("path {} down: {}", path(e.to), e.reason);
+      events().emit("path.down", {{"path", path(e.to)}, {"reason", e.reason}});
       break;
     case T::kPathUp:
       spdlog::info("path {} up: {}", path(e.to), e.reason);
+      events().emit("path.up", {{"path", path(e.to)}, {"reason", e.reason}});
       break;
     case T::kDialSecondary:
       spdlog::warn("dialling {} on demand: {}", path(hybrid::PathRole::kSecondary), e.reason);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "daemon/event_sink.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "io/resolve.hpp"
 #include "io/system_clock.hpp"
@@ -265,9 +266,41 @@ void IpsecEndpoint::process() {
     loop_->arm_timer(timer_, t);
 }
 
+namespace {
+
+// The event log's name for an IKE event; null for what it leaves to the log.
+const char* event_kind(ipsec::ike::EventType type) {
+  using ipsec::ike::EventType;
+  switch (type) {
+    case EventType::kIkeSaUp:
+      return "ike.sa_up";
+    case EventType::kIkeSaDown:
+      return "ike.sa_down";
+    case EventType::kChildSaUp:
+      return "ike.child_sa_up";
+    case EventType::kChildSaDown:
+      return "ike.child_sa_down";
+    case EventType::kRefused:
+      return "ike.refused";
+    case EventType::kDeadPeer:
+      return "ike.dead_peer";
+    case EventType::kRetransmitGaveUp:
+      return "ike.gave_up";
+    case EventType::kChildSaAgreed:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void IpsecEndpoint::log_event(const hybrid::IpsecEvent& event) const {
   using ipsec::ike::EventType;
   const ipsec::ike::Event& e = event.event;
+  if (const char* kind = event_kind(e.type))
+    events().emit(
+        kind,
+        {{"ike_version", event.ike_version}, {"peer", e.peer.to_string()}, {"detail", e.detail}});
   switch (e.type) {
     case EventType::kRefused:
     case EventType::kDeadPeer:

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "daemon/event_sink.hpp"
 #include "daemon/l2tp_mtu.hpp"
 #include "hybrid/mtu_budget.hpp"
 #include "io/system_clock.hpp"
@@ -462,9 +463,13 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     const TimePoint now = io::SystemClock::now();
     for (const auto& t : tickets) {
       const LoginDecision d = decide(t.request);
-      if (!d.verdict.accepted)
+      if (!d.verdict.accepted) {
         spdlog::warn("login refused: user '{}' ({}): {}", t.request.username,
                      ppp::auth_method_name(t.request.method), d.verdict.message);
+        events().emit("l2tp.login_refused", {{"user", t.request.username},
+                                             {"method", ppp::auth_method_name(t.request.method)},
+                                             {"reason", d.verdict.message}});
+      }
       stack_.auth_verdict(t.ref, d.verdict, now, out, d.address, d.address6);
     }
   }
@@ -516,6 +521,11 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
     case hybrid::L2tpEventType::kAuthenticated:
       spdlog::info("session {}/{}: user '{}' logged in with {}", e.ref.tunnel_id, e.ref.session_id,
                    e.user, e.detail);
+      events().emit("l2tp.login", {{"user", e.user},
+                                   {"method", e.detail},
+                                   {"peer", e.peer.to_string()},
+                                   {"session", std::to_string(e.ref.tunnel_id) + "/" +
+                                                   std::to_string(e.ref.session_id)}});
       break;
     case hybrid::L2tpEventType::kLinkUp: {
       probers_due_ = true;

@@ -11,6 +11,7 @@
 #include "control/config.hpp"
 #include "daemon/account_store_sync.hpp"
 #include "daemon/config_reload.hpp"
+#include "daemon/event_sink.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/interface_hooks.hpp"
@@ -33,10 +34,12 @@ namespace tandem::daemon {
 namespace {
 
 // After go_background: a detached daemon's stderr is /dev/null (log_target.hpp).
-void setup_logging(const std::string& interface_name, spdlog::level::level_enum level,
-                   LogTarget requested, bool detached) {
-  install_logger(choose_log_target(requested, probe_log_surroundings(detached)), interface_name,
-                 level);
+// Returns where the lines go (the journal takes the node's events too).
+LogTarget setup_logging(const std::string& interface_name, spdlog::level::level_enum level,
+                        LogTarget requested, bool detached) {
+  const LogTarget target = choose_log_target(requested, probe_log_surroundings(detached));
+  install_logger(target, interface_name, level);
+  return target;
 }
 
 // Forks when asked; returns the exit code for the parent, or nullopt in the process that goes on.
@@ -264,10 +267,12 @@ int run_up(const UpOptions& options) {
   if (b.parent_exit) return *b.parent_exit;
   if (b.daemon)  // the pidfile must name the process that stays, not the parent that exits
     if (auto ok = instance->record_this_process(); !ok) return fail(b, ok.error());
-  setup_logging(cfg->interface ? cfg->interface->name
-                : cfg->l2tp   ? cfg->l2tp->interface
-                              : cfg->ipsec->interface,
-                *level, *target, b.daemon.has_value());
+  const std::string node = cfg->interface ? cfg->interface->name
+                           : cfg->l2tp   ? cfg->l2tp->interface
+                                         : cfg->ipsec->interface;
+  const LogTarget logging = setup_logging(node, *level, *target, b.daemon.has_value());
+  if (auto ok = events().configure(node, cfg->events_file, logging == LogTarget::kJournal); !ok)
+    return fail(b, ok.error());
   log_config_warnings(*cfg);
   if (cfg->nesting) return run_hybrid<NestedInterface>(b, config_path, *cfg);
   if (cfg->hybrid()) return run_hybrid<HybridInterface>(b, config_path, *cfg);

@@ -11,6 +11,7 @@
 
 #include "crypto/constant_time.hpp"
 #include "crypto/key_encoding.hpp"
+#include "daemon/event_sink.hpp"
 #include "io/resolve.hpp"
 #include "packet/tcp_mss.hpp"
 
@@ -39,12 +40,18 @@ class BatchActions final : public wireguard::DeviceActions {
   void on_event(const wireguard::DeviceEvent& e) override {
     if (link_) report_state(e);
     if (groups_ && !groups_->empty() && e.kind == wireguard::DeviceEvent::Kind::kHandshakeCompleted)
-      if (const auto from = groups_->on_handshake(device_, e.peer))
+      if (const auto from = groups_->on_handshake(device_, e.peer)) {
+        const auto& to = device_.peer(e.peer)->remote.public_key;
         spdlog::info("peer {}: the account's addresses move to it from its other key {}",
-                     log_.name_of(device_.peer(e.peer)->remote.public_key), log_.name_of(*from));
+                     log_.name_of(to), log_.name_of(*from));
+        events().emit("wireguard.key_switched", {{"peer", log_.name_of(to)},
+                                                 {"public_key", crypto::base64_encode(to)},
+                                                 {"previous_key", crypto::base64_encode(*from)}});
+      }
     std::optional<wireguard::PublicKey> key;
     if (const wireguard::Peer* p = e.peer ? device_.peer(e.peer) : nullptr)
       key = p->remote.public_key;
+    if (events().enabled()) emit_event(e, key);
     auto line = log_.describe(e, key, now_);
     if (!line) return;
     if (line->warning)
@@ -61,6 +68,48 @@ class BatchActions final : public wireguard::DeviceActions {
   TimePoint now_;
   HybridLink* link_;
   KeyGroups* groups_;
+
+  // Handshakes and refused initiations, for the node's event log (event_sink.hpp).
+  void emit_event(const wireguard::DeviceEvent& e, const std::optional<wireguard::PublicKey>& key) {
+    using K = wireguard::DeviceEvent::Kind;
+    const char* kind = nullptr;
+    std::string reason;
+    switch (e.kind) {
+      case K::kHandshakeCompleted:
+        kind = "wireguard.handshake";
+        break;
+      case K::kHandshakeGaveUp:
+        kind = "wireguard.handshake_failed";
+        reason = "no answer to the initiations";
+        break;
+      case K::kResponseNotAuthenticated:
+        kind = "wireguard.handshake_refused";
+        reason = "the response did not authenticate (a pre-shared key mismatch?)";
+        break;
+      case K::kInitiationFromUnknownKey:
+        kind = "wireguard.handshake_refused";
+        reason = "an initiation from a key that is no peer";
+        break;
+      case K::kInitiationReplayed:
+        kind = "wireguard.handshake_refused";
+        reason = "a replayed initiation";
+        break;
+      default:
+        return;
+    }
+    nlohmann::json fields = {{"endpoint", e.endpoint.to_string()}};
+    const auto public_key =
+        key ? key
+            : (e.kind == K::kInitiationFromUnknownKey ? std::optional(e.public_key) : std::nullopt);
+    if (public_key) {
+      fields["public_key"] = crypto::base64_encode(*public_key);
+      if (key) fields["peer"] = log_.name_of(*key);
+    }
+    if (e.kind == K::kHandshakeCompleted)
+      fields["role"] = e.we_initiated ? "initiator" : "responder";
+    if (!reason.empty()) fields["reason"] = reason;
+    events().emit(kind, std::move(fields));
+  }
 
   // A hybrid client's fallback hears what the handshakes say about its WireGuard path.
   void report_state(const wireguard::DeviceEvent& e) {

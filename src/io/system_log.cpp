@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 namespace tandem::io {
 
@@ -37,6 +38,13 @@ bool journal_send(int priority, std::string_view identifier, std::string_view in
       "INTERFACE=" + std::string(interface_name),
   };
   std::array<iovec, std::size(fields)> iov{};
+  for (std::size_t k = 0; k < iov.size(); ++k)
+    iov[k] = iovec{const_cast<char*>(fields[k].data()), fields[k].size()};
+  return ::sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) == 0;
+}
+
+bool journal_send_fields(const std::vector<std::string>& fields) {
+  std::vector<iovec> iov(fields.size());
   for (std::size_t k = 0; k < iov.size(); ++k)
     iov[k] = iovec{const_cast<char*>(fields[k].data()), fields[k].size()};
   return ::sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) == 0;

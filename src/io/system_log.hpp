@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tandem::io {
 
@@ -24,6 +25,9 @@ bool stderr_is_journal_stream();
 // to say so.
 bool journal_send(int priority, std::string_view identifier, std::string_view interface_name,
                   std::string_view message);
+
+// A journal entry of `fields`, each "NAME=value" (NAME in capitals, MESSAGE among them).
+bool journal_send_fields(const std::vector<std::string>& fields);
 
 // syslog(3) with facility LOG_DAEMON and the PID in each line. `identifier` must outlive every
 // later syslog_send (openlog keeps the pointer), hence a string literal.

@@ -19,6 +19,9 @@
 # 4. revoke: alice's WireGuard key leaves at once and her live L2TP/IPsec session is hung up;
 #    her client gets nothing through on either path from then on (its L2TP logins are refused).
 # 5. remove: alice is gone from the store; list and show say so.
+# 6. the event log ([events] file): one JSON object per line, each with time, node and event;
+#    the handshakes, logins, account changes, the key switch, the revocation and the hang-up are
+#    there, and no password is.
 # Also import-csv (after step 2): a file with passwords that others can read is refused; one bad
 # row rejects the whole file, named by its line; fixed, its accounts are added and served.
 source "$(dirname "$0")/../netns/lib.sh"
@@ -47,11 +50,13 @@ ip -n "$C2" route add default via 192.168.88.1
 fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "$CL_IF" "a pre-shared key of some length"
 STORE="$TMPDIR_TEST/accounts.db"
 # The same gateway with its accounts in the store: no [[account]] sections, [accounts] naming it.
-python3 - "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gws.toml" "$STORE" <<'PY'
+EVENTS="$TMPDIR_TEST/events.jsonl"
+python3 - "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gws.toml" "$STORE" "$EVENTS" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 text = re.sub(r"\[\[account\]\]\n(?:[^\[\n][^\n]*\n|\n)*", "", text)
 text += f'\n[accounts]\npool = "10.86.0.10-10.86.0.50"\npool6 = "fd86::/112"\nstore = "{sys.argv[3]}"\n'
+text += f'\n[events]\nfile = "{sys.argv[4]}"\n'
 open(sys.argv[2], "w").write(text)
 PY
 chmod 600 "$TMPDIR_TEST/gws.toml"
@@ -220,6 +225,47 @@ note "5. remove alice"
 account remove alice || die "account remove failed"
 account list | grep -q "^alice " && die "alice is still listed after remove"
 account show alice 2>/dev/null && die "show found a removed account"
+
+note "6. the gateway's event log"
+# event_seen KIND [FIELD=VALUE...]: a line of the event log is that event with those fields.
+event_seen() {
+  python3 - "$EVENTS" "$@" <<'PY'
+import json, sys
+kind, wanted = sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == kind and all(str(e.get(k)) == v for k, v in wanted.items()):
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+wait_until "account.removed for alice in the event log" 5 event_seen account.removed account=alice
+[ $((8#$(stat -c %a "$EVENTS") & 8#027)) = 0 ] ||
+  die "others (or the group) may write or read the event log: mode $(stat -c %a "$EVENTS")"
+python3 - "$EVENTS" "$GW_IF" <<'PY' || die "the event log holds a line that is not a whole event"
+import json, sys
+kinds = {}
+for n, line in enumerate(open(sys.argv[1]), 1):
+    e = json.loads(line)
+    for field in ("time", "node", "event"):
+        if field not in e:
+            sys.exit(f"line {n} has no {field}: {line}")
+    if e["node"] != sys.argv[2]:
+        sys.exit(f"line {n} names node {e['node']}")
+    kinds[e["event"]] = kinds.get(e["event"], 0) + 1
+print("--- events:", ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+PY
+for check in "wireguard.handshake peer=alice role=responder" "l2tp.login user=alice" \
+  "account.added account=carol" "account.keys_changed account=carol" \
+  "wireguard.key_switched peer=carol" "account.revoked account=alice" \
+  "session.hung_up account=alice protocol=L2TP/IPsec" "account.added account=erin"; do
+  # shellcheck disable=SC2086  # the kind and its fields, word by word
+  event_seen $check || die "no event in the log: $check"
+done
+# Her client dials L2TP/IPsec again after the hang-up, and is refused with the reason.
+event_seen l2tp.login_refused user=alice "reason=account alice: disabled" ||
+  die "no refusal of alice's login, with its reason, in the event log"
+! grep -q "correct horse\|quoted" "$EVENTS" || die "a password is in the event log"
 kill -0 "$GW_PID" || die "the gateway died"
 stop_pid "$CL_PID" 30 "alice's client"
 echo "PASS: accounts in the store, changed live (import, add, rotate, revoke, remove)"
