@@ -432,6 +432,7 @@ void L2tpInterface::on_timer() {
 
 void L2tpInterface::run_probers(TimePoint now, hybrid::L2tpStackOutput& out) {
   probers_due_ = false;
+  replies_due_ = false;  // poll() looks at every session
   if (!probers_.enabled()) return;
   if (config_.role == control::L2tpRole::kLns) {
     // A gateway's sessions each go to their own client, over an underlay of their own. Listing
@@ -488,13 +489,24 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     for (const auto& e : out.events) on_event(e);
     if (!out.probe_replies.empty()) {
       probers_.on_replies(out.probe_replies, stack_, io::SystemClock::now());
-      probers_due_ = true;  // the next sizes of a search may be due at once
+      // The next sizes of a search may be due at once: a gateway looks at the sessions that
+      // had replies, a client at all (its device follows what they hold).
+      if (config_.role == control::L2tpRole::kLns)
+        replies_due_ = true;
+      else
+        probers_due_ = true;
     }
     auto tickets = std::move(out.auth_requests);
     out.clear();
     if (tickets.empty()) {
-      if (!probers_due_) break;
-      run_probers(io::SystemClock::now(), out);  // its probes go out in the next round
+      if (!probers_due_ && !replies_due_) break;
+      // Their probes go out in the next round.
+      if (probers_due_) {
+        run_probers(io::SystemClock::now(), out);
+      } else {
+        replies_due_ = false;
+        probers_.poll_replied(stack_, io::SystemClock::now(), out);
+      }
       continue;
     }
     const TimePoint now = io::SystemClock::now();

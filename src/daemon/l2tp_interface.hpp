@@ -151,6 +151,7 @@ class L2tpInterface final : public ControlPath {
   std::optional<UnderlayRouteWatch> routes_;  // a client's: the underlay route to the server
   hybrid::RetransmitWatch retransmits_;       // with probers_: large TCP segments sent again
   bool probers_due_ = false;                  // sessions or replies changed: run_probers() next
+  bool replies_due_ = false;                  // a gateway's probe replies: poll_replied() next
   bool sessions_changed_ = false;             // a session went up or down since the last sync
   TimePoint next_sync_{};                     // a gateway's next sync of probers_ regardless
   ProbedDeviceMtu device_mtu_;                // a plain client's device

@@ -85,22 +85,34 @@ bool L2tpSessionProbers::note_traffic(l2tp::SessionRef ref) {
 
 void L2tpSessionProbers::poll(hybrid::L2tpStack& stack, TimePoint now,
                               hybrid::L2tpStackOutput& out) {
-  for (auto& [ref, p] : probers_) {
-    p.traffic_noted = false;
-    if (!p.prober.live() && now >= p.start_at) p.prober.set_live(true, now);
-    due_.clear();
-    p.prober.poll(now, due_);
-    p.queued.insert(p.queued.end(), due_.begin(), due_.end());
-    if (!p.queued.empty() && now >= p.next_send) {
-      const auto probe = p.queued.front();
-      p.queued.pop_front();
-      p.next_send = now + kProbeSpacing;
-      if (!stack.send_echo_probe(ref, probe.id, probe.size, now, out))
-        spdlog::debug("L2TP on {}, session {}/{}: echo probe of {} bytes not sent", interface_name_,
-                      ref.tunnel_id, ref.session_id, probe.size);
-    }
-    report(ref, p, stack);
+  replied_.clear();
+  for (auto& [ref, p] : probers_) poll_one(ref, p, stack, now, out);
+}
+
+void L2tpSessionProbers::poll_replied(hybrid::L2tpStack& stack, TimePoint now,
+                                      hybrid::L2tpStackOutput& out) {
+  for (const auto ref : replied_)
+    if (const auto it = probers_.find(ref); it != probers_.end())
+      poll_one(ref, it->second, stack, now, out);
+  replied_.clear();
+}
+
+void L2tpSessionProbers::poll_one(l2tp::SessionRef ref, SessionProber& p, hybrid::L2tpStack& stack,
+                                  TimePoint now, hybrid::L2tpStackOutput& out) {
+  p.traffic_noted = false;
+  if (!p.prober.live() && now >= p.start_at) p.prober.set_live(true, now);
+  due_.clear();
+  p.prober.poll(now, due_);
+  p.queued.insert(p.queued.end(), due_.begin(), due_.end());
+  if (!p.queued.empty() && now >= p.next_send) {
+    const auto probe = p.queued.front();
+    p.queued.pop_front();
+    p.next_send = now + kProbeSpacing;
+    if (!stack.send_echo_probe(ref, probe.id, probe.size, now, out))
+      spdlog::debug("L2TP on {}, session {}/{}: echo probe of {} bytes not sent", interface_name_,
+                    ref.tunnel_id, ref.session_id, probe.size);
   }
+  report(ref, p, stack);
 }
 
 void L2tpSessionProbers::on_replies(const std::vector<hybrid::L2tpProbeReply>& replies,
@@ -110,6 +122,7 @@ void L2tpSessionProbers::on_replies(const std::vector<hybrid::L2tpProbeReply>& r
     if (it == probers_.end()) continue;
     it->second.prober.on_ack(r.reply.probe_id, now);
     report(r.ref, it->second, stack);
+    if (replied_.empty() || replied_.back() != r.ref) replied_.push_back(r.ref);
   }
 }
 

@@ -61,6 +61,9 @@ class L2tpSessionProbers {
   void poll(hybrid::L2tpStack& stack, TimePoint now, hybrid::L2tpStackOutput& out);
   void on_replies(const std::vector<hybrid::L2tpProbeReply>& replies, hybrid::L2tpStack& stack,
                   TimePoint now);
+  // What poll() does, for the sessions that had replies since the last poll only: a gateway
+  // with thousands of sessions sends the next sizes of a search without going through them all.
+  void poll_replied(hybrid::L2tpStack& stack, TimePoint now, hybrid::L2tpStackOutput& out);
   // Large TCP segments were sent again on session `ref`: its size in use is probed now (at most
   // once a second). True when a probe became due, for the caller's timer.
   bool on_large_retransmit(l2tp::SessionRef ref, TimePoint now);
@@ -98,6 +101,8 @@ class L2tpSessionProbers {
   // Holds the session in `stack` to what its prober holds it to, and logs what changed since the
   // last search ended: the size held, a search that found no answer.
   void report(l2tp::SessionRef ref, SessionProber& p, hybrid::L2tpStack& stack);
+  void poll_one(l2tp::SessionRef ref, SessionProber& p, hybrid::L2tpStack& stack, TimePoint now,
+                hybrid::L2tpStackOutput& out);
   Duration first_search_delay();
 
   std::string interface_name_;
@@ -106,6 +111,7 @@ class L2tpSessionProbers {
   std::unordered_map<l2tp::SessionRef, SessionProber, RefHash> probers_;
   std::uint64_t sync_round_ = 0;
   std::vector<hybrid::PmtuSearch::Probe> due_;  // scratch
+  std::vector<l2tp::SessionRef> replied_;       // since the last poll
 };
 
 }  // namespace tandem::daemon
