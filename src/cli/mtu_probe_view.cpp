@@ -8,6 +8,9 @@ namespace tandem::cli {
 std::string render_mtu_probe_text(const nlohmann::json& probe) {
   const std::string state = probe.value("state", "off");
   if (state == "off") return fmt::format("path MTU probing: off ({})", probe.value("reason", ""));
+  if (state == "pending")
+    return fmt::format("path MTU probing: the first search starts shortly (up to {})",
+                       probe.value("max", 0));
   std::string out = "path MTU probing: " + state;
   if (!probe.value("live", true)) out += " while the path is down";
   if (probe.contains("probed")) out += fmt::format(", {} probed", probe.value("probed", 0));

@@ -22,10 +22,11 @@ constexpr std::string_view kCommonKeys[] = {"mode",
                                             "hide_avps",
                                             "hello_interval",
                                             "auth",
-                                            "ipsec"};
+                                            "ipsec",
+                                            "mtu_probing",
+                                            "mtu_probe_interval"};
 constexpr std::string_view kLnsKeys[] = {"listen_port", "address", "pool", "dns", "user"};
-constexpr std::string_view kLacKeys[] = {
-    "server", "local_port", "redial", "routes", "session", "mtu_probing", "mtu_probe_interval"};
+constexpr std::string_view kLacKeys[] = {"server", "local_port", "redial", "routes", "session"};
 
 bool in(std::string_view key, std::span<const std::string_view> keys) {
   for (auto k : keys)
@@ -273,13 +274,6 @@ Result<Ok, ConfigError> read_lac(const Reader& r, const toml::table& t, const to
   auto redial = r.bool_key(t, "redial", true);
   if (!redial) return Err(redial.error());
   cfg.redial = *redial;
-  auto probing = r.bool_key(t, "mtu_probing", true);
-  if (!probing) return Err(probing.error());
-  cfg.mtu_probing = *probing;
-  // Down to 5 s so a test sees a grown path found again; RFC 8899 suggests 600.
-  auto probe_interval = r.integer<unsigned>(t, "mtu_probe_interval", 5, 86400);
-  if (!probe_interval) return Err(probe_interval.error());
-  cfg.mtu_probe_interval = probe_interval->value_or(600);
   auto routes = r.strings(t, "routes");
   if (!routes) return Err(routes.error());
   for (const auto& [value, item] : *routes) {
@@ -360,6 +354,14 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
   auto hello = r.integer<unsigned>(*t, "hello_interval", 1, 3600);
   if (!hello) return Err(hello.error());
   cfg.hello_interval = hello->value_or(60);
+  // A client probes its sessions to the server, a gateway each session to its client.
+  auto probing = r.bool_key(*t, "mtu_probing", true);
+  if (!probing) return Err(probing.error());
+  cfg.mtu_probing = *probing;
+  // Down to 5 s so a test sees a grown path found again; RFC 8899 suggests 600.
+  auto probe_interval = r.integer<unsigned>(*t, "mtu_probe_interval", 5, 86400);
+  if (!probe_interval) return Err(probe_interval.error());
+  cfg.mtu_probe_interval = probe_interval->value_or(600);
 
   auto auth = r.strings(*t, "auth");
   if (!auth) return Err(auth.error());

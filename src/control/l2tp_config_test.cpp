@@ -95,7 +95,7 @@ TEST(L2tpConfig, ParsesAClientWithDefaults) {
   EXPECT_EQ(c.routes[0].to_string(), "10.77.0.0/24");
 }
 
-TEST(L2tpConfig, MtuProbingCanBeTurnedOffOrPacedOnAClientOnly) {
+TEST(L2tpConfig, MtuProbingCanBeTurnedOffOrPacedInBothModes) {
   auto r = parse_node_config(with(kClient, "mode = \"lac\"",
                                   "mode = \"lac\"\nmtu_probing = false\nmtu_probe_interval = 10"),
                              "cl.toml");
@@ -104,6 +104,15 @@ TEST(L2tpConfig, MtuProbingCanBeTurnedOffOrPacedOnAClientOnly) {
   EXPECT_EQ(r->l2tp->mtu_probe_interval, 10u);
   EXPECT_FALSE(parse_node_config(
       with(kClient, "mode = \"lac\"", "mode = \"lac\"\nmtu_probe_interval = 4"), "cl.toml"));
+  auto gw = parse_node_config(with(kGateway, "mode = \"lns\"",
+                                   "mode = \"lns\"\nmtu_probing = false\nmtu_probe_interval = 30"),
+                              "gw.toml");
+  ASSERT_TRUE(gw) << gw.error().to_string();
+  EXPECT_FALSE(gw->l2tp->mtu_probing);
+  EXPECT_EQ(gw->l2tp->mtu_probe_interval, 30u);
+  auto gw_default = parse_node_config(kGateway, "gw.toml");
+  ASSERT_TRUE(gw_default);
+  EXPECT_TRUE(gw_default->l2tp->mtu_probing);
 }
 
 TEST(L2tpConfig, AnMtuInTheFileIsMarkedGiven) {

@@ -27,6 +27,13 @@ constexpr std::uint16_t kL2tpPort = 1701;
 constexpr auto kIkeRedialMax = std::chrono::seconds(60);
 // L2TP/IPsec is IKEv1 (what the built-in clients of Windows, macOS and Android speak).
 constexpr int kIkeVersion = 1;
+// A gateway starts each session's first path MTU search at a random time within this much after
+// the session came up: after a restart thousands of clients dial again at once, and their
+// searches must not all probe in the same second.
+constexpr Duration kFirstSearchSpread = std::chrono::seconds(10);
+// How often a gateway brings its probers in line with its sessions besides when one goes up or
+// down (an underlay MTU that ICMP reported, an IPCP renegotiation).
+constexpr Duration kGatewaySyncInterval = std::chrono::seconds(1);
 
 const char* role_name(control::L2tpRole r) {
   return r == control::L2tpRole::kLns ? "LNS" : "LAC";
@@ -170,12 +177,11 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
       udp_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
       fragments_(kBatch, kSlot, kTunHeadroom),
       fragments_sending_(kBatch, kSlot, kTunHeadroom),
-      // A gateway's clients probe their own sessions; each answers their echoes at full size.
-      probers_(config.interface,
-               config.role != control::L2tpRole::kLac ? "a gateway: its clients probe"
-               : !config.mtu_probing                  ? "mtu_probing = false"
-                                                      : "",
-               std::chrono::seconds(config.mtu_probe_interval)),
+      probers_(config.interface, config.mtu_probing ? "" : "mtu_probing = false",
+               L2tpProbingSettings{
+                   std::chrono::seconds(config.mtu_probe_interval),
+                   config.role == control::L2tpRole::kLns ? kFirstSearchSpread : Duration::zero(),
+                   &rng_}),
       device_mtu_(config.mtu) {}
 
 L2tpInterface::~L2tpInterface() {
@@ -204,7 +210,7 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
   if (tun_)
     if (auto ok = loop.watch_readable(tun_->fd(), [this] { on_tun_readable(); }); !ok)
       return Err(ok.error());
-  if (probers_.enabled()) {
+  if (probers_.enabled() && config_.role == control::L2tpRole::kLac) {
     // A new underlay route to the server: the sessions' searches start again at once.
     routes_.emplace(name());
     if (routes_->fd() >= 0)
@@ -320,30 +326,43 @@ void L2tpInterface::on_tun_readable() {
 
 void L2tpInterface::send_inner(io::PacketBatch& batch) {
   // Wrap each packet in place and keep those a session took at the front of the batch; SYNs
-  // ask for no more than a PPP frame carries.
+  // ask for no more than the session carries (its PPP frame, or what its probes found).
   const std::size_t mtu = inner_mtu();
-  const bool underlay_known = (ipsec_ && !ipsec_->underlay_mtus().empty()) ||
-                              !plain_underlay_.empty() || probers_.held_mtu();
+  const bool icmp_known = (ipsec_ && !ipsec_->underlay_mtus().empty()) || !plain_underlay_.empty();
+  const TimePoint now = io::SystemClock::now();
   OversizeTally too_big;
   std::size_t kept = 0;
-  bool retransmitted = false;  // a large TCP segment sent again: the probed size is checked
+  bool rearm_due = false;
   const bool watch = probers_.any();
+  std::optional<l2tp::SessionRef> noted;  // the session whose traffic was noted last
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    packet::clamp_tcp_mss_to_mtu(batch[i].bytes(), mtu);
-    if (watch && retransmits_.on_outbound(batch[i].bytes())) retransmitted = true;
+    // A large TCP segment sent again: its session's probed size is checked.
+    const bool retransmitted = watch && retransmits_.on_outbound(batch[i].bytes());
     const std::size_t inner_length = batch[i].length;
-    if (!stack_.on_inner_packet(batch[i])) continue;
-    if (underlay_known && !fits_underlay(batch[i], inner_length, too_big)) continue;
+    const auto route = stack_.on_inner_packet(batch[i]);
+    if (!route) continue;
+    // The session's headers went in front: the inner packet is still the tail of the slot.
+    const MutableByteView inner(batch[i].bytes().data() + batch[i].length - inner_length,
+                                inner_length);
+    packet::clamp_tcp_mss_to_mtu(inner, std::min(mtu, route->mtu));
+    if ((icmp_known || inner_length > route->mtu) &&
+        !fits_underlay(batch[i], inner, route->mtu, too_big))
+      continue;
+    if (watch) {
+      // Data flows: the session's probed size is confirmed while it does (a silent shrink is
+      // found). Consecutive packets of one session are noted once.
+      if (noted != route->ref && probers_.note_traffic(route->ref)) rearm_due = true;
+      noted = route->ref;
+      if (retransmitted && probers_.on_large_retransmit(route->ref, now)) {
+        probers_due_ = true;
+        rearm_due = true;
+      }
+    }
     if (kept != i) std::swap(batch[kept], batch[i]);
     ++kept;
   }
   batch.resize(kept);
-  // Data flows: the probed sizes are confirmed while it does (a silent shrink is found).
-  if (kept > 0 && probers_.note_traffic()) rearm();
-  if (retransmitted && probers_.on_large_retransmit(io::SystemClock::now())) {
-    probers_due_ = true;
-    rearm();
-  }
+  if (rearm_due) rearm();
   // Sessions inside IPsec go out sealed; what is left belongs to plain sessions, if allowed.
   if (ipsec_) ipsec_->send_transport_batch(batch, kL2tpPort, kL2tpPort);
   if (!batch.empty() && udp_) {
@@ -360,21 +379,21 @@ void L2tpInterface::send_inner(io::PacketBatch& batch) {
   fragments_.clear();
 }
 
-bool L2tpInterface::fits_underlay(Packet& wrapped, std::size_t inner_length,
+bool L2tpInterface::fits_underlay(const Packet& wrapped, ByteView inner, std::size_t session_mtu,
                                   OversizeTally& too_big) {
-  const auto limit = underlay_limit(wrapped.endpoint.address);
-  if (!limit || inner_length <= *limit) return true;
-  // The session's headers went in front: the inner packet is still the tail of the slot.
-  const ByteView inner(wrapped.bytes().data() + wrapped.length - inner_length, inner_length);
+  std::size_t limit = session_mtu;
+  if (const auto icmp = icmp_underlay_limit(wrapped.endpoint.address))
+    limit = std::min(limit, *icmp);
+  if (inner.size() <= limit) return true;
   io::TunDevice* device = tun_ ? &*tun_ : link_ ? &link_->device() : nullptr;
-  if (device) handle_oversize_packet(inner, *limit, *device, fragments_, too_big);
+  if (device) handle_oversize_packet(inner, limit, *device, fragments_, too_big);
   return false;
 }
 
 std::optional<std::size_t> L2tpInterface::underlay_limit(const IpAddress& peer) const {
   auto limit = icmp_underlay_limit(peer);
-  // A client's sessions all go to its server (a gateway probes nothing): held to what probing
-  // found, exactly as to what ICMP said.
+  // A client's sessions all go to its server: held to what probing found, exactly as to what
+  // ICMP said.
   if (const auto probed = probers_.held_mtu())
     limit = std::min(limit.value_or(stack_.mru()), *probed);
   return limit;
@@ -414,7 +433,25 @@ void L2tpInterface::on_timer() {
 
 void L2tpInterface::run_probers(TimePoint now, hybrid::L2tpStackOutput& out) {
   probers_due_ = false;
+  replies_due_ = false;  // poll() looks at every session
   if (!probers_.enabled()) return;
+  if (config_.role == control::L2tpRole::kLns) {
+    // A gateway's sessions each go to their own client, over an underlay of their own. Listing
+    // thousands of them is not done for every probe reply: when one went up or down, and a
+    // little later for what changed quietly.
+    if (sessions_changed_ || now >= next_sync_) {
+      sessions_changed_ = false;
+      next_sync_ = now + kGatewaySyncInterval;
+      probers_.sync(
+          stack_.sessions(),
+          [this](const Endpoint& peer) {
+            return icmp_underlay_limit(peer.address).value_or(stack_.mru());
+          },
+          now);
+    }
+    probers_.poll(stack_, now, out);
+    return;
+  }
   const std::size_t max = icmp_underlay_limit(server_.address).value_or(stack_.mru());
   probers_.sync(stack_.sessions(), max, now);
   if (routes_) {
@@ -440,7 +477,9 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     // SYNs coming out of the tunnel too, so the hosts on this side send segments it carries.
     // The packets lie in this interface's receive slots (udp_batch_ or the IPsec endpoint's).
     const std::size_t mtu = inner_mtu();
-    for (const ByteView p : out.to_tun) packet::clamp_tcp_mss_to_mtu(writable_in_place(p), mtu);
+    for (std::size_t i = 0; i < out.to_tun.size(); ++i)
+      packet::clamp_tcp_mss_to_mtu(writable_in_place(out.to_tun[i]),
+                                   std::min(mtu, out.to_tun_mtu[i]));
     if (link_) {
       if (!out.to_tun.empty()) link_->inbound(hybrid::PathKind::kL2tpIpsec, out.to_tun);
     } else {
@@ -450,14 +489,25 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     for (const auto& d : out.datagrams) send_l2tp(d.bytes, d.to);
     for (const auto& e : out.events) on_event(e);
     if (!out.probe_replies.empty()) {
-      probers_.on_replies(out.probe_replies, io::SystemClock::now());
-      probers_due_ = true;  // the next sizes of a search may be due at once
+      probers_.on_replies(out.probe_replies, stack_, io::SystemClock::now());
+      // The next sizes of a search may be due at once: a gateway looks at the sessions that
+      // had replies, a client at all (its device follows what they hold).
+      if (config_.role == control::L2tpRole::kLns)
+        replies_due_ = true;
+      else
+        probers_due_ = true;
     }
     auto tickets = std::move(out.auth_requests);
     out.clear();
     if (tickets.empty()) {
-      if (!probers_due_) break;
-      run_probers(io::SystemClock::now(), out);  // its probes go out in the next round
+      if (!probers_due_ && !replies_due_) break;
+      // Their probes go out in the next round.
+      if (probers_due_) {
+        run_probers(io::SystemClock::now(), out);
+      } else {
+        replies_due_ = false;
+        probers_.poll_replied(stack_, io::SystemClock::now(), out);
+      }
       continue;
     }
     const TimePoint now = io::SystemClock::now();
@@ -529,6 +579,7 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
       break;
     case hybrid::L2tpEventType::kLinkUp: {
       probers_due_ = true;
+      sessions_changed_ = true;
       std::string dns;
       for (const auto& d : e.dns) dns += (dns.empty() ? "" : ",") + d.to_string();
       spdlog::info("session {}/{} up: user '{}' local {} remote {}{}{}", e.ref.tunnel_id,
@@ -556,6 +607,7 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
     }
     case hybrid::L2tpEventType::kLinkDown:
       probers_due_ = true;
+      sessions_changed_ = true;
       spdlog::info("session {}/{} down: user '{}'{}{}: {}", e.ref.tunnel_id, e.ref.session_id,
                    e.user, e.local ? " local " : "", e.local ? e.local->to_string() : "", e.detail);
       if (link_) {

@@ -88,16 +88,18 @@ class L2tpInterface final : public ControlPath {
   void on_udp_readable();
   // EPOLLERR on the plain L2TP socket: too-big reports to plain_underlay_.
   void on_udp_errors();
-  // False when `wrapped` (an inner packet of `inner_length` bytes behind the session's headers)
-  // is too big for the underlay towards its peer: it is answered with ICMP or fragmented into
-  // fragments_ instead (oversize_packets.hpp).
-  bool fits_underlay(Packet& wrapped, std::size_t inner_length, OversizeTally& too_big);
-  // The largest inner packet for `peer` while its underlay is known to be smaller than the
-  // device allows, from ICMP or from path MTU probing; none otherwise.
+  // False when `inner`, wrapped for its session in `wrapped`, is larger than that session carries
+  // (`session_mtu`: the MRU, or what its probes found) or than ICMP said the underlay towards its
+  // peer takes: it is answered with ICMP or fragmented into fragments_ instead
+  // (oversize_packets.hpp).
+  bool fits_underlay(const Packet& wrapped, ByteView inner, std::size_t session_mtu,
+                     OversizeTally& too_big);
+  // Client: the largest inner packet towards the server while its underlay is known to be
+  // smaller than the device allows, from ICMP or from path MTU probing; none otherwise.
   std::optional<std::size_t> underlay_limit(const IpAddress& peer) const;
   // The same from ICMP alone: what probing searches within.
   std::optional<std::size_t> icmp_underlay_limit(const IpAddress& peer) const;
-  // Client: brings the sessions' MTU probers in line with the sessions and sends their probes.
+  // Brings the sessions' MTU probers in line with the sessions and sends their probes.
   void run_probers(TimePoint now, hybrid::L2tpStackOutput& out);
   void on_timer();
   // Sends, writes, logs and decides what the stack produced, then re-arms the timer.
@@ -146,10 +148,13 @@ class L2tpInterface final : public ControlPath {
   io::PacketBatch fragments_sending_;  // the same while they are sent
   OversizeTally too_big_;
   hybrid::UnderlayMtus plain_underlay_;       // what ICMP said about plain L2TP's peers
-  L2tpSessionProbers probers_;                // a client's sessions' path MTU probing
-  std::optional<UnderlayRouteWatch> routes_;  // with probers_: the underlay route to the server
+  L2tpSessionProbers probers_;                // the sessions' path MTU probing
+  std::optional<UnderlayRouteWatch> routes_;  // a client's: the underlay route to the server
   hybrid::RetransmitWatch retransmits_;       // with probers_: large TCP segments sent again
   bool probers_due_ = false;                  // sessions or replies changed: run_probers() next
+  bool replies_due_ = false;                  // a gateway's probe replies: poll_replied() next
+  bool sessions_changed_ = false;             // a session went up or down since the last sync
+  TimePoint next_sync_{};                     // a gateway's next sync of probers_ regardless
   ProbedDeviceMtu device_mtu_;                // a plain client's device
   hybrid::L2tpStackOutput out_;
 };

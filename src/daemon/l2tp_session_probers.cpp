@@ -26,111 +26,144 @@ std::string held_name(const std::optional<std::size_t>& mtu) {
 }  // namespace
 
 L2tpSessionProbers::L2tpSessionProbers(std::string interface_name, std::string off_reason,
-                                       Duration raise_interval)
+                                       L2tpProbingSettings settings)
     : interface_name_(std::move(interface_name)),
       off_reason_(std::move(off_reason)),
-      raise_interval_(raise_interval) {}
+      settings_(settings) {}
+
+Duration L2tpSessionProbers::first_search_delay() {
+  if (settings_.first_search_spread <= Duration::zero() || !settings_.rng) return Duration::zero();
+  const auto spread =
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings_.first_search_spread);
+  const auto ms = static_cast<std::uint64_t>(spread.count());
+  return std::chrono::milliseconds(ms == 0 ? 0 : settings_.rng->next_u64() % ms);
+}
 
 void L2tpSessionProbers::sync(const std::vector<hybrid::L2tpSessionInfo>& sessions,
-                              std::size_t max_mtu, TimePoint now) {
+                              const std::function<std::size_t(const Endpoint&)>& max_mtu,
+                              TimePoint now) {
   if (!enabled()) return;
-  std::erase_if(probers_, [&](const auto& entry) {
-    return std::none_of(sessions.begin(), sessions.end(),
-                        [&](const auto& s) { return s.ref == entry.first && s.up; });
-  });
+  ++sync_round_;
   for (const auto& s : sessions) {
     if (!s.up || s.peer_mru == 0) continue;
     // A probe is an LCP packet, which the peer takes up to its MRU (RFC 1661 section 5.8).
-    const std::size_t max = std::min<std::size_t>(max_mtu, s.peer_mru);
+    const std::size_t max = std::min<std::size_t>(max_mtu(s.peer), s.peer_mru);
     auto it = probers_.find(s.ref);
     if (it == probers_.end()) {
       hybrid::MtuProberSettings settings;
       settings.search.max_mtu = max;
       settings.search.base_mtu = std::min(settings.search.base_mtu, max);
-      settings.search.raise_interval = raise_interval_;
-      it = probers_.emplace(s.ref, SessionProber{hybrid::MtuProber(settings), State::kBase, {}, {}})
-               .first;
-      spdlog::info("L2TP on {}, session {}/{}: path MTU probing, at most {}", interface_name_,
-                   s.ref.tunnel_id, s.ref.session_id, max);
+      settings.search.raise_interval = settings_.raise_interval;
+      it = probers_.try_emplace(s.ref, hybrid::MtuProber(settings), s.user).first;
+      it->second.start_at = now + first_search_delay();
+      spdlog::info("L2TP on {}, session {}/{} (user '{}'): path MTU probing, at most {}",
+                   interface_name_, s.ref.tunnel_id, s.ref.session_id, s.user, max);
     } else {
       it->second.prober.set_max_mtu(max, now);
     }
-    it->second.prober.set_live(true, now);
+    it->second.synced = sync_round_;
   }
+  std::erase_if(probers_, [&](const auto& entry) { return entry.second.synced != sync_round_; });
 }
 
-bool L2tpSessionProbers::on_large_retransmit(TimePoint now) {
-  bool due = false;
-  for (auto& [ref, p] : probers_) due = p.prober.on_large_retransmit(now) || due;
-  return due;
+bool L2tpSessionProbers::on_large_retransmit(l2tp::SessionRef ref, TimePoint now) {
+  const auto it = probers_.find(ref);
+  return it != probers_.end() && it->second.prober.on_large_retransmit(now);
 }
 
 void L2tpSessionProbers::restart_all(TimePoint now) {
   for (auto& [ref, p] : probers_) p.prober.restart(now);
 }
 
-bool L2tpSessionProbers::note_traffic() {
-  if (traffic_noted_ || probers_.empty()) return false;
-  traffic_noted_ = true;
-  for (auto& [ref, p] : probers_) p.prober.note_traffic();
+bool L2tpSessionProbers::note_traffic(l2tp::SessionRef ref) {
+  const auto it = probers_.find(ref);
+  if (it == probers_.end() || it->second.traffic_noted) return false;
+  it->second.traffic_noted = true;
+  it->second.prober.note_traffic();
   return true;
 }
 
 void L2tpSessionProbers::poll(hybrid::L2tpStack& stack, TimePoint now,
                               hybrid::L2tpStackOutput& out) {
-  traffic_noted_ = false;
-  for (auto& [ref, p] : probers_) {
-    due_.clear();
-    p.prober.poll(now, due_);
-    p.queued.insert(p.queued.end(), due_.begin(), due_.end());
-    if (!p.queued.empty() && now >= p.next_send) {
-      const auto probe = p.queued.front();
-      p.queued.pop_front();
-      p.next_send = now + kProbeSpacing;
-      if (!stack.send_echo_probe(ref, probe.id, probe.size, now, out))
-        spdlog::debug("L2TP on {}, session {}/{}: echo probe of {} bytes not sent", interface_name_,
-                      ref.tunnel_id, ref.session_id, probe.size);
-    }
-    report(ref, p);
+  replied_.clear();
+  for (auto& [ref, p] : probers_) poll_one(ref, p, stack, now, out);
+}
+
+void L2tpSessionProbers::poll_replied(hybrid::L2tpStack& stack, TimePoint now,
+                                      hybrid::L2tpStackOutput& out) {
+  for (const auto ref : replied_)
+    if (const auto it = probers_.find(ref); it != probers_.end())
+      poll_one(ref, it->second, stack, now, out);
+  replied_.clear();
+}
+
+void L2tpSessionProbers::poll_one(l2tp::SessionRef ref, SessionProber& p, hybrid::L2tpStack& stack,
+                                  TimePoint now, hybrid::L2tpStackOutput& out) {
+  p.traffic_noted = false;
+  if (!p.prober.live() && now >= p.start_at) p.prober.set_live(true, now);
+  due_.clear();
+  p.prober.poll(now, due_);
+  p.queued.insert(p.queued.end(), due_.begin(), due_.end());
+  if (!p.queued.empty() && now >= p.next_send) {
+    const auto probe = p.queued.front();
+    p.queued.pop_front();
+    p.next_send = now + kProbeSpacing;
+    if (!stack.send_echo_probe(ref, probe.id, probe.size, now, out))
+      spdlog::debug("L2TP on {}, session {}/{}: echo probe of {} bytes not sent", interface_name_,
+                    ref.tunnel_id, ref.session_id, probe.size);
   }
+  report(ref, p, stack);
 }
 
 void L2tpSessionProbers::on_replies(const std::vector<hybrid::L2tpProbeReply>& replies,
-                                    TimePoint now) {
+                                    hybrid::L2tpStack& stack, TimePoint now) {
   for (const auto& r : replies) {
     auto it = probers_.find(r.ref);
     if (it == probers_.end()) continue;
     it->second.prober.on_ack(r.reply.probe_id, now);
-    report(r.ref, it->second);
+    report(r.ref, it->second, stack);
+    if (replied_.empty() || replied_.back() != r.ref) replied_.push_back(r.ref);
   }
 }
 
-void L2tpSessionProbers::report(l2tp::SessionRef ref, SessionProber& p) {
+void L2tpSessionProbers::report(l2tp::SessionRef ref, SessionProber& p, hybrid::L2tpStack& stack) {
   hybrid::MtuProber& prober = p.prober;
+  // Packets follow every step of a search at once; the log tells the whole of it when it ends,
+  // not each size as its reply comes in.
+  if (const auto held = prober.held_mtu(); p.applied != held) {
+    stack.hold_session_mtu(ref, held);
+    p.applied = held;
+  }
   const State state = prober.search().state();
-  // Packets follow every step of a search at once (held_mtu() is read live); the log tells the
-  // whole of it when it ends, not each size as its reply comes in.
   if (state == State::kBase || state == State::kSearching) return;
   if (const auto change = prober.take_change())
-    spdlog::info("L2TP on {}, session {}/{}: path MTU {} -> {}{}", interface_name_, ref.tunnel_id,
-                 ref.session_id, held_name(change->before), held_name(change->after),
+    spdlog::info("L2TP on {}, session {}/{} (user '{}'): path MTU {} -> {}{}", interface_name_,
+                 ref.tunnel_id, ref.session_id, p.user, held_name(change->before),
+                 held_name(change->after),
                  change->black_hole ? " (black hole: the size in use stopped arriving)"
                                     : " (probed with LCP echoes)");
   if (state == p.reported_state) return;
   p.reported_state = state;
   if (state == State::kError && !prober.held_mtu())
     spdlog::warn(
-        "L2TP on {}, session {}/{}: no LCP echo with data was answered, not even {} bytes, while "
-        "the link stays up: the peer does not answer echoes with data, {} stays",
-        interface_name_, ref.tunnel_id, ref.session_id, prober.search().settings().base_mtu,
+        "L2TP on {}, session {}/{} (user '{}'): no LCP echo with data was answered, not even {} "
+        "bytes, while the link stays up: the peer does not answer echoes with data, {} stays",
+        interface_name_, ref.tunnel_id, ref.session_id, p.user, prober.search().settings().base_mtu,
         held_name(std::nullopt));
 }
 
 std::optional<TimePoint> L2tpSessionProbers::next_deadline() const {
   std::optional<TimePoint> next;
+  const auto consider = [&next](TimePoint t) {
+    if (!next || t < *next) next = t;
+  };
   for (const auto& [ref, p] : probers_) {
-    if (const auto due = p.prober.next_deadline(); due && (!next || *due < *next)) next = due;
-    if (!p.queued.empty() && (!next || p.next_send < *next)) next = p.next_send;
+    if (!p.prober.live()) {
+      consider(p.start_at);
+      continue;
+    }
+    if (const auto due = p.prober.next_deadline()) consider(*due);
+    if (!p.queued.empty()) consider(p.next_send);
   }
   return next;
 }
@@ -152,7 +185,10 @@ nlohmann::json L2tpSessionProbers::status_json(l2tp::SessionRef ref) const {
   if (!enabled()) return mtu_probe_off_json(off_reason_);
   const auto it = probers_.find(ref);
   if (it == probers_.end()) return mtu_probe_off_json("the session is not up");
-  return mtu_probe_json(it->second.prober);
+  nlohmann::json j = mtu_probe_json(it->second.prober);
+  // A gateway's session whose first search is yet to start (spread after it came up).
+  if (!it->second.prober.live()) j["state"] = "pending";
+  return j;
 }
 
 }  // namespace tandem::daemon

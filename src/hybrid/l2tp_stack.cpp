@@ -286,6 +286,7 @@ void L2tpStack::handle_link_output(Session& s, TimePoint now, L2tpStackOutput& o
       continue;
     }
     out.to_tun.push_back(packet);
+    out.to_tun_mtu.push_back(session_mtu(s));
     ++stats_.to_tun;
   }
   deliver_ipv6(s, out);
@@ -391,6 +392,7 @@ void L2tpStack::deliver_ipv6(const Session& s, L2tpStackOutput& out) {
       continue;
     }
     out.to_tun.push_back(packet);
+    out.to_tun_mtu.push_back(session_mtu(s));
     ++stats_.to_tun;
   }
 }
@@ -435,21 +437,21 @@ void L2tpStack::auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdi
   drain(now, out);
 }
 
-bool L2tpStack::on_inner_packet(Packet& packet) {
+std::optional<L2tpInnerRoute> L2tpStack::on_inner_packet(Packet& packet) {
   const ByteView bytes = packet.bytes();
   if (!is_ipv4(bytes)) {
     Session* s = config_.ipv6 ? ipv6_route(bytes) : nullptr;
     if (!config_.ipv6 || !ipv6_address(bytes, false)) {
       ++stats_.not_ipv4;
-      return false;
+      return std::nullopt;
     }
     if (!s || !s->up6 || !s->link || !s->link->encapsulate(ppp::Protocol::kIpv6, packet) ||
         !node_.encapsulate(s->ref, packet)) {
       ++stats_.no_route;
-      return false;
+      return std::nullopt;
     }
     ++stats_.from_tun;
-    return true;
+    return L2tpInnerRoute{s->ref, session_mtu(*s)};
   }
   const std::uint32_t key =
       config_.role == L2tpRole::kLns ? ipv4_destination(bytes) : ipv4_source(bytes);
@@ -461,20 +463,24 @@ bool L2tpStack::on_inner_packet(Packet& packet) {
     route = by_address_.begin();
   if (route == by_address_.end()) {
     ++stats_.no_route;
-    return false;
+    return std::nullopt;
   }
   auto it = sessions_.find(route->second);
   if (it == sessions_.end() || !it->second.up || !it->second.link ||
       !it->second.link->encapsulate(ppp::Protocol::kIpv4, packet)) {
     ++stats_.no_route;
-    return false;
+    return std::nullopt;
   }
   if (!node_.encapsulate(it->second.ref, packet)) {
     ++stats_.no_route;
-    return false;
+    return std::nullopt;
   }
   ++stats_.from_tun;
-  return true;
+  return L2tpInnerRoute{it->second.ref, session_mtu(it->second)};
+}
+
+void L2tpStack::hold_session_mtu(l2tp::SessionRef ref, std::optional<std::size_t> mtu) {
+  if (auto it = sessions_.find(ref); it != sessions_.end()) it->second.held_mtu = mtu.value_or(0);
 }
 
 bool L2tpStack::send_echo_probe(l2tp::SessionRef ref, std::uint32_t probe_id, std::size_t size,

@@ -6,6 +6,7 @@
 // Sans-I/O and single-threaded like the engines it joins.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -87,6 +88,9 @@ struct L2tpProbeReply {
 struct L2tpStackOutput {
   std::vector<l2tp::OutDatagram> datagrams;
   std::vector<ByteView> to_tun;  // inner packets; they view the datagram given to on_datagram
+  // Beside to_tun: the MTU of the session each came from (L2tpInnerRoute::mtu), so that a SYN
+  // asks the hosts on this side for segments that session carries.
+  std::vector<std::size_t> to_tun_mtu;
   std::vector<L2tpEvent> events;
   std::vector<L2tpAuthTicket> auth_requests;  // answer each with auth_verdict()
   std::vector<L2tpProbeReply> probe_replies;
@@ -94,6 +98,7 @@ struct L2tpStackOutput {
     probe_replies.clear();
     datagrams.clear();
     to_tun.clear();
+    to_tun_mtu.clear();
     events.clear();
     auth_requests.clear();
   }
@@ -118,6 +123,13 @@ struct L2tpSessionInfo {
   ppp::Phase phase = ppp::Phase::kDead;
   bool up = false;
   std::uint16_t peer_mru = 0;  // the largest frame the peer takes (its LCP MRU); 0 before LCP
+};
+
+// Where L2tpStack::on_inner_packet() sent a packet.
+struct L2tpInnerRoute {
+  l2tp::SessionRef ref;
+  // The largest inner packet the session carries now: the MRU, or what hold_session_mtu() says.
+  std::size_t mtu = 0;
 };
 
 class L2tpStack {
@@ -147,8 +159,11 @@ class L2tpStack {
                     std::optional<IpAddress> address6 = std::nullopt);
 
   // An inner packet from the TUN device, with kHeadroom in front of it: wrapped in PPP and L2TP
-  // in place, its endpoint set to the peer. False when no open session takes it (counted).
-  bool on_inner_packet(Packet& packet);
+  // in place, its endpoint set to the peer. Nullopt when no open session takes it (counted).
+  std::optional<L2tpInnerRoute> on_inner_packet(Packet& packet);
+  // What session `ref`'s packets are held to from now on (what path MTU probing found; nullopt:
+  // the MRU). Kept with the session, so routing a packet finds it without another lookup.
+  void hold_session_mtu(l2tp::SessionRef ref, std::optional<std::size_t> mtu);
 
   // A path MTU probe on session `ref`: an LCP Echo-Request whose PPP information field is
   // `size` bytes (ppp::Link::send_echo_probe); the reply comes in `out.probe_replies`. False when
@@ -180,6 +195,7 @@ class L2tpStack {
     bool routed = false;  // IPCP has been up: by_address_ routes `address` to this session
     bool up6 = false;     // IPV6CP open (and, on a gateway, address6 routed)
     bool closing = false;
+    std::size_t held_mtu = 0;  // hold_session_mtu(); 0: the MRU
   };
   struct Call {
     std::optional<l2tp::SessionRef> session;
@@ -194,6 +210,10 @@ class L2tpStack {
   void on_ppp_frame(const l2tp::PppFrame& f, TimePoint now, L2tpStackOutput& out);
   void handle_link_output(Session& s, TimePoint now, L2tpStackOutput& out);
   void on_link_up(Session& s, L2tpStackOutput& out);
+  // The largest inner packet session `s` carries now.
+  std::size_t session_mtu(const Session& s) const {
+    return s.held_mtu != 0 ? std::min<std::size_t>(s.held_mtu, config_.mru) : config_.mru;
+  }
   void on_ipv6_up(Session& s);
   void deliver_ipv6(const Session& s, L2tpStackOutput& out);
   // The session an outbound IPv6 packet goes to (gateway: by destination; client: its one).

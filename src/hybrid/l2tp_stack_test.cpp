@@ -56,6 +56,8 @@ struct Side {
   std::vector<L2tpEvent> events;
   std::vector<TimePoint> event_times;
   std::vector<std::vector<std::byte>> tun;
+  std::vector<std::size_t> tun_mtu;          // beside tun: the MTU of the session each came from
+  std::optional<L2tpInnerRoute> last_route;  // where send_inner() sent the last packet
   std::vector<L2tpProbeReply> probe_replies;
   int count(L2tpEventType t) const {
     int n = 0;
@@ -90,6 +92,7 @@ class Pair {
       from.event_times.push_back(now);
     }
     for (const ByteView p : out.to_tun) from.tun.emplace_back(p.begin(), p.end());
+    from.tun_mtu.insert(from.tun_mtu.end(), out.to_tun_mtu.begin(), out.to_tun_mtu.end());
     for (auto& t : out.auth_requests) pending_auth.push_back(std::move(t));
     for (const auto& r : out.probe_replies) from.probe_replies.push_back(r);
     out.clear();
@@ -164,7 +167,8 @@ class Pair {
       std::copy(dst.data(), dst.data() + 16, raw + 24);
     }
     b[size - 1] = std::byte{marker};
-    if (!from.stack->on_inner_packet(p)) return false;
+    from.last_route = from.stack->on_inner_packet(p);
+    if (!from.last_route) return false;
     const auto bytes = p.bytes();
     queue.push_back({&from == &client, {p.endpoint, {bytes.begin(), bytes.end()}}});
     pump();
@@ -284,6 +288,35 @@ TEST(L2tpStack, AClientWithSeveralSessionsPicksTheSessionBySource) {
   ASSERT_EQ(pair.client.count(L2tpEventType::kLinkUp), 2);
   EXPECT_FALSE(pair.send_inner(pair.client, ip("10.1.1.1"), ip("10.77.0.1"), 1));
   EXPECT_EQ(pair.client.stack->stats().no_route, 1u);
+}
+
+TEST(L2tpStack, ASessionHeldToAProbedMtuCarriesItWithItsPacketsBothWays) {
+  Pair pair(gateway_config({ppp::AuthMethod::kMsChapV2}),
+            client_config({{"alice", "correct horse"}, {"bob", "battery staple"}}));
+  pair.start();
+  pair.advance(seconds(3));
+  ASSERT_EQ(pair.gateway.count(L2tpEventType::kLinkUp), 2);
+  std::map<std::string, std::pair<l2tp::SessionRef, IpAddress>> sessions;
+  for (const auto& s : pair.gateway.stack->sessions()) sessions[s.user] = {s.ref, *s.remote};
+  const auto [alice, alice_address] = sessions.at("alice");
+  const auto [bob, bob_address] = sessions.at("bob");
+  pair.gateway.stack->hold_session_mtu(alice, 1300);
+  // Towards each client: the session it is routed to, and what that session carries.
+  ASSERT_TRUE(pair.send_inner(pair.gateway, ip("10.77.0.1"), alice_address, 1));
+  EXPECT_EQ(pair.gateway.last_route->ref, alice);
+  EXPECT_EQ(pair.gateway.last_route->mtu, 1300u);
+  ASSERT_TRUE(pair.send_inner(pair.gateway, ip("10.77.0.1"), bob_address, 2));
+  EXPECT_EQ(pair.gateway.last_route->ref, bob);
+  EXPECT_EQ(pair.gateway.last_route->mtu, 1400u);  // the MRU
+  // From each client: delivered with its session's MTU beside it.
+  ASSERT_TRUE(pair.send_inner(pair.client, alice_address, ip("10.77.0.1"), 3));
+  ASSERT_TRUE(pair.send_inner(pair.client, bob_address, ip("10.77.0.1"), 4));
+  ASSERT_EQ(pair.gateway.tun.size(), 2u);
+  EXPECT_EQ(pair.gateway.tun_mtu, (std::vector<std::size_t>{1300, 1400}));
+  // Released: the MRU again.
+  pair.gateway.stack->hold_session_mtu(alice, std::nullopt);
+  ASSERT_TRUE(pair.send_inner(pair.gateway, ip("10.77.0.1"), alice_address, 5));
+  EXPECT_EQ(pair.gateway.last_route->mtu, 1400u);
 }
 
 TEST(L2tpStack, AnEchoProbeCrossesTheTunnelAtItsSizeAndItsReplyNamesTheSession) {

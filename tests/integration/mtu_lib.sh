@@ -1,5 +1,5 @@
 #!/bin/bash
-# The MTU checks mtu_stacks.sh, nested.sh and pmtu_l2tp.sh share, sourced after ../netns/lib.sh:
+# The MTU checks mtu_stacks.sh, nested.sh and the pmtu_*.sh tests share, sourced after ../netns/lib.sh:
 # a host, its node, a router and the far end in a row; a host masqueraded behind the tunnel's
 # node, a packet one byte over the MTU answered with ICMP from that node, and a TCP transfer
 # whose SYN is captured at the far end's device while the underlay shrinks under it.
@@ -77,4 +77,43 @@ after = [i["sum"]["bytes"] for i in intervals if i["sum"]["start"] >= 4]
 print("--- bytes per second after the shrink:", after)
 sys.exit(0 if after and min(after) > 0 else 1)
 PY
+}
+
+# esp_suite_sizes SUITE: sets IV, ICV and BLOCK (bytes) and ESP_FLAG (`tandem mtu --esp`) for the
+# ESP suite a status document names (RFC 4106, 3602, 2404, 4868).
+esp_suite_sizes() {
+  case "$1" in
+    AES_GCM_16_*) IV=8 ICV=16 BLOCK=4 ESP_FLAG=aes-gcm ;;
+    AES_CBC_*/HMAC_SHA1_96) IV=16 ICV=12 BLOCK=16 ESP_FLAG=aes-cbc-sha1 ;;
+    AES_CBC_*/HMAC_SHA2_256_128) IV=16 ICV=16 BLOCK=16 ESP_FLAG=aes-cbc-sha256 ;;
+    *) die "no budget known for the ESP suite $1" ;;
+  esac
+}
+
+# l2tp_inner_over UNDERLAY L2TP_HEADER: after esp_suite_sizes, the largest inner packet in one
+# L2TP/IPsec datagram of UNDERLAY bytes: IPv4 20, UDP 4500 8, ESP header 8, the IV, the ESP
+# payload (UDP 1701 8, L2TP, PPP 4, the packet and the 2-byte trailer) padded to the cipher's
+# block, and the ICV.
+l2tp_inner_over() {
+  local room=$(($1 - 20 - 8 - 8 - IV - ICV))
+  echo $((room / BLOCK * BLOCK - 2 - 8 - $2 - 4))
+}
+
+# moved_every_second IPERF_JSON WHAT: prints an iperf3 transfer's bytes per second; fails when
+# one second moved none.
+moved_every_second() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+per_second = [i["sum"]["bytes"] for i in d["intervals"]]
+print("---", sys.argv[2] + ": bytes per second", per_second, "-",
+      int(d["end"]["sum_received"]["bits_per_second"] / 1e6), "Mbit/s received")
+sys.exit(0 if per_second and min(per_second) > 0 else 1)
+PY
+}
+
+# first_syn_mss PCAP: the MSS of the first SYN (not SYN-ACK) in a capture.
+first_syn_mss() {
+  tshark -r "$1" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" -T fields -e tcp.options.mss_val \
+    2>/dev/null | head -1 || true
 }

@@ -178,21 +178,11 @@ note "A's status: probed $PROBED (searched up to $MAX), session MTU $SESSION_MTU
   "$CONFIGURED), interface MTU $TOP_MTU; $SENT probes sent, $ACKED answered; ESP $SUITE"
 ip netns exec "$A" "$TANDEM_BIN" status "$A_IF" | { grep -E "MTU|path MTU probing" || true; } | sed 's/^/--- text: /'
 
-# The ESP suite negotiated, in the sizes the budget needs (RFC 4106, 3602, 2404, 4868).
-case "$SUITE" in
-  AES_GCM_16_*) IV=8 ICV=16 BLOCK=4 ESP_FLAG=aes-gcm ;;
-  AES_CBC_*/HMAC_SHA1_96) IV=16 ICV=12 BLOCK=16 ESP_FLAG=aes-cbc-sha1 ;;
-  AES_CBC_*/HMAC_SHA2_256_128) IV=16 ICV=16 BLOCK=16 ESP_FLAG=aes-cbc-sha256 ;;
-  *) die "no budget known for the ESP suite $SUITE" ;;
-esac
-# inner_over UNDERLAY L2TP_HEADER: the largest inner packet in one datagram of UNDERLAY bytes.
-inner_over() {
-  local room=$(($1 - 20 - 8 - 8 - IV - ICV))
-  echo $((room / BLOCK * BLOCK - 2 - 8 - $2 - 4))
-}
+# The ESP suite negotiated, in the sizes the budget needs.
+esp_suite_sizes "$SUITE"
 min() { [ "$1" -le "$2" ] && echo "$1" || echo "$2"; }
-FORWARD=$(inner_over "$HOP" 6)
-BACK=$(inner_over "$HOP" "$THEIR_L2TP")
+FORWARD=$(l2tp_inner_over "$HOP" 6)
+BACK=$(l2tp_inner_over "$HOP" "$THEIR_L2TP")
 EXPECTED=$(min "$(min "$FORWARD" "$BACK")" "$MAX")
 BUDGET=$("$TANDEM_BIN" mtu l2tp-ipsec --underlay "$HOP" --esp "$ESP_FLAG" | awk '/inner MTU/ {print $3}')
 DEFAULT_BUDGET=$("$TANDEM_BIN" mtu l2tp-ipsec --underlay "$HOP" | awk '/inner MTU/ {print $3}')
@@ -252,16 +242,8 @@ WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$SERVER_NS" tcp 5201 30 "the iperf3 serv
 ip netns exec "$H" timeout 60 iperf3 -c "$TARGET" -t 6 -i 1 -J >"$TMPDIR_TEST/iperf.json" 2>&1 ||
   { cat "$TMPDIR_TEST/iperf.json" >&2; die "the upload through the small hop failed"; }
 capture_stop
-python3 - "$TMPDIR_TEST/iperf.json" <<'PY' || die "the upload stalled"
-import json, sys
-d = json.load(open(sys.argv[1]))
-per_second = [i["sum"]["bytes"] for i in d["intervals"]]
-print("--- upload: bytes per second", per_second, "-",
-      int(d["end"]["sum_received"]["bits_per_second"] / 1e6), "Mbit/s received")
-sys.exit(0 if per_second and min(per_second) > 0 else 1)
-PY
-mss=$(tshark -r "$TMPDIR_TEST/syn.pcap" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" \
-  -T fields -e tcp.options.mss_val 2>/dev/null | head -1 || true)
+moved_every_second "$TMPDIR_TEST/iperf.json" upload || die "the upload stalled"
+mss=$(first_syn_mss "$TMPDIR_TEST/syn.pcap")
 note "H's SYN at $SERVER_DEVICE: MSS $mss (expected $((PROBED - 40)))"
 [ "$mss" = $((PROBED - 40)) ] || die "the SYN's MSS on the far side is $mss, not $((PROBED - 40))"
 
@@ -275,7 +257,7 @@ capture_start "$A" "va${TAG}92" "src host 192.168.93.2 and ip[6:2] & 0x3fff != 0
   "$TMPDIR_TEST/fragments.pcap"
 silent_hop_set "$R" "$RAISED"
 T_RAISE=$(date +%s%N)
-RAISED_EXPECTED=$(min "$(inner_over "$RAISED" 6)" "$MAX")
+RAISED_EXPECTED=$(min "$(l2tp_inner_over "$RAISED" 6)" "$MAX")
 # Does B's reply to a probe of RAISED_EXPECTED bytes exceed its 1500-byte link?
 room=$((RAISED_EXPECTED + 8 + THEIR_L2TP + 4 + 2))
 REPLY_OUTER=$((20 + 8 + 8 + IV + (room + BLOCK - 1) / BLOCK * BLOCK + ICV))
