@@ -16,6 +16,8 @@ PACKAGES=(
   # tests.
   libqrencode-dev libpng-dev zbar-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+  # The metrics endpoint (cpp-httplib, header-only); promtool checks what it serves in the tests.
+  libcpp-httplib-dev prometheus
 )
 
 missing=()
@@ -39,16 +41,21 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 # strongswan-starter, whose ipsec service (also named strongswan-starter) runs charon with the
 # system's ipsec.conf. The tests run their own, in namespaces, so the packaged ones must not start
 # now (policy-rc.d, which invoke-rc.d and deb-systemd-invoke consult) nor at boot (disabled below).
+# The prometheus package likewise starts a Prometheus server (and its node exporter); the tests
+# need only its promtool.
 installing_softether=false
 installing_strongswan=false
+installing_prometheus=false
 for p in "${missing[@]}"; do
   [ "$p" = softether-vpnserver ] && installing_softether=true
   [ "$p" = strongswan-charon ] && installing_strongswan=true
+  [ "$p" = prometheus ] && installing_prometheus=true
 done
 own_policy=false
-if { $installing_softether || $installing_strongswan; } && [ ! -e /usr/sbin/policy-rc.d ]; then
+if { $installing_softether || $installing_strongswan || $installing_prometheus; } &&
+  [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\ncase "$1" in %s) exit 101 ;; esac\nexit 0\n' \
-    'softether-vpnserver*|ipsec*|strongswan*' >/usr/sbin/policy-rc.d
+    'softether-vpnserver*|ipsec*|strongswan*|prometheus*' >/usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
   own_policy=true
 fi
@@ -64,5 +71,11 @@ if $installing_strongswan; then
   # the SysV script for other init systems.
   systemctl disable --now strongswan-starter.service >/dev/null 2>&1 || true
   update-rc.d ipsec disable >/dev/null 2>&1 || true
+fi
+if $installing_prometheus; then
+  for unit in prometheus prometheus-node-exporter; do
+    systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+    update-rc.d "$unit" disable >/dev/null 2>&1 || true
+  done
 fi
 exit $status
