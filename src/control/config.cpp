@@ -299,7 +299,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   Reader r(source_name, base_dir, secrets);
   if (auto ok = r.only_keys(root, "the top level",
                             {"interface", "peer", "l2tp", "ipsec", "account", "accounts",
-                             "fallback", "policy", "policy_routing", "nesting"});
+                             "fallback", "policy", "policy_routing", "nesting", "metrics"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -388,6 +388,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   if (*hybrid == HybridRole::kNested)
     if (auto ok = read_nesting(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_policies(r, root, cfg); !ok) return Err(ok.error());
+  if (auto ok = read_metrics(r, root, cfg); !ok) return Err(ok.error());
   return cfg;
 }
 

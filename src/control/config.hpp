@@ -17,6 +17,7 @@
 #include "control/hybrid_config.hpp"
 #include "control/ipsec_config.hpp"
 #include "control/l2tp_config.hpp"
+#include "control/metrics_config.hpp"
 #include "crypto/secret.hpp"
 #include "crypto/x25519.hpp"
 #include "hybrid/traffic_rule.hpp"
@@ -119,7 +120,8 @@ struct NodeConfig {
   std::optional<NestingSettings> nesting;  // [nesting]: one tunnel inside the other
   // [[policy]]: with [fallback], the traffic classes that take a path of their own.
   std::vector<hybrid::TrafficRule> policies;
-  PolicyRoutingSettings policy_routing;  // [policy_routing]: how the rules are applied
+  PolicyRoutingSettings policy_routing;    // [policy_routing]: how the rules are applied
+  std::optional<MetricsSettings> metrics;  // [metrics]: the Prometheus endpoint, when set
   // One interface with several paths behind it, rather than one device per protocol.
   bool hybrid() const { return !accounts.empty() || fallback.has_value() || nesting.has_value(); }
   // Secrets others can read: a key, pre-shared key or password file, or the config itself when it
