@@ -48,6 +48,8 @@ void declare(Exposition& e) {
   e.family("tandem_path_sent_packets_total", kCounter, "Inner packets sent on a path");
   e.family("tandem_path_received_packets_total", kCounter, "Inner packets received on a path");
   e.family("tandem_account_up", kGauge, "1 while the account has a live path, else 0");
+  e.family("tandem_account_path_up", kGauge,
+           "1 while the account is connected on the path (a gateway's view), else 0");
   e.family("tandem_drops_total", kCounter, "Packets dropped, by reason");
   e.family("tandem_l2tp_tunnels", kGauge, "L2TP tunnels established");
   e.family("tandem_ppp_session_up", kGauge, "1 while the PPP session over L2TP is open");
@@ -161,11 +163,13 @@ void add_hybrid_gateway(Exposition& e, const std::string& iface, const json& d) 
   for (const json& a : d.value("accounts", json::array())) {
     const std::string account = text(a, "name");
     const json live = a.value("paths", json::array());
+    const std::string active = text(a, "return_path");  // where its traffic goes now
     e.add("tandem_account_up", {{"interface", iface}, {"account", account}}, live.empty() ? 0 : 1);
     for (const auto& kind : kinds) {
-      const bool on = std::find(live.begin(), live.end(), kind) != live.end();
-      e.add("tandem_hybrid_active_path",
-            {{"interface", iface}, {"account", account}, {"path", kind}}, on ? 1 : 0);
+      const Labels l{{"interface", iface}, {"account", account}, {"path", kind}};
+      e.add("tandem_hybrid_active_path", l, kind == active ? 1 : 0);
+      e.add("tandem_account_path_up", l,
+            std::find(live.begin(), live.end(), kind) != live.end() ? 1 : 0);
     }
   }
   add_drops(e, iface, d.value("router", json::object()),

@@ -129,7 +129,8 @@ TEST(NodeMetrics, AGatewayShowsEveryAccountsPathDownOnesWithZero) {
   const auto doc = nlohmann::json::parse(R"({
     "interface": "gw0", "role": "gateway",
     "paths": [{"path": "wireguard", "mtu": 1420}, {"path": "l2tp", "mtu": 1400}],
-    "accounts": [{"name": "alice", "disabled": false, "paths": ["l2tp"]},
+    "accounts": [{"name": "alice", "disabled": false, "paths": ["wireguard", "l2tp"],
+                  "return_path": "l2tp"},
                  {"name": "bob", "disabled": false, "paths": []}],
     "router": {"no_account": 3, "no_live_path": 4, "disabled": 0, "unknown_path": 0},
     "counters": {"dropped_no_route": 0}})");
@@ -141,6 +142,11 @@ TEST(NodeMetrics, AGatewayShowsEveryAccountsPathDownOnesWithZero) {
       text, R"(tandem_hybrid_active_path{interface="gw0",account="alice",path="wireguard"} 0)"));
   EXPECT_TRUE(has_line(
       text, R"(tandem_hybrid_active_path{interface="gw0",account="bob",path="wireguard"} 0)"));
+  EXPECT_TRUE(has_line(
+      text, R"(tandem_account_path_up{interface="gw0",account="alice",path="wireguard"} 1)"));
+  EXPECT_TRUE(
+      has_line(text, R"(tandem_account_path_up{interface="gw0",account="bob",path="l2tp"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(tandem_account_up{interface="gw0",account="alice"} 1)"));
   EXPECT_TRUE(has_line(text, R"(tandem_account_up{interface="gw0",account="bob"} 0)"));
   EXPECT_TRUE(has_line(text, R"(tandem_drops_total{interface="gw0",reason="no_live_path"} 4)"));
 }

@@ -3,8 +3,8 @@
 # namespace), both with [metrics] on loopback. The client's scrape shows WireGuard as the active
 # path, its probed path MTU as its status shows it, and its L2TP/IPsec session up; the gateway's
 # shows alice on WireGuard. With WireGuard cut in the router, the client's failovers go from 0 to
-# 1, the active path moves to L2TP/IPsec and the time on the fallback grows; with the cut lifted,
-# a failback is counted. Every scrape passes `promtool check metrics`.
+# 1, the active path moves to L2TP/IPsec (the gateway's for alice too) and the time on the
+# fallback grows; with the cut lifted, a failback is counted. Every scrape passes `promtool check metrics`.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 require_root
@@ -87,6 +87,13 @@ on_fallback=$(value client-fallback "tandem_hybrid_secondary_active_seconds_tota
 python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 1.5 else 1)" "$on_fallback" ||
   die "only $on_fallback s counted on the fallback after 2 s there"
 note "seconds on the fallback: $on_fallback"
+gateway_path_is() {
+  [ "$(hybrid_field "$GW" "$GW_IF" '[a.get("return_path","-") for a in d["accounts"] if a["name"]=="alice"][0]')" = "$1" ]
+}
+wait_until "the gateway sending alice's traffic on L2TP/IPsec" 15 gateway_path_is l2tp-ipsec
+scrape "$GW" gateway-fallback
+expect gateway-fallback "tandem_hybrid_active_path{$G,account=\"alice\",path=\"l2tp-ipsec\"}" 1
+expect gateway-fallback "tandem_hybrid_active_path{$G,account=\"alice\",path=\"wireguard\"}" 0
 
 note "lifting the cut"
 ip netns exec "$RT" nft flush chain ip cut$TAG block
