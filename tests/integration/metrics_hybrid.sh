@@ -90,6 +90,8 @@ note "seconds on the fallback: $on_fallback"
 gateway_path_is() {
   [ "$(hybrid_field "$GW" "$GW_IF" '[a.get("return_path","-") for a in d["accounts"] if a["name"]=="alice"][0]')" = "$1" ]
 }
+# The gateway answers on the path alice's latest packet came by: some traffic on the fallback.
+ping_ok "$CL" 10.86.0.1
 wait_until "the gateway sending alice's traffic on L2TP/IPsec" 15 gateway_path_is l2tp-ipsec
 scrape "$GW" gateway-fallback
 expect gateway-fallback "tandem_hybrid_active_path{$G,account=\"alice\",path=\"l2tp-ipsec\"}" 1

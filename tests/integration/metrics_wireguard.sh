@@ -128,9 +128,9 @@ print("the silent peer is present, down, with 0")
 status = json.load(open(f"{d}/status.json"))[0]
 peer = [p for p in status["peers"] if p["public_key"] == peer_b][0]
 mtu_labels = dict(interface=iface, path="wireguard", peer="node-b")
-if "mtu" in peer:
-    assert one("tandem_path_mtu_bytes", kind="effective", **mtu_labels) == peer["mtu"], peer
-    print("effective MTU", peer["mtu"], "as tandem status shows")
+assert one("tandem_path_mtu_bytes", kind="effective", **mtu_labels) == peer["mtu"], peer
+assert one("tandem_path_mtu_bytes", kind="configured", **mtu_labels) == peer["configured_mtu"], peer
+print("MTU", peer["mtu"], "of the device's", peer["configured_mtu"], "as tandem status shows")
 PY
 
 note "stopping node a: the endpoint goes with it"
