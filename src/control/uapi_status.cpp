@@ -97,6 +97,9 @@ void merge_peer_mtus(InterfaceStatus& status, std::string_view status_reply) {
     if (!j.contains(key) || !j[key].is_number_unsigned()) return std::nullopt;
     return j[key].get<std::uint64_t>();
   };
+  if (doc.contains("drops") && doc["drops"].is_object())
+    for (const auto& [reason, count] : doc["drops"].items())
+      if (count.is_number_unsigned()) status.drops.emplace_back(reason, count.get<std::uint64_t>());
   for (const auto& entry : doc["peers"]) {
     if (!entry.is_object()) continue;
     const std::string key = entry.value("public_key", "");

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -38,13 +39,16 @@ struct InterfaceStatus {
   unsigned listen_port = 0;
   std::uint32_t fwmark = 0;
   std::vector<PeerStatus> peers;
+  // From Tandem's own status request: packets dropped, by the engine's reason.
+  std::vector<std::pair<std::string, std::uint64_t>> drops;
 };
 
 // Parses a UAPI get=1 reply (key=value lines ending in errno=N).
 Result<InterfaceStatus, std::string> parse_uapi_get(std::string name, std::string_view reply);
 
 // Adds what a Tandem daemon's reply to "status" (a JSON document, per peer by base64 public key)
-// says of each peer's MTU; a reply that is no such document changes nothing.
+// says of each peer's MTU and name, and the interface's drops; a reply that is no such document
+// changes nothing.
 void merge_peer_mtus(InterfaceStatus& status, std::string_view status_reply);
 
 }  // namespace tandem::control

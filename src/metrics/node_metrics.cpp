@@ -57,8 +57,13 @@ void declare(Exposition& e) {
   e.family("tandem_ike_sas", kGauge, "IKE SAs, by state (established or connecting)");
   e.family("tandem_esp_sas", kGauge, "ESP (Child) SA pairs installed");
   e.family("tandem_esp_bytes_total", kCounter, "ESP payload bytes, by direction");
-  e.family("tandem_esp_authentication_failures_total", kCounter,
-           "ESP packets whose integrity check failed");
+  e.family("tandem_authentication_failures_total", kCounter,
+           "Packets refused as not authentic: WireGuard handshakes from unknown or wrong keys and "
+           "data failing its tag (protocol wireguard), ESP failing its integrity check (esp)");
+  e.family("tandem_spoofed_packets_total", kCounter,
+           "Inner packets from a source their account or peer does not own, by protocol");
+  e.family("tandem_ike_events_total", kCounter,
+           "IKE messages retransmitted, resent, refused or dropped, by event");
   e.family("tandem_ipsec_connection_up", kGauge,
            "1 while a configured site-to-site connection has an ESP SA pair, else 0");
 }
@@ -115,6 +120,17 @@ void add_wireguard(Exposition& e, const control::InterfaceStatus& s, std::int64_
     add_mtu(e, {{"interface", s.name}, {"path", "wireguard"}, {"peer", p.name}}, p.configured_mtu,
             p.mtu, p.mtu_probe);
   }
+  std::uint64_t not_authentic = 0;
+  for (const auto& [reason, count] : s.drops) {
+    e.add("tandem_drops_total", {{"interface", s.name}, {"reason", "wireguard_" + reason}},
+          double(count));
+    if (reason == "unknown_peer" || reason == "handshake_decrypt_failed" ||
+        reason == "decrypt_failed")
+      not_authentic += count;
+  }
+  if (!s.drops.empty())
+    e.add("tandem_authentication_failures_total",
+          {{"interface", s.name}, {"protocol", "wireguard"}}, double(not_authentic));
 }
 
 void add_drops(Exposition& e, const std::string& iface, const json& counters,
@@ -181,6 +197,12 @@ void add_hybrid_gateway(Exposition& e, const std::string& iface, const json& d) 
 
 void add_hybrid(Exposition& e, const json& d) {
   const std::string iface = text(d, "interface");
+  const auto spoofed = d.find("spoofed");
+  if (spoofed != d.end() && spoofed->is_object())
+    for (const auto& [protocol, count] : spoofed->items())
+      if (count.is_number_unsigned())
+        e.add("tandem_spoofed_packets_total", {{"interface", iface}, {"protocol", protocol}},
+              double(count.get<std::uint64_t>()));
   if (text(d, "role") == "client")
     add_hybrid_client(e, iface, d);
   else
@@ -210,8 +232,12 @@ void add_ipsec(Exposition& e, const std::string& iface, const json& d) {
   e.add("tandem_esp_bytes_total", {{"interface", iface}, {"direction", "in"}}, double(in));
   e.add("tandem_esp_bytes_total", {{"interface", iface}, {"direction", "out"}}, double(out));
   const json counters = d.value("counters", json::object());
-  e.add("tandem_esp_authentication_failures_total", {{"interface", iface}},
+  e.add("tandem_authentication_failures_total", {{"interface", iface}, {"protocol", "esp"}},
         double(u64(counters, "authentication_failed")));
+  for (const auto& [key, count] : counters.items())
+    if (key.starts_with("ike_") && count.is_number_unsigned())
+      e.add("tandem_ike_events_total", {{"interface", iface}, {"event", key.substr(4)}},
+            double(count.get<std::uint64_t>()));
   add_drops(e, iface, counters,
             {{"esp_dropped", "esp"},
              {"no_sa", "no_sa"},

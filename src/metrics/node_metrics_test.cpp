@@ -37,6 +37,7 @@ control::InterfaceStatus wireguard_interface() {
   never.name = "phone";
   never.allowed_ips = {"10.0.0.3/32"};
   s.peers = {up, never};
+  s.drops = {{"unknown_peer", 2}, {"handshake_decrypt_failed", 1}, {"replayed_counter", 5}};
   return s;
 }
 
@@ -64,6 +65,16 @@ TEST(NodeMetrics, APeerThatNeverConnectedIsDownNotMissing) {
     EXPECT_TRUE(has_line(text, family + labels + " 0")) << family << "\n" << text;
 }
 
+TEST(NodeMetrics, WireGuardDropsByReasonAndItsAuthenticationFailures) {
+  NodeStatus st{{wireguard_interface()}, {}, 0};
+  const std::string text = node_metrics_text(st);
+  EXPECT_TRUE(has_line(
+      text, R"(tandem_drops_total{interface="wg0",reason="wireguard_replayed_counter"} 5)"))
+      << text;
+  EXPECT_TRUE(has_line(
+      text, R"(tandem_authentication_failures_total{interface="wg0",protocol="wireguard"} 3)"));
+}
+
 TEST(NodeMetrics, AStaleHandshakeIsDown) {
   NodeStatus st{{wireguard_interface()}, {}, 1'700'000'000 + 181};
   EXPECT_NE(
@@ -88,7 +99,7 @@ TEST(NodeMetrics, APeersMtusAreConfiguredEffectiveAndProbed) {
 
 nlohmann::json hybrid_client() {
   return nlohmann::json::parse(R"({
-    "interface": "hy0", "role": "client", "active": "l2tp",
+    "interface": "hy0", "role": "client", "active": "l2tp", "spoofed": {"wireguard": 1, "l2tp": 2},
     "failovers": 2, "failbacks": 1, "secondary_active_ms": 12500,
     "paths": [
       {"path": "wireguard", "role": "primary", "active": false, "protocol_up": true,
@@ -123,6 +134,7 @@ TEST(NodeMetrics, AHybridClientShowsTheActivePathFailoversAndTimeOnTheFallback) 
       has_line(text, R"(tandem_mtu_probe_searching{interface="hy0",path="wireguard",peer=""} 1)"));
   EXPECT_TRUE(has_line(text, R"(tandem_drops_total{interface="hy0",reason="too_big"} 7)"));
   EXPECT_TRUE(has_line(text, R"(tandem_drops_total{interface="hy0",reason="spoofed_source"} 6)"));
+  EXPECT_TRUE(has_line(text, R"(tandem_spoofed_packets_total{interface="hy0",protocol="l2tp"} 2)"));
 }
 
 TEST(NodeMetrics, AGatewayShowsEveryAccountsPathDownOnesWithZero) {
@@ -172,7 +184,8 @@ TEST(NodeMetrics, L2tpSessionsAndIpsecSasWithADownClientSessionPresent) {
       << text;
   EXPECT_TRUE(has_line(text, R"(tandem_l2tp_tunnels{interface="l2tp0"} 0)"));
   EXPECT_TRUE(has_line(text, R"(tandem_ike_sas{interface="l2tp0",state="connecting"} 1)"));
-  EXPECT_TRUE(has_line(text, R"(tandem_esp_authentication_failures_total{interface="l2tp0"} 2)"));
+  EXPECT_TRUE(has_line(
+      text, R"(tandem_authentication_failures_total{interface="l2tp0",protocol="esp"} 2)"));
   EXPECT_TRUE(has_line(
       text, R"(tandem_ppp_session_up{interface="l2tp1",user="alice",peer="192.0.2.7:1701"} 1)"));
   EXPECT_TRUE(has_line(

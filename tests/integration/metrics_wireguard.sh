@@ -125,6 +125,11 @@ for name in ("wireguard_received_bytes_total", "wireguard_sent_bytes_total",
     assert one(name, **quiet) == 0, name
 print("the silent peer is present, down, with 0")
 
+assert one("tandem_authentication_failures_total", interface=iface, protocol="wireguard") == 0
+reasons = {l["reason"] for l, _ in series["tandem_drops_total"] if l["interface"] == iface}
+assert {"wireguard_replayed_counter", "wireguard_unknown_peer"} <= reasons, reasons
+print(len(reasons), "drop reasons, no authentication failure")
+
 status = json.load(open(f"{d}/status.json"))[0]
 peer = [p for p in status["peers"] if p["public_key"] == peer_b][0]
 mtu_labels = dict(interface=iface, path="wireguard", peer="node-b")
