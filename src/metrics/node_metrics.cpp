@@ -30,6 +30,8 @@ void declare(Exposition& e) {
   e.family("tandem_mtu_probes_sent_total", kCounter, "Path MTU probes sent");
   e.family("tandem_mtu_probes_acked_total", kCounter, "Path MTU probes the far end acknowledged");
   e.family("tandem_mtu_probe_bytes_total", kCounter, "Bytes of path MTU probes sent");
+  e.family("tandem_mtu_probe_changes_total", kCounter,
+           "Changes of the MTU path MTU probing holds the path to");
   e.family("tandem_mtu_probe_searching", kGauge,
            "1 while path MTU probing is searching or confirming, 0 once settled or off");
   e.family("tandem_hybrid_active_path", kGauge,
@@ -101,6 +103,7 @@ void add_mtu(Exposition& e, const Labels& labels, std::optional<std::uint64_t> c
   e.add("tandem_mtu_probes_sent_total", labels, double(u64(probe, "probes_sent")));
   e.add("tandem_mtu_probes_acked_total", labels, double(u64(probe, "probes_acked")));
   e.add("tandem_mtu_probe_bytes_total", labels, double(u64(probe, "probe_bytes")));
+  e.add("tandem_mtu_probe_changes_total", labels, double(u64(probe, "changes")));
 }
 
 void add_wireguard(Exposition& e, const control::InterfaceStatus& s, std::int64_t now) {

@@ -31,7 +31,7 @@ control::InterfaceStatus wireguard_interface() {
   up.configured_mtu = 1420;
   up.mtu_probe = nlohmann::json::parse(
       R"({"state":"complete","live":true,"max":1420,"probes_sent":14,"probes_acked":11,
-          "probe_bytes":17000,"probed":1340})");
+          "probe_bytes":17000,"probed":1340,"changes":2})");
   control::PeerStatus never;  // configured, never connected
   never.public_key = "BBBB=";
   never.name = "phone";
@@ -94,6 +94,7 @@ TEST(NodeMetrics, APeersMtusAreConfiguredEffectiveAndProbed) {
   EXPECT_TRUE(has_line(text, "tandem_mtu_probes_sent_total{" + l + "} 14"));
   EXPECT_TRUE(has_line(text, "tandem_mtu_probes_acked_total{" + l + "} 11"));
   EXPECT_TRUE(has_line(text, "tandem_mtu_probe_bytes_total{" + l + "} 17000"));
+  EXPECT_TRUE(has_line(text, "tandem_mtu_probe_changes_total{" + l + "} 2"));
   EXPECT_TRUE(has_line(text, "tandem_mtu_probe_searching{" + l + "} 0"));
 }
 

@@ -68,6 +68,9 @@ expect client "tandem_ike_sas{$C,state=\"established\"}" 1
 expect client "tandem_esp_sas{$C}" 1
 sent=$(value client "tandem_mtu_probes_sent_total{$C,path=\"wireguard\",peer=\"\"}")
 [ "$sent" -gt 0 ] || die "no path MTU probes counted as sent"
+changes=$(value client "tandem_mtu_probe_changes_total{$C,path=\"wireguard\",peer=\"\"}")
+[ "$changes" -ge 1 ] || die "the probed MTU's first setting is not counted as a change"
+note "path MTU probes sent: $sent; changes of the probed MTU: $changes"
 scrape "$GW" gateway
 G="interface=\"$GW_IF\""
 expect gateway "tandem_hybrid_active_path{$G,account=\"alice\",path=\"wireguard\"}" 1
