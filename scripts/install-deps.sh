@@ -19,6 +19,8 @@ PACKAGES=(
   # The PostgreSQL state store: libpq to build it, the server binaries (initdb, pg_ctl) for its
   # tests, which start a throwaway server of their own.
   libpq-dev postgresql
+  # The metrics endpoint (cpp-httplib, header-only); promtool checks what it serves in the tests.
+  libcpp-httplib-dev prometheus
 )
 
 missing=()
@@ -42,21 +44,26 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 # strongswan-starter, whose ipsec service (also named strongswan-starter) runs charon with the
 # system's ipsec.conf. The tests run their own, in namespaces, so the packaged ones must not start
 # now (policy-rc.d, which invoke-rc.d and deb-systemd-invoke consult) nor at boot (disabled below).
-# postgresql likewise creates a "main" cluster and starts a system-wide server on port 5432; the
-# store's tests run initdb and pg_ctl themselves on a Unix socket in a temporary directory.
+# The prometheus package likewise starts a Prometheus server (and its node exporter); the tests
+# need only its promtool. postgresql likewise creates a "main" cluster and starts a system-wide
+# server on port 5432; the store's tests run initdb and pg_ctl themselves on a Unix socket in a
+# temporary directory.
 installing_softether=false
 installing_strongswan=false
 installing_postgresql=false
+installing_prometheus=false
 for p in "${missing[@]}"; do
   [ "$p" = softether-vpnserver ] && installing_softether=true
   [ "$p" = strongswan-charon ] && installing_strongswan=true
   [ "$p" = postgresql ] && installing_postgresql=true
+  [ "$p" = prometheus ] && installing_prometheus=true
 done
 own_policy=false
-if { $installing_softether || $installing_strongswan || $installing_postgresql; } &&
+if { $installing_softether || $installing_strongswan || $installing_postgresql ||
+  $installing_prometheus; } &&
   [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\ncase "$1" in %s) exit 101 ;; esac\nexit 0\n' \
-    'softether-vpnserver*|ipsec*|strongswan*|postgresql*' >/usr/sbin/policy-rc.d
+    'softether-vpnserver*|ipsec*|strongswan*|postgresql*|prometheus*' >/usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
   own_policy=true
 fi
@@ -79,6 +86,12 @@ if $installing_postgresql; then
   # pg_ctlcluster and the init script start only clusters marked "auto".
   for conf in /etc/postgresql/*/*/start.conf; do
     [ -e "$conf" ] && sed -i 's/^auto$/manual/' "$conf"
+  done
+fi
+if $installing_prometheus; then
+  for unit in prometheus prometheus-node-exporter; do
+    systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+    update-rc.d "$unit" disable >/dev/null 2>&1 || true
   done
 fi
 exit $status

@@ -10,40 +10,14 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "control/uapi_status.hpp"
 
 namespace tandem::cli {
 
-struct PeerStatus {
-  std::string public_key;  // base64
-  bool has_preshared_key = false;
-  std::string endpoint;
-  std::vector<std::string> allowed_ips;
-  std::int64_t last_handshake_sec = 0;
-  std::int64_t last_handshake_nsec = 0;
-  std::uint64_t tx_bytes = 0;
-  std::uint64_t rx_bytes = 0;
-  unsigned persistent_keepalive = 0;
-  // From Tandem's own status request (absent for a daemon that answers only the UAPI).
-  std::optional<std::uint64_t> mtu;             // what the peer's packets are held to
-  std::optional<std::uint64_t> configured_mtu;  // the device's
-  nlohmann::json mtu_probe;  // its "mtu_probe" object (daemon/mtu_probe_status.hpp); null: none
-  std::string mtu_probe_target;
-};
-
-struct InterfaceStatus {
-  std::string name;
-  std::string public_key;  // base64, derived from the private key; empty if none is set
-  unsigned listen_port = 0;
-  std::uint32_t fwmark = 0;
-  std::vector<PeerStatus> peers;
-};
-
-// Parses a UAPI get=1 reply (key=value lines ending in errno=N).
-Result<InterfaceStatus, std::string> parse_uapi_get(std::string name, std::string_view reply);
-
-// Adds what a Tandem daemon's reply to "status" (a JSON document, per peer by base64 public key)
-// says of each peer's MTU; a reply that is no such document changes nothing.
-void merge_peer_mtus(InterfaceStatus& status, std::string_view status_reply);
+using control::InterfaceStatus;
+using control::merge_peer_mtus;
+using control::parse_uapi_get;
+using control::PeerStatus;
 
 std::string render_text(const std::vector<InterfaceStatus>& interfaces, std::int64_t now_unix);
 std::string render_json(const std::vector<InterfaceStatus>& interfaces, std::int64_t now_unix);

@@ -297,9 +297,10 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
                            std::string(e.description())});
   }
   Reader r(source_name, base_dir, secrets);
-  if (auto ok = r.only_keys(root, "the top level",
-                            {"interface", "peer", "l2tp", "ipsec", "account", "accounts",
-                             "fallback", "policy", "policy_routing", "nesting", "events"});
+  if (auto ok =
+          r.only_keys(root, "the top level",
+                      {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback",
+                       "policy", "policy_routing", "nesting", "events", "metrics"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -401,6 +402,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
       cfg.events_file = path;
     }
   }
+  if (auto ok = read_metrics(r, root, cfg); !ok) return Err(ok.error());
   return cfg;
 }
 

@@ -17,6 +17,7 @@
 #include "control/hybrid_config.hpp"
 #include "control/ipsec_config.hpp"
 #include "control/l2tp_config.hpp"
+#include "control/metrics_config.hpp"
 #include "crypto/secret.hpp"
 #include "crypto/x25519.hpp"
 #include "hybrid/traffic_rule.hpp"
@@ -122,6 +123,7 @@ struct NodeConfig {
   PolicyRoutingSettings policy_routing;  // [policy_routing]: how the rules are applied
   // [events] file: where the node appends its events as JSON lines (daemon/event_sink.hpp).
   std::string events_file;
+  std::optional<MetricsSettings> metrics;  // [metrics]: the Prometheus endpoint, when set
   // One interface with several paths behind it, rather than one device per protocol.
   bool hybrid() const { return gateway() || fallback.has_value() || nesting.has_value(); }
   // A hybrid gateway: accounts in [[account]] sections or in a state store.

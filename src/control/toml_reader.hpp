@@ -269,6 +269,8 @@ Result<Ok, ConfigError> read_hybrid_config(const Reader& r, const toml::table& r
 Result<Ok, ConfigError> read_nesting(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // [[policy]]: a client's or site's traffic rules, after [fallback] (policy_config.cpp).
 Result<Ok, ConfigError> read_policies(const Reader& r, const toml::table& root, NodeConfig& cfg);
+// [metrics]: the Prometheus endpoint (metrics_config.cpp).
+Result<Ok, ConfigError> read_metrics(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // `ike_proposals` and `esp_proposals` in strongSwan notation, IKEv1 (ipsec_config.cpp).
 Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
                                              std::vector<ipsec::ike::v1::Phase1Suite>& ike,

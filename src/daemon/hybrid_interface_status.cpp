@@ -119,6 +119,9 @@ std::string HybridInterface::status_json() {
                           {"silent_for_ms", to_millis(s->silent_for)},
                           {"ms_ago", ago_ms(s->at)}};
     }
+    j["failovers"] = c.switches_to(hybrid::PathRole::kSecondary);
+    j["failbacks"] = c.switches_to(hybrid::PathRole::kPrimary);
+    j["secondary_active_ms"] = to_millis(c.time_active(hybrid::PathRole::kSecondary, now));
     j["gateway"] = config_.fallback->gateway.to_string();
     j["failback_hold_ms"] = to_millis(c.current_failback_hold());
     j["failback_hold_max_ms"] = to_millis(c.config().failback_hold_max);

@@ -9,7 +9,8 @@ nlohmann::json mtu_probe_json(const hybrid::MtuProber& prober) {
                    {"max", prober.search().settings().max_mtu},
                    {"probes_sent", prober.probes_sent()},
                    {"probes_acked", prober.probes_acked()},
-                   {"probe_bytes", prober.probe_bytes()}};
+                   {"probe_bytes", prober.probe_bytes()},
+                   {"changes", prober.changes()}};
   if (const auto held = prober.held_mtu()) j["probed"] = *held;
   return j;
 }

@@ -268,6 +268,9 @@ Result<ReloadPlan, ReloadRefusal> plan_reload(const control::NodeConfig& running
     compare_l2tp(*running.l2tp, *next.l2tp, d);
   if (!d.check_presence("[ipsec]", running.ipsec, next.ipsec) && running.ipsec)
     compare_ipsec(*running.ipsec, *next.ipsec, d);
+  // The endpoint is bound once, at start-up.
+  if (!d.check_presence("[metrics]", running.metrics, next.metrics) && running.metrics)
+    d.check("[metrics]", *running.metrics, *next.metrics);
   ReloadPlan plan;
   compare_hybrid(running, next, d, plan);
   if (d.count() != 0) return Err(ReloadRefusal{d.take()});

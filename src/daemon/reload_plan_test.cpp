@@ -146,6 +146,14 @@ TEST(ReloadRefusal, ANewPrivateKeyIsNamedButNotShown) {
   EXPECT_EQ(text, "[interface] private_key changed");
 }
 
+TEST(ReloadRefusal, TheMetricsEndpointChangesOnlyOnARestart) {
+  const std::string metrics = "[metrics]\nlisten = \"127.0.0.1:9586\"\n";
+  EXPECT_EQ(refusal(node(kPeerFar), node(kPeerFar) + metrics), "[metrics] section added");
+  EXPECT_EQ(refusal(node(kPeerFar) + metrics, node(kPeerFar) + with(metrics, "9586", "9587")),
+            "[metrics] changed");
+  EXPECT_TRUE(plan(node(kPeerFar) + metrics, node(kPeerFar) + metrics).empty());
+}
+
 TEST(ReloadRefusal, ASectionAddedOrRemovedNeedsARestart) {
   const std::string l2tp =
       "[l2tp]\nmode = \"lac\"\nallow_unencrypted = true\nserver = \"192.168.1.1\"\n\n"

@@ -19,6 +19,7 @@
 #include "daemon/l2tp_interface.hpp"
 #include "daemon/log_level.hpp"
 #include "daemon/log_target.hpp"
+#include "daemon/metrics_endpoint.hpp"
 #include "daemon/nested_interface.hpp"
 #include "daemon/node_startup.hpp"
 #include "daemon/uapi_client.hpp"
@@ -183,6 +184,8 @@ int run_hybrid(Background& b, const std::string& config_path, control::NodeConfi
   auto iface = Interface::create(cfg);
   if (!iface) return fail(b, iface.error());
   if (auto ok = (*iface)->start(kL2tpStatusSocketDir); !ok) return fail(b, ok.error());
+  auto metrics = MetricsEndpoint::start(cfg);  // [metrics]
+  if (!metrics) return fail(b, metrics.error());
   if (auto ok = hooks.post_up(); !ok) return fail(b, ok.error());
   if (b.daemon) b.daemon->report_ready();
   io::notify_ready("interface " + (*iface)->name() + " up");
@@ -306,6 +309,8 @@ int run_up(const UpOptions& options) {
     if (!started) return fail(b, started.error());
     ipsec = std::move(*started);
   }
+  auto metrics = MetricsEndpoint::start(*cfg);  // [metrics]
+  if (!metrics) return fail(b, metrics.error());
   if (hooks)  // DNS and post_up once every section is up
     if (auto ok = hooks->post_up(); !ok) return fail(b, ok.error());
   // SIGHUP reloads the config. A stop hangs up every L2TP session cleanly (CDN, StopCCN) and

@@ -728,7 +728,13 @@ std::string WireguardInterface::status_json() {
     peer["name"] = events_.name_of(p->remote.public_key);
     peers.push_back(std::move(peer));
   }
-  const nlohmann::json doc = {{"interface", name()}, {"mtu", device_.mtu()}, {"peers", peers}};
+  nlohmann::json drops = nlohmann::json::object();  // every reason, the ones at 0 too
+  for (std::size_t r = 0; r < static_cast<std::size_t>(wireguard::DropReason::kCount); ++r) {
+    const auto reason = static_cast<wireguard::DropReason>(r);
+    drops[std::string(wireguard::drop_reason_name(reason))] = device_.drops(reason);
+  }
+  const nlohmann::json doc = {
+      {"interface", name()}, {"mtu", device_.mtu()}, {"peers", peers}, {"drops", drops}};
   return doc.dump() + "\n\n";
 }
 

@@ -108,7 +108,8 @@ class WireguardInterface {
   // A UAPI request, or "status\n\n": what `tandem status` shows beyond `wg` (status_json()).
   std::string handle_uapi(std::string_view request);
   // Per peer, by base64 public key: the MTU its packets are held to, the device's, and its path
-  // MTU probing ("mtu_probe"); a JSON document ending in a blank line.
+  // MTU probing ("mtu_probe"); the packets dropped by reason ("drops"); a JSON document ending
+  // in a blank line.
   std::string status_json();
 
   // The name log lines give the peer with this key (a peer without one is shown by the first 8

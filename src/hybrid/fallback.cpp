@@ -338,11 +338,19 @@ void FallbackController::decide(TimePoint now, FallbackOutput& out) {
   }
 }
 
+Duration FallbackController::time_active(PathRole role, TimePoint now) const {
+  Duration t = time_active_before_[static_cast<std::size_t>(role)];
+  if (role == active_ && now > active_since_) t += now - active_since_;
+  return t;
+}
+
 void FallbackController::switch_to(PathRole role, const std::string& reason, Duration silent_for,
                                    TimePoint now, FallbackOutput& out) {
   const FallbackEvent event{FallbackEventType::kSwitched, active_, role, reason, silent_for, now};
   out.events.push_back(event);
   last_switch_ = event;
+  ++switches_to_[static_cast<std::size_t>(role)];
+  time_active_before_[static_cast<std::size_t>(active_)] += now - active_since_;
   active_ = role;
   active_since_ = now;
   if (role == PathRole::kPrimary) last_failback_ = now;

@@ -121,6 +121,12 @@ class FallbackController {
   const std::optional<FallbackEvent>& last_switch() const { return last_switch_; }
   Duration current_failback_hold() const { return hold_; }
   const FallbackConfig& config() const { return config_; }
+  // Switches that moved the traffic onto `role` since construction (onto the secondary: the
+  // failovers), and how long it has carried the traffic in all, up to `now`.
+  std::uint64_t switches_to(PathRole role) const {
+    return switches_to_[static_cast<std::size_t>(role)];
+  }
+  Duration time_active(PathRole role, TimePoint now) const;
 
  private:
   // kStarting: not judged yet (just constructed, or an on-demand secondary just dialled); it
@@ -184,6 +190,8 @@ class FallbackController {
   Duration hold_;
   std::optional<TimePoint> last_failback_;
   std::optional<FallbackEvent> last_switch_;
+  std::array<std::uint64_t, 2> switches_to_{};
+  std::array<Duration, 2> time_active_before_{};  // each role's time before active_since_
 };
 
 }  // namespace tandem::hybrid

@@ -295,6 +295,21 @@ TEST(Fallback, FailsBackAfterTheHoldAndNotBefore) {
   EXPECT_EQ(sim.switches().size(), 2u);
 }
 
+TEST(Fallback, CountsSwitchesAndTheTimeEachPathCarriedTheTraffic) {
+  Sim sim;
+  EXPECT_EQ(sim.ctl().switches_to(kSecondary), 0u);
+  sim.at(5s, [&] { sim.link(kPrimary).blackholed = true; });
+  sim.at(8s, [&] { sim.link(kPrimary).blackholed = false; });
+  sim.run_for(20s);
+  ASSERT_EQ(sim.switches().size(), 2u) << sim.log();
+  const auto over = sim.switches()[0];
+  const auto back = sim.switches()[1];
+  EXPECT_EQ(sim.ctl().switches_to(kSecondary), 1u);
+  EXPECT_EQ(sim.ctl().switches_to(kPrimary), 1u);
+  EXPECT_EQ(sim.ctl().time_active(kSecondary, sim.now()), back.at - over.at);
+  EXPECT_EQ(sim.ctl().time_active(kPrimary, sim.now()), (over.at - kStart) + (sim.now() - back.at));
+}
+
 TEST(Fallback, AFlappingPrimaryDoesNotFlapTheTraffic) {
   Sim sim;
   for (Duration t = 2s; t < 60s; t += 2s) {

@@ -95,6 +95,7 @@ std::optional<MtuChange> MtuProber::take_change() {
   MtuChange change{reported_, now_held, black_hole_seen_};
   reported_ = now_held;
   black_hole_seen_ = false;
+  ++changes_;
   return change;
 }
 

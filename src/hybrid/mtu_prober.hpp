@@ -72,6 +72,7 @@ class MtuProber {
   std::uint64_t probes_sent() const { return probes_sent_; }
   std::uint64_t probes_acked() const { return probes_acked_; }
   std::uint64_t probe_bytes() const { return probe_bytes_; }  // inner bytes of the probes sent
+  std::uint64_t changes() const { return changes_; }          // the changes take_change() reported
 
  private:
   void note_held();
@@ -87,6 +88,7 @@ class MtuProber {
   std::uint64_t probes_sent_ = 0;
   std::uint64_t probes_acked_ = 0;
   std::uint64_t probe_bytes_ = 0;
+  std::uint64_t changes_ = 0;
 };
 
 }  // namespace tandem::hybrid

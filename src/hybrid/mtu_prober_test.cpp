@@ -79,6 +79,7 @@ TEST(MtuProber, AFirstSearchHoldsNothingUntilItCompletes) {
   EXPECT_EQ(path.changes[0].before, std::nullopt);
   EXPECT_EQ(path.changes[0].after, std::optional<std::size_t>(1376));
   EXPECT_FALSE(path.changes[0].black_hole);
+  EXPECT_EQ(prober.changes(), 1u);
 }
 
 TEST(MtuProber, ASilentShrinkIsFoundWhileDataFlows) {

@@ -58,18 +58,7 @@ require_root
 SCENARIO=${1:?scenario}
 PSK="a pre-shared key of some length"
 
-GW="g$TAG"
-CL="c$TAG"
-RT="r$TAG"
-routed_pair "$CL" "$GW" "$RT"
-
-GW_IF="hg$TAG"
-CL_IF="hc$TAG"
-STATUS_DIR=/var/run/tandem
-SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$GW_IF.l2tp"
-  "$STATUS_DIR/$CL_IF.l2tp" "/var/run/wireguard/$GW_IF.sock" "/var/run/wireguard/$CL_IF.sock")
-
-fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "$CL_IF" "$PSK"
+fallback_pair "$PSK"
 if [ "$SCENARIO" = ondemand ]; then
   printf 'secondary = "on-demand"\nstable_after = 5\n' >>"$TMPDIR_TEST/cl.toml"
 fi

@@ -158,6 +158,22 @@ psk = "$3"
 TOML
 }
 
+# fallback_pair PSK: the fallback pair's namespaces, client CL and gateway GW across router RT
+# (routed_pair), its devices CL_IF and GW_IF with their sockets removed at exit (STATUS_DIR), and
+# its configs in $TMPDIR_TEST (fallback_pair_configs).
+fallback_pair() {
+  GW="g$TAG"
+  CL="c$TAG"
+  RT="r$TAG"
+  routed_pair "$CL" "$GW" "$RT"
+  GW_IF="hg$TAG"
+  CL_IF="hc$TAG"
+  STATUS_DIR=/var/run/tandem
+  SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$GW_IF.l2tp"
+    "$STATUS_DIR/$CL_IF.l2tp" "/var/run/wireguard/$GW_IF.sock" "/var/run/wireguard/$CL_IF.sock")
+  fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "$CL_IF" "$1"
+}
+
 # hybrid_doc NS IF: the interface's hybrid status document (JSON).
 hybrid_doc() {
   ip netns exec "$1" "$TANDEM_BIN" status "$2" --json | python3 -c '

@@ -1,0 +1,110 @@
+#!/bin/bash
+# The metrics of a hybrid client and its gateway (hybrid_lib.sh's fallback pair across a router
+# namespace), both with [metrics] on loopback. The client's scrape shows WireGuard as the active
+# path, its probed path MTU as its status shows it, and its L2TP/IPsec session up; the gateway's
+# shows alice on WireGuard. With WireGuard cut in the router, the client's failovers go from 0 to
+# 1, the active path moves to L2TP/IPsec (the gateway's for alice too) and the time on the
+# fallback grows; with the cut lifted, a failback is counted. Every scrape passes `promtool check metrics`.
+source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/hybrid_lib.sh"
+require_root
+: "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
+command -v promtool >/dev/null || die "promtool missing (Debian package prometheus; scripts/install-deps.sh)"
+PSK="a pre-shared key of some length"
+PORT=9586
+
+fallback_pair "$PSK"
+for f in gw cl; do printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "$PORT" >>"$TMPDIR_TEST/$f.toml"; done
+
+logs() {
+  echo "--- gateway log" >&2; tail -40 "$TMPDIR_TEST/gw.log" >&2
+  echo "--- client log" >&2; tail -40 "$TMPDIR_TEST/cl.log" >&2
+}
+ON_FAILURE=logs
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+CL_PID=$TANDEM_PID
+wait_listen "$CL" tcp "$PORT" 30 "the client's metrics endpoint"
+wait_listen "$GW" tcp "$PORT" 30 "the gateway's metrics endpoint"
+
+client() { hybrid_field "$CL" "$CL_IF" "$1"; }
+probed() { client 'd["paths"][0]["mtu_probe"].get("probed")'; }
+probed_known() { [ "$(probed)" != None ]; }
+WAIT_WATCH_PID=$CL_PID wait_until "both of the client's paths healthy" 60 hybrid_both_healthy "$CL" "$CL_IF"
+WAIT_WATCH_PID=$CL_PID wait_until "traffic on WireGuard" 30 hybrid_active_is "$CL" "$CL_IF" wireguard
+WAIT_WATCH_PID=$CL_PID wait_until "the WireGuard path's MTU probed" 60 probed_known
+ping_ok "$CL" 10.86.0.1
+
+# scrape NS NAME: the metrics into $TMPDIR_TEST/NAME.txt, checked by promtool.
+scrape() {
+  ip netns exec "$1" curl -sS --fail --max-time 10 "http://127.0.0.1:$PORT/metrics" \
+    >"$TMPDIR_TEST/$2.txt" || die "scraping $2 failed"
+  promtool check metrics <"$TMPDIR_TEST/$2.txt" >"$TMPDIR_TEST/$2.promtool" 2>&1 ||
+    { cat "$TMPDIR_TEST/$2.promtool" >&2; die "promtool check metrics refused $2"; }
+}
+# value NAME SERIES: the value of one series (name and labels exactly as written), or die.
+value() {
+  local v
+  v=$(awk -v s="$2" 'substr($0, 1, length(s) + 1) == s " " { print $NF; exit }' "$TMPDIR_TEST/$1.txt")
+  [ -n "$v" ] || { grep -F "${2%%\{*}" "$TMPDIR_TEST/$1.txt" >&2 || true; die "$1: no series $2"; }
+  echo "$v"
+}
+expect() {  # NAME SERIES VALUE
+  local v
+  v=$(value "$1" "$2")
+  [ "$v" = "$3" ] || die "$1: $2 is $v, not $3"
+  note "$1: $2 $v"
+}
+
+C="interface=\"$CL_IF\""
+scrape "$CL" client
+expect client "tandem_hybrid_active_path{$C,path=\"wireguard\"}" 1
+expect client "tandem_hybrid_active_path{$C,path=\"l2tp-ipsec\"}" 0
+expect client "tandem_hybrid_failovers_total{$C}" 0
+expect client "tandem_path_mtu_bytes{$C,path=\"wireguard\",peer=\"\",kind=\"probed\"}" "$(probed)"
+grep -q "^tandem_ppp_session_up{$C,user=\"alice\",peer=\"192.168.87.2[^\"]*\"} 1$" "$TMPDIR_TEST/client.txt" ||
+  die "client: alice's PPP session is not up: $(grep tandem_ppp_session_up "$TMPDIR_TEST/client.txt")"
+expect client "tandem_ike_sas{$C,state=\"established\"}" 1
+expect client "tandem_esp_sas{$C}" 1
+sent=$(value client "tandem_mtu_probes_sent_total{$C,path=\"wireguard\",peer=\"\"}")
+[ "$sent" -gt 0 ] || die "no path MTU probes counted as sent"
+changes=$(value client "tandem_mtu_probe_changes_total{$C,path=\"wireguard\",peer=\"\"}")
+[ "$changes" -ge 1 ] || die "the probed MTU's first setting is not counted as a change"
+note "path MTU probes sent: $sent; changes of the probed MTU: $changes"
+scrape "$GW" gateway
+G="interface=\"$GW_IF\""
+expect gateway "tandem_hybrid_active_path{$G,account=\"alice\",path=\"wireguard\"}" 1
+expect gateway "tandem_account_up{$G,account=\"alice\"}" 1
+
+note "cutting WireGuard (UDP 51820) in the router"
+ip netns exec "$RT" nft add rule ip cut$TAG block udp dport 51820 drop
+ip netns exec "$RT" nft add rule ip cut$TAG block udp sport 51820 drop
+WAIT_WATCH_PID=$CL_PID wait_until "traffic on L2TP/IPsec" 15 hybrid_active_is "$CL" "$CL_IF" l2tp-ipsec
+sleep 2
+scrape "$CL" client-fallback
+expect client-fallback "tandem_hybrid_active_path{$C,path=\"wireguard\"}" 0
+expect client-fallback "tandem_hybrid_active_path{$C,path=\"l2tp-ipsec\"}" 1
+expect client-fallback "tandem_hybrid_failovers_total{$C}" 1
+expect client-fallback "tandem_hybrid_path_healthy{$C,path=\"wireguard\"}" 0
+on_fallback=$(value client-fallback "tandem_hybrid_secondary_active_seconds_total{$C}")
+python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 1.5 else 1)" "$on_fallback" ||
+  die "only $on_fallback s counted on the fallback after 2 s there"
+note "seconds on the fallback: $on_fallback"
+gateway_path_is() {
+  [ "$(hybrid_field "$GW" "$GW_IF" '[a.get("return_path","-") for a in d["accounts"] if a["name"]=="alice"][0]')" = "$1" ]
+}
+# The gateway answers on the path alice's latest packet came by: some traffic on the fallback.
+ping_ok "$CL" 10.86.0.1
+wait_until "the gateway sending alice's traffic on L2TP/IPsec" 15 gateway_path_is l2tp-ipsec
+scrape "$GW" gateway-fallback
+expect gateway-fallback "tandem_hybrid_active_path{$G,account=\"alice\",path=\"l2tp-ipsec\"}" 1
+expect gateway-fallback "tandem_hybrid_active_path{$G,account=\"alice\",path=\"wireguard\"}" 0
+
+note "lifting the cut"
+ip netns exec "$RT" nft flush chain ip cut$TAG block
+WAIT_WATCH_PID=$CL_PID wait_until "traffic back on WireGuard" 40 hybrid_active_is "$CL" "$CL_IF" wireguard
+scrape "$CL" client-back
+expect client-back "tandem_hybrid_active_path{$C,path=\"wireguard\"}" 1
+expect client-back "tandem_hybrid_failovers_total{$C}" 1
+expect client-back "tandem_hybrid_failbacks_total{$C}" 1
+echo "PASS: a hybrid client's metrics show its active path, probed MTU and the failover"
