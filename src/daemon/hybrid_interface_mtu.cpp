@@ -78,6 +78,8 @@ void HybridInterface::apply_mtu_change(const hybrid::PathMtuChange& c) {
                change.black_hole ? " (a black hole: the size in use stopped arriving, and no "
                                    "ICMP said so)"
                                  : "");
+  emit_mtu_change({{"path", hybrid::path_kind_name(kind)}}, change.before, change.after, configured,
+                  change.black_hole);
   if (kind == hybrid::PathKind::kWireguard) {
     if (!config_.peers.empty())
       wg_->set_peer_probed_mtu(config_.peers.front().public_key, change.after);

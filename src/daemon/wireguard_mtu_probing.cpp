@@ -137,6 +137,8 @@ void WireguardMtuProbing::apply_change(PeerProbing& p, wireguard::Device& device
   const bool fell = change->after && p.logged && *change->after < *p.logged;
   if (!settled && !fell) return;
   if (change->after == p.logged) return;
+  emit_mtu_change({{"peer", names_.name_of(p.key)}}, p.logged, change->after, device.mtu(),
+                  fell && change->black_hole);
   spdlog::info("{}: peer {}: path MTU probing holds its packets to {} (was {}){}", interface_name_,
                names_.name_of(p.key), describe(change->after, device.mtu()),
                describe(p.logged, device.mtu()),

@@ -13,6 +13,7 @@
 #   - before: A's probing complete at the device MTU (1420: the direct link carries 1440);
 #   - the route replaced: A's log names the new route and says probing searches again, and A's
 #     status shows 1340 (1400 less IPv4 20, UDP 8, WireGuard 32) within 10 s, as does its device;
+#   - A's event log has path.mtu_changed from 1420 to 1340 for the peer;
 #   - a DF ping of 1340 bytes from A crosses, and a TCP upload at full size completes.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/silent_hop_lib.sh"
@@ -60,8 +61,8 @@ KB=$("$TANDEM_BIN" genkey)
 PB=$(echo "$KB" | "$TANDEM_BIN" pubkey)
 probing_node "$TMPDIR_TEST/b.toml" "$B_IF" "$KB" 51871 10.91.0.2 a "$PA" 10.91.0.1
 start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "/var/run/wireguard/$B_IF.sock"
-probing_node "$TMPDIR_TEST/a.toml" "$A_IF" "$KA" 51870 10.91.0.1 b "$PB" 10.91.0.2 \
-  "$ENDPOINT:51871"
+EVENTS_FILE="$TMPDIR_TEST/a.events" probing_node "$TMPDIR_TEST/a.toml" "$A_IF" "$KA" 51870 \
+  10.91.0.1 b "$PB" 10.91.0.2 "$ENDPOINT:51871"
 start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "/var/run/wireguard/$A_IF.sock"
 A_PID=$TANDEM_PID
 
@@ -91,6 +92,17 @@ line=$(grep -m1 "the underlay route to $ENDPOINT is now dev vb${TAG}86 via 192.1
 [ -n "$line" ] || die "A's log does not say the route changed"
 note "A's log: $line"
 wait_until "A's device MTU $NARROW" 10 device_mtu_is "$A" "$A_IF" "$NARROW"
+# The change is an event too ([events] file): the peer, the new and the previous size.
+python3 - "$TMPDIR_TEST/a.events" "$NARROW" <<'PY' || die "no path.mtu_changed event for the smaller path"
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "path.mtu_changed" and e.get("peer") == "b" and e["mtu"] == int(sys.argv[2]) \
+            and e["previous_mtu"] == 1420 and e["probed"]:
+        print("--- event:", line.strip())
+        sys.exit(0)
+sys.exit(1)
+PY
 
 ip netns exec "$A" ping -c 2 -W 3 -M do -s $((NARROW - 28)) 10.91.0.2 >"$TMPDIR_TEST/fits.log" 2>&1 ||
   { cat "$TMPDIR_TEST/fits.log" >&2; die "a DF ping of $NARROW bytes did not cross"; }

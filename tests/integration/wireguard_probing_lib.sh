@@ -1,5 +1,5 @@
 # Helpers for tests of a plain WireGuard interface's path MTU probing ([[peer]] mtu_probe_target).
-# The caller sets DEVICE_MTU and PROBE_INTERVAL.
+# The caller sets DEVICE_MTU and PROBE_INTERVAL (and EVENTS_FILE for a node's [events] file).
 
 # probing_node FILE IF KEY PORT ADDRESS PEER_NAME PEER_KEY PEER_ADDRESS [ENDPOINT]: a `tandem up`
 # config whose one peer (at PEER_ADDRESS inside the tunnel) is probed through that address.
@@ -19,6 +19,8 @@ public_key = "$7"
 allowed_ips = ["$8/32"]
 mtu_probe_target = "$8"
 ${9:+endpoint = \"$9\"}
+${EVENTS_FILE:+[events]}
+${EVENTS_FILE:+file = \"$EVENTS_FILE\"}
 TOML
 }
 # peer_field NS IF FIELD: the peer's "mtu" or "configured_mtu", or a field of its "mtu_probe", as
