@@ -15,26 +15,16 @@
 namespace tandem::io {
 namespace {
 
-// The attributes of an RTM_NEWROUTE answer that a RouteChoice needs.
-struct RouteAnswer {
+// The attributes of an RTM_NEWROUTE answer, while the callback runs (they point into the
+// receive buffer, which is gone once the exchange returns).
+struct RouteAttributes {
   std::array<const nlattr*, RTA_MAX + 1> attrs{};
-  unsigned char family = 0;
-  bool seen = false;
 };
 
 int collect_route_attribute(const nlattr* attr, void* data) {
-  auto* answer = static_cast<RouteAnswer*>(data);
+  auto* a = static_cast<RouteAttributes*>(data);
   const auto type = mnl_attr_get_type(attr);
-  if (type <= RTA_MAX) answer->attrs[type] = attr;
-  return MNL_CB_OK;
-}
-
-int on_route(const nlmsghdr* message, void* data) {
-  if (message->nlmsg_type != RTM_NEWROUTE) return MNL_CB_OK;
-  auto* answer = static_cast<RouteAnswer*>(data);
-  answer->family = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(message))->rtm_family;
-  mnl_attr_parse(message, sizeof(rtmsg), collect_route_attribute, answer);
-  answer->seen = true;
+  if (type <= RTA_MAX) a->attrs[type] = attr;
   return MNL_CB_OK;
 }
 
@@ -49,6 +39,31 @@ int collect_metric(const nlattr* attr, void* data) {
   if (mnl_attr_get_type(attr) == RTAX_MTU &&
       mnl_attr_get_payload_len(attr) == sizeof(std::uint32_t))
     *static_cast<std::optional<std::uint32_t>*>(data) = mnl_attr_get_u32(attr);
+  return MNL_CB_OK;
+}
+
+// What lookup() learns: the route, copied out of the answer while it is there.
+struct RouteAnswer {
+  RouteChoice route;
+  bool seen = false;
+};
+
+int on_route(const nlmsghdr* message, void* data) {
+  if (message->nlmsg_type != RTM_NEWROUTE) return MNL_CB_OK;
+  auto* answer = static_cast<RouteAnswer*>(data);
+  const unsigned char family =
+      static_cast<const rtmsg*>(mnl_nlmsg_get_payload(message))->rtm_family;
+  RouteAttributes a;
+  mnl_attr_parse(message, sizeof(rtmsg), collect_route_attribute, &a);
+  RouteChoice& route = answer->route;
+  if (const nlattr* oif = a.attrs[RTA_OIF];
+      oif != nullptr && mnl_attr_get_payload_len(oif) == sizeof(std::uint32_t))
+    route.ifindex = static_cast<int>(mnl_attr_get_u32(oif));
+  route.via = address_of(a.attrs[RTA_GATEWAY], family);
+  route.source = address_of(a.attrs[RTA_PREFSRC], family);
+  if (const nlattr* metrics = a.attrs[RTA_METRICS])
+    mnl_attr_parse_nested(metrics, collect_metric, &route.mtu);
+  answer->seen = true;
   return MNL_CB_OK;
 }
 
@@ -125,15 +140,7 @@ Result<RouteChoice, int> RouteMonitor::lookup(const IpAddress& destination) {
   RouteAnswer answer;
   if (auto ok = query_.query(nlh, on_route, &answer); !ok) return Err{ok.error()};
   if (!answer.seen) return Err{ENETUNREACH};
-  RouteChoice route;
-  if (const nlattr* oif = answer.attrs[RTA_OIF];
-      oif != nullptr && mnl_attr_get_payload_len(oif) == sizeof(std::uint32_t))
-    route.ifindex = static_cast<int>(mnl_attr_get_u32(oif));
-  route.via = address_of(answer.attrs[RTA_GATEWAY], answer.family);
-  route.source = address_of(answer.attrs[RTA_PREFSRC], answer.family);
-  if (const nlattr* metrics = answer.attrs[RTA_METRICS])
-    mnl_attr_parse_nested(metrics, collect_metric, &route.mtu);
-  return route;
+  return answer.route;
 }
 
 }  // namespace tandem::io
