@@ -59,7 +59,7 @@ stop_pair() {
 }
 active() {
   ip netns exec "$CL" "$TANDEM_BIN" status "$IF_CL" --json |
-    python3 -c 'import json,sys; print([d for d in json.load(sys.stdin) if "role" in d][0]["active"])'
+    python3 -c 'import json,sys; print([d for d in json.load(sys.stdin) if d.get("kind") == "hybrid"][0]["active"])'
 }
 active_wireguard() { [ "$(active)" = wireguard ]; }
 

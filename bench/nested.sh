@@ -98,7 +98,6 @@ client_l2tp 192.168.87.1 "interface = \"$CL_IF\"" "$ROUTES" >"$TMPDIR_TEST/l2tp.
 
 declare -A TARGET=([wireguard]=10.96.0.1 [l2tp-in-wireguard]=10.86.0.1 [l2tp]=10.86.0.1
   [wireguard-in-l2tp]=10.96.0.1)
-declare -A SOCKET=([wireguard]="/var/run/wireguard/$CL_IF.sock" [l2tp]="$STATUS_DIR/$CL_IF.l2tp")
 declare -A STARTED_AS=([l2tp-in-wireguard]="L2TP/IPsec inside WireGuard"
   [wireguard-in-l2tp]="WireGuard inside L2TP/IPsec")
 
@@ -151,7 +150,7 @@ measure() {  # KIND: one client, one iperf3 run
     start_nested_tandem "$CL" "$TMPDIR_TEST/$kind.toml" "$TMPDIR_TEST/$kind.log" "$CL_IF" \
       "${STARTED_AS[$kind]}"
   else
-    start_tandem_up "$CL" "$TMPDIR_TEST/$kind.toml" "$TMPDIR_TEST/$kind.log" "${SOCKET[$kind]}"
+    start_tandem_up "$CL" "$TMPDIR_TEST/$kind.toml" "$TMPDIR_TEST/$kind.log"
   fi
   local cl_pid=$TANDEM_PID
   WAIT_WATCH_PID=$cl_pid WAIT_WATCH_LOG="$TMPDIR_TEST/$kind.log" \
@@ -173,7 +172,7 @@ measure() {  # KIND: one client, one iperf3 run
   stop_pid "$cl_pid" 30 "the $kind client"
 }
 
-start_tandem_up "$SV" "$TMPDIR_TEST/sv.toml" "$TMPDIR_TEST/sv.log" "$STATUS_DIR/$SV_L2.l2tp"
+start_tandem_up "$SV" "$TMPDIR_TEST/sv.toml" "$TMPDIR_TEST/sv.log"
 SV_PID=$TANDEM_PID
 wait_until "the server's WireGuard UAPI socket" 30 test -S "/var/run/wireguard/$SV_WG.sock"
 

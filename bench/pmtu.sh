@@ -30,8 +30,8 @@ SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "$STATUS_DIR/$CL_IF.hybrid" "$STATUS_DIR/$
 FALLBACK_EXTRA="mtu_probe_interval = $INTERVAL" \
   fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "$CL_IF" "$PSK"
 silent_hop_set "$RT" 1500 >/dev/null
-start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
-start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
+start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log"
 wg_path() { hybrid_field "$CL" "$CL_IF" "d[\"paths\"][0]$1"; }
 probed_is() { [ "$(wg_path '["mtu_probe"].get("probed")')" = "$1" ]; }
 FULL=$(wg_path '["mtu_probe"]["max"]')

@@ -8,4 +8,5 @@ PRESETS=("$@")
 for preset in "${PRESETS[@]}"; do
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$(nproc)"
+  echo "=== $preset built after ${SECONDS}s"
 done

@@ -7,14 +7,23 @@ cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 ./scripts/install-deps.sh
+echo "=== dependencies ready after ${SECONDS}s"
 ./scripts/build.sh release asan fuzz
+echo "=== built after ${SECONDS}s"
 
 failures=()
+# failed_tests BUILD_DIR: the names of the tests the last ctest run there failed, on one line, so
+# the closing verdict names them even when only the end of a long log is read.
+failed_tests() {
+  local list="$1/Testing/Temporary/LastTestsFailed.log"
+  if [ -s "$list" ]; then cut -d: -f2- "$list" | sed 's/^/ /' | tr -d '\n'; fi
+  return 0
+}
 echo "=== release: all tests (unit, netns, interop)"
-ctest --preset release -j2 || failures+=("release ctest")
-echo "=== asan+ubsan: unit tests"
-ctest --preset asan -j2 || failures+=("asan ctest")
-echo "=== fuzz targets, ${FUZZ_SECONDS}s each, $(nproc) at a time"
+ctest --preset release -j2 || failures+=("release ctest:$(failed_tests build/release)")
+echo "=== asan+ubsan: unit tests (after ${SECONDS}s)"
+ctest --preset asan -j2 || failures+=("asan ctest:$(failed_tests build/asan)")
+echo "=== fuzz targets, ${FUZZ_SECONDS}s each, $(nproc) at a time (after ${SECONDS}s)"
 # fuzz_one TARGET RESULT_FILE: runs one target on a copy of its corpus; writes its verdict line
 # (and the crash's log) to RESULT_FILE.
 fuzz_one() {
@@ -47,6 +56,7 @@ for name in "${fuzz_names[@]}"; do
 done
 rm -rf "$fuzz_results"
 
+echo "=== finished after ${SECONDS}s"
 if [ ${#failures[@]} -ne 0 ]; then
   echo "=== FAILED: ${failures[*]}"
   exit 1

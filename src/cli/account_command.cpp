@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -13,10 +14,14 @@
 #include "cli/account_view.hpp"
 #include "cli/secret_files.hpp"
 #include "cli/store_accounts.hpp"
+#include "control/admin_protocol.hpp"
 #include "control/config.hpp"
 #include "crypto/key_encoding.hpp"
 #include "crypto/random.hpp"
 #include "crypto/x25519.hpp"
+#include "daemon/admin_server.hpp"
+#include "daemon/instance_lock.hpp"
+#include "io/unix_socket_client.hpp"
 #include "store/config_import.hpp"
 
 namespace tandem::cli {
@@ -217,6 +222,39 @@ std::optional<long long> parse_seconds(const std::string& text) {
   return std::nullopt;
 }
 
+namespace {
+
+// After a change to the store: the gateway this config runs here, if any, applies it now (on
+// its admin socket) rather than at its next look, and says what it did or why it has not yet.
+// Other gateways sharing the store take it at their next look.
+void apply_on_running_gateway(const std::string& config_path, std::ostream& out,
+                              std::ostream& err) {
+  const std::string instance = daemon::instance_name(config_path);
+  const std::string socket = daemon::admin_socket_path(instance);
+  std::error_code ec;
+  if (!std::filesystem::exists(socket, ec)) {
+    out << "no gateway runs " << instance << " here; it applies the change when it starts\n";
+    return;
+  }
+  auto reply = io::unix_socket_request(
+      socket, control::format_admin_request(control::AdminCommand::kSyncAccounts));
+  if (!reply) {
+    err << "tandem: the store is changed, but gateway " << instance
+        << " did not answer: " << reply.error() << " (it applies the change within a second "
+        << "once it runs)\n";
+    return;
+  }
+  auto body = control::parse_admin_reply(*reply);
+  if (!body) {
+    err << "tandem: the store is changed, but gateway " << instance
+        << " has not applied it yet: " << body.error() << "\n";
+    return;
+  }
+  out << "gateway " << instance << " applied it\n";
+}
+
+}  // namespace
+
 int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
   const auto fail = [&](const std::string& why) {
     err << "tandem: " << why << "\n";
@@ -228,14 +266,18 @@ int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
   if (!opened) return fail(opened.error());
   store::Store& s = **opened;
   if (o.action == "list") return list(s, o, out, err);
-  if (o.action == "import-config") return import_config(s, o, out, err);
-  if (o.action == "import-csv") return import_csv(s, o, out, err);
+  if (o.action == "import-config" || o.action == "import-csv") {
+    const int rc =
+        o.action == "import-config" ? import_config(s, o, out, err) : import_csv(s, o, out, err);
+    if (rc == 0) apply_on_running_gateway(o.config_path, out, err);
+    return rc;
+  }
   if (o.name.empty()) return fail("tandem account " + o.action + " needs the account's name");
   if (o.action == "show") return show(s, o, out, err);
   const auto done = [&](const store::StoreResult<Ok>& r, const std::string& what) {
     if (!r) return fail(r.error().message);
-    out << "account " << o.name << " " << what
-        << "; a running gateway applies it within a second\n";
+    out << "account " << o.name << " " << what << "\n";
+    apply_on_running_gateway(o.config_path, out, err);
     return 0;
   };
   if (o.action == "add") {
@@ -247,6 +289,7 @@ int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
     if (o.generate_key)
       out << "the client's private key is in " << o.private_key_out
           << " (tandem profile --private-key-file takes it)\n";
+    apply_on_running_gateway(o.config_path, out, err);
     return 0;
   }
   if (o.action == "disable")

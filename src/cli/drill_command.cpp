@@ -6,10 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "cli/admin_client.hpp"
 #include "cli/drill_report.hpp"
-#include "daemon/hybrid_interface.hpp"
 #include "io/icmp_pinger.hpp"
-#include "io/unix_socket_client.hpp"
 
 namespace tandem::cli {
 namespace {
@@ -22,30 +21,29 @@ constexpr std::int64_t kSwitchBoundMs = 2000;
 constexpr std::int64_t kOnDemandSwitchBoundMs = 20000;
 constexpr std::int64_t kReplyGraceMs = 1000;
 
-std::optional<nlohmann::json> request(const std::string& path, const std::string& text,
-                                      std::string& error) {
-  auto reply = io::unix_socket_request(path, text);
-  if (!reply) {
-    error = reply.error();
-    return std::nullopt;
-  }
-  auto doc = nlohmann::json::parse(*reply, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    error = "the daemon's reply is not a JSON object";
-    return std::nullopt;
-  }
-  return doc;
+// The hybrid interface's document in its daemon's status reply.
+std::optional<nlohmann::json> hybrid_status(const std::string& socket, const std::string& name) {
+  auto body = ask_daemon(socket, {control::AdminCommand::kStatus, 0});
+  if (!body) return std::nullopt;
+  for (const auto& doc : body->value("interfaces", nlohmann::json::array()))
+    if (doc.is_object() && doc.value("interface", "") == name) return doc;
+  return std::nullopt;
 }
 
 }  // namespace
 
 int run_drill(const DrillOptions& options, std::ostream& out, std::ostream& err) {
-  const std::string socket = daemon::hybrid_socket_path(options.socket_dir, options.interface_name);
-  std::string error;
-  auto status = request(socket, "status\n\n", error);
-  if (!status) {
-    err << "drill: " << error << " (is " << options.interface_name
+  auto found = find_interface(options.admin_socket_dir, options.interface_name);
+  if (!found) {
+    err << "drill: " << found.error() << " (is " << options.interface_name
         << " a running hybrid client? drills need a config with [fallback])\n";
+    return 1;
+  }
+  const std::string& socket = found->socket;
+  const nlohmann::json* status = &found->document;
+  if (status->value("kind", "") != "hybrid") {
+    err << "drill: " << options.interface_name
+        << " is no hybrid interface; drills run on a hybrid client with [fallback]\n";
     return 1;
   }
   if (status->value("role", "") != "client") {
@@ -59,7 +57,7 @@ int run_drill(const DrillOptions& options, std::ostream& out, std::ostream& err)
         << options.interface_name << ")\n";
     return 1;
   }
-  const auto& paths = (*status)["paths"];
+  const auto paths = status->value("paths", nlohmann::json::array());
   const bool on_demand = status->value("secondary_mode", "") == "on-demand";
   if (paths.size() != 2 || (!on_demand && !paths[1].value("healthy", false))) {
     err << "drill: the secondary path is not healthy, so a drill would cut the traffic; see "
@@ -81,9 +79,9 @@ int run_drill(const DrillOptions& options, std::ostream& out, std::ostream& err)
   const std::int64_t held_ms = std::int64_t{options.seconds} * 1000;
   const std::int64_t deadline_ms =
       held_ms + status->value("failback_hold_max_ms", std::int64_t{60000}) + 15000;
-  auto started = request(socket, "drill " + std::to_string(options.seconds) + "\n\n", error);
-  if (!started || started->contains("error")) {
-    err << "drill: " << (started ? started->value("error", "") : error) << "\n";
+  auto started = ask_daemon(socket, {control::AdminCommand::kDrill, options.seconds});
+  if (!started) {
+    err << "drill: " << started.error() << "\n";
     return 1;
   }
   const auto t0 = Clock::now();
@@ -107,7 +105,7 @@ int run_drill(const DrillOptions& options, std::ostream& out, std::ostream& err)
       next_ping += options.interval_ms;
     }
     if (now >= next_status) {
-      if (auto s = request(socket, "status\n\n", error)) {
+      if (auto s = hybrid_status(socket, options.interface_name)) {
         timeline.active_path(now, s->value("active", ""));
         if (timeline.failed_back() && !finish_at) finish_at = now + kReplyGraceMs;
       }

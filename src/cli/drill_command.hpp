@@ -14,7 +14,7 @@ struct DrillOptions {
   std::string interface_name;
   unsigned seconds = 5;
   unsigned interval_ms = 20;
-  std::string socket_dir = "/var/run/tandem";  // daemon::kL2tpStatusSocketDir
+  std::string admin_socket_dir;  // empty: the run directory (daemon/instance_lock.hpp)
 };
 
 int run_drill(const DrillOptions& options, std::ostream& out, std::ostream& err);

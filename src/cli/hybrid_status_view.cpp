@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/mtu_probe_view.hpp"
+#include "cli/status_view.hpp"
 
 namespace tandem::cli {
 namespace {
@@ -58,6 +59,30 @@ std::string client_text(const nlohmann::json& s) {
   return out;
 }
 
+// An account's session on one protocol: "    wireguard: 192.0.2.7:51820, handshake 1 minute,
+// 5 seconds ago, 1.50 MiB received, 2.00 KiB sent, mtu 1340".
+std::string account_session_text(const char* protocol, const nlohmann::json& a) {
+  if (!a.is_object()) return {};
+  std::string out = fmt::format(
+      "    {}: {}", protocol,
+      a.value("endpoint", "").empty() ? std::string("(no endpoint yet)") : a.value("endpoint", ""));
+  if (a.contains("latest_handshake_unix"))
+    out += a.value("latest_handshake_unix", std::int64_t{0}) == 0
+               ? ", no handshake yet"
+               : ", handshake " +
+                     describe_age(a.value("latest_handshake_age_seconds", std::int64_t{0}));
+  if (a.contains("up") && !a.value("up", false)) out += ", logging in";
+  if (a.contains("last_echo_reply_ms_ago"))
+    out += ", LCP echo answered " +
+           describe_age(a.value("last_echo_reply_ms_ago", std::int64_t{0}) / 1000);
+  if (a.contains("child_sas")) out += fmt::format(", {} Child SAs", a.value("child_sas", 0));
+  out +=
+      fmt::format(", {} received, {} sent", describe_bytes(a.value("rx_bytes", std::uint64_t{0})),
+                  describe_bytes(a.value("tx_bytes", std::uint64_t{0})));
+  if (a.contains("mtu")) out += fmt::format(", mtu {}", a.value("mtu", 0));
+  return out + "\n";
+}
+
 std::string gateway_text(const nlohmann::json& s) {
   std::string out = "  hybrid gateway\n";
   for (const auto& p : s.value("paths", nlohmann::json::array()))
@@ -71,6 +96,9 @@ std::string gateway_text(const nlohmann::json& s) {
                        a.contains("ipv6") ? " " + a.value("ipv6", "") : std::string(),
                        a.value("disabled", false) ? " (disabled)" : "",
                        paths.empty() ? "none" : paths, a.value("return_path", "none"));
+    out += account_session_text("wireguard", a.value("wireguard", nlohmann::json()));
+    out += account_session_text("l2tp-ipsec", a.value("l2tp", nlohmann::json()));
+    out += account_session_text("ikev2", a.value("ikev2", nlohmann::json()));
   }
   return out;
 }

@@ -72,6 +72,39 @@ TEST(HybridStatusView, AGatewayShowsItsPathsAndAccounts) {
   EXPECT_NE(text.find("5 to WireGuard, 7 to L2TP/IPsec"), std::string::npos) << text;
 }
 
+TEST(HybridStatusView, EachAccountShowsItsSessionOnEachProtocol) {
+  const auto status = nlohmann::json::parse(R"({
+    "interface": "gw0", "role": "gateway",
+    "accounts": [{"name": "alice", "ipv4": "10.77.0.2", "paths": ["wireguard", "l2tp-ipsec"],
+                  "return_path": "wireguard",
+                  "wireguard": {"endpoint": "192.0.2.7:51820", "latest_handshake_unix": 1000,
+                                "latest_handshake_age_seconds": 65, "rx_bytes": 1572864,
+                                "tx_bytes": 2048, "mtu": 1340},
+                  "l2tp": {"endpoint": "192.0.2.7:1701", "up": true, "last_echo_reply_ms_ago": 4200,
+                           "rx_bytes": 10, "tx_bytes": 20, "mtu": 1400}},
+                 {"name": "bob", "ipv4": "10.77.0.3", "paths": [],
+                  "wireguard": {"endpoint": "", "latest_handshake_unix": 0, "rx_bytes": 0,
+                                "tx_bytes": 0}},
+                 {"name": "carol", "ipv4": "10.77.0.4", "paths": ["ipsec"],
+                  "ikev2": {"endpoint": "192.0.2.9:4500", "child_sas": 1, "rx_bytes": 3,
+                            "tx_bytes": 4}}]})");
+  const std::string text = render_hybrid_text(status);
+  EXPECT_NE(text.find("    wireguard: 192.0.2.7:51820, handshake 1 minute, 5 seconds ago, 1.50 "
+                      "MiB received, 2.00 KiB sent, mtu 1340\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    l2tp-ipsec: 192.0.2.7:1701, LCP echo answered 4 seconds ago, 10 B "
+                      "received, 20 B sent, mtu 1400\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    wireguard: (no endpoint yet), no handshake yet, 0 B received"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("    ikev2: 192.0.2.9:4500, 1 Child SAs, 3 B received, 4 B sent\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(HybridStatusView, AGatewayShowsItsRoadWarriorsPathAndTheSpoofedCounts) {
   const auto status = nlohmann::json::parse(R"({
     "interface": "hyb0", "role": "gateway",

@@ -52,7 +52,7 @@ int run_probed(const MtuOptions& options, std::ostream& out, std::ostream& err) 
   status.interface_name = options.interface_name;
   status.json = true;
   status.socket_dir = options.socket_dir;
-  status.l2tp_socket_dir = options.l2tp_socket_dir;
+  status.admin_socket_dir = options.admin_socket_dir;
   std::ostringstream json;
   const int rc = run_status(status, json, err);
   const auto documents = nlohmann::json::parse(json.str(), nullptr, false);

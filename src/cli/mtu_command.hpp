@@ -18,8 +18,8 @@ struct MtuOptions {
   std::string esp = "aes-gcm";
   bool no_nat_t = false;
   std::string interface_name;
-  std::string socket_dir = "/var/run/wireguard";    // daemon::kUapiSocketDir
-  std::string l2tp_socket_dir = "/var/run/tandem";  // daemon::kL2tpStatusSocketDir
+  std::string socket_dir = "/var/run/wireguard";  // daemon::kUapiSocketDir
+  std::string admin_socket_dir;                   // empty: daemon::run_directory()
 };
 
 int run_mtu(const MtuOptions& options, std::ostream& out, std::ostream& err);

@@ -96,7 +96,7 @@ TEST(MtuCommand, AnInterfaceThatIsNotRunningIsNamedWithTheFix) {
   std::ostringstream out, err;
   MtuOptions options;
   options.interface_name = "nosuch0";
-  options.socket_dir = options.l2tp_socket_dir = "/nonexistent";
+  options.socket_dir = options.admin_socket_dir = "/nonexistent";
   EXPECT_EQ(run_mtu(options, out, err), 1);
   EXPECT_NE(err.str().find("cannot read the status of nosuch0 (is it up?"), std::string::npos)
       << err.str();

@@ -6,11 +6,14 @@
 
 namespace tandem::cli {
 
+// Every daemon `tandem up` runs is asked on its admin socket (daemon/admin_server.hpp) for all
+// of its interfaces; a WireGuard interface with only a UAPI socket (`tandem userspace`,
+// wireguard-go) is asked there.
 struct StatusOptions {
-  std::string interface_name;  // empty: every interface with a socket in the UAPI directory
+  std::string interface_name;  // empty: every interface
   bool json = false;
-  std::string socket_dir = "/var/run/wireguard";    // daemon::kUapiSocketDir
-  std::string l2tp_socket_dir = "/var/run/tandem";  // daemon::kL2tpStatusSocketDir
+  std::string admin_socket_dir;                   // empty: daemon::run_directory()
+  std::string socket_dir = "/var/run/wireguard";  // daemon::kUapiSocketDir
 };
 
 int run_status(const StatusOptions& options, std::ostream& out, std::ostream& err);

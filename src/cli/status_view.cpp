@@ -91,33 +91,7 @@ std::string render_text(const std::vector<InterfaceStatus>& interfaces, std::int
 
 std::string render_json(const std::vector<InterfaceStatus>& interfaces, std::int64_t now_unix) {
   auto list = nlohmann::json::array();
-  for (const auto& itf : interfaces) {
-    auto peers = nlohmann::json::array();
-    for (const auto& p : itf.peers) {
-      nlohmann::json peer(
-          {{"public_key", p.public_key},
-           {"preshared_key", p.has_preshared_key},
-           {"endpoint", p.endpoint},
-           {"allowed_ips", p.allowed_ips},
-           {"latest_handshake_unix", p.last_handshake_sec},
-           {"latest_handshake_age_seconds", p.last_handshake_sec == 0
-                                                ? nlohmann::json(nullptr)
-                                                : nlohmann::json(now_unix - p.last_handshake_sec)},
-           {"rx_bytes", p.rx_bytes},
-           {"tx_bytes", p.tx_bytes},
-           {"persistent_keepalive", p.persistent_keepalive}});
-      if (p.mtu) peer["mtu"] = *p.mtu;
-      if (p.configured_mtu) peer["configured_mtu"] = *p.configured_mtu;
-      if (!p.mtu_probe_target.empty()) peer["mtu_probe_target"] = p.mtu_probe_target;
-      if (p.mtu_probe.is_object()) peer["mtu_probe"] = p.mtu_probe;
-      peers.push_back(std::move(peer));
-    }
-    list.push_back({{"name", itf.name},
-                    {"public_key", itf.public_key},
-                    {"listen_port", itf.listen_port},
-                    {"fwmark", itf.fwmark},
-                    {"peers", peers}});
-  }
+  for (const auto& itf : interfaces) list.push_back(control::interface_status_json(itf, now_unix));
   return list.dump(2) + "\n";
 }
 

@@ -82,6 +82,26 @@ TEST(StatusView, ShowsEachPeersMtuAndItsProbingFromTheStatusReply) {
     "max": 1420, "probes_sent": 25, "probes_acked": 20})"));
 }
 
+TEST(StatusView, TheAdminSocketsDocumentReadsBackAsTheSameInterface) {
+  auto st = parse_uapi_get("tdm0", kReply);
+  ASSERT_TRUE(st.ok());
+  merge_peer_mtus(*st, R"({"peers": [{"public_key": "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08=",
+    "name": "alice", "mtu": 1340, "configured_mtu": 1420, "mtu_probe_target": "10.0.0.2",
+    "mtu_probe": {"state": "searching"}}], "drops": {"replay": 3}})");
+  const auto doc = control::interface_status_json(*st, 1065);
+  auto back = control::interface_status_from_json(doc);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(render_text({*back}, 1065), render_text({*st}, 1065));
+  EXPECT_EQ(control::interface_status_json(*back, 1065), doc);
+  EXPECT_EQ(back->peers[0].name, "alice");
+  ASSERT_EQ(back->drops.size(), 1u);
+  EXPECT_EQ(back->drops[0].second, 3u);
+  auto broken = doc;
+  broken["peers"][0]["rx_bytes"] = "many";
+  EXPECT_FALSE(control::interface_status_from_json(broken).ok());
+  EXPECT_FALSE(control::interface_status_from_json(nlohmann::json::array()).ok());
+}
+
 TEST(StatusView, SaysWhyProbingIsOff) {
   auto st = parse_uapi_get("tdm0", kReply);
   ASSERT_TRUE(st.ok());

@@ -300,7 +300,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   if (auto ok =
           r.only_keys(root, "the top level",
                       {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback",
-                       "policy", "policy_routing", "nesting", "events", "metrics"});
+                       "policy", "policy_routing", "nesting", "events", "metrics", "admin"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -403,6 +403,19 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     }
   }
   if (auto ok = read_metrics(r, root, cfg); !ok) return Err(ok.error());
+  if (const toml::node* admin = root.get("admin")) {
+    const toml::table* t = admin->as_table();
+    if (!t) return r.error(admin, "admin must be a table: [admin]");
+    if (auto ok = r.only_keys(*t, "[admin]", {"group"}); !ok) return Err(ok.error());
+    if (const toml::node* group = t->get("group")) {
+      const std::string name = group->is_string() ? group->as_string()->get() : "";
+      if (name.empty() || name.find_first_of(" :/\n") != std::string::npos)
+        return r.error(group,
+                       "group must name the group whose members may use the admin socket, such "
+                       "as \"tandem\"");
+      cfg.admin_group = name;
+    }
+  }
   return cfg;
 }
 

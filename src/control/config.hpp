@@ -124,6 +124,9 @@ struct NodeConfig {
   // [events] file: where the node appends its events as JSON lines (daemon/event_sink.hpp).
   std::string events_file;
   std::optional<MetricsSettings> metrics;  // [metrics]: the Prometheus endpoint, when set
+  // [admin] group: the group that may use the admin socket besides root (mode 0660 then;
+  // otherwise 0600, root only). A name, looked up when the daemon starts.
+  std::string admin_group;
   // One interface with several paths behind it, rather than one device per protocol.
   bool hybrid() const { return gateway() || fallback.has_value() || nesting.has_value(); }
   // A hybrid gateway: accounts in [[account]] sections or in a state store.

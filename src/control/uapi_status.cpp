@@ -115,4 +115,97 @@ void merge_peer_mtus(InterfaceStatus& status, std::string_view status_reply) {
   }
 }
 
+nlohmann::json interface_status_json(const InterfaceStatus& status, std::int64_t now_unix) {
+  auto peers = nlohmann::json::array();
+  for (const auto& p : status.peers) {
+    nlohmann::json peer(
+        {{"public_key", p.public_key},
+         {"preshared_key", p.has_preshared_key},
+         {"endpoint", p.endpoint},
+         {"allowed_ips", p.allowed_ips},
+         {"latest_handshake_unix", p.last_handshake_sec},
+         {"latest_handshake_age_seconds", p.last_handshake_sec == 0
+                                              ? nlohmann::json(nullptr)
+                                              : nlohmann::json(now_unix - p.last_handshake_sec)},
+         {"rx_bytes", p.rx_bytes},
+         {"tx_bytes", p.tx_bytes},
+         {"persistent_keepalive", p.persistent_keepalive}});
+    if (!p.name.empty()) peer["name"] = p.name;
+    if (p.mtu) peer["mtu"] = *p.mtu;
+    if (p.configured_mtu) peer["configured_mtu"] = *p.configured_mtu;
+    if (!p.mtu_probe_target.empty()) peer["mtu_probe_target"] = p.mtu_probe_target;
+    if (p.mtu_probe.is_object()) peer["mtu_probe"] = p.mtu_probe;
+    peers.push_back(std::move(peer));
+  }
+  nlohmann::json doc{{"name", status.name},
+                     {"public_key", status.public_key},
+                     {"listen_port", status.listen_port},
+                     {"fwmark", status.fwmark},
+                     {"peers", std::move(peers)}};
+  if (!status.drops.empty()) {
+    nlohmann::json drops = nlohmann::json::object();
+    for (const auto& [reason, n] : status.drops) drops[reason] = n;
+    doc["drops"] = std::move(drops);
+  }
+  return doc;
+}
+
+Result<InterfaceStatus, std::string> interface_status_from_json(const nlohmann::json& doc) {
+  // json's get<> throws on a type mismatch; the reply came over a socket, so check first.
+  const auto field = [](const nlohmann::json& j, const char* key, nlohmann::json::value_t type) {
+    if (!j.is_object() || !j.contains(key)) return false;
+    const auto t = j.at(key).type();
+    const auto& v = j.at(key);
+    if (type == nlohmann::json::value_t::number_unsigned)  // what a parser or a literal makes
+      return t == nlohmann::json::value_t::number_unsigned ||
+             (t == nlohmann::json::value_t::number_integer && v.get<std::int64_t>() >= 0);
+    if (type == nlohmann::json::value_t::number_integer)
+      return t == nlohmann::json::value_t::number_unsigned ||
+             t == nlohmann::json::value_t::number_integer;
+    return t == type;
+  };
+  using V = nlohmann::json::value_t;
+  if (!field(doc, "name", V::string) || !field(doc, "public_key", V::string) ||
+      !field(doc, "listen_port", V::number_unsigned) || !field(doc, "fwmark", V::number_unsigned) ||
+      !field(doc, "peers", V::array))
+    return Err(std::string(
+        "a WireGuard interface document needs name, public_key, listen_port, fwmark and peers"));
+  InterfaceStatus s;
+  s.name = doc["name"].get<std::string>();
+  s.public_key = doc["public_key"].get<std::string>();
+  s.listen_port = doc["listen_port"].get<unsigned>();
+  s.fwmark = doc["fwmark"].get<std::uint32_t>();
+  for (const auto& p : doc["peers"]) {
+    if (!field(p, "public_key", V::string) || !field(p, "endpoint", V::string) ||
+        !field(p, "allowed_ips", V::array) ||
+        !field(p, "latest_handshake_unix", V::number_integer) ||
+        !field(p, "rx_bytes", V::number_unsigned) || !field(p, "tx_bytes", V::number_unsigned))
+      return Err("peer " + std::to_string(s.peers.size()) + " of " + s.name +
+                 " lacks public_key, endpoint, allowed_ips, latest_handshake_unix or bytes");
+    PeerStatus peer;
+    peer.public_key = p["public_key"].get<std::string>();
+    peer.has_preshared_key = p.value("preshared_key", false);
+    peer.endpoint = p["endpoint"].get<std::string>();
+    for (const auto& ip : p["allowed_ips"])
+      if (ip.is_string()) peer.allowed_ips.push_back(ip.get<std::string>());
+    peer.last_handshake_sec = p["latest_handshake_unix"].get<std::int64_t>();
+    peer.rx_bytes = p["rx_bytes"].get<std::uint64_t>();
+    peer.tx_bytes = p["tx_bytes"].get<std::uint64_t>();
+    if (field(p, "persistent_keepalive", V::number_unsigned))
+      peer.persistent_keepalive = p["persistent_keepalive"].get<unsigned>();
+    if (field(p, "name", V::string)) peer.name = p["name"].get<std::string>();
+    if (field(p, "mtu", V::number_unsigned)) peer.mtu = p["mtu"].get<std::uint64_t>();
+    if (field(p, "configured_mtu", V::number_unsigned))
+      peer.configured_mtu = p["configured_mtu"].get<std::uint64_t>();
+    if (field(p, "mtu_probe_target", V::string))
+      peer.mtu_probe_target = p["mtu_probe_target"].get<std::string>();
+    if (field(p, "mtu_probe", V::object)) peer.mtu_probe = p["mtu_probe"];
+    s.peers.push_back(std::move(peer));
+  }
+  if (field(doc, "drops", V::object))
+    for (const auto& [reason, n] : doc["drops"].items())
+      if (n.is_number_unsigned()) s.drops.emplace_back(reason, n.get<std::uint64_t>());
+  return s;
+}
+
 }  // namespace tandem::control

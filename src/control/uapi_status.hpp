@@ -51,4 +51,11 @@ Result<InterfaceStatus, std::string> parse_uapi_get(std::string name, std::strin
 // changes nothing.
 void merge_peer_mtus(InterfaceStatus& status, std::string_view status_reply);
 
+// The interface as `tandem status --json` and the admin socket give it: `wg`'s fields, each
+// handshake also as an age at `now_unix`, and Tandem's own (peer names, MTUs, drops).
+nlohmann::json interface_status_json(const InterfaceStatus& status, std::int64_t now_unix);
+// Back from that document (the CLI renders what the admin socket sent); the error names the
+// field that is missing or of the wrong type.
+Result<InterfaceStatus, std::string> interface_status_from_json(const nlohmann::json& doc);
+
 }  // namespace tandem::control

@@ -92,19 +92,20 @@ void AccountStoreSync::emit_changes(const std::vector<control::AccountConfig>& b
   }
 }
 
-void AccountStoreSync::poll(const control::NodeConfig& running, const Apply& apply) {
+Result<std::vector<std::string>, std::string> AccountStoreSync::poll(
+    const control::NodeConfig& running, const Apply& apply) {
   const WallTime now = wall_now();
   auto changes = store_->changes_since(applied_revision_);
   if (!changes) {
     if (changes.error().message != last_refusal_)
       spdlog::warn("accounts: cannot read the store: {}", changes.error().message);
     last_refusal_ = changes.error().message;
-    return;
+    return Err("cannot read the store: " + changes.error().message);
   }
   const bool expired = next_key_expiry_ && now >= *next_key_expiry_;
   if (changes->accounts.empty() && !changes->reload_all && !expired) {
     applied_revision_ = changes->revision;
-    return;
+    return std::vector<std::string>{};
   }
   const std::uint64_t before = applied_revision_;
   // `apply` may update `running` itself: what it was, for the events.
@@ -112,7 +113,7 @@ void AccountStoreSync::poll(const control::NodeConfig& running, const Apply& app
   control::NodeConfig next = running;
   if (auto ok = fill(next); !ok) {
     spdlog::warn("accounts: {}", ok.error());
-    return;
+    return Err(ok.error());
   }
   if (auto ok = apply(next); !ok) {
     // Tried again at the next look (from the same revision); said once.
@@ -120,7 +121,7 @@ void AccountStoreSync::poll(const control::NodeConfig& running, const Apply& app
     if (ok.error() != last_refusal_)
       spdlog::warn("accounts: a change in the store is not applied yet: {}", ok.error());
     last_refusal_ = ok.error();
-    return;
+    return Err("a change in the store is not applied yet: " + ok.error());
   }
   last_refusal_.clear();
   emit_changes(previous, next.accounts);
@@ -129,6 +130,7 @@ void AccountStoreSync::poll(const control::NodeConfig& running, const Apply& app
   spdlog::info("accounts: the store's revision {} applied{}{}", applied_revision_,
                names.empty() ? "" : " (" + names + ")",
                expired ? "; a rotated key's overlap is over" : "");
+  return changes->accounts;
 }
 
 }  // namespace tandem::daemon

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 #include "base/time.hpp"
@@ -32,8 +33,10 @@ class AccountStoreSync {
   // `config` with the store's accounts now (a reload of the file keeps the store's accounts).
   Result<Ok, std::string> fill(control::NodeConfig& config);
   // Looks for changes since the last look and applies them to `running` (the config the gateway
-  // runs, whose accounts are replaced). Call about once a second.
-  void poll(const control::NodeConfig& running, const Apply& apply);
+  // runs, whose accounts are replaced). Call about once a second. The names of the accounts a
+  // change applied (none: nothing changed), or why the store's change is not applied yet.
+  Result<std::vector<std::string>, std::string> poll(const control::NodeConfig& running,
+                                                     const Apply& apply);
 
  private:
   explicit AccountStoreSync(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}

@@ -43,7 +43,7 @@ ConfigReload::Outcome ConfigReload::attempt() {
   return {true, plan->summary()};
 }
 
-void ConfigReload::reload() {
+ConfigReload::Outcome ConfigReload::reload() {
   io::notify_reloading();
   spdlog::debug("SIGHUP: reading {} again", config_path_);
   const Outcome outcome = attempt();
@@ -60,6 +60,7 @@ void ConfigReload::reload() {
   ReloadReport report{::getpid(), ++generation_, outcome.applied, outcome.message};
   if (auto ok = write_reload_report(reload_report_path(name_), report); !ok)
     spdlog::warn("{} (tandem reload will not learn the outcome)", ok.error());
+  return outcome;
 }
 
 }  // namespace tandem::daemon

@@ -33,8 +33,12 @@ class ConfigReload {
   ~ConfigReload();
   ConfigReload(const ConfigReload&) = delete;
   ConfigReload& operator=(const ConfigReload&) = delete;
-  // On the control thread, from the signal handler.
-  void reload();
+  struct Outcome {
+    bool applied;
+    std::string message;  // what changed, or why nothing did
+  };
+  // On the control thread, from the signal handler or the admin socket.
+  Outcome reload();
   // Completes a config just read before it is compared (a gateway whose accounts live in a
   // store takes them from there); an error refuses the reload.
   using Prepare = std::function<Result<Ok, std::string>(control::NodeConfig& next)>;
@@ -45,10 +49,6 @@ class ConfigReload {
   }
 
  private:
-  struct Outcome {
-    bool applied;
-    std::string message;
-  };
   Outcome attempt();
   Outcome refused(const std::string& why) const;
 

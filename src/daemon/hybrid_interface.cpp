@@ -29,10 +29,6 @@ constexpr std::size_t kMaxInjected = 256;
 
 }  // namespace
 
-std::string hybrid_socket_path(std::string_view socket_dir, std::string_view interface_name) {
-  return std::string(socket_dir) + "/" + std::string(interface_name) + ".hybrid";
-}
-
 Result<hybrid::AccountTable, std::string> account_table(
     const control::NodeConfig& config,
     const std::map<std::string, std::vector<IpAddress>>& remembered) {
@@ -242,11 +238,9 @@ HybridInterface::HybridInterface(const control::NodeConfig& config, io::TunDevic
 
 HybridInterface::~HybridInterface() {
   // The paths' threads call into this object: stop them before anything here goes.
-  socket_.reset();
   stop_kernel_policy();
   if (loop_ && fallback_timer_) loop_->remove_timer(fallback_timer_);
   for (auto& slot : control_) {
-    slot->status.reset();
     slot->path.reset();
     // Its factory may hold a shared IPsec endpoint, which unregisters from the control loop
     // (WireGuard's) when it goes: that must happen before the loop goes. The slot itself stays
@@ -328,11 +322,10 @@ Result<Ok, std::string> HybridInterface::configure_system() {
   return configure_device(tun_.index(), config_, subnets);
 }
 
-Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
+Result<Ok, std::string> HybridInterface::start() {
   if (auto ok = configure_system(); !ok) return ok;
   if (secondary_tun_)
     if (auto ok = start_kernel_policy(); !ok) return ok;
-  socket_dir_ = socket_dir;
   for (auto& slot : control_)
     if (slot->path)
       if (auto ok = attach_control_path(*slot); !ok) return ok;
@@ -342,11 +335,6 @@ Result<Ok, std::string> HybridInterface::start(std::string_view socket_dir) {
     fallback_timer_ = *timer;
     loop_->arm_timer(fallback_timer_, io::SystemClock::now());
   }
-  auto server = io::UnixSocketServer::listen(
-      *loop_, hybrid_socket_path(socket_dir, name()),
-      [this](std::string_view request) { return handle_request(request); });
-  if (!server) return Err(server.error());
-  socket_ = std::move(*server);
   wg_->start();
   if (auto ok = wg_->serve_uapi(uapi_socket_path(kUapiSocketDir, name())); !ok)
     return Err("cannot serve UAPI: " + ok.error());

@@ -57,9 +57,6 @@
 
 namespace tandem::daemon {
 
-// Where `tandem status` and `tandem drill` find a hybrid interface's socket.
-std::string hybrid_socket_path(std::string_view socket_dir, std::string_view interface_name);
-
 // The account table a gateway config describes (fixed addresses, pools, the gateway's own
 // addresses reserved); an account `remembered` names keeps that leased address when still free.
 Result<hybrid::AccountTable, std::string> account_table(
@@ -82,15 +79,18 @@ class HybridInterface final : public HybridLink {
   HybridInterface& operator=(const HybridInterface&) = delete;
 
   const std::string& name() const { return tun_.name(); }
-  // Addresses, routes, the paths' sockets and threads, the status socket: after start() the
+  // Addresses, routes, the paths' sockets and threads, the UAPI socket: after start() the
   // interface carries traffic.
-  Result<Ok, std::string> start(std::string_view socket_dir);
+  Result<Ok, std::string> start();
   // Runs the control loop until a stop: SIGTERM/SIGINT hang up L2TP cleanly first; SIGHUP calls
   // `on_reload`.
   Result<Ok, std::string> run(const std::function<void()>& on_reload);
   // The control thread's loop (the WireGuard path's), for timers of the node around it.
   io::EventLoop& control_loop() { return *loop_; }
   std::string status_json();
+  // For the admin socket: status_json() with its WireGuard path's and control paths' documents
+  // under "wireguard", "l2tp" and "ipsec".
+  nlohmann::json admin_document();
   // A reload of a gateway's [[account]]s (hybrid_accounts_reload.cpp), on the control thread:
   // the new accounts replace the old as a whole, with their WireGuard keys and site routes, and
   // every account that stays keeps its leased addresses, its live paths and its return path.
@@ -101,8 +101,9 @@ class HybridInterface final : public HybridLink {
   enum class LiveSessions : std::uint8_t { kRefuse, kHangUp };
   Result<Ok, std::string> reload_accounts(const control::NodeConfig& next,
                                           LiveSessions live = LiveSessions::kRefuse);
-  // `drill SECONDS` (or `status`) on the socket: see handle_request().
-  std::string handle_request(std::string_view request);
+  // A failover drill (a client with [fallback]): WireGuard held down for `seconds`, as if it had
+  // failed, so the fallback takes over and gives it back after.
+  Result<nlohmann::json, std::string> drill(unsigned seconds);
 
   // HybridLink
   void wireguard_outbound(io::PacketBatch& batch) override;
@@ -159,10 +160,9 @@ class HybridInterface final : public HybridLink {
     // Only the control thread touches the path; it is gone while an on-demand secondary is
     // hung up.
     std::unique_ptr<ControlPath> path;
-    std::size_t mtu = 0;  // the path's inner MTU as built at start (kept while hung up)
-    std::unique_ptr<io::UnixSocketServer> status;  // the path's own status socket
-    io::PacketBatch pending;                       // guarded by mutex_: for the path to send
-    io::PacketBatch draining;                      // control thread scratch
+    std::size_t mtu = 0;       // the path's inner MTU as built at start (kept while hung up)
+    io::PacketBatch pending;   // guarded by mutex_: for the path to send
+    io::PacketBatch draining;  // control thread scratch
   };
 
   HybridInterface(const control::NodeConfig& config, io::TunDevice tun,
@@ -234,7 +234,6 @@ class HybridInterface final : public HybridLink {
   Result<Ok, std::string> add_control_paths(const control::NodeConfig& config);
   bool on_demand() const { return fallback_ && !config_.fallback->warm_secondary; }
   Result<Ok, std::string> configure_system();
-  std::string drill(std::string_view seconds);
   // With mutex_ held: a path's MTU and counters into its status object.
   // WireGuard's peers whose underlay path ICMP said is smaller (read before mutex_ is taken).
   using UnderlayPaths = std::vector<WireguardInterface::PeerPathMtu>;
@@ -268,10 +267,8 @@ class HybridInterface final : public HybridLink {
   bool hanging_up_ = false;            // it is saying goodbye; then it goes
   bool retire_control_path_ = false;   // its goodbye is done: drop it on the next wake
   bool redial_after_hang_up_ = false;  // dialled again while hanging up
-  std::string socket_dir_;
-  io::EventLoop* loop_ = nullptr;  // the WireGuard path's control loop
+  io::EventLoop* loop_ = nullptr;      // the WireGuard path's control loop
   io::EventLoop::TimerId fallback_timer_ = 0;
-  std::unique_ptr<io::UnixSocketServer> socket_;
   bool stopping_ = false;
 
   std::mutex mutex_;                      // guards everything below

@@ -51,7 +51,6 @@ void HybridInterface::on_control_wake() {
     // Its goodbye is done (not inside one of its own calls any more): let it go.
     retire_control_path_ = false;
     hanging_up_ = false;
-    secondary().status.reset();
     secondary().path.reset();
     if (redial_after_hang_up_) {
       redial_after_hang_up_ = false;
@@ -156,15 +155,6 @@ Result<Ok, std::string> HybridInterface::attach_control_path(ControlSlot& slot) 
     slot.path.reset();
     return Err(std::string(l2tp ? "L2TP/IPsec" : "IPsec") + " path: " + ok.error());
   }
-  auto status = io::UnixSocketServer::listen(*loop_,
-                                             l2tp ? l2tp_status_socket_path(socket_dir_, name())
-                                                  : ipsec_status_socket_path(socket_dir_, name()),
-                                             [&slot](std::string_view) {
-                                               return slot.path ? slot.path->status_json()
-                                                                : std::string("{}\n\n");
-                                             });
-  if (!status) return Err(status.error());
-  slot.status = std::move(*status);
   return Ok{};
 }
 

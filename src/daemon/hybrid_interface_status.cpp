@@ -1,49 +1,46 @@
-// The hybrid interface's status document and failover drills (hybrid_interface.hpp), served on
-// its socket by the control thread.
+// The hybrid interface's status document and failover drills (hybrid_interface.hpp), for the
+// admin socket on the control thread.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "daemon/admin_server.hpp"
+#include "daemon/gateway_account_view.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "io/system_clock.hpp"
 
 namespace tandem::daemon {
-namespace {
-
-constexpr auto kMaxDrill = std::chrono::hours(1);
-
-}  // namespace
-
 // ---- status and drills --------------------------------------------------------------------
 
-std::string HybridInterface::handle_request(std::string_view request) {
-  while (!request.empty() && (request.back() == '\n' || request.back() == ' '))
-    request.remove_suffix(1);
-  if (request.starts_with("drill ")) return drill(request.substr(6)) + "\n\n";
-  return status_json();
+nlohmann::json HybridInterface::admin_document() {
+  nlohmann::json doc = status_document("hybrid", status_json());
+  doc["wireguard"] = wireguard_document(*wg_);
+  for (const auto& slot : control_) {
+    if (!slot->path) continue;
+    const char* kind = slot->kind == hybrid::PathKind::kIpsecTunnel ? "ipsec" : "l2tp";
+    doc[kind] = status_document(kind, slot->path->status_json());
+  }
+  if (gateway())
+    join_account_sessions(doc, doc["wireguard"], doc.value("l2tp", nlohmann::json()),
+                          doc.value("ipsec", nlohmann::json()));
+  return doc;
 }
 
-std::string HybridInterface::drill(std::string_view seconds) {
-  unsigned n = 0;
-  const auto [end, ec] = std::from_chars(seconds.data(), seconds.data() + seconds.size(), n);
-  if (ec != std::errc() || end != seconds.data() + seconds.size() || n == 0 ||
-      std::chrono::seconds(n) > kMaxDrill)
-    return R"({"error":"drill needs a duration of 1 to 3600 seconds"})";
-  if (!fallback_) return R"({"error":"drills need a client with [fallback]"})";
+Result<nlohmann::json, std::string> HybridInterface::drill(unsigned seconds) {
+  if (!fallback_) return Err(std::string("drills need a client with [fallback]"));
   hybrid::FallbackPathOutput out;
   {
     std::lock_guard lock(mutex_);
     const TimePoint now = io::SystemClock::now();
-    drill_until_ = now + std::chrono::seconds(n);
+    drill_until_ = now + std::chrono::seconds(seconds);
     fallback_->force_down(hybrid::PathRole::kPrimary, *drill_until_, now, fallback_out_);
     std::swap(out, fallback_out_);
   }
-  spdlog::warn("drill: WireGuard held down for {} s", n);
+  spdlog::warn("drill: WireGuard held down for {} s", seconds);
   handle_fallback_output(out);
-  return R"({"drill":"started","seconds":)" + std::to_string(n) + "}";
+  return nlohmann::json{{"drill", "started"}, {"seconds", seconds}};
 }
 
 void HybridInterface::add_path_counters(nlohmann::json& j, hybrid::PathKind kind,

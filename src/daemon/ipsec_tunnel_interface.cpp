@@ -35,10 +35,6 @@ ipsec::ike::v2::Identity identity_of(const std::string& id) {
 
 }  // namespace
 
-std::string ipsec_status_socket_path(std::string_view socket_dir, std::string_view interface_name) {
-  return std::string(socket_dir) + "/" + std::string(interface_name) + ".ipsec";
-}
-
 ipsec::ike::v1::Config ipsec_ikev1_config(const control::IpsecConfig& c) {
   ipsec::ike::v1::Config config;
   for (const auto& conn : c.connections) {
@@ -339,14 +335,6 @@ void IpsecTunnelInterface::shut_down(std::function<void()> on_done) {
   // The deletes leave at once (close_all sends them); nothing is waited for.
   shut_down();
   on_done();
-}
-
-Result<Ok, std::string> IpsecTunnelInterface::serve_status(const std::string& socket_path) {
-  auto server = io::UnixSocketServer::listen(*loop_, socket_path,
-                                             [this](std::string_view) { return status_json(); });
-  if (!server) return Err(server.error());
-  status_server_ = std::move(*server);
-  return Ok{};
 }
 
 std::size_t IpsecTunnelInterface::probed_limit() const {

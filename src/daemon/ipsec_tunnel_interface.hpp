@@ -57,7 +57,6 @@ class IpsecTunnelInterface final : public ControlPath {
   // Path mode: seals inner packets (each with kInnerHeadroom in front) with the SA whose
   // selectors take them; those without one are dropped and counted.
   void send_inner(io::PacketBatch& batch) override;
-  Result<Ok, std::string> serve_status(const std::string& socket_path);
   // Deletes every SA, telling the peers.
   void shut_down();
   void shut_down(std::function<void()> on_done) override;
@@ -103,7 +102,6 @@ class IpsecTunnelInterface final : public ControlPath {
   io::EventLoop::TimerId redial_timer_ = 0;
   Duration redial_wait_ = std::chrono::seconds(1);
   bool stopping_ = false;
-  std::unique_ptr<io::UnixSocketServer> status_server_;
   std::map<IpAddress, int> virtual_addresses_;  // given by peers, with the SAs that use each
   std::set<std::uint32_t> outbound_children_;   // path mode: the Child SAs that stand
   std::map<IpAddress, int> remote_hosts_;       // path mode: single-host peers, with their SAs
@@ -113,9 +111,6 @@ class IpsecTunnelInterface final : public ControlPath {
   std::optional<std::size_t> probed_mtu_;
   OversizeTally too_big_;
 };
-
-// Where `tandem status` finds each IPsec interface's status socket (beside the L2TP ones).
-std::string ipsec_status_socket_path(std::string_view socket_dir, std::string_view interface_name);
 
 // The engine configurations an `[ipsec]` section describes.
 ipsec::ike::v1::Config ipsec_ikev1_config(const control::IpsecConfig& config);

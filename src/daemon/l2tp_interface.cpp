@@ -55,10 +55,6 @@ control::L2tpConfig with_mtu(const control::L2tpConfig& config, const Endpoint& 
 
 }  // namespace
 
-std::string l2tp_status_socket_path(std::string_view socket_dir, std::string_view interface_name) {
-  return std::string(socket_dir) + "/" + std::string(interface_name) + ".l2tp";
-}
-
 hybrid::L2tpStackConfig l2tp_stack_config(const control::L2tpConfig& c, const Endpoint& server,
                                           bool hybrid) {
   hybrid::L2tpStackConfig s;
@@ -656,14 +652,6 @@ void L2tpInterface::shut_down(std::function<void()> on_done) {
   process(out_);
 }
 
-Result<Ok, std::string> L2tpInterface::serve_status(const std::string& socket_path) {
-  auto server = io::UnixSocketServer::listen(*loop_, socket_path,
-                                             [this](std::string_view) { return status_json(); });
-  if (!server) return Err(server.error());
-  status_server_ = std::move(*server);
-  return Ok{};
-}
-
 std::string L2tpInterface::status_json() const {
   nlohmann::json j;
   j["interface"] = name();
@@ -695,6 +683,14 @@ std::string L2tpInterface::status_json() const {
     if (const auto probed = probers_.held_mtu(s.ref)) mtu = std::min(mtu, *probed);
     o["mtu"] = mtu;
     o["mtu_probe"] = probers_.status_json(s.ref);
+    o["rx_packets"] = s.rx_packets;
+    o["rx_bytes"] = s.rx_bytes;
+    o["tx_packets"] = s.tx_packets;
+    o["tx_bytes"] = s.tx_bytes;
+    if (s.last_echo_reply)
+      o["last_echo_reply_ms_ago"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        io::SystemClock::now() - *s.last_echo_reply)
+                                        .count();
     sessions.push_back(std::move(o));
   }
   j["sessions"] = std::move(sessions);

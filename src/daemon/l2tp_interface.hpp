@@ -63,8 +63,6 @@ class L2tpInterface final : public ControlPath {
 
   // Registers the device, socket and timer with `loop` and starts the stack (a client dials).
   Result<Ok, std::string> attach(io::EventLoop& loop) override;
-  // Serves `status` requests (one JSON document per connection) at `socket_path`.
-  Result<Ok, std::string> serve_status(const std::string& socket_path);
   // Hangs up every session and tunnel; `on_done` runs once the peers acknowledged (or after a
   // few seconds if they do not answer).
   void shut_down(std::function<void()> on_done) override;
@@ -135,7 +133,6 @@ class L2tpInterface final : public ControlPath {
   io::EventLoop::TimerId timer_ = 0;
   io::EventLoop::TimerId shutdown_timer_ = 0;
   std::function<void()> on_shutdown_done_;
-  std::unique_ptr<io::UnixSocketServer> status_server_;
   Endpoint server_;
   bool started_ = false;  // client with IPsec: the stack dials once the first ESP SA is up
   io::EventLoop::TimerId ike_redial_timer_ = 0;
@@ -158,10 +155,6 @@ class L2tpInterface final : public ControlPath {
   ProbedDeviceMtu device_mtu_;                // a plain client's device
   hybrid::L2tpStackOutput out_;
 };
-
-// Where `tandem status` finds each L2TP interface's status socket.
-inline constexpr const char* kL2tpStatusSocketDir = "/var/run/tandem";
-std::string l2tp_status_socket_path(std::string_view socket_dir, std::string_view interface_name);
 
 // The stack settings a config section describes; `hybrid` when L2TP is a path of a hybrid
 // interface (sessions then carry IPv6 too).

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/packet.hpp"
+#include "daemon/admin_server.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/l2tp_interface.hpp"
@@ -161,8 +162,6 @@ NestedInterface::NestedInterface(const control::NodeConfig& config, io::TunDevic
 NestedInterface::~NestedInterface() {
   // The paths call into this object from WireGuard's threads and the control loop: they go
   // first, the control path (and the endpoint registered with WireGuard's loop) before that loop.
-  socket_.reset();
-  control_status_.reset();
   control_path_.reset();
   carried_ipsec_.reset();
   wg_.reset();
@@ -221,24 +220,13 @@ Result<Ok, std::string> NestedInterface::configure_device() {
   return Ok{};
 }
 
-Result<Ok, std::string> NestedInterface::start(std::string_view socket_dir) {
+Result<Ok, std::string> NestedInterface::start() {
   if (auto ok = configure_device(); !ok) return ok;
   // WireGuard's threads first: the control path's first datagrams (an inner IKE's first
   // message) are for WireGuard's sender, which must be there to be woken.
   wg_->start();
   if (auto ok = control_path_->attach(*loop_); !ok) return ok;
   const bool l2tp = control_kind_ == hybrid::PathKind::kL2tpIpsec;
-  auto control_status = io::UnixSocketServer::listen(
-      *loop_,
-      l2tp ? l2tp_status_socket_path(socket_dir, name())
-           : ipsec_status_socket_path(socket_dir, name()),
-      [this](std::string_view) { return control_path_->status_json(); });
-  if (!control_status) return Err(control_status.error());
-  control_status_ = std::move(*control_status);
-  auto server = io::UnixSocketServer::listen(*loop_, hybrid_socket_path(socket_dir, name()),
-                                             [this](std::string_view) { return status_json(); });
-  if (!server) return Err(server.error());
-  socket_ = std::move(*server);
   if (auto ok = wg_->serve_uapi(uapi_socket_path(kUapiSocketDir, name())); !ok)
     return Err("cannot serve UAPI: " + ok.error());
   const char* control = l2tp ? "L2TP/IPsec" : "an ESP tunnel";
@@ -562,6 +550,14 @@ void NestedInterface::on_control_wake() {
   ipsec_draining_.clear();
   std::lock_guard lock(mutex_);
   counters_.reassembled = reassembler_.stats().reassembled;
+}
+
+nlohmann::json NestedInterface::admin_document() {
+  nlohmann::json doc = status_document("nested", status_json());
+  doc["wireguard"] = wireguard_document(*wg_);
+  const char* kind = control_kind_ == hybrid::PathKind::kL2tpIpsec ? "l2tp" : "ipsec";
+  if (control_path_) doc[kind] = status_document(kind, control_path_->status_json());
+  return doc;
 }
 
 std::string NestedInterface::status_json() {

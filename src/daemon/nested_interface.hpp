@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -66,10 +67,14 @@ class NestedInterface final : public HybridLink, public DatagramCarrier {
   NestedInterface& operator=(const NestedInterface&) = delete;
 
   const std::string& name() const { return tun_.name(); }
-  Result<Ok, std::string> start(std::string_view socket_dir);
+  Result<Ok, std::string> start();
   // Runs until SIGTERM/SIGINT, which hang up the control path cleanly first.
   Result<Ok, std::string> run(const std::function<void()>& on_reload);
+  // WireGuard's control loop, which the control path shares; after start().
+  io::EventLoop& control_loop() { return *loop_; }
   std::string status_json();
+  // For the admin socket: status_json() with the WireGuard and control paths' documents.
+  nlohmann::json admin_document();
 
   // HybridLink
   void wireguard_outbound(io::PacketBatch& batch) override;
@@ -130,8 +135,6 @@ class NestedInterface final : public HybridLink, public DatagramCarrier {
   std::unique_ptr<ControlPath> control_path_;
   std::unique_ptr<WireguardInterface> wg_;
   io::EventLoop* loop_ = nullptr;  // WireGuard's control loop, shared by the control path
-  std::unique_ptr<io::UnixSocketServer> socket_;
-  std::unique_ptr<io::UnixSocketServer> control_status_;
   bool stopping_ = false;
   std::optional<InterfaceAddress> inner_address_;  // on the device: the inner session's address
 

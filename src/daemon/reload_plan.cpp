@@ -271,6 +271,7 @@ Result<ReloadPlan, ReloadRefusal> plan_reload(const control::NodeConfig& running
   // The endpoint is bound once, at start-up.
   if (!d.check_presence("[metrics]", running.metrics, next.metrics) && running.metrics)
     d.check("[metrics]", *running.metrics, *next.metrics);
+  d.check_value("[admin] group", running.admin_group, next.admin_group);  // set on the socket
   ReloadPlan plan;
   compare_hybrid(running, next, d, plan);
   if (d.count() != 0) return Err(ReloadRefusal{d.take()});

@@ -10,6 +10,7 @@
 
 #include "control/config.hpp"
 #include "daemon/account_store_sync.hpp"
+#include "daemon/admin_server.hpp"
 #include "daemon/config_reload.hpp"
 #include "daemon/event_sink.hpp"
 #include "daemon/hybrid_interface.hpp"
@@ -150,9 +151,6 @@ Result<std::unique_ptr<L2tpInterface>, std::string> start_l2tp(const control::L2
   auto l2tp = L2tpInterface::create(cfg, server);
   if (!l2tp) return Err(l2tp.error());
   if (auto ok = (*l2tp)->attach(loop); !ok) return Err(ok.error());
-  const std::string socket = l2tp_status_socket_path(kL2tpStatusSocketDir, cfg.interface);
-  if (auto ok = (*l2tp)->serve_status(socket); !ok)
-    return Err("cannot serve status at " + socket + ": " + ok.error());
   return std::move(*l2tp);
 }
 
@@ -162,16 +160,22 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
   auto ipsec = IpsecTunnelInterface::create(cfg);
   if (!ipsec) return Err(ipsec.error());
   if (auto ok = (*ipsec)->attach(loop); !ok) return Err(ok.error());
-  const std::string socket = ipsec_status_socket_path(kL2tpStatusSocketDir, cfg.interface);
-  if (auto ok = (*ipsec)->serve_status(socket); !ok)
-    return Err("cannot serve status at " + socket + ": " + ok.error());
   return std::move(*ipsec);
 }
 
 // A hybrid node: one interface, its paths and router (hybrid_interface.hpp), or its nested
 // stack (nested_interface.hpp).
+// The admin socket's answer to a reload: what SIGHUP does, with its outcome.
+nlohmann::json reload_reply(ConfigReload& reload) {
+  const ConfigReload::Outcome outcome = reload.reload();
+  return {{"applied", outcome.applied}, {"message", outcome.message}};
+}
+
+// A hybrid node: one interface, its paths and router (hybrid_interface.hpp), or its nested
+// stack (nested_interface.hpp).
 template <typename Interface>
-int run_hybrid(Background& b, const std::string& config_path, control::NodeConfig cfg) {
+int run_hybrid(Background& b, const std::string& config_path, const std::string& instance,
+               control::NodeConfig cfg) {
   // A gateway whose accounts live in a store starts with the store's, and follows it.
   std::unique_ptr<AccountStoreSync> store_sync;
   if (cfg.account_pool.store) {
@@ -183,13 +187,9 @@ int run_hybrid(Background& b, const std::string& config_path, control::NodeConfi
   if (auto ok = hooks.pre_up(); !ok) return fail(b, ok.error());
   auto iface = Interface::create(cfg);
   if (!iface) return fail(b, iface.error());
-  if (auto ok = (*iface)->start(kL2tpStatusSocketDir); !ok) return fail(b, ok.error());
-  auto metrics = MetricsEndpoint::start(cfg);  // [metrics]
+  if (auto ok = (*iface)->start(); !ok) return fail(b, ok.error());
+  auto metrics = MetricsEndpoint::start(cfg, admin_socket_path(instance));  // [metrics]
   if (!metrics) return fail(b, metrics.error());
-  if (auto ok = hooks.post_up(); !ok) return fail(b, ok.error());
-  if (b.daemon) b.daemon->report_ready();
-  io::notify_ready("interface " + (*iface)->name() + " up");
-  spdlog::info("interface {} up", (*iface)->name());
   // A gateway's accounts change live; a client's fallback and peer do not.
   ConfigReload reload(
       config_path, cfg,
@@ -199,21 +199,34 @@ int run_hybrid(Background& b, const std::string& config_path, control::NodeConfi
         (void)next;
         return Err(std::string("a nested stack takes a changed config only on a restart"));
       });
+  io::EventLoop& loop = (*iface)->control_loop();
+  AdminHandlers admin;
+  admin.interfaces = [&] { return nlohmann::json::array({(*iface)->admin_document()}); };
+  admin.reload = [&] { return reload_reply(reload); };
   std::optional<io::EventLoop::TimerId> store_timer;
   if constexpr (std::is_same_v<Interface, HybridInterface>) {
+    admin.drill = [&](unsigned seconds) { return (*iface)->drill(seconds); };
     if (store_sync) {
       reload.set_prepare([&](control::NodeConfig& next) { return store_sync->fill(next); });
-      io::EventLoop& loop = (*iface)->control_loop();
-      control::NodeConfig running = cfg;
-      auto timer = loop.add_timer([&, running]() mutable {
-        store_sync->poll(running, [&](const control::NodeConfig& next) -> Result<Ok, std::string> {
-          if (auto ok = (*iface)->reload_accounts(next, HybridInterface::LiveSessions::kHangUp);
-              !ok)
-            return ok;
-          running.accounts = next.accounts;
-          reload.set_running_accounts(next.accounts);
-          return Ok{};
-        });
+      auto running = std::make_shared<control::NodeConfig>(cfg);
+      auto sync = [&, running]() {
+        return store_sync->poll(
+            *running, [&](const control::NodeConfig& next) -> Result<Ok, std::string> {
+              if (auto ok = (*iface)->reload_accounts(next, HybridInterface::LiveSessions::kHangUp);
+                  !ok)
+                return ok;
+              running->accounts = next.accounts;
+              reload.set_running_accounts(next.accounts);
+              return Ok{};
+            });
+      };
+      admin.sync_accounts = [sync]() -> Result<nlohmann::json, std::string> {
+        auto applied = sync();
+        if (!applied) return Err(applied.error());
+        return nlohmann::json{{"changed", !applied->empty()}, {"accounts", *applied}};
+      };
+      auto timer = loop.add_timer([&, sync] {
+        (void)sync();  // what it could not apply, it logged; the next look tries again
         loop.arm_timer(*store_timer, io::SystemClock::now() + kAccountStorePoll);
       });
       if (!timer) return fail(b, timer.error());
@@ -221,9 +234,15 @@ int run_hybrid(Background& b, const std::string& config_path, control::NodeConfi
       loop.arm_timer(*store_timer, io::SystemClock::now() + kAccountStorePoll);
     }
   }
+  auto admin_server = AdminServer::start(loop, instance, cfg.admin_group, std::move(admin));
+  if (!admin_server) return fail(b, admin_server.error());
+  if (auto ok = hooks.post_up(); !ok) return fail(b, ok.error());
+  if (b.daemon) b.daemon->report_ready();
+  io::notify_ready("interface " + (*iface)->name() + " up");
+  spdlog::info("interface {} up", (*iface)->name());
   auto ran = (*iface)->run([&] { reload.reload(); });
-  if constexpr (std::is_same_v<Interface, HybridInterface>)
-    if (store_timer) (*iface)->control_loop().remove_timer(*store_timer);
+  admin_server->reset();
+  if (store_timer) loop.remove_timer(*store_timer);
   hooks.pre_down();
   const std::string name = (*iface)->name();
   iface->reset();
@@ -261,15 +280,16 @@ int run_up(const UpOptions& options) {
   }
   // One daemon per config: refused here, before any device or socket exists. Taken before the
   // fork, the lock is shared with the child and stays held by it (instance_lock.hpp).
-  auto instance = InstanceLock::acquire(instance_name(options.config_path));
-  if (!instance) {
-    std::cerr << "tandem: " << instance.error() << "\n";
+  const std::string instance = instance_name(options.config_path);
+  auto instance_lock = InstanceLock::acquire(instance);
+  if (!instance_lock) {
+    std::cerr << "tandem: " << instance_lock.error() << "\n";
     return 1;
   }
   Background b = go_background(options.daemonize);
   if (b.parent_exit) return *b.parent_exit;
   if (b.daemon)  // the pidfile must name the process that stays, not the parent that exits
-    if (auto ok = instance->record_this_process(); !ok) return fail(b, ok.error());
+    if (auto ok = instance_lock->record_this_process(); !ok) return fail(b, ok.error());
   const std::string node = cfg->interface ? cfg->interface->name
                            : cfg->l2tp   ? cfg->l2tp->interface
                                          : cfg->ipsec->interface;
@@ -277,8 +297,8 @@ int run_up(const UpOptions& options) {
   if (auto ok = events().configure(node, cfg->events_file, logging == LogTarget::kJournal); !ok)
     return fail(b, ok.error());
   log_config_warnings(*cfg);
-  if (cfg->nesting) return run_hybrid<NestedInterface>(b, config_path, *cfg);
-  if (cfg->hybrid()) return run_hybrid<HybridInterface>(b, config_path, *cfg);
+  if (cfg->nesting) return run_hybrid<NestedInterface>(b, config_path, instance, *cfg);
+  if (cfg->hybrid()) return run_hybrid<HybridInterface>(b, config_path, instance, *cfg);
 
   std::optional<InterfaceHooks> hooks;  // outlives the device: post_down runs after it is gone
   std::unique_ptr<WireguardInterface> wg;
@@ -309,7 +329,7 @@ int run_up(const UpOptions& options) {
     if (!started) return fail(b, started.error());
     ipsec = std::move(*started);
   }
-  auto metrics = MetricsEndpoint::start(*cfg);  // [metrics]
+  auto metrics = MetricsEndpoint::start(*cfg, admin_socket_path(instance));  // [metrics]
   if (!metrics) return fail(b, metrics.error());
   if (hooks)  // DNS and post_up once every section is up
     if (auto ok = hooks->post_up(); !ok) return fail(b, ok.error());
@@ -321,6 +341,17 @@ int run_up(const UpOptions& options) {
       return apply_peer_changes(*wg, plan);
     };
   ConfigReload reload(config_path, *cfg, apply_peers_live);
+  AdminHandlers admin;
+  admin.interfaces = [&] {
+    auto list = nlohmann::json::array();
+    if (wg) list.push_back(wireguard_document(*wg));
+    if (l2tp) list.push_back(status_document("l2tp", l2tp->status_json()));
+    if (ipsec) list.push_back(status_document("ipsec", ipsec->status_json()));
+    return list;
+  };
+  admin.reload = [&] { return reload_reply(reload); };
+  auto admin_server = AdminServer::start(*loop, instance, cfg->admin_group, std::move(admin));
+  if (!admin_server) return fail(b, admin_server.error());
   bool stopping = false;
   auto on_signal = [&](int sig) {
     if (sig == SIGHUP) {
@@ -342,6 +373,7 @@ int run_up(const UpOptions& options) {
   if (wg) {
     loop->set_signal_handler(on_signal);
     const int rc = serve(b, *wg);
+    admin_server->reset();
     hooks->pre_down();
     l2tp.reset();
     ipsec.reset();
@@ -354,6 +386,7 @@ int run_up(const UpOptions& options) {
   if (b.daemon) b.daemon->report_ready();
   io::notify_ready("interfaces up");
   auto ran = loop->run();
+  admin_server->reset();
   l2tp.reset();
   ipsec.reset();
   if (!ran) {

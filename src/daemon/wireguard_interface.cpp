@@ -738,6 +738,18 @@ std::string WireguardInterface::status_json() {
   return doc.dump() + "\n\n";
 }
 
+control::InterfaceStatus WireguardInterface::interface_status() {
+  // Through the UAPI's own text: one parser for what `wg`, the CLI and this report show.
+  auto status = control::parse_uapi_get(name(), control::format_uapi_get(snapshot()));
+  control::InterfaceStatus out;
+  if (status)
+    out = std::move(*status);
+  else
+    out.name = name();
+  control::merge_peer_mtus(out, status_json());
+  return out;
+}
+
 std::string WireguardInterface::handle_uapi(std::string_view request) {
   // Not part of the UAPI (`wg` never asks it): Tandem's own view for `tandem status`.
   if (request == "status\n\n") return status_json();

@@ -18,6 +18,7 @@
 
 #include "base/result.hpp"
 #include "control/uapi.hpp"
+#include "control/uapi_status.hpp"
 #include "crypto/random.hpp"
 #include "daemon/background_resolver.hpp"
 #include "daemon/datagram_carrier.hpp"
@@ -111,6 +112,8 @@ class WireguardInterface {
   // MTU probing ("mtu_probe"); the packets dropped by reason ("drops"); a JSON document ending
   // in a blank line.
   std::string status_json();
+  // What `wg show` shows merged with status_json(): the admin socket's view of this interface.
+  control::InterfaceStatus interface_status();
 
   // The name log lines give the peer with this key (a peer without one is shown by the first 8
   // characters of its base64 key).

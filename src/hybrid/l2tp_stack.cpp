@@ -288,6 +288,8 @@ void L2tpStack::handle_link_output(Session& s, TimePoint now, L2tpStackOutput& o
     out.to_tun.push_back(packet);
     out.to_tun_mtu.push_back(session_mtu(s));
     ++stats_.to_tun;
+    ++s.rx_packets;
+    s.rx_bytes += packet.size();
   }
   deliver_ipv6(s, out);
   for (const auto& r : link_out_.probe_replies) out.probe_replies.push_back({s.ref, r});
@@ -379,7 +381,7 @@ void L2tpStack::on_ipv6_up(Session& s) {
   by_address6_[*s.address6] = s.ref;
 }
 
-void L2tpStack::deliver_ipv6(const Session& s, L2tpStackOutput& out) {
+void L2tpStack::deliver_ipv6(Session& s, L2tpStackOutput& out) {
   for (const ByteView packet : link_out_.ipv6_packets) {
     if (!config_.ipv6) {
       ++stats_.not_ipv4;
@@ -394,6 +396,8 @@ void L2tpStack::deliver_ipv6(const Session& s, L2tpStackOutput& out) {
     out.to_tun.push_back(packet);
     out.to_tun_mtu.push_back(session_mtu(s));
     ++stats_.to_tun;
+    ++s.rx_packets;
+    s.rx_bytes += packet.size();
   }
 }
 
@@ -439,6 +443,7 @@ void L2tpStack::auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdi
 
 std::optional<L2tpInnerRoute> L2tpStack::on_inner_packet(Packet& packet) {
   const ByteView bytes = packet.bytes();
+  const std::size_t inner_size = bytes.size();
   if (!is_ipv4(bytes)) {
     Session* s = config_.ipv6 ? ipv6_route(bytes) : nullptr;
     if (!config_.ipv6 || !ipv6_address(bytes, false)) {
@@ -451,6 +456,8 @@ std::optional<L2tpInnerRoute> L2tpStack::on_inner_packet(Packet& packet) {
       return std::nullopt;
     }
     ++stats_.from_tun;
+    ++s->tx_packets;
+    s->tx_bytes += inner_size;
     return L2tpInnerRoute{s->ref, session_mtu(*s)};
   }
   const std::uint32_t key =
@@ -476,6 +483,8 @@ std::optional<L2tpInnerRoute> L2tpStack::on_inner_packet(Packet& packet) {
     return std::nullopt;
   }
   ++stats_.from_tun;
+  ++it->second.tx_packets;
+  it->second.tx_bytes += inner_size;
   return L2tpInnerRoute{it->second.ref, session_mtu(it->second)};
 }
 
@@ -497,8 +506,17 @@ std::vector<L2tpSessionInfo> L2tpStack::sessions() const {
   std::vector<L2tpSessionInfo> v;
   v.reserve(sessions_.size());
   for (const auto& [ref, s] : sessions_) {
-    L2tpSessionInfo info{ref, s.peer, s.user, {}, {}, ppp::Phase::kDead, s.up};
+    L2tpSessionInfo info;
+    info.ref = ref;
+    info.peer = s.peer;
+    info.user = s.user;
+    info.up = s.up;
+    info.rx_packets = s.rx_packets;
+    info.rx_bytes = s.rx_bytes;
+    info.tx_packets = s.tx_packets;
+    info.tx_bytes = s.tx_bytes;
     if (s.link) {
+      info.last_echo_reply = s.link->last_echo_reply();
       info.phase = s.link->phase();
       if (s.link->lcp_state() == ppp::FsmState::kOpened) info.peer_mru = s.link->lcp().peer_mru();
     }

@@ -123,6 +123,9 @@ struct L2tpSessionInfo {
   ppp::Phase phase = ppp::Phase::kDead;
   bool up = false;
   std::uint16_t peer_mru = 0;  // the largest frame the peer takes (its LCP MRU); 0 before LCP
+  // Inner packets through the session: received from the peer (delivered) and sent to it.
+  std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+  std::optional<TimePoint> last_echo_reply;  // the peer's last answer to an LCP echo
 };
 
 // Where L2tpStack::on_inner_packet() sent a packet.
@@ -196,6 +199,7 @@ class L2tpStack {
     bool up6 = false;     // IPV6CP open (and, on a gateway, address6 routed)
     bool closing = false;
     std::size_t held_mtu = 0;  // hold_session_mtu(); 0: the MRU
+    std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
   };
   struct Call {
     std::optional<l2tp::SessionRef> session;
@@ -215,7 +219,7 @@ class L2tpStack {
     return s.held_mtu != 0 ? std::min<std::size_t>(s.held_mtu, config_.mru) : config_.mru;
   }
   void on_ipv6_up(Session& s);
-  void deliver_ipv6(const Session& s, L2tpStackOutput& out);
+  void deliver_ipv6(Session& s, L2tpStackOutput& out);
   // The session an outbound IPv6 packet goes to (gateway: by destination; client: its one).
   Session* ipv6_route(ByteView packet);
   void send_ppp(const Session& s, ByteView frame, L2tpStackOutput& out);

@@ -55,6 +55,14 @@ Result<Ok, std::string> ensure_directory(const std::string& path, mode_t mode) {
 Result<std::unique_ptr<UnixSocketServer>, std::string> UnixSocketServer::listen(EventLoop& loop,
                                                                                 std::string path,
                                                                                 Handler handler) {
+  return listen(loop, std::move(path), SocketAccess{},
+                [handler = std::move(handler)](std::string_view request, const PeerCredentials&) {
+                  return handler(request);
+                });
+}
+
+Result<std::unique_ptr<UnixSocketServer>, std::string> UnixSocketServer::listen(
+    EventLoop& loop, std::string path, const SocketAccess& access, PeerHandler handler) {
   if (const auto slash = path.rfind('/'); slash != std::string::npos && slash > 0)
     if (auto ok = ensure_directory(path.substr(0, slash)); !ok) return Err(ok.error());
   auto addr = unix_address(path);
@@ -73,6 +81,11 @@ Result<std::unique_ptr<UnixSocketServer>, std::string> UnixSocketServer::listen(
   }
   if (err != 0) return Err{errno_text("listen on " + p, err)};
   server->listen_fd_ = std::move(fd);
+  // Bound under umask 077 (0700); widened only now, so nobody the mode excludes ever connects.
+  if (access.group && ::chown(p.c_str(), static_cast<uid_t>(-1), *access.group) != 0)
+    return Err{errno_text("chown " + p + " to group " + std::to_string(*access.group), errno)};
+  if (access.mode != 0700 && ::chmod(p.c_str(), access.mode) != 0)
+    return Err{errno_text("chmod " + p, errno)};
 
   UnixSocketServer* self = server.get();
   if (auto r = loop.watch_readable(self->listen_fd_.get(), [self] { self->accept_all(); }); !r) {
@@ -96,6 +109,10 @@ void UnixSocketServer::accept_all() {
     if (!fd.valid()) return;  // EAGAIN: drained; other errors: try again on the next wake-up
     const int raw = fd.get();
     auto conn = std::make_unique<Connection>();
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(raw, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+      conn->peer = PeerCredentials{cred.pid, cred.uid, cred.gid};
     conn->fd = std::move(fd);
     connections_.emplace(raw, std::move(conn));
     if (!loop_.watch_readable(raw, [this, raw] { on_readable(raw); })) close_connection(raw);
@@ -121,7 +138,7 @@ void UnixSocketServer::on_readable(int fd) {
   // Every complete request gets its reply queued, in order.
   std::size_t start = 0;
   for (std::size_t end; (end = c.in.find("\n\n", start)) != std::string::npos; start = end + 2)
-    c.out += handler_(std::string_view(c.in).substr(start, end + 2 - start));
+    c.out += handler_(std::string_view(c.in).substr(start, end + 2 - start), c.peer);
   c.in.erase(0, start);
   if (c.in.size() > kMaxRequestBytes) {
     close_connection(fd);

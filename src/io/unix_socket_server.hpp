@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,10 +23,27 @@ namespace tandem::io {
 // /var/run/wireguard). An existing directory is left as it is.
 Result<Ok, std::string> ensure_directory(const std::string& path, mode_t mode = 0755);
 
+// Who may connect: the socket file's mode and group (its owner is the daemon's user). A
+// connect(2) needs write permission on the file, so the mode is the whole access check.
+struct SocketAccess {
+  mode_t mode = 0700;
+  std::optional<gid_t> group;  // unset: the daemon's own group
+};
+
+// The process at the other end of a connection, as the kernel vouches for it (SO_PEERCRED).
+struct PeerCredentials {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
 class UnixSocketServer {
  public:
   // Receives a request including its terminating "\n\n"; returns the full reply to send.
   using Handler = std::function<std::string(std::string_view request)>;
+  // The same, told who sent the request.
+  using PeerHandler =
+      std::function<std::string(std::string_view request, const PeerCredentials& peer)>;
 
   // Requests beyond this many bytes without a blank line close the connection.
   static constexpr std::size_t kMaxRequestBytes = 1 << 20;
@@ -37,6 +55,11 @@ class UnixSocketServer {
   static Result<std::unique_ptr<UnixSocketServer>, std::string> listen(EventLoop& loop,
                                                                        std::string path,
                                                                        Handler handler);
+  // The same with the file's mode and group set as `access` says, before the first connection.
+  static Result<std::unique_ptr<UnixSocketServer>, std::string> listen(EventLoop& loop,
+                                                                       std::string path,
+                                                                       const SocketAccess& access,
+                                                                       PeerHandler handler);
   // Closes every connection and removes the socket file.
   ~UnixSocketServer();
   UnixSocketServer(const UnixSocketServer&) = delete;
@@ -52,9 +75,10 @@ class UnixSocketServer {
     std::string out;
     std::size_t out_sent = 0;
     bool peer_closed = false;
+    PeerCredentials peer;
   };
 
-  UnixSocketServer(EventLoop& loop, std::string path, Handler handler)
+  UnixSocketServer(EventLoop& loop, std::string path, PeerHandler handler)
       : loop_(loop), path_(std::move(path)), handler_(std::move(handler)) {}
   void accept_all();
   void on_readable(int fd);
@@ -63,7 +87,7 @@ class UnixSocketServer {
 
   EventLoop& loop_;
   std::string path_;
-  Handler handler_;
+  PeerHandler handler_;
   UniqueFd listen_fd_;
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
 };

@@ -248,7 +248,7 @@ void Link::on_lcp_extra(const ControlPacket& p, TimePoint now, LinkOutput& out) 
       return;
     }
     case Code::kEchoReply:
-      on_echo_reply(p, out);
+      on_echo_reply(p, now, out);
       return;
     case Code::kProtocolReject: {
       if (p.data.size() < 2) return;
@@ -312,9 +312,10 @@ std::uint8_t Link::next_identifier() {
   return echo_id_;
 }
 
-void Link::on_echo_reply(const ControlPacket& p, LinkOutput& out) {
+void Link::on_echo_reply(const ControlPacket& p, TimePoint now, LinkOutput& out) {
   if (p.identifier < kEchoProbeIdentifiers) {
     echo_outstanding_ = 0;  // liveness: only the small echoes count
+    last_echo_reply_ = now;
     return;
   }
   auto& slot = probe_ids_[p.identifier - kEchoProbeIdentifiers];

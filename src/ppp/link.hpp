@@ -139,6 +139,8 @@ class Link {
   const Ipv6cpNegotiator& ipv6cp() const { return ipv6cp_n_; }
   const std::string& peer_name() const { return peer_name_; }
   const LinkStats& stats() const { return stats_; }
+  // When the peer last answered a liveness echo (LCP Echo-Reply); nullopt before the first.
+  std::optional<TimePoint> last_echo_reply() const { return last_echo_reply_; }
 
  private:
   void apply(FsmOutput& fsm, TimePoint now, LinkOutput& out);
@@ -149,7 +151,7 @@ class Link {
   void send_protocol_reject(std::uint16_t protocol, ByteView information, LinkOutput& out);
   // The next identifier for a liveness echo or a reject, below kEchoProbeIdentifiers.
   std::uint8_t next_identifier();
-  void on_echo_reply(const ControlPacket& p, LinkOutput& out);
+  void on_echo_reply(const ControlPacket& p, TimePoint now, LinkOutput& out);
   void die(std::string reason, LinkOutput& out);
 
   LinkConfig config_;
@@ -177,6 +179,7 @@ class Link {
   int echo_outstanding_ = 0;
   TimePoint next_echo_ = TimePoint::max();
   LinkStats stats_;
+  std::optional<TimePoint> last_echo_reply_;
 };
 
 }  // namespace tandem::ppp

@@ -22,6 +22,10 @@
 # 6. the event log ([events] file): one JSON object per line, each with time, node and event;
 #    the handshakes, logins, account changes, the key switch, the revocation and the hang-up are
 #    there, and no password is.
+# 7. the admin socket: `tandem account` has the gateway apply each change before it returns (the
+#    key is a peer when the command ends); `tandem status` shows every daemon's interfaces and
+#    the gateway's accounts from one socket per daemon; with `[admin] group` its members (here
+#    nobody in nogroup) may use it, anyone else is refused with the reason.
 # Also import-csv (after step 2): a file with passwords that others can read is refused; one bad
 # row rejects the whole file, named by its line; fixed, its accounts are added and served.
 source "$(dirname "$0")/../netns/lib.sh"
@@ -57,6 +61,7 @@ text = open(sys.argv[1]).read()
 text = re.sub(r"\[\[account\]\]\n(?:[^\[\n][^\n]*\n|\n)*", "", text)
 text += f'\n[accounts]\npool = "10.86.0.10-10.86.0.50"\npool6 = "fd86::/112"\nstore = "{sys.argv[3]}"\n'
 text += f'\n[events]\nfile = "{sys.argv[4]}"\n'
+text += '\n[admin]\ngroup = "nogroup"\n'
 open(sys.argv[2], "w").write(text)
 PY
 chmod 600 "$TMPDIR_TEST/gws.toml"
@@ -83,14 +88,22 @@ account list >"$TMPDIR_TEST/list.txt" || die "account list failed"
 cat "$TMPDIR_TEST/list.txt"
 grep -qE "^alice +active +10\.86\.0\.2 +fd86::2 +1 +wireguard,l2tp" "$TMPDIR_TEST/list.txt" ||
   die "alice is not listed as imported"
-start_tandem_up "$GW" "$TMPDIR_TEST/gws.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+start_tandem_up "$GW" "$TMPDIR_TEST/gws.toml" "$TMPDIR_TEST/gw.log"
 GW_PID=$TANDEM_PID
 grep -q "accounts: 1 in the store $STORE" "$TMPDIR_TEST/gw.log" || die "the gateway did not read the store"
-start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log"
 CL_PID=$TANDEM_PID
 WAIT_WATCH_PID=$CL_PID WAIT_WATCH_LOG="$TMPDIR_TEST/cl.log" \
   wait_until "alice's WireGuard and L2TP/IPsec paths healthy" 90 hybrid_both_healthy "$CL" "$CL_IF"
 ping_ok "$CL" 10.86.0.1
+# One view of the account: both of its sessions, where from, with their bytes.
+alice_sessions() {
+  "$TANDEM_BIN" status "$GW_IF" >"$TMPDIR_TEST/alice-status.txt" &&
+    grep -qE "^    wireguard: 192\.168\.86\.2:[0-9]+, handshake .* ago, " "$TMPDIR_TEST/alice-status.txt" &&
+    grep -qE "^    l2tp-ipsec: 192\.168\.86\.2:[0-9]+, .* received" "$TMPDIR_TEST/alice-status.txt"
+}
+wait_until "tandem status showing alice's WireGuard and L2TP/IPsec sessions" 20 alice_sessions
+note "$(grep -A2 "account alice" "$TMPDIR_TEST/alice-status.txt" | tr -s ' ')"
 
 gw_peers() { ip netns exec "$GW" wg show "$GW_IF" peers; }
 has_peer() { gw_peers | grep -qxF "$1"; }
@@ -106,10 +119,9 @@ CAROL_PUB=$(wg pubkey <"$TMPDIR_TEST/carol.key")
 grep -qxF "  wireguard key: $CAROL_PUB" "$TMPDIR_TEST/add.txt" || die "add did not show carol's key"
 CAROL_IP=$(account show carol --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ipv4"]["address"])')
 [ "$CAROL_IP" = 10.86.0.10 ] || die "carol was leased $CAROL_IP, not the pool's first 10.86.0.10"
-added=$(now_ms)
-WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
-  wait_until "carol's key a peer of the running gateway" 10 has_peer "$CAROL_PUB"
-note "carol a WireGuard peer $(($(now_ms) - added)) ms after tandem account add"
+# The command asks the gateway to apply it on its admin socket, and returns once it has.
+grep -qx "gateway gws applied it" "$TMPDIR_TEST/add.txt" || die "add did not say the gateway applied it"
+has_peer "$CAROL_PUB" || die "carol's key is not a peer when tandem account add returns"
 applied carol || die "the gateway's log does not name carol's change"
 
 # carol_up KEYFILE: carol's profile with that key (or, with -, the file as it stands), brought
@@ -146,7 +158,8 @@ grep -q "nothing imported (1 row rejected)" "$TMPDIR_TEST/csv.err" || die "no 'n
 account show dave >/dev/null 2>&1 && die "a row of a rejected file was imported"
 sed -i '$d' "$TMPDIR_TEST/bad.csv"
 out=$(account import-csv --from "$TMPDIR_TEST/bad.csv") || die "import-csv failed: $out"
-[ "$out" = "2 accounts imported from $TMPDIR_TEST/bad.csv" ] || die "unexpected: $out"
+[ "$out" = "2 accounts imported from $TMPDIR_TEST/bad.csv
+gateway gws applied it" ] || die "unexpected: $out"
 WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
   wait_until "the imported accounts' keys peers of the gateway" 10 has_peer "$ERIN_PUB"
 has_peer "$DAVE_PUB" || die "dave's key is not a peer"
@@ -266,6 +279,44 @@ done
 event_seen l2tp.login_refused user=alice "reason=account alice: disabled" ||
   die "no refusal of alice's login, with its reason, in the event log"
 ! grep -q "correct horse\|quoted" "$EVENTS" || die "a password is in the event log"
+note "7. tandem status through the daemons' admin sockets"
+GW_ADMIN=$(admin_socket "$TMPDIR_TEST/gws.toml")
+CL_ADMIN=$(admin_socket "$TMPDIR_TEST/cl.toml")
+[ "$(stat -c '%a %G' "$GW_ADMIN")" = "660 nogroup" ] ||
+  die "the gateway's admin socket is $(stat -c '%a %G' "$GW_ADMIN"), not 660 nogroup"
+[ "$(stat -c '%a %U' "$CL_ADMIN")" = "600 root" ] ||
+  die "the client's admin socket (no [admin] group) is $(stat -c '%a %U' "$CL_ADMIN"), not 600 root"
+"$TANDEM_BIN" status >"$TMPDIR_TEST/status.txt" || die "tandem status failed"
+grep -q "account carol: 10.86.0.10" "$TMPDIR_TEST/status.txt" ||
+  die "tandem status does not show the gateway's account carol: $(cat "$TMPDIR_TEST/status.txt")"
+grep -q "^interface: $CL_IF" "$TMPDIR_TEST/status.txt" || die "tandem status does not show $CL_IF"
+grep -qE "^    wireguard: 192\.168\.88\.2:[0-9]+, handshake .* ago" "$TMPDIR_TEST/status.txt" ||
+  die "tandem status does not show carol's WireGuard session: $(cat "$TMPDIR_TEST/status.txt")"
+"$TANDEM_BIN" status --json | python3 -c '
+import json, sys
+docs, gw = json.load(sys.stdin), sys.argv[1]
+kinds = sorted(d.get("kind", "wireguard") for d in docs if gw in (d.get("interface"), d.get("name")))
+if kinds != ["hybrid", "l2tp", "wireguard"]:
+    sys.exit(f"the gateway {gw} shows as {kinds}, not its hybrid document with its paths")
+' "$GW_IF" || die "tandem status --json does not show the gateway whole"
+# As nobody: in the admin group, status works; outside it, it is refused and says why.
+chmod 711 "$TMPDIR_TEST"
+install -m 755 "$TANDEM_BIN" "$TMPDIR_TEST/tandem"
+as_nobody() {  # GROUP ARGS...: the tandem command as uid 65534 with only GROUP
+  local gid=$1
+  shift
+  setpriv --reuid=65534 --regid="$gid" --clear-groups \
+    env TANDEM_RUN_DIR="$TANDEM_RUN_DIR" "$TMPDIR_TEST/tandem" "$@"
+}
+as_nobody 65534 status "$GW_IF" >"$TMPDIR_TEST/nobody.txt" 2>&1 ||
+  die "nobody in nogroup cannot use the gateway's admin socket: $(cat "$TMPDIR_TEST/nobody.txt")"
+grep -q "account carol" "$TMPDIR_TEST/nobody.txt" || die "nobody's status lacks the accounts"
+as_nobody 65534 status "$CL_IF" >"$TMPDIR_TEST/refused.txt" 2>&1 &&
+  die "nobody used the client's root-only admin socket"
+grep -q "Permission denied.*run as root or as a member" "$TMPDIR_TEST/refused.txt" ||
+  die "the refusal does not say who may: $(cat "$TMPDIR_TEST/refused.txt")"
+note "nobody: gateway status allowed (group nogroup), client's refused: $(head -1 "$TMPDIR_TEST/refused.txt")"
+
 kill -0 "$GW_PID" || die "the gateway died"
 stop_pid "$CL_PID" 30 "alice's client"
 echo "PASS: accounts in the store, changed live (import, add, rotate, revoke, remove)"

@@ -43,9 +43,9 @@ logs() {
   tail -20 "$PGDIR/server.log" >&2 || true
 }
 ON_FAILURE=logs
-start_tandem_up "$G1" "$TMPDIR_TEST/g1.toml" "$TMPDIR_TEST/g1.log" "/var/run/tandem/fg$TAG.hybrid"
+start_tandem_up "$G1" "$TMPDIR_TEST/g1.toml" "$TMPDIR_TEST/g1.log"
 G1_PID=$TANDEM_PID
-start_tandem_up "$G2" "$TMPDIR_TEST/g2.toml" "$TMPDIR_TEST/g2.log" "/var/run/tandem/eg$TAG.hybrid"
+start_tandem_up "$G2" "$TMPDIR_TEST/g2.toml" "$TMPDIR_TEST/g2.log"
 G2_PID=$TANDEM_PID
 
 peers() { ip netns exec "$1" wg show "$2" allowed-ips; }

@@ -100,9 +100,9 @@ logs() {
 }
 ON_FAILURE=logs
 
-start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
 GW_PID=$TANDEM_PID
-start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log"
 CL_PID=$TANDEM_PID
 
 client() { hybrid_field "$CL" "$CL_IF" "$1"; }
@@ -120,7 +120,9 @@ if [ "$SCENARIO" = ondemand ]; then
   note "client: secondary $(client 'd["secondary_mode"]'), dialled $(client 'd["secondary_dialled"]'); gateway: alice's paths '$(gateway_paths)'"
   ! dialled || die "the on-demand secondary was dialled while WireGuard was healthy"
   [ "$(gateway_paths)" = wireguard ] || die "the gateway sees alice on '$(gateway_paths)' before any fallback"
-  [ ! -e "$STATUS_DIR/$CL_IF.l2tp" ] || die "the client serves an L2TP status before dialling"
+  ! ip netns exec "$CL" "$TANDEM_BIN" status "$CL_IF" --json | python3 -c 'import json, sys
+sys.exit(0 if any(d.get("kind") == "l2tp" for d in json.load(sys.stdin)) else 1)' ||
+    die "the client has an L2TP path before dialling"
 else
   WAIT_WATCH_PID=$CL_PID wait_until "both of the client's paths healthy (WireGuard and L2TP/IPsec)" 60 both_healthy
   note "client: both paths healthy, active $(client 'd["active"]'), L2TP address $(client 'd.get("l2tp_address")')"
@@ -417,16 +419,16 @@ for line in sys.stdin:
       [ -z "$(table_routes 51901)" ] || die "routes left in table 51901 after a stop"
       note "after a stop: no rules, no routes in tables 51900-51903"
       # kill -9 leaves them; the next start removes them before it installs its own.
-      start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl2.log" "$STATUS_DIR/$CL_IF.hybrid"
+      start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl2.log"
       CL_PID=$TANDEM_PID
       WAIT_WATCH_PID=$CL_PID wait_until "the kernel rules of the second run" 30 \
         test "$(kernel_rules | wc -l)" = 10
       kill -9 "$CL_PID"
       wait_exit "$CL_PID" 10 "the killed client"
-      rm -f "$STATUS_DIR/$CL_IF.hybrid"
+      rm -f "$(admin_socket "$TMPDIR_TEST/cl.toml")"  # what kill -9 left: not a sign of the next
       note "after kill -9: $(kernel_rules | wc -l) rules left, table 51901: $(table_routes 51901 | tr '\n' ';')"
       [ "$(kernel_rules | wc -l)" = 10 ] || die "a killed run's rules should still be there"
-      start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl3.log" "$STATUS_DIR/$CL_IF.hybrid"
+      start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl3.log"
       CL_PID=$TANDEM_PID
       WAIT_WATCH_PID=$CL_PID wait_log "$TMPDIR_TEST/cl3.log" "removed 10 rules and [0-9]+ routes left" 30
       [ "$(kernel_rules | wc -l)" = 10 ] || die "after the restart: $(kernel_rules | wc -l) rules, not 10"

@@ -95,14 +95,14 @@ logs() {
 }
 ON_FAILURE=logs
 
-start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
 GW_PID=$TANDEM_PID
 grep -q "IPsec: IKEv1 and IKEv2 on UDP 500 and 4500" "$TMPDIR_TEST/gw.log" ||
   die "the gateway does not run IKEv1 and IKEv2 on one pair of ports"
 start_tandem_up "$AL" "$TMPDIR_TEST/alice.toml" "$TMPDIR_TEST/alice.log" "/var/run/wireguard/$AL_IF.sock"
-start_tandem_up "$BO" "$TMPDIR_TEST/bob.toml" "$TMPDIR_TEST/bob.log" "$STATUS_DIR/$BO_IF.l2tp"
+start_tandem_up "$BO" "$TMPDIR_TEST/bob.toml" "$TMPDIR_TEST/bob.log"
 BO_PID=$TANDEM_PID
-start_tandem_up "$CA" "$TMPDIR_TEST/carol.toml" "$TMPDIR_TEST/carol.log" "$STATUS_DIR/$CA_IF.ipsec"
+start_tandem_up "$CA" "$TMPDIR_TEST/carol.toml" "$TMPDIR_TEST/carol.log"
 CA_PID=$TANDEM_PID
 
 gw_status() { hybrid_field "$GW" "$GW_IF" "$1"; }

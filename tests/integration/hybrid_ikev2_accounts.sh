@@ -134,7 +134,7 @@ logs() {
 }
 ON_FAILURE=logs
 
-start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
 GW_PID=$TANDEM_PID
 start_tandem_up "$AL" "$TMPDIR_TEST/alice.toml" "$TMPDIR_TEST/alice.log" "/var/run/wireguard/$AL_IF.sock"
 
@@ -154,7 +154,7 @@ print([d for d in docs if "ipsec" in d][0]["ipsec"]["counters"][sys.argv[1]])' "
 
 # A wrong key: the gateway refuses the login and says whose and why.
 if [ "$CLIENT" = tandem ]; then
-  start_tandem_up "$CA" "$TMPDIR_TEST/wrong.toml" "$TMPDIR_TEST/wrong.log" "$STATUS_DIR/$CA_IF.ipsec"
+  start_tandem_up "$CA" "$TMPDIR_TEST/wrong.toml" "$TMPDIR_TEST/wrong.log"
   WRONG_PID=$TANDEM_PID
 else
   STRONGSWAN_CHARON_EXTRA="install_virtual_ip = yes"
@@ -171,7 +171,7 @@ if [ "$CLIENT" = tandem ]; then
   stop_pid "$WRONG_PID" 30 "the client with the wrong key"
   WAIT_WATCH_PID= wait_until "the refused client's device gone" 30 \
     bash -c "! ip -n $CA link show dev $CA_IF"
-  start_tandem_up "$CA" "$TMPDIR_TEST/carol.toml" "$TMPDIR_TEST/carol.log" "$STATUS_DIR/$CA_IF.ipsec"
+  start_tandem_up "$CA" "$TMPDIR_TEST/carol.toml" "$TMPDIR_TEST/carol.log"
   CA_PID=$TANDEM_PID
   CA_LOG="$TMPDIR_TEST/carol.log"
 else

@@ -179,7 +179,7 @@ hybrid_doc() {
   ip netns exec "$1" "$TANDEM_BIN" status "$2" --json | python3 -c '
 import json, sys
 for doc in json.load(sys.stdin):
-    if "role" in doc and doc.get("interface") == sys.argv[1]:
+    if doc.get("kind") in ("hybrid", "nested") and doc.get("interface") == sys.argv[1]:
         print(json.dumps(doc)); break
 else:
     sys.exit("no hybrid status for " + sys.argv[1])' "$2"

@@ -82,9 +82,9 @@ for side in a b; do
   "$TANDEM_BIN" check "$TMPDIR_TEST/$side.toml" >"$TMPDIR_TEST/check-$side.log" 2>&1 ||
     { cat "$TMPDIR_TEST/check-$side.log" >&2; die "tandem check refused site $side's config"; }
 done
-start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "$STATUS_DIR/$B_IF.hybrid"
+start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"
 B_PID=$TANDEM_PID
-start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "$STATUS_DIR/$A_IF.hybrid"
+start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log"
 A_PID=$TANDEM_PID
 
 site_a() { hybrid_field "$A" "$A_IF" "$1"; }

@@ -57,10 +57,11 @@ ON_FAILURE=logs
 
 start_node "$R" r "$TMPDIR_TEST/r.toml"
 R_PID=$LAST_PID
-# The status socket is served after IKE's UDP sockets are bound: the left gateway's first
+# The admin socket is served after IKE's UDP sockets are bound: the left gateway's first
 # message cannot arrive before the right one listens.
+R_ADMIN=$(admin_socket "$TMPDIR_TEST/r.toml")
 WAIT_WATCH_PID=$R_PID WAIT_WATCH_LOG="$TMPDIR_TEST/r.log" \
-  wait_until "the right gateway serving $STATUS_DIR/$R_IF.ipsec" 30 test -S "$STATUS_DIR/$R_IF.ipsec"
+  wait_until "the right gateway serving $R_ADMIN" 30 test -S "$R_ADMIN"
 start_node "$L" l "$TMPDIR_TEST/l.toml"
 L_PID=$LAST_PID
 WAIT_WATCH_PID=$L_PID wait_log "$TMPDIR_TEST/l.log" "ESP SA .* up" 60

@@ -21,8 +21,8 @@ logs() {
   echo "--- client log" >&2; tail -40 "$TMPDIR_TEST/cl.log" >&2
 }
 ON_FAILURE=logs
-start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
-start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
+start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log"
 CL_PID=$TANDEM_PID
 wait_listen "$CL" tcp "$PORT" 30 "the client's metrics endpoint"
 wait_listen "$GW" tcp "$PORT" 30 "the gateway's metrics endpoint"

@@ -79,8 +79,8 @@ user = "alice"
 password = "correct horse"
 TOML
     SOCKETS+=("$STATUS_DIR/lb$TAG.l2tp" "$STATUS_DIR/la$TAG.l2tp")
-    start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "$STATUS_DIR/lb$TAG.l2tp"
-    start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "$STATUS_DIR/la$TAG.l2tp"
+    start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"
+    start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log"
     A_PID=$TANDEM_PID
     a_has_address() { ip -n "$A" -4 -o addr show dev "la$TAG" | grep -q "10.79.0."; }
     WAIT_WATCH_PID=$A_PID WAIT_WATCH_LOG="$TMPDIR_TEST/a.log" \

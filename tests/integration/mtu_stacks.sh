@@ -218,9 +218,9 @@ $IPSEC
 TOML
   # H's packets leave A from the session's address, the only one the gateway routes back.
   masquerade_behind "$A" "$A_IF"
-  start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "$STATUS_DIR/$B_IF.l2tp"
+  start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"
   B_PID=$TANDEM_PID
-  start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "$STATUS_DIR/$A_IF.l2tp"
+  start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log"
   A_PID=$TANDEM_PID
   session_up() {
     ip netns exec "$A" "$TANDEM_BIN" status "$A_IF" --json 2>/dev/null | python3 -c 'import json,sys

@@ -95,7 +95,6 @@ local_subnets = ["10.87.0.1/32"]
 remote_subnets = ["10.87.0.2/32"]
 start = false
 TOML
-  SV_READY="$STATUS_DIR/$SV_L2.ipsec"
 else
   # WireGuard inside L2TP/IPsec: the gateway's device is given 4 bytes less than the budget its
   # sessions carry (1404, as the client's session has), so that the server's WireGuard datagrams
@@ -120,7 +119,6 @@ password = "correct horse"
 [l2tp.ipsec]
 psk = "$PSK"
 TOML
-  SV_READY="$STATUS_DIR/$SV_L2.l2tp"
 fi
 
 case "$SCENARIO" in
@@ -251,7 +249,7 @@ logs() {
 }
 ON_FAILURE=logs
 
-start_tandem_up "$SV" "$TMPDIR_TEST/sv.toml" "$TMPDIR_TEST/sv.log" "$SV_READY"
+start_tandem_up "$SV" "$TMPDIR_TEST/sv.toml" "$TMPDIR_TEST/sv.log"
 SV_PID=$TANDEM_PID
 wait_until "the server's WireGuard UAPI socket" 30 test -S "/var/run/wireguard/$SV_WG.sock"
 

@@ -22,10 +22,10 @@ costliest_default_suite() {
 }
 
 # start_nested_tandem NS CONFIG LOG IF WHAT: `tandem up` with a [nesting] CONFIG in NS until it
-# serves IF's status socket, and it must log that it started IF as WHAT, e.g. "WireGuard inside
+# serves its admin socket, and it must log that it started IF as WHAT, e.g. "WireGuard inside
 # L2TP/IPsec" (its line "nested IF: WHAT ..."). Sets TANDEM_PID.
 start_nested_tandem() {
-  start_tandem_up "$1" "$2" "$3" "/var/run/tandem/$4.hybrid"
+  start_tandem_up "$1" "$2" "$3"
   grep -q "nested $4: $5" "$3" || die "Tandem did not start $4 as $5"
 }
 

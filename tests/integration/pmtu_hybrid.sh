@@ -57,9 +57,9 @@ show_logs() {
 ON_FAILURE=show_logs
 
 silent_hop_set "$RT" 1400
-start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
 started=$(now_ms)
-start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log"
 masquerade_behind "$CL" "$CL_IF"
 
 probed() { hybrid_field "$CL" "$CL_IF" 'd["paths"][0]["mtu_probe"].get("probed")'; }

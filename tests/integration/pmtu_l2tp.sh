@@ -97,7 +97,7 @@ password = "correct horse"
 [l2tp.ipsec]
 psk = "$PSK"
 TOML
-    start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "$STATUS_DIR/$B_IF.l2tp"
+    start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"
     B_PID=$TANDEM_PID
     SERVER_NS=$B SERVER_DEVICE=$B_IF TARGET=10.88.0.1 ROUTES='["10.88.0.0/24"]'
     USER_NAME=alice PASSWORD="correct horse"
@@ -144,7 +144,7 @@ TOML
 masquerade_behind "$A" "$A_IF"
 # Large ESP datagrams both ways on A's underlay while the session comes up and is searched.
 capture_start "$A" "va${TAG}92" "udp port 4500 and greater 1000" "$TMPDIR_TEST/esp.pcap"
-start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "$STATUS_DIR/$A_IF.l2tp"
+start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log"
 A_PID=$TANDEM_PID
 T_START=$(date +%s%N)
 

@@ -67,7 +67,7 @@ password = "correct horse"
 [l2tp.ipsec]
 psk = "$PSK"
 TOML
-start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "$STATUS_DIR/$B_IF.l2tp"
+start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"
 B_PID=$TANDEM_PID
 
 cat >"$TMPDIR_TEST/a.toml" <<TOML
@@ -85,7 +85,7 @@ password = "correct horse"
 [l2tp.ipsec]
 psk = "$PSK"
 TOML
-start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log" "$STATUS_DIR/$A_IF.l2tp"
+start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log"
 A_PID=$TANDEM_PID
 T_START=$(date +%s%N)
 

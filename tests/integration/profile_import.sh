@@ -86,7 +86,7 @@ zbarimg --quiet --raw "$TMPDIR_TEST/alice.png" >"$TMPDIR_TEST/decoded" ||
 printf '\n' | cat "$TMPDIR_TEST/conf/$WQ_IF.conf" - | cmp -s - "$TMPDIR_TEST/decoded" ||
   die "the QR code does not hold the wg-quick file: $(diff "$TMPDIR_TEST/conf/$WQ_IF.conf" "$TMPDIR_TEST/decoded")"
 
-start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "$STATUS_DIR/$GW_IF.hybrid"
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
 
 note "wg-quick up with wireguard-go"
 wg_quick_up "$CL" "$TMPDIR_TEST/conf/$WQ_IF.conf"
@@ -101,7 +101,7 @@ note "the Tandem client profile: WireGuard primary, L2TP/IPsec secondary"
 profile tandem "$TMPDIR_TEST/cl.toml" --interface "$CL_IF"
 "$TANDEM_BIN" check "$TMPDIR_TEST/cl.toml" >"$TMPDIR_TEST/check.log" 2>&1 ||
   { cat "$TMPDIR_TEST/check.log" >&2; die "tandem check refuses the generated client"; }
-start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log" "$STATUS_DIR/$CL_IF.hybrid"
+start_tandem_up "$CL" "$TMPDIR_TEST/cl.toml" "$TMPDIR_TEST/cl.log"
 CL_PID=$TANDEM_PID
 WAIT_WATCH_PID=$CL_PID WAIT_WATCH_LOG="$TMPDIR_TEST/cl.log" \
   wait_until "both paths of the generated client healthy" 90 hybrid_both_healthy "$CL" "$CL_IF"

@@ -89,7 +89,7 @@ secrets {
 }
 CONF
 
-start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log" "/var/run/tandem/$GW_IF.l2tp"
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
 GW_PID=$TANDEM_PID
 status() { ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" --json; }
 grep -q "L2TP/IPsec only" "$TMPDIR_TEST/gw.log" || { cat "$TMPDIR_TEST/gw.log" >&2; die "the gateway is not L2TP/IPsec"; }

@@ -108,7 +108,7 @@ CONF
 
 strongswan_start "$S" peer
 strongswan_load peer "$TMPDIR_TEST/swanctl.conf"
-start_tandem_up "$T" "$TMPDIR_TEST/tandem.toml" "$TMPDIR_TEST/tandem.log" "$STATUS_DIR/$T_IF.ipsec"
+start_tandem_up "$T" "$TMPDIR_TEST/tandem.toml" "$TMPDIR_TEST/tandem.log"
 logs() { tail -20 "$TMPDIR_TEST/tandem.log" >&2; tail -30 "${STRONGSWAN_LOG[peer]}" >&2; }
 
 if [ "$MODE" = tandem-gives ]; then

@@ -106,7 +106,7 @@ capture_start "$T" "va${TAG}87" "udp port 500 or udp port 4500" "$TMPDIR_TEST/wi
 strongswan_start "$S" peer
 strongswan_load peer "$TMPDIR_TEST/swanctl.conf"
 
-start_tandem_up "$T" "$TMPDIR_TEST/tandem.toml" "$TMPDIR_TEST/tandem.log" "$STATUS_DIR/$T_IF.ipsec"
+start_tandem_up "$T" "$TMPDIR_TEST/tandem.toml" "$TMPDIR_TEST/tandem.log"
 
 [ "$INITIATOR" = strongswan ] && strongswan_initiate peer net
 WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG="$TMPDIR_TEST/tandem.log" \

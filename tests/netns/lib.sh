@@ -160,13 +160,22 @@ assert_wg_counters() {
   [ "${tx:-0}" -gt 0 ] || die "$2: wg show reports no bytes sent"
 }
 
-# start_tandem_up NS CONFIG LOG SOCKET: `tandem up -c CONFIG` in NS, logging to LOG, until it
-# serves SOCKET (its status or UAPI socket). Sets TANDEM_PID.
+# admin_socket CONFIG: where the daemon `tandem up -c CONFIG` runs serves its admin socket.
+admin_socket() { echo "$TANDEM_RUN_DIR/$(basename "$1" .toml).admin"; }
+
+# start_tandem_up NS CONFIG LOG [SOCKET]: `tandem up -c CONFIG` in NS, logging to LOG, until it
+# serves its admin socket (the last thing it sets up before it says it is ready) and SOCKET (a
+# UAPI socket) when given. Sets TANDEM_PID.
 start_tandem_up() {
+  local admin
+  admin=$(admin_socket "$2")
   ip netns exec "$1" "$TANDEM_BIN" up -c "$2" >"$3" 2>&1 &
   TANDEM_PID=$!
   PIDS+=("$TANDEM_PID")
-  WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG=$3 wait_until "tandem up serving $4" 30 test -S "$4"
+  WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG=$3 wait_until "tandem up serving $admin" 30 \
+    test -S "$admin"
+  [ -z "${4:-}" ] ||
+    WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG=$3 wait_until "tandem up serving $4" 30 test -S "$4"
 }
 
 # write_node_config FILE IFNAME ADDRESS PEER_PUBLIC_KEY ALLOWED_IP...: a `tandem up` config with a
