@@ -16,6 +16,7 @@
 #    her old session carries on, and her device moving to the new key works at once (the
 #    account's addresses follow the new key's handshake); after it the old key is gone and a
 #    client on it gets nothing through, while the new key works.
+#    Then disable and enable: her key leaves the gateway and comes back, her address stays.
 # 4. revoke: alice's WireGuard key leaves at once and her live L2TP/IPsec session is hung up;
 #    her client gets nothing through on either path from then on (its L2TP logins are refused).
 # 5. remove: alice is gone from the store; list and show say so.
@@ -204,6 +205,19 @@ fi
 note "the old key gets nothing through after the overlap"
 carol_down
 carol_up "$TMPDIR_TEST/carol2.key"
+ping_ok "$C2" 10.86.0.1
+carol_down
+
+note "3b. disable carol, then enable her: her key leaves and comes back, her address stays"
+account disable carol >"$TMPDIR_TEST/disable.txt" || die "account disable failed"
+grep -qx "gateway gws applied it" "$TMPDIR_TEST/disable.txt" || die "disable: $(cat "$TMPDIR_TEST/disable.txt")"
+lacks_peer "$CAROL2_PUB" || die "carol's key is still a peer when tandem account disable returns"
+account show carol | grep -q "state: disabled" || die "carol is not shown disabled"
+account enable carol >"$TMPDIR_TEST/enable.txt" || die "account enable failed"
+has_peer "$CAROL2_PUB" || die "carol's key is not a peer again when tandem account enable returns"
+[ "$(account show carol --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ipv4"]["address"])')" = "$CAROL_IP" ] ||
+  die "carol's address changed across disable and enable"
+carol_up -
 ping_ok "$C2" 10.86.0.1
 carol_down
 
