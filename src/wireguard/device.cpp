@@ -99,13 +99,14 @@ PeerId Device::add_peer(const PublicKey& public_key) {
   const PeerId id = peer->id;
   peers_.emplace(id, std::move(peer));
   peer_order_.push_back(id);
+  by_key_.emplace(public_key, id);
   return id;
 }
 
 std::optional<PeerId> Device::find_peer(const PublicKey& public_key) const {
-  for (PeerId id : peer_order_)
-    if (peers_.at(id)->remote.public_key == public_key) return id;
-  return std::nullopt;
+  const auto it = by_key_.find(public_key);
+  if (it == by_key_.end()) return std::nullopt;
+  return it->second;
 }
 
 void Device::remove_peer(PeerId id) {
@@ -113,6 +114,7 @@ void Device::remove_peer(PeerId id) {
   if (!peer) return;
   clear_sessions(*peer);
   allowed_ips_.remove_value(id);
+  by_key_.erase(peer->remote.public_key);
   peers_.erase(id);
   peer_order_.erase(std::remove(peer_order_.begin(), peer_order_.end(), id), peer_order_.end());
 }

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -259,6 +260,16 @@ class Device {
   PeerId next_peer_id_ = 1;
   std::unordered_map<PeerId, std::unique_ptr<Peer>> peers_;
   std::vector<PeerId> peer_order_;
+  // Public keys are uniformly random, so a few of their bytes are as good a hash as any.
+  struct KeyHash {
+    std::size_t operator()(const PublicKey& key) const {
+      std::size_t h = 0;
+      std::memcpy(&h, key.data(), sizeof h);
+      return h;
+    }
+  };
+  // Every handshake finds its peer by key: in constant time, whatever the number of peers.
+  std::unordered_map<PublicKey, PeerId, KeyHash> by_key_;
   std::unordered_map<std::uint32_t, PeerId> indices_;  // local index -> peer
   AllowedIps<PeerId> allowed_ips_;
 

@@ -454,3 +454,36 @@ TEST_F(DevicePair, ChangingPrivateKeyEndsSessions) {
 
 }  // namespace
 }  // namespace tandem::wireguard
+
+namespace tandem::wireguard {
+namespace {
+
+// A gateway's peers are found by key (every handshake does it) through an index that must stay
+// right as peers come and go, many thousands of them.
+TEST(DevicePeers, FindsEachOfManyPeersByKeyAsTheyComeAndGo) {
+  SeededRng rng(7);
+  testing::FakeWallClock wall;
+  Device device(rng, wall);
+  constexpr std::size_t kPeers = 20000;
+  std::vector<PublicKey> keys(kPeers);
+  std::vector<PeerId> ids(kPeers);
+  for (std::size_t i = 0; i < kPeers; ++i) {
+    rng.fill(std::span(keys[i]));
+    ids[i] = device.add_peer(keys[i]);
+  }
+  EXPECT_EQ(device.peer_count(), kPeers);
+  EXPECT_EQ(device.add_peer(keys[123]), ids[123]);  // adding again finds the same peer
+  for (std::size_t i = 0; i < kPeers; ++i) ASSERT_EQ(device.find_peer(keys[i]), ids[i]) << i;
+  for (std::size_t i = 0; i < kPeers; i += 2) device.remove_peer(ids[i]);
+  for (std::size_t i = 0; i < kPeers; ++i)
+    ASSERT_EQ(device.find_peer(keys[i]), i % 2 == 0 ? std::nullopt : std::optional(ids[i])) << i;
+  const PeerId again = device.add_peer(keys[0]);
+  EXPECT_NE(again, ids[0]);  // a new peer, with a new id
+  EXPECT_EQ(device.find_peer(keys[0]), again);
+  device.remove_all_peers();
+  EXPECT_EQ(device.peer_count(), 0u);
+  EXPECT_FALSE(device.find_peer(keys[1]).has_value());
+}
+
+}  // namespace
+}  // namespace tandem::wireguard
