@@ -51,16 +51,8 @@ fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "$CL_IF" "a pre-shared key of some
 STORE="$TMPDIR_TEST/accounts.db"
 # The same gateway with its accounts in the store: no [[account]] sections, [accounts] naming it.
 EVENTS="$TMPDIR_TEST/events.jsonl"
-python3 - "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gws.toml" "$STORE" "$EVENTS" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-text = re.sub(r"\[\[account\]\]\n(?:[^\[\n][^\n]*\n|\n)*", "", text)
-text += f'\n[accounts]\npool = "10.86.0.10-10.86.0.50"\npool6 = "fd86::/112"\nstore = "{sys.argv[3]}"\n'
-text += f'\n[events]\nfile = "{sys.argv[4]}"\n'
-open(sys.argv[2], "w").write(text)
-PY
-chmod 600 "$TMPDIR_TEST/gws.toml"
-! grep -q "^\[\[account\]\]" "$TMPDIR_TEST/gws.toml" || die "gws.toml still has [[account]]"
+store_config "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gws.toml" "$STORE" "$EVENTS" \
+  'pool = "10.86.0.10-10.86.0.50"' 'pool6 = "fd86::/112"'
 
 logs() {
   for n in gw cl; do

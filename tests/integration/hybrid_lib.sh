@@ -291,3 +291,20 @@ wg_quick_down() {
     wg-quick down "$conf" 2>&1 | sed 's/^/wg-quick: /'
   wait_until "wireguard-go exits after wg-quick down" 30 bash -c "! kill -0 $WQ_PID"
 }
+
+# store_config FROM TO STORE EVENTS [ACCOUNTS_LINE...]: the gateway config FROM with its accounts
+# in a state store instead, as TO (mode 0600): no [[account]] sections; [accounts] naming STORE,
+# with the ACCOUNTS_LINEs given (pool = "...", pool6 = "..."); [events] writing to EVENTS.
+store_config() {
+  python3 - "$@" <<'PY'
+import re, sys
+source, target, store, events = sys.argv[1:5]
+text = open(source).read()
+text = re.sub(r"\[\[account\]\]\n(?:[^\[\n][^\n]*\n|\n)*", "", text)
+text += "\n[accounts]\n" + "".join(line + "\n" for line in sys.argv[5:])
+text += f'store = "{store}"\n\n[events]\nfile = "{events}"\n'
+open(target, "w").write(text)
+PY
+  chmod 600 "$2"
+  ! grep -q "^\[\[account\]\]" "$2" || die "$2 still has [[account]]"
+}
