@@ -18,6 +18,7 @@
 #    client on it gets nothing through, while the new key works.
 # 4. revoke: alice's WireGuard key leaves at once and her live L2TP/IPsec session is hung up;
 #    her client gets nothing through on either path from then on (its L2TP logins are refused).
+#    `tandem account events alice` shows her history of changes from the store, newest first.
 # 5. remove: alice is gone from the store; list and show say so.
 # 6. the event log ([events] file): one JSON object per line, each with time, node and event;
 #    the handshakes, logins, account changes, the key switch, the revocation and the hang-up are
@@ -212,6 +213,17 @@ fi
 account show alice | grep -q "state: revoked" || die "alice is not shown revoked"
 account enable alice 2>"$TMPDIR_TEST/enable.err" && die "a revoked account was enabled again"
 note "enabling a revoked account is refused: $(cat "$TMPDIR_TEST/enable.err")"
+
+# The store keeps alice's history of changes (`tandem account events`): her import and revocation.
+account events alice >"$TMPDIR_TEST/history.txt" || die "account events failed"
+cat "$TMPDIR_TEST/history.txt"
+for kind in account.revoked account.added; do
+  grep -q "  $kind  alice  " "$TMPDIR_TEST/history.txt" || die "alice's history in the store has no $kind"
+done
+[ "$(head -1 "$TMPDIR_TEST/history.txt" | awk '{print $2}')" = account.revoked ] ||
+  die "alice's history does not show the revocation first (newest first)"
+account events --json --limit 1 | python3 -c 'import json, sys; e = json.load(sys.stdin); assert len(e) == 1 and e[0]["event"] and isinstance(e[0]["detail"], dict), e' ||
+  die "account events --json is not one event object with its detail"
 
 note "5. remove alice"
 account remove alice || die "account remove failed"
