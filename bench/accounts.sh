@@ -9,6 +9,7 @@
 # postgres user).
 source "$(dirname "$0")/lib.sh"
 source tests/integration/postgres_lib.sh
+source tests/integration/hybrid_lib.sh
 ACCOUNTS=${ACCOUNTS:-10000}
 LOOKUPS=200
 
@@ -26,20 +27,7 @@ PY
 chmod 600 "$TMPDIR_TEST/accounts.csv"
 
 # config FILE STORE: a gateway whose /16 pool holds every account.
-config() {
-  cat >"$1" <<TOML
-[interface]
-name = "bench0"
-private_key = "$("$TANDEM_BIN" genkey)"
-listen_port = 51820
-addresses = ["10.0.0.1/16"]
-
-[accounts]
-pool = "10.0.0.10-10.0.255.250"
-store = "$2"
-TOML
-  chmod 600 "$1"
-}
+config() { store_gateway_config "$1" bench0 10.0.0.1/16 10.0.0.10-10.0.255.250 "$2"; }
 seconds() { python3 -c 'import sys, time; print(f"{time.monotonic():.3f}")'; }
 since() { python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.2f}")' "$1" "$(seconds)"; }
 

@@ -308,3 +308,21 @@ PY
   chmod 600 "$2"
   ! grep -q "^\[\[account\]\]" "$2" || die "$2 still has [[account]]"
 }
+
+# store_gateway_config FILE IF ADDRESS POOL STORE: a gateway (device IF, its address ADDRESS such
+# as "10.95.0.1/24", WireGuard on UDP 51820) whose accounts live in STORE (a file or a
+# postgresql:// URI), leased from POOL ("FIRST-LAST"); mode 0600.
+store_gateway_config() {
+  cat >"$1" <<TOML
+[interface]
+name = "$2"
+private_key = "$("$TANDEM_BIN" genkey)"
+listen_port = 51820
+addresses = ["$3"]
+
+[accounts]
+pool = "$4"
+store = "$5"
+TOML
+  chmod 600 "$1"
+}
