@@ -4,10 +4,12 @@
 # (one transaction), listed (`tandem account list`) and looked up one by one (`tandem account
 # show`, 200 random names, each a whole CLI run: process start, config, store open and query),
 # in SQLite and in PostgreSQL (a server started here with its default settings, on a Unix
-# socket). Prints one table of wall-clock times. Needs root (the PostgreSQL server runs as the
+# socket), and a change to one account applied by a running gateway on that store. Prints one
+# table of wall-clock times. Needs root (the PostgreSQL server runs as the
 # postgres user).
 source "$(dirname "$0")/lib.sh"
 source tests/integration/postgres_lib.sh
+source tests/integration/hybrid_lib.sh
 ACCOUNTS=${ACCOUNTS:-10000}
 LOOKUPS=200
 
@@ -25,24 +27,30 @@ PY
 chmod 600 "$TMPDIR_TEST/accounts.csv"
 
 # config FILE STORE: a gateway whose /16 pool holds every account.
-config() {
-  cat >"$1" <<TOML
-[interface]
-name = "bench0"
-private_key = "$("$TANDEM_BIN" genkey)"
-listen_port = 51820
-addresses = ["10.0.0.1/16"]
-
-[accounts]
-pool = "10.0.0.10-10.0.255.250"
-store = "$2"
-TOML
-  chmod 600 "$1"
-}
+config() { store_gateway_config "$1" bench0 10.0.0.1/16 10.0.0.10-10.0.255.250 "$2"; }
 seconds() { python3 -c 'import sys, time; print(f"{time.monotonic():.3f}")'; }
 since() { python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.2f}")' "$1" "$(seconds)"; }
 
-printf '%-12s %12s %10s %18s %10s\n' store "import (s)" "list (s)" "show, each (ms)" accounts
+# apply_ms BACKEND: a gateway on that store (a namespace of its own) started, one account
+# disabled with `tandem account disable`; sets APPLY_MS to how long the gateway took to apply it
+# (its log's "applied (...) in N ms": reading the change from the store and reloading its
+# accounts).
+apply_ms() {
+  local ns="$1$TAG" log="$TMPDIR_TEST/$1-gateway.log" name pid
+  name=$(printf 'user%06d' $((ACCOUNTS / 2)))
+  make_ns "$ns"
+  SOCKETS+=(/var/run/tandem/bench0.hybrid /var/run/wireguard/bench0.sock)
+  start_tandem_up "$ns" "$TMPDIR_TEST/$1.toml" "$log" /var/run/tandem/bench0.hybrid
+  pid=$TANDEM_PID
+  WAIT_WATCH_PID=$pid WAIT_WATCH_LOG=$log wait_log "$log" "accounts: $ACCOUNTS in the store" 120
+  "$TANDEM_BIN" account disable "$name" -c "$TMPDIR_TEST/$1.toml" >/dev/null || die "$1: disable failed"
+  WAIT_WATCH_PID=$pid WAIT_WATCH_LOG=$log wait_log "$log" "applied \($name\) in" 60
+  stop_pid "$pid" 60 "the $1 gateway"
+  APPLY_MS=$(sed -n "s/.*applied ($name) in \([0-9.]*\) ms.*/\1/p" "$log" | tail -1)
+}
+
+printf '%-12s %12s %10s %18s %10s %16s\n' store "import (s)" "list (s)" "show, each (ms)" accounts \
+  "apply one (ms)"
 for backend in sqlite postgresql; do
   if [ "$backend" = sqlite ]; then store="$TMPDIR_TEST/accounts.db"; else store=$PG_URI; fi
   config "$TMPDIR_TEST/$backend.toml" "$store"
@@ -63,5 +71,7 @@ for backend in sqlite postgresql; do
       die "$backend: show $name failed"
   done
   show_ms=$(python3 -c 'import sys; print(f"{float(sys.argv[1]) * 1000 / int(sys.argv[2]):.1f}")' "$(since "$t")" "$LOOKUPS")
-  printf '%-12s %12s %10s %18s %10s\n' "$backend" "$import_s" "$list_s" "$show_ms" "$listed"
+  apply_ms "$backend"
+  printf '%-12s %12s %10s %18s %10s %16s\n' "$backend" "$import_s" "$list_s" "$show_ms" "$listed" \
+    "$APPLY_MS"
 done

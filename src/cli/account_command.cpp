@@ -116,6 +116,19 @@ int list(store::Store& s, const AccountOptions& o, std::ostream& out, std::ostre
   return 0;
 }
 
+int list_events(store::Store& s, const AccountOptions& o, std::ostream& out, std::ostream& err) {
+  auto events = s.list_events(o.limit, o.name);
+  if (!events) {
+    err << "tandem: " << events.error().message << "\n";
+    return 1;
+  }
+  if (o.json)
+    out << events_json(*events).dump(2) << "\n";
+  else
+    out << render_events(*events);
+  return 0;
+}
+
 int show(store::Store& s, const AccountOptions& o, std::ostream& out, std::ostream& err) {
   auto account = s.find_account(o.name);
   if (!account || !*account) {
@@ -272,6 +285,7 @@ int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
     if (rc == 0) apply_on_running_gateway(o.config_path, out, err);
     return rc;
   }
+  if (o.action == "events") return list_events(s, o, out, err);
   if (o.name.empty()) return fail("tandem account " + o.action + " needs the account's name");
   if (o.action == "show") return show(s, o, out, err);
   const auto done = [&](const store::StoreResult<Ok>& r, const std::string& what) {
@@ -321,8 +335,8 @@ int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
         "has a new WireGuard key; the old one works for " + o.overlap + " more");
   }
   return fail("unknown action '" + o.action +
-              "': add, list, show, disable, enable, revoke, remove, rotate, import-config or "
-              "import-csv");
+              "': add, list, show, events, disable, enable, revoke, remove, rotate, "
+              "import-config or import-csv");
 }
 
 }  // namespace tandem::cli

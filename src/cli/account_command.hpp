@@ -1,9 +1,11 @@
 // `tandem account`: a gateway's accounts in its state store ([accounts] store), changed while the
 // gateway runs (it applies each change within a second, tearing down a revoked account's
 // sessions): add, list, show, disable, enable, revoke, remove, rotate a WireGuard key with an
-// overlap, and import the [[account]] sections of a config file.
+// overlap, import the [[account]] sections of a config file, and show the history of events the
+// store keeps (its own changes, and the logins, refusals and hang-ups the gateways record).
 #pragma once
 
+#include <cstddef>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -29,7 +31,8 @@ struct AccountOptions {
   std::vector<std::string> subnets;
   std::string overlap = "24h";  // rotate: how long the old key keeps working
   std::string from;             // import-config: the file whose [[account]]s move to the store
-  bool json = false;            // list, show
+  bool json = false;            // list, show, events
+  std::size_t limit = 50;       // events: how many, newest first
 };
 
 // Exit code 0, or 1 with the cause and the fix on err.

@@ -58,6 +58,26 @@ TEST(AccountView, TheTableCountsOnlyKeysValidNowAndShowsNoSecret) {
   EXPECT_EQ(json.dump().find("secret"), std::string::npos);
 }
 
+TEST(AccountView, EventsShowNewestFirstWithTheirDetail) {
+  store::Event revoked;
+  revoked.at = WallTime{std::chrono::seconds(1'800'000'000)};
+  revoked.kind = "account.revoked";
+  revoked.account = "alice";
+  revoked.detail = R"({"was":"active"})";
+  store::Event broken = revoked;  // a detail that is not JSON is shown as it is
+  broken.kind = "other.kind";
+  broken.account = "";
+  broken.detail = "not json";
+  EXPECT_EQ(render_events({revoked, broken}),
+            "2027-01-15T08:00:00Z  account.revoked  alice  {\"was\":\"active\"}\n"
+            "2027-01-15T08:00:00Z  other.kind  -  not json\n");
+  const auto json = events_json({revoked, broken});
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0]["event"], "account.revoked");
+  EXPECT_EQ(json[0]["detail"]["was"], "active");
+  EXPECT_EQ(json[1]["detail"], "not json");
+}
+
 TEST(AccountCsv, ReadsEveryColumnAndQuotedFields) {
   const std::string key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
   const auto parsed = parse_account_csv(

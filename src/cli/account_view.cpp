@@ -114,4 +114,24 @@ std::string render_account(const store::AccountRecord& a, WallTime now) {
   return out.str();
 }
 
+std::string render_events(const std::vector<store::Event>& events) {
+  std::ostringstream out;
+  for (const auto& e : events)
+    out << utc(e.at) << "  " << e.kind << "  " << (e.account.empty() ? "-" : e.account) << "  "
+        << e.detail << "\n";
+  return out.str();
+}
+
+nlohmann::json events_json(const std::vector<store::Event>& events) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& e : events) {
+    nlohmann::json detail = nlohmann::json::parse(e.detail, nullptr, false);
+    all.push_back({{"time", utc(e.at)},
+                   {"event", e.kind},
+                   {"account", e.account},
+                   {"detail", detail.is_discarded() ? nlohmann::json(e.detail) : detail}});
+  }
+  return all;
+}
+
 }  // namespace tandem::cli

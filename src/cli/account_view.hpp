@@ -18,5 +18,8 @@ nlohmann::json account_json(const store::AccountRecord& account, WallTime now);
 std::string render_account_table(const std::vector<store::AccountRecord>& accounts, WallTime now);
 // Every field of one account, a line each.
 std::string render_account(const store::AccountRecord& account, WallTime now);
+// The store's events (newest first), a line each: time, kind, account, detail.
+std::string render_events(const std::vector<store::Event>& events);
+nlohmann::json events_json(const std::vector<store::Event>& events);
 
 }  // namespace tandem::cli

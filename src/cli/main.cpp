@@ -294,6 +294,11 @@ int main(int argc, char** argv) {
   add->add_option("--subnet", account.subnets, "a network behind it (a site)");
   account_action("list", "list the accounts", false)->add_flag("--json", account.json, "as JSON");
   account_action("show", "show one account", true)->add_flag("--json", account.json, "as JSON");
+  auto* history = account_action(
+      "events", "the history the store keeps: changes, logins, refusals, hang-ups", false);
+  history->add_option("name", account.name, "only this account's");
+  history->add_option("--limit", account.limit, "how many, newest first (50)");
+  history->add_flag("--json", account.json, "as JSON");
   account_action("disable", "refuse its logins and end its sessions, keeping it", true);
   account_action("enable", "let a disabled account log in again", true);
   account_action("revoke", "end its sessions and refuse it for good", true);

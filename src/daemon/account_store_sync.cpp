@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
+#include <unordered_map>
 
 #include "crypto/key_encoding.hpp"
 #include "daemon/event_sink.hpp"
@@ -16,6 +18,10 @@ namespace {
 WallTime wall_now() {
   return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
 }
+
+// A change naming at most this many accounts is applied by reading those accounts alone; a
+// larger one (an import) reads them all, in one statement rather than one per account.
+constexpr std::size_t kReadEachAtMost = 64;
 
 std::string store_error(const control::NodeConfig& config, const store::Error& e) {
   return "[accounts] store " + config.account_pool.store.value_or("") + ": " + e.message;
@@ -41,6 +47,24 @@ Result<std::vector<control::AccountConfig>, std::string> AccountStoreSync::accou
   return store::config_accounts(*records, now);
 }
 
+Result<Ok, std::string> AccountStoreSync::fill_changed(control::NodeConfig& config,
+                                                       const store::Changes& changes,
+                                                       WallTime now) {
+  std::vector<store::AccountRecord> records;
+  for (const auto& name : changes.accounts) {
+    auto found = store_->find_account(name);
+    if (!found) return Err(store_error(config, found.error()));
+    if (*found) records.push_back(std::move(**found));
+  }
+  config.accounts = store::with_changes(std::move(config.accounts), changes.accounts,
+                                        store::config_accounts(records, now));
+  if (const auto expiry = store::next_key_expiry(records, now))
+    next_key_expiry_ = next_key_expiry_ ? std::min(*next_key_expiry_, *expiry) : *expiry;
+  // A change made while they were read has a later revision: it is seen again next time.
+  applied_revision_ = changes.revision;
+  return Ok{};
+}
+
 Result<Ok, std::string> AccountStoreSync::fill(control::NodeConfig& config) {
   // The revision first: a change made while the accounts are read is seen again next time.
   auto revision = store_->revision();
@@ -55,10 +79,17 @@ Result<Ok, std::string> AccountStoreSync::fill(control::NodeConfig& config) {
 void AccountStoreSync::emit_changes(const std::vector<control::AccountConfig>& before,
                                     const std::vector<control::AccountConfig>& after) {
   if (!events().enabled()) return;
-  const auto find = [](const std::vector<control::AccountConfig>& list, const std::string& name) {
-    const auto it = std::find_if(list.begin(), list.end(),
-                                 [&](const control::AccountConfig& a) { return a.name == name; });
-    return it == list.end() ? nullptr : &*it;
+  // By name: a gateway may have tens of thousands of accounts.
+  using ByName = std::unordered_map<std::string_view, const control::AccountConfig*>;
+  const auto index = [](const std::vector<control::AccountConfig>& list) {
+    ByName by_name;
+    for (const auto& a : list) by_name.emplace(a.name, &a);
+    return by_name;
+  };
+  const ByName before_by_name = index(before), after_by_name = index(after);
+  const auto find = [](const ByName& by_name, const std::string& name) {
+    const auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : it->second;
   };
   const auto keys = [](const std::vector<crypto::PublicKey>& from,
                        const std::vector<crypto::PublicKey>& without) {
@@ -69,9 +100,9 @@ void AccountStoreSync::emit_changes(const std::vector<control::AccountConfig>& b
     return list;
   };
   for (const auto& a : before)
-    if (!find(after, a.name)) events().emit("account.removed", {{"account", a.name}});
+    if (!find(after_by_name, a.name)) events().emit("account.removed", {{"account", a.name}});
   for (const auto& a : after) {
-    const control::AccountConfig* was = find(before, a.name);
+    const control::AccountConfig* was = find(before_by_name, a.name);
     if (!was) {
       events().emit("account.added", {{"account", a.name}, {"disabled", a.disabled}});
       continue;
@@ -108,10 +139,13 @@ Result<std::vector<std::string>, std::string> AccountStoreSync::poll(
     return std::vector<std::string>{};
   }
   const std::uint64_t before = applied_revision_;
+  const auto started = std::chrono::steady_clock::now();
   // `apply` may update `running` itself: what it was, for the events.
   const std::vector<control::AccountConfig> previous = running.accounts;
   control::NodeConfig next = running;
-  if (auto ok = fill(next); !ok) {
+  const bool each = !changes->reload_all && !expired && changes->accounts.size() <= kReadEachAtMost;
+  if (auto ok = each ? fill_changed(next, *changes, now) : fill(next); !ok) {
+    applied_revision_ = before;
     spdlog::warn("accounts: {}", ok.error());
     return Err(ok.error());
   }
@@ -127,9 +161,13 @@ Result<std::vector<std::string>, std::string> AccountStoreSync::poll(
   emit_changes(previous, next.accounts);
   std::string names;
   for (const auto& name : changes->accounts) names += (names.empty() ? "" : ", ") + name;
-  spdlog::info("accounts: the store's revision {} applied{}{}", applied_revision_,
-               names.empty() ? "" : " (" + names + ")",
-               expired ? "; a rotated key's overlap is over" : "");
+  const auto took =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  spdlog::info(
+      "accounts: the store's revision {} applied{}{} in {:.1f} ms ({} of {} accounts read)",
+      applied_revision_, names.empty() ? "" : " (" + names + ")",
+      expired ? "; a rotated key's overlap is over" : "", took.count(),
+      each ? changes->accounts.size() : next.accounts.size(), next.accounts.size());
   return changes->accounts;
 }
 

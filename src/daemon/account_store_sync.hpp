@@ -3,6 +3,8 @@
 // `revoke` or `remove` (or another gateway sharing the store) take effect within a second,
 // without a restart or a reload. A change is applied as a reload of the accounts is
 // (HybridInterface::reload_accounts): the store's accounts become the config's, checked whole.
+// Only the accounts the change names are read again (a few at most; more, or a change log that
+// no longer reaches back, and every account is read).
 // A change the gateway cannot apply yet (an account disabled while its L2TP session is being
 // hung up) is tried again at the next look, and logged once. A WireGuard key whose rotation
 // overlap ends is dropped at that moment. Control thread only.
@@ -41,6 +43,9 @@ class AccountStoreSync {
  private:
   explicit AccountStoreSync(std::unique_ptr<store::Store> store) : store_(std::move(store)) {}
   Result<std::vector<control::AccountConfig>, std::string> accounts(WallTime now);
+  // `config` with the accounts `changes` names read again (the others as they run).
+  Result<Ok, std::string> fill_changed(control::NodeConfig& config, const store::Changes& changes,
+                                       WallTime now);
   // The event log's account.* lines for what an applied change did.
   void emit_changes(const std::vector<control::AccountConfig>& before,
                     const std::vector<control::AccountConfig>& after);

@@ -83,13 +83,6 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
   if (!gateway()) return Err(std::string("only a gateway's accounts change live"));
   auto table = account_table(next, accounts_.leases());
   if (!table) return Err("accounts: " + table.error());
-  // The IKEv2 engine holds its peers from the start.
-  if (config_.ipsec && next.ipsec &&
-      road_warrior_config(config_, accounts_).connections !=
-          road_warrior_config(next, *table).connections)
-    return Err(
-        std::string("the accounts' IKEv2 logins (ike_id, ike_psk, addresses, subnets, "
-                    "disabled) would change; restart to apply them"));
   std::map<hybrid::AccountId, hybrid::AccountId> renumbered;  // old id -> new id
   struct HangUp {
     hybrid::PathKind kind;
@@ -120,6 +113,20 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
                (h.kind == hybrid::PathKind::kL2tpIpsec ? "L2TP/IPsec" : "IKEv2") +
                " session; it can be " + h.why + " live once the session has ended");
   }
+  // The IKEv2 logins change at once: the road warriors of accounts that went, were disabled or
+  // whose login changed are told their IKE SA is deleted and refused from now on.
+  bool ikev2_replaced = false;
+  if (config_.ipsec && next.ipsec) {
+    auto logins = road_warrior_config(next, *table);
+    if (road_warrior_config(config_, accounts_).connections != logins.connections) {
+      ControlSlot* slot = control_slot(hybrid::PathKind::kIpsecTunnel);
+      if (!slot || !slot->path || !slot->path->replace_connections(logins))
+        return Err(
+            std::string("the accounts' IKEv2 logins (ike_id, ike_psk, addresses, subnets, "
+                        "disabled) would change; restart to apply them"));
+      ikev2_replaced = true;
+    }
+  }
   if (!hang_ups.empty()) {
     // The account's sessions end first; the change applies once they are gone (the caller tries
     // again: a store within a second, a reload when asked again).
@@ -127,8 +134,11 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
     for (const auto& h : hang_ups) {
       const char* protocol = h.kind == hybrid::PathKind::kL2tpIpsec ? "L2TP/IPsec" : "IKEv2";
       ControlSlot* slot = control_slot(h.kind);
-      const bool ending = slot && slot->path && h.account.ipv4 &&
-                          slot->path->hang_up(*h.account.ipv4, std::string("account ") + h.why);
+      const bool ending =
+          h.kind == hybrid::PathKind::kIpsecTunnel
+              ? ikev2_replaced
+              : slot && slot->path && h.account.ipv4 &&
+                    slot->path->hang_up(*h.account.ipv4, std::string("account ") + h.why);
       if (ending) {
         spdlog::info("account {} {}: hanging up its {} session", h.account.name, h.why, protocol);
         events().emit("session.hung_up",

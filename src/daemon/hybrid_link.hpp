@@ -17,6 +17,7 @@
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "control/ipsec_config.hpp"
 #include "hybrid/path.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
@@ -71,6 +72,14 @@ class ControlPath {
   virtual bool hang_up(const IpAddress& address, const std::string& reason) {
     (void)address;
     (void)reason;
+    return false;
+  }
+  // A gateway's IKEv2 road warriors: takes `config`'s connections (one per account that may log
+  // in) in place of the running ones. The IKE SAs of a connection that went or changed are
+  // deleted, telling the peer, and session_down() follows; its identity is refused from then
+  // on. False when this path keeps its connections until a restart.
+  virtual bool replace_connections(const control::IpsecConfig& config) {
+    (void)config;
     return false;
   }
 };

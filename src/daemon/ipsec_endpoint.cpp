@@ -183,6 +183,12 @@ void IpsecEndpoint::close_all(int ike_version) {
   process();
 }
 
+bool IpsecEndpoint::replace_peers(int ike_version, const ipsec::ike::v2::Config& config) {
+  const bool replaced = stack_.replace_peers(ike_version, config, io::SystemClock::now(), out_);
+  process();
+  return replaced;
+}
+
 void IpsecEndpoint::on_readable(io::UdpSocket& socket) {
   auto n = socket.recv_batch(rx_batch_);
   if (!n || *n == 0) return;

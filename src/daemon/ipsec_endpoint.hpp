@@ -69,6 +69,8 @@ class IpsecEndpoint {
                                               const IpAddress& peer_address);
   // Closes the IKE SAs of `ike_version` (0: every version), telling the peers.
   void close_all(int ike_version = 0);
+  // The engine of `ike_version` takes the peers of `config` (hybrid::IpsecStack::replace_peers).
+  bool replace_peers(int ike_version, const ipsec::ike::v2::Config& config);
 
   // Nested, on the loop's thread: a datagram the outer path opened for IKE (UDP 500) or ESP in
   // UDP (4500), `local_port` its destination port; its slot is opened in place.

@@ -151,9 +151,14 @@ Result<Ok, std::string> IpsecTunnelInterface::configure_device() {
     if (auto ok = netlink_.add_address(ifindex, a); !ok)
       return Err("address " + a.to_string() + ": " + ok.error());
   if (auto ok = netlink_.set_link_up(ifindex); !ok) return Err(ok.error());
+  return add_routes();
+}
+
+Result<Ok, std::string> IpsecTunnelInterface::add_routes() {
   for (const auto& conn : config_.connections)
     for (const auto& prefix : conn.remote_subnets)
-      if (auto ok = netlink_.add_route(io::Route{prefix, ifindex, std::nullopt, std::nullopt});
+      if (auto ok =
+              netlink_.add_route(io::Route{prefix, tun_->index(), std::nullopt, std::nullopt});
           !ok && ok.error().find("exists") == std::string::npos)
         return Err("route " + prefix.to_string() + ": " + ok.error());
   return Ok{};
@@ -290,6 +295,9 @@ void IpsecTunnelInterface::use_given_address(const IpAddress& given, bool up) {
       spdlog::error("cannot add the address {} the peer gave: {}", address.to_string(), ok.error());
     else
       spdlog::info("IPsec: using the address {} the peer gave us", address.address.to_string());
+    // The kernel drops a device's routes of a family with its last address of that family (the
+    // peer deleted the SA earlier): put them back.
+    if (auto ok = add_routes(); !ok) spdlog::error("IPsec: {}", ok.error());
     return;
   }
   auto it = virtual_addresses_.find(address.address);
@@ -335,6 +343,15 @@ void IpsecTunnelInterface::shut_down(std::function<void()> on_done) {
   // The deletes leave at once (close_all sends them); nothing is waited for.
   shut_down();
   on_done();
+}
+
+bool IpsecTunnelInterface::replace_connections(const control::IpsecConfig& config) {
+  if (config_.ike_version != 2) return false;
+  // First, so that the SAs closed below are of connections no longer listed.
+  const auto before = std::exchange(config_.connections, config.connections);
+  if (ipsec_->replace_peers(config_.ike_version, ipsec_ikev2_config(config))) return true;
+  config_.connections = before;
+  return false;
 }
 
 std::size_t IpsecTunnelInterface::probed_limit() const {

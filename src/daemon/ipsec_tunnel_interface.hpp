@@ -68,6 +68,7 @@ class IpsecTunnelInterface final : public ControlPath {
   std::size_t inner_mtu() const override;
   void set_probed_mtu(std::optional<std::size_t> mtu) override { probed_mtu_ = mtu; }
   std::optional<IpAddress> underlay_peer() const override;
+  bool replace_connections(const control::IpsecConfig& config) override;
 
  private:
   IpsecTunnelInterface(const control::IpsecConfig& config, std::optional<io::TunDevice> tun,
@@ -76,6 +77,8 @@ class IpsecTunnelInterface final : public ControlPath {
       const control::IpsecConfig& config, std::optional<io::TunDevice> tun, HybridLink* link,
       std::shared_ptr<IpsecEndpoint> shared_ipsec);
   Result<Ok, std::string> configure_device();
+  // Plain mode: routes to every connection's remote subnets through the device.
+  Result<Ok, std::string> add_routes();
   void on_tun_readable();
   void on_ike_event(const ipsec::ike::Event& e);
   void on_child(const hybrid::ChildSaChange& c);

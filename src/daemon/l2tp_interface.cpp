@@ -510,6 +510,7 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     for (const auto& t : tickets) {
       const LoginDecision d = decide(t.request);
       if (!d.verdict.accepted) {
+        ++login_failures_[{ppp::auth_method_name(t.request.method), d.failure}];
         spdlog::warn("login refused: user '{}' ({}): {}", t.request.username,
                      ppp::auth_method_name(t.request.method), d.verdict.message);
         events().emit("l2tp.login_refused", {{"user", t.request.username},
@@ -538,19 +539,33 @@ std::size_t L2tpInterface::inner_mtu() const {
 }
 
 L2tpInterface::LoginDecision L2tpInterface::decide(const ppp::AuthRequest& request) {
+  const auto refused = [](const char* failure, std::string why) {
+    LoginDecision d;
+    d.verdict = ppp::AuthVerdict{false, "", std::move(why)};
+    d.failure = failure;
+    return d;
+  };
+  const auto verified = [&](const ppp::LocalCredential& credential) {
+    LoginDecision d;
+    d.verdict = ppp::verify_locally(request, credential);
+    if (!d.verdict.accepted)
+      d.failure =
+          d.verdict.message == ppp::kBadPassword ? "wrong_password" : "no_usable_credential";
+    return d;
+  };
   if (link_) {
     auto login = link_->l2tp_login(request.username);
-    if (!login) return {ppp::AuthVerdict{false, "", "no account has this user"}, {}, {}};
-    const ppp::AuthVerdict v = ppp::verify_locally(request, login->credential);
-    if (v.accepted && !login->refusal.empty())
-      return {
-          ppp::AuthVerdict{false, "", "account " + login->account + ": " + login->refusal}, {}, {}};
-    return {v, login->address, login->address6};
+    if (!login) return refused("unknown_user", "no account has this user");
+    LoginDecision d = verified(login->credential);
+    if (d.verdict.accepted && !login->refusal.empty())
+      return refused("account_refused", "account " + login->account + ": " + login->refusal);
+    d.address = login->address;
+    d.address6 = login->address6;
+    return d;
   }
   for (const auto& u : config_.users)
-    if (u.name == request.username)
-      return {ppp::verify_locally(request, ppp::LocalCredential{u.password, u.nt_hash}), {}, {}};
-  return {ppp::AuthVerdict{false, "", "unknown user"}, {}, {}};
+    if (u.name == request.username) return verified(ppp::LocalCredential{u.password, u.nt_hash});
+  return refused("unknown_user", "unknown user");
 }
 
 void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
@@ -694,6 +709,10 @@ std::string L2tpInterface::status_json() const {
     sessions.push_back(std::move(o));
   }
   j["sessions"] = std::move(sessions);
+  nlohmann::json failures = nlohmann::json::array();
+  for (const auto& [key, count] : login_failures_)
+    failures.push_back({{"method", key.first}, {"reason", key.second}, {"count", count}});
+  j["login_failures"] = std::move(failures);
   j["mtu"] = inner_mtu();
   j["too_big"] = too_big_json(too_big_);
   if (udp_) {  // plain L2TP's peers; IPsec's are in its own document

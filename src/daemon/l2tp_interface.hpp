@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +110,8 @@ class L2tpInterface final : public ControlPath {
     ppp::AuthVerdict verdict;
     std::optional<IpAddress> address;   // what IPCP hands the session (a hybrid's account)
     std::optional<IpAddress> address6;  // the account's IPv6 address, checked as the source
+    // Refused: why, in a word for the metrics (unknown_user, wrong_password, ...); never secret.
+    const char* failure = "";
   };
   LoginDecision decide(const ppp::AuthRequest& request);
   void rearm();
@@ -154,6 +157,8 @@ class L2tpInterface final : public ControlPath {
   TimePoint next_sync_{};                     // a gateway's next sync of probers_ regardless
   ProbedDeviceMtu device_mtu_;                // a plain client's device
   hybrid::L2tpStackOutput out_;
+  // Refused logins by authentication method and LoginDecision::failure, for the status document.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> login_failures_;
 };
 
 // The stack settings a config section describes; `hybrid` when L2TP is a path of a hybrid

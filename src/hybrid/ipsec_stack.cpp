@@ -159,6 +159,14 @@ void IpsecStack::close_all(TimePoint now, IpsecOutput& out, int ike_version) {
   }
 }
 
+bool IpsecStack::replace_peers(int ike_version, const ipsec::ike::v2::Config& config, TimePoint now,
+                               IpsecOutput& out) {
+  ipsec::ike::Engine* engine = engine_mut(ike_version);
+  if (engine == nullptr || !engine->replace_peers(config, now, actions_)) return false;
+  apply(*engine, out);
+  return true;
+}
+
 bool IpsecStack::seal_transport(Packet& packet, const Endpoint& to, std::uint16_t source_port,
                                 std::uint16_t destination_port, TimePoint now, IpsecOutput& out) {
   ipsec::SaEntry* sa = sad_.transport_for(to);

@@ -115,6 +115,10 @@ class IpsecStack {
   // Closes every IKE SA of `ike_version` (every version: 0), telling each peer, and so their
   // Child SAs.
   void close_all(TimePoint now, IpsecOutput& out, int ike_version = 0);
+  // The engine of `ike_version` takes the peers of `config` (ipsec::ike::Engine::replace_peers);
+  // false when there is none or it cannot.
+  bool replace_peers(int ike_version, const ipsec::ike::v2::Config& config, TimePoint now,
+                     IpsecOutput& out);
 
   // `packet` holds a UDP payload for `to` (the peer as the protocol above knows it) with
   // kHeadroom before it: the UDP header and ESP go on in place and its endpoint becomes the SA's

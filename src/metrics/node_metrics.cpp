@@ -5,6 +5,7 @@
 #include <optional>
 #include <string_view>
 
+#include "ipsec/ike/engine.hpp"
 #include "metrics/exposition.hpp"
 
 namespace tandem::metrics {
@@ -62,6 +63,10 @@ void declare(Exposition& e) {
   e.family("tandem_authentication_failures_total", kCounter,
            "Packets refused as not authentic: WireGuard handshakes from unknown or wrong keys and "
            "data failing its tag (protocol wireguard), ESP failing its integrity check (esp)");
+  e.family("tandem_auth_failures_total", kCounter,
+           "Logins and handshakes refused, by protocol (wireguard, ikev1, ikev2, ppp_pap, "
+           "ppp_chap, ppp_mschapv2) and reason (unknown_key, wrong_key, wrong_password, "
+           "unknown_user, ...)");
   e.family("tandem_spoofed_packets_total", kCounter,
            "Inner packets from a source their account or peer does not own, by protocol");
   e.family("tandem_ike_events_total", kCounter,
@@ -134,6 +139,17 @@ void add_wireguard(Exposition& e, const control::InterfaceStatus& s, std::int64_
   if (!s.drops.empty())
     e.add("tandem_authentication_failures_total",
           {{"interface", s.name}, {"protocol", "wireguard"}}, double(not_authentic));
+  // Handshake initiations refused: from a key no peer has (a revoked or removed account), not
+  // authentic (a wrong key or preshared key), or replaying an older handshake.
+  for (const auto& [drop, reason] : {std::pair{"unknown_peer", "unknown_key"},
+                                     std::pair{"handshake_decrypt_failed", "not_authentic"},
+                                     std::pair{"replayed_timestamp", "replayed_handshake"}}) {
+    const auto it = std::find_if(s.drops.begin(), s.drops.end(),
+                                 [&](const auto& d) { return d.first == drop; });
+    e.add("tandem_auth_failures_total",
+          {{"interface", s.name}, {"protocol", "wireguard"}, {"reason", reason}},
+          it == s.drops.end() ? 0 : double(it->second));
+  }
 }
 
 void add_drops(Exposition& e, const std::string& iface, const json& counters,
@@ -237,10 +253,18 @@ void add_ipsec(Exposition& e, const std::string& iface, const json& d) {
   const json counters = d.value("counters", json::object());
   e.add("tandem_authentication_failures_total", {{"interface", iface}, {"protocol", "esp"}},
         double(u64(counters, "authentication_failed")));
-  for (const auto& [key, count] : counters.items())
-    if (key.starts_with("ike_") && count.is_number_unsigned())
+  const std::string refused = "ike_" + std::string(ipsec::ike::kAuthFailedPrefix);
+  const std::string protocol = "ikev" + std::to_string(u64(d, "ike_version"));
+  for (const auto& [key, count] : counters.items()) {
+    if (!count.is_number_unsigned()) continue;
+    if (key.starts_with(refused))
+      e.add("tandem_auth_failures_total",
+            {{"interface", iface}, {"protocol", protocol}, {"reason", key.substr(refused.size())}},
+            double(count.get<std::uint64_t>()));
+    else if (key.starts_with("ike_"))
       e.add("tandem_ike_events_total", {{"interface", iface}, {"event", key.substr(4)}},
             double(count.get<std::uint64_t>()));
+  }
   add_drops(e, iface, counters,
             {{"esp_dropped", "esp"},
              {"no_sa", "no_sa"},
@@ -249,6 +273,15 @@ void add_ipsec(Exposition& e, const std::string& iface, const json& d) {
              {"replayed", "replayed"},
              {"authentication_failed", "esp_authentication_failed"},
              {"policy_dropped", "ipsec_policy"}});
+}
+
+// The protocol label of a PPP authentication method as the L2TP status names it (ppp::
+// auth_method_name).
+std::string ppp_protocol(const std::string& method) {
+  if (method == "PAP") return "ppp_pap";
+  if (method == "CHAP-MD5") return "ppp_chap";
+  if (method == "MS-CHAPv2") return "ppp_mschapv2";
+  return "ppp";
 }
 
 void add_l2tp(Exposition& e, const json& d) {
@@ -274,6 +307,12 @@ void add_l2tp(Exposition& e, const json& d) {
     add_mtu(e, {{"interface", iface}, {"path", "l2tp"}, {"peer", text(s, "user")}},
             u64(s, "configured_mtu"), u64(s, "mtu"), s.value("mtu_probe", json()));
   }
+  for (const json& f : d.value("login_failures", json::array()))
+    e.add("tandem_auth_failures_total",
+          {{"interface", iface},
+           {"protocol", ppp_protocol(text(f, "method"))},
+           {"reason", text(f, "reason")}},
+          double(u64(f, "count")));
   if (d.contains("ipsec")) add_ipsec(e, iface, d["ipsec"]);
 }
 

@@ -196,6 +196,36 @@ TEST(NodeMetrics, L2tpSessionsAndIpsecSasWithADownClientSessionPresent) {
   EXPECT_TRUE(has_line(text, R"(tandem_esp_bytes_total{interface="l2tp1",direction="out"} 600)"));
 }
 
+TEST(NodeMetrics, RefusedLoginsAndHandshakesAreCountedByProtocolAndReason) {
+  const auto lns = nlohmann::json::parse(R"({
+    "interface": "l2tp1", "role": "lns", "tunnels": 0, "sessions": [], "stats": {},
+    "login_failures": [{"method": "MS-CHAPv2", "reason": "wrong_password", "count": 3},
+                       {"method": "PAP", "reason": "unknown_user", "count": 1}],
+    "ipsec": {"ike_version": 1, "ike_sas": [], "child_sas": [],
+              "counters": {"ike_auth_failed_wrong_key": 2, "ike_refused": 4}}})");
+  const auto road_warriors = nlohmann::json::parse(R"({
+    "interface": "gw0", "kind": "ipsec", "mtu": 1400, "connections": [],
+    "ipsec": {"ike_version": 2, "ike_sas": [], "child_sas": [],
+              "counters": {"ike_auth_failed_unknown_identity": 5}}})");
+  const std::string text = node_metrics_text({{wireguard_interface()}, {lns, road_warriors}, 0});
+  const auto failures = [&](const char* iface, const char* protocol, const char* reason) {
+    return std::string("tandem_auth_failures_total{interface=\"") + iface + "\",protocol=\"" +
+           protocol + "\",reason=\"" + reason + "\"} ";
+  };
+  EXPECT_TRUE(has_line(text, "# TYPE tandem_auth_failures_total counter")) << text;
+  EXPECT_TRUE(has_line(text, failures("l2tp1", "ppp_mschapv2", "wrong_password") + "3")) << text;
+  EXPECT_TRUE(has_line(text, failures("l2tp1", "ppp_pap", "unknown_user") + "1"));
+  EXPECT_TRUE(has_line(text, failures("l2tp1", "ikev1", "wrong_key") + "2"));
+  EXPECT_TRUE(has_line(text, failures("gw0", "ikev2", "unknown_identity") + "5"));
+  EXPECT_TRUE(has_line(text, failures("wg0", "wireguard", "unknown_key") + "2"));
+  EXPECT_TRUE(has_line(text, failures("wg0", "wireguard", "not_authentic") + "1"));
+  // A reason that never happened is there with 0, not missing.
+  EXPECT_TRUE(has_line(text, failures("wg0", "wireguard", "replayed_handshake") + "0"));
+  // Refusals are not IKE events as well; other IKE counters still are.
+  EXPECT_EQ(text.find("event=\"auth_failed"), std::string::npos) << text;
+  EXPECT_TRUE(has_line(text, R"(tandem_ike_events_total{interface="l2tp1",event="refused"} 4)"));
+}
+
 TEST(NodeMetrics, EveryFamilyIsDeclaredOnceAndNoSeriesRepeats) {
   NodeStatus st{{wireguard_interface(), wireguard_interface()}, {hybrid_client()}, 0};
   const std::string text = node_metrics_text(st);

@@ -24,19 +24,19 @@ AuthVerdict verify_locally(const AuthRequest& r, const LocalCredential& c) {
       if (c.password)
         return crypto::constant_time_equal(as_bytes(*c.password), as_bytes(r.password))
                    ? AuthVerdict{true, "", ""}
-                   : denied("bad password");
+                   : denied(std::string(kBadPassword));
       const auto stored = hash_of(c);
       const auto given = crypto::nt_password_hash(r.password);
       if (!stored || !given) return denied("no usable credential");
       return crypto::constant_time_equal(stored->bytes(), given->bytes())
                  ? AuthVerdict{true, "", ""}
-                 : denied("bad password");
+                 : denied(std::string(kBadPassword));
     }
     case AuthMethod::kChapMd5: {
       if (!c.password) return denied("CHAP-MD5 needs a clear-text password for this user");
       const auto expected = crypto::chap_md5_response(r.identifier, *c.password, r.challenge);
       return crypto::constant_time_equal(expected, r.response) ? AuthVerdict{true, "", ""}
-                                                               : denied("bad password");
+                                                               : denied(std::string(kBadPassword));
     }
     case AuthMethod::kMsChapV2: {
       const auto hash = hash_of(c);
@@ -48,7 +48,7 @@ AuthVerdict verify_locally(const AuthRequest& r, const LocalCredential& c) {
       std::copy(r.peer_challenge.begin(), r.peer_challenge.end(), peer.begin());
       const auto expected = crypto::generate_nt_response(auth, peer, r.username, *hash);
       if (!expected || !crypto::constant_time_equal(*expected, r.response))
-        return denied("bad password");
+        return denied(std::string(kBadPassword));
       crypto::NtResponse nt{};
       std::copy(r.response.begin(), r.response.end(), nt.begin());
       auto s = crypto::generate_authenticator_response(*hash, nt, peer, auth, r.username);

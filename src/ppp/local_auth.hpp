@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "crypto/mschap.hpp"
 #include "ppp/auth.hpp"
@@ -15,6 +16,10 @@ struct LocalCredential {
   std::optional<std::string> password;
   std::optional<crypto::NtPasswordHash> nt_hash;
 };
+
+// The message of a verdict refusing a password or response that does not match (other refusals
+// say the credential cannot serve the method).
+inline constexpr std::string_view kBadPassword = "bad password";
 
 AuthVerdict verify_locally(const AuthRequest& request, const LocalCredential& credential);
 

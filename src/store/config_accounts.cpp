@@ -66,4 +66,25 @@ std::vector<control::AccountConfig> config_accounts(const std::vector<AccountRec
   return accounts;
 }
 
+std::vector<control::AccountConfig> with_changes(std::vector<control::AccountConfig> running,
+                                                 const std::vector<std::string>& changed,
+                                                 std::vector<control::AccountConfig> now) {
+  const auto named = [](std::vector<control::AccountConfig>& list, const std::string& name) {
+    return std::find_if(list.begin(), list.end(),
+                        [&](const control::AccountConfig& a) { return a.name == name; });
+  };
+  for (const auto& name : changed) {
+    const auto kept = named(running, name);
+    const auto fresh = named(now, name);
+    if (kept == running.end()) {
+      if (fresh != now.end()) running.push_back(std::move(*fresh));
+    } else if (fresh == now.end()) {
+      running.erase(kept);
+    } else {
+      *kept = std::move(*fresh);
+    }
+  }
+  return running;
+}
+
 }  // namespace tandem::store

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,5 +31,13 @@ StoreResult<std::unique_ptr<Store>> open_account_store(const control::NodeConfig
 // account's.
 std::vector<control::AccountConfig> config_accounts(const std::vector<AccountRecord>& records,
                                                     WallTime now);
+
+// `running` after a change to the accounts named in `changed`: each replaced by its entry in
+// `now` (those of them the store still has, as config_accounts() gives them) or dropped where the
+// store has it no more. An account keeps its place; a new one goes last. What a gateway applies
+// when a few accounts changed, instead of reading every account again.
+std::vector<control::AccountConfig> with_changes(std::vector<control::AccountConfig> running,
+                                                 const std::vector<std::string>& changed,
+                                                 std::vector<control::AccountConfig> now);
 
 }  // namespace tandem::store

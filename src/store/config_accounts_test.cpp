@@ -54,5 +54,29 @@ TEST(ConfigAccounts, ThePlanComesFromThePoolsAndReservesTheGatewaysAddresses) {
   EXPECT_FALSE(open_account_store(config)) << "no [accounts] store";
 }
 
+control::AccountConfig named(const char* name, bool disabled = false) {
+  control::AccountConfig a{};
+  a.name = name;
+  a.disabled = disabled;
+  return a;
+}
+
+std::vector<std::string> names_of(const std::vector<control::AccountConfig>& accounts) {
+  std::vector<std::string> names;
+  for (const auto& a : accounts) names.push_back(a.name + (a.disabled ? "(disabled)" : ""));
+  return names;
+}
+
+TEST(ConfigAccounts, AChangeReplacesOnlyTheAccountsItNamesInTheirPlaces) {
+  const std::vector<control::AccountConfig> running = {named("alice"), named("bob"), named("carol"),
+                                                       named("dave")};
+  // bob revoked, carol removed, erin added; alice and dave untouched (not even asked about).
+  const auto next =
+      with_changes(running, {"bob", "carol", "erin"}, {named("erin"), named("bob", true)});
+  EXPECT_EQ(names_of(next), (std::vector<std::string>{"alice", "bob(disabled)", "dave", "erin"}));
+  // A name the store has no more and the gateway never had: nothing.
+  EXPECT_EQ(names_of(with_changes(running, {"zoe"}, {})), names_of(running));
+}
+
 }  // namespace
 }  // namespace tandem::store

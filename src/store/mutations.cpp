@@ -29,6 +29,17 @@ StoreResult<Ok> Tables::insert_account(const PlannedAccount& planned, std::int64
   return Ok{};
 }
 
+StoreResult<Ok> Tables::insert_accounts(const std::vector<PlannedAccount>& planned,
+                                        std::int64_t at) {
+  for (const auto& account : planned) {
+    auto inserted = insert_account(account, at);
+    if (!inserted) return inserted;
+    auto recorded = record_event(at, "account.added", account.row->name, added_detail(account));
+    if (!recorded) return recorded;
+  }
+  return Ok{};
+}
+
 std::int64_t MutatingStore::now_ms() const {
   return now_millis(clock_);
 }
@@ -44,20 +55,17 @@ StoreResult<ImportReport> MutatingStore::import_accounts(const std::vector<NewAc
   ImportReport report;
   auto done = write([&](Tables& tables, Mutation& m) -> StoreResult<Ok> {
     report = {};
+    auto prefetched = tables.prefetch(rows);
+    if (!prefetched) return prefetched;
     auto plan = check_batch(rows, plan_, tables);
     if (!plan) return Err(plan.error());
     if (!plan->rejections.empty()) {
       report.rejections = std::move(plan->rejections);
       return Ok{};  // nothing written, nothing touched: the commit is empty
     }
-    for (const auto& planned : plan->accounts) {
-      auto inserted = tables.insert_account(planned, m.now);
-      if (!inserted) return inserted;
-      auto recorded =
-          tables.record_event(m.now, "account.added", planned.row->name, added_detail(planned));
-      if (!recorded) return recorded;
-      m.touched.push_back(planned.row->name);
-    }
+    auto inserted = tables.insert_accounts(plan->accounts, m.now);
+    if (!inserted) return inserted;
+    for (const auto& planned : plan->accounts) m.touched.push_back(planned.row->name);
     report.imported = rows.size();
     return Ok{};
   });

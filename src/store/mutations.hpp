@@ -32,6 +32,17 @@ class Tables : public StateLookup {
       const std::string& name) = 0;
   // The account with its subnets, keys, credential and addresses (from the rows below).
   StoreResult<Ok> insert_account(const PlannedAccount& planned, std::int64_t at);
+  // Before an import's checks: the backend may look up every name, key and address the rows
+  // name at once, so that the checks that follow ask it nothing row by row. This default does
+  // nothing.
+  virtual StoreResult<Ok> prefetch(const std::vector<NewAccount>& rows) {
+    (void)rows;
+    return Ok{};
+  }
+  // An import's accounts, each with its account.added event. This default writes them one at a
+  // time; a backend that pays a round trip per statement writes many rows per statement.
+  virtual StoreResult<Ok> insert_accounts(const std::vector<PlannedAccount>& planned,
+                                          std::int64_t at);
   // The accounts row alone; returns its id.
   virtual StoreResult<std::int64_t> insert_account_row(const NewAccount& row, std::int64_t at) = 0;
   virtual StoreResult<Ok> insert_address(std::int64_t id, const IpAddress& address, bool leased,

@@ -1,5 +1,6 @@
 #include "store/pg.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace tandem::store::pg {
@@ -73,6 +74,72 @@ std::vector<int> Params::lengths() const {
   std::vector<int> out;
   for (const auto& value : values_) out.push_back(static_cast<int>(value.size()));
   return out;
+}
+
+std::string values_rows(std::string_view row, std::size_t rows) {
+  std::string sql;
+  int next = 1;
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (r != 0) sql += ", ";
+    for (const char c : row) {
+      if (c != '$') {
+        sql += c;
+        continue;
+      }
+      sql += '$';
+      sql += std::to_string(next++);
+    }
+  }
+  return sql;
+}
+
+std::size_t rows_per_statement(std::size_t columns) {
+  constexpr std::size_t kMaxParameters = 65535;
+  constexpr std::size_t kMaxRows = 1000;  // beyond this the statement gains little
+  return std::max<std::size_t>(
+      1, std::min(kMaxRows, kMaxParameters / std::max<std::size_t>(1, columns)));
+}
+
+StoreResult<Ok> insert_many(Connection& db, std::string_view head, std::string_view row,
+                            std::size_t columns, std::size_t count,
+                            const std::function<void(std::size_t, Params&)>& fill,
+                            std::string_view tail,
+                            const std::function<void(const Rows&)>& on_rows) {
+  const std::size_t step = rows_per_statement(columns);
+  for (std::size_t from = 0; from < count; from += step) {
+    const std::size_t n = std::min(step, count - from);
+    Params params;
+    for (std::size_t i = from; i < from + n; ++i) fill(i, params);
+    const std::string sql = std::string(head) + values_rows(row, n) + std::string(tail);
+    auto rows = db.exec(sql.c_str(), params);
+    if (!rows) return Err(rows.error());
+    if (on_rows) on_rows(*rows);
+  }
+  return Ok{};
+}
+
+std::string array_literal(const std::vector<std::string>& elements) {
+  std::string text = "{";
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    if (i != 0) text += ',';
+    text += '"';
+    for (const char c : elements[i]) {
+      if (c == '"' || c == '\\') text += '\\';
+      text += c;
+    }
+    text += '"';
+  }
+  return text + "}";
+}
+
+std::string bytea_text(std::span<const std::byte> bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text = "\\x";
+  for (const std::byte b : bytes) {
+    text += kHex[std::to_integer<unsigned>(b) >> 4];
+    text += kHex[std::to_integer<unsigned>(b) & 0xf];
+  }
+  return text;
 }
 
 std::string Rows::text(int row, int column) const {

@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -45,6 +46,30 @@ class Params {
   std::vector<bool> null_;
   std::vector<int> formats_;
 };
+
+// Many rows in one statement, for bulk writes: `row` is one row's VALUES tuple with `$` where each
+// parameter goes ("($, $, $::inet)"); the answer repeats it `rows` times, numbering the
+// parameters from $1 on ("($1, $2, $3::inet), ($4, $5, $6::inet)"). The values still travel
+// apart from the SQL.
+std::string values_rows(std::string_view row, std::size_t rows);
+// The most rows one values_rows() statement should carry with `columns` parameters each
+// (PostgreSQL takes at most 65535 parameters per statement).
+std::size_t rows_per_statement(std::size_t columns);
+class Connection;
+class Rows;
+// INSERTs `count` rows in as few statements as values_rows() allows: `head` ("INSERT INTO t
+// (a, b) VALUES "), then the rows, then `tail` (" RETURNING id" or ""); `fill(i, params)` adds
+// row i's parameters, and `on_rows`, when given, reads what each statement returned.
+StoreResult<Ok> insert_many(Connection& db, std::string_view head, std::string_view row,
+                            std::size_t columns, std::size_t count,
+                            const std::function<void(std::size_t, Params&)>& fill,
+                            std::string_view tail = {},
+                            const std::function<void(const Rows&)>& on_rows = nullptr);
+// A one-dimensional array parameter in PostgreSQL's text form ({"a","b"}), each element quoted
+// with its backslashes and double quotes escaped; the statement casts it ($1::text[]).
+std::string array_literal(const std::vector<std::string>& elements);
+// A byte string as bytea's text form (\x and hex digits), an element of array_literal().
+std::string bytea_text(std::span<const std::byte> bytes);
 
 struct ResultClear {
   void operator()(PGresult* r) const { PQclear(r); }

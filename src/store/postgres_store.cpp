@@ -76,12 +76,11 @@ StoreResult<Ok> PostgresStore::bump_revision(const std::vector<std::string>& tou
       db_.exec("UPDATE meta SET value = value + 1 WHERE key = 'revision' RETURNING value");
   if (!bumped) return Err(bumped.error());
   const std::int64_t revision = bumped->integer(0, 0);
-  for (const auto& name : touched) {
-    auto ran =
-        db_.run("INSERT INTO changes (revision, account) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                pg::Params().add(revision).add(name));
-    if (!ran) return ran;
-  }
+  auto recorded = pg::insert_many(
+      db_, "INSERT INTO changes (revision, account) VALUES ", "($::bigint, $)", 2, touched.size(),
+      [&](std::size_t i, pg::Params& params) { params.add(revision).add(touched[i]); },
+      " ON CONFLICT DO NOTHING");
+  if (!recorded) return recorded;
   const auto keep = static_cast<std::int64_t>(options_.change_log_revisions);
   if (revision <= keep) return Ok{};
   auto pruned =

@@ -1,8 +1,14 @@
 // The PostgreSQL store's rows: the answers to batch_check's questions and the writes of every
 // mutation (mutations.hpp), inside the caller's transaction. Free addresses are found by asking
 // the database for the lowest address nobody holds, through the address index, instead of
-// reading every lease of the pool.
+// reading every lease of the pool (many at once: one read of the pool's leases). Every statement
+// is a round trip to the server, so an import asks about all its rows' names, keys and
+// addresses in three statements (prefetch) and writes up to a thousand rows per statement.
 #pragma once
+
+#include <map>
+#include <optional>
+#include <set>
 
 #include "store/mutations.hpp"
 #include "store/pg.hpp"
@@ -24,6 +30,10 @@ class PostgresTables final : public Tables {
                                               const std::vector<IpAddress>& reserved,
                                               const std::vector<IpPrefix>& subnets,
                                               std::size_t count) override;
+
+  StoreResult<Ok> prefetch(const std::vector<NewAccount>& rows) override;
+  StoreResult<Ok> insert_accounts(const std::vector<PlannedAccount>& planned,
+                                  std::int64_t at) override;
 
   StoreResult<std::optional<std::pair<std::int64_t, AccountState>>> account(
       const std::string& name) override;
@@ -50,9 +60,24 @@ class PostgresTables final : public Tables {
   StoreResult<std::optional<IpAddress>> lowest_unheld(const IpAddress& from, const IpAddress& last);
 
  private:
+  // What prefetch() found for the rows of an import: the names, keys and addresses asked about,
+  // and the owners of those taken. Cleared by the import's writes.
+  struct Prefetched {
+    std::set<std::string> names_asked;
+    std::set<std::string> names_taken;
+    std::set<crypto::PublicKey> keys_asked;
+    std::map<crypto::PublicKey, std::string> key_owners;
+    std::set<IpAddress> addresses_asked;
+    std::map<IpAddress, std::string> address_owners;
+  };
+
   StoreResult<Ok> touch(std::int64_t id, std::int64_t at);
+  // The planned accounts' subnets, keys, credentials and addresses, by account id.
+  StoreResult<Ok> insert_account_parts(const std::vector<PlannedAccount>& planned,
+                                       const std::vector<std::int64_t>& ids, std::int64_t at);
 
   pg::Connection& db_;
+  std::optional<Prefetched> prefetched_;
 };
 
 }  // namespace tandem::store::postgres

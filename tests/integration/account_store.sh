@@ -19,6 +19,7 @@
 #    Then disable and enable: her key leaves the gateway and comes back, her address stays.
 # 4. revoke: alice's WireGuard key leaves at once and her live L2TP/IPsec session is hung up;
 #    her client gets nothing through on either path from then on (its L2TP logins are refused).
+#    `tandem account events alice` shows her history of changes from the store, newest first.
 # 5. remove: alice is gone from the store; list and show say so.
 # 6. the event log ([events] file): one JSON object per line, each with time, node and event;
 #    the handshakes, logins, account changes, the key switch, the revocation and the hang-up are
@@ -56,17 +57,9 @@ fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "$CL_IF" "a pre-shared key of some
 STORE="$TMPDIR_TEST/accounts.db"
 # The same gateway with its accounts in the store: no [[account]] sections, [accounts] naming it.
 EVENTS="$TMPDIR_TEST/events.jsonl"
-python3 - "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gws.toml" "$STORE" "$EVENTS" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-text = re.sub(r"\[\[account\]\]\n(?:[^\[\n][^\n]*\n|\n)*", "", text)
-text += f'\n[accounts]\npool = "10.86.0.10-10.86.0.50"\npool6 = "fd86::/112"\nstore = "{sys.argv[3]}"\n'
-text += f'\n[events]\nfile = "{sys.argv[4]}"\n'
-text += '\n[admin]\ngroup = "nogroup"\n'
-open(sys.argv[2], "w").write(text)
-PY
-chmod 600 "$TMPDIR_TEST/gws.toml"
-! grep -q "^\[\[account\]\]" "$TMPDIR_TEST/gws.toml" || die "gws.toml still has [[account]]"
+store_config "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gws.toml" "$STORE" "$EVENTS" \
+  'pool = "10.86.0.10-10.86.0.50"' 'pool6 = "fd86::/112"'
+printf '\n[admin]\ngroup = "nogroup"\n' >>"$TMPDIR_TEST/gws.toml"
 
 logs() {
   for n in gw cl; do
@@ -247,6 +240,17 @@ fi
 account show alice | grep -q "state: revoked" || die "alice is not shown revoked"
 account enable alice 2>"$TMPDIR_TEST/enable.err" && die "a revoked account was enabled again"
 note "enabling a revoked account is refused: $(cat "$TMPDIR_TEST/enable.err")"
+
+# The store keeps alice's history of changes (`tandem account events`): her import and revocation.
+account events alice >"$TMPDIR_TEST/history.txt" || die "account events failed"
+cat "$TMPDIR_TEST/history.txt"
+for kind in account.revoked account.added; do
+  grep -q "  $kind  alice  " "$TMPDIR_TEST/history.txt" || die "alice's history in the store has no $kind"
+done
+[ "$(head -1 "$TMPDIR_TEST/history.txt" | awk '{print $2}')" = account.revoked ] ||
+  die "alice's history does not show the revocation first (newest first)"
+account events --json --limit 1 | python3 -c 'import json, sys; e = json.load(sys.stdin); assert len(e) == 1 and e[0]["event"] and isinstance(e[0]["detail"], dict), e' ||
+  die "account events --json is not one event object with its detail"
 
 note "5. remove alice"
 account remove alice || die "account remove failed"

@@ -9,6 +9,7 @@
 #   - an account revoked through the other config leaves both gateways within 2 s.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/postgres_lib.sh"
+source "$(dirname "$0")/hybrid_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 start_test_postgres
@@ -20,20 +21,7 @@ G2="e$TAG"
 make_ns "$G1"
 make_ns "$G2"
 # gateway_config FILE IF: a gateway whose accounts live in the shared database.
-gateway_config() {
-  cat >"$1" <<TOML
-[interface]
-name = "$2"
-private_key = "$("$TANDEM_BIN" genkey)"
-listen_port = 51820
-addresses = ["10.95.0.1/24"]
-
-[accounts]
-pool = "10.95.0.10-10.95.0.200"
-store = "$STORE"
-TOML
-  chmod 600 "$1"
-}
+gateway_config() { store_gateway_config "$1" "$2" 10.95.0.1/24 10.95.0.10-10.95.0.200 "$STORE"; }
 gateway_config "$TMPDIR_TEST/g1.toml" "fg$TAG"
 gateway_config "$TMPDIR_TEST/g2.toml" "eg$TAG"
 SOCKETS+=("/var/run/tandem/fg$TAG.hybrid" "/var/run/wireguard/fg$TAG.sock"

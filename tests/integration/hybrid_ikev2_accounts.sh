@@ -15,10 +15,13 @@
 # and the cause. Then with the right one she gets exactly her account's addresses, IPv4 and IPv6,
 # carol and alice reach each other through the gateway, carol and the gateway over IPv6 too, and the gateway's status shows carol's path as ipsec and
 # alice's as wireguard. A reload that adds an account keeps carol's session; one that changes her
-# key is refused. Last, carol sends from alice's address and from one nobody has: no SA of
+# key ends it at once (her IKE SA deleted, her old key refused), and with the key back she logs in
+# again. Then carol sends from alice's address and from one nobody has: no SA of
 # hers carries those sources, so nothing arrives, and the drops are counted (Tandem only: charon's
 # userspace ESP has no policy for those sources either). When carol hangs up, the gateway detaches
-# her path.
+# her path. Last, the gateway starts again with its accounts in a state store, carol logs in, and
+# `tandem account revoke carol` deletes her IKE SA within a second and refuses her from then on.
+# The gateway's metrics count each refusal (ikev2 wrong_key, then unknown_identity).
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 require_root
@@ -39,6 +42,9 @@ printf '%s\n' "$CAROL_PSK" >"$TMPDIR_TEST/carol.ike"
 
 gateway_interface >"$TMPDIR_TEST/gw.toml"
 cat >>"$TMPDIR_TEST/gw.toml" <<TOML
+[metrics]
+listen = "127.0.0.1:9586"
+
 [ipsec]
 local_address = "192.168.89.1"
 
@@ -122,12 +128,12 @@ else
 fi
 
 logs() {
-  for n in gw alice carol wrong; do
+  for n in gw gws alice carol carol2 wrong; do
     [ -f "$TMPDIR_TEST/$n.log" ] || continue
     echo "--- $n log" >&2
     tail -30 "$TMPDIR_TEST/$n.log" >&2
   done
-  if [ -n "${STRONGSWAN_LOG[carol]:-}" ]; then
+  if [ "$CLIENT" = strongswan ] && [ -n "${STRONGSWAN_LOG[carol]:-}" ]; then
     echo "--- charon log" >&2
     grep -v "vici client" "${STRONGSWAN_LOG[carol]}" | tail -30 >&2
   fi
@@ -144,6 +150,18 @@ account() { gw_status "[a.get('$2') for a in d['accounts'] if a['name']=='$1'][0
 carol_address() { ip -n "$CA" -4 -o addr show | awk '$4 ~ /^10\.88\./ {print $4}' | cut -d/ -f1 | head -1; }
 carol_address6() { ip -n "$CA" -6 -o addr show | awk '$4 ~ /^fd88:/ {print $4}' | cut -d/ -f1 | head -1; }
 carol_has_address() { [ "$(carol_address)" = 10.88.0.3 ] && [ "$(carol_address6)" = fd88::3 ]; }
+# gw_refusals LABELS: the gateway's metrics count at least one refused login with those labels
+# (protocol="...",reason="...").
+gw_refusals() {
+  GW_LABELS=$1
+  wait_until "the gateway's metrics counting $1" 15 _gw_counted
+  note "gateway: $(grep -F "$1" "$TMPDIR_TEST/metrics.txt" | grep '^tandem_auth_failures_total')"
+}
+_gw_counted() {
+  ip netns exec "$GW" curl -sS --fail --max-time 10 http://127.0.0.1:9586/metrics >"$TMPDIR_TEST/metrics.txt" &&
+    awk -v l="$GW_LABELS" 'index($0, "tandem_auth_failures_total{") == 1 && index($0, l "}") && $NF >= 1 { ok = 1 }
+      END { exit !ok }' "$TMPDIR_TEST/metrics.txt"
+}
 carol_counter() {  # a counter of carol's IPsec status
   ip netns exec "$CA" "$TANDEM_BIN" status "$CA_IF" --json | python3 -c '
 import json, sys
@@ -167,6 +185,7 @@ WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
   wait_log "$TMPDIR_TEST/gw.log" "authentication of peer carol failed \\(wrong pre-shared key\\?\\)" 60
 note "gateway: $(grep -m1 'authentication of peer carol failed' "$TMPDIR_TEST/gw.log")"
 [ -n "$(carol_address)$(carol_address6)" ] && die "carol got an address with a wrong key"
+gw_refusals 'protocol="ikev2",reason="wrong_key"'
 if [ "$CLIENT" = tandem ]; then
   stop_pid "$WRONG_PID" 30 "the client with the wrong key"
   WAIT_WATCH_PID= wait_until "the refused client's device gone" 30 \
@@ -201,7 +220,8 @@ note "gateway: $(gw_status '[(a["name"], a["paths"], a.get("return_path")) for a
 gw_status 'd["spoofed"]["ipsec"]' >/dev/null || die "the gateway's status has no IPsec spoofed counter"
 
 # Reloads: an account added in front of carol (every account's id moves) keeps her session;
-# changing her key is refused (the IKEv2 engine holds its peers from the start).
+# changing her key applies at once: the gateway deletes her IKE SA (telling her) and refuses her
+# old key; with the key back she logs in again.
 cp "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.toml.orig"
 DAVE=$(printf '[[account]]\nname = "dave"\npublic_key = "%s"\naddress = "10.88.0.4"\n' \
   "$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)")
@@ -211,13 +231,33 @@ out=$("$TANDEM_BIN" reload gw 2>&1) || die "reloading an added account failed: $
 note "$out"
 [ "$(account carol return_path)" = ipsec ] || die "carol lost her return path in the reload"
 ip netns exec "$AL" ping -c 3 -i 0.2 -W 2 10.88.0.3 >/dev/null || die "alice cannot reach carol after the reload"
+refused_before=$(grep -c 'authentication of peer carol failed' "$TMPDIR_TEST/gw.log")
 printf '%s\n' "another key for carol, long enough" >"$TMPDIR_TEST/carol.ike"
-if out=$("$TANDEM_BIN" reload gw 2>&1); then die "carol's IKEv2 key changed live: $out"; fi
-grep -qF "the accounts' IKEv2 logins (ike_id, ike_psk, addresses, subnets, disabled) would change; restart to apply them" <<<"$out" ||
-  die "unexpected refusal: $out"
+out=$("$TANDEM_BIN" reload gw 2>&1) || die "changing carol's IKEv2 key live failed: $out"
 note "$out"
+carol_detached() { [ "$(account carol paths)" = "[]" ]; }
+wait_until "carol's path gone from the gateway after her key changed" 10 carol_detached
+grep -q "IKE SA with peer carol closed" "$TMPDIR_TEST/gw.log" ||
+  die "the gateway did not close carol's IKE SA when her key changed"
+carol_lost_address() { [ -z "$(carol_address)" ]; }
+WAIT_WATCH_PID=$CA_PID WAIT_WATCH_LOG="$CA_LOG" \
+  wait_until "carol told her IKE SA is gone (her address removed)" 10 carol_lost_address
+if [ "$CLIENT" = tandem ]; then
+  # Her client dials again at once, with the old key: refused.
+  WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" wait_until \
+    "carol's old key refused" 30 bash -c "[ \$(grep -c 'authentication of peer carol failed' '$TMPDIR_TEST/gw.log') -gt $refused_before ]"
+else
+  strongswan_swanctl carol --initiate --child net --timeout 20 >/dev/null 2>&1 &&
+    die "charon logged in with carol's old key after it changed"
+fi
+note "carol's old key refused after the change: $(grep 'authentication of peer carol failed' "$TMPDIR_TEST/gw.log" | tail -1)"
 printf '%s\n' "$CAROL_PSK" >"$TMPDIR_TEST/carol.ike"
 cp "$TMPDIR_TEST/gw.toml.orig" "$TMPDIR_TEST/gw.toml"
+out=$("$TANDEM_BIN" reload gw 2>&1) || die "restoring carol's key failed: $out"
+[ "$CLIENT" = tandem ] || strongswan_initiate carol net
+WAIT_WATCH_PID=$CA_PID WAIT_WATCH_LOG="$CA_LOG" \
+  wait_until "carol logged in again with her key" 60 carol_has_address
+ping_ok "$CA" 10.88.0.1
 
 if [ "$CLIENT" = tandem ]; then
   # Spoofing: carol sends as alice, and from an address no account has. Her SA carries her
@@ -253,8 +293,64 @@ if [ "$CLIENT" = tandem ]; then
 else
   strongswan_swanctl carol --terminate --ike tandem --timeout 20 >/dev/null
 fi
-carol_detached() { [ "$(account carol paths)" = "[]" ]; }
 wait_until "carol's path gone from the gateway" 30 carol_detached
 note "after carol hung up: paths $(account carol paths)"
+kill -0 "$GW_PID" || die "the gateway died"
+
+# Revocation: the gateway's accounts move to a state store and it starts again on it; carol logs
+# in, then `tandem account revoke carol`: within a second her IKE SA is deleted (she is told) and
+# her traffic stops, and she cannot log in again.
+STORE="$TMPDIR_TEST/accounts.db"
+EVENTS="$TMPDIR_TEST/events.jsonl"
+store_config "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gws.toml" "$STORE" "$EVENTS" 'pool = "10.88.0.10-10.88.0.50"'
+store_account() { "$TANDEM_BIN" account "$@" -c "$TMPDIR_TEST/gws.toml"; }
+out=$(store_account import-config --from "$TMPDIR_TEST/gw.toml") || die "import-config failed: $out"
+stop_pid "$GW_PID" 30 "the gateway"
+start_tandem_up "$GW" "$TMPDIR_TEST/gws.toml" "$TMPDIR_TEST/gws.log"
+GW_PID=$TANDEM_PID
+if [ "$CLIENT" = tandem ]; then
+  start_tandem_up "$CA" "$TMPDIR_TEST/carol.toml" "$TMPDIR_TEST/carol2.log"
+  CA_PID=$TANDEM_PID
+  CA_LOG="$TMPDIR_TEST/carol2.log"
+else
+  strongswan_initiate carol net
+fi
+WAIT_WATCH_PID=$CA_PID WAIT_WATCH_LOG="$CA_LOG" \
+  wait_until "carol logged in to the gateway on the store" 60 carol_has_address
+ping_ok "$CA" 10.88.0.1
+store_account revoke carol || die "account revoke failed"
+revoked=$(now_ms)
+carol_gone() {
+  [ -z "$(carol_address)" ] || return 1
+  [ "$CLIENT" = tandem ] || _strongswan_none_installed carol
+}
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gws.log" \
+  wait_until "carol's IKE SA deleted after the revocation" 10 carol_gone
+note "carol's IKE SA deleted and her address gone $(($(now_ms) - revoked)) ms after tandem account revoke"
+[ "$CLIENT" = tandem ] || grep -q "received DELETE for IKE_SA" "${STRONGSWAN_LOG[carol]}" ||
+  die "charon was not told its IKE SA was deleted"
+grep -q "account carol disabled: hanging up its IKEv2 session" "$TMPDIR_TEST/gws.log" ||
+  die "the gateway's log does not say it hung up carol's IKEv2 session"
+ip netns exec "$CA" ping -c 3 -i 0.3 -W 1 10.88.0.1 >/dev/null 2>&1 &&
+  die "carol still reaches the gateway after the revocation"
+if [ "$CLIENT" = tandem ]; then
+  WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gws.log" \
+    wait_log "$TMPDIR_TEST/gws.log" "IKE_AUTH from email:carol@example.org .* refused: no peer has that identity" 30
+else
+  strongswan_swanctl carol --initiate --child net --timeout 20 >/dev/null 2>&1 &&
+    die "charon logged in again after carol's revocation"
+  grep -q "IKE_AUTH from email:carol@example.org .* refused: no peer has that identity" "$TMPDIR_TEST/gws.log" ||
+    die "the gateway's log does not show carol's login refused after the revocation"
+fi
+note "after the revocation: $(grep -m1 'refused: no peer has that identity' "$TMPDIR_TEST/gws.log")"
+gw_refusals 'protocol="ikev2",reason="unknown_identity"'
+[ -n "$(carol_address)" ] && die "carol got an address again after her revocation"
+python3 - "$EVENTS" <<'PY' || die "the event log lacks carol's revocation or hang-up"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+hung_up = [e for e in events if e["event"] == "session.hung_up" and e.get("account") == "carol"]
+assert hung_up and hung_up[0]["protocol"] == "IKEv2", hung_up
+assert any(e["event"] == "account.revoked" and e.get("account") == "carol" for e in events)
+PY
 kill -0 "$GW_PID" || die "the gateway died"
 note "PASS hybrid gateway with an IKEv2 road warrior ($CLIENT)"

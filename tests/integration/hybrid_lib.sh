@@ -291,3 +291,38 @@ wg_quick_down() {
     wg-quick down "$conf" 2>&1 | sed 's/^/wg-quick: /'
   wait_until "wireguard-go exits after wg-quick down" 30 bash -c "! kill -0 $WQ_PID"
 }
+
+# store_config FROM TO STORE EVENTS [ACCOUNTS_LINE...]: the gateway config FROM with its accounts
+# in a state store instead, as TO (mode 0600): no [[account]] sections; [accounts] naming STORE,
+# with the ACCOUNTS_LINEs given (pool = "...", pool6 = "..."); [events] writing to EVENTS.
+store_config() {
+  python3 - "$@" <<'PY'
+import re, sys
+source, target, store, events = sys.argv[1:5]
+text = open(source).read()
+text = re.sub(r"\[\[account\]\]\n(?:[^\[\n][^\n]*\n|\n)*", "", text)
+text += "\n[accounts]\n" + "".join(line + "\n" for line in sys.argv[5:])
+text += f'store = "{store}"\n\n[events]\nfile = "{events}"\n'
+open(target, "w").write(text)
+PY
+  chmod 600 "$2"
+  ! grep -q "^\[\[account\]\]" "$2" || die "$2 still has [[account]]"
+}
+
+# store_gateway_config FILE IF ADDRESS POOL STORE: a gateway (device IF, its address ADDRESS such
+# as "10.95.0.1/24", WireGuard on UDP 51820) whose accounts live in STORE (a file or a
+# postgresql:// URI), leased from POOL ("FIRST-LAST"); mode 0600.
+store_gateway_config() {
+  cat >"$1" <<TOML
+[interface]
+name = "$2"
+private_key = "$("$TANDEM_BIN" genkey)"
+listen_port = 51820
+addresses = ["$3"]
+
+[accounts]
+pool = "$4"
+store = "$5"
+TOML
+  chmod 600 "$1"
+}

@@ -4,7 +4,9 @@
 # path, its probed path MTU as its status shows it, and its L2TP/IPsec session up; the gateway's
 # shows alice on WireGuard. With WireGuard cut in the router, the client's failovers go from 0 to
 # 1, the active path moves to L2TP/IPsec (the gateway's for alice too) and the time on the
-# fallback grows; with the cut lifted, a failback is counted. Every scrape passes `promtool check metrics`.
+# fallback grows; with the cut lifted, a failback is counted. Last, the client comes back with an
+# unknown WireGuard key and a wrong PPP password: the gateway's tandem_auth_failures_total counts
+# both (wireguard/unknown_key, ppp_*/wrong_password). Every scrape passes `promtool check metrics`.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 require_root
@@ -107,4 +109,31 @@ scrape "$CL" client-back
 expect client-back "tandem_hybrid_active_path{$C,path=\"wireguard\"}" 1
 expect client-back "tandem_hybrid_failovers_total{$C}" 1
 expect client-back "tandem_hybrid_failbacks_total{$C}" 1
+
+# Refused logins: the client comes back with a WireGuard key the gateway does not know and a wrong
+# PPP password; the gateway counts both by protocol and reason (never with the secret).
+refused() { value gateway-refused "tandem_auth_failures_total{$G,protocol=\"$1\",reason=\"$2\"}"; }
+scrape "$GW" gateway-refused
+unknown_before=$(refused wireguard unknown_key)
+stop_pid "$CL_PID" 30 "the client"
+sed -e 's/^password = "correct horse"$/password = "not the password"/' \
+  -e "s|^private_key = .*|private_key = \"$("$TANDEM_BIN" genkey)\"|" "$TMPDIR_TEST/cl.toml" >"$TMPDIR_TEST/wrong.toml"
+grep -q '^password = "not the password"$' "$TMPDIR_TEST/wrong.toml" || die "wrong.toml has no wrong password"
+WAIT_WATCH_PID= wait_until "the client's device gone" 30 bash -c "! ip -n $CL link show dev $CL_IF"
+start_tandem_up "$CL" "$TMPDIR_TEST/wrong.toml" "$TMPDIR_TEST/wrong.log"
+wait_log "$TMPDIR_TEST/gw.log" "login refused: user 'alice'" 60
+ppp_refused() {
+  scrape "$GW" gateway-refused
+  grep -Eq "^tandem_auth_failures_total\{$G,protocol=\"ppp_[a-z0-9]+\",reason=\"wrong_password\"\} [1-9]" \
+    "$TMPDIR_TEST/gateway-refused.txt"
+}
+wait_until "the gateway counting alice's wrong password" 30 ppp_refused
+unknown_key_counted() {
+  scrape "$GW" gateway-refused
+  [ "$(refused wireguard unknown_key)" -gt "$unknown_before" ]
+}
+ip netns exec "$CL" ping -c 1 -W 1 10.86.0.1 >/dev/null 2>&1 || true  # a handshake to refuse
+wait_until "the gateway counting a handshake from an unknown key" 30 unknown_key_counted
+note "gateway: $(grep '^tandem_auth_failures_total' "$TMPDIR_TEST/gateway-refused.txt" | grep -v ' 0$' | tr '\n' ' ')"
+grep -q "not the password" "$TMPDIR_TEST/gateway-refused.txt" && die "the metrics show a password"
 echo "PASS: a hybrid client's metrics show its active path, probed MTU and the failover"

@@ -55,7 +55,9 @@ class Ikev1Engine final : public NodeEngine<v1::Node> {
             {"unknown_sa", s.unknown_sa},
             {"refused", s.refused},
             {"retransmitted", s.retransmitted},
-            {"duplicates", s.duplicates}};
+            {"duplicates", s.duplicates},
+            {std::string(kAuthFailedPrefix) + "unknown_peer", s.unknown_peer},
+            {std::string(kAuthFailedPrefix) + "wrong_key", s.auth_failed}};
   }
 };
 
@@ -67,6 +69,10 @@ class Ikev2Engine final : public NodeEngine<v2::Node> {
   Result<std::uint64_t, std::string> initiate(std::string_view peer_name, const Endpoint&,
                                               TimePoint now, Actions& out) override {
     return node_.initiate(peer_name, now, out);
+  }
+  bool replace_peers(const v2::Config& config, TimePoint now, Actions& out) override {
+    node_.replace_peers(config.peers, now, out);
+    return true;
   }
   std::vector<IkeSaSummary> summaries() const override {
     std::vector<IkeSaSummary> out;
@@ -92,6 +98,11 @@ class Ikev2Engine final : public NodeEngine<v2::Node> {
         out.emplace_back(
             std::string("dropped_") + v2::drop_reason_name(static_cast<v2::DropReason>(r)),
             s.drops[r]);
+    for (std::size_t r = 0; r < static_cast<std::size_t>(v2::AuthFailure::kCount); ++r)
+      if (s.auth_failures[r] != 0)
+        out.emplace_back(
+            std::string(kAuthFailedPrefix) + v2::auth_failure_name(static_cast<v2::AuthFailure>(r)),
+            s.auth_failures[r]);
     return out;
   }
 };

@@ -23,6 +23,9 @@ namespace v2 {
 struct Config;
 }
 
+// Engine::counters() names a refused peer authentication "auth_failed_<reason>".
+inline constexpr std::string_view kAuthFailedPrefix = "auth_failed_";
+
 struct IkeSaSummary {
   std::uint64_t handle = 0;
   std::string peer;  // the configured peer's name ("" until the peer is known)
@@ -49,6 +52,15 @@ class Engine {
   virtual void note_inbound_esp(std::uint32_t inbound_spi, TimePoint now) = 0;
   virtual void rekey_child(std::uint32_t inbound_spi, TimePoint now, Actions& out) = 0;
   virtual void close(std::uint64_t ike_sa, TimePoint now, Actions& out) = 0;
+  // Takes the peers of `config` in place of the running ones (v2::Node::replace_peers): the IKE
+  // SAs of a peer that went or changed are closed, telling the peer. False where the engine
+  // keeps its peers until a restart (IKEv1).
+  virtual bool replace_peers(const v2::Config& config, TimePoint now, Actions& out) {
+    (void)config;
+    (void)now;
+    (void)out;
+    return false;
+  }
   virtual std::vector<IkeSaSummary> summaries() const = 0;
   // Counters for status views, by name.
   virtual std::vector<std::pair<std::string, std::uint64_t>> counters() const = 0;

@@ -137,6 +137,7 @@ void Node::respond_mm1(const Message& m, ByteView raw, const Endpoint& local, co
         break;
       }
   if (peer == nullptr) {
+    ++stats_.unknown_peer;
     refuse(fmt::format("IKEv1 Main Mode from {} refused: no peer is configured for that address",
                        from.to_string()));
     return;
@@ -322,6 +323,7 @@ void Node::on_mm5(IkeSa& sa, const Message& m, TimePoint now, Actions& out) {
   const auto body = sa.cipher->decrypt(m.encrypted, sa.iv);
   const auto fail = [&](std::string_view why) {
     ++stats_.refused;
+    ++stats_.auth_failed;
     event(out, EventType::kRefused, sa,
           fmt::format("IKEv1 peer {} ({}) failed to authenticate: {}", sa.peer->name,
                       sa.remote.to_string(), why));
@@ -370,6 +372,7 @@ void Node::on_mm6(IkeSa& sa, const Message& m, TimePoint now, Actions& out) {
       !same_hash(hash_r(h, sa.keys.skeyid, sa.g_xi, sa.g_xr, sa.cky_i, sa.cky_r, sa.sai_b, *raw_id),
                  hash->data)) {
     ++stats_.refused;
+    ++stats_.auth_failed;
     event(out, EventType::kRefused, sa,
           fmt::format("IKEv1 peer {} ({}) failed to authenticate: HASH_R does not verify "
                       "(pre-shared key mismatch)",

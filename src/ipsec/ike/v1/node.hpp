@@ -28,6 +28,8 @@ struct NodeStats {
   std::uint64_t malformed = 0;      // undecodable, or failed to decrypt
   std::uint64_t unknown_sa = 0;     // cookies of no SA of ours
   std::uint64_t refused = 0;        // proposals, authentication, Aggressive Mode
+  std::uint64_t unknown_peer = 0;   // of those: Main Mode from an address no peer has
+  std::uint64_t auth_failed = 0;    // of those: the pre-shared key did not verify (MM5, MM6)
   std::uint64_t retransmitted = 0;  // requests we sent again
   std::uint64_t duplicates = 0;     // repeated requests answered from the cache
 };

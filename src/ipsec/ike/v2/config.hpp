@@ -66,6 +66,10 @@ struct PeerConfig {
   std::optional<IpAddress> virtual_address;
   // Its IPv6 address, handed out when asked for (INTERNAL_IP6_ADDRESS) and held to likewise.
   std::optional<IpAddress> virtual_address6;
+  // Node::replace_peers took the peer away or changed it: kept only for its IKE SAs that are
+  // being closed; nobody is initiated to it or authenticated as it.
+  bool retired = false;
+  friend bool operator==(const PeerConfig&, const PeerConfig&) = default;
 };
 
 // Responder: the inner IPv4 addresses handed out in CFG_REPLY.

@@ -19,9 +19,9 @@ Node::Node(Config config, Rng& rng)
 
 Result<std::uint64_t, std::string> Node::initiate(std::string_view peer_name, TimePoint now,
                                                   Actions& out) {
-  const auto it = std::find_if(config_.peers.begin(), config_.peers.end(),
-                               [&](const PeerConfig& p) { return p.name == peer_name; });
-  if (it == config_.peers.end()) return Err("no peer named " + std::string(peer_name));
+  const auto index = live_peer([&](const PeerConfig& p) { return p.name == peer_name; });
+  if (!index) return Err("no peer named " + std::string(peer_name));
+  const auto it = config_.peers.begin() + static_cast<std::ptrdiff_t>(*index);
   if (!it->remote_address) return Err("peer " + it->name + " has no remote address");
   if (it->ike_suites.empty() || it->esp_suites.empty())
     return Err("peer " + it->name + " has no proposals");

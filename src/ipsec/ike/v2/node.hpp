@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,13 +39,28 @@ enum class DropReason : std::uint8_t {
 };
 const char* drop_reason_name(DropReason reason);
 
+// Why a peer's IKE_AUTH was refused; every refusal is counted by reason (the metrics' login
+// failures), never with anything of the secret.
+enum class AuthFailure : std::uint8_t {
+  kUnknownIdentity,   // no (live) peer has the IDi it sent
+  kWrongKey,          // its AUTH does not verify with the peer's pre-shared key
+  kSuiteNotAllowed,   // the IKE SA's suite is not one the peer may use
+  kWrongResponderId,  // it asked for an IDr that is not ours
+  kCount,
+};
+const char* auth_failure_name(AuthFailure reason);
+
 struct NodeStats {
   std::uint64_t drops[static_cast<std::size_t>(DropReason::kCount)] = {};
   std::uint64_t retransmissions = 0;
   std::uint64_t responses_resent = 0;
   std::uint64_t cookies_sent = 0;
   std::uint64_t half_open_expired = 0;
+  std::uint64_t auth_failures[static_cast<std::size_t>(AuthFailure::kCount)] = {};
   std::uint64_t drops_of(DropReason r) const { return drops[static_cast<std::size_t>(r)]; }
+  std::uint64_t auth_failures_of(AuthFailure r) const {
+    return auth_failures[static_cast<std::size_t>(r)];
+  }
 };
 
 struct ChildSaInfo {
@@ -96,6 +112,10 @@ class Node {
   void rekey_ike_sa(std::uint64_t ike_sa, TimePoint now, Actions& out);
   // Sends a Delete for the IKE SA and removes its Child SAs.
   void close(std::uint64_t ike_sa, TimePoint now, Actions& out);
+  // Takes `peers` in place of the configured ones (a gateway's accounts changed while it runs):
+  // the IKE SAs of a peer that is gone or whose settings changed are closed, telling the peer,
+  // and its identity is refused from then on; the IKE SAs of the others go on untouched.
+  void replace_peers(std::vector<PeerConfig> peers, TimePoint now, Actions& out);
 
   std::vector<IkeSaInfo> ike_sas() const;
   std::optional<IkeSaInfo> ike_sa(std::uint64_t id) const;
@@ -138,6 +158,8 @@ class Node {
   std::vector<std::byte> new_nonce();
   TimePoint jittered(TimePoint now, Duration lifetime);
   const PeerConfig* peer_of(const IkeSa& sa) const;
+  // The peer IKE SAs may be made with now: configured and not retired.
+  std::optional<std::size_t> live_peer(const std::function<bool(const PeerConfig&)>& match) const;
   std::string peer_label(const IkeSa& sa) const;
 
   // node_init.cpp: IKE_SA_INIT (1.2, 2.6, 2.10, 2.23).

@@ -130,28 +130,31 @@ void Node::on_auth_request(IkeSa& sa, const Header& h, ByteView message,
     return;
   }
   const Identity claimed{idi->type, idi->data};
-  const auto refuse = [&](const std::string& why) {
+  const auto refuse = [&](AuthFailure reason, const std::string& why) {
+    ++stats_.auth_failures[static_cast<std::size_t>(reason)];
     send_response(sa, h, message, {notify(kAuthenticationFailed)}, now, out);
     event(out, EventType::kRefused, sa,
           "IKE_AUTH from " + claimed.to_string() + " at " + sa.remote.to_string() +
               " refused: " + why);
     sa.dead = true;
   };
-  const auto peer = std::find_if(config_.peers.begin(), config_.peers.end(),
-                                 [&](const PeerConfig& p) { return p.remote_id == claimed; });
-  if (peer == config_.peers.end()) return refuse("no peer has that identity");
-  const PeerConfig& p = *peer;
-  sa.peer = static_cast<std::size_t>(peer - config_.peers.begin());
+  const auto peer = live_peer([&](const PeerConfig& p) { return p.remote_id == claimed; });
+  if (!peer) return refuse(AuthFailure::kUnknownIdentity, "no peer has that identity");
+  const PeerConfig& p = config_.peers[*peer];
+  sa.peer = *peer;
   sa.remote_id = claimed;
   if (std::find(p.ike_suites.begin(), p.ike_suites.end(), sa.suite) == p.ike_suites.end())
-    return refuse("peer " + p.name + " may not use " + ike_suite_name(sa.suite));
+    return refuse(AuthFailure::kSuiteNotAllowed,
+                  "peer " + p.name + " may not use " + ike_suite_name(sa.suite));
   if (const IdPayload* idr = find_id(in, false);
       idr != nullptr && Identity{idr->type, idr->data} != config_.identity)
-    return refuse("it asks for " + Identity{idr->type, idr->data}.to_string() + ", we are " +
-                  config_.identity.to_string());
+    return refuse(AuthFailure::kWrongResponderId, "it asks for " +
+                                                      Identity{idr->type, idr->data}.to_string() +
+                                                      ", we are " + config_.identity.to_string());
   if (auth->method != kAuthSharedKeyMic ||
       !crypto::constant_time_equal(auth->data, auth_value(sa, p, true, *idi)))
-    return refuse("authentication of peer " + p.name + " failed (wrong pre-shared key?)");
+    return refuse(AuthFailure::kWrongKey,
+                  "authentication of peer " + p.name + " failed (wrong pre-shared key?)");
 
   sa.state = IkeSaState::kEstablished;
   sa.gone_at = TimePoint::max();

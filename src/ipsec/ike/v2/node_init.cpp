@@ -158,6 +158,9 @@ std::vector<Suite> Node::responder_ike_suites(const Endpoint& from) const {
     if (!p.remote_address) add(p);
   if (out.empty())
     for (const PeerConfig& p : config_.peers) add(p);
+  // No peer at all (a gateway whose road warriors are all revoked): IKE_AUTH refuses the
+  // identity, which says more than a refused proposal.
+  if (out.empty()) out = default_ike_suites();
   return out;
 }
 

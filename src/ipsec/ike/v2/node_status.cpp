@@ -24,6 +24,22 @@ const char* drop_reason_name(DropReason reason) {
   return "unknown";
 }
 
+const char* auth_failure_name(AuthFailure reason) {
+  switch (reason) {
+    case AuthFailure::kUnknownIdentity:
+      return "unknown_identity";
+    case AuthFailure::kWrongKey:
+      return "wrong_key";
+    case AuthFailure::kSuiteNotAllowed:
+      return "suite_not_allowed";
+    case AuthFailure::kWrongResponderId:
+      return "wrong_responder_id";
+    case AuthFailure::kCount:
+      break;
+  }
+  return "unknown";
+}
+
 std::optional<IkeSaInfo> Node::ike_sa(std::uint64_t id) const {
   const auto it = sas_.find(id);
   if (it == sas_.end() || it->second->dead) return std::nullopt;
