@@ -228,21 +228,11 @@ wait_until "A's device MTU $PROBED" 10 device_mtu_is "$PROBED"
 log_line "$A_IF: device MTU $CONFIGURED -> $PROBED, what probing found"
 wait_ping "$H" "$TARGET" 30
 one_byte_more "$H" "$TARGET" "$PROBED" 192.168.91.1
-ip netns exec "$H" ping -c 2 -W 3 -M do -s $((PROBED - 28)) "$TARGET" >"$TMPDIR_TEST/fits.log" 2>&1 ||
-  { cat "$TMPDIR_TEST/fits.log" >&2; die "a DF ping of exactly $PROBED bytes did not pass"; }
-note "a DF ping of exactly $PROBED bytes from H passed"
+exactly_fits "$H" "$TARGET" "$PROBED"
 
 # A TCP upload from H (its LAN is 1500 bytes: it offers MSS 1460), SYNs captured on the far
 # side; bytes must move in every second.
-capture_start "$SERVER_NS" "$SERVER_DEVICE" "tcp port 5201 and tcp[tcpflags] & tcp-syn != 0" \
-  "$TMPDIR_TEST/syn.pcap"
-ip netns exec "$SERVER_NS" iperf3 -s -1 -B "$TARGET" >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
-PIDS+=($!)
-WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$SERVER_NS" tcp 5201 30 "the iperf3 server"
-ip netns exec "$H" timeout 60 iperf3 -c "$TARGET" -t 6 -i 1 -J >"$TMPDIR_TEST/iperf.json" 2>&1 ||
-  { cat "$TMPDIR_TEST/iperf.json" >&2; die "the upload through the small hop failed"; }
-capture_stop
-moved_every_second "$TMPDIR_TEST/iperf.json" upload || die "the upload stalled"
+transfer_with_syn_capture "$SERVER_NS" "$SERVER_DEVICE" "$TARGET" "$H" upload
 mss=$(first_syn_mss "$TMPDIR_TEST/syn.pcap")
 note "H's SYN at $SERVER_DEVICE: MSS $mss (expected $((PROBED - 40)))"
 [ "$mss" = $((PROBED - 40)) ] || die "the SYN's MSS on the far side is $mss, not $((PROBED - 40))"

@@ -183,13 +183,8 @@ note "a $PAYLOAD-byte UDP datagram (a $DEVICE_MTU-byte packet) from B without DF
 
 # A DF ping from B one byte over the probed MTU: ICMP fragmentation needed from inside the
 # tunnel; exactly the probed MTU passes.
-ip netns exec "$B" ping -c 1 -W 3 -M do -s $((PROBED - 27)) "$CLIENT" >"$TMPDIR_TEST/toobig.log" 2>&1 || true
-grep -q "mtu = $PROBED" "$TMPDIR_TEST/toobig.log" ||
-  { cat "$TMPDIR_TEST/toobig.log" >&2; die "one byte more was not answered with fragmentation needed (mtu = $PROBED)"; }
-note "one byte more: $(grep -o 'From .*' "$TMPDIR_TEST/toobig.log" | head -1)"
-ip netns exec "$B" ping -c 2 -W 3 -M do -s $((PROBED - 28)) "$CLIENT" >"$TMPDIR_TEST/fits.log" 2>&1 ||
-  { cat "$TMPDIR_TEST/fits.log" >&2; die "a DF ping of exactly $PROBED bytes did not pass"; }
-note "a DF ping of exactly $PROBED bytes from B passed"
+one_byte_more "$B" "$CLIENT" "$PROBED" "$CLIENT"
+exactly_fits "$B" "$CLIENT" "$PROBED"
 
 [ "$(grep -c "session .* down" "$TMPDIR_TEST/b.log" || true)" = 0 ] ||
   die "the session went down while probing"
