@@ -54,7 +54,7 @@ void L2tpSessionProbers::sync(const std::vector<hybrid::L2tpSessionInfo>& sessio
       settings.search.max_mtu = max;
       settings.search.base_mtu = std::min(settings.search.base_mtu, max);
       settings.search.raise_interval = settings_.raise_interval;
-      it = probers_.try_emplace(s.ref, hybrid::MtuProber(settings), s.user).first;
+      it = probers_.try_emplace(s.ref, hybrid::MtuProber(settings), s.user, s.peer.address).first;
       it->second.start_at = now + first_search_delay();
       spdlog::info("L2TP on {}, session {}/{} (user '{}'): path MTU probing, at most {}",
                    interface_name_, s.ref.tunnel_id, s.ref.session_id, s.user, max);
@@ -73,6 +73,19 @@ bool L2tpSessionProbers::on_large_retransmit(l2tp::SessionRef ref, TimePoint now
 
 void L2tpSessionProbers::restart_all(TimePoint now) {
   for (auto& [ref, p] : probers_) p.prober.restart(now);
+}
+
+void L2tpSessionProbers::restart_moved(
+    const std::function<std::optional<std::string>(const IpAddress&)>& moved, TimePoint now) {
+  for (auto& [ref, p] : probers_) {
+    const auto route = moved(p.client);
+    if (!route || !p.prober.live()) continue;
+    spdlog::info(
+        "L2TP on {}, session {}/{} (user '{}'): the underlay route to {} is now {}: path MTU "
+        "probing searches again",
+        interface_name_, ref.tunnel_id, ref.session_id, p.user, p.client.to_string(), *route);
+    p.prober.restart(now);
+  }
 }
 
 bool L2tpSessionProbers::note_traffic(l2tp::SessionRef ref) {

@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/ip_address.hpp"
 #include "base/rng.hpp"
 #include "base/time.hpp"
 #include "hybrid/l2tp_stack.hpp"
@@ -69,6 +70,10 @@ class L2tpSessionProbers {
   bool on_large_retransmit(l2tp::SessionRef ref, TimePoint now);
   // The way to the server changed (a new underlay route): every session searches again.
   void restart_all(TimePoint now);
+  // A gateway: each session whose client `moved` says the underlay route changed towards (it
+  // returns the new route, in words; nullopt: unchanged) searches again, and the log says so.
+  void restart_moved(const std::function<std::optional<std::string>(const IpAddress&)>& moved,
+                     TimePoint now);
   bool any() const { return !probers_.empty(); }
   std::optional<TimePoint> next_deadline() const;
 
@@ -81,9 +86,11 @@ class L2tpSessionProbers {
 
  private:
   struct SessionProber {
-    SessionProber(hybrid::MtuProber p, std::string u) : prober(p), user(std::move(u)) {}
+    SessionProber(hybrid::MtuProber p, std::string u, IpAddress c)
+        : prober(p), user(std::move(u)), client(c) {}
     hybrid::MtuProber prober;
     std::string user;
+    IpAddress client;      // the far end's underlay address
     TimePoint start_at{};  // the first search, spread (settings_.first_search_spread)
     hybrid::PmtuSearch::State reported_state = hybrid::PmtuSearch::State::kBase;
     std::deque<hybrid::PmtuSearch::Probe> queued;  // due, waiting for their turn (kProbeSpacing)

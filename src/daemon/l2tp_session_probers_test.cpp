@@ -304,6 +304,34 @@ TEST_F(SearchedGatewaySessions, ALargeRetransmissionConfirmsOnlyItsSession) {
   EXPECT_EQ(probes_sent(p.probers, bob), bob_before);
 }
 
+TEST_F(SearchedGatewaySessions, ANewUnderlayRouteTowardsTheClientSearchesAgain) {
+  // Asked about each session's client; an unchanged route changes nothing.
+  std::vector<IpAddress> asked;
+  p.probers.restart_moved(
+      [&](const IpAddress& client) -> std::optional<std::string> {
+        asked.push_back(client);
+        return std::nullopt;
+      },
+      p.now);
+  EXPECT_EQ(asked, (std::vector<IpAddress>{kClient.address, kClient.address}));
+  p.run(milliseconds(500));
+  EXPECT_EQ(probes_sent(p.probers, alice), alice_before);
+  // The route to the client moved: both of its sessions search again at once.
+  p.probers.restart_moved(
+      [](const IpAddress& client) -> std::optional<std::string> {
+        if (client == kClient.address) return "dev eth1 via 192.0.2.254";
+        return std::nullopt;
+      },
+      p.now);
+  EXPECT_NE(p.probers.status_json(alice)["state"], "complete");
+  EXPECT_NE(p.probers.status_json(bob)["state"], "complete");
+  p.run(seconds(20));
+  EXPECT_GT(probes_sent(p.probers, alice), alice_before);
+  EXPECT_GT(probes_sent(p.probers, bob), bob_before);
+  EXPECT_EQ(p.probers.status_json(alice)["state"], "complete");
+  EXPECT_EQ(p.probers.held_mtu(alice), kMru);
+}
+
 TEST(L2tpSessionProbers, AGatewaySpreadsTheFirstSearchesOfSessionsThatComeUpTogether) {
   SeededRng rng(7);
   ProbedPair p(Prober::kTheGateway, L2tpProbingSettings{seconds(600), seconds(60), &rng});
