@@ -71,6 +71,14 @@ std::string gateway_text(const nlohmann::json& s) {
                        a.contains("ipv6") ? " " + a.value("ipv6", "") : std::string(),
                        a.value("disabled", false) ? " (disabled)" : "",
                        paths.empty() ? "none" : paths, a.value("return_path", "none"));
+    // Its WireGuard path's MTU probing (ICMP echoes to the client), or why there is none.
+    if (a.contains("mtu_probe")) {
+      out += "    " + render_mtu_probe_text(a["mtu_probe"]);
+      if (a.contains("mtu_probe_target"))
+        out += fmt::format(", echoes to {}; WireGuard packets held to {}",
+                           a.value("mtu_probe_target", ""), a.value("wireguard_mtu", 0));
+      out += "\n";
+    }
   }
   return out;
 }

@@ -90,6 +90,10 @@ class WireguardInterface {
   // The peer's name, or nothing when no peer takes it.
   std::optional<std::string> set_probed_mtu_for(const IpAddress& inner,
                                                 std::optional<std::size_t> mtu);
+  // The status (WireguardMtuProbing::peer_status: "mtu", "mtu_probe", "mtu_probe_target") of
+  // the peer whose allowed IPs take `inner` (a gateway's account, by its address); null when no
+  // peer takes it.
+  nlohmann::json peer_mtu_status_for(const IpAddress& inner);
   // Path MTU probing with ICMP echoes (wireguard_mtu_probing.hpp): the interface's addresses the
   // probes leave from, and how long a completed search waits before looking upwards again.
   void configure_mtu_probing(std::vector<IpAddress> sources, Duration raise_interval);
