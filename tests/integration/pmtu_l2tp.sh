@@ -46,6 +46,7 @@
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/mtu_lib.sh"
 source "$(dirname "$0")/silent_hop_lib.sh"
+source "$(dirname "$0")/l2tp_probing_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 SCENARIO=${1:?scenario: tandem or softether}
@@ -82,21 +83,7 @@ ON_FAILURE=logs
 case "$SCENARIO" in
   tandem)
     SOCKETS+=("$STATUS_DIR/$B_IF.l2tp")
-    cat >"$TMPDIR_TEST/b.toml" <<TOML
-[l2tp]
-mode = "lns"
-interface = "$B_IF"
-host_name = "gateway"
-address = "10.88.0.1/24"
-pool = "10.88.0.10-10.88.0.20"
-
-[[l2tp.user]]
-name = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
+    l2tp_gateway_config "$TMPDIR_TEST/b.toml" "$B_IF" "$PSK"
     start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log" "$STATUS_DIR/$B_IF.l2tp"
     B_PID=$TANDEM_PID
     SERVER_NS=$B SERVER_DEVICE=$B_IF TARGET=10.88.0.1 ROUTES='["10.88.0.0/24"]'
@@ -124,22 +111,8 @@ TOML
   *) die "unknown scenario $SCENARIO" ;;
 esac
 
-cat >"$TMPDIR_TEST/a.toml" <<TOML
-[l2tp]
-mode = "lac"
-interface = "$A_IF"
-host_name = "client"
-server = "192.168.93.2"
-routes = $ROUTES
-mtu_probe_interval = $PROBE_INTERVAL
-
-[[l2tp.session]]
-user = "$USER_NAME"
-password = "$PASSWORD"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
+l2tp_client_config "$TMPDIR_TEST/a.toml" "$A_IF" 192.168.93.2 "$PSK" "$USER_NAME" "$PASSWORD" \
+  "routes = $ROUTES" "mtu_probe_interval = $PROBE_INTERVAL"
 # H's packets leave A from the session's address, the only one B routes back.
 masquerade_behind "$A" "$A_IF"
 # Large ESP datagrams both ways on A's underlay while the session comes up and is searched.
