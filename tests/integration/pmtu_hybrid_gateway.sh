@@ -19,7 +19,9 @@
 #     moving bytes every second, and its SYN reaches the client's tunnel device with MSS probed
 #     less 40;
 #   - a DF ping from the gateway one byte over the probed size is answered with ICMP
-#     fragmentation needed carrying it, and one of exactly that size passes.
+#     fragmentation needed carrying it, and one of exactly that size passes;
+#   - the hop grown to 1500: the next search upwards (mtu_probe_interval, 10 s here) finds the
+#     device MTU again, and alice's packets are held to it.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 source "$(dirname "$0")/mtu_lib.sh"
@@ -34,6 +36,7 @@ OVERHEAD=$((20 + 8 + 32))  # IPv4, UDP, WireGuard (header 16, tag 16)
 EXPECTED=$((HOP - OVERHEAD))
 CLIENT=10.86.0.2
 PORT=9586
+PROBE_INTERVAL=10  # s between searches upwards
 
 GW="g$TAG"
 CL="c$TAG"
@@ -53,6 +56,7 @@ cat >>"$TMPDIR_TEST/gw.toml" <<TOML
 
 [accounts]
 mtu_probing = true
+mtu_probe_interval = $PROBE_INTERVAL
 
 [events]
 file = "$TMPDIR_TEST/gw.events"
@@ -139,6 +143,17 @@ one_byte_more "$GW" "$CLIENT" "$PROBED" "$CLIENT"
 exactly_fits "$GW" "$CLIENT" "$PROBED"
 
 note "the hop dropped $(silent_hop_drops "$RT") packets from the gateway"
+
+# The hop grows: the next search upwards (one mtu_probe_interval after the last began) finds the
+# whole device MTU again.
+silent_hop_set "$RT" 1500 "va${TAG}87"
+grown=$(now_ms)
+probed_is() { [ "$(alice '["mtu_probe"]["state"]')" = complete ] && [ "$(alice '["mtu_probe"].get("probed")')" = "$1" ]; }
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "the gateway finding $MAX towards alice again" $((2 * PROBE_INTERVAL + 20)) probed_is "$MAX"
+note "the hop grown to 1500: $MAX found $(($(now_ms) - grown)) ms later (mtu_probe_interval" \
+  "$PROBE_INTERVAL s); alice's WireGuard packets held to $(alice '["wireguard_mtu"]')"
+[ "$(alice '["wireguard_mtu"]')" = "$MAX" ] || die "alice's packets are not held to $MAX again"
 kill -0 "$GW_PID" || die "the gateway died"
 wg_quick_down "$CL" "$TMPDIR_TEST/conf/$WQ_IF.conf"
 echo "PASS: pmtu_hybrid_gateway: the gateway probed $PROBED towards a wg-quick client over a $HOP-byte hop"
