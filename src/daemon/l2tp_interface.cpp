@@ -182,6 +182,9 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
                    std::chrono::seconds(config.mtu_probe_interval),
                    config.role == control::L2tpRole::kLns ? kFirstSearchSpread : Duration::zero(),
                    &rng_}),
+      retransmits_(1280, config.role == control::L2tpRole::kLns
+                             ? hybrid::RetransmitWatch::kGatewayFlows
+                             : hybrid::RetransmitWatch::kDefaultFlows),
       device_mtu_(config.mtu) {}
 
 L2tpInterface::~L2tpInterface() {

@@ -505,9 +505,10 @@ nlohmann::json WireguardInterface::peer_mtu_status_for(const IpAddress& inner) {
 }
 
 void WireguardInterface::configure_mtu_probing(std::vector<IpAddress> sources,
-                                               Duration raise_interval) {
+                                               Duration raise_interval, std::size_t watched_flows) {
   std::lock_guard lock(mutex_);
   mtu_probing_.configure(name(), std::move(sources), raise_interval);
+  retransmits_ = hybrid::RetransmitWatch(1280, watched_flows);
 }
 
 Result<Ok, std::string> WireguardInterface::set_mtu_probe_target(
