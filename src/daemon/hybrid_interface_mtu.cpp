@@ -11,13 +11,6 @@
 #include "io/system_clock.hpp"
 
 namespace tandem::daemon {
-namespace {
-
-std::string mtu_text(std::optional<std::size_t> mtu, std::size_t configured) {
-  return mtu ? std::to_string(*mtu) : std::to_string(configured) + " (as configured)";
-}
-
-}  // namespace
 
 void HybridInterface::start_mtu_probing() {
   const TimePoint now = io::SystemClock::now();
@@ -73,13 +66,12 @@ void HybridInterface::apply_mtu_change(const hybrid::PathMtuChange& c) {
   const std::size_t configured =
       kind == hybrid::PathKind::kWireguard ? std::size_t{wireguard_mtu_} : secondary().mtu;
   const auto& change = c.change;
-  spdlog::info("path {}: MTU {} -> {} by path MTU probing{}", hybrid::path_kind_name(kind),
-               mtu_text(change.before, configured), mtu_text(change.after, configured),
-               change.black_hole ? " (a black hole: the size in use stopped arriving, and no "
-                                   "ICMP said so)"
-                                 : "");
-  emit_mtu_change({{"path", hybrid::path_kind_name(kind)}}, change.before, change.after, configured,
-                  change.black_hole);
+  report_mtu_change({"path " + std::string(hybrid::path_kind_name(kind)),
+                     {{"path", hybrid::path_kind_name(kind)}},
+                     change.before,
+                     change.after,
+                     configured,
+                     change.black_hole});
   if (kind == hybrid::PathKind::kWireguard) {
     if (!config_.peers.empty())
       wg_->set_peer_probed_mtu(config_.peers.front().public_key, change.after);

@@ -160,16 +160,15 @@ void L2tpSessionProbers::report(l2tp::SessionRef ref, SessionProber& p, hybrid::
   const State state = prober.search().state();
   if (state == State::kBase || state == State::kSearching) return;
   if (const auto change = prober.take_change()) {
-    spdlog::info("L2TP on {}, session {}/{} (user '{}'): path MTU {} -> {}{}", interface_name_,
-                 ref.tunnel_id, ref.session_id, p.user, held_name(change->before),
-                 held_name(change->after),
-                 change->black_hole ? " (black hole: the size in use stopped arriving)"
-                                    : " (probed with LCP echoes)");
-    emit_mtu_change(
-        {{"path", "l2tp-ipsec"},
-         {"session", std::to_string(ref.tunnel_id) + "/" + std::to_string(ref.session_id)},
-         {"user", p.user}},
-        change->before, change->after, prober.search().settings().max_mtu, change->black_hole);
+    const std::string session =
+        std::to_string(ref.tunnel_id) + "/" + std::to_string(ref.session_id);
+    report_mtu_change(
+        {"L2TP on " + interface_name_ + ", session " + session + " (user '" + p.user + "')",
+         {{"path", "l2tp-ipsec"}, {"session", session}, {"user", p.user}},
+         change->before,
+         change->after,
+         prober.search().settings().max_mtu,
+         change->black_hole});
   }
   if (state == p.reported_state) return;
   p.reported_state = state;

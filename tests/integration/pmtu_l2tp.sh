@@ -176,7 +176,7 @@ log_line() {
   [ -n "$line" ] || die "A's log has no line matching '$1'"
   note "A's log: $line"
 }
-log_line "path MTU the configured MTU -> $PROBED \(probed"
+log_line "path MTU probing holds its packets to $PROBED \(was the configured MTU"
 
 # B's replies to the probes, as tshark sees them on A's underlay: the sizes of the large ESP
 # datagrams each way. Replies that came back large carried the probe's data.
@@ -245,7 +245,7 @@ else
 fi
 # From PROBED, or from a size between: a search upwards that was under way when the hop grew
 # settles on what it confirmed, and the next one goes the rest of the way.
-log_line "path MTU [0-9]+ -> $RAISED_EXPECTED \(probed"
+log_line "path MTU probing holds its packets to $RAISED_EXPECTED \(was [0-9]+\)"
 # From A itself: H keeps the smaller MTU A told it for ten minutes.
 ip netns exec "$A" ping -c 2 -W 3 -M do -s $((RAISED_EXPECTED - 28)) "$TARGET" >"$TMPDIR_TEST/fits2.log" 2>&1 ||
   { cat "$TMPDIR_TEST/fits2.log" >&2; die "a DF ping of $RAISED_EXPECTED bytes did not pass the raised hop"; }

@@ -98,7 +98,7 @@ note "over the $HOP-byte hop towards A with $SUITE: $EXPECTED bytes fit"
 [ "$PROBED" = "$EXPECTED" ] || die "probed $PROBED, expected $EXPECTED"
 [ "$SESSION_MTU" = "$PROBED" ] || die "the session is held to $SESSION_MTU, not $PROBED"
 [ "$CONFIGURED" -gt "$PROBED" ] || die "the configured MTU $CONFIGURED is not above the probed $PROBED"
-line=$(grep -E -m1 "session [0-9]+/[0-9]+ \(user 'alice'\): path MTU the configured MTU -> $PROBED \(probed" \
+line=$(grep -E -m1 "session [0-9]+/[0-9]+ \(user 'alice'\): path MTU probing holds its packets to $PROBED \(was the configured MTU" \
   "$TMPDIR_TEST/b.log" || true)
 [ -n "$line" ] || die "B's log does not name the session, its user and the probed $PROBED"
 note "B's log: $line"
