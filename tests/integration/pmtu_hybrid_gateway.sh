@@ -1,8 +1,11 @@
 #!/bin/bash
-# Path MTU probing by a hybrid gateway of a standard WireGuard client's path ([accounts]
-# mtu_probing = true: ICMP echoes to the account's own inner address, which the client's kernel
-# answers on its tunnel device). The client is wireguard-go brought up by wg-quick from the
-# gateway's own profile (`tandem profile --format wg-quick`); it speaks none of Tandem's probes.
+# Path MTU probing by a hybrid gateway of a standard WireGuard client's path: ICMP echoes to the
+# account's own inner address, which the client's kernel answers on its tunnel device. The client
+# is wireguard-go brought up by wg-quick from the gateway's own profile (`tandem profile --format
+# wg-quick`); it speaks none of Tandem's probes.
+#
+#   pmtu_hybrid_gateway.sh switch   [accounts] mtu_probing = true probes every account
+#   pmtu_hybrid_gateway.sh target   alice's own mtu_probe_target, taken away by a reload at the end
 #
 #   client 192.168.86.2 (wg-quick) -- .86.1 [router R, silent hop] .87.1 -- 192.168.87.2 gateway
 #   inner: gateway 10.86.0.1, alice 10.86.0.2
@@ -20,14 +23,18 @@
 #     less 40;
 #   - a DF ping from the gateway one byte over the probed size is answered with ICMP
 #     fragmentation needed carrying it, and one of exactly that size passes;
-#   - the hop grown to 1500: the next search upwards (mtu_probe_interval, 10 s here) finds the
-#     device MTU again, and alice's packets are held to it.
+#   - switch: the hop grown to 1500: the next search upwards (mtu_probe_interval, 10 s here) finds
+#     the device MTU again, and alice's packets are held to it;
+#   - target: a reload without the target stops the probing: alice's status says it is off and
+#     why, and what the gateway sends her is no longer held (one byte over 1340 gets no ICMP).
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
 source "$(dirname "$0")/mtu_lib.sh"
 source "$(dirname "$0")/silent_hop_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
+SCENARIO=${1:-switch}
+case "$SCENARIO" in switch | target) ;; *) die "unknown scenario $SCENARIO" ;; esac
 for tool in wireguard-go wg-quick iperf3 tshark curl; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/install-deps.sh installs it)"
 done
@@ -52,10 +59,14 @@ silent_hop_set "$RT" "$HOP" "va${TAG}87"
 
 fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "unused" "a pre-shared key of some length"
 alice_key_from_wg "$TMPDIR_TEST"
+if [ "$SCENARIO" = target ]; then
+  sed -i "s|^address = \"$CLIENT\"|&\nmtu_probe_target = \"$CLIENT\"|" "$TMPDIR_TEST/gw.toml"
+  grep -qx "mtu_probe_target = \"$CLIENT\"" "$TMPDIR_TEST/gw.toml" || die "alice's target not in gw.toml"
+fi
 cat >>"$TMPDIR_TEST/gw.toml" <<TOML
 
 [accounts]
-mtu_probing = true
+mtu_probing = $([ "$SCENARIO" = switch ] && echo true || echo false)
 mtu_probe_interval = $PROBE_INTERVAL
 
 [events]
@@ -108,7 +119,8 @@ note "over the $HOP-byte hop towards the client: $HOP - $OVERHEAD = $EXPECTED by
 [ "$TARGET" = "$CLIENT" ] || die "the probes go to $TARGET, not alice's address $CLIENT"
 text=$(ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" | grep -A1 "account alice" | tail -1)
 note "the text view: $text"
-echo "$text" | grep -q "path MTU probing: complete, $PROBED probed .*echoes to $CLIENT; WireGuard packets held to $PROBED" ||
+# Complete, or already looking upwards again (every mtu_probe_interval) while holding it.
+echo "$text" | grep -qE "path MTU probing: [a-z]+, $PROBED probed .*echoes to $CLIENT; WireGuard packets held to $PROBED" ||
   die "the text view does not show alice's probing"
 line=$(grep -m1 "peer alice: path MTU probing holds its packets to $PROBED" "$TMPDIR_TEST/gw.log" || true)
 [ -n "$line" ] || die "the gateway's log does not name alice and the probed $PROBED"
@@ -144,6 +156,30 @@ exactly_fits "$GW" "$CLIENT" "$PROBED"
 
 note "the hop dropped $(silent_hop_drops "$RT") packets from the gateway"
 
+if [ "$SCENARIO" = target ]; then
+  # The target goes in a reload: nothing probes alice's path, and nothing holds her packets.
+  sed -i "/^mtu_probe_target = /d" "$TMPDIR_TEST/gw.toml"
+  out=$("$TANDEM_BIN" reload "$TMPDIR_TEST/gw.toml" 2>&1) || die "the reload without the target failed: $out"
+  note "$out"
+  grep -qF "1 changed (alice)" <<<"$out" || die "the reload did not change alice: $out"
+  state=$(alice '["mtu_probe"]["state"]')
+  reason=$(alice '["mtu_probe"]["reason"]')
+  note "alice's probing after the reload: $state ($reason)"
+  [ "$state" = off ] || die "alice's probing is $state after the reload, not off"
+  [ "$reason" = "no mtu_probe_target for this account, and [accounts] mtu_probing is off" ] ||
+    die "the reason given is: $reason"
+  ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" | grep -A1 "account alice" | tail -1 |
+    grep -q "path MTU probing: off (no mtu_probe_target" || die "the text view does not say probing is off"
+  ip netns exec "$GW" ping -c 1 -W 3 -M do -s $((PROBED - 27)) "$CLIENT" >"$TMPDIR_TEST/unheld.log" 2>&1 || true
+  ! grep -q "mtu = $PROBED" "$TMPDIR_TEST/unheld.log" ||
+    die "one byte over $PROBED still gets ICMP with it after the target went"
+  note "one byte over $PROBED from the gateway: no ICMP any more (the hop drops it silently)"
+  kill -0 "$GW_PID" || die "the gateway died"
+  wg_quick_down "$CL" "$TMPDIR_TEST/conf/$WQ_IF.conf"
+  echo "PASS: pmtu_hybrid_gateway target: $PROBED probed through alice's target, none after a reload took it"
+  exit 0
+fi
+
 # The hop grows: the next search upwards (one mtu_probe_interval after the last began) finds the
 # whole device MTU again.
 silent_hop_set "$RT" 1500 "va${TAG}87"
@@ -156,4 +192,4 @@ note "the hop grown to 1500: $MAX found $(($(now_ms) - grown)) ms later (mtu_pro
 [ "$(alice '["wireguard_mtu"]')" = "$MAX" ] || die "alice's packets are not held to $MAX again"
 kill -0 "$GW_PID" || die "the gateway died"
 wg_quick_down "$CL" "$TMPDIR_TEST/conf/$WQ_IF.conf"
-echo "PASS: pmtu_hybrid_gateway: the gateway probed $PROBED towards a wg-quick client over a $HOP-byte hop"
+echo "PASS: pmtu_hybrid_gateway switch: the gateway probed $PROBED towards a wg-quick client over a $HOP-byte hop"
