@@ -282,6 +282,8 @@ class HybridInterface final : public HybridLink {
   io::EventLoop::TimerId fallback_timer_ = 0;
   std::unique_ptr<io::UnixSocketServer> socket_;
   bool stopping_ = false;
+  // A gateway's accounts probed with ICMP echoes, and where (control thread).
+  std::map<std::string, IpAddress> probe_targets_;
 
   std::mutex mutex_;                      // guards everything below
   std::condition_variable control_room_;  // the control thread took the pending queues

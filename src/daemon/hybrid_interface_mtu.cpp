@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "daemon/hybrid_interface.hpp"
@@ -131,16 +132,24 @@ AccountProbeTarget HybridInterface::probe_target_of(const hybrid::Account& accou
 }
 
 void HybridInterface::set_account_probe_targets() {
+  std::map<std::string, IpAddress> targets;
   for (const auto& account : accounts_.accounts()) {
     const AccountProbeTarget probe = probe_target_of(account);
     // Every key: the one in use holds the account's addresses, so the probes go to it.
     for (const auto& key : account.wireguard_keys)
       if (auto ok = wg_->set_mtu_probe_target(key, probe.target); !ok)
         spdlog::warn("account {}: path MTU probing: {}", account.name, ok.error());
-    if (probe.target)
+    if (!probe.target) continue;
+    targets.emplace(account.name, *probe.target);
+    // Logged when it starts or moves, not at every change of the accounts (a store's come often).
+    const auto before = probe_targets_.find(account.name);
+    if (before == probe_targets_.end() || before->second != *probe.target)
       spdlog::info("account {}: WireGuard path MTU probing with ICMP echoes to {}", account.name,
                    probe.target->to_string());
   }
+  for (const auto& [name, target] : probe_targets_)
+    if (!targets.contains(name)) spdlog::info("account {}: WireGuard path MTU probing stops", name);
+  probe_targets_ = std::move(targets);
 }
 
 nlohmann::json HybridInterface::account_mtu_probe_json(const hybrid::Account& account) const {

@@ -162,6 +162,8 @@ if [ "$SCENARIO" = target ]; then
   out=$("$TANDEM_BIN" reload "$TMPDIR_TEST/gw.toml" 2>&1) || die "the reload without the target failed: $out"
   note "$out"
   grep -qF "1 changed (alice)" <<<"$out" || die "the reload did not change alice: $out"
+  grep -q "account alice: WireGuard path MTU probing stops" "$TMPDIR_TEST/gw.log" ||
+    die "the gateway's log does not say alice's probing stops"
   state=$(alice '["mtu_probe"]["state"]')
   reason=$(alice '["mtu_probe"]["reason"]')
   note "alice's probing after the reload: $state ($reason)"
