@@ -168,6 +168,14 @@ int import_config(store::Store& s, const AccountOptions& o, std::ostream& out, s
     return 1;
   }
   out << report->imported << " accounts imported from " << o.from << "\n";
+  // The store keeps no probe target of its own: [accounts] mtu_probing probes each account at
+  // its own address instead.
+  for (const auto& a : from->accounts)
+    if (a.mtu_probe_target)
+      err << "tandem: warning: account '" << a.name << "': mtu_probe_target "
+          << a.mtu_probe_target->to_string()
+          << " is not kept in the store; set [accounts] mtu_probing = true to probe each "
+             "account at its own address\n";
   return 0;
 }
 

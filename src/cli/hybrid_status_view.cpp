@@ -99,6 +99,14 @@ std::string gateway_text(const nlohmann::json& s) {
     out += account_session_text("wireguard", a.value("wireguard", nlohmann::json()));
     out += account_session_text("l2tp-ipsec", a.value("l2tp", nlohmann::json()));
     out += account_session_text("ikev2", a.value("ikev2", nlohmann::json()));
+    // Its WireGuard path's MTU probing (ICMP echoes to the client), or why there is none.
+    if (a.contains("mtu_probe")) {
+      out += "    " + render_mtu_probe_text(a["mtu_probe"]);
+      if (a.contains("mtu_probe_target"))
+        out += fmt::format(", echoes to {}; WireGuard packets held to {}",
+                           a.value("mtu_probe_target", ""), a.value("wireguard_mtu", 0));
+      out += "\n";
+    }
   }
   return out;
 }

@@ -105,6 +105,28 @@ TEST(HybridStatusView, EachAccountShowsItsSessionOnEachProtocol) {
       << text;
 }
 
+TEST(HybridStatusView, AGatewayShowsEachAccountsPathMtuProbingOrWhyItIsOff) {
+  const auto status = nlohmann::json::parse(R"({
+    "interface": "hyb0", "role": "gateway",
+    "accounts": [
+      {"name": "alice", "ipv4": "10.88.0.2", "disabled": false, "paths": ["wireguard"],
+       "return_path": "wireguard", "mtu_probe_target": "10.88.0.2", "wireguard_mtu": 1340,
+       "mtu_probe": {"state": "complete", "live": true, "probed": 1340, "max": 1420,
+                     "probes_sent": 9, "probes_acked": 6}},
+      {"name": "carol", "ipv4": "10.88.0.3", "disabled": false, "paths": [],
+       "mtu_probe": {"state": "off", "reason": "the account has no WireGuard key"}}]})");
+  const std::string text = render_hybrid_text(status);
+  EXPECT_NE(text.find("account alice: 10.88.0.2; paths wireguard; traffic returns on wireguard\n"
+                      "    path MTU probing: complete, 1340 probed (searched up to 1420), 9 probes "
+                      "sent, 6 answered, echoes to 10.88.0.2; WireGuard packets held to 1340\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("account carol: 10.88.0.3; paths none; traffic returns on none\n"
+                      "    path MTU probing: off (the account has no WireGuard key)\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(HybridStatusView, AGatewayShowsItsRoadWarriorsPathAndTheSpoofedCounts) {
   const auto status = nlohmann::json::parse(R"({
     "interface": "hyb0", "role": "gateway",

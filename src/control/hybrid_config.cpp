@@ -137,6 +137,25 @@ Result<Ok, ConfigError> read_addresses(const Reader& r, const toml::table& t,
   return Ok{};
 }
 
+// The address a standard WireGuard client answers pings at, for path MTU probing of its path;
+// the gateway probes it through the account's WireGuard peer, so only an account with a key.
+Result<Ok, ConfigError> read_mtu_probe_target(const Reader& r, const toml::table& t,
+                                              AccountConfig& account) {
+  const toml::node* target = t.get("mtu_probe_target");
+  if (!target) return Ok{};
+  account.mtu_probe_target =
+      target->is_string() ? IpAddress::parse(target->as_string()->get()) : std::nullopt;
+  if (!account.mtu_probe_target)
+    return r.error(target,
+                   "mtu_probe_target must be an IP address of the client that answers pings "
+                   "(such as its own tunnel address)");
+  if (account.public_keys.empty())
+    return r.error(target, label(account.name) +
+                               " has mtu_probe_target but no public_key: the probes go through "
+                               "its WireGuard path");
+  return Ok{};
+}
+
 Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::node& node) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "[[account]] must be a table");
@@ -144,7 +163,7 @@ Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::nod
           r.only_keys(*t, "[[account]]",
                       {"name", "public_key", "public_keys", "preshared_key", "preshared_key_file",
                        "password", "password_file", "nt_hash", "address", "address6", "subnets",
-                       "ike_id", "ike_psk", "ike_psk_file", "disabled"});
+                       "ike_id", "ike_psk", "ike_psk_file", "mtu_probe_target", "disabled"});
       !ok)
     return Err(ok.error());
   AccountConfig account;
@@ -166,6 +185,7 @@ Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::nod
                               " has no way in: give it public_key (WireGuard), password, "
                               "password_file or nt_hash (L2TP) or ike_psk (IKEv2)");
   if (auto ok = read_addresses(r, *t, account); !ok) return Err(ok.error());
+  if (auto ok = read_mtu_probe_target(r, *t, account); !ok) return Err(ok.error());
   auto disabled = r.bool_key(*t, "disabled", false);
   if (!disabled) return Err(disabled.error());
   account.disabled = *disabled;
@@ -267,6 +287,15 @@ Result<Ok, ConfigError> check_account(const Reader& r, const toml::node& node,
         &node, label(account.name) + " has no address: give it address = \"...\" (inside " +
                    gw.ipv4_subnets[0].to_string() + ") or add [accounts] pool = \"FIRST-LAST\"");
   if (auto ok = check_ike_login(r, node, account, index, gw); !ok) return ok;
+  if (const auto& target = account.mtu_probe_target;
+      target && std::none_of(gw.interface->addresses.begin(), gw.interface->addresses.end(),
+                             [&](const InterfaceAddress& a) {
+                               return a.address.family() == target->family();
+                             }))
+    return r.error(t.get("mtu_probe_target"),
+                   "mtu_probe_target " + target->to_string() + " of " + label(account.name) +
+                       " needs an [interface] address of the same family to send the probes "
+                       "from");
   // CHAP-MD5 hashes the clear password with the challenge; an NT hash cannot answer it.
   if (gw.chap_md5 && account.nt_hash)
     return r.error(t.get("nt_hash"),
@@ -278,7 +307,16 @@ Result<Ok, ConfigError> read_pools(const Reader& r, const toml::node& node,
                                    const InterfaceAddress& own, AccountPoolConfig& pools) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "accounts must be a table: [accounts]");
-  if (auto ok = r.only_keys(*t, "[accounts]", {"pool", "pool6", "store"}); !ok) return ok;
+  if (auto ok = r.only_keys(*t, "[accounts]",
+                            {"pool", "pool6", "store", "mtu_probing", "mtu_probe_interval"});
+      !ok)
+    return ok;
+  auto probing = r.bool_key(*t, "mtu_probing", false);
+  if (!probing) return Err(probing.error());
+  pools.mtu_probing = *probing;
+  auto interval = r.integer<unsigned>(*t, "mtu_probe_interval", 5, 86400);
+  if (!interval) return Err(interval.error());
+  if (*interval) pools.mtu_probe_interval_s = **interval;
   if (const toml::node* store = t->get("store")) {
     const std::string text = store->is_string() ? store->as_string()->get() : "";
     const bool postgres = text.starts_with("postgresql://") || text.starts_with("postgres://");

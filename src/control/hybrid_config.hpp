@@ -18,6 +18,9 @@
 //   [accounts]
 //   pool = "10.77.0.10-10.77.0.200"       # optional; IPv4 range inside [interface]'s subnet
 //   pool6 = "fd77::/112"                   # optional
+//   mtu_probing = false                    # optional: probe every account's WireGuard path
+//                                          # with ICMP echoes to the account's own address
+//   mtu_probe_interval = 600               # s between searches upwards
 //   [[account]]
 //   name = "alice"
 //   public_key = "base64..."               # or public_keys = [...]; none: no WireGuard
@@ -28,6 +31,8 @@
 //   subnets = ["192.168.50.0/24"]          # optional: a site's networks behind it
 //   ike_psk_file = "alice.ike"             # or ike_psk: IKEv2 pre-shared key; none: no IKEv2
 //   ike_id = "alice@example.org"           # optional: default the name as an fqdn identity
+//   mtu_probe_target = "10.77.0.2"         # optional: path MTU probing of its WireGuard path
+//                                          # with ICMP echoes to this address of the client
 //   disabled = false
 //
 // A client (or a site) with a `[fallback]` section runs its one [[peer]] (WireGuard) as the
@@ -83,6 +88,9 @@ struct AccountConfig {
   // normalise_ike_id's form, and its pre-shared key; no key: no IKEv2.
   std::optional<std::string> ike_id;
   std::optional<std::string> ike_psk;
+  // Path MTU probing of the account's WireGuard path: ICMP echoes to this address of the
+  // client (standard WireGuard clients speak none of Tandem's in-tunnel probes).
+  std::optional<IpAddress> mtu_probe_target;
   bool disabled = false;
   bool operator==(const AccountConfig&) const = default;
 };
@@ -94,6 +102,11 @@ struct AccountPoolConfig {
   // [accounts] store: the accounts live in this SQLite state store (store/sqlite_store.hpp), not
   // in [[account]] sections, and change while the gateway runs (`tandem account`).
   std::optional<std::string> store;
+  // Path MTU probing of every account's WireGuard path with ICMP echoes to the account's own
+  // inner address (an account's mtu_probe_target names another), and the seconds between
+  // searches upwards (RFC 8899's PMTU_RAISE_TIMER).
+  bool mtu_probing = false;
+  unsigned mtu_probe_interval_s = 600;
   bool operator==(const AccountPoolConfig&) const = default;
 };
 

@@ -1,5 +1,6 @@
-// [interface] mtu_probe_interval and [[peer]] mtu_probe_target: read, rendered back, and refused
-// with the cause and the fix when the probes could not work.
+// [interface] mtu_probe_interval and [[peer]] mtu_probe_target, a gateway's [accounts]
+// mtu_probing and [[account]] mtu_probe_target: read, rendered back, and refused with the cause
+// and the fix when the probes could not work.
 #include <gtest/gtest.h>
 
 #include "control/config.hpp"
@@ -82,6 +83,60 @@ TEST(MtuProbeConfig, RefusesATargetInAHybridNode) {
                          "allowed_ips = [\"10.77.0.0/24\"]\nmtu_probe_target = \"10.77.0.1\"")),
             "n.toml:11:20: mtu_probe_target works on a plain WireGuard interface only, not in a "
             "hybrid node ([fallback], [[account]] or [nesting]); remove it");
+}
+
+// A gateway: alice's address is fixed, bob's leased; the account's last line is line 12.
+const std::string kGateway = R"([interface]
+name = "hyb0"
+private_key = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+addresses = ["10.77.0.1/24"]
+
+[accounts]
+pool = "10.77.0.10-10.77.0.200"
+
+[[account]]
+name = "alice"
+public_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+address = "10.77.0.2"
+)";
+
+std::string account_target(const std::string& address) {
+  return with(kGateway, "address = \"10.77.0.2\"\n",
+              "address = \"10.77.0.2\"\nmtu_probe_target = \"" + address + "\"\n");
+}
+
+TEST(MtuProbeConfig, AGatewayProbesNothingUnlessAskedTo) {
+  auto cfg = parse_node_config(kGateway, "n.toml");
+  ASSERT_TRUE(cfg) << cfg.error().to_string();
+  EXPECT_FALSE(cfg->account_pool.mtu_probing);
+  EXPECT_EQ(cfg->account_pool.mtu_probe_interval_s, 600u);
+  EXPECT_FALSE(cfg->accounts[0].mtu_probe_target);
+}
+
+TEST(MtuProbeConfig, ReadsAGatewaysSwitchIntervalAndAnAccountsTarget) {
+  const std::string text = with(account_target("10.77.0.2"), "pool = \"10.77.0.10-10.77.0.200\"",
+                                "pool = \"10.77.0.10-10.77.0.200\"\nmtu_probing = true\n"
+                                "mtu_probe_interval = 30");
+  auto cfg = parse_node_config(text, "n.toml");
+  ASSERT_TRUE(cfg) << cfg.error().to_string();
+  EXPECT_TRUE(cfg->account_pool.mtu_probing);
+  EXPECT_EQ(cfg->account_pool.mtu_probe_interval_s, 30u);
+  ASSERT_TRUE(cfg->accounts[0].mtu_probe_target);
+  EXPECT_EQ(cfg->accounts[0].mtu_probe_target->to_string(), "10.77.0.2");
+}
+
+TEST(MtuProbeConfig, RefusesAnAccountTargetWithoutAKeyOrASourceAddress) {
+  EXPECT_EQ(refusal(with(account_target("10.77.0.2"),
+                         "public_key = \"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\"",
+                         "password = \"pw\"")),
+            "n.toml:13:20: account 'alice' has mtu_probe_target but no public_key: the probes go "
+            "through its WireGuard path");
+  EXPECT_EQ(refusal(account_target("fd77::2")),
+            "n.toml:13:20: mtu_probe_target fd77::2 of account 'alice' needs an [interface] "
+            "address of the same family to send the probes from");
+  EXPECT_EQ(refusal(account_target("alice")),
+            "n.toml:13:20: mtu_probe_target must be an IP address of the client that answers "
+            "pings (such as its own tunnel address)");
 }
 
 }  // namespace

@@ -171,6 +171,18 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
   const auto subnets_after = site_subnets(*table);
   {
     std::lock_guard lock(mutex_);
+    // What clients said they hold WireGuard to (note_client_hold) goes with the accounts that
+    // go and with those whose keys are set again here (their peers start afresh), so that the
+    // next probe of such a client is applied again.
+    std::erase_if(client_holds_, [&](const auto& hold) {
+      const auto owner = table->owner_of(hold.first);
+      if (!owner) return true;
+      const std::string& name = table->find(*owner)->name;
+      return std::any_of(keys.peers.begin(), keys.peers.end(), [&](const control::UapiPeerSet& p) {
+        const hybrid::Account* a = (p.remove ? accounts_ : *table).by_wireguard_key(p.public_key);
+        return a && a->name == name;
+      });
+    });
     accounts_ = std::move(*table);
     config_.accounts = next.accounts;
     router_->rebind(accounts_,
@@ -186,8 +198,12 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
   if (int err = wg_->apply(keys); err != 0)
     spdlog::error("reload: WireGuard refused the accounts' keys (errno {})", err);
   for (const auto& p : keys.peers)
-    if (p.remove) wg_->set_key_group(p.public_key, 0, false);
+    if (p.remove) {
+      wg_->set_key_group(p.public_key, 0, false);
+      (void)wg_->set_mtu_probe_target(p.public_key, std::nullopt);
+    }
   settle_key_holders();
+  set_account_probe_targets();
   std::vector<IpPrefix> routes_removed, routes_added;
   std::set_difference(subnets_before.begin(), subnets_before.end(), subnets_after.begin(),
                       subnets_after.end(), std::back_inserter(routes_removed));

@@ -275,6 +275,15 @@ Result<Ok, std::string> HybridInterface::configure_wireguard() {
   }
   if (auto ok = apply_peers(*wg_, config_, std::move(accounts)); !ok) return ok;
   settle_key_holders();
+  if (config_.gateway()) {
+    std::vector<IpAddress> own;
+    for (const auto& a : config_.interface->addresses) own.push_back(a.address);
+    // The accounts' flows share one table of retransmissions: room for thousands of them.
+    wg_->configure_mtu_probing(std::move(own),
+                               std::chrono::seconds(config_.account_pool.mtu_probe_interval_s),
+                               hybrid::RetransmitWatch::kGatewayFlows);
+    set_account_probe_targets();
+  }
   return Ok{};
 }
 

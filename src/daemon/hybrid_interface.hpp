@@ -37,6 +37,7 @@
 
 #include "base/result.hpp"
 #include "control/config.hpp"
+#include "daemon/account_probe_target.hpp"
 #include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_tunnel_interface.hpp"
 #include "daemon/kernel_policy.hpp"
@@ -215,8 +216,16 @@ class HybridInterface final : public HybridLink {
   nlohmann::json path_mtu_probe_json(hybrid::PathRole role) const;
   // A gateway, with mutex_ held: a client's probe on WireGuard says what the client holds the
   // path to (held_mtu, 0: nothing); a change is queued for the control thread, which holds the
-  // account's WireGuard peer to the same size (apply_client_holds).
+  // account's WireGuard peer to the same size (apply_client_holds), unless the gateway probes that
+  // account's path itself.
   void note_client_hold(const IpAddress& client, std::uint16_t held_mtu);
+  // A gateway, on the control thread: where each account's WireGuard path is probed with ICMP
+  // echoes (account_probe_target.hpp), set on every key of the account; and an account's
+  // probing in status ("mtu_probe", "wireguard_mtu", "mtu_probe_target"; WireGuard's lock, so
+  // before mutex_ is taken).
+  AccountProbeTarget probe_target_of(const hybrid::Account& account) const;
+  void set_account_probe_targets();
+  nlohmann::json account_mtu_probe_json(const hybrid::Account& account) const;
   void apply_client_holds();
   void on_fallback_timer();
   void rearm_fallback_timer();
@@ -270,6 +279,8 @@ class HybridInterface final : public HybridLink {
   io::EventLoop* loop_ = nullptr;      // the WireGuard path's control loop
   io::EventLoop::TimerId fallback_timer_ = 0;
   bool stopping_ = false;
+  // A gateway's accounts probed with ICMP echoes, and where (control thread).
+  std::map<std::string, IpAddress> probe_targets_;
 
   std::mutex mutex_;                      // guards everything below
   std::condition_variable control_room_;  // the control thread took the pending queues

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "daemon/hybrid_interface.hpp"
@@ -11,13 +12,6 @@
 #include "io/system_clock.hpp"
 
 namespace tandem::daemon {
-namespace {
-
-std::string mtu_text(std::optional<std::size_t> mtu, std::size_t configured) {
-  return mtu ? std::to_string(*mtu) : std::to_string(configured) + " (as configured)";
-}
-
-}  // namespace
 
 void HybridInterface::start_mtu_probing() {
   const TimePoint now = io::SystemClock::now();
@@ -73,13 +67,12 @@ void HybridInterface::apply_mtu_change(const hybrid::PathMtuChange& c) {
   const std::size_t configured =
       kind == hybrid::PathKind::kWireguard ? std::size_t{wireguard_mtu_} : secondary().mtu;
   const auto& change = c.change;
-  spdlog::info("path {}: MTU {} -> {} by path MTU probing{}", hybrid::path_kind_name(kind),
-               mtu_text(change.before, configured), mtu_text(change.after, configured),
-               change.black_hole ? " (a black hole: the size in use stopped arriving, and no "
-                                   "ICMP said so)"
-                                 : "");
-  emit_mtu_change({{"path", hybrid::path_kind_name(kind)}}, change.before, change.after, configured,
-                  change.black_hole);
+  report_mtu_change({"path " + std::string(hybrid::path_kind_name(kind)),
+                     {{"path", hybrid::path_kind_name(kind)}},
+                     change.before,
+                     change.after,
+                     configured,
+                     change.black_hole});
   if (kind == hybrid::PathKind::kWireguard) {
     if (!config_.peers.empty())
       wg_->set_peer_probed_mtu(config_.peers.front().public_key, change.after);
@@ -115,12 +108,61 @@ void HybridInterface::apply_client_holds() {
   }
   // What the client found carries both ways, so what goes back to it is held to the same.
   for (const auto& [client, held] : holds) {
+    // An account the gateway probes itself (ICMP echoes) is held to what its own probes find.
+    const auto owner = accounts_.owner_of(client);
+    const hybrid::Account* account = owner ? accounts_.find(*owner) : nullptr;
+    if (account && probe_target_of(*account).target) continue;
     const std::optional<std::size_t> mtu =
         held == 0 ? std::nullopt : std::optional<std::size_t>(held);
     if (const auto peer = wg_->set_probed_mtu_for(client, mtu))
       spdlog::info("peer {} ({}): WireGuard held to {}, as its own path MTU probing found", *peer,
                    client.to_string(), mtu ? std::to_string(*mtu) : std::string("the device MTU"));
   }
+}
+
+AccountProbeTarget HybridInterface::probe_target_of(const hybrid::Account& account) const {
+  // Ids follow the config's order (an account from the store has no target of its own).
+  const std::optional<IpAddress> configured =
+      account.id >= 1 && account.id <= config_.accounts.size()
+          ? config_.accounts[account.id - 1].mtu_probe_target
+          : std::nullopt;
+  std::vector<IpAddress> own;
+  for (const auto& a : config_.interface->addresses) own.push_back(a.address);
+  return account_probe_target(account, configured, config_.account_pool.mtu_probing, own);
+}
+
+void HybridInterface::set_account_probe_targets() {
+  std::map<std::string, IpAddress> targets;
+  for (const auto& account : accounts_.accounts()) {
+    const AccountProbeTarget probe = probe_target_of(account);
+    // Every key: the one in use holds the account's addresses, so the probes go to it.
+    for (const auto& key : account.wireguard_keys)
+      if (auto ok = wg_->set_mtu_probe_target(key, probe.target); !ok)
+        spdlog::warn("account {}: path MTU probing: {}", account.name, ok.error());
+    if (!probe.target) continue;
+    targets.emplace(account.name, *probe.target);
+    // Logged when it starts or moves, not at every change of the accounts (a store's come often).
+    const auto before = probe_targets_.find(account.name);
+    if (before == probe_targets_.end() || before->second != *probe.target)
+      spdlog::info("account {}: WireGuard path MTU probing with ICMP echoes to {}", account.name,
+                   probe.target->to_string());
+  }
+  for (const auto& [name, target] : probe_targets_)
+    if (!targets.contains(name)) spdlog::info("account {}: WireGuard path MTU probing stops", name);
+  probe_targets_ = std::move(targets);
+}
+
+nlohmann::json HybridInterface::account_mtu_probe_json(const hybrid::Account& account) const {
+  const AccountProbeTarget probe = probe_target_of(account);
+  if (!probe.target) return {{"mtu_probe", mtu_probe_off_json(probe.off_reason)}};
+  const auto prefixes = account.prefixes();
+  const nlohmann::json peer =
+      prefixes.empty() ? nlohmann::json() : wg_->peer_mtu_status_for(prefixes.front().address());
+  if (peer.is_null())
+    return {{"mtu_probe", mtu_probe_off_json("no WireGuard key of the account holds its address")}};
+  return {{"mtu_probe", peer.value("mtu_probe", nlohmann::json())},
+          {"wireguard_mtu", peer.value("mtu", std::size_t{0})},
+          {"mtu_probe_target", probe.target->to_string()}};
 }
 
 nlohmann::json HybridInterface::path_mtu_probe_json(hybrid::PathRole role) const {

@@ -76,6 +76,9 @@ std::string HybridInterface::status_json() {
   j["spoofed"] = std::move(spoofed);
   const UnderlayPaths wireguard_paths = wg_->learned_path_mtus();
   const OversizeTally wireguard_too_big = wg_->oversize();
+  // The control thread alone changes accounts_: read here without mutex_.
+  std::vector<nlohmann::json> account_probing;
+  for (const auto& a : accounts_.accounts()) account_probing.push_back(account_mtu_probe_json(a));
   std::lock_guard lock(mutex_);
   const TimePoint now = io::SystemClock::now();
   const auto ago_ms = [&](TimePoint t) { return to_millis(now - t); };
@@ -153,6 +156,7 @@ std::string HybridInterface::status_json() {
       o["paths"] = std::move(live);
       if (auto r = router_->return_path(a.id))
         o["return_path"] = hybrid::path_kind_name(kind_of(*r));
+      o.update(account_probing[accounts.size()]);
       accounts.push_back(std::move(o));
     }
     j["accounts"] = std::move(accounts);

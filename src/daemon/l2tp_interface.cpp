@@ -178,6 +178,9 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
                    std::chrono::seconds(config.mtu_probe_interval),
                    config.role == control::L2tpRole::kLns ? kFirstSearchSpread : Duration::zero(),
                    &rng_}),
+      retransmits_(1280, config.role == control::L2tpRole::kLns
+                             ? hybrid::RetransmitWatch::kGatewayFlows
+                             : hybrid::RetransmitWatch::kDefaultFlows),
       device_mtu_(config.mtu) {}
 
 L2tpInterface::~L2tpInterface() {
@@ -206,8 +209,9 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
   if (tun_)
     if (auto ok = loop.watch_readable(tun_->fd(), [this] { on_tun_readable(); }); !ok)
       return Err(ok.error());
-  if (probers_.enabled() && config_.role == control::L2tpRole::kLac) {
-    // A new underlay route to the server: the sessions' searches start again at once.
+  if (probers_.enabled()) {
+    // A new underlay route to the server (a gateway: to a session's client): the searches that
+    // go along it start again at once.
     routes_.emplace(name());
     if (routes_->fd() >= 0)
       if (auto ok = loop.watch_readable(routes_->fd(),
@@ -444,6 +448,16 @@ void L2tpInterface::run_probers(TimePoint now, hybrid::L2tpStackOutput& out) {
             return icmp_underlay_limit(peer.address).value_or(stack_.mru());
           },
           now);
+    }
+    if (routes_) {
+      routes_->begin_round();
+      probers_.restart_moved(
+          [this](const IpAddress& client) -> std::optional<std::string> {
+            const auto route = routes_->moved(client);
+            return route ? std::optional(io::to_string(*route)) : std::nullopt;
+          },
+          now);
+      routes_->end_round();
     }
     probers_.poll(stack_, now, out);
     return;

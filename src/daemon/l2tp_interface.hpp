@@ -147,15 +147,16 @@ class L2tpInterface final : public ControlPath {
   io::PacketBatch fragments_;          // fits_underlay()'s, sent after the batch
   io::PacketBatch fragments_sending_;  // the same while they are sent
   OversizeTally too_big_;
-  hybrid::UnderlayMtus plain_underlay_;       // what ICMP said about plain L2TP's peers
-  L2tpSessionProbers probers_;                // the sessions' path MTU probing
-  std::optional<UnderlayRouteWatch> routes_;  // a client's: the underlay route to the server
-  hybrid::RetransmitWatch retransmits_;       // with probers_: large TCP segments sent again
-  bool probers_due_ = false;                  // sessions or replies changed: run_probers() next
-  bool replies_due_ = false;                  // a gateway's probe replies: poll_replied() next
-  bool sessions_changed_ = false;             // a session went up or down since the last sync
-  TimePoint next_sync_{};                     // a gateway's next sync of probers_ regardless
-  ProbedDeviceMtu device_mtu_;                // a plain client's device
+  hybrid::UnderlayMtus plain_underlay_;  // what ICMP said about plain L2TP's peers
+  L2tpSessionProbers probers_;           // the sessions' path MTU probing
+  // With probing: the underlay route to the server (a gateway: to each session's client).
+  std::optional<UnderlayRouteWatch> routes_;
+  hybrid::RetransmitWatch retransmits_;  // with probers_: large TCP segments sent again
+  bool probers_due_ = false;             // sessions or replies changed: run_probers() next
+  bool replies_due_ = false;             // a gateway's probe replies: poll_replied() next
+  bool sessions_changed_ = false;        // a session went up or down since the last sync
+  TimePoint next_sync_{};                // a gateway's next sync of probers_ regardless
+  ProbedDeviceMtu device_mtu_;           // a plain client's device
   hybrid::L2tpStackOutput out_;
   // Refused logins by authentication method and LoginDecision::failure, for the status document.
   std::map<std::pair<std::string, std::string>, std::uint64_t> login_failures_;

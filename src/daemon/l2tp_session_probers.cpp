@@ -54,7 +54,7 @@ void L2tpSessionProbers::sync(const std::vector<hybrid::L2tpSessionInfo>& sessio
       settings.search.max_mtu = max;
       settings.search.base_mtu = std::min(settings.search.base_mtu, max);
       settings.search.raise_interval = settings_.raise_interval;
-      it = probers_.try_emplace(s.ref, hybrid::MtuProber(settings), s.user).first;
+      it = probers_.try_emplace(s.ref, hybrid::MtuProber(settings), s.user, s.peer.address).first;
       it->second.start_at = now + first_search_delay();
       spdlog::info("L2TP on {}, session {}/{} (user '{}'): path MTU probing, at most {}",
                    interface_name_, s.ref.tunnel_id, s.ref.session_id, s.user, max);
@@ -62,17 +62,37 @@ void L2tpSessionProbers::sync(const std::vector<hybrid::L2tpSessionInfo>& sessio
       it->second.prober.set_max_mtu(max, now);
     }
     it->second.synced = sync_round_;
+    schedule(s.ref, it->second);
   }
   std::erase_if(probers_, [&](const auto& entry) { return entry.second.synced != sync_round_; });
 }
 
 bool L2tpSessionProbers::on_large_retransmit(l2tp::SessionRef ref, TimePoint now) {
   const auto it = probers_.find(ref);
-  return it != probers_.end() && it->second.prober.on_large_retransmit(now);
+  if (it == probers_.end() || !it->second.prober.on_large_retransmit(now)) return false;
+  schedule(ref, it->second);
+  return true;
 }
 
 void L2tpSessionProbers::restart_all(TimePoint now) {
-  for (auto& [ref, p] : probers_) p.prober.restart(now);
+  for (auto& [ref, p] : probers_) {
+    p.prober.restart(now);
+    schedule(ref, p);
+  }
+}
+
+void L2tpSessionProbers::restart_moved(
+    const std::function<std::optional<std::string>(const IpAddress&)>& moved, TimePoint now) {
+  for (auto& [ref, p] : probers_) {
+    const auto route = moved(p.client);
+    if (!route || !p.prober.live()) continue;
+    spdlog::info(
+        "L2TP on {}, session {}/{} (user '{}'): the underlay route to {} is now {}: path MTU "
+        "probing searches again",
+        interface_name_, ref.tunnel_id, ref.session_id, p.user, p.client.to_string(), *route);
+    p.prober.restart(now);
+    schedule(ref, p);
+  }
 }
 
 bool L2tpSessionProbers::note_traffic(l2tp::SessionRef ref) {
@@ -80,6 +100,7 @@ bool L2tpSessionProbers::note_traffic(l2tp::SessionRef ref) {
   if (it == probers_.end() || it->second.traffic_noted) return false;
   it->second.traffic_noted = true;
   it->second.prober.note_traffic();
+  schedule(ref, it->second);
   return true;
 }
 
@@ -113,6 +134,7 @@ void L2tpSessionProbers::poll_one(l2tp::SessionRef ref, SessionProber& p, hybrid
                     ref.tunnel_id, ref.session_id, probe.size);
   }
   report(ref, p, stack);
+  schedule(ref, p);
 }
 
 void L2tpSessionProbers::on_replies(const std::vector<hybrid::L2tpProbeReply>& replies,
@@ -122,6 +144,7 @@ void L2tpSessionProbers::on_replies(const std::vector<hybrid::L2tpProbeReply>& r
     if (it == probers_.end()) continue;
     it->second.prober.on_ack(r.reply.probe_id, now);
     report(r.ref, it->second, stack);
+    schedule(r.ref, it->second);
     if (replied_.empty() || replied_.back() != r.ref) replied_.push_back(r.ref);
   }
 }
@@ -137,16 +160,15 @@ void L2tpSessionProbers::report(l2tp::SessionRef ref, SessionProber& p, hybrid::
   const State state = prober.search().state();
   if (state == State::kBase || state == State::kSearching) return;
   if (const auto change = prober.take_change()) {
-    spdlog::info("L2TP on {}, session {}/{} (user '{}'): path MTU {} -> {}{}", interface_name_,
-                 ref.tunnel_id, ref.session_id, p.user, held_name(change->before),
-                 held_name(change->after),
-                 change->black_hole ? " (black hole: the size in use stopped arriving)"
-                                    : " (probed with LCP echoes)");
-    emit_mtu_change(
-        {{"path", "l2tp-ipsec"},
-         {"session", std::to_string(ref.tunnel_id) + "/" + std::to_string(ref.session_id)},
-         {"user", p.user}},
-        change->before, change->after, prober.search().settings().max_mtu, change->black_hole);
+    const std::string session =
+        std::to_string(ref.tunnel_id) + "/" + std::to_string(ref.session_id);
+    report_mtu_change(
+        {"L2TP on " + interface_name_ + ", session " + session + " (user '" + p.user + "')",
+         {{"path", "l2tp-ipsec"}, {"session", session}, {"user", p.user}},
+         change->before,
+         change->after,
+         prober.search().settings().max_mtu,
+         change->black_hole});
   }
   if (state == p.reported_state) return;
   p.reported_state = state;
@@ -158,19 +180,39 @@ void L2tpSessionProbers::report(l2tp::SessionRef ref, SessionProber& p, hybrid::
         held_name(std::nullopt));
 }
 
+std::optional<TimePoint> L2tpSessionProbers::deadline_of(const SessionProber& p) {
+  if (!p.prober.live()) return p.start_at;
+  std::optional<TimePoint> next = p.prober.next_deadline();
+  if (!p.queued.empty() && (!next || p.next_send < *next)) next = p.next_send;
+  return next;
+}
+
+void L2tpSessionProbers::schedule(l2tp::SessionRef ref, SessionProber& p) {
+  const auto due = deadline_of(p);
+  if (due == p.scheduled) return;
+  p.scheduled = due;
+  if (due) due_heap_.push({*due, ref});
+  // Stale entries sink below the live ones; past a bound the heap is built afresh.
+  if (due_heap_.size() <= 2 * probers_.size() + 64) return;
+  due_heap_ = {};
+  for (const auto& [r, q] : probers_)
+    if (q.scheduled) due_heap_.push({*q.scheduled, r});
+}
+
 std::optional<TimePoint> L2tpSessionProbers::next_deadline() const {
-  std::optional<TimePoint> next;
-  const auto consider = [&next](TimePoint t) {
-    if (!next || t < *next) next = t;
-  };
-  for (const auto& [ref, p] : probers_) {
-    if (!p.prober.live()) {
-      consider(p.start_at);
-      continue;
-    }
-    if (const auto due = p.prober.next_deadline()) consider(*due);
-    if (!p.queued.empty()) consider(p.next_send);
+  while (!due_heap_.empty()) {
+    const Due& top = due_heap_.top();
+    const auto it = probers_.find(top.ref);
+    if (it != probers_.end() && it->second.scheduled == top.at) return top.at;
+    due_heap_.pop();
   }
+  return std::nullopt;
+}
+
+std::optional<TimePoint> L2tpSessionProbers::next_deadline_walked() const {
+  std::optional<TimePoint> next;
+  for (const auto& [ref, p] : probers_)
+    if (const auto due = deadline_of(p); due && (!next || *due < *next)) next = due;
   return next;
 }
 

@@ -17,10 +17,12 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base/ip_address.hpp"
 #include "base/rng.hpp"
 #include "base/time.hpp"
 #include "hybrid/l2tp_stack.hpp"
@@ -69,8 +71,16 @@ class L2tpSessionProbers {
   bool on_large_retransmit(l2tp::SessionRef ref, TimePoint now);
   // The way to the server changed (a new underlay route): every session searches again.
   void restart_all(TimePoint now);
+  // A gateway: each session whose client `moved` says the underlay route changed towards (it
+  // returns the new route, in words; nullopt: unchanged) searches again, and the log says so.
+  void restart_moved(const std::function<std::optional<std::string>(const IpAddress&)>& moved,
+                     TimePoint now);
   bool any() const { return !probers_.empty(); }
+  // The earliest time a session's probing is due, from a heap kept as each prober changes: the
+  // caller asks after every batch, and a gateway has thousands of sessions.
   std::optional<TimePoint> next_deadline() const;
+  // The same found by walking every prober, for tests.
+  std::optional<TimePoint> next_deadline_walked() const;
 
   // What session `ref`'s packets are held to; nullopt where its configured MTU holds.
   std::optional<std::size_t> held_mtu(l2tp::SessionRef ref) const;
@@ -81,9 +91,11 @@ class L2tpSessionProbers {
 
  private:
   struct SessionProber {
-    SessionProber(hybrid::MtuProber p, std::string u) : prober(p), user(std::move(u)) {}
+    SessionProber(hybrid::MtuProber p, std::string u, IpAddress c)
+        : prober(p), user(std::move(u)), client(c) {}
     hybrid::MtuProber prober;
     std::string user;
+    IpAddress client;      // the far end's underlay address
     TimePoint start_at{};  // the first search, spread (settings_.first_search_spread)
     hybrid::PmtuSearch::State reported_state = hybrid::PmtuSearch::State::kBase;
     std::deque<hybrid::PmtuSearch::Probe> queued;  // due, waiting for their turn (kProbeSpacing)
@@ -92,6 +104,12 @@ class L2tpSessionProbers {
     std::uint64_t synced = 0;    // the last sync() that found the session up
     // What the stack holds the session to, as last set (nullopt inside: not set yet).
     std::optional<std::optional<std::size_t>> applied;
+    std::optional<TimePoint> scheduled;  // its entry in due_heap_ (nullopt: none)
+  };
+  struct Due {
+    TimePoint at;
+    l2tp::SessionRef ref;
+    bool operator>(const Due& other) const { return at > other.at; }
   };
   struct RefHash {
     std::size_t operator()(l2tp::SessionRef r) const {
@@ -104,6 +122,11 @@ class L2tpSessionProbers {
   void poll_one(l2tp::SessionRef ref, SessionProber& p, hybrid::L2tpStack& stack, TimePoint now,
                 hybrid::L2tpStackOutput& out);
   Duration first_search_delay();
+  // When the session's probing is next due: its first search, its prober's timer, its next
+  // queued probe.
+  static std::optional<TimePoint> deadline_of(const SessionProber& p);
+  // After anything that may move the session's deadline: a fresh heap entry if it moved.
+  void schedule(l2tp::SessionRef ref, SessionProber& p);
 
   std::string interface_name_;
   std::string off_reason_;
@@ -112,6 +135,9 @@ class L2tpSessionProbers {
   std::uint64_t sync_round_ = 0;
   std::vector<hybrid::PmtuSearch::Probe> due_;  // scratch
   std::vector<l2tp::SessionRef> replied_;       // since the last poll
+  // Each session's deadline as last scheduled, earliest first; entries whose session has moved
+  // on (its `scheduled` differs) or is gone are dropped when they reach the top.
+  mutable std::priority_queue<Due, std::vector<Due>, std::greater<>> due_heap_;
 };
 
 }  // namespace tandem::daemon

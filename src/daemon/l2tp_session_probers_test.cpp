@@ -304,6 +304,69 @@ TEST_F(SearchedGatewaySessions, ALargeRetransmissionConfirmsOnlyItsSession) {
   EXPECT_EQ(probes_sent(p.probers, bob), bob_before);
 }
 
+TEST_F(SearchedGatewaySessions, ANewUnderlayRouteTowardsTheClientSearchesAgain) {
+  // Asked about each session's client; an unchanged route changes nothing.
+  std::vector<IpAddress> asked;
+  p.probers.restart_moved(
+      [&](const IpAddress& client) -> std::optional<std::string> {
+        asked.push_back(client);
+        return std::nullopt;
+      },
+      p.now);
+  EXPECT_EQ(asked, (std::vector<IpAddress>{kClient.address, kClient.address}));
+  p.run(milliseconds(500));
+  EXPECT_EQ(probes_sent(p.probers, alice), alice_before);
+  // The route to the client moved: both of its sessions search again at once.
+  p.probers.restart_moved(
+      [](const IpAddress& client) -> std::optional<std::string> {
+        if (client == kClient.address) return "dev eth1 via 192.0.2.254";
+        return std::nullopt;
+      },
+      p.now);
+  EXPECT_NE(p.probers.status_json(alice)["state"], "complete");
+  EXPECT_NE(p.probers.status_json(bob)["state"], "complete");
+  p.run(seconds(20));
+  EXPECT_GT(probes_sent(p.probers, alice), alice_before);
+  EXPECT_GT(probes_sent(p.probers, bob), bob_before);
+  EXPECT_EQ(p.probers.status_json(alice)["state"], "complete");
+  EXPECT_EQ(p.probers.held_mtu(alice), kMru);
+}
+
+TEST(L2tpSessionProbers, TheNextDeadlineIsTheEarliestOfEverySessionsWhateverHappens) {
+  // Against walking every prober, through spread first searches, searches over a small hop,
+  // data, retransmissions and restarts.
+  SeededRng rng(11);
+  ProbedPair p(Prober::kTheGateway, L2tpProbingSettings{seconds(30), seconds(5), &rng});
+  p.hop_to_client = 1333 + kSessionHeaders;
+  p.start();
+  const auto alice = p.ref_of("alice");
+  const auto bob = p.ref_of("bob");
+  SeededRng choices(5);
+  for (int i = 0; i < 600; ++i) {
+    switch (choices.next_u64() % 8) {
+      case 0:
+        p.probers.note_traffic(alice);
+        break;
+      case 1:
+        p.probers.on_large_retransmit(bob, p.now);
+        break;
+      case 2:
+        if (i % 40 == 0) p.probers.restart_all(p.now);
+        break;
+      case 3:
+        if (i % 60 == 0)
+          p.probers.restart_moved([](const IpAddress&) { return std::string("dev eth1"); }, p.now);
+        break;
+      default:
+        break;
+    }
+    ASSERT_EQ(p.probers.next_deadline(), p.probers.next_deadline_walked()) << i;
+    p.run(milliseconds(50 * (1 + choices.next_u64() % 4)));
+    ASSERT_EQ(p.probers.next_deadline(), p.probers.next_deadline_walked()) << i;
+  }
+  EXPECT_EQ(p.probers.held_mtu(alice), 1333u);
+}
+
 TEST(L2tpSessionProbers, AGatewaySpreadsTheFirstSearchesOfSessionsThatComeUpTogether) {
   SeededRng rng(7);
   ProbedPair p(Prober::kTheGateway, L2tpProbingSettings{seconds(600), seconds(60), &rng});

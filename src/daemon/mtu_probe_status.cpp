@@ -1,6 +1,8 @@
 // The "mtu_probe" status object (mtu_probe_status.hpp).
 #include "daemon/mtu_probe_status.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "daemon/event_sink.hpp"
 
 namespace tandem::daemon {
@@ -21,14 +23,21 @@ nlohmann::json mtu_probe_off_json(std::string_view reason) {
   return {{"state", "off"}, {"reason", reason}};
 }
 
-void emit_mtu_change(nlohmann::json where, std::optional<std::size_t> before,
-                     std::optional<std::size_t> after, std::size_t configured, bool black_hole) {
+void report_mtu_change(MtuChangeReport c) {
+  const auto held = [&](std::optional<std::size_t> mtu) {
+    return mtu ? std::to_string(*mtu) : "the configured MTU (" + std::to_string(c.configured) + ")";
+  };
+  spdlog::info(
+      "{}: path MTU probing holds its packets to {} (was {}){}", c.subject, held(c.after),
+      held(c.before),
+      c.black_hole ? ": a black hole, the size in use stopped arriving and no ICMP said so" : "");
   if (!events().enabled()) return;
-  where["mtu"] = after.value_or(configured);
-  where["previous_mtu"] = before.value_or(configured);
-  where["probed"] = after.has_value();
-  where["configured_mtu"] = configured;
-  where["black_hole"] = black_hole;
+  nlohmann::json& where = c.where;
+  where["mtu"] = c.after.value_or(c.configured);
+  where["previous_mtu"] = c.before.value_or(c.configured);
+  where["probed"] = c.after.has_value();
+  where["configured_mtu"] = c.configured;
+  where["black_hole"] = c.black_hole;
   events().emit("path.mtu_changed", std::move(where));
 }
 

@@ -166,6 +166,9 @@ void compare_hybrid(const control::NodeConfig& a, const control::NodeConfig& b, 
           std::tie(b.account_pool.v4_first, b.account_pool.v4_last));
   d.check("[accounts] pool6", a.account_pool.v6, b.account_pool.v6);
   d.check("[accounts] store", a.account_pool.store, b.account_pool.store);
+  d.check("[accounts] mtu_probing",
+          std::tie(a.account_pool.mtu_probing, a.account_pool.mtu_probe_interval_s),
+          std::tie(b.account_pool.mtu_probing, b.account_pool.mtu_probe_interval_s));
   if (!d.check_presence("[fallback]", a.fallback, b.fallback))
     d.check("[fallback]", a.fallback, b.fallback);
   d.check("[[policy]]", a.policies, b.policies);

@@ -223,5 +223,12 @@ TEST(ReloadRefusal, AGatewaysAddressPoolNeedsARestart) {
             "[accounts] pool changed");
 }
 
+TEST(ReloadRefusal, AGatewaysPathMtuProbingSwitchNeedsARestartAnAccountsTargetDoesNot) {
+  EXPECT_EQ(refusal(kGateway, with(kGateway, "10.77.0.20\"", "10.77.0.20\"\nmtu_probing = true")),
+            "[accounts] mtu_probing changed");
+  const auto targeted = plan(kGateway, kGateway + "mtu_probe_target = \"10.77.0.2\"\n");
+  EXPECT_EQ(targeted.accounts_changed, std::vector<std::string>{"alice"});
+}
+
 }  // namespace
 }  // namespace tandem::daemon

@@ -497,10 +497,18 @@ std::optional<std::string> WireguardInterface::set_probed_mtu_for(const IpAddres
   return events_.name_of(peer->remote.public_key);
 }
 
+nlohmann::json WireguardInterface::peer_mtu_status_for(const IpAddress& inner) {
+  std::lock_guard lock(mutex_);
+  const auto id = device_.peer_for(inner);
+  const wireguard::Peer* peer = id ? device_.peer(*id) : nullptr;
+  return peer ? mtu_probing_.peer_status(device_, *peer) : nlohmann::json();
+}
+
 void WireguardInterface::configure_mtu_probing(std::vector<IpAddress> sources,
-                                               Duration raise_interval) {
+                                               Duration raise_interval, std::size_t watched_flows) {
   std::lock_guard lock(mutex_);
   mtu_probing_.configure(name(), std::move(sources), raise_interval);
+  retransmits_ = hybrid::RetransmitWatch(1280, watched_flows);
 }
 
 Result<Ok, std::string> WireguardInterface::set_mtu_probe_target(
@@ -721,7 +729,8 @@ std::string WireguardInterface::status_json() {
   for (const wireguard::PeerId id : device_.peer_ids()) {
     const wireguard::Peer* p = device_.peer(id);
     nlohmann::json peer = mtu_probing_.peer_status(device_, *p);
-    if (link_)  // a hybrid interface's path: the config refuses targets there
+    // A hybrid interface's path: a gateway probes its accounts' paths here, and only those.
+    if (link_ && !peer.contains("mtu_probe_target"))
       peer["mtu_probe"]["reason"] =
           "a hybrid interface's path: its probing, where it has any, is the hybrid interface's";
     peer["public_key"] = crypto::base64_encode(p->remote.public_key);

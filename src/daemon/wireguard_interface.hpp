@@ -91,9 +91,16 @@ class WireguardInterface {
   // The peer's name, or nothing when no peer takes it.
   std::optional<std::string> set_probed_mtu_for(const IpAddress& inner,
                                                 std::optional<std::size_t> mtu);
+  // The status (WireguardMtuProbing::peer_status: "mtu", "mtu_probe", "mtu_probe_target") of
+  // the peer whose allowed IPs take `inner` (a gateway's account, by its address); null when no
+  // peer takes it.
+  nlohmann::json peer_mtu_status_for(const IpAddress& inner);
   // Path MTU probing with ICMP echoes (wireguard_mtu_probing.hpp): the interface's addresses the
   // probes leave from, and how long a completed search waits before looking upwards again.
-  void configure_mtu_probing(std::vector<IpAddress> sources, Duration raise_interval);
+  // `watched_flows`: the slots of the table that spots large TCP segments sent again
+  // (hybrid::RetransmitWatch), more for a gateway whose many peers each carry flows.
+  void configure_mtu_probing(std::vector<IpAddress> sources, Duration raise_interval,
+                             std::size_t watched_flows = hybrid::RetransmitWatch::kDefaultFlows);
   // Probes the path to the peer with `public_key` through `target` (an address of the peer that
   // answers pings); nullopt stops it. Refused without an interface address of its family.
   Result<Ok, std::string> set_mtu_probe_target(const wireguard::PublicKey& public_key,
@@ -181,7 +188,7 @@ class WireguardInterface {
   PeerEventLog events_;                  // guarded by mutex_, like device_
   WireguardMtuProbing mtu_probing_;      // guarded by mutex_, like device_
   KeyGroups key_groups_;                 // guarded by mutex_, like device_
-  hybrid::RetransmitWatch retransmits_;  // the sender thread's, for mtu_probing_
+  hybrid::RetransmitWatch retransmits_;  // for mtu_probing_; guarded by mutex_
 
   std::unique_ptr<io::EventLoop> control_loop_;
   io::EventLoop::TimerId timer_ = 0;

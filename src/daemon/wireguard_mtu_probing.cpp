@@ -16,11 +16,6 @@ namespace {
 // as RFC 8899 section 5.1.2 suggests for BASE_PLPMTU; capped to the device MTU when smaller.
 constexpr std::size_t kBaseMtu = 1280;
 
-std::string describe(std::optional<std::size_t> held, std::size_t device_mtu) {
-  if (!held) return "the device MTU (" + std::to_string(device_mtu) + ")";
-  return std::to_string(*held);
-}
-
 }  // namespace
 
 WireguardMtuProbing::WireguardMtuProbing(Rng& rng, const PeerEventLog& names)
@@ -137,14 +132,12 @@ void WireguardMtuProbing::apply_change(PeerProbing& p, wireguard::Device& device
   const bool fell = change->after && p.logged && *change->after < *p.logged;
   if (!settled && !fell) return;
   if (change->after == p.logged) return;
-  emit_mtu_change({{"peer", names_.name_of(p.key)}}, p.logged, change->after, device.mtu(),
-                  fell && change->black_hole);
-  spdlog::info("{}: peer {}: path MTU probing holds its packets to {} (was {}){}", interface_name_,
-               names_.name_of(p.key), describe(change->after, device.mtu()),
-               describe(p.logged, device.mtu()),
-               fell && change->black_hole
-                   ? ": a black hole, the size in use stopped arriving and no ICMP said so"
-                   : "");
+  report_mtu_change({interface_name_ + ": peer " + names_.name_of(p.key),
+                     {{"peer", names_.name_of(p.key)}},
+                     p.logged,
+                     change->after,
+                     device.mtu(),
+                     fell && change->black_hole});
   p.logged = change->after;
 }
 

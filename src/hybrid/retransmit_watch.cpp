@@ -22,7 +22,16 @@ std::uint64_t flow_key(const std::byte* addresses, std::size_t address_bytes,
   return h == 0 ? 1 : h;
 }
 
+std::size_t power_of_two_at_least(std::size_t n) {
+  std::size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
 }  // namespace
+
+RetransmitWatch::RetransmitWatch(std::size_t large_above, std::size_t flows)
+    : large_above_(large_above), flows_(power_of_two_at_least(flows)) {}
 
 bool RetransmitWatch::on_outbound(ByteView packet) {
   if (packet.size() <= large_above_) return false;
@@ -46,7 +55,7 @@ bool RetransmitWatch::on_outbound(ByteView packet) {
   // Source and destination addresses lie next to each other in both families.
   const std::uint64_t key =
       flow_key(header->source, 2 * header->address_size(), packet.data() + transport);
-  Flow& flow = flows_[key % kFlows];
+  Flow& flow = flows_[key & (flows_.size() - 1)];
   const std::uint32_t end = sequence + payload;
   if (flow.key != key) {  // a new flow, or another one in the slot: start from here
     flow = {key, end};

@@ -42,6 +42,23 @@ TEST(RetransmitWatch, SmallPacketsAndOtherFlowsDoNotCount) {
   EXPECT_EQ(watch.large_retransmits(), 0u);
 }
 
+// How many of `flows` flows (one port each), each sending two large segments and then the
+// first again, `watch` sees retransmit.
+std::size_t retransmits_seen(RetransmitWatch& watch, std::uint16_t flows) {
+  std::size_t seen = 0;
+  for (const std::uint32_t sequence : {1000u, 2360u, 1000u})
+    for (std::uint16_t f = 0; f < flows; ++f)
+      seen += watch.on_outbound(segment(sequence, 1360, "10.0.0.1", std::uint16_t(20000 + f)));
+  return seen;
+}
+
+TEST(RetransmitWatch, ATableSizedForAGatewaysFlowsKeepsThemApart) {
+  RetransmitWatch small;  // 256 slots: 2000 interleaved flows evict one another
+  EXPECT_LT(retransmits_seen(small, 2000), 1000u);
+  RetransmitWatch large(1280, 16384);
+  EXPECT_GT(retransmits_seen(large, 2000), 1900u);
+}
+
 TEST(RetransmitWatch, TheSequenceSpaceWraps) {
   RetransmitWatch watch;
   EXPECT_FALSE(watch.on_outbound(segment(0xffffff00u, 1360)));

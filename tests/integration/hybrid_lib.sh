@@ -272,6 +272,17 @@ if total == 0: sys.exit("no data moved")
 PY
 }
 
+# alice_key_from_wg DIR: the account's key pair made by wg(8) as DIR/alice.key (mode 0600), its
+# public key put into DIR/gw.toml (fallback_pair_configs) in place of the one there; the gateway's
+# config holds only the public half. Sets ALICE_PUB.
+alice_key_from_wg() {
+  wg genkey >"$1/alice.key"
+  chmod 600 "$1/alice.key"
+  ALICE_PUB=$(wg pubkey <"$1/alice.key")
+  sed -i "s|^public_key = .*|public_key = \"$ALICE_PUB\"|" "$1/gw.toml"
+  grep -q "^public_key = \"$ALICE_PUB\"" "$1/gw.toml" || die "alice's key not in gw.toml"
+}
+
 # wg_quick_up NS CONF: `wg-quick up CONF` with wireguard-go in NS; sets WQ_PID to the
 # wireguard-go serving it (found through its UAPI socket), which the trap stops if anything fails.
 wg_quick_up() {

@@ -40,6 +40,31 @@ one_byte_more() {
   note "one byte more: $(grep -o 'From .*' "$log" | head -1)"
 }
 
+# exactly_fits NS ADDRESS MTU: a DF ping from NS to ADDRESS of exactly MTU bytes passes.
+exactly_fits() {
+  local ns=$1 address=$2 mtu=$3 log="$TMPDIR_TEST/fits.log"
+  ip netns exec "$ns" ping -c 2 -W 3 -M do -s $((mtu - 28)) "$address" >"$log" 2>&1 ||
+    { cat "$log" >&2; die "a DF ping of exactly $mtu bytes from $ns did not pass"; }
+  note "a DF ping of exactly $mtu bytes from $ns passed"
+}
+
+# transfer_with_syn_capture SERVER_NS DEVICE ADDRESS CLIENT_NS WHAT: an iperf3 transfer from
+# CLIENT_NS to ADDRESS (its server bound in SERVER_NS) while SYNs are captured on DEVICE in
+# SERVER_NS into $TMPDIR_TEST/syn.pcap; it must complete moving bytes every second (WHAT names
+# it in the figures printed and in a failure).
+transfer_with_syn_capture() {
+  local server_ns=$1 device=$2 address=$3 client_ns=$4 what=$5
+  capture_start "$server_ns" "$device" "tcp port 5201 and tcp[tcpflags] & tcp-syn != 0" \
+    "$TMPDIR_TEST/syn.pcap"
+  ip netns exec "$server_ns" iperf3 -s -1 -B "$address" >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
+  PIDS+=($!)
+  WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$server_ns" tcp 5201 30 "the iperf3 server"
+  ip netns exec "$client_ns" timeout 60 iperf3 -c "$address" -t 6 -i 1 -J >"$TMPDIR_TEST/iperf.json" 2>&1 ||
+    { cat "$TMPDIR_TEST/iperf.json" >&2; die "the $what through the small hop failed"; }
+  capture_stop
+  moved_every_second "$TMPDIR_TEST/iperf.json" "$what" || die "the $what stalled"
+}
+
 # syn_clamped_while_shrinking SERVER_NS DEVICE ADDRESS CLIENT_NS MSS NS:LINK...: an iperf3
 # transfer from CLIENT_NS to ADDRESS (its server bound in SERVER_NS) while SYNs are captured on
 # DEVICE in SERVER_NS; 3 s in, each NS:LINK (both ends of an underlay hop) shrinks to 1280. The

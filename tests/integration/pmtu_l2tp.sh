@@ -46,6 +46,7 @@
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/mtu_lib.sh"
 source "$(dirname "$0")/silent_hop_lib.sh"
+source "$(dirname "$0")/l2tp_probing_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 SCENARIO=${1:?scenario: tandem or softether}
@@ -82,23 +83,8 @@ ON_FAILURE=logs
 case "$SCENARIO" in
   tandem)
     SOCKETS+=("$STATUS_DIR/$B_IF.l2tp")
-    cat >"$TMPDIR_TEST/b.toml" <<TOML
-[l2tp]
-mode = "lns"
-interface = "$B_IF"
-host_name = "gateway"
-address = "10.88.0.1/24"
-pool = "10.88.0.10-10.88.0.20"
-
-[[l2tp.user]]
-name = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
-    start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"
-    B_PID=$TANDEM_PID
+    l2tp_gateway_config "$TMPDIR_TEST/b.toml" "$B_IF" "$PSK"
+    start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"    B_PID=$TANDEM_PID
     SERVER_NS=$B SERVER_DEVICE=$B_IF TARGET=10.88.0.1 ROUTES='["10.88.0.0/24"]'
     USER_NAME=alice PASSWORD="correct horse"
     THEIR_L2TP=6
@@ -124,22 +110,8 @@ TOML
   *) die "unknown scenario $SCENARIO" ;;
 esac
 
-cat >"$TMPDIR_TEST/a.toml" <<TOML
-[l2tp]
-mode = "lac"
-interface = "$A_IF"
-host_name = "client"
-server = "192.168.93.2"
-routes = $ROUTES
-mtu_probe_interval = $PROBE_INTERVAL
-
-[[l2tp.session]]
-user = "$USER_NAME"
-password = "$PASSWORD"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
+l2tp_client_config "$TMPDIR_TEST/a.toml" "$A_IF" 192.168.93.2 "$PSK" "$USER_NAME" "$PASSWORD" \
+  "routes = $ROUTES" "mtu_probe_interval = $PROBE_INTERVAL"
 # H's packets leave A from the session's address, the only one B routes back.
 masquerade_behind "$A" "$A_IF"
 # Large ESP datagrams both ways on A's underlay while the session comes up and is searched.
@@ -203,7 +175,7 @@ log_line() {
   [ -n "$line" ] || die "A's log has no line matching '$1'"
   note "A's log: $line"
 }
-log_line "path MTU the configured MTU -> $PROBED \(probed"
+log_line "path MTU probing holds its packets to $PROBED \(was the configured MTU"
 
 # B's replies to the probes, as tshark sees them on A's underlay: the sizes of the large ESP
 # datagrams each way. Replies that came back large carried the probe's data.
@@ -228,21 +200,11 @@ wait_until "A's device MTU $PROBED" 10 device_mtu_is "$PROBED"
 log_line "$A_IF: device MTU $CONFIGURED -> $PROBED, what probing found"
 wait_ping "$H" "$TARGET" 30
 one_byte_more "$H" "$TARGET" "$PROBED" 192.168.91.1
-ip netns exec "$H" ping -c 2 -W 3 -M do -s $((PROBED - 28)) "$TARGET" >"$TMPDIR_TEST/fits.log" 2>&1 ||
-  { cat "$TMPDIR_TEST/fits.log" >&2; die "a DF ping of exactly $PROBED bytes did not pass"; }
-note "a DF ping of exactly $PROBED bytes from H passed"
+exactly_fits "$H" "$TARGET" "$PROBED"
 
 # A TCP upload from H (its LAN is 1500 bytes: it offers MSS 1460), SYNs captured on the far
 # side; bytes must move in every second.
-capture_start "$SERVER_NS" "$SERVER_DEVICE" "tcp port 5201 and tcp[tcpflags] & tcp-syn != 0" \
-  "$TMPDIR_TEST/syn.pcap"
-ip netns exec "$SERVER_NS" iperf3 -s -1 -B "$TARGET" >"$TMPDIR_TEST/iperf-server.log" 2>&1 &
-PIDS+=($!)
-WAIT_WATCH_PID=${PIDS[-1]} wait_listen "$SERVER_NS" tcp 5201 30 "the iperf3 server"
-ip netns exec "$H" timeout 60 iperf3 -c "$TARGET" -t 6 -i 1 -J >"$TMPDIR_TEST/iperf.json" 2>&1 ||
-  { cat "$TMPDIR_TEST/iperf.json" >&2; die "the upload through the small hop failed"; }
-capture_stop
-moved_every_second "$TMPDIR_TEST/iperf.json" upload || die "the upload stalled"
+transfer_with_syn_capture "$SERVER_NS" "$SERVER_DEVICE" "$TARGET" "$H" upload
 mss=$(first_syn_mss "$TMPDIR_TEST/syn.pcap")
 note "H's SYN at $SERVER_DEVICE: MSS $mss (expected $((PROBED - 40)))"
 [ "$mss" = $((PROBED - 40)) ] || die "the SYN's MSS on the far side is $mss, not $((PROBED - 40))"
@@ -282,7 +244,7 @@ else
 fi
 # From PROBED, or from a size between: a search upwards that was under way when the hop grew
 # settles on what it confirmed, and the next one goes the rest of the way.
-log_line "path MTU [0-9]+ -> $RAISED_EXPECTED \(probed"
+log_line "path MTU probing holds its packets to $RAISED_EXPECTED \(was [0-9]+\)"
 # From A itself: H keeps the smaller MTU A told it for ten minutes.
 ip netns exec "$A" ping -c 2 -W 3 -M do -s $((RAISED_EXPECTED - 28)) "$TARGET" >"$TMPDIR_TEST/fits2.log" 2>&1 ||
   { cat "$TMPDIR_TEST/fits2.log" >&2; die "a DF ping of $RAISED_EXPECTED bytes did not pass the raised hop"; }

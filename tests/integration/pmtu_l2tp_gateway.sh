@@ -22,6 +22,7 @@
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/mtu_lib.sh"
 source "$(dirname "$0")/silent_hop_lib.sh"
+source "$(dirname "$0")/l2tp_probing_lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
 command -v iperf3 >/dev/null || die "iperf3 is not installed (scripts/install-deps.sh installs it)"
@@ -52,52 +53,17 @@ for s in json.load(sys.stdin)[0]["sessions"]: print(s)' || true
 } >&2
 ON_FAILURE=logs
 
-cat >"$TMPDIR_TEST/b.toml" <<TOML
-[l2tp]
-mode = "lns"
-interface = "$B_IF"
-host_name = "gateway"
-address = "$GATEWAY/24"
-pool = "10.88.0.10-10.88.0.20"
-
-[[l2tp.user]]
-name = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
+l2tp_gateway_config "$TMPDIR_TEST/b.toml" "$B_IF" "$PSK"
 start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"
 B_PID=$TANDEM_PID
 
-cat >"$TMPDIR_TEST/a.toml" <<TOML
-[l2tp]
-mode = "lac"
-interface = "$A_IF"
-host_name = "client"
-server = "192.168.93.2"
-mtu_probing = false
-
-[[l2tp.session]]
-user = "alice"
-password = "correct horse"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
-start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log"
-A_PID=$TANDEM_PID
+l2tp_client_config "$TMPDIR_TEST/a.toml" "$A_IF" 192.168.93.2 "$PSK" alice "correct horse" \
+  "mtu_probing = false"
+start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log"A_PID=$TANDEM_PID
 T_START=$(date +%s%N)
 
-# session_field NS DEVICE FIELD: the first up session's FIELD in NS's status, or its mtu_probe's.
-session_field() {
-  ip netns exec "$1" "$TANDEM_BIN" status "$2" --json 2>/dev/null | python3 -c 'import json,sys
-s = [s for s in json.load(sys.stdin)[0]["sessions"] if s["up"]]
-f = sys.argv[1]
-print(((s[0] if f in ("mtu", "configured_mtu", "remote", "user") else s[0]["mtu_probe"]).get(f, "")) if s else "")' "$3"
-}
 search_complete() {
-  [ "$(session_field "$B" "$B_IF" state)" = complete ] && [ -n "$(session_field "$B" "$B_IF" probed)" ]
+  [ "$(l2tp_session_field "$B" "$B_IF" state)" = complete ] && [ -n "$(l2tp_session_field "$B" "$B_IF" probed)" ]
 }
 WAIT_WATCH_PID=$B_PID WAIT_WATCH_LOG="$TMPDIR_TEST/b.log" \
   wait_until "B's search of the session's path MTU complete" 90 search_complete
@@ -118,7 +84,7 @@ PY
 note "B's status: session of $USER at $CLIENT probed $PROBED (searched up to $MAX), session MTU" \
   "$SESSION_MTU (configured $CONFIGURED); $SENT probes sent, $ACKED answered; ESP $SUITE"
 ip netns exec "$B" "$TANDEM_BIN" status "$B_IF" | { grep -E "MTU|path MTU probing" || true; } | sed 's/^/--- B text: /'
-A_PROBING=$(session_field "$A" "$A_IF" state)/$(session_field "$A" "$A_IF" reason)
+A_PROBING=$(l2tp_session_field "$A" "$A_IF" state)/$(l2tp_session_field "$A" "$A_IF" reason)
 note "A's probing: $A_PROBING"
 [ "$A_PROBING" = "off/mtu_probing = false" ] || die "A probes ($A_PROBING)"
 
@@ -131,7 +97,7 @@ note "over the $HOP-byte hop towards A with $SUITE: $EXPECTED bytes fit"
 [ "$PROBED" = "$EXPECTED" ] || die "probed $PROBED, expected $EXPECTED"
 [ "$SESSION_MTU" = "$PROBED" ] || die "the session is held to $SESSION_MTU, not $PROBED"
 [ "$CONFIGURED" -gt "$PROBED" ] || die "the configured MTU $CONFIGURED is not above the probed $PROBED"
-line=$(grep -E -m1 "session [0-9]+/[0-9]+ \(user 'alice'\): path MTU the configured MTU -> $PROBED \(probed" \
+line=$(grep -E -m1 "session [0-9]+/[0-9]+ \(user 'alice'\): path MTU probing holds its packets to $PROBED \(was the configured MTU" \
   "$TMPDIR_TEST/b.log" || true)
 [ -n "$line" ] || die "B's log does not name the session, its user and the probed $PROBED"
 note "B's log: $line"
@@ -183,13 +149,8 @@ note "a $PAYLOAD-byte UDP datagram (a $DEVICE_MTU-byte packet) from B without DF
 
 # A DF ping from B one byte over the probed MTU: ICMP fragmentation needed from inside the
 # tunnel; exactly the probed MTU passes.
-ip netns exec "$B" ping -c 1 -W 3 -M do -s $((PROBED - 27)) "$CLIENT" >"$TMPDIR_TEST/toobig.log" 2>&1 || true
-grep -q "mtu = $PROBED" "$TMPDIR_TEST/toobig.log" ||
-  { cat "$TMPDIR_TEST/toobig.log" >&2; die "one byte more was not answered with fragmentation needed (mtu = $PROBED)"; }
-note "one byte more: $(grep -o 'From .*' "$TMPDIR_TEST/toobig.log" | head -1)"
-ip netns exec "$B" ping -c 2 -W 3 -M do -s $((PROBED - 28)) "$CLIENT" >"$TMPDIR_TEST/fits.log" 2>&1 ||
-  { cat "$TMPDIR_TEST/fits.log" >&2; die "a DF ping of exactly $PROBED bytes did not pass"; }
-note "a DF ping of exactly $PROBED bytes from B passed"
+one_byte_more "$B" "$CLIENT" "$PROBED" "$CLIENT"
+exactly_fits "$B" "$CLIENT" "$PROBED"
 
 [ "$(grep -c "session .* down" "$TMPDIR_TEST/b.log" || true)" = 0 ] ||
   die "the session went down while probing"

@@ -133,7 +133,7 @@ note "A's status: state $(probe_field state), probed $(probe_field probed), sear
 text=$(ip netns exec "$A" "$TANDEM_BIN" status "$A_IF")
 grep -qE "path MTU probing: complete, $NARROW probed \(searched up to $DEVICE_MTU\).*; pinging $TARGET" <<<"$text" ||
   { echo "$text" >&2; die "the text form of tandem status does not show the probing"; }
-grep -q "path MTU probing holds its packets to $NARROW (was the device MTU ($DEVICE_MTU))" \
+grep -q "path MTU probing holds its packets to $NARROW (was the configured MTU ($DEVICE_MTU))" \
   "$TMPDIR_TEST/a.log" || die "A's log has no line for the MTU it now holds"
 # A client (one peer): its device shows what its path carries, so hosts on A size for it too.
 wait_until "A's device MTU $NARROW" 10 device_mtu_is "$A" "$A_IF" "$NARROW"

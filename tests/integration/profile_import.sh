@@ -34,12 +34,7 @@ SOCKETS+=("$STATUS_DIR/$GW_IF.hybrid" "$STATUS_DIR/$GW_IF.l2tp" "/var/run/wiregu
 routed_pair "$CL" "$GW" "$RT"
 
 fallback_pair_configs "$TMPDIR_TEST" "$GW_IF" "unused" "a pre-shared key of some length"
-# The account's key pair, made by wg(8): the gateway's config holds only the public key.
-wg genkey >"$TMPDIR_TEST/alice.key"
-chmod 600 "$TMPDIR_TEST/alice.key"
-ALICE_PUB=$(wg pubkey <"$TMPDIR_TEST/alice.key")
-sed -i "s|^public_key = .*|public_key = \"$ALICE_PUB\"|" "$TMPDIR_TEST/gw.toml"
-grep -q "^public_key = \"$ALICE_PUB\"" "$TMPDIR_TEST/gw.toml" || die "alice's key not in gw.toml"
+alice_key_from_wg "$TMPDIR_TEST"
 
 logs() {
   for n in gw cl; do

@@ -1,0 +1,28 @@
+// Where a hybrid gateway probes an account's WireGuard path with ICMP echoes (path MTU probing of
+// standard WireGuard clients: phones, wg-quick, wireguard-go speak none of Tandem's in-tunnel
+// probes): the account's own mtu_probe_target, or, with [accounts] mtu_probing, the inner address
+// the gateway gave it, which every client's OS answers pings at on its tunnel device. Where
+// neither applies, the path keeps its configured MTU, and the reason is what status says.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "hybrid/accounts.hpp"
+
+namespace tandem::daemon {
+
+struct AccountProbeTarget {
+  std::optional<IpAddress> target;
+  std::string off_reason;  // why there is none
+};
+
+// `configured`: the account's mtu_probe_target; `probe_all`: [accounts] mtu_probing; `own`: the
+// gateway's inner addresses, which the probes leave from.
+AccountProbeTarget account_probe_target(const hybrid::Account& account,
+                                        const std::optional<IpAddress>& configured, bool probe_all,
+                                        const std::vector<IpAddress>& own);
+
+}  // namespace tandem::daemon
