@@ -91,11 +91,14 @@ std::string gateway_text(const nlohmann::json& s) {
     std::string paths;
     for (const auto& p : a.value("paths", nlohmann::json::array()))
       paths += (paths.empty() ? "" : ",") + p.get<std::string>();
-    out += fmt::format("  account {}: {}{}{}; paths {}; traffic returns on {}\n",
-                       a.value("name", "?"), a.value("ipv4", "-"),
-                       a.contains("ipv6") ? " " + a.value("ipv6", "") : std::string(),
-                       a.value("disabled", false) ? " (disabled)" : "",
-                       paths.empty() ? "none" : paths, a.value("return_path", "none"));
+    const auto moves = a.value("path_moves", std::uint64_t{0});
+    out += fmt::format(
+        "  account {}: {}{}{}; paths {}; traffic returns on {}{}\n", a.value("name", "?"),
+        a.value("ipv4", "-"), a.contains("ipv6") ? " " + a.value("ipv6", "") : std::string(),
+        a.value("disabled", false) ? " (disabled)" : "", paths.empty() ? "none" : paths,
+        a.value("return_path", "none"),
+        moves == 0 ? std::string()
+                   : fmt::format(" (moved {} time{})", moves, moves == 1 ? "" : "s"));
     out += account_session_text("wireguard", a.value("wireguard", nlohmann::json()));
     out += account_session_text("l2tp-ipsec", a.value("l2tp", nlohmann::json()));
     out += account_session_text("ikev2", a.value("ikev2", nlohmann::json()));

@@ -76,7 +76,7 @@ TEST(HybridStatusView, EachAccountShowsItsSessionOnEachProtocol) {
   const auto status = nlohmann::json::parse(R"({
     "interface": "gw0", "role": "gateway",
     "accounts": [{"name": "alice", "ipv4": "10.77.0.2", "paths": ["wireguard", "l2tp-ipsec"],
-                  "return_path": "wireguard",
+                  "return_path": "wireguard", "path_moves": 3,
                   "wireguard": {"endpoint": "192.0.2.7:51820", "latest_handshake_unix": 1000,
                                 "latest_handshake_age_seconds": 65, "rx_bytes": 1572864,
                                 "tx_bytes": 2048, "mtu": 1340},
@@ -89,6 +89,7 @@ TEST(HybridStatusView, EachAccountShowsItsSessionOnEachProtocol) {
                   "ikev2": {"endpoint": "192.0.2.9:4500", "child_sas": 1, "rx_bytes": 3,
                             "tx_bytes": 4}}]})");
   const std::string text = render_hybrid_text(status);
+  EXPECT_NE(text.find("traffic returns on wireguard (moved 3 times)\n"), std::string::npos) << text;
   EXPECT_NE(text.find("    wireguard: 192.0.2.7:51820, handshake 1 minute, 5 seconds ago, 1.50 "
                       "MiB received, 2.00 KiB sent, mtu 1340\n"),
             std::string::npos)

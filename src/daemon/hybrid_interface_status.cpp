@@ -156,6 +156,7 @@ std::string HybridInterface::status_json() {
       o["paths"] = std::move(live);
       if (auto r = router_->return_path(a.id))
         o["return_path"] = hybrid::path_kind_name(kind_of(*r));
+      o["path_moves"] = router_->path_moves_of(a.id);
       o.update(account_probing[accounts.size()]);
       accounts.push_back(std::move(o));
     }

@@ -98,6 +98,7 @@ void GatewayRouter::detach(PathId path) {
   }
   paths.current = best;
   ++stats_.path_moves;
+  ++paths.moves;
 }
 
 void GatewayRouter::rebind(const AccountTable& accounts,
@@ -160,6 +161,7 @@ InboundVerdict GatewayRouter::on_inbound(PathId path, ByteView packet, TimePoint
   if (paths.current != path) {
     paths.current = path;
     ++stats_.path_moves;
+    ++paths.moves;
   }
   return InboundVerdict::kDeliver;
 }
@@ -202,6 +204,11 @@ std::optional<PathId> GatewayRouter::return_path(AccountId account) const {
   const auto it = by_account_.find(account);
   if (it == by_account_.end() || it->second.current == kNoPath) return std::nullopt;
   return it->second.current;
+}
+
+std::uint64_t GatewayRouter::path_moves_of(AccountId account) const {
+  const auto it = by_account_.find(account);
+  return it == by_account_.end() ? 0 : it->second.moves;
 }
 
 std::vector<PathId> GatewayRouter::paths_of(AccountId account) const {

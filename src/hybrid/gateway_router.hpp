@@ -103,6 +103,9 @@ class GatewayRouter {
   std::optional<PathId> return_path(AccountId account) const;
   // Every path of `account`, the return path first.
   std::vector<PathId> paths_of(AccountId account) const;
+  // How often `account`'s return path moved since it last had no path at all (its failovers
+  // and failbacks as the gateway sees them).
+  std::uint64_t path_moves_of(AccountId account) const;
   const GatewayRouterStats& stats() const { return stats_; }
 
   static constexpr std::size_t kMaxFlows = 65536;
@@ -132,6 +135,7 @@ class GatewayRouter {
   struct AccountPaths {
     std::vector<PathId> paths;
     PathId current = kNoPath;
+    std::uint64_t moves = 0;
   };
 
   bool is_own_address(const std::byte* address, std::size_t size) const;

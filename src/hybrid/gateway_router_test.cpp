@@ -114,6 +114,7 @@ TEST_F(GatewayRouterTest, TheFirstPathIsTheReturnPathUntilAnotherCarriesData) {
   EXPECT_EQ(router_.return_path(kAlice), 1u) << "either family moves it";
   EXPECT_EQ(router_.route(to_other_flow(to_alice)).path, 1u);
   EXPECT_EQ(router_.stats().path_moves, 2u);
+  EXPECT_EQ(router_.path_moves_of(kAlice), 2u);
 }
 
 // With two paths up, a client may put classes of traffic on each (its traffic rules): a reply

@@ -182,6 +182,12 @@ case "$SCENARIO" in
     idle_exchange after-failback
     note "gateway: alice's return path $(gateway_path)"
     [ "$(gateway_path)" = wireguard ] || die "the gateway did not follow alice back to WireGuard"
+    # The gateway counts alice's moves: at least there and back.
+    moves=$(hybrid_field "$GW" "$GW_IF" '[a["path_moves"] for a in d["accounts"] if a["name"]=="alice"][0]')
+    [ "$moves" -ge 2 ] || die "the gateway counts $moves moves of alice's return path, not at least 2"
+    ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" | grep -q "account alice: .*traffic returns on wireguard (moved $moves times)" ||
+      die "tandem status does not show alice's $moves moves"
+    note "gateway: alice's return path moved $moves times"
     finish_iperf
     note "client counters: $(client 'd["counters"]')"
     ;;
