@@ -117,7 +117,8 @@ note "over the $HOP-byte hop towards the client: $HOP - $OVERHEAD = $EXPECTED by
 [ "$PROBED" = "$EXPECTED" ] || die "probed $PROBED, expected $EXPECTED"
 [ "$HELD" = "$PROBED" ] || die "alice's WireGuard packets are held to $HELD, not $PROBED"
 [ "$TARGET" = "$CLIENT" ] || die "the probes go to $TARGET, not alice's address $CLIENT"
-text=$(ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" | grep -A1 "account alice" | tail -1)
+# The lines under alice's account: her sessions, then her probing.
+text=$(ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" | grep -A4 "account alice" | grep "path MTU probing")
 note "the text view: $text"
 # Complete, or already looking upwards again (every mtu_probe_interval) while holding it.
 echo "$text" | grep -qE "path MTU probing: [a-z]+, $PROBED probed .*echoes to $CLIENT; WireGuard packets held to $PROBED" ||
@@ -170,7 +171,7 @@ if [ "$SCENARIO" = target ]; then
   [ "$state" = off ] || die "alice's probing is $state after the reload, not off"
   [ "$reason" = "no mtu_probe_target for this account, and [accounts] mtu_probing is off" ] ||
     die "the reason given is: $reason"
-  ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" | grep -A1 "account alice" | tail -1 |
+  ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" | grep -A4 "account alice" |
     grep -q "path MTU probing: off (no mtu_probe_target" || die "the text view does not say probing is off"
   ip netns exec "$GW" ping -c 1 -W 3 -M do -s $((PROBED - 27)) "$CLIENT" >"$TMPDIR_TEST/unheld.log" 2>&1 || true
   ! grep -q "mtu = $PROBED" "$TMPDIR_TEST/unheld.log" ||

@@ -84,7 +84,8 @@ case "$SCENARIO" in
   tandem)
     SOCKETS+=("$STATUS_DIR/$B_IF.l2tp")
     l2tp_gateway_config "$TMPDIR_TEST/b.toml" "$B_IF" "$PSK"
-    start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"    B_PID=$TANDEM_PID
+    start_tandem_up "$B" "$TMPDIR_TEST/b.toml" "$TMPDIR_TEST/b.log"
+    B_PID=$TANDEM_PID
     SERVER_NS=$B SERVER_DEVICE=$B_IF TARGET=10.88.0.1 ROUTES='["10.88.0.0/24"]'
     USER_NAME=alice PASSWORD="correct horse"
     THEIR_L2TP=6

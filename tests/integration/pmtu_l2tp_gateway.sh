@@ -59,7 +59,8 @@ B_PID=$TANDEM_PID
 
 l2tp_client_config "$TMPDIR_TEST/a.toml" "$A_IF" 192.168.93.2 "$PSK" alice "correct horse" \
   "mtu_probing = false"
-start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log"A_PID=$TANDEM_PID
+start_tandem_up "$A" "$TMPDIR_TEST/a.toml" "$TMPDIR_TEST/a.log"
+A_PID=$TANDEM_PID
 T_START=$(date +%s%N)
 
 search_complete() {
