@@ -56,8 +56,22 @@ for name in "${fuzz_names[@]}"; do
 done
 rm -rf "$fuzz_results"
 
+# failure_tails BUILD_DIR: the last lines of each failed test's output, so that a log read only
+# from its end still says why a test failed, not just which.
+failure_tails() {
+  local dir=$1 name
+  [ -s "$dir/Testing/Temporary/LastTestsFailed.log" ] || return 0
+  while IFS=: read -r _ name; do
+    echo "=== end of the output of $name ($dir)"
+    awk -v t="$name" '$0 ~ "Test: " t "$" {on = 1; next} on && /^<end of output>/ {exit} on' \
+      "$dir/Testing/Temporary/LastTest.log" | tail -25
+  done <"$dir/Testing/Temporary/LastTestsFailed.log"
+}
+
 echo "=== finished after ${SECONDS}s"
 if [ ${#failures[@]} -ne 0 ]; then
+  failure_tails build/release
+  failure_tails build/asan
   echo "=== FAILED: ${failures[*]}"
   exit 1
 fi
