@@ -49,8 +49,14 @@ int run_down(const DownOptions& options, std::ostream& out, std::ostream& err) {
   const std::string& path = running->pidfile;
   const pid_t pid = running->pid;
   const auto started = Clock::now();
-  if (!signal_daemon(*running, SIGTERM, "down", err)) return 1;
-  out << "tandem: stopping " << name << " (sent SIGTERM to PID " << pid << ")\n" << std::flush;
+  auto answer = ask_or_signal(*running, control::AdminCommand::kStop, SIGTERM, "down", err);
+  if (!answer) return 1;
+  if (answer->signalled)
+    out << "tandem: stopping " << name << " (sent SIGTERM to PID " << pid << ": "
+        << answer->why_signalled << ")\n";
+  else
+    out << "tandem: stopping " << name << " (PID " << pid << ", asked on its admin socket)\n";
+  out << std::flush;
 
   const auto deadline = started + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(options.timeout_seconds));

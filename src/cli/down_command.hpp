@@ -1,8 +1,9 @@
 // `tandem down NAME|FILE`: stops the daemon that `tandem up` runs for a config. It finds the
-// config's pidfile (daemon/instance_lock.hpp), signals the PID in it with SIGTERM only while the
-// file is locked (a pidfile nobody locks is what a crash leaves, and its PID may belong to an
-// unrelated process by now), and waits, bounded, until the lock is released and the process is
-// gone, so that when it returns the interfaces the daemon made are gone too.
+// config's pidfile (daemon/instance_lock.hpp) and, only while the file is locked (a pidfile
+// nobody locks is what a crash leaves, and its PID may belong to an unrelated process by now),
+// asks the daemon to stop over its admin socket, or signals the PID in it with SIGTERM where there
+// is no admin socket to ask. It then waits, bounded, until the lock is released and the process
+// is gone, so that when it returns the interfaces the daemon made are gone too.
 #pragma once
 
 #include <iosfwd>

@@ -38,7 +38,14 @@ int run_reload(const ReloadOptions& options, std::ostream& out, std::ostream& er
   const std::string path = daemon::reload_report_path(running->name);
   // A report counts only if this daemon wrote it after our signal: another count than now.
   const auto before = daemon::read_reload_report(path);
-  if (!signal_daemon(*running, SIGHUP, "reload", err)) return 1;
+  auto answer = ask_or_signal(*running, control::AdminCommand::kReload, SIGHUP, "reload", err);
+  if (!answer) return 1;
+  if (!answer->signalled) {
+    daemon::ReloadReport r;
+    r.applied = answer->body.value("applied", false);
+    r.message = answer->body.value("message", std::string("(the daemon gave no message)"));
+    return report(*running, r, out, err);
+  }
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(options.timeout_seconds));
   for (;;) {

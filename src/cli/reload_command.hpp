@@ -1,7 +1,8 @@
 // `tandem reload NAME|FILE`: makes the daemon `tandem up` runs for a config read its file again
-// (daemon/config_reload.hpp) and reports what it did. It finds the daemon as `tandem down` does,
-// sends it SIGHUP, and waits, bounded, for the report the daemon writes after the reload
-// (daemon/reload_report.hpp): the changes it applied, or why it changed nothing.
+// (daemon/config_reload.hpp) and reports what it did. It finds the daemon as `tandem down` does
+// and asks it on its admin socket, whose reply is the outcome: the changes it applied, or why it
+// changed nothing. A daemon without an admin socket gets SIGHUP instead, and the command waits,
+// bounded, for the report that daemon writes after the reload (daemon/reload_report.hpp).
 #pragma once
 
 #include <iosfwd>

@@ -3,9 +3,13 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <ostream>
+#include <sstream>
 
+#include "cli/admin_client.hpp"
 #include "cli/up_arguments.hpp"
+#include "daemon/admin_server.hpp"
 #include "daemon/instance_lock.hpp"
 
 namespace tandem::cli {
@@ -62,6 +66,32 @@ bool signal_daemon(const RunningDaemon& daemon, int signal, std::string_view com
         << daemon.pidfile << "` shows which)";
   err << "\n";
   return false;
+}
+
+std::optional<DaemonAnswer> ask_or_signal(const RunningDaemon& daemon, control::AdminCommand ask,
+                                          int signal, std::string_view command, std::ostream& err) {
+  DaemonAnswer answer;
+  const std::string socket = daemon::admin_socket_path(daemon.name);
+  std::error_code ec;
+  if (std::filesystem::exists(socket, ec)) {
+    auto body = ask_daemon(socket, control::AdminRequest{ask, 0});
+    if (body) {
+      answer.body = std::move(*body);
+      return answer;
+    }
+    answer.why_signalled = body.error();
+  } else {
+    answer.why_signalled = "there is no " + socket;
+  }
+  std::ostringstream signal_error;
+  if (!signal_daemon(daemon, signal, command, signal_error)) {
+    err << "tandem: cannot reach " << daemon.name << " on its admin socket ("
+        << answer.why_signalled << ")\n"
+        << signal_error.str();
+    return std::nullopt;
+  }
+  answer.signalled = true;
+  return answer;
 }
 
 }  // namespace tandem::cli

@@ -6,11 +6,12 @@
 namespace tandem::control {
 namespace {
 
-constexpr std::array<std::pair<AdminCommand, std::string_view>, 4> kCommands{{
+constexpr std::array<std::pair<AdminCommand, std::string_view>, 5> kCommands{{
     {AdminCommand::kStatus, "status"},
     {AdminCommand::kReload, "reload"},
     {AdminCommand::kSyncAccounts, "sync-accounts"},
     {AdminCommand::kDrill, "drill"},
+    {AdminCommand::kStop, "stop"},
 }};
 
 std::string_view without_blank_line(std::string_view text) {

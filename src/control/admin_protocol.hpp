@@ -19,6 +19,7 @@ enum class AdminCommand {
   kReload,        // read the config file again and apply it (what SIGHUP does), with the report
   kSyncAccounts,  // apply the state store's changes now rather than at the next poll
   kDrill,         // a failover drill: hold a hybrid client's WireGuard path down for "seconds"
+  kStop,          // shut down as SIGTERM does (the reply comes first); `tandem down`
 };
 
 std::string_view admin_command_name(AdminCommand command);

@@ -9,7 +9,8 @@ TEST(AdminProtocol, EveryCommandSurvivesTheRoundTrip) {
   for (AdminRequest r : {AdminRequest{AdminCommand::kStatus, 0},
                          {AdminCommand::kReload, 0},
                          {AdminCommand::kSyncAccounts, 0},
-                         {AdminCommand::kDrill, 30}}) {
+                         {AdminCommand::kDrill, 30},
+                         {AdminCommand::kStop, 0}}) {
     auto parsed = parse_admin_request(format_admin_request(r));
     ASSERT_TRUE(parsed.ok()) << parsed.error();
     EXPECT_EQ(*parsed, r);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 
 #include "daemon/instance_lock.hpp"
 #include "daemon/wireguard_interface.hpp"
@@ -30,6 +31,10 @@ std::int64_t unix_now() {
 }
 
 }  // namespace
+
+void stop_by_signal() {
+  ::kill(::getpid(), SIGTERM);
+}
 
 std::string admin_socket_path(const std::string& instance_name) {
   return run_directory() + "/" + instance_name + ".admin";
@@ -107,6 +112,11 @@ std::string AdminServer::handle(std::string_view request, const io::PeerCredenti
       if (!started) return control::format_admin_error(started.error());
       return control::format_admin_reply(std::move(*started));
     }
+    case control::AdminCommand::kStop:
+      if (!handlers_.stop) return control::format_admin_error("this node cannot be stopped here");
+      spdlog::info("stop asked for on the admin socket by uid {} (pid {})", peer.uid, peer.pid);
+      handlers_.stop();
+      return control::format_admin_reply({{"stopping", true}});
   }
   return control::format_admin_error("unhandled command");
 }

@@ -41,7 +41,13 @@ struct AdminHandlers {
   // Holds a hybrid client's WireGuard path down for that many seconds; empty where there is
   // no fallback to drill.
   std::function<Result<nlohmann::json, std::string>(unsigned seconds)> drill;
+  // Starts the daemon's shutdown in a way that lets the reply go out first (stop_by_signal does).
+  std::function<void()> stop;
 };
+
+// The admin socket's stop: SIGTERM to this process, so that a stop asked for on the socket takes
+// the one shutdown path of every node kind (L2TP hang-ups, IPsec Deletes, the down hooks).
+void stop_by_signal();
 
 class AdminServer {
  public:

@@ -117,6 +117,24 @@ TEST_F(AdminServerTest, ReloadAndSyncAnswerWithWhatHappened) {
   EXPECT_EQ(failed.error(), "cannot read the store: locked");
 }
 
+TEST_F(AdminServerTest, StopCallsTheHandlerAndSaysItIsStopping) {
+  AdminHandlers h;
+  int stops = 0;
+  h.stop = [&] { ++stops; };
+  start("", std::move(h));
+  auto stopping = ask(control::AdminCommand::kStop);
+  ASSERT_TRUE(stopping.ok()) << stopping.error();
+  EXPECT_EQ((*stopping)["stopping"], true);
+  EXPECT_EQ(stops, 1);
+}
+
+TEST_F(AdminServerTest, ANodeThatCannotStopHereSaysSo) {
+  start("", {});
+  auto stopping = ask(control::AdminCommand::kStop);
+  ASSERT_FALSE(stopping.ok());
+  EXPECT_NE(stopping.error().find("cannot be stopped"), std::string::npos) << stopping.error();
+}
+
 TEST_F(AdminServerTest, ANodeWithoutAStoreSaysSo) {
   start("", {});
   auto sync = ask(control::AdminCommand::kSyncAccounts);

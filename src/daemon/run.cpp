@@ -203,6 +203,7 @@ int run_hybrid(Background& b, const std::string& config_path, const std::string&
   AdminHandlers admin;
   admin.interfaces = [&] { return nlohmann::json::array({(*iface)->admin_document()}); };
   admin.reload = [&] { return reload_reply(reload); };
+  admin.stop = stop_by_signal;
   std::optional<io::EventLoop::TimerId> store_timer;
   if constexpr (std::is_same_v<Interface, HybridInterface>) {
     admin.drill = [&](unsigned seconds) { return (*iface)->drill(seconds); };
@@ -350,6 +351,7 @@ int run_up(const UpOptions& options) {
     return list;
   };
   admin.reload = [&] { return reload_reply(reload); };
+  admin.stop = stop_by_signal;
   auto admin_server = AdminServer::start(*loop, instance, cfg->admin_group, std::move(admin));
   if (!admin_server) return fail(b, admin_server.error());
   bool stopping = false;

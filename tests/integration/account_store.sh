@@ -27,7 +27,8 @@
 # 7. the admin socket: `tandem account` has the gateway apply each change before it returns (the
 #    key is a peer when the command ends); `tandem status` shows every daemon's interfaces and
 #    the gateway's accounts from one socket per daemon; with `[admin] group` its members (here
-#    nobody in nogroup) may use it, anyone else is refused with the reason.
+#    nobody in nogroup) may use it, reload the gateway and stop it (tandem reload and down go
+#    through the socket), anyone else is refused with the reason.
 # Also import-csv (after step 2): a file with passwords that others can read is refused; one bad
 # row rejects the whole file, named by its line; fixed, its accounts are added and served.
 source "$(dirname "$0")/../netns/lib.sh"
@@ -334,7 +335,29 @@ as_nobody 65534 status "$CL_IF" >"$TMPDIR_TEST/refused.txt" 2>&1 &&
 grep -q "Permission denied.*run as root or as a member" "$TMPDIR_TEST/refused.txt" ||
   die "the refusal does not say who may: $(cat "$TMPDIR_TEST/refused.txt")"
 note "nobody: gateway status allowed (group nogroup), client's refused: $(head -1 "$TMPDIR_TEST/refused.txt")"
+# tandem reload goes through the admin socket too: nobody in nogroup may reload the gateway, and
+# is refused for the client, with both ways of reaching it named.
+as_nobody 65534 reload "$TMPDIR_TEST/gws.toml" >"$TMPDIR_TEST/nobody-reload.txt" 2>&1 ||
+  die "nobody in nogroup cannot reload the gateway: $(cat "$TMPDIR_TEST/nobody-reload.txt")"
+grep -q "^tandem: gws reloaded: " "$TMPDIR_TEST/nobody-reload.txt" ||
+  die "the reload did not report its outcome: $(cat "$TMPDIR_TEST/nobody-reload.txt")"
+as_nobody 65534 reload "$TMPDIR_TEST/cl.toml" >"$TMPDIR_TEST/refused-reload.txt" 2>&1 &&
+  die "nobody reloaded the client through its root-only admin socket"
+grep -q "Permission denied" "$TMPDIR_TEST/refused-reload.txt" &&
+  grep -q "run tandem reload as root" "$TMPDIR_TEST/refused-reload.txt" ||
+  die "the refused reload does not say why: $(cat "$TMPDIR_TEST/refused-reload.txt")"
+note "nobody: $(cat "$TMPDIR_TEST/nobody-reload.txt"); the client's refused"
 
 kill -0 "$GW_PID" || die "the gateway died"
 stop_pid "$CL_PID" 30 "alice's client"
+# And tandem down: nobody in nogroup stops the gateway through its admin socket, no signal sent.
+as_nobody 65534 down "$TMPDIR_TEST/gws.toml" >"$TMPDIR_TEST/nobody-down.txt" 2>&1 ||
+  die "nobody in nogroup cannot stop the gateway: $(cat "$TMPDIR_TEST/nobody-down.txt")"
+grep -q "asked on its admin socket" "$TMPDIR_TEST/nobody-down.txt" &&
+  grep -q "gws stopped (PID $GW_PID exited" "$TMPDIR_TEST/nobody-down.txt" ||
+  die "tandem down did not stop the gateway through its socket: $(cat "$TMPDIR_TEST/nobody-down.txt")"
+! kill -0 "$GW_PID" 2>/dev/null || die "the gateway still runs after tandem down"
+grep -q "stop asked for on the admin socket by uid 65534" "$TMPDIR_TEST/gw.log" ||
+  die "the gateway's log does not say who stopped it"
+note "nobody: $(tail -1 "$TMPDIR_TEST/nobody-down.txt")"
 echo "PASS: accounts in the store, changed live (import, add, rotate, revoke, remove)"
