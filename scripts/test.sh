@@ -8,7 +8,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 ./scripts/install-deps.sh
 echo "=== dependencies ready after ${SECONDS}s"
-./scripts/build.sh release asan fuzz
+./scripts/build.sh release sanitize
 echo "=== built after ${SECONDS}s"
 
 failures=()
@@ -21,8 +21,8 @@ failed_tests() {
 }
 echo "=== release: all tests (unit, netns, interop)"
 ctest --preset release -j2 || failures+=("release ctest:$(failed_tests build/release)")
-echo "=== asan+ubsan: unit tests (after ${SECONDS}s)"
-ctest --preset asan -j2 || failures+=("asan ctest:$(failed_tests build/asan)")
+echo "=== asan+ubsan (clang): unit tests (after ${SECONDS}s)"
+ctest --preset sanitize -j2 || failures+=("sanitize ctest:$(failed_tests build/sanitize)")
 echo "=== fuzz targets, ${FUZZ_SECONDS}s each, $(nproc) at a time (after ${SECONDS}s)"
 # fuzz_one TARGET RESULT_FILE: runs one target on a copy of its corpus; writes its verdict line
 # (and the crash's log) to RESULT_FILE.
@@ -42,7 +42,7 @@ fuzz_one() {
 }
 fuzz_results=$(mktemp -d)
 fuzz_names=()
-for target in build/fuzz/bin/*_fuzz; do
+for target in build/sanitize/bin/*_fuzz; do
   # As many at once as there are cores: each target is one busy process for FUZZ_SECONDS.
   while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
   fuzz_names+=("$(basename "$target")")
@@ -71,7 +71,7 @@ failure_tails() {
 echo "=== finished after ${SECONDS}s"
 if [ ${#failures[@]} -ne 0 ]; then
   failure_tails build/release
-  failure_tails build/asan
+  failure_tails build/sanitize
   echo "=== FAILED: ${failures[*]}"
   exit 1
 fi

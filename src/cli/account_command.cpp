@@ -12,6 +12,7 @@
 
 #include "cli/account_csv.hpp"
 #include "cli/account_view.hpp"
+#include "cli/admin_client.hpp"
 #include "cli/secret_files.hpp"
 #include "cli/store_accounts.hpp"
 #include "control/admin_protocol.hpp"
@@ -21,7 +22,6 @@
 #include "crypto/x25519.hpp"
 #include "daemon/admin_server.hpp"
 #include "daemon/instance_lock.hpp"
-#include "io/unix_socket_client.hpp"
 #include "store/config_import.hpp"
 
 namespace tandem::cli {
@@ -257,18 +257,11 @@ void apply_on_running_gateway(const std::string& config_path, std::ostream& out,
     out << "no gateway runs " << instance << " here; it applies the change when it starts\n";
     return;
   }
-  auto reply = io::unix_socket_request(
-      socket, control::format_admin_request(control::AdminCommand::kSyncAccounts));
-  if (!reply) {
-    err << "tandem: the store is changed, but gateway " << instance
-        << " did not answer: " << reply.error() << " (it applies the change within a second "
-        << "once it runs)\n";
-    return;
-  }
-  auto body = control::parse_admin_reply(*reply);
+  auto body = ask_daemon(socket, control::AdminRequest{control::AdminCommand::kSyncAccounts, 0});
   if (!body) {
-    err << "tandem: the store is changed, but gateway " << instance
-        << " has not applied it yet: " << body.error() << "\n";
+    // The daemon's own reason already says what is not applied and why.
+    err << "tandem: the store is changed; gateway " << instance << ": " << body.error()
+        << " (it applies the change within a second once it can)\n";
     return;
   }
   out << "gateway " << instance << " applied it\n";
