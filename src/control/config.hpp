@@ -124,6 +124,9 @@ struct NodeConfig {
   // [events] file: where the node appends its events as JSON lines (daemon/event_sink.hpp).
   std::string events_file;
   std::optional<MetricsSettings> metrics;  // [metrics]: the Prometheus endpoint, when set
+  // [login_throttle]: failed logins slowed down and locked out (also in l2tp->login_throttle,
+  // where the PPP logins are decided).
+  auth::ThrottleSettings login_throttle;
   // [admin] group: the group that may use the admin socket besides root (mode 0660 then;
   // otherwise 0600, root only). A name, looked up when the daemon starts.
   std::string admin_group;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/login_throttle.hpp"
 #include "base/ip_address.hpp"
 #include "crypto/mschap.hpp"
 #include "ipsec/ike/v1/proposal.hpp"
@@ -80,6 +81,8 @@ struct L2tpConfig {
   std::optional<IpAddress> pool_last;
   std::vector<IpAddress> dns;  // at most two, offered through IPCP (RFC 1877)
   std::vector<L2tpUser> users;
+  // The node's [login_throttle], asked before a login's credentials are checked.
+  auth::ThrottleSettings login_throttle;
 
   // LAC
   std::string server_host;  // an IP literal or a DNS name

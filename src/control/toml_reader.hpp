@@ -271,6 +271,9 @@ Result<Ok, ConfigError> read_nesting(const Reader& r, const toml::table& root, N
 Result<Ok, ConfigError> read_policies(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // [metrics]: the Prometheus endpoint (metrics_config.cpp).
 Result<Ok, ConfigError> read_metrics(const Reader& r, const toml::table& root, NodeConfig& cfg);
+// [login_throttle] (login_throttle_config.cpp); after [l2tp], whose logins it throttles.
+Result<Ok, ConfigError> read_login_throttle(const Reader& r, const toml::table& root,
+                                            NodeConfig& cfg);
 // `ike_proposals` and `esp_proposals` in strongSwan notation, IKEv1 (ipsec_config.cpp).
 Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
                                              std::vector<ipsec::ike::v1::Phase1Suite>& ike,

@@ -11,7 +11,6 @@
 #include "hybrid/mtu_budget.hpp"
 #include "io/system_clock.hpp"
 #include "packet/tcp_mss.hpp"
-#include "ppp/local_auth.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -178,6 +177,7 @@ L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& 
                    std::chrono::seconds(config.mtu_probe_interval),
                    config.role == control::L2tpRole::kLns ? kFirstSearchSpread : Duration::zero(),
                    &rng_}),
+      throttle_(config.login_throttle),
       retransmits_(1280, config.role == control::L2tpRole::kLns
                              ? hybrid::RetransmitWatch::kGatewayFlows
                              : hybrid::RetransmitWatch::kDefaultFlows),
@@ -522,15 +522,7 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
     }
     const TimePoint now = io::SystemClock::now();
     for (const auto& t : tickets) {
-      const LoginDecision d = decide(t.request);
-      if (!d.verdict.accepted) {
-        ++login_failures_[{ppp::auth_method_name(t.request.method), d.failure}];
-        spdlog::warn("login refused: user '{}' ({}): {}", t.request.username,
-                     ppp::auth_method_name(t.request.method), d.verdict.message);
-        events().emit("l2tp.login_refused", {{"user", t.request.username},
-                                             {"method", ppp::auth_method_name(t.request.method)},
-                                             {"reason", d.verdict.message}});
-      }
+      const LoginDecision d = login(t, now);
       stack_.auth_verdict(t.ref, d.verdict, now, out, d.address, d.address6);
     }
   }
@@ -550,36 +542,6 @@ std::size_t L2tpInterface::inner_mtu() const {
   if (config_.role == control::L2tpRole::kLac)
     if (const auto limit = underlay_limit(server_.address)) return *limit;
   return stack_.mru();
-}
-
-L2tpInterface::LoginDecision L2tpInterface::decide(const ppp::AuthRequest& request) {
-  const auto refused = [](const char* failure, std::string why) {
-    LoginDecision d;
-    d.verdict = ppp::AuthVerdict{false, "", std::move(why)};
-    d.failure = failure;
-    return d;
-  };
-  const auto verified = [&](const ppp::LocalCredential& credential) {
-    LoginDecision d;
-    d.verdict = ppp::verify_locally(request, credential);
-    if (!d.verdict.accepted)
-      d.failure =
-          d.verdict.message == ppp::kBadPassword ? "wrong_password" : "no_usable_credential";
-    return d;
-  };
-  if (link_) {
-    auto login = link_->l2tp_login(request.username);
-    if (!login) return refused("unknown_user", "no account has this user");
-    LoginDecision d = verified(login->credential);
-    if (d.verdict.accepted && !login->refusal.empty())
-      return refused("account_refused", "account " + login->account + ": " + login->refusal);
-    d.address = login->address;
-    d.address6 = login->address6;
-    return d;
-  }
-  for (const auto& u : config_.users)
-    if (u.name == request.username) return verified(ppp::LocalCredential{u.password, u.nt_hash});
-  return refused("unknown_user", "unknown user");
 }
 
 void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
@@ -727,6 +689,7 @@ std::string L2tpInterface::status_json() const {
   for (const auto& [key, count] : login_failures_)
     failures.push_back({{"method", key.first}, {"reason", key.second}, {"count", count}});
   j["login_failures"] = std::move(failures);
+  j["login_throttle"] = login_throttle_json(io::SystemClock::now());
   j["mtu"] = inner_mtu();
   j["too_big"] = too_big_json(too_big_);
   if (udp_) {  // plain L2TP's peers; IPsec's are in its own document

@@ -10,11 +10,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "auth/login_throttle.hpp"
 #include "base/result.hpp"
 #include "control/l2tp_config.hpp"
 #include "crypto/random.hpp"
@@ -113,7 +115,12 @@ class L2tpInterface final : public ControlPath {
     // Refused: why, in a word for the metrics (unknown_user, wrong_password, ...); never secret.
     const char* failure = "";
   };
+  // The credentials alone (l2tp_logins.cpp).
   LoginDecision decide(const ppp::AuthRequest& request);
+  // A login as a whole: the throttle first (no credential is looked at while it holds the name
+  // or address back), then decide(), its outcome counted, logged and told as events.
+  LoginDecision login(const hybrid::L2tpAuthTicket& ticket, TimePoint now);
+  nlohmann::json login_throttle_json(TimePoint now) const;
   void rearm();
   // Sends one L2TP datagram: inside ESP when an SA carries traffic to its peer, else plain where
   // that is allowed.
@@ -151,6 +158,8 @@ class L2tpInterface final : public ControlPath {
   L2tpSessionProbers probers_;           // the sessions' path MTU probing
   // With probing: the underlay route to the server (a gateway: to each session's client).
   std::optional<UnderlayRouteWatch> routes_;
+  auth::LoginThrottle throttle_;         // failed logins, asked before decide()
+  TimePoint next_forget_{};              // when throttle_ next sheds old counts
   hybrid::RetransmitWatch retransmits_;  // with probers_: large TCP segments sent again
   bool probers_due_ = false;             // sessions or replies changed: run_probers() next
   bool replies_due_ = false;             // a gateway's probe replies: poll_replied() next

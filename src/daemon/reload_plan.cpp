@@ -89,6 +89,7 @@ void compare_l2tp(const control::L2tpConfig& a, const control::L2tpConfig& b, Di
   d.check("[l2tp] pool", std::tie(a.pool_first, a.pool_last), std::tie(b.pool_first, b.pool_last));
   d.check("[l2tp] dns", a.dns, b.dns);
   d.check("[[l2tp.user]]", a.users, b.users);
+  d.check("[login_throttle]", a.login_throttle, b.login_throttle);
   d.check("[l2tp] server", std::tie(a.server_host, a.server_port),
           std::tie(b.server_host, b.server_port));
   d.check_value("[l2tp] local_port", a.local_port, b.local_port);

@@ -299,7 +299,7 @@ void L2tpStack::handle_link_output(Session& s, TimePoint now, L2tpStackOutput& o
     switch (ev.type) {
       case ppp::LinkEventType::kAuthRequest:
         s.user = ev.detail;
-        out.auth_requests.push_back({s.ref, std::move(*ev.auth)});
+        out.auth_requests.push_back({s.ref, std::move(*ev.auth), s.peer});
         break;
       case ppp::LinkEventType::kAuthenticated:
         out.events.push_back({L2tpEventType::kAuthenticated,

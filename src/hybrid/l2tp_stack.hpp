@@ -77,6 +77,7 @@ struct L2tpEvent {
 struct L2tpAuthTicket {
   l2tp::SessionRef ref;
   ppp::AuthRequest request;
+  Endpoint peer;  // where the tunnel comes from (behind IPsec: the IKE peer's address)
 };
 
 // A session's peer answered an echo probe (L2tpStack::send_echo_probe).

@@ -259,18 +259,6 @@ account list | grep -q "^alice " && die "alice is still listed after remove"
 account show alice 2>/dev/null && die "show found a removed account"
 
 note "6. the gateway's event log"
-# event_seen KIND [FIELD=VALUE...]: a line of the event log is that event with those fields.
-event_seen() {
-  python3 - "$EVENTS" "$@" <<'PY'
-import json, sys
-kind, wanted = sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e["event"] == kind and all(str(e.get(k)) == v for k, v in wanted.items()):
-        sys.exit(0)
-sys.exit(1)
-PY
-}
 wait_until "account.removed for alice in the event log" 5 event_seen account.removed account=alice
 [ $((8#$(stat -c %a "$EVENTS") & 8#027)) = 0 ] ||
   die "others (or the group) may write or read the event log: mode $(stat -c %a "$EVENTS")"

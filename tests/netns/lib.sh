@@ -228,4 +228,18 @@ iperf_ok() {
   [ "$bps" -gt 0 ] || die "iperf3 moved no data"
 }
 
+# event_seen KIND [FIELD=VALUE...]: a line of the event log $EVENTS (an [events] file) is that
+# event with those fields.
+event_seen() {
+  python3 - "$EVENTS" "$@" <<'PY'
+import json, sys
+kind, wanted = sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == kind and all(str(e.get(k)) == v for k, v in wanted.items()):
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+
 source "$(dirname "${BASH_SOURCE[0]}")/capture.sh"

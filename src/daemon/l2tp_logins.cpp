@@ -1,0 +1,132 @@
+// How an L2TP session's PPP login is decided: the login throttle first, then the credentials
+// (a hybrid gateway's account, or [[l2tp.user]]), and what each outcome leaves behind: the
+// counts in the status document and metrics, a log line, an event.
+#include <spdlog/spdlog.h>
+
+#include "daemon/event_sink.hpp"
+#include "daemon/l2tp_interface.hpp"
+#include "ppp/local_auth.hpp"
+
+namespace tandem::daemon {
+namespace {
+
+// How often the throttle sheds counts nobody needs any more.
+constexpr Duration kForgetEvery = std::chrono::minutes(1);
+
+// Refusals a password guesser causes, and so counts towards the throttle. An account that is
+// disabled or revoked refuses the right password too: that is no guess.
+bool guessed(std::string_view failure) {
+  return failure == "wrong_password" || failure == "unknown_user" ||
+         failure == "no_usable_credential";
+}
+
+long long whole_seconds(Duration d) {
+  return std::chrono::ceil<std::chrono::seconds>(d).count();
+}
+
+void report_throttle(const auth::ThrottleEvent& e, const std::string& user) {
+  const std::string scope(auth::throttle_scope_name(e.scope));
+  // An address's count spans names: the last one it tried says what it was after.
+  const std::string last =
+      e.scope == auth::ThrottleScope::kSource ? " (the last as '" + user + "')" : "";
+  if (e.locked_out)
+    spdlog::warn("logins: {} {} locked out for {} s after {} failed logins{}", scope, e.key,
+                 whole_seconds(e.wait), e.failures, last);
+  else
+    spdlog::info("logins: {} {} must wait {} s after {} failed logins{}", scope, e.key,
+                 whole_seconds(e.wait), e.failures, last);
+  events().emit(e.locked_out ? "login.locked_out" : "login.delayed",
+                {{"scope", scope},
+                 {"key", e.key},
+                 {"failures", e.failures},
+                 {"seconds", whole_seconds(e.wait)}});
+}
+
+}  // namespace
+
+L2tpInterface::LoginDecision L2tpInterface::decide(const ppp::AuthRequest& request) {
+  const auto refused = [](const char* failure, std::string why) {
+    LoginDecision d;
+    d.verdict = ppp::AuthVerdict{false, "", std::move(why)};
+    d.failure = failure;
+    return d;
+  };
+  const auto verified = [&](const ppp::LocalCredential& credential) {
+    LoginDecision d;
+    d.verdict = ppp::verify_locally(request, credential);
+    if (!d.verdict.accepted)
+      d.failure =
+          d.verdict.message == ppp::kBadPassword ? "wrong_password" : "no_usable_credential";
+    return d;
+  };
+  if (link_) {
+    auto login = link_->l2tp_login(request.username);
+    if (!login) return refused("unknown_user", "no account has this user");
+    LoginDecision d = verified(login->credential);
+    if (d.verdict.accepted && !login->refusal.empty())
+      return refused("account_refused", "account " + login->account + ": " + login->refusal);
+    d.address = login->address;
+    d.address6 = login->address6;
+    return d;
+  }
+  for (const auto& u : config_.users)
+    if (u.name == request.username) return verified(ppp::LocalCredential{u.password, u.nt_hash});
+  return refused("unknown_user", "unknown user");
+}
+
+L2tpInterface::LoginDecision L2tpInterface::login(const hybrid::L2tpAuthTicket& t, TimePoint now) {
+  if (now >= next_forget_) {
+    throttle_.forget_old(now);
+    next_forget_ = now + kForgetEvery;
+  }
+  const std::string& user = t.request.username;
+  const std::string_view method = ppp::auth_method_name(t.request.method);
+  const auth::ThrottleDecision gate = throttle_.check(user, t.peer.address, now);
+  LoginDecision d;
+  if (!gate.allowed) {
+    // No credential is looked at. Only the first refusal of a delay or lockout is logged; a
+    // flood of them shows in the counts.
+    d.verdict = ppp::AuthVerdict{false, "", gate.reason};
+    d.failure = "throttled";
+    if (!gate.first_refusal) {
+      spdlog::debug("login refused: user '{}' ({}) from {}: {}", user, method,
+                    t.peer.address.to_string(), gate.reason);
+    } else {
+      spdlog::warn("login refused: user '{}' ({}) from {}: {}", user, method,
+                   t.peer.address.to_string(), gate.reason);
+      events().emit("l2tp.login_refused", {{"user", user},
+                                           {"method", method},
+                                           {"peer", t.peer.to_string()},
+                                           {"reason", gate.reason}});
+    }
+  } else {
+    d = decide(t.request);
+    if (d.verdict.accepted) {
+      throttle_.succeeded(user);
+      return d;
+    }
+    spdlog::warn("login refused: user '{}' ({}) from {}: {}", user, method,
+                 t.peer.address.to_string(), d.verdict.message);
+    events().emit("l2tp.login_refused", {{"user", user},
+                                         {"method", method},
+                                         {"peer", t.peer.to_string()},
+                                         {"reason", d.verdict.message}});
+    if (guessed(d.failure))
+      for (const auto& e : throttle_.failed(user, t.peer.address, now)) report_throttle(e, user);
+  }
+  ++login_failures_[{std::string(method), d.failure}];
+  return d;
+}
+
+nlohmann::json L2tpInterface::login_throttle_json(TimePoint now) const {
+  const auth::ThrottleSettings& s = throttle_.settings();
+  if (!s.enabled) return {{"enabled", false}};
+  const auth::ThrottleCounts c = throttle_.counts(now);
+  return {{"enabled", true},
+          {"users_waiting", c.users_waiting},
+          {"users_locked_out", c.users_locked},
+          {"sources_waiting", c.sources_waiting},
+          {"sources_locked_out", c.sources_locked}};
+}
+
+}  // namespace tandem::daemon
