@@ -56,6 +56,13 @@ void declare(Exposition& e) {
   e.family("tandem_drops_total", kCounter, "Packets dropped, by reason");
   e.family("tandem_l2tp_tunnels", kGauge, "L2TP tunnels established");
   e.family("tandem_ppp_session_up", kGauge, "1 while the PPP session over L2TP is open");
+  e.family("tandem_ppp_sent_bytes_total", kCounter,
+           "Inner bytes sent into the PPP session, since it began");
+  e.family("tandem_ppp_received_bytes_total", kCounter,
+           "Inner bytes received from the PPP session, since it began");
+  e.family("tandem_ppp_sent_packets_total", kCounter, "Inner packets sent into the PPP session");
+  e.family("tandem_ppp_received_packets_total", kCounter,
+           "Inner packets received from the PPP session");
   e.family("tandem_l2tp_data_packets_total", kCounter, "L2TP data messages, by direction");
   e.family("tandem_ike_sas", kGauge, "IKE SAs, by state (established or connecting)");
   e.family("tandem_esp_sas", kGauge, "ESP (Child) SA pairs installed");
@@ -304,6 +311,10 @@ void add_l2tp(Exposition& e, const json& d) {
   for (const json& s : sessions) {
     const Labels l{{"interface", iface}, {"user", text(s, "user")}, {"peer", text(s, "peer")}};
     e.add("tandem_ppp_session_up", l, flag(s, "up") ? 1 : 0);
+    e.add("tandem_ppp_sent_bytes_total", l, double(u64(s, "tx_bytes")));
+    e.add("tandem_ppp_received_bytes_total", l, double(u64(s, "rx_bytes")));
+    e.add("tandem_ppp_sent_packets_total", l, double(u64(s, "tx_packets")));
+    e.add("tandem_ppp_received_packets_total", l, double(u64(s, "rx_packets")));
     add_mtu(e, {{"interface", iface}, {"path", "l2tp"}, {"peer", text(s, "user")}},
             u64(s, "configured_mtu"), u64(s, "mtu"), s.value("mtu_probe", json()));
   }

@@ -173,7 +173,8 @@ TEST(NodeMetrics, L2tpSessionsAndIpsecSasWithADownClientSessionPresent) {
   const auto lns = nlohmann::json::parse(R"({
     "interface": "l2tp1", "role": "lns", "tunnels": 1,
     "sessions": [{"user": "alice", "peer": "192.0.2.7:1701", "up": true,
-                  "configured_mtu": 1400, "mtu": 1380,
+                  "configured_mtu": 1400, "mtu": 1380, "rx_bytes": 4242, "tx_bytes": 5151,
+                  "rx_packets": 42, "tx_packets": 51,
                   "mtu_probe": {"state": "complete", "probed": 1380, "probes_sent": 9,
                                 "probes_acked": 8, "probe_bytes": 9000}}],
     "stats": {"data_received": 10, "data_sent": 11},
@@ -189,6 +190,11 @@ TEST(NodeMetrics, L2tpSessionsAndIpsecSasWithADownClientSessionPresent) {
       text, R"(tandem_authentication_failures_total{interface="l2tp0",protocol="esp"} 2)"));
   EXPECT_TRUE(has_line(
       text, R"(tandem_ppp_session_up{interface="l2tp1",user="alice",peer="192.0.2.7:1701"} 1)"));
+  const std::string alice = R"({interface="l2tp1",user="alice",peer="192.0.2.7:1701"} )";
+  EXPECT_TRUE(has_line(text, "tandem_ppp_sent_bytes_total" + alice + "5151"));
+  EXPECT_TRUE(has_line(text, "tandem_ppp_received_bytes_total" + alice + "4242"));
+  EXPECT_TRUE(has_line(text, "tandem_ppp_sent_packets_total" + alice + "51"));
+  EXPECT_TRUE(has_line(text, "tandem_ppp_received_packets_total" + alice + "42"));
   EXPECT_TRUE(has_line(
       text,
       R"(tandem_path_mtu_bytes{interface="l2tp1",path="l2tp",peer="alice",kind="configured"} 1400)"));

@@ -101,6 +101,24 @@ wait_until "the gateway sending alice's traffic on L2TP/IPsec" 15 gateway_path_i
 scrape "$GW" gateway-fallback
 expect gateway-fallback "tandem_hybrid_active_path{$G,account=\"alice\",path=\"l2tp-ipsec\"}" 1
 expect gateway-fallback "tandem_hybrid_active_path{$G,account=\"alice\",path=\"wireguard\"}" 0
+# alice's PPP session at the gateway, in the scrape and then in status: bytes both ways, and
+# never more in the earlier scrape than in the later status.
+ppp_bytes() {  # DIRECTION: alice's PPP session's bytes in the gateway-fallback scrape
+  awk -v s="tandem_ppp_$1_bytes_total{$G,user=\"alice\"," 'index($0, s) == 1 { print $NF }' \
+    "$TMPDIR_TEST/gateway-fallback.txt"
+}
+m_in=$(ppp_bytes received)
+m_out=$(ppp_bytes sent)
+[ "${m_in:-0}" -gt 0 ] && [ "${m_out:-0}" -gt 0 ] ||
+  die "the gateway's metrics show no bytes on alice's PPP session (in ${m_in:-none}, out ${m_out:-none})"
+read -r s_in s_out < <(ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" --json | python3 -c '
+import json, sys
+s = [s for d in json.load(sys.stdin) if d.get("kind") == "l2tp" for s in d["sessions"]
+     if s["user"] == "alice"]
+print(s[0]["rx_bytes"], s[0]["tx_bytes"])')
+[ "$s_in" -ge "$m_in" ] && [ "$s_out" -ge "$m_out" ] ||
+  die "status counts fewer bytes on alice's PPP session ($s_in in, $s_out out) than the scrape before it ($m_in, $m_out)"
+note "alice's PPP session at the gateway: metrics $m_in in, $m_out out; status after it $s_in, $s_out"
 
 note "lifting the cut"
 ip netns exec "$RT" nft flush chain ip cut$TAG block
