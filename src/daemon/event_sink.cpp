@@ -45,6 +45,7 @@ Result<Ok, std::string> EventSink::configure(std::string node, const std::string
 
 void EventSink::emit(std::string_view kind, nlohmann::json fields) {
   std::lock_guard lock(mutex_);
+  if (forward_) forward_(kind, fields);
   if (!file_.valid() && !journal_) return;
   nlohmann::json event = {{"time", utc_now()}, {"node", node_}, {"event", kind}};
   for (auto& [key, value] : fields.items()) event[key] = std::move(value);
@@ -60,6 +61,11 @@ void EventSink::emit(std::string_view kind, nlohmann::json fields) {
   if (journal_)
     io::journal_send_fields({"MESSAGE=" + line, "PRIORITY=6", "SYSLOG_IDENTIFIER=tandem",
                              "INTERFACE=" + node_, "TANDEM_EVENT=" + std::string(kind)});
+}
+
+void EventSink::set_forward(Forward forward) {
+  std::lock_guard lock(mutex_);
+  forward_ = std::move(forward);
 }
 
 void EventSink::reset() {

@@ -11,6 +11,7 @@
 // write only when a destination is set.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -32,11 +33,18 @@ class EventSink {
   // Closes the file (tests).
   void reset();
 
+  // Also hands every event (kind and fields, before "time" and "node" are added) to `forward`,
+  // whatever the destinations; empty stops it. It is called under the sink's lock: it must be
+  // quick and must not emit (StoreEventLog::offer queues).
+  using Forward = std::function<void(std::string_view kind, const nlohmann::json& fields)>;
+  void set_forward(Forward forward);
+
  private:
   std::mutex mutex_;
   std::string node_;
   io::UniqueFd file_;
   bool journal_ = false;
+  Forward forward_;
 };
 
 // The process's sink.

@@ -555,15 +555,18 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
     case hybrid::L2tpEventType::kTunnelDown:
       spdlog::info("tunnel {} down ({}): {}", e.ref.tunnel_id, e.peer.to_string(), e.detail);
       break;
-    case hybrid::L2tpEventType::kAuthenticated:
+    case hybrid::L2tpEventType::kAuthenticated: {
       spdlog::info("session {}/{}: user '{}' logged in with {}", e.ref.tunnel_id, e.ref.session_id,
                    e.user, e.detail);
-      events().emit("l2tp.login", {{"user", e.user},
-                                   {"method", e.detail},
-                                   {"peer", e.peer.to_string()},
-                                   {"session", std::to_string(e.ref.tunnel_id) + "/" +
-                                                   std::to_string(e.ref.session_id)}});
+      nlohmann::json fields{
+          {"user", e.user},
+          {"method", e.detail},
+          {"peer", e.peer.to_string()},
+          {"session", std::to_string(e.ref.tunnel_id) + "/" + std::to_string(e.ref.session_id)}};
+      if (std::string account = account_of(e.user); !account.empty()) fields["account"] = account;
+      events().emit("l2tp.login", std::move(fields));
       break;
+    }
     case hybrid::L2tpEventType::kLinkUp: {
       probers_due_ = true;
       sessions_changed_ = true;

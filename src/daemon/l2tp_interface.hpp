@@ -121,6 +121,10 @@ class L2tpInterface final : public ControlPath {
   // or address back), then decide(), its outcome counted, logged and told as events.
   LoginDecision login(const hybrid::L2tpAuthTicket& ticket, TimePoint now);
   nlohmann::json login_throttle_json(TimePoint now) const;
+  // A hybrid gateway's account whose L2TP login `user` is; empty on a plain gateway or for none.
+  std::string account_of(std::string_view user);
+  void refused_event(const std::string& user, std::string_view method, const Endpoint& peer,
+                     const std::string& reason);
   void rearm();
   // Sends one L2TP datagram: inside ESP when an SA carries traffic to its peer, else plain where
   // that is allowed.

@@ -44,6 +44,12 @@ void report_throttle(const auth::ThrottleEvent& e, const std::string& user) {
 
 }  // namespace
 
+std::string L2tpInterface::account_of(std::string_view user) {
+  if (!link_) return {};
+  auto login = link_->l2tp_login(user);
+  return login ? login->account : std::string();
+}
+
 L2tpInterface::LoginDecision L2tpInterface::decide(const ppp::AuthRequest& request) {
   const auto refused = [](const char* failure, std::string why) {
     LoginDecision d;
@@ -94,10 +100,7 @@ L2tpInterface::LoginDecision L2tpInterface::login(const hybrid::L2tpAuthTicket& 
     } else {
       spdlog::warn("login refused: user '{}' ({}) from {}: {}", user, method,
                    t.peer.address.to_string(), gate.reason);
-      events().emit("l2tp.login_refused", {{"user", user},
-                                           {"method", method},
-                                           {"peer", t.peer.to_string()},
-                                           {"reason", gate.reason}});
+      refused_event(user, method, t.peer, gate.reason);
     }
   } else {
     d = decide(t.request);
@@ -107,15 +110,21 @@ L2tpInterface::LoginDecision L2tpInterface::login(const hybrid::L2tpAuthTicket& 
     }
     spdlog::warn("login refused: user '{}' ({}) from {}: {}", user, method,
                  t.peer.address.to_string(), d.verdict.message);
-    events().emit("l2tp.login_refused", {{"user", user},
-                                         {"method", method},
-                                         {"peer", t.peer.to_string()},
-                                         {"reason", d.verdict.message}});
+    refused_event(user, method, t.peer, d.verdict.message);
     if (guessed(d.failure))
       for (const auto& e : throttle_.failed(user, t.peer.address, now)) report_throttle(e, user);
   }
   ++login_failures_[{std::string(method), d.failure}];
   return d;
+}
+
+void L2tpInterface::refused_event(const std::string& user, std::string_view method,
+                                  const Endpoint& peer, const std::string& reason) {
+  nlohmann::json fields{
+      {"user", user}, {"method", method}, {"peer", peer.to_string()}, {"reason", reason}};
+  // A hybrid gateway's account of that name keeps the refusal in its history (store_event_log).
+  if (std::string account = account_of(user); !account.empty()) fields["account"] = account;
+  events().emit("l2tp.login_refused", std::move(fields));
 }
 
 nlohmann::json L2tpInterface::login_throttle_json(TimePoint now) const {

@@ -23,6 +23,7 @@
 #include "daemon/metrics_endpoint.hpp"
 #include "daemon/nested_interface.hpp"
 #include "daemon/node_startup.hpp"
+#include "daemon/store_event_log.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_interface.hpp"
 #include "daemon/wireguard_setup.hpp"
@@ -165,6 +166,14 @@ Result<std::unique_ptr<IpsecTunnelInterface>, std::string> start_ipsec(
 
 // A hybrid node: one interface, its paths and router (hybrid_interface.hpp), or its nested
 // stack (nested_interface.hpp).
+// Ends the event sink's forwarding when it goes out of scope (run_hybrid's store event log).
+struct StopForwarding {
+  StopForwarding() = default;
+  StopForwarding(const StopForwarding&) = delete;
+  StopForwarding& operator=(const StopForwarding&) = delete;
+  ~StopForwarding() { events().set_forward(nullptr); }
+};
+
 // The admin socket's answer to a reload: what SIGHUP does, with its outcome.
 nlohmann::json reload_reply(ConfigReload& reload) {
   const ConfigReload::Outcome outcome = reload.reload();
@@ -178,11 +187,21 @@ int run_hybrid(Background& b, const std::string& config_path, const std::string&
                control::NodeConfig cfg) {
   // A gateway whose accounts live in a store starts with the store's, and follows it.
   std::unique_ptr<AccountStoreSync> store_sync;
+  std::unique_ptr<StoreEventLog> store_events;  // the accounts' logins and refusals, kept there
   if (cfg.account_pool.store) {
     auto opened = AccountStoreSync::open(cfg);
     if (!opened) return fail(b, opened.error());
     store_sync = std::move(*opened);
+    auto log = StoreEventLog::open(cfg);
+    if (!log) return fail(b, log.error());
+    store_events = std::move(*log);
+    events().set_forward(
+        [log = store_events.get()](std::string_view kind, const nlohmann::json& fields) {
+          log->offer(kind, fields);
+        });
   }
+  // Before store_events goes: nothing may be handed to it once it is gone.
+  const StopForwarding stop_forwarding;
   InterfaceHooks hooks(*cfg.interface);
   if (auto ok = hooks.pre_up(); !ok) return fail(b, ok.error());
   auto iface = Interface::create(cfg);
@@ -265,9 +284,13 @@ int run_up(const UpOptions& options) {
     std::cerr << "tandem: " << (level ? target.error() : level.error()) << "\n";
     return 1;
   }
-  // A SIGHUP (`tandem reload`) while the node starts waits for the control loop, which then
-  // reloads, rather than ending the process as its default action would.
-  if (auto ok = io::EventLoop::defer_signals({SIGHUP}); !ok) {
+  // Blocked before any thread exists, so that every thread the node starts (the store's event
+  // log, the resolver, the interfaces' workers) inherits the block and only the control loop's
+  // signalfd ever takes them: a SIGTERM landing on another thread would end the process on the
+  // spot, with no hang-ups and no cleanup. One that comes while the node starts waits for the
+  // control loop (a SIGHUP then reloads) rather than ending the process as its default action
+  // would.
+  if (auto ok = io::EventLoop::defer_signals(io::EventLoop::daemon_signals()); !ok) {
     std::cerr << "tandem: " << ok.error() << "\n";
     return 1;
   }

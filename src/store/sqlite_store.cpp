@@ -19,17 +19,34 @@ namespace tandem::store {
 namespace {
 
 // The file is made before SQLite opens it so that it is never, even for a moment, readable by
-// others; SQLite gives its -wal and -shm files the database file's mode.
+// others; SQLite gives its -wal and -shm files the database file's mode. An existing file is only
+// looked at (lstat), never opened: closing any descriptor of the file would drop the POSIX locks
+// every SQLite connection of this process holds on it (a gateway keeps two), after which another
+// process may take the database for unused, checkpoint and reset the WAL under them, and they
+// read a stale snapshot from then on.
 StoreResult<Ok> create_private_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return Err(Error{Error::Code::kDatabase,
-                     "cannot create the state database " + path + ": " + std::strerror(errno) +
-                         "; check that its directory exists and tandem may write there"});
   struct stat st {};
-  const int rc = ::fstat(fd, &st);
-  ::close(fd);
-  if (rc == 0 && (st.st_mode & 077) != 0) {
+  if (::lstat(path.c_str(), &st) != 0) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    // EEXIST: another process made it meanwhile; it is looked at below like any existing file.
+    if (fd < 0 && errno != EEXIST)
+      return Err(Error{Error::Code::kDatabase,
+                       "cannot create the state database " + path + ": " + std::strerror(errno) +
+                           "; check that its directory exists and tandem may write there"});
+    if (fd >= 0) {
+      ::close(fd);  // new and empty: no connection holds a lock on it yet
+      return Ok{};
+    }
+    if (::lstat(path.c_str(), &st) != 0)
+      return Err(Error{Error::Code::kDatabase,
+                       "cannot read the state database " + path + ": " + std::strerror(errno)});
+  }
+  if (!S_ISREG(st.st_mode))
+    return Err(Error{Error::Code::kDatabase,
+                     "the state database " + path +
+                         " is not a regular file (a symbolic link or a directory); name the "
+                         "file itself"});
+  if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
     return Err(Error{Error::Code::kDatabase,

@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "store/sqlite_schema.hpp"
@@ -81,6 +84,59 @@ TEST_F(StoreTest, RefusesDatabaseOthersMayRead) {
   auto store = SqliteStore::open(db_path());
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.error().message.find("chmod 600"), std::string::npos) << store.error().message;
+}
+
+// A gateway holds two connections (its account poller and its event log). Opening the second
+// must leave the first's locks alone: if it dropped them, another process closing its own
+// connection would take the database for unused and reset the WAL under the first, which would
+// then miss every later change.
+TEST_F(StoreTest, ASecondConnectionInTheProcessKeepsTheFirstSeeingOtherProcessesChanges) {
+  auto poller = open_store();
+  ASSERT_TRUE(poller->import_accounts({test_account("alice", 1)}).ok());
+  const auto seen = poller->revision();
+  ASSERT_TRUE(seen.ok());
+  auto second = open_store();
+  ASSERT_TRUE(second->append_event("l2tp.login", "alice", "{}").ok());
+  // Another process, started afresh (a forked copy would share this one's idea of its locks):
+  // this test binary again, running only the helper below, as the CLI importing and closing.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::setenv("TANDEM_TEST_IMPORT_INTO", db_path().c_str(), 1);
+    ::execl("/proc/self/exe", "store_test", "--gtest_also_run_disabled_tests",
+            "--gtest_filter=StoreHelper.DISABLED_ImportsDaveIntoTheDatabaseNamed", nullptr);
+    ::_exit(127);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the importing process failed";
+  struct stat st {};
+  EXPECT_EQ(::stat((db_path() + "-wal").c_str(), &st), 0)
+      << "the other process reset the WAL while this one had it open";
+  auto changes = poller->changes_since(*seen);
+  ASSERT_TRUE(changes.ok()) << changes.error().message;
+  EXPECT_EQ(changes->accounts, std::vector<std::string>{"dave"});
+}
+
+// Run only by the test above, in a process of its own.
+TEST(StoreHelper, DISABLED_ImportsDaveIntoTheDatabaseNamed) {
+  const char* path = std::getenv("TANDEM_TEST_IMPORT_INTO");
+  ASSERT_NE(path, nullptr);
+  SqliteOptions options;
+  options.plan = test_plan();
+  auto cli = SqliteStore::open(path, std::move(options));
+  ASSERT_TRUE(cli.ok()) << cli.error().message;
+  auto imported = (*cli)->import_accounts({test_account("dave", 2)});
+  ASSERT_TRUE(imported.ok()) << imported.error().message;
+  ASSERT_EQ(imported->imported, 1u);
+}
+
+TEST_F(StoreTest, RefusesASymbolicLinkForTheDatabase) {
+  ASSERT_EQ(::symlink("/etc/hostname", db_path().c_str()), 0);
+  auto store = SqliteStore::open(db_path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("not a regular file"), std::string::npos)
+      << store.error().message;
 }
 
 }  // namespace

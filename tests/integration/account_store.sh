@@ -19,7 +19,8 @@
 #    Then disable and enable: her key leaves the gateway and comes back, her address stays.
 # 4. revoke: alice's WireGuard key leaves at once and her live L2TP/IPsec session is hung up;
 #    her client gets nothing through on either path from then on (its L2TP logins are refused).
-#    `tandem account events alice` shows her history of changes from the store, newest first.
+#    `tandem account events alice` shows her history from the store, newest first: the changes,
+#    and the gateway's L2TP login, hang-up and refusals of her.
 # 5. remove: alice is gone from the store; list and show say so.
 # 6. the event log ([events] file): one JSON object per line, each with time, node and event;
 #    the handshakes, logins, account changes, the key switch, the revocation and the hang-up are
@@ -242,14 +243,19 @@ account show alice | grep -q "state: revoked" || die "alice is not shown revoked
 account enable alice 2>"$TMPDIR_TEST/enable.err" && die "a revoked account was enabled again"
 note "enabling a revoked account is refused: $(cat "$TMPDIR_TEST/enable.err")"
 
-# The store keeps alice's history of changes (`tandem account events`): her import and revocation.
+# The store keeps alice's history (`tandem account events`): her import and revocation, and what
+# the gateway saw of her: her L2TP login, the hang-up, and her client's logins refused since.
+history_has() { account events alice | grep -q "  $1  alice  "; }
+wait_until "alice's refused L2TP login in her history in the store" 20 history_has l2tp.login_refused
 account events alice >"$TMPDIR_TEST/history.txt" || die "account events failed"
-cat "$TMPDIR_TEST/history.txt"
-for kind in account.revoked account.added; do
+head -12 "$TMPDIR_TEST/history.txt"
+for kind in account.revoked account.added l2tp.login session.hung_up l2tp.login_refused; do
   grep -q "  $kind  alice  " "$TMPDIR_TEST/history.txt" || die "alice's history in the store has no $kind"
 done
-[ "$(head -1 "$TMPDIR_TEST/history.txt" | awk '{print $2}')" = account.revoked ] ||
-  die "alice's history does not show the revocation first (newest first)"
+[ "$(grep -m1 "  account\." "$TMPDIR_TEST/history.txt" | awk '{print $2}')" = account.revoked ] ||
+  die "alice's history does not show the revocation as her latest change (newest first)"
+grep "  l2tp.login_refused  alice  " "$TMPDIR_TEST/history.txt" | grep -q '"reason":"account alice: disabled"' ||
+  die "the refusals in alice's history do not give her account's state as the reason"
 account events --json --limit 1 | python3 -c 'import json, sys; e = json.load(sys.stdin); assert len(e) == 1 and e[0]["event"] and isinstance(e[0]["detail"], dict), e' ||
   die "account events --json is not one event object with its detail"
 
