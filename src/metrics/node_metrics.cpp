@@ -148,9 +148,11 @@ void add_wireguard(Exposition& e, const control::InterfaceStatus& s, std::int64_
           {{"interface", s.name}, {"protocol", "wireguard"}}, double(not_authentic));
   // Handshake initiations refused: from a key no peer has (a revoked or removed account), not
   // authentic (a wrong key or preshared key), or replaying an older handshake.
-  for (const auto& [drop, reason] : {std::pair{"unknown_peer", "unknown_key"},
-                                     std::pair{"handshake_decrypt_failed", "not_authentic"},
-                                     std::pair{"replayed_timestamp", "replayed_handshake"}}) {
+  for (const auto& [drop_name, reason] : {std::pair{"unknown_peer", "unknown_key"},
+                                          std::pair{"handshake_decrypt_failed", "not_authentic"},
+                                          std::pair{"replayed_timestamp", "replayed_handshake"}}) {
+    // A copy for the lambda: clang 14 cannot capture a structured binding.
+    const std::string_view drop = drop_name;
     const auto it = std::find_if(s.drops.begin(), s.drops.end(),
                                  [&](const auto& d) { return d.first == drop; });
     e.add("tandem_auth_failures_total",
