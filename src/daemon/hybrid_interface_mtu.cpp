@@ -122,7 +122,8 @@ void HybridInterface::apply_client_holds() {
 
 AccountProbeTarget HybridInterface::probe_target_of(const hybrid::Account& account,
                                                     ProbedPath path) const {
-  // Ids follow the config's order (an account from the store has no target of its own).
+  // Ids follow the config's order (the store's accounts are the config's too:
+  // store/config_accounts.hpp).
   const std::optional<IpAddress> configured =
       account.id >= 1 && account.id <= config_.accounts.size()
           ? config_.accounts[account.id - 1].mtu_probe_target
