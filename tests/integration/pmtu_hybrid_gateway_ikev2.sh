@@ -20,6 +20,8 @@
 #   - a TCP transfer from the gateway to carol, starting at full size (the gateway's 1420-byte
 #     device), completes, moving bytes every second, its SYN reaching carol with MSS probed less
 #     40;
+#   - the hop grown to 1500: the next search upwards (mtu_probe_interval, 10 s here) finds the
+#     configured MTU again, and carol's packets are held to it;
 #   - carol hangs up: her probing goes with her last Child SA.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
@@ -145,6 +147,20 @@ mss=$(first_syn_mss "$TMPDIR_TEST/syn.pcap")
 note "the gateway's SYN at carol's device: MSS $mss (expected $((PROBED - 40)))"
 [ "$mss" = $((PROBED - 40)) ] || die "the SYN reached carol with MSS $mss, not $((PROBED - 40))"
 note "the hop dropped $(silent_hop_drops "$RT") packets from the gateway"
+
+# The hop grows: the next search upwards (one mtu_probe_interval after the last began) finds the
+# whole configured MTU again, and carol's packets are held to it.
+silent_hop_set "$RT" 1500 "va${TAG}87"
+grown=$(now_ms)
+probed_is() {
+  [ "$(carol '["ikev2_mtu"]["mtu_probe"]["state"]')" = complete ] &&
+    [ "$(carol '["ikev2_mtu"]["mtu_probe"].get("probed")')" = "$1" ]
+}
+WAIT_WATCH_PID=$GW_PID WAIT_WATCH_LOG="$TMPDIR_TEST/gw.log" \
+  wait_until "the gateway finding $MAX towards carol again" $((2 * PROBE_INTERVAL + 20)) probed_is "$MAX"
+note "the hop grown to 1500: $MAX found $(($(now_ms) - grown)) ms later (mtu_probe_interval" \
+  "$PROBE_INTERVAL s); carol's ESP packets held to $(carol '["ikev2_mtu"]["mtu"]')"
+[ "$(carol '["ikev2_mtu"]["mtu"]')" = "$MAX" ] || die "carol's packets are not held to $MAX again"
 
 # Carol hangs up: her probing goes with her last Child SA.
 strongswan_swanctl carol --terminate --ike tandem --timeout 20 >/dev/null
