@@ -68,6 +68,16 @@ Result<store::NewWireguardKey, std::string> wireguard_key(const AccountOptions& 
   return key;
 }
 
+// --mtu-probe-target: an address, or none.
+Result<std::optional<IpAddress>, std::string> probe_target(const AccountOptions& o) {
+  if (o.mtu_probe_target.empty()) return std::optional<IpAddress>();
+  auto address = IpAddress::parse(o.mtu_probe_target);
+  if (!address)
+    return Err("mtu_probe_target '" + o.mtu_probe_target +
+               "' is not an address (one of the account's, such as 10.88.0.7)");
+  return std::optional<IpAddress>(*address);
+}
+
 Result<store::NewAccount, std::string> new_account(const AccountOptions& o) {
   store::NewAccount a;
   a.name = o.name;
@@ -97,6 +107,9 @@ Result<store::NewAccount, std::string> new_account(const AccountOptions& o) {
     if (!prefix) return Err("'" + s + "' is not a prefix such as 192.168.50.0/24");
     a.subnets.push_back(*prefix);
   }
+  auto target = probe_target(o);
+  if (!target) return Err(target.error());
+  a.mtu_probe_target = *target;
   return a;
 }
 
@@ -168,14 +181,6 @@ int import_config(store::Store& s, const AccountOptions& o, std::ostream& out, s
     return 1;
   }
   out << report->imported << " accounts imported from " << o.from << "\n";
-  // The store keeps no probe target of its own: [accounts] mtu_probing probes each account at
-  // its own address instead.
-  for (const auto& a : from->accounts)
-    if (a.mtu_probe_target)
-      err << "tandem: warning: account '" << a.name << "': mtu_probe_target "
-          << a.mtu_probe_target->to_string()
-          << " is not kept in the store; set [accounts] mtu_probing = true to probe each "
-             "account at its own address\n";
   return 0;
 }
 
@@ -306,6 +311,13 @@ int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
           << " (tandem profile --private-key-file takes it)\n";
     apply_on_running_gateway(o.config_path, out, err);
     return 0;
+  }
+  if (o.action == "set-mtu-probe-target") {
+    auto target = probe_target(o);
+    if (!target) return fail(target.error());
+    return done(
+        s.set_mtu_probe_target(o.name, *target),
+        *target ? "probed at " + (*target)->to_string() : "probed as [accounts] mtu_probing says");
   }
   if (o.action == "disable")
     return done(s.set_state(o.name, store::AccountState::kDisabled), "disabled");

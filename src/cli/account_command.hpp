@@ -1,8 +1,9 @@
 // `tandem account`: a gateway's accounts in its state store ([accounts] store), changed while the
 // gateway runs (it applies each change within a second, tearing down a revoked account's
-// sessions): add, list, show, disable, enable, revoke, remove, rotate a WireGuard key with an
-// overlap, import the [[account]] sections of a config file, and show the history of events the
-// store keeps (its own changes, and the logins, refusals and hang-ups the gateways record).
+// sessions): add, list, show, set where its path MTU is probed, disable, enable, revoke, remove,
+// rotate a WireGuard key with an overlap, import the [[account]] sections of a config file, and
+// show the history of events the store keeps (its own changes, and the logins, refusals and
+// hang-ups the gateways record).
 #pragma once
 
 #include <cstddef>
@@ -29,6 +30,8 @@ struct AccountOptions {
   std::string ipv4;  // add: a fixed address instead of a lease
   std::string ipv6;
   std::vector<std::string> subnets;
+  // add, set-mtu-probe-target: where the gateway probes its path MTU (empty: none).
+  std::string mtu_probe_target;
   std::string overlap = "24h";  // rotate: how long the old key keeps working
   std::string from;             // import-config: the file whose [[account]]s move to the store
   bool json = false;            // list, show, events

@@ -102,6 +102,21 @@ TEST(AccountCsv, ReadsEveryColumnAndQuotedFields) {
   EXPECT_TRUE(parsed->has_passwords);
 }
 
+TEST(AccountCsv, ReadsWhereTheGatewayProbesTheAccountsPathMtu) {
+  const auto parsed = parse_account_csv(
+      "name,password,subnets,mtu_probe_target\n"
+      "site,pw,192.168.50.0/24,192.168.50.1\n"
+      "road,pw,,\n"
+      "bad,pw,,192.168.50\n",
+      false);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  ASSERT_EQ(parsed->rows.size(), 2u);
+  EXPECT_EQ(parsed->rows[0].mtu_probe_target, IpAddress::parse("192.168.50.1"));
+  EXPECT_EQ(parsed->rows[1].mtu_probe_target, std::nullopt);
+  ASSERT_EQ(parsed->rejections.size(), 1u);
+  EXPECT_EQ(parsed->rejections[0].reason, "mtu_probe_target '192.168.50' is not an address");
+}
+
 TEST(AccountCsv, BadRowsAreReportedByLineAndBadHeadersRefused) {
   const auto parsed = parse_account_csv(
       "name,public_key,ipv4\n"

@@ -67,7 +67,8 @@ Result<store::NewAccount, std::string> account_of(const std::map<std::string, st
     a.ppp = store::PppLogin{password, std::nullopt, keep_cleartext};
   if (a.wireguard_keys.empty() && !a.ppp)
     return Err(std::string("neither public_key nor password"));
-  for (const auto& [column, target] : {std::pair{"ipv4", &a.ipv4}, std::pair{"ipv6", &a.ipv6}}) {
+  for (const auto& [column, target] : {std::pair{"ipv4", &a.ipv4}, std::pair{"ipv6", &a.ipv6},
+                                       std::pair{"mtu_probe_target", &a.mtu_probe_target}}) {
     const auto text = field(column);
     if (text.empty()) continue;
     auto address = IpAddress::parse(text);
@@ -92,8 +93,8 @@ Result<store::NewAccount, std::string> account_of(const std::map<std::string, st
 }  // namespace
 
 Result<CsvAccounts, std::string> parse_account_csv(std::string_view text, bool keep_cleartext) {
-  static const std::vector<std::string> kColumns{"name", "public_key", "password",
-                                                 "ipv4", "ipv6",       "subnets"};
+  static const std::vector<std::string> kColumns{"name", "public_key", "password",        "ipv4",
+                                                 "ipv6", "subnets",    "mtu_probe_target"};
   std::size_t at = 0, lines = 0;
   auto header = record(text, at, lines);
   if (!header || text.empty())
@@ -102,7 +103,8 @@ Result<CsvAccounts, std::string> parse_account_csv(std::string_view text, bool k
     column = trim(column);
     if (std::find(kColumns.begin(), kColumns.end(), column) == kColumns.end())
       return Err("unknown column '" + column +
-                 "' in the header: name, public_key, password, ipv4, ipv6, subnets");
+                 "' in the header: name, public_key, password, ipv4, ipv6, subnets, "
+                 "mtu_probe_target");
   }
   if (std::find(header->begin(), header->end(), "name") == header->end())
     return Err(std::string("the header has no name column"));

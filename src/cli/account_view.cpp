@@ -65,6 +65,7 @@ nlohmann::json account_json(const store::AccountRecord& a, WallTime now) {
   if (a.ipv6) j["ipv6"] = {{"address", a.ipv6->to_string()}, {"leased", a.ipv6_leased}};
   if (a.revoked_at) j["revoked"] = utc(*a.revoked_at);
   if (a.ike_id) j["ike_id"] = *a.ike_id;
+  if (a.mtu_probe_target) j["mtu_probe_target"] = a.mtu_probe_target->to_string();
   return j;
 }
 
@@ -110,6 +111,8 @@ std::string render_account(const store::AccountRecord& a, WallTime now) {
   }
   out << "  logins: " << joined(logins(a, now), ", ") << "\n";
   if (a.ike_id) out << "  ike id: " << *a.ike_id << "\n";
+  if (a.mtu_probe_target)
+    out << "  path MTU probed at: " << a.mtu_probe_target->to_string() << "\n";
   out << "  created: " << utc(a.created_at) << ", updated: " << utc(a.updated_at) << "\n";
   return out.str();
 }

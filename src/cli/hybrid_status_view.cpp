@@ -110,6 +110,14 @@ std::string gateway_text(const nlohmann::json& s) {
                            a.value("mtu_probe_target", ""), a.value("wireguard_mtu", 0));
       out += "\n";
     }
+    // Its IKEv2 road warrior's probing, while one is logged in.
+    if (const auto& ikev2 = a.value("ikev2_mtu", nlohmann::json()); ikev2.is_object()) {
+      out += "    ikev2 " + render_mtu_probe_text(ikev2.value("mtu_probe", nlohmann::json()));
+      if (ikev2.contains("mtu_probe_target"))
+        out += fmt::format(", echoes to {}", ikev2.value("mtu_probe_target", ""));
+      out += fmt::format("; ESP packets held to {} (configured {})\n", ikev2.value("mtu", 0),
+                         ikev2.value("configured_mtu", 0));
+    }
   }
   return out;
 }

@@ -115,7 +115,10 @@ TEST(HybridStatusView, AGatewayShowsEachAccountsPathMtuProbingOrWhyItIsOff) {
        "mtu_probe": {"state": "complete", "live": true, "probed": 1340, "max": 1420,
                      "probes_sent": 9, "probes_acked": 6}},
       {"name": "carol", "ipv4": "10.88.0.3", "disabled": false, "paths": [],
-       "mtu_probe": {"state": "off", "reason": "the account has no WireGuard key"}}]})");
+       "mtu_probe": {"state": "off", "reason": "the account has no WireGuard key"},
+       "ikev2_mtu": {"mtu": 1318, "configured_mtu": 1420, "mtu_probe_target": "10.88.0.3",
+                     "mtu_probe": {"state": "complete", "live": true, "probed": 1318,
+                                   "max": 1420, "probes_sent": 46, "probes_acked": 6}}}]})");
   const std::string text = render_hybrid_text(status);
   EXPECT_NE(text.find("account alice: 10.88.0.2; paths wireguard; traffic returns on wireguard\n"
                       "    path MTU probing: complete, 1340 probed (searched up to 1420), 9 probes "
@@ -123,7 +126,10 @@ TEST(HybridStatusView, AGatewayShowsEachAccountsPathMtuProbingOrWhyItIsOff) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("account carol: 10.88.0.3; paths none; traffic returns on none\n"
-                      "    path MTU probing: off (the account has no WireGuard key)\n"),
+                      "    path MTU probing: off (the account has no WireGuard key)\n"
+                      "    ikev2 path MTU probing: complete, 1318 probed (searched up to 1420), "
+                      "46 probes sent, 6 answered, echoes to 10.88.0.3; ESP packets held to 1318 "
+                      "(configured 1420)\n"),
             std::string::npos)
       << text;
 }

@@ -292,6 +292,8 @@ int main(int argc, char** argv) {
   add->add_option("--ipv4", account.ipv4, "a fixed IPv4 address instead of a lease");
   add->add_option("--ipv6", account.ipv6, "a fixed IPv6 address instead of a lease");
   add->add_option("--subnet", account.subnets, "a network behind it (a site)");
+  add->add_option("--mtu-probe-target", account.mtu_probe_target,
+                  "where the gateway pings to probe its path MTU (one of its addresses)");
   account_action("list", "list the accounts", false)->add_flag("--json", account.json, "as JSON");
   account_action("show", "show one account", true)->add_flag("--json", account.json, "as JSON");
   auto* history = account_action(
@@ -299,6 +301,9 @@ int main(int argc, char** argv) {
   history->add_option("name", account.name, "only this account's");
   history->add_option("--limit", account.limit, "how many, newest first (50)");
   history->add_flag("--json", account.json, "as JSON");
+  account_action("set-mtu-probe-target",
+                 "where the gateway probes its path MTU; without an address, none", true)
+      ->add_option("address", account.mtu_probe_target, "one of its addresses");
   account_action("disable", "refuse its logins and end its sessions, keeping it", true);
   account_action("enable", "let a disabled account log in again", true);
   account_action("revoke", "end its sessions and refuse it for good", true);

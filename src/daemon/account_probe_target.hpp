@@ -5,6 +5,7 @@
 // neither applies, the path keeps its configured MTU, and the reason is what status says.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,13 +17,18 @@ namespace tandem::daemon {
 
 struct AccountProbeTarget {
   std::optional<IpAddress> target;
-  std::string off_reason;  // why there is none
+  std::optional<IpAddress> source;  // with a target: the gateway's address the probes leave from
+  std::string off_reason;           // why there is none
 };
 
+// The account's path that is probed: its WireGuard peer, or its IKEv2 road warrior's SA.
+enum class ProbedPath : std::uint8_t { kWireguard, kIkev2 };
+
 // `configured`: the account's mtu_probe_target; `probe_all`: [accounts] mtu_probing; `own`: the
-// gateway's inner addresses, which the probes leave from.
+// gateway's inner addresses, which the probes leave from (the first of the target's family).
 AccountProbeTarget account_probe_target(const hybrid::Account& account,
                                         const std::optional<IpAddress>& configured, bool probe_all,
-                                        const std::vector<IpAddress>& own);
+                                        const std::vector<IpAddress>& own,
+                                        ProbedPath path = ProbedPath::kWireguard);
 
 }  // namespace tandem::daemon

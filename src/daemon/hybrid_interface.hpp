@@ -117,6 +117,7 @@ class HybridInterface final : public HybridLink {
   void session_down(hybrid::PathKind kind, const IpAddress& address) override;
   void on_control_wake() override;
   io::TunDevice& device() override { return tun_; }
+  std::optional<RoadWarriorProbeTarget> road_warrior_probe_target(const IpAddress& inner) override;
 
  private:
   struct StateChange {
@@ -223,9 +224,11 @@ class HybridInterface final : public HybridLink {
   // echoes (account_probe_target.hpp), set on every key of the account; and an account's
   // probing in status ("mtu_probe", "wireguard_mtu", "mtu_probe_target"; WireGuard's lock, so
   // before mutex_ is taken).
-  AccountProbeTarget probe_target_of(const hybrid::Account& account) const;
+  AccountProbeTarget probe_target_of(const hybrid::Account& account,
+                                     ProbedPath path = ProbedPath::kWireguard) const;
   void set_account_probe_targets();
   nlohmann::json account_mtu_probe_json(const hybrid::Account& account) const;
+  nlohmann::json wireguard_mtu_probe_json(const hybrid::Account& account) const;
   void apply_client_holds();
   void on_fallback_timer();
   void rearm_fallback_timer();

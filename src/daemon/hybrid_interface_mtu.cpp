@@ -120,15 +120,27 @@ void HybridInterface::apply_client_holds() {
   }
 }
 
-AccountProbeTarget HybridInterface::probe_target_of(const hybrid::Account& account) const {
-  // Ids follow the config's order (an account from the store has no target of its own).
+AccountProbeTarget HybridInterface::probe_target_of(const hybrid::Account& account,
+                                                    ProbedPath path) const {
+  // Ids follow the config's order (the store's accounts are the config's too:
+  // store/config_accounts.hpp).
   const std::optional<IpAddress> configured =
       account.id >= 1 && account.id <= config_.accounts.size()
           ? config_.accounts[account.id - 1].mtu_probe_target
           : std::nullopt;
   std::vector<IpAddress> own;
   for (const auto& a : config_.interface->addresses) own.push_back(a.address);
-  return account_probe_target(account, configured, config_.account_pool.mtu_probing, own);
+  return account_probe_target(account, configured, config_.account_pool.mtu_probing, own, path);
+}
+
+std::optional<RoadWarriorProbeTarget> HybridInterface::road_warrior_probe_target(
+    const IpAddress& inner) {
+  if (!gateway()) return std::nullopt;
+  const auto owner = accounts_.owner_of(inner);
+  const hybrid::Account* account = owner ? accounts_.find(*owner) : nullptr;
+  if (!account) return std::nullopt;
+  return RoadWarriorProbeTarget{account->name, probe_target_of(*account, ProbedPath::kIkev2),
+                                std::chrono::seconds(config_.account_pool.mtu_probe_interval_s)};
 }
 
 void HybridInterface::set_account_probe_targets() {
@@ -150,9 +162,22 @@ void HybridInterface::set_account_probe_targets() {
   for (const auto& [name, target] : probe_targets_)
     if (!targets.contains(name)) spdlog::info("account {}: WireGuard path MTU probing stops", name);
   probe_targets_ = std::move(targets);
+  // The road warriors logged in now: each one's target (or its absence) afresh.
+  if (ControlSlot* slot = control_slot(hybrid::PathKind::kIpsecTunnel); slot && slot->path)
+    slot->path->refresh_probe_targets();
 }
 
 nlohmann::json HybridInterface::account_mtu_probe_json(const hybrid::Account& account) const {
+  nlohmann::json j = wireguard_mtu_probe_json(account);
+  // A road warrior logged in over IKEv2: its own probing, beside the WireGuard path's.
+  const ControlSlot* slot = control_slot(hybrid::PathKind::kIpsecTunnel);
+  if (slot && slot->path && account.ipv4)
+    if (auto ikev2 = slot->path->session_mtu_status(*account.ipv4); !ikev2.is_null())
+      j["ikev2_mtu"] = std::move(ikev2);
+  return j;
+}
+
+nlohmann::json HybridInterface::wireguard_mtu_probe_json(const hybrid::Account& account) const {
   const AccountProbeTarget probe = probe_target_of(account);
   if (!probe.target) return {{"mtu_probe", mtu_probe_off_json(probe.off_reason)}};
   const auto prefixes = account.prefixes();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,7 +18,9 @@
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "base/time.hpp"
 #include "control/ipsec_config.hpp"
+#include "daemon/account_probe_target.hpp"
 #include "hybrid/path.hpp"
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
@@ -82,6 +85,21 @@ class ControlPath {
     (void)config;
     return false;
   }
+  // A gateway's IKEv2 road warriors, probed with ICMP echoes (road_warrior_probers.hpp): the
+  // status of the one whose SA carries `address` (null without one), and each one's target
+  // asked of the link again (HybridLink::road_warrior_probe_target) after the accounts changed.
+  virtual nlohmann::json session_mtu_status(const IpAddress& address) const {
+    (void)address;
+    return nullptr;
+  }
+  virtual void refresh_probe_targets() {}
+};
+
+// What a gateway's link says of a road warrior it probes: its account and where the probes go.
+struct RoadWarriorProbeTarget {
+  std::string account;
+  AccountProbeTarget probe;
+  Duration raise_interval{};  // [accounts] mtu_probe_interval
 };
 
 class HybridLink {
@@ -113,6 +131,13 @@ class HybridLink {
   // The shared device, for answers from inside a tunnel (ICMP too big) that go straight to the
   // sender past the router, on any thread.
   virtual io::TunDevice& device() = 0;
+  // A gateway's IKEv2 road warrior with inner address `inner` came up: its account and where its
+  // path MTU probes go (account_probe_target.hpp); nullopt where nothing is probed (no account
+  // has the address, or this is no gateway).
+  virtual std::optional<RoadWarriorProbeTarget> road_warrior_probe_target(const IpAddress& inner) {
+    (void)inner;
+    return std::nullopt;
+  }
 };
 
 }  // namespace tandem::daemon

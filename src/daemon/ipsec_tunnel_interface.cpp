@@ -8,6 +8,7 @@
 #include "hybrid/mtu_budget.hpp"
 #include "io/system_clock.hpp"
 #include "packet/icmp_too_big.hpp"
+#include "packet/ip_packet.hpp"
 #include "packet/tcp_mss.hpp"
 
 namespace tandem::daemon {
@@ -133,7 +134,9 @@ IpsecTunnelInterface::IpsecTunnelInterface(const control::IpsecConfig& config,
       ipsec_(std::move(ipsec)),
       netlink_(std::move(netlink)),
       tun_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
-      fragments_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {
+      fragments_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom),
+      road_warriors_(config.interface, rng_),
+      probe_batch_(kBatch, kSlot, io::PacketBatch::kDefaultHeadroom) {
   static_assert(hybrid::IpsecStack::kHeadroom <= io::PacketBatch::kDefaultHeadroom);
   static_assert(hybrid::IpsecStack::kHeadroom <= kInnerHeadroom);
 }
@@ -143,6 +146,8 @@ IpsecTunnelInterface::~IpsecTunnelInterface() {
   ipsec_->detach(config_.ike_version);
   if (tun_) loop_->unwatch(tun_->fd());
   loop_->remove_timer(redial_timer_);
+  if (probe_timer_ != 0) loop_->remove_timer(probe_timer_);
+  if (routes_ && routes_->fd() >= 0) loop_->unwatch(routes_->fd());
 }
 
 Result<Ok, std::string> IpsecTunnelInterface::configure_device() {
@@ -171,6 +176,13 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
   auto timer = loop.add_timer([this] { dial(); });
   if (!timer) return Err(timer.error());
   redial_timer_ = *timer;
+  if (link_) {
+    auto probes = loop.add_timer([this] { run_road_warrior_probes(); });
+    if (!probes) return Err(probes.error());
+    probe_timer_ = *probes;
+    road_warriors_.set_max_mtu_source(
+        [this](const IpAddress& underlay) { return limit_towards(underlay, true); });
+  }
   if (tun_)
     if (auto ok = loop.watch_readable(tun_->fd(), [this] { on_tun_readable(); }); !ok)
       return Err(ok.error());
@@ -179,7 +191,10 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
     // SYNs coming out of the tunnel are clamped as those going in (send_inner); the packets
     // were opened in place in the endpoint's receive slots.
     const std::size_t clamp = probed_limit();
-    for (const ByteView p : packets) packet::clamp_tcp_mss_to_mtu(writable_in_place(p), clamp);
+    if (!road_warriors_.empty()) packets = take_probe_replies(packets);
+    for (const ByteView p : packets)
+      packet::clamp_tcp_mss_to_mtu(writable_in_place(p),
+                                   std::min(clamp, road_warrior_limit(p, false).value_or(clamp)));
     if (link_) {
       link_->inbound(hybrid::PathKind::kIpsecTunnel, packets);
       return;
@@ -200,8 +215,20 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
 
 void IpsecTunnelInterface::send_inner(io::PacketBatch& batch) {
   const std::size_t clamp = probed_limit();
-  for (const Packet& p : batch) packet::clamp_tcp_mss_to_mtu(p.bytes(), clamp);
-  if (!ipsec_->underlay_mtus().empty() || probed_mtu_) hold_to_underlay(batch);
+  const bool road_warriors = !road_warriors_.empty();
+  for (const Packet& p : batch) {
+    std::size_t limit = clamp;
+    const auto header = road_warriors ? packet::parse_ip_header(p.bytes()) : std::nullopt;
+    if (header) {
+      // Data to a road warrior: its size in use is confirmed while it flows.
+      const auto to = IpAddress::from_bytes(header->destination, header->family);
+      limit = std::min(limit, road_warriors_.held_mtu(to).value_or(limit));
+      road_warriors_.note_traffic(to);
+    }
+    packet::clamp_tcp_mss_to_mtu(p.bytes(), limit);
+  }
+  if (road_warriors) rearm_probe_timer();
+  if (!ipsec_->underlay_mtus().empty() || probed_mtu_ || road_warriors) hold_to_underlay(batch);
   ipsec_->send_tunnel_batch(batch);
   if (fragments_.empty()) return;
   // The fragments of packets too big for the underlay: each fits it.
@@ -219,9 +246,8 @@ void IpsecTunnelInterface::hold_to_underlay(io::PacketBatch& batch) {
     const ByteView inner = batch[i].bytes();
     const auto peer = ipsec_->tunnel_peer(inner);
     const bool probe = batch[i].mtu_probe;
-    const std::size_t limit = peer    ? limit_towards(*peer, probe)
-                              : probe ? config_.mtu
-                                      : probed_limit();
+    std::size_t limit = peer ? limit_towards(*peer, probe) : probe ? config_.mtu : probed_limit();
+    if (!probe) limit = std::min(limit, road_warrior_limit(inner, true).value_or(limit));
     if (packet::classify_for_mtu(inner, limit) == packet::TooBig::kFits) {
       if (kept != i) std::swap(batch[kept], batch[i]);
       ++kept;
@@ -313,12 +339,14 @@ void IpsecTunnelInterface::session_change(const hybrid::ChildSaChange& c) {
   if (c.remote.empty() || c.remote[0].start != c.remote[0].end) return;
   const IpAddress address = c.remote[0].start;
   if (c.up) {
-    ++remote_hosts_[address];
+    if (++remote_hosts_[address] == 1) probe_road_warrior(c);
     return;
   }
   auto it = remote_hosts_.find(address);
   if (it == remote_hosts_.end() || --it->second > 0) return;
   remote_hosts_.erase(it);
+  road_warriors_.down(address);
+  rearm_probe_timer();
   link_->session_down(hybrid::PathKind::kIpsecTunnel, address);
 }
 

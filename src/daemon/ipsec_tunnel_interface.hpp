@@ -9,7 +9,9 @@
 // or routes of its own: the router hands it inner packets, what it opens goes to the link, and
 // the link hears whether a Child SA stands (the protocol's own view of the path). On a hybrid
 // gateway (road_warrior_config) its peers are the accounts that log in over IKEv2, each held to
-// its own inner address, and the link hears when a road warrior's last Child SA is gone.
+// its own inner address, and the link hears when a road warrior's last Child SA is gone. There each
+// road warrior's path MTU is probed with ICMP echoes to its inner address where the link says so
+// (road_warrior_probers.hpp): its packets are held to what the probes find.
 #pragma once
 
 #include <functional>
@@ -17,14 +19,19 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 #include "control/ipsec_config.hpp"
+#include "crypto/random.hpp"
 #include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_endpoint.hpp"
 #include "daemon/oversize_packets.hpp"
+#include "daemon/road_warrior_probers.hpp"
+#include "daemon/underlay_route_watch.hpp"
 #include "io/event_loop.hpp"
 #include "io/netlink.hpp"
 #include "io/packet_batch.hpp"
@@ -69,6 +76,10 @@ class IpsecTunnelInterface final : public ControlPath {
   void set_probed_mtu(std::optional<std::size_t> mtu) override { probed_mtu_ = mtu; }
   std::optional<IpAddress> underlay_peer() const override;
   bool replace_connections(const control::IpsecConfig& config) override;
+  nlohmann::json session_mtu_status(const IpAddress& address) const override {
+    return road_warriors_.status_json(address);
+  }
+  void refresh_probe_targets() override;
 
  private:
   IpsecTunnelInterface(const control::IpsecConfig& config, std::optional<io::TunDevice> tun,
@@ -86,6 +97,15 @@ class IpsecTunnelInterface final : public ControlPath {
   void use_given_address(const IpAddress& given, bool up);
   // Path mode: tells the link when the last Child SA to a single remote host is gone.
   void session_change(const hybrid::ChildSaChange& c);
+  // A gateway's road warrior came up or went: its path MTU probing starts or stops.
+  void probe_road_warrior(const hybrid::ChildSaChange& c);
+  // Sends the road warriors' probes that are due, and sets the timer for the next.
+  void run_road_warrior_probes();
+  void rearm_probe_timer();
+  // The road warriors whose underlay route changed search again (asks about each).
+  void follow_underlay_routes();
+  // Takes the replies to our probes out of `packets` (into inbound_), which then holds the rest.
+  std::span<const ByteView> take_probe_replies(std::span<const ByteView> packets);
   void dial();
   // Some peer's underlay is known to be smaller: leaves in `batch` the packets that fit theirs;
   // the others are answered with ICMP or fragmented into fragments_.
@@ -93,6 +113,9 @@ class IpsecTunnelInterface final : public ControlPath {
   // The largest inner packet for `peer`: the configured MTU, or less where probes found less or
   // its underlay carries less (a path MTU probe: where its underlay carries less).
   std::size_t limit_towards(const IpAddress& peer, bool mtu_probe = false) const;
+  // What an inner packet to or from a road warrior is held to by its probing (`to`: its
+  // destination; else its source); nullopt where nothing is.
+  std::optional<std::size_t> road_warrior_limit(ByteView packet, bool to) const;
   // The tunnel's MTU, or what path MTU probing found, whichever is smaller.
   std::size_t probed_limit() const;
 
@@ -113,6 +136,14 @@ class IpsecTunnelInterface final : public ControlPath {
   // A site's one tunnel: what path MTU probing found it to carry (set_probed_mtu).
   std::optional<std::size_t> probed_mtu_;
   OversizeTally too_big_;
+  // A gateway: its road warriors' path MTU probing, the routes to them, the probes' timer.
+  crypto::SystemRng rng_;
+  RoadWarriorProbers road_warriors_;
+  std::optional<UnderlayRouteWatch> routes_;
+  io::EventLoop::TimerId probe_timer_ = 0;
+  std::optional<TimePoint> probe_timer_at_;
+  io::PacketBatch probe_batch_;
+  std::vector<ByteView> inbound_;  // take_probe_replies()'s
 };
 
 // The engine configurations an `[ipsec]` section describes.

@@ -64,7 +64,11 @@ void L2tpSessionProbers::sync(const std::vector<hybrid::L2tpSessionInfo>& sessio
     it->second.synced = sync_round_;
     schedule(s.ref, it->second);
   }
-  std::erase_if(probers_, [&](const auto& entry) { return entry.second.synced != sync_round_; });
+  std::erase_if(probers_, [&](const auto& entry) {
+    if (entry.second.synced == sync_round_) return false;
+    deadlines_.erase(entry.first);
+    return true;
+  });
 }
 
 bool L2tpSessionProbers::on_large_retransmit(l2tp::SessionRef ref, TimePoint now) {
@@ -185,28 +189,6 @@ std::optional<TimePoint> L2tpSessionProbers::deadline_of(const SessionProber& p)
   std::optional<TimePoint> next = p.prober.next_deadline();
   if (!p.queued.empty() && (!next || p.next_send < *next)) next = p.next_send;
   return next;
-}
-
-void L2tpSessionProbers::schedule(l2tp::SessionRef ref, SessionProber& p) {
-  const auto due = deadline_of(p);
-  if (due == p.scheduled) return;
-  p.scheduled = due;
-  if (due) due_heap_.push({*due, ref});
-  // Stale entries sink below the live ones; past a bound the heap is built afresh.
-  if (due_heap_.size() <= 2 * probers_.size() + 64) return;
-  due_heap_ = {};
-  for (const auto& [r, q] : probers_)
-    if (q.scheduled) due_heap_.push({*q.scheduled, r});
-}
-
-std::optional<TimePoint> L2tpSessionProbers::next_deadline() const {
-  while (!due_heap_.empty()) {
-    const Due& top = due_heap_.top();
-    const auto it = probers_.find(top.ref);
-    if (it != probers_.end() && it->second.scheduled == top.at) return top.at;
-    due_heap_.pop();
-  }
-  return std::nullopt;
 }
 
 std::optional<TimePoint> L2tpSessionProbers::next_deadline_walked() const {

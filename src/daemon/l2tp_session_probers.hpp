@@ -17,11 +17,11 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base/deadline_heap.hpp"
 #include "base/ip_address.hpp"
 #include "base/rng.hpp"
 #include "base/time.hpp"
@@ -78,7 +78,7 @@ class L2tpSessionProbers {
   bool any() const { return !probers_.empty(); }
   // The earliest time a session's probing is due, from a heap kept as each prober changes: the
   // caller asks after every batch, and a gateway has thousands of sessions.
-  std::optional<TimePoint> next_deadline() const;
+  std::optional<TimePoint> next_deadline() const { return deadlines_.next(); }
   // The same found by walking every prober, for tests.
   std::optional<TimePoint> next_deadline_walked() const;
 
@@ -104,12 +104,6 @@ class L2tpSessionProbers {
     std::uint64_t synced = 0;    // the last sync() that found the session up
     // What the stack holds the session to, as last set (nullopt inside: not set yet).
     std::optional<std::optional<std::size_t>> applied;
-    std::optional<TimePoint> scheduled;  // its entry in due_heap_ (nullopt: none)
-  };
-  struct Due {
-    TimePoint at;
-    l2tp::SessionRef ref;
-    bool operator>(const Due& other) const { return at > other.at; }
   };
   struct RefHash {
     std::size_t operator()(l2tp::SessionRef r) const {
@@ -125,8 +119,10 @@ class L2tpSessionProbers {
   // When the session's probing is next due: its first search, its prober's timer, its next
   // queued probe.
   static std::optional<TimePoint> deadline_of(const SessionProber& p);
-  // After anything that may move the session's deadline: a fresh heap entry if it moved.
-  void schedule(l2tp::SessionRef ref, SessionProber& p);
+  // After anything that may move the session's deadline.
+  void schedule(l2tp::SessionRef ref, const SessionProber& p) {
+    deadlines_.set(ref, deadline_of(p));
+  }
 
   std::string interface_name_;
   std::string off_reason_;
@@ -135,9 +131,7 @@ class L2tpSessionProbers {
   std::uint64_t sync_round_ = 0;
   std::vector<hybrid::PmtuSearch::Probe> due_;  // scratch
   std::vector<l2tp::SessionRef> replied_;       // since the last poll
-  // Each session's deadline as last scheduled, earliest first; entries whose session has moved
-  // on (its `scheduled` differs) or is gone are dropped when they reach the top.
-  mutable std::priority_queue<Due, std::vector<Due>, std::greater<>> due_heap_;
+  DeadlineHeap<l2tp::SessionRef> deadlines_;    // each session's deadline as last scheduled
 };
 
 }  // namespace tandem::daemon

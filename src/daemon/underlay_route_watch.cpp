@@ -43,6 +43,11 @@ std::optional<io::RouteChoice> UnderlayRouteWatch::moved(const IpAddress& destin
   return now;
 }
 
+bool UnderlayRouteWatch::changed() {
+  if (monitor_ && monitor_->drain()) changed_ = true;
+  return changed_;
+}
+
 void UnderlayRouteWatch::end_round() {
   std::erase_if(known_, [](const auto& entry) { return !entry.second.asked; });
   changed_ = false;

@@ -34,6 +34,11 @@ class UnderlayRouteWatch {
   std::optional<io::RouteChoice> moved(const IpAddress& destination);
   // Ends a round: destinations not asked about in it (paths gone) are forgotten.
   void end_round();
+  // Takes in the kernel's notifications outside a round: whether a route changed since the
+  // last one, so that a round over every probed path is due. An owner with thousands of paths
+  // asks this on each tick and walks them only then; between rounds, moved() on a destination
+  // not yet known remembers its route.
+  bool changed();
 
  private:
   struct Remembered {

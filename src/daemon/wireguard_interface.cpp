@@ -23,14 +23,16 @@ namespace {
 class BatchActions final : public wireguard::DeviceActions {
  public:
   BatchActions(io::PacketBatch& datagrams, io::PacketBatch* deliveries, wireguard::Device& device,
-               PeerEventLog& log, TimePoint now, HybridLink* link, KeyGroups* groups = nullptr)
+               PeerEventLog& log, TimePoint now, HybridLink* link, KeyGroups* groups = nullptr,
+               WireguardMtuProbing* probing = nullptr)
       : datagrams_(datagrams),
         deliveries_(deliveries),
         device_(device),
         log_(log),
         now_(now),
         link_(link),
-        groups_(groups) {}
+        groups_(groups),
+        probing_(probing) {}
   void send_datagram(const Endpoint& to, ByteView datagram) override {
     if (!datagrams_.full()) datagrams_.push_back(datagram, to);
   }
@@ -39,6 +41,7 @@ class BatchActions final : public wireguard::DeviceActions {
   }
   void on_event(const wireguard::DeviceEvent& e) override {
     if (link_) report_state(e);
+    if (probing_ && !probing_->empty()) probing_->on_event(device_, e, now_);
     if (groups_ && !groups_->empty() && e.kind == wireguard::DeviceEvent::Kind::kHandshakeCompleted)
       if (const auto from = groups_->on_handshake(device_, e.peer)) {
         const auto& to = device_.peer(e.peer)->remote.public_key;
@@ -68,6 +71,7 @@ class BatchActions final : public wireguard::DeviceActions {
   TimePoint now_;
   HybridLink* link_;
   KeyGroups* groups_;
+  WireguardMtuProbing* probing_;
 
   // Handshakes and refused initiations, for the node's event log (event_sink.hpp).
   void emit_event(const wireguard::DeviceEvent& e, const std::optional<wireguard::PublicKey>& key) {
@@ -308,7 +312,7 @@ void WireguardInterface::apply_resolved_endpoints() {
   for (const auto& r : resolver_->take_resolved()) {
     std::lock_guard lock(mutex_);
     const TimePoint now = io::SystemClock::now();
-    BatchActions actions(out, nullptr, device_, events_, now, link_, &key_groups_);
+    BatchActions actions(out, nullptr, device_, events_, now, link_, &key_groups_, &mtu_probing_);
     const auto id = device_.find_peer(r.request.peer);
     const wireguard::Peer* p = id ? device_.peer(*id) : nullptr;
     if (!p) {
@@ -369,7 +373,8 @@ void WireguardInterface::seal_batch_and_send() {
   const TimePoint now = io::SystemClock::now();
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(tx_control_, nullptr, device_, events_, now, link_, &key_groups_);
+    BatchActions actions(tx_control_, nullptr, device_, events_, now, link_, &key_groups_,
+                         &mtu_probing_);
     // With probing: a large TCP segment sent again has its peer's size in use probed now.
     const bool watch = !mtu_probing_.empty();
     for (std::size_t i = 0; i < n; ++i) {
@@ -412,7 +417,8 @@ void WireguardInterface::on_udp_errors(io::UdpSocket& socket) {
   const TimePoint now = io::SystemClock::now();
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(rx_control_, nullptr, device_, events_, now, link_, &key_groups_);
+    BatchActions actions(rx_control_, nullptr, device_, events_, now, link_, &key_groups_,
+                         &mtu_probing_);
     for (const auto& r : reports) device_.on_path_too_big(r.destination, r.path_mtu, now, actions);
   }
   send_control(rx_control_);
@@ -437,7 +443,8 @@ void WireguardInterface::hold_peers_to_known_paths() {
         mtu_ + (e.address.is_v4() ? 20 : 40) + wireguard::kUdpTransportOverhead;
     if (*path >= needed) continue;
     std::lock_guard lock(mutex_);
-    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_, &key_groups_);
+    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_, &key_groups_,
+                         &mtu_probing_);
     device_.on_path_too_big(e, *path, now, actions);
   }
   send_control(timer_control_);
@@ -525,7 +532,8 @@ void WireguardInterface::on_udp_readable(io::UdpSocket& socket) {
 
 void WireguardInterface::open_received(std::size_t count) {
   const TimePoint now = io::SystemClock::now();
-  BatchActions actions(rx_control_, nullptr, device_, events_, now, link_, &key_groups_);
+  BatchActions actions(rx_control_, nullptr, device_, events_, now, link_, &key_groups_,
+                       &mtu_probing_);
   {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < count; ++i)
@@ -568,7 +576,8 @@ void WireguardInterface::on_timer() {
   probe_batch_.clear();
   {
     std::lock_guard lock(mutex_);
-    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_, &key_groups_);
+    BatchActions actions(timer_control_, nullptr, device_, events_, now, link_, &key_groups_,
+                         &mtu_probing_);
     device_.on_timer(now, actions);
     next = device_.next_deadline();
     if (!mtu_probing_.empty()) {
@@ -664,7 +673,7 @@ int WireguardInterface::apply(const control::UapiSet& set) {
   {
     std::lock_guard lock(mutex_);
     const TimePoint now = io::SystemClock::now();
-    BatchActions actions(out, nullptr, device_, events_, now, link_, &key_groups_);
+    BatchActions actions(out, nullptr, device_, events_, now, link_, &key_groups_, &mtu_probing_);
     if (set.private_key) {
       if (crypto::constant_time_is_zero(set.private_key->bytes()))
         device_.set_private_key(std::nullopt);

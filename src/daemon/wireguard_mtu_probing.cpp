@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "daemon/echo_probes.hpp"
 #include "daemon/mtu_probe_status.hpp"
 #include "packet/ip_packet.hpp"
 
@@ -15,6 +16,10 @@ namespace {
 // IPv6's minimum MTU, which every path must carry (RFC 8200 section 5): where a search starts,
 // as RFC 8899 section 5.1.2 suggests for BASE_PLPMTU; capped to the device MTU when smaller.
 constexpr std::size_t kBaseMtu = 1280;
+// How often a peer with a session is looked at, for data sent (which asks for the size in use to
+// be confirmed: MtuProberSettings::confirm_interval), a session that expired, or a smaller
+// underlay that ICMP reported.
+constexpr Duration kLookInterval = std::chrono::seconds(2);
 
 }  // namespace
 
@@ -28,11 +33,10 @@ void WireguardMtuProbing::configure(std::string interface_name, std::vector<IpAd
   raise_interval_ = raise_interval;
 }
 
-template <typename Peers>
-auto* WireguardMtuProbing::find_in(Peers& peers, const wireguard::PublicKey& key) {
-  const auto it =
-      std::find_if(peers.begin(), peers.end(), [&](const auto& p) { return p.key == key; });
-  return it == peers.end() ? nullptr : &*it;
+template <typename PeerMap>
+auto* WireguardMtuProbing::find_in(PeerMap& peers, const wireguard::PublicKey& key) {
+  const auto it = peers.find(key);
+  return it == peers.end() ? nullptr : &it->second;
 }
 
 Result<Ok, std::string> WireguardMtuProbing::set_target(wireguard::Device& device,
@@ -43,7 +47,9 @@ Result<Ok, std::string> WireguardMtuProbing::set_target(wireguard::Device& devic
   if (existing) {
     // What the old target's probes found no longer holds the peer.
     if (const auto id = device.find_peer(key)) device.set_probed_mtu(*id, std::nullopt);
-    std::erase_if(peers_, [&](const PeerProbing& p) { return p.key == key; });
+    forget(*existing);
+    peers_.erase(key);
+    due_.erase(key);
   }
   if (!target) return Ok{};
   const auto source = std::find_if(sources_.begin(), sources_.end(), [&](const IpAddress& a) {
@@ -54,15 +60,17 @@ Result<Ok, std::string> WireguardMtuProbing::set_target(wireguard::Device& devic
                " address on the interface to send probes to " + target->to_string() + " from");
   if (!routes_) routes_.emplace(interface_name_);
   PeerProbing p;
-  p.key = key;
   p.target = *target;
   p.source = *source;
-  peers_.push_back(std::move(p));
+  peers_.emplace(key, std::move(p));
+  due_.set(key, TimePoint{});  // looked at in the next run
   return Ok{};
 }
 
-void WireguardMtuProbing::start(PeerProbing& p, const wireguard::Device& device,
-                                const wireguard::Peer& peer) {
+void WireguardMtuProbing::start(const wireguard::PublicKey& key, PeerProbing& p,
+                                const wireguard::Device& device, const wireguard::Peer& peer) {
+  forget(p);
+  by_id_[peer.id] = key;
   hybrid::MtuProberSettings settings;
   settings.search.max_mtu = device.reported_mtu(peer);
   settings.search.base_mtu = std::min(kBaseMtu, settings.search.max_mtu);
@@ -72,6 +80,12 @@ void WireguardMtuProbing::start(PeerProbing& p, const wireguard::Device& device,
   p.endpoint = peer.endpoint;
   p.data_packets = peer.data_packets_sent;
   p.logged.reset();
+}
+
+void WireguardMtuProbing::forget(PeerProbing& p) {
+  if (p.id != 0) by_id_.erase(p.id);
+  p.echo.reset();
+  p.id = 0;
 }
 
 void WireguardMtuProbing::track(PeerProbing& p, const wireguard::Peer& peer,
@@ -90,36 +104,23 @@ void WireguardMtuProbing::track(PeerProbing& p, const wireguard::Peer& peer,
   }
 }
 
-void WireguardMtuProbing::follow_route(PeerProbing& p, TimePoint now) {
-  hybrid::MtuProber& prober = p.echo->prober();
-  if (!routes_ || !p.endpoint || !prober.live()) return;
-  const auto route = routes_->moved(p.endpoint->address);
-  if (!route) return;
-  spdlog::info("{}: peer {}: the underlay route to {} is now {}: path MTU probing searches again",
-               interface_name_, names_.name_of(p.key), p.endpoint->address.to_string(),
-               io::to_string(*route));
-  prober.restart(now);
-}
-
-void WireguardMtuProbing::send_due(PeerProbing& p, TimePoint now, io::PacketBatch& probes) {
-  due_.clear();
-  p.echo->prober().poll(now, due_);
-  for (const auto& probe : due_) {
-    if (probes.full()) break;  // the rest count as unanswered and go again
-    Packet& packet = probes.push_back();
-    const MutableByteView room = packet.room();
-    const std::size_t built = p.echo->build(
-        probe, room.first(room.size() - std::min(room.size(), wireguard::Device::kTailroom)));
-    if (built == 0) {
-      probes.resize(probes.size() - 1);
-      continue;
-    }
-    packet.length = built;
-    packet.mtu_probe = true;
+void WireguardMtuProbing::follow_routes(TimePoint now) {
+  routes_->begin_round();
+  for (auto& [key, p] : peers_) {
+    if (!p.echo || !p.endpoint || !p.echo->prober().live()) continue;
+    const auto route = routes_->moved(p.endpoint->address);
+    if (!route) continue;
+    spdlog::info("{}: peer {}: the underlay route to {} is now {}: path MTU probing searches again",
+                 interface_name_, names_.name_of(key), p.endpoint->address.to_string(),
+                 io::to_string(*route));
+    p.echo->prober().restart(now);
+    schedule(key, p);
   }
+  routes_->end_round();
 }
 
-void WireguardMtuProbing::apply_change(PeerProbing& p, wireguard::Device& device) {
+void WireguardMtuProbing::apply_change(const wireguard::PublicKey& key, PeerProbing& p,
+                                       wireguard::Device& device) {
   const hybrid::MtuProber& prober = p.echo->prober();
   const auto change = p.echo->prober().take_change();
   if (!change) return;
@@ -132,8 +133,8 @@ void WireguardMtuProbing::apply_change(PeerProbing& p, wireguard::Device& device
   const bool fell = change->after && p.logged && *change->after < *p.logged;
   if (!settled && !fell) return;
   if (change->after == p.logged) return;
-  report_mtu_change({interface_name_ + ": peer " + names_.name_of(p.key),
-                     {{"peer", names_.name_of(p.key)}},
+  report_mtu_change({interface_name_ + ": peer " + names_.name_of(key),
+                     {{"peer", names_.name_of(key)}},
                      p.logged,
                      change->after,
                      device.mtu(),
@@ -148,46 +149,70 @@ void WireguardMtuProbing::note_large_retransmit(const wireguard::Device& device,
   const auto id = device.peer_for(IpAddress::from_bytes(header->destination, header->family));
   const wireguard::Peer* peer = id ? device.peer(*id) : nullptr;
   PeerProbing* p = peer ? find_in(peers_, peer->remote.public_key) : nullptr;
-  if (p && p->echo && p->id == peer->id) p->echo->prober().on_large_retransmit(now);
+  if (p && p->echo && p->id == peer->id && p->echo->prober().on_large_retransmit(now))
+    schedule(peer->remote.public_key, *p);
 }
 
 bool WireguardMtuProbing::take_reply(wireguard::Device& device, wireguard::PeerId id,
                                      ByteView packet, TimePoint now) {
-  for (PeerProbing& p : peers_) {
-    if (p.id != id || !p.echo) continue;
-    if (!p.echo->take_reply(packet, now)) return false;
-    apply_change(p, device);
-    return true;
+  const auto key = by_id_.find(id);
+  if (key == by_id_.end()) return false;
+  PeerProbing* p = find_in(peers_, key->second);
+  if (!p || !p->echo || p->id != id || !p->echo->take_reply(packet, now)) return false;
+  apply_change(key->second, *p, device);
+  schedule(key->second, *p);
+  return true;
+}
+
+void WireguardMtuProbing::on_event(const wireguard::Device& device,
+                                   const wireguard::DeviceEvent& event, TimePoint now) {
+  using Kind = wireguard::DeviceEvent::Kind;
+  if (event.kind != Kind::kHandshakeCompleted && event.kind != Kind::kEndpointChanged &&
+      event.kind != Kind::kKeysZeroed)
+    return;
+  const wireguard::Peer* peer = event.peer ? device.peer(event.peer) : nullptr;
+  if (peer && peers_.contains(peer->remote.public_key)) due_.set(peer->remote.public_key, now);
+}
+
+void WireguardMtuProbing::visit(Peers::value_type& entry, wireguard::Device& device, TimePoint now,
+                                io::PacketBatch& probes) {
+  const wireguard::PublicKey& key = entry.first;
+  PeerProbing& p = entry.second;
+  ++visits_;
+  const auto id = device.find_peer(key);
+  const wireguard::Peer* peer = id ? device.peer(*id) : nullptr;
+  if (!peer) {  // removed: one added again with this key starts afresh at its handshake
+    forget(p);
+    return;
   }
-  return false;
+  if (!p.echo || p.id != peer->id) start(key, p, device, *peer);
+  track(p, *peer, device, now);
+  p.next_look = now + kLookInterval;
+  // Its route is remembered from its first look on, for follow_routes().
+  if (routes_ && p.endpoint && p.echo->prober().live()) (void)routes_->moved(p.endpoint->address);
+  append_echo_probes(*p.echo, now, wireguard::Device::kTailroom, probes, sizes_);
+  apply_change(key, p, device);
+}
+
+void WireguardMtuProbing::schedule(const wireguard::PublicKey& key, const PeerProbing& p) {
+  std::optional<TimePoint> next;
+  if (p.echo && p.echo->prober().live()) {
+    next = p.next_look;
+    if (const auto due = p.echo->prober().next_deadline(); due && *due < *next) next = due;
+  }
+  due_.set(key, next);
 }
 
 void WireguardMtuProbing::run(wireguard::Device& device, TimePoint now, io::PacketBatch& probes) {
-  if (routes_) routes_->begin_round();
-  for (PeerProbing& p : peers_) {
-    const auto id = device.find_peer(p.key);
-    const wireguard::Peer* peer = id ? device.peer(*id) : nullptr;
-    if (!peer) {  // removed: one added again with this key starts afresh
-      p.echo.reset();
-      p.id = 0;
-      continue;
-    }
-    if (!p.echo || p.id != peer->id) start(p, device, *peer);
-    track(p, *peer, device, now);
-    follow_route(p, now);
-    send_due(p, now, probes);
-    apply_change(p, device);
+  if (routes_ && routes_->changed()) follow_routes(now);
+  due_now_.clear();
+  due_.take_due(now, due_now_);
+  for (const auto& key : due_now_) {
+    const auto it = peers_.find(key);
+    if (it == peers_.end()) continue;
+    visit(*it, device, now, probes);
+    schedule(key, it->second);
   }
-  if (routes_) routes_->end_round();
-}
-
-std::optional<TimePoint> WireguardMtuProbing::next_deadline() const {
-  std::optional<TimePoint> next;
-  for (const PeerProbing& p : peers_) {
-    const auto due = p.echo ? p.echo->prober().next_deadline() : std::nullopt;
-    if (due && (!next || *due < *next)) next = due;
-  }
-  return next;
 }
 
 std::optional<std::size_t> WireguardMtuProbing::client_device_mtu(

@@ -12,13 +12,21 @@
 // size in use is confirmed while data flows to it, which is how a hop that shrank silently is
 // found. Every call is made with the device lock held: this is guarded by it as the Device is.
 // Peers are known by public key, so that one removed and added again over the UAPI starts afresh.
+//
+// A gateway has thousands of peers, and run() comes every 100 ms: each peer's next look sits in
+// a DeadlineHeap (its prober's timer, or a look every confirm interval while it has a session to
+// check for data and expiry), so a run costs the peers that are due. A peer without a session is
+// looked at again when the device reports its handshake (on_event); a route change walks them
+// all once.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/deadline_heap.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "base/rng.hpp"
@@ -54,11 +62,17 @@ class WireguardMtuProbing {
   // Receive path: whether `packet`, an inner packet opened from peer `id`, answers one of its
   // probes; if so it is consumed here and must not reach the TUN device.
   bool take_reply(wireguard::Device& device, wireguard::PeerId id, ByteView packet, TimePoint now);
-  // Control thread: each peer's state brought up to date (session, endpoint, data sent, what ICMP
-  // says its path carries), and the probes due now appended to `probes` as inner packets marked
-  // mtu_probe, for the caller to send through the device.
+  // A device event: a handshake completed, a peer roamed or lost its keys. That peer is looked
+  // at in the next run.
+  void on_event(const wireguard::Device& device, const wireguard::DeviceEvent& event,
+                TimePoint now);
+  // Control thread: the state of each peer that is due brought up to date (session, endpoint,
+  // data sent, what ICMP says its path carries), and its probes due now appended to `probes` as
+  // inner packets marked mtu_probe, for the caller to send through the device.
   void run(wireguard::Device& device, TimePoint now, io::PacketBatch& probes);
-  std::optional<TimePoint> next_deadline() const;
+  std::optional<TimePoint> next_deadline() const { return due_.next(); }
+  // How many times run() looked at a peer, for tests: a run costs the peers that are due.
+  std::uint64_t visits() const { return visits_; }
   // What a client's TUN device should show: with one peer (a client's server), the size its
   // probing holds its packets to; nullopt where the device's configured MTU should hold (nothing
   // probed, or several peers, whose paths differ: each is held on its own, and the device keeps
@@ -72,7 +86,6 @@ class WireguardMtuProbing {
 
  private:
   struct PeerProbing {
-    wireguard::PublicKey key{};
     IpAddress target;
     IpAddress source;
     wireguard::PeerId id = 0;  // the device's id for `key` when `echo` was made; 0: none yet
@@ -80,29 +93,42 @@ class WireguardMtuProbing {
     std::optional<Endpoint> endpoint;   // the peer's endpoint at the last run
     std::uint64_t data_packets = 0;     // the peer's data_packets_sent at the last run
     std::optional<std::size_t> logged;  // what the last log line said the peer is held to
+    TimePoint next_look{};              // while it has a session: when to look at it again
   };
+  using Peers = std::map<wireguard::PublicKey, PeerProbing>;
 
   // The entry for `key` in `peers` (peers_, const or not), or null.
-  template <typename Peers>
-  static auto* find_in(Peers& peers, const wireguard::PublicKey& key);
+  template <typename PeerMap>
+  static auto* find_in(PeerMap& peers, const wireguard::PublicKey& key);
+  // Brings the peer's probing up to date with the device, sends what is due, applies a change.
+  void visit(Peers::value_type& entry, wireguard::Device& device, TimePoint now,
+             io::PacketBatch& probes);
   // A fresh prober for the peer as the device has it now.
-  void start(PeerProbing& p, const wireguard::Device& device, const wireguard::Peer& peer);
+  void start(const wireguard::PublicKey& key, PeerProbing& p, const wireguard::Device& device,
+             const wireguard::Peer& peer);
+  // The peer is gone from the device: its prober too.
+  void forget(PeerProbing& p);
   void track(PeerProbing& p, const wireguard::Peer& peer, const wireguard::Device& device,
              TimePoint now);
-  // Searches again when the underlay route to the peer's endpoint changed.
-  void follow_route(PeerProbing& p, TimePoint now);
-  void send_due(PeerProbing& p, TimePoint now, io::PacketBatch& probes);
+  // The underlay routes changed: each probed peer whose endpoint's route moved searches again.
+  void follow_routes(TimePoint now);
   // Holds the peer to what its prober now holds, and logs a fall, or where a search settled.
-  void apply_change(PeerProbing& p, wireguard::Device& device);
+  void apply_change(const wireguard::PublicKey& key, PeerProbing& p, wireguard::Device& device);
+  // Its next look: its prober's timer, or its regular look while it has a session.
+  void schedule(const wireguard::PublicKey& key, const PeerProbing& p);
 
   Rng& rng_;
   const PeerEventLog& names_;
   std::string interface_name_;
   std::vector<IpAddress> sources_;
   Duration raise_interval_ = std::chrono::minutes(10);
-  std::vector<PeerProbing> peers_;
-  std::optional<UnderlayRouteWatch> routes_;    // from the first target on
-  std::vector<hybrid::PmtuSearch::Probe> due_;  // run()'s scratch
+  Peers peers_;
+  std::map<wireguard::PeerId, wireguard::PublicKey> by_id_;  // the peers with a prober
+  DeadlineHeap<wireguard::PublicKey> due_;
+  std::optional<UnderlayRouteWatch> routes_;  // from the first target on
+  std::uint64_t visits_ = 0;
+  std::vector<wireguard::PublicKey> due_now_;     // run()'s scratch
+  std::vector<hybrid::PmtuSearch::Probe> sizes_;  // run()'s scratch
 };
 
 }  // namespace tandem::daemon

@@ -71,6 +71,9 @@ class WireguardMtuProbingTest : public ::testing::Test {
   // `node`'s prober's probes, into the network.
   void send_probes(Node& node, WireguardMtuProbing* prober) {
     if (!prober) return;
+    // The device's events since the last run, as the interface hands them on.
+    for (const auto& e : node.events) prober->on_event(node.device, e, net.now);
+    node.events.clear();
     io::PacketBatch probes(64);
     prober->run(node.device, net.now, probes);
     for (Packet& p : probes) node.device.send_inner_packet(p, net.now, node);
@@ -257,6 +260,22 @@ TEST_F(WireguardMtuProbingTest, APeerWithoutATargetSaysWhyProbingIsOff) {
   EXPECT_EQ(
       status()["mtu_probe"],
       nlohmann::json::parse(R"({"state": "off", "reason": "no mtu_probe_target for this peer"})"));
+}
+
+// A run looks only at the peers that are due: none while the peer has no session (its handshake
+// brings it back), and one look per confirm interval while a completed search idles, not one per
+// run.
+TEST_F(WireguardMtuProbingTest, ARunLooksOnlyAtThePeersThatAreDue) {
+  run_for(seconds(5));
+  EXPECT_EQ(probing.visits(), 1u) << "one look at first; without a session none after";
+  EXPECT_EQ(probing.next_deadline(), std::nullopt);
+  handshake();
+  run_for(seconds(2));
+  ASSERT_EQ(status()["mtu_probe"]["state"], "complete");
+  const auto before = probing.visits();
+  run_for(seconds(7));  // 700 runs, before the next search upwards (10 s)
+  EXPECT_LE(probing.visits() - before, 5u);
+  EXPECT_GE(probing.visits() - before, 3u) << "a look every 2 s for the session";
 }
 
 TEST_F(WireguardMtuProbingTest, ATargetNeedsAnAddressOfItsFamilyToSendFrom) {

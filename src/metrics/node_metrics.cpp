@@ -215,6 +215,10 @@ void add_hybrid_gateway(Exposition& e, const std::string& iface, const json& d) 
       e.add("tandem_account_path_up", l,
             std::find(live.begin(), live.end(), kind) != live.end() ? 1 : 0);
     }
+    // Its IKEv2 road warrior's path, which the gateway probes itself (road_warrior_probers.hpp).
+    if (const json ikev2 = a.value("ikev2_mtu", json()); ikev2.is_object())
+      add_mtu(e, {{"interface", iface}, {"path", "ipsec"}, {"peer", account}},
+              u64(ikev2, "configured_mtu"), u64(ikev2, "mtu"), ikev2.value("mtu_probe", json()));
   }
   add_drops(e, iface, d.value("router", json::object()),
             {{"no_account", "no_account"},

@@ -144,7 +144,11 @@ TEST(NodeMetrics, AGatewayShowsEveryAccountsPathDownOnesWithZero) {
     "paths": [{"path": "wireguard", "mtu": 1420}, {"path": "l2tp", "mtu": 1400}],
     "accounts": [{"name": "alice", "disabled": false, "paths": ["wireguard", "l2tp"],
                   "return_path": "l2tp"},
-                 {"name": "bob", "disabled": false, "paths": []}],
+                 {"name": "bob", "disabled": false, "paths": []},
+                 {"name": "carol", "disabled": false, "paths": ["ipsec"],
+                  "ikev2_mtu": {"mtu": 1318, "configured_mtu": 1420,
+                                "mtu_probe": {"state": "complete", "probed": 1318,
+                                              "probes_sent": 46, "probes_acked": 6}}}],
     "router": {"no_account": 3, "no_live_path": 4, "disabled": 0, "unknown_path": 0},
     "counters": {"dropped_no_route": 0}})");
   const std::string text = node_metrics_text({{}, {doc}, 0});
@@ -162,6 +166,14 @@ TEST(NodeMetrics, AGatewayShowsEveryAccountsPathDownOnesWithZero) {
   EXPECT_TRUE(has_line(text, R"(tandem_account_up{interface="gw0",account="alice"} 1)"));
   EXPECT_TRUE(has_line(text, R"(tandem_account_up{interface="gw0",account="bob"} 0)"));
   EXPECT_TRUE(has_line(text, R"(tandem_drops_total{interface="gw0",reason="no_live_path"} 4)"));
+  // carol's IKEv2 road warrior, whose path the gateway probed.
+  EXPECT_TRUE(has_line(
+      text,
+      R"(tandem_path_mtu_bytes{interface="gw0",path="ipsec",peer="carol",kind="probed"} 1318)"))
+      << text;
+  EXPECT_TRUE(has_line(
+      text,
+      R"(tandem_path_mtu_bytes{interface="gw0",path="ipsec",peer="carol",kind="configured"} 1420)"));
 }
 
 TEST(NodeMetrics, L2tpSessionsAndIpsecSasWithADownClientSessionPresent) {

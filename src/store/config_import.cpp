@@ -24,6 +24,7 @@ std::vector<NewAccount> accounts_from_config(const std::vector<control::AccountC
     row.ipv4 = a.ipv4;
     row.ipv6 = a.ipv6;
     row.subnets = a.subnets;
+    row.mtu_probe_target = a.mtu_probe_target;
     if (a.ike_psk) {
       row.ike_id = a.ike_id;
       row.ike_psk = a.ike_psk;

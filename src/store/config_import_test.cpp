@@ -2,6 +2,7 @@
 
 #include "crypto/legacy_provider.hpp"
 #include "store/account_table.hpp"
+#include "store/config_accounts.hpp"
 #include "store/test_store.hpp"
 
 namespace tandem::store {
@@ -72,6 +73,23 @@ TEST_F(ConfigImportTest, TableFromImportedStoreKeepsTheConfigsAccounts) {
   EXPECT_EQ(alice.ppp->nt_hash, *crypto::nt_password_hash("correct horse"));
   EXPECT_FALSE(alice.ppp->password) << "a clear password is kept only when asked";
   EXPECT_EQ((**store->find_account("bob")).ppp->nt_hash, *config_.accounts[1].nt_hash);
+}
+
+// Where the gateway probes an account's path MTU moves into the store with it, and comes back
+// to the gateway from there.
+TEST_F(ConfigImportTest, KeepsTheAccountsMtuProbeTarget) {
+  config_.accounts[1].mtu_probe_target = IpAddress::parse("192.168.50.1");
+  auto store = open_store(gateway_plan());
+  ASSERT_TRUE(store);
+  auto report = import_config_accounts(*store, config_);
+  ASSERT_TRUE(report.ok() && report->rejections.empty());
+  EXPECT_EQ((**store->find_account("bob")).mtu_probe_target, IpAddress::parse("192.168.50.1"));
+  EXPECT_EQ((**store->find_account("alice")).mtu_probe_target, std::nullopt);
+  auto records = store->list_accounts();
+  ASSERT_TRUE(records.ok());
+  for (const auto& a : config_accounts(*records, clock_.now))
+    EXPECT_EQ(a.mtu_probe_target, a.name == "bob" ? IpAddress::parse("192.168.50.1") : std::nullopt)
+        << a.name;
 }
 
 TEST_F(ConfigImportTest, KeepsLeasesAndClearPasswordsWhenAsked) {

@@ -93,6 +93,12 @@ std::string ike_detail(bool has_psk) {
   return nlohmann::json{{"ike", has_psk}}.dump();
 }
 
+std::string mtu_probe_target_detail(const std::optional<IpAddress>& target) {
+  return nlohmann::json{
+      {"mtu_probe_target", target ? nlohmann::json(target->to_string()) : nlohmann::json(nullptr)}}
+      .dump();
+}
+
 std::string key_detail(const crypto::PublicKey& key) {
   return nlohmann::json{{"public_key", crypto::base64_encode(key)}}.dump();
 }

@@ -35,6 +35,7 @@ std::string removed_detail(const std::vector<IpAddress>& released);
 std::string state_detail(AccountState was);
 std::string subnets_detail(const std::vector<IpPrefix>& subnets);
 std::string ike_detail(bool has_psk);
+std::string mtu_probe_target_detail(const std::optional<IpAddress>& target);
 std::string key_detail(const crypto::PublicKey& key);
 std::string rotated_detail(const crypto::PublicKey& previous, const crypto::PublicKey& next,
                            std::int64_t previous_not_after_ms);

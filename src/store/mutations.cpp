@@ -139,6 +139,19 @@ StoreResult<Ok> MutatingStore::set_ike(const std::string& name, std::optional<st
   });
 }
 
+StoreResult<Ok> MutatingStore::set_mtu_probe_target(const std::string& name,
+                                                    std::optional<IpAddress> target) {
+  return write([&](Tables& tables, Mutation& m) -> StoreResult<Ok> {
+    auto id = id_of(tables, name);
+    if (!id) return Err(id.error());
+    auto updated = tables.update_mtu_probe_target(*id, target_text(target), m.now);
+    if (!updated) return updated;
+    m.touched.push_back(name);
+    return tables.record_event(m.now, "account.mtu_probe_target", name,
+                               mtu_probe_target_detail(target));
+  });
+}
+
 StoreResult<Ok> MutatingStore::add_key_checked(Tables& tables, std::int64_t id,
                                                const std::string& name, const NewWireguardKey& key,
                                                std::int64_t at) {

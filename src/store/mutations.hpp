@@ -55,6 +55,9 @@ class Tables : public StateLookup {
   virtual StoreResult<Ok> update_ike(std::int64_t id, const std::optional<std::string>& ike_id,
                                      const std::optional<std::string>& ike_psk,
                                      std::int64_t at) = 0;
+  virtual StoreResult<Ok> update_mtu_probe_target(std::int64_t id,
+                                                  const std::optional<std::string>& target,
+                                                  std::int64_t at) = 0;
   virtual StoreResult<Ok> insert_key(std::int64_t id, const NewWireguardKey& key,
                                      std::int64_t at) = 0;
   // false: the account has no such key.
@@ -79,6 +82,8 @@ class MutatingStore : public Store {
   StoreResult<Ok> set_subnets(const std::string& name, const std::vector<IpPrefix>&) final;
   StoreResult<Ok> set_ike(const std::string& name, std::optional<std::string> ike_id,
                           std::optional<std::string> ike_psk) final;
+  StoreResult<Ok> set_mtu_probe_target(const std::string& name,
+                                       std::optional<IpAddress> target) final;
   StoreResult<Ok> add_wireguard_key(const std::string& name, const NewWireguardKey&) final;
   StoreResult<Ok> remove_wireguard_key(const std::string& name, const crypto::PublicKey& key) final;
   StoreResult<Ok> rotate_wireguard_key(const std::string& name, const crypto::PublicKey& previous,

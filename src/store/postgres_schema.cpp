@@ -14,6 +14,9 @@
 //
 // Removing an account cascades to its keys, credential, subnets and addresses; its change-log
 // rows and events are kept by name.
+//
+// Migration 2: accounts.mtu_probe_target, the address a gateway probes the account's path MTU
+// at (text, as written in the config file; NULL: none).
 #include "store/postgres_schema.hpp"
 
 #include <span>
@@ -87,6 +90,7 @@ INSERT INTO meta (key, value) VALUES ('revision', 0), ('changes_from', 0);
 // Append only; see the header.
 constexpr Migration kMigrations[] = {
     {1, kInitialSchema},
+    {2, "ALTER TABLE accounts ADD COLUMN mtu_probe_target text;"},
 };
 
 // The advisory lock every migrating gateway takes: 'tandem' 'schema' in ASCII, a number no

@@ -20,8 +20,8 @@ pg::Params only_param(std::optional<std::int64_t> only) {
 StoreResult<Ok> read_account_rows(pg::Connection& db, std::optional<std::int64_t> only,
                                   Records& records) {
   auto rows = db.exec(
-      "SELECT id, name, state, revoked_at, created_at, updated_at, ike_id, ike_psk "
-      "FROM accounts WHERE $1::bigint IS NULL OR id = $1::bigint",
+      "SELECT id, name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
+      "mtu_probe_target FROM accounts WHERE $1::bigint IS NULL OR id = $1::bigint",
       only_param(only));
   if (!rows) return Err(rows.error());
   for (int i = 0; i < rows->size(); ++i) {
@@ -33,6 +33,7 @@ StoreResult<Ok> read_account_rows(pg::Connection& db, std::optional<std::int64_t
     a.updated_at = from_millis(rows->integer(i, 5));
     if (!rows->is_null(i, 6)) a.ike_id = rows->text(i, 6);
     if (!rows->is_null(i, 7)) a.ike_psk = rows->text(i, 7);
+    if (!rows->is_null(i, 8)) a.mtu_probe_target = IpAddress::parse(rows->text(i, 8));
   }
   return Ok{};
 }

@@ -69,13 +69,36 @@ TEST_F(PostgresStoreTest, MigratesOnceWhenGatewaysStartTogether) {
     });
   for (auto& t : threads) t.join();
   for (const auto& error : errors) EXPECT_EQ(error, "");
-  EXPECT_EQ(scalar("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(scalar("SELECT count(*) FROM schema_version"),
+            std::to_string(postgres::latest_schema_version()));
   EXPECT_EQ(scalar("SELECT max(version) FROM schema_version"),
             std::to_string(postgres::latest_schema_version()));
   EXPECT_EQ(scalar("SELECT value FROM meta WHERE key = 'revision'"), "0");
   ASSERT_TRUE(stores[0] && stores[3]);
   ASSERT_TRUE(stores[0]->add_account(test_account("alice", 1)).ok());
   EXPECT_EQ((*stores[3]->find_account("alice"))->ipv4, v4(10, 77, 0, 10));
+}
+
+// A database written before accounts had an mtu_probe_target (schema version 1): opening it adds
+// the column, keeping every account, and the target can be set from then on.
+TEST_F(PostgresStoreTest, MigratesAVersionOneDatabaseToTheMtuProbeTarget) {
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->add_account(test_account("alice", 1)).ok());
+  }
+  scalar("ALTER TABLE accounts DROP COLUMN mtu_probe_target");
+  scalar("DELETE FROM schema_version WHERE version > 1");
+  ASSERT_EQ(scalar("SELECT max(version) FROM schema_version"), "1");
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(scalar("SELECT max(version) FROM schema_version"),
+            std::to_string(postgres::latest_schema_version()));
+  auto alice = store->find_account("alice");
+  ASSERT_TRUE(alice.ok() && alice->has_value());
+  EXPECT_EQ((*alice)->mtu_probe_target, std::nullopt);
+  ASSERT_TRUE(store->set_mtu_probe_target("alice", v4(10, 77, 0, 10)).ok());
+  EXPECT_EQ((*store->find_account("alice"))->mtu_probe_target, v4(10, 77, 0, 10));
 }
 
 TEST_F(PostgresStoreTest, RefusesSchemaFromNewerTandem) {

@@ -184,9 +184,9 @@ StoreResult<Ok> PostgresTables::insert_accounts(const std::vector<PlannedAccount
   std::map<std::string, std::int64_t> id_of;
   auto inserted = pg::insert_many(
       db_,
-      "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk) "
-      "VALUES ",
-      "($, $, $::bigint, $::bigint, $::bigint, $, $)", 7, planned.size(),
+      "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
+      "mtu_probe_target) VALUES ",
+      "($, $, $::bigint, $::bigint, $::bigint, $, $, $)", 8, planned.size(),
       [&](std::size_t i, pg::Params& params) {
         const NewAccount& row = *planned[i].row;
         params.add(row.name).add(state_name(row.state));
@@ -194,7 +194,11 @@ StoreResult<Ok> PostgresTables::insert_accounts(const std::vector<PlannedAccount
           params.add(at);
         else
           params.add_null();
-        params.add(at).add(at).add(row.ike_id).add(row.ike_psk);
+        params.add(at)
+            .add(at)
+            .add(row.ike_id)
+            .add(row.ike_psk)
+            .add(target_text(row.mtu_probe_target));
       },
       " RETURNING id, name",
       [&](const pg::Rows& rows) {
@@ -287,10 +291,10 @@ StoreResult<std::int64_t> PostgresTables::insert_account_row(const NewAccount& r
     account.add(at);
   else
     account.add_null();
-  account.add(at).add(row.ike_id).add(row.ike_psk);
+  account.add(at).add(row.ike_id).add(row.ike_psk).add(target_text(row.mtu_probe_target));
   auto inserted = db_.exec(
-      "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk) "
-      "VALUES ($1, $2, $3, $4, $4, $5, $6) RETURNING id",
+      "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
+      "mtu_probe_target) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING id",
       account);
   if (!inserted) return Err(inserted.error());
   return inserted->integer(0, 0);
@@ -335,6 +339,13 @@ StoreResult<Ok> PostgresTables::replace_subnets(std::int64_t id,
     if (!ran) return ran;
   }
   return touch(id, at);
+}
+
+StoreResult<Ok> PostgresTables::update_mtu_probe_target(std::int64_t id,
+                                                        const std::optional<std::string>& target,
+                                                        std::int64_t at) {
+  return db_.run("UPDATE accounts SET mtu_probe_target = $2, updated_at = $3 WHERE id = $1",
+                 pg::Params().add(id).add(target).add(at));
 }
 
 StoreResult<Ok> PostgresTables::update_ike(std::int64_t id,

@@ -44,6 +44,8 @@ class PostgresTables final : public Tables {
   StoreResult<Ok> update_state(std::int64_t id, AccountState state, std::int64_t at) override;
   StoreResult<Ok> replace_subnets(std::int64_t id, const std::vector<IpPrefix>& subnets,
                                   std::int64_t at) override;
+  StoreResult<Ok> update_mtu_probe_target(std::int64_t id, const std::optional<std::string>& target,
+                                          std::int64_t at) override;
   StoreResult<Ok> update_ike(std::int64_t id, const std::optional<std::string>& ike_id,
                              const std::optional<std::string>& ike_psk, std::int64_t at) override;
   StoreResult<Ok> insert_key(std::int64_t id, const NewWireguardKey& key, std::int64_t at) override;

@@ -61,6 +61,9 @@ struct AccountRecord {
   // IKEv2 road warrior: the identity it authenticates as and its pre-shared key; no key: no IKEv2.
   std::optional<std::string> ike_id;
   std::optional<std::string> ike_psk;
+  // Where a gateway sends the ICMP echoes that probe the path MTU towards the account (an address
+  // inside its addresses and subnets); none: its own address, when [accounts] mtu_probing is on.
+  std::optional<IpAddress> mtu_probe_target;
   std::vector<WireguardKey> wireguard_keys;
   std::optional<PppCredential> ppp;
 };
@@ -90,10 +93,16 @@ struct NewAccount {
   std::vector<IpPrefix> subnets;
   std::optional<std::string> ike_id;
   std::optional<std::string> ike_psk;
+  std::optional<IpAddress> mtu_probe_target;
   std::vector<NewWireguardKey> wireguard_keys;
   std::optional<PppLogin> ppp;
   std::vector<IpAddress> remembered;
 };
+
+// An account's mtu_probe_target as a store keeps it: as text, as the config file writes it.
+inline std::optional<std::string> target_text(const std::optional<IpAddress>& target) {
+  return target ? std::optional<std::string>(target->to_string()) : std::nullopt;
+}
 
 struct Lease {
   IpAddress address;

@@ -13,6 +13,9 @@
 //
 // Removing an account cascades to its keys, credential, subnets and addresses (foreign keys are
 // switched on for every connection); its change-log rows and events are kept by name.
+//
+// Migration 2: accounts.mtu_probe_target, the address a gateway probes the account's path MTU
+// at (text, as written in the config file; NULL: none).
 #include "store/sqlite_schema.hpp"
 
 #include <span>
@@ -84,6 +87,7 @@ INSERT INTO meta (key, value) VALUES ('revision', 0), ('changes_from', 0);
 // Append only; see the header.
 constexpr Migration kMigrations[] = {
     {1, kInitialSchema},
+    {2, "ALTER TABLE accounts ADD COLUMN mtu_probe_target TEXT;"},
 };
 
 StoreResult<int> current_version(Connection& connection) {

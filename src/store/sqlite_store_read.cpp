@@ -17,8 +17,8 @@ using sqlite::from_millis;
 StoreResult<std::map<std::int64_t, AccountRecord>> read_account_rows(
     sqlite::Connection& db, std::optional<std::int64_t> only) {
   auto q = db.query(
-      "SELECT id, name, state, revoked_at, created_at, updated_at, ike_id, ike_psk FROM accounts "
-      "WHERE ?1 IS NULL OR id = ?1");
+      "SELECT id, name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
+      "mtu_probe_target FROM accounts WHERE ?1 IS NULL OR id = ?1");
   if (!q) return Err(q.error());
   std::map<std::int64_t, AccountRecord> records;
   auto read = q->bind(1, only).for_each([&](const sqlite::Query& r) {
@@ -30,6 +30,7 @@ StoreResult<std::map<std::int64_t, AccountRecord>> read_account_rows(
     a.updated_at = from_millis(r.integer(5));
     if (!r.is_null(6)) a.ike_id = r.text(6);
     if (!r.is_null(7)) a.ike_psk = r.text(7);
+    if (!r.is_null(8)) a.mtu_probe_target = IpAddress::parse(r.text(8));
   });
   if (!read) return Err(read.error());
   return records;

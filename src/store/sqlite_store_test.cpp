@@ -59,7 +59,8 @@ TEST_F(StoreTest, MigratesAnEmptyFileAndReopensWithoutMigratingAgain) {
   }
   auto again = open_store();
   ASSERT_TRUE(again);
-  EXPECT_EQ(scalar(db_path(), "SELECT count(*) FROM schema_version"), 1);
+  EXPECT_EQ(scalar(db_path(), "SELECT count(*) FROM schema_version"),
+            sqlite::latest_schema_version());
   auto alice = again->find_account("alice");
   ASSERT_TRUE(alice.ok());
   ASSERT_TRUE(alice->has_value());
@@ -67,6 +68,28 @@ TEST_F(StoreTest, MigratesAnEmptyFileAndReopensWithoutMigratingAgain) {
   EXPECT_EQ(again->list_leases()->size(), 1u) << "leases survive a restart";
   EXPECT_EQ(*again->revision(), 1u);
   EXPECT_TRUE(again->check_integrity().ok());
+}
+
+// A database written before accounts had an mtu_probe_target (schema version 1): opening it adds
+// the column, keeping every account, and the target can be set from then on.
+TEST_F(StoreTest, MigratesAVersionOneDatabaseToTheMtuProbeTarget) {
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->add_account(test_account("alice", 1)).ok());
+  }
+  scalar(db_path(), "ALTER TABLE accounts DROP COLUMN mtu_probe_target");
+  scalar(db_path(), "DELETE FROM schema_version WHERE version > 1");
+  ASSERT_EQ(scalar(db_path(), "SELECT max(version) FROM schema_version"), 1);
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(scalar(db_path(), "SELECT max(version) FROM schema_version"),
+            sqlite::latest_schema_version());
+  auto alice = store->find_account("alice");
+  ASSERT_TRUE(alice.ok() && alice->has_value());
+  EXPECT_EQ((*alice)->mtu_probe_target, std::nullopt);
+  ASSERT_TRUE(store->set_mtu_probe_target("alice", v4(10, 77, 0, 10)).ok());
+  EXPECT_EQ((*store->find_account("alice"))->mtu_probe_target, v4(10, 77, 0, 10));
 }
 
 TEST_F(StoreTest, RefusesSchemaFromNewerTandem) {

@@ -100,12 +100,12 @@ StoreResult<Ok> SqliteTables::insert_key(std::int64_t id, const NewWireguardKey&
 
 StoreResult<std::int64_t> SqliteTables::insert_account_row(const NewAccount& row, std::int64_t at) {
   auto insert = db_.query(
-      "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk) "
-      "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6) RETURNING id");
+      "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
+      "mtu_probe_target) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7) RETURNING id");
   if (!insert) return Err(insert.error());
   insert->bind(1, row.name).bind(2, state_name(row.state)).bind(4, at);
   if (row.state == AccountState::kRevoked) insert->bind(3, at);
-  insert->bind(5, row.ike_id).bind(6, row.ike_psk);
+  insert->bind(5, row.ike_id).bind(6, row.ike_psk).bind(7, target_text(row.mtu_probe_target));
   auto inserted = insert->step();
   if (!inserted) return Err(inserted.error());
   return insert->integer(0);
@@ -170,6 +170,14 @@ StoreResult<Ok> SqliteTables::update_ike(std::int64_t id, const std::optional<st
       db_.query("UPDATE accounts SET ike_id = ?2, ike_psk = ?3, updated_at = ?4 WHERE id = ?1");
   if (!q) return Err(q.error());
   return q->bind(1, id).bind(2, ike_id).bind(3, ike_psk).bind(4, at).run();
+}
+
+StoreResult<Ok> SqliteTables::update_mtu_probe_target(std::int64_t id,
+                                                      const std::optional<std::string>& target,
+                                                      std::int64_t at) {
+  auto q = db_.query("UPDATE accounts SET mtu_probe_target = ?2, updated_at = ?3 WHERE id = ?1");
+  if (!q) return Err(q.error());
+  return q->bind(1, id).bind(2, target).bind(3, at).run();
 }
 
 StoreResult<bool> SqliteTables::delete_key(std::int64_t id, const crypto::PublicKey& key) {

@@ -43,6 +43,10 @@ class Store {
   // No psk: the account has no IKEv2 login.
   virtual StoreResult<Ok> set_ike(const std::string& name, std::optional<std::string> ike_id,
                                   std::optional<std::string> ike_psk) = 0;
+  // Where a gateway probes the account's path MTU (AccountRecord::mtu_probe_target); none: the
+  // gateway's [accounts] mtu_probing decides.
+  virtual StoreResult<Ok> set_mtu_probe_target(const std::string& name,
+                                               std::optional<IpAddress> target) = 0;
   virtual StoreResult<std::optional<AccountRecord>> find_account(const std::string& name) = 0;
   virtual StoreResult<std::vector<AccountRecord>> list_accounts() = 0;
   virtual StoreResult<std::size_t> account_count() = 0;

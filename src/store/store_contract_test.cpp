@@ -44,6 +44,33 @@ TEST_P(StoreContract, AddsAccountWithEverythingItOwns) {
   EXPECT_EQ((*leases)[0].account, "site-a");
 }
 
+// Where a gateway probes the account's path MTU: kept from the add, changed and cleared, each
+// change in the revision and the history.
+TEST_P(StoreContract, KeepsAndChangesTheMtuProbeTarget) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  NewAccount a = test_account("site-a", 7);
+  a.subnets = {*IpPrefix::parse("192.168.50.0/24")};
+  a.mtu_probe_target = v4(192, 168, 50, 1);
+  auto added = store->add_account(a);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_EQ(added->mtu_probe_target, v4(192, 168, 50, 1));
+  const auto before = *store->revision();
+  ASSERT_TRUE(store->set_mtu_probe_target("site-a", v4(192, 168, 50, 2)).ok());
+  EXPECT_EQ((*store->find_account("site-a"))->mtu_probe_target, v4(192, 168, 50, 2));
+  auto changes = store->changes_since(before);
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->accounts, std::vector<std::string>{"site-a"});
+  ASSERT_TRUE(store->set_mtu_probe_target("site-a", std::nullopt).ok());
+  EXPECT_EQ((*store->find_account("site-a"))->mtu_probe_target, std::nullopt);
+  auto events = store->list_events(1, "site-a");
+  ASSERT_TRUE(events.ok() && !events->empty());
+  EXPECT_EQ((*events)[0].kind, "account.mtu_probe_target");
+  EXPECT_EQ((*events)[0].detail, R"({"mtu_probe_target":null})");
+  EXPECT_EQ(store->set_mtu_probe_target("nobody", std::nullopt).error().code,
+            Error::Code::kNotFound);
+}
+
 TEST_P(StoreContract, RefusesRepeatedNameAndKeyNamingTheOwner) {
   auto store = open_store();
   ASSERT_TRUE(store);

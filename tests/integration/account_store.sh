@@ -11,7 +11,9 @@
 #    WireGuard with a warm L2TP/IPsec session beside it.
 # 2. add: carol, with a key pair made by `tandem account add --generate-key`, leased an address;
 #    the running gateway takes her within a few seconds; `tandem profile` gives her wg-quick file
-#    and wireguard-go carries ping through it.
+#    and wireguard-go carries ping through it. `tandem account set-mtu-probe-target` then puts
+#    where the gateway probes her path MTU in the store, and the gateway probes there; cleared,
+#    it stops.
 # 3. rotate: a new key for carol with a 20 s overlap; during it both keys are WireGuard peers,
 #    her old session carries on, and her device moving to the new key works at once (the
 #    account's addresses follow the new key's handshake); after it the old key is gone and a
@@ -137,6 +139,17 @@ grep -qx "Address = 10.86.0.10/32, fd86::10/128" "$TMPDIR_TEST/conf/$WQ_IF.conf"
   die "carol's profile does not carry her leased addresses"
 cp "$TMPDIR_TEST/conf/$WQ_IF.conf" "$TMPDIR_TEST/carol-old.conf"
 ping_ok "$C2" 10.86.0.1
+
+note "2a. where the gateway probes carol's path MTU, kept in the store"
+carol_probe() { hybrid_field "$GW" "$GW_IF" "[a.get('mtu_probe_target') for a in d['accounts'] if a['name'] == 'carol'][0]"; }
+account set-mtu-probe-target carol "$CAROL_IP" >"$TMPDIR_TEST/target.txt" ||
+  die "account set-mtu-probe-target failed: $(cat "$TMPDIR_TEST/target.txt")"
+grep -qx "gateway gws applied it" "$TMPDIR_TEST/target.txt" || die "set-mtu-probe-target: $(cat "$TMPDIR_TEST/target.txt")"
+account show carol | grep -qx "  path MTU probed at: $CAROL_IP" || die "account show does not name carol's probe target"
+[ "$(carol_probe)" = "$CAROL_IP" ] || die "the gateway does not probe carol at $CAROL_IP: $(carol_probe)"
+note "carol's path MTU probed at $(carol_probe): $(hybrid_field "$GW" "$GW_IF" "[a['mtu_probe']['state'] for a in d['accounts'] if a['name'] == 'carol'][0]")"
+account set-mtu-probe-target carol >"$TMPDIR_TEST/target.txt" || die "clearing carol's probe target failed"
+[ "$(carol_probe)" = None ] || die "the gateway still probes carol at $(carol_probe)"
 
 note "2b. import-csv: one bad row rejects the whole file; fixed, every row is added"
 DAVE_PUB=$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)

@@ -82,41 +82,7 @@ TOML
 }
 # charon_config FILE PSK: the same road warrior for charon.
 charon_config() {
-  cat >"$1" <<CONF
-connections {
-  tandem {
-    version = 2
-    local_addrs = 192.168.89.2
-    remote_addrs = 192.168.89.1
-    encap = yes
-    proposals = aes256gcm16-prfsha256-ecp256
-    vips = 0.0.0.0, ::
-    local {
-      auth = psk
-      id = carol@example.org
-    }
-    remote {
-      auth = psk
-      id = 192.168.89.1
-    }
-    children {
-      net {
-        mode = tunnel
-        local_ts = dynamic
-        remote_ts = 10.88.0.0/24, fd88::/64
-        esp_proposals = aes256gcm16
-      }
-    }
-  }
-}
-secrets {
-  ike-carol {
-    id-a = carol@example.org
-    id-b = 192.168.89.1
-    secret = "$2"
-  }
-}
-CONF
+  strongswan_road_warrior_conf "$1" "$2" 192.168.89.2 192.168.89.1 "10.88.0.0/24, fd88::/64" "0.0.0.0, ::"
 }
 WRONG_PSK="not carol's key, but long enough"
 if [ "$CLIENT" = tandem ]; then

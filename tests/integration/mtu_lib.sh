@@ -142,3 +142,18 @@ first_syn_mss() {
   tshark -r "$1" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" -T fields -e tcp.options.mss_val \
     2>/dev/null | head -1 || true
 }
+
+# mtu_changed_event EVENTS FIELD VALUE MTU: the event file EVENTS has a path.mtu_changed event
+# whose FIELD (peer, account, ...) is VALUE and whose mtu is MTU; it is printed. Fails otherwise.
+mtu_changed_event() {
+  python3 - "$@" <<'PY' || die "no path.mtu_changed event with $2 $3 and mtu $4 in $1"
+import json, sys
+events, field, value, mtu = sys.argv[1:5]
+for line in open(events):
+    e = json.loads(line)
+    if e["event"] == "path.mtu_changed" and e.get(field) == value and e["mtu"] == int(mtu):
+        print("--- event:", line.strip())
+        sys.exit(0)
+sys.exit(1)
+PY
+}

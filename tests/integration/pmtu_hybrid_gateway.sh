@@ -126,15 +126,7 @@ echo "$text" | grep -qE "path MTU probing: [a-z]+, $PROBED probed .*echoes to $C
 line=$(grep -m1 "peer alice: path MTU probing holds its packets to $PROBED" "$TMPDIR_TEST/gw.log" || true)
 [ -n "$line" ] || die "the gateway's log does not name alice and the probed $PROBED"
 note "the gateway's log: $line"
-python3 - "$TMPDIR_TEST/gw.events" "$PROBED" <<'PY' || die "no path.mtu_changed event for alice"
-import json, sys
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e["event"] == "path.mtu_changed" and e.get("peer") == "alice" and e["mtu"] == int(sys.argv[2]):
-        print("--- event:", line.strip())
-        sys.exit(0)
-sys.exit(1)
-PY
+mtu_changed_event "$TMPDIR_TEST/gw.events" peer alice "$PROBED"
 ip netns exec "$GW" curl -sS --fail --max-time 10 "http://127.0.0.1:$PORT/metrics" \
   >"$TMPDIR_TEST/metrics.txt" || die "scraping the gateway's metrics failed"
 series=$(grep "^tandem_path_mtu_bytes{" "$TMPDIR_TEST/metrics.txt" | grep -F 'kind="probed"' |

@@ -228,3 +228,46 @@ strongswan_stop() {
   PIDS=("${kept[@]}")
   unset "STRONGSWAN_PID[$name]"
 }
+
+# strongswan_road_warrior_conf FILE PSK LOCAL GATEWAY REMOTE_TS VIPS: a swanctl.conf for an IKEv2
+# road warrior of a Tandem gateway: connection `tandem` with child `net`, from LOCAL to GATEWAY
+# (whose identity is its address), as carol@example.org with pre-shared key PSK, ESP in UDP with
+# AES-256-GCM-16, asking for the virtual addresses VIPS (e.g. "0.0.0.0, ::") and reaching
+# REMOTE_TS (e.g. "10.88.0.0/24, fd88::/64") through the tunnel.
+strongswan_road_warrior_conf() {
+  cat >"$1" <<CONF
+connections {
+  tandem {
+    version = 2
+    local_addrs = $3
+    remote_addrs = $4
+    encap = yes
+    proposals = aes256gcm16-prfsha256-ecp256
+    vips = $6
+    local {
+      auth = psk
+      id = carol@example.org
+    }
+    remote {
+      auth = psk
+      id = $4
+    }
+    children {
+      net {
+        mode = tunnel
+        local_ts = dynamic
+        remote_ts = $5
+        esp_proposals = aes256gcm16
+      }
+    }
+  }
+}
+secrets {
+  ike-carol {
+    id-a = carol@example.org
+    id-b = $4
+    secret = "$2"
+  }
+}
+CONF
+}
