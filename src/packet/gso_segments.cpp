@@ -38,7 +38,7 @@ Result<std::size_t, GsoError> transport_offset(ByteView packet, std::uint8_t pro
 }  // namespace
 
 Result<GsoSegments, GsoError> GsoSegments::plan(const VirtioNetHeader& header, ByteView packet) {
-  if (packet.size() > kMaxSuperPacket) return Err{GsoError::kMalformed};
+  if (packet.empty() || packet.size() > kMaxSuperPacket) return Err{GsoError::kMalformed};
   GsoSegments s;
   s.headers_ = packet.size();
   const std::uint8_t gso = header.gso();

@@ -29,7 +29,8 @@ inline constexpr std::size_t kMaxSuperPacket = 65535;
 
 class GsoSegments {
  public:
-  // Checks `packet` (an IP packet without its virtio-net header) against `header`.
+  // Checks `packet` (an IP packet without its virtio-net header) against `header`; an empty one
+  // is malformed.
   static Result<GsoSegments, GsoError> plan(const VirtioNetHeader& header, ByteView packet);
 
   std::size_t count() const { return count_; }

@@ -209,6 +209,7 @@ TEST(GsoSegments, RefusesWhatDoesNotAddUp) {
   outside.csum_start = static_cast<std::uint16_t>(v4.size() - 1);
   outside.csum_offset = 0;
   EXPECT_EQ(GsoSegments::plan(outside, v4).error(), GsoError::kMalformed);
+  EXPECT_EQ(GsoSegments::plan(VirtioNetHeader{}, ByteView()).error(), GsoError::kMalformed);
 }
 
 }  // namespace
