@@ -1,9 +1,12 @@
 // Which data-path offloads a WireGuard or hybrid interface uses: TUN super-packets (IFF_VNET_HDR
 // with TSO/USO reads and coalesced TCP writes, io/tun_device.hpp), UDP GSO sends and UDP GRO
-// receives (io/udp_socket.hpp). All are on unless TANDEM_OFFLOADS in the environment says
-// otherwise: "off" for none, or a comma-separated list of those to keep ("tun,gso,gro"), to
-// compare them or to see the tunnel one packet at a time (a capture on the TUN device shows
-// super-packets, as on any device with offloads).
+// receives (io/udp_socket.hpp). TUN offloads and UDP GSO are on unless TANDEM_OFFLOADS in the
+// environment says otherwise: "off" for none, or a comma-separated list of those to use
+// ("tun,gso,gro"), to compare them or to see the tunnel one packet at a time (a capture on the
+// TUN device shows super-packets otherwise). UDP GRO is only on when listed: in the benchmark
+// (bench/wg_throughput.sh, docs/PERFORMANCE.md) it saved a little CPU for no clear gain in
+// throughput, and pings through the tunnel were slower in every run, for reasons not understood
+// yet.
 #pragma once
 
 #include <optional>
@@ -19,7 +22,7 @@ namespace tandem::daemon {
 struct Offloads {
   bool tun = true;
   bool gso = true;
-  bool gro = true;
+  bool gro = false;
 };
 
 // `text` as TANDEM_OFFLOADS gives it (nullopt: unset); an unknown word in a list is ignored.
