@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/packet.hpp"
+#include "daemon/offloads.hpp"
 #include "daemon/uapi_client.hpp"
 #include "daemon/wireguard_setup.hpp"
 #include "hybrid/probe.hpp"
@@ -117,7 +118,7 @@ Result<std::unique_ptr<HybridInterface>, std::string> HybridInterface::create(
   std::string why;
   const unsigned mtu = wireguard_device_mtu(config, &why);
   spdlog::info("{}: MTU {} ({})", ic.name, mtu, why);
-  auto tun = io::TunDevice::create(ic.name, mtu);
+  auto tun = open_offloaded_tun(ic.name, mtu);
   if (!tun) return Err("TUN device " + ic.name + ": " + tun.error());
   auto iface = std::unique_ptr<HybridInterface>(
       new HybridInterface(config, std::move(*tun), std::move(accounts)));

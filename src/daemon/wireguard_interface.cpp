@@ -12,6 +12,7 @@
 #include "crypto/constant_time.hpp"
 #include "crypto/key_encoding.hpp"
 #include "daemon/event_sink.hpp"
+#include "daemon/offloads.hpp"
 #include "io/resolve.hpp"
 #include "packet/tcp_mss.hpp"
 
@@ -131,7 +132,7 @@ constexpr std::size_t kBatch = 64;
 
 Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::create(
     const std::string& name, unsigned mtu, std::uint16_t listen_port) {
-  auto tun = io::TunDevice::create(name, mtu);
+  auto tun = open_offloaded_tun(name, mtu);
   if (!tun) return Err(tun.error());
   return assemble(std::move(*tun), nullptr, nullptr, mtu, listen_port, nullptr);
 }
@@ -157,6 +158,7 @@ Result<std::unique_ptr<WireguardInterface>, std::string> WireguardInterface::ass
           "underlay path MTU discovery unavailable ({}): datagrams too big for the "
           "path are fragmented by the kernel",
           ok.error());
+    apply_udp_offloads(*udp);
   }
   auto loop = io::EventLoop::create();
   if (!loop) return Err(loop.error());
@@ -223,10 +225,14 @@ WireguardInterface::~WireguardInterface() {
 
 void WireguardInterface::send_datagrams(io::PacketBatch& batch) {
   if (batch.empty()) return;
-  if (carrier_)
+  if (carrier_) {
     carrier_->carry(batch, 0, batch.size(), carried_port_);
-  else
-    udp_->send_batch(batch);
+    return;
+  }
+  udp_->send_batch(batch);
+  if (!gso_lost_.load(std::memory_order_relaxed) && udp_->gso_lost() && !gso_lost_.exchange(true))
+    spdlog::warn("{}: UDP GSO refused by the outgoing device (EIO); sending datagram by datagram",
+                 name());
 }
 
 void WireguardInterface::send_control(io::PacketBatch& batch) {
@@ -339,6 +345,14 @@ void WireguardInterface::apply_resolved_endpoints() {
 }
 
 void WireguardInterface::on_tun_readable() {
+  // A super-packet cut into more segments than the batch holds leaves the rest in the device
+  // object, not the kernel: take it now, since epoll will not report it.
+  do {
+    read_tun_batch();
+  } while (tun_->has_pending() && !stopping_);
+}
+
+void WireguardInterface::read_tun_batch() {
   auto n = tun_->read_batch(tx_batch_);
   if (!n) {
     if (n.error().code == EAGAIN || n.error().code == EINTR) return;

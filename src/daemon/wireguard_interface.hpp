@@ -163,6 +163,7 @@ class WireguardInterface {
   void sender_main();
   void receiver_main();
   void on_tun_readable();
+  void read_tun_batch();
   void on_udp_readable(io::UdpSocket& socket);
   void on_timer();
   // Seals and sends the path MTU probes in probe_batch_ that the device took (control thread).
@@ -202,6 +203,7 @@ class WireguardInterface {
   std::thread receiver_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shutdown_requested_{false};
+  std::atomic<bool> gso_lost_{false};  // logged once: a socket turned UDP GSO off
   io::WorkerPool sender_pool_;
   io::WorkerPool receiver_pool_;
 

@@ -1,9 +1,11 @@
 #include "io/udp_socket.hpp"
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -40,7 +42,63 @@ int set_mark(int fd, std::uint32_t mark) {
   return ::setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) == 0 ? 0 : errno;
 }
 
+// What one GSO message may carry: the kernel's UDP_MAX_SEGMENTS, and a UDP length that still
+// fits 16 bits under an IPv6 header (the smaller limit of the two families).
+constexpr std::size_t kMaxGsoSegments = 64;
+constexpr std::size_t kMaxGsoBytes = 65535 - 40 - 8;
+// The largest coalesced receive: a UDP length field's worth.
+constexpr std::size_t kMaxCoalescedReceive = 65535;
+
+// The refusal that means the outgoing device cannot do UDP GSO at all (it cannot checksum the
+// segments, or IPsec would transform them), rather than a refusal of this run: EINVAL, say, is
+// a segment larger than the path MTU, which the datagrams sent one by one report themselves.
+constexpr int kGsoUnsupported = EIO;
+
+// Sets up s.headers[message] to send s.iovecs[first, first + count) to `to`.
+mmsghdr& address_message(MmsgScratch& s, std::size_t message, const Endpoint& to, std::size_t first,
+                         std::size_t count) {
+  mmsghdr& h = s.headers[message];
+  std::memset(&h, 0, sizeof h);
+  h.msg_hdr.msg_name = &s.addresses[message];
+  h.msg_hdr.msg_namelen = to_sockaddr(to, s.addresses[message]);
+  h.msg_hdr.msg_iov = &s.iovecs[first];
+  h.msg_hdr.msg_iovlen = count;
+  return h;
+}
+
+void set_segment_size(mmsghdr& h, MmsgScratch::Control& control, std::uint16_t size) {
+  h.msg_hdr.msg_control = control.bytes;
+  h.msg_hdr.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
+  cmsghdr* c = CMSG_FIRSTHDR(&h.msg_hdr);
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+  std::memcpy(CMSG_DATA(c), &size, sizeof size);
+}
+
 }  // namespace
+
+UdpSocket::UdpSocket(UdpSocket&& other) noexcept
+    : fd_(std::move(other.fd_)),
+      family_(other.family_),
+      port_(other.port_),
+      fwmark_(other.fwmark_),
+      raw_(other.raw_),
+      path_mtu_discovery_(other.path_mtu_discovery_),
+      gro_(other.gro_),
+      gso_(other.gso()) {}
+
+UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
+  fd_ = std::move(other.fd_);
+  family_ = other.family_;
+  port_ = other.port_;
+  fwmark_ = other.fwmark_;
+  raw_ = other.raw_;
+  path_mtu_discovery_ = other.path_mtu_discovery_;
+  gro_ = other.gro_;
+  set_gso(other.gso());
+  return *this;
+}
 
 Result<UdpSocket, UdpSocket::BindError> UdpSocket::try_bind(IpAddress::Family family,
                                                             std::uint16_t port,
@@ -98,7 +156,61 @@ Result<Ok, std::string> UdpSocket::set_fwmark(std::uint32_t mark) {
   return Ok{};
 }
 
+Result<Ok, std::string> UdpSocket::enable_gro() {
+  const int on = 1;
+  if (::setsockopt(fd_.get(), SOL_UDP, UDP_GRO, &on, sizeof on) != 0)
+    return Err{errno_text("UDP_GRO", errno)};
+  gro_ = true;
+  return Ok{};
+}
+
+Result<std::size_t, SysError> UdpSocket::recv_coalesced(PacketBatch& batch) {
+  batch.clear();
+  MmsgScratch& s = batch.scratch();
+  if (!s.coalesced) s.coalesced = std::make_unique<std::byte[]>(kMaxCoalescedReceive);
+  while (batch.empty() || batch.capacity() - batch.size() >= kMaxGroSegments) {
+    iovec iov{s.coalesced.get(), kMaxCoalescedReceive};
+    msghdr m{};
+    m.msg_name = &s.addresses[0];
+    m.msg_namelen = sizeof(sockaddr_storage);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = s.controls[0].bytes;
+    m.msg_controllen = sizeof s.controls[0].bytes;
+    ssize_t n = -1;
+    for (int attempt = 0; attempt < kAttemptsPastAPendingError; ++attempt) {
+      do {
+        n = ::recvmsg(fd_.get(), &m, MSG_DONTWAIT);
+      } while (n < 0 && errno == EINTR);
+      if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) break;
+    }
+    if (n < 0) {
+      const int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || !batch.empty()) break;
+      return Err{SysError{err}};
+    }
+    const auto from = from_sockaddr(s.addresses[0], m.msg_namelen);
+    if ((m.msg_flags & MSG_TRUNC) != 0 || !from) continue;
+    // The size of each datagram but the last; a receive that was not coalesced has none.
+    auto size = static_cast<std::size_t>(n);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+      if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO) continue;
+      int gso_size = 0;
+      std::memcpy(&gso_size, CMSG_DATA(c), sizeof gso_size);
+      if (gso_size > 0) size = static_cast<std::size_t>(gso_size);
+    }
+    const ByteView all(s.coalesced.get(), static_cast<std::size_t>(n));
+    for (std::size_t at = 0; at < all.size() && !batch.full(); at += size) {
+      const ByteView datagram = all.subspan(at, std::min(size, all.size() - at));
+      if (datagram.size() > batch.slot_size() - batch.headroom()) continue;
+      batch.push_back(datagram, *from);
+    }
+  }
+  return batch.size();
+}
+
 Result<std::size_t, SysError> UdpSocket::recv_batch(PacketBatch& batch) {
+  if (gro_) return recv_coalesced(batch);
   // Every slot starts over at the headroom: the previous batch's packets may have been opened in
   // place (ESP, WireGuard), which moved their offsets and would shrink the room offered here.
   batch.clear();
@@ -157,17 +269,73 @@ SendResult UdpSocket::send_batch(PacketBatch& batch) {
 }
 
 SendResult UdpSocket::send_batch(PacketBatch& batch, std::size_t begin, std::size_t end) {
+  return gso() ? send_runs(batch, begin, end) : send_each(batch, begin, end);
+}
+
+SendResult UdpSocket::send_runs(PacketBatch& batch, std::size_t begin, std::size_t end) {
+  MmsgScratch& s = batch.scratch();
+  std::size_t messages = 0;
+  for (std::size_t i = begin; i < end;) {
+    // A run: one destination, every datagram the size of the first but the last, which may be
+    // smaller; the kernel cuts the message at that size.
+    const std::size_t size = batch[i].length;
+    std::size_t j = i + 1, bytes = size;
+    while (j < end && j - i < kMaxGsoSegments && batch[j].endpoint == batch[i].endpoint &&
+           batch[j - 1].length == size && batch[j].length <= size && batch[j].length > 0 &&
+           bytes + batch[j].length <= kMaxGsoBytes) {
+      bytes += batch[j].length;
+      ++j;
+    }
+    for (std::size_t k = i; k < j; ++k) {
+      const auto b = batch[k].bytes();
+      s.iovecs[k] = iovec{b.data(), b.size()};
+    }
+    mmsghdr& h = address_message(s, messages, batch[i].endpoint, i, j - i);
+    if (j - i > 1) set_segment_size(h, s.controls[messages], static_cast<std::uint16_t>(size));
+    s.runs[messages] = {i, j - i};
+    ++messages;
+    i = j;
+  }
+  SendResult result;
+  std::size_t m = 0;
+  int attempts = 0;
+  while (m < messages) {
+    const int n =
+        ::sendmmsg(fd_.get(), s.headers.data() + m, static_cast<unsigned>(messages - m), 0);
+    if (n > 0) {
+      for (int k = 0; k < n; ++k) result.sent += s.runs[m + static_cast<std::size_t>(k)].count;
+      m += static_cast<std::size_t>(n);
+      attempts = 0;
+      continue;
+    }
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (++attempts < kAttemptsPastAPendingError) continue;
+    attempts = 0;
+    const MmsgScratch::Run run = s.runs[m];
+    if (run.count > 1 && err == kGsoUnsupported) set_gso(false);
+    // Each datagram of the run on its own (sendto: the scratch holds the later messages), so
+    // those the kernel takes go and the rest are counted.
+    for (std::size_t k = run.first; k < run.first + run.count; ++k) {
+      if (auto sent = send(batch[k].bytes(), batch[k].endpoint); sent) {
+        ++result.sent;
+      } else {
+        ++result.failed;
+        if (result.first_error == 0) result.first_error = sent.error().code;
+      }
+    }
+    ++m;
+  }
+  return result;
+}
+
+SendResult UdpSocket::send_each(PacketBatch& batch, std::size_t begin, std::size_t end) {
   SendResult result;
   MmsgScratch& s = batch.scratch();
   for (std::size_t i = begin; i < end; ++i) {
     const auto bytes = batch[i].bytes();
     s.iovecs[i] = iovec{bytes.data(), bytes.size()};
-    mmsghdr& h = s.headers[i];
-    std::memset(&h, 0, sizeof h);
-    h.msg_hdr.msg_name = &s.addresses[i];
-    h.msg_hdr.msg_namelen = to_sockaddr(batch[i].endpoint, s.addresses[i]);
-    h.msg_hdr.msg_iov = &s.iovecs[i];
-    h.msg_hdr.msg_iovlen = 1;
+    address_message(s, i, batch[i].endpoint, i, 1);
   }
   // sendmmsg stops at the first datagram the kernel refuses; skip that one and carry on. A
   // refusal at the head of a call may be a pending error instead, so the head gets a second try.

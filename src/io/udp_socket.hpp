@@ -1,8 +1,13 @@
 // A bound UDP socket for one address family, moving datagrams in batches with recvmmsg and
-// sendmmsg. WireGuard-style: one IPv4 and one separate IPv6 socket (IPV6_V6ONLY) on the same port;
+// sendmmsg. Sends use UDP GSO (UDP_SEGMENT, Linux 4.18) where they can: a run of datagrams to one
+// destination, all of one size but the last, leaves as one message the kernel cuts up late, so
+// the stack is walked once per run instead of once per datagram. Receives may use UDP GRO
+// (enable_gro()): the kernel hands over a run of one sender's datagrams as one, cut up here.
+// WireGuard-style: one IPv4 and one separate IPv6 socket (IPV6_V6ONLY) on the same port;
 // UdpTransport (udp_transport.hpp) owns the pair.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -30,6 +35,9 @@ class UdpSocket {
   // sender's address (port 0) in `endpoint`; sends ignore the port. Needs CAP_NET_RAW.
   static Result<UdpSocket, std::string> raw_ipv4(int protocol);
 
+  UdpSocket(UdpSocket&& other) noexcept;
+  UdpSocket& operator=(UdpSocket&& other) noexcept;
+
   IpAddress::Family family() const { return family_; }
   bool raw() const { return raw_; }
   std::uint16_t port() const { return port_; }
@@ -40,8 +48,10 @@ class UdpSocket {
 
   // Clears `batch`, then fills it with every waiting datagram up to its capacity, each at its
   // slot's headroom with the sender in `endpoint`. Returns the count (0: nothing waiting).
-  // Datagrams larger than a slot are dropped. A pending ICMP error (see read_errors()) does not
-  // interrupt the batch: it stays on the error queue for read_errors().
+  // Datagrams larger than a slot are dropped. With GRO each coalesced receive is cut into its
+  // datagrams; one is taken only while the batch has room for the most a receive may hold
+  // (kMaxGroSegments), and always into an empty batch. A pending ICMP error (see read_errors())
+  // does not interrupt the batch: it stays on the error queue for read_errors().
   Result<std::size_t, SysError> recv_batch(PacketBatch& batch);
 
   // Sends batch[begin, end) (default: all of it), each to its `endpoint`. Blocks while the socket
@@ -49,8 +59,21 @@ class UdpSocket {
   // the kernel refuses is counted in `failed` and the rest still go: EMSGSIZE means larger than
   // the outgoing device's MTU (with path MTU discovery also queued as a local DeliveryError).
   // A pending ICMP error about an earlier datagram does not cost this batch a datagram.
+  // A run the kernel refuses as one GSO message is sent again datagram by datagram, so refusals
+  // are still counted per datagram; one refused for lack of GSO support (EIO: the device cannot
+  // checksum it) turns GSO off for this socket.
   SendResult send_batch(PacketBatch& batch);
   SendResult send_batch(PacketBatch& batch, std::size_t begin, std::size_t end);
+
+  // UDP GRO on receive (Linux 5.0); an error when the kernel does not have it.
+  Result<Ok, std::string> enable_gro();
+  bool gro() const { return gro_; }
+  // The most datagrams one coalesced receive carries (the kernel's UDP_GRO_CNT_MAX).
+  static constexpr std::size_t kMaxGroSegments = 64;
+
+  // Whether sends still use UDP GSO; set_gso(false) turns it off (for tests and debugging).
+  bool gso() const { return gso_.load(std::memory_order_relaxed); }
+  void set_gso(bool on) { gso_.store(on, std::memory_order_relaxed); }
 
   // One datagram, for control messages off the data path.
   Result<Ok, SysError> send(ByteView bytes, const Endpoint& to);
@@ -81,7 +104,14 @@ class UdpSocket {
  private:
   UdpSocket(UniqueFd fd, IpAddress::Family family, std::uint16_t port, std::uint32_t fwmark,
             bool raw = false)
-      : fd_(std::move(fd)), family_(family), port_(port), fwmark_(fwmark), raw_(raw) {}
+      : fd_(std::move(fd)), family_(family), port_(port), fwmark_(fwmark), raw_(raw), gso_(!raw) {}
+
+  // sendmmsg of batch[begin, end), a message per datagram.
+  SendResult send_each(PacketBatch& batch, std::size_t begin, std::size_t end);
+  // The same with runs of equal-sized datagrams to one destination as single GSO messages.
+  SendResult send_runs(PacketBatch& batch, std::size_t begin, std::size_t end);
+  // recv_batch() with GRO on.
+  Result<std::size_t, SysError> recv_coalesced(PacketBatch& batch);
 
   UniqueFd fd_;
   IpAddress::Family family_;
@@ -89,6 +119,9 @@ class UdpSocket {
   std::uint32_t fwmark_ = 0;
   bool raw_ = false;
   bool path_mtu_discovery_ = false;
+  bool gro_ = false;
+  // Read by every sending thread, cleared by the first that finds GSO unsupported.
+  std::atomic<bool> gso_{true};
 };
 
 }  // namespace tandem::io

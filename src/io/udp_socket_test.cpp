@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "io/netns_fixture.hpp"
 #include "io/udp_transport.hpp"
 
 namespace tandem::io {
@@ -142,6 +143,88 @@ TEST(UdpSocket, DropsDatagramsLargerThanSlot) {
   ASSERT_TRUE(n.ok());
   ASSERT_EQ(*n, 1u);
   EXPECT_EQ(batch[0].length, 5u);
+}
+
+// Runs of equal-sized datagrams to one destination (one GSO message each), broken by a shorter
+// last datagram and by a change of destination; `gso` off sends the same a message per datagram.
+void sends_runs_apart(bool gso) {
+  const auto loopback = *IpAddress::parse("127.0.0.1");
+  auto a = UdpSocket::bind(IpAddress::Family::kV4, 0);
+  auto b = UdpSocket::bind(IpAddress::Family::kV4, 0);
+  auto sender = UdpSocket::bind(IpAddress::Family::kV4, 0);
+  ASSERT_TRUE(a.ok() && b.ok() && sender.ok());
+  sender->set_gso(gso);
+  PacketBatch out;
+  std::vector<std::string> to_a, to_b;
+  const auto add = [&](std::vector<std::string>& list, UdpSocket& to, std::size_t size) {
+    std::string d(size, static_cast<char>('a' + out.size() % 26));
+    d.replace(0, 4, std::to_string(1000 + out.size()));
+    list.push_back(d);
+    out.push_back(as_bytes(d), Endpoint{loopback, to.port()});
+  };
+  for (int i = 0; i < 40; ++i) add(to_a, *a, 1200);
+  add(to_a, *a, 500);  // ends the run
+  for (int i = 0; i < 5; ++i) add(to_a, *a, 1200);
+  for (int i = 0; i < 3; ++i) add(to_b, *b, 1200);
+  add(to_a, *a, 1200);
+  const SendResult sent = sender->send_batch(out);
+  EXPECT_EQ(sent.sent, out.size());
+  EXPECT_EQ(sent.failed, 0u);
+  EXPECT_EQ(sender->gso(), gso);
+  for (auto [socket, want] : {std::pair(&*a, &to_a), std::pair(&*b, &to_b)}) {
+    const auto got = receive(*socket, want->size());
+    ASSERT_EQ(got.size(), want->size());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].second, (*want)[i]);
+  }
+}
+
+TEST(UdpSocket, SendsRunsAsGsoMessagesThatArriveAsSeparateDatagrams) {
+  sends_runs_apart(true);
+}
+
+TEST(UdpSocket, SendsTheSameWithGsoOff) {
+  sends_runs_apart(false);
+}
+
+TEST(UdpSocket, WithGroACoalescedReceiveIsCutIntoItsDatagrams) {
+  const auto loopback = *IpAddress::parse("::1");
+  auto receiver = UdpSocket::bind(IpAddress::Family::kV6, 0);
+  auto sender = UdpSocket::bind(IpAddress::Family::kV6, 0);
+  ASSERT_TRUE(receiver.ok() && sender.ok());
+  ASSERT_TRUE(receiver->enable_gro().ok());
+  PacketBatch out;
+  std::vector<std::string> sent;
+  for (std::size_t i = 0; i < 30; ++i) {
+    sent.push_back(std::string(i == 29 ? 300 : 1000, static_cast<char>('A' + i % 26)));
+    out.push_back(as_bytes(sent.back()), Endpoint{loopback, receiver->port()});
+  }
+  ASSERT_EQ(sender->send_batch(out).sent, 30u);
+  const auto got = receive(*receiver, 30);
+  ASSERT_EQ(got.size(), 30u);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].second, sent[i]);
+    EXPECT_EQ(got[i].first, (Endpoint{loopback, sender->port()}));
+  }
+}
+
+using UdpSocketNetnsTest = testing::NetnsTest;
+
+TEST_F(UdpSocketNetnsTest, ARefusedGsoRunIsCountedDatagramByDatagram) {
+  ASSERT_EQ(std::system("ip link add v0 mtu 1280 type veth peer name v1 && ip link set v1 up && "
+                        "ip link set v0 up && ip addr add 10.78.0.1/24 dev v0"),
+            0);
+  auto s = UdpSocket::bind(IpAddress::Family::kV4, 0);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(s->enable_path_mtu_discovery().ok());
+  PacketBatch out;
+  const Endpoint far{*IpAddress::parse("10.78.0.2"), 9};
+  for (int i = 0; i < 3; ++i) out.push_back(as_bytes(std::string(1300, 'x')), far);  // too big
+  for (int i = 0; i < 2; ++i) out.push_back(as_bytes(std::string(100, 'y')), far);
+  const SendResult r = s->send_batch(out);
+  EXPECT_EQ(r.failed, 3u);
+  EXPECT_EQ(r.sent, 2u);
+  EXPECT_NE(r.first_error, 0);
+  EXPECT_TRUE(s->gso()) << "a datagram too big says nothing about GSO support";
 }
 
 TEST(UdpSocket, BindingATakenPortFails) {

@@ -39,22 +39,48 @@ Result<UdpTransport, std::string> UdpTransport::open(std::uint16_t port, std::ui
   }
 }
 
-Result<Ok, std::string> UdpTransport::set_fwmark(std::uint32_t mark) {
+template <typename Set>
+Result<Ok, std::string> UdpTransport::on_both(Set set) {
   for (UdpSocket* s : {v4(), v6()}) {
     if (s == nullptr) continue;
-    if (auto r = s->set_fwmark(mark); !r) return Err{r.error()};
+    if (auto r = set(*s); !r) return Err{r.error()};
   }
-  fwmark_ = mark;
   return Ok{};
 }
 
+Result<Ok, std::string> UdpTransport::set_fwmark(std::uint32_t mark) {
+  auto r = on_both([mark](UdpSocket& s) { return s.set_fwmark(mark); });
+  if (r) fwmark_ = mark;
+  return r;
+}
+
 Result<Ok, std::string> UdpTransport::enable_path_mtu_discovery() {
-  for (UdpSocket* s : {v4(), v6()}) {
-    if (s == nullptr) continue;
-    if (auto r = s->enable_path_mtu_discovery(); !r) return Err{r.error()};
+  auto r = on_both([](UdpSocket& s) { return s.enable_path_mtu_discovery(); });
+  if (r) path_mtu_discovery_ = true;
+  return r;
+}
+
+Result<Ok, std::string> UdpTransport::enable_gro() {
+  auto r = on_both([](UdpSocket& s) { return s.enable_gro(); });
+  if (r) gro_ = true;
+  return r;
+}
+
+void UdpTransport::set_gso(bool on) {
+  for (UdpSocket* s : {v4(), v6()})
+    if (s != nullptr) s->set_gso(on);
+  gso_ = on;
+}
+
+// The options set on the sockets before, on freshly bound ones.
+Result<Ok, std::string> UdpTransport::reapply(bool path_mtu_discovery, bool gro, bool gso) {
+  set_gso(gso);
+  Result<Ok, std::string> pmtud = Ok{};
+  if (path_mtu_discovery) pmtud = enable_path_mtu_discovery();
+  if (gro) {
+    if (auto r = enable_gro(); !r) return r;
   }
-  path_mtu_discovery_ = true;
-  return Ok{};
+  return pmtud;
 }
 
 Result<Ok, std::string> UdpTransport::rebind(std::uint16_t port) {
@@ -62,19 +88,20 @@ Result<Ok, std::string> UdpTransport::rebind(std::uint16_t port) {
   // if the new bind fails we restore the old port (best effort: someone may have taken it).
   const std::uint16_t old_port = port_;
   const bool path_mtu_discovery = path_mtu_discovery_;
+  const bool gro = gro_;
+  const bool gso = gso_;
   v4_.reset();
   v6_.reset();
   auto fresh = open(port, fwmark_);
   if (!fresh) {
     if (auto back = open(old_port, fwmark_)) {
       *this = std::move(back).value();
-      if (path_mtu_discovery) (void)enable_path_mtu_discovery();
+      (void)reapply(path_mtu_discovery, gro, gso);
     }
     return Err{fresh.error()};
   }
   *this = std::move(fresh).value();
-  if (path_mtu_discovery) return enable_path_mtu_discovery();
-  return Ok{};
+  return reapply(path_mtu_discovery, gro, gso);
 }
 
 SendResult UdpTransport::send_batch(PacketBatch& batch) {

@@ -30,6 +30,13 @@ class UdpTransport {
   Result<Ok, std::string> set_fwmark(std::uint32_t mark);
   // UdpSocket::enable_path_mtu_discovery on both sockets, kept across rebind().
   Result<Ok, std::string> enable_path_mtu_discovery();
+  // UdpSocket::enable_gro on both sockets, kept across rebind(); receives then need batches of
+  // at least UdpSocket::kMaxGroSegments slots.
+  Result<Ok, std::string> enable_gro();
+  // UdpSocket::set_gso on both sockets, kept across rebind().
+  void set_gso(bool on);
+  // Whether GSO was asked for but a socket has turned it off (the device refused it).
+  bool gso_lost() { return gso_ && ((v4() && !v4()->gso()) || (v6() && !v6()->gso())); }
   // Closes both sockets and binds the new port (keeping the fwmark). On failure the old port is
   // bound again if still free. Either way callers must re-register the fds with their event loop.
   Result<Ok, std::string> rebind(std::uint16_t port);
@@ -40,12 +47,18 @@ class UdpTransport {
 
  private:
   UdpTransport() = default;
+  // Applies `set` (UdpSocket& -> Result<Ok, std::string>) to each socket; the first error.
+  template <typename Set>
+  Result<Ok, std::string> on_both(Set set);
+  Result<Ok, std::string> reapply(bool path_mtu_discovery, bool gro, bool gso);
 
   std::optional<UdpSocket> v4_;
   std::optional<UdpSocket> v6_;
   std::uint16_t port_ = 0;
   std::uint32_t fwmark_ = 0;
   bool path_mtu_discovery_ = false;
+  bool gro_ = false;
+  bool gso_ = true;
 };
 
 }  // namespace tandem::io

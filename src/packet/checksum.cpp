@@ -10,8 +10,11 @@ constexpr std::uint8_t kProtocolUdp = 17;
 // Adds `bytes` as big-endian 16-bit words to `sum` without folding. A 64-bit accumulator cannot
 // overflow for any buffer that fits in memory (each word adds less than 2^16), so the carries
 // are folded once at the end, which RFC 1071 section 2 (B) allows because the sum is associative.
+// Words are taken 32 bits at a time where they can be: 2^16 is 1 modulo 0xffff, so a 32-bit
+// big-endian word adds the same as its two 16-bit halves once folded.
 std::uint64_t add_words(std::uint64_t sum, const std::byte* p, std::size_t size) {
   std::size_t i = 0;
+  for (; i + 3 < size; i += 4) sum += load_be32(p + i);
   for (; i + 1 < size; i += 2) sum += load_be16(p + i);
   if (i < size) sum += std::to_integer<std::uint64_t>(p[i]) << 8;  // odd byte, zero-padded
   return sum;
@@ -23,6 +26,20 @@ std::uint16_t fold_and_complement(std::uint64_t sum) {
 }
 
 }  // namespace
+
+std::uint64_t checksum_add(std::uint64_t sum, ByteView bytes) {
+  return add_words(sum, bytes.data(), bytes.size());
+}
+
+std::uint64_t pseudo_header_sum(ByteView ip, std::uint8_t protocol, std::size_t length) {
+  const bool v4 = (std::to_integer<unsigned>(ip[0]) >> 4) == 4;
+  const ByteView addresses = v4 ? ip.subspan(12, 8) : ip.subspan(8, 32);
+  return checksum_add(protocol + (length >> 16) + (length & 0xffff), addresses);
+}
+
+std::uint16_t checksum_finish(std::uint64_t sum) {
+  return fold_and_complement(sum);
+}
 
 std::uint16_t internet_checksum(ByteView bytes) {
   return fold_and_complement(add_words(0, bytes.data(), bytes.size()));

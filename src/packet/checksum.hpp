@@ -10,6 +10,17 @@
 
 namespace tandem::packet {
 
+// The one's-complement sum of `bytes` added to `sum`, not yet folded: for a checksum built from
+// pieces (a pseudo-header, then a header, then a payload). Every piece but the last must have an
+// even length, so each starts on a 16-bit word boundary of the whole.
+std::uint64_t checksum_add(std::uint64_t sum, ByteView bytes);
+// The pseudo-header (RFC 793 / RFC 8200 section 8.1) of a transport message of `length` bytes
+// carried as `protocol` in the IPv4 or IPv6 packet `ip`, whose addresses it reads, as an
+// unfolded sum for checksum_add to continue.
+std::uint64_t pseudo_header_sum(ByteView ip, std::uint8_t protocol, std::size_t length);
+// Folds a sum from checksum_add to 16 bits and complements it: the checksum to store, host order.
+std::uint16_t checksum_finish(std::uint64_t sum);
+
 // The one's-complement sum of `bytes` folded to 16 bits and complemented, in host order; store
 // it big-endian. An odd trailing byte is padded with zero.
 std::uint16_t internet_checksum(ByteView bytes);

@@ -20,6 +20,17 @@ inline constexpr std::size_t kIpv6HeaderSize = 40;
 inline constexpr std::uint8_t kProtocolIcmp = 1;
 inline constexpr std::uint8_t kNextHeaderIcmpv6 = 58;
 
+// TCP (RFC 9293 section 3.1): the protocol number, the fixed header's size, where its checksum
+// is, and the flags byte (offset 13) bits the offloads look at.
+inline constexpr std::uint8_t kProtocolTcp = 6;
+inline constexpr std::size_t kTcpHeaderMinSize = 20;
+inline constexpr std::size_t kTcpChecksumOffset = 16;
+inline constexpr std::uint8_t kTcpFin = 0x01;
+inline constexpr std::uint8_t kTcpSyn = 0x02;
+inline constexpr std::uint8_t kTcpPsh = 0x08;
+inline constexpr std::uint8_t kTcpAck = 0x10;
+inline constexpr std::uint8_t kTcpCwr = 0x80;
+
 // The IPv4 flags and fragment offset word (bytes 6-7): DF, MF, and the offset in 8-byte units.
 inline constexpr std::uint16_t kIpv4DontFragment = 0x4000;
 inline constexpr std::uint16_t kIpv4MoreFragments = 0x2000;
