@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 
 #include "store/sqlite_schema.hpp"
@@ -120,14 +119,12 @@ TEST_F(StoreTest, ASecondConnectionInTheProcessKeepsTheFirstSeeingOtherProcesses
   ASSERT_TRUE(seen.ok());
   auto second = open_store();
   ASSERT_TRUE(second->append_event("l2tp.login", "alice", "{}").ok());
-  // Another process, started afresh (a forked copy would share this one's idea of its locks):
-  // this test binary again, running only the helper below, as the CLI importing and closing.
+  // Another process, started afresh (a forked copy would share this one's idea of its locks),
+  // as the CLI importing and then closing its connection.
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    ::setenv("TANDEM_TEST_IMPORT_INTO", db_path().c_str(), 1);
-    ::execl("/proc/self/exe", "store_test", "--gtest_also_run_disabled_tests",
-            "--gtest_filter=StoreHelper.DISABLED_ImportsDaveIntoTheDatabaseNamed", nullptr);
+    ::execl(TANDEM_STORE_IMPORT_CHILD, "test_import_child", db_path().c_str(), "dave", nullptr);
     ::_exit(127);
   }
   int status = 0;
@@ -139,19 +136,6 @@ TEST_F(StoreTest, ASecondConnectionInTheProcessKeepsTheFirstSeeingOtherProcesses
   auto changes = poller->changes_since(*seen);
   ASSERT_TRUE(changes.ok()) << changes.error().message;
   EXPECT_EQ(changes->accounts, std::vector<std::string>{"dave"});
-}
-
-// Run only by the test above, in a process of its own.
-TEST(StoreHelper, DISABLED_ImportsDaveIntoTheDatabaseNamed) {
-  const char* path = std::getenv("TANDEM_TEST_IMPORT_INTO");
-  ASSERT_NE(path, nullptr);
-  SqliteOptions options;
-  options.plan = test_plan();
-  auto cli = SqliteStore::open(path, std::move(options));
-  ASSERT_TRUE(cli.ok()) << cli.error().message;
-  auto imported = (*cli)->import_accounts({test_account("dave", 2)});
-  ASSERT_TRUE(imported.ok()) << imported.error().message;
-  ASSERT_EQ(imported->imported, 1u);
 }
 
 TEST_F(StoreTest, RefusesASymbolicLinkForTheDatabase) {

@@ -130,9 +130,17 @@ note "A's status: state $(probe_field state), probed $(probe_field probed), sear
 [ "$(probe_field mtu)" = "$NARROW" ] || die "A's peer is not held to $NARROW"
 [ "$(probe_field configured_mtu)" = "$DEVICE_MTU" ] || die "A's configured MTU is not $DEVICE_MTU"
 [ "$(probe_field max)" = "$DEVICE_MTU" ] || die "A's search did not look up to the device MTU"
-text=$(ip netns exec "$A" "$TANDEM_BIN" status "$A_IF")
-grep -qE "path MTU probing: complete, $NARROW probed \(searched up to $DEVICE_MTU\).*; pinging $TARGET" <<<"$text" ||
-  { echo "$text" >&2; die "the text form of tandem status does not show the probing"; }
+# The text form, read until it shows a completed search: with mtu_probe_interval = 10 the next
+# search upwards may have begun since the JSON said complete (it ends at the same size).
+text_shows_probing() {
+  ip netns exec "$A" "$TANDEM_BIN" status "$A_IF" >"$TMPDIR_TEST/a-status.txt" &&
+    grep -qE "path MTU probing: complete, $NARROW probed \(searched up to $DEVICE_MTU\).*; pinging $TARGET" \
+      "$TMPDIR_TEST/a-status.txt"
+}
+if ! (ON_FAILURE= wait_until "the text form of A's status showing the probing complete" 30 text_shows_probing); then
+  cat "$TMPDIR_TEST/a-status.txt" >&2
+  die "the text form of tandem status does not show the probing"
+fi
 grep -q "path MTU probing holds its packets to $NARROW (was the configured MTU ($DEVICE_MTU))" \
   "$TMPDIR_TEST/a.log" || die "A's log has no line for the MTU it now holds"
 # A client (one peer): its device shows what its path carries, so hosts on A size for it too.
