@@ -12,12 +12,11 @@ namespace {
 // once is past what one gateway's throttle can hold, and its refusals still show it).
 constexpr std::size_t kMaxRecords = 16384;
 
-long long whole_seconds_up(Duration d) {
-  const auto s = std::chrono::ceil<std::chrono::seconds>(d).count();
-  return std::max<long long>(s, 1);
-}
-
 }  // namespace
+
+long long whole_seconds_up(Duration d) {
+  return std::max<long long>(std::chrono::ceil<std::chrono::seconds>(d).count(), 1);
+}
 
 std::string_view throttle_scope_name(ThrottleScope scope) {
   return scope == ThrottleScope::kUser ? "user" : "source";
@@ -50,26 +49,24 @@ std::optional<ThrottleDecision> LoginThrottle::refusal(ThrottleScope scope, cons
   return d;
 }
 
+std::optional<ThrottleDecision> LoginThrottle::held_back(Table& table, ThrottleScope scope,
+                                                         const std::string& key, TimePoint now) {
+  auto it = table.records.find(key);
+  if (it == table.records.end()) return std::nullopt;
+  if (stale(it->second, now)) {
+    table.records.erase(it);
+    return std::nullopt;
+  }
+  return refusal(scope, key, it->second, now);
+}
+
 ThrottleDecision LoginThrottle::check(const std::string& user,
                                       const std::optional<IpAddress>& source, TimePoint now) {
   if (!settings_.enabled) return {};
-  if (auto it = users_.records.find(user); it != users_.records.end()) {
-    if (stale(it->second, now)) {
-      users_.records.erase(it);
-    } else if (auto refused = refusal(ThrottleScope::kUser, user, it->second, now)) {
+  if (auto refused = held_back(users_, ThrottleScope::kUser, user, now)) return *refused;
+  if (source)
+    if (auto refused = held_back(sources_, ThrottleScope::kSource, source_key(*source), now))
       return *refused;
-    }
-  }
-  if (source) {
-    const std::string key = source_key(*source);
-    if (auto it = sources_.records.find(key); it != sources_.records.end()) {
-      if (stale(it->second, now)) {
-        sources_.records.erase(it);
-      } else if (auto refused = refusal(ThrottleScope::kSource, key, it->second, now)) {
-        return *refused;
-      }
-    }
-  }
   return {};
 }
 

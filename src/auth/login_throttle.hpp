@@ -104,6 +104,9 @@ class LoginThrottle {
     TimePoint full_until{};  // full of live counts until then (make_room)
   };
   bool make_room(Table& table, TimePoint now);
+  // The refusal `table`'s count for `key` holds a login to now, if any (a stale count goes).
+  std::optional<ThrottleDecision> held_back(Table& table, ThrottleScope scope,
+                                            const std::string& key, TimePoint now);
   std::optional<ThrottleDecision> refusal(ThrottleScope scope, const std::string& key, Record& r,
                                           TimePoint now);
   std::optional<ThrottleEvent> count_failure(ThrottleScope scope, const std::string& key, Record& r,
@@ -116,5 +119,7 @@ class LoginThrottle {
 };
 
 std::string_view throttle_scope_name(ThrottleScope scope);  // "user", "source"
+// Whole seconds, rounded up, at least 1: how long a delay or lockout is said to last.
+long long whole_seconds_up(Duration d);
 
 }  // namespace tandem::auth

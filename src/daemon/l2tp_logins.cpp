@@ -20,10 +20,6 @@ bool guessed(std::string_view failure) {
          failure == "no_usable_credential";
 }
 
-long long whole_seconds(Duration d) {
-  return std::chrono::ceil<std::chrono::seconds>(d).count();
-}
-
 void report_throttle(const auth::ThrottleEvent& e, const std::string& user) {
   const std::string scope(auth::throttle_scope_name(e.scope));
   // An address's count spans names: the last one it tried says what it was after.
@@ -31,15 +27,15 @@ void report_throttle(const auth::ThrottleEvent& e, const std::string& user) {
       e.scope == auth::ThrottleScope::kSource ? " (the last as '" + user + "')" : "";
   if (e.locked_out)
     spdlog::warn("logins: {} {} locked out for {} s after {} failed logins{}", scope, e.key,
-                 whole_seconds(e.wait), e.failures, last);
+                 auth::whole_seconds_up(e.wait), e.failures, last);
   else
     spdlog::info("logins: {} {} must wait {} s after {} failed logins{}", scope, e.key,
-                 whole_seconds(e.wait), e.failures, last);
+                 auth::whole_seconds_up(e.wait), e.failures, last);
   events().emit(e.locked_out ? "login.locked_out" : "login.delayed",
                 {{"scope", scope},
                  {"key", e.key},
                  {"failures", e.failures},
-                 {"seconds", whole_seconds(e.wait)}});
+                 {"seconds", auth::whole_seconds_up(e.wait)}});
 }
 
 }  // namespace
