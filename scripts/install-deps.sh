@@ -21,6 +21,10 @@ PACKAGES=(
   libpq-dev postgresql
   # The metrics endpoint (cpp-httplib, header-only); promtool checks what it serves in the tests.
   libcpp-httplib-dev prometheus
+  # Central identity: a RADIUS server (FreeRADIUS) and an LDAP directory (slapd, with ldap-utils
+  # to seed it) that the tests start in namespaces with throwaway configs; libldap to build the
+  # LDAP backend; ldns for the split-DNS forwarder's wire format.
+  freeradius slapd ldap-utils libldap-dev libldns-dev
 )
 
 missing=()
@@ -47,23 +51,27 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 # The prometheus package likewise starts a Prometheus server (and its node exporter); the tests
 # need only its promtool. postgresql likewise creates a "main" cluster and starts a system-wide
 # server on port 5432; the store's tests run initdb and pg_ctl themselves on a Unix socket in a
-# temporary directory.
+# temporary directory. FreeRADIUS and slapd, the same (see the end).
 installing_softether=false
 installing_strongswan=false
 installing_postgresql=false
 installing_prometheus=false
+installing_freeradius=false
+installing_slapd=false
 for p in "${missing[@]}"; do
   [ "$p" = softether-vpnserver ] && installing_softether=true
   [ "$p" = strongswan-charon ] && installing_strongswan=true
   [ "$p" = postgresql ] && installing_postgresql=true
   [ "$p" = prometheus ] && installing_prometheus=true
+  [ "$p" = freeradius ] && installing_freeradius=true
+  [ "$p" = slapd ] && installing_slapd=true
 done
 own_policy=false
 if { $installing_softether || $installing_strongswan || $installing_postgresql ||
-  $installing_prometheus; } &&
+  $installing_prometheus || $installing_freeradius || $installing_slapd; } &&
   [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\ncase "$1" in %s) exit 101 ;; esac\nexit 0\n' \
-    'softether-vpnserver*|ipsec*|strongswan*|postgresql*|prometheus*' >/usr/sbin/policy-rc.d
+    'softether-vpnserver*|ipsec*|strongswan*|postgresql*|prometheus*|freeradius*|slapd*' >/usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
   own_policy=true
 fi
@@ -93,5 +101,15 @@ if $installing_prometheus; then
     systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
     update-rc.d "$unit" disable >/dev/null 2>&1 || true
   done
+fi
+# FreeRADIUS and slapd likewise start system-wide servers (RADIUS on 1812/1813, LDAP on 389);
+# their tests run their own with throwaway configs in temporary directories.
+if $installing_freeradius; then
+  systemctl disable --now freeradius.service >/dev/null 2>&1 || true
+  update-rc.d freeradius disable >/dev/null 2>&1 || true
+fi
+if $installing_slapd; then
+  systemctl disable --now slapd.service >/dev/null 2>&1 || true
+  update-rc.d slapd disable >/dev/null 2>&1 || true
 fi
 exit $status
