@@ -297,11 +297,10 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
                            std::string(e.description())});
   }
   Reader r(source_name, base_dir, secrets);
-  if (auto ok =
-          r.only_keys(root, "the top level",
-                      {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback",
-                       "policy", "policy_routing", "nesting", "events", "metrics", "admin",
-                       "login_throttle"});
+  if (auto ok = r.only_keys(
+          root, "the top level",
+          {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback", "policy",
+           "policy_routing", "nesting", "events", "metrics", "admin", "login_throttle", "ldap"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -315,7 +314,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     cfg.interface = std::move(*iface);
   }
   if (const toml::node* l2tp = root.get("l2tp")) {
-    auto section = read_l2tp_config(r, *l2tp, *hybrid);
+    auto section = read_l2tp_config(r, *l2tp, *hybrid, root.get("ldap") != nullptr);
     if (!section) return Err(section.error());
     cfg.l2tp = std::move(*section);
     // A hybrid [l2tp] is one path of the [interface] device (read_hybrid_role saw one).
@@ -405,6 +404,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   }
   if (auto ok = read_metrics(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_login_throttle(r, root, cfg); !ok) return Err(ok.error());
+  if (auto ok = read_ldap(r, root, cfg); !ok) return Err(ok.error());
   if (const toml::node* admin = root.get("admin")) {
     const toml::table* t = admin->as_table();
     if (!t) return r.error(admin, "admin must be a table: [admin]");

@@ -127,6 +127,8 @@ struct NodeConfig {
   // [login_throttle]: failed logins slowed down and locked out (also in l2tp->login_throttle,
   // where the PPP logins are decided).
   auth::ThrottleSettings login_throttle;
+  // [ldap]: the L2TP gateway's logins checked against a directory (also in l2tp->ldap).
+  std::optional<auth::LdapSettings> ldap;
   // [admin] group: the group that may use the admin socket besides root (mode 0660 then;
   // otherwise 0600, root only). A name, looked up when the daemon starts.
   std::string admin_group;

@@ -232,7 +232,7 @@ Result<Ok, ConfigError> read_lns_addresses(const Reader& r, const toml::table& t
 
 // A hybrid gateway's address, pool and users come from [interface], [accounts] and [[account]].
 Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const toml::node& node,
-                                 HybridRole hybrid, L2tpConfig& cfg) {
+                                 HybridRole hybrid, bool directory, L2tpConfig& cfg) {
   auto port = r.integer<std::uint16_t>(t, "listen_port", 1, 65535);
   if (!port) return Err(port.error());
   cfg.listen_port = port->value_or(1701);
@@ -248,6 +248,13 @@ Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const to
   }
   if (hybrid != HybridRole::kNone) return Ok{};
   const toml::node* users = t.get("user");
+  if (directory) {
+    if (users)
+      return r.error(users,
+                     "with [ldap] the directory checks every login: remove the [[l2tp.user]] "
+                     "sections (or [ldap])");
+    return Ok{};
+  }
   if (!users) return r.error(&node, "an L2TP gateway needs at least one [[l2tp.user]]");
   return read_users(r, *users, cfg);
 }
@@ -290,7 +297,7 @@ Result<Ok, ConfigError> read_lac(const Reader& r, const toml::table& t, const to
 }  // namespace
 
 Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node,
-                                                 HybridRole hybrid) {
+                                                 HybridRole hybrid, bool directory_logins) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "l2tp must be a table: [l2tp]");
   L2tpConfig cfg;
@@ -374,14 +381,23 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
   }
   if (t->get("auth") && cfg.auth.empty())
     return r.error(t->get("auth"), "auth must name at least one method");
+  const bool directory = directory_logins && cfg.role == L2tpRole::kLns;
+  if (directory)
+    for (const auto& [value, item] : *auth)
+      if (value != "pap")
+        return r.error(item,
+                       "[ldap] checks a password by binding as the user, which needs the password "
+                       "itself: CHAP-MD5 and MS-CHAPv2 send only a hash of it, so with [ldap] the "
+                       "gateway asks for auth = [\"pap\"] (inside IPsec, which encrypts it)");
+  if (cfg.auth.empty() && directory) cfg.auth = {ppp::AuthMethod::kPap};
   if (cfg.auth.empty())
     cfg.auth = cfg.role == L2tpRole::kLns
                    ? std::vector<ppp::AuthMethod>{ppp::AuthMethod::kMsChapV2}
                    : std::vector<ppp::AuthMethod>{ppp::AuthMethod::kMsChapV2,
                                                   ppp::AuthMethod::kChapMd5, ppp::AuthMethod::kPap};
 
-  auto role =
-      cfg.role == L2tpRole::kLns ? read_lns(r, *t, node, hybrid, cfg) : read_lac(r, *t, node, cfg);
+  auto role = cfg.role == L2tpRole::kLns ? read_lns(r, *t, node, hybrid, directory, cfg)
+                                         : read_lac(r, *t, node, cfg);
   if (!role) return Err(role.error());
   return cfg;
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/ldap_settings.hpp"
 #include "auth/login_throttle.hpp"
 #include "base/ip_address.hpp"
 #include "crypto/mschap.hpp"
@@ -83,6 +84,8 @@ struct L2tpConfig {
   std::vector<L2tpUser> users;
   // The node's [login_throttle], asked before a login's credentials are checked.
   auth::ThrottleSettings login_throttle;
+  // The node's [ldap]: logins are checked by the directory instead of `users` (PAP only).
+  std::optional<auth::LdapSettings> ldap;
 
   // LAC
   std::string server_host;  // an IP literal or a DNS name

@@ -39,6 +39,9 @@ class Reader {
   Reader(std::string_view source, std::string base_dir, SecretsSeen& secrets)
       : source_(source), base_dir_(std::move(base_dir)), secrets_(&secrets) {}
 
+  // The config file's folder: relative paths in it are taken from here.
+  const std::string& base_dir() const { return base_dir_; }
+
   Err<ConfigError> error(const toml::node* node, std::string message) const {
     ConfigError e{std::string(source_), 1, 1, std::move(message)};
     if (node) {
@@ -246,9 +249,11 @@ enum class HybridRole : std::uint8_t { kNone, kGateway, kFallback, kNested };
 
 // The [l2tp] table (l2tp_config.cpp). In a hybrid role it must not name what the hybrid sections
 // give (its device, a gateway's address, pool and users, a client's routes), and the gateway
-// needs no address, pool or users of its own.
+// needs no address, pool or users of its own. With `directory_logins` ([ldap] in the file) a
+// gateway has no users either and asks for PAP only.
 Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node,
-                                                 HybridRole hybrid = HybridRole::kNone);
+                                                 HybridRole hybrid = HybridRole::kNone,
+                                                 bool directory_logins = false);
 // `nt_hash`: MD4 of the UTF-16LE password as 32 hex digits, a secret held inline
 // (l2tp_config.cpp).
 Result<crypto::NtPasswordHash, ConfigError> read_nt_hash(const Reader& r, const toml::node& node);
@@ -272,6 +277,8 @@ Result<Ok, ConfigError> read_policies(const Reader& r, const toml::table& root, 
 // [metrics]: the Prometheus endpoint (metrics_config.cpp).
 Result<Ok, ConfigError> read_metrics(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // [login_throttle] (login_throttle_config.cpp); after [l2tp], whose logins it throttles.
+// [ldap]: directory logins for the L2TP gateway (ldap_config.cpp); read after [l2tp].
+Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, NodeConfig& cfg);
 Result<Ok, ConfigError> read_login_throttle(const Reader& r, const toml::table& root,
                                             NodeConfig& cfg);
 // `ike_proposals` and `esp_proposals` in strongSwan notation, IKEv1 (ipsec_config.cpp).

@@ -152,8 +152,14 @@ Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::assemble(
   }
   auto nl = io::Netlink::open();
   if (!nl) return Err(nl.error());
-  return std::unique_ptr<L2tpInterface>(new L2tpInterface(
+  std::unique_ptr<L2tpInterface> iface(new L2tpInterface(
       config, server, std::move(tun), link, std::move(udp), std::move(ipsec), std::move(*nl)));
+  if (gateway && config.ldap) {
+    auto directory = LdapLogins::create(*config.ldap);
+    if (!directory) return Err(directory.error());
+    iface->directory_ = std::move(*directory);
+  }
+  return iface;
 }
 
 L2tpInterface::L2tpInterface(const control::L2tpConfig& config, const Endpoint& server,
@@ -189,6 +195,7 @@ L2tpInterface::~L2tpInterface() {
   if (tun_) loop_->unwatch(tun_->fd());
   if (udp_) loop_->unwatch(udp_->fd());
   if (routes_ && routes_->fd() >= 0) loop_->unwatch(routes_->fd());
+  if (directory_) loop_->unwatch(directory_->notifier().fd());
   loop_->remove_timer(timer_);
   if (shutdown_timer_) loop_->remove_timer(shutdown_timer_);
   if (ike_redial_timer_) loop_->remove_timer(ike_redial_timer_);
@@ -209,6 +216,12 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
   if (tun_)
     if (auto ok = loop.watch_readable(tun_->fd(), [this] { on_tun_readable(); }); !ok)
       return Err(ok.error());
+  if (directory_) {
+    if (auto ok = loop.watch_readable(directory_->notifier().fd(), [this] { on_directory(); }); !ok)
+      return Err(ok.error());
+    spdlog::info("logins: checked by the directory at {} ({} at once)", config_.ldap->uri,
+                 config_.ldap->workers);
+  }
   if (probers_.enabled()) {
     // A new underlay route to the server (a gateway: to a session's client): the searches that
     // go along it start again at once.
@@ -521,10 +534,9 @@ void L2tpInterface::process(hybrid::L2tpStackOutput& out) {
       continue;
     }
     const TimePoint now = io::SystemClock::now();
-    for (const auto& t : tickets) {
-      const LoginDecision d = login(t, now);
-      stack_.auth_verdict(t.ref, d.verdict, now, out, d.address, d.address6);
-    }
+    for (const auto& t : tickets)
+      if (const auto d = login(t, now))
+        stack_.auth_verdict(t.ref, d->verdict, now, out, d->address, d->address6);
   }
   if (on_shutdown_done_ && stack_.done()) {
     // L2TP said goodbye inside IPsec; now IKE deletes its SAs and tells the peers.

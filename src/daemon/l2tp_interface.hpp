@@ -23,6 +23,7 @@
 #include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_endpoint.hpp"
 #include "daemon/l2tp_session_probers.hpp"
+#include "daemon/ldap_logins.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "daemon/probed_device_mtu.hpp"
 #include "daemon/underlay_route_watch.hpp"
@@ -118,8 +119,13 @@ class L2tpInterface final : public ControlPath {
   // The credentials alone (l2tp_logins.cpp).
   LoginDecision decide(const ppp::AuthRequest& request);
   // A login as a whole: the throttle first (no credential is looked at while it holds the name
-  // or address back), then decide(), its outcome counted, logged and told as events.
-  LoginDecision login(const hybrid::L2tpAuthTicket& ticket, TimePoint now);
+  // or address back), then decide(), its outcome counted, logged and told as events. Nothing
+  // while the directory decides (directory_): on_directory() gives the verdict later.
+  std::optional<LoginDecision> login(const hybrid::L2tpAuthTicket& ticket, TimePoint now);
+  // A refusal's log line, event, throttle count and metric count.
+  void refused(const hybrid::L2tpAuthTicket& t, const LoginDecision& d, TimePoint now);
+  // The directory's answers: each waiting session gets its verdict.
+  void on_directory();
   nlohmann::json login_throttle_json(TimePoint now) const;
   // A hybrid gateway's account whose L2TP login `user` is; empty on a plain gateway or for none.
   std::string account_of(std::string_view user);
@@ -162,7 +168,11 @@ class L2tpInterface final : public ControlPath {
   L2tpSessionProbers probers_;           // the sessions' path MTU probing
   // With probing: the underlay route to the server (a gateway: to each session's client).
   std::optional<UnderlayRouteWatch> routes_;
-  auth::LoginThrottle throttle_;         // failed logins, asked before decide()
+  auth::LoginThrottle throttle_;           // failed logins, asked before decide()
+  std::unique_ptr<LdapLogins> directory_;  // [ldap]: checks every login instead of decide()
+  // Logins the directory is deciding, by the id they were submitted with.
+  std::map<std::uint64_t, hybrid::L2tpAuthTicket> directory_waiting_;
+  std::uint64_t next_directory_id_ = 1;
   TimePoint next_forget_{};              // when throttle_ next sheds old counts
   hybrid::RetransmitWatch retransmits_;  // with probers_: large TCP segments sent again
   bool probers_due_ = false;             // sessions or replies changed: run_probers() next

@@ -3,8 +3,10 @@
 // counts in the status document and metrics, a log line, an event.
 #include <spdlog/spdlog.h>
 
+#include "crypto/secret.hpp"
 #include "daemon/event_sink.hpp"
 #include "daemon/l2tp_interface.hpp"
+#include "io/system_clock.hpp"
 #include "ppp/local_auth.hpp"
 
 namespace tandem::daemon {
@@ -18,6 +20,20 @@ constexpr Duration kForgetEvery = std::chrono::minutes(1);
 bool guessed(std::string_view failure) {
   return failure == "wrong_password" || failure == "unknown_user" ||
          failure == "no_usable_credential";
+}
+
+// What a client refused by the directory is told: which of its details was wrong stays in the
+// gateway's log.
+std::string_view told_client(LdapLogins::Outcome o) {
+  switch (o) {
+    case LdapLogins::Outcome::kWrongPassword:
+    case LdapLogins::Outcome::kUnknownUser:
+      return "wrong user name or password";
+    case LdapLogins::Outcome::kNotInGroup:
+      return "not allowed to log in here";
+    default:
+      return "the directory could not check the login; try again later";
+  }
 }
 
 void report_throttle(const auth::ThrottleEvent& e, const std::string& user) {
@@ -76,7 +92,8 @@ L2tpInterface::LoginDecision L2tpInterface::decide(const ppp::AuthRequest& reque
   return refused("unknown_user", "unknown user");
 }
 
-L2tpInterface::LoginDecision L2tpInterface::login(const hybrid::L2tpAuthTicket& t, TimePoint now) {
+std::optional<L2tpInterface::LoginDecision> L2tpInterface::login(const hybrid::L2tpAuthTicket& t,
+                                                                 TimePoint now) {
   if (now >= next_forget_) {
     throttle_.forget_old(now);
     next_forget_ = now + kForgetEvery;
@@ -98,20 +115,70 @@ L2tpInterface::LoginDecision L2tpInterface::login(const hybrid::L2tpAuthTicket& 
                    t.peer.address.to_string(), gate.reason);
       refused_event(user, method, t.peer, gate.reason);
     }
+    ++login_failures_[{std::string(method), d.failure}];
+    return d;
+  }
+  if (directory_) {
+    const std::uint64_t id = next_directory_id_++;
+    if (directory_->submit(id, user, t.request.password)) {
+      // The worker has the password; the waiting list needs none.
+      auto& waiting = directory_waiting_.emplace(id, t).first->second;
+      crypto::secure_wipe(std::as_writable_bytes(std::span(waiting.request.password)));
+      waiting.request.password.clear();
+      return std::nullopt;
+    }
+    d.verdict = ppp::AuthVerdict{false, "", "the gateway is busy; try again later"};
+    d.failure = "directory_busy";
   } else {
     d = decide(t.request);
-    if (d.verdict.accepted) {
-      throttle_.succeeded(user);
-      return d;
-    }
-    spdlog::warn("login refused: user '{}' ({}) from {}: {}", user, method,
-                 t.peer.address.to_string(), d.verdict.message);
-    refused_event(user, method, t.peer, d.verdict.message);
-    if (guessed(d.failure))
-      for (const auto& e : throttle_.failed(user, t.peer.address, now)) report_throttle(e, user);
   }
-  ++login_failures_[{std::string(method), d.failure}];
+  if (d.verdict.accepted) {
+    throttle_.succeeded(user);
+    return d;
+  }
+  refused(t, d, now);
   return d;
+}
+
+void L2tpInterface::refused(const hybrid::L2tpAuthTicket& t, const LoginDecision& d,
+                            TimePoint now) {
+  const std::string& user = t.request.username;
+  const std::string_view method = ppp::auth_method_name(t.request.method);
+  spdlog::warn("login refused: user '{}' ({}) from {}: {}", user, method,
+               t.peer.address.to_string(), d.verdict.message);
+  refused_event(user, method, t.peer, d.verdict.message);
+  if (guessed(d.failure))
+    for (const auto& e : throttle_.failed(user, t.peer.address, now)) report_throttle(e, user);
+  ++login_failures_[{std::string(method), d.failure}];
+}
+
+void L2tpInterface::on_directory() {
+  directory_->notifier().lower();
+  const TimePoint now = io::SystemClock::now();
+  for (auto& a : directory_->take_answers()) {
+    auto it = directory_waiting_.find(a.id);
+    if (it == directory_waiting_.end()) continue;
+    const hybrid::L2tpAuthTicket t = std::move(it->second);
+    directory_waiting_.erase(it);
+    LoginDecision d;
+    if (a.outcome == LdapLogins::Outcome::kAccepted) {
+      spdlog::info("logins: the directory accepted '{}': {}", t.request.username, a.detail);
+      throttle_.succeeded(t.request.username);
+      d.verdict = ppp::AuthVerdict{true, "", ""};
+    } else {
+      d.failure = LdapLogins::failure_name(a.outcome);
+      d.verdict = ppp::AuthVerdict{false, "", std::string(told_client(a.outcome))};
+      // The log and the event get the directory's own words; the client only told_client().
+      LoginDecision logged = d;
+      logged.verdict.message = a.detail;
+      if (a.outcome == LdapLogins::Outcome::kDirectoryError)
+        spdlog::error("logins: the directory could not check '{}': {}", t.request.username,
+                      a.detail);
+      refused(t, logged, now);
+    }
+    stack_.auth_verdict(t.ref, d.verdict, now, out_, d.address, d.address6);
+  }
+  process(out_);
 }
 
 void L2tpInterface::refused_event(const std::string& user, std::string_view method,

@@ -240,6 +240,12 @@ void AuthPeer::receive(Protocol protocol, const ControlPacket& p, TimePoint now,
     done_ = true;
     out.finished = p.code == static_cast<std::uint8_t>(PapCode::kAck);
     out.detail = *out.finished ? username_ : "authenticator refused our PAP credentials";
+    // Ack and Nak carry Msg-Length and Message (RFC 1334 2.2.2): the Nak's says why.
+    if (!*out.finished && !p.data.empty()) {
+      const std::size_t length =
+          std::min<std::size_t>(std::to_integer<std::size_t>(p.data[0]), p.data.size() - 1);
+      if (length) out.detail += ": " + text_of(p.data.subspan(1, length));
+    }
     return;
   }
   if (protocol != Protocol::kChap || method_ == AuthMethod::kPap) return;

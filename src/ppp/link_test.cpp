@@ -74,6 +74,18 @@ TEST_P(EachMethod, WrongPasswordIsRefusedAndTheLinkGoesDown) {
   EXPECT_FALSE(p.send_ipv4(p.client, ipv4_packet(1)));
 }
 
+TEST(PppLink, PapClientHearsWhyItWasRefused) {
+  auto p = make_pair(AuthMethod::kPap, "looking-glass");
+  p.start();
+  p.advance(10s);
+  ASSERT_EQ(p.client.count(LinkEventType::kDown), 1);
+  const std::string detail = p.client.last(LinkEventType::kDown)->detail;
+  // The Nak's Message (RFC 1334 2.2.2) after the refusal itself.
+  EXPECT_NE(detail.find("authenticator refused our PAP credentials: " + std::string(kBadPassword)),
+            std::string::npos)
+      << detail;
+}
+
 std::string method_test_name(const ::testing::TestParamInfo<AuthMethod>& param) {
   switch (param.param) {
     case AuthMethod::kPap:
