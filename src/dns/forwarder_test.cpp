@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <utility>
@@ -426,6 +428,90 @@ TEST(DnsForwarder, TcpRetryKeepsTcpOnFailover) {
   const auto next = h.take_send();
   EXPECT_EQ(next.resolver, kCorp2);
   EXPECT_EQ(next.transport, Transport::kTcp);
+}
+
+// Many queries, private and public, from many clients, under random answers, forgeries (another
+// query's answer on an exchange), upstream errors and timeouts: every try of a private name goes
+// through its tunnel to its group's resolvers, every client gets exactly one reply, with its own
+// ID and its own question, and nothing is left in flight.
+TEST(DnsForwarder, RandomTrafficKeepsEveryAnswerWithItsQueryAndEveryPrivateNameInItsTunnel) {
+  Harness h;
+  std::mt19937 random(7);
+  struct Asked {
+    Endpoint client;
+    std::uint16_t id = 0;
+    bool is_private = false;
+    int replies = 0;
+  };
+  std::map<std::string, Asked> asked;  // by question name, one per query
+  std::map<std::uint64_t, UpstreamSend> live;
+  int next = 0;
+
+  const auto absorb = [&] {
+    for (auto& send : h.out.sends) {
+      const auto parsed = parse_message(send.query);
+      ASSERT_TRUE(parsed.ok());
+      const Asked& a = asked.at(parsed->question.name);
+      if (a.is_private) {
+        EXPECT_EQ(send.path, "tunnel:wg0");
+        EXPECT_TRUE(send.resolver == kCorp1 || send.resolver == kCorp2);
+      } else {
+        EXPECT_EQ(send.path, "underlay");
+      }
+      live.emplace(send.handle.value, std::move(send));
+    }
+    for (const auto& handle : h.out.closes) live.erase(handle.value);
+    for (const auto& reply : h.out.replies) {
+      const auto parsed = parse_message(reply.message);
+      ASSERT_TRUE(parsed.ok());
+      Asked& a = asked.at(parsed->question.name);
+      EXPECT_EQ(reply.client, a.client);
+      EXPECT_EQ(parsed->header.id, a.id);
+      ++a.replies;
+    }
+    h.out.clear();
+  };
+  const auto any_live = [&]() -> const UpstreamSend& {
+    auto it = live.begin();
+    std::advance(it, static_cast<std::ptrdiff_t>(random() % live.size()));
+    return it->second;
+  };
+
+  for (int step = 0; step < 3000; ++step) {
+    const auto action = static_cast<unsigned>(random() % 10);
+    if (action < 4 || live.empty()) {
+      const bool is_private = random() % 2 == 0;
+      const std::string text =
+          "h" + std::to_string(next) + (is_private ? ".corp.example." : ".example.com.");
+      const Asked a{Endpoint{IpAddress::v4({10, 7, 0, 2}), static_cast<std::uint16_t>(next)},
+                    static_cast<std::uint16_t>(random()), is_private, 0};
+      asked[*name_from_text(text)] = a;
+      h.query(make_query(text, a.id), Transport::kUdp, a.client);
+      ++next;
+    } else if (action < 6) {
+      const UpstreamSend& send = any_live();
+      h.answer(send.handle, make_answer(send.query));
+    } else if (action < 8) {
+      const UpstreamSend& send = any_live();
+      const UpstreamSend& other = any_live();
+      h.answer(send.handle, make_answer(other.query));
+    } else if (action < 9) {
+      h.forwarder.on_upstream_error(any_live().handle, h.now, h.out);
+    } else {
+      h.advance(std::chrono::milliseconds(random() % 2500));
+    }
+    absorb();
+  }
+  for (int i = 0; i < 10 && h.forwarder.next_deadline(); ++i) {
+    h.advance(*h.forwarder.next_deadline() - h.now);
+    absorb();
+  }
+  EXPECT_EQ(h.forwarder.outstanding(), 0u);
+  EXPECT_TRUE(live.empty());
+  for (const auto& [name, a] : asked) EXPECT_EQ(a.replies, 1) << name_to_text(name);
+  EXPECT_GT(h.forwarder.stats().answered, 0u);
+  EXPECT_GT(h.forwarder.stats().servfail, 0u);
+  EXPECT_GT(h.forwarder.stats().bad_id + h.forwarder.stats().wrong_question, 0u);
 }
 
 }  // namespace
