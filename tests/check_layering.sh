@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../src"
 bad=0
-for dir in wireguard crypto packet l2tp ppp ipsec hybrid metrics auth; do
+for dir in wireguard crypto packet l2tp ppp ipsec hybrid metrics auth dns; do
   [ -d "$dir" ] || continue
   files=$(find "$dir" -name '*.hpp' -o -name '*.cpp' | grep -vE '_(test|fuzz)\.cpp$|/test_[a-z_]+\.(hpp|cpp)$' || true)
   [ -n "$files" ] || continue
