@@ -385,6 +385,8 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
       cfg.peers.push_back(std::move(*peer));
     }
   }
+  // Before the accounts: with it they need no L2TP password of their own.
+  if (auto ok = read_ldap(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_hybrid_config(r, root, *hybrid, cfg); !ok) return Err(ok.error());
   if (*hybrid == HybridRole::kNested)
     if (auto ok = read_nesting(r, root, cfg); !ok) return Err(ok.error());
@@ -404,7 +406,6 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   }
   if (auto ok = read_metrics(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_login_throttle(r, root, cfg); !ok) return Err(ok.error());
-  if (auto ok = read_ldap(r, root, cfg); !ok) return Err(ok.error());
   if (const toml::node* admin = root.get("admin")) {
     const toml::table* t = admin->as_table();
     if (!t) return r.error(admin, "admin must be a table: [admin]");

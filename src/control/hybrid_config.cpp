@@ -29,6 +29,7 @@ struct Gateway {
   std::vector<IpPrefix> ipv4_subnets;          // where the kernel routes to the device
   const AccountPoolConfig* pools = nullptr;    // [accounts]
   bool chap_md5 = false;                       // [l2tp] demands CHAP-MD5: clear passwords only
+  bool directory = false;                      // [ldap] checks the L2TP logins
   std::map<std::string, Claim> names;          // the accounts' claims so far
   std::map<crypto::PublicKey, Claim> keys;
   std::map<IpAddress, Claim> addresses;
@@ -156,7 +157,8 @@ Result<Ok, ConfigError> read_mtu_probe_target(const Reader& r, const toml::table
   return Ok{};
 }
 
-Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::node& node) {
+Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::node& node,
+                                                bool directory) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "[[account]] must be a table");
   if (auto ok =
@@ -180,7 +182,9 @@ Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::nod
                    label(account.name) + " has a WireGuard pre-shared key but no public_key");
   if (auto ok = read_login(r, *t, account); !ok) return Err(ok.error());
   if (auto ok = read_ike_login(r, *t, account); !ok) return Err(ok.error());
-  if (account.public_keys.empty() && !account.password && !account.nt_hash && !account.ike_psk)
+  // With [ldap] the directory is every account's way in over L2TP.
+  if (account.public_keys.empty() && !account.password && !account.nt_hash && !account.ike_psk &&
+      !directory)
     return r.error(&node, label(account.name) +
                               " has no way in: give it public_key (WireGuard), password, "
                               "password_file or nt_hash (L2TP) or ike_psk (IKEv2)");
@@ -296,6 +300,13 @@ Result<Ok, ConfigError> check_account(const Reader& r, const toml::node& node,
                    "mtu_probe_target " + target->to_string() + " of " + label(account.name) +
                        " needs an [interface] address of the same family to send the probes "
                        "from");
+  if (gw.directory && (account.password || account.nt_hash)) {
+    const toml::node* at = t.get("password")        ? t.get("password")
+                           : t.get("password_file") ? t.get("password_file")
+                                                    : t.get("nt_hash");
+    return r.error(at, "with [ldap] the directory checks the L2TP passwords: remove this from " +
+                           label(account.name));
+  }
   // CHAP-MD5 hashes the clear password with the challenge; an NT hash cannot answer it.
   if (gw.chap_md5 && account.nt_hash)
     return r.error(t.get("nt_hash"),
@@ -371,6 +382,7 @@ Result<Ok, ConfigError> read_gateway(const Reader& r, const toml::table& root, N
   if (cfg.ipsec) gw.ipsec = root.get("ipsec");
   for (const auto& a : interface.addresses)
     if (a.address.is_v4()) gw.ipv4_subnets.emplace_back(a.address, a.prefix_length);
+  gw.directory = cfg.ldap.has_value();
   gw.chap_md5 = cfg.l2tp && std::find(cfg.l2tp->auth.begin(), cfg.l2tp->auth.end(),
                                       ppp::AuthMethod::kChapMd5) != cfg.l2tp->auth.end();
   const toml::node* accounts = root.get("account");
@@ -387,7 +399,7 @@ Result<Ok, ConfigError> read_gateway(const Reader& r, const toml::table& root, N
   const toml::array* arr = accounts->as_array();
   if (!arr) return r.error(accounts, "account must be written as [[account]] tables");
   for (const auto& item : *arr) {
-    auto account = read_account(r, item);
+    auto account = read_account(r, item, gw.directory);
     if (!account) return Err(account.error());
     if (auto ok = check_account(r, item, *account, cfg.accounts.size(), gw); !ok) return ok;
     cfg.accounts.push_back(std::move(*account));

@@ -21,10 +21,6 @@ Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, Node
     return r.error(node,
                    "[ldap] checks the logins of an L2TP gateway: it needs [l2tp] with "
                    "mode = \"lns\" (or a hybrid gateway's [l2tp])");
-  if (root.get("account") || root.get("accounts"))
-    return r.error(node,
-                   "[ldap] serves a plain L2TP gateway for now: a hybrid gateway's accounts "
-                   "carry their own L2TP passwords");
   auth::LdapSettings s;
   const auto text = [&](std::string_view key, std::string& into) -> Result<Ok, ConfigError> {
     auto v = r.string_key(*t, key);

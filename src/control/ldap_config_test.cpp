@@ -115,5 +115,38 @@ base = "dc=x"
       << refusal(client);
 }
 
+const std::string kHybridGateway = testing::kHybridGatewayInterface + R"([l2tp]
+mode = "lns"
+
+[l2tp.ipsec]
+psk = "a pre-shared key of some length"
+
+[ldap]
+uri = "ldaps://ldap.example.org"
+user_dn = "uid={user},ou=people,dc=example,dc=org"
+
+[[account]]
+name = "alice"
+address = "10.77.0.2"
+)";
+
+TEST(LdapConfig, AHybridGatewaysAccountsNeedNoPasswordOfTheirOwn) {
+  auto r = parse_node_config(kHybridGateway, "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_TRUE(r->l2tp->ldap);
+  ASSERT_EQ(r->accounts.size(), 1u);
+  EXPECT_FALSE(r->accounts[0].password);
+  EXPECT_EQ(r->l2tp->auth, std::vector<ppp::AuthMethod>{ppp::AuthMethod::kPap});
+}
+
+TEST(LdapConfig, AHybridAccountsOwnPasswordIsRefusedBesideIt) {
+  const std::string e = refusal(
+      with(kHybridGateway, "address = \"10.77.0.2\"", "address = \"10.77.0.2\"\npassword = \"x\""));
+  EXPECT_NE(e.find("with [ldap] the directory checks the L2TP passwords: remove this from "
+                   "account 'alice'"),
+            std::string::npos)
+      << e;
+}
+
 }  // namespace
 }  // namespace tandem::control

@@ -277,7 +277,8 @@ Result<Ok, ConfigError> read_policies(const Reader& r, const toml::table& root, 
 // [metrics]: the Prometheus endpoint (metrics_config.cpp).
 Result<Ok, ConfigError> read_metrics(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // [login_throttle] (login_throttle_config.cpp); after [l2tp], whose logins it throttles.
-// [ldap]: directory logins for the L2TP gateway (ldap_config.cpp); read after [l2tp].
+// [ldap]: directory logins for the L2TP gateway (ldap_config.cpp); read after [l2tp], before
+// the accounts.
 Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, NodeConfig& cfg);
 Result<Ok, ConfigError> read_login_throttle(const Reader& r, const toml::table& root,
                                             NodeConfig& cfg);

@@ -33,7 +33,9 @@ namespace tandem::daemon {
 // IPCP hands the session (the account's, the same as on every other protocol).
 struct HybridLogin {
   std::string account;
-  ppp::LocalCredential credential;
+  // The account's own password or NT hash; none when it has neither (a login backend such as
+  // [ldap] may still prove who it is).
+  std::optional<ppp::LocalCredential> credential;
   std::optional<IpAddress> address;
   std::optional<IpAddress> address6;  // the account's IPv6 address, carried over IPV6CP
   std::string refusal;  // set when the account exists but may not log in now (disabled, no IPv4)

@@ -157,7 +157,7 @@ Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::assemble(
   if (gateway && config.ldap) {
     auto directory = LdapLogins::create(*config.ldap);
     if (!directory) return Err(directory.error());
-    iface->directory_ = std::move(*directory);
+    iface->backend_ = std::move(*directory);
   }
   return iface;
 }
@@ -195,7 +195,7 @@ L2tpInterface::~L2tpInterface() {
   if (tun_) loop_->unwatch(tun_->fd());
   if (udp_) loop_->unwatch(udp_->fd());
   if (routes_ && routes_->fd() >= 0) loop_->unwatch(routes_->fd());
-  if (directory_) loop_->unwatch(directory_->notifier().fd());
+  if (backend_) loop_->unwatch(backend_->notifier().fd());
   loop_->remove_timer(timer_);
   if (shutdown_timer_) loop_->remove_timer(shutdown_timer_);
   if (ike_redial_timer_) loop_->remove_timer(ike_redial_timer_);
@@ -216,11 +216,10 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
   if (tun_)
     if (auto ok = loop.watch_readable(tun_->fd(), [this] { on_tun_readable(); }); !ok)
       return Err(ok.error());
-  if (directory_) {
-    if (auto ok = loop.watch_readable(directory_->notifier().fd(), [this] { on_directory(); }); !ok)
+  if (backend_) {
+    if (auto ok = loop.watch_readable(backend_->notifier().fd(), [this] { on_backend(); }); !ok)
       return Err(ok.error());
-    spdlog::info("logins: checked by the directory at {} ({} at once)", config_.ldap->uri,
-                 config_.ldap->workers);
+    spdlog::info("logins: checked by {}", backend_->describe());
   }
   if (probers_.enabled()) {
     // A new underlay route to the server (a gateway: to a session's client): the searches that

@@ -119,13 +119,20 @@ class L2tpInterface final : public ControlPath {
   // The credentials alone (l2tp_logins.cpp).
   LoginDecision decide(const ppp::AuthRequest& request);
   // A login as a whole: the throttle first (no credential is looked at while it holds the name
-  // or address back), then decide(), its outcome counted, logged and told as events. Nothing
-  // while the directory decides (directory_): on_directory() gives the verdict later.
+  // or address back), then decide() or the backend, its outcome counted, logged and told as
+  // events. Nothing while the backend decides: on_backend() gives the verdict later.
   std::optional<LoginDecision> login(const hybrid::L2tpAuthTicket& ticket, TimePoint now);
-  // A refusal's log line, event, throttle count and metric count.
-  void refused(const hybrid::L2tpAuthTicket& t, const LoginDecision& d, TimePoint now);
-  // The directory's answers: each waiting session gets its verdict.
-  void on_directory();
+  // A refusal's log line (`detail`: why, in the gateway's words), event, throttle count (when
+  // `guess`) and metric count.
+  void refused(const hybrid::L2tpAuthTicket& t, const LoginDecision& d, const std::string& detail,
+               bool guess, TimePoint now);
+  // The backend's verdicts: each waiting session gets its own.
+  void on_backend();
+  // A backend's verdict as the session's LoginDecision; on a hybrid gateway the account is
+  // looked at again, so that a revocation meanwhile still wins. `detail` and `guess` say what
+  // refused() is to log and count.
+  LoginDecision backend_decision(const hybrid::L2tpAuthTicket& t, const BackendVerdict& v,
+                                 std::string& detail, bool& guess);
   nlohmann::json login_throttle_json(TimePoint now) const;
   // A hybrid gateway's account whose L2TP login `user` is; empty on a plain gateway or for none.
   std::string account_of(std::string_view user);
@@ -169,10 +176,10 @@ class L2tpInterface final : public ControlPath {
   // With probing: the underlay route to the server (a gateway: to each session's client).
   std::optional<UnderlayRouteWatch> routes_;
   auth::LoginThrottle throttle_;           // failed logins, asked before decide()
-  std::unique_ptr<LdapLogins> directory_;  // [ldap]: checks every login instead of decide()
-  // Logins the directory is deciding, by the id they were submitted with.
-  std::map<std::uint64_t, hybrid::L2tpAuthTicket> directory_waiting_;
-  std::uint64_t next_directory_id_ = 1;
+  std::unique_ptr<LoginBackend> backend_;  // [ldap]: checks the credentials instead of decide()
+  // Logins the backend is deciding (their passwords wiped), by the id they were submitted with.
+  std::map<std::uint64_t, hybrid::L2tpAuthTicket> backend_waiting_;
+  std::uint64_t next_backend_id_ = 1;
   TimePoint next_forget_{};              // when throttle_ next sheds old counts
   hybrid::RetransmitWatch retransmits_;  // with probers_: large TCP segments sent again
   bool probers_due_ = false;             // sessions or replies changed: run_probers() next

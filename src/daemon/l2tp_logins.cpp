@@ -22,20 +22,6 @@ bool guessed(std::string_view failure) {
          failure == "no_usable_credential";
 }
 
-// What a client refused by the directory is told: which of its details was wrong stays in the
-// gateway's log.
-std::string_view told_client(LdapLogins::Outcome o) {
-  switch (o) {
-    case LdapLogins::Outcome::kWrongPassword:
-    case LdapLogins::Outcome::kUnknownUser:
-      return "wrong user name or password";
-    case LdapLogins::Outcome::kNotInGroup:
-      return "not allowed to log in here";
-    default:
-      return "the directory could not check the login; try again later";
-  }
-}
-
 void report_throttle(const auth::ThrottleEvent& e, const std::string& user) {
   const std::string scope(auth::throttle_scope_name(e.scope));
   // An address's count spans names: the last one it tried says what it was after.
@@ -79,8 +65,8 @@ L2tpInterface::LoginDecision L2tpInterface::decide(const ppp::AuthRequest& reque
   };
   if (link_) {
     auto login = link_->l2tp_login(request.username);
-    if (!login) return refused("unknown_user", "no account has this user");
-    LoginDecision d = verified(login->credential);
+    if (!login || !login->credential) return refused("unknown_user", "no account has this user");
+    LoginDecision d = verified(*login->credential);
     if (d.verdict.accepted && !login->refusal.empty())
       return refused("account_refused", "account " + login->account + ": " + login->refusal);
     d.address = login->address;
@@ -118,17 +104,25 @@ std::optional<L2tpInterface::LoginDecision> L2tpInterface::login(const hybrid::L
     ++login_failures_[{std::string(method), d.failure}];
     return d;
   }
-  if (directory_) {
-    const std::uint64_t id = next_directory_id_++;
-    if (directory_->submit(id, user, t.request.password)) {
-      // The worker has the password; the waiting list needs none.
-      auto& waiting = directory_waiting_.emplace(id, t).first->second;
+  if (backend_) {
+    // A hybrid gateway's backend proves the password; the account gives the address. Without
+    // one the backend is not asked.
+    if (link_ && !link_->l2tp_login(user)) {
+      d.verdict = ppp::AuthVerdict{false, "", "no account has this user"};
+      d.failure = "unknown_user";
+      refused(t, d, d.verdict.message, true, now);
+      return d;
+    }
+    const std::uint64_t id = next_backend_id_++;
+    if (backend_->submit(BackendLogin{id, t.request, t.peer})) {
+      // The backend has the password; the waiting list needs none.
+      auto& waiting = backend_waiting_.emplace(id, t).first->second;
       crypto::secure_wipe(std::as_writable_bytes(std::span(waiting.request.password)));
       waiting.request.password.clear();
       return std::nullopt;
     }
     d.verdict = ppp::AuthVerdict{false, "", "the gateway is busy; try again later"};
-    d.failure = "directory_busy";
+    d.failure = "backend_busy";
   } else {
     d = decide(t.request);
   }
@@ -136,45 +130,77 @@ std::optional<L2tpInterface::LoginDecision> L2tpInterface::login(const hybrid::L
     throttle_.succeeded(user);
     return d;
   }
-  refused(t, d, now);
+  refused(t, d, d.verdict.message, guessed(d.failure), now);
   return d;
 }
 
 void L2tpInterface::refused(const hybrid::L2tpAuthTicket& t, const LoginDecision& d,
-                            TimePoint now) {
+                            const std::string& detail, bool guess, TimePoint now) {
   const std::string& user = t.request.username;
   const std::string_view method = ppp::auth_method_name(t.request.method);
   spdlog::warn("login refused: user '{}' ({}) from {}: {}", user, method,
-               t.peer.address.to_string(), d.verdict.message);
-  refused_event(user, method, t.peer, d.verdict.message);
-  if (guessed(d.failure))
+               t.peer.address.to_string(), detail);
+  refused_event(user, method, t.peer, detail);
+  if (guess)
     for (const auto& e : throttle_.failed(user, t.peer.address, now)) report_throttle(e, user);
   ++login_failures_[{std::string(method), d.failure}];
 }
 
-void L2tpInterface::on_directory() {
-  directory_->notifier().lower();
+L2tpInterface::LoginDecision L2tpInterface::backend_decision(const hybrid::L2tpAuthTicket& t,
+                                                             const BackendVerdict& v,
+                                                             std::string& detail, bool& guess) {
+  LoginDecision d;
+  detail = v.detail;
+  guess = v.guess;
+  if (!v.accepted) {
+    d.verdict = ppp::AuthVerdict{false, "", v.told_client};
+    d.failure = v.failure;
+    return d;
+  }
+  d.verdict = ppp::AuthVerdict{true, v.authenticator_response, ""};
+  d.address = v.address;
+  if (!link_) return d;
+  const auto refuse = [&](const char* failure, std::string told, std::string why) {
+    d.verdict = ppp::AuthVerdict{false, "", std::move(told)};
+    d.failure = failure;
+    d.address.reset();
+    detail = v.detail + ", but " + why;
+    return d;
+  };
+  // Looked at again now: the account may have gone, or been revoked, while the backend decided.
+  auto login = link_->l2tp_login(t.request.username);
+  if (!login) return refuse("unknown_user", "no account has this user", "no account has this user");
+  if (!login->refusal.empty()) {
+    std::string why = "account " + login->account + ": " + login->refusal;
+    return refuse("account_refused", why, why);
+  }
+  if (v.address && login->address && *v.address != *login->address)
+    return refuse("address_conflict", "the gateway refused the address it was given",
+                  "the backend's address " + v.address->to_string() + " is not account " +
+                      login->account + "'s " + login->address->to_string());
+  d.address = login->address;
+  d.address6 = login->address6;
+  return d;
+}
+
+void L2tpInterface::on_backend() {
+  backend_->notifier().lower();
   const TimePoint now = io::SystemClock::now();
-  for (auto& a : directory_->take_answers()) {
-    auto it = directory_waiting_.find(a.id);
-    if (it == directory_waiting_.end()) continue;
+  for (const BackendVerdict& v : backend_->take_verdicts()) {
+    auto it = backend_waiting_.find(v.id);
+    if (it == backend_waiting_.end()) continue;
     const hybrid::L2tpAuthTicket t = std::move(it->second);
-    directory_waiting_.erase(it);
-    LoginDecision d;
-    if (a.outcome == LdapLogins::Outcome::kAccepted) {
-      spdlog::info("logins: the directory accepted '{}': {}", t.request.username, a.detail);
+    backend_waiting_.erase(it);
+    std::string detail;
+    bool guess = false;
+    const LoginDecision d = backend_decision(t, v, detail, guess);
+    if (d.verdict.accepted) {
+      spdlog::info("logins: '{}' accepted: {}", t.request.username, detail);
       throttle_.succeeded(t.request.username);
-      d.verdict = ppp::AuthVerdict{true, "", ""};
     } else {
-      d.failure = LdapLogins::failure_name(a.outcome);
-      d.verdict = ppp::AuthVerdict{false, "", std::string(told_client(a.outcome))};
-      // The log and the event get the directory's own words; the client only told_client().
-      LoginDecision logged = d;
-      logged.verdict.message = a.detail;
-      if (a.outcome == LdapLogins::Outcome::kDirectoryError)
-        spdlog::error("logins: the directory could not check '{}': {}", t.request.username,
-                      a.detail);
-      refused(t, logged, now);
+      if (std::string_view(d.failure).ends_with("_error"))
+        spdlog::error("logins: '{}' could not be checked: {}", t.request.username, detail);
+      refused(t, d, detail, guess, now);
     }
     stack_.auth_verdict(t.ref, d.verdict, now, out_, d.address, d.address6);
   }

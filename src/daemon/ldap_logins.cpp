@@ -12,12 +12,6 @@
 namespace tandem::daemon {
 namespace {
 
-struct Login {
-  std::uint64_t id = 0;
-  std::string user;
-  std::string password;
-};
-
 // One worker's connections: one that finds users and reads groups (as bind_dn, or
 // anonymously), one that binds as the users themselves.
 struct Connections {
@@ -29,14 +23,44 @@ io::LdapTarget target_of(const auth::LdapSettings& s) {
   return io::LdapTarget{s.uri, s.start_tls, s.ca_file, s.timeout};
 }
 
-using Outcome = LdapLogins::Outcome;
-
 void wipe(std::string& password) {
   crypto::secure_wipe(std::as_writable_bytes(std::span(password.data(), password.size())));
 }
 
-LdapLogins::Answer answer(const Login& l, Outcome o, std::string detail) {
-  return LdapLogins::Answer{l.id, o, std::move(detail)};
+enum class Outcome : unsigned char {
+  kAccepted,
+  kWrongPassword,   // the directory refused the bind
+  kUnknownUser,     // no entry found for the name
+  kNotInGroup,      // bound, but not a member of require_group
+  kDirectoryError,  // unreachable, TLS refused, ambiguous search, ...: the detail says
+};
+
+// What a client refused by the directory is told: which of its details was wrong stays in the
+// gateway's log.
+BackendVerdict answer(const BackendLogin& l, Outcome o, std::string detail) {
+  BackendVerdict v;
+  v.id = l.id;
+  v.detail = std::move(detail);
+  switch (o) {
+    case Outcome::kAccepted:
+      v.accepted = true;
+      break;
+    case Outcome::kWrongPassword:
+    case Outcome::kUnknownUser:
+      v.failure = o == Outcome::kWrongPassword ? "wrong_password" : "unknown_user";
+      v.guess = true;
+      v.told_client = "wrong user name or password";
+      break;
+    case Outcome::kNotInGroup:
+      v.failure = "not_in_group";
+      v.told_client = "not allowed to log in here";
+      break;
+    case Outcome::kDirectoryError:
+      v.failure = "directory_error";
+      v.told_client = "the directory could not check the login; try again later";
+      break;
+  }
+  return v;
 }
 
 // The finder bound as the service account, if there is one, before it searches.
@@ -65,37 +89,39 @@ Result<bool, std::string> in_group(const auth::LdapSettings& s, Connections& c,
   return !found->empty();
 }
 
-LdapLogins::Answer check(const auth::LdapSettings& s, Connections& c, const Login& l) {
-  if (auto why = auth::refuse_before_bind(l.user, l.password))
+BackendVerdict check(const auth::LdapSettings& s, Connections& c, const BackendLogin& l) {
+  if (auto why = auth::refuse_before_bind(l.request.username, l.request.password))
     return answer(l, Outcome::kWrongPassword, "refused before asking the directory: " + *why);
   const bool member_of =
       !s.require_group.empty() && s.group_membership == auth::LdapGroupMembership::kMemberOf;
   const std::string member_of_attribute = member_of ? "memberOf" : "";
   std::string dn;
   std::vector<std::string> groups;
-  if (auto templated = auth::user_dn(s, l.user)) {
+  if (auto templated = auth::user_dn(s, l.request.username)) {
     dn = *templated;
   } else {
     if (auto ok = finder_ready(s, c); !ok) return answer(l, Outcome::kDirectoryError, ok.error());
-    auto found =
-        c.finder.search(s.base, true, auth::user_filter(s, l.user), member_of_attribute, 2);
+    auto found = c.finder.search(s.base, true, auth::user_filter(s, l.request.username),
+                                 member_of_attribute, 2);
     if (!found) return answer(l, Outcome::kDirectoryError, found.error());
     if (found->empty())
-      return answer(l, Outcome::kUnknownUser,
-                    "no entry under " + s.base + " matches " + auth::user_filter(s, l.user));
+      return answer(
+          l, Outcome::kUnknownUser,
+          "no entry under " + s.base + " matches " + auth::user_filter(s, l.request.username));
     if (found->size() > 1)
       return answer(l, Outcome::kDirectoryError,
                     "more than one entry under " + s.base + " matches " +
-                        auth::user_filter(s, l.user) + ": make the filter select one user");
+                        auth::user_filter(s, l.request.username) +
+                        ": make the filter select one user");
     dn = found->front().dn;
     groups = std::move(found->front().values);
   }
-  auto bound = c.binder.simple_bind(dn, l.password);
+  auto bound = c.binder.simple_bind(dn, l.request.password);
   if (!bound) return answer(l, Outcome::kDirectoryError, bound.error());
   if (*bound == io::BindOutcome::kInvalidCredentials)
     return answer(l, Outcome::kWrongPassword, "the directory refused the password of " + dn);
   if (s.require_group.empty()) return answer(l, Outcome::kAccepted, "bound as " + dn);
-  if (member_of && !auth::user_dn(s, l.user).has_value()) {
+  if (member_of && !auth::user_dn(s, l.request.username).has_value()) {
     // Found by a search, which read memberOf already.
   } else if (member_of) {
     auto self = c.binder.search(dn, false, "(objectClass=*)", "memberOf", 1);
@@ -118,8 +144,8 @@ struct LdapLogins::State {
   const io::Notifier* notifier = nullptr;  // valid while !stopping
   std::mutex mutex;
   std::condition_variable changed;
-  std::deque<Login> queued;
-  std::vector<Answer> answers;
+  std::deque<BackendLogin> queued;
+  std::vector<BackendVerdict> verdicts;
   bool stopping = false;
 };
 
@@ -142,32 +168,37 @@ LdapLogins::~LdapLogins() {
   std::lock_guard lock(state_->mutex);
   state_->stopping = true;
   state_->notifier = nullptr;
-  for (auto& l : state_->queued) wipe(l.password);
+  for (auto& l : state_->queued) wipe(l.request.password);
   state_->queued.clear();
   state_->changed.notify_all();
 }
 
-bool LdapLogins::submit(std::uint64_t id, std::string user, std::string password) {
+std::string LdapLogins::describe() const {
+  return "the directory at " + state_->settings.uri + " (" +
+         std::to_string(state_->settings.workers) + " at once)";
+}
+
+bool LdapLogins::submit(BackendLogin login) {
   std::lock_guard lock(state_->mutex);
   if (state_->queued.size() >= kMaxQueued) {
-    wipe(password);
+    wipe(login.request.password);
     return false;
   }
-  state_->queued.push_back({id, std::move(user), std::move(password)});
+  state_->queued.push_back(std::move(login));
   state_->changed.notify_one();
   return true;
 }
 
-std::vector<LdapLogins::Answer> LdapLogins::take_answers() {
+std::vector<BackendVerdict> LdapLogins::take_verdicts() {
   std::lock_guard lock(state_->mutex);
-  return std::exchange(state_->answers, {});
+  return std::exchange(state_->verdicts, {});
 }
 
 void LdapLogins::worker_main(std::shared_ptr<State> state) {
   const io::LdapTarget target = target_of(state->settings);
   Connections connections{io::LdapSession(target), io::LdapSession(target)};
   while (true) {
-    Login login;
+    BackendLogin login;
     {
       std::unique_lock lock(state->mutex);
       state->changed.wait(lock, [&] { return state->stopping || !state->queued.empty(); });
@@ -175,29 +206,13 @@ void LdapLogins::worker_main(std::shared_ptr<State> state) {
       login = std::move(state->queued.front());
       state->queued.pop_front();
     }
-    Answer a = check(state->settings, connections, login);
-    wipe(login.password);
+    BackendVerdict v = check(state->settings, connections, login);
+    wipe(login.request.password);
     std::lock_guard lock(state->mutex);
     if (state->stopping) return;
-    state->answers.push_back(std::move(a));
+    state->verdicts.push_back(std::move(v));
     state->notifier->raise();
   }
-}
-
-const char* LdapLogins::failure_name(Outcome o) {
-  switch (o) {
-    case Outcome::kAccepted:
-      return "";
-    case Outcome::kWrongPassword:
-      return "wrong_password";
-    case Outcome::kUnknownUser:
-      return "unknown_user";
-    case Outcome::kNotInGroup:
-      return "not_in_group";
-    case Outcome::kDirectoryError:
-      return "directory_error";
-  }
-  return "directory_error";
 }
 
 }  // namespace tandem::daemon

@@ -128,7 +128,7 @@ grep -q "logins: checked by the directory at" "$TMPDIR_TEST/gw.log" ||
 
 login alice "correct horse"
 [ "$LOGIN" = up ] || die "alice was refused: $LOGIN"
-grep -q "the directory accepted 'alice': bound as uid=alice,$PEOPLE, a member of $VPN" \
+grep -q "logins: 'alice' accepted: bound as uid=alice,$PEOPLE, a member of $VPN" \
   "$TMPDIR_TEST/gw.log" || die "the gateway's log does not say how alice was accepted"
 
 expect_refused bob "battery staple" "not allowed to log in here" \
@@ -170,7 +170,7 @@ if [ "$MODE" = ldaps-template ]; then
   start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
   GW_PID=$TANDEM_PID
   expect_refused alice "correct horse" "the directory could not check the login" \
-    "logins: the directory could not check 'alice': bind as uid=alice,$PEOPLE at ldaps://127.0.0.1:$LDAPS_PORT: Can't contact LDAP server; if the server is up, check that its TLS certificate chains to ca_file $SLAPD_OTHER_CA and names the host in the URI"
+    "logins: 'alice' could not be checked: bind as uid=alice,$PEOPLE at ldaps://127.0.0.1:$LDAPS_PORT: Can't contact LDAP server; if the server is up, check that its TLS certificate chains to ca_file $SLAPD_OTHER_CA and names the host in the URI"
 fi
 
 stop_pid "$GW_PID" 30 "the gateway"
