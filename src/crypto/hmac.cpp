@@ -23,6 +23,8 @@ const char* digest_name(HashAlgorithm h) {
       return "SHA384";
     case HashAlgorithm::kSha512:
       return "SHA512";
+    case HashAlgorithm::kMd5:
+      return "MD5";
   }
   return "SHA256";
 }
@@ -46,6 +48,8 @@ std::size_t digest_size(HashAlgorithm h) {
       return 48;
     case HashAlgorithm::kSha512:
       return 64;
+    case HashAlgorithm::kMd5:
+      return 16;
   }
   return 0;
 }

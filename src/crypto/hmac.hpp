@@ -1,6 +1,7 @@
 // HMAC (RFC 2104) over SHA-1 and SHA-2, through OpenSSL's EVP_MAC: ESP's integrity transforms
-// (HMAC-SHA1-96, RFC 2404; HMAC-SHA-256-128, RFC 4868) and IKE's PRFs. The key is set once; each
-// computation re-initialises the context with it. Not thread-safe: one instance per thread.
+// (HMAC-SHA1-96, RFC 2404; HMAC-SHA-256-128, RFC 4868) and IKE's PRFs; and over MD5 for RADIUS's
+// Message-Authenticator (RFC 3579 section 3.2), which nothing newer may use. The key is set once;
+// each computation re-initialises the context with it. Not thread-safe: one instance per thread.
 // digest() is the plain hash of the same algorithms, which IKEv1 needs for its phase 1 IV.
 #pragma once
 
@@ -14,7 +15,7 @@
 
 namespace tandem::crypto {
 
-enum class HashAlgorithm : std::uint8_t { kSha1, kSha256, kSha384, kSha512 };
+enum class HashAlgorithm : std::uint8_t { kSha1, kSha256, kSha384, kSha512, kMd5 };
 std::size_t digest_size(HashAlgorithm h);
 
 // The hash of the concatenated parts.

@@ -1,5 +1,5 @@
-// HMAC against RFC 2202 (SHA-1) and RFC 4231 (SHA-2) test case 2, plus the truncations ESP uses:
-// HMAC-SHA1-96 (RFC 2404) and HMAC-SHA-256-128 (RFC 4868) are the leftmost 12 and 16 bytes.
+// HMAC against RFC 2202 (MD5, SHA-1) and RFC 4231 (SHA-2) test case 2, plus the truncations ESP
+// uses: HMAC-SHA1-96 (RFC 2404) and HMAC-SHA-256-128 (RFC 4868) are the leftmost 12 and 16 bytes.
 #include "crypto/hmac.hpp"
 
 #include <gtest/gtest.h>
@@ -21,6 +21,7 @@ TEST(Hmac, MatchesTheRfcVectorsForEveryHash) {
   const std::string key = "Jefe";
   const std::string data = "what do ya want for nothing?";
   const std::pair<HashAlgorithm, std::string> cases[] = {
+      {HashAlgorithm::kMd5, "750c783e6ab0b503eaa86e310a5db738"},
       {HashAlgorithm::kSha1, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
       {HashAlgorithm::kSha256, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
       {HashAlgorithm::kSha384,
