@@ -45,6 +45,7 @@ struct RadiusServer {
   bool require_message_authenticator = true;
   Duration timeout = std::chrono::seconds(3);
   unsigned retries = 2;  // retransmissions before moving on to the next server
+  bool operator==(const RadiusServer&) const = default;
 };
 
 struct RadiusClientSettings {
@@ -54,6 +55,15 @@ struct RadiusClientSettings {
   // Who we are: RFC 2865 wants NAS-IP-Address or NAS-Identifier in every Access-Request.
   std::string nas_identifier = "tandem";
   std::optional<IpAddress> nas_ip_address;
+  bool operator==(const RadiusClientSettings&) const = default;
+};
+
+// `[radius]` as the daemon runs it: the engine's settings and how often a session's accounting
+// is brought up to date between its Start and Stop.
+struct RadiusSettings {
+  RadiusClientSettings client;
+  Duration interim_interval = std::chrono::seconds(300);  // zero: Start and Stop only
+  bool operator==(const RadiusSettings&) const = default;
 };
 
 using RequestId = std::uint64_t;

@@ -297,10 +297,10 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
                            std::string(e.description())});
   }
   Reader r(source_name, base_dir, secrets);
-  if (auto ok = r.only_keys(
-          root, "the top level",
-          {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback", "policy",
-           "policy_routing", "nesting", "events", "metrics", "admin", "login_throttle", "ldap"});
+  if (auto ok = r.only_keys(root, "the top level",
+                            {"interface", "peer", "l2tp", "ipsec", "account", "accounts",
+                             "fallback", "policy", "policy_routing", "nesting", "events", "metrics",
+                             "admin", "login_throttle", "ldap", "radius"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -314,7 +314,13 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     cfg.interface = std::move(*iface);
   }
   if (const toml::node* l2tp = root.get("l2tp")) {
-    auto section = read_l2tp_config(r, *l2tp, *hybrid, root.get("ldap") != nullptr);
+    if (root.get("ldap") && root.get("radius"))
+      return r.error(root.get("radius"),
+                     "give [radius] or [ldap], not both: one backend checks the logins");
+    const LoginBackendKind backend = root.get("ldap")     ? LoginBackendKind::kLdap
+                                     : root.get("radius") ? LoginBackendKind::kRadius
+                                                          : LoginBackendKind::kNone;
+    auto section = read_l2tp_config(r, *l2tp, *hybrid, backend);
     if (!section) return Err(section.error());
     cfg.l2tp = std::move(*section);
     // A hybrid [l2tp] is one path of the [interface] device (read_hybrid_role saw one).
@@ -387,6 +393,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   }
   // Before the accounts: with it they need no L2TP password of their own.
   if (auto ok = read_ldap(r, root, cfg); !ok) return Err(ok.error());
+  if (auto ok = read_radius(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_hybrid_config(r, root, *hybrid, cfg); !ok) return Err(ok.error());
   if (*hybrid == HybridRole::kNested)
     if (auto ok = read_nesting(r, root, cfg); !ok) return Err(ok.error());

@@ -129,6 +129,8 @@ struct NodeConfig {
   auth::ThrottleSettings login_throttle;
   // [ldap]: the L2TP gateway's logins checked against a directory (also in l2tp->ldap).
   std::optional<auth::LdapSettings> ldap;
+  // [radius]: the same with RADIUS servers, and accounting (also in l2tp->radius).
+  std::optional<auth::RadiusSettings> radius;
   // [admin] group: the group that may use the admin socket besides root (mode 0660 then;
   // otherwise 0600, root only). A name, looked up when the daemon starts.
   std::string admin_group;

@@ -29,8 +29,9 @@ struct Gateway {
   std::vector<IpPrefix> ipv4_subnets;          // where the kernel routes to the device
   const AccountPoolConfig* pools = nullptr;    // [accounts]
   bool chap_md5 = false;                       // [l2tp] demands CHAP-MD5: clear passwords only
-  bool directory = false;                      // [ldap] checks the L2TP logins
-  std::map<std::string, Claim> names;          // the accounts' claims so far
+  bool directory = false;                      // [ldap] or [radius] checks the L2TP logins
+  bool ldap = false;
+  std::map<std::string, Claim> names;  // the accounts' claims so far
   std::map<crypto::PublicKey, Claim> keys;
   std::map<IpAddress, Claim> addresses;
   const toml::node* ipsec = nullptr;  // [ipsec]: the accounts' IKEv2 side
@@ -182,7 +183,7 @@ Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::nod
                    label(account.name) + " has a WireGuard pre-shared key but no public_key");
   if (auto ok = read_login(r, *t, account); !ok) return Err(ok.error());
   if (auto ok = read_ike_login(r, *t, account); !ok) return Err(ok.error());
-  // With [ldap] the directory is every account's way in over L2TP.
+  // With [ldap] or [radius] the backend is every account's way in over L2TP.
   if (account.public_keys.empty() && !account.password && !account.nt_hash && !account.ike_psk &&
       !directory)
     return r.error(&node, label(account.name) +
@@ -304,7 +305,8 @@ Result<Ok, ConfigError> check_account(const Reader& r, const toml::node& node,
     const toml::node* at = t.get("password")        ? t.get("password")
                            : t.get("password_file") ? t.get("password_file")
                                                     : t.get("nt_hash");
-    return r.error(at, "with [ldap] the directory checks the L2TP passwords: remove this from " +
+    return r.error(at, std::string("with ") + (gw.ldap ? "[ldap]" : "[radius]") +
+                           " the backend checks the L2TP passwords: remove this from " +
                            label(account.name));
   }
   // CHAP-MD5 hashes the clear password with the challenge; an NT hash cannot answer it.
@@ -382,7 +384,8 @@ Result<Ok, ConfigError> read_gateway(const Reader& r, const toml::table& root, N
   if (cfg.ipsec) gw.ipsec = root.get("ipsec");
   for (const auto& a : interface.addresses)
     if (a.address.is_v4()) gw.ipv4_subnets.emplace_back(a.address, a.prefix_length);
-  gw.directory = cfg.ldap.has_value();
+  gw.directory = cfg.ldap || cfg.radius;
+  gw.ldap = cfg.ldap.has_value();
   gw.chap_md5 = cfg.l2tp && std::find(cfg.l2tp->auth.begin(), cfg.l2tp->auth.end(),
                                       ppp::AuthMethod::kChapMd5) != cfg.l2tp->auth.end();
   const toml::node* accounts = root.get("account");

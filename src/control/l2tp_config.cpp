@@ -232,7 +232,7 @@ Result<Ok, ConfigError> read_lns_addresses(const Reader& r, const toml::table& t
 
 // A hybrid gateway's address, pool and users come from [interface], [accounts] and [[account]].
 Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const toml::node& node,
-                                 HybridRole hybrid, bool directory, L2tpConfig& cfg) {
+                                 HybridRole hybrid, LoginBackendKind backend, L2tpConfig& cfg) {
   auto port = r.integer<std::uint16_t>(t, "listen_port", 1, 65535);
   if (!port) return Err(port.error());
   cfg.listen_port = port->value_or(1701);
@@ -248,11 +248,13 @@ Result<Ok, ConfigError> read_lns(const Reader& r, const toml::table& t, const to
   }
   if (hybrid != HybridRole::kNone) return Ok{};
   const toml::node* users = t.get("user");
-  if (directory) {
+  if (backend != LoginBackendKind::kNone) {
+    const char* section = backend == LoginBackendKind::kLdap ? "[ldap]" : "[radius]";
     if (users)
-      return r.error(users,
-                     "with [ldap] the directory checks every login: remove the [[l2tp.user]] "
-                     "sections (or [ldap])");
+      return r.error(users, std::string("with ") + section +
+                                " the backend checks every login: remove the [[l2tp.user]] "
+                                "sections (or " +
+                                section + ")");
     return Ok{};
   }
   if (!users) return r.error(&node, "an L2TP gateway needs at least one [[l2tp.user]]");
@@ -297,7 +299,7 @@ Result<Ok, ConfigError> read_lac(const Reader& r, const toml::table& t, const to
 }  // namespace
 
 Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node,
-                                                 HybridRole hybrid, bool directory_logins) {
+                                                 HybridRole hybrid, LoginBackendKind backend) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "l2tp must be a table: [l2tp]");
   L2tpConfig cfg;
@@ -381,7 +383,8 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
   }
   if (t->get("auth") && cfg.auth.empty())
     return r.error(t->get("auth"), "auth must name at least one method");
-  const bool directory = directory_logins && cfg.role == L2tpRole::kLns;
+  const bool gateway = cfg.role == L2tpRole::kLns;
+  const bool directory = backend == LoginBackendKind::kLdap && gateway;
   if (directory)
     for (const auto& [value, item] : *auth)
       if (value != "pap")
@@ -396,8 +399,9 @@ Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::no
                    : std::vector<ppp::AuthMethod>{ppp::AuthMethod::kMsChapV2,
                                                   ppp::AuthMethod::kChapMd5, ppp::AuthMethod::kPap};
 
-  auto role = cfg.role == L2tpRole::kLns ? read_lns(r, *t, node, hybrid, directory, cfg)
-                                         : read_lac(r, *t, node, cfg);
+  auto role = cfg.role == L2tpRole::kLns
+                  ? read_lns(r, *t, node, hybrid, gateway ? backend : LoginBackendKind::kNone, cfg)
+                  : read_lac(r, *t, node, cfg);
   if (!role) return Err(role.error());
   return cfg;
 }

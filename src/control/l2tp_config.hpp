@@ -12,6 +12,7 @@
 
 #include "auth/ldap_settings.hpp"
 #include "auth/login_throttle.hpp"
+#include "auth/radius_client.hpp"
 #include "base/ip_address.hpp"
 #include "crypto/mschap.hpp"
 #include "ipsec/ike/v1/proposal.hpp"
@@ -86,6 +87,8 @@ struct L2tpConfig {
   auth::ThrottleSettings login_throttle;
   // The node's [ldap]: logins are checked by the directory instead of `users` (PAP only).
   std::optional<auth::LdapSettings> ldap;
+  // The node's [radius]: logins checked by RADIUS servers, sessions accounted there.
+  std::optional<auth::RadiusSettings> radius;
 
   // LAC
   std::string server_host;  // an IP literal or a DNS name

@@ -73,7 +73,8 @@ name = "alice"
 password = "correct horse"
 
 [ldap])"));
-  EXPECT_NE(e.find("remove the [[l2tp.user]]"), std::string::npos) << e;
+  EXPECT_NE(e.find("the backend checks every login: remove the [[l2tp.user]]"), std::string::npos)
+      << e;
 }
 
 TEST(LdapConfig, ACleartextBindAcrossTheNetworkIsRefused) {
@@ -142,7 +143,7 @@ TEST(LdapConfig, AHybridGatewaysAccountsNeedNoPasswordOfTheirOwn) {
 TEST(LdapConfig, AHybridAccountsOwnPasswordIsRefusedBesideIt) {
   const std::string e = refusal(
       with(kHybridGateway, "address = \"10.77.0.2\"", "address = \"10.77.0.2\"\npassword = \"x\""));
-  EXPECT_NE(e.find("with [ldap] the directory checks the L2TP passwords: remove this from "
+  EXPECT_NE(e.find("with [ldap] the backend checks the L2TP passwords: remove this from "
                    "account 'alice'"),
             std::string::npos)
       << e;

@@ -249,11 +249,12 @@ enum class HybridRole : std::uint8_t { kNone, kGateway, kFallback, kNested };
 
 // The [l2tp] table (l2tp_config.cpp). In a hybrid role it must not name what the hybrid sections
 // give (its device, a gateway's address, pool and users, a client's routes), and the gateway
-// needs no address, pool or users of its own. With `directory_logins` ([ldap] in the file) a
-// gateway has no users either and asks for PAP only.
-Result<L2tpConfig, ConfigError> read_l2tp_config(const Reader& r, const toml::node& node,
-                                                 HybridRole hybrid = HybridRole::kNone,
-                                                 bool directory_logins = false);
+// needs no address, pool or users of its own. With a login backend in the file a gateway has no
+// users either; with [ldap] it asks for PAP only.
+enum class LoginBackendKind : std::uint8_t { kNone, kLdap, kRadius };
+Result<L2tpConfig, ConfigError> read_l2tp_config(
+    const Reader& r, const toml::node& node, HybridRole hybrid = HybridRole::kNone,
+    LoginBackendKind backend = LoginBackendKind::kNone);
 // `nt_hash`: MD4 of the UTF-16LE password as 32 hex digits, a secret held inline
 // (l2tp_config.cpp).
 Result<crypto::NtPasswordHash, ConfigError> read_nt_hash(const Reader& r, const toml::node& node);
@@ -277,6 +278,9 @@ Result<Ok, ConfigError> read_policies(const Reader& r, const toml::table& root, 
 // [metrics]: the Prometheus endpoint (metrics_config.cpp).
 Result<Ok, ConfigError> read_metrics(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // [login_throttle] (login_throttle_config.cpp); after [l2tp], whose logins it throttles.
+// [radius]: RADIUS logins and accounting for the L2TP gateway (radius_config.cpp); read after
+// [l2tp], before the accounts, as [ldap] is.
+Result<Ok, ConfigError> read_radius(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // [ldap]: directory logins for the L2TP gateway (ldap_config.cpp); read after [l2tp], before
 // the accounts.
 Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, NodeConfig& cfg);

@@ -15,6 +15,13 @@
 namespace tandem::daemon {
 namespace {
 
+// What makes this run's Acct-Session-Ids differ from the last run's: the time it started.
+std::string accounting_session_prefix() {
+  return fmt::format("{:08x}", std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 constexpr std::size_t kBatch = 64;
 // Datagrams carry a full inner packet plus L2TP and PPP headers; slots leave room for both.
 constexpr std::size_t kSlot = 2048;
@@ -159,6 +166,21 @@ Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::assemble(
     if (!directory) return Err(directory.error());
     iface->backend_ = std::move(*directory);
   }
+  if (gateway && config.radius) {
+    auto radius = RadiusLogins::create(*config.radius);
+    if (!radius) return Err(radius.error());
+    iface->radius_ = radius->get();
+    iface->backend_ = std::move(*radius);
+    iface->accounting_.emplace(
+        config.radius->interim_interval,
+        [radius = iface->radius_](auth::AccountingInput r) { radius->account(std::move(r)); },
+        [] {
+          return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+        },
+        accounting_session_prefix());
+  }
   return iface;
 }
 
@@ -196,6 +218,7 @@ L2tpInterface::~L2tpInterface() {
   if (udp_) loop_->unwatch(udp_->fd());
   if (routes_ && routes_->fd() >= 0) loop_->unwatch(routes_->fd());
   if (backend_) loop_->unwatch(backend_->notifier().fd());
+  if (accounting_timer_) loop_->remove_timer(accounting_timer_);
   loop_->remove_timer(timer_);
   if (shutdown_timer_) loop_->remove_timer(shutdown_timer_);
   if (ike_redial_timer_) loop_->remove_timer(ike_redial_timer_);
@@ -220,6 +243,11 @@ Result<Ok, std::string> L2tpInterface::attach(io::EventLoop& loop) {
     if (auto ok = loop.watch_readable(backend_->notifier().fd(), [this] { on_backend(); }); !ok)
       return Err(ok.error());
     spdlog::info("logins: checked by {}", backend_->describe());
+  }
+  if (accounting_) {
+    auto accounting = loop.add_timer([this] { on_accounting_timer(); });
+    if (!accounting) return Err(accounting.error());
+    accounting_timer_ = *accounting;
   }
   if (probers_.enabled()) {
     // A new underlay route to the server (a gateway: to a session's client): the searches that
@@ -586,6 +614,10 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
       spdlog::info("session {}/{} up: user '{}' local {} remote {}{}{}", e.ref.tunnel_id,
                    e.ref.session_id, e.user, addr(e.local), addr(e.remote),
                    dns.empty() ? "" : " dns ", dns);
+      if (accounting_ && e.remote) {
+        accounting_->up(e.ref, *e.remote, io::SystemClock::now());
+        rearm_accounting();
+      }
       if (link_) {
         if (config_.role == control::L2tpRole::kLac)
           link_->protocol_state(hybrid::PathKind::kL2tpIpsec, true, "PPP link up", e.local);
@@ -611,6 +643,7 @@ void L2tpInterface::on_event(const hybrid::L2tpEvent& e) {
       sessions_changed_ = true;
       spdlog::info("session {}/{} down: user '{}'{}{}: {}", e.ref.tunnel_id, e.ref.session_id,
                    e.user, e.local ? " local " : "", e.local ? e.local->to_string() : "", e.detail);
+      if (accounting_) accounting_->down(e, io::SystemClock::now());
       if (link_) {
         if (config_.role == control::L2tpRole::kLac)
           link_->protocol_state(hybrid::PathKind::kL2tpIpsec, false, "PPP link down: " + e.detail);

@@ -22,10 +22,12 @@
 #include "crypto/random.hpp"
 #include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_endpoint.hpp"
+#include "daemon/l2tp_accounting.hpp"
 #include "daemon/l2tp_session_probers.hpp"
 #include "daemon/ldap_logins.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "daemon/probed_device_mtu.hpp"
+#include "daemon/radius_logins.hpp"
 #include "daemon/underlay_route_watch.hpp"
 #include "hybrid/l2tp_stack.hpp"
 #include "hybrid/retransmit_watch.hpp"
@@ -128,6 +130,9 @@ class L2tpInterface final : public ControlPath {
                bool guess, TimePoint now);
   // The backend's verdicts: each waiting session gets its own.
   void on_backend();
+  // Accounting's interim updates and session limits (l2tp_logins.cpp).
+  void on_accounting_timer();
+  void rearm_accounting();
   // A backend's verdict as the session's LoginDecision; on a hybrid gateway the account is
   // looked at again, so that a revocation meanwhile still wins. `detail` and `guess` say what
   // refused() is to log and count.
@@ -175,8 +180,11 @@ class L2tpInterface final : public ControlPath {
   L2tpSessionProbers probers_;           // the sessions' path MTU probing
   // With probing: the underlay route to the server (a gateway: to each session's client).
   std::optional<UnderlayRouteWatch> routes_;
-  auth::LoginThrottle throttle_;           // failed logins, asked before decide()
-  std::unique_ptr<LoginBackend> backend_;  // [ldap]: checks the credentials instead of decide()
+  auth::LoginThrottle throttle_;                 // failed logins, asked before decide()
+  std::unique_ptr<LoginBackend> backend_;        // [ldap], [radius]: check instead of decide()
+  RadiusLogins* radius_ = nullptr;               // backend_, when it is RADIUS
+  std::optional<SessionAccounting> accounting_;  // with radius_: accounting and session limits
+  io::EventLoop::TimerId accounting_timer_ = 0;
   // Logins the backend is deciding (their passwords wiped), by the id they were submitted with.
   std::map<std::uint64_t, hybrid::L2tpAuthTicket> backend_waiting_;
   std::uint64_t next_backend_id_ = 1;

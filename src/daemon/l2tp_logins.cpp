@@ -197,14 +197,35 @@ void L2tpInterface::on_backend() {
     if (d.verdict.accepted) {
       spdlog::info("logins: '{}' accepted: {}", t.request.username, detail);
       throttle_.succeeded(t.request.username);
+      if (accounting_)
+        accounting_->accepted(t.ref, t.request.username, t.peer,
+                              {v.session_timeout, v.idle_timeout, v.classes});
     } else {
       if (std::string_view(d.failure).ends_with("_error"))
         spdlog::error("logins: '{}' could not be checked: {}", t.request.username, detail);
       refused(t, d, detail, guess, now);
     }
-    stack_.auth_verdict(t.ref, d.verdict, now, out_, d.address, d.address6);
+    // An address the backend chose must be free; an account's is the account's own.
+    stack_.auth_verdict(t.ref, d.verdict, now, out_, d.address, d.address6, d.address && !link_);
   }
   process(out_);
+}
+
+void L2tpInterface::on_accounting_timer() {
+  const TimePoint now = io::SystemClock::now();
+  for (const auto& x : accounting_->tick(now, stack_.sessions())) {
+    spdlog::info("logins: hanging up the session of {}: {}", x.address.to_string(), x.reason);
+    hang_up(x.address, x.reason);
+  }
+  rearm_accounting();
+}
+
+void L2tpInterface::rearm_accounting() {
+  const TimePoint next = accounting_->next_deadline();
+  if (next == TimePoint::max())
+    loop_->disarm_timer(accounting_timer_);
+  else
+    loop_->arm_timer(accounting_timer_, next);
 }
 
 void L2tpInterface::refused_event(const std::string& user, std::string_view method,

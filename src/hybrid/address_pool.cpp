@@ -37,6 +37,15 @@ std::optional<IpAddress> AddressPool::allocate(const std::string& account) {
   return IpAddress::v4_from_u32(first_ + static_cast<std::uint32_t>(chosen));
 }
 
+bool AddressPool::reserve(const IpAddress& address) {
+  const auto i = index_of(address);
+  if (!i) return true;
+  if (in_use_[*i]) return false;
+  in_use_[*i] = true;
+  ++used_count_;
+  return true;
+}
+
 void AddressPool::release(const IpAddress& address) {
   const auto i = index_of(address);
   if (!i || !in_use_[*i]) return;

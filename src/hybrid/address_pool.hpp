@@ -20,6 +20,9 @@ class AddressPool {
 
   // An address for `account`: its previous one when free, otherwise the lowest free one.
   std::optional<IpAddress> allocate(const std::string& account);
+  // Takes `address`, chosen elsewhere (a RADIUS Framed-IP-Address), out of the pool; false when it
+  // is handed out already. An address outside the pool is no concern of it: true.
+  bool reserve(const IpAddress& address);
   // Returns an address to the pool; the account still remembers it for next time.
   void release(const IpAddress& address);
 

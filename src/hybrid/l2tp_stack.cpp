@@ -239,6 +239,10 @@ void L2tpStack::on_session_down(const l2tp::Event& e, TimePoint now, L2tpStackOu
     link_out_.clear();  // the link's own "down" is reported below, with the L2TP reason
   }
   L2tpEvent ev{L2tpEventType::kLinkDown, e.ref, s.peer, s.user, {}, {}, {}, e.reason};
+  ev.rx_packets = s.rx_packets;
+  ev.rx_bytes = s.rx_bytes;
+  ev.tx_packets = s.tx_packets;
+  ev.tx_bytes = s.tx_bytes;
   if (s.up6 && s.address6) by_address6_.erase(*s.address6);
   if (s.address) {
     if (s.routed) {
@@ -421,12 +425,27 @@ L2tpStack::Session* L2tpStack::ipv6_route(ByteView packet) {
 
 void L2tpStack::auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdict, TimePoint now,
                              L2tpStackOutput& out, std::optional<IpAddress> address,
-                             std::optional<IpAddress> address6) {
+                             std::optional<IpAddress> address6, bool exclusive) {
   auto it = sessions_.find(ref);
   if (it == sessions_.end() || !it->second.link) return;
   Session& s = it->second;
   ppp::AuthVerdict v = verdict;
-  if (v.accepted && address && !s.address) s.address = address;
+  if (v.accepted && address && !s.address) {
+    // An address chosen for the login (a RADIUS Framed-IP-Address) that another session holds
+    // would take that session's traffic: refused.
+    const bool taken =
+        exclusive && (std::any_of(sessions_.begin(), sessions_.end(),
+                                  [&](const auto& other) {
+                                    return other.first != ref && other.second.address == address;
+                                  }) ||
+                      (pool_ && !pool_->reserve(*address)));
+    if (taken) {
+      ++stats_.address_in_use;
+      v = ppp::AuthVerdict{false, "", "the address given for this login is in use"};
+    } else {
+      s.address = address;
+    }
+  }
   if (v.accepted && address6 && config_.ipv6) s.address6 = address6;
   if (v.accepted && pool_ && !s.address) {
     s.address = pool_->allocate(s.user);

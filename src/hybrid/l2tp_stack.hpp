@@ -72,6 +72,8 @@ struct L2tpEvent {
   std::optional<IpAddress> remote;
   std::vector<IpAddress> dns;
   std::string detail;
+  // kLinkDown: what the session carried over its life (L2tpSessionInfo's counts), for accounting.
+  std::uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
 };
 
 struct L2tpAuthTicket {
@@ -112,6 +114,7 @@ struct L2tpStackStats {
   std::uint64_t spoofed = 0;         // a client sent from an address it was not given
   std::uint64_t not_ipv4 = 0;        // IPv6 without ipv6 (or IPV6CP) carried, or not IP at all
   std::uint64_t pool_exhausted = 0;  // logins refused for lack of an address
+  std::uint64_t address_in_use = 0;  // logins refused: the address given them was another's
 };
 
 // A session as the status view shows it.
@@ -157,10 +160,11 @@ class L2tpStack {
   // The decision on an AuthRequest (gateway). Ignored if that session is gone. `address`, when
   // given, is the one IPCP hands the session (the user's account address in a hybrid gateway);
   // otherwise the pool leases one. `address6` is the session's IPv6 address where IPv6 is
-  // carried.
+  // carried. With `exclusive` (an address a login backend chose) a login whose address another
+  // session holds, or the pool has handed out, is refused instead; one in the pool is taken out.
   void auth_verdict(l2tp::SessionRef ref, const ppp::AuthVerdict& verdict, TimePoint now,
                     L2tpStackOutput& out, std::optional<IpAddress> address = std::nullopt,
-                    std::optional<IpAddress> address6 = std::nullopt);
+                    std::optional<IpAddress> address6 = std::nullopt, bool exclusive = false);
 
   // An inner packet from the TUN device, with kHeadroom in front of it: wrapped in PPP and L2TP
   // in place, its endpoint set to the peer. Nullopt when no open session takes it (counted).

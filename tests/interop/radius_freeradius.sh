@@ -19,10 +19,9 @@
 # Interim-Update and Stop with byte counts (past 2^32, so Gigawords too) in the detail file; and a
 # fake server (python3) whose accepts lack, or carry a wrong, Message-Authenticator refused.
 source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/freeradius_lib.sh"
 require_root
 
-FREERADIUS_BIN=${FREERADIUS_BIN:-/usr/sbin/freeradius}
-[ -x "$FREERADIUS_BIN" ] || die "FreeRADIUS is not installed (scripts/install-deps.sh installs freeradius)"
 [ -n "${RADIUS_TOOL:-}" ] && [ -x "$RADIUS_TOOL" ] || die "RADIUS_TOOL must name radius_client_check"
 command -v python3 >/dev/null || die "python3 is needed for the fake server"
 
@@ -36,130 +35,6 @@ RADDB="$TMPDIR_TEST/raddb"
 
 make_ns "$NS"
 
-# write_raddb DIR: the throwaway configuration, nothing of /etc/freeradius read but the
-# dictionaries under /usr/share/freeradius and the modules under /usr/lib/freeradius.
-write_raddb() {
-  local d=$1
-  mkdir -p "$d/log" "$d/run" "$d/radacct"
-  cat >"$d/radiusd.conf" <<EOF
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = $d
-sbindir = /usr/sbin
-logdir = $d/log
-raddbdir = $d
-radacctdir = $d/radacct
-name = freeradius
-confdir = \${raddbdir}
-modconfdir = \${confdir}/mods-config
-run_dir = $d/run
-db_dir = $d
-libdir = /usr/lib/freeradius
-pidfile = \${run_dir}/\${name}.pid
-max_request_time = 30
-cleanup_delay = 5
-max_requests = 1024
-hostname_lookups = no
-log {
-  destination = files
-  file = \${logdir}/radius.log
-  colourise = no
-  auth = yes
-}
-security {
-  allow_core_dumps = no
-  max_attributes = 200
-  reject_delay = 0
-  status_server = no
-}
-proxy_requests = no
-client loopback {
-  ipaddr = 127.0.0.1
-  secret = $SECRET
-  require_message_authenticator = yes
-}
-thread pool {
-  start_servers = 2
-  max_servers = 4
-  min_spare_servers = 1
-  max_spare_servers = 2
-  max_requests_per_server = 0
-}
-modules {
-  pap {
-  }
-  chap {
-  }
-  mschap {
-  }
-  files {
-    filename = \${confdir}/users
-  }
-  detail {
-    filename = \${radacctdir}/detail
-    permissions = 0600
-    header = "%t"
-  }
-}
-server default {
-  listen {
-    type = auth
-    ipaddr = 127.0.0.1
-    port = $AUTH_PORT
-  }
-  listen {
-    type = acct
-    ipaddr = 127.0.0.1
-    port = $ACCT_PORT
-  }
-  authorize {
-    chap
-    mschap
-    files
-    pap
-  }
-  authenticate {
-    Auth-Type PAP {
-      pap
-    }
-    Auth-Type CHAP {
-      chap
-    }
-    Auth-Type MS-CHAP {
-      mschap
-    }
-  }
-  preacct {
-  }
-  accounting {
-    detail
-  }
-  post-auth {
-    if (&User-Name != "legacy") {
-      update reply {
-        &Message-Authenticator := 0x00
-      }
-    }
-    Post-Auth-Type REJECT {
-      if (&User-Name != "legacy") {
-        update reply {
-          &Message-Authenticator := 0x00
-        }
-      }
-    }
-  }
-}
-EOF
-  cat >"$d/users" <<'EOF'
-alice Cleartext-Password := "wonderland"
-      Framed-IP-Address = 10.9.0.5,
-      Session-Timeout = 3600,
-      Class = "gold"
-
-legacy Cleartext-Password := "old-server"
-EOF
-}
 
 show_logs() {
   echo "--- FreeRADIUS console:"
@@ -185,6 +60,14 @@ expect_line() {  # REGEX WHAT
 }
 
 write_raddb "$RADDB"
+cat >"$RADDB/users" <<'EOF'
+alice Cleartext-Password := "wonderland"
+    Framed-IP-Address = 10.9.0.5,
+    Session-Timeout = 3600,
+    Class = "gold"
+
+legacy Cleartext-Password := "old-server"
+EOF
 "$FREERADIUS_BIN" -C -d "$RADDB" >"$RADDB/check.log" 2>&1 ||
   { cat "$RADDB/check.log" >&2; die "FreeRADIUS refuses the test's configuration"; }
 ip netns exec "$NS" "$FREERADIUS_BIN" -f -d "$RADDB" >"$RADDB/console.log" 2>&1 &

@@ -1,0 +1,129 @@
+# A throwaway FreeRADIUS 3.2 configuration for tests: nothing of /etc/freeradius is read but the
+# dictionaries under /usr/share/freeradius and the modules under /usr/lib/freeradius. Source after
+# tests/netns/lib.sh; set SECRET, AUTH_PORT and ACCT_PORT, call write_raddb DIR, then write
+# DIR/users (the users the test needs).
+#
+# The client is 127.0.0.1 with require_message_authenticator = yes. FreeRADIUS 3.2.1 signs no
+# Access-Accept or Access-Reject with Message-Authenticator unless the request was EAP, so
+# post-auth asks for it (reply Message-Authenticator := 0x00, filled in when FreeRADIUS encodes),
+# except for the user "legacy", who gets what an unmodified server sends. Accounting goes to
+# DIR/radacct/detail.
+FREERADIUS_BIN=${FREERADIUS_BIN:-/usr/sbin/freeradius}
+[ -x "$FREERADIUS_BIN" ] || die "FreeRADIUS is not installed (scripts/install-deps.sh installs freeradius)"
+
+# write_raddb DIR: the throwaway configuration, nothing of /etc/freeradius read but the
+# dictionaries under /usr/share/freeradius and the modules under /usr/lib/freeradius.
+write_raddb() {
+  local d=$1
+  mkdir -p "$d/log" "$d/run" "$d/radacct"
+  cat >"$d/radiusd.conf" <<EOF
+prefix = /usr
+exec_prefix = /usr
+sysconfdir = /etc
+localstatedir = $d
+sbindir = /usr/sbin
+logdir = $d/log
+raddbdir = $d
+radacctdir = $d/radacct
+name = freeradius
+confdir = \${raddbdir}
+modconfdir = \${confdir}/mods-config
+run_dir = $d/run
+db_dir = $d
+libdir = /usr/lib/freeradius
+pidfile = \${run_dir}/\${name}.pid
+max_request_time = 30
+cleanup_delay = 5
+max_requests = 1024
+hostname_lookups = no
+log {
+  destination = files
+  file = \${logdir}/radius.log
+  colourise = no
+  auth = yes
+}
+security {
+  allow_core_dumps = no
+  max_attributes = 200
+  reject_delay = 0
+  status_server = no
+}
+proxy_requests = no
+client loopback {
+  ipaddr = 127.0.0.1
+  secret = $SECRET
+  require_message_authenticator = yes
+}
+thread pool {
+  start_servers = 2
+  max_servers = 4
+  min_spare_servers = 1
+  max_spare_servers = 2
+  max_requests_per_server = 0
+}
+modules {
+  pap {
+  }
+  chap {
+  }
+  mschap {
+  }
+  files {
+    filename = \${confdir}/users
+  }
+  detail {
+    filename = \${radacctdir}/detail
+    permissions = 0600
+    header = "%t"
+  }
+}
+server default {
+  listen {
+    type = auth
+    ipaddr = 127.0.0.1
+    port = $AUTH_PORT
+  }
+  listen {
+    type = acct
+    ipaddr = 127.0.0.1
+    port = $ACCT_PORT
+  }
+  authorize {
+    chap
+    mschap
+    files
+    pap
+  }
+  authenticate {
+    Auth-Type PAP {
+      pap
+    }
+    Auth-Type CHAP {
+      chap
+    }
+    Auth-Type MS-CHAP {
+      mschap
+    }
+  }
+  preacct {
+  }
+  accounting {
+    detail
+  }
+  post-auth {
+    if (&User-Name != "legacy") {
+      update reply {
+        &Message-Authenticator := 0x00
+      }
+    }
+    Post-Auth-Type REJECT {
+      if (&User-Name != "legacy") {
+        update reply {
+          &Message-Authenticator := 0x00
+        }
+      }
+    }
+  }
+}
+EOF
+}
