@@ -62,3 +62,22 @@ TEST(AddressPool, AReversedRangeIsEmpty) {
 
 }  // namespace
 }  // namespace tandem::hybrid
+
+namespace tandem::hybrid {
+namespace {
+
+TEST(AddressPool, ReservesAnAddressChosenElsewhereOnce) {
+  AddressPool pool(*IpAddress::parse("10.0.0.10"), *IpAddress::parse("10.0.0.12"));
+  EXPECT_TRUE(pool.reserve(*IpAddress::parse("10.0.0.11")));
+  EXPECT_FALSE(pool.reserve(*IpAddress::parse("10.0.0.11")));
+  // Outside the pool: none of its business.
+  EXPECT_TRUE(pool.reserve(*IpAddress::parse("10.0.0.99")));
+  EXPECT_EQ(pool.allocate("a"), IpAddress::parse("10.0.0.10"));
+  EXPECT_EQ(pool.allocate("b"), IpAddress::parse("10.0.0.12"));
+  EXPECT_FALSE(pool.allocate("c"));
+  pool.release(*IpAddress::parse("10.0.0.11"));
+  EXPECT_EQ(pool.allocate("c"), IpAddress::parse("10.0.0.11"));
+}
+
+}  // namespace
+}  // namespace tandem::hybrid
