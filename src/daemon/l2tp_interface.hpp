@@ -187,6 +187,11 @@ class L2tpInterface final : public ControlPath {
   io::EventLoop::TimerId accounting_timer_ = 0;
   // Logins the backend is deciding (their passwords wiped), by the id they were submitted with.
   std::map<std::uint64_t, hybrid::L2tpAuthTicket> backend_waiting_;
+  // Of those, how many per user name and per source address. The throttle learns of a failure
+  // only when its verdict comes back, so a burst of parallel guesses would all pass it: one
+  // login per name and a few per address are with the backend at a time.
+  std::map<std::string, unsigned, std::less<>> backend_users_;
+  std::map<IpAddress, unsigned> backend_sources_;
   std::uint64_t next_backend_id_ = 1;
   TimePoint next_forget_{};              // when throttle_ next sheds old counts
   hybrid::RetransmitWatch retransmits_;  // with probers_: large TCP segments sent again

@@ -14,6 +14,9 @@ namespace {
 
 // How often the throttle sheds counts nobody needs any more.
 constexpr Duration kForgetEvery = std::chrono::minutes(1);
+// Logins from one address a backend checks at once (one per user name): enough for the users
+// behind a NAT logging in together, few enough that a flood waits for the throttle's word.
+constexpr unsigned kBackendLoginsPerSource = 4;
 
 // Refusals a password guesser causes, and so counts towards the throttle. An account that is
 // disabled or revoked refuses the right password too: that is no guess.
@@ -113,8 +116,25 @@ std::optional<L2tpInterface::LoginDecision> L2tpInterface::login(const hybrid::L
       refused(t, d, d.verdict.message, true, now);
       return d;
     }
+    const auto user_busy = backend_users_.find(user);
+    const auto source_busy = backend_sources_.find(t.peer.address);
+    if (user_busy != backend_users_.end() ||
+        (source_busy != backend_sources_.end() && source_busy->second >= kBackendLoginsPerSource)) {
+      d.verdict = ppp::AuthVerdict{
+          false, "",
+          user_busy != backend_users_.end()
+              ? "another login of this user is being checked; try again in a moment"
+              : "too many logins from this address at once; try again in a moment"};
+      d.failure = "throttled";
+      spdlog::debug("login refused: user '{}' ({}) from {}: {}", user, method,
+                    t.peer.address.to_string(), d.verdict.message);
+      ++login_failures_[{std::string(method), d.failure}];
+      return d;
+    }
     const std::uint64_t id = next_backend_id_++;
     if (backend_->submit(BackendLogin{id, t.request, t.peer})) {
+      ++backend_users_[user];
+      ++backend_sources_[t.peer.address];
       // The backend has the password; the waiting list needs none.
       auto& waiting = backend_waiting_.emplace(id, t).first->second;
       crypto::secure_wipe(std::as_writable_bytes(std::span(waiting.request.password)));
@@ -191,6 +211,10 @@ void L2tpInterface::on_backend() {
     if (it == backend_waiting_.end()) continue;
     const hybrid::L2tpAuthTicket t = std::move(it->second);
     backend_waiting_.erase(it);
+    if (auto u = backend_users_.find(t.request.username); u != backend_users_.end() && !--u->second)
+      backend_users_.erase(u);
+    if (auto s = backend_sources_.find(t.peer.address); s != backend_sources_.end() && !--s->second)
+      backend_sources_.erase(s);
     std::string detail;
     bool guess = false;
     const LoginDecision d = backend_decision(t, v, detail, guess);
