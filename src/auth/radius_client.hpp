@@ -45,6 +45,16 @@ struct RadiusServer {
   bool require_message_authenticator = true;
   Duration timeout = std::chrono::seconds(3);
   unsigned retries = 2;  // retransmissions before moving on to the next server
+  // RadSec (RADIUS over TLS, RFC 6614): how the daemon reaches the server. The engine is the same
+  // either way (a reliable transport has retries = 0).
+  struct Tls {
+    std::string ca_file;      // the server's certificate must chain to this CA
+    std::string server_name;  // and name this (empty: its address)
+    std::string certificate;  // ours, when the server asks for one
+    std::string private_key;
+    bool operator==(const Tls&) const = default;
+  };
+  std::optional<Tls> tls;
   bool operator==(const RadiusServer&) const = default;
 };
 

@@ -91,5 +91,43 @@ TEST(RadiusConfig, NonsenseIsRefused) {
       "remove the [[l2tp.user]]");
 }
 
+TEST(RadiusConfig, ARadsecServerHasItsPortSecretAndNoRetransmissions) {
+  auto r = parse_node_config(with(kGateway, R"([[radius.server]]
+address = "10.0.0.5")",
+                                  R"([[radius.server]]
+address = "10.0.0.5"
+transport = "tls"
+ca_file = "/etc/tandem/radsec-ca.pem"
+certificate = "gw.pem"
+private_key = "gw.key")"),
+                             "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  const auth::RadiusServer& s = r->radius->client.authentication[0];
+  EXPECT_EQ(s.endpoint.to_string(), "10.0.0.5:2083");
+  EXPECT_EQ(s.retries, 0u);
+  ASSERT_TRUE(s.tls);
+  EXPECT_EQ(s.tls->ca_file, "/etc/tandem/radsec-ca.pem");
+  EXPECT_TRUE(s.tls->certificate.ends_with("/gw.pem")) << s.tls->certificate;  // beside the file
+  // Accounting on the same connection.
+  EXPECT_EQ(r->radius->client.accounting[0].endpoint.to_string(), "10.0.0.5:2083");
+}
+
+TEST(RadiusConfig, RadsecSettingsAreChecked) {
+  const std::string tls = R"([[radius.server]]
+address = "10.0.0.9"
+transport = "tls"
+)";
+  const auto refused_with = [](const std::string& text, const std::string& part) {
+    const std::string e = refusal(text);
+    EXPECT_NE(e.find(part), std::string::npos) << e;
+  };
+  refused_with(kGateway + tls, "needs ca_file");
+  refused_with(kGateway + tls + "ca_file = \"/ca.pem\"\ncertificate = \"/c.pem\"\n",
+               "certificate and private_key together");
+  refused_with(kGateway + tls + "ca_file = \"/ca.pem\"\nretries = 2\n", "remove retries");
+  refused_with(with(kGateway, "accounting_port = 0", "accounting_port = 0\nca_file = \"/ca.pem\""),
+               "for transport = \"tls\"");
+}
+
 }  // namespace
 }  // namespace tandem::control

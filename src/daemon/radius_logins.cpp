@@ -12,6 +12,7 @@
 #include "io/event_loop.hpp"
 #include "io/packet_batch.hpp"
 #include "io/system_clock.hpp"
+#include "io/tls_stream.hpp"
 #include "io/udp_socket.hpp"
 
 namespace tandem::daemon {
@@ -19,6 +20,10 @@ namespace {
 
 // A server dropping answers (a wrong secret, a forger) is logged at most this often.
 constexpr Duration kDropLogEvery = std::chrono::seconds(10);
+// RADIUS packets are 20 to 4096 bytes (RFC 2865 3); a stream announcing other lengths is no
+// RADIUS.
+constexpr std::size_t kMinPacket = 20;
+constexpr std::size_t kMaxPacket = 4096;
 
 void wipe(std::string& s) {
   crypto::secure_wipe(std::as_writable_bytes(std::span(s.data(), s.size())));
@@ -83,6 +88,15 @@ struct RadiusLogins::State {
   // The RADIUS thread's own.
   std::map<auth::RequestId, std::uint64_t> login_of;  // engine request -> the owner's id
   std::map<std::string, TimePoint> drop_logged;
+  // RadSec servers (RFC 6614): one TLS connection each, opened when a request is first sent.
+  struct Radsec {
+    std::string name;
+    io::TlsSettings settings;
+    std::unique_ptr<io::TlsStream> stream;
+    std::vector<std::byte> in;
+    bool writing = false;  // the loop watches the fd for writability too
+  };
+  std::map<Endpoint, Radsec> radsec;
 
   State(const auth::RadiusSettings& s, io::Notifier n)
       : settings(s), client(s.client, rng), notifier(std::move(n)) {}
@@ -92,7 +106,71 @@ struct RadiusLogins::State {
   void on_timer();
   void handle(auth::RadiusOutput& out);
   void rearm();
+  void send_radsec(Radsec& r, ByteView bytes);
+  void on_radsec(const Endpoint& server);
+  void close_radsec(Radsec& r, const std::string& why);
+  void update_interest(Radsec& r, const Endpoint& server);
 };
+
+void RadiusLogins::State::close_radsec(Radsec& r, const std::string& why) {
+  if (!r.stream) return;
+  spdlog::warn("RadSec with {}: {}", r.name, why);
+  loop->unwatch(r.stream->fd());
+  r.stream.reset();
+  r.in.clear();
+  r.writing = false;
+}
+
+void RadiusLogins::State::update_interest(Radsec& r, const Endpoint& server) {
+  if (!r.stream) return;
+  const bool want = r.stream->wants_write();
+  if (want && !r.writing) {
+    if (auto ok = loop->watch_writable(r.stream->fd(), [this, server] { on_radsec(server); }); !ok)
+      return close_radsec(r, ok.error());
+    r.writing = true;
+  } else if (!want && r.writing) {
+    loop->unwatch_writable(r.stream->fd());
+    r.writing = false;
+  }
+}
+
+void RadiusLogins::State::send_radsec(Radsec& r, ByteView bytes) {
+  const Endpoint server = r.settings.peer;
+  if (!r.stream) {
+    auto stream = io::TlsStream::connect(r.settings);
+    if (!stream) {
+      spdlog::warn("RadSec with {}: {}", r.name, stream.error());
+      return;  // the request times out and moves on to the next server
+    }
+    r.stream = std::move(*stream);
+    if (auto ok = loop->watch_readable(r.stream->fd(), [this, server] { on_radsec(server); }); !ok)
+      return close_radsec(r, ok.error());
+  }
+  r.stream->write(bytes);
+  update_interest(r, server);
+}
+
+void RadiusLogins::State::on_radsec(const Endpoint& server) {
+  auto it = radsec.find(server);
+  if (it == radsec.end() || !it->second.stream) return;
+  Radsec& r = it->second;
+  if (auto ok = r.stream->pump(r.in); !ok) return close_radsec(r, ok.error());
+  const TimePoint now = io::SystemClock::now();
+  auth::RadiusOutput out;
+  while (r.in.size() >= 4) {
+    const std::size_t length =
+        std::to_integer<std::size_t>(r.in[2]) << 8 | std::to_integer<std::size_t>(r.in[3]);
+    if (length < kMinPacket || length > kMaxPacket) {
+      close_radsec(r, "a packet of " + std::to_string(length) + " bytes: not RADIUS");
+      break;
+    }
+    if (r.in.size() < length) break;
+    client.on_datagram(ByteView(r.in.data(), length), server, now, out);
+    r.in.erase(r.in.begin(), r.in.begin() + static_cast<std::ptrdiff_t>(length));
+  }
+  update_interest(r, server);
+  handle(out);
+}
 
 void RadiusLogins::State::on_wake() {
   std::vector<BackendLogin> new_logins;
@@ -145,6 +223,10 @@ void RadiusLogins::State::on_timer() {
 
 void RadiusLogins::State::handle(auth::RadiusOutput& out) {
   for (const auto& d : out.datagrams) {
+    if (auto r = radsec.find(d.to); r != radsec.end()) {
+      send_radsec(r->second, d.bytes);
+      continue;
+    }
     io::UdpSocket* socket = d.to.address.is_v4() ? (v4 ? &*v4 : nullptr) : (v6 ? &*v6 : nullptr);
     if (!socket) {
       spdlog::warn("RADIUS: no socket for {} ({})", d.server, d.to.to_string());
@@ -212,7 +294,19 @@ Result<std::unique_ptr<RadiusLogins>, std::string> RadiusLogins::create(
   state->loop = std::move(*loop);
   bool need_v4 = false, need_v6 = false;
   for (const auto* list : {&settings.client.authentication, &settings.client.accounting})
-    for (const auto& s : *list) (s.endpoint.address.is_v4() ? need_v4 : need_v6) = true;
+    for (const auto& s : *list) {
+      if (s.tls) {
+        const auto& t = *s.tls;
+        state->radsec[s.endpoint] = State::Radsec{
+            s.name,
+            io::TlsSettings{s.endpoint, t.ca_file, t.server_name, t.certificate, t.private_key},
+            nullptr,
+            {},
+            false};
+        continue;
+      }
+      (s.endpoint.address.is_v4() ? need_v4 : need_v6) = true;
+    }
   State* raw = state.get();
   for (auto [need, family, slot] : {std::tuple{need_v4, IpAddress::Family::kV4, &state->v4},
                                     std::tuple{need_v6, IpAddress::Family::kV6, &state->v6}}) {

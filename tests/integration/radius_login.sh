@@ -10,7 +10,11 @@
 #   - accounting: alice's Start with her address and Class, an Interim-Update, and a Stop whose
 #     octets and packets are what the gateway's status counted, with User-Request as the cause;
 #   - carol's Session-Timeout of 6 s ends her session, Stop saying Session-Timeout;
-#   - no password reaches the gateway's log.
+#   - no password reaches the gateway's log;
+#   - RadSec (RFC 6614): the gateway again, with FreeRADIUS's TLS listener as its only server
+#     (our client certificate, its certificate checked against the test CA): alice logs in over
+#     it; with a CA that did not sign FreeRADIUS's certificate she is refused and the log says
+#     the certificate was refused.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/../interop/freeradius_lib.sh"
 require_root
@@ -26,6 +30,7 @@ CL_IF="lc$TAG"
 SECRET="radius-shared-secret-$TAG"
 AUTH_PORT=1812
 ACCT_PORT=1813
+RADSEC_PORT=2083
 RADDB="$TMPDIR_TEST/raddb"
 DETAIL="$RADDB/radacct/detail"
 
@@ -205,5 +210,44 @@ note "refusals in status: $failures"
   die "a password is in the gateway's log"
 
 stop_pid "$GW_PID" 30 "the gateway"
+
+# radsec_gateway CA: the gateway with FreeRADIUS's RadSec listener as its only server.
+radsec_gateway() {
+  sed -n '1,/^\[radius\]/p' "$TMPDIR_TEST/gw.toml" >"$TMPDIR_TEST/radsec.toml"
+  cat >>"$TMPDIR_TEST/radsec.toml" <<TOML
+[[radius.server]]
+name = "radsec"
+address = "127.0.0.1:$RADSEC_PORT"
+transport = "tls"
+ca_file = "$1"
+certificate = "$RADDB/tls/client.pem"
+private_key = "$RADDB/tls/client.key"
+
+[login_throttle]
+enabled = false
+TOML
+  start_tandem_up "$GW" "$TMPDIR_TEST/radsec.toml" "$TMPDIR_TEST/gw.log"
+  GW_PID=$TANDEM_PID
+}
+wait_listen "$GW" tcp "$RADSEC_PORT" 30 "FreeRADIUS's RadSec listener"
+radsec_gateway "$RADDB/tls/ca.pem"
+login alice wonderland mschapv2
+[ "$LOGIN" = 10.78.0.77 ] || die "alice has $LOGIN over RadSec"
+grep -q "Login OK: \[alice\] (from client radsec-loopback" "$RADDB/log/radius.log" ||
+  die "FreeRADIUS's log does not show alice's login from its RadSec client"
+note "RadSec: alice in over TLS ($(grep -m1 -o 'Login OK: \[alice\] (from client radsec-loopback[^)]*)' "$RADDB/log/radius.log"))"
+stop_pid "$CLIENT_PID" 30 "alice's client"
+stop_pid "$GW_PID" 30 "the gateway"
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Unrelated CA" \
+  -keyout "$TMPDIR_TEST/other-ca.key" -out "$TMPDIR_TEST/other-ca.pem" 2>/dev/null
+radsec_gateway "$TMPDIR_TEST/other-ca.pem"
+login alice wonderland mschapv2
+[ "$LOGIN" = refused ] || die "alice logged in through a RadSec server whose certificate we cannot trust"
+grep -q "RadSec with radsec: TLS handshake with 127.0.0.1:$RADSEC_PORT: its certificate was refused" \
+  "$TMPDIR_TEST/gw.log" || die "the gateway's log does not say the server's certificate was refused"
+note "RadSec with an unrelated CA: $(grep -m1 -o 'RadSec with radsec: .*' "$TMPDIR_TEST/gw.log")"
+stop_pid "$CLIENT_PID" 30 "the client"
+stop_pid "$GW_PID" 30 "the gateway"
 stop_pid "$FREERADIUS_PID" 30 "FreeRADIUS"
-echo "PASS: RADIUS logins with MS-CHAPv2, CHAP and PAP, failover, Framed-IP-Address, accounting, Session-Timeout"
+echo "PASS: RADIUS logins with MS-CHAPv2, CHAP and PAP, failover, Framed-IP-Address, accounting, Session-Timeout, RadSec"

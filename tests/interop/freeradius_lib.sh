@@ -1,7 +1,9 @@
 # A throwaway FreeRADIUS 3.2 configuration for tests: nothing of /etc/freeradius is read but the
 # dictionaries under /usr/share/freeradius and the modules under /usr/lib/freeradius. Source after
 # tests/netns/lib.sh; set SECRET, AUTH_PORT and ACCT_PORT, call write_raddb DIR, then write
-# DIR/users (the users the test needs).
+# DIR/users (the users the test needs). With RADSEC_PORT set it also listens for RadSec (RFC 6614)
+# there, with a test CA (DIR/tls/ca.pem) that signed its certificate (for 127.0.0.1) and the
+# client's (DIR/tls/client.pem, DIR/tls/client.key), which it requires.
 #
 # The client is 127.0.0.1 with require_message_authenticator = yes. FreeRADIUS 3.2.1 signs no
 # Access-Accept or Access-Reject with Message-Authenticator unless the request was EAP, so
@@ -126,4 +128,55 @@ server default {
   }
 }
 EOF
+  [ -z "${RADSEC_PORT:-}" ] || _radsec_listener "$d"
+}
+
+_radsec_listener() {
+  local d=$1 t=$1/tls
+  mkdir -p "$t"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=RadSec test CA" \
+    -keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null || die "openssl: RadSec test CA"
+  local name
+  for name in server client; do
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=radsec-$name" -keyout "$t/$name.key" \
+      -out "$t/$name.csr" 2>/dev/null || die "openssl: $name key"
+    if [ "$name" = server ]; then
+      printf 'subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n' >"$t/$name.ext"
+    else
+      printf 'extendedKeyUsage = clientAuth\n' >"$t/$name.ext"
+    fi
+    openssl x509 -req -in "$t/$name.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
+      -days 2 -extfile "$t/$name.ext" -out "$t/$name.pem" 2>/dev/null || die "openssl: $name cert"
+  done
+  cat >>"$d/radiusd.conf" <<CONF
+listen {
+  ipaddr = 127.0.0.1
+  port = $RADSEC_PORT
+  type = auth+acct
+  proto = tcp
+  virtual_server = default
+  clients = radsec
+  tls {
+    private_key_file = $t/server.key
+    certificate_file = $t/server.pem
+    ca_file = $t/ca.pem
+    cipher_list = "DEFAULT"
+    tls_min_version = "1.2"
+    require_client_cert = yes
+    cache {
+      enable = no
+    }
+    verify {
+    }
+  }
+}
+clients radsec {
+  client radsec-loopback {
+    ipaddr = 127.0.0.1
+    proto = tls
+    secret = radsec
+    require_message_authenticator = yes
+  }
+}
+CONF
 }
