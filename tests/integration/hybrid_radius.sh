@@ -1,0 +1,150 @@
+#!/bin/bash
+# A hybrid gateway whose accounts log in over L2TP/IPsec through RADIUS (a real FreeRADIUS in the
+# gateway's namespace): the account of the user's name must exist, gives the session its
+# address, and its state in Tandem wins over an Access-Accept.
+#   - bob (an account with no password of its own) logs in with MS-CHAPv2 checked by FreeRADIUS,
+#     gets his account's address 10.88.0.3 and reaches the gateway;
+#   - dave's account is disabled: FreeRADIUS accepts him, the gateway refuses him and says why;
+#   - carol's Access-Accept carries a Framed-IP-Address that is not her account's: refused;
+#   - erin has no account: refused without asking FreeRADIUS.
+source "$(dirname "$0")/../netns/lib.sh"
+source "$(dirname "$0")/hybrid_lib.sh"
+source "$(dirname "$0")/../interop/freeradius_lib.sh"
+require_root
+: "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
+PSK="a pre-shared key of some length"
+SECRET="radius-shared-secret-$TAG"
+AUTH_PORT=1812
+ACCT_PORT=1813
+
+BO="b$TAG"
+BO_IF="lb$TAG"
+gateway_with_alice "$BO"
+SOCKETS+=("$STATUS_DIR/$GW_IF.l2tp" "$STATUS_DIR/$BO_IF.l2tp")
+RADDB="$TMPDIR_TEST/raddb"
+
+write_raddb "$RADDB"
+cat >"$RADDB/users" <<'EOF'
+bob Cleartext-Password := "bob's password"
+
+dave Cleartext-Password := "dave's password"
+
+carol Cleartext-Password := "carol's password"
+    Framed-IP-Address = 10.88.0.99
+
+erin Cleartext-Password := "erin's password"
+EOF
+"$FREERADIUS_BIN" -C -d "$RADDB" >"$RADDB/check.log" 2>&1 ||
+  { cat "$RADDB/check.log" >&2; die "FreeRADIUS refuses the test's configuration"; }
+
+logs() {
+  for n in gw client; do
+    [ -f "$TMPDIR_TEST/$n.log" ] && { echo "--- $n log" >&2; tail -25 "$TMPDIR_TEST/$n.log" >&2; }
+  done
+  echo "--- FreeRADIUS log" >&2
+  tail -10 "$RADDB/log/radius.log" >&2 2>/dev/null || true
+}
+ON_FAILURE=logs
+
+ip netns exec "$GW" "$FREERADIUS_BIN" -f -d "$RADDB" >"$RADDB/console.log" 2>&1 &
+FREERADIUS_PID=$!
+PIDS+=("$FREERADIUS_PID")
+WAIT_WATCH_PID=$FREERADIUS_PID WAIT_WATCH_LOG=$RADDB/console.log \
+  wait_listen "$GW" udp "$AUTH_PORT" 60 "FreeRADIUS's authentication port"
+wait_log "$RADDB/log/radius.log" "Ready to process requests" 60
+
+gateway_interface >"$TMPDIR_TEST/gw.toml"
+cat >>"$TMPDIR_TEST/gw.toml" <<TOML
+[l2tp]
+mode = "lns"
+host_name = "gateway"
+
+[l2tp.ipsec]
+psk = "$PSK"
+
+[radius]
+[[radius.server]]
+address = "127.0.0.1:$AUTH_PORT"
+secret = "$SECRET"
+
+[login_throttle]
+enabled = false
+
+[[account]]
+name = "alice"
+public_key = "$AL_PUB"
+address = "10.88.0.2"
+
+[[account]]
+name = "bob"
+address = "10.88.0.3"
+
+[[account]]
+name = "dave"
+address = "10.88.0.4"
+disabled = true
+
+[[account]]
+name = "carol"
+address = "10.88.0.5"
+TOML
+start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
+GW_PID=$TANDEM_PID
+
+# login USER: an L2TP/IPsec client in $BO dials as USER with the password FreeRADIUS has for
+# USER; LOGIN is the address it got, or "refused". The client is stopped again.
+login() {
+  cat >"$TMPDIR_TEST/client.toml" <<TOML
+[l2tp]
+mode = "lac"
+interface = "$BO_IF"
+host_name = "$1"
+server = "192.168.89.1"
+routes = ["10.88.0.0/24"]
+
+[[l2tp.session]]
+user = "$1"
+password = "$1's password"
+
+[l2tp.ipsec]
+psk = "$PSK"
+TOML
+  ip netns exec "$BO" "$TANDEM_BIN" up -c "$TMPDIR_TEST/client.toml" >"$TMPDIR_TEST/client.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  client_address() { ip -n "$BO" -4 -o addr show dev "$BO_IF" 2>/dev/null | awk '{print $4}' | cut -d/ -f1; }
+  answered() { [ -n "$(client_address)" ] || grep -q "refused our" "$TMPDIR_TEST/client.log"; }
+  WAIT_WATCH_PID=$pid WAIT_WATCH_LOG="$TMPDIR_TEST/client.log" \
+    wait_until "an answer to $1's login" 60 answered
+  LOGIN=$(client_address)
+  [ -n "$LOGIN" ] || LOGIN=refused
+  [ "$LOGIN" = refused ] || ping_ok "$BO" 10.88.0.1
+  stop_pid "$pid" 30 "$1's client"
+  note "$1: $LOGIN"
+}
+expect_log() {  # TEXT
+  grep -qF -- "$1" "$TMPDIR_TEST/gw.log" || die "the gateway's log does not say: $1"
+  note "gateway: $(grep -m1 -F -- "$1" "$TMPDIR_TEST/gw.log" | sed 's/.*\] //')"
+}
+
+login bob
+[ "$LOGIN" = 10.88.0.3 ] || die "bob has $LOGIN, not his account's 10.88.0.3"
+expect_log "logins: 'bob' accepted: accepted by RADIUS server 127.0.0.1:$AUTH_PORT"
+
+login dave
+[ "$LOGIN" = refused ] || die "dave's disabled account logged in"
+expect_log "login refused: user 'dave' (MS-CHAPv2) from 192.168.89.2: accepted by RADIUS server 127.0.0.1:$AUTH_PORT, but account dave: disabled"
+grep -q "Login OK: \[dave\]" "$RADDB/log/radius.log" || die "FreeRADIUS did not accept dave"
+
+login carol
+[ "$LOGIN" = refused ] || die "carol logged in with a Framed-IP-Address that is not her account's"
+expect_log "the backend's address 10.88.0.99 is not account carol's 10.88.0.5"
+
+login erin
+[ "$LOGIN" = refused ] || die "erin, who has no account, logged in"
+expect_log "login refused: user 'erin' (MS-CHAPv2) from 192.168.89.2: no account has this user"
+! grep -q "\[erin\]" "$RADDB/log/radius.log" || die "FreeRADIUS was asked about erin, who has no account"
+
+stop_pid "$GW_PID" 30 "the gateway"
+stop_pid "$FREERADIUS_PID" 30 "FreeRADIUS"
+echo "PASS: a hybrid gateway's accounts through RADIUS: bob in with his account's address; dave (disabled), carol (another address), erin (no account) refused"
