@@ -297,10 +297,10 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
                            std::string(e.description())});
   }
   Reader r(source_name, base_dir, secrets);
-  if (auto ok = r.only_keys(
-          root, "the top level",
-          {"interface", "peer", "l2tp", "ipsec", "account", "accounts", "fallback", "policy",
-           "policy_routing", "nesting", "events", "metrics", "admin", "login_throttle", "ldap"});
+  if (auto ok = r.only_keys(root, "the top level",
+                            {"interface", "peer", "l2tp", "ipsec", "account", "accounts",
+                             "fallback", "policy", "policy_routing", "nesting", "events", "metrics",
+                             "admin", "login_throttle", "ldap", "dns"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -405,6 +405,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   if (auto ok = read_metrics(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_login_throttle(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_ldap(r, root, cfg); !ok) return Err(ok.error());
+  if (auto ok = read_dns(r, root, cfg); !ok) return Err(ok.error());
   if (const toml::node* admin = root.get("admin")) {
     const toml::table* t = admin->as_table();
     if (!t) return r.error(admin, "admin must be a table: [admin]");

@@ -14,6 +14,7 @@
 
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "control/dns_config.hpp"
 #include "control/hybrid_config.hpp"
 #include "control/ipsec_config.hpp"
 #include "control/l2tp_config.hpp"
@@ -129,6 +130,8 @@ struct NodeConfig {
   auth::ThrottleSettings login_throttle;
   // [ldap]: the L2TP gateway's logins checked against a directory (also in l2tp->ldap).
   std::optional<auth::LdapSettings> ldap;
+  // [dns]: the split-DNS forwarder, when set.
+  std::optional<DnsSettings> dns;
   // [admin] group: the group that may use the admin socket besides root (mode 0660 then;
   // otherwise 0600, root only). A name, looked up when the daemon starts.
   std::string admin_group;
