@@ -11,6 +11,9 @@
 #     for corp.example (only WireGuard), while the public queries are there, to the public
 #     resolver; the private resolver's log has the private queries and never the public name;
 #   - the client's `tandem status --json` counts the queries and the SERVFAIL.
+# Mode "gateway" runs the same with a hybrid gateway ([[account]]) that has a [dns] of its own:
+# the client's private group is the gateway's forwarder, which sends corp.example on to the
+# private resolver behind it (and counts the queries in its status).
 # Mode "host-resolver" instead checks [dns] host_resolver: the namespace's resolv.conf points at
 # the forwarder while the node runs, is restored byte for byte by a clean stop, still points at
 # the forwarder after kill -9, and is restored by the next start's clean stop.
@@ -33,7 +36,42 @@ PC=$(echo "$KC" | "$TANDEM_BIN" pubkey)
 # The UAPI sockets the daemons serve; a killed one leaves its file behind.
 SOCKETS+=("/var/run/wireguard/g$TAG.sock" "/var/run/wireguard/c$TAG.sock")
 
-cat >"$TMPDIR_TEST/gw.toml" <<TOML
+if [ "$MODE" = gateway ]; then
+  # A hybrid gateway (client as account alice) whose own forwarder serves its clients: corp.example
+  # to the private resolver behind it, the rest to the public one.
+  PRIVATE=10.81.53.1
+  cat >"$TMPDIR_TEST/gw.toml" <<TOML
+[interface]
+name = "g$TAG"
+private_key = "$KG"
+listen_port = 51881
+addresses = ["10.81.0.1/24"]
+
+[[account]]
+name = "alice"
+public_key = "$PC"
+address = "10.81.0.2"
+
+[dns]
+default = "public"
+
+[[dns.upstream]]
+name = "corp"
+through = "underlay"
+servers = ["$PRIVATE"]
+
+[[dns.upstream]]
+name = "public"
+through = "underlay"
+servers = ["192.168.81.1"]
+
+[[dns.route]]
+domains = ["corp.example"]
+upstream = "corp"
+TOML
+else
+  PRIVATE=10.81.0.1
+  cat >"$TMPDIR_TEST/gw.toml" <<TOML
 [interface]
 name = "g$TAG"
 private_key = "$KG"
@@ -45,6 +83,7 @@ name = "client"
 public_key = "$PC"
 allowed_ips = ["10.81.0.2/32"]
 TOML
+fi
 cat >"$TMPDIR_TEST/client.toml" <<TOML
 [interface]
 name = "c$TAG"
@@ -155,9 +194,11 @@ wait_ping "$C" 10.81.0.1 30
 wait_listen "$C" udp 53 30 "the client's DNS forwarder"
 wait_listen "$C" tcp 53 30 "the client's DNS forwarder"
 
-# The private resolver on the gateway's inner address; the public one on its underlay address.
-# Each knows host.corp.example, with a different address, so a leak would show in the answer too.
-ip netns exec "$G" python3 "$TOOLS/dns_responder.py" --listen 10.81.0.1 --log "$TMPDIR_TEST/private.log" \
+# The private resolver on the gateway's inner address (mode gateway: behind the gateway, which
+# forwards to it); the public one on the gateway's underlay address. Each knows
+# host.corp.example, with a different address, so a leak would show in the answer too.
+[ "$MODE" != gateway ] || ip -n "$G" addr add "$PRIVATE/32" dev lo
+ip netns exec "$G" python3 "$TOOLS/dns_responder.py" --listen "$PRIVATE" --log "$TMPDIR_TEST/private.log" \
   --answer host.corp.example=10.81.9.9 >"$TMPDIR_TEST/private.err" 2>&1 &
 PIDS+=($!)
 ip netns exec "$G" python3 "$TOOLS/dns_responder.py" --listen 192.168.81.1 --log "$TMPDIR_TEST/public.log" \
@@ -181,6 +222,20 @@ ip -n "$C" route add 10.81.0.1/32 via 192.168.81.1 dev "$UNDERLAY"
 expect_answer host.corp.example "rcode=0 a=10.81.9.9"
 ip -n "$C" route del 10.81.0.1/32 via 192.168.81.1 dev "$UNDERLAY"
 
+if [ "$MODE" = gateway ]; then
+  # The gateway's forwarder took the client's three private queries (UDP, TCP, and the one past
+  # the wrong route) and nothing else.
+  ip netns exec "$G" "$TANDEM_BIN" status "g$TAG" --json >"$TMPDIR_TEST/gw-status.json" ||
+    die "tandem status failed on the gateway"
+  python3 - "$TMPDIR_TEST/gw-status.json" <<'PY' || die "the gateway's status does not count its forwarder's queries"
+import json, sys
+docs = json.load(open(sys.argv[1]))
+dns = [d["dns"] for d in docs if "dns" in d][0]
+print("--- gateway status dns:", {k: dns[k] for k in ("listen", "queries", "answered", "servfail")})
+assert dns["queries"] == 3 and dns["answered"] == 3 and dns["listen"] == ["10.81.0.1:53"], dns
+PY
+fi
+
 # The tunnel down: the gateway stopped. The private name gets SERVFAIL; the public one still
 # resolves on the underlay.
 stop_pid "$GW_PID" 30 "the gateway"
@@ -200,8 +255,11 @@ note "underlay capture: corp.example DNS packets $corp, www.example.com queries 
 [ "$wireguard" -gt 0 ] || die "no WireGuard datagrams on the underlay: the private queries did not go through the tunnel"
 [ "$other_dns" -eq 0 ] || die "DNS to somewhere else than the public resolver on the underlay"
 
-private_corp=$(grep -c '^host.corp.example 1 from 10.81.0.2$' "$TMPDIR_TEST/private.log" || true)
-note "private resolver: $private_corp queries for host.corp.example from 10.81.0.2"
+# From the client itself, or from the gateway's forwarder in mode gateway.
+asker=10.81.0.2
+[ "$MODE" != gateway ] || asker=$PRIVATE
+private_corp=$(grep -c "^host.corp.example 1 from $asker\$" "$TMPDIR_TEST/private.log" || true)
+note "private resolver: $private_corp queries for host.corp.example from $asker"
 [ "$private_corp" -ge 3 ] || die "the private resolver did not get the private queries through the tunnel"
 ! grep -q 'example.com' "$TMPDIR_TEST/private.log" || die "the private resolver got a public query"
 ! grep -q 'corp.example' "$TMPDIR_TEST/public.log" || die "the public resolver got a private query"
