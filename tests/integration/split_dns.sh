@@ -97,6 +97,9 @@ endpoint = "192.168.81.1:51881"
 allowed_ips = ["10.81.0.0/24"]
 persistent_keepalive = 5
 
+[metrics]
+listen = "127.0.0.1:9586"
+
 [dns]
 default = "public"
 timeout = 2
@@ -273,4 +276,14 @@ print("--- status dns:", {k: dns[k] for k in ("queries", "answered", "servfail",
 assert dns["queries"] == 7 and dns["answered"] == 6 and dns["servfail"] == 1, dns
 assert dns["listen"] == ["10.81.0.2:53"], dns
 PY
+# The same counters in the client's Prometheus scrape, which promtool accepts.
+ip netns exec "$C" curl -sS --fail --max-time 10 http://127.0.0.1:9586/metrics >"$TMPDIR_TEST/metrics.txt" ||
+  die "the client's metrics scrape failed"
+promtool check metrics <"$TMPDIR_TEST/metrics.txt" >/dev/null 2>&1 ||
+  die "promtool refuses the scrape: $(promtool check metrics <"$TMPDIR_TEST/metrics.txt" 2>&1 | head -5)"
+for series in "tandem_dns_queries_total{interface=\"c$TAG\"} 7" \
+  "tandem_dns_servfail_total{interface=\"c$TAG\"} 1"; do
+  grep -qxF "$series" "$TMPDIR_TEST/metrics.txt" || die "the scrape lacks '$series': $(grep tandem_dns "$TMPDIR_TEST/metrics.txt")"
+done
+note "metrics: $(grep -E '^tandem_dns_(queries|answers|servfail)_total' "$TMPDIR_TEST/metrics.txt" | tr '\n' ' ')"
 echo "PASS: split DNS: private names only inside the tunnel, SERVFAIL when it is down, public names on the underlay"
