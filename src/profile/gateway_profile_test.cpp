@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "control/config_test_support.hpp"
 #include "crypto/key_encoding.hpp"
 #include "profile/test_profile_input.hpp"
 
@@ -137,18 +138,8 @@ TEST_F(GatewayProfileTest, EndpointPortFullTunnelAndDnsFromTheRequest) {
 
 TEST_F(GatewayProfileTest, PointsDnsAtTheGatewaysForwarderWithItsRoutedDomains) {
   const std::string client_public = crypto::base64_encode(crypto::x25519_public_key(client_key_));
-  auto node = control::parse_node_config(gateway_toml(client_public) + R"(
-[dns]
-[[dns.upstream]]
-name = "corp"
-through = "underlay"
-servers = ["192.0.2.53"]
-
-[[dns.route]]
-domains = ["corp.example", "77.10.in-addr.arpa"]
-upstream = "corp"
-)",
-                                         "gw.toml");
+  auto node = control::parse_node_config(
+      gateway_toml(client_public) + control::testing::kGatewayDns, "gw.toml");
   ASSERT_TRUE(node) << node.error().to_string();
   auto p = profile_from_gateway(*node, alice());
   ASSERT_TRUE(p) << p.error();
