@@ -203,6 +203,12 @@ Result<Ok, ConfigError> read_dns(const Reader& r, const toml::table& root, NodeC
     return r.error(t->get("host_resolver"),
                    "host_resolver points this host's resolver at the forwarder, and [interface] "
                    "dns hands other servers to resolvconf: keep one of them");
+  // A hybrid gateway's PPP clients are offered the forwarder too (IPCP takes two IPv4 servers),
+  // unless [l2tp] dns names servers of its own.
+  if (cfg.gateway() && cfg.l2tp && cfg.l2tp->dns.empty())
+    for (const auto& listen : s.listen)
+      if (listen.address.is_v4() && listen.port == kDnsPort && cfg.l2tp->dns.size() < 2)
+        cfg.l2tp->dns.push_back(listen.address);
   cfg.dns = std::move(s);
   return Ok{};
 }

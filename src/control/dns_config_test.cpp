@@ -102,6 +102,28 @@ TEST(DnsConfig, TakesHostResolverUnlessInterfaceDnsIsSet) {
             "[interface] dns hands other servers to resolvconf: keep one of them");
 }
 
+TEST(DnsConfig, OffersTheForwarderToAHybridGatewaysPppClientsUnlessL2tpNamesServers) {
+  const std::string gateway = testing::kHybridGatewayInterface + R"(
+[l2tp]
+mode = "lns"
+allow_unencrypted = true
+
+[[account]]
+name = "alice"
+password = "correct horse"
+address = "10.77.0.2"
+)";
+  auto r = parse_node_config(gateway + testing::kGatewayDns, "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->l2tp->dns, std::vector{*IpAddress::parse("10.77.0.1")});
+  r = parse_node_config(with(gateway, "allow_unencrypted = true\n",
+                             "allow_unencrypted = true\ndns = [\"10.77.0.53\"]\n") +
+                            testing::kGatewayDns,
+                        "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->l2tp->dns, std::vector{*IpAddress::parse("10.77.0.53")});
+}
+
 TEST(DnsConfig, RefusesMistakesAtTheirPositionNamingTheFix) {
   const std::string good = kClient + kDns;
   testing::expect_refusals(

@@ -179,6 +179,7 @@ void DnsService::on_tcp_listener(int fd) {
     const int client_fd = (*accepted)->fd.get();
     ClientConnection connection;
     connection.fd = std::move((*accepted)->fd);
+    connection.peer = (*accepted)->peer;
     connection.last_active = io::SystemClock::now();
     if (!loop_.watch_readable(client_fd, [this, client_fd] { on_client_readable(client_fd); }))
       continue;
@@ -200,12 +201,9 @@ void DnsService::on_client_readable(int fd) {
   }
   c.in.insert(c.in.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(**got));
   c.last_active = io::SystemClock::now();
-  Endpoint peer;
-  for (const auto& [endpoint, client_fd] : tcp_client_fds_)
-    if (client_fd == fd) peer = endpoint;
   dns::ForwarderOutput out;
   for (const auto& message : take_framed(c.in))
-    forwarder_.on_client_query(message, peer, dns::Transport::kTcp, io::SystemClock::now(), out);
+    forwarder_.on_client_query(message, c.peer, dns::Transport::kTcp, io::SystemClock::now(), out);
   apply(out);
 }
 
@@ -233,13 +231,11 @@ void DnsService::flush_client(int fd) {
 }
 
 void DnsService::close_client(int fd) {
+  const auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
   loop_.unwatch(fd);
-  for (auto it = tcp_client_fds_.begin(); it != tcp_client_fds_.end(); ++it)
-    if (it->second == fd) {
-      tcp_client_fds_.erase(it);
-      break;
-    }
-  clients_.erase(fd);
+  tcp_client_fds_.erase(it->second.peer);
+  clients_.erase(it);
 }
 
 void DnsService::sweep_idle_clients() {

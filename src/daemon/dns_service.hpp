@@ -61,6 +61,7 @@ class DnsService {
   // A TCP client: messages in with their length prefix, replies out the same way.
   struct ClientConnection {
     io::UniqueFd fd;
+    Endpoint peer;
     std::vector<std::byte> in;
     std::vector<std::byte> out;
     TimePoint last_active{};
