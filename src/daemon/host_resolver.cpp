@@ -3,17 +3,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-
 #include "daemon/instance_lock.hpp"
 #include "io/child_process.hpp"
+#include "io/resolved_link.hpp"
 #include "io/text_files.hpp"
 
 namespace tandem::daemon {
 namespace {
-
-// systemd-resolved's runtime directory: present while it runs (or ran since boot).
-constexpr const char* kResolvedRuntime = "/run/systemd/resolve";
 
 bool kept_line(std::string_view line) {
   for (std::string_view key : {"search", "domain", "options"})
@@ -81,16 +77,23 @@ Result<Ok, std::string> HostResolver::restore_leftover(const std::string& instan
 Result<std::unique_ptr<HostResolver>, std::string> HostResolver::apply(
     const control::DnsSettings& settings, const std::string& instance, std::string_view node,
     const std::string& resolv_conf) {
-  if (std::filesystem::exists(kResolvedRuntime) && io::find_in_path("resolvectl"))
-    return Err(
-        "[dns] host_resolver: systemd-resolved runs here, and its per-link settings are not "
-        "set by Tandem yet; point resolved at the forwarder yourself (resolvectl dns/domain on "
-        "the tunnel device) and remove host_resolver");
   const auto servers = forwarder_nameservers(settings);
   if (servers.empty())
     return Err(
-        "[dns] host_resolver: no listen address on port 53, which is the only port "
-        "resolv.conf can name");
+        "[dns] host_resolver: no listen address on port 53, which is the only port a resolver "
+        "can be told");
+  if (io::resolved_running()) {
+    const ResolvedLinkSettings link = resolved_link_settings(settings);
+    const std::string device(node);
+    if (auto ok = io::resolved_set_link({device, link.servers, link.domains, link.default_route});
+        !ok) {
+      (void)io::resolved_revert_link(device);
+      return Err("[dns] host_resolver: " + ok.error());
+    }
+    spdlog::info("DNS: systemd-resolved sends {} to the forwarder on {}",
+                 link.default_route ? "every name" : "the routed domains", device);
+    return std::unique_ptr<HostResolver>(new HostResolver(device));
+  }
   const std::string original = io::read_text_file(resolv_conf).value_or("");
   const std::string state = resolv_conf_state_path(instance);
   if (auto ok = io::replace_file(state, original); !ok)
@@ -107,6 +110,13 @@ Result<std::unique_ptr<HostResolver>, std::string> HostResolver::apply(
 }
 
 HostResolver::~HostResolver() {
+  if (!resolved_device_.empty()) {
+    if (auto ok = io::resolved_revert_link(resolved_device_); !ok)
+      spdlog::warn("DNS: {}", ok.error());
+    else
+      spdlog::info("DNS: systemd-resolved's settings of {} reverted", resolved_device_);
+    return;
+  }
   if (auto ok = io::write_in_place(resolv_conf_, original_); !ok) {
     spdlog::error("DNS: cannot restore {}: {} (the original stays in {})", resolv_conf_, ok.error(),
                   state_);

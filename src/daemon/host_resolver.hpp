@@ -1,11 +1,11 @@
 // [dns] host_resolver: this host's own resolver pointed at the node's split-DNS forwarder while
 // the node runs, and put back when it stops, even after a crash.
 //
-// Where systemd-resolved runs, the right place is its per-link settings (org.freedesktop.resolve1
-// SetLinkDNS and SetLinkDomains on the tunnel device, the routed domains as routing-only "~"
-// domains, "~." when [dns] has a default): resolved_link_settings() says what they would be.
-// Sending them over D-Bus is not built yet; such a host is refused at start with the reason
-// rather than having resolved's stub file overwritten.
+// Where systemd-resolved runs (io::resolved_running), its per-link settings on the tunnel device
+// (io/resolved_link.hpp, over D-Bus): the forwarder as the link's DNS server, the routed domains
+// as routing-only "~" domains and, when [dns] has a default, "~." with the link as default route
+// (resolved_link_settings). RevertLink at a clean stop; after a crash the kernel removes the TUN
+// device and resolved forgets the link with it. Nothing is written to resolv.conf then.
 //
 // Otherwise /etc/resolv.conf itself: its text is kept in a state file beside the pidfile
 // (RUN_DIR/NAME.resolv.conf.saved, written whole through a rename) before the file is rewritten
@@ -62,7 +62,8 @@ class HostResolver {
   static Result<std::unique_ptr<HostResolver>, std::string> apply(
       const control::DnsSettings& settings, const std::string& instance, std::string_view node,
       const std::string& resolv_conf = kResolvConf);
-  ~HostResolver();  // writes the original back and removes the state file
+  // Writes the original back and removes the state file, or reverts resolved's link.
+  ~HostResolver();
   HostResolver(const HostResolver&) = delete;
   HostResolver& operator=(const HostResolver&) = delete;
 
@@ -71,7 +72,10 @@ class HostResolver {
       : resolv_conf_(std::move(resolv_conf)),
         state_(std::move(state)),
         original_(std::move(original)) {}
+  explicit HostResolver(std::string resolved_device)
+      : resolved_device_(std::move(resolved_device)) {}
 
+  std::string resolved_device_;  // set: resolved's link settings, not resolv.conf
   std::string resolv_conf_;
   std::string state_;
   std::string original_;

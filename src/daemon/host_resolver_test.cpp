@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 
 #include "daemon/instance_lock.hpp"
 #include "io/child_process.hpp"
+#include "io/resolved_link.hpp"
 
 namespace tandem::daemon {
 namespace {
@@ -51,6 +53,16 @@ TEST(HostResolver, TellsResolvedRoutingDomainsAndTheDefaultRoute) {
   link = resolved_link_settings(s);
   EXPECT_EQ(link.domains.back(), (std::pair<std::string, bool>{".", true}));
   EXPECT_TRUE(link.default_route);
+}
+
+TEST(HostResolver, GivesResolvedEachServerAsItsFamilyAndBytes) {
+  const auto link = resolved_link_settings(settings());
+  const auto entries = io::resolved_dns_entries(link.servers);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0], (io::ResolvedDnsEntry{AF_INET, {10, 0, 0, 2}}));
+  EXPECT_EQ(entries[1].family, AF_INET6);
+  EXPECT_EQ(entries[1].address,
+            (std::vector<std::uint8_t>{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}));
 }
 
 class HostResolverFiles : public ::testing::Test {
