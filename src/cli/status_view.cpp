@@ -59,6 +59,22 @@ std::string describe_bytes(std::uint64_t bytes) {
   return fmt::format("{:.2f} {}", value, units[unit]);
 }
 
+namespace {
+
+// The split-DNS forwarder's line, when it runs.
+std::string dns_text(const nlohmann::json& dns) {
+  if (!dns.is_object()) return "";
+  const auto count = [&](const char* key) { return dns.value(key, std::uint64_t{0}); };
+  std::string listen;
+  for (const auto& l : dns.value("listen", nlohmann::json::array()))
+    if (l.is_string()) listen += (listen.empty() ? "" : ", ") + l.get<std::string>();
+  return fmt::format("  dns forwarder: {} ({} queries, {} answered, {} SERVFAIL, {} timeouts)\n",
+                     listen, count("queries"), count("answered"), count("servfail"),
+                     count("timeouts"));
+}
+
+}  // namespace
+
 std::string render_text(const std::vector<InterfaceStatus>& interfaces, std::int64_t now_unix) {
   std::string out;
   for (const auto& itf : interfaces) {
@@ -67,6 +83,7 @@ std::string render_text(const std::vector<InterfaceStatus>& interfaces, std::int
     if (!itf.public_key.empty()) out += fmt::format("  public key: {}\n", itf.public_key);
     out += fmt::format("  listening port: {}\n", itf.listen_port);
     if (itf.fwmark != 0) out += fmt::format("  fwmark: 0x{:x}\n", itf.fwmark);
+    out += dns_text(itf.dns);
     out += fmt::format("  peers: {}\n", itf.peers.size());
     for (const auto& p : itf.peers) {
       out += fmt::format("\n  peer: {}\n", p.public_key);

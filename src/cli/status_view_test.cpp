@@ -102,6 +102,25 @@ TEST(StatusView, TheAdminSocketsDocumentReadsBackAsTheSameInterface) {
   EXPECT_FALSE(control::interface_status_from_json(nlohmann::json::array()).ok());
 }
 
+TEST(StatusView, CarriesTheDnsForwarderThroughTheAdminDocument) {
+  auto st = parse_uapi_get("tdm0", kReply);
+  ASSERT_TRUE(st.ok());
+  auto doc = control::interface_status_json(*st, 1065);
+  EXPECT_FALSE(doc.contains("dns"));
+  doc["dns"] = {{"listen", {"10.0.0.2:53"}},
+                {"queries", 7},
+                {"answered", 6},
+                {"servfail", 1},
+                {"timeouts", 1}};
+  auto back = control::interface_status_from_json(doc);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(control::interface_status_json(*back, 1065), doc);
+  EXPECT_NE(render_text({*back}, 1065)
+                .find("  dns forwarder: 10.0.0.2:53 (7 queries, 6 answered, 1 SERVFAIL, 1 "
+                      "timeouts)\n"),
+            std::string::npos);
+}
+
 TEST(StatusView, SaysWhyProbingIsOff) {
   auto st = parse_uapi_get("tdm0", kReply);
   ASSERT_TRUE(st.ok());

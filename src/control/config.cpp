@@ -300,7 +300,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   if (auto ok = r.only_keys(root, "the top level",
                             {"interface", "peer", "l2tp", "ipsec", "account", "accounts",
                              "fallback", "policy", "policy_routing", "nesting", "events", "metrics",
-                             "admin", "login_throttle", "ldap", "radius"});
+                             "admin", "login_throttle", "ldap", "radius", "dns"});
       !ok)
     return Err(ok.error());
   auto hybrid = read_hybrid_role(r, root);
@@ -413,6 +413,7 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
   }
   if (auto ok = read_metrics(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_login_throttle(r, root, cfg); !ok) return Err(ok.error());
+  if (auto ok = read_dns(r, root, cfg); !ok) return Err(ok.error());
   if (const toml::node* admin = root.get("admin")) {
     const toml::table* t = admin->as_table();
     if (!t) return r.error(admin, "admin must be a table: [admin]");

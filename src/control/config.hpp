@@ -14,6 +14,7 @@
 
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "control/dns_config.hpp"
 #include "control/hybrid_config.hpp"
 #include "control/ipsec_config.hpp"
 #include "control/l2tp_config.hpp"
@@ -131,6 +132,8 @@ struct NodeConfig {
   std::optional<auth::LdapSettings> ldap;
   // [radius]: the same with RADIUS servers, and accounting (also in l2tp->radius).
   std::optional<auth::RadiusSettings> radius;
+  // [dns]: the split-DNS forwarder, when set.
+  std::optional<DnsSettings> dns;
   // [admin] group: the group that may use the admin socket besides root (mode 0660 then;
   // otherwise 0600, root only). A name, looked up when the daemon starts.
   std::string admin_group;

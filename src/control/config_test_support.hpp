@@ -64,6 +64,20 @@ password = "correct horse"
 gateway = "10.77.0.1"
 )";
 
+// A [dns] section (9 lines, after a blank one) routing corp.example and 77.10.in-addr.arpa to a
+// resolver on the underlay: a gateway's forwarder, for the tests of what it hands to clients.
+inline const std::string kGatewayDns = R"(
+[dns]
+[[dns.upstream]]
+name = "corp"
+through = "underlay"
+servers = ["192.0.2.53"]
+
+[[dns.route]]
+domains = ["corp.example", "77.10.in-addr.arpa"]
+upstream = "corp"
+)";
+
 // One edit of a good file and the refusal it must bring.
 struct Refusal {
   std::string from, to;

@@ -63,6 +63,9 @@ struct IpsecConfig {
   std::optional<IpAddress> pool_first;
   std::optional<IpAddress> pool_last;
   std::vector<IpAddress> pool_dns;  // offered with each address
+  // Not read from [ipsec]: a hybrid gateway's [dns] routed domains, offered to road warriors
+  // that ask (RFC 8598 INTERNAL_DNS_DOMAIN) beside pool_dns, its forwarder.
+  std::vector<std::string> pool_dns_domains;
   unsigned ike_lifetime = 14400;
   unsigned esp_lifetime = 3600;
   unsigned dpd_interval = 30;

@@ -286,6 +286,9 @@ Result<Ok, ConfigError> read_radius(const Reader& r, const toml::table& root, No
 Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, NodeConfig& cfg);
 Result<Ok, ConfigError> read_login_throttle(const Reader& r, const toml::table& root,
                                             NodeConfig& cfg);
+// [dns]: the split-DNS forwarder (dns_config.cpp); read after the [[peer]]s and the hybrid
+// sections, which say what the tunnel carries.
+Result<Ok, ConfigError> read_dns(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // `ike_proposals` and `esp_proposals` in strongSwan notation, IKEv1 (ipsec_config.cpp).
 Result<Ok, ConfigError> read_ikev1_proposals(const Reader& r, const toml::table& t,
                                              std::vector<ipsec::ike::v1::Phase1Suite>& ike,

@@ -147,6 +147,7 @@ nlohmann::json interface_status_json(const InterfaceStatus& status, std::int64_t
     for (const auto& [reason, n] : status.drops) drops[reason] = n;
     doc["drops"] = std::move(drops);
   }
+  if (status.dns.is_object()) doc["dns"] = status.dns;
   return doc;
 }
 
@@ -175,6 +176,7 @@ Result<InterfaceStatus, std::string> interface_status_from_json(const nlohmann::
   s.public_key = doc["public_key"].get<std::string>();
   s.listen_port = doc["listen_port"].get<unsigned>();
   s.fwmark = doc["fwmark"].get<std::uint32_t>();
+  if (doc.contains("dns") && doc["dns"].is_object()) s.dns = doc["dns"];
   for (const auto& p : doc["peers"]) {
     if (!field(p, "public_key", V::string) || !field(p, "endpoint", V::string) ||
         !field(p, "allowed_ips", V::array) ||

@@ -41,6 +41,9 @@ struct InterfaceStatus {
   std::vector<PeerStatus> peers;
   // From Tandem's own status request: packets dropped, by the engine's reason.
   std::vector<std::pair<std::string, std::uint64_t>> drops;
+  // The node's split-DNS forwarder ([dns]) when it runs beside this interface: its listen
+  // addresses and counters (daemon/dns_service.hpp), an object; null otherwise.
+  nlohmann::json dns;
 };
 
 // Parses a UAPI get=1 reply (key=value lines ending in errno=N).

@@ -52,6 +52,16 @@ control::IpsecConfig road_warrior_config(const control::NodeConfig& config,
                                          const hybrid::AccountTable& accounts) {
   control::IpsecConfig ipsec = *config.ipsec;
   ipsec.connections.clear();
+  // With [dns], road warriors get the gateway's forwarder (its IPv4 listen addresses on port 53)
+  // and, when they ask, the domains it routes (RFC 8598).
+  if (config.dns) {
+    for (const auto& listen : config.dns->listen)
+      if (listen.address.is_v4() && listen.port == control::kDnsPort)
+        ipsec.pool_dns.push_back(listen.address);
+    for (const auto& route : config.dns->routes)
+      ipsec.pool_dns_domains.insert(ipsec.pool_dns_domains.end(), route.domains.begin(),
+                                    route.domains.end());
+  }
   for (const auto& account : accounts.accounts()) {
     const control::AccountConfig& configured = config.accounts[account.id - 1];
     if (!configured.ike_psk || account.disabled || !account.ipv4) continue;

@@ -5,7 +5,9 @@
 //   resolvconf -d PREFIXname -f        at stop
 // PREFIX is what /etc/resolvconf/interface-order says tunnels are called ("tun." on Debian's
 // resolvconf), nothing otherwise. Without a resolvconf program the DNS settings are not applied,
-// and the start-up log says so: /etc/resolv.conf is never written directly.
+// and the start-up log says so: /etc/resolv.conf is never written for them. Only [dns]
+// host_resolver, an explicit opt-in that the config refuses beside [interface] dns, writes the
+// file itself (host_resolver.hpp).
 //
 // The order over a node's life, as wg-quick's: pre_up; device created, configured, up; DNS;
 // post_up; ... pre_down; device removed; DNS removed; post_down.

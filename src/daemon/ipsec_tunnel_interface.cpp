@@ -67,7 +67,10 @@ ipsec::ike::v2::Config ipsec_ikev2_config(const control::IpsecConfig& c) {
   config.force_udp_encapsulation = true;  // the data path is UDP
   if (c.pool_first)
     config.pool = ipsec::ike::v2::AddressPoolConfig{
-        *c.pool_first, c.pool_last->v4_u32() - c.pool_first->v4_u32() + 1, c.pool_dns};
+        *c.pool_first, c.pool_last->v4_u32() - c.pool_first->v4_u32() + 1, c.pool_dns,
+        c.pool_dns_domains};
+  else if (!c.pool_dns.empty())  // a hybrid gateway: addresses from the accounts, DNS from [dns]
+    config.pool = ipsec::ike::v2::AddressPoolConfig{IpAddress{}, 0, c.pool_dns, c.pool_dns_domains};
   for (const auto& conn : c.connections) {
     ipsec::ike::v2::PeerConfig p;
     p.name = conn.name;

@@ -12,7 +12,9 @@
 #include "daemon/account_store_sync.hpp"
 #include "daemon/admin_server.hpp"
 #include "daemon/config_reload.hpp"
+#include "daemon/dns_service.hpp"
 #include "daemon/event_sink.hpp"
+#include "daemon/host_resolver.hpp"
 #include "daemon/hybrid_interface.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/interface_hooks.hpp"
@@ -209,6 +211,18 @@ int run_hybrid(Background& b, const std::string& config_path, const std::string&
   if (auto ok = (*iface)->start(); !ok) return fail(b, ok.error());
   auto metrics = MetricsEndpoint::start(cfg, admin_socket_path(instance));  // [metrics]
   if (!metrics) return fail(b, metrics.error());
+  std::unique_ptr<DnsService> dns;  // [dns], on the control loop
+  if (cfg.dns) {
+    auto started = DnsService::start((*iface)->control_loop(), *cfg.dns, (*iface)->name());
+    if (!started) return fail(b, started.error());
+    dns = std::move(*started);
+  }
+  std::unique_ptr<HostResolver> host_resolver;  // [dns] host_resolver: restored when it goes
+  if (cfg.dns && cfg.dns->host_resolver) {
+    auto applied = HostResolver::apply(*cfg.dns, instance, (*iface)->name());
+    if (!applied) return fail(b, applied.error());
+    host_resolver = std::move(*applied);
+  }
   // A gateway's accounts change live; a client's fallback and peer do not.
   ConfigReload reload(
       config_path, cfg,
@@ -220,7 +234,11 @@ int run_hybrid(Background& b, const std::string& config_path, const std::string&
       });
   io::EventLoop& loop = (*iface)->control_loop();
   AdminHandlers admin;
-  admin.interfaces = [&] { return nlohmann::json::array({(*iface)->admin_document()}); };
+  admin.interfaces = [&] {
+    nlohmann::json doc = (*iface)->admin_document();
+    if (dns) doc["dns"] = dns->status_json();
+    return nlohmann::json::array({std::move(doc)});
+  };
   admin.reload = [&] { return reload_reply(reload); };
   admin.stop = stop_by_signal;
   std::optional<io::EventLoop::TimerId> store_timer;
@@ -263,6 +281,8 @@ int run_hybrid(Background& b, const std::string& config_path, const std::string&
   auto ran = (*iface)->run([&] { reload.reload(); });
   admin_server->reset();
   if (store_timer) loop.remove_timer(*store_timer);
+  host_resolver.reset();
+  dns.reset();
   hooks.pre_down();
   const std::string name = (*iface)->name();
   iface->reset();
@@ -321,6 +341,8 @@ int run_up(const UpOptions& options) {
   if (auto ok = events().configure(node, cfg->events_file, logging == LogTarget::kJournal); !ok)
     return fail(b, ok.error());
   log_config_warnings(*cfg);
+  // A killed run's resolv.conf first, so that nothing takes its rewritten file for the original.
+  if (auto ok = HostResolver::restore_leftover(instance); !ok) return fail(b, ok.error());
   if (cfg->nesting) return run_hybrid<NestedInterface>(b, config_path, instance, *cfg);
   if (cfg->hybrid()) return run_hybrid<HybridInterface>(b, config_path, instance, *cfg);
 
@@ -355,6 +377,18 @@ int run_up(const UpOptions& options) {
   }
   auto metrics = MetricsEndpoint::start(*cfg, admin_socket_path(instance));  // [metrics]
   if (!metrics) return fail(b, metrics.error());
+  std::unique_ptr<DnsService> dns;  // [dns] (config: only beside an [interface]), on its loop
+  if (cfg->dns && wg) {
+    auto started = DnsService::start(*loop, *cfg->dns, wg->name());
+    if (!started) return fail(b, started.error());
+    dns = std::move(*started);
+  }
+  std::unique_ptr<HostResolver> host_resolver;  // [dns] host_resolver: restored when it goes
+  if (dns && cfg->dns->host_resolver) {
+    auto applied = HostResolver::apply(*cfg->dns, instance, wg->name());
+    if (!applied) return fail(b, applied.error());
+    host_resolver = std::move(*applied);
+  }
   if (hooks)  // DNS and post_up once every section is up
     if (auto ok = hooks->post_up(); !ok) return fail(b, ok.error());
   // SIGHUP reloads the config. A stop hangs up every L2TP session cleanly (CDN, StopCCN) and
@@ -369,6 +403,7 @@ int run_up(const UpOptions& options) {
   admin.interfaces = [&] {
     auto list = nlohmann::json::array();
     if (wg) list.push_back(wireguard_document(*wg));
+    if (dns) list.back()["dns"] = dns->status_json();
     if (l2tp) list.push_back(status_document("l2tp", l2tp->status_json()));
     if (ipsec) list.push_back(status_document("ipsec", ipsec->status_json()));
     return list;
@@ -399,6 +434,8 @@ int run_up(const UpOptions& options) {
     loop->set_signal_handler(on_signal);
     const int rc = serve(b, *wg);
     admin_server->reset();
+    host_resolver.reset();
+    dns.reset();
     hooks->pre_down();
     l2tp.reset();
     ipsec.reset();

@@ -80,6 +80,14 @@ void declare(Exposition& e) {
            "IKE messages retransmitted, resent, refused or dropped, by event");
   e.family("tandem_ipsec_connection_up", kGauge,
            "1 while a configured site-to-site connection has an ESP SA pair, else 0");
+  e.family("tandem_dns_queries_total", kCounter, "DNS queries the split-DNS forwarder received");
+  e.family("tandem_dns_answers_total", kCounter, "Upstream answers relayed to DNS clients");
+  e.family("tandem_dns_servfail_total", kCounter,
+           "SERVFAIL answers after every server of a query's group failed");
+  e.family("tandem_dns_upstream_failures_total", kCounter,
+           "Upstream tries that failed, by reason (timeout, error: ICMP or a refused connection)");
+  e.family("tandem_dns_dropped_total", kCounter,
+           "DNS messages dropped or refused by the forwarder, by reason");
 }
 
 std::uint64_t u64(const json& j, const char* key) {
@@ -167,6 +175,25 @@ void add_drops(Exposition& e, const std::string& iface, const json& counters,
     if (counters.contains(key))
       e.add("tandem_drops_total", {{"interface", iface}, {"reason", reason}},
             double(u64(counters, key)));
+}
+
+// The split-DNS forwarder's counters (daemon/dns_service.hpp), when the interface runs one.
+void add_dns(Exposition& e, const std::string& iface, const json& dns) {
+  if (!dns.is_object()) return;
+  const Labels l{{"interface", iface}};
+  e.add("tandem_dns_queries_total", l, double(u64(dns, "queries")));
+  e.add("tandem_dns_answers_total", l, double(u64(dns, "answered")));
+  e.add("tandem_dns_servfail_total", l, double(u64(dns, "servfail")));
+  for (const char* reason : {"timeouts", "upstream_errors"})
+    e.add("tandem_dns_upstream_failures_total",
+          {{"interface", iface}, {"reason", reason[0] == 't' ? "timeout" : "error"}},
+          double(u64(dns, reason)));
+  const auto dropped = dns.find("dropped");
+  if (dropped == dns.end() || !dropped->is_object()) return;
+  for (const auto& [reason, count] : dropped->items())
+    if (count.is_number_unsigned())
+      e.add("tandem_dns_dropped_total", {{"interface", iface}, {"reason", reason}},
+            double(count.get<std::uint64_t>()));
 }
 
 void add_path_traffic(Exposition& e, const Labels& l, const json& p) {
@@ -355,9 +382,13 @@ void add_ipsec_interface(Exposition& e, const json& d) {
 std::string node_metrics_text(const NodeStatus& status) {
   Exposition e;
   declare(e);
-  for (const auto& s : status.wireguard) add_wireguard(e, s, status.now_unix);
+  for (const auto& s : status.wireguard) {
+    add_wireguard(e, s, status.now_unix);
+    add_dns(e, s.name, s.dns);
+  }
   for (const json& d : status.documents) {
     if (!d.is_object() || !d.contains("interface")) continue;  // "{}": a path hung up
+    if (d.contains("dns")) add_dns(e, text(d, "interface"), d["dns"]);
     if (d.contains("role") && d.contains("counters"))
       add_hybrid(e, d);
     else if (text(d, "kind") == "ipsec")

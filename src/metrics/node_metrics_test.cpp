@@ -55,6 +55,26 @@ TEST(NodeMetrics, WireGuardPeersUseTheExportersNamesAndLabels) {
   EXPECT_TRUE(has_line(text, "tandem_wireguard_peer_up" + labels + " 1"));
 }
 
+TEST(NodeMetrics, CountsTheDnsForwarderOfAWireGuardOrHybridInterface) {
+  control::InterfaceStatus wg = wireguard_interface();
+  wg.dns = nlohmann::json::parse(
+      R"({"queries":7,"answered":6,"servfail":1,"timeouts":1,"upstream_errors":0,
+          "dropped":{"no_rule":2,"bad_id":0}})");
+  const auto hybrid = nlohmann::json::parse(
+      R"({"interface":"hyb0","kind":"hybrid","dns":{"queries":3,"answered":3}})");
+  const std::string text = node_metrics_text({{wg}, {hybrid}, 1'700'000'060});
+  EXPECT_TRUE(has_line(text, "# TYPE tandem_dns_queries_total counter")) << text;
+  EXPECT_TRUE(has_line(text, R"(tandem_dns_queries_total{interface="wg0"} 7)")) << text;
+  EXPECT_TRUE(has_line(text, R"(tandem_dns_answers_total{interface="wg0"} 6)")) << text;
+  EXPECT_TRUE(has_line(text, R"(tandem_dns_servfail_total{interface="wg0"} 1)")) << text;
+  EXPECT_TRUE(
+      has_line(text, R"(tandem_dns_upstream_failures_total{interface="wg0",reason="timeout"} 1)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(tandem_dns_dropped_total{interface="wg0",reason="no_rule"} 2)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(tandem_dns_queries_total{interface="hyb0"} 3)")) << text;
+}
+
 TEST(NodeMetrics, APeerThatNeverConnectedIsDownNotMissing) {
   NodeStatus st{{wireguard_interface()}, {}, 1'700'000'060};
   const std::string text = node_metrics_text(st);

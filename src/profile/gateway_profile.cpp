@@ -152,9 +152,19 @@ void read_network(const control::NodeConfig& gateway, const ProfileRequest& requ
     for (const auto& a : interface.addresses) input.routes.emplace_back(a.address, a.prefix_length);
   }
   input.dns = request.dns;
+  input.dns_search = request.dns_search;
+  // The gateway's split-DNS forwarder first: its listen addresses on port 53 (a client's resolver
+  // names no port), with the domains it routes as search domains.
+  if (input.dns.empty() && gateway.dns) {
+    for (const auto& listen : gateway.dns->listen)
+      if (listen.port == control::kDnsPort) input.dns.push_back(listen.address);
+    if (!input.dns.empty() && input.dns_search.empty())
+      for (const auto& route : gateway.dns->routes)
+        for (const auto& domain : route.domains)
+          if (control::valid_search_domain(domain)) input.dns_search.push_back(domain);
+  }
   if (input.dns.empty() && gateway.l2tp) input.dns = gateway.l2tp->dns;
   if (input.dns.empty() && gateway.ipsec) input.dns = gateway.ipsec->pool_dns;
-  input.dns_search = request.dns_search;
   if (interface.mtu_given) input.mtu = interface.mtu;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "control/config_test_support.hpp"
 #include "crypto/key_encoding.hpp"
 #include "profile/test_profile_input.hpp"
 
@@ -133,6 +134,25 @@ TEST_F(GatewayProfileTest, EndpointPortFullTunnelAndDnsFromTheRequest) {
   EXPECT_TRUE(p->input.full_tunnel());
   EXPECT_EQ(p->input.dns, r.dns);
   EXPECT_EQ(p->input.dns_search, r.dns_search);
+}
+
+TEST_F(GatewayProfileTest, PointsDnsAtTheGatewaysForwarderWithItsRoutedDomains) {
+  const std::string client_public = crypto::base64_encode(crypto::x25519_public_key(client_key_));
+  auto node = control::parse_node_config(
+      gateway_toml(client_public) + control::testing::kGatewayDns, "gw.toml");
+  ASSERT_TRUE(node) << node.error().to_string();
+  auto p = profile_from_gateway(*node, alice());
+  ASSERT_TRUE(p) << p.error();
+  EXPECT_EQ(p->input.dns,
+            (std::vector{*IpAddress::parse("10.77.0.1"), *IpAddress::parse("fd77::1")}));
+  EXPECT_EQ(p->input.dns_search, (std::vector<std::string>{"corp.example", "77.10.in-addr.arpa"}));
+  // Servers the request names keep their own search domains.
+  ProfileRequest r = alice();
+  r.dns = {*IpAddress::parse("9.9.9.9")};
+  p = profile_from_gateway(*node, r);
+  ASSERT_TRUE(p) << p.error();
+  EXPECT_EQ(p->input.dns, r.dns);
+  EXPECT_TRUE(p->input.dns_search.empty());
 }
 
 TEST_F(GatewayProfileTest, NamesTheAccountsWhenOneIsUnknown) {

@@ -49,4 +49,9 @@ const std::vector<IpAddress>& AddressPool::dns() const {
   return config_ ? config_->dns : kNone;
 }
 
+const std::vector<std::string>& AddressPool::dns_domains() const {
+  static const std::vector<std::string> kNone;
+  return config_ ? config_->dns_domains : kNone;
+}
+
 }  // namespace tandem::ipsec::ike::v2

@@ -24,6 +24,7 @@ class AddressPool {
   void release(std::uint64_t owner);
   void transfer(std::uint64_t from, std::uint64_t to);
   const std::vector<IpAddress>& dns() const;
+  const std::vector<std::string>& dns_domains() const;
   std::size_t leased() const { return in_use_.size(); }
 
  private:

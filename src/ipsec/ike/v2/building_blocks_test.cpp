@@ -63,7 +63,7 @@ TEST(Cookie, OnlyTheSameInitiatorCanRepeatItsCookie) {
 }
 
 TEST(AddressPool, SameIdentityGetsItsAddressBackWhileItIsFree) {
-  AddressPool pool(AddressPoolConfig{ip("10.9.0.1"), 3, {}});
+  AddressPool pool(AddressPoolConfig{ip("10.9.0.1"), 3, {}, {}});
   EXPECT_EQ(pool.lease("alice", 1), ip("10.9.0.1"));
   EXPECT_EQ(pool.lease("bob", 2), ip("10.9.0.2"));
   pool.release(1);

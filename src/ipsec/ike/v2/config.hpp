@@ -59,6 +59,9 @@ struct PeerConfig {
   // request_virtual_ip6 an IPv6 address as well.
   bool request_virtual_ip = false;
   bool request_virtual_ip6 = false;
+  // Initiator, with request_virtual_ip: also ask for the responder's split-DNS domains
+  // (INTERNAL_DNS_DOMAIN, RFC 8598), which the IKE SA then lists (IkeSaInfo::dns_domains).
+  bool request_dns_domains = false;
   // Responder: this peer's own inner address (a hybrid gateway's account). A CFG_REQUEST gets
   // exactly this address, never a pool lease, and every Child SA's remote traffic selectors are
   // narrowed to it (and to remote_selectors, the peer's subnets) whether or not the peer asked:
@@ -77,6 +80,9 @@ struct AddressPoolConfig {
   IpAddress first;
   std::uint32_t size = 0;
   std::vector<IpAddress> dns;
+  // RFC 8598: the domains resolved through `dns`, sent as INTERNAL_DNS_DOMAIN beside the IPv4
+  // DNS servers to a peer whose request asked for them ("corp.example").
+  std::vector<std::string> dns_domains;
 };
 
 struct Config {

@@ -109,6 +109,7 @@ struct IkeSa {
   std::vector<Selector> auth_local, auth_remote;
   std::optional<IpAddress> virtual_ip;   // initiator: assigned to us; responder: assigned by us
   std::optional<IpAddress> virtual_ip6;  // the same for IPv6
+  std::vector<std::string> dns_domains;  // initiator: INTERNAL_DNS_DOMAIN of the CFG_REPLY
 
   TimePoint rekey_at = TimePoint::max();
   TimePoint expire_at = TimePoint::max();

@@ -86,6 +86,7 @@ struct IkeSaInfo {
   bool nat_remote = false;
   std::optional<IpAddress> virtual_ip;
   std::optional<IpAddress> virtual_ip6;
+  std::vector<std::string> dns_domains;  // split-DNS domains the responder gave (RFC 8598)
   std::vector<ChildSaInfo> children;
 };
 

@@ -2,6 +2,7 @@
 // AUTH, INITIAL_CONTACT, and the first Child SA with its proposals, traffic selectors (narrowed
 // by the responder), transport mode and a virtual address through CP.
 #include <algorithm>
+#include <cctype>
 
 #include "crypto/constant_time.hpp"
 #include "ipsec/ike/v2/node.hpp"
@@ -42,6 +43,19 @@ std::optional<IpAddress> address_in(const ConfigAttribute& a) {
   return std::nullopt;
 }
 
+std::vector<std::byte> text_bytes(std::string_view text) {
+  const auto* p = reinterpret_cast<const std::byte*>(text.data());
+  return {p, p + text.size()};
+}
+
+// A domain as RFC 8598 sends it, kept only when it is letters, digits, '-', '_' and '.'.
+bool plain_name(const std::vector<std::byte>& value) {
+  return !value.empty() && std::all_of(value.begin(), value.end(), [](std::byte b) {
+    const auto c = std::to_integer<unsigned char>(b);
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  });
+}
+
 bool asks_for(const ConfigPayload& cp, std::uint16_t type) {
   return std::any_of(cp.attributes.begin(), cp.attributes.end(),
                      [&](const ConfigAttribute& a) { return a.type == type; });
@@ -79,6 +93,7 @@ void Node::send_auth(IkeSa& sa, TimePoint now, Actions& out) {
     if (p.request_virtual_ip) {
       request.attributes.push_back({kInternalIp4Address, {}});
       request.attributes.push_back({kInternalIp4Dns, {}});
+      if (p.request_dns_domains) request.attributes.push_back({kInternalDnsDomain, {}});
     }
     if (p.request_virtual_ip6) request.attributes.push_back({kInternalIp6Address, {}});
     inner.push_back(std::move(request));
@@ -179,8 +194,16 @@ void Node::on_auth_request(IkeSa& sa, const Header& h, ByteView message,
       error = kInternalAddressFailure;
     } else {
       ConfigPayload reply{kCfgReply, {{kInternalIp4Address, address_bytes(*sa.virtual_ip)}}};
+      bool dns_given = false;
       for (const IpAddress& dns : pool_.dns())
-        if (dns.is_v4()) reply.attributes.push_back({kInternalIp4Dns, address_bytes(dns)});
+        if (dns.is_v4()) {
+          reply.attributes.push_back({kInternalIp4Dns, address_bytes(dns)});
+          dns_given = true;
+        }
+      // RFC 8598 section 3: only to a peer that asked, and beside the servers that resolve them.
+      if (dns_given && asks_for(*cp, kInternalDnsDomain))
+        for (const std::string& domain : pool_.dns_domains())
+          reply.attributes.push_back({kInternalDnsDomain, text_bytes(domain)});
       // IPv6 only where asked for and the peer has an address of its own (no IPv6 pool).
       if (sa.virtual_ip6 && asks_for(*cp, kInternalIp6Address))
         reply.attributes.push_back({kInternalIp6Address, ipv6_attribute(*sa.virtual_ip6)});
@@ -240,6 +263,8 @@ void Node::on_auth_response(IkeSa& sa, PendingRequest& done, const std::vector<P
       const auto address = address_in(a);
       if (address && address->is_v4() && p.request_virtual_ip) sa.virtual_ip = address;
       if (address && !address->is_v4() && p.request_virtual_ip6) sa.virtual_ip6 = address;
+      if (a.type == kInternalDnsDomain && p.request_dns_domains && plain_name(a.value))
+        sa.dns_domains.emplace_back(reinterpret_cast<const char*>(a.value.data()), a.value.size());
     }
   }
   event(out, EventType::kIkeSaUp, sa,

@@ -299,6 +299,7 @@ IkeSa& Node::adopt_rekeyed_ike_sa(IkeSa& old, std::unique_ptr<IkeSa> fresh, Time
   n.nat_remote = old.nat_remote;
   n.virtual_ip = old.virtual_ip;
   n.virtual_ip6 = old.virtual_ip6;
+  n.dns_domains = old.dns_domains;
   n.arm_protectors();
   n.rekey_at = jittered(now, config_.ike_lifetime);
   n.expire_at = now + config_.ike_lifetime;

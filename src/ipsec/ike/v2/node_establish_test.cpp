@@ -148,7 +148,7 @@ TEST(Ikev2Node, RefusesTrafficSelectorsOutsideItsPolicy) {
 
 Config pool_responder() {
   Config rc = responder_config();
-  rc.pool = AddressPoolConfig{ip("10.2.200.10"), 4, {ip("10.2.0.53")}};
+  rc.pool = AddressPoolConfig{ip("10.2.200.10"), 4, {ip("10.2.0.53")}, {}};
   rc.peers[0].remote_selectors.clear();
   return rc;
 }

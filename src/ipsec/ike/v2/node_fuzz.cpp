@@ -21,7 +21,7 @@ Config config(bool initiator) {
   c.identity = Identity::fqdn(initiator ? "client.example" : "gw.example");
   c.local_address = *IpAddress::parse(initiator ? "192.0.2.1" : "198.51.100.1");
   c.cookie_threshold = 2;
-  c.pool = AddressPoolConfig{*IpAddress::parse("10.9.0.1"), 2, {}};
+  c.pool = AddressPoolConfig{*IpAddress::parse("10.9.0.1"), 2, {}, {}};
   PeerConfig p;
   p.name = "peer";
   if (initiator) p.remote_address = IpAddress::parse("198.51.100.1");

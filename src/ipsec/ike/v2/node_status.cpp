@@ -57,6 +57,7 @@ std::optional<IkeSaInfo> Node::ike_sa(std::uint64_t id) const {
   info.nat_remote = sa.nat_remote;
   info.virtual_ip = sa.virtual_ip;
   info.virtual_ip6 = sa.virtual_ip6;
+  info.dns_domains = sa.dns_domains;
   for (const Child& c : sa.children)
     info.children.push_back({c.inbound_spi, c.outbound_spi, c.mode, esp_suite_name(c.suite),
                              c.local, c.remote, c.replaced});

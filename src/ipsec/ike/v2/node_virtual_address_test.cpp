@@ -49,7 +49,7 @@ Config gateway() {
   Config c = testing::responder_config();
   c.peers = {account("carol.example", "carol-secret-0123", "10.77.0.3"),
              account("dave.example", "dave-secret-45678", "10.77.0.4")};
-  c.pool = AddressPoolConfig{ip("10.77.0.100"), 8, {}};
+  c.pool = AddressPoolConfig{ip("10.77.0.100"), 8, {}, {}};
   return c;
 }
 
@@ -208,6 +208,33 @@ TEST(Ikev2VirtualAddress, HandsOutTheAccountsIpv6AddressWhenAskedForIt) {
   EXPECT_FALSE(v4_only.a.ike_sa(v4_id)->virtual_ip6);
   ASSERT_EQ(v4_only.log_b.installs.size(), 1u);
   EXPECT_EQ(v4_only.log_b.installs[0].remote, std::vector{range("10.77.0.3", "10.77.0.3")});
+}
+
+// RFC 8598: the gateway's split-DNS domains go with its DNS servers to a road warrior that asks
+// for them (INTERNAL_DNS_DOMAIN in its request), and to no other.
+TEST(Ikev2VirtualAddress, GivesSplitDnsDomainsOnlyToARoadWarriorThatAsks) {
+  Config gw = gateway();
+  gw.pool->dns = {ip("10.77.0.1")};
+  gw.pool->dns_domains = {"corp.example", "77.10.in-addr.arpa"};
+  Config warrior = road_warrior("carol.example", "carol-secret-0123", true);
+  warrior.peers[0].request_dns_domains = true;
+  Pair pair(warrior, gw);
+  const auto id = pair.initiate();
+  const auto info = pair.a.ike_sa(id);
+  ASSERT_TRUE(info && info->virtual_ip);
+  EXPECT_EQ(info->dns_domains, (std::vector<std::string>{"corp.example", "77.10.in-addr.arpa"}));
+
+  Pair silent(road_warrior("carol.example", "carol-secret-0123", true), gw);
+  const auto silent_id = silent.initiate();
+  ASSERT_TRUE(silent.a.ike_sa(silent_id));
+  EXPECT_TRUE(silent.a.ike_sa(silent_id)->dns_domains.empty());
+
+  // No DNS server to resolve them with: no domains either.
+  gw.pool->dns.clear();
+  Pair no_servers(warrior, gw);
+  const auto no_servers_id = no_servers.initiate();
+  ASSERT_TRUE(no_servers.a.ike_sa(no_servers_id));
+  EXPECT_TRUE(no_servers.a.ike_sa(no_servers_id)->dns_domains.empty());
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ inline constexpr std::uint16_t kInternalIp4Netmask = 2;
 inline constexpr std::uint16_t kInternalIp4Dns = 3;
 // An IPv6 address and its prefix length: 17 bytes in a reply, empty in a request (3.15.1).
 inline constexpr std::uint16_t kInternalIp6Address = 8;
+// RFC 8598 section 4: a domain whose names the peer resolves through the tunnel's DNS servers,
+// in presentation format without a trailing NUL; empty in a request (split DNS supported).
+inline constexpr std::uint16_t kInternalDnsDomain = 25;
 
 inline constexpr std::uint8_t kAuthSharedKeyMic = 2;
 
