@@ -1,6 +1,7 @@
 // How an L2TP session's PPP login is decided: the login throttle first, then the credentials
-// (a hybrid gateway's account, or [[l2tp.user]]), and what each outcome leaves behind: the
-// counts in the status document and metrics, a log line, an event.
+// (a hybrid gateway's account, or [[l2tp.user]], or a login backend: [ldap], [radius]), and what
+// each outcome leaves behind: the counts in the status document and metrics, a log line, an
+// event, and with RADIUS the session's accounting.
 #include <spdlog/spdlog.h>
 
 #include "crypto/secret.hpp"
