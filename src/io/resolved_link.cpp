@@ -47,7 +47,7 @@ Result<int, std::string> link_index(const std::string& device) {
 
 // Sends `m` and waits for the answer; the error carries resolved's own message.
 Result<Ok, std::string> call(sd_bus* bus, sd_bus_message* m, const char* method) {
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, whose compound literal is C, not C++
   const int r = sd_bus_call(bus, m, 0, &error, nullptr);
   std::string text = error.message ? error.message : "";
   sd_bus_error_free(&error);
@@ -110,7 +110,7 @@ bool resolved_running() {
   if (!bus) return false;
   // The bus name's owner, and whether it shares our network namespace: inside `ip netns exec`
   // the system bus is still the host's, whose resolved knows other links by other indexes.
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, whose compound literal is C, not C++
   sd_bus_message* reply = nullptr;
   int r = sd_bus_call_method(bus->get(), "org.freedesktop.DBus", "/org/freedesktop/DBus",
                              "org.freedesktop.DBus", "GetConnectionUnixProcessID", &error, &reply,
