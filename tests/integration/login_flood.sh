@@ -36,8 +36,6 @@ alice Cleartext-Password := "correct horse"
 
 bob Cleartext-Password := "battery staple"
 EOF
-"$FREERADIUS_BIN" -C -d "$RADDB" >"$RADDB/check.log" 2>&1 ||
-  { cat "$RADDB/check.log" >&2; die "FreeRADIUS refuses the test's configuration"; }
 
 logs() {
   echo "--- gateway log" >&2
@@ -50,12 +48,7 @@ logs() {
 }
 ON_FAILURE=logs
 
-ip netns exec "$GW" "$FREERADIUS_BIN" -f -d "$RADDB" >"$RADDB/console.log" 2>&1 &
-FREERADIUS_PID=$!
-PIDS+=("$FREERADIUS_PID")
-WAIT_WATCH_PID=$FREERADIUS_PID WAIT_WATCH_LOG=$RADDB/console.log \
-  wait_listen "$GW" udp "$AUTH_PORT" 60 "FreeRADIUS's authentication port"
-wait_log "$RADDB/log/radius.log" "Ready to process requests" 60
+freeradius_start "$GW" "$RADDB"
 
 cat >"$TMPDIR_TEST/gw.toml" <<TOML
 [l2tp]

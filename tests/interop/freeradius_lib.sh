@@ -1,7 +1,8 @@
 # A throwaway FreeRADIUS 3.2 configuration for tests: nothing of /etc/freeradius is read but the
 # dictionaries under /usr/share/freeradius and the modules under /usr/lib/freeradius. Source after
 # tests/netns/lib.sh; set SECRET, AUTH_PORT and ACCT_PORT, call write_raddb DIR, then write
-# DIR/users (the users the test needs). With RADSEC_PORT set it also listens for RadSec (RFC 6614)
+# DIR/users (the users the test needs); freeradius_start NS DIR checks that configuration and
+# runs FreeRADIUS with it in namespace NS until it serves (FREERADIUS_PID). With RADSEC_PORT set it also listens for RadSec (RFC 6614)
 # there, with a test CA (DIR/tls/ca.pem) that signed its certificate (for 127.0.0.1) and the
 # client's (DIR/tls/client.pem, DIR/tls/client.key), which it requires.
 #
@@ -179,4 +180,16 @@ clients radsec {
   }
 }
 CONF
+}
+
+freeradius_start() {
+  local ns=$1 d=$2
+  "$FREERADIUS_BIN" -C -d "$d" >"$d/check.log" 2>&1 ||
+    { cat "$d/check.log" >&2; die "FreeRADIUS refuses the test's configuration"; }
+  ip netns exec "$ns" "$FREERADIUS_BIN" -f -d "$d" >"$d/console.log" 2>&1 &
+  FREERADIUS_PID=$!
+  PIDS+=("$FREERADIUS_PID")
+  WAIT_WATCH_PID=$FREERADIUS_PID WAIT_WATCH_LOG=$d/console.log \
+    wait_listen "$ns" udp "$AUTH_PORT" 60 "FreeRADIUS's authentication port"
+  wait_log "$d/log/radius.log" "Ready to process requests" 60
 }
