@@ -83,6 +83,9 @@ struct AccountConfig {
   std::optional<crypto::NtPasswordHash> nt_hash;
   std::optional<IpAddress> ipv4;
   std::optional<IpAddress> ipv6;
+  // The store leased `ipv4` from its pool rather than the operator fixing it: a login backend's
+  // address (RADIUS Framed-IP-Address) may take its place.
+  bool ipv4_leased = false;
   std::vector<IpPrefix> subnets;
   // IKEv2 road warrior (beside the gateway's [ipsec]): the identity it authenticates as, in
   // normalise_ike_id's form, and its pre-shared key; no key: no IKEv2.

@@ -2,6 +2,8 @@
 // built and checked whole, remembering the leases of the running one, before anything changes;
 // then the router reads it (each remaining account's paths renumbered, since ids follow the
 // config's order), WireGuard gets the keys that came, went or changed, and the site routes follow.
+// The same machinery gives an account the address a login backend chose for it
+// (HybridInterface::assign_address): the table is rebuilt with that address held for it.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -80,8 +82,61 @@ std::string addresses_text(const hybrid::Account& a) {
 
 Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConfig& next,
                                                          LiveSessions live) {
+  return replace_accounts(next, live, {});
+}
+
+Result<Ok, std::string> HybridInterface::assign_address(std::string_view name,
+                                                        const IpAddress& address) {
+  if (!gateway()) return HybridLink::assign_address(name, address);
+  const hybrid::Account* account = accounts_.by_name(name);
+  if (!account) return Err(std::string("no account has this name"));
+  if (account->ipv4 == address) return Ok{};
+  const control::AccountConfig& configured = config_.accounts[account->id - 1];
+  if (!address.is_v4()) return Err(address.to_string() + " is no IPv4 address");
+  if (configured.ipv4 && !configured.ipv4_leased)
+    return Err("account " + account->name + "'s address is fixed at " +
+               configured.ipv4->to_string() +
+               " (remove it from the account to let the backend "
+               "choose)");
+  const auto& own = config_.interface->addresses;
+  if (std::any_of(own.begin(), own.end(),
+                  [&](const InterfaceAddress& a) { return a.address == address; }))
+    return Err(address.to_string() + " is the gateway's own address");
+  if (std::none_of(own.begin(), own.end(), [&](const InterfaceAddress& a) {
+        return IpPrefix(a.address, a.prefix_length).contains(address);
+      }))
+    return Err(address.to_string() + " is outside the gateway's [interface] subnets");
+  if (const auto holder = accounts_.owner_of(address); holder && *holder != account->id)
+    return Err(address.to_string() + " is account " + accounts_.find(*holder)->name + "'s address");
+  const std::string account_name = account->name;
+  const std::optional<IpAddress> before = account->ipv4;
+  const auto previous = assigned_.find(account_name);
+  const std::optional<IpAddress> previously =
+      previous == assigned_.end() ? std::nullopt : std::optional(previous->second);
+  assigned_[account_name] = address;
+  const control::NodeConfig same = config_;
+  if (auto applied = replace_accounts(same, LiveSessions::kRefuse, account_name); !applied) {
+    if (previously)
+      assigned_[account_name] = *previously;
+    else
+      assigned_.erase(account_name);
+    return Err(applied.error());
+  }
+  const std::string was = before ? before->to_string() : "none";
+  spdlog::warn(
+      "account {}: its IPv4 address is now {} (was {}), as its login backend said; its WireGuard "
+      "keys and IKEv2 login carry it too",
+      account_name, address.to_string(), was);
+  events().emit("account.address_assigned",
+                {{"account", account_name}, {"address", address.to_string()}, {"was", was}});
+  return Ok{};
+}
+
+Result<Ok, std::string> HybridInterface::replace_accounts(const control::NodeConfig& next,
+                                                          LiveSessions live,
+                                                          std::string_view readdressed) {
   if (!gateway()) return Err(std::string("only a gateway's accounts change live"));
-  auto table = account_table(next, accounts_.leases());
+  auto table = account_table(next, accounts_.leases(), assigned_);
   if (!table) return Err("accounts: " + table.error());
   std::map<hybrid::AccountId, hybrid::AccountId> renumbered;  // old id -> new id
   struct HangUp {
@@ -94,7 +149,7 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
     std::lock_guard lock(mutex_);
     for (const auto& old : accounts_.accounts()) {
       const hybrid::Account* now = table->by_name(old.name);
-      if (now && (now->ipv4 != old.ipv4 || now->ipv6 != old.ipv6))
+      if (now && old.name != readdressed && (now->ipv4 != old.ipv4 || now->ipv6 != old.ipv6))
         return Err("[[account]] " + old.name + ": its address would change (" +
                    addresses_text(old) + " -> " + addresses_text(*now) +
                    "), and its clients keep the one they were given; restart to apply it");
@@ -185,6 +240,11 @@ Result<Ok, std::string> HybridInterface::reload_accounts(const control::NodeConf
     });
     accounts_ = std::move(*table);
     config_.accounts = next.accounts;
+    // An assigned address goes with its account, and gives way to one fixed for it since.
+    std::erase_if(assigned_, [&](const auto& given) {
+      const hybrid::Account* a = accounts_.by_name(given.first);
+      return !a || a->ipv4 != given.second;
+    });
     router_->rebind(accounts_,
                     [&](hybrid::PathId path) -> std::optional<hybrid::GatewayRouter::PathMove> {
                       const auto account = renumbered.find(account_in(path));

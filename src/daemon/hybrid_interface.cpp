@@ -32,7 +32,8 @@ constexpr std::size_t kMaxInjected = 256;
 
 Result<hybrid::AccountTable, std::string> account_table(
     const control::NodeConfig& config,
-    const std::map<std::string, std::vector<IpAddress>>& remembered) {
+    const std::map<std::string, std::vector<IpAddress>>& remembered,
+    const std::map<std::string, IpAddress, std::less<>>& assigned) {
   std::vector<hybrid::AccountSpec> specs;
   for (const auto& a : config.accounts) {
     hybrid::AccountSpec s;
@@ -40,6 +41,11 @@ Result<hybrid::AccountTable, std::string> account_table(
     s.wireguard_keys = a.public_keys;
     if (a.password || a.nt_hash) s.ppp = ppp::LocalCredential{a.password, a.nt_hash};
     s.ipv4 = a.ipv4;
+    // A backend's address holds the account as a fixed one would; a fixed one in the config or
+    // the store always wins (assign_address refuses to give such an account another).
+    if (const auto given = assigned.find(a.name);
+        given != assigned.end() && (!a.ipv4 || a.ipv4_leased))
+      s.ipv4 = given->second;
     s.ipv6 = a.ipv6;
     s.subnets = a.subnets;
     s.disabled = a.disabled;

@@ -59,10 +59,12 @@
 namespace tandem::daemon {
 
 // The account table a gateway config describes (fixed addresses, pools, the gateway's own
-// addresses reserved); an account `remembered` names keeps that leased address when still free.
+// addresses reserved); an account `remembered` names keeps that leased address when still free,
+// and one `assigned` names (by a login backend) has that IPv4 address unless its own is fixed.
 Result<hybrid::AccountTable, std::string> account_table(
     const control::NodeConfig& config,
-    const std::map<std::string, std::vector<IpAddress>>& remembered = {});
+    const std::map<std::string, std::vector<IpAddress>>& remembered = {},
+    const std::map<std::string, IpAddress, std::less<>>& assigned = {});
 // A gateway's [ipsec] with one connection per account that logs in over IKEv2 (and is enabled):
 // its identity and key, the account's IPv4 address handed out and held to, its subnets.
 control::IpsecConfig road_warrior_config(const control::NodeConfig& config,
@@ -114,12 +116,18 @@ class HybridInterface final : public HybridLink {
   void protocol_state(hybrid::PathKind kind, bool up, const std::string& detail,
                       std::optional<IpAddress> address) override;
   std::optional<HybridLogin> l2tp_login(std::string_view user) override;
+  Result<Ok, std::string> assign_address(std::string_view account,
+                                         const IpAddress& address) override;
   void session_down(hybrid::PathKind kind, const IpAddress& address) override;
   void on_control_wake() override;
   io::TunDevice& device() override { return tun_; }
   std::optional<RoadWarriorProbeTarget> road_warrior_probe_target(const IpAddress& inner) override;
 
  private:
+  // reload_accounts, where the account named `readdressed` (if any) may take a new address: the
+  // one assign_address just gave it.
+  Result<Ok, std::string> replace_accounts(const control::NodeConfig& next, LiveSessions live,
+                                           std::string_view readdressed);
   struct StateChange {
     hybrid::PathKind kind;
     bool up;
@@ -270,6 +278,9 @@ class HybridInterface final : public HybridLink {
   std::array<bool, 2> kernel_routes_in_{};
   bool kernel_fixed_in_ = false;
   hybrid::AccountTable accounts_;
+  // IPv4 addresses login backends gave accounts (assign_address), which every rebuilt table
+  // keeps for them (control thread).
+  std::map<std::string, IpAddress, std::less<>> assigned_;
   std::unique_ptr<WireguardInterface> wg_;
   unsigned wireguard_mtu_ = 0;  // the device's (wireguard_device_mtu)
   // The control paths, fixed after create(): a gateway's L2TP/IPsec and IKEv2 (either, both or

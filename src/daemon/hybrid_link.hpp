@@ -125,6 +125,17 @@ class HybridLink {
                               std::optional<IpAddress> address = std::nullopt) = 0;
   // A gateway's L2TP/PPP login: nullopt when no account has this user.
   virtual std::optional<HybridLogin> l2tp_login(std::string_view user) = 0;
+  // A gateway: a login backend (a RADIUS Framed-IP-Address) gave `account` the IPv4 address
+  // `address` for its L2TP/PPP login. It becomes the account's address on every protocol (its
+  // WireGuard keys' allowed IPs, its IKEv2 login) as a fixed one would, until the gateway stops.
+  // Refused, saying why, when the account's own address is fixed, another account holds this
+  // one, or it is outside the gateway's subnets or the gateway's own.
+  virtual Result<Ok, std::string> assign_address(std::string_view account,
+                                                 const IpAddress& address) {
+    (void)account;
+    (void)address;
+    return Err(std::string("only a gateway's accounts take addresses from a login backend"));
+  }
   // A gateway's session on a control-thread path ended (an L2TP session, the last Child SA of
   // a road warrior); `address` is the inner address it had.
   virtual void session_down(hybrid::PathKind kind, const IpAddress& address) = 0;

@@ -195,10 +195,17 @@ L2tpInterface::LoginDecision L2tpInterface::backend_decision(const hybrid::L2tpA
     std::string why = "account " + login->account + ": " + login->refusal;
     return refuse("account_refused", why, why);
   }
-  if (v.address && login->address && *v.address != *login->address)
-    return refuse("address_conflict", "the gateway refused the address it was given",
-                  "the backend's address " + v.address->to_string() + " is not account " +
-                      login->account + "'s " + login->address->to_string());
+  // The backend's address becomes the account's, on every protocol, or the login is refused.
+  if (v.address && v.address != login->address) {
+    if (auto assigned = link_->assign_address(login->account, *v.address); !assigned)
+      return refuse("address_conflict", "the gateway refused the address it was given",
+                    "its address " + v.address->to_string() + " was refused: " + assigned.error());
+    login = link_->l2tp_login(t.request.username);
+    if (!login || login->address != v.address)
+      return refuse(
+          "address_conflict", "the gateway refused the address it was given",
+          "account " + t.request.username + " did not take the address " + v.address->to_string());
+  }
   d.address = login->address;
   d.address6 = login->address6;
   return d;

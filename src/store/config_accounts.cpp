@@ -56,6 +56,7 @@ std::vector<control::AccountConfig> config_accounts(const std::vector<AccountRec
       a.password = r.ppp->password;
     }
     a.ipv4 = r.ipv4;
+    a.ipv4_leased = r.ipv4_leased;
     a.ipv6 = r.ipv6;
     a.subnets = r.subnets;
     a.ike_id = r.ike_id;
