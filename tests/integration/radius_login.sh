@@ -10,6 +10,8 @@
 #   - accounting: alice's Start with her address and Class, an Interim-Update, and a Stop whose
 #     octets and packets are what the gateway's status counted, with User-Request as the cause;
 #   - carol's Session-Timeout of 6 s ends her session, Stop saying Session-Timeout;
+#   - dave's Idle-Timeout of 4 s: pings every 0.5 s for 9 s keep his session up; once they stop
+#     it is hung up, Stop saying Idle-Timeout;
 #   - no password reaches the gateway's log;
 #   - RadSec (RFC 6614): the gateway again, with FreeRADIUS's TLS listener as its only server
 #     (our client certificate, its certificate checked against the test CA): alice logs in over
@@ -44,6 +46,9 @@ bob Cleartext-Password := "battery staple"
 
 carol Cleartext-Password := "short visit"
     Session-Timeout = 6
+
+dave Cleartext-Password := "quiet type"
+    Idle-Timeout = 4
 EOF
 
 logs() {
@@ -193,6 +198,22 @@ grep -q "logins: hanging up the session of .*: Session-Timeout reached" "$TMPDIR
 note "carol: hung up by her Session-Timeout; Stop says Session-Timeout"
 stop_pid "$CLIENT_PID" 30 "carol's client"
 
+login dave "quiet type" pap
+[ "$LOGIN" != refused ] || die "dave was refused"
+# Busy for more than twice his Idle-Timeout: every ping answered, no Stop.
+ip netns exec "$CL" ping -c 18 -i 0.5 -W 2 10.78.0.1 >"$TMPDIR_TEST/ping.log" 2>&1 ||
+  { cat "$TMPDIR_TEST/ping.log" >&2; die "dave's session did not carry 9 s of pings"; }
+! has_record Stop dave || { record Stop dave >&2; die "dave was hung up while busy"; }
+idle_from=$(date +%s)
+WAIT_WATCH_PID=$GW_PID wait_until "dave's Stop once idle" 30 has_record Stop dave
+idle_for=$(($(date +%s) - idle_from))
+grep -qF 'Acct-Terminate-Cause = Idle-Timeout' <<<"$(record Stop dave)" ||
+  { record Stop dave >&2; die "dave's Stop does not say Idle-Timeout"; }
+grep -q "logins: hanging up the session of .*: Idle-Timeout reached" "$TMPDIR_TEST/gw.log" ||
+  die "the gateway's log does not say why dave's session ended"
+note "dave: up through 9 s of pings, hung up about ${idle_for} s after they stopped; Stop says Idle-Timeout"
+stop_pid "$CLIENT_PID" 30 "dave's client"
+
 failures=$(ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" --json | python3 -c 'import json, sys
 d = json.load(sys.stdin)[0]
 print(sorted((x["method"], x["reason"], x["count"]) for x in d["login_failures"]))')
@@ -243,4 +264,4 @@ note "RadSec with an unrelated CA: $(grep -m1 -o 'RadSec with radsec: .*' "$TMPD
 stop_pid "$CLIENT_PID" 30 "the client"
 stop_pid "$GW_PID" 30 "the gateway"
 stop_pid "$FREERADIUS_PID" 30 "FreeRADIUS"
-echo "PASS: RADIUS logins with MS-CHAPv2, CHAP and PAP, failover, Framed-IP-Address, accounting, Session-Timeout, RadSec"
+echo "PASS: RADIUS logins with MS-CHAPv2, CHAP and PAP, failover, Framed-IP-Address, accounting, Session-Timeout, Idle-Timeout, RadSec"
