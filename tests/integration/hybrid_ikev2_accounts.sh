@@ -21,6 +21,8 @@
 # userspace ESP has no policy for those sources either). When carol hangs up, the gateway detaches
 # her path. Last, the gateway starts again with its accounts in a state store, carol logs in, and
 # `tandem account revoke carol` deletes her IKE SA within a second and refuses her from then on.
+# The gateway runs a [dns] forwarder: charon's resolve plugin (writing to a file of the test's)
+# installs the gateway's inner address as the nameserver its configuration payload named.
 # The gateway's metrics count each refusal (ikev2 wrong_key, then unknown_identity).
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/hybrid_lib.sh"
@@ -47,6 +49,18 @@ listen = "127.0.0.1:9586"
 
 [ipsec]
 local_address = "192.168.89.1"
+
+# Road warriors are told the forwarder on 10.88.0.1 (INTERNAL_IP4_DNS); nothing is asked of the
+# upstream here.
+[dns]
+[[dns.upstream]]
+name = "corp"
+through = "underlay"
+servers = ["192.168.89.53"]
+
+[[dns.route]]
+domains = ["corp.example"]
+upstream = "corp"
 
 [[account]]
 name = "alice"
@@ -141,7 +155,16 @@ if [ "$CLIENT" = tandem ]; then
   start_tandem_up "$CA" "$TMPDIR_TEST/wrong.toml" "$TMPDIR_TEST/wrong.log"
   WRONG_PID=$TANDEM_PID
 else
-  STRONGSWAN_CHARON_EXTRA="install_virtual_ip = yes"
+  # The resolve plugin installs the DNS servers a configuration payload names, here into a file
+  # of the test's rather than the host's resolv.conf.
+  : >"$TMPDIR_TEST/carol-resolv.conf"
+  STRONGSWAN_PLUGINS="$STRONGSWAN_PLUGINS resolve"
+  STRONGSWAN_CHARON_EXTRA="install_virtual_ip = yes
+  plugins {
+    resolve {
+      file = $TMPDIR_TEST/carol-resolv.conf
+    }
+  }"
   strongswan_start "$CA" carol
   strongswan_load carol "$TMPDIR_TEST/wrong.conf"
   strongswan_swanctl carol --initiate --child net --timeout 20 >/dev/null 2>&1 &&
@@ -170,6 +193,11 @@ WAIT_WATCH_PID=$CA_PID WAIT_WATCH_LOG="$CA_LOG" \
 note "carol got $(carol_address) and $(carol_address6) from the configuration payload (her account's addresses)"
 grep -q "IKE SA with peer carol (email:carol@example.org) up as responder" "$TMPDIR_TEST/gw.log" ||
   die "the gateway's log does not name carol's account on IKE_AUTH"
+if [ "$CLIENT" = strongswan ]; then
+  grep -q "^nameserver 10.88.0.1\b" "$TMPDIR_TEST/carol-resolv.conf" ||
+    { cat "$TMPDIR_TEST/carol-resolv.conf" >&2; die "charon did not install the gateway's forwarder 10.88.0.1 as its DNS server"; }
+  note "charon's resolve plugin: $(grep -m1 '^nameserver' "$TMPDIR_TEST/carol-resolv.conf")"
+fi
 
 ping_ok "$AL" 10.88.0.1
 ping_ok "$CA" 10.88.0.1
