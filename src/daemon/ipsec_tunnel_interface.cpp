@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "daemon/offloads.hpp"
 #include "hybrid/mtu_budget.hpp"
 #include "io/system_clock.hpp"
 #include "packet/icmp_too_big.hpp"
@@ -91,7 +92,7 @@ ipsec::ike::v2::Config ipsec_ikev2_config(const control::IpsecConfig& c) {
 
 Result<std::unique_ptr<IpsecTunnelInterface>, std::string> IpsecTunnelInterface::create(
     const control::IpsecConfig& config) {
-  auto tun = io::TunDevice::create(config.interface, config.mtu);
+  auto tun = open_offloaded_tun(config.interface, config.mtu);
   if (!tun) return Err("TUN device " + config.interface + ": " + tun.error());
   return assemble(config, std::move(*tun), nullptr, nullptr);
 }
@@ -354,15 +355,11 @@ void IpsecTunnelInterface::session_change(const hybrid::ChildSaChange& c) {
 }
 
 void IpsecTunnelInterface::on_tun_readable() {
-  auto n = tun_->read_batch(tun_batch_);
-  if (!n) {
-    if (n.error().code == EAGAIN || n.error().code == EINTR) return;
-    spdlog::error("TUN device gone ({}): shutting down", n.error().text());
-    loop_->unwatch(tun_->fd());
-    loop_->stop();
-    return;
-  }
-  if (*n > 0) send_inner(tun_batch_);
+  auto read = drain_tun(*tun_, tun_batch_, [this](io::PacketBatch& b) { send_inner(b); });
+  if (read) return;
+  spdlog::error("TUN device gone ({}): shutting down", read.error().text());
+  loop_->unwatch(tun_->fd());
+  loop_->stop();
 }
 
 void IpsecTunnelInterface::shut_down() {
@@ -430,6 +427,7 @@ std::string IpsecTunnelInterface::status_json() const {
   }
   j["connections"] = std::move(conns);
   j["mtu"] = inner_mtu();
+  if (tun_) j["device"] = tun_offloads_json(*tun_);
   j["too_big"] = too_big_json(too_big_);
   return j.dump() + "\n\n";
 }

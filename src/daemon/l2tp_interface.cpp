@@ -8,6 +8,7 @@
 
 #include "daemon/event_sink.hpp"
 #include "daemon/l2tp_mtu.hpp"
+#include "daemon/offloads.hpp"
 #include "hybrid/mtu_budget.hpp"
 #include "io/system_clock.hpp"
 #include "packet/tcp_mss.hpp"
@@ -119,7 +120,7 @@ ipsec::ike::v1::Config l2tp_ikev1_config(const control::L2tpConfig& c, const End
 Result<std::unique_ptr<L2tpInterface>, std::string> L2tpInterface::create(
     const control::L2tpConfig& config, const Endpoint& server) {
   const control::L2tpConfig sized = with_mtu(config, server, true);
-  auto tun = io::TunDevice::create(sized.interface, sized.mtu);
+  auto tun = open_offloaded_tun(sized.interface, sized.mtu);
   if (!tun) return Err("TUN device " + sized.interface + ": " + tun.error());
   return assemble(sized, server, std::move(*tun), nullptr, nullptr);
 }
@@ -353,15 +354,11 @@ void L2tpInterface::send_l2tp(ByteView bytes, const Endpoint& to) {
 }
 
 void L2tpInterface::on_tun_readable() {
-  auto n = tun_->read_batch(tun_batch_);
-  if (!n) {
-    if (n.error().code == EAGAIN || n.error().code == EINTR) return;
-    spdlog::error("TUN device gone ({}): shutting down", n.error().text());
-    loop_->unwatch(tun_->fd());
-    loop_->stop();
-    return;
-  }
-  send_inner(tun_batch_);
+  auto read = drain_tun(*tun_, tun_batch_, [this](io::PacketBatch& b) { send_inner(b); });
+  if (read) return;
+  spdlog::error("TUN device gone ({}): shutting down", read.error().text());
+  loop_->unwatch(tun_->fd());
+  loop_->stop();
 }
 
 void L2tpInterface::send_inner(io::PacketBatch& batch) {
@@ -697,6 +694,7 @@ std::string L2tpInterface::status_json() const {
   if (udp_) j["udp_port"] = udp_->port();
   if (ipsec_) j["ipsec"] = ipsec_->status_json(kIkeVersion);
   j["tunnels"] = stack_.node().tunnel_count();
+  if (tun_) j["device"] = tun_offloads_json(*tun_);
   const auto& st = stack_.stats();
   j["stats"] = {{"to_tun", st.to_tun},
                 {"from_tun", st.from_tun},

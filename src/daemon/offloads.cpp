@@ -29,13 +29,22 @@ const Offloads& offloads() {
   return wanted;
 }
 
-Result<io::TunDevice, std::string> open_offloaded_tun(const std::string& name, unsigned mtu) {
+Result<io::TunDevice, std::string> open_offloaded_tun(const std::string& name,
+                                                      std::optional<unsigned> mtu) {
   auto tun = io::TunDevice::create(name, mtu, offloads().tun);
   if (!tun) return tun;
   if (!tun->offloads_refused().empty())
     spdlog::warn("{}: TUN offloads refused ({}); reading one packet at a time", tun->name(),
                  tun->offloads_refused());
   return tun;
+}
+
+nlohmann::json tun_offloads_json(const io::TunDevice& tun) {
+  nlohmann::json j{{"offloads", tun.offloads()},
+                   {"super_packets", tun.super_packets()},
+                   {"malformed_super_packets", tun.malformed_super_packets()}};
+  if (!tun.offloads_refused().empty()) j["offloads_refused"] = tun.offloads_refused();
+  return j;
 }
 
 void apply_udp_offloads(io::UdpTransport& udp) {

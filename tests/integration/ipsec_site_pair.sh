@@ -7,7 +7,9 @@
 #                            both ways and iperf3 through the tunnel; both status views show the
 #                            IKE SA and the tunnel-mode ESP SA with the subnets; a host outside the
 #                            negotiated subnets gets nothing through; stopping the left gateway
-#                            deletes the SAs at the right one
+#                            deletes the SAs at the right one; the left gateway read the iperf3
+#                            stream from its device as TCP super-packets (TUN offloads), or, with
+#                            TANDEM_OFFLOADS=off in the environment, one packet at a time
 source "$(dirname "$0")/../netns/lib.sh"
 require_root
 : "${TANDEM_BIN:?set TANDEM_BIN to the tandem binary}"
@@ -73,9 +75,18 @@ iperf_ok "$R" "$L" 10.86.2.1 3
 
 for side in "$L:$L_IF" "$R:$R_IF"; do
   ip netns exec "${side%%:*}" "$TANDEM_BIN" status "${side#*:}" --json >"$TMPDIR_TEST/status.json"
-  python3 - "$TMPDIR_TEST/status.json" "$VERSION" <<'PY' || die "status of ${side#*:} does not show the SAs"
+  python3 - "$TMPDIR_TEST/status.json" "$VERSION" "${side#*:}" "${TANDEM_OFFLOADS:-}" "$L_IF" <<'PY' || die "status of ${side#*:} does not show the SAs"
 import json, sys
 doc = json.load(open(sys.argv[1]))[0]
+# The left gateway sent the iperf3 stream: with TUN offloads (the default) it read TCP
+# super-packets from its device and cut them up; with TANDEM_OFFLOADS=off, one packet at a time.
+device = doc["device"]
+if sys.argv[4] == "off":
+    assert not device["offloads"] and device["super_packets"] == 0, device
+elif sys.argv[3] == sys.argv[5]:
+    assert device["offloads"] and device["super_packets"] > 0, device
+assert device["malformed_super_packets"] == 0, device
+print("---", doc["interface"], "device", device)
 ipsec = doc["ipsec"]
 assert doc["kind"] == "ipsec" and ipsec["ike_version"] == int(sys.argv[2]), doc
 assert [s for s in ipsec["ike_sas"] if s["established"]], ipsec["ike_sas"]

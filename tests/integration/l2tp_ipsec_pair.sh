@@ -181,6 +181,13 @@ case "$SCENARIO" in
     iperf_ok "$GW" "$CL" 10.85.0.1 3
     check_status "$GW" "$GW_IF" lns
     check_status "$CL" "$CL_IF" lac
+    # The client sent the iperf3 stream: read from its device as TCP super-packets (TUN offloads)
+    # and cut into segments, each sealed in PPP, L2TP and ESP.
+    status "$CL" "$CL_IF" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]["device"]
+assert d["offloads"] and d["super_packets"] > 0 and d["malformed_super_packets"] == 0, d
+print("--- client device:", d)' || die "the client read no super-packets from its device"
     ip netns exec "$GW" "$TANDEM_BIN" status "$GW_IF" || true
     # The client stops: L2TP hangs up inside ESP, then IKE deletes its SAs at the gateway.
     stop_pid "$CL_PID" 30 "the client"
