@@ -42,6 +42,7 @@ Result<hybrid::AccountTable, std::string> account_table(
     s.ipv4 = a.ipv4;
     s.ipv6 = a.ipv6;
     s.subnets = a.subnets;
+    s.account_class = a.account_class;
     s.disabled = a.disabled;
     specs.push_back(std::move(s));
   }
