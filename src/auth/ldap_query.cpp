@@ -118,6 +118,19 @@ std::optional<std::string> refuse_before_bind(std::string_view user, std::string
   return std::nullopt;
 }
 
+LdapGroupRule group_rule(const LdapSettings& s, std::string_view account,
+                         const std::optional<std::string>& account_class) {
+  const std::string who = fmt::format("account {}, {}", account,
+                                      account_class ? "class " + *account_class : "no class");
+  if (account_class)
+    for (const auto& rule : s.classes)
+      if (rule.name == *account_class) return {rule.require_group, who + ": its [[ldap.class]]"};
+  const std::string unruled =
+      account_class ? fmt::format(" (no [[ldap.class]] names {})", *account_class) : "";
+  if (s.require_group.empty()) return {"", who + ": no group required" + unruled};
+  return {s.require_group, who + ": [ldap] require_group" + unruled};
+}
+
 std::string check_settings(const LdapSettings& s) {
   if (s.uri.empty()) return "uri is missing (ldap://host or ldaps://host)";
   const bool ldaps = s.uri.rfind("ldaps://", 0) == 0;

@@ -1,6 +1,7 @@
 // The parts of an LDAP login that are text, not I/O: a user name made safe for a search filter
 // (RFC 4515 section 3) or a DN (RFC 4514 section 2.4), the templates filled in, DNs compared, and
-// the user names a directory login refuses before asking anything.
+// the user names a directory login refuses before asking anything, and which group a login must
+// be a member of.
 #pragma once
 
 #include <optional>
@@ -31,6 +32,15 @@ bool same_dn(std::string_view a, std::string_view b);
 // when it may be asked. An empty password above all: a simple bind with a DN and no password is
 // an unauthenticated bind (RFC 4513 5.1.2), which many servers answer with success.
 std::optional<std::string> refuse_before_bind(std::string_view user, std::string_view password);
+// The group a hybrid gateway's login must be a member of, and why, for the log.
+struct LdapGroupRule {
+  std::string group;   // a DN; empty: none, every user who binds is let in
+  std::string reason;  // "account bob, class contractors: its [[ldap.class]]"
+};
+// The rule for a login of `account`, of `account_class` (none: no class): the class's
+// [[ldap.class]] when it has one, else [ldap] require_group.
+LdapGroupRule group_rule(const LdapSettings& s, std::string_view account,
+                         const std::optional<std::string>& account_class);
 // What is wrong with the settings (no uri, neither user_dn nor base, {user} missing, ...);
 // empty when they are usable.
 std::string check_settings(const LdapSettings& s);

@@ -98,5 +98,28 @@ TEST(LdapQuery, SettingsAreChecked) {
   EXPECT_NE(check_settings(s), "");
 }
 
+// A class with a rule takes its group; any other login, with a class or without, takes
+// require_group, and with none of either every user who binds is let in.
+TEST(LdapQuery, AClassRuleReplacesRequireGroupForItsAccountsOnly) {
+  LdapSettings s = search_settings();
+  s.classes = {{"staff", "cn=vpn-staff,dc=x"}, {"contractors", "cn=vpn-contractors,dc=x"}};
+  EXPECT_EQ(group_rule(s, "bob", "contractors").group, "cn=vpn-contractors,dc=x");
+  EXPECT_EQ(group_rule(s, "bob", "contractors").reason,
+            "account bob, class contractors: its [[ldap.class]]");
+  EXPECT_EQ(group_rule(s, "alice", "staff").group, "cn=vpn-staff,dc=x");
+  EXPECT_EQ(group_rule(s, "dave", "interns").group, "");
+  EXPECT_EQ(group_rule(s, "carol", std::nullopt).group, "");
+  EXPECT_EQ(group_rule(s, "carol", std::nullopt).reason,
+            "account carol, no class: no group required");
+  s.require_group = "cn=vpn,dc=x";
+  EXPECT_EQ(group_rule(s, "dave", "interns").group, "cn=vpn,dc=x");
+  EXPECT_EQ(group_rule(s, "dave", "interns").reason,
+            "account dave, class interns: [ldap] require_group (no [[ldap.class]] names interns)");
+  EXPECT_EQ(group_rule(s, "carol", std::nullopt).group, "cn=vpn,dc=x");
+  EXPECT_EQ(group_rule(s, "carol", std::nullopt).reason,
+            "account carol, no class: [ldap] require_group");
+  EXPECT_EQ(group_rule(s, "alice", "staff").group, "cn=vpn-staff,dc=x");
+}
+
 }  // namespace
 }  // namespace tandem::auth

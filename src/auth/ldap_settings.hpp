@@ -1,6 +1,7 @@
 // `[ldap]`: PPP logins checked against an LDAP directory by binding as the user (RFC 4513 5.1.3),
-// optionally only for members of a group. A bind needs the password itself, so LDAP serves PAP
-// logins only: CHAP-MD5 and MS-CHAPv2 send a hash the directory cannot check.
+// optionally only for members of a group, on a hybrid gateway a group per account class. A bind
+// needs the password itself, so LDAP serves PAP logins only: CHAP-MD5 and MS-CHAPv2 send a hash the
+// directory cannot check.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,14 @@ enum class LdapGroupMembership : unsigned char {
   kMemberOf,  // the user entry's memberOf attribute (slapd's memberof overlay, Active Directory)
   kMember,    // the group entry's member attribute (groupOfNames), searched for the user's DN
   kUniqueMember,  // the same with uniqueMember (groupOfUniqueNames)
+};
+
+// [[ldap.class]] on a hybrid gateway: the logins of the accounts of class `name` must be members
+// of `require_group` (a DN) instead of [ldap] require_group's.
+struct LdapClassRule {
+  std::string name;
+  std::string require_group;
+  bool operator==(const LdapClassRule&) const = default;
 };
 
 struct LdapSettings {
@@ -31,6 +40,9 @@ struct LdapSettings {
   std::string bind_password;
   // Members of this group only (a DN); empty: every user who binds.
   std::string require_group;
+  // Per account class, a group of its own (group_rule() in ldap_query.hpp chooses); read the
+  // same way as require_group.
+  std::vector<LdapClassRule> classes;
   LdapGroupMembership group_membership = LdapGroupMembership::kMemberOf;
   std::chrono::seconds timeout{5};  // per connection attempt and per operation
   unsigned workers = 2;             // logins checked at once, each with its own connections

@@ -22,6 +22,7 @@
 #include "crypto/x25519.hpp"
 #include "daemon/admin_server.hpp"
 #include "daemon/instance_lock.hpp"
+#include "hybrid/account_class.hpp"
 #include "store/config_import.hpp"
 
 namespace tandem::cli {
@@ -78,6 +79,14 @@ Result<std::optional<IpAddress>, std::string> probe_target(const AccountOptions&
   return std::optional<IpAddress>(*address);
 }
 
+// --class: a class name, or none.
+Result<std::optional<std::string>, std::string> account_class(const AccountOptions& o) {
+  if (o.account_class.empty()) return std::optional<std::string>();
+  if (auto problem = hybrid::account_class_problem(o.account_class))
+    return Err("account " + o.name + ": " + *problem);
+  return std::optional<std::string>(o.account_class);
+}
+
 Result<store::NewAccount, std::string> new_account(const AccountOptions& o) {
   store::NewAccount a;
   a.name = o.name;
@@ -110,6 +119,9 @@ Result<store::NewAccount, std::string> new_account(const AccountOptions& o) {
   auto target = probe_target(o);
   if (!target) return Err(target.error());
   a.mtu_probe_target = *target;
+  auto chosen_class = account_class(o);
+  if (!chosen_class) return Err(chosen_class.error());
+  a.account_class = *chosen_class;
   return a;
 }
 
@@ -319,6 +331,12 @@ int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
         s.set_mtu_probe_target(o.name, *target),
         *target ? "probed at " + (*target)->to_string() : "probed as [accounts] mtu_probing says");
   }
+  if (o.action == "set-class") {
+    auto chosen = account_class(o);
+    if (!chosen) return fail(chosen.error());
+    return done(s.set_account_class(o.name, *chosen),
+                *chosen ? "is of class " + **chosen : "has no class");
+  }
   if (o.action == "disable")
     return done(s.set_state(o.name, store::AccountState::kDisabled), "disabled");
   if (o.action == "enable")
@@ -348,8 +366,8 @@ int run_account(const AccountOptions& o, std::ostream& out, std::ostream& err) {
         "has a new WireGuard key; the old one works for " + o.overlap + " more");
   }
   return fail("unknown action '" + o.action +
-              "': add, list, show, events, disable, enable, revoke, remove, rotate, "
-              "import-config or import-csv");
+              "': add, list, show, events, set-mtu-probe-target, set-class, disable, enable, "
+              "revoke, remove, rotate, import-config or import-csv");
 }
 
 }  // namespace tandem::cli

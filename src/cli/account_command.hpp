@@ -1,6 +1,7 @@
 // `tandem account`: a gateway's accounts in its state store ([accounts] store), changed while the
 // gateway runs (it applies each change within a second, tearing down a revoked account's
-// sessions): add, list, show, set where its path MTU is probed, disable, enable, revoke, remove,
+// sessions): add, list, show, set where its path MTU is probed or its class, disable, enable,
+// revoke, remove,
 // rotate a WireGuard key with an overlap, import the [[account]] sections of a config file, and
 // show the history of events the store keeps (its own changes, and the logins, refusals and
 // hang-ups the gateways record).
@@ -15,8 +16,8 @@
 namespace tandem::cli {
 
 struct AccountOptions {
-  std::string action;       // add, list, show, disable, enable, revoke, remove, rotate,
-                            // import-config
+  std::string action;       // add, list, show, set-mtu-probe-target, set-class, disable,
+                            // enable, revoke, remove, rotate, import-config, import-csv
   std::string config_path;  // the gateway's tandem.toml (names the store and its pools)
   std::string name;         // the account (all but list and import-config)
   // add and rotate: the account's WireGuard key, given (base64) or made here.
@@ -32,6 +33,8 @@ struct AccountOptions {
   std::vector<std::string> subnets;
   // add, set-mtu-probe-target: where the gateway probes its path MTU (empty: none).
   std::string mtu_probe_target;
+  // add, set-class: the account's class, which [[ldap.class]] rules name (empty: none).
+  std::string account_class;
   std::string overlap = "24h";  // rotate: how long the old key keeps working
   std::string from;             // import-config: the file whose [[account]]s move to the store
   bool json = false;            // list, show, events

@@ -58,6 +58,23 @@ TEST(AccountView, TheTableCountsOnlyKeysValidNowAndShowsNoSecret) {
   EXPECT_EQ(json.dump().find("secret"), std::string::npos);
 }
 
+TEST(AccountView, ShowsTheClassInEveryViewAndADashWithout) {
+  const WallTime now{std::chrono::hours(1000000)};
+  store::AccountRecord a = alice(now);
+  a.account_class = "staff";
+  EXPECT_NE(render_account(a, now).find("\n  class: staff\n"), std::string::npos)
+      << render_account(a, now);
+  EXPECT_EQ(account_json(a, now)["class"], "staff");
+  store::AccountRecord carol = alice(now);
+  carol.name = "carol";
+  const std::string table = render_account_table({a, carol}, now);
+  EXPECT_NE(table.find("  CLASS\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("  staff\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("  -\n"), std::string::npos) << table;
+  EXPECT_EQ(render_account(carol, now).find("class:"), std::string::npos);
+  EXPECT_FALSE(account_json(carol, now).contains("class"));
+}
+
 TEST(AccountView, EventsShowNewestFirstWithTheirDetail) {
   store::Event revoked;
   revoked.at = WallTime{std::chrono::seconds(1'800'000'000)};
@@ -115,6 +132,24 @@ TEST(AccountCsv, ReadsWhereTheGatewayProbesTheAccountsPathMtu) {
   EXPECT_EQ(parsed->rows[1].mtu_probe_target, std::nullopt);
   ASSERT_EQ(parsed->rejections.size(), 1u);
   EXPECT_EQ(parsed->rejections[0].reason, "mtu_probe_target '192.168.50' is not an address");
+}
+
+TEST(AccountCsv, ReadsTheAccountsClass) {
+  const auto parsed = parse_account_csv(
+      "name,password,class\n"
+      "alice,pw,staff\n"
+      "carol,pw,\n"
+      "bob,pw,Contractors\n",
+      false);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  ASSERT_EQ(parsed->rows.size(), 2u);
+  EXPECT_EQ(parsed->rows[0].account_class, "staff");
+  EXPECT_EQ(parsed->rows[1].account_class, std::nullopt);
+  ASSERT_EQ(parsed->rejections.size(), 1u);
+  EXPECT_EQ(parsed->rejections[0].line, 4u);
+  EXPECT_NE(parsed->rejections[0].reason.find("class 'Contractors' must be 1 to 32"),
+            std::string::npos)
+      << parsed->rejections[0].reason;
 }
 
 TEST(AccountCsv, BadRowsAreReportedByLineAndBadHeadersRefused) {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "crypto/key_encoding.hpp"
+#include "hybrid/account_class.hpp"
 
 namespace tandem::cli {
 namespace {
@@ -87,14 +88,18 @@ Result<store::NewAccount, std::string> account_of(const std::map<std::string, st
     }
     start = end + 1;
   }
+  if (const auto account_class = trim(field("class")); !account_class.empty()) {
+    if (auto problem = hybrid::account_class_problem(account_class)) return Err(*problem);
+    a.account_class = account_class;
+  }
   return a;
 }
 
 }  // namespace
 
 Result<CsvAccounts, std::string> parse_account_csv(std::string_view text, bool keep_cleartext) {
-  static const std::vector<std::string> kColumns{"name", "public_key", "password",        "ipv4",
-                                                 "ipv6", "subnets",    "mtu_probe_target"};
+  static const std::vector<std::string> kColumns{"name", "public_key", "password",         "ipv4",
+                                                 "ipv6", "subnets",    "mtu_probe_target", "class"};
   std::size_t at = 0, lines = 0;
   auto header = record(text, at, lines);
   if (!header || text.empty())
@@ -104,7 +109,7 @@ Result<CsvAccounts, std::string> parse_account_csv(std::string_view text, bool k
     if (std::find(kColumns.begin(), kColumns.end(), column) == kColumns.end())
       return Err("unknown column '" + column +
                  "' in the header: name, public_key, password, ipv4, ipv6, subnets, "
-                 "mtu_probe_target");
+                 "mtu_probe_target, class");
   }
   if (std::find(header->begin(), header->end(), "name") == header->end())
     return Err(std::string("the header has no name column"));

@@ -1,7 +1,7 @@
 // Accounts from a CSV file for `tandem account import-csv`: a header line naming the columns
-// (name and any of public_key, password, ipv4, ipv6, subnets, mtu_probe_target; subnets separated
-// by ';'), then one account per line. Fields may be quoted ("a, b" with "" for a quote, RFC
-// 4180). A row that cannot be read is reported with its line number and nothing is imported.
+// (name and any of public_key, password, ipv4, ipv6, subnets, mtu_probe_target, class; subnets
+// separated by ';'), then one account per line. Fields may be quoted ("a, b" with "" for a quote,
+// RFC 4180). A row that cannot be read is reported with its line number and nothing is imported.
 #pragma once
 
 #include <string>

@@ -66,17 +66,20 @@ nlohmann::json account_json(const store::AccountRecord& a, WallTime now) {
   if (a.revoked_at) j["revoked"] = utc(*a.revoked_at);
   if (a.ike_id) j["ike_id"] = *a.ike_id;
   if (a.mtu_probe_target) j["mtu_probe_target"] = a.mtu_probe_target->to_string();
+  if (a.account_class) j["class"] = *a.account_class;
   return j;
 }
 
 std::string render_account_table(const std::vector<store::AccountRecord>& accounts, WallTime now) {
-  std::vector<std::vector<std::string>> rows{{"NAME", "STATE", "IPV4", "IPV6", "KEYS", "LOGINS"}};
+  std::vector<std::vector<std::string>> rows{
+      {"NAME", "STATE", "IPV4", "IPV6", "KEYS", "LOGINS", "CLASS"}};
   for (const auto& a : accounts) {
     const auto valid = std::count_if(a.wireguard_keys.begin(), a.wireguard_keys.end(),
                                      [&](const store::WireguardKey& k) { return k.valid_at(now); });
     rows.push_back({a.name, std::string(store::state_name(a.state)),
                     a.ipv4 ? a.ipv4->to_string() : "-", a.ipv6 ? a.ipv6->to_string() : "-",
-                    std::to_string(valid), joined(logins(a, now), ",")});
+                    std::to_string(valid), joined(logins(a, now), ","),
+                    a.account_class.value_or("-")});
   }
   std::vector<std::size_t> width(rows.front().size(), 0);
   for (const auto& row : rows)
@@ -111,6 +114,7 @@ std::string render_account(const store::AccountRecord& a, WallTime now) {
   }
   out << "  logins: " << joined(logins(a, now), ", ") << "\n";
   if (a.ike_id) out << "  ike id: " << *a.ike_id << "\n";
+  if (a.account_class) out << "  class: " << *a.account_class << "\n";
   if (a.mtu_probe_target)
     out << "  path MTU probed at: " << a.mtu_probe_target->to_string() << "\n";
   out << "  created: " << utc(a.created_at) << ", updated: " << utc(a.updated_at) << "\n";

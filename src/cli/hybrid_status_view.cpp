@@ -93,7 +93,8 @@ std::string gateway_text(const nlohmann::json& s) {
       paths += (paths.empty() ? "" : ",") + p.get<std::string>();
     const auto moves = a.value("path_moves", std::uint64_t{0});
     out += fmt::format(
-        "  account {}: {}{}{}; paths {}; traffic returns on {}{}\n", a.value("name", "?"),
+        "  account {}{}: {}{}{}; paths {}; traffic returns on {}{}\n", a.value("name", "?"),
+        a.contains("class") ? " (class " + a.value("class", "") + ")" : std::string(),
         a.value("ipv4", "-"), a.contains("ipv6") ? " " + a.value("ipv6", "") : std::string(),
         a.value("disabled", false) ? " (disabled)" : "", paths.empty() ? "none" : paths,
         a.value("return_path", "none"),

@@ -58,7 +58,9 @@ TEST(HybridStatusView, AGatewayShowsItsPathsAndAccounts) {
               {"path": "l2tp-ipsec", "mtu": 1400, "tx_packets": 7, "tx_bytes": 700,
                "rx_packets": 8, "rx_bytes": 800}],
     "accounts": [{"name": "alice", "ipv4": "10.77.0.2", "disabled": false,
-                  "paths": ["wireguard", "l2tp-ipsec"], "return_path": "l2tp-ipsec"}],
+                  "paths": ["wireguard", "l2tp-ipsec"], "return_path": "l2tp-ipsec"},
+                 {"name": "bob", "class": "contractors", "ipv4": "10.77.0.3",
+                  "disabled": false, "paths": []}],
     "counters": {"to_wireguard": 5, "to_secondary": 7, "delivered": 14}})");
   const std::string text = render_hybrid_text(status);
   EXPECT_NE(text.find("path l2tp-ipsec\n    mtu 1400; sent 7 packets (0.7 KB), received 8 "
@@ -68,6 +70,8 @@ TEST(HybridStatusView, AGatewayShowsItsPathsAndAccounts) {
   EXPECT_NE(text.find("account alice: 10.77.0.2; paths wireguard,l2tp-ipsec; traffic returns on "
                       "l2tp-ipsec"),
             std::string::npos)
+      << text;
+  EXPECT_NE(text.find("account bob (class contractors): 10.77.0.3; paths none"), std::string::npos)
       << text;
   EXPECT_NE(text.find("5 to WireGuard, 7 to L2TP/IPsec"), std::string::npos) << text;
 }

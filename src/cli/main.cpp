@@ -294,6 +294,8 @@ int main(int argc, char** argv) {
   add->add_option("--subnet", account.subnets, "a network behind it (a site)");
   add->add_option("--mtu-probe-target", account.mtu_probe_target,
                   "where the gateway pings to probe its path MTU (one of its addresses)");
+  add->add_option("--class", account.account_class,
+                  "its class, such as staff ([[ldap.class]] rules name it)");
   account_action("list", "list the accounts", false)->add_flag("--json", account.json, "as JSON");
   account_action("show", "show one account", true)->add_flag("--json", account.json, "as JSON");
   auto* history = account_action(
@@ -304,6 +306,8 @@ int main(int argc, char** argv) {
   account_action("set-mtu-probe-target",
                  "where the gateway probes its path MTU; without an address, none", true)
       ->add_option("address", account.mtu_probe_target, "one of its addresses");
+  account_action("set-class", "its class ([[ldap.class]] rules name it); without one, none", true)
+      ->add_option("class", account.account_class, "such as staff: 1-32 of a-z 0-9 _ -");
   account_action("disable", "refuse its logins and end its sessions, keeping it", true);
   account_action("enable", "let a disabled account log in again", true);
   account_action("revoke", "end its sessions and refuse it for good", true);

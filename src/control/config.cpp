@@ -392,9 +392,10 @@ Result<NodeConfig, ConfigError> parse(std::string_view text, std::string_view so
     }
   }
   // Before the accounts: with it they need no L2TP password of their own.
-  if (auto ok = read_ldap(r, root, cfg); !ok) return Err(ok.error());
+  if (auto ok = read_ldap(r, root, *hybrid, cfg); !ok) return Err(ok.error());
   if (auto ok = read_radius(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_hybrid_config(r, root, *hybrid, cfg); !ok) return Err(ok.error());
+  warn_unused_ldap_classes(r, cfg);
   if (*hybrid == HybridRole::kNested)
     if (auto ok = read_nesting(r, root, cfg); !ok) return Err(ok.error());
   if (auto ok = read_policies(r, root, cfg); !ok) return Err(ok.error());

@@ -11,6 +11,7 @@
 #include "control/ipsec_config.hpp"
 #include "control/toml_reader.hpp"
 #include "crypto/key_encoding.hpp"
+#include "hybrid/account_class.hpp"
 
 namespace tandem::control {
 namespace {
@@ -162,11 +163,11 @@ Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::nod
                                                 bool directory) {
   const toml::table* t = node.as_table();
   if (!t) return r.error(&node, "[[account]] must be a table");
-  if (auto ok =
-          r.only_keys(*t, "[[account]]",
-                      {"name", "public_key", "public_keys", "preshared_key", "preshared_key_file",
-                       "password", "password_file", "nt_hash", "address", "address6", "subnets",
-                       "ike_id", "ike_psk", "ike_psk_file", "mtu_probe_target", "disabled"});
+  if (auto ok = r.only_keys(
+          *t, "[[account]]",
+          {"name", "public_key", "public_keys", "preshared_key", "preshared_key_file", "password",
+           "password_file", "nt_hash", "address", "address6", "subnets", "ike_id", "ike_psk",
+           "ike_psk_file", "mtu_probe_target", "class", "disabled"});
       !ok)
     return Err(ok.error());
   AccountConfig account;
@@ -191,6 +192,13 @@ Result<AccountConfig, ConfigError> read_account(const Reader& r, const toml::nod
                               "password_file or nt_hash (L2TP) or ike_psk (IKEv2)");
   if (auto ok = read_addresses(r, *t, account); !ok) return Err(ok.error());
   if (auto ok = read_mtu_probe_target(r, *t, account); !ok) return Err(ok.error());
+  auto account_class = r.string_key(*t, "class");
+  if (!account_class) return Err(account_class.error());
+  if (*account_class) {
+    if (auto problem = hybrid::account_class_problem(**account_class))
+      return r.error(t->get("class"), label(account.name) + ": " + *problem);
+    account.account_class = **account_class;
+  }
   auto disabled = r.bool_key(*t, "disabled", false);
   if (!disabled) return Err(disabled.error());
   account.disabled = *disabled;

@@ -33,6 +33,8 @@
 //   ike_id = "alice@example.org"           # optional: default the name as an fqdn identity
 //   mtu_probe_target = "10.77.0.2"         # optional: path MTU probing of its WireGuard path
 //                                          # with ICMP echoes to this address of the client
+//   class = "staff"                        # optional: 1-32 of a-z 0-9 _ -; [[ldap.class]]
+//                                          # names it to require a directory group
 //   disabled = false
 //
 // A client (or a site) with a `[fallback]` section runs its one [[peer]] (WireGuard) as the
@@ -94,6 +96,9 @@ struct AccountConfig {
   // Path MTU probing of the account's WireGuard path: ICMP echoes to this address of the
   // client (standard WireGuard clients speak none of Tandem's in-tunnel probes).
   std::optional<IpAddress> mtu_probe_target;
+  // The account's class (hybrid::AccountSpec::account_class): which [[ldap.class]] rule its
+  // L2TP logins follow. None: [ldap] require_group's.
+  std::optional<std::string> account_class;
   bool disabled = false;
   bool operator==(const AccountConfig&) const = default;
 };

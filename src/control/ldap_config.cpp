@@ -1,20 +1,80 @@
 // Reading [ldap] (auth/ldap_settings.hpp): PPP logins checked by binding to a directory as the
 // user. Its presence is what turns directory logins on; [l2tp] then serves PAP only and has no
-// [[l2tp.user]] of its own (l2tp_config.cpp checks that side).
+// [[l2tp.user]] of its own (l2tp_config.cpp checks that side). On a hybrid gateway,
+// [[ldap.class]] gives the accounts of a class a group of their own.
+#include <map>
+#include <set>
+
 #include "auth/ldap_query.hpp"
 #include "control/toml_reader.hpp"
+#include "hybrid/account_class.hpp"
 
 namespace tandem::control {
+namespace {
 
-Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, NodeConfig& cfg) {
+// [[ldap.class]]: name and require_group, each name once. Only a gateway's accounts have a class.
+Result<Ok, ConfigError> read_class_rules(const Reader& r, const toml::node& node, HybridRole role,
+                                         auth::LdapSettings& s) {
+  if (role != HybridRole::kGateway)
+    return r.error(&node,
+                   "[[ldap.class]] gives the accounts of a class their own group, but this L2TP "
+                   "gateway has no accounts ([[account]] or [accounts] store), so no classes: "
+                   "use [ldap] require_group for every login");
+  const toml::array* list = node.as_array();
+  if (!list) return r.error(&node, "class must be written as [[ldap.class]] tables");
+  std::map<std::string, int> lines;
+  for (const auto& item : *list) {
+    const toml::table* t = item.as_table();
+    if (!t) return r.error(&item, "[[ldap.class]] must be a table");
+    if (auto ok = r.only_keys(*t, "[[ldap.class]]", {"name", "require_group"}); !ok) return ok;
+    auto name = r.string_key(*t, "name");
+    if (!name) return Err(name.error());
+    if (!*name) return r.error(&item, "[[ldap.class]] needs name = \"...\": an account class");
+    if (auto problem = hybrid::account_class_problem(**name))
+      return r.error(t->get("name"), "[[ldap.class]] " + *problem);
+    auto group = r.string_key(*t, "require_group");
+    if (!group) return Err(group.error());
+    if (!*group || (*group)->empty())
+      return r.error(t->get("require_group") ? t->get("require_group") : &item,
+                     "[[ldap.class]] '" + **name +
+                         "' needs require_group = \"cn=...\": the group (a DN) its accounts' "
+                         "users must be members of");
+    const int line = static_cast<int>(item.source().begin.line);
+    if (const auto [first, added] = lines.emplace(**name, line); !added)
+      return r.error(t->get("name"), "two [[ldap.class]] tables name class '" + **name +
+                                         "' (the first at line " + std::to_string(first->second) +
+                                         "): merge them");
+    s.classes.push_back({**name, **group});
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+void warn_unused_ldap_classes(const Reader& r, const NodeConfig& cfg) {
+  // A store's accounts are not in the file, and change while the gateway runs.
+  if (!cfg.ldap || cfg.account_pool.store) return;
+  std::set<std::string> used;
+  for (const auto& a : cfg.accounts)
+    if (a.account_class) used.insert(*a.account_class);
+  for (const auto& rule : cfg.ldap->classes)
+    if (!used.contains(rule.name))
+      r.warn("[[ldap.class]] '" + rule.name + "' is the class of no [[account]] in " +
+             std::string(r.source()) +
+             ", so its require_group applies to no login; give an account class = \"" + rule.name +
+             "\" or remove the rule");
+}
+
+Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, HybridRole role,
+                                  NodeConfig& cfg) {
   const toml::node* node = root.get("ldap");
   if (!node) return Ok{};
   const toml::table* t = node->as_table();
   if (!t) return r.error(node, "ldap must be a table: [ldap]");
-  if (auto ok = r.only_keys(
-          *t, "[ldap]",
-          {"uri", "start_tls", "ca_file", "user_dn", "base", "filter", "bind_dn", "bind_password",
-           "bind_password_file", "require_group", "group_membership", "timeout", "workers"});
+  if (auto ok = r.only_keys(*t, "[ldap]",
+                            {"uri", "start_tls", "ca_file", "user_dn", "base", "filter", "bind_dn",
+                             "bind_password", "bind_password_file", "require_group",
+                             "group_membership", "timeout", "workers", "class"});
       !ok)
     return Err(ok.error());
   if (!cfg.l2tp || cfg.l2tp->role != L2tpRole::kLns)
@@ -43,6 +103,8 @@ Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, Node
   auto password = r.secret_key(*t, "bind_password", "bind_password_file");
   if (!password) return Err(password.error());
   s.bind_password = password->value_or("");
+  if (const toml::node* classes = t->get("class"))
+    if (auto ok = read_class_rules(r, *classes, role, s); !ok) return ok;
   if (const toml::node* m = t->get("group_membership")) {
     const std::string v = m->is_string() ? m->as_string()->get() : "";
     if (v == "memberOf")
@@ -55,8 +117,10 @@ Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, Node
       return r.error(m,
                      "group_membership is \"memberOf\" (the user's attribute), \"member\" or "
                      "\"uniqueMember\" (the group's)");
-    if (s.require_group.empty())
-      return r.error(m, "group_membership says how require_group is checked: give require_group");
+    if (s.require_group.empty() && s.classes.empty())
+      return r.error(m,
+                     "group_membership says how require_group is checked: give require_group "
+                     "(or [[ldap.class]] rules)");
   }
   auto timeout = r.integer<unsigned>(*t, "timeout", 1, 120);
   if (!timeout) return Err(timeout.error());

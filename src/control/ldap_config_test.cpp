@@ -149,5 +149,113 @@ TEST(LdapConfig, AHybridAccountsOwnPasswordIsRefusedBesideIt) {
       << e;
 }
 
+const std::string kClassRules = R"(
+[[ldap.class]]
+name = "staff"
+require_group = "cn=vpn-staff,ou=groups,dc=example,dc=org"
+
+[[ldap.class]]
+name = "contractors"
+require_group = "cn=vpn-contractors,ou=groups,dc=example,dc=org"
+)";
+
+const std::string kClassedAccounts = R"(
+[[account]]
+name = "bob"
+address = "10.77.0.3"
+class = "contractors"
+
+[[account]]
+name = "carol"
+address = "10.77.0.4"
+class = "staff"
+)";
+
+TEST(LdapConfig, AHybridGatewayReadsAccountClassesAndAGroupPerClass) {
+  auto r = parse_node_config(kHybridGateway + kClassRules + kClassedAccounts, "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->accounts.size(), 3u);
+  EXPECT_EQ(r->accounts[0].account_class, std::nullopt);
+  EXPECT_EQ(r->accounts[1].account_class, "contractors");
+  const std::vector<auth::LdapClassRule> rules{
+      {"staff", "cn=vpn-staff,ou=groups,dc=example,dc=org"},
+      {"contractors", "cn=vpn-contractors,ou=groups,dc=example,dc=org"}};
+  EXPECT_EQ(r->ldap->classes, rules);
+  EXPECT_EQ(r->l2tp->ldap->classes, rules);
+  EXPECT_TRUE(r->warnings.empty());
+  // group_membership may say how the class rules are read when there is no require_group.
+  auto member = parse_node_config(
+      with(kHybridGateway, "user_dn = ", "group_membership = \"member\"\nuser_dn = ") +
+          kClassRules + kClassedAccounts,
+      "n.toml");
+  ASSERT_TRUE(member) << member.error().to_string();
+  EXPECT_EQ(member->ldap->group_membership, auth::LdapGroupMembership::kMember);
+}
+
+TEST(LdapConfig, AClassThatIsNoClassNameIsRefusedNamingTheAccount) {
+  const std::string e = refusal(with(kHybridGateway, "address = \"10.77.0.2\"",
+                                     "address = \"10.77.0.2\"\nclass = \"Staff Members\""));
+  EXPECT_NE(e.find("n.toml:19:9: account 'alice': class 'Staff Members' must be 1 to 32 "
+                   "characters of a-z, 0-9, '_' and '-'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(refusal(with(kHybridGateway, "address = \"10.77.0.2\"",
+                         "address = \"10.77.0.2\"\nclass = \"" + std::string(33, 'a') + "\""))
+                .find("1 to 32 characters"),
+            std::string::npos);
+}
+
+TEST(LdapConfig, ClassRulesAreRefusedOnAPlainL2tpGatewayWithTheReason) {
+  const std::string e = refusal(kGateway + kClassRules);
+  EXPECT_NE(e.find("this L2TP gateway has no accounts ([[account]] or [accounts] store), so no "
+                   "classes: use [ldap] require_group for every login"),
+            std::string::npos)
+      << e;
+}
+
+TEST(LdapConfig, BadClassRulesAreRefused) {
+  const std::string gateway = kHybridGateway + kClassedAccounts;
+  EXPECT_NE(refusal(gateway + kClassRules +
+                    "\n[[ldap.class]]\nname = \"staff\"\nrequire_group "
+                    "= \"cn=other\"\n")
+                .find("two [[ldap.class]] tables name class 'staff' (the first at line 30)"),
+            std::string::npos)
+      << refusal(gateway + kClassRules +
+                 "\n[[ldap.class]]\nname = \"staff\"\nrequire_group "
+                 "= \"cn=other\"\n");
+  EXPECT_NE(refusal(gateway + "\n[[ldap.class]]\nname = \"staff\"\n")
+                .find("[[ldap.class]] 'staff' needs require_group"),
+            std::string::npos);
+  EXPECT_NE(refusal(gateway + "\n[[ldap.class]]\nrequire_group = \"cn=x\"\n").find("needs name"),
+            std::string::npos);
+  EXPECT_NE(refusal(gateway + "\n[[ldap.class]]\nname = \"Staff\"\nrequire_group = \"cn=x\"\n")
+                .find("[[ldap.class]] class 'Staff' must be"),
+            std::string::npos);
+  EXPECT_NE(refusal(gateway + "\n[[ldap.class]]\nname = \"staff\"\ngroup = \"cn=x\"\n")
+                .find("unknown key 'group' in [[ldap.class]]"),
+            std::string::npos);
+}
+
+// Accounts may get the class later (a reload, or the store), so a rule nobody uses yet is a
+// warning, not a refusal; a store's gateway has no accounts in the file to compare with.
+TEST(LdapConfig, AClassRuleNoAccountUsesIsWarnedAbout) {
+  const std::string interns = "\n[[ldap.class]]\nname = \"interns\"\nrequire_group = \"cn=i\"\n";
+  auto r = parse_node_config(kHybridGateway + kClassRules + kClassedAccounts + interns, "n.toml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0],
+            "[[ldap.class]] 'interns' is the class of no [[account]] in n.toml, so its "
+            "require_group applies to no login; give an account class = \"interns\" or remove "
+            "the rule");
+  const std::string store_gateway =
+      with(with(kHybridGateway, "[[account]]\nname = \"alice\"\naddress = \"10.77.0.2\"\n", ""),
+           "[l2tp]", "[accounts]\nstore = \"/var/lib/tandem/gw.db\"\n\n[l2tp]") +
+      interns;
+  auto stored = parse_node_config(store_gateway, "n.toml");
+  ASSERT_TRUE(stored) << stored.error().to_string();
+  EXPECT_TRUE(stored->warnings.empty());
+  EXPECT_EQ(stored->ldap->classes.size(), 1u);
+}
+
 }  // namespace
 }  // namespace tandem::control

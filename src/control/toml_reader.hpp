@@ -39,6 +39,9 @@ class Reader {
   Reader(std::string_view source, std::string base_dir, SecretsSeen& secrets)
       : source_(source), base_dir_(std::move(base_dir)), secrets_(&secrets) {}
 
+  // The config file's name, as errors give it.
+  std::string_view source() const { return source_; }
+
   // The config file's folder: relative paths in it are taken from here.
   const std::string& base_dir() const { return base_dir_; }
 
@@ -282,8 +285,11 @@ Result<Ok, ConfigError> read_metrics(const Reader& r, const toml::table& root, N
 // [l2tp], before the accounts, as [ldap] is.
 Result<Ok, ConfigError> read_radius(const Reader& r, const toml::table& root, NodeConfig& cfg);
 // [ldap]: directory logins for the L2TP gateway (ldap_config.cpp); read after [l2tp], before
-// the accounts.
-Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, NodeConfig& cfg);
+// the accounts. [[ldap.class]] needs a gateway's accounts (`role`).
+Result<Ok, ConfigError> read_ldap(const Reader& r, const toml::table& root, HybridRole role,
+                                  NodeConfig& cfg);
+// After the accounts: a warning for each [[ldap.class]] that no [[account]] has as its class.
+void warn_unused_ldap_classes(const Reader& r, const NodeConfig& cfg);
 Result<Ok, ConfigError> read_login_throttle(const Reader& r, const toml::table& root,
                                             NodeConfig& cfg);
 // [dns]: the split-DNS forwarder (dns_config.cpp); read after the [[peer]]s and the hybrid

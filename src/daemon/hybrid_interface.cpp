@@ -48,6 +48,7 @@ Result<hybrid::AccountTable, std::string> account_table(
       s.ipv4 = given->second;
     s.ipv6 = a.ipv6;
     s.subnets = a.subnets;
+    s.account_class = a.account_class;
     s.disabled = a.disabled;
     specs.push_back(std::move(s));
   }
@@ -692,7 +693,7 @@ bool HybridInterface::own_address(const IpAddress& address) const {
 std::optional<HybridLogin> HybridInterface::l2tp_login(std::string_view user) {
   const hybrid::Account* a = accounts_.by_name(user);
   if (!a) return std::nullopt;
-  HybridLogin login{a->name, a->ppp, a->ipv4, a->ipv6, {}};
+  HybridLogin login{a->name, a->ppp, a->ipv4, a->ipv6, {}, a->account_class};
   if (a->disabled)
     login.refusal = "disabled";
   else if (!a->ipv4)

@@ -148,6 +148,7 @@ std::string HybridInterface::status_json() {
     nlohmann::json accounts = nlohmann::json::array();
     for (const auto& a : accounts_.accounts()) {
       nlohmann::json o{{"name", a.name}, {"disabled", a.disabled}};
+      if (a.account_class) o["class"] = *a.account_class;
       if (a.ipv4) o["ipv4"] = a.ipv4->to_string();
       if (a.ipv6) o["ipv6"] = a.ipv6->to_string();
       nlohmann::json live = nlohmann::json::array();

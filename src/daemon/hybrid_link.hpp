@@ -39,6 +39,8 @@ struct HybridLogin {
   std::optional<IpAddress> address;
   std::optional<IpAddress> address6;  // the account's IPv6 address, carried over IPV6CP
   std::string refusal;  // set when the account exists but may not log in now (disabled, no IPv4)
+  // Its class: which [[ldap.class]] group a directory login needs (auth::group_rule).
+  std::optional<std::string> account_class;
 };
 
 // A path that runs on the control thread: L2TP/IPsec (a client's secondary, or a gateway's

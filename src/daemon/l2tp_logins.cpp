@@ -4,6 +4,7 @@
 // event, and with RADIUS the session's accounting.
 #include <spdlog/spdlog.h>
 
+#include "auth/ldap_query.hpp"
 #include "crypto/secret.hpp"
 #include "daemon/event_sink.hpp"
 #include "daemon/l2tp_interface.hpp"
@@ -24,6 +25,20 @@ constexpr unsigned kBackendLoginsPerSource = 4;
 bool guessed(std::string_view failure) {
   return failure == "wrong_password" || failure == "unknown_user" ||
          failure == "no_usable_credential";
+}
+
+// What the backend is asked. On a hybrid gateway with [ldap] the account's class picks the
+// directory group here, at the submit; the account is looked up again at the verdict.
+BackendLogin backend_login(std::uint64_t id, const hybrid::L2tpAuthTicket& t,
+                           const std::optional<auth::LdapSettings>& ldap,
+                           const std::optional<HybridLogin>& account) {
+  BackendLogin login{id, t.request, t.peer, std::nullopt, {}};
+  if (ldap && account) {
+    auth::LdapGroupRule rule = auth::group_rule(*ldap, account->account, account->account_class);
+    login.require_group = std::move(rule.group);
+    login.group_reason = std::move(rule.reason);
+  }
+  return login;
 }
 
 void report_throttle(const auth::ThrottleEvent& e, const std::string& user) {
@@ -109,9 +124,10 @@ std::optional<L2tpInterface::LoginDecision> L2tpInterface::login(const hybrid::L
     return d;
   }
   if (backend_) {
-    // A hybrid gateway's backend proves the password; the account gives the address. Without
-    // one the backend is not asked.
-    if (link_ && !link_->l2tp_login(user)) {
+    // A hybrid gateway's backend proves the password; the account gives the address (and its
+    // class the directory group). Without one the backend is not asked.
+    const auto account = link_ ? link_->l2tp_login(user) : std::nullopt;
+    if (link_ && !account) {
       d.verdict = ppp::AuthVerdict{false, "", "no account has this user"};
       d.failure = "unknown_user";
       refused(t, d, d.verdict.message, true, now);
@@ -133,7 +149,7 @@ std::optional<L2tpInterface::LoginDecision> L2tpInterface::login(const hybrid::L
       return d;
     }
     const std::uint64_t id = next_backend_id_++;
-    if (backend_->submit(BackendLogin{id, t.request, t.peer})) {
+    if (backend_->submit(backend_login(id, t, config_.ldap, account))) {
       ++backend_users_[user];
       ++backend_sources_[t.peer.address];
       // The backend has the password; the waiting list needs none.

@@ -31,7 +31,7 @@ enum class Outcome : unsigned char {
   kAccepted,
   kWrongPassword,   // the directory refused the bind
   kUnknownUser,     // no entry found for the name
-  kNotInGroup,      // bound, but not a member of require_group
+  kNotInGroup,      // bound, but not a member of the group the login needs
   kDirectoryError,  // unreachable, TLS refused, ambiguous search, ...: the detail says
 };
 
@@ -73,18 +73,18 @@ Result<Ok, std::string> finder_ready(const auth::LdapSettings& s, Connections& c
   return Ok{};
 }
 
-// Whether `dn` is in require_group, and the error if the directory could not say.
+// Whether `dn` is in `group`, and the error if the directory could not say.
 Result<bool, std::string> in_group(const auth::LdapSettings& s, Connections& c,
-                                   const std::string& dn,
+                                   const std::string& group, const std::string& dn,
                                    const std::vector<std::string>& member_of) {
   if (s.group_membership == auth::LdapGroupMembership::kMemberOf) {
     for (const auto& g : member_of)
-      if (auth::same_dn(g, s.require_group)) return true;
+      if (auth::same_dn(g, group)) return true;
     return false;
   }
   io::LdapSession& session = s.bind_dn.empty() ? c.binder : c.finder;
-  auto found = session.search(s.require_group, false,
-                              auth::group_member_filter(s.group_membership, dn), "", 1);
+  auto found =
+      session.search(group, false, auth::group_member_filter(s.group_membership, dn), "", 1);
   if (!found) return Err(found.error());
   return !found->empty();
 }
@@ -92,8 +92,11 @@ Result<bool, std::string> in_group(const auth::LdapSettings& s, Connections& c,
 BackendVerdict check(const auth::LdapSettings& s, Connections& c, const BackendLogin& l) {
   if (auto why = auth::refuse_before_bind(l.request.username, l.request.password))
     return answer(l, Outcome::kWrongPassword, "refused before asking the directory: " + *why);
+  const std::string& group = l.require_group ? *l.require_group : s.require_group;
+  const std::string rule = l.group_reason.empty() ? "" : " (" + l.group_reason + ")";
+  const std::string why = l.group_reason.empty() ? "" : "; " + l.group_reason;
   const bool member_of =
-      !s.require_group.empty() && s.group_membership == auth::LdapGroupMembership::kMemberOf;
+      !group.empty() && s.group_membership == auth::LdapGroupMembership::kMemberOf;
   const std::string member_of_attribute = member_of ? "memberOf" : "";
   std::string dn;
   std::vector<std::string> groups;
@@ -120,7 +123,7 @@ BackendVerdict check(const auth::LdapSettings& s, Connections& c, const BackendL
   if (!bound) return answer(l, Outcome::kDirectoryError, bound.error());
   if (*bound == io::BindOutcome::kInvalidCredentials)
     return answer(l, Outcome::kWrongPassword, "the directory refused the password of " + dn);
-  if (s.require_group.empty()) return answer(l, Outcome::kAccepted, "bound as " + dn);
+  if (group.empty()) return answer(l, Outcome::kAccepted, "bound as " + dn + rule);
   if (member_of && !auth::user_dn(s, l.request.username).has_value()) {
     // Found by a search, which read memberOf already.
   } else if (member_of) {
@@ -128,13 +131,13 @@ BackendVerdict check(const auth::LdapSettings& s, Connections& c, const BackendL
     if (!self) return answer(l, Outcome::kDirectoryError, self.error());
     if (!self->empty()) groups = std::move(self->front().values);
   }
-  auto member = in_group(s, c, dn, groups);
+  auto member = in_group(s, c, group, dn, groups);
   if (!member) return answer(l, Outcome::kDirectoryError, member.error());
   if (!*member)
     return answer(l, Outcome::kNotInGroup,
-                  dn + " is not a member of " + s.require_group + " (by " +
-                      std::string(auth::group_membership_name(s.group_membership)) + ")");
-  return answer(l, Outcome::kAccepted, "bound as " + dn + ", a member of " + s.require_group);
+                  dn + " is not a member of " + group + " (by " +
+                      std::string(auth::group_membership_name(s.group_membership)) + why + ")");
+  return answer(l, Outcome::kAccepted, "bound as " + dn + ", a member of " + group + rule);
 }
 
 }  // namespace

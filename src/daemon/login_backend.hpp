@@ -20,6 +20,12 @@ struct BackendLogin {
   std::uint64_t id = 0;
   ppp::AuthRequest request;  // wiped by the backend once it is done with it
   Endpoint peer;             // where the tunnel comes from
+  // The directory group the user must be a member of, when the gateway chose it for this login
+  // (a hybrid gateway, from the account's class: auth::group_rule); empty: none. nullopt: the
+  // backend's own rule ([ldap] require_group). `group_reason` says where it came from, for the
+  // log ("account bob, class contractors").
+  std::optional<std::string> require_group;
+  std::string group_reason;
 };
 
 struct BackendVerdict {

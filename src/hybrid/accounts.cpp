@@ -127,6 +127,9 @@ std::optional<std::string> Builder::check_names() const {
   std::map<std::string_view, std::size_t> seen;
   for (std::size_t i = 0; i < specs_.size(); ++i) {
     if (specs_[i].name.empty()) return "account #" + std::to_string(i + 1) + " has an empty name";
+    if (specs_[i].account_class)
+      if (auto problem = account_class_problem(*specs_[i].account_class))
+        return "account " + name(i) + ": " + *problem;
     const auto [it, inserted] = seen.emplace(specs_[i].name, i);
     if (!inserted)
       return "account " + name(i) + " (#" + std::to_string(i + 1) +
@@ -261,6 +264,7 @@ std::optional<std::string> Builder::lease(
     account.ipv4 = spec.ipv4;
     account.ipv6 = spec.ipv6;
     account.subnets = spec.subnets;
+    account.account_class = spec.account_class;
     account.disabled = spec.disabled;
     accounts_.push_back(std::move(account));
   }

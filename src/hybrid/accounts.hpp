@@ -20,6 +20,7 @@
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "crypto/x25519.hpp"
+#include "hybrid/account_class.hpp"
 #include "ppp/local_auth.hpp"
 #include "wireguard/allowed_ips.hpp"
 
@@ -35,7 +36,10 @@ struct AccountSpec {
   std::optional<IpAddress> ipv4;                  // fixed; otherwise leased from the IPv4 pool
   std::optional<IpAddress> ipv6;                  // fixed; otherwise leased from the IPv6 pool
   std::vector<IpPrefix> subnets;                  // a site's networks, routed to it as well
-  bool disabled = false;                          // kept (with its addresses) but refused
+  // A group of accounts the operator's rules name together ("staff", "contractors"): a
+  // directory's group rule for its logins ([[ldap.class]]). None: the gateway's defaults.
+  std::optional<std::string> account_class;
+  bool disabled = false;  // kept (with its addresses) but refused
 };
 
 // Where leased addresses come from. A pool may be absent; then every account needs a fixed
@@ -56,6 +60,7 @@ struct Account {
   std::optional<IpAddress> ipv4;
   std::optional<IpAddress> ipv6;
   std::vector<IpPrefix> subnets;
+  std::optional<std::string> account_class;
   bool disabled = false;
   bool ipv4_leased = false;  // from the pool rather than fixed
   bool ipv6_leased = false;
@@ -75,7 +80,7 @@ class AccountTable {
   // still free, else the lowest free one. Refused, with the accounts named: an empty or repeated
   // name, a WireGuard key on two accounts, an address or subnet on two accounts (or overlapping
   // another's subnet), a fixed address that is reserved, an account with no address at all, a
-  // pool too small for the accounts that need it.
+  // pool too small for the accounts that need it, a class that is no class name.
   static Result<AccountTable, std::string> create(
       std::vector<AccountSpec> specs, const AddressPlan& plan,
       const std::map<std::string, std::vector<IpAddress>>& remembered = {});

@@ -203,6 +203,31 @@ TEST(AccountTable, RefusesAnEmptyNameByItsPosition) {
   EXPECT_NE(error.find("#2"), std::string::npos) << error;
 }
 
+TEST(AccountTable, KeepsEachAccountsClass) {
+  AccountSpec alice = user("alice", "10.77.5.2");
+  alice.account_class = "staff";
+  const AccountTable t = table_of({alice, user("carol", "10.77.5.3")});
+  EXPECT_EQ(t.by_name("alice")->account_class, "staff");
+  EXPECT_EQ(t.by_name("carol")->account_class, std::nullopt);
+}
+
+TEST(AccountTable, RefusesAClassThatIsNoClassNameNamingTheAccount) {
+  AccountSpec bob = user("bob", "10.77.5.2");
+  bob.account_class = "Staff";
+  EXPECT_EQ(refusal({bob}),
+            "account 'bob': class 'Staff' must be 1 to 32 characters of a-z, 0-9, '_' and '-', "
+            "such as \"staff\"");
+}
+
+TEST(AccountClass, AllowsShortLowercaseNamesOnly) {
+  for (const char* good : {"staff", "contractors", "a", "ops_2", "on-call", "0"})
+    EXPECT_EQ(account_class_problem(good), std::nullopt) << good;
+  for (const std::string& bad : {std::string(), std::string("Staff"), std::string("two words"),
+                                 std::string("café"), std::string("a.b"), std::string(33, 'a')})
+    EXPECT_NE(account_class_problem(bad), std::nullopt) << bad;
+  EXPECT_EQ(account_class_problem(std::string(32, 'a')), std::nullopt);
+}
+
 TEST(AccountTable, RefusesTheGatewaysReservedAddresses) {
   EXPECT_NE(refusal({user("alice", "10.77.0.1")}).find("'alice'"), std::string::npos);
   AccountSpec site = user("site", "10.9.0.1");

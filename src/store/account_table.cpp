@@ -11,6 +11,7 @@ hybrid::AccountSpec to_account_spec(const AccountRecord& record, WallTime now) {
   if (!record.ipv4_leased) spec.ipv4 = record.ipv4;
   if (!record.ipv6_leased) spec.ipv6 = record.ipv6;
   spec.subnets = record.subnets;
+  spec.account_class = record.account_class;
   spec.disabled = record.state != AccountState::kActive;
   return spec;
 }

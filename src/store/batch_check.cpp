@@ -9,6 +9,7 @@
 #include <set>
 
 #include "crypto/key_encoding.hpp"
+#include "hybrid/account_class.hpp"
 #include "store/mutation_text.hpp"
 
 namespace tandem::store {
@@ -179,6 +180,8 @@ Verdict BatchChecker::problem(const NewAccount& row) {
   }
   if (row.ike_psk && row.ike_psk->empty()) return invalid("the IKE pre-shared key is empty");
   if (row.ike_id && row.ike_id->empty()) return invalid("the IKE identity is empty");
+  if (row.account_class)
+    if (auto p = hybrid::account_class_problem(*row.account_class)) return invalid(std::move(*p));
   if (row.ppp) {
     auto credential = credential_for(*row.ppp);
     if (!credential) return invalid(credential.error());

@@ -62,6 +62,7 @@ std::vector<control::AccountConfig> config_accounts(const std::vector<AccountRec
     a.ike_id = r.ike_id;
     a.ike_psk = r.ike_psk;
     a.mtu_probe_target = r.mtu_probe_target;
+    a.account_class = r.account_class;
     a.disabled = r.state != AccountState::kActive;
     accounts.push_back(std::move(a));
   }

@@ -25,6 +25,7 @@ std::vector<NewAccount> accounts_from_config(const std::vector<control::AccountC
     row.ipv6 = a.ipv6;
     row.subnets = a.subnets;
     row.mtu_probe_target = a.mtu_probe_target;
+    row.account_class = a.account_class;
     if (a.ike_psk) {
       row.ike_id = a.ike_id;
       row.ike_psk = a.ike_psk;

@@ -92,6 +92,23 @@ TEST_F(ConfigImportTest, KeepsTheAccountsMtuProbeTarget) {
         << a.name;
 }
 
+// An account's class moves into the store with it, and comes back to the gateway from there.
+TEST_F(ConfigImportTest, KeepsTheAccountsClass) {
+  config_.accounts[0].account_class = "staff";
+  auto store = open_store(gateway_plan());
+  ASSERT_TRUE(store);
+  auto report = import_config_accounts(*store, config_);
+  ASSERT_TRUE(report.ok() && report->rejections.empty());
+  EXPECT_EQ((**store->find_account("alice")).account_class, "staff");
+  EXPECT_EQ((**store->find_account("bob")).account_class, std::nullopt);
+  auto records = store->list_accounts();
+  ASSERT_TRUE(records.ok());
+  for (const auto& a : config_accounts(*records, clock_.now))
+    EXPECT_EQ(a.account_class,
+              a.name == "alice" ? std::optional<std::string>("staff") : std::nullopt)
+        << a.name;
+}
+
 TEST_F(ConfigImportTest, KeepsLeasesAndClearPasswordsWhenAsked) {
   auto store = open_store(gateway_plan());
   ASSERT_TRUE(store);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/key_encoding.hpp"
+#include "hybrid/account_class.hpp"
 
 namespace tandem::store {
 
@@ -41,6 +42,14 @@ StoreResult<Ok> check_ike(const std::string& name, const std::optional<std::stri
     return Err(Error{Error::Code::kInvalid,
                      "account " + quote_name(name) +
                          ": an empty IKE identity or pre-shared key; leave it out instead"});
+  return Ok{};
+}
+
+StoreResult<Ok> check_account_class(const std::string& name,
+                                    const std::optional<std::string>& account_class) {
+  if (account_class)
+    if (auto problem = hybrid::account_class_problem(*account_class))
+      return Err(Error{Error::Code::kInvalid, "account " + quote_name(name) + ": " + *problem});
   return Ok{};
 }
 
@@ -96,6 +105,12 @@ std::string ike_detail(bool has_psk) {
 std::string mtu_probe_target_detail(const std::optional<IpAddress>& target) {
   return nlohmann::json{
       {"mtu_probe_target", target ? nlohmann::json(target->to_string()) : nlohmann::json(nullptr)}}
+      .dump();
+}
+
+std::string account_class_detail(const std::optional<std::string>& account_class) {
+  return nlohmann::json{
+      {"class", account_class ? nlohmann::json(*account_class) : nlohmann::json(nullptr)}}
       .dump();
 }
 

@@ -25,6 +25,8 @@ Error rejected(const std::string& name, const Rejection& rejection);
 // Checks made before a transaction starts.
 StoreResult<Ok> check_ike(const std::string& name, const std::optional<std::string>& ike_id,
                           const std::optional<std::string>& ike_psk);
+StoreResult<Ok> check_account_class(const std::string& name,
+                                    const std::optional<std::string>& account_class);
 StoreResult<std::optional<PppCredential>> credential_or_refusal(const std::string& name,
                                                                 const std::optional<PppLogin>&);
 StoreResult<Ok> check_event(const std::string& kind, const std::string& detail_json);
@@ -36,6 +38,7 @@ std::string state_detail(AccountState was);
 std::string subnets_detail(const std::vector<IpPrefix>& subnets);
 std::string ike_detail(bool has_psk);
 std::string mtu_probe_target_detail(const std::optional<IpAddress>& target);
+std::string account_class_detail(const std::optional<std::string>& account_class);
 std::string key_detail(const crypto::PublicKey& key);
 std::string rotated_detail(const crypto::PublicKey& previous, const crypto::PublicKey& next,
                            std::int64_t previous_not_after_ms);

@@ -152,6 +152,20 @@ StoreResult<Ok> MutatingStore::set_mtu_probe_target(const std::string& name,
   });
 }
 
+StoreResult<Ok> MutatingStore::set_account_class(const std::string& name,
+                                                 std::optional<std::string> account_class) {
+  auto valid = check_account_class(name, account_class);
+  if (!valid) return valid;
+  return write([&](Tables& tables, Mutation& m) -> StoreResult<Ok> {
+    auto id = id_of(tables, name);
+    if (!id) return Err(id.error());
+    auto updated = tables.update_account_class(*id, account_class, m.now);
+    if (!updated) return updated;
+    m.touched.push_back(name);
+    return tables.record_event(m.now, "account.class", name, account_class_detail(account_class));
+  });
+}
+
 StoreResult<Ok> MutatingStore::add_key_checked(Tables& tables, std::int64_t id,
                                                const std::string& name, const NewWireguardKey& key,
                                                std::int64_t at) {

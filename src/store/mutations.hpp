@@ -58,6 +58,9 @@ class Tables : public StateLookup {
   virtual StoreResult<Ok> update_mtu_probe_target(std::int64_t id,
                                                   const std::optional<std::string>& target,
                                                   std::int64_t at) = 0;
+  virtual StoreResult<Ok> update_account_class(std::int64_t id,
+                                               const std::optional<std::string>& account_class,
+                                               std::int64_t at) = 0;
   virtual StoreResult<Ok> insert_key(std::int64_t id, const NewWireguardKey& key,
                                      std::int64_t at) = 0;
   // false: the account has no such key.
@@ -84,6 +87,8 @@ class MutatingStore : public Store {
                           std::optional<std::string> ike_psk) final;
   StoreResult<Ok> set_mtu_probe_target(const std::string& name,
                                        std::optional<IpAddress> target) final;
+  StoreResult<Ok> set_account_class(const std::string& name,
+                                    std::optional<std::string> account_class) final;
   StoreResult<Ok> add_wireguard_key(const std::string& name, const NewWireguardKey&) final;
   StoreResult<Ok> remove_wireguard_key(const std::string& name, const crypto::PublicKey& key) final;
   StoreResult<Ok> rotate_wireguard_key(const std::string& name, const crypto::PublicKey& previous,

@@ -17,6 +17,9 @@
 //
 // Migration 2: accounts.mtu_probe_target, the address a gateway probes the account's path MTU
 // at (text, as written in the config file; NULL: none).
+//
+// Migration 3: accounts.account_class, the account's class (text such as "staff"; NULL: none),
+// which picks the directory group its logins need ([[ldap.class]]).
 #include "store/postgres_schema.hpp"
 
 #include <span>
@@ -91,6 +94,7 @@ INSERT INTO meta (key, value) VALUES ('revision', 0), ('changes_from', 0);
 constexpr Migration kMigrations[] = {
     {1, kInitialSchema},
     {2, "ALTER TABLE accounts ADD COLUMN mtu_probe_target text;"},
+    {3, "ALTER TABLE accounts ADD COLUMN account_class text;"},
 };
 
 // The advisory lock every migrating gateway takes: 'tandem' 'schema' in ASCII, a number no

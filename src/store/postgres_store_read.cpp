@@ -21,7 +21,7 @@ StoreResult<Ok> read_account_rows(pg::Connection& db, std::optional<std::int64_t
                                   Records& records) {
   auto rows = db.exec(
       "SELECT id, name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
-      "mtu_probe_target FROM accounts WHERE $1::bigint IS NULL OR id = $1::bigint",
+      "mtu_probe_target, account_class FROM accounts WHERE $1::bigint IS NULL OR id = $1::bigint",
       only_param(only));
   if (!rows) return Err(rows.error());
   for (int i = 0; i < rows->size(); ++i) {
@@ -34,6 +34,7 @@ StoreResult<Ok> read_account_rows(pg::Connection& db, std::optional<std::int64_t
     if (!rows->is_null(i, 6)) a.ike_id = rows->text(i, 6);
     if (!rows->is_null(i, 7)) a.ike_psk = rows->text(i, 7);
     if (!rows->is_null(i, 8)) a.mtu_probe_target = IpAddress::parse(rows->text(i, 8));
+    if (!rows->is_null(i, 9)) a.account_class = rows->text(i, 9);
   }
   return Ok{};
 }

@@ -50,6 +50,25 @@ class PostgresStoreTest : public ::testing::Test {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
+  // Alice written at the latest schema, the database then taken back to what a Tandem of
+  // schema `version` left (later columns dropped, their versions forgotten), and opened again,
+  // which migrates it.
+  std::unique_ptr<PostgresStore> reopened_from(int version) {
+    {
+      auto store = open_store();
+      EXPECT_TRUE(store && store->add_account(migrated_alice()).ok());
+    }
+    for (const auto& [added_in, column] : kAddedAccountColumns)
+      if (added_in > version)
+        scalar(("ALTER TABLE accounts DROP COLUMN " + std::string(column)).c_str());
+    scalar(("DELETE FROM schema_version WHERE version > " + std::to_string(version)).c_str());
+    EXPECT_EQ(scalar("SELECT max(version) FROM schema_version"), std::to_string(version));
+    auto store = open_store();
+    EXPECT_EQ(scalar("SELECT max(version) FROM schema_version"),
+              std::to_string(postgres::latest_schema_version()));
+    return store;
+  }
+
   PostgresServer server_;
   FakeWallClock clock_;
 };
@@ -79,26 +98,18 @@ TEST_F(PostgresStoreTest, MigratesOnceWhenGatewaysStartTogether) {
   EXPECT_EQ((*stores[3]->find_account("alice"))->ipv4, v4(10, 77, 0, 10));
 }
 
-// A database written before accounts had an mtu_probe_target (schema version 1): opening it adds
-// the column, keeping every account, and the target can be set from then on.
-TEST_F(PostgresStoreTest, MigratesAVersionOneDatabaseToTheMtuProbeTarget) {
-  {
-    auto store = open_store();
-    ASSERT_TRUE(store);
-    ASSERT_TRUE(store->add_account(test_account("alice", 1)).ok());
-  }
-  scalar("ALTER TABLE accounts DROP COLUMN mtu_probe_target");
-  scalar("DELETE FROM schema_version WHERE version > 1");
-  ASSERT_EQ(scalar("SELECT max(version) FROM schema_version"), "1");
-  auto store = open_store();
+// Databases written before accounts had an mtu_probe_target (schema version 1) or a class
+// (version 2): opening one adds the columns, keeping every account, and they can be set.
+TEST_F(PostgresStoreTest, MigratesAVersionOneDatabase) {
+  auto store = reopened_from(1);
   ASSERT_TRUE(store);
-  EXPECT_EQ(scalar("SELECT max(version) FROM schema_version"),
-            std::to_string(postgres::latest_schema_version()));
-  auto alice = store->find_account("alice");
-  ASSERT_TRUE(alice.ok() && alice->has_value());
-  EXPECT_EQ((*alice)->mtu_probe_target, std::nullopt);
-  ASSERT_TRUE(store->set_mtu_probe_target("alice", v4(10, 77, 0, 10)).ok());
-  EXPECT_EQ((*store->find_account("alice"))->mtu_probe_target, v4(10, 77, 0, 10));
+  expect_migrated_alice(*store, 1);
+}
+
+TEST_F(PostgresStoreTest, MigratesAVersionTwoDatabase) {
+  auto store = reopened_from(2);
+  ASSERT_TRUE(store);
+  expect_migrated_alice(*store, 2);
 }
 
 TEST_F(PostgresStoreTest, RefusesSchemaFromNewerTandem) {

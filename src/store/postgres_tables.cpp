@@ -185,8 +185,8 @@ StoreResult<Ok> PostgresTables::insert_accounts(const std::vector<PlannedAccount
   auto inserted = pg::insert_many(
       db_,
       "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
-      "mtu_probe_target) VALUES ",
-      "($, $, $::bigint, $::bigint, $::bigint, $, $, $)", 8, planned.size(),
+      "mtu_probe_target, account_class) VALUES ",
+      "($, $, $::bigint, $::bigint, $::bigint, $, $, $, $)", 9, planned.size(),
       [&](std::size_t i, pg::Params& params) {
         const NewAccount& row = *planned[i].row;
         params.add(row.name).add(state_name(row.state));
@@ -198,7 +198,8 @@ StoreResult<Ok> PostgresTables::insert_accounts(const std::vector<PlannedAccount
             .add(at)
             .add(row.ike_id)
             .add(row.ike_psk)
-            .add(target_text(row.mtu_probe_target));
+            .add(target_text(row.mtu_probe_target))
+            .add(row.account_class);
       },
       " RETURNING id, name",
       [&](const pg::Rows& rows) {
@@ -291,10 +292,14 @@ StoreResult<std::int64_t> PostgresTables::insert_account_row(const NewAccount& r
     account.add(at);
   else
     account.add_null();
-  account.add(at).add(row.ike_id).add(row.ike_psk).add(target_text(row.mtu_probe_target));
+  account.add(at)
+      .add(row.ike_id)
+      .add(row.ike_psk)
+      .add(target_text(row.mtu_probe_target))
+      .add(row.account_class);
   auto inserted = db_.exec(
       "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
-      "mtu_probe_target) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING id",
+      "mtu_probe_target, account_class) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8) RETURNING id",
       account);
   if (!inserted) return Err(inserted.error());
   return inserted->integer(0, 0);
@@ -346,6 +351,12 @@ StoreResult<Ok> PostgresTables::update_mtu_probe_target(std::int64_t id,
                                                         std::int64_t at) {
   return db_.run("UPDATE accounts SET mtu_probe_target = $2, updated_at = $3 WHERE id = $1",
                  pg::Params().add(id).add(target).add(at));
+}
+
+StoreResult<Ok> PostgresTables::update_account_class(
+    std::int64_t id, const std::optional<std::string>& account_class, std::int64_t at) {
+  return db_.run("UPDATE accounts SET account_class = $2, updated_at = $3 WHERE id = $1",
+                 pg::Params().add(id).add(account_class).add(at));
 }
 
 StoreResult<Ok> PostgresTables::update_ike(std::int64_t id,

@@ -46,6 +46,9 @@ class PostgresTables final : public Tables {
                                   std::int64_t at) override;
   StoreResult<Ok> update_mtu_probe_target(std::int64_t id, const std::optional<std::string>& target,
                                           std::int64_t at) override;
+  StoreResult<Ok> update_account_class(std::int64_t id,
+                                       const std::optional<std::string>& account_class,
+                                       std::int64_t at) override;
   StoreResult<Ok> update_ike(std::int64_t id, const std::optional<std::string>& ike_id,
                              const std::optional<std::string>& ike_psk, std::int64_t at) override;
   StoreResult<Ok> insert_key(std::int64_t id, const NewWireguardKey& key, std::int64_t at) override;

@@ -64,6 +64,8 @@ struct AccountRecord {
   // Where a gateway sends the ICMP echoes that probe the path MTU towards the account (an address
   // inside its addresses and subnets); none: its own address, when [accounts] mtu_probing is on.
   std::optional<IpAddress> mtu_probe_target;
+  // The account's class ("staff"; hybrid::AccountSpec::account_class); none: no class.
+  std::optional<std::string> account_class;
   std::vector<WireguardKey> wireguard_keys;
   std::optional<PppCredential> ppp;
 };
@@ -94,6 +96,7 @@ struct NewAccount {
   std::optional<std::string> ike_id;
   std::optional<std::string> ike_psk;
   std::optional<IpAddress> mtu_probe_target;
+  std::optional<std::string> account_class;
   std::vector<NewWireguardKey> wireguard_keys;
   std::optional<PppLogin> ppp;
   std::vector<IpAddress> remembered;

@@ -16,6 +16,9 @@
 //
 // Migration 2: accounts.mtu_probe_target, the address a gateway probes the account's path MTU
 // at (text, as written in the config file; NULL: none).
+//
+// Migration 3: accounts.account_class, the account's class (text such as "staff"; NULL: none),
+// which picks the directory group its logins need ([[ldap.class]]).
 #include "store/sqlite_schema.hpp"
 
 #include <span>
@@ -88,6 +91,7 @@ INSERT INTO meta (key, value) VALUES ('revision', 0), ('changes_from', 0);
 constexpr Migration kMigrations[] = {
     {1, kInitialSchema},
     {2, "ALTER TABLE accounts ADD COLUMN mtu_probe_target TEXT;"},
+    {3, "ALTER TABLE accounts ADD COLUMN account_class TEXT;"},
 };
 
 StoreResult<int> current_version(Connection& connection) {

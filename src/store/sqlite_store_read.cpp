@@ -18,7 +18,7 @@ StoreResult<std::map<std::int64_t, AccountRecord>> read_account_rows(
     sqlite::Connection& db, std::optional<std::int64_t> only) {
   auto q = db.query(
       "SELECT id, name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
-      "mtu_probe_target FROM accounts WHERE ?1 IS NULL OR id = ?1");
+      "mtu_probe_target, account_class FROM accounts WHERE ?1 IS NULL OR id = ?1");
   if (!q) return Err(q.error());
   std::map<std::int64_t, AccountRecord> records;
   auto read = q->bind(1, only).for_each([&](const sqlite::Query& r) {
@@ -31,6 +31,7 @@ StoreResult<std::map<std::int64_t, AccountRecord>> read_account_rows(
     if (!r.is_null(6)) a.ike_id = r.text(6);
     if (!r.is_null(7)) a.ike_psk = r.text(7);
     if (!r.is_null(8)) a.mtu_probe_target = IpAddress::parse(r.text(8));
+    if (!r.is_null(9)) a.account_class = r.text(9);
   });
   if (!read) return Err(read.error());
   return records;

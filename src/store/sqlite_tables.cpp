@@ -101,11 +101,14 @@ StoreResult<Ok> SqliteTables::insert_key(std::int64_t id, const NewWireguardKey&
 StoreResult<std::int64_t> SqliteTables::insert_account_row(const NewAccount& row, std::int64_t at) {
   auto insert = db_.query(
       "INSERT INTO accounts (name, state, revoked_at, created_at, updated_at, ike_id, ike_psk, "
-      "mtu_probe_target) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7) RETURNING id");
+      "mtu_probe_target, account_class) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8) RETURNING id");
   if (!insert) return Err(insert.error());
   insert->bind(1, row.name).bind(2, state_name(row.state)).bind(4, at);
   if (row.state == AccountState::kRevoked) insert->bind(3, at);
-  insert->bind(5, row.ike_id).bind(6, row.ike_psk).bind(7, target_text(row.mtu_probe_target));
+  insert->bind(5, row.ike_id)
+      .bind(6, row.ike_psk)
+      .bind(7, target_text(row.mtu_probe_target))
+      .bind(8, row.account_class);
   auto inserted = insert->step();
   if (!inserted) return Err(inserted.error());
   return insert->integer(0);
@@ -178,6 +181,14 @@ StoreResult<Ok> SqliteTables::update_mtu_probe_target(std::int64_t id,
   auto q = db_.query("UPDATE accounts SET mtu_probe_target = ?2, updated_at = ?3 WHERE id = ?1");
   if (!q) return Err(q.error());
   return q->bind(1, id).bind(2, target).bind(3, at).run();
+}
+
+StoreResult<Ok> SqliteTables::update_account_class(std::int64_t id,
+                                                   const std::optional<std::string>& account_class,
+                                                   std::int64_t at) {
+  auto q = db_.query("UPDATE accounts SET account_class = ?2, updated_at = ?3 WHERE id = ?1");
+  if (!q) return Err(q.error());
+  return q->bind(1, id).bind(2, account_class).bind(3, at).run();
 }
 
 StoreResult<bool> SqliteTables::delete_key(std::int64_t id, const crypto::PublicKey& key) {

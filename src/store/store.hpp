@@ -47,6 +47,10 @@ class Store {
   // gateway's [accounts] mtu_probing decides.
   virtual StoreResult<Ok> set_mtu_probe_target(const std::string& name,
                                                std::optional<IpAddress> target) = 0;
+  // The account's class (AccountRecord::account_class); none: no class. A name that is no class
+  // name (hybrid::account_class_problem) is refused.
+  virtual StoreResult<Ok> set_account_class(const std::string& name,
+                                            std::optional<std::string> account_class) = 0;
   virtual StoreResult<std::optional<AccountRecord>> find_account(const std::string& name) = 0;
   virtual StoreResult<std::vector<AccountRecord>> list_accounts() = 0;
   virtual StoreResult<std::size_t> account_count() = 0;

@@ -71,6 +71,42 @@ TEST_P(StoreContract, KeepsAndChangesTheMtuProbeTarget) {
             Error::Code::kNotFound);
 }
 
+// The account's class: kept from the add, changed and cleared, each change in the revision and
+// the history; a name that is no class name is refused, on the add and on a change.
+TEST_P(StoreContract, KeepsAndChangesTheAccountClass) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  NewAccount a = test_account("alice", 7);
+  a.account_class = "staff";
+  auto added = store->add_account(a);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_EQ(added->account_class, "staff");
+  const auto before = *store->revision();
+  ASSERT_TRUE(store->set_account_class("alice", "contractors").ok());
+  EXPECT_EQ((*store->find_account("alice"))->account_class, "contractors");
+  auto changes = store->changes_since(before);
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->accounts, std::vector<std::string>{"alice"});
+  ASSERT_TRUE(store->set_account_class("alice", std::nullopt).ok());
+  EXPECT_EQ((*store->find_account("alice"))->account_class, std::nullopt);
+  auto events = store->list_events(1, "alice");
+  ASSERT_TRUE(events.ok() && !events->empty());
+  EXPECT_EQ((*events)[0].kind, "account.class");
+  EXPECT_EQ((*events)[0].detail, R"({"class":null})");
+  auto bad = store->set_account_class("alice", "Staff");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, Error::Code::kInvalid);
+  EXPECT_NE(bad.error().message.find("class 'Staff' must be 1 to 32"), std::string::npos)
+      << bad.error().message;
+  NewAccount b = test_account("bob", 8);
+  b.account_class = "two words";
+  auto refused = store->add_account(b);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("class 'two words'"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(store->set_account_class("nobody", std::nullopt).error().code, Error::Code::kNotFound);
+}
+
 TEST_P(StoreContract, RefusesRepeatedNameAndKeyNamingTheOwner) {
   auto store = open_store();
   ASSERT_TRUE(store);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/test_temp_dir.hpp"
 #include "store/sqlite_store.hpp"
@@ -55,6 +56,34 @@ inline hybrid::AddressPlan test_plan(std::uint8_t last = 200) {
 
 inline IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
   return IpAddress::v4({a, b, c, d});
+}
+
+// What each migration after the first added to accounts, newest first: a migration test drops
+// these to make the database an older Tandem's.
+inline constexpr std::pair<int, const char*> kAddedAccountColumns[] = {{3, "account_class"},
+                                                                       {2, "mtu_probe_target"}};
+
+// The account a migration test writes before it takes the database back to an older schema.
+inline NewAccount migrated_alice() {
+  NewAccount alice = test_account("alice", 1);
+  alice.mtu_probe_target = v4(10, 77, 0, 10);
+  return alice;
+}
+
+// After a migration from schema `from` (1: no probe target; 2: no class): alice is kept, with
+// what the old schema held, and the columns it lacked are empty and can be set.
+inline void expect_migrated_alice(Store& store, int from) {
+  auto alice = store.find_account("alice");
+  ASSERT_TRUE(alice.ok() && alice->has_value());
+  EXPECT_EQ((*alice)->mtu_probe_target,
+            from >= 2 ? std::optional(v4(10, 77, 0, 10)) : std::nullopt);
+  EXPECT_EQ((*alice)->account_class, std::nullopt);
+  ASSERT_TRUE(store.set_mtu_probe_target("alice", v4(10, 77, 0, 11)).ok());
+  ASSERT_TRUE(store.set_account_class("alice", "staff").ok());
+  alice = store.find_account("alice");
+  ASSERT_TRUE(alice.ok() && alice->has_value());
+  EXPECT_EQ((*alice)->mtu_probe_target, v4(10, 77, 0, 11));
+  EXPECT_EQ((*alice)->account_class, "staff");
 }
 
 // A test with a temporary directory and a store on state.db in it.

@@ -13,7 +13,8 @@
 #    the running gateway takes her within a few seconds; `tandem profile` gives her wg-quick file
 #    and wireguard-go carries ping through it. `tandem account set-mtu-probe-target` then puts
 #    where the gateway probes her path MTU in the store, and the gateway probes there; cleared,
-#    it stops.
+#    it stops. `tandem account set-class` gives her a class, which the gateway's status shows;
+#    cleared, it goes.
 # 3. rotate: a new key for carol with a 20 s overlap; during it both keys are WireGuard peers,
 #    her old session carries on, and her device moving to the new key works at once (the
 #    account's addresses follow the new key's handshake); after it the old key is gone and a
@@ -150,6 +151,18 @@ account show carol | grep -qx "  path MTU probed at: $CAROL_IP" || die "account 
 note "carol's path MTU probed at $(carol_probe): $(hybrid_field "$GW" "$GW_IF" "[a['mtu_probe']['state'] for a in d['accounts'] if a['name'] == 'carol'][0]")"
 account set-mtu-probe-target carol >"$TMPDIR_TEST/target.txt" || die "clearing carol's probe target failed"
 [ "$(carol_probe)" = None ] || die "the gateway still probes carol at $(carol_probe)"
+
+note "2a. carol's class, kept in the store"
+carol_class() { hybrid_field "$GW" "$GW_IF" "[a.get('class') for a in d['accounts'] if a['name'] == 'carol'][0]"; }
+account set-class carol contractors >"$TMPDIR_TEST/class.txt" ||
+  die "account set-class failed: $(cat "$TMPDIR_TEST/class.txt")"
+grep -qx "gateway gws applied it" "$TMPDIR_TEST/class.txt" || die "set-class: $(cat "$TMPDIR_TEST/class.txt")"
+account show carol | grep -qx "  class: contractors" || die "account show does not name carol's class"
+[ "$(carol_class)" = contractors ] || die "the gateway's status gives carol's class as $(carol_class)"
+account set-class carol >"$TMPDIR_TEST/class.txt" || die "clearing carol's class failed"
+[ "$(carol_class)" = None ] || die "carol still has class $(carol_class)"
+! account set-class carol "Not A Class" 2>"$TMPDIR_TEST/class.txt" || die "a class that is no class name was taken"
+grep -q "class 'Not A Class' must be 1 to 32" "$TMPDIR_TEST/class.txt" || die "set-class: $(cat "$TMPDIR_TEST/class.txt")"
 
 note "2b. import-csv: one bad row rejects the whole file; fixed, every row is added"
 DAVE_PUB=$("$TANDEM_BIN" genkey | "$TANDEM_BIN" pubkey)

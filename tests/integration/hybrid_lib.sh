@@ -138,24 +138,59 @@ persistent_keepalive = 25
 TOML
 }
 
-# bob_config FILE IF PSK: bob's plain L2TP/IPsec client (user bob, "bob's password") on device
-# IF, dialling gateway_with_alice's gateway at 192.168.89.1 with the L2TP/IPsec key PSK.
-bob_config() {
+# l2tp_client_config FILE IF USER PASSWORD PSK: a plain L2TP/IPsec client logging in as USER on
+# device IF, dialling gateway_with_alice's gateway at 192.168.89.1 with the L2TP/IPsec key PSK.
+l2tp_client_config() {
   cat >"$1" <<TOML
 [l2tp]
 mode = "lac"
 interface = "$2"
-host_name = "bob"
+host_name = "$3"
 server = "192.168.89.1"
 routes = ["10.88.0.0/24"]
 
 [[l2tp.session]]
-user = "bob"
-password = "bob's password"
+user = "$3"
+password = "$4"
 
 [l2tp.ipsec]
-psk = "$3"
+psk = "$5"
 TOML
+}
+
+# bob_config FILE IF PSK: bob's client (user bob, "bob's password"), as l2tp_client_config.
+bob_config() { l2tp_client_config "$1" "$2" bob "bob's password" "$3"; }
+
+# gateway_l2tp PSK: the [l2tp] and [l2tp.ipsec] sections of gateway_with_alice's gateway.
+gateway_l2tp() {
+  printf '[l2tp]\nmode = "lns"\nhost_name = "gateway"\n\n[l2tp.ipsec]\npsk = "%s"\n\n' "$1"
+}
+
+# login_once NS IF USER PASSWORD PSK: an L2TP/IPsec client in NS (device IF) dials once as USER;
+# LOGIN is the address it got, or "refused" (its log in $TMPDIR_TEST/client.log). With an
+# address, pings cross the tunnel to the gateway. The client is stopped again.
+login_once() {
+  local ns=$1 dev=$2
+  l2tp_client_config "$TMPDIR_TEST/client.toml" "$dev" "$3" "$4" "$5"
+  ip netns exec "$ns" "$TANDEM_BIN" up -c "$TMPDIR_TEST/client.toml" >"$TMPDIR_TEST/client.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  client_address() { ip -n "$ns" -4 -o addr show dev "$dev" 2>/dev/null | awk '{print $4}' | cut -d/ -f1; }
+  answered() { [ -n "$(client_address)" ] || grep -q "refused our" "$TMPDIR_TEST/client.log"; }
+  WAIT_WATCH_PID=$pid WAIT_WATCH_LOG="$TMPDIR_TEST/client.log" \
+    wait_until "an answer to $3's login" 60 answered
+  LOGIN=$(client_address)
+  [ -n "$LOGIN" ] || LOGIN=refused
+  [ "$LOGIN" = refused ] || ping_ok "$ns" 10.88.0.1
+  stop_pid "$pid" 30 "$3's client"
+  note "$3: $LOGIN"
+}
+
+# expect_log TEXT: the gateway's log ($TMPDIR_TEST/gw.log) says TEXT.
+expect_log() {
+  grep -qF -- "$1" "$TMPDIR_TEST/gw.log" || die "the gateway's log does not say: $1"
+  # The line without the time, level and [interface] it starts with.
+  note "gateway: $(grep -m1 -F -- "$1" "$TMPDIR_TEST/gw.log" | sed 's/^[^ ]* [a-z]* \[[^]]*\] //')"
 }
 
 # fallback_pair PSK: the fallback pair's namespaces, client CL and gateway GW across router RT

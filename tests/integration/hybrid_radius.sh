@@ -58,15 +58,8 @@ ON_FAILURE=logs
 
 freeradius_start "$GW" "$RADDB"
 
-gateway_interface >"$TMPDIR_TEST/gw.toml"
+{ gateway_interface; gateway_l2tp "$PSK"; } >"$TMPDIR_TEST/gw.toml"
 cat >>"$TMPDIR_TEST/gw.toml" <<TOML
-[l2tp]
-mode = "lns"
-host_name = "gateway"
-
-[l2tp.ipsec]
-psk = "$PSK"
-
 [radius]
 [[radius.server]]
 address = "127.0.0.1:$AUTH_PORT"
@@ -101,41 +94,8 @@ TOML
 start_tandem_up "$GW" "$TMPDIR_TEST/gw.toml" "$TMPDIR_TEST/gw.log"
 GW_PID=$TANDEM_PID
 
-# login USER: an L2TP/IPsec client in $BO dials as USER with the password FreeRADIUS has for
-# USER; LOGIN is the address it got, or "refused". The client is stopped again.
-login() {
-  cat >"$TMPDIR_TEST/client.toml" <<TOML
-[l2tp]
-mode = "lac"
-interface = "$BO_IF"
-host_name = "$1"
-server = "192.168.89.1"
-routes = ["10.88.0.0/24"]
-
-[[l2tp.session]]
-user = "$1"
-password = "$1's password"
-
-[l2tp.ipsec]
-psk = "$PSK"
-TOML
-  ip netns exec "$BO" "$TANDEM_BIN" up -c "$TMPDIR_TEST/client.toml" >"$TMPDIR_TEST/client.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  client_address() { ip -n "$BO" -4 -o addr show dev "$BO_IF" 2>/dev/null | awk '{print $4}' | cut -d/ -f1; }
-  answered() { [ -n "$(client_address)" ] || grep -q "refused our" "$TMPDIR_TEST/client.log"; }
-  WAIT_WATCH_PID=$pid WAIT_WATCH_LOG="$TMPDIR_TEST/client.log" \
-    wait_until "an answer to $1's login" 60 answered
-  LOGIN=$(client_address)
-  [ -n "$LOGIN" ] || LOGIN=refused
-  [ "$LOGIN" = refused ] || ping_ok "$BO" 10.88.0.1
-  stop_pid "$pid" 30 "$1's client"
-  note "$1: $LOGIN"
-}
-expect_log() {  # TEXT
-  grep -qF -- "$1" "$TMPDIR_TEST/gw.log" || die "the gateway's log does not say: $1"
-  note "gateway: $(grep -m1 -F -- "$1" "$TMPDIR_TEST/gw.log" | sed 's/.*\] //')"
-}
+# login USER: dials once from $BO with the password FreeRADIUS has for USER (login_once).
+login() { login_once "$BO" "$BO_IF" "$1" "$1's password" "$PSK"; }
 
 login bob
 [ "$LOGIN" = 10.88.0.3 ] || die "bob has $LOGIN, not his account's 10.88.0.3"
