@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/login_throttle.hpp"
 #include "base/ip_address.hpp"
 #include "ipsec/ike/v1/proposal.hpp"
 
@@ -71,6 +72,8 @@ struct IpsecConfig {
   unsigned dpd_interval = 30;
   unsigned dpd_timeout = 120;  // IKEv1; IKEv2 gives up after its retransmissions
   std::vector<IpsecConnection> connections;
+  // The node's [login_throttle], asked (IKEv2) before a peer's IKE_AUTH is checked.
+  auth::ThrottleSettings login_throttle;
   bool operator==(const IpsecConfig&) const = default;
 };
 

@@ -52,6 +52,7 @@ Result<Ok, ConfigError> read_login_throttle(const Reader& r, const toml::table& 
   // Lockouts below the free failures would lock out before any delay: allowed, but then the
   // delays never happen, which is what lockout_after = free_failures + 1 says more plainly.
   if (cfg.l2tp) cfg.l2tp->login_throttle = s;
+  if (cfg.ipsec) cfg.ipsec->login_throttle = s;
   return Ok{};
 }
 

@@ -69,6 +69,11 @@ class IpsecEndpoint {
                                               const IpAddress& peer_address);
   // Closes the IKE SAs of `ike_version` (0: every version), telling the peers.
   void close_all(int ike_version = 0);
+  // The engine of `ike_version` asks `gate` before each IKE_AUTH it answers (the gate must
+  // outlive the endpoint's use of it: reset it to null before it goes).
+  bool set_login_gate(int ike_version, ipsec::ike::LoginGate* gate) {
+    return stack_.set_login_gate(ike_version, gate);
+  }
   // The engine of `ike_version` takes the peers of `config` (hybrid::IpsecStack::replace_peers).
   bool replace_peers(int ike_version, const ipsec::ike::v2::Config& config);
 

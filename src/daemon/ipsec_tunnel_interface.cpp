@@ -147,6 +147,7 @@ IpsecTunnelInterface::IpsecTunnelInterface(const control::IpsecConfig& config,
 
 IpsecTunnelInterface::~IpsecTunnelInterface() {
   if (!loop_) return;
+  if (login_gate_) ipsec_->set_login_gate(2, nullptr);
   ipsec_->detach(config_.ike_version);
   if (tun_) loop_->unwatch(tun_->fd());
   loop_->remove_timer(redial_timer_);
@@ -210,6 +211,10 @@ Result<Ok, std::string> IpsecTunnelInterface::attach(io::EventLoop& loop) {
   h.on_child = [this](const hybrid::ChildSaChange& c) { on_child(c); };
   if (auto ok = ipsec_->attach(loop, config_.ike_version, std::move(h)); !ok)
     return Err(ok.error());
+  if (config_.ike_version == 2 && config_.login_throttle.enabled) {
+    login_gate_ = std::make_unique<IkeLoginThrottle>(config_.login_throttle);
+    ipsec_->set_login_gate(2, login_gate_.get());
+  }
   spdlog::info("IPsec tunnels {} (IKEv{}, ESP tunnel mode in UDP 4500), {} connection(s)",
                link_ ? "as a path of " + name() : "on " + name(), config_.ike_version,
                config_.connections.size());
@@ -428,6 +433,7 @@ std::string IpsecTunnelInterface::status_json() const {
   j["connections"] = std::move(conns);
   j["mtu"] = inner_mtu();
   if (tun_) j["device"] = tun_offloads_json(*tun_);
+  if (login_gate_) j["login_throttle"] = login_gate_->status_json(io::SystemClock::now());
   j["too_big"] = too_big_json(too_big_);
   return j.dump() + "\n\n";
 }

@@ -29,6 +29,7 @@
 #include "crypto/random.hpp"
 #include "daemon/hybrid_link.hpp"
 #include "daemon/ipsec_endpoint.hpp"
+#include "daemon/login_throttle_gate.hpp"
 #include "daemon/oversize_packets.hpp"
 #include "daemon/road_warrior_probers.hpp"
 #include "daemon/underlay_route_watch.hpp"
@@ -123,6 +124,8 @@ class IpsecTunnelInterface final : public ControlPath {
   std::optional<io::TunDevice> tun_;      // plain mode
   HybridLink* link_;                      // path mode
   std::shared_ptr<IpsecEndpoint> ipsec_;  // perhaps shared with L2TP/IPsec (IKEv1)
+  // IKEv2: held-back identities and addresses that guessed keys too often ([login_throttle]).
+  std::unique_ptr<IkeLoginThrottle> login_gate_;
   io::Netlink netlink_;
   io::EventLoop* loop_ = nullptr;
   io::EventLoop::TimerId redial_timer_ = 0;

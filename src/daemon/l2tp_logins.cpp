@@ -8,6 +8,7 @@
 #include "crypto/secret.hpp"
 #include "daemon/event_sink.hpp"
 #include "daemon/l2tp_interface.hpp"
+#include "daemon/login_throttle_gate.hpp"
 #include "io/system_clock.hpp"
 #include "ppp/local_auth.hpp"
 
@@ -39,24 +40,6 @@ BackendLogin backend_login(std::uint64_t id, const hybrid::L2tpAuthTicket& t,
     login.group_reason = std::move(rule.reason);
   }
   return login;
-}
-
-void report_throttle(const auth::ThrottleEvent& e, const std::string& user) {
-  const std::string scope(auth::throttle_scope_name(e.scope));
-  // An address's count spans names: the last one it tried says what it was after.
-  const std::string last =
-      e.scope == auth::ThrottleScope::kSource ? " (the last as '" + user + "')" : "";
-  if (e.locked_out)
-    spdlog::warn("logins: {} {} locked out for {} s after {} failed logins{}", scope, e.key,
-                 auth::whole_seconds_up(e.wait), e.failures, last);
-  else
-    spdlog::info("logins: {} {} must wait {} s after {} failed logins{}", scope, e.key,
-                 auth::whole_seconds_up(e.wait), e.failures, last);
-  events().emit(e.locked_out ? "login.locked_out" : "login.delayed",
-                {{"scope", scope},
-                 {"key", e.key},
-                 {"failures", e.failures},
-                 {"seconds", auth::whole_seconds_up(e.wait)}});
 }
 
 }  // namespace
@@ -286,14 +269,7 @@ void L2tpInterface::refused_event(const std::string& user, std::string_view meth
 }
 
 nlohmann::json L2tpInterface::login_throttle_json(TimePoint now) const {
-  const auth::ThrottleSettings& s = throttle_.settings();
-  if (!s.enabled) return {{"enabled", false}};
-  const auth::ThrottleCounts c = throttle_.counts(now);
-  return {{"enabled", true},
-          {"users_waiting", c.users_waiting},
-          {"users_locked_out", c.users_locked},
-          {"sources_waiting", c.sources_waiting},
-          {"sources_locked_out", c.sources_locked}};
+  return throttle_json(throttle_, now);
 }
 
 }  // namespace tandem::daemon

@@ -159,6 +159,13 @@ void IpsecStack::close_all(TimePoint now, IpsecOutput& out, int ike_version) {
   }
 }
 
+bool IpsecStack::set_login_gate(int ike_version, ipsec::ike::LoginGate* gate) {
+  ipsec::ike::Engine* engine = engine_mut(ike_version);
+  if (engine == nullptr) return false;
+  engine->set_login_gate(gate);
+  return true;
+}
+
 bool IpsecStack::replace_peers(int ike_version, const ipsec::ike::v2::Config& config, TimePoint now,
                                IpsecOutput& out) {
   ipsec::ike::Engine* engine = engine_mut(ike_version);

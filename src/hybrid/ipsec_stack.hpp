@@ -135,6 +135,9 @@ class IpsecStack {
 
   // The engine of `ike_version`, or nullptr.
   const ipsec::ike::Engine* engine(int ike_version) const;
+  // The engine of `ike_version` asks `gate` before each IKE_AUTH it answers (Engine::
+  // set_login_gate); false without such an engine.
+  bool set_login_gate(int ike_version, ipsec::ike::LoginGate* gate);
   // The only engine, or the first (the stack's main version).
   const ipsec::ike::Engine& engine() const { return *engines_.front(); }
   const std::vector<std::unique_ptr<ipsec::ike::Engine>>& engines() const { return engines_; }

@@ -70,6 +70,7 @@ class Ikev2Engine final : public NodeEngine<v2::Node> {
                                               TimePoint now, Actions& out) override {
     return node_.initiate(peer_name, now, out);
   }
+  void set_login_gate(LoginGate* gate) override { node_.set_login_gate(gate); }
   bool replace_peers(const v2::Config& config, TimePoint now, Actions& out) override {
     node_.replace_peers(config.peers, now, out);
     return true;

@@ -13,6 +13,7 @@
 #include "base/rng.hpp"
 #include "base/time.hpp"
 #include "ipsec/ike/actions.hpp"
+#include "ipsec/ike/login_gate.hpp"
 
 namespace tandem::ipsec::ike {
 
@@ -61,6 +62,9 @@ class Engine {
     (void)out;
     return false;
   }
+  // IKEv2 responder: the login gate asked before each IKE_AUTH is checked (v2::Node). Ignored
+  // where logins are not per identity (IKEv1's group key for L2TP/IPsec).
+  virtual void set_login_gate(LoginGate* gate) { (void)gate; }
   virtual std::vector<IkeSaSummary> summaries() const = 0;
   // Counters for status views, by name.
   virtual std::vector<std::pair<std::string, std::uint64_t>> counters() const = 0;

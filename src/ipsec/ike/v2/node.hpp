@@ -20,6 +20,7 @@
 #include "base/rng.hpp"
 #include "base/time.hpp"
 #include "ipsec/ike/actions.hpp"
+#include "ipsec/ike/login_gate.hpp"
 #include "ipsec/ike/v2/address_pool.hpp"
 #include "ipsec/ike/v2/config.hpp"
 #include "ipsec/ike/v2/cookie.hpp"
@@ -46,6 +47,7 @@ enum class AuthFailure : std::uint8_t {
   kWrongKey,          // its AUTH does not verify with the peer's pre-shared key
   kSuiteNotAllowed,   // the IKE SA's suite is not one the peer may use
   kWrongResponderId,  // it asked for an IDr that is not ours
+  kThrottled,         // the login gate held its identity or address back; AUTH not checked
   kCount,
 };
 const char* auth_failure_name(AuthFailure reason);
@@ -117,6 +119,9 @@ class Node {
   // the IKE SAs of a peer that is gone or whose settings changed are closed, telling the peer,
   // and its identity is refused from then on; the IKE SAs of the others go on untouched.
   void replace_peers(std::vector<PeerConfig> peers, TimePoint now, Actions& out);
+  // As a responder, asks `gate` before checking an IKE_AUTH and tells it the outcome (none: every
+  // attempt is checked). The gate must outlive the node.
+  void set_login_gate(LoginGate* gate) { login_gate_ = gate; }
 
   std::vector<IkeSaInfo> ike_sas() const;
   std::optional<IkeSaInfo> ike_sa(std::uint64_t id) const;
@@ -219,6 +224,7 @@ class Node {
   Rng* rng_;
   CookieJar cookies_;
   AddressPool pool_;
+  LoginGate* login_gate_ = nullptr;
   std::map<std::uint64_t, std::unique_ptr<IkeSa>> sas_;
   std::map<std::uint32_t, std::uint64_t> child_index_;  // our inbound ESP SPI -> IKE SA
   NodeStats stats_;

@@ -145,16 +145,29 @@ void Node::on_auth_request(IkeSa& sa, const Header& h, ByteView message,
     return;
   }
   const Identity claimed{idi->type, idi->data};
-  const auto refuse = [&](AuthFailure reason, const std::string& why) {
+  const auto refuse = [&](AuthFailure reason, const std::string& why, bool logged = true) {
     ++stats_.auth_failures[static_cast<std::size_t>(reason)];
     send_response(sa, h, message, {notify(kAuthenticationFailed)}, now, out);
-    event(out, EventType::kRefused, sa,
-          "IKE_AUTH from " + claimed.to_string() + " at " + sa.remote.to_string() +
-              " refused: " + why);
+    if (logged)
+      event(out, EventType::kRefused, sa,
+            "IKE_AUTH from " + claimed.to_string() + " at " + sa.remote.to_string() +
+                " refused: " + why);
     sa.dead = true;
   };
+  // The gate first: a held-back attempt has its AUTH looked at not at all, so a guess made then
+  // tells the guesser nothing, even with the right key. Only the first refusal of a delay or
+  // lockout becomes an event (a log line); a flood shows in the counters.
+  const std::string identity = claimed.to_string();
+  if (login_gate_ != nullptr)
+    if (auto held = login_gate_->held_back(identity, sa.remote.address, now))
+      return refuse(AuthFailure::kThrottled, "throttled: " + held->reason, held->first);
+  // A refusal a guesser would cause goes to the gate as a failure.
+  const auto guessed = [&](AuthFailure reason, const std::string& why) {
+    if (login_gate_ != nullptr) login_gate_->failed(identity, sa.remote.address, now);
+    refuse(reason, why);
+  };
   const auto peer = live_peer([&](const PeerConfig& p) { return p.remote_id == claimed; });
-  if (!peer) return refuse(AuthFailure::kUnknownIdentity, "no peer has that identity");
+  if (!peer) return guessed(AuthFailure::kUnknownIdentity, "no peer has that identity");
   const PeerConfig& p = config_.peers[*peer];
   sa.peer = *peer;
   sa.remote_id = claimed;
@@ -168,8 +181,9 @@ void Node::on_auth_request(IkeSa& sa, const Header& h, ByteView message,
                                                       ", we are " + config_.identity.to_string());
   if (auth->method != kAuthSharedKeyMic ||
       !crypto::constant_time_equal(auth->data, auth_value(sa, p, true, *idi)))
-    return refuse(AuthFailure::kWrongKey,
-                  "authentication of peer " + p.name + " failed (wrong pre-shared key?)");
+    return guessed(AuthFailure::kWrongKey,
+                   "authentication of peer " + p.name + " failed (wrong pre-shared key?)");
+  if (login_gate_ != nullptr) login_gate_->succeeded(identity);
 
   sa.state = IkeSaState::kEstablished;
   sa.gone_at = TimePoint::max();

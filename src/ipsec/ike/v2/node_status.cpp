@@ -34,6 +34,8 @@ const char* auth_failure_name(AuthFailure reason) {
       return "suite_not_allowed";
     case AuthFailure::kWrongResponderId:
       return "wrong_responder_id";
+    case AuthFailure::kThrottled:
+      return "throttled";
     case AuthFailure::kCount:
       break;
   }
