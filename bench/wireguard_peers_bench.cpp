@@ -40,6 +40,8 @@ void BM_WireguardAddIdlePeers(benchmark::State& state) {
       const wireguard::PeerId id = device->add_peer(keys[i]);
       device->set_endpoint(id, Endpoint{IpAddress::v4_from_u32(0xc6336400 + (i & 0xff)),
                                         static_cast<std::uint16_t>(1024 + (i >> 8))});
+      // As the daemon configures a peer: its allowed IPs replace whatever it had.
+      device->clear_allowed_ips(id);
       device->add_allowed_ip(id, IpPrefix(IpAddress::v4_from_u32(0x0a000002 + i), 32));
     }
     state.PauseTiming();
