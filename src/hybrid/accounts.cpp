@@ -176,7 +176,7 @@ std::optional<std::string> Builder::check_fixed_addresses() {
 std::optional<std::string> Builder::check_subnets() {
   // Shortest prefixes first: a new prefix then overlaps an earlier one exactly when an earlier
   // one holds its network address, and the longest such match names its account because
-  // everything already in the trie is free of overlaps between accounts.
+  // everything already in the table is free of overlaps between accounts.
   std::vector<std::pair<IpPrefix, std::size_t>> all;
   for (std::size_t i = 0; i < specs_.size(); ++i)
     for (const auto& subnet : specs_[i].subnets) all.emplace_back(subnet, i);

@@ -1,17 +1,22 @@
 // The cryptokey routing table (whitepaper section 2): longest-prefix match from an inner IP
-// address to the peer allowed to use it, for IPv4 and IPv6. A binary trie per family, one node
-// per prefix bit, so lookup is at most 32 or 128 steps and never allocates. Single-threaded.
+// address to the peer allowed to use it, for IPv4 and IPv6. Every packet asks it (the send path
+// for the destination, the receive path for the source), so a lookup must cost the same at 100
+// or 100,000 peers: each family is a hash table keyed by (network, length), probed for each
+// prefix length in use, longest first (prefix_table.hpp). Nearly every entry is a peer's own
+// /32 or /128, found by the first probe; a trie would chase a pointer per bit instead, which
+// once the table outgrows the caches is a cache miss per bit. Beside it, each value's prefixes,
+// so that removing or listing a peer's costs what that peer has, not what the table holds
+// (start-up replaces every peer's allowed IPs). Lookups never allocate. Single-threaded.
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
-#include <cstdint>
-#include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "base/ip_address.hpp"
+#include "wireguard/prefix_table.hpp"
 
 namespace tandem::wireguard {
 
@@ -20,120 +25,89 @@ class AllowedIps {
  public:
   // Inserting a prefix that exists moves it to the new value (as `wg` does).
   void insert(const IpPrefix& prefix, Value value) {
-    Node* node = &root(prefix.address().family());
-    const auto* bytes = prefix.address().data();
-    for (unsigned bit = 0; bit < prefix.length(); ++bit) {
-      auto& child = node->children[bit_at(bytes, bit)];
-      if (!child) child = std::make_unique<Node>();
-      node = child.get();
+    const auto old = prefix.address().is_v4()
+                         ? v4_.insert_or_assign(v4_word(prefix), prefix.length(), value)
+                         : v6_.insert_or_assign(v6_word(prefix), prefix.length(), value);
+    if (old) {
+      if (*old == value) return;
+      forget(*old, prefix);
     }
-    if (!node->value) ++size_;
-    node->value = value;
+    by_value_[value].push_back(prefix);
   }
 
   // Removes one prefix, only if it maps to `value`.
   bool remove(const IpPrefix& prefix, const Value& value) {
-    Node* node = &root(prefix.address().family());
-    const auto* bytes = prefix.address().data();
-    for (unsigned bit = 0; bit < prefix.length() && node; ++bit)
-      node = node->children[bit_at(bytes, bit)].get();
-    if (!node || !node->value || !(*node->value == value)) return false;
-    node->value.reset();
-    --size_;
+    const Value* current = prefix.address().is_v4()
+                               ? v4_.find_exact(v4_word(prefix), prefix.length())
+                               : v6_.find_exact(v6_word(prefix), prefix.length());
+    if (!current || !(*current == value)) return false;
+    erase(prefix);
+    forget(value, prefix);
     return true;
   }
 
   void remove_value(const Value& value) {
-    for (auto* r : {&v4_, &v6_}) remove_all(*r, value);
+    const auto it = by_value_.find(value);
+    if (it == by_value_.end()) return;
+    for (const IpPrefix& prefix : it->second) erase(prefix);
+    by_value_.erase(it);
   }
 
   std::optional<Value> lookup(const IpAddress& address) const {
-    return lookup_bytes(address.is_v4() ? v4_ : v6_,
-                        reinterpret_cast<const std::byte*>(address.data()),
-                        address.is_v4() ? 32 : 128);
+    const auto* bytes = reinterpret_cast<const std::byte*>(address.data());
+    return address.is_v4() ? lookup_v4(bytes) : lookup_v6(bytes);
   }
   std::optional<Value> lookup_v4(const std::byte* addr4) const {
-    return lookup_bytes(v4_, addr4, 32);
+    return v4_.longest_match(detail::V4Bits::load(addr4));
   }
   std::optional<Value> lookup_v6(const std::byte* addr16) const {
-    return lookup_bytes(v6_, addr16, 128);
+    return v6_.longest_match(detail::V6Bits::load(addr16));
   }
 
-  // Every prefix of `value`, IPv4 first, each family in address order.
+  // Every prefix of `value`, IPv4 first, each family in address order (a shorter prefix before
+  // a longer one at the same address).
   std::vector<IpPrefix> prefixes_of(const Value& value) const {
-    std::vector<IpPrefix> out;
-    std::array<std::uint8_t, 16> bytes{};
-    collect(v4_, value, IpAddress::Family::kV4, bytes, 0, out);
-    bytes = {};
-    collect(v6_, value, IpAddress::Family::kV6, bytes, 0, out);
+    const auto it = by_value_.find(value);
+    if (it == by_value_.end()) return {};
+    std::vector<IpPrefix> out = it->second;
+    std::sort(out.begin(), out.end());
     return out;
   }
 
-  std::size_t size() const { return size_; }
+  std::size_t size() const { return v4_.size() + v6_.size(); }
   void clear() {
-    v4_ = Node{};
-    v6_ = Node{};
-    size_ = 0;
+    v4_.clear();
+    v6_.clear();
+    by_value_.clear();
   }
 
  private:
-  struct Node {
-    std::optional<Value> value;
-    std::array<std::unique_ptr<Node>, 2> children;
-  };
-
-  template <typename Byte>
-  static unsigned bit_at(const Byte* bytes, unsigned bit) {
-    return (static_cast<unsigned>(bytes[bit / 8]) >> (7 - bit % 8)) & 1u;
+  static detail::V4Bits::Word v4_word(const IpPrefix& prefix) {
+    return detail::V4Bits::load(reinterpret_cast<const std::byte*>(prefix.address().data()));
+  }
+  static detail::V6Bits::Word v6_word(const IpPrefix& prefix) {
+    return detail::V6Bits::load(reinterpret_cast<const std::byte*>(prefix.address().data()));
   }
 
-  Node& root(IpAddress::Family family) { return family == IpAddress::Family::kV4 ? v4_ : v6_; }
-
-  static std::optional<Value> lookup_bytes(const Node& root_node, const std::byte* bytes,
-                                           unsigned bits) {
-    const Node* node = &root_node;
-    std::optional<Value> best = node->value;
-    for (unsigned bit = 0; bit < bits; ++bit) {
-      node =
-          node->children[(std::to_integer<unsigned>(bytes[bit / 8]) >> (7 - bit % 8)) & 1u].get();
-      if (!node) break;
-      if (node->value) best = node->value;
-    }
-    return best;
+  void erase(const IpPrefix& prefix) {
+    if (prefix.address().is_v4())
+      v4_.erase(v4_word(prefix), prefix.length());
+    else
+      v6_.erase(v6_word(prefix), prefix.length());
   }
 
-  // Returns true when the node is empty and can be pruned.
-  bool remove_all(Node& node, const Value& value) {
-    if (node.value && *node.value == value) {
-      node.value.reset();
-      --size_;
-    }
-    for (auto& child : node.children)
-      if (child && remove_all(*child, value)) child.reset();
-    return !node.value && !node.children[0] && !node.children[1];
+  // Drops `prefix` from the list of `value`, which holds it.
+  void forget(const Value& value, const IpPrefix& prefix) {
+    const auto it = by_value_.find(value);
+    if (it == by_value_.end()) return;
+    std::erase(it->second, prefix);
+    if (it->second.empty()) by_value_.erase(it);
   }
 
-  static void collect(const Node& node, const Value& value, IpAddress::Family family,
-                      std::array<std::uint8_t, 16>& bytes, unsigned depth,
-                      std::vector<IpPrefix>& out) {
-    if (node.value && *node.value == value) {
-      const IpAddress address = family == IpAddress::Family::kV4
-                                    ? IpAddress::v4({bytes[0], bytes[1], bytes[2], bytes[3]})
-                                    : IpAddress::v6(bytes);
-      out.emplace_back(address, depth);
-    }
-    for (unsigned b = 0; b < 2; ++b) {
-      if (!node.children[b]) continue;
-      const std::uint8_t mask = static_cast<std::uint8_t>(0x80u >> (depth % 8));
-      if (b) bytes[depth / 8] |= mask;
-      collect(*node.children[b], value, family, bytes, depth + 1, out);
-      if (b) bytes[depth / 8] &= static_cast<std::uint8_t>(~mask);
-    }
-  }
-
-  Node v4_;
-  Node v6_;
-  std::size_t size_ = 0;
+  // IpPrefix clears host bits, so a prefix's address is already its network.
+  detail::PrefixTable<detail::V4Bits, Value> v4_;
+  detail::PrefixTable<detail::V6Bits, Value> v6_;
+  std::unordered_map<Value, std::vector<IpPrefix>> by_value_;
 };
 
 }  // namespace tandem::wireguard

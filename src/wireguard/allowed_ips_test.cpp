@@ -126,5 +126,88 @@ TEST(AllowedIps, AgreesWithNaiveModelOnRandomTables) {
   }
 }
 
+// Differential test over both families in one table: thousands of prefixes of mixed lengths
+// (host routes most of all, as on a gateway), replaced, removed one by one and by value, checked
+// against a brute-force linear longest-prefix match, with listings compared too.
+TEST(AllowedIps, MatchesBruteForceUnderInterleavedChanges) {
+  std::mt19937_64 rng(7);
+  AllowedIps<int> table;
+  std::map<IpPrefix, int> model;
+  std::vector<IpPrefix> inserted;
+  auto random_address = [&](bool v4) {
+    std::array<std::uint8_t, 16> b{};
+    // Few distinct values per byte, so that prefixes nest and collide often.
+    for (auto& byte : b) byte = static_cast<std::uint8_t>(rng() % 3 == 0 ? rng() : rng() % 4);
+    return v4 ? IpAddress::v4({b[0], b[1], b[2], b[3]}) : IpAddress::v6(b);
+  };
+  auto random_prefix = [&] {
+    const bool v4 = rng() % 2 == 0;
+    const unsigned bits = v4 ? 32 : 128;
+    const unsigned length = rng() % 2 == 0 ? bits : static_cast<unsigned>(rng() % (bits + 1));
+    return IpPrefix(random_address(v4), length);
+  };
+  // An address inside a prefix already inserted, or anywhere.
+  auto random_probe = [&] {
+    if (inserted.empty() || rng() % 4 == 0) return random_address(rng() % 2 == 0);
+    const IpPrefix& p = inserted[rng() % inserted.size()];
+    const IpAddress noise = random_address(p.address().is_v4());
+    std::array<std::uint8_t, 16> b{};
+    for (unsigned bit = 0; bit < (p.address().is_v4() ? 32u : 128u); ++bit) {
+      const auto* from = bit < p.length() ? p.address().data() : noise.data();
+      b[bit / 8] |= static_cast<std::uint8_t>(from[bit / 8] & (0x80u >> (bit % 8)));
+    }
+    return p.address().is_v4() ? IpAddress::v4({b[0], b[1], b[2], b[3]}) : IpAddress::v6(b);
+  };
+  auto brute_force = [&](const IpAddress& address) {
+    std::optional<int> best;
+    unsigned best_length = 0;
+    for (const auto& [prefix, value] : model)
+      if (prefix.contains(address) && (!best || prefix.length() > best_length)) {
+        best = value;
+        best_length = prefix.length();
+      }
+    return best;
+  };
+  constexpr int kValues = 40;
+  for (int step = 0; step < 6000; ++step) {
+    const int value = static_cast<int>(rng() % kValues);
+    const auto action = rng() % 100;
+    if (action == 0) {
+      table.remove_value(value);
+      std::erase_if(model, [&](const auto& kv) { return kv.second == value; });
+    } else if (action < 15 && !inserted.empty()) {
+      const IpPrefix prefix = inserted[rng() % inserted.size()];
+      const auto it = model.find(prefix);
+      // Half the time its owner, else most likely another value, which must not remove it.
+      const int by = it != model.end() && rng() % 2 == 0 ? it->second : value;
+      const bool owned = it != model.end() && it->second == by;
+      ASSERT_EQ(table.remove(prefix, by), owned) << prefix.to_string();
+      if (owned) model.erase(it);
+    } else {
+      // Now and then an existing prefix again: a replacement.
+      const IpPrefix prefix =
+          !inserted.empty() && action < 30 ? inserted[rng() % inserted.size()] : random_prefix();
+      table.insert(prefix, value);
+      model[prefix] = value;
+      inserted.push_back(prefix);
+    }
+    ASSERT_EQ(table.size(), model.size()) << "step " << step;
+    for (int probe = 0; probe < 4; ++probe) {
+      const IpAddress address = random_probe();
+      ASSERT_EQ(table.lookup(address), brute_force(address))
+          << address.to_string() << " step " << step;
+    }
+    if (step % 100 == 0) {
+      for (int v = 0; v < kValues; ++v) {
+        std::vector<IpPrefix> expected;  // the map's order: IPv4 first, then by address, length
+        for (const auto& [prefix, owner] : model)
+          if (owner == v) expected.push_back(prefix);
+        ASSERT_EQ(table.prefixes_of(v), expected) << "value " << v << " step " << step;
+      }
+    }
+  }
+  EXPECT_GT(model.size(), 1000u);
+}
+
 }  // namespace
 }  // namespace tandem::wireguard

@@ -75,12 +75,8 @@ void Device::set_private_key(const std::optional<PrivateKey>& key) {
   std::vector<PeerId> self_peers;
   for (auto& [id, peer] : peers_) {
     clear_sessions(*peer);
-    if (identity_) {
-      refresh_remote_static(*identity_, peer->remote);
-      if (peer->remote.public_key == identity_->public_key) self_peers.push_back(id);
-    } else {
-      peer->remote.static_static_ok = false;
-    }
+    forget_static_static(peer->remote);
+    if (identity_ && peer->remote.public_key == identity_->public_key) self_peers.push_back(id);
   }
   for (PeerId id : self_peers) remove_peer(id);
 }
@@ -89,13 +85,8 @@ PeerId Device::add_peer(const PublicKey& public_key) {
   if (auto existing = find_peer(public_key)) return *existing;
   auto peer = std::make_unique<Peer>();
   peer->id = next_peer_id_++;
-  if (identity_) {
-    peer->remote = make_remote_static(*identity_, public_key, Key{});
-  } else {
-    peer->remote.public_key = public_key;
-    peer->remote.mac1_key = mac1_key_for(public_key);
-    peer->remote.cookie_key = cookie_key_for(public_key);
-  }
+  // The static-static DH waits for the peer's first handshake (ensure_static_static).
+  peer->remote = make_remote_static(public_key, Key{});
   const PeerId id = peer->id;
   peers_.emplace(id, std::move(peer));
   peer_order_.push_back(id);

@@ -7,7 +7,7 @@
 namespace tandem::wireguard {
 
 void Device::send_initiation(Peer& peer, bool is_retry, TimePoint now, DeviceActions& actions) {
-  if (!identity_ || !peer.endpoint || !peer.remote.static_static_ok) return;
+  if (!identity_ || !peer.endpoint || !ensure_static_static(*identity_, peer.remote)) return;
   if (!is_retry) peer.timers.handshake_attempts = 0;
   // At most one initiation per REKEY_TIMEOUT, whatever asks for it.
   if (peer.timers.last_sent_handshake && now - *peer.timers.last_sent_handshake < kRekeyTimeout)
@@ -118,6 +118,8 @@ void Device::handle_initiation(Packet& packet, TimePoint now, DeviceActions& act
   }
   const HandshakeStage old_stage = peer->handshake.stage;
   const std::uint32_t old_index = peer->handshake.local_index;
+  // A peer whose DH is zero fails to decrypt below, as it always has.
+  ensure_static_static(*identity_, peer->remote);
   switch (consume_initiation(*opening, peer->remote, peer->handshake, msg, now)) {
     case ConsumeStatus::kOk:
       break;

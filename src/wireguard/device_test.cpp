@@ -452,6 +452,79 @@ TEST_F(DevicePair, ChangingPrivateKeyEndsSessions) {
   EXPECT_EQ(b.delivered.size(), 1u);
 }
 
+// The static-static DH is not computed when a peer is added (start-up with many peers), but by
+// the first handshake that needs it, in either role.
+TEST_F(DevicePair, PeersAddedWithoutStaticStaticHandshakeAsInitiatorAndResponder) {
+  connect();
+  using Dh = RemoteStatic::Dh;
+  EXPECT_EQ(peer_of(a, b).remote.static_static_state, Dh::kNotComputed);
+  EXPECT_EQ(peer_of(b, a).remote.static_static_state, Dh::kNotComputed);
+  a.send_inner(a_to_b());
+  net.pump();
+  ASSERT_EQ(b.delivered.size(), 1u);
+  EXPECT_EQ(a.count_events(Kind::kHandshakeCompleted), 1);
+  EXPECT_EQ(b.count_events(Kind::kHandshakeCompleted), 1);
+  EXPECT_EQ(peer_of(a, b).remote.static_static_state, Dh::kOk);
+  EXPECT_EQ(peer_of(b, a).remote.static_static_state, Dh::kOk);
+}
+
+// A DH cached under the old private key would make every later handshake fail.
+TEST_F(DevicePair, NewPrivateKeyRecomputesStaticStaticInBothRoles) {
+  connect(/*both_endpoints=*/true);
+  a.send_inner(a_to_b());
+  net.pump();
+  ASSERT_EQ(b.delivered.size(), 1u);
+  const PublicKey old_b = b.public_key;
+  b.private_key = crypto::x25519_generate_private(b.rng);
+  b.public_key = crypto::x25519_public_key(b.private_key);
+  b.device.set_private_key(b.private_key);
+  EXPECT_EQ(peer_of(b, a).remote.static_static_state, RemoteStatic::Dh::kNotComputed);
+  // a learns b's new key: a new peer, whose DH is computed afresh.
+  a.device.remove_peer(*a.device.find_peer(old_b));
+  const PeerId b_at_a = a.device.add_peer(b.public_key);
+  a.device.add_allowed_ip(b_at_a, *IpPrefix::parse("10.0.0.2/32"));
+  a.device.set_endpoint(b_at_a, b.address);
+  net.advance(kRekeyTimeout);  // b answered a's initiation just now: one per REKEY_TIMEOUT
+  b.send_inner(b_to_a());      // b initiates with the recomputed DH
+  net.pump();
+  ASSERT_EQ(a.delivered.size(), 1u);
+  net.advance(std::chrono::seconds(200));  // past REJECT_AFTER_TIME: the sessions are gone
+  a.send_inner(a_to_b(100, 7));            // and now b responds with it
+  net.pump();
+  ASSERT_EQ(b.delivered.size(), 2u);
+  EXPECT_EQ(b.delivered.back(), a_to_b(100, 7));
+  EXPECT_EQ(count_refusals(a) + count_refusals(b), 0);
+}
+
+// A peer key of small order gives an all-zero DH (Noise requires refusing it): no initiation is
+// sent to it, and an initiation claiming it is refused, however late the DH is computed.
+TEST_F(DevicePair, LowOrderPeerKeyIsRefusedInBothRoles) {
+  const PublicKey low_order{};  // the all-zero point
+  const PeerId bad_at_a = a.device.add_peer(low_order);
+  a.device.add_allowed_ip(bad_at_a, *IpPrefix::parse("10.0.0.2/32"));
+  a.device.set_endpoint(bad_at_a, b.address);
+  a.send_inner(a_to_b());
+  EXPECT_EQ(a.sent_initiations, 0);
+  EXPECT_EQ(a.device.peer(bad_at_a)->remote.static_static_state, RemoteStatic::Dh::kZero);
+
+  // An initiator holding that key would mix a DH of zeros; b must not accept it.
+  b.device.add_peer(low_order);
+  StaticIdentity forger = make_static_identity(crypto::x25519_generate_private(b.rng));
+  forger.public_key = low_order;
+  RemoteStatic b_seen_by_forger = make_remote_static(b.public_key, Key{});
+  b_seen_by_forger.static_static_state = RemoteStatic::Dh::kOk;  // zeros, as the DH would give
+  Handshake hs;
+  std::array<std::byte, InitiationLayout::kSize> msg{};
+  ASSERT_TRUE(create_initiation(forger, b_seen_by_forger, hs, 1, b.rng, net.wall.now, msg));
+  CookieMaker cookie;
+  cookie.add_macs(msg, b_seen_by_forger, net.now);
+  b.receive(Datagram{a.address, b.address, {msg.begin(), msg.end()}});
+  EXPECT_EQ(b.device.drops(DropReason::kHandshakeDecryptFailed), 1u);
+  EXPECT_TRUE(net.in_flight.empty());  // no response
+  EXPECT_EQ(b.device.peer(*b.device.find_peer(low_order))->remote.static_static_state,
+            RemoteStatic::Dh::kZero);
+}
+
 }  // namespace
 }  // namespace tandem::wireguard
 

@@ -121,24 +121,34 @@ StaticIdentity make_static_identity(const PrivateKey& private_key) {
   return id;
 }
 
-void refresh_remote_static(const StaticIdentity& local, RemoteStatic& remote) {
-  auto shared = crypto::x25519(local.private_key, remote.public_key);
-  remote.static_static_ok = shared.has_value();
-  if (shared)
-    remote.static_static = *shared;
-  else
-    remote.static_static.wipe();
-}
-
-RemoteStatic make_remote_static(const StaticIdentity& local, const PublicKey& peer_public,
-                                const Key& preshared_key) {
+RemoteStatic make_remote_static(const PublicKey& peer_public, const Key& preshared_key) {
   RemoteStatic remote;
   remote.public_key = peer_public;
   remote.preshared_key = preshared_key;
   remote.mac1_key = mac1_key_for(peer_public);
   remote.cookie_key = cookie_key_for(peer_public);
-  refresh_remote_static(local, remote);
   return remote;
+}
+
+RemoteStatic make_remote_static(const StaticIdentity& local, const PublicKey& peer_public,
+                                const Key& preshared_key) {
+  RemoteStatic remote = make_remote_static(peer_public, preshared_key);
+  ensure_static_static(local, remote);
+  return remote;
+}
+
+bool ensure_static_static(const StaticIdentity& local, RemoteStatic& remote) {
+  if (remote.static_static_state == RemoteStatic::Dh::kNotComputed) {
+    auto shared = crypto::x25519(local.private_key, remote.public_key);
+    remote.static_static_state = shared ? RemoteStatic::Dh::kOk : RemoteStatic::Dh::kZero;
+    if (shared) remote.static_static = *shared;
+  }
+  return remote.static_static_ok();
+}
+
+void forget_static_static(RemoteStatic& remote) {
+  remote.static_static.wipe();
+  remote.static_static_state = RemoteStatic::Dh::kNotComputed;
 }
 
 void Handshake::clear() {
@@ -154,7 +164,7 @@ void Handshake::clear() {
 bool create_initiation(const StaticIdentity& local, const RemoteStatic& remote, Handshake& hs,
                        std::uint32_t local_index, Rng& rng, WallTime wall_now,
                        std::span<std::byte, InitiationLayout::kSize> out) {
-  if (!remote.static_static_ok) return false;
+  if (!remote.static_static_ok()) return false;
   std::fill(out.begin(), out.end(), std::byte{0});
   store_le32(out.data(), static_cast<std::uint32_t>(MessageType::kHandshakeInitiation));
   store_le32(out.data() + InitiationLayout::kSender, local_index);
@@ -205,7 +215,7 @@ std::optional<InitiationOpening> open_initiation(const StaticIdentity& local, By
 
 ConsumeStatus consume_initiation(const InitiationOpening& opening, const RemoteStatic& remote,
                                  Handshake& hs, ByteView msg, TimePoint now) {
-  if (!remote.static_static_ok || msg.size() != InitiationLayout::kSize)
+  if (!remote.static_static_ok() || msg.size() != InitiationLayout::kSize)
     return ConsumeStatus::kDecryptFailed;
   Key ck = opening.chaining_key;
   Key h = opening.hash;

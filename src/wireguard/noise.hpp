@@ -31,19 +31,33 @@ struct StaticIdentity {
 };
 StaticIdentity make_static_identity(const PrivateKey& private_key);
 
-// What we know of a peer's static key, with the static-static DH precomputed.
+// What we know of a peer's static key. The static-static DH is computed the first time a
+// handshake with the peer needs it (ensure_static_static), not when the peer is configured: a
+// gateway configures every peer at start-up, most stay idle for long, and one X25519 each was
+// nearly all of that start-up's time.
 struct RemoteStatic {
+  enum class Dh : std::uint8_t { kNotComputed, kOk, kZero };
   PublicKey public_key{};
-  Key static_static;  // DH(our private, their public); meaningless when !static_static_ok
-  bool static_static_ok = false;
+  Key static_static;  // DH(our private, their public); meaningful only in state kOk
+  Dh static_static_state = Dh::kNotComputed;
   Key preshared_key;  // all zeros when none is configured (Noise's psk of zeros)
   std::array<std::byte, kKeySize> mac1_key{};
   std::array<std::byte, kKeySize> cookie_key{};
+
+  bool static_static_ok() const { return static_static_state == Dh::kOk; }
 };
+// A peer's record with its mac1 and cookie keys, the static-static DH not yet computed.
+RemoteStatic make_remote_static(const PublicKey& peer_public, const Key& preshared_key);
+// The same with the DH computed at once.
 RemoteStatic make_remote_static(const StaticIdentity& local, const PublicKey& peer_public,
                                 const Key& preshared_key);
-// Recomputes the static-static DH after our private key changed.
-void refresh_remote_static(const StaticIdentity& local, RemoteStatic& remote);
+// Computes DH(our private, their public) unless already known; false when it is zero (their key
+// is of small order), which refuses every handshake with the peer. An attacker can make us
+// compute it only for configured peers, each once, and only with an initiation that passed mac1
+// and took a DH of ours to open: no more than start-up used to spend.
+bool ensure_static_static(const StaticIdentity& local, RemoteStatic& remote);
+// Forgets the DH when our private key changes; the next handshake computes it again.
+void forget_static_static(RemoteStatic& remote);
 
 // mac1/cookie keys for a public key: HASH(label || public_key).
 std::array<std::byte, kKeySize> mac1_key_for(const PublicKey& public_key);
@@ -75,7 +89,7 @@ struct Handshake {
 };
 
 // Writes a whole initiation into `out` (mac1 and mac2 left zero). The handshake moves to
-// kCreatedInitiation with `local_index`.
+// kCreatedInitiation with `local_index`. False unless ensure_static_static succeeded.
 bool create_initiation(const StaticIdentity& local, const RemoteStatic& remote, Handshake& hs,
                        std::uint32_t local_index, Rng& rng, WallTime wall_now,
                        std::span<std::byte, InitiationLayout::kSize> out);
@@ -94,6 +108,7 @@ std::optional<InitiationOpening> open_initiation(const StaticIdentity& local, By
 enum class ConsumeStatus : std::uint8_t { kOk, kDecryptFailed, kReplayedTimestamp, kFlood };
 // The second half: with the peer found, authenticates the timestamp and, if it is fresh and
 // the peer is not flooding us, stores the handshake state (stage kConsumedInitiation).
+// kDecryptFailed unless ensure_static_static succeeded.
 ConsumeStatus consume_initiation(const InitiationOpening& opening, const RemoteStatic& remote,
                                  Handshake& hs, ByteView msg, TimePoint now);
 

@@ -136,7 +136,7 @@ TEST(Noise, LowOrderPeerKeyIsRefused) {
   const Key zero_psk;
   // The all-zero point is of small order: DH with it yields zero, which Noise must reject.
   const RemoteStatic bad = make_remote_static(s.initiator, PublicKey{}, zero_psk);
-  EXPECT_FALSE(bad.static_static_ok);
+  EXPECT_FALSE(bad.static_static_ok());
   EXPECT_FALSE(create_initiation(s.initiator, bad, s.i_hs, 1, s.rng, s.wall, s.initiation));
 }
 
