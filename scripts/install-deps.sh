@@ -25,6 +25,8 @@ PACKAGES=(
   # to seed it) that the tests start in namespaces with throwaway configs; libldap to build the
   # LDAP backend; ldns for the split-DNS forwarder's wire format.
   freeradius slapd ldap-utils libldap-dev libldns-dev
+  # A private D-Bus bus for the split-DNS test that stands in for systemd-resolved.
+  dbus-daemon
 )
 
 missing=()

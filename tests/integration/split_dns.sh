@@ -17,6 +17,10 @@
 # Mode "host-resolver" instead checks [dns] host_resolver: the namespace's resolv.conf points at
 # the forwarder while the node runs, is restored byte for byte by a clean stop, still points at
 # the forwarder after kill -9, and is restored by the next start's clean stop.
+# Mode "resolved" checks host_resolver where systemd-resolved runs: a stand-in for resolved
+# (tests/tools/fake_resolved, on a private D-Bus bus, in the client's namespace) is told the
+# tunnel device's DNS server (the forwarder), its routing domains and that it is the default route,
+# and to revert the link at a clean stop; resolv.conf is not touched.
 source "$(dirname "$0")/../netns/lib.sh"
 source "$(dirname "$0")/split_dns_lib.sh"
 require_root
@@ -103,7 +107,7 @@ listen = "127.0.0.1:9586"
 [dns]
 default = "public"
 timeout = 2
-host_resolver = $([ "$MODE" = host-resolver ] && echo true || echo false)
+host_resolver = $(case "$MODE" in host-resolver | resolved) echo true ;; *) echo false ;; esac)
 
 [[dns.upstream]]
 name = "corp"
@@ -129,6 +133,75 @@ ON_FAILURE=show_logs
 
 # expect_answer NAME EXPECTED [--tcp]: from the client's forwarder (10.81.0.2), inside the client.
 expect_answer() { expect_dns "$C" 10.81.0.2 "$@"; }
+
+if [ "$MODE" = resolved ]; then
+  : "${FAKE_RESOLVED:?set FAKE_RESOLVED to the fake_resolved tool}"
+  command -v dbus-daemon >/dev/null || die "dbus-daemon is missing (apt-get install dbus-daemon)"
+  # The namespace's own resolv.conf, which must stay as it is.
+  mkdir -p "/etc/netns/$C"
+  printf '# the original\nnameserver 192.0.2.1\n' >"/etc/netns/$C/resolv.conf"
+  cp "/etc/netns/$C/resolv.conf" "$TMPDIR_TEST/original.conf"
+  # The node looks for resolved's runtime directory: a tmpfs over /run/systemd in the node's own
+  # mount namespace holds it. /run/systemd itself is made (and removed) only when missing.
+  made_run_systemd=0
+  [ -d /run/systemd ] || { mkdir /run/systemd; made_run_systemd=1; }
+  EXTRA_CLEANUP=remove_resolved_traces
+  remove_resolved_traces() {
+    rm -rf "/etc/netns/$C"
+    [ "$made_run_systemd" = 0 ] || rmdir /run/systemd
+  }
+  BUS="$TMPDIR_TEST/bus"
+  mkdir "$BUS"
+  cat >"$BUS/bus.conf" <<XML
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <listen>unix:path=$BUS/socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+XML
+  ip netns exec "$C" dbus-daemon --config-file="$BUS/bus.conf" --nofork --nopidfile \
+    >"$TMPDIR_TEST/dbus.log" 2>&1 &
+  PIDS+=("$!")
+  WAIT_WATCH_PID=$! WAIT_WATCH_LOG="$TMPDIR_TEST/dbus.log" \
+    wait_until "the private bus's socket" 30 test -S "$BUS/socket"
+  export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BUS/socket"
+  ip netns exec "$C" "$FAKE_RESOLVED" "$TMPDIR_TEST/resolved.log" 2>"$TMPDIR_TEST/fake_resolved.err" &
+  PIDS+=("$!")
+  WAIT_WATCH_PID=$! WAIT_WATCH_LOG="$TMPDIR_TEST/fake_resolved.err" \
+    wait_until "the stand-in owning org.freedesktop.resolve1" 30 test -f "$TMPDIR_TEST/resolved.log"
+  ip netns exec "$C" unshare -m --propagation private sh -c \
+    'mount -t tmpfs tandem-test /run/systemd && mkdir /run/systemd/resolve && exec "$@"' sh \
+    "$TANDEM_BIN" up -c "$TMPDIR_TEST/client.toml" >"$TMPDIR_TEST/client.log" 2>&1 &
+  TANDEM_PID=$!
+  PIDS+=("$TANDEM_PID")
+  WAIT_WATCH_PID=$TANDEM_PID WAIT_WATCH_LOG="$TMPDIR_TEST/client.log" \
+    wait_log "$TMPDIR_TEST/client.log" "interface c$TAG up" 30
+  grep -q "DNS: systemd-resolved sends every name to the forwarder on c$TAG" "$TMPDIR_TEST/client.log" ||
+    die "the client does not say it told systemd-resolved"
+  ifindex=$(ip netns exec "$C" cat "/sys/class/net/c$TAG/ifindex")
+  told() { grep -qxF -- "$1" "$TMPDIR_TEST/resolved.log" || { cat "$TMPDIR_TEST/resolved.log" >&2; die "resolved was not told: $1"; }; }
+  told "SetLinkDNS $ifindex 10.81.0.2"
+  told "SetLinkDomains $ifindex corp.example:routing .:routing"
+  told "SetLinkDefaultRoute $ifindex yes"
+  note "resolved told: $(tr '\n' ';' <"$TMPDIR_TEST/resolved.log")"
+  cmp -s "/etc/netns/$C/resolv.conf" "$TMPDIR_TEST/original.conf" ||
+    die "resolv.conf was written although resolved runs: $(cat "/etc/netns/$C/resolv.conf")"
+  stop_pid "$TANDEM_PID" 30 "the client"
+  told "RevertLink $ifindex"
+  grep -q "systemd-resolved's settings of c$TAG reverted" "$TMPDIR_TEST/client.log" ||
+    die "the client does not say it reverted resolved's settings"
+  cmp -s "/etc/netns/$C/resolv.conf" "$TMPDIR_TEST/original.conf" || die "resolv.conf changed"
+  note "a clean stop reverted the link in resolved; resolv.conf untouched throughout"
+  echo "PASS: split DNS through systemd-resolved's D-Bus API: the link's DNS, domains and default route set, and reverted"
+  exit 0
+fi
 
 if [ "$MODE" = host-resolver ]; then
   # The namespace's own resolv.conf: `ip netns exec` bind-mounts it over /etc/resolv.conf.
