@@ -15,8 +15,6 @@
 namespace tandem::daemon {
 namespace {
 
-// How often the throttle sheds counts nobody needs any more.
-constexpr Duration kForgetEvery = std::chrono::minutes(1);
 // Logins from one address a backend checks at once (one per user name): enough for the users
 // behind a NAT logging in together, few enough that a flood waits for the throttle's word.
 constexpr unsigned kBackendLoginsPerSource = 4;
@@ -84,7 +82,7 @@ std::optional<L2tpInterface::LoginDecision> L2tpInterface::login(const hybrid::L
                                                                  TimePoint now) {
   if (now >= next_forget_) {
     throttle_.forget_old(now);
-    next_forget_ = now + kForgetEvery;
+    next_forget_ = now + kThrottleForgetEvery;
   }
   const std::string& user = t.request.username;
   const std::string_view method = ppp::auth_method_name(t.request.method);

@@ -5,13 +5,6 @@
 #include "daemon/event_sink.hpp"
 
 namespace tandem::daemon {
-namespace {
-
-// How often counts nobody needs any more are shed.
-constexpr Duration kForgetEvery = std::chrono::minutes(1);
-
-}  // namespace
-
 void report_throttle(const auth::ThrottleEvent& e, const std::string& name) {
   const std::string scope(auth::throttle_scope_name(e.scope));
   // An address's count spans names: the last one it tried says what it was after.
@@ -45,7 +38,7 @@ std::optional<ipsec::ike::GateRefusal> IkeLoginThrottle::held_back(const std::st
                                                                    TimePoint now) {
   if (now >= next_forget_) {
     throttle_.forget_old(now);
-    next_forget_ = now + kForgetEvery;
+    next_forget_ = now + kThrottleForgetEvery;
   }
   auth::ThrottleDecision d = throttle_.check(identity, source, now);
   if (d.allowed) return std::nullopt;

@@ -15,6 +15,9 @@
 
 namespace tandem::daemon {
 
+// How often a throttle's keeper sheds the counts nobody needs any more (LoginThrottle::forget_old).
+inline constexpr Duration kThrottleForgetEvery = std::chrono::minutes(1);
+
 // Logs what a failure changed and emits its event; `name` is the user or identity that failed.
 void report_throttle(const auth::ThrottleEvent& event, const std::string& name);
 // {"enabled", "users_waiting", "users_locked_out", "sources_waiting", "sources_locked_out"}.

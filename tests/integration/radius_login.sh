@@ -188,13 +188,19 @@ login bob "wrong staple" pap
 [ "$LOGIN" = refused ] || die "bob's wrong PAP password was accepted"
 stop_pid "$CLIENT_PID" 30 "the client"
 
+# hung_up_by USER CAUSE: the gateway hangs USER's session up for CAUSE (Session-Timeout or
+# Idle-Timeout): their Stop in the detail file says so, and so does the gateway's log.
+hung_up_by() {
+  WAIT_WATCH_PID=$GW_PID wait_until "$1's Stop after $2" 30 has_record Stop "$1"
+  grep -qF "Acct-Terminate-Cause = $2" <<<"$(record Stop "$1")" ||
+    { record Stop "$1" >&2; die "$1's Stop does not say $2"; }
+  grep -q "logins: hanging up the session of .*: $2 reached" "$TMPDIR_TEST/gw.log" ||
+    die "the gateway's log does not say why $1's session ended"
+}
+
 login carol "short visit" pap
 [ "$LOGIN" != refused ] || die "carol was refused"
-WAIT_WATCH_PID=$GW_PID wait_until "carol's Stop after her Session-Timeout" 30 has_record Stop carol
-grep -qF 'Acct-Terminate-Cause = Session-Timeout' <<<"$(record Stop carol)" ||
-  { record Stop carol >&2; die "carol's Stop does not say Session-Timeout"; }
-grep -q "logins: hanging up the session of .*: Session-Timeout reached" "$TMPDIR_TEST/gw.log" ||
-  die "the gateway's log does not say why carol's session ended"
+hung_up_by carol Session-Timeout
 note "carol: hung up by her Session-Timeout; Stop says Session-Timeout"
 stop_pid "$CLIENT_PID" 30 "carol's client"
 
@@ -205,12 +211,8 @@ ip netns exec "$CL" ping -c 18 -i 0.5 -W 2 10.78.0.1 >"$TMPDIR_TEST/ping.log" 2>
   { cat "$TMPDIR_TEST/ping.log" >&2; die "dave's session did not carry 9 s of pings"; }
 ! has_record Stop dave || { record Stop dave >&2; die "dave was hung up while busy"; }
 idle_from=$(date +%s)
-WAIT_WATCH_PID=$GW_PID wait_until "dave's Stop once idle" 30 has_record Stop dave
+hung_up_by dave Idle-Timeout
 idle_for=$(($(date +%s) - idle_from))
-grep -qF 'Acct-Terminate-Cause = Idle-Timeout' <<<"$(record Stop dave)" ||
-  { record Stop dave >&2; die "dave's Stop does not say Idle-Timeout"; }
-grep -q "logins: hanging up the session of .*: Idle-Timeout reached" "$TMPDIR_TEST/gw.log" ||
-  die "the gateway's log does not say why dave's session ended"
 note "dave: up through 9 s of pings, hung up about ${idle_for} s after they stopped; Stop says Idle-Timeout"
 stop_pid "$CLIENT_PID" 30 "dave's client"
 
